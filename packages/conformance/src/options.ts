@@ -1,0 +1,94 @@
+import type { Adapter } from '@bg/core';
+
+/**
+ * Reads the backend directly — with the backend's own client, not through the adapter
+ * under test — so the suite can check what is really stored.
+ */
+export interface Inspector {
+  /** Messages stored in the live queue in any state (visible, leased or delayed). */
+  liveCount(queue: string): Promise<number>;
+  /** Dead letters stored for the queue. */
+  deadCount(queue: string): Promise<number>;
+  /**
+   * Writes a raw body straight into the live queue with the backend's own client, as a
+   * foreign producer would (used by the worker group for malformed messages). Optional:
+   * cases that need it are skipped visibly when absent.
+   */
+  sendRaw?(queue: string, body: string): Promise<void>;
+}
+
+/** Timing knobs for slow or coarse backends. All in ms. */
+export interface Timing {
+  /** Lease used by lease-expiry cases (raised to the manifest's `minLeaseMs`). Default 300. */
+  readonly leaseMs: number;
+  /** How long to wait for something expected to happen before failing. Default 5 000. */
+  readonly deadlineMs: number;
+  /** How long "nothing arrives" is watched. Default 300. */
+  readonly quietMs: number;
+  /** Clock tolerance between the adapter and the backend (early/late redelivery). Default 100. */
+  readonly toleranceMs: number;
+  /** Long-poll wait passed to `receive` in polling loops. Default 100. */
+  readonly pollMs: number;
+  /** Per-case vitest timeout. Default 30 000. */
+  readonly caseTimeoutMs: number;
+}
+
+/** Adapters that should fail in specific ways, for the "errors are typed" cases. */
+export interface ErrorScenarios {
+  /** An adapter whose operations on `queue` hit a queue that does not exist (`QUEUE_NOT_FOUND`, not retryable). */
+  readonly missingQueue?: () => Adapter | Promise<Adapter>;
+  /** An adapter with credentials the backend rejects (`AUTH_FAILED`, not retryable). */
+  readonly badCredentials?: () => Adapter | Promise<Adapter>;
+  /** An adapter pointed at an address where nothing listens (`UNREACHABLE`, retryable). */
+  readonly unreachable?: () => Adapter | Promise<Adapter>;
+}
+
+/** A worker process the suite can kill mid-handler (worker group). */
+export interface WorkerProcessHook {
+  /**
+   * Absolute path of an ES module whose default export is
+   * `(queue: string) => Adapter | Promise<Adapter>`, loaded in a child process to build
+   * the adapter that child's worker uses (connected to the same backend).
+   */
+  readonly adapterModule: string;
+  /** Extra environment for the child (connection URLs …). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** What {@link runConformance} takes. */
+export interface ConformanceOptions {
+  /** Shown in test names, e.g. `"redis"`. */
+  readonly name: string;
+  /**
+   * Makes a fresh adapter connected to the backend. Called once per case; the suite closes
+   * it at the end of the case. Queues are created by the suite with `ensureQueue`.
+   */
+  readonly createAdapter: () => Adapter | Promise<Adapter>;
+  /** Reads the backend directly (see {@link Inspector}). Called once per case with that case's adapter. */
+  readonly inspector: (adapter: Adapter) => Inspector;
+  /** Timing knobs; defaults suit an in-process backend. */
+  readonly timing?: Partial<Timing>;
+  /** Prefix for the unique queue names the suite makes (default `conf`). */
+  readonly queuePrefix?: string;
+  /** Restarts the backend keeping its data (durability case; skipped when absent or `durable` is false). */
+  readonly restartBackend?: () => Promise<void>;
+  /** Broken-on-purpose adapters for the error cases; each absent one is skipped visibly. */
+  readonly errors?: ErrorScenarios;
+  /** Child-process worker for the crash case of the worker group (skipped when absent). */
+  readonly workerProcess?: WorkerProcessHook;
+  /** Groups or case ids to leave out, each with the reason shown in the skip. */
+  readonly exclude?: Readonly<Record<string, string>>;
+}
+
+/** The vitest functions the suite registers its tests with (pass vitest's own). */
+export interface TestApi {
+  readonly describe: (name: string, fn: () => void) => void;
+  readonly it: ((name: string, fn: () => Promise<void>, timeout?: number) => void) & {
+    readonly skip: (name: string, fn: () => Promise<void>) => void;
+  };
+  readonly expect: ExpectLike;
+  readonly afterAll?: (fn: () => Promise<void> | void) => void;
+}
+
+/** The subset of vitest's `expect` the suite uses. */
+export type ExpectLike = (value: any, message?: string) => any;

@@ -1,0 +1,6 @@
+import { defineConfig } from 'vitest/config';
+import { reporters } from '../../tooling/vitest-reporters.js';
+
+export default defineConfig({
+  test: { include: ['test/**/*.test.ts'], reporters: reporters('conformance'), testTimeout: 20_000 },
+});

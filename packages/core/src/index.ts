@@ -1,0 +1,44 @@
+export {
+  ADAPTER_CONTRACT_VERSION,
+  type Adapter,
+  type Capabilities,
+  DEAD_LETTER_REASONS,
+  type DeadLetter,
+  type DeadLetterInfo,
+  type DeadLetterPage,
+  type DeadLetterReason,
+  type ErrorInfo,
+  type LeaseHandle,
+  type OutgoingMessage,
+  QUEUE_NAME_PATTERN,
+  type QueueStats,
+  type ReceivedMessage,
+  type ReceiveOptions,
+  type SendResult,
+} from './adapter.js';
+export { assertQueueName, assertSendable, CloseGuard, checkLeaseMs, checkReleaseDelayMs } from './adapter-guards.js';
+export { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, resolveRetryPolicy } from './backoff.js';
+export { decodeEnvelope, ENVELOPE_FORMAT_VERSION, type Envelope, encodeEnvelope, envelopeSchema, utf8Bytes } from './envelope.js';
+export { BgError, type BgErrorCode, type BgErrorOptions, isBgError, permanentError } from './errors.js';
+export {
+  defineJob,
+  isJobDefinition,
+  type JobDefinition,
+  type JobInput,
+  type JobOptions,
+  type JobPayload,
+  type Migration,
+  migratePayload,
+  validatePayload,
+} from './job.js';
+export { assertJsonValue, type JsonValue } from './json-value.js';
+export {
+  assertAdapter,
+  createQueue,
+  type DeadLetters,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type Queue,
+  type QueueOptions,
+} from './queue.js';
+export { UUID_PATTERN, uuidv7 } from './uuid-v7.js';

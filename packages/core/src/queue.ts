@@ -1,0 +1,217 @@
+import {
+  ADAPTER_CONTRACT_VERSION,
+  type Adapter,
+  type DeadLetter,
+  type DeadLetterPage,
+  type OutgoingMessage,
+  type QueueStats,
+} from './adapter.js';
+import { assertQueueName } from './adapter-guards.js';
+import { type Envelope, encodeEnvelope, utf8Bytes } from './envelope.js';
+import { BgError } from './errors.js';
+import { isJobDefinition, type JobDefinition, type JobInput, validatePayload } from './job.js';
+import { assertJsonValue } from './json-value.js';
+import { uuidv7 } from './uuid-v7.js';
+
+/** Per-job options of {@link Queue.enqueue}. */
+export interface EnqueueOptions {
+  /** Run no earlier than this many ms from now. Any length: long delays hop through the core. */
+  readonly delayMs?: number;
+  /** Run no earlier than this time (alternative to `delayMs`). */
+  readonly runAt?: Date;
+  /**
+   * Idempotency key: stored in the envelope for handlers, and used for enqueue
+   * deduplication where the adapter supports it (`capabilities.deduplication`).
+   */
+  readonly idempotencyKey?: string;
+  /** Jobs with the same key run one at a time in order, where `capabilities.ordering`. */
+  readonly orderingKey?: string;
+  /** Explicit job id (a UUID); generated (UUIDv7) when absent. */
+  readonly id?: string;
+  /** W3C trace context to carry to the handler. */
+  readonly trace?: { readonly traceparent: string; readonly tracestate?: string };
+  /** String metadata carried to the handler. */
+  readonly meta?: Readonly<Record<string, string>>;
+}
+
+/** What {@link Queue.enqueue} resolves with. */
+export interface EnqueueResult {
+  /** The job id. */
+  readonly id: string;
+  /** True when the adapter dropped it as a duplicate of an earlier idempotency key. */
+  readonly duplicate: boolean;
+}
+
+/** Options of {@link createQueue}. */
+export interface QueueOptions {
+  readonly adapter: Adapter;
+  /** Queue name (default `"default"`). */
+  readonly queue?: string;
+  /** Clock, for tests. */
+  readonly now?: () => number;
+}
+
+/** Dead-letter operations for one queue. */
+export interface DeadLetters {
+  /** A page of dead letters, oldest first. */
+  list(options?: { limit?: number; cursor?: string }): Promise<DeadLetterPage>;
+  /** Every dead letter (pages through `list`). */
+  all(): AsyncIterable<DeadLetter>;
+  /** One dead letter by job id. */
+  show(id: string): Promise<DeadLetter | undefined>;
+  /** Back to the live queue: same id and bytes, attempts reset. False if not found. */
+  replay(id: string): Promise<boolean>;
+  /** Deletes the given dead letters, or all. Resolves with the number removed. */
+  purge(ids?: readonly string[]): Promise<number>;
+}
+
+/** A producer bound to one queue of one adapter. */
+export interface Queue {
+  /** The queue name. */
+  readonly name: string;
+  readonly adapter: Adapter;
+  /**
+   * Validates `payload` against the job's schema and the adapter's limits, then stores
+   * one job. Bad input rejects with a typed error and nothing is sent.
+   */
+  enqueue<J extends JobDefinition>(job: J, payload: JobInput<J>, options?: EnqueueOptions): Promise<EnqueueResult>;
+  /**
+   * Validates every payload first (nothing is sent if any is invalid), then stores them in
+   * batches of the adapter's `maxBatchSize`. Results are in input order.
+   */
+  enqueueMany<J extends JobDefinition>(
+    job: J,
+    payloads: readonly JobInput<J>[],
+    options?: Omit<EnqueueOptions, 'id' | 'idempotencyKey'>,
+  ): Promise<EnqueueResult[]>;
+  /** Counts for this queue. */
+  stats(): Promise<QueueStats>;
+  /** Dead-letter operations. */
+  readonly deadLetters: DeadLetters;
+}
+
+/** Throws `CONTRACT_MISMATCH` unless `adapter` implements the contract this core speaks. */
+export function assertAdapter(adapter: Adapter): void {
+  if (typeof adapter !== 'object' || adapter === null || typeof adapter.send !== 'function') {
+    throw new BgError('INVALID_ARGUMENT', 'adapter must be a bg adapter (e.g. memoryAdapter())');
+  }
+  if (adapter.contractVersion !== ADAPTER_CONTRACT_VERSION) {
+    throw new BgError(
+      'CONTRACT_MISMATCH',
+      `adapter "${adapter.name}" speaks contract v${String(adapter.contractVersion)}; this @bg/core speaks v${ADAPTER_CONTRACT_VERSION}`,
+    );
+  }
+}
+
+/**
+ * Creates a producer for one queue.
+ *
+ * @example
+ * ```ts
+ * const jobs = createQueue({ adapter: memoryAdapter(), queue: 'default' })
+ * await jobs.enqueue(sendWelcome, { userId: 'u1', locale: 'de' }, { delayMs: 5_000 })
+ * ```
+ */
+export function createQueue(options: QueueOptions): Queue {
+  const { adapter } = options;
+  const name = options.queue ?? 'default';
+  const now = options.now ?? Date.now;
+  assertAdapter(adapter);
+  assertQueueName(name);
+  const caps = adapter.capabilities;
+
+  async function prepare(job: JobDefinition, payload: unknown, opts: EnqueueOptions = {}): Promise<OutgoingMessage> {
+    if (!isJobDefinition(job)) throw new BgError('INVALID_ARGUMENT', 'enqueue needs a job made by defineJob()');
+    assertJsonValue(payload);
+    await validatePayload(job, payload);
+    const created = now();
+    let delayMs = opts.delayMs ?? 0;
+    if (opts.runAt !== undefined) {
+      if (opts.delayMs !== undefined) throw new BgError('INVALID_ARGUMENT', 'give delayMs or runAt, not both');
+      if (!(opts.runAt instanceof Date) || Number.isNaN(opts.runAt.getTime())) {
+        throw new BgError('INVALID_ARGUMENT', 'runAt must be a valid Date');
+      }
+      delayMs = Math.max(0, opts.runAt.getTime() - created);
+    }
+    if (!(delayMs >= 0) || !Number.isFinite(delayMs)) {
+      throw new BgError('INVALID_ARGUMENT', `delayMs must be a finite number ≥ 0, got ${delayMs}`);
+    }
+    delayMs = Math.round(delayMs);
+    if (opts.orderingKey !== undefined && !caps.ordering) {
+      throw new BgError('UNSUPPORTED', `the ${adapter.name} adapter does not support orderingKey`);
+    }
+    const envelope: Envelope = {
+      bg: 1,
+      id: opts.id ?? uuidv7(created),
+      type: job.type,
+      v: job.version,
+      payload: payload as Envelope['payload'],
+      createdAt: new Date(created).toISOString(),
+      ...(delayMs > caps.maxDelayMs ? { notBefore: new Date(created + delayMs).toISOString() } : {}),
+      ...(opts.idempotencyKey !== undefined ? { key: opts.idempotencyKey } : {}),
+      ...(opts.trace ? { trace: { ...opts.trace } } : {}),
+      ...(opts.meta ? { meta: { ...opts.meta } } : {}),
+    };
+    const body = encodeEnvelope(envelope);
+    const bytes = utf8Bytes(body);
+    if (bytes > caps.maxPayloadBytes) {
+      throw new BgError(
+        'PAYLOAD_TOO_LARGE',
+        `job "${job.type}" encodes to ${bytes} bytes; the ${adapter.name} limit is ${caps.maxPayloadBytes}`,
+        {
+          details: { bytes, limit: caps.maxPayloadBytes },
+        },
+      );
+    }
+    return {
+      id: envelope.id,
+      body,
+      attributes: { 'bg-type': job.type },
+      ...(delayMs > 0 ? { delayMs: Math.min(delayMs, caps.maxDelayMs) } : {}),
+      ...(opts.orderingKey !== undefined ? { orderingKey: opts.orderingKey } : {}),
+      ...(opts.idempotencyKey !== undefined && caps.deduplication ? { deduplicationKey: opts.idempotencyKey } : {}),
+    };
+  }
+
+  async function sendAll(messages: OutgoingMessage[]): Promise<EnqueueResult[]> {
+    const results: EnqueueResult[] = [];
+    for (let i = 0; i < messages.length; i += caps.maxBatchSize) {
+      const sent = await adapter.send(name, messages.slice(i, i + caps.maxBatchSize));
+      for (const r of sent) results.push({ id: r.id, duplicate: r.duplicate });
+    }
+    return results;
+  }
+
+  const deadLetters: DeadLetters = {
+    list: (opts) => adapter.listDeadLetters(name, opts),
+    async *all() {
+      let cursor: string | undefined;
+      do {
+        const page = await adapter.listDeadLetters(name, { limit: 100, ...(cursor ? { cursor } : {}) });
+        yield* page.items;
+        cursor = page.cursor;
+      } while (cursor);
+    },
+    show: (id) => adapter.getDeadLetter(name, id),
+    replay: (id) => adapter.replayDeadLetter(name, id),
+    purge: (ids) => adapter.purgeDeadLetters(name, ids),
+  };
+
+  return {
+    name,
+    adapter,
+    async enqueue(job, payload, opts) {
+      const [result] = await sendAll([await prepare(job, payload, opts)]);
+      if (!result) throw new BgError('BACKEND_ERROR', `the ${adapter.name} adapter returned no send result`);
+      return result;
+    },
+    async enqueueMany(job, payloads, opts) {
+      if (!Array.isArray(payloads)) throw new BgError('INVALID_ARGUMENT', 'enqueueMany needs an array of payloads');
+      const messages: OutgoingMessage[] = [];
+      for (const payload of payloads) messages.push(await prepare(job, payload, opts));
+      return messages.length === 0 ? [] : sendAll(messages);
+    },
+    stats: () => adapter.stats(name),
+    deadLetters,
+  };
+}

@@ -1,0 +1,3 @@
+export { type MemoryAdapter, type MemoryAdapterOptions, memoryAdapter } from './memory-adapter.js';
+export { memoryInspector } from './memory-inspector.js';
+export { type Clock, createMemoryStore, MemoryStore } from './memory-store.js';

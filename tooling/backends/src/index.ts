@@ -1,0 +1,9 @@
+export {
+  freePort,
+  makeDataDir,
+  missingBackend,
+  removeDataDir,
+  type ServerProcess,
+  spawnServer,
+  waitUntil,
+} from './server-process.js';

@@ -1,0 +1,2 @@
+/** Vitest reporters: default plus a JSON report in .reports/<name>.json. */
+export declare function reporters(name: string): any[];
