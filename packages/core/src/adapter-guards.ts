@@ -7,7 +7,7 @@ export function assertQueueName(queue: string): void {
   if (typeof queue !== 'string' || !QUEUE_NAME_PATTERN.test(queue)) {
     throw new BgError(
       'INVALID_ARGUMENT',
-      `invalid queue name ${JSON.stringify(queue)}: use 1–63 letters, digits, "-" or "_", starting with a letter or digit`,
+      `invalid queue name ${JSON.stringify(queue)}: use 3–48 lowercase letters, digits and single hyphens, starting with a letter (e.g. "email-jobs"), so the name works on every backend`,
     );
   }
 }

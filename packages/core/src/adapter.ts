@@ -181,7 +181,7 @@ export interface QueueStats {
 
 /**
  * The contract an adapter implements. Queue names are plain strings
- * (`[A-Za-z0-9_-]{1,63}`, see {@link assertQueueName}); each call names its queue so one
+ * (see {@link QUEUE_NAME_PATTERN}); each call names its queue so one
  * adapter (one connection) serves many queues.
  */
 export interface Adapter {
@@ -248,5 +248,10 @@ export interface Adapter {
   close(): Promise<void>;
 }
 
-/** The queue-name pattern every adapter accepts. */
-export const QUEUE_NAME_PATTERN: RegExp = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
+/**
+ * The queue-name pattern every adapter accepts: 3–48 characters, lowercase letters, digits
+ * and single hyphens, starting with a letter. It is the intersection of what SQS, Azure
+ * Storage Queues, Pub/Sub and Redis accept, leaving room for suffixes such as `-poison`,
+ * so a queue name moves between clouds unchanged.
+ */
+export const QUEUE_NAME_PATTERN: RegExp = /^(?=.{3,48}$)[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
