@@ -1,4 +1,4 @@
-import type { Adapter } from '@bg/core';
+import type { Adapter, Capabilities } from '@bg/core';
 
 /**
  * Reads the backend directly — with the backend's own client, not through the adapter
@@ -60,6 +60,13 @@ export interface ConformanceOptions {
   /** Shown in test names, e.g. `"redis"`. */
   readonly name: string;
   /**
+   * The adapter's capability manifest, known when tests are registered: it chooses which
+   * groups run. The suite checks that every adapter made by `createAdapter` declares the same.
+   */
+  readonly capabilities: Capabilities;
+  /** Run the cases of a group concurrently (`it.concurrent`): each has its own queue. Good for slow backends. */
+  readonly concurrent?: boolean;
+  /**
    * Makes a fresh adapter connected to the backend. Called once per case; the suite closes
    * it at the end of the case. Queues are created by the suite with `ensureQueue`.
    */
@@ -85,6 +92,7 @@ export interface TestApi {
   readonly describe: (name: string, fn: () => void) => void;
   readonly it: ((name: string, fn: () => Promise<void>, timeout?: number) => void) & {
     readonly skip: (name: string, fn: () => Promise<void>) => void;
+    readonly concurrent?: (name: string, fn: () => Promise<void>, timeout?: number) => void;
   };
   readonly expect: ExpectLike;
   readonly afterAll?: (fn: () => Promise<void> | void) => void;

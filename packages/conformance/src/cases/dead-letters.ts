@@ -1,0 +1,127 @@
+import type { DeadLetter, DeadLetterInfo } from '@bg/core';
+import type { ConformanceCase } from '../case.js';
+import { eventually, message, receiveCount, receiveOne } from '../helpers.js';
+import { longLease, shortLease } from '../timing.js';
+import { AWKWARD_ATTRIBUTES, AWKWARD_BODIES } from './delivery.js';
+
+function info(reason: DeadLetterInfo['reason'], attempts: number): DeadLetterInfo {
+  return {
+    reason,
+    attempts,
+    error: { message: `boom: ${reason} ✗`, name: 'TypeError', code: 'E_CONF' },
+    enqueuedAt: Date.now() - 1000,
+    deadLetteredAt: Date.now(),
+  };
+}
+
+/** Dead-letter cases. */
+export const deadLetterCases: readonly ConformanceCase[] = [
+  {
+    id: 'dead-letter.moves-original',
+    group: 'Dead letters',
+    title: 'dead-lettering keeps the original bytes, reason, error and attempts; the job leaves the live queue',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const m = message(AWKWARD_BODIES[1] as string, { attributes: AWKWARD_ATTRIBUTES });
+      await adapter.send(queue, [m]);
+      const got = await receiveOne(ctx, { leaseMs: longLease(timing, adapter.capabilities) });
+      const record = info('max-attempts', got.deliveryCount);
+      await adapter.deadLetter(queue, got, record);
+      await adapter.ack(queue, got.handle);
+      expect(await ctx.inspector.liveCount(queue)).toBe(0);
+      await eventually(ctx, 'the dead letter to be stored', async () =>
+        (await ctx.inspector.deadCount(queue)) === 1 ? true : undefined,
+      );
+      const dead = await adapter.getDeadLetter(queue, m.id);
+      expect(dead, 'getDeadLetter found nothing').toBeDefined();
+      const d = dead as DeadLetter;
+      expect(d.id).toBe(m.id);
+      expect(d.body).toBe(m.body);
+      for (const [k, v] of Object.entries(AWKWARD_ATTRIBUTES)) expect(d.attributes[k], `attribute ${k}`).toBe(v);
+      expect(d.reason).toBe('max-attempts');
+      expect(d.error?.message).toBe(record.error?.message);
+      expect(d.error?.name).toBe('TypeError');
+      expect(d.error?.code).toBe('E_CONF');
+      expect(d.attempts).toBe(1);
+      expect(Math.abs(d.deadLetteredAt - record.deadLetteredAt)).toBeLessThan(1000);
+      const page = await adapter.listDeadLetters(queue);
+      expect(page.items.map((x) => x.id)).toEqual([m.id]);
+    },
+  },
+  {
+    id: 'dead-letter.manage',
+    group: 'Dead letters',
+    title: 'dead letters can be listed (paged), shown, replayed (id kept, attempts reset) and purged',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const sent = [message('dl-1', { attributes: { 'x-n': '1' } }), message('dl-2'), message('dl-3')];
+      await adapter.send(queue, sent);
+      const got = await receiveCount(ctx, 3, { leaseMs: lease });
+      expect(got).toHaveLength(3);
+      const order = sent.map((s) => got.find((g) => g.id === s.id));
+      const reasons = ['permanent-error', 'invalid-payload', 'unknown-type'] as const;
+      for (const [i, g] of order.entries()) {
+        expect(g).toBeDefined();
+        if (!g) continue;
+        await adapter.deadLetter(queue, g, info(reasons[i] ?? 'manual', g.deliveryCount));
+        await adapter.ack(queue, g.handle);
+      }
+      await eventually(ctx, '3 dead letters', async () => ((await ctx.inspector.deadCount(queue)) === 3 ? true : undefined));
+      const first = await adapter.listDeadLetters(queue, { limit: 2 });
+      expect(first.items).toHaveLength(2);
+      expect(first.cursor, 'a first page of 2 out of 3 must have a cursor').toBeDefined();
+      const second = await adapter.listDeadLetters(queue, { limit: 2, cursor: first.cursor as string });
+      const listed = [...first.items, ...second.items].map((d) => d.id);
+      expect([...listed].sort(), 'paging must list every dead letter exactly once').toEqual(sent.map((m) => m.id).sort());
+      expect(second.cursor).toBeUndefined();
+      const shown = await adapter.getDeadLetter(queue, sent[1]?.id as string);
+      expect(shown?.reason).toBe('invalid-payload');
+      expect(await adapter.getDeadLetter(queue, 'no-such-id')).toBeUndefined();
+
+      const replayId = sent[0]?.id as string;
+      expect(await adapter.replayDeadLetter(queue, replayId)).toBe(true);
+      expect(await adapter.replayDeadLetter(queue, 'no-such-id')).toBe(false);
+      await eventually(ctx, 'the replayed job to leave the dead letters', async () =>
+        (await ctx.inspector.deadCount(queue)) === 2 ? true : undefined,
+      );
+      expect(await ctx.inspector.liveCount(queue)).toBe(1);
+      const replayed = await receiveOne(ctx, { leaseMs: lease });
+      expect(replayed.id).toBe(replayId);
+      expect(replayed.body).toBe('dl-1');
+      expect(replayed.attributes['x-n']).toBe('1');
+      expect(replayed.deliveryCount, 'replay must reset attempts').toBe(1);
+      await adapter.ack(queue, replayed.handle);
+
+      expect(await adapter.purgeDeadLetters(queue, [sent[1]?.id as string])).toBe(1);
+      await eventually(ctx, 'one dead letter left', async () =>
+        (await ctx.inspector.deadCount(queue)) === 1 ? true : undefined,
+      );
+      expect(await adapter.purgeDeadLetters(queue)).toBe(1);
+      await eventually(ctx, 'no dead letters left', async () =>
+        (await ctx.inspector.deadCount(queue)) === 0 ? true : undefined,
+      );
+      expect((await adapter.listDeadLetters(queue)).items).toEqual([]);
+      expect((await adapter.stats(queue)).dead).toBe(0);
+    },
+  },
+  {
+    id: 'dead-letter.crash-between-write-and-remove',
+    group: 'Dead letters',
+    title: 'a crash between writing the dead letter and removing the original leaves a duplicate, never a loss',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = shortLease(timing, adapter.capabilities);
+      const m = message('crash in the middle');
+      await adapter.send(queue, [m]);
+      const got = await receiveOne(ctx, { leaseMs: lease });
+      await adapter.deadLetter(queue, got, info('permanent-error', 1));
+      // The "process" dies here: the original is never acked.
+      await eventually(ctx, 'the dead letter', async () => ((await ctx.inspector.deadCount(queue)) === 1 ? true : undefined));
+      expect(await ctx.inspector.liveCount(queue), 'the original must stay until it is acked').toBe(1);
+      const again = await receiveOne(ctx, { leaseMs: lease, deadlineMs: lease + timing.deadlineMs });
+      expect(again.id).toBe(m.id);
+      expect(again.deliveryCount).toBe(2);
+    },
+  },
+];

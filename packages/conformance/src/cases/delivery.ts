@@ -1,0 +1,132 @@
+import type { ReceivedMessage } from '@bg/core';
+import type { ConformanceCase } from '../case.js';
+import { message, receiveCount, since, watchQuiet } from '../helpers.js';
+import { longLease } from '../timing.js';
+
+/** Bodies that break naive encodings: unicode, XML and JSON specials, empty objects. */
+export const AWKWARD_BODIES: readonly string[] = [
+  '{}',
+  JSON.stringify({ text: 'héllo wörld — 日本語 — العربية — 🚀👩‍👩‍👧 — e\u0301' }),
+  '<xml attr="1">&amp; &lt;tag&gt; \' " </xml>',
+  'back\\slash "quotes" \ttab\nnewline',
+  JSON.stringify({ nul: '\u0000', bell: '\u0007', lineSep: '\u2028' }),
+  '   leading and trailing spaces   ',
+  'base64-looking: SGVsbG8gd29ybGQ=',
+  '%20%2F+plus&amp=;',
+];
+
+/** Attributes with unicode values. */
+export const AWKWARD_ATTRIBUTES: Readonly<Record<string, string>> = {
+  'bg-type': 'conformance.check',
+  'x-note': 'ünïcødé ✓ <&>',
+};
+
+function byId(messages: readonly ReceivedMessage[]): Map<string, ReceivedMessage> {
+  return new Map(messages.map((m) => [m.id, m]));
+}
+
+/** Delivery cases. */
+export const deliveryCases: readonly ConformanceCase[] = [
+  {
+    id: 'delivery.round-trip',
+    group: 'Delivery',
+    title: 'jobs sent one by one and in batches come back as the same set, bytes, attributes and ids intact',
+    async run(ctx) {
+      const { adapter, queue, expect } = ctx;
+      const single = AWKWARD_BODIES.slice(0, 3).map((body) => message(body, { attributes: AWKWARD_ATTRIBUTES }));
+      for (const m of single) {
+        const [result] = await adapter.send(queue, [m]);
+        expect(result).toEqual({ id: m.id, duplicate: false });
+      }
+      const batch = AWKWARD_BODIES.map((body, i) => message(body, i % 2 ? { attributes: AWKWARD_ATTRIBUTES } : {}));
+      const sent = [...single];
+      for (let i = 0; i < batch.length; i += adapter.capabilities.maxBatchSize) {
+        const chunk = batch.slice(i, i + adapter.capabilities.maxBatchSize);
+        const results = await adapter.send(queue, chunk);
+        expect(results.map((r) => r.id)).toEqual(chunk.map((m) => m.id));
+        sent.push(...chunk);
+      }
+      const got = await receiveCount(ctx, sent.length, { leaseMs: longLease(ctx.timing, adapter.capabilities) });
+      expect(got).toHaveLength(sent.length);
+      const received = byId(got);
+      for (const m of sent) {
+        const r = received.get(m.id);
+        expect(r, `message ${m.id} was not delivered`).toBeDefined();
+        expect(r?.body).toBe(m.body);
+        for (const [k, v] of Object.entries(m.attributes ?? {})) expect(r?.attributes[k], `attribute ${k}`).toBe(v);
+        expect(r?.deliveryCount).toBe(1);
+        expect(typeof r?.handle).toBe('string');
+      }
+      expect(await ctx.inspector.liveCount(queue)).toBe(sent.length);
+    },
+  },
+  {
+    id: 'delivery.empty-and-abort',
+    group: 'Delivery',
+    title: 'an empty queue returns nothing promptly; an aborted long poll returns promptly',
+    async run(ctx) {
+      const { adapter, queue, expect } = ctx;
+      const lease = longLease(ctx.timing, adapter.capabilities);
+      let start = Date.now();
+      expect(await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: 0 })).toEqual([]);
+      expect(since(start)).toBeLessThan(2_000);
+      const controller = new AbortController();
+      start = Date.now();
+      const polling = adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: 15_000, signal: controller.signal });
+      setTimeout(() => controller.abort(), 100);
+      expect(await polling).toEqual([]);
+      expect(since(start), 'aborted receive should return within ~1 s of the abort').toBeLessThan(1_100);
+    },
+  },
+  {
+    id: 'delivery.queue-isolation',
+    group: 'Delivery',
+    title: 'jobs sent to queue A never come out of queue B',
+    async run(ctx) {
+      const { adapter, queue, expect } = ctx;
+      const other = await ctx.newQueue();
+      const lease = longLease(ctx.timing, adapter.capabilities);
+      const sent = [message('a1'), message('a2'), message('a3')];
+      await adapter.send(queue, sent);
+      expect(await watchQuiet(ctx, ctx.timing.quietMs, { queue: other, leaseMs: lease })).toEqual([]);
+      const got = await receiveCount(ctx, 3, { leaseMs: lease });
+      expect(got.map((m) => m.id).sort()).toEqual(sent.map((m) => m.id).sort());
+      expect(await ctx.inspector.liveCount(other)).toBe(0);
+    },
+  },
+  {
+    id: 'delivery.competing-consumers',
+    group: 'Delivery',
+    title: 'competing consumers get disjoint jobs (no job leased twice at once)',
+    async run(ctx) {
+      const { adapter, queue, expect } = ctx;
+      const second = await ctx.newAdapter();
+      const lease = longLease(ctx.timing, adapter.capabilities);
+      const sent = Array.from({ length: 20 }, (_, i) => message(`job-${i}`));
+      for (let i = 0; i < sent.length; i += adapter.capabilities.maxBatchSize) {
+        await adapter.send(queue, sent.slice(i, i + adapter.capabilities.maxBatchSize));
+      }
+      let total = 0;
+      const consume = async (who: typeof adapter): Promise<string[]> => {
+        const ids: string[] = [];
+        const end = Date.now() + ctx.timing.deadlineMs;
+        while (total < sent.length && Date.now() < end) {
+          const max = Math.min(3, who.capabilities.maxBatchSize);
+          const got = await who.receive(queue, { max, leaseMs: lease, waitMs: ctx.timing.pollMs });
+          ids.push(...got.map((m) => m.id));
+          total += got.length;
+        }
+        return ids;
+      };
+      const [a, b] = await Promise.all([consume(adapter), consume(second)]);
+      const all = [...a, ...b];
+      expect(new Set(a).size, 'consumer A got a job twice').toBe(a.length);
+      expect(new Set(b).size, 'consumer B got a job twice').toBe(b.length);
+      expect(
+        a.filter((id) => b.includes(id)),
+        'jobs leased to both consumers',
+      ).toEqual([]);
+      expect(all.sort()).toEqual(sent.map((m) => m.id).sort());
+    },
+  },
+];

@@ -1,0 +1,132 @@
+import type { ConformanceCase } from '../case.js';
+import { eventually, expectBgError, message, receiveOne, since, watchQuiet } from '../helpers.js';
+import { longLease, shortLease } from '../timing.js';
+
+/** Lease cases. */
+export const leaseCases: readonly ConformanceCase[] = [
+  {
+    id: 'lease.expiry-redelivers',
+    group: 'Lease',
+    title: 'a received job stays invisible for its lease, then returns with its delivery count increased by one',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = shortLease(timing, adapter.capabilities);
+      const m = message('lease me');
+      await adapter.send(queue, [m]);
+      const first = await receiveOne(ctx, { leaseMs: lease });
+      const leasedAt = Date.now();
+      expect(first.deliveryCount).toBe(1);
+      expect(await watchQuiet(ctx, Math.max(0, lease / 2 - timing.toleranceMs), { leaseMs: lease })).toEqual([]);
+      const again = await receiveOne(ctx, { leaseMs: lease, deadlineMs: lease + timing.deadlineMs });
+      expect(since(leasedAt), 'redelivered before the lease ended').toBeGreaterThanOrEqual(lease - timing.toleranceMs);
+      expect(again.id).toBe(m.id);
+      expect(again.body).toBe(m.body);
+      expect(again.deliveryCount).toBe(2);
+    },
+  },
+  {
+    id: 'lease.extend',
+    group: 'Lease',
+    title: 'extending a lease keeps the job hidden past the original lease; the latest handle acks',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = shortLease(timing, adapter.capabilities);
+      await adapter.send(queue, [message('extend me')]);
+      const got = await receiveOne(ctx, { leaseMs: lease });
+      const receivedAt = Date.now();
+      const extended = await adapter.extend(queue, got.handle, lease * 3);
+      expect(typeof extended.handle).toBe('string');
+      expect(extended.leaseExpiresAt).toBeGreaterThanOrEqual(receivedAt + lease * 3 - timing.toleranceMs - 1000);
+      const quietFor = lease * 2 - since(receivedAt);
+      expect(
+        await watchQuiet(ctx, Math.max(quietFor, timing.quietMs), { leaseMs: lease }),
+        'job reappeared although its lease was extended',
+      ).toEqual([]);
+      await adapter.ack(queue, extended.handle);
+      expect(await ctx.inspector.liveCount(queue)).toBe(0);
+    },
+  },
+  {
+    id: 'lease.stale-handle-after-expiry',
+    group: 'Lease',
+    title: 'acking with a stale handle after another consumer received the job is LEASE_LOST; the other delivery stays intact',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const other = await ctx.newAdapter();
+      const lease = shortLease(timing, adapter.capabilities);
+      const m = message('stale');
+      await adapter.send(queue, [m]);
+      const first = await receiveOne(ctx, { leaseMs: lease });
+      const second = await receiveOne(ctx, {
+        adapter: other,
+        leaseMs: longLease(timing, adapter.capabilities),
+        deadlineMs: lease + timing.deadlineMs,
+      });
+      expect(second.id).toBe(m.id);
+      expect(second.deliveryCount).toBe(2);
+      await expectBgError(ctx, adapter.ack(queue, first.handle), 'LEASE_LOST', false);
+      await expectBgError(ctx, adapter.extend(queue, first.handle, lease), 'LEASE_LOST', false);
+      await expectBgError(ctx, adapter.release(queue, first.handle, 0), 'LEASE_LOST', false);
+      expect(await ctx.inspector.liveCount(queue), 'the stale ack removed the other delivery').toBe(1);
+      await other.ack(queue, second.handle);
+      expect(await ctx.inspector.liveCount(queue)).toBe(0);
+    },
+  },
+  {
+    id: 'lease.stale-handle-after-rotation',
+    group: 'Lease',
+    title: 'after an extension rotates the handle, the old handle is LEASE_LOST and the new one acks',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      await adapter.send(queue, [message('rotate')]);
+      const got = await receiveOne(ctx, { leaseMs: shortLease(timing, adapter.capabilities) });
+      const extended = await adapter.extend(queue, got.handle, lease);
+      if (extended.handle !== got.handle) {
+        await expectBgError(ctx, adapter.ack(queue, got.handle), 'LEASE_LOST', false);
+        expect(await ctx.inspector.liveCount(queue)).toBe(1);
+      }
+      await adapter.ack(queue, extended.handle);
+      expect(await ctx.inspector.liveCount(queue)).toBe(0);
+    },
+  },
+  {
+    id: 'lease.ack-removes',
+    group: 'Lease',
+    title: 'ack removes the job for good; a second ack of the same handle is harmless',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = shortLease(timing, adapter.capabilities);
+      await adapter.send(queue, [message('ack me')]);
+      const got = await receiveOne(ctx, { leaseMs: lease });
+      await adapter.ack(queue, got.handle);
+      await adapter.ack(queue, got.handle);
+      expect(await ctx.inspector.liveCount(queue)).toBe(0);
+      expect(await watchQuiet(ctx, lease + timing.toleranceMs, { leaseMs: lease }), 'an acked job came back').toEqual([]);
+    },
+  },
+  {
+    id: 'lease.beyond-maximum',
+    group: 'Lease',
+    title: 'a lease beyond the backend maximum is clamped or rejected with LEASE_TOO_LONG, as the manifest declares',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const caps = adapter.capabilities;
+      await adapter.send(queue, [message('long lease')]);
+      const got = await receiveOne(ctx, { leaseMs: shortLease(timing, caps) });
+      const tooLong = caps.maxLeaseMs + 60_000;
+      if (caps.extendBeyondMax === 'reject') {
+        await expectBgError(ctx, adapter.extend(queue, got.handle, tooLong), 'LEASE_TOO_LONG', false);
+        await expectBgError(ctx, adapter.receive(queue, { max: 1, leaseMs: tooLong }), 'LEASE_TOO_LONG', false);
+        const after = await adapter.extend(queue, got.handle, shortLease(timing, caps));
+        await adapter.ack(queue, after.handle);
+      } else {
+        const before = Date.now();
+        const extended = await adapter.extend(queue, got.handle, tooLong);
+        expect(extended.leaseExpiresAt).toBeLessThanOrEqual(before + caps.maxLeaseMs + timing.toleranceMs + 1000);
+        await adapter.ack(queue, extended.handle);
+      }
+      await eventually(ctx, 'the job to be gone', async () => ((await ctx.inspector.liveCount(queue)) === 0 ? true : undefined));
+    },
+  },
+];

@@ -1,0 +1,139 @@
+import type { Adapter } from '@bg/core';
+import type { CaseContext, ConformanceCase } from '../case.js';
+import { expectBgError, message, receiveOne } from '../helpers.js';
+import { longLease } from '../timing.js';
+
+async function withScenario(
+  ctx: CaseContext,
+  make: () => Adapter | Promise<Adapter>,
+  code: string,
+  retryable: boolean,
+): Promise<void> {
+  const broken = await make();
+  ctx.defer(() => broken.close());
+  const start = Date.now();
+  await expectBgError(ctx, broken.send(ctx.queue, [message('x')]), code, retryable);
+  await expectBgError(
+    ctx,
+    broken.receive(ctx.queue, { max: 1, leaseMs: longLease(ctx.timing, broken.capabilities) }),
+    code,
+    retryable,
+  );
+  ctx
+    .expect(Date.now() - start, `${code} should be reported promptly, not after minutes of retries`)
+    .toBeLessThan(ctx.timing.deadlineMs * 2);
+}
+
+/** Limits and errors. */
+export const limitCases: readonly ConformanceCase[] = [
+  {
+    id: 'limits.max-payload',
+    group: 'Limits and errors',
+    title: 'the largest declared payload is accepted; one byte more is PAYLOAD_TOO_LARGE and nothing is sent',
+    slow: 2,
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const max = adapter.capabilities.maxPayloadBytes;
+      const largest = message('x'.repeat(max));
+      await adapter.send(queue, [largest]);
+      const got = await receiveOne(ctx, { leaseMs: longLease(timing, adapter.capabilities), deadlineMs: timing.deadlineMs * 2 });
+      expect(got.id).toBe(largest.id);
+      expect(got.body.length).toBe(max);
+      expect(got.body === largest.body, 'the largest payload came back altered').toBe(true);
+      await adapter.ack(queue, got.handle);
+      await expectBgError(ctx, adapter.send(queue, [message('x'.repeat(max + 1))]), 'PAYLOAD_TOO_LARGE', false);
+      // Limits count UTF-8 bytes, not characters: "é" is two bytes.
+      await expectBgError(ctx, adapter.send(queue, [message(`${'x'.repeat(max - 1)}é`)]), 'PAYLOAD_TOO_LARGE', false);
+      if (adapter.capabilities.maxBatchSize >= 2) {
+        // One oversized message in a batch: nothing of the batch is sent.
+        await expectBgError(
+          ctx,
+          adapter.send(queue, [message('small'), message('y'.repeat(max + 1))]),
+          'PAYLOAD_TOO_LARGE',
+          false,
+        );
+      }
+      expect(await ctx.inspector.liveCount(queue), 'a rejected send stored something').toBe(0);
+    },
+  },
+  {
+    id: 'limits.batch-and-arguments',
+    group: 'Limits and errors',
+    title: 'an oversized batch is BATCH_TOO_LARGE and a bad queue name INVALID_ARGUMENT; nothing is sent',
+    async run(ctx) {
+      const { adapter, queue, expect } = ctx;
+      const n = adapter.capabilities.maxBatchSize + 1;
+      await expectBgError(
+        ctx,
+        adapter.send(
+          queue,
+          Array.from({ length: n }, (_, i) => message(`b${i}`)),
+        ),
+        'BATCH_TOO_LARGE',
+        false,
+      );
+      await expectBgError(ctx, adapter.send('Not A Queue!', [message('x')]), 'INVALID_ARGUMENT', false);
+      expect(await ctx.inspector.liveCount(queue)).toBe(0);
+    },
+  },
+  {
+    id: 'errors.missing-queue',
+    group: 'Limits and errors',
+    title: 'a missing queue is QUEUE_NOT_FOUND (not retryable)',
+    skip: (o) =>
+      o.errors?.missingQueue ? undefined : 'no errors.missingQueue scenario given (the backend creates queues on demand)',
+    run: (ctx) => withScenario(ctx, ctx.options.errors?.missingQueue as () => Adapter, 'QUEUE_NOT_FOUND', false),
+  },
+  {
+    id: 'errors.bad-credentials',
+    group: 'Limits and errors',
+    title: 'bad credentials are AUTH_FAILED (not retryable)',
+    skip: (o) =>
+      o.errors?.badCredentials ? undefined : 'no errors.badCredentials scenario given (the backend does not check credentials)',
+    run: (ctx) => withScenario(ctx, ctx.options.errors?.badCredentials as () => Adapter, 'AUTH_FAILED', false),
+  },
+  {
+    id: 'errors.unreachable',
+    group: 'Limits and errors',
+    title: 'an unreachable server is UNREACHABLE (retryable), reported promptly',
+    skip: (o) => (o.errors?.unreachable ? undefined : 'no errors.unreachable scenario given'),
+    run: (ctx) => withScenario(ctx, ctx.options.errors?.unreachable as () => Adapter, 'UNREACHABLE', true),
+  },
+  {
+    id: 'lifecycle.close',
+    group: 'Limits and errors',
+    title: 'use after close() is CLOSED; close() twice is harmless',
+    async run(ctx) {
+      const { queue, timing } = ctx;
+      const adapter = await ctx.newAdapter();
+      await adapter.close();
+      await adapter.close();
+      await expectBgError(ctx, adapter.send(queue, [message('late')]), 'CLOSED', false);
+      await expectBgError(
+        ctx,
+        adapter.receive(queue, { max: 1, leaseMs: longLease(timing, adapter.capabilities) }),
+        'CLOSED',
+        false,
+      );
+      await expectBgError(ctx, adapter.stats(queue), 'CLOSED', false);
+    },
+  },
+  {
+    id: 'manifest.consistent',
+    group: 'Limits and errors',
+    title: 'the adapter declares the capability manifest it was registered with, and it is coherent',
+    async run(ctx) {
+      const { adapter, expect, options } = ctx;
+      expect(adapter.contractVersion).toBe(1);
+      expect(adapter.capabilities).toEqual(options.capabilities);
+      const c = adapter.capabilities;
+      expect(c.maxPayloadBytes).toBeGreaterThan(0);
+      expect(c.maxBatchSize).toBeGreaterThanOrEqual(1);
+      expect(c.minLeaseMs).toBeGreaterThan(0);
+      expect(c.maxLeaseMs).toBeGreaterThanOrEqual(c.minLeaseMs);
+      expect(c.maxDelayMs).toBeGreaterThanOrEqual(0);
+      expect(c.maxReleaseDelayMs).toBeGreaterThanOrEqual(0);
+      expect(['clamp', 'reject']).toContain(c.extendBeyondMax);
+    },
+  },
+];

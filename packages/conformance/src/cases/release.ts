@@ -1,0 +1,46 @@
+import type { ConformanceCase } from '../case.js';
+import { message, receiveOne, since, watchQuiet } from '../helpers.js';
+import { longLease, shortLease } from '../timing.js';
+
+/** Release cases. */
+export const releaseCases: readonly ConformanceCase[] = [
+  {
+    id: 'release.immediate',
+    group: 'Release',
+    title: 'release with delay 0 makes the job visible at once, delivery count kept',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      await adapter.send(queue, [message('again')]);
+      const first = await receiveOne(ctx, { leaseMs: lease });
+      await adapter.release(queue, first.handle, 0);
+      const start = Date.now();
+      const again = await receiveOne(ctx, { leaseMs: lease });
+      expect(since(start), 'a released job should be visible at once, not after its lease').toBeLessThan(timing.deadlineMs);
+      expect(again.id).toBe(first.id);
+      expect(again.deliveryCount).toBe(2);
+    },
+  },
+  {
+    id: 'release.delayed',
+    group: 'Release',
+    title: 'release with a delay keeps the job hidden until then, delivery count kept',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const delay = Math.max(shortLease(timing, adapter.capabilities), 1_000);
+      await adapter.send(queue, [message('later')]);
+      const first = await receiveOne(ctx, { leaseMs: lease });
+      await adapter.release(queue, first.handle, delay);
+      const releasedAt = Date.now();
+      expect(
+        await watchQuiet(ctx, delay - timing.toleranceMs, { leaseMs: lease }),
+        'released job came back before its delay',
+      ).toEqual([]);
+      const again = await receiveOne(ctx, { leaseMs: lease, deadlineMs: delay + timing.deadlineMs });
+      expect(since(releasedAt)).toBeGreaterThanOrEqual(delay - timing.toleranceMs);
+      expect(again.id).toBe(first.id);
+      expect(again.deliveryCount).toBe(2);
+    },
+  },
+];

@@ -1,0 +1,6 @@
+export type { CaseContext, ConformanceCase } from './case.js';
+export { AWKWARD_ATTRIBUTES, AWKWARD_BODIES } from './cases/delivery.js';
+export type { ConformanceOptions, ErrorScenarios, ExpectLike, Inspector, TestApi, Timing, WorkerProcessHook } from './options.js';
+export { runCase, skipReason } from './run-case.js';
+export { conformanceCases, runConformance } from './run-conformance.js';
+export { DEFAULT_TIMING } from './timing.js';
