@@ -116,6 +116,8 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
   const acked = new BoundedMap<true>();
   /** Handles rotated internally by `deadLetter` → the handle that owns the delivery now. */
   const forwarded = new BoundedMap<LeaseHandle>();
+  /** Azure message id → when our latest lease on it ends (epoch ms), for `deadLetter`. */
+  const leaseEnds = new BoundedMap<number>();
   const clients = new Map<string, QueueClient>();
   const poisonClients = new Map<string, QueueClient>();
 
@@ -183,6 +185,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       client.receiveMessages({ numberOfMessages: max, visibilityTimeout: visibility }),
     );
     return response.receivedMessageItems.map((m) => {
+      leaseEnds.set(m.messageId, start + visibility * 1_000);
       const decoded = decodeLive(m.messageText, m.messageId);
       return {
         id: decoded.id,
@@ -305,6 +308,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
         client.updateMessage(messageId, popReceipt, undefined, visibility),
       );
       if (!response.popReceipt) throw new BgError('BACKEND_ERROR', 'extend: Azure returned no pop receipt');
+      leaseEnds.set(messageId, start + visibility * 1_000);
       return { handle: makeHandle(messageId, response.popReceipt), leaseExpiresAt: start + visibility * 1_000 };
     },
 
@@ -316,6 +320,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       await withLease('ack', handle, () => client.deleteMessage(messageId, popReceipt));
       acked.set(handle, true);
       forwarded.delete(handle);
+      leaseEnds.delete(messageId);
     },
 
     async release(queue, handle, delayMs) {
@@ -324,17 +329,20 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       const { messageId, popReceipt } = parseHandle(current(handle));
       await withLease('release', handle, () => client.updateMessage(messageId, popReceipt, undefined, visibility));
       forwarded.delete(handle);
+      leaseEnds.delete(messageId);
     },
 
     async deadLetter(queue, message: ReceivedMessage, info: DeadLetterInfo) {
       const client = live(queue);
       poison(queue);
       // Prove the handle still owns the delivery (Azure has no read-only check: updating
-      // rotates the pop receipt), keeping it hidden long enough for the core's ack. The
-      // caller's handle is forwarded to the new receipt.
+      // rotates the pop receipt), keeping the lease as it was (at least 1 s) so a crash
+      // before the core's ack redelivers on time. The caller's handle is forwarded to the
+      // new receipt.
       const owner = current(message.handle);
       const { messageId, popReceipt } = parseHandle(owner);
-      const keepMs = Math.min(MAX_VISIBILITY_MS, Math.max(30_000, message.leaseExpiresAt - Date.now()));
+      const leaseEnd = leaseEnds.get(messageId) ?? message.leaseExpiresAt;
+      const keepMs = Math.min(MAX_VISIBILITY_MS, Math.max(1_000, leaseEnd - Date.now()));
       const response = await withLease('dead-letter', message.handle, () =>
         client.updateMessage(messageId, popReceipt, undefined, seconds(keepMs)),
       );

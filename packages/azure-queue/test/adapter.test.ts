@@ -60,7 +60,7 @@ suite('azure-queue adapter on Azurite', () => {
     const sent = AWKWARD.map((body, i) => ({
       id: `id-${i}-<&>-ü`,
       body,
-      attributes: i % 2 ? { 'bg-type': 'x', note: '<&>"ü' } : {},
+      attributes: (i % 2 ? { 'bg-type': 'x', note: '<&>"ü' } : {}) as Record<string, string>,
     }));
     expect(await a.send(q, sent)).toEqual(sent.map((m) => ({ id: m.id, duplicate: false })));
     const got = await receiveN(a, q, sent.length);
