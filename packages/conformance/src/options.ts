@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import type { Adapter, Capabilities } from '@bg/core';
 
 /**
@@ -46,13 +47,19 @@ export interface ErrorScenarios {
 /** A worker process the suite can kill mid-handler (worker group). */
 export interface WorkerProcessHook {
   /**
-   * Absolute path of an ES module whose default export is
+   * Absolute path of an ES module (`.js`, or `.ts` when `tsx` is installed) whose default export is
    * `(queue: string) => Adapter | Promise<Adapter>`, loaded in a child process to build
    * the adapter that child's worker uses (connected to the same backend).
    */
   readonly adapterModule: string;
   /** Extra environment for the child (connection URLs …). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Called in the parent with the forked child and the case's adapter, for backends that
+   * live in the parent process (the memory adapter serves itself with
+   * `serveAdapterOverIpc`). Returns a function that stops serving.
+   */
+  readonly serve?: (child: ChildProcess, adapter: Adapter) => () => void;
 }
 
 /** What {@link runConformance} takes. */

@@ -1,19 +1,12 @@
 import type { ConformanceCase } from './case.js';
-import { adapterCases } from './cases/index.js';
+import { allCases } from './cases/index.js';
 import type { ConformanceOptions, TestApi } from './options.js';
 import { runCase, skipReason } from './run-case.js';
 import { resolveTiming } from './timing.js';
 
 /** Every case of the suite, grouped in report order. */
 export function conformanceCases(): readonly ConformanceCase[] {
-  return [...adapterCases, ...extraCases];
-}
-
-const extraCases: ConformanceCase[] = [];
-
-/** Adds cases to the suite (used by the worker-level group). @internal */
-export function registerCases(cases: readonly ConformanceCase[]): void {
-  for (const c of cases) if (!extraCases.some((e) => e.id === c.id)) extraCases.push(c);
+  return allCases;
 }
 
 /**

@@ -1,6 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import type { Adapter } from '@bg/core';
 import { type MemoryAdapter, type MemoryStore, memoryAdapter, memoryInspector } from '@bg/memory';
-import type { ConformanceOptions } from '../src/index.js';
+import { type ConformanceOptions, serveAdapterOverIpc } from '../src/index.js';
 
 /** Conformance options for a memory adapter built by `make` on one shared store. */
 export function memoryOptions(name: string, make: (store: MemoryStore | undefined) => Adapter): ConformanceOptions {
@@ -14,6 +15,10 @@ export function memoryOptions(name: string, make: (store: MemoryStore | undefine
       const adapter = make(store);
       store ??= (adapter as MemoryAdapter).store;
       return adapter;
+    },
+    workerProcess: {
+      adapterModule: fileURLToPath(new URL('./memory-child.ts', import.meta.url)),
+      serve: (child, adapter) => serveAdapterOverIpc(child, adapter),
     },
     inspector: (adapter) => memoryInspector((adapter as MemoryAdapter).store ?? (store as MemoryStore)),
   };

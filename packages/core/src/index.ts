@@ -19,6 +19,7 @@ export {
 export { assertQueueName, assertSendable, CloseGuard, checkLeaseMs, checkReleaseDelayMs } from './adapter-guards.js';
 export { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, resolveRetryPolicy } from './backoff.js';
 export { decodeEnvelope, ENVELOPE_FORMAT_VERSION, type Envelope, encodeEnvelope, envelopeSchema, utf8Bytes } from './envelope.js';
+export { toErrorInfo } from './error-info.js';
 export { BgError, type BgErrorCode, type BgErrorOptions, isBgError, permanentError } from './errors.js';
 export {
   defineJob,
@@ -41,4 +42,7 @@ export {
   type Queue,
   type QueueOptions,
 } from './queue.js';
+export { type StopOnSignalsOptions, stopOnSignals } from './shutdown-signals.js';
 export { UUID_PATTERN, uuidv7 } from './uuid-v7.js';
+export { createWorker, type Handler, type JobContext, type Worker, type WorkerOptions } from './worker.js';
+export type { Logger, WorkerEvent } from './worker-events.js';

@@ -6,6 +6,7 @@ import { leaseCases } from './lease.js';
 import { limitCases } from './limits.js';
 import { optionalCases } from './optional.js';
 import { releaseCases } from './release.js';
+import { workerCases } from './worker.js';
 
 /** Every adapter-level case, in report order. */
 export const adapterCases: readonly ConformanceCase[] = [
@@ -17,3 +18,6 @@ export const adapterCases: readonly ConformanceCase[] = [
   ...limitCases,
   ...optionalCases,
 ];
+
+/** Every case: the adapter level, then the worker level. */
+export const allCases: readonly ConformanceCase[] = [...adapterCases, ...workerCases];

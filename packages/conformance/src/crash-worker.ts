@@ -1,0 +1,25 @@
+/**
+ * Child-process worker for the crash case: builds the adapter from the module named in
+ * BG_CONF_ADAPTER_MODULE, handles `conformance.crash` by telling the parent it started and
+ * then hanging until it is killed.
+ */
+import { pathToFileURL } from 'node:url';
+import { createWorker, defineJob } from '@bg/core';
+
+const modulePath = process.env.BG_CONF_ADAPTER_MODULE;
+const queue = process.env.BG_CONF_QUEUE;
+const leaseMs = Number(process.env.BG_CONF_LEASE_MS);
+if (!modulePath || !queue) throw new Error('BG_CONF_ADAPTER_MODULE and BG_CONF_QUEUE are required');
+const loaded = (await import(pathToFileURL(modulePath).href)) as { default: (queue: string) => unknown };
+const adapter = (await loaded.default(queue)) as Parameters<typeof createWorker>[0]['adapter'];
+const crashJob = defineJob({
+  type: 'conformance.crash',
+  schema: { '~standard': { version: 1, vendor: 'bg', validate: (value: unknown) => ({ value }) } },
+});
+const worker = createWorker({ adapter, queue, concurrency: 1, leaseMs, pollMs: 200 });
+worker.handle(crashJob, async (_payload, ctx) => {
+  process.send?.({ bg: 'started', jobId: ctx.jobId, attempt: ctx.attempt });
+  await new Promise(() => {});
+});
+await worker.start();
+process.send?.({ bg: 'ready' });

@@ -1,0 +1,496 @@
+import type { Adapter, DeadLetterReason, ErrorInfo, ReceivedMessage } from './adapter.js';
+import { assertQueueName } from './adapter-guards.js';
+import { backoffDelay } from './backoff.js';
+import { decodeEnvelope, type Envelope } from './envelope.js';
+import { toErrorInfo } from './error-info.js';
+import { BgError, isBgError } from './errors.js';
+import { isJobDefinition, type JobDefinition, type JobPayload, migratePayload, validatePayload } from './job.js';
+import { assertAdapter } from './queue.js';
+import type { Logger, WorkerEvent } from './worker-events.js';
+
+/** What a handler gets besides its payload. */
+export interface JobContext {
+  /** The job id (stable across retries, hops and replays). */
+  readonly jobId: string;
+  readonly jobType: string;
+  /** 1 on the first attempt; crashes count too. */
+  readonly attempt: number;
+  /** The job's `maxAttempts`. */
+  readonly maxAttempts: number;
+  /**
+   * Aborts when the worker stops, the lease is lost or the job's timeout passes; its
+   * `reason` is a BgError (`CLOSED`, `LEASE_LOST` or `TIMEOUT`). Pass it to fetch & co.
+   */
+  readonly signal: AbortSignal;
+  /** Payload version the job was enqueued with (before migration). */
+  readonly enqueuedVersion: number;
+  readonly createdAt: Date;
+  readonly idempotencyKey: string | undefined;
+  readonly meta: Readonly<Record<string, string>>;
+  readonly trace: { readonly traceparent: string; readonly tracestate?: string } | undefined;
+}
+
+/** A job handler. Resolve to ack; throw to retry (or dead-letter, see {@link permanentError}). */
+export type Handler<J extends JobDefinition> = (payload: JobPayload<J>, context: JobContext) => Promise<void> | void;
+
+/** Options of {@link createWorker}. */
+export interface WorkerOptions {
+  readonly adapter: Adapter;
+  /** Queue name (default `"default"`). */
+  readonly queue?: string;
+  /** Jobs run at once (default 8). */
+  readonly concurrency?: number;
+  /** Lease per delivery, renewed by heartbeats while the handler runs (default 30 s). */
+  readonly leaseMs?: number;
+  /** Long-poll wait per receive (default 5 s, at most 20 s). */
+  readonly pollMs?: number;
+  /** Default grace period of {@link Worker.stop} (default 30 s). */
+  readonly graceMs?: number;
+  /**
+   * How long after enqueue a job of an unknown newer version is released for retry
+   * (a rolling deploy may bring a worker that knows it) before it is dead-lettered
+   * `unknown-version` (default 15 min).
+   */
+  readonly unknownVersionWindowMs?: number;
+  /** Errors that must not be retried, besides BgErrors with `retryable: false`. */
+  readonly isPermanent?: (error: unknown) => boolean;
+  /** Observability hook: every job event, with durations. Must not throw. */
+  readonly onEvent?: (event: WorkerEvent) => void;
+  /** Logger; silent by default. */
+  readonly logger?: Logger;
+  /** Clock and randomness, for tests. */
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+/** A worker host for one queue. */
+export interface Worker {
+  /** Registers the handler of a job type (before or after `start`). */
+  handle<J extends JobDefinition>(job: J, handler: Handler<J>): Worker;
+  /** Starts receiving. Resolves once the loop runs. */
+  start(): Promise<void>;
+  /**
+   * Graceful stop in two phases: stop receiving and abort every handler's signal; wait up
+   * to `graceMs` for handlers to finish (finished ones are acked); then release the
+   * unfinished leases so the jobs are redelivered at once, and resolve. Calling it again
+   * while stopping skips the rest of the grace period.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
+  /** True between `start` and the end of `stop`. */
+  readonly running: boolean;
+  /** Jobs currently being handled. */
+  readonly active: number;
+}
+
+interface Registered {
+  readonly job: JobDefinition;
+  readonly handler: (payload: unknown, context: JobContext) => Promise<void> | void;
+}
+
+interface Active {
+  readonly message: ReceivedMessage;
+  handle: string;
+  readonly controller: AbortController;
+  /** Set when the worker gave the lease back or lost it: never ack after that. */
+  abandoned: boolean;
+  done: Promise<void>;
+}
+
+const HOPPED = 'bg-hopped';
+
+/**
+ * Creates a worker host: it leases jobs, runs their handlers with heartbeats, retries with
+ * backoff, dead-letters poison, upgrades old payload versions and shuts down gracefully.
+ *
+ * @example
+ * ```ts
+ * const worker = createWorker({ adapter, queue: 'default', concurrency: 16 })
+ * worker.handle(sendWelcome, async (payload, ctx) => { await mailer.send(payload, { signal: ctx.signal }) })
+ * await worker.start()
+ * ```
+ */
+export function createWorker(options: WorkerOptions): Worker {
+  const { adapter } = options;
+  assertAdapter(adapter);
+  const queue = options.queue ?? 'default';
+  assertQueueName(queue);
+  const caps = adapter.capabilities;
+  const concurrency = options.concurrency ?? 8;
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new BgError('INVALID_ARGUMENT', 'concurrency must be an integer ≥ 1');
+  const leaseMs = Math.min(Math.max(options.leaseMs ?? 30_000, caps.minLeaseMs), caps.maxLeaseMs);
+  const pollMs = Math.min(Math.max(options.pollMs ?? 5_000, 0), 20_000);
+  const defaultGraceMs = options.graceMs ?? 30_000;
+  const versionWindowMs = options.unknownVersionWindowMs ?? 15 * 60_000;
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const log = options.logger ?? {};
+  const handlers = new Map<string, Registered>();
+  const active = new Set<Active>();
+
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let stopController = new AbortController();
+  let slotFreed: (() => void) | undefined;
+  let stopping: { force: () => void; done: Promise<void> } | undefined;
+
+  const emit = (event: WorkerEvent): void => {
+    try {
+      options.onEvent?.(event);
+    } catch {
+      // observability must never break job handling
+    }
+  };
+  const reportError = (during: string, error: unknown): void => {
+    const info = toErrorInfo(error);
+    emit({ type: 'error', error: info, during });
+    log.warn?.(`bg worker: ${during} failed: ${info.message}`, { queue, during });
+  };
+
+  /** Writes the dead letter, then removes the original (never the other way round). */
+  async function deadLetter(
+    item: Active,
+    reason: DeadLetterReason,
+    attempt: number,
+    jobType: string | undefined,
+    error?: ErrorInfo,
+    enqueuedAt?: number,
+  ): Promise<void> {
+    const message = { ...item.message, handle: item.handle };
+    await adapter.deadLetter(queue, message, {
+      reason,
+      attempts: attempt,
+      ...(error ? { error } : {}),
+      ...(enqueuedAt !== undefined
+        ? { enqueuedAt }
+        : item.message.enqueuedAt !== undefined
+          ? { enqueuedAt: item.message.enqueuedAt }
+          : {}),
+      deadLetteredAt: now(),
+    });
+    await adapter.ack(queue, item.handle);
+    emit({ type: 'dead-lettered', jobId: item.message.id, jobType, attempt, reason, ...(error ? { error } : {}) });
+    log.info?.(`bg worker: dead-lettered ${item.message.id} (${reason})`, { queue, jobId: item.message.id, reason });
+  }
+
+  /** Re-sends the message as a new one (fresh delivery count) and removes the old one. */
+  async function resend(item: Active, delayMs: number, attributes: Readonly<Record<string, string>>): Promise<void> {
+    await adapter.send(queue, [
+      { id: item.message.id, body: item.message.body, attributes, ...(delayMs > 0 ? { delayMs } : {}) },
+    ]);
+    await adapter.ack(queue, item.handle);
+  }
+
+  /** Delivers before `notBefore`: hop without running it and without counting an attempt. */
+  async function hop(item: Active, remaining: number): Promise<void> {
+    if (caps.maxDelayMs > 0) {
+      await resend(item, Math.min(remaining, caps.maxDelayMs), item.message.attributes);
+    } else {
+      // No native delay (Pub/Sub): park it with a release; the first delivery after
+      // `notBefore` re-sends it fresh so the parking deliveries are not counted.
+      await adapter.release(queue, item.handle, Math.min(remaining, caps.maxReleaseDelayMs));
+    }
+    emit({ type: 'deferred', jobId: item.message.id, why: 'not-before', delayMs: remaining });
+  }
+
+  function startHeartbeat(item: Active, jobType: string | undefined): () => void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    const every = Math.max(Math.floor(leaseMs / 3), 5);
+    const beat = async (): Promise<void> => {
+      if (stopped || item.abandoned) return;
+      try {
+        const next = await adapter.extend(queue, item.handle, leaseMs);
+        if (!stopped && !item.abandoned) item.handle = next.handle;
+      } catch (error) {
+        if (isBgError(error, 'LEASE_LOST')) {
+          if (!item.abandoned) {
+            item.abandoned = true;
+            emit({ type: 'lease-lost', jobId: item.message.id, jobType });
+            log.warn?.(`bg worker: lost the lease of ${item.message.id}`, { queue, jobId: item.message.id });
+            item.controller.abort(
+              new BgError('LEASE_LOST', `the lease of job ${item.message.id} was lost`, { retryable: false }),
+            );
+          }
+          return;
+        }
+        reportError('lease extension', error);
+      }
+      if (!stopped && !item.abandoned) timer = setTimeout(() => void beat(), every);
+    };
+    timer = setTimeout(() => void beat(), every);
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  }
+
+  async function process(item: Active): Promise<void> {
+    const { message } = item;
+    emit({ type: 'received', jobId: message.id, deliveryCount: message.deliveryCount });
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(message.body);
+    } catch (error) {
+      await deadLetter(item, 'malformed-envelope', message.deliveryCount, undefined, toErrorInfo(error));
+      return;
+    }
+    const createdAt = Date.parse(envelope.createdAt);
+    if (envelope.notBefore !== undefined) {
+      const remaining = Date.parse(envelope.notBefore) - now();
+      if (remaining > 0) return hop(item, remaining);
+      if (caps.maxDelayMs <= 0 && message.deliveryCount > 1 && message.attributes[HOPPED] !== '1') {
+        await resend(item, 0, { ...message.attributes, [HOPPED]: '1' });
+        return;
+      }
+    }
+    const registered = handlers.get(envelope.type);
+    if (!registered) {
+      await deadLetter(
+        item,
+        'unknown-type',
+        message.deliveryCount,
+        envelope.type,
+        { message: `no handler for job type "${envelope.type}"` },
+        createdAt,
+      );
+      return;
+    }
+    const { job } = registered;
+    const attempt = message.deliveryCount;
+    if (envelope.v > job.version) {
+      const error = { message: `"${job.type}" payload v${envelope.v} is newer than v${job.version} known to this worker` };
+      if (now() - createdAt < versionWindowMs) {
+        const delayMs = Math.min(backoffDelay(job.retry, attempt, random), caps.maxReleaseDelayMs);
+        await adapter.release(queue, item.handle, delayMs);
+        emit({ type: 'deferred', jobId: message.id, why: 'unknown-version', delayMs });
+        return;
+      }
+      await deadLetter(item, 'unknown-version', attempt, job.type, error, createdAt);
+      return;
+    }
+    let payload: unknown;
+    try {
+      payload = await validatePayload(job, migratePayload(job, envelope.v, envelope.payload));
+    } catch (error) {
+      await deadLetter(item, 'invalid-payload', attempt, job.type, toErrorInfo(error), createdAt);
+      return;
+    }
+
+    const context: JobContext = {
+      jobId: envelope.id,
+      jobType: job.type,
+      attempt,
+      maxAttempts: job.retry.maxAttempts,
+      signal: item.controller.signal,
+      enqueuedVersion: envelope.v,
+      createdAt: new Date(createdAt),
+      idempotencyKey: envelope.key,
+      meta: envelope.meta ?? {},
+      trace: envelope.trace,
+    };
+    emit({ type: 'started', jobId: message.id, jobType: job.type, attempt });
+    const started = now();
+    const stopBeat = startHeartbeat(item, job.type);
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    let outcome: { ok: true } | { ok: false; error: unknown };
+    try {
+      const run = Promise.resolve().then(() => registered.handler(payload, context));
+      if (job.timeoutMs !== undefined) {
+        const limit = job.timeoutMs;
+        const timedOut = new Promise<never>((_, reject) => {
+          timeout = setTimeout(() => {
+            const error = new BgError('TIMEOUT', `job ${message.id} ("${job.type}") exceeded its ${limit} ms timeout`);
+            item.controller.abort(error);
+            reject(error);
+          }, limit);
+        });
+        run.catch(() => {});
+        await Promise.race([run, timedOut]);
+      } else {
+        await run;
+      }
+      outcome = { ok: true };
+    } catch (error) {
+      outcome = { ok: false, error };
+    } finally {
+      if (timeout) clearTimeout(timeout);
+      stopBeat();
+    }
+    const durationMs = now() - started;
+    if (item.abandoned) return; // lease lost or handed back at shutdown: never ack
+    if (outcome.ok) {
+      await adapter.ack(queue, item.handle);
+      emit({ type: 'succeeded', jobId: message.id, jobType: job.type, attempt, durationMs });
+      return;
+    }
+    const errorInfo = toErrorInfo(outcome.error);
+    emit({ type: 'failed', jobId: message.id, jobType: job.type, attempt, durationMs, error: errorInfo });
+    if (!running && item.controller.signal.aborted) {
+      // The handler gave up because we are stopping: hand the job back at once.
+      await adapter.release(queue, item.handle, 0);
+      emit({ type: 'deferred', jobId: message.id, why: 'shutdown', delayMs: 0 });
+      return;
+    }
+    const permanent =
+      (isBgError(outcome.error) && !outcome.error.retryable && !isBgError(outcome.error, 'TIMEOUT')) ||
+      (options.isPermanent?.(outcome.error) ?? false);
+    if (permanent) {
+      await deadLetter(item, 'permanent-error', attempt, job.type, errorInfo, createdAt);
+      return;
+    }
+    if (attempt >= job.retry.maxAttempts) {
+      await deadLetter(item, 'max-attempts', attempt, job.type, errorInfo, createdAt);
+      return;
+    }
+    const delayMs = Math.min(backoffDelay(job.retry, attempt, random), caps.maxReleaseDelayMs);
+    await adapter.release(queue, item.handle, delayMs);
+    emit({ type: 'retried', jobId: message.id, jobType: job.type, attempt, delayMs });
+  }
+
+  function track(message: ReceivedMessage): void {
+    const item: Active = {
+      message,
+      handle: message.handle,
+      controller: new AbortController(),
+      abandoned: false,
+      done: Promise.resolve(),
+    };
+    active.add(item);
+    item.done = process(item)
+      .catch((error: unknown) => {
+        if (isBgError(error, 'LEASE_LOST')) {
+          emit({ type: 'lease-lost', jobId: message.id, jobType: undefined });
+          return;
+        }
+        // The job stays in storage: its lease runs out and it is delivered again.
+        reportError(`handling job ${message.id}`, error);
+      })
+      .finally(() => {
+        active.delete(item);
+        slotFreed?.();
+      });
+  }
+
+  async function runLoop(): Promise<void> {
+    let failures = 0;
+    while (running) {
+      const free = concurrency - active.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => {
+          slotFreed = resolve;
+        });
+        slotFreed = undefined;
+        continue;
+      }
+      let messages: ReceivedMessage[];
+      try {
+        messages = await adapter.receive(queue, {
+          max: Math.min(free, caps.maxBatchSize),
+          leaseMs,
+          waitMs: pollMs,
+          signal: stopController.signal,
+        });
+        failures = 0;
+      } catch (error) {
+        if (!running) break;
+        failures++;
+        reportError('receive', error);
+        const pause = Math.min(100 * 2 ** Math.min(failures - 1, 6), 5_000) * (0.5 + random() / 2);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pause);
+          stopController.signal.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(timer);
+              resolve();
+            },
+            { once: true },
+          );
+        });
+        continue;
+      }
+      if (!running) {
+        // Stopped while polling: give anything that arrived back at once.
+        await Promise.all(
+          messages.map((m) =>
+            adapter.release(queue, m.handle, 0).catch((error: unknown) => reportError('release on stop', error)),
+          ),
+        );
+        break;
+      }
+      for (const message of messages) track(message);
+    }
+  }
+
+  const worker: Worker = {
+    handle(job, handler) {
+      if (!isJobDefinition(job)) throw new BgError('INVALID_ARGUMENT', 'handle needs a job made by defineJob()');
+      if (typeof handler !== 'function') throw new BgError('INVALID_ARGUMENT', `handler for "${job.type}" must be a function`);
+      if (handlers.has(job.type)) throw new BgError('INVALID_ARGUMENT', `a handler for "${job.type}" is already registered`);
+      handlers.set(job.type, { job, handler: handler as Registered['handler'] });
+      return worker;
+    },
+    async start() {
+      if (running) return;
+      if (stopping) await stopping.done;
+      await adapter.ensureQueue(queue);
+      running = true;
+      stopController = new AbortController();
+      loop = runLoop().catch((error: unknown) => reportError('worker loop', error));
+      log.info?.(`bg worker: started on "${queue}"`, { queue, concurrency, leaseMs });
+    },
+    stop(stopOptions = {}) {
+      if (stopping) {
+        stopping.force();
+        return stopping.done;
+      }
+      if (!running && !loop) return Promise.resolve();
+      const graceMs = stopOptions.graceMs ?? defaultGraceMs;
+      let force: () => void = () => {};
+      const forced = new Promise<void>((resolve) => {
+        force = resolve;
+      });
+      const done = (async () => {
+        running = false;
+        stopController.abort(new BgError('CLOSED', 'the worker is stopping'));
+        slotFreed?.();
+        for (const item of active) item.controller.abort(new BgError('CLOSED', 'the worker is stopping'));
+        await loop;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          Promise.all([...active].map((item) => item.done)),
+          new Promise<void>((resolve) => {
+            timer = setTimeout(resolve, graceMs);
+          }),
+          forced,
+        ]);
+        if (timer) clearTimeout(timer);
+        const unfinished = [...active].filter((item) => !item.abandoned);
+        await Promise.all(
+          unfinished.map(async (item) => {
+            item.abandoned = true;
+            try {
+              await adapter.release(queue, item.handle, 0);
+              emit({ type: 'deferred', jobId: item.message.id, why: 'shutdown', delayMs: 0 });
+            } catch (error) {
+              reportError(`release of ${item.message.id} on stop`, error);
+            }
+          }),
+        );
+        loop = undefined;
+        stopping = undefined;
+        log.info?.(`bg worker: stopped on "${queue}" (${unfinished.length} job(s) handed back)`, { queue });
+      })();
+      stopping = { force, done };
+      return done;
+    },
+    get running() {
+      return running;
+    },
+    get active() {
+      return active.size;
+    },
+  };
+  return worker;
+}
