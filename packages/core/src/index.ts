@@ -18,6 +18,7 @@ export {
 } from './adapter.js';
 export { assertQueueName, assertSendable, CloseGuard, checkLeaseMs, checkReleaseDelayMs } from './adapter-guards.js';
 export { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, resolveRetryPolicy } from './backoff.js';
+export { ADAPTER_PACKAGES, type ConnectOptions, connect, redactUrl, type UrlAdapterModule } from './connect.js';
 export { decodeEnvelope, ENVELOPE_FORMAT_VERSION, type Envelope, encodeEnvelope, envelopeSchema, utf8Bytes } from './envelope.js';
 export { toErrorInfo } from './error-info.js';
 export { BgError, type BgErrorCode, type BgErrorOptions, isBgError, permanentError } from './errors.js';

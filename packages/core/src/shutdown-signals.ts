@@ -22,15 +22,14 @@ export interface StopOnSignalsOptions {
  */
 export function stopOnSignals(workers: readonly Worker[], options: StopOnSignalsOptions = {}): () => void {
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
-  let stopping: Promise<void> | undefined;
+  let signalled = false;
   const onSignal = (): void => {
-    if (stopping) {
+    if (signalled) {
       for (const worker of workers) void worker.stop();
       return;
     }
-    stopping = Promise.all(
-      workers.map((worker) => worker.stop(options.graceMs !== undefined ? { graceMs: options.graceMs } : {})),
-    )
+    signalled = true;
+    void Promise.all(workers.map((worker) => worker.stop(options.graceMs !== undefined ? { graceMs: options.graceMs } : {})))
       .then(() => options.onStopped?.())
       .catch(() => {});
   };
