@@ -1,0 +1,172 @@
+/**
+ * Benchmark: the raw `@azure/storage-queue` client against `@bg/azure-queue` doing the same
+ * work on the same private Azurite, in one process.
+ *
+ * - raw: `sendMessage` × N (32 in flight), then receivers taking `receiveMessages(32)` and
+ *   deleting each message (`deleteMessage`, in parallel);
+ * - adapter: `send` in batches of 32, then receivers doing `receive({ max: 32 })` + `ack`;
+ * - core: `createQueue().enqueueMany` then `createWorker` (no-op handler) until all are done.
+ *
+ * Prints jobs/s (send + receive + delete of every job) and the ratio to the raw client.
+ * Run: `pnpm --filter @bg/azure-queue bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
+ */
+import { randomBytes } from 'node:crypto';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { azureQueueAdapter } from '@bg/azure-queue';
+import { startAzurite } from '@bg/backends/azurite';
+import { type Adapter, createQueue, createWorker, defineJob } from '@bg/core';
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 1_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const IN_FLIGHT = 32;
+const RECEIVERS = 4;
+const BODY = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
+
+type Payload = { userId: string; locale: string; note: string };
+const benchJob = defineJob({
+  type: 'bench.noop',
+  schema: {
+    '~standard': { version: 1, vendor: 'bench', validate: (value: unknown) => ({ value: value as Payload }) },
+  },
+});
+
+async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++] as T);
+    }),
+  );
+}
+
+function queueName(kind: string): string {
+  return `bench-${kind}-${randomBytes(4).toString('hex')}`;
+}
+
+async function rawRound(service: QueueServiceClient): Promise<number> {
+  const q = service.getQueueClient(queueName('raw'));
+  await q.create();
+  const start = performance.now();
+  await pool(
+    Array.from({ length: JOBS }, (_, i) => i),
+    IN_FLIGHT,
+    async () => {
+      await q.sendMessage(BODY, { messageTimeToLive: -1 });
+    },
+  );
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: RECEIVERS }, async () => {
+      while (done < JOBS) {
+        const got = await q.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
+        await Promise.all(got.receivedMessageItems.map((m) => q.deleteMessage(m.messageId, m.popReceipt)));
+        done += got.receivedMessageItems.length;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1_000;
+  await q.delete();
+  return JOBS / seconds;
+}
+
+async function adapterRound(adapter: Adapter): Promise<number> {
+  const queue = queueName('adapter');
+  await adapter.ensureQueue(queue);
+  const start = performance.now();
+  for (let i = 0; i < JOBS; i += IN_FLIGHT) {
+    const n = Math.min(IN_FLIGHT, JOBS - i);
+    await adapter.send(
+      queue,
+      Array.from({ length: n }, (_, k) => ({ id: `job-${i + k}`, body: BODY, attributes: { 'bg-type': 'bench.noop' } })),
+    );
+  }
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: RECEIVERS }, async () => {
+      while (done < JOBS) {
+        const got = await adapter.receive(queue, { max: 32, leaseMs: 60_000 });
+        await Promise.all(got.map((m) => adapter.ack(queue, m.handle)));
+        done += got.length;
+      }
+    }),
+  );
+  return JOBS / ((performance.now() - start) / 1_000);
+}
+
+async function coreRound(adapter: Adapter): Promise<number> {
+  const queue = queueName('core');
+  await adapter.ensureQueue(queue);
+  const jobs = createQueue({ adapter, queue });
+  const payloads = Array.from({ length: JOBS }, (_, i) => ({ userId: `u-${i}`, locale: 'de', note: 'x'.repeat(160) }));
+  const start = performance.now();
+  await jobs.enqueueMany(benchJob, payloads);
+  let handled = 0;
+  let resolveAll: () => void = () => {};
+  const allDone = new Promise<void>((resolve) => {
+    resolveAll = resolve;
+  });
+  const worker = createWorker({ adapter, queue, concurrency: RECEIVERS * 32, leaseMs: 60_000, pollMs: 1_000 });
+  worker.handle(benchJob, async () => {
+    handled++;
+    if (handled >= JOBS) resolveAll();
+  });
+  await worker.start();
+  await allDone;
+  // Acks run after the handler resolves: wait until the queue is empty.
+  for (;;) {
+    const stats = await adapter.stats(queue);
+    if (stats.ready + stats.inFlight + stats.delayed === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const rate = JOBS / ((performance.now() - start) / 1_000);
+  await worker.stop({ graceMs: 1_000 });
+  return rate;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function main(): Promise<void> {
+  const server = await startAzurite();
+  if (!server) {
+    console.log('Azurite is not installed: nothing to benchmark.');
+    return;
+  }
+  try {
+    const service = QueueServiceClient.fromConnectionString(server.connectionString);
+    const adapter = azureQueueAdapter({ connectionString: server.connectionString });
+    console.log(
+      `Azurite ${server.queueEndpoint} — ${JOBS} jobs per round, ${ROUNDS} rounds, ${IN_FLIGHT} sends in flight, ${RECEIVERS} receivers`,
+    );
+    await rawRound(service); // warm-up
+    const raw: number[] = [];
+    const viaAdapter: number[] = [];
+    const viaCore: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Rotate the order each round so no variant always runs right after another.
+      const variants = [
+        async () => raw.push(await rawRound(service)),
+        async () => viaAdapter.push(await adapterRound(adapter)),
+        async () => viaCore.push(await coreRound(adapter)),
+      ];
+      for (let k = 0; k < variants.length; k++) await variants[(k + round) % variants.length]?.();
+      console.log(
+        `round ${round}: raw ${raw.at(-1)?.toFixed(0)} jobs/s, adapter ${viaAdapter.at(-1)?.toFixed(0)} jobs/s, core ${viaCore.at(-1)?.toFixed(0)} jobs/s`,
+      );
+    }
+    const base = median(raw);
+    const line = (name: string, value: number): string =>
+      `${name.padEnd(34)} ${value.toFixed(0).padStart(6)} jobs/s  ${((value / base) * 100).toFixed(0).padStart(4)}% of raw`;
+    console.log('\nmedian (send + receive + delete per job)');
+    console.log(line('raw @azure/storage-queue', base));
+    console.log(line('@bg/azure-queue adapter', median(viaAdapter)));
+    console.log(line('@bg/core createQueue/createWorker', median(viaCore)));
+    await adapter.close();
+  } finally {
+    await server.stop();
+  }
+}
+
+await main();
