@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { assertJsonValue, decodeEnvelope, type Envelope, encodeEnvelope, isBgError, UUID_PATTERN, uuidv7 } from '../src/index.js';
+
+const base: Envelope = {
+  bg: 1,
+  id: uuidv7(),
+  type: 'email.welcome',
+  v: 2,
+  payload: { userId: 'u1', nested: [1, 'two', null, { ok: true }] },
+  createdAt: new Date().toISOString(),
+};
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    return isBgError(error) ? error.code : 'not a BgError';
+  }
+  return undefined;
+}
+
+describe('envelope v1', () => {
+  it('round-trips every field', () => {
+    const full: Envelope = {
+      ...base,
+      notBefore: new Date(Date.now() + 60_000).toISOString(),
+      key: 'welcome:u1',
+      trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'a=b' },
+      meta: { tenant: 'acme', ünï: 'cødé' },
+    };
+    expect(decodeEnvelope(encodeEnvelope(full))).toEqual(full);
+  });
+
+  it('rejects what is not an envelope as MALFORMED_ENVELOPE', () => {
+    expect(codeOf(() => decodeEnvelope('not json'))).toBe('MALFORMED_ENVELOPE');
+    expect(codeOf(() => decodeEnvelope('{"hello":1}'))).toBe('MALFORMED_ENVELOPE');
+    expect(codeOf(() => decodeEnvelope(JSON.stringify({ ...base, bg: 2 })))).toBe('MALFORMED_ENVELOPE');
+    expect(codeOf(() => decodeEnvelope(JSON.stringify({ ...base, extra: 'field' })))).toBe('MALFORMED_ENVELOPE');
+    expect(codeOf(() => decodeEnvelope(JSON.stringify({ ...base, id: 'not-a-uuid' })))).toBe('MALFORMED_ENVELOPE');
+    expect(codeOf(() => decodeEnvelope(JSON.stringify({ ...base, v: 0 })))).toBe('MALFORMED_ENVELOPE');
+    const { payload: _payload, ...noPayload } = base;
+    expect(codeOf(() => decodeEnvelope(JSON.stringify(noPayload)))).toBe('MALFORMED_ENVELOPE');
+  });
+
+  it('a future format version names itself in the error', () => {
+    try {
+      decodeEnvelope(JSON.stringify({ bg: 7 }));
+      expect.unreachable();
+    } catch (error) {
+      expect(String(error)).toContain('unknown envelope format version 7');
+    }
+  });
+
+  it('stores no code and no classes: payloads must be plain JSON', () => {
+    expect(codeOf(() => assertJsonValue({ fn: () => 1 }))).toBe('INVALID_PAYLOAD');
+    expect(codeOf(() => assertJsonValue({ when: new Date() }))).toBe('INVALID_PAYLOAD');
+    expect(codeOf(() => assertJsonValue({ big: 10n }))).toBe('INVALID_PAYLOAD');
+    expect(codeOf(() => assertJsonValue({ n: Number.NaN }))).toBe('INVALID_PAYLOAD');
+    expect(codeOf(() => assertJsonValue(new (class User {})()))).toBe('INVALID_PAYLOAD');
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(codeOf(() => assertJsonValue(cyclic))).toBe('INVALID_PAYLOAD');
+    expect(codeOf(() => assertJsonValue({ ok: [1, 'a', null, true, { deep: {} }], skipped: undefined }))).toBeUndefined();
+    expect(codeOf(() => assertJsonValue(Object.create(null)))).toBeUndefined();
+  });
+
+  it('decoding never revives code: a __proto__ key stays data', () => {
+    const text = `{"bg":1,"id":"${base.id}","type":"t","v":1,"payload":{"__proto__":{"polluted":true}},"createdAt":"${base.createdAt}"}`;
+    const decoded = decodeEnvelope(text);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(decoded.type).toBe('t');
+  });
+});
+
+describe('uuidv7', () => {
+  it('is a version-7 UUID whose prefix sorts by time', () => {
+    const a = uuidv7(1_700_000_000_000);
+    const b = uuidv7(1_700_000_000_001);
+    expect(a).toMatch(UUID_PATTERN);
+    expect(a[14]).toBe('7');
+    expect(a < b).toBe(true);
+    expect(new Set(Array.from({ length: 1000 }, () => uuidv7())).size).toBe(1000);
+  });
+});

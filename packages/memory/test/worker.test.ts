@@ -1,0 +1,175 @@
+import {
+  type Adapter,
+  BgError,
+  createQueue,
+  createWorker,
+  defineJob,
+  isBgError,
+  type JobContext,
+  stopOnSignals,
+  type WorkerEvent,
+} from '@bg/core';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { memoryAdapter, memoryInspector } from '../src/index.js';
+
+const job = defineJob({ type: 'unit.job', schema: z.object({ n: z.number() }), retry: { baseMs: 5, maxMs: 20, maxAttempts: 3 } });
+
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('createWorker', () => {
+  it('reports events in order and never exceeds its concurrency', async () => {
+    const adapter = memoryAdapter();
+    const events: WorkerEvent[] = [];
+    let running = 0;
+    let peak = 0;
+    const worker = createWorker({ adapter, queue: 'q-unit', concurrency: 3, pollMs: 20, onEvent: (e) => events.push(e) });
+    worker.handle(job, async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 10));
+      running--;
+    });
+    await createQueue({ adapter, queue: 'q-unit' }).enqueueMany(
+      job,
+      Array.from({ length: 12 }, (_, n) => ({ n })),
+    );
+    await worker.start();
+    await until('12 successes', () => events.filter((e) => e.type === 'succeeded').length === 12);
+    await worker.stop();
+    expect(peak).toBeLessThanOrEqual(3);
+    expect(peak).toBeGreaterThan(1);
+    const first = events.find((e) => e.type === 'received');
+    const forJob = events.filter((e) => 'jobId' in e && first && 'jobId' in first && e.jobId === first.jobId).map((e) => e.type);
+    expect(forJob).toEqual(['received', 'started', 'succeeded']);
+  });
+
+  it('aborts the handler and does not ack when the lease is lost', async () => {
+    const inner = memoryAdapter();
+    const adapter: Adapter = {
+      ...inner,
+      extend: async () => {
+        throw new BgError('LEASE_LOST', 'gone', { retryable: false });
+      },
+    };
+    let acks = 0;
+    const counting: Adapter = { ...adapter, ack: (q, h) => (acks++, inner.ack(q, h)) };
+    const events: string[] = [];
+    let reason: unknown;
+    const worker = createWorker({
+      adapter: counting,
+      queue: 'q-lost',
+      leaseMs: 60,
+      pollMs: 20,
+      onEvent: (e) => events.push(e.type),
+    });
+    worker.handle(job, async (_p, ctx: JobContext) => {
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+      reason = ctx.signal.reason;
+    });
+    await createQueue({ adapter: inner, queue: 'q-lost' }).enqueue(job, { n: 1 });
+    await worker.start();
+    await until('the lease to be lost', () => events.includes('lease-lost'));
+    await until('the handler to see the abort', () => reason !== undefined);
+    await worker.stop({ graceMs: 0 });
+    expect(isBgError(reason, 'LEASE_LOST')).toBe(true);
+    expect(acks).toBe(0);
+    expect(events).not.toContain('succeeded');
+  });
+
+  it('survives a backend that fails to receive, and carries on', async () => {
+    const inner = memoryAdapter();
+    let failures = 3;
+    const flaky: Adapter = {
+      ...inner,
+      receive: async (q, o) => {
+        if (failures-- > 0) throw new BgError('UNREACHABLE', 'backend down');
+        return inner.receive(q, o);
+      },
+    };
+    const errors: string[] = [];
+    let done = 0;
+    const worker = createWorker({
+      adapter: flaky,
+      queue: 'q-flaky',
+      pollMs: 20,
+      onEvent: (e) => e.type === 'error' && errors.push(e.during),
+    });
+    worker.handle(job, () => void done++);
+    await createQueue({ adapter: inner, queue: 'q-flaky' }).enqueue(job, { n: 1 });
+    await worker.start();
+    await until('the job to run', () => done === 1, 10_000);
+    await worker.stop();
+    expect(errors).toEqual(['receive', 'receive', 'receive']);
+  });
+
+  it('a second stop skips the rest of the grace period', async () => {
+    const adapter = memoryAdapter();
+    const worker = createWorker({ adapter, queue: 'q-force', pollMs: 20 });
+    let started = false;
+    worker.handle(job, async () => {
+      started = true;
+      await new Promise(() => {});
+    });
+    await createQueue({ adapter, queue: 'q-force' }).enqueue(job, { n: 1 });
+    await worker.start();
+    await until('the handler to start', () => started);
+    const t0 = Date.now();
+    const first = worker.stop({ graceMs: 60_000 });
+    const second = worker.stop();
+    await Promise.all([first, second]);
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    expect((await adapter.stats('q-force')).ready).toBe(1);
+  });
+
+  it('stopOnSignals stops workers on the first signal', async () => {
+    const adapter = memoryAdapter();
+    const worker = createWorker({ adapter, queue: 'q-signal', pollMs: 20 });
+    worker.handle(job, () => {});
+    await worker.start();
+    let stopped = false;
+    const dispose = stopOnSignals([worker], { signals: ['SIGUSR2'], graceMs: 100, onStopped: () => void (stopped = true) });
+    process.emit('SIGUSR2', 'SIGUSR2');
+    await until('the worker to stop', () => stopped);
+    dispose();
+    expect(worker.running).toBe(false);
+  });
+
+  it('rejects bad registrations and options with typed errors', () => {
+    const adapter = memoryAdapter();
+    const worker = createWorker({ adapter, queue: 'q-reg' });
+    worker.handle(job, () => {});
+    expect(() => worker.handle(job, () => {})).toThrow(/already registered/);
+    expect(() => worker.handle({} as never, () => {})).toThrow(/defineJob/);
+    expect(() => createWorker({ adapter, concurrency: 0 })).toThrow(/concurrency/);
+  });
+});
+
+describe('memory adapter with a fake clock', () => {
+  it('leases and delays follow the injected clock', async () => {
+    let now = 1_000_000;
+    const adapter = memoryAdapter({ clock: { now: () => now } });
+    const inspect = memoryInspector(adapter.store);
+    await adapter.send('fake', [
+      { id: 'a', body: 'x' },
+      { id: 'b', body: 'y', delayMs: 10_000 },
+    ]);
+    const [a] = await adapter.receive('fake', { max: 10, leaseMs: 5_000 });
+    expect(a?.id).toBe('a');
+    now += 4_999;
+    expect(await adapter.receive('fake', { max: 10, leaseMs: 5_000 })).toEqual([]);
+    now += 1;
+    const again = await adapter.receive('fake', { max: 10, leaseMs: 5_000 });
+    expect(again.map((m) => [m.id, m.deliveryCount])).toEqual([['a', 2]]);
+    now += 5_000;
+    const later = await adapter.receive('fake', { max: 10, leaseMs: 5_000 });
+    expect(later.map((m) => m.id).sort()).toEqual(['a', 'b']);
+    expect(await inspect.liveCount('fake')).toBe(2);
+  });
+});

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Prepares a fresh machine: pnpm (via npm; corepack is not used), redis-server (Debian
+# package, when missing and we are root), Java check for the Pub/Sub emulator, and the
+# workspace's npm packages, then builds everything. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v pnpm >/dev/null 2>&1; then
+  echo "setup: installing pnpm 10 with npm"
+  npm install -g pnpm@10 >/dev/null
+fi
+if ! command -v redis-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing redis-server (Debian package)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "setup: redis-server is missing; install it (e.g. sudo apt-get install redis-server)" >&2
+  fi
+fi
+# The machine's own redis-server service is not used: tests start private servers.
+PUBSUB=/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator
+if [ ! -x "$PUBSUB" ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing the Pub/Sub emulator (Debian package google-cloud-cli-pubsub-emulator)"
+    (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq google-cloud-cli-pubsub-emulator >/dev/null) \
+      || echo "setup: could not install google-cloud-cli-pubsub-emulator" >&2
+  else
+    echo "setup: the Pub/Sub emulator is missing ($PUBSUB)" >&2
+  fi
+fi
+command -v java >/dev/null 2>&1 || echo "setup: java is missing (the Pub/Sub emulator needs Java 17)" >&2
+
+pnpm install --frozen-lockfile --reporter=silent
+pnpm exec turbo run build --output-logs=errors-only
