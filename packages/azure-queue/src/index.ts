@@ -4,6 +4,7 @@ export {
   type AzureQueueAdapterOptions,
   azureQueueAdapter,
 } from './azure-queue-adapter.js';
+export { fromUrl } from './from-url.js';
 export { mapAzureError } from './map-error.js';
 export {
   decodeLive,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { azureQueueAdapter, MAX_BODY_BYTES } from '@bg/azure-queue';
+import { azureQueueAdapter, fromUrl, MAX_BODY_BYTES } from '@bg/azure-queue';
 import { type Adapter, isBgError, type ReceivedMessage } from '@bg/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectionString, inspector, makeAdapter, queueEndpoint, skipReason } from './backend.js';
@@ -267,5 +267,23 @@ suite('azure-queue adapter on Azurite', () => {
     await a.close();
     await a.close();
     expect(await bgCode(a.send(q, [{ id: 'x', body: 'y' }]))).toMatchObject({ code: 'CLOSED' });
+  });
+});
+
+suite('fromUrl (connect)', () => {
+  it('connects with a connection string or an account key and endpoint', async () => {
+    const byString = await fromUrl(new URL(`azure-queue://?connectionString=${encodeURIComponent(connectionString())}`));
+    opened.push(byString);
+    const q = await freshQueue(byString, 'url');
+    await byString.send(q, [{ id: 'u1', body: 'hello' }]);
+    const key = /AccountKey=([^;]+)/.exec(connectionString())?.[1] ?? '';
+    const byKey = await fromUrl(
+      new URL(
+        `azure-queue://devstoreaccount1?endpoint=${encodeURIComponent(queueEndpoint())}&accountKey=${encodeURIComponent(key)}`,
+      ),
+    );
+    opened.push(byKey);
+    const [m] = await receiveN(byKey, q, 1);
+    expect(m).toMatchObject({ id: 'u1', body: 'hello' });
   });
 });
