@@ -16,8 +16,8 @@ import { azureQueueAdapter } from '@bg/azure-queue';
 import { startAzurite } from '@bg/backends/azurite';
 import { type Adapter, createQueue, createWorker, defineJob } from '@bg/core';
 
-const JOBS = Number(process.env.BENCH_JOBS ?? 1_000);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const JOBS = Number(process.env.BENCH_JOBS ?? 600);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const IN_FLIGHT = 32;
 const RECEIVERS = 4;
 const BODY = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
