@@ -1,0 +1,54 @@
+const ACKED_MEMORY = 10_000;
+
+/**
+ * What this adapter instance knows about its own leases on one queue: when each handle's
+ * lease ends (for `stats().inFlight`, and for staleness checks on subscriptions without
+ * exactly-once delivery) and which handles it already acked (a second ack is harmless).
+ */
+export class LeaseTable {
+  readonly #expiry = new Map<string, number>();
+  readonly #acked = new Set<string>();
+
+  /** Records (or renews) a lease. */
+  set(handle: string, expiresAt: number): void {
+    this.#expiry.set(handle, expiresAt);
+    if (this.#expiry.size > 4 * ACKED_MEMORY) this.prune(Date.now());
+  }
+
+  /** When the handle's lease ends, if this instance leased it. */
+  expiresAt(handle: string): number | undefined {
+    return this.#expiry.get(handle);
+  }
+
+  /** Marks the lease ended without an ack (released): later use of the handle is stale. */
+  end(handle: string): void {
+    if (this.#expiry.has(handle)) this.#expiry.set(handle, 0);
+  }
+
+  /** Marks the handle acked. */
+  acked(handle: string): void {
+    this.#expiry.delete(handle);
+    this.#acked.add(handle);
+    if (this.#acked.size > ACKED_MEMORY) {
+      const oldest = this.#acked.values().next().value;
+      if (oldest !== undefined) this.#acked.delete(oldest);
+    }
+  }
+
+  /** True when this instance acked the handle already. */
+  wasAcked(handle: string): boolean {
+    return this.#acked.has(handle);
+  }
+
+  /** Leases of this instance still running at `now`. */
+  active(now: number): number {
+    let n = 0;
+    for (const expiresAt of this.#expiry.values()) if (expiresAt > now) n++;
+    return n;
+  }
+
+  /** Forgets leases that ended more than ten minutes ago. */
+  prune(now: number): void {
+    for (const [handle, expiresAt] of this.#expiry) if (expiresAt < now - 600_000) this.#expiry.delete(handle);
+  }
+}

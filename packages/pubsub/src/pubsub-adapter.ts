@@ -1,0 +1,555 @@
+import {
+  ADAPTER_CONTRACT_VERSION,
+  type Adapter,
+  assertSendable,
+  BgError,
+  type Capabilities,
+  CloseGuard,
+  checkLeaseMs,
+  checkReleaseDelayMs,
+  type DeadLetterInfo,
+  type DeadLetterPage,
+  type LeaseHandle,
+  type OutgoingMessage,
+  type QueueStats,
+  type ReceivedMessage,
+  type ReceiveOptions,
+  type SendResult,
+} from '@bg/core';
+import type { ClientConfig, protos } from '@google-cloud/pubsub';
+import { abortableSleep, raceAbort } from './abortable.js';
+import {
+  MAX_ACK_DEADLINE_SECONDS,
+  MAX_DELIVERY_ATTEMPTS,
+  MESSAGE_LIMIT_BYTES,
+  MIN_ACK_DEADLINE_SECONDS,
+  PUBLISH_REQUEST_LIMIT_BYTES,
+  PUBLISH_REQUEST_LIMIT_MESSAGES,
+  PUBSUB_CAPABILITIES,
+} from './capabilities.js';
+import { type Clients, createClients } from './clients.js';
+import { DeadLetterScan, type DeadRecord, decodeCursor, encodeCursor, isAfter, latestPerId } from './dead-letter-store.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import { LeaseTable } from './lease-table.js';
+import { ackIdFailures, isAlreadyExists, isInvalidAckId, mapError } from './map-error.js';
+import { decodeReceived, type EncodedMessage, encodeDeadLetter, encodeOutgoing } from './message-format.js';
+import { type QueueResources, queueResources } from './resource-names.js';
+
+/** Options of {@link pubsubAdapter}. */
+export interface PubSubAdapterOptions {
+  /** Google Cloud project id (default: `PUBSUB_PROJECT_ID`, `GOOGLE_CLOUD_PROJECT`, or the credentials' project). */
+  readonly projectId?: string;
+  /** `host:port` of an emulator or a private endpoint (default: the real service). */
+  readonly apiEndpoint?: string;
+  /** Force (true) or forbid (false) emulator mode: plain-text channel, no credentials. Default: guessed from `apiEndpoint`. */
+  readonly emulator?: boolean;
+  /** Extra options for the Google client (credentials, keyFilename …), as the `PubSub` class takes them. */
+  readonly clientConfig?: ClientConfig;
+  /** Prefix of every topic and subscription name (default `bg-`). */
+  readonly prefix?: string;
+  /** Timeout of every Pub/Sub call, ms (default 30 000). Calls are not retried by the client: errors surface at once. */
+  readonly timeoutMs?: number;
+  /** Pause between two pulls of a long poll (`receive` with `waitMs`), ms (default 100). */
+  readonly pollIntervalMs?: number;
+  /**
+   * `ensureQueue` creates the worker subscription with exactly-once delivery (default true):
+   * Pub/Sub then rejects acks and extensions of expired ack ids, which is how the adapter
+   * reports `LEASE_LOST`. Without it the adapter falls back to its own lease clock.
+   */
+  readonly exactlyOnceDelivery?: boolean;
+  /** Unacked-message retention of the worker subscription, seconds (default and maximum: 7 days). */
+  readonly retentionSeconds?: number;
+  /** Retention of the dead-letter topic, seconds (default and maximum: 31 days): how long a dead letter is kept. */
+  readonly deadLetterRetentionSeconds?: number;
+  /** Most dead letters one list/show/replay/purge reads (default 10 000). */
+  readonly deadLetterScanLimit?: number;
+}
+
+interface SubscriptionInfo {
+  readonly exactlyOnce: boolean;
+  readonly ackDeadlineSeconds: number;
+}
+
+interface QueueState {
+  readonly resources: QueueResources;
+  readonly leases: LeaseTable;
+  info?: Promise<SubscriptionInfo>;
+}
+
+const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3_600;
+const DEFAULT_DEAD_RETENTION_SECONDS = 31 * 24 * 3_600;
+const DEAD_SUBSCRIPTION_ACK_DEADLINE_SECONDS = 60;
+/** Bytes of request framing counted per message when splitting a publish into requests. */
+const PER_MESSAGE_OVERHEAD_BYTES = 64;
+const TRANSIENT_ACK_RETRIES = 3;
+
+function leaseSeconds(ms: number): number {
+  return Math.min(MAX_ACK_DEADLINE_SECONDS, Math.max(MIN_ACK_DEADLINE_SECONDS, Math.ceil(ms / 1_000)));
+}
+
+function leaseLost(handle: string, why: string): BgError {
+  return new BgError('LEASE_LOST', `the lease ${handle} no longer owns its message: ${why}`, { retryable: false });
+}
+
+/** Splits encoded messages into publish requests within Pub/Sub's count and size limits. */
+function publishRequests(encoded: readonly EncodedMessage[]): EncodedMessage[][] {
+  const requests: EncodedMessage[][] = [];
+  let current: EncodedMessage[] = [];
+  let bytes = 0;
+  for (const m of encoded) {
+    const size = m.bytes + PER_MESSAGE_OVERHEAD_BYTES;
+    if (current.length > 0 && (current.length >= PUBLISH_REQUEST_LIMIT_MESSAGES || bytes + size > PUBLISH_REQUEST_LIMIT_BYTES)) {
+      requests.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
+/**
+ * The Google Cloud Pub/Sub adapter. A queue is a topic plus one subscription shared by all
+ * workers (synchronous pull), with a dead-letter topic and subscription beside it. Leases
+ * are ack deadlines, handles are ack ids, the delivery count is Pub/Sub's `deliveryAttempt`.
+ *
+ * @example
+ * ```ts
+ * const adapter = pubsubAdapter({ projectId: 'my-project' })
+ * // local emulator: pubsubAdapter({ projectId: 'dev', apiEndpoint: '127.0.0.1:8085' })
+ * await adapter.ensureQueue('emails')
+ * const jobs = createQueue({ adapter, queue: 'emails' })
+ * ```
+ */
+export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
+  const capabilities: Capabilities = PUBSUB_CAPABILITIES;
+  const prefix = options.prefix ?? 'bg-';
+  const pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 100);
+  const exactlyOnceDelivery = options.exactlyOnceDelivery ?? true;
+  const retentionSeconds = options.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
+  const deadRetentionSeconds = options.deadLetterRetentionSeconds ?? DEFAULT_DEAD_RETENTION_SECONDS;
+  const scanLimit = options.deadLetterScanLimit ?? 10_000;
+  const clients: Clients = createClients({
+    timeoutMs: options.timeoutMs ?? 30_000,
+    ...(options.projectId !== undefined ? { projectId: options.projectId } : {}),
+    ...(options.apiEndpoint !== undefined ? { apiEndpoint: options.apiEndpoint } : {}),
+    ...(options.emulator !== undefined ? { emulator: options.emulator } : {}),
+    ...(options.clientConfig !== undefined ? { clientConfig: options.clientConfig } : {}),
+  });
+  const { publisher, subscriber, call } = clients;
+  const guard = new CloseGuard('pubsub');
+  const closing = new AbortController();
+  const queues = new Map<string, QueueState>();
+  const deadLocks = new KeyedMutex();
+
+  async function open(queue: string): Promise<QueueState> {
+    guard.assertOpen();
+    const known = queues.get(queue);
+    if (known) return known;
+    const resources = queueResources(await projectId(), prefix, queue);
+    guard.assertOpen();
+    const state: QueueState = queues.get(queue) ?? { resources, leases: new LeaseTable() };
+    queues.set(queue, state);
+    return state;
+  }
+
+  async function projectId(): Promise<string> {
+    try {
+      return await clients.projectId();
+    } catch (error) {
+      throw new BgError('INVALID_ARGUMENT', 'no Google Cloud project id: pass projectId or set GOOGLE_CLOUD_PROJECT', {
+        cause: error,
+      });
+    }
+  }
+
+  /** Reads the worker subscription's settings once (also: does the queue exist). */
+  function subscriptionInfo(state: QueueState): Promise<SubscriptionInfo> {
+    if (!state.info) {
+      const loading = subscriber.getSubscription({ subscription: state.resources.subscription }, call).then(
+        ([sub]) => ({
+          exactlyOnce: sub.enableExactlyOnceDelivery === true,
+          ackDeadlineSeconds: sub.ackDeadlineSeconds ?? MIN_ACK_DEADLINE_SECONDS,
+        }),
+        (error: unknown) => {
+          state.info = undefined;
+          throw mapError(error, 'getSubscription');
+        },
+      );
+      state.info = loading;
+    }
+    return state.info;
+  }
+
+  /**
+   * `modifyAckDeadline`/`acknowledge` of one ack id. On an exactly-once subscription Pub/Sub
+   * answers an expired or foreign ack id with a per-ack-id permanent failure: LEASE_LOST.
+   */
+  async function settleOne(state: QueueState, handle: string, deadlineSeconds: number | 'ack', what: string): Promise<void> {
+    const subscription = state.resources.subscription;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (deadlineSeconds === 'ack') await subscriber.acknowledge({ subscription, ackIds: [handle] }, call);
+        else await subscriber.modifyAckDeadline({ subscription, ackIds: [handle], ackDeadlineSeconds: deadlineSeconds }, call);
+        return;
+      } catch (error) {
+        const failures = ackIdFailures(error);
+        const status = failures?.get(handle);
+        if (status?.startsWith('PERMANENT_FAILURE')) throw leaseLost(handle, `Pub/Sub answered ${status} to ${what}`);
+        if (status?.startsWith('TRANSIENT_FAILURE') && attempt < TRANSIENT_ACK_RETRIES) {
+          await abortableSleep(50 * 2 ** attempt);
+          continue;
+        }
+        if (isInvalidAckId(error)) throw leaseLost(handle, `Pub/Sub does not know this ack id (${what})`);
+        throw mapError(error, what);
+      }
+    }
+  }
+
+  /** Throws LEASE_LOST when the lease is known to be over (subscriptions without exactly-once). */
+  async function assertLocallyOwned(state: QueueState, handle: string): Promise<SubscriptionInfo> {
+    const info = await subscriptionInfo(state);
+    if (!info.exactlyOnce) {
+      const expiresAt = state.leases.expiresAt(handle);
+      if (expiresAt !== undefined && expiresAt <= Date.now()) {
+        throw leaseLost(handle, 'its ack deadline passed (another worker may have it now)');
+      }
+    }
+    return info;
+  }
+
+  function assertHandle(handle: LeaseHandle): void {
+    if (typeof handle !== 'string' || handle.length === 0)
+      throw new BgError('INVALID_ARGUMENT', 'lease handle must be a non-empty string');
+  }
+
+  /** Hands late deliveries (a pull that finished after its receive gave up) straight back. */
+  function releaseLate(state: QueueState, pending: Promise<protos.google.pubsub.v1.IPullResponse>): void {
+    pending.then(
+      async (response) => {
+        const ackIds = (response.receivedMessages ?? []).map((m) => m.ackId).filter((id): id is string => Boolean(id));
+        if (ackIds.length === 0 || guard.closed) return;
+        await subscriber
+          .modifyAckDeadline({ subscription: state.resources.subscription, ackIds, ackDeadlineSeconds: 0 }, call)
+          .catch(() => undefined);
+      },
+      () => undefined,
+    );
+  }
+
+  async function pullOnce(
+    state: QueueState,
+    max: number,
+    seconds: number,
+    signal: AbortSignal,
+  ): Promise<ReceivedMessage[] | undefined> {
+    const startedAt = Date.now();
+    const pending = subscriber
+      .pull({ subscription: state.resources.subscription, maxMessages: max, returnImmediately: true }, call)
+      .then(([response]) => response);
+    const outcome = await raceAbort(pending, signal).catch((error: unknown) => {
+      throw mapError(error, 'pull');
+    });
+    if (!outcome.done) {
+      releaseLate(state, pending);
+      return undefined;
+    }
+    let received = (outcome.value.receivedMessages ?? []).filter((m) => m.ackId);
+    if (received.length === 0) return [];
+    const info = await subscriptionInfo(state);
+    if (seconds !== info.ackDeadlineSeconds) {
+      const ackIds = received.map((m) => m.ackId as string);
+      try {
+        await subscriber.modifyAckDeadline(
+          { subscription: state.resources.subscription, ackIds, ackDeadlineSeconds: seconds },
+          call,
+        );
+      } catch (error) {
+        const failures = ackIdFailures(error);
+        if (!failures) throw mapError(error, 'modifyAckDeadline');
+        // Deliveries whose deadline could not be set are not handed out (they come back).
+        received = received.filter((m) => !failures.has(m.ackId as string));
+      }
+    }
+    const leaseExpiresAt = startedAt + seconds * 1_000;
+    return received.map((m) => {
+      state.leases.set(m.ackId as string, leaseExpiresAt);
+      return decodeReceived(m, leaseExpiresAt);
+    });
+  }
+
+  async function scanDead<T>(
+    queue: string,
+    work: (records: DeadRecord[]) => Promise<{ result: T; remove: readonly DeadRecord[] }>,
+  ): Promise<T> {
+    const state = await open(queue);
+    return deadLocks.run(queue, async () => {
+      const scan = new DeadLetterScan(subscriber, state.resources.deadSubscription, call);
+      let records: DeadRecord[];
+      try {
+        records = await scan.pullAll(scanLimit);
+      } catch (error) {
+        throw mapError(error, 'pull (dead letters)');
+      }
+      let outcome: { result: T; remove: readonly DeadRecord[] };
+      try {
+        outcome = await work(records);
+      } catch (error) {
+        // Hand everything back before reporting the failure.
+        await scan.settle([], records).catch(() => undefined);
+        throw error;
+      }
+      const removing = new Set(outcome.remove);
+      try {
+        await scan.settle(
+          outcome.remove,
+          records.filter((r) => !removing.has(r)),
+        );
+      } catch (error) {
+        throw mapError(error, 'acknowledge (dead letters)');
+      }
+      return outcome.result;
+    });
+  }
+
+  async function create(what: string, fn: () => Promise<unknown>): Promise<void> {
+    try {
+      await fn();
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw mapError(error, what);
+    }
+  }
+
+  async function publish(topic: string, encoded: readonly EncodedMessage[]): Promise<void> {
+    const requests = publishRequests(encoded);
+    const settled = await Promise.allSettled(
+      requests.map((request) => publisher.publish({ topic, messages: request.map((m) => m.message) }, call)),
+    );
+    const failedIds: string[] = [];
+    let firstError: unknown;
+    settled.forEach((outcome, i) => {
+      if (outcome.status === 'rejected') {
+        firstError ??= outcome.reason;
+        failedIds.push(...(requests[i] ?? []).map((m) => m.id));
+      }
+    });
+    if (firstError !== undefined) {
+      const mapped = mapError(firstError, 'publish');
+      throw new BgError(mapped.code, `${failedIds.length} of ${encoded.length} messages were not stored: ${mapped.message}`, {
+        cause: firstError,
+        retryable: mapped.retryable,
+        details: { failedIds, sentIds: encoded.map((m) => m.id).filter((id) => !failedIds.includes(id)) },
+      });
+    }
+  }
+
+  const adapter: Adapter = {
+    name: 'pubsub',
+    contractVersion: ADAPTER_CONTRACT_VERSION,
+    capabilities,
+
+    async ensureQueue(queue) {
+      const { resources } = await open(queue);
+      const retention = { seconds: retentionSeconds };
+      // The dead-letter side first: the worker subscription's policy points at its topic.
+      // Topic retention keeps dead letters for up to 31 days (a subscription alone keeps 7).
+      await create('createTopic (dead letters)', () =>
+        publisher.createTopic({ name: resources.deadTopic, messageRetentionDuration: { seconds: deadRetentionSeconds } }, call),
+      );
+      await create('createSubscription (dead letters)', () =>
+        subscriber.createSubscription(
+          {
+            name: resources.deadSubscription,
+            topic: resources.deadTopic,
+            ackDeadlineSeconds: DEAD_SUBSCRIPTION_ACK_DEADLINE_SECONDS,
+            messageRetentionDuration: retention,
+            expirationPolicy: {},
+          },
+          call,
+        ),
+      );
+      await create('createTopic', () => publisher.createTopic({ name: resources.topic }, call));
+      await create('createSubscription', () =>
+        subscriber.createSubscription(
+          {
+            name: resources.subscription,
+            topic: resources.topic,
+            ackDeadlineSeconds: MIN_ACK_DEADLINE_SECONDS,
+            messageRetentionDuration: retention,
+            // Never delete an idle queue (the default expires subscriptions after 31 idle days).
+            expirationPolicy: {},
+            enableExactlyOnceDelivery: exactlyOnceDelivery,
+            // Needed for deliveryAttempt; also a safety net for deliveries nobody ever settles.
+            deadLetterPolicy: { deadLetterTopic: resources.deadTopic, maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS },
+          },
+          call,
+        ),
+      );
+    },
+
+    async send(queue, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
+      const state = await open(queue);
+      assertSendable(capabilities, messages);
+      const encoded = messages.map((m) => {
+        if (m.orderingKey !== undefined) throw new BgError('UNSUPPORTED', 'the pubsub adapter does not declare ordering');
+        if (m.deduplicationKey !== undefined) {
+          throw new BgError('UNSUPPORTED', 'the pubsub adapter does not declare deduplication');
+        }
+        const e = encodeOutgoing(m);
+        if (e.bytes > MESSAGE_LIMIT_BYTES) {
+          throw new BgError(
+            'PAYLOAD_TOO_LARGE',
+            `message ${m.id} is ${e.bytes} bytes with its attributes; the limit is ${MESSAGE_LIMIT_BYTES}`,
+            {
+              details: { id: m.id, bytes: e.bytes, limit: MESSAGE_LIMIT_BYTES },
+            },
+          );
+        }
+        return e;
+      });
+      await publish(state.resources.topic, encoded);
+      return messages.map((m) => ({ id: m.id, duplicate: false }));
+    },
+
+    async receive(queue, opts: ReceiveOptions): Promise<ReceivedMessage[]> {
+      const state = await open(queue);
+      if (!Number.isInteger(opts.max) || opts.max < 1)
+        throw new BgError('INVALID_ARGUMENT', 'receive max must be an integer ≥ 1');
+      if (opts.max > capabilities.maxBatchSize) {
+        throw new BgError('BATCH_TOO_LARGE', `receive max ${opts.max} exceeds ${capabilities.maxBatchSize}`, {
+          details: { limit: capabilities.maxBatchSize },
+        });
+      }
+      const seconds = leaseSeconds(checkLeaseMs(capabilities, opts.leaseMs));
+      const waitMs = Math.max(0, opts.waitMs ?? 0);
+      const signal = opts.signal ? AbortSignal.any([opts.signal, closing.signal]) : closing.signal;
+      await subscriptionInfo(state);
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        if (signal.aborted) return [];
+        const got = await pullOnce(state, opts.max, seconds, signal);
+        if (got === undefined) return [];
+        if (got.length > 0) return got;
+        const left = deadline - Date.now();
+        if (left <= 0) return [];
+        await abortableSleep(Math.min(pollIntervalMs, left), signal);
+      }
+    },
+
+    async extend(queue, handle, leaseMs) {
+      const state = await open(queue);
+      assertHandle(handle);
+      const seconds = leaseSeconds(checkLeaseMs(capabilities, leaseMs));
+      if (state.leases.wasAcked(handle)) throw leaseLost(handle, 'it was acked');
+      await assertLocallyOwned(state, handle);
+      const startedAt = Date.now();
+      await settleOne(state, handle, seconds, 'modifyAckDeadline');
+      const leaseExpiresAt = startedAt + seconds * 1_000;
+      state.leases.set(handle, leaseExpiresAt);
+      return { handle, leaseExpiresAt };
+    },
+
+    async ack(queue, handle) {
+      const state = await open(queue);
+      assertHandle(handle);
+      if (state.leases.wasAcked(handle)) return;
+      await assertLocallyOwned(state, handle);
+      await settleOne(state, handle, 'ack', 'acknowledge');
+      state.leases.acked(handle);
+    },
+
+    async release(queue, handle, delayMs) {
+      const state = await open(queue);
+      assertHandle(handle);
+      const delay = checkReleaseDelayMs(capabilities, delayMs);
+      if (state.leases.wasAcked(handle)) throw leaseLost(handle, 'it was acked');
+      await assertLocallyOwned(state, handle);
+      // The message stays leased to nobody until the deadline passes, then is redelivered.
+      await settleOne(state, handle, Math.ceil(delay / 1_000), 'modifyAckDeadline');
+      state.leases.end(handle);
+    },
+
+    async deadLetter(queue, message: ReceivedMessage, info: DeadLetterInfo) {
+      const state = await open(queue);
+      assertHandle(message.handle);
+      if (state.leases.wasAcked(message.handle)) throw leaseLost(message.handle, 'it was acked');
+      await assertLocallyOwned(state, message.handle);
+      // Prove the lease is still ours (exactly-once rejects a stale ack id) without shortening it.
+      const expiresAt = state.leases.expiresAt(message.handle);
+      const seconds =
+        expiresAt === undefined ? 60 : leaseSeconds(Math.max(expiresAt - Date.now(), MIN_ACK_DEADLINE_SECONDS * 1_000));
+      const startedAt = Date.now();
+      await settleOne(state, message.handle, seconds, 'modifyAckDeadline');
+      state.leases.set(message.handle, Math.max(expiresAt ?? 0, startedAt + seconds * 1_000));
+      try {
+        await publisher.publish({ topic: state.resources.deadTopic, messages: [encodeDeadLetter(message, info)] }, call);
+      } catch (error) {
+        throw mapError(error, 'publish (dead letter)');
+      }
+    },
+
+    async listDeadLetters(queue, opts = {}): Promise<DeadLetterPage> {
+      const limit = opts.limit ?? 100;
+      if (!Number.isInteger(limit) || limit < 1) throw new BgError('INVALID_ARGUMENT', 'limit must be an integer ≥ 1');
+      const after = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor);
+      if (opts.cursor !== undefined && !after) throw new BgError('INVALID_ARGUMENT', `bad cursor ${opts.cursor}`);
+      return scanDead(queue, async (records) => {
+        const latest = latestPerId(records).filter((r) => !after || isAfter(r, after));
+        const page = latest.slice(0, limit);
+        const last = page[page.length - 1];
+        const result: DeadLetterPage =
+          latest.length > limit && last
+            ? { items: page.map((r) => r.letter), cursor: encodeCursor(last) }
+            : { items: page.map((r) => r.letter) };
+        return { result, remove: [] };
+      });
+    },
+
+    async getDeadLetter(queue, id) {
+      return scanDead(queue, async (records) => {
+        const found = latestPerId(records).find((r) => r.letter.id === id);
+        return { result: found?.letter, remove: [] };
+      });
+    },
+
+    async replayDeadLetter(queue, id) {
+      const state = await open(queue);
+      return scanDead(queue, async (records) => {
+        const matching = records.filter((r) => r.letter.id === id);
+        const latest = matching[matching.length - 1];
+        if (!latest) return { result: false, remove: [] };
+        const { letter } = latest;
+        // Live message first (new Pub/Sub message: fresh delivery count), dead letter second.
+        await publish(state.resources.topic, [
+          encodeOutgoing({ id: letter.id, body: letter.body, attributes: letter.attributes }),
+        ]);
+        return { result: true, remove: matching };
+      });
+    },
+
+    async purgeDeadLetters(queue, ids) {
+      const wanted = ids === undefined ? undefined : new Set(ids);
+      return scanDead(queue, async (records) => {
+        const remove = records.filter((r) => !wanted || wanted.has(r.letter.id));
+        return { result: new Set(remove.map((r) => r.letter.id)).size, remove };
+      });
+    },
+
+    async stats(queue): Promise<QueueStats> {
+      const state = await open(queue);
+      const dead = await scanDead(queue, async (records) => ({ result: latestPerId(records).length, remove: [] }));
+      // Pub/Sub's data plane does not count a backlog (Cloud Monitoring does:
+      // subscription/num_undelivered_messages). What this instance knows: its own leases.
+      return { ready: 0, inFlight: state.leases.active(Date.now()), delayed: 0, dead };
+    },
+
+    async close() {
+      if (!guard.close()) return;
+      closing.abort();
+      await clients.close();
+    },
+  };
+  return adapter;
+}

@@ -1,0 +1,54 @@
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@bg/backends';
+import { runConformance } from '@bg/conformance';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { PUBSUB_CAPABILITIES, pubsubAdapter } from '../src/index.js';
+import { RawInspector, withInspection } from './inspector.js';
+
+const endpoint = inject('pubsubEndpoint');
+const projectId = inject('pubsubProjectId');
+
+if (!endpoint) {
+  describe.skip('bg conformance: pubsub [skipped: the Pub/Sub emulator is not installed: apt-get install google-cloud-cli-pubsub-emulator]', () => {
+    it('needs the emulator', () => {});
+  });
+} else {
+  const inspector = new RawInspector(endpoint, projectId);
+  afterAll(() => inspector.close());
+  // A port nothing listens on (taken from the OS, then released).
+  const deadPort = await freePort();
+
+  runConformance(
+    { describe, it, expect, afterAll },
+    {
+      name: 'pubsub',
+      capabilities: PUBSUB_CAPABILITIES,
+      // Pub/Sub leases are whole seconds, at least 10: lease cases wait ≥ 10 s, so run them side by side.
+      concurrent: true,
+      createAdapter: () => withInspection(pubsubAdapter({ apiEndpoint: endpoint, projectId }), inspector),
+      inspector: () => inspector,
+      timing: {
+        leaseMs: 10_000,
+        deadlineMs: 10_000,
+        quietMs: 500,
+        toleranceMs: 500,
+        pollMs: 100,
+        caseTimeoutMs: 60_000,
+      },
+      errors: {
+        missingQueue: () => pubsubAdapter({ apiEndpoint: endpoint, projectId, prefix: 'missing-' }),
+        unreachable: () => pubsubAdapter({ apiEndpoint: `127.0.0.1:${deadPort}`, projectId, emulator: true, timeoutMs: 2_000 }),
+      },
+      workerProcess: {
+        adapterModule: fileURLToPath(new URL('./worker-adapter.ts', import.meta.url)),
+        env: { BG_PUBSUB_ENDPOINT: endpoint, BG_PUBSUB_PROJECT: projectId },
+      },
+      exclude: {
+        'optional.durability':
+          'the Pub/Sub emulator keeps nothing across a restart; real Pub/Sub stores every message durably (replicated across zones) until acked or retention ends',
+        'errors.bad-credentials':
+          'the Pub/Sub emulator accepts any (or no) credentials; UNAUTHENTICATED / PERMISSION_DENIED map to AUTH_FAILED (see adapter.test.ts)',
+      },
+    },
+  );
+}

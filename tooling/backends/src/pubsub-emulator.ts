@@ -1,0 +1,142 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { freePort, missingBackend, waitUntil } from './server-process.js';
+
+/** Where the Debian package `google-cloud-cli-pubsub-emulator` installs the emulator's start script. */
+export const PUBSUB_EMULATOR_BIN = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator';
+
+/** The apt package that provides {@link PUBSUB_EMULATOR_BIN}. */
+export const PUBSUB_EMULATOR_PACKAGE = 'google-cloud-cli-pubsub-emulator';
+
+/** A running private Pub/Sub emulator. */
+export interface PubSubEmulator {
+  readonly host: string;
+  readonly port: number;
+  /** `127.0.0.1:<port>`: the value of `PUBSUB_EMULATOR_HOST`, or `apiEndpoint` of the client. */
+  readonly endpoint: string;
+  /** A project id to use (the emulator accepts any). */
+  readonly projectId: string;
+  /** PID of the emulator's JVM (also its process-group id). */
+  readonly pid: number;
+  /** Stops the emulator (its whole process group) and waits until it exited. Harmless twice. */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startPubSubEmulator}. */
+export interface StartPubSubEmulatorOptions {
+  /** Readiness timeout, ms (default 60 000: the JVM needs 3–4 s, more on a busy CI box). */
+  readonly readyTimeoutMs?: number;
+  /** Project id handed back in {@link PubSubEmulator.projectId} (default `bg-test`). */
+  readonly projectId?: string;
+}
+
+/** Path of the emulator start script, or undefined when the Debian package is not installed. */
+export function pubsubEmulatorBin(): string | undefined {
+  const override = process.env.BG_PUBSUB_EMULATOR_BIN;
+  if (override && existsSync(override)) return override;
+  return existsSync(PUBSUB_EMULATOR_BIN) ? PUBSUB_EMULATOR_BIN : undefined;
+}
+
+async function answers(host: string, port: number): Promise<boolean> {
+  // The emulator answers plain HTTP GET / with "Ok" once its server is listening.
+  const response = await fetch(`http://${host}:${port}/`, { signal: AbortSignal.timeout(1_000) });
+  await response.arrayBuffer();
+  return response.ok;
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    // Negative PID: the whole process group (the start script execs the JVM, but a
+    // wrapper that forks would leave a Java child behind otherwise).
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      process.kill(child.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Starts a private Google Pub/Sub emulator (`cloud-pubsub-emulator --host=127.0.0.1
+ * --port=<free>`) in its own process group and waits until it answers. Resolves undefined
+ * (after logging why) when the emulator is not installed and `CI` is not set; in CI a
+ * missing emulator throws. Nothing persists: a stopped emulator forgets everything.
+ */
+export async function startPubSubEmulator(options: StartPubSubEmulatorOptions = {}): Promise<PubSubEmulator | undefined> {
+  const bin = pubsubEmulatorBin();
+  if (!bin) {
+    const missing = missingBackend(
+      'The Google Pub/Sub emulator',
+      `apt-get install -y ${PUBSUB_EMULATOR_PACKAGE} (needs Java 17)`,
+    );
+    if (missing.fail) throw new Error(missing.message);
+    console.warn(`[pubsub-emulator] skipping: ${missing.message}`);
+    return undefined;
+  }
+  const host = '127.0.0.1';
+  const port = await freePort();
+  const child = spawn(bin, [`--host=${host}`, `--port=${port}`], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
+  });
+  let tail = '';
+  let running = true;
+  const keep = (chunk: Buffer): void => {
+    tail = (tail + chunk.toString()).slice(-8192);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      running = false;
+      resolve();
+    });
+    child.once('error', (error) => {
+      tail += `\n${String(error)}`;
+      running = false;
+      resolve();
+    });
+  });
+  // Last resort if the caller never stops it (crashed test run): no orphaned JVM.
+  const onExit = (): void => killGroup(child, 'SIGKILL');
+  process.once('exit', onExit);
+
+  async function stop(): Promise<void> {
+    process.removeListener('exit', onExit);
+    if (running) {
+      killGroup(child, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    // The JVM may leave threads of its group behind for a moment; make sure none survive.
+    killGroup(child, 'SIGKILL');
+  }
+
+  try {
+    await waitUntil(
+      `the Pub/Sub emulator on ${host}:${port}`,
+      async () => {
+        if (!running) throw new Error(`cloud-pubsub-emulator exited: ${tail}`);
+        return answers(host, port);
+      },
+      options.readyTimeoutMs ?? 60_000,
+      100,
+    );
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    host,
+    port,
+    endpoint: `${host}:${port}`,
+    projectId: options.projectId ?? 'bg-test',
+    pid: child.pid ?? -1,
+    stop,
+  };
+}
