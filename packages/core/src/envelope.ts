@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BgError } from './errors.js';
-import type { JsonValue } from './json-value.js';
+import { assertJsonValue, type JsonValue } from './json-value.js';
 import { UUID_PATTERN } from './uuid-v7.js';
 
 /** The envelope format version this build writes and reads. */
@@ -45,13 +45,56 @@ export const envelopeSchema = z
 /** A decoded envelope v1. */
 export type Envelope = z.infer<typeof envelopeSchema>;
 
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
+const KEYS = new Set(['bg', 'id', 'type', 'v', 'payload', 'createdAt', 'notBefore', 'key', 'trace', 'meta']);
+
+function isDatetime(value: unknown): boolean {
+  return typeof value === 'string' && ISO_DATETIME.test(value) && !Number.isNaN(Date.parse(value));
+}
+
+function isStringRecord(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const [k, v] of Object.entries(value)) if (k.length > 256 || typeof v !== 'string' || v.length > 4096) return false;
+  return true;
+}
+
+/**
+ * The hot-path check of envelope v1: the same rules as {@link envelopeSchema} for values
+ * that came out of `JSON.parse` (so the payload is JSON by construction). The zod schema
+ * runs only to explain a failure.
+ */
+function isEnvelope(raw: unknown): raw is Envelope {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
+  const e = raw as Record<string, unknown>;
+  for (const key in e) if (!KEYS.has(key)) return false;
+  if (e.bg !== ENVELOPE_FORMAT_VERSION) return false;
+  if (typeof e.id !== 'string' || !UUID_PATTERN.test(e.id)) return false;
+  if (typeof e.type !== 'string' || e.type.length < 1 || e.type.length > 200) return false;
+  if (typeof e.v !== 'number' || !Number.isInteger(e.v) || e.v < 1) return false;
+  if (!('payload' in e) || e.payload === undefined) return false;
+  if (!isDatetime(e.createdAt)) return false;
+  if (e.notBefore !== undefined && !isDatetime(e.notBefore)) return false;
+  if (e.key !== undefined && (typeof e.key !== 'string' || e.key.length < 1 || e.key.length > 512)) return false;
+  if (e.trace !== undefined) {
+    const t = e.trace as Record<string, unknown>;
+    if (!isStringRecord(t)) return false;
+    for (const key in t) if (key !== 'traceparent' && key !== 'tracestate') return false;
+    if (typeof t.traceparent !== 'string' || t.traceparent.length > 512) return false;
+    if (t.tracestate !== undefined && (t.tracestate as string).length > 2048) return false;
+  }
+  if (e.meta !== undefined && !isStringRecord(e.meta)) return false;
+  return true;
+}
+
 /** Serialises an envelope to its stored text, validating it first. */
 export function encodeEnvelope(envelope: Envelope): string {
-  const parsed = envelopeSchema.safeParse(envelope);
-  if (!parsed.success) {
-    throw new BgError('INVALID_ARGUMENT', `cannot encode envelope: ${z.prettifyError(parsed.error)}`);
+  if (isEnvelope(envelope)) {
+    assertJsonValue(envelope.payload);
+    return JSON.stringify(envelope);
   }
-  return JSON.stringify(parsed.data);
+  const parsed = envelopeSchema.safeParse(envelope);
+  const why = parsed.success ? 'unexpected field types' : z.prettifyError(parsed.error);
+  throw new BgError('INVALID_ARGUMENT', `cannot encode envelope: ${why}`);
 }
 
 /**
@@ -70,11 +113,13 @@ export function decodeEnvelope(text: string): Envelope {
       details: { format: raw.bg },
     });
   }
+  if (isEnvelope(raw)) return raw;
   const parsed = envelopeSchema.safeParse(raw);
   if (!parsed.success) {
     throw new BgError('MALFORMED_ENVELOPE', `message is not a bg envelope: ${z.prettifyError(parsed.error)}`);
   }
-  return parsed.data;
+  // The schema accepted what the fast check refused: never trust the difference silently.
+  throw new BgError('MALFORMED_ENVELOPE', 'message is not a bg envelope (unexpected field types)');
 }
 
 /** UTF-8 byte length of a string, as adapters count payload limits. */

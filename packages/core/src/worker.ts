@@ -87,12 +87,38 @@ interface Registered {
   readonly handler: (payload: unknown, context: JobContext) => Promise<void> | void;
 }
 
+/** A handler's abort signal, made only when the handler asks for it (most never do). */
+class LazyAbort {
+  #controller: AbortController | undefined;
+  #reason: unknown;
+  #aborted = false;
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
 interface Active {
   readonly message: ReceivedMessage;
   handle: string;
-  readonly controller: AbortController;
+  readonly controller: LazyAbort;
   /** Set when the worker gave the lease back or lost it: never ack after that. */
   abandoned: boolean;
+  jobType: string | undefined;
+  renewAt: number;
+  renewing: boolean;
   done: Promise<void>;
 }
 
@@ -134,6 +160,7 @@ export function createWorker(options: WorkerOptions): Worker {
   let slotFreed: (() => void) | undefined;
   let stopping: { force: () => void; done: Promise<void> } | undefined;
 
+  const observed = options.onEvent !== undefined;
   const emit = (event: WorkerEvent): void => {
     try {
       options.onEvent?.(event);
@@ -193,41 +220,66 @@ export function createWorker(options: WorkerOptions): Worker {
     emit({ type: 'deferred', jobId: item.message.id, why: 'not-before', delayMs: remaining });
   }
 
-  function startHeartbeat(item: Active, jobType: string | undefined): () => void {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
-    const every = Math.max(Math.floor(leaseMs / 3), 5);
-    const beat = async (): Promise<void> => {
-      if (stopped || item.abandoned) return;
-      try {
-        const next = await adapter.extend(queue, item.handle, leaseMs);
-        if (!stopped && !item.abandoned) item.handle = next.handle;
-      } catch (error) {
-        if (isBgError(error, 'LEASE_LOST')) {
-          if (!item.abandoned) {
-            item.abandoned = true;
-            emit({ type: 'lease-lost', jobId: item.message.id, jobType });
-            log.warn?.(`bg worker: lost the lease of ${item.message.id}`, { queue, jobId: item.message.id });
-            item.controller.abort(
-              new BgError('LEASE_LOST', `the lease of job ${item.message.id} was lost`, { retryable: false }),
-            );
-          }
-          return;
-        }
-        reportError('lease extension', error);
+  /**
+   * One heartbeat for every running handler: each lease is extended once a third of it
+   * has passed, so a worker with thousands of jobs keeps one timer, not thousands.
+   */
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  const beating = new Set<Active>();
+  const renewEvery = Math.max(Math.floor(leaseMs / 3), 5);
+
+  async function renew(item: Active): Promise<void> {
+    item.renewing = true;
+    try {
+      const next = await adapter.extend(queue, item.handle, leaseMs);
+      if (!item.abandoned) {
+        item.handle = next.handle;
+        item.renewAt = now() + renewEvery;
       }
-      if (!stopped && !item.abandoned) timer = setTimeout(() => void beat(), every);
-    };
-    timer = setTimeout(() => void beat(), every);
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-    };
+    } catch (error) {
+      if (isBgError(error, 'LEASE_LOST')) {
+        if (!item.abandoned) {
+          item.abandoned = true;
+          beating.delete(item);
+          emit({ type: 'lease-lost', jobId: item.message.id, jobType: item.jobType });
+          log.warn?.(`bg worker: lost the lease of ${item.message.id}`, { queue, jobId: item.message.id });
+          item.controller.abort(new BgError('LEASE_LOST', `the lease of job ${item.message.id} was lost`, { retryable: false }));
+        }
+      } else {
+        reportError('lease extension', error);
+        item.renewAt = now() + Math.min(renewEvery, 1_000);
+      }
+    } finally {
+      item.renewing = false;
+    }
+  }
+
+  function startHeartbeat(item: Active, jobType: string): void {
+    item.jobType = jobType;
+    item.renewAt = now() + renewEvery;
+    beating.add(item);
+    heartbeat ??= setInterval(
+      () => {
+        const t = now();
+        for (const beat of beating) {
+          if (!beat.renewing && !beat.abandoned && t >= beat.renewAt) void renew(beat);
+        }
+      },
+      Math.max(5, Math.min(Math.floor(renewEvery / 4), 1_000)),
+    );
+  }
+
+  function stopHeartbeat(item: Active): void {
+    beating.delete(item);
+    if (beating.size === 0 && heartbeat) {
+      clearInterval(heartbeat);
+      heartbeat = undefined;
+    }
   }
 
   async function process(item: Active): Promise<void> {
     const { message } = item;
-    emit({ type: 'received', jobId: message.id, deliveryCount: message.deliveryCount });
+    if (observed) emit({ type: 'received', jobId: message.id, deliveryCount: message.deliveryCount });
     let envelope: Envelope;
     try {
       envelope = decodeEnvelope(message.body);
@@ -282,16 +334,18 @@ export function createWorker(options: WorkerOptions): Worker {
       jobType: job.type,
       attempt,
       maxAttempts: job.retry.maxAttempts,
-      signal: item.controller.signal,
+      get signal() {
+        return item.controller.signal;
+      },
       enqueuedVersion: envelope.v,
       createdAt: new Date(createdAt),
       idempotencyKey: envelope.key,
       meta: envelope.meta ?? {},
       trace: envelope.trace,
     };
-    emit({ type: 'started', jobId: message.id, jobType: job.type, attempt });
+    if (observed) emit({ type: 'started', jobId: message.id, jobType: job.type, attempt });
     const started = now();
-    const stopBeat = startHeartbeat(item, job.type);
+    startHeartbeat(item, job.type);
     let timeout: ReturnType<typeof setTimeout> | undefined;
     let outcome: { ok: true } | { ok: false; error: unknown };
     try {
@@ -315,18 +369,18 @@ export function createWorker(options: WorkerOptions): Worker {
       outcome = { ok: false, error };
     } finally {
       if (timeout) clearTimeout(timeout);
-      stopBeat();
+      stopHeartbeat(item);
     }
     const durationMs = now() - started;
     if (item.abandoned) return; // lease lost or handed back at shutdown: never ack
     if (outcome.ok) {
       await adapter.ack(queue, item.handle);
-      emit({ type: 'succeeded', jobId: message.id, jobType: job.type, attempt, durationMs });
+      if (observed) emit({ type: 'succeeded', jobId: message.id, jobType: job.type, attempt, durationMs });
       return;
     }
     const errorInfo = toErrorInfo(outcome.error);
     emit({ type: 'failed', jobId: message.id, jobType: job.type, attempt, durationMs, error: errorInfo });
-    if (!running && item.controller.signal.aborted) {
+    if (!running && item.controller.aborted) {
       // The handler gave up because we are stopping: hand the job back at once.
       await adapter.release(queue, item.handle, 0);
       emit({ type: 'deferred', jobId: message.id, why: 'shutdown', delayMs: 0 });
@@ -352,8 +406,11 @@ export function createWorker(options: WorkerOptions): Worker {
     const item: Active = {
       message,
       handle: message.handle,
-      controller: new AbortController(),
+      controller: new LazyAbort(),
       abandoned: false,
+      jobType: undefined,
+      renewAt: Number.POSITIVE_INFINITY,
+      renewing: false,
       done: Promise.resolve(),
     };
     active.add(item);

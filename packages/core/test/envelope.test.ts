@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { assertJsonValue, decodeEnvelope, type Envelope, encodeEnvelope, isBgError, UUID_PATTERN, uuidv7 } from '../src/index.js';
+import {
+  assertJsonValue,
+  decodeEnvelope,
+  type Envelope,
+  encodeEnvelope,
+  envelopeSchema,
+  isBgError,
+  UUID_PATTERN,
+  uuidv7,
+} from '../src/index.js';
 
 const base: Envelope = {
   bg: 1,
@@ -81,4 +90,43 @@ describe('uuidv7', () => {
     expect(a < b).toBe(true);
     expect(new Set(Array.from({ length: 1000 }, () => uuidv7())).size).toBe(1000);
   });
+});
+
+describe('the fast envelope check agrees with the zod schema', () => {
+  const now = new Date().toISOString();
+  const variants: unknown[] = [
+    base,
+    { ...base, notBefore: now },
+    { ...base, notBefore: '2024-01-01T00:00:00+02:00' },
+    { ...base, createdAt: '2024-13-45T00:00:00Z' },
+    { ...base, createdAt: 'yesterday' },
+    { ...base, key: '' },
+    { ...base, key: 'k'.repeat(513) },
+    { ...base, type: 't'.repeat(201) },
+    { ...base, v: 1.5 },
+    { ...base, v: '1' },
+    { ...base, payload: null },
+    { ...base, trace: { traceparent: 'x' } },
+    { ...base, trace: { traceparent: 'x', extra: 'y' } },
+    { ...base, trace: { tracestate: 'only' } },
+    { ...base, meta: { a: 1 } },
+    { ...base, meta: { a: 'b' } },
+    { ...base, meta: ['a'] },
+    { ...base, id: base.id.toUpperCase() },
+    [],
+    'string',
+    null,
+  ];
+  for (const [i, variant] of variants.entries()) {
+    it(`variant ${i}`, () => {
+      const zodOk = envelopeSchema.safeParse(variant).success;
+      let fastOk = true;
+      try {
+        decodeEnvelope(JSON.stringify(variant));
+      } catch {
+        fastOk = false;
+      }
+      expect(fastOk).toBe(zodOk);
+    });
+  }
 });

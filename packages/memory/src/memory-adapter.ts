@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
@@ -57,6 +56,7 @@ const DEFAULT_CAPABILITIES: Capabilities = {
 };
 
 const ACKED_MEMORY = 10_000;
+let leaseCounter = 0;
 
 /**
  * The reference in-memory adapter: every capability of the contract, a fake-clock
@@ -100,7 +100,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   }
 
   function lease(message: StoredMessage, leaseMs: number, state: MemoryQueueState): LeaseHandle {
-    message.leaseToken = randomUUID();
+    message.leaseToken = (++leaseCounter).toString(36);
     message.leaseExpiresAt = clock.now() + leaseMs;
     state.schedule(message, 'leased', message.leaseExpiresAt);
     return `${message.seq}.${message.leaseToken}`;
@@ -239,14 +239,10 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
 
     async ack(queue, handle) {
       const state = open(queue);
-      if (state.acked.has(handle)) return;
+      if (state.wasAcked(handle)) return;
       const message = owned(state, handle);
       state.remove(message, clock.now());
-      state.acked.add(handle);
-      if (state.acked.size > ACKED_MEMORY) {
-        const oldest = state.acked.values().next().value;
-        if (oldest !== undefined) state.acked.delete(oldest);
-      }
+      state.rememberAck(handle, ACKED_MEMORY);
       state.notify();
     },
 

@@ -42,8 +42,23 @@ export class MemoryQueueState {
   readonly dedup = new Map<string, number>();
   /** Ordering key → seqs in send order; the head is the only one that can be delivered. */
   readonly groups = new Map<string, number[]>();
-  /** Recently acked lease handles, so a second ack is harmless. */
-  readonly acked = new Set<string>();
+  /** Recently acked lease handles (two generations, no deletes), so a second ack is harmless. */
+  acked = new Set<string>();
+  ackedBefore = new Set<string>();
+
+  /** Remembers an acked handle. */
+  rememberAck(handle: string, limit: number): void {
+    this.acked.add(handle);
+    if (this.acked.size >= limit) {
+      this.ackedBefore = this.acked;
+      this.acked = new Set();
+    }
+  }
+
+  /** True when the handle was acked recently. */
+  wasAcked(handle: string): boolean {
+    return this.acked.has(handle) || this.ackedBefore.has(handle);
+  }
   readonly waiters = new Set<() => void>();
 
   /** Wakes long polls. */
