@@ -1,0 +1,233 @@
+import { type Adapter, type DeadLetter, decodeEnvelope, redactUrl } from '@bg/core';
+import { backendUrl, intOption, parse, singleQueue } from '../args.js';
+import { withBackend } from '../backend.js';
+import { type CommandContext, printJson } from '../context.js';
+import { type DeadLetterFilter, hasFilter, jobTypeOf, parseReasons, selectDeadLetters } from '../dead-filter.js';
+import { formatDuration, parseDuration } from '../duration.js';
+import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
+import { HELP } from '../help.js';
+import { progressBar } from '../progress.js';
+import { renderTable, truncate } from '../table.js';
+
+/** Replays of more than this many jobs ask for confirmation (unless `--yes`). */
+export const REPLAY_CONFIRM_ABOVE = 10;
+
+const OPTIONS = {
+  queue: { type: 'string' },
+  reason: { type: 'string', multiple: true },
+  type: { type: 'string', multiple: true },
+  'older-than': { type: 'string' },
+  'newer-than': { type: 'string' },
+  limit: { type: 'string' },
+  all: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+} as const;
+
+function summary(dead: DeadLetter, now: number): Record<string, unknown> {
+  return {
+    id: dead.id,
+    type: jobTypeOf(dead) ?? null,
+    reason: dead.reason,
+    attempts: dead.attempts,
+    deadLetteredAt: new Date(dead.deadLetteredAt).toISOString(),
+    ...(dead.enqueuedAt !== undefined ? { enqueuedAt: new Date(dead.enqueuedAt).toISOString() } : {}),
+    ageMs: now - dead.deadLetteredAt,
+    ...(dead.error ? { error: dead.error } : {}),
+  };
+}
+
+function table(items: readonly DeadLetter[], now: number): string {
+  return renderTable(
+    ['ID', 'TYPE', 'REASON', 'ATTEMPTS', 'AGE', 'ERROR'],
+    items.map((d) => [
+      d.id,
+      jobTypeOf(d) ?? '?',
+      d.reason,
+      String(d.attempts),
+      formatDuration(now - d.deadLetteredAt),
+      truncate(d.error?.message ?? '', 60),
+    ]),
+  );
+}
+
+async function confirmOrRefuse(ctx: CommandContext, question: string, yes: boolean | undefined): Promise<void> {
+  if (yes) return;
+  if (!ctx.io.stdinIsTty) {
+    throw new CliFailure(EXIT.NOT_CONFIRMED, `${question} — not confirmed: no terminal to ask on; pass --yes`);
+  }
+  if (!(await ctx.io.confirm(question))) throw new CliFailure(EXIT.NOT_CONFIRMED, 'not confirmed; nothing changed');
+}
+
+/** `bg dead list|show|replay|purge URL …` */
+export async function deadCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
+  const { values, positionals } = parse(argv, OPTIONS);
+  const action = positionals.shift();
+  if (values.help || action === undefined || action === 'help') {
+    ctx.io.out(HELP.dead ?? '');
+    return values.help || action === 'help' ? EXIT.OK : EXIT.USAGE;
+  }
+  if (!['list', 'show', 'replay', 'purge'].includes(action)) {
+    throw new UsageError(`unknown dead-letter action "${action}"; use list, show, replay or purge`);
+  }
+  const url = backendUrl(positionals, ctx.io.env);
+  const queue = singleQueue(values.queue);
+  const ids = positionals;
+  const filter: DeadLetterFilter = {
+    ids,
+    reasons: parseReasons(values.reason ?? []),
+    types: values.type ?? [],
+    ...(values['older-than'] !== undefined ? { olderThanMs: parseDuration(values['older-than'], '--older-than') } : {}),
+    ...(values['newer-than'] !== undefined ? { newerThanMs: parseDuration(values['newer-than'], '--newer-than') } : {}),
+  };
+  const limit = intOption(values.limit, 'limit');
+  return withBackend(url, async (adapter) => {
+    const now = Date.now();
+    switch (action) {
+      case 'list': {
+        const items = await selectDeadLetters(adapter, queue, filter, { limit: limit ?? 50, now });
+        if (values.json)
+          printJson(ctx, {
+            backend: redactUrl(url),
+            queue,
+            items: items.map((d) => ({ ...summary(d, now), attributes: d.attributes, body: d.body })),
+          });
+        else if (items.length === 0) ctx.io.out(`no dead letters on ${queue}${hasFilter(filter) ? ' match' : ''}\n`);
+        else ctx.io.out(table(items, now));
+        return EXIT.OK;
+      }
+      case 'show':
+        return show(adapter, ctx, queue, ids, Boolean(values.json), now);
+      default:
+        return mutate(adapter, ctx, {
+          action,
+          queue,
+          filter,
+          all: Boolean(values.all),
+          dryRun: Boolean(values['dry-run']),
+          yes: values.yes,
+          json: Boolean(values.json),
+          now,
+        });
+    }
+  });
+}
+
+async function show(
+  adapter: Adapter,
+  ctx: CommandContext,
+  queue: string,
+  ids: readonly string[],
+  json: boolean,
+  now: number,
+): Promise<ExitCode> {
+  if (ids.length !== 1) throw new UsageError('usage: bg dead show URL ID');
+  const id = ids[0] as string;
+  const dead = await adapter.getDeadLetter(queue, id);
+  if (!dead) throw new CliFailure(EXIT.NOT_FOUND, `no dead letter ${id} on queue ${queue}`);
+  let envelope: unknown;
+  try {
+    envelope = decodeEnvelope(dead.body);
+  } catch {
+    envelope = undefined;
+  }
+  if (json) {
+    printJson(ctx, { ...summary(dead, now), attributes: dead.attributes, body: dead.body, ...(envelope ? { envelope } : {}) });
+    return EXIT.OK;
+  }
+  const lines = [
+    `id:        ${dead.id}`,
+    `type:      ${jobTypeOf(dead) ?? '? (not a bg envelope)'}`,
+    `reason:    ${dead.reason}`,
+    `attempts:  ${dead.attempts}`,
+    `dead at:   ${new Date(dead.deadLetteredAt).toISOString()} (${formatDuration(now - dead.deadLetteredAt)} ago)`,
+    ...(dead.enqueuedAt !== undefined ? [`enqueued:  ${new Date(dead.enqueuedAt).toISOString()}`] : []),
+    ...(dead.error
+      ? [
+          `error:     ${dead.error.name ? `${dead.error.name}: ` : ''}${dead.error.message}${dead.error.code ? ` [${dead.error.code}]` : ''}`,
+        ]
+      : []),
+    `attributes: ${JSON.stringify(dead.attributes)}`,
+    envelope ? `envelope:\n${JSON.stringify(envelope, null, 2)}` : `body:\n${dead.body}`,
+    ...(dead.error?.stack ? [`stack:\n${dead.error.stack}`] : []),
+  ];
+  ctx.io.out(`${lines.join('\n')}\n`);
+  return EXIT.OK;
+}
+
+interface MutateOptions {
+  readonly action: string;
+  readonly queue: string;
+  readonly filter: DeadLetterFilter;
+  readonly all: boolean;
+  readonly dryRun: boolean;
+  readonly yes: boolean | undefined;
+  readonly json: boolean;
+  readonly now: number;
+}
+
+async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): Promise<ExitCode> {
+  if (!hasFilter(o.filter) && !o.all) {
+    throw new UsageError(`bg dead ${o.action} needs ids, a filter (--reason, --type, --older-than, --newer-than) or --all`);
+  }
+  const selected = await selectDeadLetters(adapter, o.queue, o.filter, { now: o.now });
+  const verb = o.action === 'replay' ? 'replay' : 'purge';
+  if (o.dryRun || selected.length === 0) {
+    if (o.json)
+      printJson(ctx, {
+        action: verb,
+        dryRun: o.dryRun,
+        queue: o.queue,
+        count: selected.length,
+        items: selected.map((d) => summary(d, o.now)),
+      });
+    else {
+      ctx.io.out(`${o.dryRun ? 'would' : 'nothing to'} ${verb} ${selected.length} dead letter(s) on ${o.queue}\n`);
+      if (selected.length > 0) ctx.io.out(table(selected, o.now));
+    }
+    return EXIT.OK;
+  }
+  const ask = verb === 'purge' || selected.length > REPLAY_CONFIRM_ABOVE;
+  if (ask) await confirmOrRefuse(ctx, `${verb} ${selected.length} dead letter(s) on ${o.queue}?`, o.yes);
+  const bar = progressBar(ctx.io, verb === 'replay' ? 'replaying' : 'purging', selected.length);
+  let done = 0;
+  const missing: string[] = [];
+  try {
+    if (verb === 'replay') {
+      for (const dead of selected) {
+        if (ctx.signal.aborted) break;
+        if (!(await adapter.replayDeadLetter(o.queue, dead.id))) missing.push(dead.id);
+        else done++;
+        bar.update(done + missing.length);
+      }
+    } else {
+      const chunk = 100;
+      for (let i = 0; i < selected.length; i += chunk) {
+        if (ctx.signal.aborted) break;
+        done += await adapter.purgeDeadLetters(
+          o.queue,
+          selected.slice(i, i + chunk).map((d) => d.id),
+        );
+        bar.update(Math.min(selected.length, i + chunk));
+      }
+    }
+  } finally {
+    bar.done();
+  }
+  const interrupted = ctx.signal.aborted;
+  const past = verb === 'replay' ? 'replayed' : 'purged';
+  if (o.json)
+    printJson(ctx, {
+      action: verb,
+      queue: o.queue,
+      count: done,
+      selected: selected.length,
+      ...(missing.length ? { missing } : {}),
+      interrupted,
+    });
+  else
+    ctx.io.out(
+      `${past} ${done} of ${selected.length} dead letter(s) on ${o.queue}${interrupted ? ' (interrupted: rerun to continue)' : ''}\n`,
+    );
+  return interrupted ? EXIT.INTERRUPTED : EXIT.OK;
+}

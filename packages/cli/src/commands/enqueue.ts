@@ -1,0 +1,70 @@
+import { type JobDefinition, redactUrl } from '@bg/core';
+import { backendUrl, intOption, parse, singleQueue } from '../args.js';
+import { withBackend } from '../backend.js';
+import { type CommandContext, printJson } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { enqueueRaw } from '../enqueue-raw.js';
+import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
+import { HELP } from '../help.js';
+import { loadJobs } from '../load-jobs.js';
+
+/** `bg enqueue URL TYPE JSON [--queue q] [--delay d] [--key k] [--version n] [--module m]` */
+export async function enqueueCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
+  const { values, positionals } = parse(argv, {
+    queue: { type: 'string' },
+    delay: { type: 'string' },
+    key: { type: 'string' },
+    version: { type: 'string' },
+    module: { type: 'string' },
+    id: { type: 'string' },
+  });
+  if (values.help) {
+    ctx.io.out(HELP.enqueue ?? '');
+    return EXIT.OK;
+  }
+  const url = backendUrl(positionals, ctx.io.env);
+  const [type, json, extra] = positionals;
+  if (!type || json === undefined) throw new UsageError('usage: bg enqueue URL TYPE JSON');
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}" (quote the JSON payload)`);
+  let payload: unknown;
+  try {
+    payload = JSON.parse(json);
+  } catch (error) {
+    throw new UsageError(`the payload is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const version = intOption(values.version, 'version');
+  const delayMs = values.delay === undefined ? undefined : parseDuration(values.delay, '--delay');
+  let definition: JobDefinition | undefined;
+  if (values.module) {
+    const loaded = await loadJobs(values.module, ctx.io.cwd);
+    const found = loaded.jobs.get(type);
+    if (!found) {
+      throw new CliFailure(
+        EXIT.NOT_FOUND,
+        `${loaded.path} defines no job "${type}" (it has: ${[...loaded.jobs.keys()].join(', ')})`,
+      );
+    }
+    definition = found;
+  }
+  const queue = singleQueue(values.queue);
+  const result = await withBackend(url, (adapter) =>
+    enqueueRaw(adapter, {
+      queue,
+      type,
+      payload,
+      ...(version !== undefined ? { version } : {}),
+      ...(delayMs !== undefined ? { delayMs } : {}),
+      ...(values.key !== undefined ? { key: values.key } : {}),
+      ...(values.id !== undefined ? { id: values.id } : {}),
+      ...(definition ? { definition } : {}),
+    }),
+  );
+  if (values.json) {
+    printJson(ctx, { backend: redactUrl(url), queue, id: result.id, duplicate: result.duplicate, envelope: result.envelope });
+  } else {
+    ctx.io.out(
+      `${result.duplicate ? 'duplicate (dropped by the backend)' : 'enqueued'} ${result.id} (${type} v${result.envelope.v}) on ${queue}\n`,
+    );
+  }
+  return EXIT.OK;
+}

@@ -1,0 +1,90 @@
+import { redactUrl } from '@bg/core';
+import { intOption, parse, queueNames } from '../args.js';
+import { openBackend } from '../backend.js';
+import { type CommandContext, printJson } from '../context.js';
+import { parseDuration } from '../duration.js';
+import { EXIT, type ExitCode, UsageError } from '../exit-codes.js';
+import { HELP } from '../help.js';
+import { type MoveResult, moveJobs } from '../move-jobs.js';
+import { progressBar } from '../progress.js';
+
+/** `bg move --from URL --to URL [--queue q]... [--dead] [--dry-run]` */
+export async function moveCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
+  const { values, positionals } = parse(argv, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    queue: { type: 'string', multiple: true },
+    dead: { type: 'boolean' },
+    batch: { type: 'string' },
+    idle: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+  });
+  if (values.help) {
+    ctx.io.out(HELP.move ?? '');
+    return EXIT.OK;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (use --from URL --to URL)`);
+  if (!values.from || !values.to) throw new UsageError('bg move needs --from URL and --to URL');
+  if (values.from === values.to) throw new UsageError('--from and --to are the same backend');
+  const batchSize = intOption(values.batch, 'batch');
+  const idleMs = values.idle === undefined ? undefined : parseDuration(values.idle, '--idle');
+  const queues = queueNames(values.queue);
+  const source = await openBackend(values.from);
+  const results: (MoveResult & { queue: string })[] = [];
+  try {
+    const destination = await openBackend(values.to);
+    try {
+      for (const queue of queues) {
+        const total = values['dry-run']
+          ? undefined
+          : await source.stats(queue).then(
+              (s) => s.ready + (values.dead ? s.dead : 0),
+              () => undefined,
+            );
+        const bar = progressBar(ctx.io, `moving ${queue}`, total);
+        let result: MoveResult;
+        try {
+          result = await moveJobs(source, destination, {
+            queue,
+            dead: Boolean(values.dead),
+            dryRun: Boolean(values['dry-run']),
+            signal: ctx.signal,
+            ...(batchSize !== undefined ? { batchSize } : {}),
+            ...(idleMs !== undefined ? { idleMs } : {}),
+            onProgress: (p) => bar.update(p.live + p.dead),
+          });
+        } finally {
+          bar.done();
+        }
+        results.push({ queue, ...result });
+        if (result.interrupted) break;
+      }
+    } finally {
+      await destination.close();
+    }
+  } finally {
+    await source.close();
+  }
+  const interrupted = results.some((r) => r.interrupted);
+  if (values.json) {
+    printJson(ctx, {
+      from: redactUrl(values.from),
+      to: redactUrl(values.to),
+      dryRun: Boolean(values['dry-run']),
+      interrupted,
+      queues: results,
+    });
+  } else {
+    for (const r of results) {
+      const verb = values['dry-run'] ? 'would move' : 'moved';
+      const left = r.sourceAfter;
+      ctx.io.out(
+        `${r.queue}: ${verb} ${r.live} live job(s)${values.dead ? ` and ${r.dead} dead letter(s)` : ''}` +
+          `${r.duplicates ? `, ${r.duplicates} dropped by the destination as duplicates` : ''}` +
+          `${!values['dry-run'] && left && left.delayed + left.inFlight + left.ready > 0 ? `; left on the source: ${left.ready} ready, ${left.delayed} delayed, ${left.inFlight} in flight (rerun later)` : ''}\n`,
+      );
+    }
+    if (interrupted) ctx.io.err('interrupted: run the same command again to continue\n');
+  }
+  return interrupted ? EXIT.INTERRUPTED : EXIT.OK;
+}

@@ -1,0 +1,44 @@
+import type { Adapter, QueueStats } from '@bg/core';
+import { redactUrl } from '@bg/core';
+import { backendUrl, parse, queueNames } from '../args.js';
+import { withBackend } from '../backend.js';
+import { type CommandContext, printJson } from '../context.js';
+import { EXIT, type ExitCode, UsageError } from '../exit-codes.js';
+import { HELP } from '../help.js';
+import { renderTable } from '../table.js';
+
+/** Counts of one queue. */
+export interface QueueStatsRow extends QueueStats {
+  readonly queue: string;
+}
+
+/** Reads the counts of each queue. */
+export async function collectStats(adapter: Adapter, queues: readonly string[]): Promise<QueueStatsRow[]> {
+  const rows: QueueStatsRow[] = [];
+  for (const queue of queues) rows.push({ queue, ...(await adapter.stats(queue)) });
+  return rows;
+}
+
+/** `bg stats URL [--queue q]...` */
+export async function statsCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
+  const { values, positionals } = parse(argv, { queue: { type: 'string', multiple: true } });
+  if (values.help) {
+    ctx.io.out(HELP.stats ?? '');
+    return EXIT.OK;
+  }
+  const url = backendUrl(positionals, ctx.io.env);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const queues = queueNames(values.queue);
+  const rows = await withBackend(url, (adapter) => collectStats(adapter, queues));
+  if (values.json) {
+    printJson(ctx, { backend: redactUrl(url), queues: rows });
+  } else {
+    ctx.io.out(
+      renderTable(
+        ['QUEUE', 'READY', 'IN FLIGHT', 'DELAYED', 'DEAD'],
+        rows.map((r) => [r.queue, String(r.ready), String(r.inFlight), String(r.delayed), String(r.dead)]),
+      ),
+    );
+  }
+  return EXIT.OK;
+}

@@ -1,0 +1,83 @@
+import {
+  type Adapter,
+  assertJsonValue,
+  BgError,
+  type Envelope,
+  encodeEnvelope,
+  type JobDefinition,
+  type JsonValue,
+  migratePayload,
+  utf8Bytes,
+  uuidv7,
+  validatePayload,
+} from '@bg/core';
+
+/** Options of {@link enqueueRaw}. */
+export interface RawEnqueueOptions {
+  readonly queue: string;
+  readonly type: string;
+  readonly payload: unknown;
+  /** Payload version (default: the definition's version, else 1). */
+  readonly version?: number;
+  /** Delay before the first run, ms (longer than the backend's native maximum: `notBefore` hop). */
+  readonly delayMs?: number;
+  /** Idempotency key (stored as the envelope's `key`; dedupe where the backend supports it). */
+  readonly key?: string;
+  /** Job id (default a fresh UUIDv7). */
+  readonly id?: string;
+  /** When given, the payload is validated against it (migrated first for older versions). */
+  readonly definition?: JobDefinition;
+  readonly now?: number;
+}
+
+/**
+ * Writes one envelope v1 to a queue without a job definition at hand (an operator tool):
+ * type, payload version and payload as given. With `definition` the payload is validated
+ * as a worker would (migrations from older versions, then the schema).
+ */
+export async function enqueueRaw(
+  adapter: Adapter,
+  options: RawEnqueueOptions,
+): Promise<{ id: string; duplicate: boolean; envelope: Envelope }> {
+  const def = options.definition;
+  const version = options.version ?? def?.version ?? 1;
+  if (!Number.isInteger(version) || version < 1)
+    throw new BgError('INVALID_ARGUMENT', `version must be a positive integer, got ${version}`);
+  assertJsonValue(options.payload);
+  if (def) {
+    const migrated = migratePayload(def, version, options.payload);
+    await validatePayload(def, migrated);
+  }
+  const now = options.now ?? Date.now();
+  const delayMs = Math.round(options.delayMs ?? 0);
+  if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new BgError('INVALID_ARGUMENT', `delay must be ≥ 0, got ${delayMs}`);
+  const caps = adapter.capabilities;
+  const envelope: Envelope = {
+    bg: 1,
+    id: options.id ?? uuidv7(now),
+    type: options.type,
+    v: version,
+    payload: options.payload as JsonValue,
+    createdAt: new Date(now).toISOString(),
+    ...(delayMs > caps.maxDelayMs ? { notBefore: new Date(now + delayMs).toISOString() } : {}),
+    ...(options.key !== undefined ? { key: options.key } : {}),
+  };
+  const body = encodeEnvelope(envelope);
+  const bytes = utf8Bytes(body);
+  if (bytes > caps.maxPayloadBytes) {
+    throw new BgError(
+      'PAYLOAD_TOO_LARGE',
+      `the job encodes to ${bytes} bytes; the ${adapter.name} limit is ${caps.maxPayloadBytes}`,
+    );
+  }
+  const [result] = await adapter.send(options.queue, [
+    {
+      id: envelope.id,
+      body,
+      attributes: { 'bg-type': options.type },
+      ...(delayMs > 0 ? { delayMs: Math.min(delayMs, caps.maxDelayMs) } : {}),
+      ...(options.key !== undefined && caps.deduplication ? { deduplicationKey: options.key } : {}),
+    },
+  ]);
+  return { id: envelope.id, duplicate: result?.duplicate ?? false, envelope };
+}

@@ -1,0 +1,117 @@
+/** Help texts of the `bg` command, one per command. */
+export const HELP: Readonly<Record<string, string>> = {
+  main: `bg — operate bg background-job queues on any backend
+
+Usage: bg <command> [options]
+
+Commands:
+  stats URL [--queue q]...           ready, in-flight, delayed and dead counts per queue
+  dead list|show|replay|purge URL    inspect, replay or delete dead letters
+  move --from URL --to URL           drain jobs from one backend into another
+  enqueue URL TYPE JSON              write one job (operators)
+  schema snapshot|check MODULE       record job payload schemas; CI guard against breaking changes
+
+Backend URLs (the adapter package must be installed next to @bg/cli):
+  memory:  redis://[:password@]host:6379[/db][?prefix=bg]   rediss://…
+  sqs://us-east-1[?endpoint=http://127.0.0.1:4566]
+  azure-queue://account[?accountKey=…|sas=…][&endpoint=…]   azure-queue://?connectionString=…
+  pubsub://project[?endpoint=127.0.0.1:8085]
+  The URL may also come from $BG_URL. Credentials are never printed.
+
+Common options: --json (machine-readable output), --help (per command: bg <command> --help)
+
+Exit codes: 0 ok · 1 failure · 2 usage error · 3 check failed · 4 not found ·
+            5 not confirmed · 130 interrupted
+`,
+  stats: `bg stats URL [--queue q]... [--json]
+
+Counts per queue: ready (visible now), in flight (leased by a worker), delayed, dead.
+Give --queue several times or comma-separated (default: "default").
+
+Example:
+  bg stats redis://127.0.0.1:6379 --queue default --queue emails
+`,
+  dead: `bg dead <list|show|replay|purge> URL [options]
+
+  list    URL [filters] [--limit n]          dead letters, oldest first (default limit 50)
+  show    URL ID                             one dead letter with its error and payload
+  replay  URL [ID...] [filters|--all]        back to the live queue: same id and bytes, attempts reset
+  purge   URL [ID...] [filters|--all]        delete for good
+
+Options:
+  --queue q            queue (default "default")
+  --reason r           max-attempts, permanent-error, malformed-envelope, invalid-payload,
+                       unknown-type, unknown-version, bad-signature, timeout, manual (repeatable)
+  --type t             job type (repeatable)
+  --older-than d       dead-lettered at least this long ago (1500, 30s, 5m, 2h, 7d)
+  --newer-than d       dead-lettered at most this long ago
+  --all                replay/purge everything (needed when no id or filter is given)
+  --dry-run            show what would be replayed/purged, change nothing
+  --yes, -y            do not ask: purge always asks, replay asks above 10 jobs.
+                       Without a terminal and without --yes, nothing is changed (exit 5).
+  --json               JSON output
+
+Examples:
+  bg dead list redis://127.0.0.1:6379 --reason max-attempts --older-than 1h
+  bg dead show redis://127.0.0.1:6379 0190c3e2-7f6a-7cc1-8a31-5b2f1c0e9d11
+  bg dead replay redis://127.0.0.1:6379 --type email.welcome --dry-run
+  bg dead purge redis://127.0.0.1:6379 --older-than 30d --yes
+`,
+  move: `bg move --from URL --to URL [--queue q]... [--dead] [options]
+
+Drains the live jobs (and with --dead the dead letters) of each queue from one backend into
+another, keeping job ids, envelope bytes and attributes. A job is removed from the source only
+after the destination accepted it (receive with a lease → send → ack). Interrupt it at any
+time (Ctrl-C finishes the batch in hand) and run it again to continue. A job interrupted
+between send and ack is at worst duplicated, never lost; destinations with deduplication drop
+the duplicate by id. Delayed and in-flight jobs move once they become visible: rerun later.
+
+Options:
+  --queue q        queue(s) to move (default "default"); the destination queue must exist
+  --dead           also move dead letters (written on the destination first, then removed).
+                   Without a native import they pass through the destination's live queue
+                   for a moment: stop the destination's workers first.
+  --batch n        messages per round trip (default: the adapters' maximum)
+  --idle d         stop after a receive waited this long for nothing (default 2s)
+  --dry-run        only count what would move
+  --json           JSON summary
+
+Example:
+  bg move --from redis://127.0.0.1:6379 --to 'sqs://eu-west-1' --queue default --dead
+`,
+  enqueue: `bg enqueue URL TYPE JSON [--queue q] [--delay d] [--key k] [--version n] [--module m]
+
+Writes one job as an envelope v1 with the given type, payload version (default 1) and JSON
+payload. With --module (an ES module exporting job definitions) the payload is validated
+first, as a worker would; --version then defaults to the definition's version.
+
+Options:
+  --queue q      queue (default "default")
+  --delay d      run no earlier than this (1500, 30s, 5m, 2h, 7d)
+  --key k        idempotency key (deduplicated where the backend supports it)
+  --version n    payload version (default 1, or the module's current version)
+  --module m     validate against this module's job definitions
+  --id uuid      job id (default: a fresh UUIDv7)
+
+Example:
+  bg enqueue redis://127.0.0.1:6379 email.welcome '{"userId":"u1","locale":"de"}' --version 2
+`,
+  schema: `bg schema <snapshot|check> MODULE [--file bg-schema.json] [--force] [--json]
+
+MODULE is an ES module (.js/.mjs) exporting job definitions made with defineJob.
+  snapshot   writes the JSON Schema of each job's current version into the file, keeping
+             every older version (append-only history; commit the file). A released
+             version whose schema changed is refused (exit 3) unless --force.
+  check      compares the module with the file and fails (exit 3) when a released
+             version's schema changed, a version is not snapshotted yet, a version went
+             backwards, or a version has no migration from the previous one.
+             Run it in CI: it guards against breaking jobs already queued.
+
+Schemas must offer JSON Schema: Standard JSON Schema (\`~standard.jsonSchema\`, zod ≥ 4.2)
+or zod 4. Other libraries fail with a clear message.
+
+Examples:
+  bg schema snapshot ./dist/jobs.js
+  bg schema check ./dist/jobs.js --file bg-schema.json
+`,
+};

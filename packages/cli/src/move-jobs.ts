@@ -1,0 +1,209 @@
+import type { Adapter, DeadLetter, DeadLetterInfo, OutgoingMessage, QueueStats, ReceivedMessage } from '@bg/core';
+import { BgError } from '@bg/core';
+
+/** Options of {@link moveJobs}. */
+export interface MoveOptions {
+  /** Queue name, the same on both sides. */
+  readonly queue: string;
+  /** Also move the dead letters (after the live jobs). */
+  readonly dead?: boolean;
+  /** Move nothing; count what would move (the live count comes from `stats`). */
+  readonly dryRun?: boolean;
+  /** Most messages per round trip (default: the smaller `maxBatchSize` of both sides). */
+  readonly batchSize?: number;
+  /** Lease taken on the source while a batch is copied (default 60 s, clamped to the source's bounds). */
+  readonly leaseMs?: number;
+  /** Stop once a receive waited this long and got nothing (default 2 000 ms). */
+  readonly idleMs?: number;
+  /** Aborting stops after the batch in hand is copied and acked (never between send and ack). */
+  readonly signal?: AbortSignal;
+  /** Called after every batch with the running totals. */
+  readonly onProgress?: (progress: { live: number; dead: number }) => void;
+}
+
+/** What {@link moveJobs} did. */
+export interface MoveResult {
+  /** Live jobs copied to the destination and removed from the source. */
+  readonly live: number;
+  /** Dead letters copied to the destination's dead-letter store and removed from the source. */
+  readonly dead: number;
+  /** Sends the destination dropped as duplicates of an id it already had (dedupe by id). */
+  readonly duplicates: number;
+  /** True when `signal` stopped the move early: run it again to continue. */
+  readonly interrupted: boolean;
+  /** Source counts after the move (delayed and in-flight jobs are not moved until visible). */
+  readonly sourceAfter?: QueueStats;
+}
+
+/**
+ * An adapter that can write a dead letter directly. Not part of the adapter contract v1;
+ * used when an adapter offers it, otherwise dead letters pass through the live queue.
+ */
+interface DeadLetterImporter {
+  importDeadLetter(queue: string, dead: DeadLetter): Promise<void>;
+}
+
+function canImport(adapter: Adapter): adapter is Adapter & DeadLetterImporter {
+  return typeof (adapter as Partial<DeadLetterImporter>).importDeadLetter === 'function';
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, value));
+}
+
+function outgoing(
+  message: Pick<ReceivedMessage, 'id' | 'body' | 'attributes'>,
+  destination: Adapter,
+  dedupe: boolean,
+): OutgoingMessage {
+  return {
+    id: message.id,
+    body: message.body,
+    attributes: { ...message.attributes },
+    ...(dedupe && destination.capabilities.deduplication ? { deduplicationKey: `bg-move:${message.id}` } : {}),
+  };
+}
+
+/**
+ * Drains the live jobs (and optionally the dead letters) of one queue from `source` into
+ * `destination`, keeping ids, bodies (byte for byte) and attributes.
+ *
+ * Live jobs: receive a batch with a lease → send it to the destination → ack it on the
+ * source. A job leaves the source only after the destination accepted it; an interruption
+ * between send and ack leaves it on both sides (at worst a duplicate, deduplicated by id
+ * where the destination supports deduplication), never lost. Rerunning continues.
+ *
+ * Dead letters: written to the destination first, removed from the source second.
+ *
+ * @example
+ * ```ts
+ * const result = await moveJobs(redis, sqs, { queue: 'default', dead: true })
+ * ```
+ */
+export async function moveJobs(source: Adapter, destination: Adapter, options: MoveOptions): Promise<MoveResult> {
+  const { queue } = options;
+  const src = source.capabilities;
+  const dst = destination.capabilities;
+  const batch = Math.max(1, Math.min(options.batchSize ?? Number.POSITIVE_INFINITY, src.maxBatchSize, dst.maxBatchSize));
+  const leaseMs = clamp(options.leaseMs ?? 60_000, src.minLeaseMs, src.maxLeaseMs);
+  const idleMs = options.idleMs ?? 2_000;
+  const aborted = (): boolean => options.signal?.aborted === true;
+  let live = 0;
+  let dead = 0;
+  let duplicates = 0;
+
+  if (options.dryRun) {
+    const stats = await source.stats(queue);
+    let deadCount = 0;
+    if (options.dead) deadCount = stats.dead;
+    return { live: stats.ready, dead: deadCount, duplicates: 0, interrupted: false, sourceAfter: stats };
+  }
+
+  while (!aborted()) {
+    const received = await source.receive(queue, {
+      max: batch,
+      leaseMs,
+      waitMs: idleMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    if (received.length === 0) break;
+    let results: { duplicate: boolean }[];
+    try {
+      results = await destination.send(
+        queue,
+        received.map((m) => outgoing(m, destination, true)),
+      );
+    } catch (error) {
+      // Nothing was acked: hand the batch back to the source at once, then fail.
+      await Promise.allSettled(received.map((m) => source.release(queue, m.handle, 0)));
+      throw error;
+    }
+    for (const m of received) await source.ack(queue, m.handle);
+    live += received.length;
+    duplicates += results.filter((r) => r.duplicate).length;
+    options.onProgress?.({ live, dead });
+  }
+
+  if (options.dead && !aborted()) {
+    for (;;) {
+      if (aborted()) break;
+      const page = await source.listDeadLetters(queue, { limit: batch });
+      if (page.items.length === 0) break;
+      await copyDeadLetters(destination, queue, page.items, leaseMs);
+      const removed = await source.purgeDeadLetters(
+        queue,
+        page.items.map((d) => d.id),
+      );
+      if (removed === 0) {
+        throw new BgError('BACKEND_ERROR', `${source.name} did not remove dead letters it listed; stopping to avoid a loop`);
+      }
+      dead += page.items.length;
+      options.onProgress?.({ live, dead });
+    }
+  }
+
+  let sourceAfter: QueueStats | undefined;
+  try {
+    sourceAfter = await source.stats(queue);
+  } catch {
+    sourceAfter = undefined;
+  }
+  return { live, dead, duplicates, interrupted: aborted(), ...(sourceAfter ? { sourceAfter } : {}) };
+}
+
+/**
+ * Writes dead letters to the destination. With an adapter that imports dead letters, directly;
+ * otherwise through the live queue (the contract only dead-letters a leased delivery): send,
+ * receive until every id is leased (other deliveries are held and released afterwards),
+ * `deadLetter` with the original reason/attempts/timestamps, then ack.
+ */
+async function copyDeadLetters(
+  destination: Adapter,
+  queue: string,
+  items: readonly DeadLetter[],
+  sourceLeaseMs: number,
+): Promise<void> {
+  if (canImport(destination)) {
+    for (const item of items) await destination.importDeadLetter(queue, item);
+    return;
+  }
+  const caps = destination.capabilities;
+  const leaseMs = clamp(Math.max(sourceLeaseMs, 60_000), caps.minLeaseMs, caps.maxLeaseMs);
+  const wanted = new Map(items.map((d) => [d.id, d]));
+  await destination.send(
+    queue,
+    items.map((d) => outgoing(d, destination, false)),
+  );
+  const others: ReceivedMessage[] = [];
+  const deadline = Date.now() + 60_000;
+  try {
+    while (wanted.size > 0) {
+      if (Date.now() > deadline) {
+        throw new BgError(
+          'TIMEOUT',
+          `could not lease ${wanted.size} moved dead letter(s) back on ${destination.name} within 60 s`,
+        );
+      }
+      const got = await destination.receive(queue, { max: caps.maxBatchSize, leaseMs, waitMs: 1_000 });
+      for (const m of got) {
+        const original = wanted.get(m.id);
+        if (!original) {
+          others.push(m);
+          continue;
+        }
+        const info: DeadLetterInfo = {
+          reason: original.reason,
+          ...(original.error ? { error: original.error } : {}),
+          attempts: original.attempts,
+          ...(original.enqueuedAt !== undefined ? { enqueuedAt: original.enqueuedAt } : {}),
+          deadLetteredAt: original.deadLetteredAt,
+        };
+        await destination.deadLetter(queue, m, info);
+        await destination.ack(queue, m.handle);
+        wanted.delete(m.id);
+      }
+    }
+  } finally {
+    await Promise.allSettled(others.map((m) => destination.release(queue, m.handle, 0)));
+  }
+}

@@ -1,0 +1,71 @@
+import { isBgError } from '@bg/core';
+import { deadCommand } from './commands/dead.js';
+import { enqueueCommand } from './commands/enqueue.js';
+import { moveCommand } from './commands/move.js';
+import { schemaCommand } from './commands/schema.js';
+import { statsCommand } from './commands/stats.js';
+import type { Command } from './context.js';
+import { CliFailure, EXIT, type ExitCode, UsageError } from './exit-codes.js';
+import { HELP } from './help.js';
+import type { CliIo } from './io.js';
+import { scrubbingIo, secretsIn } from './secrets.js';
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  stats: statsCommand,
+  dead: deadCommand,
+  move: moveCommand,
+  enqueue: enqueueCommand,
+  schema: schemaCommand,
+};
+
+/** Options of {@link runCli}. */
+export interface RunCliOptions {
+  readonly io: CliIo;
+  /** Aborting stops long commands at a safe point (exit code 130). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Runs the `bg` command line in-process and resolves with its exit code (see {@link EXIT}).
+ * Never throws: errors are printed on `io.err`.
+ *
+ * @example
+ * ```ts
+ * const code = await runCli(['stats', 'redis://127.0.0.1:6379', '--json'], { io: processIo() })
+ * ```
+ */
+export async function runCli(argv: readonly string[], options: RunCliOptions): Promise<ExitCode> {
+  const io = scrubbingIo(options.io, secretsIn(argv));
+  const signal = options.signal ?? new AbortController().signal;
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    io.out((topic && HELP[topic]) || HELP.main || '');
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (name === '--version' || name === '-v') {
+    io.out('bg 0.1.0\n');
+    return EXIT.OK;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    return await command(rest, { io, signal });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`bg: ${error.message}\nRun \`bg ${command ? `${name} ` : ''}--help\` for usage.\n`);
+      return EXIT.USAGE;
+    }
+    if (error instanceof CliFailure) {
+      io.err(`bg: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (isBgError(error)) {
+      io.err(`bg: ${error.message}\n`);
+      if (error.code === 'INVALID_ARGUMENT') return EXIT.USAGE;
+      return EXIT.FAILURE;
+    }
+    io.err(`bg: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT.FAILURE;
+  }
+}

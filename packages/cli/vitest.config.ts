@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+import { reporters } from '../../tooling/vitest-reporters.js';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    reporters: reporters('cli'),
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
