@@ -83,7 +83,7 @@ export async function watchQuiet(
     if (left <= 0) break;
     out.push(
       ...(await adapter.receive(queue, {
-        max: 10 > adapter.capabilities.maxBatchSize ? adapter.capabilities.maxBatchSize : 10,
+        max: Math.min(10, adapter.capabilities.maxBatchSize),
         leaseMs: options.leaseMs,
         waitMs: Math.min(left, ctx.timing.pollMs),
       })),

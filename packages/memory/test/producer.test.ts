@@ -81,7 +81,13 @@ describe('createQueue / enqueue', () => {
   it('enqueueMany sends in batches of maxBatchSize, results in order', async () => {
     const { adapter, jobs } = setup({ capabilities: { maxBatchSize: 3 } });
     let calls = 0;
-    const counting: Adapter = { ...adapter, send: (q, m) => (calls++, adapter.send(q, m)) };
+    const counting: Adapter = {
+      ...adapter,
+      send: (q, m) => {
+        calls++;
+        return adapter.send(q, m);
+      },
+    };
     const results = await createQueue({ adapter: counting, queue: 'jobs' }).enqueueMany(
       job,
       Array.from({ length: 7 }, (_, i) => ({ name: `n${i}` })),

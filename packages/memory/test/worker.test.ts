@@ -59,7 +59,13 @@ describe('createWorker', () => {
       },
     };
     let acks = 0;
-    const counting: Adapter = { ...adapter, ack: (q, h) => (acks++, inner.ack(q, h)) };
+    const counting: Adapter = {
+      ...adapter,
+      ack: (q, h) => {
+        acks++;
+        return inner.ack(q, h);
+      },
+    };
     const events: string[] = [];
     let reason: unknown;
     const worker = createWorker({
@@ -134,7 +140,13 @@ describe('createWorker', () => {
     worker.handle(job, () => {});
     await worker.start();
     let stopped = false;
-    const dispose = stopOnSignals([worker], { signals: ['SIGUSR2'], graceMs: 100, onStopped: () => void (stopped = true) });
+    const dispose = stopOnSignals([worker], {
+      signals: ['SIGUSR2'],
+      graceMs: 100,
+      onStopped: () => {
+        stopped = true;
+      },
+    });
     process.emit('SIGUSR2', 'SIGUSR2');
     await until('the worker to stop', () => stopped);
     dispose();
