@@ -18,6 +18,7 @@ import {
 } from '@bg/core';
 import type { ClientConfig, protos } from '@google-cloud/pubsub';
 import { abortableSleep, raceAbort } from './abortable.js';
+import { AckBatcher } from './ack-batcher.js';
 import {
   MAX_ACK_DEADLINE_SECONDS,
   MAX_DELIVERY_ATTEMPTS,
@@ -73,6 +74,7 @@ interface SubscriptionInfo {
 interface QueueState {
   readonly resources: QueueResources;
   readonly leases: LeaseTable;
+  readonly acks: AckBatcher;
   info?: Promise<SubscriptionInfo>;
 }
 
@@ -150,7 +152,18 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     if (known) return known;
     const resources = queueResources(await projectId(), prefix, queue);
     guard.assertOpen();
-    const state: QueueState = queues.get(queue) ?? { resources, leases: new LeaseTable() };
+    const existing = queues.get(queue);
+    if (existing) return existing;
+    const state: QueueState = {
+      resources,
+      leases: new LeaseTable(),
+      acks: new AckBatcher(
+        async (ackIds) => {
+          await subscriber.acknowledge({ subscription: resources.subscription, ackIds }, call);
+        },
+        (ackId) => settleOne(state, ackId, 'ack', 'acknowledge'),
+      ),
+    };
     queues.set(queue, state);
     return state;
   }
@@ -427,6 +440,9 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       const signal = opts.signal ? AbortSignal.any([opts.signal, closing.signal]) : closing.signal;
       await subscriptionInfo(state);
       const deadline = Date.now() + waitMs;
+      // Empty pulls back off from 10 ms to pollIntervalMs: quick when messages are
+      // about to arrive (or another consumer is busy with them), cheap when idle.
+      let pause = Math.min(10, pollIntervalMs);
       for (;;) {
         if (signal.aborted) return [];
         const got = await pullOnce(state, opts.max, seconds, signal);
@@ -434,7 +450,8 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
         if (got.length > 0) return got;
         const left = deadline - Date.now();
         if (left <= 0) return [];
-        await abortableSleep(Math.min(pollIntervalMs, left), signal);
+        await abortableSleep(Math.min(pause, left), signal);
+        pause = Math.min(pause * 2, pollIntervalMs);
       }
     },
 
@@ -456,7 +473,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       assertHandle(handle);
       if (state.leases.wasAcked(handle)) return;
       await assertLocallyOwned(state, handle);
-      await settleOne(state, handle, 'ack', 'acknowledge');
+      await state.acks.ack(handle);
       state.leases.acked(handle);
     },
 

@@ -1,0 +1,192 @@
+/**
+ * Benchmark: the raw `@google-cloud/pubsub` v1 client against `@bg/pubsub` doing the same
+ * work on the same private Pub/Sub emulator, in one process.
+ *
+ * Every variant uses a queue made by `ensureQueue` (exactly-once subscription with a
+ * dead-letter policy, 10 s ack deadline), so the server does the same work for each:
+ * - raw: `publish` in requests of 1 000, then receivers doing `pull(1 000)` +
+ *   one `acknowledge` of all the ack ids pulled;
+ * - adapter: `send` in batches of 1 000, then receivers doing `receive({ max: 1 000,
+ *   leaseMs: 10 000 })` + `ack` of each handle (the adapter coalesces them into one request);
+ * - core: `createQueue().enqueueMany` then `createWorker` (no-op handler) until every job
+ *   has been acked.
+ *
+ * Prints jobs/s (publish + pull + ack of every job) and the ratio to the raw client.
+ * Run: `pnpm --filter @bg/pubsub bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
+ */
+import { randomBytes } from 'node:crypto';
+import { startPubSubEmulator } from '@bg/backends/pubsub-emulator';
+import { type Adapter, createQueue, createWorker, defineJob } from '@bg/core';
+import { PubSub, v1 } from '@google-cloud/pubsub';
+import { pubsubAdapter, queueResources } from '../src/index.js';
+
+// No metadata-server probing (the emulator needs no credentials).
+process.env.METADATA_SERVER_DETECTION ??= 'none';
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 5_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const BATCH = 1_000;
+const RECEIVERS = 4;
+const LEASE_MS = 10_000;
+const PROJECT = 'bg-bench';
+const BODY = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
+
+type Payload = { userId: string; locale: string; note: string };
+const benchJob = defineJob({
+  type: 'bench.noop',
+  schema: {
+    '~standard': { version: 1, vendor: 'bench', validate: (value: unknown) => ({ value: value as Payload }) },
+  },
+});
+
+function queueName(kind: string): string {
+  return `bench-${kind}-${randomBytes(4).toString('hex')}`;
+}
+
+interface Raw {
+  readonly publisher: v1.PublisherClient;
+  readonly subscriber: v1.SubscriberClient;
+}
+
+async function rawRound(raw: Raw, adapter: Adapter): Promise<number> {
+  const queue = queueName('raw');
+  await adapter.ensureQueue(queue);
+  const { topic, subscription } = queueResources(PROJECT, 'bg-', queue);
+  const start = performance.now();
+  for (let i = 0; i < JOBS; i += BATCH) {
+    const n = Math.min(BATCH, JOBS - i);
+    await raw.publisher.publish({
+      topic,
+      messages: Array.from({ length: n }, (_, k) => ({
+        data: Buffer.from(BODY),
+        attributes: { 'bg-id': `job-${i + k}`, 'bg-type': 'bench.noop' },
+      })),
+    });
+  }
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: RECEIVERS }, async () => {
+      while (done < JOBS) {
+        const [response] = await raw.subscriber.pull({ subscription, maxMessages: BATCH, returnImmediately: true });
+        const ackIds = (response.receivedMessages ?? []).map((m) => m.ackId as string);
+        if (ackIds.length === 0) {
+          await new Promise((r) => setTimeout(r, 10));
+          continue;
+        }
+        await raw.subscriber.acknowledge({ subscription, ackIds });
+        done += ackIds.length;
+      }
+    }),
+  );
+  return JOBS / ((performance.now() - start) / 1_000);
+}
+
+async function adapterRound(adapter: Adapter): Promise<number> {
+  const queue = queueName('adapter');
+  await adapter.ensureQueue(queue);
+  const start = performance.now();
+  for (let i = 0; i < JOBS; i += BATCH) {
+    const n = Math.min(BATCH, JOBS - i);
+    await adapter.send(
+      queue,
+      Array.from({ length: n }, (_, k) => ({ id: `job-${i + k}`, body: BODY, attributes: { 'bg-type': 'bench.noop' } })),
+    );
+  }
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: RECEIVERS }, async () => {
+      while (done < JOBS) {
+        // Same loop as the raw one: no long poll (it would outlast the last job), 10 ms pause when empty.
+        const got = await adapter.receive(queue, { max: BATCH, leaseMs: LEASE_MS });
+        if (got.length === 0) {
+          await new Promise((r) => setTimeout(r, 10));
+          continue;
+        }
+        await Promise.all(got.map((m) => adapter.ack(queue, m.handle)));
+        done += got.length;
+      }
+    }),
+  );
+  return JOBS / ((performance.now() - start) / 1_000);
+}
+
+async function coreRound(adapter: Adapter): Promise<number> {
+  const queue = queueName('core');
+  await adapter.ensureQueue(queue);
+  const jobs = createQueue({ adapter, queue });
+  const payloads = Array.from({ length: JOBS }, (_, i) => ({ userId: `u-${i}`, locale: 'de', note: 'x'.repeat(160) }));
+  let acked = 0;
+  let resolveAll: () => void = () => {};
+  const allDone = new Promise<void>((resolve) => {
+    resolveAll = resolve;
+  });
+  const worker = createWorker({
+    adapter,
+    queue,
+    concurrency: 512,
+    leaseMs: LEASE_MS,
+    pollMs: 1_000,
+    // 'succeeded' is emitted after the ack resolved.
+    onEvent: (e) => {
+      if (e.type === 'succeeded' && ++acked >= JOBS) resolveAll();
+    },
+  });
+  worker.handle(benchJob, async () => {});
+  const start = performance.now();
+  await jobs.enqueueMany(benchJob, payloads);
+  await worker.start();
+  await allDone;
+  const rate = JOBS / ((performance.now() - start) / 1_000);
+  await worker.stop({ graceMs: 1_000 });
+  return rate;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function main(): Promise<void> {
+  const emulator = await startPubSubEmulator({ projectId: PROJECT });
+  if (!emulator) {
+    console.log('The Pub/Sub emulator is not installed: nothing to benchmark.');
+    return;
+  }
+  try {
+    const options = new PubSub({ apiEndpoint: emulator.endpoint, emulatorMode: true, projectId: PROJECT })
+      .options as ConstructorParameters<typeof v1.SubscriberClient>[0];
+    const raw: Raw = { publisher: new v1.PublisherClient(options), subscriber: new v1.SubscriberClient(options) };
+    const adapter = pubsubAdapter({ apiEndpoint: emulator.endpoint, projectId: PROJECT });
+    console.log(`Pub/Sub emulator ${emulator.endpoint} — ${JOBS} jobs per round, ${ROUNDS} rounds, ${RECEIVERS} receivers`);
+    await rawRound(raw, adapter); // warm-up (JIT, channels)
+    await adapterRound(adapter);
+    const rawRates: number[] = [];
+    const viaAdapter: number[] = [];
+    const viaCore: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      // Rotate the order each round so no variant always runs right after another.
+      const variants = [
+        async () => rawRates.push(await rawRound(raw, adapter)),
+        async () => viaAdapter.push(await adapterRound(adapter)),
+        async () => viaCore.push(await coreRound(adapter)),
+      ];
+      for (let k = 0; k < variants.length; k++) await variants[(k + round) % variants.length]?.();
+      console.log(
+        `round ${round}: raw ${rawRates.at(-1)?.toFixed(0)} jobs/s, adapter ${viaAdapter.at(-1)?.toFixed(0)} jobs/s, core ${viaCore.at(-1)?.toFixed(0)} jobs/s`,
+      );
+    }
+    const base = median(rawRates);
+    const line = (name: string, value: number): string =>
+      `${name.padEnd(34)} ${value.toFixed(0).padStart(6)} jobs/s  ${((value / base) * 100).toFixed(0).padStart(4)}% of raw`;
+    console.log('\nmedian (publish + pull + acknowledge per job)');
+    console.log(line('raw @google-cloud/pubsub v1', base));
+    console.log(line('@bg/pubsub adapter', median(viaAdapter)));
+    console.log(line('@bg/core createQueue/createWorker', median(viaCore)));
+    await adapter.close();
+    await Promise.allSettled([raw.publisher.close(), raw.subscriber.close()]);
+  } finally {
+    await emulator.stop();
+  }
+}
+
+await main();

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { type Adapter, isBgError } from '@bg/core';
+import { PubSub, v1 } from '@google-cloud/pubsub';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { MAX_USER_ATTRIBUTES, optionsFromUrl, pubsubAdapter, queueResources } from '../src/index.js';
+import { mapError } from '../src/map-error.js';
+
+const endpoint = inject('pubsubEndpoint');
+const projectId = inject('pubsubProjectId');
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return isBgError(error) ? error.code : `not a BgError: ${String(error)}`;
+  }
+}
+
+function name(kind: string): string {
+  return `own-${kind}-${randomBytes(4).toString('hex')}`;
+}
+
+describe('pubsub adapter: pure parts', () => {
+  it('parses pubsub:// URLs', () => {
+    expect(optionsFromUrl(new URL('pubsub://my-project?endpoint=127.0.0.1:8085&prefix=x-&exactlyOnce=false'))).toEqual({
+      projectId: 'my-project',
+      apiEndpoint: '127.0.0.1:8085',
+      prefix: 'x-',
+      exactlyOnceDelivery: false,
+    });
+    expect(() => optionsFromUrl(new URL('pubsub://p?timeoutMs=-1'))).toThrow(/timeoutMs/);
+  });
+
+  it('maps gRPC statuses to typed errors (the emulator never checks credentials)', () => {
+    expect(mapError({ code: 16, message: 'UNAUTHENTICATED' }, 'pull')).toMatchObject({ code: 'AUTH_FAILED', retryable: false });
+    expect(mapError({ code: 7, message: 'PERMISSION_DENIED' }, 'pull')).toMatchObject({ code: 'AUTH_FAILED', retryable: false });
+    expect(mapError({ code: 14, message: 'UNAVAILABLE' }, 'pull')).toMatchObject({ code: 'UNREACHABLE', retryable: true });
+    expect(mapError({ code: 5, message: 'NOT_FOUND' }, 'pull')).toMatchObject({ code: 'QUEUE_NOT_FOUND', retryable: false });
+    expect(mapError({ code: 8, message: 'RESOURCE_EXHAUSTED' }, 'pull')).toMatchObject({
+      code: 'BACKEND_ERROR',
+      retryable: true,
+    });
+  });
+
+  it('keeps resource names apart: "<prefix><queue>" and "<prefix><queue>.dead"', () => {
+    const a = queueResources('p', 'bg-', 'jobs');
+    const b = queueResources('p', 'bg-', 'jobs-dead');
+    expect(a.deadTopic).toBe('projects/p/topics/bg-jobs.dead');
+    expect(b.topic).not.toBe(a.deadTopic);
+    expect(() => queueResources('p', '', 'google-jobs')).toThrow(/goog/);
+  });
+});
+
+describe.skipIf(!endpoint)('pubsub adapter: Pub/Sub specifics against the emulator', () => {
+  const adapters: Adapter[] = [];
+  const make = (extra: Parameters<typeof pubsubAdapter>[0] = {}): Adapter => {
+    const adapter = pubsubAdapter({ apiEndpoint: endpoint, projectId, ...extra });
+    adapters.push(adapter);
+    return adapter;
+  };
+  afterAll(async () => {
+    for (const a of adapters) await a.close();
+  });
+
+  it.concurrent('rejects what real Pub/Sub rejects, before anything is sent', async () => {
+    const adapter = make();
+    const queue = name('limits');
+    await adapter.ensureQueue(queue);
+    expect(await codeOf(adapter.send(queue, [{ id: 'a', body: 'x', attributes: { googfoo: '1' } }]))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(adapter.send(queue, [{ id: 'a', body: 'x', attributes: { 'bg-id': 'other' } }]))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(await codeOf(adapter.send(queue, [{ id: 'a', body: 'x', attributes: { big: 'v'.repeat(1_025) } }]))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    const many = Object.fromEntries(Array.from({ length: MAX_USER_ATTRIBUTES + 1 }, (_, i) => [`k${i}`, 'v']));
+    expect(await codeOf(adapter.send(queue, [{ id: 'a', body: 'x', attributes: many }]))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(adapter.send(queue, [{ id: 'a', body: 'lone \uD800 surrogate' }]))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(adapter.send(queue, [{ id: 'a', body: 'x', delayMs: 1_000 }]))).toBe('DELAY_TOO_LONG');
+    // A handle Pub/Sub never issued owns nothing.
+    expect(await codeOf(adapter.ack(queue, 'not-an-ack-id'))).toBe('LEASE_LOST');
+    expect(await adapter.receive(queue, { max: 10, leaseMs: 10_000 })).toEqual([]);
+  });
+
+  it.concurrent('splits a batch above 10 MB into several publish requests, all stored', async () => {
+    const adapter = make();
+    const queue = name('split');
+    await adapter.ensureQueue(queue);
+    const body = 'y'.repeat(4_000_000);
+    const sent = [1, 2, 3].map((i) => ({ id: `big-${i}`, body }));
+    await adapter.send(queue, sent);
+    const got = [];
+    const end = Date.now() + 20_000;
+    while (got.length < 3 && Date.now() < end)
+      got.push(...(await adapter.receive(queue, { max: 3, leaseMs: 60_000, waitMs: 200 })));
+    expect(got.map((m) => m.id).sort()).toEqual(['big-1', 'big-2', 'big-3']);
+    expect(got.every((m) => m.body === body)).toBe(true);
+  });
+
+  it.concurrent('lists messages forwarded by Pub/Sub’s own dead-letter policy as max-attempts', async () => {
+    const adapter = make();
+    const queue = name('native');
+    await adapter.ensureQueue(queue);
+    const options = new PubSub({ apiEndpoint: endpoint, emulatorMode: true, projectId }).options as ConstructorParameters<
+      typeof v1.PublisherClient
+    >[0];
+    const publisher = new v1.PublisherClient(options);
+    try {
+      // What the dead-letter policy forwards: the original data and attributes plus its own.
+      await publisher.publish({
+        topic: queueResources(projectId, 'bg-', queue).deadTopic,
+        messages: [
+          {
+            data: Buffer.from('{"crash":"loop"}'),
+            attributes: {
+              'bg-id': 'job-native',
+              'bg-type': 'x',
+              CloudPubSubDeadLetterSourceDeliveryCount: '100',
+              CloudPubSubDeadLetterSourceSubscription: 'bg-whatever',
+            },
+          },
+        ],
+      });
+    } finally {
+      await publisher.close();
+    }
+    const dead = await adapter.getDeadLetter(queue, 'job-native');
+    expect(dead).toMatchObject({ id: 'job-native', body: '{"crash":"loop"}', reason: 'max-attempts', attempts: 100 });
+    expect(dead?.attributes).toEqual({ 'bg-type': 'x' });
+    expect((await adapter.stats(queue)).dead).toBe(1);
+  });
+
+  it.concurrent('without exactly-once delivery, an expired lease is LEASE_LOST from the adapter’s own clock', async () => {
+    const adapter = make({ exactlyOnceDelivery: false, prefix: 'loose-' });
+    const queue = name('loose');
+    await adapter.ensureQueue(queue);
+    await adapter.send(queue, [{ id: 'loose-1', body: 'x' }]);
+    const [first] = await adapter.receive(queue, { max: 1, leaseMs: 10_000, waitMs: 5_000 });
+    expect(first?.deliveryCount).toBe(1);
+    const second = await adapter.receive(queue, { max: 1, leaseMs: 60_000, waitMs: 20_000 });
+    expect(second[0]?.id).toBe('loose-1');
+    expect(second[0]?.deliveryCount).toBe(2);
+    expect(await codeOf(adapter.ack(queue, first?.handle as string))).toBe('LEASE_LOST');
+    await adapter.ack(queue, second[0]?.handle as string);
+    await adapter.ack(queue, second[0]?.handle as string);
+  }, 40_000);
+});
