@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parse } from '../args.js';
 import { type CommandContext, printJson } from '../context.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
@@ -49,6 +49,7 @@ export async function schemaCommand(argv: readonly string[], ctx: CommandContext
     const jobs = await currentJobs(modulePath, ctx.io.cwd, false);
     const update = updateSnapshot(snapshot, jobs, Boolean(values.force));
     const changed = !exists || update.added.length > 0 || update.overwritten.length > 0;
+    if (changed) await mkdir(dirname(file), { recursive: true });
     if (changed) await writeFile(file, `${JSON.stringify(update.snapshot, null, 2)}\n`);
     if (values.json) printJson(ctx, { file, written: changed, added: update.added, overwritten: update.overwritten });
     else {

@@ -1,0 +1,137 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { type Adapter, connect, createQueue, defineJob } from '@bg/core';
+import { inject } from 'vitest';
+import { z } from 'zod';
+
+/** The built CLI entry point. */
+export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+/** The package folder (cwd of the subprocesses). */
+export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+
+/** Environment for the subprocesses: dummy AWS credentials for fauxqs, no CI colour noise. */
+export const CHILD_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_REGION: 'us-east-1',
+  METADATA_SERVER_DETECTION: 'none',
+  BG_URL: '',
+};
+
+/** What a `bg` subprocess did. */
+export interface BgRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `node dist/bin.js …args` and resolves when it exited. */
+export function runBg(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): Promise<BgRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? PACKAGE_DIR,
+      env: { ...CHILD_ENV, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+/** A fresh queue name per test. */
+export function freshQueue(prefix = 'cli'): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The URL of a provided backend, or the skip reason. */
+export function backend(name: 'redis' | 'sqs' | 'azure' | 'azure2'): { url?: string; skip?: string } {
+  const info = inject(name);
+  return 'url' in info ? { url: info.url } : { skip: info.skip };
+}
+
+/**
+ * Whether the adapter package of a URL scheme exports `fromUrl` yet (adapters are written in
+ * parallel): the reason to skip, or undefined when ready.
+ */
+export async function adapterNotReady(packageName: string): Promise<string | undefined> {
+  try {
+    const mod = (await import(packageName)) as { fromUrl?: unknown };
+    return typeof mod.fromUrl === 'function' ? undefined : `${packageName} does not export fromUrl yet`;
+  } catch (error) {
+    return `${packageName} cannot be loaded: ${String(error)}`;
+  }
+}
+
+/** A job used to seed queues. */
+export const seedJob = defineJob({ type: 'seed.job', schema: z.object({ n: z.number(), text: z.string() }) });
+/** A second job type, for --type filters. */
+export const otherJob = defineJob({ type: 'other.job', schema: z.object({ n: z.number() }) });
+
+/** Connects from the test process (same adapter packages as the CLI). */
+export function open(url: string): Promise<Adapter> {
+  return connect(url, { load: (name) => import(name) });
+}
+
+/** Receives until `count` messages are leased (or the deadline passes); returns them all. */
+export async function receiveAll(adapter: Adapter, queue: string, count: number, timeoutMs = 15_000) {
+  const got: Awaited<ReturnType<Adapter['receive']>> = [];
+  const deadline = Date.now() + timeoutMs;
+  const leaseMs = Math.min(Math.max(30_000, adapter.capabilities.minLeaseMs), adapter.capabilities.maxLeaseMs);
+  while (got.length < count && Date.now() < deadline) {
+    got.push(
+      ...(await adapter.receive(queue, {
+        max: Math.min(adapter.capabilities.maxBatchSize, count - got.length),
+        leaseMs,
+        waitMs: 500,
+      })),
+    );
+  }
+  return got;
+}
+
+/**
+ * Seeds a queue: `live` jobs of {@link seedJob} (unicode text), and `dead` dead letters
+ * (enqueued, received, dead-lettered with reason `permanent-error` or `max-attempts`, acked).
+ * Returns the ids and bodies.
+ */
+export async function seed(adapter: Adapter, queue: string, counts: { live: number; dead: number; deadType?: 'seed' | 'other' }) {
+  await adapter.ensureQueue(queue);
+  const jobs = createQueue({ adapter, queue });
+  const dead: string[] = [];
+  if (counts.dead > 0) {
+    const job = counts.deadType === 'other' ? otherJob : seedJob;
+    const payloads = Array.from({ length: counts.dead }, (_, n) => ({ n, text: `dead ${n} ✓ 🚀` }));
+    const sent = await jobs.enqueueMany(job, payloads as never);
+    const received = await receiveAll(adapter, queue, counts.dead);
+    for (const [i, m] of received.entries()) {
+      await adapter.deadLetter(queue, m, {
+        reason: i % 2 === 0 ? 'permanent-error' : 'max-attempts',
+        error: { message: `boom ${i}`, name: 'Error' },
+        attempts: i % 2 === 0 ? 1 : 5,
+        deadLetteredAt: Date.now() - (i % 2 === 0 ? 0 : 2 * 3_600_000),
+      });
+      await adapter.ack(queue, m.handle);
+    }
+    dead.push(...sent.map((s) => s.id));
+  }
+  const live = await jobs.enqueueMany(
+    seedJob,
+    Array.from({ length: counts.live }, (_, n) => ({ n, text: `héllo ${n} — 日本 🎉` })),
+  );
+  return { live: live.map((r) => r.id), dead };
+}

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { runBg } from './helpers.js';
+
+// memory: URLs are in-process only: a subprocess sees its own empty store.
+describe('bg on memory: and the command line (subprocess)', () => {
+  it('--help explains every command with an example; no command is a usage error', async () => {
+    const help = await runBg(['--help']);
+    expect(help.code).toBe(0);
+    for (const word of ['stats', 'dead', 'move', 'enqueue', 'schema', 'Exit codes']) expect(help.stdout).toContain(word);
+    for (const command of ['stats', 'dead', 'move', 'enqueue', 'schema']) {
+      const sub = await runBg([command, '--help']);
+      expect(sub.code).toBe(0);
+      expect(sub.stdout).toMatch(/Example/);
+    }
+    expect((await runBg([])).code).toBe(2);
+  });
+
+  it('stats of empty queues, as a table and as JSON', async () => {
+    const table = await runBg(['stats', 'memory:', '--queue', 'alpha,beta']);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^QUEUE\s+READY\s+IN FLIGHT\s+DELAYED\s+DEAD$/);
+    expect(table.stdout).toMatch(/alpha\s+0\s+0\s+0\s+0/);
+    const json = await runBg(['stats', 'memory:', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({
+      backend: 'memory:',
+      queues: [{ queue: 'default', ready: 0, inFlight: 0, delayed: 0, dead: 0 }],
+    });
+  });
+
+  it('the URL may come from BG_URL', async () => {
+    const run = await runBg(['stats', '--json'], { env: { BG_URL: 'memory://x' } });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).queues[0].ready).toBe(0);
+  });
+
+  it('dead list/show/replay/purge on an empty store', async () => {
+    const list = await runBg(['dead', 'list', 'memory:', '--json']);
+    expect(list.code).toBe(0);
+    expect(JSON.parse(list.stdout).items).toEqual([]);
+    const show = await runBg(['dead', 'show', 'memory:', '0190c3e2-7f6a-7cc1-8a31-5b2f1c0e9d11']);
+    expect(show.code).toBe(4);
+    expect(show.stderr).toContain('no dead letter');
+    expect((await runBg(['dead', 'purge', 'memory:', '--all'])).code).toBe(0);
+    expect((await runBg(['dead', 'replay', 'memory:'])).code).toBe(2);
+  });
+
+  it('enqueue writes an envelope v1; --module validates the payload', async () => {
+    const ok = await runBg(['enqueue', 'memory:', 'email.welcome', '{"userId":"u1"}', '--version', '3', '--key', 'k1', '--json']);
+    expect(ok.code).toBe(0);
+    const out = JSON.parse(ok.stdout);
+    expect(out.envelope).toMatchObject({ bg: 1, type: 'email.welcome', v: 3, payload: { userId: 'u1' }, key: 'k1' });
+    const fixture = new URL('./fixtures/jobs-v2.mjs', import.meta.url).pathname;
+    const migrated = await runBg([
+      'enqueue',
+      'memory:',
+      'email.welcome',
+      '{"userId":"u1"}',
+      '--version',
+      '1',
+      '--module',
+      fixture,
+    ]);
+    expect(migrated.code).toBe(0);
+    const bad = await runBg(['enqueue', 'memory:', 'email.welcome', '{"user":"u1"}', '--module', fixture]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('INVALID_PAYLOAD');
+    const unknown = await runBg(['enqueue', 'memory:', 'nope.job', '{}', '--module', fixture]);
+    expect(unknown.code).toBe(4);
+    expect((await runBg(['enqueue', 'memory:', 'x.y', '{not json'])).code).toBe(2);
+  });
+
+  it('usage errors exit 2; unknown schemes and missing adapters exit with a clear message', async () => {
+    expect((await runBg(['stats', 'memory:', '--bogus'])).code).toBe(2);
+    expect((await runBg(['dead', 'explode', 'memory:'])).code).toBe(2);
+    expect((await runBg(['move', '--from', 'memory:'])).code).toBe(2);
+    expect((await runBg(['stats', 'memory:', '--queue', 'Bad_Name'])).code).toBe(2);
+    const scheme = await runBg(['stats', 'ftp://x']);
+    expect(scheme.code).toBe(2);
+    expect(scheme.stderr).toContain('unknown backend scheme');
+  });
+
+  it('never prints credentials', async () => {
+    const url = 'azure-queue://acct?accountKey=s3cr3tvalue&endpoint=http%3A%2F%2F127.0.0.1%3A1%2Facct';
+    const run = await runBg(['stats', url, '--json']);
+    expect(run.code).toBe(1);
+    expect(run.stdout + run.stderr).not.toContain('s3cr3tvalue');
+    const redis = await runBg(['move', '--from', 'redis://:hunter2pass@127.0.0.1:1', '--to', 'memory:', '--json']);
+    expect(redis.stdout + redis.stderr).not.toContain('hunter2pass');
+  });
+});

@@ -1,0 +1,53 @@
+import type { Adapter } from '@bg/core';
+import { memoryAdapter } from '@bg/memory';
+import { describe, expect, it } from 'vitest';
+import { moveJobs } from '../src/move-jobs.js';
+import { receiveAll, seed } from './helpers.js';
+
+// The move logic in-process, on two memory stores (memory: URLs cannot span processes).
+describe('moveJobs (in-process, memory)', () => {
+  it('an interrupted move resumes: every job once, dead letters with their reason', async () => {
+    const a = memoryAdapter();
+    const b = memoryAdapter();
+    const seeded = await seed(a, 'jobs', { live: 30, dead: 3 });
+    await b.ensureQueue('jobs');
+    const controller = new AbortController();
+    const first = await moveJobs(a, b, {
+      queue: 'jobs',
+      dead: true,
+      batchSize: 5,
+      idleMs: 0,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.live >= 10) controller.abort();
+      },
+    });
+    expect(first.interrupted).toBe(true);
+    expect(first.live).toBe(10);
+    expect((await b.stats('jobs')).ready).toBe(10);
+    const second = await moveJobs(a, b, { queue: 'jobs', dead: true, idleMs: 0 });
+    expect(second).toMatchObject({ live: 20, dead: 3, interrupted: false, sourceAfter: { ready: 0, inFlight: 0, dead: 0 } });
+    const moved = await receiveAll(b, 'jobs', 31, 200);
+    expect(moved.map((m) => m.id).sort()).toEqual([...seeded.live].sort());
+    const dead = await b.listDeadLetters('jobs');
+    expect(dead.items.map((d) => d.id).sort()).toEqual([...seeded.dead].sort());
+    expect(dead.items.map((d) => d.attempts).sort()).toEqual([1, 1, 5]);
+  });
+
+  it('a failing destination leaves every job on the source, visible again at once', async () => {
+    const a = memoryAdapter();
+    const b = memoryAdapter();
+    await seed(a, 'jobs', { live: 4, dead: 0 });
+    const failing: Adapter = { ...b, send: () => Promise.reject(new Error('destination down')) };
+    await expect(moveJobs(a, failing, { queue: 'jobs', idleMs: 0 })).rejects.toThrow('destination down');
+    expect(await a.stats('jobs')).toMatchObject({ ready: 4, inFlight: 0 });
+  });
+
+  it('dry run counts without moving', async () => {
+    const a = memoryAdapter();
+    const b = memoryAdapter();
+    await seed(a, 'jobs', { live: 2, dead: 1 });
+    expect(await moveJobs(a, b, { queue: 'jobs', dead: true, dryRun: true })).toMatchObject({ live: 2, dead: 1 });
+    expect(await a.stats('jobs')).toMatchObject({ ready: 2, dead: 1 });
+  });
+});
