@@ -152,6 +152,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const random = options.random ?? Math.random;
   const log = options.logger ?? {};
   const handlers = new Map<string, Registered>();
+  const refillAt = Math.max(1, Math.floor(concurrency / 4));
   const active = new Set<Active>();
 
   let running = false;
@@ -258,23 +259,26 @@ export function createWorker(options: WorkerOptions): Worker {
     item.jobType = jobType;
     item.renewAt = now() + renewEvery;
     beating.add(item);
-    heartbeat ??= setInterval(
-      () => {
-        const t = now();
-        for (const beat of beating) {
-          if (!beat.renewing && !beat.abandoned && t >= beat.renewAt) void renew(beat);
-        }
-      },
-      Math.max(5, Math.min(Math.floor(renewEvery / 4), 1_000)),
-    );
+    if (!heartbeat) {
+      heartbeat = setInterval(beatAll, Math.max(5, Math.min(Math.floor(renewEvery / 4), 1_000)));
+      heartbeat.unref();
+    }
+  }
+
+  function beatAll(): void {
+    const t = now();
+    for (const beat of beating) {
+      if (!beat.renewing && !beat.abandoned && t >= beat.renewAt) void renew(beat);
+    }
   }
 
   function stopHeartbeat(item: Active): void {
     beating.delete(item);
-    if (beating.size === 0 && heartbeat) {
-      clearInterval(heartbeat);
-      heartbeat = undefined;
-    }
+  }
+
+  function endHeartbeat(): void {
+    if (heartbeat) clearInterval(heartbeat);
+    heartbeat = undefined;
   }
 
   async function process(item: Active): Promise<void> {
@@ -349,8 +353,9 @@ export function createWorker(options: WorkerOptions): Worker {
     let timeout: ReturnType<typeof setTimeout> | undefined;
     let outcome: { ok: true } | { ok: false; error: unknown };
     try {
-      const run = Promise.resolve().then(() => registered.handler(payload, context));
+      const result = registered.handler(payload, context);
       if (job.timeoutMs !== undefined) {
+        const run = Promise.resolve(result);
         const limit = job.timeoutMs;
         const timedOut = new Promise<never>((_, reject) => {
           timeout = setTimeout(() => {
@@ -361,8 +366,8 @@ export function createWorker(options: WorkerOptions): Worker {
         });
         run.catch(() => {});
         await Promise.race([run, timedOut]);
-      } else {
-        await run;
+      } else if (result !== undefined) {
+        await result;
       }
       outcome = { ok: true };
     } catch (error) {
@@ -414,26 +419,31 @@ export function createWorker(options: WorkerOptions): Worker {
       done: Promise.resolve(),
     };
     active.add(item);
-    item.done = process(item)
-      .catch((error: unknown) => {
-        if (isBgError(error, 'LEASE_LOST')) {
-          emit({ type: 'lease-lost', jobId: message.id, jobType: undefined });
-          return;
-        }
+    item.done = settle(item);
+  }
+
+  async function settle(item: Active): Promise<void> {
+    try {
+      await process(item);
+    } catch (error) {
+      if (isBgError(error, 'LEASE_LOST')) {
+        emit({ type: 'lease-lost', jobId: item.message.id, jobType: item.jobType });
+      } else {
         // The job stays in storage: its lease runs out and it is delivered again.
-        reportError(`handling job ${message.id}`, error);
-      })
-      .finally(() => {
-        active.delete(item);
-        slotFreed?.();
-      });
+        reportError(`handling job ${item.message.id}`, error);
+      }
+    } finally {
+      active.delete(item);
+      slotFreed?.();
+    }
   }
 
   async function runLoop(): Promise<void> {
     let failures = 0;
     while (running) {
       const free = concurrency - active.size;
-      if (free <= 0) {
+      // Refill in batches: with most slots busy, wait for a quarter to free up.
+      if (free <= 0 || (active.size > 0 && free < refillAt)) {
         await new Promise<void>((resolve) => {
           slotFreed = resolve;
         });
@@ -535,6 +545,7 @@ export function createWorker(options: WorkerOptions): Worker {
             }
           }),
         );
+        endHeartbeat();
         loop = undefined;
         stopping = undefined;
         log.info?.(`bg worker: stopped on "${queue}" (${unfinished.length} job(s) handed back)`, { queue });

@@ -239,10 +239,16 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
 
     async ack(queue, handle) {
       const state = open(queue);
-      if (state.wasAcked(handle)) return;
-      const message = owned(state, handle);
+      let message: StoredMessage;
+      try {
+        message = owned(state, handle);
+      } catch (error) {
+        const { seq, token } = parseHandle(handle);
+        if (state.wasAcked(seq, token)) return;
+        throw error;
+      }
       state.remove(message, clock.now());
-      state.rememberAck(handle, ACKED_MEMORY);
+      state.rememberAck(message.seq, message.leaseToken as string, ACKED_MEMORY);
       state.notify();
     },
 

@@ -43,26 +43,27 @@ export class MemoryQueueState {
   /** Ordering key → seqs in send order; the head is the only one that can be delivered. */
   readonly groups = new Map<string, number[]>();
   /** Recently acked lease handles (two generations, no deletes), so a second ack is harmless. */
-  acked = new Set<string>();
-  ackedBefore = new Set<string>();
+  acked = new Map<number, string>();
+  ackedBefore = new Map<number, string>();
 
-  /** Remembers an acked handle. */
-  rememberAck(handle: string, limit: number): void {
-    this.acked.add(handle);
+  /** Remembers an acked lease (message seq and lease token). */
+  rememberAck(seq: number, token: string, limit: number): void {
+    this.acked.set(seq, token);
     if (this.acked.size >= limit) {
       this.ackedBefore = this.acked;
-      this.acked = new Set();
+      this.acked = new Map();
     }
   }
 
-  /** True when the handle was acked recently. */
-  wasAcked(handle: string): boolean {
-    return this.acked.has(handle) || this.ackedBefore.has(handle);
+  /** True when that lease was acked recently. */
+  wasAcked(seq: number, token: string): boolean {
+    return this.acked.get(seq) === token || this.ackedBefore.get(seq) === token;
   }
   readonly waiters = new Set<() => void>();
 
   /** Wakes long polls. */
   notify(): void {
+    if (this.waiters.size === 0) return;
     for (const wake of this.waiters) wake();
     this.waiters.clear();
   }
