@@ -1,0 +1,9 @@
+export {
+  SQS_MAX_BATCH,
+  SQS_MAX_DELAY_SECONDS,
+  SQS_MAX_MESSAGE_BYTES,
+  SQS_MAX_VISIBILITY_SECONDS,
+  SQS_MAX_WAIT_SECONDS,
+} from './limits.js';
+export type { SqsAdapterOptions } from './options.js';
+export { type SqsAdapter, sqsAdapter } from './sqs-adapter.js';

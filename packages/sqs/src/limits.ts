@@ -1,0 +1,26 @@
+/**
+ * Real Amazon SQS limits the adapter enforces itself (the emulators are more lenient).
+ * @module
+ */
+
+/** Largest message SQS accepts: body plus message attributes, in bytes (1 MiB). */
+export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
+/** Smallest `MaximumMessageSize` a queue can have (1 KiB). */
+export const SQS_MIN_MESSAGE_BYTES = 1_024;
+/** Longest visibility timeout, in seconds (12 h). Also the cap counted from the receive. */
+export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
+/** Longest per-message `DelaySeconds` (15 min). */
+export const SQS_MAX_DELAY_SECONDS = 900;
+/** Longest long poll (`WaitTimeSeconds`). */
+export const SQS_MAX_WAIT_SECONDS = 20;
+/** Most entries in any SQS batch call and most messages per receive. */
+export const SQS_MAX_BATCH = 10;
+/** Most message attributes per message. */
+export const SQS_MAX_ATTRIBUTES = 10;
+/** Longest message retention (14 days); `ensureQueue` sets it on both queues. */
+export const SQS_MAX_RETENTION_SECONDS = 1_209_600;
+/**
+ * Bytes of every message kept back for the adapter's own attributes (`bg.id`, `bg.meta`,
+ * dead-letter info). `maxPayloadBytes` is the message size limit minus this reserve.
+ */
+export const ADAPTER_RESERVED_BYTES = 8_192;
