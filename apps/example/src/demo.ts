@@ -1,0 +1,351 @@
+/**
+ * `pnpm demo`: starts a durable local backend (Azurite unless `BG_URL` names another), the web
+ * service and two workers; sends a few hundred signups; `kill -9`s one worker in the middle
+ * of its jobs and recycles the other with SIGTERM; shows that every job completed, that the
+ * poison job waits in the dead letters with its reason, and that `bg dead replay` brings it
+ * back once fixed. Ends with one JSON line (the machine-readable summary).
+ *
+ * Environment: `BG_URL` (a backend URL, or `azurite` | `pubsub` | `sqs` | `redis` to start a
+ * local one; default `azurite`), `DEMO_SIGNUPS` (300), `DEMO_RATE` (signups/s, 25),
+ * `DEMO_LEASE_MS` (5000), `DEMO_GRACE_MS` (3000), `BG_DEMO_DIR` (data, ledgers and logs;
+ * default `apps/example/.bg-data/demo`, wiped at the start of each run).
+ * @module
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Adapter, createQueue, redactUrl } from '@bg/core';
+import { bgBin, runBg } from './bg-cli.js';
+import { type Child, startChild } from './child-process.js';
+import { connectBackend } from './connect-backend.js';
+import { bold, detail, dim, green, red, say, step, verdict } from './console-ui.js';
+import { type DemoSummary, type ExpectedJob, type SeenDeadLetter, seconds, summarize } from './demo-report.js';
+import { welcomeEmailV1 } from './jobs.js';
+import { type LedgerEntry, readLedgers } from './ledger.js';
+import { type DemoBackend, startDemoBackend } from './local-backend.js';
+import { type SignupResult, sendSignups } from './traffic.js';
+
+const env = process.env;
+const intEnv = (name: string, fallback: number): number => {
+  const raw = env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${raw}`);
+  return n;
+};
+
+const startedAt = Date.now();
+const appDir = fileURLToPath(new URL('..', import.meta.url));
+const demoDir = resolve(env.BG_DEMO_DIR ?? join(appDir, '.bg-data', 'demo'));
+const ledgerDir = join(demoDir, 'ledger');
+const logDir = join(demoDir, 'logs');
+const heicFlagFile = join(demoDir, 'heic-support-deployed.flag');
+const signupCount = Math.floor(intEnv('DEMO_SIGNUPS', 300));
+const rate = intEnv('DEMO_RATE', 25);
+const wantedLeaseMs = intEnv('DEMO_LEASE_MS', 5_000);
+const graceMs = intEnv('DEMO_GRACE_MS', 3_000);
+const concurrency = 8;
+const legacyCount = 5;
+const queueName = env.BG_QUEUE ?? `demo-${Date.now().toString(36)}`;
+const shown = (path: string): string => relative(process.cwd(), path) || '.';
+
+const children = new Set<Child>();
+let backend: DemoBackend | undefined;
+let adapter: Adapter | undefined;
+let cleaning = false;
+
+/** Stops everything this demo started (children by PID, then the backend). */
+async function cleanup(): Promise<void> {
+  if (cleaning) return;
+  cleaning = true;
+  for (const child of children) child.signal('SIGTERM');
+  await Promise.race([
+    Promise.all([...children].map((child) => child.exited)),
+    new Promise((r) => setTimeout(r, graceMs + 5_000)),
+  ]);
+  for (const child of children) child.signal('SIGKILL');
+  await adapter?.close().catch(() => {});
+  await backend?.stop().catch(() => {});
+}
+
+process.once('SIGINT', () => {
+  say(red('\ninterrupted: stopping the demo processes'));
+  void cleanup().finally(() => process.exit(130));
+});
+
+function inFlight(ledger: readonly LedgerEntry[], worker: string, type?: string): number {
+  const open = new Set<string>();
+  for (const entry of ledger) {
+    if (entry.w !== worker || !('id' in entry)) continue;
+    if (entry.e === 'start') {
+      if (type === undefined || entry.type === type) open.add(entry.id);
+    } else open.delete(entry.id);
+  }
+  return open.size;
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 25): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+function workerEnv(name: string, url: string, extra: Readonly<Record<string, string>>, leaseMs: number): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    ...extra,
+    BG_URL: url,
+    BG_QUEUE: queueName,
+    BG_WORKER_NAME: name,
+    BG_LEDGER_DIR: ledgerDir,
+    BG_CONCURRENCY: String(concurrency),
+    BG_LEASE_MS: String(leaseMs),
+    BG_GRACE_MS: String(graceMs),
+    BG_HEIC_FLAG_FILE: heicFlagFile,
+  };
+}
+
+async function startWorker(name: string, url: string, extra: Readonly<Record<string, string>>, leaseMs: number): Promise<Child> {
+  const child = startChild(
+    name,
+    join(appDir, 'src', 'worker.ts'),
+    workerEnv(name, url, extra, leaseMs),
+    join(logDir, `${name}.log`),
+  );
+  children.add(child);
+  await child.waitForLine((line) => line.includes('working on'), 60_000);
+  return child;
+}
+
+async function main(): Promise<DemoSummary> {
+  rmSync(demoDir, { recursive: true, force: true });
+  mkdirSync(ledgerDir, { recursive: true });
+  mkdirSync(logDir, { recursive: true });
+  say(bold('bg demo — a web service that fires and forgets background work, and survives its workers dying'));
+  say(dim(`data, ledgers and logs in ${shown(demoDir)}`));
+
+  // 1. Backend --------------------------------------------------------------------------
+  step(1, 'Backend', startedAt);
+  backend = await startDemoBackend(env.BG_URL, demoDir);
+  const url = backend.url;
+  adapter = await connectBackend(url);
+  await adapter.ensureQueue(queueName);
+  const caps = adapter.capabilities;
+  const leaseMs = Math.min(Math.max(wantedLeaseMs, caps.minLeaseMs), caps.maxLeaseMs);
+  detail(`${backend.description}`);
+  detail(`BG_URL=${redactUrl(url)}`);
+  detail(`adapter ${bold(adapter.name)} · queue ${bold(queueName)} (created with its dead-letter store)`);
+  if (leaseMs !== wantedLeaseMs) detail(dim(`lease ${seconds(leaseMs)}: the shortest ${adapter.name} allows`));
+
+  // 2. Service and workers ----------------------------------------------------------------
+  step(2, 'Web service and two worker processes', startedAt);
+  const service = startChild(
+    'service',
+    join(appDir, 'src', 'service.ts'),
+    { ...env, ...backend.env, BG_URL: url, BG_QUEUE: queueName, PORT: '0' },
+    join(logDir, 'service.log'),
+  );
+  children.add(service);
+  const [listening, w1, w2] = await Promise.all([
+    service.waitForLine((line) => line.startsWith('{"listening"'), 60_000),
+    startWorker('w1', url, backend.env, leaseMs),
+    startWorker('w2', url, backend.env, leaseMs),
+  ]);
+  const port = (JSON.parse(listening) as { listening: number }).listening;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  detail(`service pid ${service.pid}: POST ${baseUrl}/signup · GET ${baseUrl}/jobs/stats`);
+  detail(
+    `workers w1 (pid ${w1.pid}) and w2 (pid ${w2.pid}): concurrency ${concurrency}, lease ${seconds(leaseMs)}, grace ${seconds(graceMs)}`,
+  );
+
+  // 3. Traffic ------------------------------------------------------------------------------
+  step(3, `Traffic: ${signupCount} signups at ${rate}/s`, startedAt);
+  const legacyQueue = createQueue({ adapter, queue: queueName });
+  const expected: ExpectedJob[] = [];
+  for (let i = 0; i < legacyCount; i++) {
+    const { id } = await legacyQueue.enqueue(welcomeEmailV1, { userId: `legacy-${i}`, email: `legacy${i}@example.com` });
+    expected.push({ id, type: 'email.welcome', poison: false, legacy: true });
+  }
+  detail(`an old release of the service still running enqueued ${legacyCount} welcome emails at payload v1`);
+  detail('each signup stores a welcome email (v2) and, for 2 in 3, an avatar thumbnail; 1 in 100 avatars is a .heic');
+  detail(dim('image the thumbnailer cannot decode yet: permanentError → dead letter'));
+  const traffic = sendSignups({ baseUrl, count: signupCount, ratePerSecond: rate });
+  let ledger: LedgerEntry[] = [];
+  const refreshLedger = (): LedgerEntry[] => {
+    ledger = readLedgers(ledgerDir);
+    return ledger;
+  };
+  let lastProgress = 0;
+  const progress = async (force = false): Promise<void> => {
+    if (!force && Date.now() - lastProgress < 2_000) return;
+    lastProgress = Date.now();
+    const done = new Set(refreshLedger().flatMap((e) => (e.e === 'done' ? [e.id] : []))).size;
+    let queue = '';
+    try {
+      const res = await fetch(`${baseUrl}/jobs/stats`, { signal: AbortSignal.timeout(2_000) });
+      const s = (await res.json()) as { ready: number; inFlight: number; delayed: number; dead: number };
+      queue = ` · GET /jobs/stats: ready ${s.ready}, in flight ${s.inFlight}, delayed ${s.delayed}, dead ${s.dead}`;
+    } catch {
+      queue = '';
+    }
+    say(dim(`    … signups answered ${traffic.answered()}/${signupCount} · jobs completed ${done}${queue}`));
+  };
+  const ticker = setInterval(() => void progress(), 500);
+
+  // 4. kill -9 ------------------------------------------------------------------------------
+  await traffic.whenAnswered(Math.floor(signupCount * 0.2));
+  await waitFor(() => inFlight(refreshLedger(), 'w1') >= 3, 3_000);
+  const killedAt = Date.now();
+  w1.signal('SIGKILL');
+  await w1.exited;
+  step(4, `kill -9 w1 (pid ${w1.pid}) in the middle of its jobs`, startedAt);
+  detail(`it had ${inFlight(refreshLedger(), 'w1')} job(s) started and not finished; their leases stay with the queue,`);
+  detail('so those jobs reappear when the leases run out');
+  // A supervisor (systemd, Kubernetes …) restarts it; it takes a moment to boot.
+  const w3 = startWorker('w3', url, backend.env, leaseMs);
+  detail('the supervisor starts w3 in its place');
+
+  // 5. SIGTERM ------------------------------------------------------------------------------
+  await traffic.whenAnswered(Math.floor(signupCount * 0.4));
+  step(5, 'Rolling deploy: w4 starts, then w2 gets SIGTERM', startedAt);
+  const w4 = await startWorker('w4', url, backend.env, leaseMs);
+  detail(`w3 (pid ${(await w3).pid}) and w4 (pid ${w4.pid}) are up`);
+  await waitFor(() => inFlight(refreshLedger(), 'w2', 'image.thumbnail') >= 2, 3_000);
+  const recycledAt = Date.now();
+  w2.signal('SIGTERM');
+  detail(
+    `SIGTERM → w2 (pid ${w2.pid}) with ${inFlight(ledger, 'w2')} job(s) in flight: it stops taking work, aborts the handlers' signals,`,
+  );
+  detail(`waits up to ${seconds(graceMs)} for them, and hands unfinished jobs back at once`);
+  const w2Exit = await w2.exited;
+  const recycledExitMs = Date.now() - recycledAt;
+  detail(`w2 exited (${String(w2Exit)}) after ${seconds(recycledExitMs)}`);
+
+  // 6. Settle -------------------------------------------------------------------------------
+  const results: SignupResult[] = await traffic.done;
+  for (const r of results) {
+    if (!r.response) continue;
+    expected.push({ id: r.response.jobs.welcomeEmail, type: 'email.welcome', poison: false, legacy: false });
+    if (r.response.jobs.avatarThumbnail) {
+      expected.push({ id: r.response.jobs.avatarThumbnail, type: 'image.thumbnail', poison: r.poison, legacy: false });
+    }
+  }
+  const failed = results.filter((r) => !r.response);
+  const latencies = results.flatMap((r) => (r.response ? [r.latencyMs] : [])).sort((a, b) => a - b);
+  const p50 = latencies[Math.floor(latencies.length / 2)] ?? 0;
+  const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? 0;
+  step(6, 'All signups answered; waiting for the workers to finish', startedAt);
+  detail(
+    `${results.length - failed.length}/${signupCount} answered 202 (p50 ${p50} ms, p99 ${p99} ms: the work was stored, not done) → ${expected.length} jobs enqueued`,
+  );
+  for (const f of failed.slice(0, 3)) detail(red(`signup ${f.index} failed: ${f.error}`));
+  const poisonIds = new Set(expected.filter((j) => j.poison).map((j) => j.id));
+  const settled = (): boolean => {
+    const entries = refreshLedger();
+    const done = new Set(entries.flatMap((e) => (e.e === 'done' ? [e.id] : [])));
+    const dead = new Set(entries.flatMap((e) => (e.e === 'dead' ? [e.id] : [])));
+    return expected.every((j) => done.has(j.id) || (poisonIds.has(j.id) && dead.has(j.id)));
+  };
+  const settleOk = await waitFor(settled, 60_000 + 2 * leaseMs, 100);
+  clearInterval(ticker);
+  await progress(true);
+  if (!settleOk) detail(red('some jobs did not finish within the deadline'));
+
+  // 7. Poison -------------------------------------------------------------------------------
+  step(7, 'Poison: the dead letters', startedAt);
+  const deadBeforeFix: SeenDeadLetter[] = [];
+  for (let cursor: string | undefined, first = true; first || cursor; first = false) {
+    const page = await adapter.listDeadLetters(queueName, { limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const d of page.items) {
+      deadBeforeFix.push({ id: d.id, reason: d.reason, attempts: d.attempts, error: d.error?.message ?? '' });
+    }
+    cursor = page.cursor;
+  }
+  const bin = bgBin();
+  const cliEnv: NodeJS.ProcessEnv = { ...env, ...backend.env, BG_URL: url };
+  if (bin) {
+    detail(dim(`$ bg dead list --queue ${queueName}`));
+    const list = await runBg(bin, ['dead', 'list', '--queue', queueName], cliEnv);
+    for (const line of (list.stdout + list.stderr).trimEnd().split('\n')) detail(`  ${line}`);
+  } else {
+    for (const d of deadBeforeFix) detail(`${d.id}  ${d.reason}  attempts ${d.attempts}  ${d.error}`);
+  }
+
+  // 8. Fix and replay -----------------------------------------------------------------------
+  step(8, 'Fix deployed (HEIC support), then replay', startedAt);
+  const fixAt = Date.now();
+  writeFileSync(heicFlagFile, `deployed ${new Date(fixAt).toISOString()}\n`);
+  let replayed = 0;
+  let replayVia: string;
+  if (bin) {
+    replayVia = 'bg dead replay';
+    detail(dim(`$ bg dead replay --queue ${queueName} --all --yes`));
+    const run = await runBg(bin, ['dead', 'replay', '--queue', queueName, '--all', '--yes'], cliEnv);
+    for (const line of (run.stdout + run.stderr).trimEnd().split('\n')) detail(`  ${line}`);
+    replayed = Number(/replayed (\d+) of/.exec(run.stdout)?.[1] ?? 0);
+  } else {
+    replayVia = 'queue.deadLetters.replay(id) (the bg CLI is not built)';
+    for (const d of deadBeforeFix) if (await legacyQueue.deadLetters.replay(d.id)) replayed++;
+    detail(`replayed ${replayed} dead letter(s) through ${replayVia}`);
+  }
+  const replayOk = await waitFor(
+    () => settled() && [...poisonIds].every((id) => ledger.some((e) => e.e === 'done' && e.id === id)),
+    30_000 + 2 * leaseMs,
+    100,
+  );
+  if (!replayOk) detail(red('the replayed jobs did not complete within the deadline'));
+  const deadAtEnd = (await adapter.listDeadLetters(queueName, { limit: 100 })).items.length;
+
+  // 9. Summary ------------------------------------------------------------------------------
+  step(9, 'Stopping the service and the workers (SIGTERM)', startedAt);
+  await cleanupChildren();
+  const summary = summarize({
+    backend: adapter.name,
+    url: redactUrl(url),
+    queue: queueName,
+    leaseMs,
+    graceMs,
+    signups: signupCount,
+    signupsFailed: failed.length,
+    expected,
+    ledger: readLedgers(ledgerDir),
+    killed: { worker: 'w1', pid: w1.pid, at: killedAt },
+    recycled: { worker: 'w2', pid: w2.pid, at: recycledAt, exitedAfterMs: recycledExitMs },
+    fixAt,
+    deadBeforeFix,
+    replayVia,
+    replayed,
+    deadAtEnd,
+    durationMs: Date.now() - startedAt,
+  });
+  say();
+  say(bold(`What happened (${summary.backend}, ${seconds(summary.durationMs)})`));
+  for (const check of summary.checks) verdict(check.ok, check.text);
+  say();
+  say(summary.ok ? green(bold('✔ nothing lost')) : red(bold('✘ the demo found a problem (see above)')));
+  detail(dim(`ledgers: ${shown(ledgerDir)} · logs: ${shown(logDir)}`));
+  return summary;
+}
+
+async function cleanupChildren(): Promise<void> {
+  for (const child of children) child.signal('SIGTERM');
+  const all = Promise.all([...children].map((child) => child.exited));
+  if (!(await Promise.race([all.then(() => true), new Promise((r) => setTimeout(r, graceMs + 5_000, false))]))) {
+    for (const child of children) child.signal('SIGKILL');
+  }
+}
+
+let exitCode = 1;
+try {
+  const summary = await main();
+  exitCode = summary.ok ? 0 : 1;
+  await cleanup();
+  say(JSON.stringify(summary));
+} catch (error) {
+  say(red(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`));
+  await cleanup();
+  say(JSON.stringify({ bgDemo: 1, ok: false, error: error instanceof Error ? error.message : String(error) }));
+}
+process.exit(exitCode);

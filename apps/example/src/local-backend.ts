@@ -1,0 +1,102 @@
+/**
+ * Picks the demo's backend from `BG_URL`: a real URL is used as is; nothing (or a shortcut)
+ * starts a private local server for the demo, with the harnesses of `@bg/backends`.
+ * @module
+ */
+import { redactUrl } from '@bg/core';
+
+/** A backend the demo runs on. */
+export interface DemoBackend {
+  /** The `BG_URL` handed to the service, the workers and the CLI. */
+  readonly url: string;
+  /** Human description, e.g. "Azurite 127.0.0.1:41233 (data folder …)". */
+  readonly description: string;
+  /** Extra environment for the child processes (e.g. dummy AWS credentials for the emulator). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Stops the server if the demo started it. */
+  stop(): Promise<void>;
+}
+
+/** The `BG_URL` shortcuts that start a local server. */
+export const LOCAL_SHORTCUTS = ['azurite', 'pubsub', 'sqs', 'redis'] as const;
+
+function notInstalled(what: string): Error {
+  return new Error(`${what} is not installed here; run bash tooling/scripts/setup.sh, or set BG_URL to a running backend`);
+}
+
+/**
+ * Resolves `BG_URL` for the demo. Unset or `azurite`: a durable Azurite with its data folder
+ * under `dataDir`; `pubsub`: the Pub/Sub emulator; `sqs`: the fauxqs SQS emulator (in this
+ * process); `redis`: a private redis-server with an append-only file under `dataDir`.
+ * Anything else must be a backend URL (`redis://…`, `sqs://…`, `azure-queue://…`, `pubsub://…`).
+ */
+export async function startDemoBackend(spec: string | undefined, dataDir: string): Promise<DemoBackend> {
+  const choice = (spec ?? '').trim() || 'azurite';
+  switch (choice) {
+    case 'azurite':
+    case 'azure':
+    case 'azure-queue': {
+      const { startAzurite } = await import('@bg/backends/azurite');
+      const server = await startAzurite({ dataDir: `${dataDir}/azurite` });
+      if (!server) throw notInstalled('Azurite');
+      const params = new URLSearchParams({ accountKey: server.accountKey, endpoint: server.queueEndpoint });
+      return {
+        url: `azure-queue://${server.accountName}?${params}`,
+        description: `Azurite on ${server.host}:${server.port}, pid ${server.pid} (durable: data folder ${server.dataDir})`,
+        env: {},
+        stop: () => server.stop(),
+      };
+    }
+    case 'pubsub': {
+      const { startPubSubEmulator } = await import('@bg/backends/pubsub-emulator');
+      const emulator = await startPubSubEmulator({ projectId: 'bg-demo' });
+      if (!emulator) throw notInstalled('The Pub/Sub emulator');
+      return {
+        url: `pubsub://${emulator.projectId}?endpoint=${emulator.endpoint}`,
+        description: `the Pub/Sub emulator on ${emulator.endpoint}, pid ${emulator.pid} (in memory: it outlives every demo process)`,
+        env: {},
+        stop: () => emulator.stop(),
+      };
+    }
+    case 'sqs': {
+      const { startFauxqs } = await import('@bg/backends/sqs');
+      const server = await startFauxqs();
+      return {
+        url: `sqs://${server.region}?endpoint=${encodeURIComponent(server.endpoint)}`,
+        description: `the fauxqs SQS emulator on ${server.endpoint} (inside the demo process: it outlives every worker)`,
+        env: { AWS_ACCESS_KEY_ID: server.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey },
+        stop: () => server.stop(),
+      };
+    }
+    case 'redis':
+      return startRedisBackend(`${dataDir}/redis`);
+    default:
+      return { url: choice, description: redactUrl(choice), env: {}, stop: async () => {} };
+  }
+}
+
+/** The parts of `@bg/backends/redis` the demo uses (loaded lazily: it may not be built yet). */
+interface RedisHarness {
+  startRedis(
+    options?: Record<string, unknown>,
+  ): Promise<{ url?: string; host?: string; port: number; pid?: number; stop(): Promise<void> } | undefined>;
+}
+
+async function startRedisBackend(dataDir: string): Promise<DemoBackend> {
+  const name = '@bg/backends/redis';
+  let harness: RedisHarness;
+  try {
+    harness = (await import(name)) as RedisHarness;
+  } catch (cause) {
+    throw new Error('the redis harness (@bg/backends/redis) is not available', { cause });
+  }
+  const server = await harness.startRedis({ dataDir, durable: true });
+  if (!server) throw notInstalled('redis-server');
+  const url = server.url ?? `redis://${server.host ?? '127.0.0.1'}:${server.port}`;
+  return {
+    url,
+    description: `redis-server on ${url.replace(/^redis:\/\//, '')}${server.pid ? `, pid ${server.pid}` : ''} (append-only file in ${dataDir})`,
+    env: {},
+    stop: () => server.stop(),
+  };
+}
