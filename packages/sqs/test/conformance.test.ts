@@ -11,30 +11,40 @@ if (skipReason) {
     it('needs fauxqs', () => {});
   });
 } else {
-  const probe = makeAdapter();
-  const capabilities = probe.capabilities;
-  await probe.close();
-  runConformance(
-    { describe, it, expect, afterAll },
-    {
-      name: 'sqs (fauxqs)',
-      capabilities,
-      concurrent: true,
-      createAdapter: () => makeAdapter(),
-      inspector,
-      // SQS counts visibility, delays and long polls in whole seconds.
-      timing: { leaseMs: 1_000, pollMs: 1_000, quietMs: 1_000, toleranceMs: 250, deadlineMs: 10_000, caseTimeoutMs: 40_000 },
-      errors: {
-        // The same emulator, but queue names under a prefix nobody created.
-        missingQueue: () => makeAdapter({ queueNamePrefix: 'missing-' }),
-        unreachable: () =>
-          sqsAdapter({ endpoint: dead, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 2, connectTimeoutMs: 1_000 }),
-        // badCredentials: fauxqs accepts any credentials, so the case is skipped (see README).
+  for (const fifo of [false, true]) {
+    const probe = makeAdapter({ fifo });
+    const capabilities = probe.capabilities;
+    await probe.close();
+    runConformance(
+      { describe, it, expect, afterAll },
+      {
+        name: fifo ? 'sqs FIFO (fauxqs)' : 'sqs (fauxqs)',
+        capabilities,
+        concurrent: true,
+        queuePrefix: fifo ? 'fifo' : 'conf',
+        createAdapter: () => makeAdapter({ fifo }),
+        inspector,
+        // SQS counts visibility, delays and long polls in whole seconds.
+        timing: { leaseMs: 1_000, pollMs: 1_000, quietMs: 1_000, toleranceMs: 250, deadlineMs: 10_000, caseTimeoutMs: 40_000 },
+        errors: {
+          // The same emulator, but queue names under a prefix nobody created.
+          missingQueue: () => makeAdapter({ fifo, queueNamePrefix: 'missing-' }),
+          unreachable: () =>
+            sqsAdapter({
+              fifo,
+              endpoint: dead,
+              region: 'us-east-1',
+              credentials: CREDENTIALS,
+              maxAttempts: 2,
+              connectTimeoutMs: 1_000,
+            }),
+          // badCredentials: fauxqs accepts any credentials, so the case is skipped (see README).
+        },
+        workerProcess: {
+          adapterModule: new URL('./worker-adapter.ts', import.meta.url).pathname,
+          env: { BG_SQS_ENDPOINT: endpoint(), ...(fifo ? { BG_SQS_FIFO: '1' } : {}) },
+        },
       },
-      workerProcess: {
-        adapterModule: new URL('./worker-adapter.ts', import.meta.url).pathname,
-        env: { BG_SQS_ENDPOINT: endpoint() },
-      },
-    },
-  );
+    );
+  }
 }

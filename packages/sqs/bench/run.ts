@@ -1,0 +1,209 @@
+/**
+ * Benchmark: the raw `@aws-sdk/client-sqs` client against `@bg/sqs` doing the same batched
+ * work on the same private fauxqs emulator, in one process.
+ *
+ * - raw: `SendMessageBatch` of 10 (8 batches in flight), then receivers doing
+ *   `ReceiveMessage` (10) + `DeleteMessageBatch`, with the same message attribute (job id)
+ *   and system attributes the adapter asks for;
+ * - adapter: `send` of 10 (8 in flight), then receivers doing `receive({ max: 10 })` and one
+ *   `ack` per message (the adapter coalesces them into `DeleteMessageBatch`);
+ * - core: `createQueue().enqueueMany` then `createWorker` (no-op handler) until all are done.
+ *
+ * Prints jobs/s (send + receive + delete of every job) and the ratio to the raw client.
+ * Run: `pnpm --filter @bg/sqs bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  DeleteQueueCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { startFauxqs } from '@bg/backends/sqs';
+import { type Adapter, createQueue, createWorker, defineJob } from '@bg/core';
+import { sqsAdapter } from '@bg/sqs';
+
+const JOBS = Number(process.env.BENCH_JOBS ?? 2_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const BATCHES_IN_FLIGHT = 8;
+const RECEIVERS = 8;
+const BODY = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
+
+type Payload = { userId: string; locale: string; note: string };
+const benchJob = defineJob({
+  type: 'bench.noop',
+  schema: {
+    '~standard': { version: 1, vendor: 'bench', validate: (value: unknown) => ({ value: value as Payload }) },
+  },
+});
+
+function queueName(kind: string): string {
+  return `bench-${kind}-${randomBytes(4).toString('hex')}`;
+}
+
+async function pool(count: number, width: number, fn: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) await fn(next++);
+    }),
+  );
+}
+
+const batches = Math.ceil(JOBS / 10);
+const batchSize = (b: number): number => Math.min(10, JOBS - b * 10);
+
+async function rawRound(client: SQSClient): Promise<number> {
+  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: queueName('raw') }));
+  const start = performance.now();
+  await pool(batches, BATCHES_IN_FLIGHT, async (b) => {
+    const answer = await client.send(
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: Array.from({ length: batchSize(b) }, (_, k) => ({
+          Id: String(k),
+          MessageBody: BODY,
+          MessageAttributes: {
+            'bg.id': { DataType: 'String', StringValue: `job-${b * 10 + k}` },
+            'bg-type': { DataType: 'String', StringValue: 'bench.noop' },
+          },
+        })),
+      }),
+    );
+    if (answer.Failed?.length) throw new Error('raw send failed');
+  });
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: RECEIVERS }, async () => {
+      while (done < JOBS) {
+        const got = await client.send(
+          new ReceiveMessageCommand({
+            QueueUrl,
+            MaxNumberOfMessages: 10,
+            VisibilityTimeout: 60,
+            WaitTimeSeconds: 1,
+            MessageAttributeNames: ['All'],
+            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+          }),
+        );
+        const messages = got.Messages ?? [];
+        if (messages.length === 0) continue;
+        const deleted = await client.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl,
+            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+        if (deleted.Failed?.length) throw new Error('raw delete failed');
+        done += messages.length;
+      }
+    }),
+  );
+  const rate = JOBS / ((performance.now() - start) / 1_000);
+  await client.send(new DeleteQueueCommand({ QueueUrl }));
+  return rate;
+}
+
+async function adapterRound(adapter: Adapter): Promise<number> {
+  const queue = queueName('adapter');
+  await adapter.ensureQueue(queue);
+  const start = performance.now();
+  await pool(batches, BATCHES_IN_FLIGHT, async (b) => {
+    await adapter.send(
+      queue,
+      Array.from({ length: batchSize(b) }, (_, k) => ({
+        id: `job-${b * 10 + k}`,
+        body: BODY,
+        attributes: { 'bg-type': 'bench.noop' },
+      })),
+    );
+  });
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: RECEIVERS }, async () => {
+      while (done < JOBS) {
+        const got = await adapter.receive(queue, { max: 10, leaseMs: 60_000, waitMs: 1_000 });
+        await Promise.all(got.map((m) => adapter.ack(queue, m.handle)));
+        done += got.length;
+      }
+    }),
+  );
+  return JOBS / ((performance.now() - start) / 1_000);
+}
+
+async function coreRound(adapter: Adapter): Promise<number> {
+  const queue = queueName('core');
+  await adapter.ensureQueue(queue);
+  const jobs = createQueue({ adapter, queue });
+  const payloads = Array.from({ length: JOBS }, (_, i) => ({ userId: `u-${i}`, locale: 'de', note: 'x'.repeat(160) }));
+  const start = performance.now();
+  await jobs.enqueueMany(benchJob, payloads);
+  let handled = 0;
+  let resolveAll: () => void = () => {};
+  const allDone = new Promise<void>((resolve) => {
+    resolveAll = resolve;
+  });
+  const worker = createWorker({ adapter, queue, concurrency: RECEIVERS * 10, leaseMs: 60_000, pollMs: 1_000 });
+  worker.handle(benchJob, async () => {
+    handled++;
+    if (handled >= JOBS) resolveAll();
+  });
+  await worker.start();
+  await allDone;
+  // Acks run after the handler resolves: wait until the queue is empty.
+  for (;;) {
+    const stats = await adapter.stats(queue);
+    if (stats.ready + stats.inFlight + stats.delayed === 0) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const rate = JOBS / ((performance.now() - start) / 1_000);
+  await worker.stop({ graceMs: 1_000 });
+  return rate;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+async function main(): Promise<void> {
+  const server = await startFauxqs();
+  const config = { endpoint: server.endpoint, region: server.region, credentials: server.credentials };
+  const client = new SQSClient(config);
+  const adapter = sqsAdapter(config);
+  try {
+    console.log(
+      `fauxqs ${server.endpoint} (in process) — ${JOBS} jobs per round, ${ROUNDS} rounds, ${BATCHES_IN_FLIGHT} send batches in flight, ${RECEIVERS} receivers`,
+    );
+    await rawRound(client); // warm-up
+    await adapterRound(adapter);
+    const raw: number[] = [];
+    const viaAdapter: number[] = [];
+    const viaCore: number[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const variants = [
+        async () => raw.push(await rawRound(client)),
+        async () => viaAdapter.push(await adapterRound(adapter)),
+        async () => viaCore.push(await coreRound(adapter)),
+      ];
+      for (let i = 0; i < variants.length; i++) await variants[(i + round) % variants.length]?.();
+    }
+    const r = median(raw);
+    const a = median(viaAdapter);
+    const c = median(viaCore);
+    const line = (name: string, rate: number): string =>
+      `${name.padEnd(34)} ${rate.toFixed(0).padStart(7)} jobs/s   ${((rate / r) * 100).toFixed(0).padStart(4)} % of raw`;
+    console.log(line('raw @aws-sdk/client-sqs (batched)', r));
+    console.log(line('@bg/sqs adapter send/receive/ack', a));
+    console.log(line('@bg/core createQueue/createWorker', c));
+    console.log(`medians of ${ROUNDS} rounds; target: adapter ≥ 80 % of raw → ${a / r >= 0.8 ? 'met' : 'NOT met'}`);
+  } finally {
+    await adapter.close();
+    client.destroy();
+    await server.stop();
+  }
+}
+
+await main();
