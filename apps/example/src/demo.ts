@@ -129,6 +129,8 @@ async function main(): Promise<DemoSummary> {
   // 1. Backend --------------------------------------------------------------------------
   step(1, 'Backend', startedAt);
   backend = await startDemoBackend(env.BG_URL, demoDir);
+  // e.g. the emulator's dummy AWS credentials, for this process's own client too
+  Object.assign(process.env, backend.env);
   const url = backend.url;
   adapter = await connectBackend(url);
   await adapter.ensureQueue(queueName);

@@ -27,7 +27,7 @@ function notInstalled(what: string): Error {
 /**
  * Resolves `BG_URL` for the demo. Unset or `azurite`: a durable Azurite with its data folder
  * under `dataDir`; `pubsub`: the Pub/Sub emulator; `sqs`: the fauxqs SQS emulator (in this
- * process); `redis`: a private redis-server with an append-only file under `dataDir`.
+ * process); `redis`: a private redis-server with an append-only file.
  * Anything else must be a backend URL (`redis://…`, `sqs://…`, `azure-queue://…`, `pubsub://…`).
  */
 export async function startDemoBackend(spec: string | undefined, dataDir: string): Promise<DemoBackend> {
@@ -54,7 +54,8 @@ export async function startDemoBackend(spec: string | undefined, dataDir: string
       return {
         url: `pubsub://${emulator.projectId}?endpoint=${emulator.endpoint}`,
         description: `the Pub/Sub emulator on ${emulator.endpoint}, pid ${emulator.pid} (in memory: it outlives every demo process)`,
-        env: {},
+        // The Google client looks for a metadata server unless told there is none.
+        env: { METADATA_SERVER_DETECTION: 'none' },
         stop: () => emulator.stop(),
       };
     }
@@ -69,7 +70,7 @@ export async function startDemoBackend(spec: string | undefined, dataDir: string
       };
     }
     case 'redis':
-      return startRedisBackend(`${dataDir}/redis`);
+      return startRedisBackend();
     default:
       return { url: choice, description: redactUrl(choice), env: {}, stop: async () => {} };
   }
@@ -77,25 +78,25 @@ export async function startDemoBackend(spec: string | undefined, dataDir: string
 
 /** The parts of `@bg/backends/redis` the demo uses (loaded lazily: it may not be built yet). */
 interface RedisHarness {
-  startRedis(
-    options?: Record<string, unknown>,
-  ): Promise<{ url?: string; host?: string; port: number; pid?: number; stop(): Promise<void> } | undefined>;
+  startRedis(options?: {
+    durable?: boolean;
+  }): Promise<{ readonly url: string; readonly pid: number; readonly dataDir: string; stop(): Promise<void> } | undefined>;
 }
 
-async function startRedisBackend(dataDir: string): Promise<DemoBackend> {
+async function startRedisBackend(): Promise<DemoBackend> {
   const name = '@bg/backends/redis';
   let harness: RedisHarness;
   try {
     harness = (await import(name)) as RedisHarness;
   } catch (cause) {
-    throw new Error('the redis harness (@bg/backends/redis) is not available', { cause });
+    throw new Error('the redis harness (@bg/backends/redis) is not built', { cause });
   }
-  const server = await harness.startRedis({ dataDir, durable: true });
+  // Durable: append-only file with fsync on every write, like a production Redis for jobs.
+  const server = await harness.startRedis({ durable: true });
   if (!server) throw notInstalled('redis-server');
-  const url = server.url ?? `redis://${server.host ?? '127.0.0.1'}:${server.port}`;
   return {
-    url,
-    description: `redis-server on ${url.replace(/^redis:\/\//, '')}${server.pid ? `, pid ${server.pid}` : ''} (append-only file in ${dataDir})`,
+    url: server.url,
+    description: `redis-server on ${server.url.replace(/^redis:\/\//, '')}, pid ${server.pid} (durable: append-only file in ${server.dataDir})`,
     env: {},
     stop: () => server.stop(),
   };
