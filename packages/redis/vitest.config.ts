@@ -2,5 +2,11 @@ import { defineConfig } from 'vitest/config';
 import { reporters } from '../../tooling/vitest-reporters.js';
 
 export default defineConfig({
-  test: { include: ['test/**/*.test.ts'], reporters: reporters('redis'), testTimeout: 20_000 },
+  test: {
+    include: ['test/**/*.test.ts'],
+    reporters: reporters('redis'),
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 30_000,
+    maxConcurrency: 16,
+  },
 });

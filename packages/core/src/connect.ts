@@ -1,3 +1,6 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Adapter } from './adapter.js';
 import { BgError } from './errors.js';
 import { assertAdapter } from './queue.js';
@@ -57,7 +60,7 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
       `unknown backend scheme "${parsed.protocol}"; use one of ${Object.keys(ADAPTER_PACKAGES).join(' ')}`,
     );
   }
-  const load = options.load ?? ((name: string) => import(name));
+  const load = options.load ?? loadFromApplication;
   let loaded: unknown;
   try {
     loaded = await load(packageName);
@@ -79,6 +82,27 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   const adapter = await fromUrl(parsed);
   assertAdapter(adapter);
   return adapter;
+}
+
+/**
+ * Imports an adapter package as the application would: first from here (hoisted installs,
+ * bundlers), then resolved from the working directory (pnpm's strict layout, where
+ * `@bg/core` cannot see its siblings).
+ */
+async function loadFromApplication(name: string): Promise<unknown> {
+  try {
+    return await import(name);
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    let resolved: string;
+    try {
+      resolved = createRequire(join(process.cwd(), 'package.json')).resolve(name);
+    } catch {
+      throw error;
+    }
+    return import(pathToFileURL(resolved).href);
+  }
 }
 
 /** A URL with its password and secret-looking query values masked, for logs. */

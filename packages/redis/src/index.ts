@@ -1,0 +1,6 @@
+export { REDIS_CAPABILITIES } from './capabilities.js';
+export { fromUrl } from './from-url.js';
+export { GROUP, type QueueKeys, queueKeys } from './keys.js';
+export { mapRedisError } from './map-error.js';
+export { type RedisAdapter, type RedisAdapterOptions, redisAdapter } from './redis-adapter.js';
+export { checkServer } from './server-checks.js';

@@ -1,0 +1,34 @@
+/** The Redis keys of one queue, all under one hash tag so they share a cluster slot. */
+export interface QueueKeys {
+  /** Live messages (stream with consumer group {@link GROUP}). */
+  readonly stream: string;
+  /** Lease deadlines: sorted set of entry id → epoch ms. */
+  readonly leases: string;
+  /** Delayed sends: sorted set of token → due time. */
+  readonly delayed: string;
+  /** Prefix of the hash holding one delayed message. */
+  readonly delayedMessage: string;
+  /** Dead letters: hash job id → record JSON. */
+  readonly dead: string;
+  /** Dead-letter order: sorted set job id → dead-lettered-at. */
+  readonly deadIndex: string;
+  /** Prefix of deduplication keys. */
+  readonly dedup: string;
+}
+
+/** The consumer group every worker of a queue shares. */
+export const GROUP = 'bg';
+
+/** Keys of `queue` under `prefix`: `{prefix:queue}:s`, `…:l`, … */
+export function queueKeys(prefix: string, queue: string): QueueKeys {
+  const tag = `{${prefix}:${queue}}`;
+  return {
+    stream: `${tag}:s`,
+    leases: `${tag}:l`,
+    delayed: `${tag}:d`,
+    delayedMessage: `${tag}:dm:`,
+    dead: `${tag}:x`,
+    deadIndex: `${tag}:xi`,
+    dedup: `${tag}:k:`,
+  };
+}

@@ -1,0 +1,32 @@
+import { BgError, isBgError } from '@bg/core';
+
+/** Maps an ioredis error to a {@link BgError}, keeping it as `cause`. */
+export function mapRedisError(error: unknown, during: string): BgError {
+  if (isBgError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: string }).code ?? '';
+  if (/^NOGROUP|no such key/i.test(message)) {
+    return new BgError('QUEUE_NOT_FOUND', `${during}: the queue does not exist (run ensureQueue): ${message}`, { cause: error });
+  }
+  if (/WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username-password/i.test(message)) {
+    return new BgError('AUTH_FAILED', `${during}: Redis rejected the credentials: ${message}`, {
+      cause: error,
+      retryable: false,
+    });
+  }
+  if (
+    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE/.test(code + message) ||
+    /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN/i.test(
+      message,
+    )
+  ) {
+    return new BgError('UNREACHABLE', `${during}: Redis is unreachable: ${message}`, { cause: error });
+  }
+  if (/^OOM/.test(message)) {
+    return new BgError('BACKEND_ERROR', `${during}: Redis is out of memory (maxmemory reached): ${message}`, {
+      cause: error,
+      retryable: true,
+    });
+  }
+  return new BgError('BACKEND_ERROR', `${during}: ${message}`, { cause: error });
+}

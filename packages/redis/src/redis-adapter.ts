@@ -1,0 +1,494 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import {
+  ADAPTER_CONTRACT_VERSION,
+  type Adapter,
+  assertQueueName,
+  assertSendable,
+  BgError,
+  type Capabilities,
+  CloseGuard,
+  checkLeaseMs,
+  checkReleaseDelayMs,
+  type DeadLetter,
+  type DeadLetterPage,
+  isBgError,
+  type OutgoingMessage,
+  type QueueStats,
+  type ReceivedMessage,
+  type SendResult,
+} from '@bg/core';
+import { type Cluster, Redis } from 'ioredis';
+import { REDIS_CAPABILITIES } from './capabilities.js';
+import { GROUP, type QueueKeys, queueKeys } from './keys.js';
+import { ACK, DEAD_LETTER, EXTEND, RECEIVE, RELEASE, REPLAY, SEND_DEDUP, SEND_DELAYED } from './lua-scripts.js';
+import { mapRedisError } from './map-error.js';
+import { checkServer } from './server-checks.js';
+
+/** Options of {@link redisAdapter}. */
+export interface RedisAdapterOptions {
+  /** `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). Default `redis://127.0.0.1:6379`. */
+  readonly url?: string;
+  /** Bring your own ioredis client or cluster (the adapter then never closes it). */
+  readonly client?: Redis | Cluster;
+  /** Key prefix (default `bg`): keys are `{prefix:queue}:…`. */
+  readonly prefix?: string;
+  /** Largest body accepted, in bytes (default 1 MiB). */
+  readonly maxPayloadBytes?: number;
+  /** How long an idempotency key blocks a second send (default 5 min). */
+  readonly deduplicationWindowMs?: number;
+  /** How long the first connection may take before calls fail with `UNREACHABLE` (default 5 s). */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Receives the startup warnings (eviction policy, persistence off). Default:
+   * `process.emitWarning`. Pass `() => {}` to silence them.
+   */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** The Redis adapter, with its client exposed for tools. */
+export interface RedisAdapter extends Adapter {
+  /** The ioredis client the adapter uses. */
+  readonly client: Redis | Cluster;
+  /** The keys of a queue (for inspection tools). */
+  keys(queue: string): QueueKeys;
+}
+
+type Fields = string[];
+type ScriptReply = [string, number, Fields][];
+type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
+
+const ACKED_MEMORY = 10_000;
+
+function fieldsToObject(fields: Fields): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i] as string] = fields[i + 1] as string;
+  return out;
+}
+
+function streamFields(
+  m: { id: string; body: string; attributes?: Readonly<Record<string, string>> | undefined },
+  enqueuedAt?: number,
+): string[] {
+  const fields = ['i', m.id, 'b', m.body];
+  if (m.attributes && Object.keys(m.attributes).length > 0) fields.push('a', JSON.stringify(m.attributes));
+  if (enqueuedAt !== undefined) fields.push('e', String(enqueuedAt));
+  return fields;
+}
+
+function parseHandle(handle: string): { entry: string; count: string } {
+  const at = typeof handle === 'string' ? handle.lastIndexOf(':') : -1;
+  if (at <= 0) throw new BgError('INVALID_ARGUMENT', `not a Redis lease handle: ${String(handle)}`);
+  return { entry: handle.slice(0, at), count: handle.slice(at + 1) };
+}
+
+/**
+ * The Redis adapter: Redis Streams with one consumer group per queue. A lease is the
+ * entry's place in the group's pending list plus a deadline in a sorted set; expired leases
+ * are reclaimed with XCLAIM (the delivery count is the pending list's own counter); delayed
+ * sends wait in a sorted set and are moved by a Lua script; dead letters live in a hash.
+ *
+ * @example
+ * ```ts
+ * const adapter = redisAdapter({ url: process.env.REDIS_URL })
+ * const jobs = createQueue({ adapter, queue: 'default' })
+ * ```
+ */
+export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
+  const prefix = options.prefix ?? 'bg';
+  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(prefix))
+    throw new BgError('INVALID_ARGUMENT', `invalid key prefix ${JSON.stringify(prefix)}`);
+  const capabilities: Capabilities = Object.freeze({
+    ...REDIS_CAPABILITIES,
+    ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
+  });
+  const dedupWindow = options.deduplicationWindowMs ?? 5 * 60_000;
+  const ownsClient = options.client === undefined;
+  const client: Redis | Cluster =
+    options.client ??
+    new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: options.connectTimeoutMs ?? 5_000,
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+    });
+  let lastConnectionError: unknown;
+  client.on('error', (error: unknown) => {
+    lastConnectionError = error;
+  });
+  const consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  const guard = new CloseGuard('redis');
+  const wakers = new Set<() => void>();
+  let acked = new Set<string>();
+  let ackedBefore = new Set<string>();
+
+  const script = (name: string, keys: number, lua: string): ScriptRunner => {
+    const command = `bg_${name}`;
+    if (!(command in client)) client.defineCommand(command, { numberOfKeys: keys, lua });
+    return (...args) => (client as unknown as Record<string, ScriptRunner>)[command]?.(...args) as Promise<unknown>;
+  };
+  const receiveScript = script('receive', 3, RECEIVE);
+  const ackScript = script('ack', 2, ACK);
+  const extendScript = script('extend', 2, EXTEND);
+  const releaseScript = script('release', 2, RELEASE);
+  const deadLetterScript = script('dead_letter', 3, DEAD_LETTER);
+  const replayScript = script('replay', 3, REPLAY);
+  const sendDedupScript = script('send_dedup', 2, SEND_DEDUP);
+  const sendDelayedScript = script('send_delayed', 3, SEND_DELAYED);
+
+  let ready: Promise<void> | undefined;
+  const connect = (): Promise<void> => {
+    ready ??= (async () => {
+      if (!ownsClient || client.status === 'ready') return;
+      const timeout = options.connectTimeoutMs ?? 5_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([
+          client.connect(),
+          new Promise((_, reject) => {
+            timer = setTimeout(() => reject(lastConnectionError ?? new Error(`connect ETIMEDOUT after ${timeout} ms`)), timeout);
+          }),
+        ]);
+      } finally {
+        if (timer) clearTimeout(timer);
+      }
+      void checkServer(client, options.onWarning ?? ((message) => process.emitWarning(message, 'BgRedisWarning')));
+    })().catch((error: unknown) => {
+      ready = undefined;
+      if (ownsClient) client.disconnect();
+      // ioredis reports a refused AUTH as a closed connection; the real reason came as an event.
+      if (/WRONGPASS|NOAUTH|NOPERM/.test(String(lastConnectionError))) throw lastConnectionError;
+      throw error;
+    });
+    return ready;
+  };
+
+  /** Runs a Redis operation after the connection is up, mapping errors. */
+  /** Queues whose consumer group is known to exist (checked once per adapter). */
+  const known = new Set<string>();
+
+  async function assertQueueExists(queue: string, k: QueueKeys): Promise<void> {
+    if (known.has(queue)) return;
+    let groups: unknown[] = [];
+    try {
+      groups = (await client.xinfo('GROUPS', k.stream)) as unknown[];
+    } catch (error) {
+      if (!/no such key/i.test(String(error))) throw error;
+    }
+    const found = groups.some((g) => Array.isArray(g) && g[1] === GROUP);
+    if (!found)
+      throw new BgError(
+        'QUEUE_NOT_FOUND',
+        `queue "${queue}" does not exist on this Redis (prefix "${prefix}"): call ensureQueue first`,
+      );
+    known.add(queue);
+  }
+
+  async function call<T>(queue: string, during: string, fn: (keys: QueueKeys) => Promise<T>, mustExist = true): Promise<T> {
+    guard.assertOpen();
+    assertQueueName(queue);
+    try {
+      await connect();
+      const k = queueKeys(prefix, queue);
+      if (mustExist) await assertQueueExists(queue, k);
+      return await fn(k);
+    } catch (error) {
+      if (guard.closed && !isBgError(error)) throw new BgError('CLOSED', 'the redis adapter is closed', { cause: error });
+      throw mapRedisError(error, during);
+    }
+  }
+
+  function owned(result: unknown, handle: string): void {
+    if (result === 1) return;
+    throw new BgError('LEASE_LOST', `the lease ${handle} no longer owns its message`, { retryable: false });
+  }
+
+  function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        wakers.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakers.add(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  function toReceived(entry: [string, number, Fields], leaseExpiresAt: number): ReceivedMessage {
+    const [entryId, count, fields] = entry;
+    const f = fieldsToObject(fields);
+    let attributes: Record<string, string> = {};
+    if (f.a !== undefined) {
+      try {
+        attributes = JSON.parse(f.a) as Record<string, string>;
+      } catch {
+        attributes = {};
+      }
+    }
+    const body = f.b ?? JSON.stringify(f);
+    return {
+      id: f.i ?? entryId,
+      body,
+      attributes,
+      deliveryCount: Number(count),
+      handle: `${entryId}:${count}`,
+      leaseExpiresAt,
+      enqueuedAt: f.e !== undefined ? Number(f.e) : Number(entryId.split('-')[0]),
+    };
+  }
+
+  const adapter: RedisAdapter = {
+    name: 'redis',
+    contractVersion: ADAPTER_CONTRACT_VERSION,
+    capabilities,
+    client,
+    keys: (queue) => queueKeys(prefix, queue),
+
+    ensureQueue: (queue) =>
+      call(
+        queue,
+        'ensureQueue',
+        async (k) => {
+          try {
+            await client.xgroup('CREATE', k.stream, GROUP, '0', 'MKSTREAM');
+          } catch (error) {
+            if (!/BUSYGROUP/.test(String(error))) throw error;
+          }
+          known.add(queue);
+        },
+        false,
+      ),
+
+    send: (queue, messages: readonly OutgoingMessage[]) =>
+      call(queue, 'send', async (k): Promise<SendResult[]> => {
+        assertSendable(capabilities, messages);
+        const now = Date.now();
+        const pipeline = client.pipeline();
+        for (const m of messages) {
+          const delay = m.delayMs ?? 0;
+          if (delay > 0) {
+            const token = randomBytes(9).toString('base64url');
+            const dedupKey = `${k.dedup}${m.deduplicationKey ?? ''}`;
+            const window = m.deduplicationKey !== undefined ? dedupWindow : 0;
+            (pipeline as unknown as Record<string, (...a: unknown[]) => void>).bg_send_delayed?.(
+              k.delayed,
+              `${k.delayedMessage}${token}`,
+              dedupKey,
+              token,
+              now + delay,
+              window,
+              m.id,
+              ...streamFields(m, now),
+            );
+          } else if (m.deduplicationKey !== undefined) {
+            (pipeline as unknown as Record<string, (...a: unknown[]) => void>).bg_send_dedup?.(
+              k.stream,
+              `${k.dedup}${m.deduplicationKey}`,
+              m.id,
+              dedupWindow,
+              ...streamFields(m),
+            );
+          } else {
+            pipeline.xadd(k.stream, '*', ...streamFields(m));
+          }
+        }
+        const replies = (await pipeline.exec()) ?? [];
+        const failed: string[] = [];
+        const results: SendResult[] = messages.map((m, i) => {
+          const [error, value] = replies[i] ?? [new Error('no reply'), null];
+          if (error) failed.push(m.id);
+          return { id: m.id, duplicate: value === 0 };
+        });
+        if (failed.length > 0) {
+          const first = replies.find(([error]) => error)?.[0];
+          throw new BgError(
+            mapRedisError(first, 'send').code,
+            `send: ${failed.length} of ${messages.length} messages were not stored: ${String(first)}`,
+            {
+              cause: first,
+              details: { failedIds: failed },
+            },
+          );
+        }
+        return results;
+      }),
+
+    receive: (queue, opts) =>
+      call(queue, 'receive', async (k) => {
+        if (!Number.isInteger(opts.max) || opts.max < 1)
+          throw new BgError('INVALID_ARGUMENT', 'receive max must be an integer ≥ 1');
+        if (opts.max > capabilities.maxBatchSize) {
+          throw new BgError('BATCH_TOO_LARGE', `receive max ${opts.max} exceeds ${capabilities.maxBatchSize}`);
+        }
+        const leaseMs = checkLeaseMs(capabilities, opts.leaseMs);
+        const deadline = Date.now() + (opts.waitMs ?? 0);
+        let pause = 5;
+        for (;;) {
+          const now = Date.now();
+          const reply = (await receiveScript(
+            k.stream,
+            k.leases,
+            k.delayed,
+            GROUP,
+            consumer,
+            now,
+            leaseMs,
+            opts.max,
+            k.delayedMessage,
+          )) as ScriptReply;
+          if (reply.length > 0) return reply.map((entry) => toReceived(entry, now + leaseMs));
+          const left = deadline - Date.now();
+          if (left <= 0 || opts.signal?.aborted || guard.closed) return [];
+          await sleep(Math.min(pause, left), opts.signal);
+          pause = Math.min(pause * 2, 100);
+        }
+      }),
+
+    extend: (queue, handle, leaseMs) =>
+      call(queue, 'extend', async (k) => {
+        const { entry, count } = parseHandle(handle);
+        const ms = checkLeaseMs(capabilities, leaseMs);
+        const leaseExpiresAt = Date.now() + ms;
+        owned(await extendScript(k.stream, k.leases, GROUP, entry, count, leaseExpiresAt), handle);
+        return { handle, leaseExpiresAt };
+      }),
+
+    ack: (queue, handle) =>
+      call(queue, 'ack', async (k) => {
+        const { entry, count } = parseHandle(handle);
+        if (acked.has(handle) || ackedBefore.has(handle)) return;
+        const result = await ackScript(k.stream, k.leases, GROUP, entry, count);
+        owned(result, handle);
+        acked.add(handle);
+        if (acked.size >= ACKED_MEMORY) {
+          ackedBefore = acked;
+          acked = new Set();
+        }
+      }),
+
+    release: (queue, handle, delayMs) =>
+      call(queue, 'release', async (k) => {
+        const { entry, count } = parseHandle(handle);
+        const delay = checkReleaseDelayMs(capabilities, delayMs);
+        owned(await releaseScript(k.stream, k.leases, GROUP, entry, count, Date.now() + delay), handle);
+      }),
+
+    deadLetter: (queue, message, info) =>
+      call(queue, 'deadLetter', async (k) => {
+        const { entry, count } = parseHandle(message.handle);
+        const record: DeadLetter = {
+          id: message.id,
+          body: message.body,
+          attributes: { ...message.attributes },
+          reason: info.reason,
+          ...(info.error ? { error: { ...info.error } } : {}),
+          attempts: info.attempts,
+          ...(info.enqueuedAt !== undefined
+            ? { enqueuedAt: info.enqueuedAt }
+            : message.enqueuedAt !== undefined
+              ? { enqueuedAt: message.enqueuedAt }
+              : {}),
+          deadLetteredAt: info.deadLetteredAt,
+        };
+        owned(
+          await deadLetterScript(
+            k.stream,
+            k.dead,
+            k.deadIndex,
+            GROUP,
+            entry,
+            count,
+            message.id,
+            JSON.stringify(record),
+            info.deadLetteredAt,
+          ),
+          message.handle,
+        );
+      }),
+
+    listDeadLetters: (queue, opts = {}) =>
+      call(queue, 'listDeadLetters', async (k): Promise<DeadLetterPage> => {
+        const limit = opts.limit ?? 100;
+        if (!Number.isInteger(limit) || limit < 1) throw new BgError('INVALID_ARGUMENT', 'limit must be an integer ≥ 1');
+        const start = opts.cursor === undefined ? 0 : Number(opts.cursor);
+        if (!Number.isInteger(start) || start < 0) throw new BgError('INVALID_ARGUMENT', `bad cursor ${String(opts.cursor)}`);
+        const ids = await client.zrange(k.deadIndex, start, start + limit);
+        const page = ids.slice(0, limit);
+        const records = page.length > 0 ? await client.hmget(k.dead, ...page) : [];
+        const items = records.filter((r): r is string => typeof r === 'string').map((r) => JSON.parse(r) as DeadLetter);
+        return ids.length > limit ? { items, cursor: String(start + limit) } : { items };
+      }),
+
+    getDeadLetter: (queue, id) =>
+      call(queue, 'getDeadLetter', async (k) => {
+        const record = await client.hget(k.dead, id);
+        return record === null ? undefined : (JSON.parse(record) as DeadLetter);
+      }),
+
+    replayDeadLetter: (queue, id) =>
+      call(queue, 'replayDeadLetter', async (k) => {
+        const raw = await client.hget(k.dead, id);
+        if (raw === null) return false;
+        const record = JSON.parse(raw) as DeadLetter;
+        const fields = streamFields(record, Date.now());
+        return (await replayScript(k.stream, k.dead, k.deadIndex, id, raw, ...fields)) === 1;
+      }),
+
+    purgeDeadLetters: (queue, ids) =>
+      call(queue, 'purgeDeadLetters', async (k) => {
+        if (ids === undefined) {
+          const [[, n]] = (await client.multi().hlen(k.dead).del(k.dead, k.deadIndex).exec()) as [[unknown, number]];
+          return n;
+        }
+        if (ids.length === 0) return 0;
+        const [[, n]] = (await client
+          .multi()
+          .hdel(k.dead, ...ids)
+          .zrem(k.deadIndex, ...ids)
+          .exec()) as [[unknown, number]];
+        return n;
+      }),
+
+    stats: (queue) =>
+      call(queue, 'stats', async (k): Promise<QueueStats> => {
+        const now = Date.now();
+        const replies = (await client
+          .pipeline()
+          .xlen(k.stream)
+          .xpending(k.stream, GROUP)
+          .zcount(k.leases, '-inf', now)
+          .zcard(k.delayed)
+          .hlen(k.dead)
+          .exec()) as [Error | null, unknown][];
+        const error = replies.find(([e]) => e)?.[0];
+        if (error) throw error;
+        const length = Number(replies[0]?.[1]);
+        const pending = Number((replies[1]?.[1] as unknown[])[0] ?? 0);
+        const expired = Number(replies[2]?.[1]);
+        return {
+          ready: length - pending + expired,
+          inFlight: pending - expired,
+          delayed: Number(replies[3]?.[1]),
+          dead: Number(replies[4]?.[1]),
+        };
+      }),
+
+    async close() {
+      if (!guard.close()) return;
+      for (const wake of wakers) wake();
+      if (!ownsClient) return;
+      try {
+        if (client.status === 'ready') await client.quit();
+      } catch {
+        // already gone
+      } finally {
+        client.disconnect();
+      }
+    },
+  };
+  return adapter;
+}

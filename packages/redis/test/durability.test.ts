@@ -1,0 +1,34 @@
+import { conformanceCases, runCase } from '@bg/conformance';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { REDIS_CAPABILITIES, redisAdapter } from '../src/index.js';
+import { redisInspector } from './inspector.js';
+
+const url = inject('durableRedisUrl');
+const restartUrl = inject('durableRestartUrl');
+const durability = conformanceCases().find((c) => c.id === 'optional.durability');
+
+describe.skipIf(!url)('redis durability (AOF, appendfsync always)', () => {
+  const inspector = url ? redisInspector(url, 'durable') : undefined;
+  afterAll(async () => {
+    await inspector?.close();
+  });
+
+  it('conformance optional.durability: stored and leased jobs survive kill -9 and a restart', async () => {
+    expect(durability).toBeDefined();
+    await runCase(
+      durability as NonNullable<typeof durability>,
+      {
+        name: 'redis durable',
+        capabilities: REDIS_CAPABILITIES,
+        createAdapter: () => redisAdapter({ url, prefix: 'durable', onWarning: () => {} }),
+        inspector: () => inspector as NonNullable<typeof inspector>,
+        timing: { leaseMs: 500, deadlineMs: 10_000 },
+        restartBackend: async () => {
+          const res = await fetch(restartUrl);
+          if (!res.ok) throw new Error(`restart failed: ${await res.text()}`);
+        },
+      },
+      expect,
+    );
+  });
+});

@@ -1,0 +1,48 @@
+import { type RedisServer, startRedis } from '@bg/backends/redis';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    redisUrl: string | undefined;
+    durableRedisUrl: string | undefined;
+    durableRestartUrl: string | undefined;
+    passwordRedisUrl: string | undefined;
+  }
+}
+
+let servers: RedisServer[] = [];
+
+/** Starts private redis-servers for the run: plain, AOF-durable (restartable) and password-protected. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const plain = await startRedis();
+  const durable = plain ? await startRedis({ durable: true }) : undefined;
+  const locked = plain ? await startRedis({ password: 's3cret' }) : undefined;
+  servers = [plain, durable, locked].filter((s): s is RedisServer => s !== undefined);
+  // Test workers restart the durable server through a tiny loopback control endpoint.
+  const { createServer } = await import('node:http');
+  const control = createServer((req, res) => {
+    if (req.url === '/restart' && durable) {
+      durable.restart().then(
+        () => res.end('ok'),
+        (error: unknown) => {
+          res.statusCode = 500;
+          res.end(String(error));
+        },
+      );
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+  const address = control.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  project.provide('redisUrl', plain?.url);
+  project.provide('durableRedisUrl', durable?.url);
+  project.provide('durableRestartUrl', `http://127.0.0.1:${port}/restart`);
+  project.provide('passwordRedisUrl', locked ? `redis://127.0.0.1:${locked.port}` : undefined);
+  return async () => {
+    control.close();
+    await Promise.all(servers.map((s) => s.stop()));
+  };
+}

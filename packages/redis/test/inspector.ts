@@ -1,0 +1,28 @@
+import type { Inspector } from '@bg/conformance';
+import { Redis } from 'ioredis';
+import { queueKeys } from '../src/index.js';
+
+/** Reads the queue's keys with a plain ioredis client (not through the adapter). */
+export function redisInspector(url: string, prefix: string): Inspector & { close(): Promise<void> } {
+  const client = new Redis(url, { maxRetriesPerRequest: 50 });
+  client.on('error', () => {}); // reconnects by itself across the durability case's restart
+  return {
+    async liveCount(queue) {
+      const k = queueKeys(prefix, queue);
+      const [[, len], [, delayed]] = (await client.multi().xlen(k.stream).zcard(k.delayed).exec()) as [
+        [null, number],
+        [null, number],
+      ];
+      return len + delayed;
+    },
+    async deadCount(queue) {
+      return client.hlen(queueKeys(prefix, queue).dead);
+    },
+    async sendRaw(queue, body) {
+      await client.xadd(queueKeys(prefix, queue).stream, '*', 'b', body);
+    },
+    async close() {
+      await client.quit();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { connect, isBgError } from '@bg/core';
+import { Redis } from 'ioredis';
+import { describe, expect, inject, it } from 'vitest';
+import { fromUrl, queueKeys, redisAdapter } from '../src/index.js';
+
+const url = inject('redisUrl');
+
+describe.skipIf(!url)('@bg/redis specifics', () => {
+  it('keeps every key of a queue under one hash tag (Redis Cluster)', () => {
+    const keys = Object.values(queueKeys('bg', 'emails'));
+    for (const key of keys) expect(key.startsWith('{bg:emails}:')).toBe(true);
+  });
+
+  it('warns when persistence is off and when eviction could drop jobs', async () => {
+    const admin = new Redis(url as string);
+    const warnings: string[] = [];
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      const adapter = redisAdapter({ url, onWarning: (m) => warnings.push(m) });
+      await adapter.ensureQueue('warn-check');
+      await expect.poll(() => warnings.length).toBe(2);
+      await adapter.close();
+    } finally {
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      await admin.quit();
+    }
+    expect(warnings.some((w) => w.includes('maxmemory-policy is "allkeys-lru"'))).toBe(true);
+    expect(warnings.some((w) => w.includes('persistence is off'))).toBe(true);
+  });
+
+  it('connect(redis://…?prefix=) loads this package and uses the prefix', async () => {
+    const adapter = await connect(`${url}/0?prefix=viaurl`);
+    expect(adapter.name).toBe('redis');
+    await adapter.ensureQueue('url-check');
+    const admin = new Redis(url as string);
+    expect(await admin.exists('{viaurl:url-check}:s')).toBe(1);
+    await admin.quit();
+    await adapter.close();
+    expect(fromUrl(new URL(`${url}?prefix=p2`)).keys('q').stream).toBe('{p2:q}:s');
+  });
+
+  it('a released handle no longer owns its delivery', async () => {
+    const adapter = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
+    await adapter.ensureQueue('released');
+    await adapter.send('released', [{ id: 'r1', body: 'x' }]);
+    const [m] = await adapter.receive('released', { max: 1, leaseMs: 60_000 });
+    if (!m) throw new Error('nothing received');
+    await adapter.release('released', m.handle, 60_000);
+    for (const op of [adapter.ack('released', m.handle), adapter.extend('released', m.handle, 1_000)]) {
+      const error = await op.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isBgError(error, 'LEASE_LOST')).toBe(true);
+    }
+    expect((await adapter.stats('released')).inFlight).toBe(1);
+    await adapter.close();
+  });
+
+  it('close() leaves no open handles', async () => {
+    const adapter = redisAdapter({ url, onWarning: () => {} });
+    await adapter.ensureQueue('handles');
+    await adapter.close();
+    await expect.poll(() => adapter.client.status).toBe('end');
+  });
+});

@@ -1,0 +1,138 @@
+import { existsSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import {
+  freePort,
+  makeDataDir,
+  missingBackend,
+  removeDataDir,
+  type ServerProcess,
+  spawnServer,
+  waitUntil,
+} from './server-process.js';
+
+/** A private redis-server we started. */
+export interface RedisServer {
+  readonly host: string;
+  readonly port: number;
+  /** `redis://127.0.0.1:<port>` (with the password when one was set). */
+  readonly url: string;
+  readonly dataDir: string;
+  readonly pid: number;
+  /** Stops the server by PID and removes its data folder. */
+  stop(): Promise<void>;
+  /** `kill -9`, then starts it again on the same port and data folder (AOF keeps the data). */
+  restart(): Promise<void>;
+  /** Stops it (SIGKILL) without restarting: the port refuses connections until `start()`. */
+  kill(): Promise<void>;
+  /** Starts it again after `kill()`. */
+  start(): Promise<void>;
+}
+
+/** Options of {@link startRedis}. */
+export interface StartRedisOptions {
+  /** AOF with `appendfsync always`: data survives `kill -9` (default false: nothing on disk). */
+  readonly durable?: boolean;
+  /** `requirepass` for the default user. */
+  readonly password?: string;
+}
+
+const BINARY_CANDIDATES = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'];
+
+function findRedis(): string | undefined {
+  return BINARY_CANDIDATES.find((p) => existsSync(p));
+}
+
+function ping(port: number, password?: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let buffer = '';
+    socket.setTimeout(1_000);
+    socket.on('connect', () => {
+      socket.write(password ? `AUTH ${password}\r\nPING\r\n` : 'PING\r\n');
+    });
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString();
+      if (buffer.includes('+PONG')) {
+        socket.destroy();
+        resolve(true);
+      } else if (buffer.includes('-')) {
+        socket.destroy();
+        resolve(false);
+      }
+    });
+    socket.on('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+/**
+ * Starts a private `redis-server` on 127.0.0.1 on a free port with its own data folder and
+ * waits until it answers PING. Returns undefined on a laptop without redis-server (with a
+ * warning); throws in CI (`CI` set), where a missing server is a failure.
+ */
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer | undefined> {
+  const binary = findRedis();
+  if (!binary) {
+    const missing = missingBackend('redis-server', 'apt-get install -y redis-server (bash tooling/scripts/setup.sh does it)');
+    if (missing.fail) throw new Error(missing.message);
+    process.emitWarning(`${missing.message}; Redis tests are skipped`);
+    return undefined;
+  }
+  const port = await freePort();
+  const dataDir = makeDataDir('redis');
+  const args = [
+    '--bind',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--dir',
+    dataDir,
+    '--save',
+    '',
+    '--daemonize',
+    'no',
+    '--protected-mode',
+    'yes',
+  ];
+  args.push(...(options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+  if (options.password) args.push('--requirepass', options.password);
+  let server: ServerProcess | undefined;
+  const start = async (): Promise<void> => {
+    server = spawnServer(binary, args);
+    const current = server;
+    await waitUntil(
+      `redis-server on port ${port}`,
+      async () => {
+        if (!current.running) throw new Error(`redis-server exited: ${current.output()}`);
+        return ping(port, options.password);
+      },
+      15_000,
+    );
+  };
+  await start();
+  const kill = async (): Promise<void> => {
+    await server?.stop('SIGKILL');
+  };
+  return {
+    host: '127.0.0.1',
+    port,
+    url: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
+    dataDir,
+    get pid() {
+      return server?.pid ?? -1;
+    },
+    async stop() {
+      await server?.stop('SIGTERM', 3_000);
+      removeDataDir(dataDir);
+    },
+    async restart() {
+      await kill();
+      await start();
+    },
+    kill,
+    start,
+  };
+}
