@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { type DemoFacts, summarize } from '../src/demo-report.js';
+import type { LedgerEntry } from '../src/ledger.js';
+
+const lease = 5_000;
+const killAt = 10_000;
+
+/** A healthy run: a, b completed; k was in flight on w1 at the kill and came back; p is poison. */
+function facts(overrides: Partial<DemoFacts> = {}, ledger?: LedgerEntry[]): DemoFacts {
+  const base: LedgerEntry[] = [
+    { e: 'start', w: 'w1', id: 'a', type: 'email.welcome', attempt: 1, t: 1_000 },
+    { e: 'done', w: 'w1', id: 'a', type: 'email.welcome', attempt: 1, v: 1, detail: 'locale=en', t: 1_050 },
+    { e: 'start', w: 'w1', id: 'k', type: 'image.thumbnail', attempt: 1, t: 9_900 },
+    { e: 'start', w: 'w2', id: 'p', type: 'image.thumbnail', attempt: 1, t: 2_000 },
+    { e: 'dead', w: 'w2', id: 'p', reason: 'permanent-error', error: 'HEIC images are not supported', t: 2_001 },
+    { e: 'start', w: 'w2', id: 'b', type: 'image.thumbnail', attempt: 1, t: 19_900 },
+    { e: 'back', w: 'w2', id: 'b', t: 20_000 },
+    { e: 'start', w: 'w3', id: 'b', type: 'image.thumbnail', attempt: 2, t: 20_030 },
+    { e: 'done', w: 'w3', id: 'b', type: 'image.thumbnail', attempt: 2, v: 1, t: 20_200 },
+    { e: 'start', w: 'w3', id: 'k', type: 'image.thumbnail', attempt: 2, t: 14_500 },
+    { e: 'done', w: 'w3', id: 'k', type: 'image.thumbnail', attempt: 2, v: 1, t: 14_700 },
+    { e: 'start', w: 'w3', id: 'p', type: 'image.thumbnail', attempt: 1, t: 31_000 },
+    { e: 'done', w: 'w3', id: 'p', type: 'image.thumbnail', attempt: 1, v: 1, t: 31_200 },
+  ];
+  return {
+    backend: 'test',
+    url: 'test:',
+    queue: 'q',
+    leaseMs: lease,
+    graceMs: 3_000,
+    signups: 3,
+    signupsFailed: 0,
+    expected: [
+      { id: 'a', type: 'email.welcome', poison: false, legacy: true },
+      { id: 'k', type: 'image.thumbnail', poison: false, legacy: false },
+      { id: 'b', type: 'image.thumbnail', poison: false, legacy: false },
+      { id: 'p', type: 'image.thumbnail', poison: true, legacy: false },
+    ],
+    ledger: ledger ?? base,
+    killed: { worker: 'w1', pid: 1, at: killAt },
+    recycled: { worker: 'w2', pid: 2, at: 19_950, exitedAfterMs: 100 },
+    fixAt: 30_000,
+    deadBeforeFix: [{ id: 'p', reason: 'permanent-error', attempts: 1, error: 'HEIC images are not supported' }],
+    replayVia: 'bg dead replay',
+    replayed: 1,
+    deadAtEnd: 0,
+    durationMs: 1,
+    ...overrides,
+  };
+}
+
+describe('the demo verdict', () => {
+  it('passes a run where everything came back', () => {
+    const s = summarize(facts());
+    expect(s.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(s).toMatchObject({ ok: true, enqueued: 4, completed: 4, lost: 0, duplicates: 0, completedBeforeFix: 3 });
+    expect(s.killed).toMatchObject({ inFlight: 1, cameBack: 1, afterMs: { min: 4_500, max: 4_500 } });
+    expect(s.recycled).toMatchObject({ handedBack: 1, pickedUpAfterMs: { min: 30, max: 30 } });
+  });
+
+  it('fails when a job never completed (lost)', () => {
+    const ledger = facts().ledger.filter((e) => !(e.e === 'done' && e.id === 'k'));
+    const s = summarize(facts({}, ledger));
+    expect(s.ok).toBe(false);
+    expect(s.lost).toBe(1);
+    expect(s.checks.find((c) => c.name === 'nothing-lost')?.ok).toBe(false);
+    expect(s.checks.find((c) => c.name === 'kill-9')?.ok).toBe(false);
+  });
+
+  it("fails when the killed worker's job came back before its lease ran out", () => {
+    const ledger = facts().ledger.map((e) => (e.e === 'start' && e.id === 'k' && e.w === 'w3' ? { ...e, t: killAt + 100 } : e));
+    expect(summarize(facts({}, ledger)).checks.find((c) => c.name === 'kill-9')?.ok).toBe(false);
+  });
+
+  it('counts duplicate completions as at-least-once, not as a failure', () => {
+    const ledger: LedgerEntry[] = [
+      ...facts().ledger,
+      { e: 'done', w: 'w4', id: 'a', type: 'email.welcome', attempt: 2, v: 1, detail: 'locale=en', t: 12_000 },
+    ];
+    const s = summarize(facts({}, ledger));
+    expect(s.ok).toBe(true);
+    expect(s.duplicates).toBe(1);
+    expect(s.checks.find((c) => c.name === 'nothing-lost')?.text).toMatch(/at-least-once/);
+  });
+
+  it('fails when the poison was not dead-lettered or the replay left it there', () => {
+    expect(summarize(facts({ deadBeforeFix: [] })).checks.find((c) => c.name === 'poison')?.ok).toBe(false);
+    const s = summarize(facts({ deadAtEnd: 1 }));
+    expect(s.checks.find((c) => c.name === 'replay')?.ok).toBe(false);
+    expect(s.ok).toBe(false);
+  });
+});
