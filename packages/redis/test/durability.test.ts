@@ -24,7 +24,7 @@ describe.skipIf(!url)('redis durability (AOF, appendfsync always)', () => {
         inspector: () => inspector as NonNullable<typeof inspector>,
         timing: { leaseMs: 500, deadlineMs: 10_000 },
         restartBackend: async () => {
-          const res = await fetch(restartUrl);
+          const res = await fetch(restartUrl as string);
           if (!res.ok) throw new Error(`restart failed: ${await res.text()}`);
         },
       },
