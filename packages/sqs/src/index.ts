@@ -1,3 +1,4 @@
+export { fromUrl, optionsFromUrl } from './from-url.js';
 export {
   SQS_MAX_BATCH,
   SQS_MAX_DELAY_SECONDS,
