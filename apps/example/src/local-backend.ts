@@ -65,7 +65,9 @@ export async function startDemoBackend(spec: string | undefined, dataDir: string
       return {
         url: `sqs://${server.region}?endpoint=${encodeURIComponent(server.endpoint)}`,
         description: `the fauxqs SQS emulator on ${server.endpoint} (inside the demo process: it outlives every worker)`,
-        env: { AWS_ACCESS_KEY_ID: server.credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: server.credentials.secretAccessKey },
+        // With an endpoint the adapter uses dummy credentials. The SDK's notice about Node 20
+        // support ending in 2027 would be printed by every process: silence it for the demo.
+        env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
         stop: () => server.stop(),
       };
     }
