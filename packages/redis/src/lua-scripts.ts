@@ -60,11 +60,14 @@ end
 local want = max - #out
 if want > 0 then
   local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', want, 'STREAMS', s, '>')
-  if r and r[1] then
+  if r and r[1] and #r[1][2] > 0 then
+    local z = {}
     for _, e in ipairs(r[1][2]) do
-      redis.call('ZADD', l, now + lease, e[1])
+      z[#z + 1] = now + lease
+      z[#z + 1] = e[1]
       out[#out + 1] = { e[1], 1, e[2] }
     end
+    redis.call('ZADD', l, unpack(z))
   end
 end
 return out
@@ -79,6 +82,38 @@ redis.call('XACK', s, ARGV[1], ARGV[2])
 redis.call('XDEL', s, ARGV[2])
 redis.call('ZREM', l, ARGV[2])
 return 1
+`;
+
+/**
+ * ack of many handles — KEYS: stream, leases; ARGV: group, consumer, lowest id, highest id,
+ * then entry id/count pairs. Per pair: 1, 0 or -1. The consumer's own pending entries are
+ * read in one XPENDING call; handles from other consumers are checked one by one.
+ */
+export const ACK_MANY = `${OWNS}
+local s, l, group, consumer = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+local mine = {}
+for _, p in ipairs(redis.call('XPENDING', s, group, ARGV[3], ARGV[4], (#ARGV - 4) / 2 + 1000, consumer)) do
+  mine[p[1]] = p[4]
+end
+local out = {}
+local ids = {}
+for i = 5, #ARGV, 2 do
+  local r
+  local count = mine[ARGV[i]]
+  if count ~= nil then
+    r = (tonumber(count) == tonumber(ARGV[i + 1])) and 1 or -1
+  else
+    r = owns(s, group, ARGV[i], ARGV[i + 1])
+  end
+  out[#out + 1] = r
+  if r == 1 then ids[#ids + 1] = ARGV[i] end
+end
+if #ids > 0 then
+  redis.call('XACK', s, group, unpack(ids))
+  redis.call('XDEL', s, unpack(ids))
+  redis.call('ZREM', l, unpack(ids))
+end
+return out
 `;
 
 /** extend — KEYS: stream, leases; ARGV: group, entry id, count, new deadline. */

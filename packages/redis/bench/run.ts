@@ -1,0 +1,170 @@
+/**
+ * Redis benchmark, one process, one private redis-server, side by side:
+ *   raw ioredis Streams (XADD pipelined; XREADGROUP COUNT 100; XACK) — the ceiling,
+ *   BullMQ (addBulk + Worker with a no-op processor),
+ *   @bg/redis (createQueue().enqueueMany + createWorker).
+ * N small jobs (200-byte payload) drained at concurrency 1, 10 and 50. Prints jobs/s,
+ * ratios, RSS and Redis memory per queued job. Run: pnpm --filter @bg/redis bench
+ */
+import { startRedis } from '@bg/backends/redis';
+import { createQueue, createWorker, defineJob, encodeEnvelope, uuidv7 } from '@bg/core';
+import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { redisAdapter } from '../src/index.js';
+
+const N = Number(process.env.BENCH_JOBS ?? 50_000);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10,50').split(',').map(Number);
+const payload = (n: number) => ({ n, data: 'x'.repeat(200 - 20 - String(n).length) });
+const job = defineJob({
+  type: 'bench.noop',
+  schema: { '~standard': { version: 1, vendor: 'bench', validate: (value: unknown) => ({ value }) } },
+});
+
+const started = await startRedis();
+if (!started) throw new Error('redis-server is not installed');
+const server = started;
+const admin = new Redis(server.url);
+
+async function usedMemory(): Promise<number> {
+  const info = await admin.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+interface Result {
+  enqueue: number;
+  drain: number;
+  bytesPerJob: number;
+}
+
+async function raw(concurrency: number, run: number): Promise<Result> {
+  const client = new Redis(server.url);
+  const stream = `raw:${run}`;
+  await client.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
+  const before = await usedMemory();
+  const bodies = Array.from({ length: N }, (_, n) =>
+    encodeEnvelope({ bg: 1, id: uuidv7(), type: 'bench.noop', v: 1, payload: payload(n), createdAt: new Date().toISOString() }),
+  );
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += 1000) {
+    const p = client.pipeline();
+    for (const body of bodies.slice(i, i + 1000)) p.xadd(stream, '*', 'b', body);
+    await p.exec();
+  }
+  const t1 = performance.now();
+  const bytesPerJob = ((await usedMemory()) - before) / N;
+  let done = 0;
+  const consumers = Array.from({ length: concurrency }, async (_, c) => {
+    const conn = c === 0 ? client : client.duplicate();
+    while (done < N) {
+      const r = (await conn.xreadgroup('GROUP', 'g', `c${c}`, 'COUNT', 100, 'STREAMS', stream, '>')) as
+        | [string, [string, string[]][]][]
+        | null;
+      const entries = r?.[0]?.[1] ?? [];
+      if (entries.length === 0) continue;
+      for (const [, fields] of entries) JSON.parse(fields[1] as string);
+      await conn.xack(stream, 'g', ...entries.map(([id]) => id));
+      done += entries.length;
+    }
+    if (conn !== client) conn.disconnect();
+  });
+  await Promise.all(consumers);
+  const t2 = performance.now();
+  await client.del(stream);
+  client.disconnect();
+  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - t1) / 1000), bytesPerJob };
+}
+
+async function bull(concurrency: number, run: number): Promise<Result> {
+  const connection = { host: server.host, port: server.port, maxRetriesPerRequest: null };
+  const name = `bull${run}`;
+  const queue = new BullQueue(name, { connection });
+  const before = await usedMemory();
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += 1000) {
+    await queue.addBulk(
+      Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({
+        name: 'bench.noop',
+        data: payload(i + k),
+        opts: { removeOnComplete: true },
+      })),
+    );
+  }
+  const t1 = performance.now();
+  const bytesPerJob = ((await usedMemory()) - before) / N;
+  let done = 0;
+  let finish!: () => void;
+  const all = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const worker = new BullWorker(
+    name,
+    async () => {
+      if (++done === N) finish();
+    },
+    { connection, concurrency },
+  );
+  await all;
+  const t2 = performance.now();
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - t1) / 1000), bytesPerJob };
+}
+
+async function bg(concurrency: number, run: number): Promise<Result> {
+  const adapter = redisAdapter({ url: server.url, prefix: `bg${run}`, onWarning: () => {} });
+  const jobs = createQueue({ adapter, queue: 'bench' });
+  await adapter.ensureQueue('bench');
+  const before = await usedMemory();
+  const payloads = Array.from({ length: N }, (_, n) => payload(n));
+  const t0 = performance.now();
+  await jobs.enqueueMany(job, payloads);
+  const t1 = performance.now();
+  const bytesPerJob = ((await usedMemory()) - before) / N;
+  let done = 0;
+  let finish!: () => void;
+  const all = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const worker = createWorker({ adapter, queue: 'bench', concurrency, pollMs: 100 });
+  worker.handle(job, () => {
+    if (++done === N) finish();
+  });
+  await worker.start();
+  await all;
+  const t2 = performance.now();
+  await worker.stop();
+  await adapter.close();
+  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - t1) / 1000), bytesPerJob };
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(9);
+const rss = () => `${Math.round(process.memoryUsage().rss / 1024 / 1024)} MiB`;
+console.log(
+  `redis benchmark: ${N.toLocaleString('en-US')} jobs of ~200-byte payload, redis-server ${server.port}, Node ${process.version}`,
+);
+let run = 0;
+const rows: string[] = [];
+for (const c of CONCURRENCY) {
+  const r = await raw(c, run++);
+  const b = await bull(c, run++);
+  const g = await bg(c, run++);
+  console.log(`\nconcurrency ${c}`);
+  console.log(
+    `  raw streams  enqueue ${fmt(r.enqueue)}/s  drain ${fmt(r.drain)}/s  ${r.bytesPerJob.toFixed(0)} B/job  rss ${rss()}`,
+  );
+  console.log(
+    `  bullmq       enqueue ${fmt(b.enqueue)}/s  drain ${fmt(b.drain)}/s  ${b.bytesPerJob.toFixed(0)} B/job  rss ${rss()}`,
+  );
+  console.log(
+    `  @bg/redis    enqueue ${fmt(g.enqueue)}/s  drain ${fmt(g.drain)}/s  ${g.bytesPerJob.toFixed(0)} B/job  rss ${rss()}`,
+  );
+  rows.push(
+    `c=${c}: drain ${(g.drain / b.drain).toFixed(2)}x BullMQ, ${((g.drain / r.drain) * 100).toFixed(0)}% of raw; enqueue ${((g.enqueue / r.enqueue) * 100).toFixed(0)}% of raw; memory ${g.bytesPerJob.toFixed(0)} B/job vs BullMQ ${b.bytesPerJob.toFixed(0)}`,
+  );
+}
+console.log('\nratios (targets at c=50: drain ≥ 4x BullMQ and ≥ 70% of raw; enqueue ≥ 80% of raw; ≤ 400 B/job):');
+for (const row of rows) console.log(`  ${row}`);
+console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
+admin.disconnect();
+await server.stop();
