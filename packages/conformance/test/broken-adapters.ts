@@ -134,6 +134,22 @@ export const BROKEN_VARIANTS: readonly BrokenVariant[] = [
       })),
   },
   {
+    name: 'delivery count stuck at 1 (poison retried forever)',
+    caughtBy: 'worker.max-attempts',
+    make: (s) =>
+      broken(s, (inner) => ({ receive: async (q, o) => (await inner.receive(q, o)).map((m) => ({ ...m, deliveryCount: 1 })) })),
+  },
+  {
+    name: 'dead letter that writes nothing',
+    caughtBy: 'worker.permanent-error',
+    make: (s) => broken(s, () => ({ deadLetter: async () => {} })),
+  },
+  {
+    name: 'release that drops the job',
+    caughtBy: 'worker.graceful-stop',
+    make: (s) => broken(s, (inner) => ({ release: (q, h) => inner.ack(q, h) })),
+  },
+  {
     name: 'use after close allowed',
     caughtBy: 'lifecycle.close',
     make: (s) => broken(s, () => ({ close: async () => {} })),
