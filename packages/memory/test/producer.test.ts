@@ -36,7 +36,7 @@ describe('createQueue / enqueue', () => {
     expect(await errorCode(jobs.enqueue(job, { name: 1 } as never))).toBe('INVALID_PAYLOAD');
     expect(await errorCode(jobs.enqueue(job, { name: 'a', when: new Date() } as never))).toBe('INVALID_PAYLOAD');
     expect(await errorCode(jobs.enqueue(job, { name: 'a' }, { delayMs: -5 }))).toBe('INVALID_ARGUMENT');
-    expect(await errorCode(jobs.enqueue({ type: 'fake' } as never, { name: 'a' }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(jobs.enqueue({ type: 'fake' } as never, { name: 'a' } as never))).toBe('INVALID_ARGUMENT');
     expect(await errorCode(jobs.enqueueMany(job, [{ name: 'ok' }, { name: 2 } as never]))).toBe('INVALID_PAYLOAD');
     expect(await inspect.liveCount('jobs')).toBe(0);
   });

@@ -158,8 +158,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const releaseScript = script('release', 2, RELEASE);
   const deadLetterScript = script('dead_letter', 3, DEAD_LETTER);
   const replayScript = script('replay', 3, REPLAY);
-  const sendDedupScript = script('send_dedup', 2, SEND_DEDUP);
-  const sendDelayedScript = script('send_delayed', 3, SEND_DELAYED);
+  // Registered for use inside pipelines (pipeline.bg_send_dedup / bg_send_delayed).
+  script('send_dedup', 2, SEND_DEDUP);
+  script('send_delayed', 3, SEND_DELAYED);
 
   let ready: Promise<void> | undefined;
   const connect = (): Promise<void> => {
@@ -531,7 +532,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const error = replies.find(([e]) => e)?.[0];
         if (error) throw error;
         const length = Number(replies[0]?.[1]);
-        const pending = Number((replies[1]?.[1] as unknown[])[0] ?? 0);
+        const pending = Number((replies[1]?.[1] as unknown[] | undefined)?.[0] ?? 0);
         const expired = Number(replies[2]?.[1]);
         return {
           ready: length - pending + expired,
