@@ -165,14 +165,23 @@ export function summarize(facts: DemoFacts): DemoSummary {
     if (entry.e === 'start') killedStarts.set(entry.id, entry.t);
     if (entry.e === 'done' || entry.e === 'dead' || entry.e === 'back') killedStarts.delete(entry.id);
   }
-  const orphans = [...killedStarts.keys()];
+  // A job it dead-lettered (record written, original acked) just before the kill, with no time
+  // left to log it, is not in flight: it waits in the dead letters, which is where it belongs.
+  const deadBeforeKill = [...killedStarts.keys()].filter(
+    (id) =>
+      deadIdsBefore.has(id) &&
+      !facts.ledger.some((e) => e.e === 'start' && e.id === id && e.w !== facts.killed.worker && e.t < facts.fixAt),
+  );
+  const orphans = [...killedStarts.keys()].filter((id) => !deadBeforeKill.includes(id));
   const cameBackAfter: number[] = [];
   for (const id of orphans) {
-    const elsewhere = doneById.get(id)?.find((d) => d.w !== facts.killed.worker);
     const restarted = facts.ledger.find(
       (e) => e.e === 'start' && e.id === id && e.w !== facts.killed.worker && e.t >= facts.killed.at,
     );
-    if (elsewhere && restarted) cameBackAfter.push(restarted.t - facts.killed.at);
+    const finished =
+      doneById.get(id)?.some((d) => d.w !== facts.killed.worker) ||
+      facts.ledger.some((e) => e.e === 'dead' && e.id === id && e.w !== facts.killed.worker);
+    if (restarted && finished) cameBackAfter.push(restarted.t - facts.killed.at);
   }
 
   // The recycled worker: finished within the grace period, or handed back at once.
@@ -181,8 +190,11 @@ export function summarize(facts: DemoFacts): DemoSummary {
   const handedBack = facts.ledger.filter((e): e is Extract<LedgerEntry, { e: 'back' }> => e.e === 'back' && e.w === recycledName);
   const pickedUpAfter: number[] = [];
   for (const back of handedBack) {
-    const restarted = facts.ledger.find((e) => e.e === 'start' && e.id === back.id && e.w !== recycledName && e.t >= back.t);
-    if (restarted && doneById.has(back.id)) pickedUpAfter.push(restarted.t - back.t);
+    // The release happens before the worker logs it, so another worker may log its start first.
+    const startedHere = facts.ledger.filter((e) => e.e === 'start' && e.id === back.id && e.w === recycledName);
+    const since = Math.max(...startedHere.map((e) => e.t), 0);
+    const restarted = facts.ledger.find((e) => e.e === 'start' && e.id === back.id && e.w !== recycledName && e.t >= since);
+    if (restarted && doneById.has(back.id)) pickedUpAfter.push(Math.max(0, restarted.t - back.t));
   }
 
   const legacy = facts.expected.filter((job) => job.legacy);
@@ -195,10 +207,16 @@ export function summarize(facts: DemoFacts): DemoSummary {
   const pickedSpan = span(pickedUpAfter);
   const deadIdsMatch = facts.deadBeforeFix.length === poison.length && poison.every((job) => deadIdsBefore.has(job.id));
   const deadAllPermanent = facts.deadBeforeFix.every((d) => d.reason === 'permanent-error' && /HEIC/.test(d.error));
+  const dupIds = [...doneById.entries()].filter(([, list]) => list.length > 1);
+  const dupByKill = dupIds.filter(([, list]) => list[0]?.w === facts.killed.worker).length;
+  const dupCause =
+    dupByKill === dupIds.length
+      ? `${facts.killed.worker} finished ${dupByKill === 1 ? 'it' : 'them'} and was killed before the ack reached the queue, so ${dupByKill === 1 ? 'it' : 'they'} ran again after the lease`
+      : `${dupByKill} finished by ${facts.killed.worker} just before the kill, ${dupIds.length - dupByKill} redelivered after an ack or lease was lost`;
   const dupText =
     duplicates === 0
       ? 'no duplicates this time'
-      : `${duplicates} duplicate completion(s): at-least-once delivery — a worker finished a job and died (or lost its lease) before its ack reached the queue, so the job ran again; handlers are idempotent (keyed by job id)`;
+      : `${duplicates} duplicate completion(s), which at-least-once delivery allows: ${dupCause}; handlers must be idempotent (key side effects by job id)`;
 
   const checks: DemoCheck[] = [
     {
@@ -215,7 +233,7 @@ export function summarize(facts: DemoFacts): DemoSummary {
       text:
         orphans.length === 0
           ? `${facts.killed.worker} had no job in flight when it was killed`
-          : `${facts.killed.worker} was killed (-9) with ${orphans.length} job(s) in flight: ${cameBackAfter.length} came back after their lease (${spanText(killedSpan)} after the kill; lease ${seconds(facts.leaseMs)}) and completed`,
+          : `${facts.killed.worker} was killed (-9) with ${orphans.length} job(s) in flight: ${cameBackAfter.length} came back after their lease (${spanText(killedSpan)} after the kill; lease ${seconds(facts.leaseMs)}) and completed${deadBeforeKill.length > 0 ? ` (and ${deadBeforeKill.length} it had just dead-lettered stayed in the dead letters)` : ''}`,
     },
     {
       name: 'sigterm',

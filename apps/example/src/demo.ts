@@ -198,7 +198,13 @@ async function main(): Promise<DemoSummary> {
 
   // 4. kill -9 ------------------------------------------------------------------------------
   await traffic.whenAnswered(Math.floor(signupCount * 0.2));
-  await waitFor(() => inFlight(refreshLedger(), 'w1') >= 3, 3_000);
+  // Kill it in the middle of its jobs: while it runs thumbnails (100–300 ms each), or at
+  // least one job, so the kill lands between receive and ack.
+  const killWaitFrom = Date.now();
+  await waitFor(() => {
+    const entries = refreshLedger();
+    return inFlight(entries, 'w1', 'image.thumbnail') >= 2 || (Date.now() - killWaitFrom > 3_000 && inFlight(entries, 'w1') >= 1);
+  }, 15_000);
   const killedAt = Date.now();
   w1.signal('SIGKILL');
   await w1.exited;
@@ -210,11 +216,15 @@ async function main(): Promise<DemoSummary> {
   detail('the supervisor starts w3 in its place');
 
   // 5. SIGTERM ------------------------------------------------------------------------------
-  await traffic.whenAnswered(Math.floor(signupCount * 0.4));
-  step(5, 'Rolling deploy: w4 starts, then w2 gets SIGTERM', startedAt);
+  await traffic.whenAnswered(Math.floor(signupCount * 0.35));
+  step(5, 'Rolling deploy: w4 (the new release) starts, then w2 gets SIGTERM', startedAt);
   const w4 = await startWorker('w4', url, backend.env, leaseMs);
   detail(`w3 (pid ${(await w3).pid}) and w4 (pid ${w4.pid}) are up`);
-  await waitFor(() => inFlight(refreshLedger(), 'w2', 'image.thumbnail') >= 2, 3_000);
+  const termWaitFrom = Date.now();
+  await waitFor(() => {
+    const entries = refreshLedger();
+    return inFlight(entries, 'w2', 'image.thumbnail') >= 2 || (Date.now() - termWaitFrom > 3_000 && inFlight(entries, 'w2') >= 1);
+  }, 10_000);
   const recycledAt = Date.now();
   w2.signal('SIGTERM');
   detail(
@@ -244,11 +254,17 @@ async function main(): Promise<DemoSummary> {
   );
   for (const f of failed.slice(0, 3)) detail(red(`signup ${f.index} failed: ${f.error}`));
   const poisonIds = new Set(expected.filter((j) => j.poison).map((j) => j.id));
-  const settled = (): boolean => {
+  const deadSeen = new Set<string>();
+  const settled = async (): Promise<boolean> => {
     const entries = refreshLedger();
     const done = new Set(entries.flatMap((e) => (e.e === 'done' ? [e.id] : [])));
-    const dead = new Set(entries.flatMap((e) => (e.e === 'dead' ? [e.id] : [])));
-    return expected.every((j) => done.has(j.id) || (poisonIds.has(j.id) && dead.has(j.id)));
+    for (const e of entries) if (e.e === 'dead') deadSeen.add(e.id);
+    if (!expected.every((j) => done.has(j.id) || poisonIds.has(j.id))) return false;
+    for (const id of poisonIds) {
+      // A worker killed right after dead-lettering never logged it: ask the backend.
+      if (!done.has(id) && !deadSeen.has(id) && (await adapter?.getDeadLetter(queueName, id))) deadSeen.add(id);
+    }
+    return [...poisonIds].every((id) => done.has(id) || deadSeen.has(id));
   };
   const settleOk = await waitFor(settled, 60_000 + 2 * leaseMs, 100);
   clearInterval(ticker);
@@ -293,7 +309,7 @@ async function main(): Promise<DemoSummary> {
     detail(`replayed ${replayed} dead letter(s) through ${replayVia}`);
   }
   const replayOk = await waitFor(
-    () => settled() && [...poisonIds].every((id) => ledger.some((e) => e.e === 'done' && e.id === id)),
+    async () => (await settled()) && [...poisonIds].every((id) => ledger.some((e) => e.e === 'done' && e.id === id)),
     30_000 + 2 * leaseMs,
     100,
   );

@@ -89,4 +89,24 @@ describe('the demo verdict', () => {
     expect(s.checks.find((c) => c.name === 'replay')?.ok).toBe(false);
     expect(s.ok).toBe(false);
   });
+
+  it('does not count a job the killed worker had just dead-lettered as lost in flight', () => {
+    const ledger: LedgerEntry[] = [
+      ...facts().ledger.filter((e) => !('id' in e) || e.id !== 'p'),
+      // w1 dead-lettered p and acked it, then died before logging it; the replay ran it later.
+      { e: 'start', w: 'w1', id: 'p', type: 'image.thumbnail', attempt: 1, t: 9_950 },
+      { e: 'start', w: 'w3', id: 'p', type: 'image.thumbnail', attempt: 1, t: 31_000 },
+      { e: 'done', w: 'w3', id: 'p', type: 'image.thumbnail', attempt: 1, v: 1, t: 31_200 },
+    ];
+    const s = summarize(facts({}, ledger));
+    expect(s.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(s.killed).toMatchObject({ inFlight: 1, cameBack: 1 });
+  });
+
+  it('accepts a handed-back job whose restart was logged before the hand-back', () => {
+    const ledger = facts().ledger.map((e) => (e.e === 'start' && e.id === 'b' && e.w === 'w3' ? { ...e, t: 19_990 } : e));
+    const s = summarize(facts({}, ledger));
+    expect(s.ok).toBe(true);
+    expect(s.recycled.pickedUpAfterMs).toEqual({ min: 0, max: 0 });
+  });
 });
