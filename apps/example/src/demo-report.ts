@@ -238,7 +238,7 @@ export function summarize(facts: DemoFacts): DemoSummary {
     {
       name: 'sigterm',
       ok: pickedUpAfter.length === handedBack.length && (pickedSpan?.max ?? 0) < facts.leaseMs,
-      text: `${recycledName} got SIGTERM (grace ${seconds(facts.graceMs)}): ${finishedInGrace} job(s) finished within the grace period, ${handedBack.length} handed back and picked up by another worker at once (${msSpanText(pickedSpan)} later, no lease wait); it exited after ${seconds(facts.recycled.exitedAfterMs)}`,
+      text: `${recycledName} got SIGTERM (grace ${seconds(facts.graceMs)}): ${finishedInGrace} job(s) finished within the grace period, ${handedBack.length} handed back at once, without waiting for a lease, and picked up by another worker ${msSpanText(pickedSpan)} later; it exited after ${seconds(facts.recycled.exitedAfterMs)}`,
     },
     {
       name: 'migration',
