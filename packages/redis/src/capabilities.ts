@@ -2,8 +2,9 @@ import type { Capabilities } from '@bg/core';
 
 /**
  * The Redis adapter's manifest. Redis itself allows 512 MB values; 1 MiB keeps memory and
- * latency sane (raise it with the `maxPayloadBytes` option). Delays and releases of any
- * length are native (a sorted set); leases are clamped at 12 hours.
+ * latency sane (raise it with the `maxPayloadBytes` option). Delays (a sorted set) and
+ * releases (the pending entry's idle time) up to 10 years are native; leases are clamped at
+ * 12 hours.
  */
 export const REDIS_CAPABILITIES: Capabilities = Object.freeze({
   maxPayloadBytes: 1024 * 1024,

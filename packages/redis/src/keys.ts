@@ -2,8 +2,10 @@
 export interface QueueKeys {
   /** Live messages (stream with consumer group {@link GROUP}). */
   readonly stream: string;
-  /** Lease deadlines: sorted set of entry id → epoch ms. */
-  readonly leases: string;
+  /** Released entries: sorted set of entry id → visible-at (epoch ms). */
+  readonly released: string;
+  /** Where the expired-lease scan (XAUTOCLAIM) resumes. */
+  readonly cursor: string;
   /** Delayed sends: sorted set of token → due time. */
   readonly delayed: string;
   /** Prefix of the hash holding one delayed message. */
@@ -24,7 +26,8 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
   const tag = `{${prefix}:${queue}}`;
   return {
     stream: `${tag}:s`,
-    leases: `${tag}:l`,
+    released: `${tag}:r`,
+    cursor: `${tag}:c`,
     delayed: `${tag}:d`,
     delayedMessage: `${tag}:dm:`,
     dead: `${tag}:x`,

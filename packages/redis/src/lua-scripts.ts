@@ -2,35 +2,61 @@
  * The Lua scripts of the Redis adapter. Each runs atomically, so no crash can leave a
  * message half-moved. Keys of one queue share a hash tag (one cluster slot).
  *
- * Stream entries carry the fields `i` (job id), `b` (body), optionally `a` (attributes as
- * JSON) and `e` (original enqueue time, for delayed and replayed messages). A lease is the
- * entry's place in the consumer group's pending list plus its deadline in the lease sorted
- * set; a lease handle is `<entry id>:<delivery count>`, checked against XPENDING, so a
- * handle from an earlier delivery can never ack a later one.
+ * Leases live in the consumer group's pending list itself. A pending entry's "delivery
+ * time" is set with `XCLAIM … IDLE (HORIZON - leaseMs) JUSTID` (JUSTID: the delivery count
+ * is not bumped), so the entry becomes idle for {@link HORIZON_MS} exactly when its lease
+ * ends: every lease has its own length, and expired ones are found with
+ * `XAUTOCLAIM … min-idle HORIZON` (which bumps the delivery count, as a redelivery must).
+ * No per-lease sorted set is written on the hot path. Released entries are handed to a
+ * marker consumer with the same trick, and also noted in a small sorted set so that a
+ * release is visible at its exact time rather than when the reclaim scan gets to it.
+ *
+ * A lease handle is `<entry id>:<delivery count>`, checked against XPENDING inside each
+ * script, so a handle from an earlier delivery can never ack a later one.
  */
 
 /** Marker consumer owning released entries: a released handle no longer owns its delivery. */
 export const RELEASED_CONSUMER = 'bg:released';
 
-/** Shared prelude: checks that ARGV[1]/ARGV[2]/ARGV[3] (group, entry id, count) still own the entry. */
+/**
+ * The idle time at which a pending entry's lease has run out. Leases and release delays are
+ * encoded as `HORIZON_MS - length`, so neither may exceed it (10 years).
+ */
+export const HORIZON_MS = 10 * 365 * 24 * 3_600_000;
+
+/** Shortest pause between two passes of the expired-lease scan over the pending list. */
+export const MIN_PASS_INTERVAL_MS = 100;
+
+/**
+ * Pending entries scanned per millisecond between passes at most: a pass over P in-flight
+ * entries is followed by a pause of P / SCAN_PER_MS ms, which keeps the scan's share of the
+ * server's time at a percent or two however many jobs are in flight.
+ */
+export const SCAN_PER_MS = 20;
+
+/** Shared prelude: who owns the entry — 1 + owner when `count` is still its delivery, 0 gone, -1 stale. */
 const OWNS = `
 local function owns(s, group, id, count)
   local p = redis.call('XPENDING', s, group, id, id, 1)
   if #p == 0 then return 0 end
   if tonumber(p[1][4]) ~= tonumber(count) or p[1][2] == '${RELEASED_CONSUMER}' then return -1 end
-  return 1
+  return 1, p[1][2]
 end
 `;
 
 /**
- * receive — KEYS: stream, leases, delayed zset; ARGV: group, consumer, now, leaseMs, max, delayed-key prefix.
- * Promotes due delayed messages, reclaims expired leases (XCLAIM bumps the delivery count),
- * then reads new entries. Returns {entry id, delivery count, fields} triples.
+ * receive — KEYS: stream, delayed zset, released zset, reclaim cursor; ARGV: group, consumer,
+ * now, leaseMs, max, delayed-key prefix. Promotes due delayed messages, takes due released
+ * entries, reclaims expired leases (one XAUTOCLAIM step of a pass over the pending list that
+ * resumes from a stored cursor; passes are paced by {@link MIN_PASS_INTERVAL_MS} and
+ * {@link SCAN_PER_MS}), then reads new entries; every entry handed out gets its lease deadline in one XCLAIM IDLE.
+ * Returns { new entries (count 1), redelivered entries, their delivery counts }.
  */
 export const RECEIVE = `
-local s, l, dz = KEYS[1], KEYS[2], KEYS[3]
+local s, dz, rz, cur = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local group, consumer = ARGV[1], ARGV[2]
 local now, lease, max, dprefix = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local horizon = ${HORIZON_MS}
 if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
 local due = redis.call('ZRANGEBYSCORE', dz, '-inf', now, 'LIMIT', 0, 1000)
 for _, token in ipairs(due) do
@@ -40,63 +66,67 @@ for _, token in ipairs(due) do
   redis.call('DEL', dk)
   redis.call('ZREM', dz, token)
 end
-local out = {}
-local expired = redis.call('ZRANGEBYSCORE', l, '-inf', now, 'LIMIT', 0, max)
-if #expired > 0 then
-  local claimed = redis.call('XCLAIM', s, group, consumer, 0, unpack(expired))
-  local got = {}
-  for _, e in ipairs(claimed) do if e and e[1] then got[e[1]] = e[2] end end
-  for _, id in ipairs(expired) do
-    local fields = got[id]
-    if fields then
-      local p = redis.call('XPENDING', s, group, id, id, 1)
-      redis.call('ZADD', l, now + lease, id)
-      out[#out + 1] = { id, p[1] and p[1][4] or 1, fields }
-    else
-      redis.call('ZREM', l, id)
+local again, ids = {}, {}
+local want = max
+if redis.call('ZCARD', rz) > 0 then
+  local released = redis.call('ZRANGEBYSCORE', rz, '-inf', now, 'LIMIT', 0, want)
+  if #released > 0 then
+    redis.call('ZREM', rz, unpack(released))
+    for _, e in ipairs(redis.call('XCLAIM', s, group, consumer, horizon, unpack(released))) do
+      if e and e[1] then again[#again + 1] = e; want = want - 1 end
     end
   end
 end
-local want = max - #out
+if want > 0 then
+  local state = redis.call('HMGET', cur, 'c', 'n', 't')
+  local cursor, scanned, nextPass = state[1] or '0-0', tonumber(state[2]) or 0, tonumber(state[3]) or 0
+  if cursor ~= '0-0' or now >= nextPass then
+    local r = redis.call('XAUTOCLAIM', s, group, consumer, horizon, cursor, 'COUNT', want)
+    cursor = r[1]
+    scanned = scanned + 10 * want
+    for _, e in ipairs(r[2]) do
+      if e and e[1] then again[#again + 1] = e; want = want - 1 end
+    end
+    if cursor == '0-0' then
+      redis.call('HSET', cur, 'c', cursor, 'n', 0, 't', now + math.max(${MIN_PASS_INTERVAL_MS}, math.floor(scanned / ${SCAN_PER_MS})))
+    else
+      redis.call('HSET', cur, 'c', cursor, 'n', scanned)
+    end
+  end
+end
+local counts = {}
+for i, e in ipairs(again) do
+  ids[i] = e[1]
+  local p = redis.call('XPENDING', s, group, e[1], e[1], 1)
+  counts[i] = p[1] and p[1][4] or 1
+end
+local fresh = {}
 if want > 0 then
   local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', want, 'STREAMS', s, '>')
-  if r and r[1] and #r[1][2] > 0 then
-    local z = {}
-    for _, e in ipairs(r[1][2]) do
-      z[#z + 1] = now + lease
-      z[#z + 1] = e[1]
-      out[#out + 1] = { e[1], 1, e[2] }
-    end
-    redis.call('ZADD', l, unpack(z))
+  if r and r[1] then
+    fresh = r[1][2]
+    for _, e in ipairs(fresh) do ids[#ids + 1] = e[1] end
   end
 end
-return out
-`;
-
-/** ack — KEYS: stream, leases; ARGV: group, entry id, count. 1 acked, 0 gone, -1 stale. */
-export const ACK = `${OWNS}
-local s, l = KEYS[1], KEYS[2]
-local r = owns(s, ARGV[1], ARGV[2], ARGV[3])
-if r ~= 1 then return r end
-redis.call('XACK', s, ARGV[1], ARGV[2])
-redis.call('XDEL', s, ARGV[2])
-redis.call('ZREM', l, ARGV[2])
-return 1
+if #ids > 0 then
+  redis.call('XCLAIM', s, group, consumer, 0, unpack(ids), 'IDLE', horizon - lease, 'JUSTID')
+end
+return { fresh, again, counts }
 `;
 
 /**
- * ack of many handles — KEYS: stream, leases; ARGV: group, consumer, lowest id, highest id,
- * then entry id/count pairs. Per pair: 1, 0 or -1. The consumer's own pending entries are
- * read in one XPENDING call; handles from other consumers are checked one by one.
+ * ack of many handles — KEYS: stream; ARGV: group, consumer, lowest id, highest id, then
+ * entry id/count pairs. Per pair: 1 acked, 0 gone, -1 stale. This consumer's pending entries
+ * in the id range are read with one XPENDING call; any other handle is checked on its own.
+ * Acked entries are XACKed and XDELed.
  */
 export const ACK_MANY = `${OWNS}
-local s, l, group, consumer = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
+local s, group, consumer = KEYS[1], ARGV[1], ARGV[2]
 local mine = {}
 for _, p in ipairs(redis.call('XPENDING', s, group, ARGV[3], ARGV[4], (#ARGV - 4) / 2 + 1000, consumer)) do
   mine[p[1]] = p[4]
 end
-local out = {}
-local ids = {}
+local out, ids = {}, {}
 for i = 5, #ARGV, 2 do
   local r
   local count = mine[ARGV[i]]
@@ -111,31 +141,31 @@ end
 if #ids > 0 then
   redis.call('XACK', s, group, unpack(ids))
   redis.call('XDEL', s, unpack(ids))
-  redis.call('ZREM', l, unpack(ids))
 end
 return out
 `;
 
-/** extend — KEYS: stream, leases; ARGV: group, entry id, count, new deadline. */
+/** extend — KEYS: stream; ARGV: group, entry id, count, lease ms. Count not bumped. */
 export const EXTEND = `${OWNS}
-local s, l = KEYS[1], KEYS[2]
-local r = owns(s, ARGV[1], ARGV[2], ARGV[3])
+local s = KEYS[1]
+local r, owner = owns(s, ARGV[1], ARGV[2], ARGV[3])
 if r ~= 1 then return r end
-redis.call('ZADD', l, tonumber(ARGV[4]), ARGV[2])
+redis.call('XCLAIM', s, ARGV[1], owner, 0, ARGV[2], 'IDLE', ${HORIZON_MS} - tonumber(ARGV[4]), 'JUSTID')
 return 1
 `;
 
 /**
- * release — KEYS: stream, leases; ARGV: group, entry id, count, visible-at.
- * Hands the entry to the marker consumer without bumping its count (JUSTID) and sets its
- * deadline to the release time; the next receive after it reclaims it with count + 1.
+ * release — KEYS: stream, released zset; ARGV: group, entry id, count, delay ms, visible-at.
+ * Hands the entry to the marker consumer without bumping its count (JUSTID), idle so that it
+ * expires at the release time, and notes it in the released zset; the next receive after
+ * that time claims it with count + 1.
  */
 export const RELEASE = `${OWNS}
-local s, l = KEYS[1], KEYS[2]
+local s, rz = KEYS[1], KEYS[2]
 local r = owns(s, ARGV[1], ARGV[2], ARGV[3])
 if r ~= 1 then return r end
-redis.call('XCLAIM', s, ARGV[1], '${RELEASED_CONSUMER}', 0, ARGV[2], 'JUSTID')
-redis.call('ZADD', l, tonumber(ARGV[4]), ARGV[2])
+redis.call('XCLAIM', s, ARGV[1], '${RELEASED_CONSUMER}', 0, ARGV[2], 'IDLE', ${HORIZON_MS} - tonumber(ARGV[4]), 'JUSTID')
+redis.call('ZADD', rz, tonumber(ARGV[5]), ARGV[2])
 return 1
 `;
 
@@ -147,6 +177,33 @@ if r ~= 1 then return r end
 redis.call('HSET', dh, ARGV[4], ARGV[5])
 redis.call('ZADD', di, tonumber(ARGV[6]), ARGV[4])
 return 1
+`;
+
+/**
+ * stats — KEYS: stream, delayed zset; ARGV: group. Returns { stream length, pending, pending
+ * whose lease ran out, released pending, released pending that is due, delayed sends }.
+ * Counting expired leases scans the pending list (bounded at 100 000).
+ */
+export const STATS = `
+local s, dz, group = KEYS[1], KEYS[2], ARGV[1]
+if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
+local len = redis.call('XLEN', s)
+local summary = redis.call('XPENDING', s, group)
+local pending = tonumber(summary[1]) or 0
+local released = 0
+if summary[4] then
+  for _, c in ipairs(summary[4]) do
+    if c[1] == '${RELEASED_CONSUMER}' then released = tonumber(c[2]) end
+  end
+end
+local expired, releasedDue = 0, 0
+if pending > 0 then
+  expired = #redis.call('XPENDING', s, group, 'IDLE', ${HORIZON_MS}, '-', '+', 100000)
+  if released > 0 then
+    releasedDue = #redis.call('XPENDING', s, group, 'IDLE', ${HORIZON_MS}, '-', '+', 100000, '${RELEASED_CONSUMER}')
+  end
+end
+return { len, pending, expired, released, releasedDue, redis.call('ZCARD', dz) }
 `;
 
 /**

@@ -21,7 +21,7 @@ import {
 import { type Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
 import { GROUP, type QueueKeys, queueKeys } from './keys.js';
-import { ACK_MANY, DEAD_LETTER, EXTEND, RECEIVE, RELEASE, REPLAY, SEND_DEDUP, SEND_DELAYED } from './lua-scripts.js';
+import { ACK_MANY, DEAD_LETTER, EXTEND, RECEIVE, RELEASE, REPLAY, SEND_DEDUP, SEND_DELAYED, STATS } from './lua-scripts.js';
 import { mapRedisError } from './map-error.js';
 import { checkServer } from './server-checks.js';
 
@@ -55,7 +55,8 @@ export interface RedisAdapter extends Adapter {
 }
 
 type Fields = string[];
-type ScriptReply = [string, number, Fields][];
+type Entry = [string, Fields];
+type ScriptReply = [Entry[], Entry[], (string | number)[]];
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
 const ACKED_MEMORY = 10_000;
@@ -108,9 +109,10 @@ function parseHandle(handle: string): { entry: string; count: string } {
 
 /**
  * The Redis adapter: Redis Streams with one consumer group per queue. A lease is the
- * entry's place in the group's pending list plus a deadline in a sorted set; expired leases
- * are reclaimed with XCLAIM (the delivery count is the pending list's own counter); delayed
- * sends wait in a sorted set and are moved by a Lua script; dead letters live in a hash.
+ * entry's place in the group's pending list, its deadline encoded in the entry's idle time
+ * (`XCLAIM … IDLE … JUSTID`, which keeps the delivery count); expired leases are reclaimed
+ * with XAUTOCLAIM (the delivery count is the pending list's own counter); delayed sends wait
+ * in a sorted set and are moved by a Lua script; dead letters live in a hash.
  *
  * @example
  * ```ts
@@ -152,9 +154,10 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     if (!(command in client)) client.defineCommand(command, { numberOfKeys: keys, lua });
     return (...args) => (client as unknown as Record<string, ScriptRunner>)[command]?.(...args) as Promise<unknown>;
   };
-  const receiveScript = script('receive', 3, RECEIVE);
-  const ackManyScript = script('ack_many', 2, ACK_MANY);
-  const extendScript = script('extend', 2, EXTEND);
+  const receiveScript = script('receive', 4, RECEIVE);
+  const ackManyScript = script('ack_many', 1, ACK_MANY);
+  const extendScript = script('extend', 1, EXTEND);
+  const statsScript = script('stats', 2, STATS);
   const releaseScript = script('release', 2, RELEASE);
   const deadLetterScript = script('dead_letter', 3, DEAD_LETTER);
   const replayScript = script('replay', 3, REPLAY);
@@ -248,14 +251,15 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     if (!batch) return;
     const { keys, items } = batch;
     try {
-      let low = items[0]?.entry ?? '0';
+      let low = items[0]?.entry ?? '0-0';
       let high = low;
       for (const { entry } of items) {
         if (compareEntryIds(entry, low) < 0) low = entry;
-        if (compareEntryIds(entry, high) > 0) high = entry;
+        else if (compareEntryIds(entry, high) > 0) high = entry;
       }
-      const pairs = items.flatMap((i) => [i.entry, i.count]);
-      const results = (await ackManyScript(keys.stream, keys.leases, GROUP, consumer, low, high, ...pairs)) as number[];
+      const args: string[] = [keys.stream, GROUP, consumer, low, high];
+      for (const item of items) args.push(item.entry, item.count);
+      const results = (await ackManyScript(...args)) as number[];
       items.forEach((item, i) => {
         item.settle(results[i]);
       });
@@ -283,8 +287,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     });
   }
 
-  function toReceived(entry: [string, number, Fields], leaseExpiresAt: number): ReceivedMessage {
-    const [entryId, count, fields] = entry;
+  function toReceived(entry: Entry, count: string | number, leaseExpiresAt: number): ReceivedMessage {
+    const [entryId, fields] = entry;
     const f = fieldsToObject(fields);
     let attributes: Record<string, string> = {};
     if (f.t !== undefined) attributes = { 'bg-type': f.t };
@@ -395,10 +399,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         let pause = 5;
         for (;;) {
           const now = Date.now();
-          const reply = (await receiveScript(
+          const [fresh, again, counts] = (await receiveScript(
             k.stream,
-            k.leases,
             k.delayed,
+            k.released,
+            k.cursor,
             GROUP,
             consumer,
             now,
@@ -406,7 +411,13 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             opts.max,
             k.delayedMessage,
           )) as ScriptReply;
-          if (reply.length > 0) return reply.map((entry) => toReceived(entry, now + leaseMs));
+          if (fresh.length > 0 || again.length > 0) {
+            const expiresAt = now + leaseMs;
+            const out: ReceivedMessage[] = [];
+            for (let i = 0; i < again.length; i++) out.push(toReceived(again[i] as Entry, counts[i] ?? 1, expiresAt));
+            for (const entry of fresh) out.push(toReceived(entry, 1, expiresAt));
+            return out;
+          }
           const left = deadline - Date.now();
           if (left <= 0 || opts.signal?.aborted || guard.closed) return [];
           await sleep(Math.min(pause, left), opts.signal);
@@ -419,7 +430,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const { entry, count } = parseHandle(handle);
         const ms = checkLeaseMs(capabilities, leaseMs);
         const leaseExpiresAt = Date.now() + ms;
-        owned(await extendScript(k.stream, k.leases, GROUP, entry, count, leaseExpiresAt), handle);
+        owned(await extendScript(k.stream, GROUP, entry, count, ms), handle);
         return { handle, leaseExpiresAt };
       }),
 
@@ -439,7 +450,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       call(queue, 'release', async (k) => {
         const { entry, count } = parseHandle(handle);
         const delay = checkReleaseDelayMs(capabilities, delayMs);
-        owned(await releaseScript(k.stream, k.leases, GROUP, entry, count, Date.now() + delay), handle);
+        owned(await releaseScript(k.stream, k.released, GROUP, entry, count, delay, Date.now() + delay), handle);
       }),
 
     deadLetter: (queue, message, info) =>
@@ -520,25 +531,20 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     stats: (queue) =>
       call(queue, 'stats', async (k): Promise<QueueStats> => {
-        const now = Date.now();
-        const replies = (await client
-          .pipeline()
-          .xlen(k.stream)
-          .xpending(k.stream, GROUP)
-          .zcount(k.leases, '-inf', now)
-          .zcard(k.delayed)
-          .hlen(k.dead)
-          .exec()) as [Error | null, unknown][];
-        const error = replies.find(([e]) => e)?.[0];
-        if (error) throw error;
-        const length = Number(replies[0]?.[1]);
-        const pending = Number((replies[1]?.[1] as unknown[] | undefined)?.[0] ?? 0);
-        const expired = Number(replies[2]?.[1]);
+        const [[length, pending, expired, released, releasedDue, delayedSends], dead] = await Promise.all([
+          statsScript(k.stream, k.delayed, GROUP) as Promise<number[]>,
+          client.hlen(k.dead),
+        ]).then(([r, d]) => [r.map(Number), d] as const);
+        const l = length ?? 0;
+        const p = pending ?? 0;
+        const e = expired ?? 0;
+        const r = released ?? 0;
+        const rd = releasedDue ?? 0;
         return {
-          ready: length - pending + expired,
-          inFlight: pending - expired,
-          delayed: Number(replies[3]?.[1]),
-          dead: Number(replies[4]?.[1]),
+          ready: l - p + e,
+          inFlight: p - r - (e - rd),
+          delayed: (delayedSends ?? 0) + r - rd,
+          dead,
         };
       }),
 

@@ -46,14 +46,14 @@ describe.skipIf(!url)('@bg/redis specifics', () => {
     const [m] = await adapter.receive('released', { max: 1, leaseMs: 60_000 });
     if (!m) throw new Error('nothing received');
     await adapter.release('released', m.handle, 60_000);
-    for (const op of [adapter.ack('released', m.handle), adapter.extend('released', m.handle, 1_000)]) {
-      const error = await op.then(
+    for (const op of [() => adapter.ack('released', m.handle), () => adapter.extend('released', m.handle, 1_000)]) {
+      const error = await op().then(
         () => undefined,
         (e: unknown) => e,
       );
       expect(isBgError(error, 'LEASE_LOST')).toBe(true);
     }
-    expect((await adapter.stats('released')).inFlight).toBe(1);
+    expect(await adapter.stats('released')).toEqual({ ready: 0, inFlight: 0, delayed: 1, dead: 0 });
     await adapter.close();
   });
 
@@ -62,5 +62,39 @@ describe.skipIf(!url)('@bg/redis specifics', () => {
     await adapter.ensureQueue('handles');
     await adapter.close();
     await expect.poll(() => adapter.client.status).toBe('end');
+  });
+
+  it('honours each delivery its own lease length; extending keeps the delivery count', async () => {
+    const adapter = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
+    await adapter.ensureQueue('lease-lengths');
+    await adapter.send('lease-lengths', [
+      { id: 'short', body: 's' },
+      { id: 'long', body: 'l' },
+    ]);
+    const [short] = await adapter.receive('lease-lengths', { max: 1, leaseMs: 200 });
+    const [long] = await adapter.receive('lease-lengths', { max: 1, leaseMs: 60_000 });
+    expect([short?.id, long?.id]).toEqual(['short', 'long']);
+    if (!short || !long) throw new Error('nothing received');
+    await adapter.extend('lease-lengths', long.handle, 60_000);
+    expect((await adapter.stats('lease-lengths')).inFlight).toBe(2);
+    const deadline = Date.now() + 5_000;
+    let again: Awaited<ReturnType<typeof adapter.receive>> = [];
+    while (again.length === 0 && Date.now() < deadline) {
+      again = await adapter.receive('lease-lengths', { max: 10, leaseMs: 60_000, waitMs: 500 });
+    }
+    expect(again.map((m) => [m.id, m.deliveryCount])).toEqual([['short', 2]]);
+    expect(await adapter.receive('lease-lengths', { max: 10, leaseMs: 60_000 })).toEqual([]);
+    await adapter.ack('lease-lengths', long.handle);
+    expect(await adapter.stats('lease-lengths')).toEqual({ ready: 0, inFlight: 1, delayed: 0, dead: 0 });
+    await adapter.close();
+  });
+
+  it('stats count an expired lease as ready before anyone reclaims it', async () => {
+    const adapter = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
+    await adapter.ensureQueue('expired-stats');
+    await adapter.send('expired-stats', [{ id: 'e1', body: 'x' }]);
+    await adapter.receive('expired-stats', { max: 1, leaseMs: 50 });
+    await expect.poll(() => adapter.stats('expired-stats')).toEqual({ ready: 1, inFlight: 0, delayed: 0, dead: 0 });
+    await adapter.close();
   });
 });
