@@ -18,6 +18,9 @@ export const CHILD_ENV: NodeJS.ProcessEnv = {
   AWS_REGION: 'us-east-1',
   METADATA_SERVER_DETECTION: 'none',
   BG_URL: '',
+  // stderr assertions are about the CLI's own output: silence Node process warnings (the AWS
+  // SDK's Node 20 notice, @bg/redis's persistence-off warning for the private test server).
+  NODE_NO_WARNINGS: '1',
 };
 
 /** What a `bg` subprocess did. */
