@@ -2,9 +2,11 @@
  * Redis benchmark, one process, one private redis-server, side by side:
  *   raw ioredis Streams (XADD pipelined; XREADGROUP COUNT 100; XACK) — the ceiling,
  *   BullMQ (addBulk + Worker with a no-op processor),
- *   @bg/redis (createQueue().enqueueMany + createWorker).
+ *   @bg/redis at adapter level (send batches of 1000; receive(max 100) + ack loops),
+ *   @bg/redis through the core (createQueue().enqueueMany + createWorker).
  * N small jobs (200-byte payload) drained at concurrency 1, 10 and 50. Prints jobs/s,
- * ratios, RSS and Redis memory per queued job. Run: pnpm --filter @bg/redis bench
+ * ratios, RSS and Redis memory per queued job (INFO memory before/after enqueueing).
+ * Run: pnpm --filter @bg/redis bench  (BENCH_JOBS, BENCH_CONCURRENCY to change the shape)
  */
 import { startRedis } from '@bg/backends/redis';
 import { createQueue, createWorker, defineJob, encodeEnvelope, uuidv7 } from '@bg/core';
@@ -36,14 +38,28 @@ interface Result {
   bytesPerJob: number;
 }
 
+/** The same envelopes for raw Streams and the adapter-level run (encoding is not timed). */
+function envelopes(): { id: string; body: string; attributes: Record<string, string> }[] {
+  return Array.from({ length: N }, (_, n) => {
+    const id = uuidv7();
+    const body = encodeEnvelope({
+      bg: 1,
+      id,
+      type: 'bench.noop',
+      v: 1,
+      payload: payload(n),
+      createdAt: new Date().toISOString(),
+    });
+    return { id, body, attributes: { 'bg-type': 'bench.noop' } };
+  });
+}
+
 async function raw(concurrency: number, run: number): Promise<Result> {
   const client = new Redis(server.url);
   const stream = `raw:${run}`;
   await client.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
   const before = await usedMemory();
-  const bodies = Array.from({ length: N }, (_, n) =>
-    encodeEnvelope({ bg: 1, id: uuidv7(), type: 'bench.noop', v: 1, payload: payload(n), createdAt: new Date().toISOString() }),
-  );
+  const bodies = envelopes().map((m) => m.body);
   const t0 = performance.now();
   for (let i = 0; i < N; i += 1000) {
     const p = client.pipeline();
@@ -111,7 +127,36 @@ async function bull(concurrency: number, run: number): Promise<Result> {
   return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - t1) / 1000), bytesPerJob };
 }
 
-async function bg(concurrency: number, run: number): Promise<Result> {
+async function bgAdapter(concurrency: number, run: number): Promise<Result> {
+  const adapter = redisAdapter({ url: server.url, prefix: `bg${run}`, onWarning: () => {} });
+  await adapter.ensureQueue('bench');
+  const before = await usedMemory();
+  const messages = envelopes();
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += 1000) await adapter.send('bench', messages.slice(i, i + 1000));
+  const t1 = performance.now();
+  const bytesPerJob = ((await usedMemory()) - before) / N;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (done < N) {
+        const got = await adapter.receive('bench', { max: 100, leaseMs: 30_000 });
+        await Promise.all(
+          got.map((m) => {
+            JSON.parse(m.body);
+            return adapter.ack('bench', m.handle);
+          }),
+        );
+        done += got.length;
+      }
+    }),
+  );
+  const t2 = performance.now();
+  await adapter.close();
+  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - t1) / 1000), bytesPerJob };
+}
+
+async function bgWorker(concurrency: number, run: number): Promise<Result> {
   const adapter = redisAdapter({ url: server.url, prefix: `bg${run}`, onWarning: () => {} });
   const jobs = createQueue({ adapter, queue: 'bench' });
   await adapter.ensureQueue('bench');
@@ -140,6 +185,9 @@ async function bg(concurrency: number, run: number): Promise<Result> {
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(9);
 const rss = () => `${Math.round(process.memoryUsage().rss / 1024 / 1024)} MiB`;
+const line = (name: string, r: Result) =>
+  `  ${name.padEnd(18)} enqueue ${fmt(r.enqueue)}/s  drain ${fmt(r.drain)}/s  ${r.bytesPerJob.toFixed(0).padStart(4)} B/job  rss ${rss()}`;
+const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
 console.log(
   `redis benchmark: ${N.toLocaleString('en-US')} jobs of ~200-byte payload, redis-server ${server.port}, Node ${process.version}`,
 );
@@ -148,19 +196,15 @@ const rows: string[] = [];
 for (const c of CONCURRENCY) {
   const r = await raw(c, run++);
   const b = await bull(c, run++);
-  const g = await bg(c, run++);
+  const a = await bgAdapter(c, run++);
+  const w = await bgWorker(c, run++);
   console.log(`\nconcurrency ${c}`);
-  console.log(
-    `  raw streams  enqueue ${fmt(r.enqueue)}/s  drain ${fmt(r.drain)}/s  ${r.bytesPerJob.toFixed(0)} B/job  rss ${rss()}`,
-  );
-  console.log(
-    `  bullmq       enqueue ${fmt(b.enqueue)}/s  drain ${fmt(b.drain)}/s  ${b.bytesPerJob.toFixed(0)} B/job  rss ${rss()}`,
-  );
-  console.log(
-    `  @bg/redis    enqueue ${fmt(g.enqueue)}/s  drain ${fmt(g.drain)}/s  ${g.bytesPerJob.toFixed(0)} B/job  rss ${rss()}`,
-  );
+  console.log(line('raw streams', r));
+  console.log(line('bullmq', b));
+  console.log(line('@bg/redis adapter', a));
+  console.log(line('@bg/redis worker', w));
   rows.push(
-    `c=${c}: drain ${(g.drain / b.drain).toFixed(2)}x BullMQ, ${((g.drain / r.drain) * 100).toFixed(0)}% of raw; enqueue ${((g.enqueue / r.enqueue) * 100).toFixed(0)}% of raw; memory ${g.bytesPerJob.toFixed(0)} B/job vs BullMQ ${b.bytesPerJob.toFixed(0)}`,
+    `c=${c}: adapter drain ${(a.drain / b.drain).toFixed(2)}x BullMQ, ${pct(a.drain, r.drain)} of raw; worker drain ${(w.drain / b.drain).toFixed(2)}x BullMQ, ${pct(w.drain, r.drain)} of raw; send ${pct(a.enqueue, r.enqueue)} of raw XADD; ${a.bytesPerJob.toFixed(0)} B/job (raw ${r.bytesPerJob.toFixed(0)}, BullMQ ${b.bytesPerJob.toFixed(0)})`,
   );
 }
 console.log('\nratios (targets at c=50: drain ≥ 4x BullMQ and ≥ 70% of raw; enqueue ≥ 80% of raw; ≤ 400 B/job):');

@@ -96,9 +96,17 @@ function envelopeId(body: string | undefined): string | undefined {
 
 /** Orders stream entry ids (`<ms>-<seq>`). */
 function compareEntryIds(a: string, b: string): number {
-  const [am = '0', as = '0'] = a.split('-');
-  const [bm = '0', bs = '0'] = b.split('-');
-  return am === bm ? Number(as) - Number(bs) : Number(am) - Number(bm);
+  const ad = a.indexOf('-');
+  const bd = b.indexOf('-');
+  if (ad !== bd) return ad - bd; // a shorter millisecond part is a smaller number
+  for (let i = 0; i < ad; i++) {
+    const d = a.charCodeAt(i) - b.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  const al = a.length - ad;
+  const bl = b.length - bd;
+  if (al !== bl) return al - bl;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function parseHandle(handle: string): { entry: string; count: string } {
@@ -166,9 +174,14 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   script('send_delayed', 3, SEND_DELAYED);
 
   let ready: Promise<void> | undefined;
+  /** The first connection is up (ioredis reports later failures on each command). */
+  let connected = false;
   const connect = (): Promise<void> => {
     ready ??= (async () => {
-      if (!ownsClient || client.status === 'ready') return;
+      if (!ownsClient || client.status === 'ready') {
+        connected = true;
+        return;
+      }
       const timeout = options.connectTimeoutMs ?? 5_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
@@ -181,9 +194,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       } finally {
         if (timer) clearTimeout(timer);
       }
+      connected = true;
       void checkServer(client, options.onWarning ?? ((message) => process.emitWarning(message, 'BgRedisWarning')));
     })().catch((error: unknown) => {
       ready = undefined;
+      connected = false;
       if (ownsClient) client.disconnect();
       // ioredis reports a refused AUTH as a closed connection; the real reason came as an event.
       if (/WRONGPASS|NOAUTH|NOPERM/.test(String(lastConnectionError))) throw lastConnectionError;
@@ -193,8 +208,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   };
 
   /** Runs a Redis operation after the connection is up, mapping errors. */
-  /** Queues whose consumer group is known to exist (checked once per adapter). */
-  const known = new Set<string>();
+  /** Queues whose consumer group is known to exist (checked once per adapter), with their keys. */
+  const known = new Map<string, QueueKeys>();
 
   async function assertQueueExists(queue: string, k: QueueKeys): Promise<void> {
     if (known.has(queue)) return;
@@ -210,10 +225,33 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         'QUEUE_NOT_FOUND',
         `queue "${queue}" does not exist on this Redis (prefix "${prefix}"): call ensureQueue first`,
       );
-    known.add(queue);
+    known.set(queue, k);
   }
 
-  async function call<T>(queue: string, during: string, fn: (keys: QueueKeys) => Promise<T>, mustExist = true): Promise<T> {
+  function failure(error: unknown, during: string): BgError {
+    if (guard.closed && !isBgError(error)) return new BgError('CLOSED', 'the redis adapter is closed', { cause: error });
+    return mapRedisError(error, during);
+  }
+
+  /** Runs a Redis operation: straight away on a known queue over a live connection, else via {@link setupCall}. */
+  function call<T>(queue: string, during: string, fn: (keys: QueueKeys) => Promise<T>, mustExist = true): Promise<T> {
+    const k = mustExist && connected && !guard.closed ? known.get(queue) : undefined;
+    if (k === undefined) return setupCall(queue, during, fn, mustExist);
+    try {
+      return fn(k).catch((error: unknown) => {
+        throw failure(error, during);
+      });
+    } catch (error) {
+      return Promise.reject(failure(error, during));
+    }
+  }
+
+  async function setupCall<T>(
+    queue: string,
+    during: string,
+    fn: (keys: QueueKeys) => Promise<T>,
+    mustExist: boolean,
+  ): Promise<T> {
     guard.assertOpen();
     assertQueueName(queue);
     try {
@@ -222,50 +260,36 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       if (mustExist) await assertQueueExists(queue, k);
       return await fn(k);
     } catch (error) {
-      if (guard.closed && !isBgError(error)) throw new BgError('CLOSED', 'the redis adapter is closed', { cause: error });
-      throw mapRedisError(error, during);
+      throw failure(error, during);
     }
   }
 
   /** Acks issued in the same turn of the event loop go to Redis as one script call. */
-  const ackBatches = new Map<
-    string,
-    { keys: QueueKeys; items: { entry: string; count: string; settle: (r: unknown, e?: unknown) => void }[] }
-  >();
-
-  function batchAck(queue: string, keys: QueueKeys, entry: string, count: string): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      let batch = ackBatches.get(queue);
-      if (!batch) {
-        batch = { keys, items: [] };
-        ackBatches.set(queue, batch);
-        setImmediate(() => void flushAcks(queue));
-      }
-      batch.items.push({ entry, count, settle: (r, e) => (e === undefined ? resolve(r) : reject(e)) });
-    });
+  interface AckBatch {
+    /** Script arguments: stream, group, consumer, lowest id, highest id, then id/count pairs. */
+    readonly args: string[];
+    readonly results: Promise<number[]>;
   }
+  const ackBatches = new Map<string, AckBatch>();
 
-  async function flushAcks(queue: string): Promise<void> {
-    const batch = ackBatches.get(queue);
-    ackBatches.delete(queue);
-    if (!batch) return;
-    const { keys, items } = batch;
-    try {
-      let low = items[0]?.entry ?? '0-0';
-      let high = low;
-      for (const { entry } of items) {
-        if (compareEntryIds(entry, low) < 0) low = entry;
-        else if (compareEntryIds(entry, high) > 0) high = entry;
-      }
-      const args: string[] = [keys.stream, GROUP, consumer, low, high];
-      for (const item of items) args.push(item.entry, item.count);
-      const results = (await ackManyScript(...args)) as number[];
-      items.forEach((item, i) => {
-        item.settle(results[i]);
+  function batchAck(queue: string, keys: QueueKeys, entry: string, count: string): Promise<number | undefined> {
+    let batch = ackBatches.get(queue);
+    if (batch === undefined) {
+      const args = [keys.stream, GROUP, consumer, entry, entry];
+      const results = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        ackBatches.delete(queue);
+        return ackManyScript(...args) as Promise<number[]>;
       });
-    } catch (error) {
-      for (const item of items) item.settle(undefined, error);
+      batch = { args, results };
+      ackBatches.set(queue, batch);
+    } else {
+      const { args } = batch;
+      if (compareEntryIds(entry, args[3] as string) < 0) args[3] = entry;
+      else if (compareEntryIds(entry, args[4] as string) > 0) args[4] = entry;
     }
+    const index = (batch.args.length - 5) / 2;
+    batch.args.push(entry, count);
+    return batch.results.then((results) => results[index]);
   }
 
   function owned(result: unknown, handle: string): void {
@@ -289,25 +313,49 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
   function toReceived(entry: Entry, count: string | number, leaseExpiresAt: number): ReceivedMessage {
     const [entryId, fields] = entry;
-    const f = fieldsToObject(fields);
+    let b: string | undefined;
+    let i: string | undefined;
+    let t: string | undefined;
+    let a: string | undefined;
+    let e: string | undefined;
+    for (let j = 0; j + 1 < fields.length; j += 2) {
+      const value = fields[j + 1];
+      switch (fields[j]) {
+        case 'b':
+          b = value;
+          break;
+        case 'i':
+          i = value;
+          break;
+        case 't':
+          t = value;
+          break;
+        case 'a':
+          a = value;
+          break;
+        case 'e':
+          e = value;
+          break;
+      }
+    }
     let attributes: Record<string, string> = {};
-    if (f.t !== undefined) attributes = { 'bg-type': f.t };
-    else if (f.a !== undefined) {
+    if (t !== undefined) attributes = { 'bg-type': t };
+    else if (a !== undefined) {
       try {
-        attributes = JSON.parse(f.a) as Record<string, string>;
+        attributes = JSON.parse(a) as Record<string, string>;
       } catch {
         attributes = {};
       }
     }
-    const body = f.b ?? JSON.stringify(f);
     return {
-      id: f.i ?? envelopeId(f.b) ?? entryId,
-      body,
+      id: i ?? envelopeId(b) ?? entryId,
+      // An entry written by something else than this adapter: hand its fields over as JSON.
+      body: b ?? JSON.stringify(fieldsToObject(fields)),
       attributes,
       deliveryCount: Number(count),
       handle: `${entryId}:${count}`,
       leaseExpiresAt,
-      enqueuedAt: f.e !== undefined ? Number(f.e) : Number(entryId.split('-')[0]),
+      enqueuedAt: e !== undefined ? Number(e) : Number.parseInt(entryId, 10),
     };
   }
 
@@ -328,7 +376,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
           } catch (error) {
             if (!/BUSYGROUP/.test(String(error))) throw error;
           }
-          known.add(queue);
+          known.set(queue, k);
         },
         false,
       ),
@@ -435,15 +483,17 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }),
 
     ack: (queue, handle) =>
-      call(queue, 'ack', async (k) => {
+      call(queue, 'ack', (k) => {
         const { entry, count } = parseHandle(handle);
-        if (acked.has(handle) || ackedBefore.has(handle)) return;
-        owned(await batchAck(queue, k, entry, count), handle);
-        acked.add(handle);
-        if (acked.size >= ACKED_MEMORY) {
-          ackedBefore = acked;
-          acked = new Set();
-        }
+        if (acked.has(handle) || ackedBefore.has(handle)) return Promise.resolve();
+        return batchAck(queue, k, entry, count).then((result) => {
+          owned(result, handle);
+          acked.add(handle);
+          if (acked.size >= ACKED_MEMORY) {
+            ackedBefore = acked;
+            acked = new Set();
+          }
+        });
       }),
 
     release: (queue, handle, delayMs) =>
