@@ -1,0 +1,236 @@
+import type { ChildProcess } from 'node:child_process';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { QueueServiceClient } from '@azure/storage-queue';
+import { fromUrl as azureFromUrl, azureQueueName } from '@bg/azure-queue';
+import { startPubSubEmulator } from '@bg/backends/pubsub-emulator';
+import { startRedis } from '@bg/backends/redis';
+import { startFauxqs } from '@bg/backends/sqs';
+import { serveAdapterOverIpc } from '@bg/conformance';
+import type { Adapter } from '@bg/core';
+import { createMemoryStore, memoryAdapter, memoryInspector } from '@bg/memory';
+import { fromUrl as pubsubFromUrl, queueResources } from '@bg/pubsub';
+import { queueKeys, fromUrl as redisFromUrl } from '@bg/redis';
+import { type SqsAdapter, fromUrl as sqsFromUrl } from '@bg/sqs';
+import { PubSub, v1 } from '@google-cloud/pubsub';
+import { Redis } from 'ioredis';
+import { startStoppableAzurite } from './azurite-server.js';
+import type { RawLimits } from './garbage.js';
+
+/** The adapters the harness knows. */
+export const ADAPTER_NAMES = ['memory', 'redis', 'sqs', 'azure-queue', 'pubsub'] as const;
+/** One of {@link ADAPTER_NAMES}. */
+export type AdapterName = (typeof ADAPTER_NAMES)[number];
+
+/** A private backend started for one chaos run, with the faults it supports. */
+export interface ChaosBackend {
+  readonly name: AdapterName;
+  /** Connection URL for `connect()` in worker processes; undefined for memory (served over IPC). */
+  readonly url: string | undefined;
+  /** The harness's own adapter on the backend (enqueue, dead-letter listing, stats). */
+  readonly adapter: Adapter;
+  /** Lease the workers use (Pub/Sub's minimum ack deadline is 10 s). */
+  readonly leaseMs: number;
+  readonly raw: RawLimits;
+  /** What the backend is and how its faults are injected (for the summary). */
+  readonly description: string;
+  /** Restart in place, keeping the data (absent where nothing persists). */
+  readonly restart?: () => Promise<void>;
+  /** Stops the server, keeps it down for `ms`, starts it again with its data (absent where nothing persists). */
+  readonly outage?: (ms: number) => Promise<void>;
+  /** Why restart/outage are skipped, when they are. */
+  readonly skipped?: string;
+  /** Writes a raw body into the live queue with the backend's own client (not the adapter). */
+  inject(queue: string, body: string | Buffer): Promise<void>;
+  /** Describes where lost jobs are in the backend, read with its own client (for bug reports). */
+  diagnose?(queue: string, ids: readonly string[]): Promise<string[]>;
+  /** Serves the adapter to a worker child (memory only). */
+  serve?(child: ChildProcess): () => void;
+  /** Stops the server and closes every client. */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function memoryBackend(): Promise<ChaosBackend> {
+  const store = createMemoryStore();
+  const adapter = memoryAdapter({ store });
+  const inspector = memoryInspector(store);
+  return {
+    name: 'memory',
+    url: undefined,
+    adapter,
+    leaseMs: 3_000,
+    raw: { oversizedBytes: adapter.capabilities.maxPayloadBytes + 64 * 1024, binary: 'text' },
+    description: 'in the harness process, served to worker processes over IPC',
+    skipped: 'restart and outage skipped: the memory store lives in the harness process and keeps nothing',
+    inject: (queue, body) => inspector.sendRaw(queue, typeof body === 'string' ? body : body.toString('latin1')),
+    serve: (child) => serveAdapterOverIpc(child, adapter),
+    async stop() {
+      await adapter.close();
+    },
+  };
+}
+
+async function redisBackend(): Promise<ChaosBackend | undefined> {
+  const server = await startRedis({ durable: true });
+  if (!server) return undefined;
+  const prefix = 'chaos';
+  const url = `${server.url}?prefix=${prefix}`;
+  const adapter = redisFromUrl(new URL(url));
+  const raw = new Redis(server.url, { maxRetriesPerRequest: 50, lazyConnect: true });
+  raw.on('error', () => {}); // it reconnects by itself after the restart and the outage
+  return {
+    name: 'redis',
+    url,
+    adapter,
+    leaseMs: 3_000,
+    // Redis takes up to 512 MB per value; 2 MiB is twice the adapter's 1 MiB limit.
+    raw: { oversizedBytes: 2 * 1024 * 1024, binary: 'bytes' },
+    description: 'redis-server 7 with AOF (appendfsync always)',
+    restart: () => server.restart(),
+    async outage(ms) {
+      await server.kill();
+      await sleep(ms);
+      await server.start();
+    },
+    async inject(queue, body) {
+      await raw.xadd(queueKeys(prefix, queue).stream, '*', 'b', body);
+    },
+    async diagnose(queue, ids) {
+      const k = queueKeys(prefix, queue);
+      const entries = (await raw.xrange(k.stream, '-', '+')) as [string, string[]][];
+      const pending = (await raw.xpending(k.stream, 'bg', '-', '+', 100_000)) as [string, string, number, number][];
+      const out: string[] = [`stream length ${entries.length}, pending ${pending.length}`];
+      for (const id of ids) {
+        const entry = entries.find(([, f]) => f.some((v) => v === id || v.includes(`"id":"${id}"`)));
+        if (!entry) {
+          out.push(`${id}: not in the stream`);
+          continue;
+        }
+        const p = pending.find(([e]) => e === entry[0]);
+        const released = await raw.zscore(`{${prefix}:${queue}}:r`, entry[0]);
+        out.push(
+          `${id}: stream entry ${entry[0]}; ${p ? `pending: consumer ${p[1]}, idle ${p[2]} ms, deliveries ${p[3]}` : 'not pending (never read by the group?)'}; released-zset score ${released}`,
+        );
+      }
+      const group = await raw.xinfo('GROUPS', k.stream);
+      out.push(`group: ${JSON.stringify(group)}`);
+      return out;
+    },
+    async stop() {
+      await adapter.close();
+      raw.disconnect();
+      await server.stop();
+    },
+  };
+}
+
+async function sqsBackend(): Promise<ChaosBackend> {
+  const server = await startFauxqs();
+  const url = `sqs://${server.region}?endpoint=${encodeURIComponent(server.endpoint)}`;
+  const adapter = sqsFromUrl(new URL(url)) as SqsAdapter;
+  const client = new SQSClient({ endpoint: server.endpoint, region: server.region, credentials: server.credentials });
+  return {
+    name: 'sqs',
+    url,
+    adapter,
+    leaseMs: 3_000,
+    // fauxqs (like SQS since 2025) accepts bodies up to 1 MiB; bodies are text only.
+    raw: { oversizedBytes: 1024 * 1024, binary: 'text' },
+    description: 'fauxqs 1.9 in the harness process',
+    skipped: 'restart and outage skipped: fauxqs keeps nothing across a restart',
+    async inject(queue, body) {
+      const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: adapter.sqsQueueName(queue) }));
+      await client.send(
+        new SendMessageCommand({ QueueUrl, MessageBody: typeof body === 'string' ? body : body.toString('latin1') }),
+      );
+    },
+    async stop() {
+      await adapter.close();
+      client.destroy();
+      await server.stop();
+    },
+  };
+}
+
+async function azureBackend(): Promise<ChaosBackend | undefined> {
+  const server = await startStoppableAzurite();
+  if (!server) return undefined;
+  const url = `azure-queue://?connectionString=${encodeURIComponent(server.connectionString)}`;
+  const adapter = await azureFromUrl(new URL(url));
+  const service = QueueServiceClient.fromConnectionString(server.connectionString);
+  return {
+    name: 'azure-queue',
+    url,
+    adapter,
+    leaseMs: 3_000,
+    // 64 KiB of message text is the service limit (Azurite enforces it); messages are text (XML).
+    raw: { oversizedBytes: 64 * 1024, binary: 'text' },
+    description: 'Azurite 3.35 with a --location data folder (clean SIGTERM stops)',
+    async restart() {
+      await server.halt();
+      await server.start();
+    },
+    async outage(ms) {
+      await server.halt();
+      await sleep(ms);
+      await server.start();
+    },
+    async inject(queue, body) {
+      const text = typeof body === 'string' ? body : body.toString('latin1');
+      await service.getQueueClient(azureQueueName(queue)).sendMessage(text, { messageTimeToLive: -1 });
+    },
+    async stop() {
+      await adapter.close();
+      await server.stop();
+    },
+  };
+}
+
+async function pubsubBackend(): Promise<ChaosBackend | undefined> {
+  const server = await startPubSubEmulator({ projectId: 'chaos' });
+  if (!server) return undefined;
+  const url = `pubsub://${server.projectId}?endpoint=${server.endpoint}`;
+  const adapter = pubsubFromUrl(new URL(url));
+  const options = new PubSub({ apiEndpoint: server.endpoint, emulatorMode: true, projectId: server.projectId })
+    .options as ConstructorParameters<typeof v1.PublisherClient>[0];
+  const publisher = new v1.PublisherClient(options);
+  return {
+    name: 'pubsub',
+    url,
+    adapter,
+    leaseMs: 10_000,
+    // Real Pub/Sub takes 10 MB per message (the emulator takes more); data is bytes.
+    raw: { oversizedBytes: 10_000_000, binary: 'bytes' },
+    description: 'the Google Cloud Pub/Sub emulator',
+    skipped: 'restart and outage skipped: the emulator keeps nothing across a restart',
+    async inject(queue, body) {
+      const topic = queueResources(server.projectId, 'bg-', queue).topic;
+      await publisher.publish({ topic, messages: [{ data: typeof body === 'string' ? Buffer.from(body, 'utf8') : body }] });
+    },
+    async stop() {
+      await adapter.close();
+      await publisher.close();
+      await server.stop();
+    },
+  };
+}
+
+/**
+ * Starts a private backend for `name`. Undefined when its server is not installed (on a
+ * laptop; in CI the harnesses of `@bg/backends` throw instead).
+ */
+export async function startBackend(name: AdapterName): Promise<ChaosBackend | undefined> {
+  switch (name) {
+    case 'memory':
+      return memoryBackend();
+    case 'redis':
+      return redisBackend();
+    case 'sqs':
+      return sqsBackend();
+    case 'azure-queue':
+      return azureBackend();
+    case 'pubsub':
+      return pubsubBackend();
+  }
+}

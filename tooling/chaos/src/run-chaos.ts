@@ -1,0 +1,359 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createQueue, type DeadLetter, type QueueStats } from '@bg/core';
+import type { AdapterName, ChaosBackend } from './backends.js';
+import { type Garbage, garbageMarker, garbageSet } from './garbage.js';
+import { flakyJob, healthyJob, type JobKind, poisonJob } from './jobs.js';
+import { type LedgerEntry, readLedgers } from './ledger.js';
+import type { ChaosProfile } from './profiles.js';
+import { type WorkerExit, WorkerPool } from './worker-pool.js';
+
+/** Redelivery after a kill: for each job the killed worker had started and not finished. */
+export interface Redelivery {
+  /** Jobs measured. */
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly maxMs: number;
+  /** Open jobs of killed workers never started again (must be 0). */
+  readonly unseen: number;
+}
+
+/** The outcome of one chaos run on one adapter. */
+export interface ChaosReport {
+  readonly adapter: AdapterName;
+  readonly profile: string;
+  readonly enqueued: Readonly<Record<JobKind, number>>;
+  readonly garbage: number;
+  /** Jobs completed at least once. */
+  readonly completed: number;
+  /** Jobs completed more than once (at-least-once delivery after a kill). */
+  readonly duplicates: number;
+  /** Dead-letter records by reason (read from the backend through the adapter's dead-letter API). */
+  readonly deadByReason: Readonly<Record<string, number>>;
+  /** Jobs and garbage neither completed nor dead-lettered. Must be empty. */
+  readonly lost: readonly string[];
+  /** Problems besides losses (healthy dead-lettered, garbage missing, worker deaths …). */
+  readonly problems: readonly string[];
+  readonly kills: number;
+  readonly redelivery: Redelivery;
+  /** What was done to the backend. */
+  readonly faults: string;
+  /** Errors the workers logged (receive/ack/extend failures during restarts and outages). */
+  readonly workerErrors: number;
+  readonly unexpectedExits: readonly WorkerExit[];
+  readonly drained: boolean;
+  readonly leftover: QueueStats | undefined;
+  readonly durationMs: number;
+  readonly runDir: string;
+  readonly ok: boolean;
+  /** The one-line summary. */
+  readonly line: string;
+}
+
+/** Options of {@link runChaos}. */
+export interface RunChaosOptions {
+  readonly backend: ChaosBackend;
+  readonly profile: ChaosProfile;
+  /** Folder for ledgers and worker logs. */
+  readonly runDir: string;
+  /** Progress messages. */
+  readonly log?: (message: string) => void;
+}
+
+function kindOf(i: number): JobKind {
+  if (i % 100 === 50) return 'poison';
+  if (i % 20 === 7) return 'flaky';
+  return 'healthy';
+}
+
+const JOBS = { healthy: healthyJob, flaky: flakyJob, poison: poisonJob } as const;
+
+async function allDeadLetters(backend: ChaosBackend, queue: string): Promise<DeadLetter[]> {
+  const items: DeadLetter[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await backend.adapter.listDeadLetters(queue, { limit: 100, ...(cursor ? { cursor } : {}) });
+    items.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  return items;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+
+/** Time from each kill to the next start of every job the killed worker had in hand. */
+export function measureRedelivery(entries: readonly LedgerEntry[], kills: readonly { id: string; at: number }[]): Redelivery {
+  const byJob = new Map<string, LedgerEntry[]>();
+  for (const e of entries) {
+    if (e.id === undefined) continue;
+    const list = byJob.get(e.id);
+    if (list) list.push(e);
+    else byJob.set(e.id, [e]);
+  }
+  const latencies: number[] = [];
+  let unseen = 0;
+  for (const kill of kills) {
+    const open = new Set<string>();
+    for (const e of entries) {
+      if (e.w !== kill.id || e.id === undefined || e.t > kill.at) continue;
+      if (e.e === 'start') open.add(e.id);
+      else if (e.e === 'done' || e.e === 'retried' || e.e === 'dead' || e.e === 'deferred') open.delete(e.id);
+    }
+    for (const id of open) {
+      const next = byJob
+        .get(id)
+        ?.find((e) => e.t >= kill.at && e.w !== kill.id && (e.e === 'start' || e.e === 'dead' || e.e === 'done'));
+      if (next) latencies.push(next.t - kill.at);
+      else unseen++;
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  return { count: latencies.length, p50Ms: percentile(latencies, 0.5), maxMs: latencies.at(-1) ?? 0, unseen };
+}
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * One chaos run: enqueue the profile's jobs, run worker processes, and while they drain
+ * kill -9 a random one every second or so, inject garbage with the backend's own client,
+ * restart the backend and stop it for a few seconds (where it persists); then check from
+ * the ledgers and the dead letters that nothing was lost.
+ */
+export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
+  const { backend, profile, runDir } = options;
+  mkdirSync(runDir, { recursive: true });
+  const timeline = (message: string): void => appendFileSync(join(runDir, 'harness.log'), `${Date.now()} ${message}\n`);
+  const log = (message: string): void => {
+    timeline(message);
+    options.log?.(message);
+  };
+  const started = Date.now();
+  const queue = `chaos-${Date.now().toString(36)}`;
+  const problems: string[] = [];
+  await backend.adapter.ensureQueue(queue);
+
+  // 1. Enqueue.
+  const kinds = new Map<string, JobKind>();
+  const enqueued: Record<JobKind, number> = { healthy: 0, flaky: 0, poison: 0 };
+  const byKind: Record<JobKind, { n: number; workMs: number }[]> = { healthy: [], flaky: [], poison: [] };
+  const [lo, hi] = profile.workMs;
+  for (let i = 0; i < profile.jobs; i++) {
+    byKind[kindOf(i)].push({ n: i, workMs: Math.round(lo + Math.random() * (hi - lo)) });
+  }
+  const producer = createQueue({ adapter: backend.adapter, queue });
+  for (const kind of ['healthy', 'flaky', 'poison'] as const) {
+    const payloads = byKind[kind];
+    for (let i = 0; i < payloads.length; i += 500) {
+      const results = await producer.enqueueMany(JOBS[kind], payloads.slice(i, i + 500));
+      for (const r of results) kinds.set(r.id, kind);
+    }
+    enqueued[kind] = payloads.length;
+  }
+  log(`${backend.name}: enqueued ${profile.jobs} jobs in ${seconds(Date.now() - started)}`);
+
+  // 2. Workers.
+  const pool = new WorkerPool({
+    backend,
+    queue,
+    runDir,
+    concurrency: profile.concurrency,
+    graceMs: profile.graceMs,
+  });
+  for (let i = 0; i < profile.workers; i++) pool.spawn();
+  const t0 = Date.now();
+  const until = async (ms: number): Promise<void> => {
+    const wait = t0 + ms - Date.now();
+    if (wait > 0) await sleep(wait);
+  };
+  let finished = false;
+  const faults: string[] = [];
+
+  // 3. Faults on a schedule: garbage, then restart, then outage.
+  const garbage: Garbage[] = [];
+  const garbageStep = (async () => {
+    await until(profile.garbageAtMs);
+    for (const g of garbageSet(backend.raw)) {
+      try {
+        await backend.inject(queue, g.body);
+        garbage.push(g);
+      } catch (error) {
+        problems.push(`could not inject ${g.kind} garbage: ${(error as Error).message}`);
+      }
+    }
+    log(`${backend.name}: injected ${garbage.length} garbage messages`);
+  })();
+  const backendStep = (async () => {
+    if (backend.restart) {
+      await until(profile.restartAtMs);
+      const t = Date.now();
+      log(`${backend.name}: restarting the backend`);
+      await backend.restart();
+      log(`${backend.name}: backend is back`);
+      faults.push(`restarted in ${seconds(Date.now() - t)}`);
+    }
+    if (backend.outage) {
+      await until(profile.outageAtMs);
+      const t = Date.now();
+      log(`${backend.name}: stopping the backend for ${seconds(profile.outageMs)}`);
+      await backend.outage(profile.outageMs);
+      log(`${backend.name}: backend is back`);
+      faults.push(`stopped ${seconds(Date.now() - t)}`);
+    }
+  })();
+
+  // 4. Kill -9 a random worker every second or so, and start a new one.
+  const killStep = (async () => {
+    while (!finished && pool.kills.length < profile.maxKills) {
+      await sleep(profile.killEveryMs * (0.75 + Math.random() / 2));
+      if (finished) break;
+      // A process still booting has nothing in hand: kill one that is receiving.
+      const live = pool.ready;
+      const victim = live[Math.floor(Math.random() * live.length)];
+      if (!victim) continue;
+      pool.kill(victim);
+      const next = pool.spawn();
+      timeline(`kill -9 ${victim.id}, started ${next.id}`);
+    }
+  })();
+
+  // 5. Wait until every job is completed or dead-lettered (as the ledgers tell).
+  const poisonIds = [...kinds].filter(([, k]) => k === 'poison').map(([id]) => id);
+  const mustComplete = [...kinds].filter(([, k]) => k !== 'poison').map(([id]) => id);
+  let drained = false;
+  const pollMs = profile.jobs > 2_000 ? 2_000 : 500;
+  let lastReport = Date.now();
+  while (Date.now() < t0 + profile.deadlineMs) {
+    await sleep(pollMs);
+    const entries = readLedgers(runDir);
+    const done = new Set<string>();
+    const dead = new Set<string>();
+    for (const e of entries) {
+      if (e.id === undefined) continue;
+      if (e.e === 'done') done.add(e.id);
+      else if (e.e === 'dead') dead.add(e.id);
+    }
+    const deadForeign = [...dead].filter((id) => !kinds.has(id)).length;
+    const remaining = mustComplete.filter((id) => !done.has(id)).length;
+    if (Date.now() - lastReport > 10_000) {
+      lastReport = Date.now();
+      log(`${backend.name}: ${remaining} jobs to go, ${pool.kills.length} kills, ${seconds(Date.now() - t0)}`);
+    }
+    if (
+      remaining === 0 &&
+      poisonIds.every((id) => dead.has(id)) &&
+      deadForeign >= garbage.length &&
+      pool.kills.length >= Math.min(profile.maxKills, 1)
+    ) {
+      await Promise.all([garbageStep, backendStep]);
+      drained = true;
+      break;
+    }
+  }
+  finished = true;
+  await Promise.all([killStep, garbageStep, backendStep]);
+  const drainMs = Date.now() - t0;
+  log(`${backend.name}: ${drained ? 'drained' : 'NOT drained'} after ${seconds(drainMs)}; stopping the workers`);
+  await pool.stopAll(profile.graceMs + 15_000);
+
+  // 6. Check.
+  const entries = readLedgers(runDir);
+  const completions = new Map<string, number>();
+  let workerErrors = 0;
+  for (const e of entries) {
+    if (e.e === 'done' && e.id !== undefined) completions.set(e.id, (completions.get(e.id) ?? 0) + 1);
+    if (e.e === 'error') workerErrors++;
+  }
+  const deadLetters = await allDeadLetters(backend, queue);
+  const deadByReason: Record<string, number> = {};
+  const deadJobs = new Map<string, string>();
+  const deadGarbage = new Map<string, string>();
+  for (const d of deadLetters) {
+    deadByReason[d.reason] = (deadByReason[d.reason] ?? 0) + 1;
+    const marker = garbageMarker(d.body);
+    if (marker) {
+      deadGarbage.set(marker, d.reason);
+      continue;
+    }
+    let id = d.id;
+    if (!kinds.has(id)) {
+      try {
+        id = (JSON.parse(d.body) as { id: string }).id;
+      } catch {}
+    }
+    if (kinds.has(id)) deadJobs.set(id, d.reason);
+    else problems.push(`unexpected dead letter ${d.id} (${d.reason}): ${d.body.slice(0, 80)}`);
+  }
+  const lost: string[] = [];
+  for (const [id, kind] of kinds) {
+    const reason = deadJobs.get(id);
+    if (kind === 'poison') {
+      if (completions.has(id)) problems.push(`poison job ${id} completed`);
+      if (reason === undefined) lost.push(`poison ${id}`);
+      else if (reason !== 'max-attempts') problems.push(`poison job ${id} dead-lettered ${reason}, not max-attempts`);
+    } else {
+      if (reason !== undefined) problems.push(`${kind} job ${id} dead-lettered (${reason})`);
+      else if (!completions.has(id)) lost.push(`${kind} ${id}`);
+    }
+  }
+  for (const g of garbage) {
+    const reason = deadGarbage.get(g.marker);
+    if (reason === undefined) lost.push(`garbage ${g.kind}`);
+    else if (reason !== g.reason) problems.push(`garbage ${g.kind} dead-lettered ${reason}, expected ${g.reason}`);
+  }
+  if (lost.length > 0 && backend.diagnose) {
+    try {
+      const ids = lost.map((l) => l.split(' ')[1] ?? '').filter((id) => kinds.has(id));
+      for (const d of await backend.diagnose(queue, ids)) problems.push(`diagnosis: ${d}`);
+    } catch (error) {
+      problems.push(`diagnosis failed: ${(error as Error).message}`);
+    }
+  }
+  const unexpectedExits = pool.exits.filter((x) => !x.expected);
+  for (const x of unexpectedExits) problems.push(`worker ${x.id} died (code ${x.code}, signal ${x.signal}) — see ${x.id}.log`);
+  const redelivery = measureRedelivery(entries, pool.kills);
+  if (redelivery.unseen > 0) problems.push(`${redelivery.unseen} jobs of killed workers were never started again`);
+  let leftover: QueueStats | undefined;
+  try {
+    leftover = await backend.adapter.stats(queue);
+  } catch {}
+  if (!drained) problems.push(`not drained within ${seconds(profile.deadlineMs)}`);
+  const duplicates = [...completions.values()].filter((n) => n > 1).length;
+  const faultText = [...faults, ...(backend.skipped ? [backend.skipped] : [])].join('; ');
+  const ok = lost.length === 0 && problems.length === 0;
+  const reasons = Object.entries(deadByReason)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
+  const line =
+    `${backend.name} [${profile.name}]: enqueued ${profile.jobs} (${enqueued.healthy} healthy, ${enqueued.flaky} flaky, ${enqueued.poison} poison) + ${garbage.length} garbage; ` +
+    `completed ${completions.size}, duplicates ${duplicates}, dead-lettered ${deadLetters.length} (${reasons}), lost ${lost.length}; ` +
+    `${pool.kills.length} kills, redelivery after kill p50 ${seconds(redelivery.p50Ms)} max ${seconds(redelivery.maxMs)} (${redelivery.count} jobs, lease ${seconds(backend.leaseMs)}); ` +
+    `backend: ${faultText}; worker errors logged ${workerErrors}, unexpected worker deaths ${unexpectedExits.length}; ` +
+    `drained in ${seconds(drainMs)} — ${ok ? 'PASS' : 'FAIL'}`;
+  return {
+    adapter: backend.name,
+    profile: profile.name,
+    enqueued,
+    garbage: garbage.length,
+    completed: completions.size,
+    duplicates,
+    deadByReason,
+    lost,
+    problems,
+    kills: pool.kills.length,
+    redelivery,
+    faults: faultText,
+    workerErrors,
+    unexpectedExits,
+    drained,
+    leftover,
+    durationMs: Date.now() - started,
+    runDir: join(runDir),
+    ok,
+    line,
+  };
+}

@@ -1,0 +1,134 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChaosBackend } from './backends.js';
+
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
+const WORKER_SCRIPT = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+
+/** How a worker process ended. */
+export interface WorkerExit {
+  readonly id: string;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** True when the harness killed it (`kill -9`) or asked it to stop (SIGTERM, then exit 0). */
+  readonly expected: boolean;
+  readonly at: number;
+}
+
+/** A running worker process. */
+export interface WorkerProcess {
+  readonly id: string;
+  readonly child: ChildProcess;
+  readonly startedAt: number;
+  /** Resolves when it exited. */
+  readonly exited: Promise<WorkerExit>;
+}
+
+/** Options of {@link WorkerPool}. */
+export interface WorkerPoolOptions {
+  readonly backend: ChaosBackend;
+  readonly queue: string;
+  /** Folder of the ledgers and worker logs. */
+  readonly runDir: string;
+  readonly concurrency: number;
+  readonly graceMs: number;
+}
+
+/** Starts, kills and stops worker processes, and remembers how each one ended. */
+export class WorkerPool {
+  readonly #options: WorkerPoolOptions;
+  readonly #live = new Map<string, WorkerProcess>();
+  readonly #killed = new Set<string>();
+  readonly #stopping = new Set<string>();
+  readonly exits: WorkerExit[] = [];
+  /** Kills done by the harness: worker id and time. */
+  readonly kills: { id: string; at: number }[] = [];
+  #next = 0;
+
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+  }
+
+  /** Worker processes currently running. */
+  get live(): WorkerProcess[] {
+    return [...this.#live.values()];
+  }
+
+  /** Worker processes that are up and receiving (they wrote their ready marker). */
+  get ready(): WorkerProcess[] {
+    return this.live.filter((w) => existsSync(join(this.#options.runDir, `${w.id}.ready`)));
+  }
+
+  /** Forks a new worker process. */
+  spawn(): WorkerProcess {
+    const { backend, queue, runDir, concurrency, graceMs } = this.#options;
+    const id = `w${++this.#next}`;
+    const log = openSync(join(runDir, `${id}.log`), 'a');
+    const child = fork(WORKER_SCRIPT, [], {
+      cwd: PACKAGE_DIR,
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', log, log, 'ipc'],
+      env: {
+        ...process.env,
+        CHAOS_WORKER: id,
+        CHAOS_LEDGER: runDir,
+        CHAOS_QUEUE: queue,
+        CHAOS_LEASE_MS: String(backend.leaseMs),
+        CHAOS_CONCURRENCY: String(concurrency),
+        CHAOS_GRACE_MS: String(graceMs),
+        ...(backend.url !== undefined
+          ? { CHAOS_URL: backend.url }
+          : { CHAOS_CAPABILITIES: JSON.stringify(backend.adapter.capabilities) }),
+        METADATA_SERVER_DETECTION: 'none',
+      },
+    });
+    closeSync(log);
+    const unserve = backend.serve?.(child);
+    const exited = new Promise<WorkerExit>((resolve) => {
+      child.once('exit', (code, signal) => {
+        unserve?.();
+        this.#live.delete(id);
+        const expected =
+          (this.#killed.has(id) && signal === 'SIGKILL') || (this.#stopping.has(id) && code === 0 && signal === null);
+        const exit: WorkerExit = { id, code, signal, expected, at: Date.now() };
+        this.exits.push(exit);
+        resolve(exit);
+      });
+    });
+    const worker: WorkerProcess = { id, child, startedAt: Date.now(), exited };
+    this.#live.set(id, worker);
+    return worker;
+  }
+
+  /** `kill -9` of a worker. */
+  kill(worker: WorkerProcess): void {
+    this.#killed.add(worker.id);
+    this.kills.push({ id: worker.id, at: Date.now() });
+    worker.child.kill('SIGKILL');
+  }
+
+  /** SIGTERM (graceful stop); the process must exit 0 by itself. */
+  terminate(worker: WorkerProcess): void {
+    this.#stopping.add(worker.id);
+    worker.child.kill('SIGTERM');
+  }
+
+  /**
+   * Stops every live worker gracefully and waits for them; one still alive after
+   * `timeoutMs` is killed and counts as an unexpected exit.
+   */
+  async stopAll(timeoutMs: number): Promise<void> {
+    const live = this.live;
+    for (const w of live) this.terminate(w);
+    const timer = setTimeout(() => {
+      for (const w of this.live) {
+        this.#stopping.delete(w.id);
+        w.child.kill('SIGKILL');
+      }
+    }, timeoutMs);
+    await Promise.all(live.map((w) => w.exited));
+    clearTimeout(timer);
+  }
+}

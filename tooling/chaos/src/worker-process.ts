@@ -1,0 +1,111 @@
+/**
+ * A chaos worker process: one bg worker on the queue under test, recording every handler
+ * start and completion in its own append-only ledger. Started (and killed) by the harness.
+ *
+ * Environment: CHAOS_WORKER (id), CHAOS_LEDGER (folder), CHAOS_QUEUE, CHAOS_URL (connect
+ * URL) or CHAOS_CAPABILITIES (memory over IPC), CHAOS_LEASE_MS, CHAOS_CONCURRENCY,
+ * CHAOS_GRACE_MS.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ipcAdapter } from '@bg/conformance';
+import { type Adapter, type Capabilities, connect, createWorker, isBgError, stopOnSignals } from '@bg/core';
+import { FLAKY_FAILURES, flakyJob, healthyJob, longJob, poisonJob } from './jobs.js';
+import { LedgerWriter } from './ledger.js';
+
+function env(name: string): string {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+}
+
+const id = env('CHAOS_WORKER');
+const ledger = new LedgerWriter(env('CHAOS_LEDGER'), id);
+const queue = env('CHAOS_QUEUE');
+const graceMs = Number(env('CHAOS_GRACE_MS'));
+const say = (level: string, message: string): void => {
+  process.stderr.write(`${new Date().toISOString()} ${id} ${level} ${message}\n`);
+};
+
+const adapter: Adapter = process.env.CHAOS_URL
+  ? await connect(process.env.CHAOS_URL, { load: (name) => import(name) })
+  : ipcAdapter(JSON.parse(env('CHAOS_CAPABILITIES')) as Capabilities);
+
+const worker = createWorker({
+  adapter,
+  queue,
+  concurrency: Number(env('CHAOS_CONCURRENCY')),
+  leaseMs: Number(env('CHAOS_LEASE_MS')),
+  pollMs: 1_000,
+  graceMs,
+  unknownVersionWindowMs: 2_000,
+  logger: { warn: (m) => say('warn', m), error: (m) => say('error', m) },
+  onEvent(event) {
+    switch (event.type) {
+      case 'retried':
+        ledger.write({ e: 'retried', id: event.jobId, attempt: event.attempt });
+        break;
+      case 'dead-lettered':
+        ledger.write({ e: 'dead', id: event.jobId, attempt: event.attempt, reason: event.reason });
+        break;
+      case 'deferred':
+        ledger.write({ e: 'deferred', id: event.jobId, reason: event.why });
+        break;
+      case 'lease-lost':
+        ledger.write({ e: 'lease-lost', id: event.jobId });
+        break;
+      case 'error':
+        ledger.write({ e: 'error', reason: event.during, message: event.error.message.slice(0, 300) });
+        break;
+      default:
+    }
+  },
+});
+
+worker.handle(healthyJob, async ({ workMs }, ctx) => {
+  ledger.write({ e: 'start', id: ctx.jobId, attempt: ctx.attempt });
+  await sleep(workMs);
+  ledger.write({ e: 'done', id: ctx.jobId, attempt: ctx.attempt });
+});
+worker.handle(flakyJob, async ({ workMs }, ctx) => {
+  ledger.write({ e: 'start', id: ctx.jobId, attempt: ctx.attempt });
+  await sleep(workMs);
+  if (ctx.attempt <= FLAKY_FAILURES) throw new Error(`flaky: attempt ${ctx.attempt} fails`);
+  ledger.write({ e: 'done', id: ctx.jobId, attempt: ctx.attempt });
+});
+worker.handle(poisonJob, async ({ workMs }, ctx) => {
+  ledger.write({ e: 'start', id: ctx.jobId, attempt: ctx.attempt });
+  await sleep(workMs);
+  throw new Error('poison: always fails');
+});
+worker.handle(longJob, async ({ workMs }, ctx) => {
+  ledger.write({ e: 'start', id: ctx.jobId, attempt: ctx.attempt });
+  await sleep(workMs); // deaf to ctx.signal on purpose: only the grace period can save it
+  ledger.write({ e: 'done', id: ctx.jobId, attempt: ctx.attempt });
+});
+
+stopOnSignals([worker], {
+  graceMs,
+  async onStopped() {
+    await adapter.close();
+    ledger.close();
+    process.exit(0);
+  },
+});
+
+// A worker that boots while the backend is down must wait for it, not die.
+for (let attempt = 1; ; attempt++) {
+  try {
+    await worker.start();
+    break;
+  } catch (error) {
+    if (!isBgError(error) || !error.retryable) throw error;
+    say('warn', `start failed (${error.code}: ${error.message}); retrying`);
+    ledger.write({ e: 'error', reason: 'start', message: error.message.slice(0, 300) });
+    await sleep(Math.min(100 * 2 ** attempt, 2_000));
+  }
+}
+ledger.write({ e: 'ready' });
+// A marker file the harness checks cheaply before picking this process to kill.
+writeFileSync(join(env('CHAOS_LEDGER'), `${id}.ready`), '');
