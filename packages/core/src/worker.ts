@@ -537,6 +537,9 @@ export function createWorker(options: WorkerOptions): Worker {
         await Promise.all(
           unfinished.map(async (item) => {
             item.abandoned = true;
+            // Its handler may never return: do not let it hold a slot after a restart.
+            active.delete(item);
+            stopHeartbeat(item);
             try {
               await adapter.release(queue, item.handle, 0);
               emit({ type: 'deferred', jobId: item.message.id, why: 'shutdown', delayMs: 0 });
