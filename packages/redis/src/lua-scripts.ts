@@ -34,6 +34,9 @@ export const MIN_PASS_INTERVAL_MS = 100;
  */
 export const SCAN_PER_MS = 20;
 
+/** Pending entries one receive scans at most for expired leases (one step of a pass). */
+export const SCAN_STEP = 1000;
+
 /** Shared prelude: who owns the entry — 1 + owner when `count` is still its delivery, 0 gone, -1 stale. */
 const OWNS = `
 local function owns(s, group, id, count)
@@ -47,8 +50,8 @@ end
 /**
  * receive — KEYS: stream, delayed zset, released zset, reclaim cursor; ARGV: group, consumer,
  * now, leaseMs, max, delayed-key prefix. Promotes due delayed messages, takes due released
- * entries, reclaims expired leases (one XAUTOCLAIM step of a pass over the pending list that
- * resumes from a stored cursor; passes are paced by {@link MIN_PASS_INTERVAL_MS} and
+ * entries, reclaims expired leases (one step of a pass over the pending list — XAUTOCLAIM calls
+ * scanning up to {@link SCAN_STEP} entries — that resumes from a stored cursor; passes are paced by {@link MIN_PASS_INTERVAL_MS} and
  * {@link SCAN_PER_MS}), then reads new entries; every entry handed out gets its lease deadline in one XCLAIM IDLE.
  * Returns { new entries (count 1), redelivered entries, their delivery counts }.
  */
@@ -81,12 +84,17 @@ if want > 0 then
   local state = redis.call('HMGET', cur, 'c', 'n', 't')
   local cursor, scanned, nextPass = state[1] or '0-0', tonumber(state[2]) or 0, tonumber(state[3]) or 0
   if cursor ~= '0-0' or now >= nextPass then
-    local r = redis.call('XAUTOCLAIM', s, group, consumer, horizon, cursor, 'COUNT', want)
-    cursor = r[1]
-    scanned = scanned + 10 * want
-    for _, e in ipairs(r[2]) do
-      if e and e[1] then again[#again + 1] = e; want = want - 1 end
-    end
+    local budget = ${SCAN_STEP}
+    repeat
+      local count = math.min(want, 100)
+      local r = redis.call('XAUTOCLAIM', s, group, consumer, horizon, cursor, 'COUNT', count)
+      cursor = r[1]
+      scanned = scanned + 10 * count
+      budget = budget - 10 * count
+      for _, e in ipairs(r[2]) do
+        if e and e[1] then again[#again + 1] = e; want = want - 1 end
+      end
+    until want <= 0 or budget <= 0 or cursor == '0-0'
     if cursor == '0-0' then
       redis.call('HSET', cur, 'c', cursor, 'n', 0, 't', now + math.max(${MIN_PASS_INTERVAL_MS}, math.floor(scanned / ${SCAN_PER_MS})))
     else

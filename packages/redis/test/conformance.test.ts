@@ -6,6 +6,7 @@ import { redisInspector } from './inspector.js';
 
 const url = inject('redisUrl');
 const passwordUrl = inject('passwordRedisUrl');
+const unreachableUrl = inject('unreachableRedisUrl');
 const quiet = () => {};
 
 if (!url) {
@@ -33,7 +34,7 @@ if (!url) {
       inspector: () => inspect(url, 'conf'),
       timing: { leaseMs: 300, deadlineMs: 8_000 },
       errors: {
-        unreachable: () => redisAdapter({ url: 'redis://127.0.0.1:1', onWarning: quiet, connectTimeoutMs: 1_000 }),
+        unreachable: () => redisAdapter({ url: unreachableUrl, onWarning: quiet, connectTimeoutMs: 1_000 }),
         ...(passwordUrl
           ? { badCredentials: () => redisAdapter({ url: passwordUrl.replace('redis://', 'redis://:wrong@'), onWarning: quiet }) }
           : {}),

@@ -1,3 +1,4 @@
+import { freePort } from '@bg/backends';
 import { type RedisServer, startRedis } from '@bg/backends/redis';
 import type { TestProject } from 'vitest/node';
 
@@ -7,6 +8,8 @@ declare module 'vitest' {
     durableRedisUrl: string | undefined;
     durableRestartUrl: string | undefined;
     passwordRedisUrl: string | undefined;
+    /** A loopback port where nothing listens. */
+    unreachableRedisUrl: string;
   }
 }
 
@@ -40,6 +43,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('redisUrl', plain?.url);
   project.provide('durableRedisUrl', durable?.url);
   project.provide('durableRestartUrl', `http://127.0.0.1:${port}/restart`);
+  project.provide('unreachableRedisUrl', `redis://127.0.0.1:${await freePort()}`);
   project.provide('passwordRedisUrl', locked ? `redis://127.0.0.1:${locked.port}` : undefined);
   return async () => {
     control.close();

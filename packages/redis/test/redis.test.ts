@@ -97,4 +97,30 @@ describe.skipIf(!url)('@bg/redis specifics', () => {
     await expect.poll(() => adapter.stats('expired-stats')).toEqual({ ready: 1, inFlight: 0, delayed: 0, dead: 0 });
     await adapter.close();
   });
+
+  it('finds an expired lease deep in a large pending list, even with receives of one', async () => {
+    const adapter = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
+    const queue = 'deep-expiry';
+    await adapter.ensureQueue(queue);
+    const ids = Array.from({ length: 2_001 }, (_, i) => `m${i}`);
+    for (let i = 0; i < ids.length; i += 1_000) {
+      await adapter.send(
+        queue,
+        ids.slice(i, i + 1_000).map((id) => ({ id, body: id })),
+      );
+    }
+    const first = await adapter.receive(queue, { max: 1_000, leaseMs: 60_000 });
+    const [short] = await adapter.receive(queue, { max: 1, leaseMs: 100 });
+    const last = await adapter.receive(queue, { max: 1_000, leaseMs: 60_000 });
+    expect(first.length + last.length).toBe(2_000);
+    expect(short?.id).toBe('m1000');
+    const started = Date.now();
+    let again: Awaited<ReturnType<typeof adapter.receive>> = [];
+    while (again.length === 0 && Date.now() - started < 10_000) {
+      again = await adapter.receive(queue, { max: 1, leaseMs: 60_000, waitMs: 1_000 });
+    }
+    expect(again.map((m) => [m.id, m.deliveryCount])).toEqual([['m1000', 2]]);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    await adapter.close();
+  });
 });
