@@ -69,6 +69,19 @@ function fieldsToObject(fields: Fields): Record<string, string> {
 
 const ENVELOPE_HEAD = '{"bg":1,"id":"';
 
+const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
+const typeAttributeCache = new Map<string, Readonly<Record<string, string>>>();
+
+/** The frozen `{ 'bg-type': type }` attributes of a message, shared between messages of one type. */
+function typeAttributes(type: string): Readonly<Record<string, string>> {
+  let attributes = typeAttributeCache.get(type);
+  if (attributes === undefined) {
+    attributes = Object.freeze({ 'bg-type': type });
+    if (typeAttributeCache.size < 1_000) typeAttributeCache.set(type, attributes);
+  }
+  return attributes;
+}
+
 /**
  * Stream fields of a message: `b` body; `i` job id unless the body is a bg envelope that
  * starts with it (saves ~40 bytes a job); `t` for the usual lone `bg-type` attribute, else
@@ -272,7 +285,19 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   }
   const ackBatches = new Map<string, AckBatch>();
 
-  function batchAck(queue: string, keys: QueueKeys, entry: string, count: string): Promise<number | undefined> {
+  /** Checks an ack's result and remembers the handle, so that a second ack of it is harmless. */
+  function ackDone(result: number | undefined, handle: string): void {
+    owned(result, handle);
+    acked.add(handle);
+    if (acked.size >= ACKED_MEMORY) {
+      ackedBefore = acked;
+      acked = new Set();
+    }
+  }
+
+  function batchAck(queue: string, keys: QueueKeys, handle: string): Promise<number | undefined> {
+    const at = handle.lastIndexOf(':');
+    const entry = handle.slice(0, at);
     let batch = ackBatches.get(queue);
     if (batch === undefined) {
       const args = [keys.stream, GROUP, consumer, entry, entry];
@@ -288,7 +313,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       else if (compareEntryIds(entry, args[4] as string) > 0) args[4] = entry;
     }
     const index = (batch.args.length - 5) / 2;
-    batch.args.push(entry, count);
+    batch.args.push(entry, handle.slice(at + 1));
     return batch.results.then((results) => results[index]);
   }
 
@@ -338,8 +363,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
           break;
       }
     }
-    let attributes: Record<string, string> = {};
-    if (t !== undefined) attributes = { 'bg-type': t };
+    let attributes: Readonly<Record<string, string>> = NO_ATTRIBUTES;
+    if (t !== undefined) attributes = typeAttributes(t);
     else if (a !== undefined) {
       try {
         attributes = JSON.parse(a) as Record<string, string>;
@@ -482,19 +507,24 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         return { handle, leaseExpiresAt };
       }),
 
-    ack: (queue, handle) =>
-      call(queue, 'ack', (k) => {
-        const { entry, count } = parseHandle(handle);
+    ack: (queue, handle) => {
+      const k = connected && !guard.closed ? known.get(queue) : undefined;
+      // The hot path: a known queue over a live connection costs one promise per ack.
+      if (k !== undefined && typeof handle === 'string' && handle.lastIndexOf(':') > 0) {
         if (acked.has(handle) || ackedBefore.has(handle)) return Promise.resolve();
-        return batchAck(queue, k, entry, count).then((result) => {
-          owned(result, handle);
-          acked.add(handle);
-          if (acked.size >= ACKED_MEMORY) {
-            ackedBefore = acked;
-            acked = new Set();
-          }
-        });
-      }),
+        return batchAck(queue, k, handle).then(
+          (result) => ackDone(result, handle),
+          (error: unknown) => {
+            throw failure(error, 'ack');
+          },
+        );
+      }
+      return call(queue, 'ack', (keys) => {
+        parseHandle(handle);
+        if (acked.has(handle) || ackedBefore.has(handle)) return Promise.resolve();
+        return batchAck(queue, keys, handle).then((result) => ackDone(result, handle));
+      });
+    },
 
     release: (queue, handle, delayMs) =>
       call(queue, 'release', async (k) => {
