@@ -26,11 +26,15 @@ function envelope(fields: Record<string, unknown>): string {
   return JSON.stringify({ bg: 1, id: randomUUID(), createdAt: new Date().toISOString(), ...fields });
 }
 
-/** Text that looks binary but is valid for text-only queues: controls, astral chars, replacement chars. */
+/**
+ * Random bytes as text a text-only queue accepts (SQS and Azure take XML 1.0 characters
+ * only): control bytes become private-use characters, the rest astral and Latin-1
+ * Supplement characters — never valid JSON, never a bg envelope.
+ */
 function binaryText(bytes: Buffer): string {
   let text = '';
   for (const b of bytes)
-    text += b < 32 ? String.fromCharCode(b === 0 ? 1 : b) : b < 128 ? '\u{1F4A5}' : String.fromCharCode(0x100 + b);
+    text += b < 32 ? String.fromCharCode(0xe000 + b) : b < 128 ? '\u{1F4A5}' : String.fromCharCode(0x100 + b);
   return text;
 }
 

@@ -31,8 +31,10 @@ export interface ChaosReport {
   readonly duplicates: number;
   /** Dead-letter records by reason (read from the backend through the adapter's dead-letter API). */
   readonly deadByReason: Readonly<Record<string, number>>;
-  /** Jobs and garbage neither completed nor dead-lettered. Must be empty. */
+  /** Healthy and flaky jobs neither completed nor dead-lettered. Must be empty. */
   readonly lost: readonly string[];
+  /** Poison jobs and garbage missing from the dead letters. Must be empty. */
+  readonly missingDead: readonly string[];
   /** Problems besides losses (healthy dead-lettered, garbage missing, worker deaths …). */
   readonly problems: readonly string[];
   readonly kills: number;
@@ -226,6 +228,9 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
   let drained = false;
   const pollMs = profile.jobs > 2_000 ? 2_000 : 500;
   let lastReport = Date.now();
+  let progress = '';
+  let progressAt = Date.now();
+  const stallMs = Math.max(20_000, 4 * backend.leaseMs);
   while (Date.now() < t0 + profile.deadlineMs) {
     await sleep(pollMs);
     const entries = readLedgers(runDir);
@@ -238,6 +243,15 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     }
     const deadForeign = [...dead].filter((id) => !kinds.has(id)).length;
     const remaining = mustComplete.filter((id) => !done.has(id)).length;
+    const signature = `${done.size}/${dead.size}`;
+    if (signature !== progress) {
+      progress = signature;
+      progressAt = Date.now();
+    } else if (Date.now() - progressAt > stallMs && pool.kills.length >= Math.min(profile.maxKills, 1)) {
+      log(`${backend.name}: no progress for ${seconds(stallMs)}, giving up`);
+      problems.push(`stalled: nothing completed or dead-lettered for ${seconds(stallMs)}`);
+      break;
+    }
     if (Date.now() - lastReport > 10_000) {
       lastReport = Date.now();
       log(`${backend.name}: ${remaining} jobs to go, ${pool.kills.length} kills, ${seconds(Date.now() - t0)}`);
@@ -288,11 +302,12 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     else problems.push(`unexpected dead letter ${d.id} (${d.reason}): ${d.body.slice(0, 80)}`);
   }
   const lost: string[] = [];
+  const missingDead: string[] = [];
   for (const [id, kind] of kinds) {
     const reason = deadJobs.get(id);
     if (kind === 'poison') {
       if (completions.has(id)) problems.push(`poison job ${id} completed`);
-      if (reason === undefined) lost.push(`poison ${id}`);
+      if (reason === undefined) missingDead.push(`poison ${id}`);
       else if (reason !== 'max-attempts') problems.push(`poison job ${id} dead-lettered ${reason}, not max-attempts`);
     } else {
       if (reason !== undefined) problems.push(`${kind} job ${id} dead-lettered (${reason})`);
@@ -301,9 +316,10 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
   }
   for (const g of garbage) {
     const reason = deadGarbage.get(g.marker);
-    if (reason === undefined) lost.push(`garbage ${g.kind}`);
+    if (reason === undefined) missingDead.push(`garbage ${g.kind}`);
     else if (reason !== g.reason) problems.push(`garbage ${g.kind} dead-lettered ${reason}, expected ${g.reason}`);
   }
+  for (const m of missingDead) problems.push(`missing from the dead letters: ${m}`);
   if (lost.length > 0 && backend.diagnose) {
     try {
       const ids = lost.map((l) => l.split(' ')[1] ?? '').filter((id) => kinds.has(id));
@@ -330,7 +346,7 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     .join(', ');
   const line =
     `${backend.name} [${profile.name}]: enqueued ${profile.jobs} (${enqueued.healthy} healthy, ${enqueued.flaky} flaky, ${enqueued.poison} poison) + ${garbage.length} garbage; ` +
-    `completed ${completions.size}, duplicates ${duplicates}, dead-lettered ${deadLetters.length} (${reasons}), lost ${lost.length}; ` +
+    `completed ${completions.size}, duplicates ${duplicates}, dead-lettered ${deadLetters.length} (${reasons}), missing from dead letters ${missingDead.length}, lost ${lost.length}; ` +
     `${pool.kills.length} kills, redelivery after kill p50 ${seconds(redelivery.p50Ms)} max ${seconds(redelivery.maxMs)} (${redelivery.count} jobs, lease ${seconds(backend.leaseMs)}); ` +
     `backend: ${faultText}; worker errors logged ${workerErrors}, unexpected worker deaths ${unexpectedExits.length}; ` +
     `drained in ${seconds(drainMs)} — ${ok ? 'PASS' : 'FAIL'}`;
@@ -343,6 +359,7 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     duplicates,
     deadByReason,
     lost,
+    missingDead,
     problems,
     kills: pool.kills.length,
     redelivery,

@@ -1,0 +1,44 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADAPTER_NAMES, type ChaosBackend, startBackend } from '../src/backends.js';
+import { CI_PROFILE } from '../src/profiles.js';
+import { runRecycle } from '../src/recycle.js';
+import { runChaos } from '../src/run-chaos.js';
+
+const root = mkdtempSync(join(tmpdir(), 'bg-chaos-ci-'));
+
+for (const name of ADAPTER_NAMES) {
+  describe(`chaos on ${name}`, () => {
+    let backend: ChaosBackend | undefined;
+    beforeAll(async () => {
+      backend = await startBackend(name);
+    });
+    afterAll(async () => {
+      await backend?.stop();
+    });
+
+    it('CI profile: kills, restart/outage where the data survives, garbage — nothing lost', async (ctx) => {
+      if (!backend) return ctx.skip(`${name}: backend not installed`);
+      const report = await runChaos({ backend, profile: CI_PROFILE, runDir: join(root, name) });
+      console.log(report.line);
+      expect(report.lost).toEqual([]);
+      expect(report.problems).toEqual([]);
+      expect(report.completed).toBe(report.enqueued.healthy + report.enqueued.flaky);
+      expect(report.kills).toBeGreaterThan(0);
+      expect(report.unexpectedExits).toEqual([]);
+      expect(report.ok).toBe(true);
+    }, 150_000);
+
+    it('graceful recycle: SIGTERM with 50 jobs in flight and a 2 s grace', async (ctx) => {
+      if (!backend) return ctx.skip(`${name}: backend not installed`);
+      const report = await runRecycle({ backend, runDir: join(root, `${name}-recycle`) });
+      console.log(report.line);
+      expect(report.problems).toEqual([]);
+      expect(report.finished).toBe(25);
+      expect(report.handedBack).toBe(25);
+      expect(report.backAfterGraceMs).toBeLessThanOrEqual(1_000);
+    }, 90_000);
+  });
+}
