@@ -42,29 +42,27 @@ function findRedis(): string | undefined {
   return BINARY_CANDIDATES.find((p) => existsSync(p));
 }
 
-function ping(port: number, password?: string): Promise<boolean> {
+/** The `process_id` of the redis-server answering on `port`, or undefined when none answers (yet). */
+function serverPid(port: number, password?: string): Promise<number | undefined> {
   return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port });
     let buffer = '';
+    const done = (pid: number | undefined): void => {
+      socket.destroy();
+      resolve(pid);
+    };
     socket.setTimeout(1_000);
     socket.on('connect', () => {
-      socket.write(password ? `AUTH ${password}\r\nPING\r\n` : 'PING\r\n');
+      socket.write(password ? `AUTH ${password}\r\nINFO server\r\n` : 'INFO server\r\n');
     });
     socket.on('data', (chunk) => {
       buffer += chunk.toString();
-      if (buffer.includes('+PONG')) {
-        socket.destroy();
-        resolve(true);
-      } else if (buffer.includes('-')) {
-        socket.destroy();
-        resolve(false);
-      }
+      const pid = /process_id:(\d+)/.exec(buffer);
+      if (pid) done(Number(pid[1]));
+      else if (/^-|\r\n-/.test(buffer)) done(undefined);
     });
-    socket.on('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.on('error', () => resolve(false));
+    socket.on('timeout', () => done(undefined));
+    socket.on('error', () => done(undefined));
   });
 }
 
@@ -107,7 +105,11 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
       `redis-server on port ${port}`,
       async () => {
         if (!current.running) throw new Error(`redis-server exited: ${current.output()}`);
-        return ping(port, options.password);
+        const pid = await serverPid(port, options.password);
+        // Another process grabbed the port first: never talk to a server that is not ours.
+        if (pid !== undefined && pid !== current.pid)
+          throw new Error(`port ${port} answers with redis-server pid ${pid}, not ours (${current.pid})`);
+        return pid !== undefined;
       },
       15_000,
     );
