@@ -220,7 +220,6 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     return ready;
   };
 
-  /** Runs a Redis operation after the connection is up, mapping errors. */
   /** Queues whose consumer group is known to exist (checked once per adapter), with their keys. */
   const known = new Map<string, QueueKeys>();
 
