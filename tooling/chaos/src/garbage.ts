@@ -28,13 +28,13 @@ function envelope(fields: Record<string, unknown>): string {
 
 /**
  * Random bytes as text a text-only queue accepts (SQS and Azure take XML 1.0 characters
- * only): control bytes become private-use characters, the rest astral and Latin-1
- * Supplement characters — never valid JSON, never a bg envelope.
+ * only): control bytes become private-use characters, the rest box-drawing and Latin
+ * Extended characters (no astral ones: fauxqs refuses surrogate pairs that real SQS accepts) — never valid JSON, never a bg envelope.
  */
 function binaryText(bytes: Buffer): string {
   let text = '';
   for (const b of bytes)
-    text += b < 32 ? String.fromCharCode(0xe000 + b) : b < 128 ? '\u{1F4A5}' : String.fromCharCode(0x100 + b);
+    text += b < 32 ? String.fromCharCode(0xe000 + b) : b < 128 ? String.fromCharCode(0x2500 + b) : String.fromCharCode(0x100 + b);
   return text;
 }
 
