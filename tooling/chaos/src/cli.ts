@@ -10,10 +10,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ADAPTER_NAMES, type AdapterName, startBackend } from './backends.js';
+import { ADAPTER_NAMES, type AdapterName, type ChaosBackend, startBackend } from './backends.js';
 import { type ChaosProfile, CI_PROFILE, FULL_PROFILE } from './profiles.js';
 import { runRecycle } from './recycle.js';
 import { runChaos } from './run-chaos.js';
+import { killAllWorkers } from './worker-pool.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,8 +40,16 @@ const log = values.quiet
 log(`profile ${profile.name} (${profile.jobs} jobs), ledgers and worker logs in ${root}`);
 const lines: string[] = [];
 let failed = false;
+let current: ChaosBackend | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAllWorkers();
+    void (current?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
 for (const name of names) {
   const backend = await startBackend(name);
+  current = backend;
   if (!backend) {
     lines.push(`${name}: SKIPPED (backend not installed)`);
     continue;

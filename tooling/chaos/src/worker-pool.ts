@@ -36,6 +36,13 @@ export interface WorkerPoolOptions {
   readonly graceMs: number;
 }
 
+const pools = new Set<WorkerPool>();
+
+/** `kill -9` of every worker process of every pool (the harness is being interrupted). */
+export function killAllWorkers(): void {
+  for (const pool of pools) for (const w of pool.live) w.child.kill('SIGKILL');
+}
+
 /** Starts, kills and stops worker processes, and remembers how each one ended. */
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
@@ -49,6 +56,7 @@ export class WorkerPool {
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
+    pools.add(this);
   }
 
   /** Worker processes currently running. */
