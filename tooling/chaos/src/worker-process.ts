@@ -20,6 +20,10 @@ function env(name: string): string {
   return value;
 }
 
+// SIGTERM while booting (before the worker exists): nothing is leased yet, exit cleanly.
+const onEarlyTerm = (): never => process.exit(0);
+process.on('SIGTERM', onEarlyTerm);
+
 const id = env('CHAOS_WORKER');
 const ledger = new LedgerWriter(env('CHAOS_LEDGER'), id);
 const queue = env('CHAOS_QUEUE');
@@ -85,6 +89,7 @@ worker.handle(longJob, async ({ workMs }, ctx) => {
   ledger.write({ e: 'done', id: ctx.jobId, attempt: ctx.attempt });
 });
 
+process.off('SIGTERM', onEarlyTerm);
 stopOnSignals([worker], {
   graceMs,
   async onStopped() {
