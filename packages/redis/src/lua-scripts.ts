@@ -117,7 +117,13 @@ if want > 0 then
   end
 end
 if #ids > 0 then
-  redis.call('XCLAIM', s, group, consumer, 0, unpack(ids), 'IDLE', horizon - lease, 'JUSTID')
+  -- unpack() must be the last argument: in the middle Lua passes only its first value.
+  local args = { s, group, consumer, 0 }
+  for _, id in ipairs(ids) do args[#args + 1] = id end
+  args[#args + 1] = 'IDLE'
+  args[#args + 1] = horizon - lease
+  args[#args + 1] = 'JUSTID'
+  redis.call('XCLAIM', unpack(args))
 end
 return { fresh, again, counts }
 `;

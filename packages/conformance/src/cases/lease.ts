@@ -1,5 +1,5 @@
 import type { ConformanceCase } from '../case.js';
-import { eventually, expectBgError, message, receiveOne, since, watchQuiet } from '../helpers.js';
+import { eventually, expectBgError, message, receiveCount, receiveOne, since, watchQuiet } from '../helpers.js';
 import { longLease, shortLease } from '../timing.js';
 
 /** Lease cases. */
@@ -22,6 +22,29 @@ export const leaseCases: readonly ConformanceCase[] = [
       expect(again.id).toBe(m.id);
       expect(again.body).toBe(m.body);
       expect(again.deliveryCount).toBe(2);
+    },
+  },
+  {
+    id: 'lease.batch-expiry-redelivers',
+    group: 'Lease',
+    title: 'every job of a batch received in one call returns after its lease, each with its delivery count increased',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = shortLease(timing, adapter.capabilities);
+      const n = Math.min(5, adapter.capabilities.maxBatchSize);
+      const sent = Array.from({ length: n }, (_, i) => message(`batch-${i}`));
+      await adapter.send(queue, sent);
+      const first = await receiveCount(ctx, n, { leaseMs: lease });
+      expect(first).toHaveLength(n);
+      // The "worker" dies: nothing is acked.
+      const again = await receiveCount(ctx, n, {
+        leaseMs: longLease(timing, adapter.capabilities),
+        deadlineMs: lease + timing.deadlineMs,
+      });
+      expect(again.map((m) => m.id).sort(), 'jobs of the batch never came back after their lease').toEqual(
+        sent.map((m) => m.id).sort(),
+      );
+      for (const m of again) expect(m.deliveryCount, `delivery count of ${m.id}`).toBe(2);
     },
   },
   {
