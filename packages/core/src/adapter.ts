@@ -219,7 +219,9 @@ export interface Adapter {
   release(queue: string, handle: LeaseHandle, delayMs: number): Promise<void>;
 
   /**
-   * Writes a dead-letter record for a leased delivery, keeping its id, body and attributes.
+   * Writes a dead-letter record for a leased delivery with the given message's id, body and
+   * attributes (the core passes the delivery as received; it passes a shortened body only
+   * when the whole one was refused with `PAYLOAD_TOO_LARGE`).
    * It does NOT remove the original: the core acks it afterwards, so a crash in between
    * leaves a duplicate, never a loss.
    */

@@ -1,7 +1,7 @@
-import type { Adapter, DeadLetterReason, ErrorInfo, ReceivedMessage } from './adapter.js';
+import type { Adapter, DeadLetterInfo, DeadLetterReason, ErrorInfo, ReceivedMessage } from './adapter.js';
 import { assertQueueName } from './adapter-guards.js';
 import { backoffDelay } from './backoff.js';
-import { decodeEnvelope, type Envelope } from './envelope.js';
+import { decodeEnvelope, type Envelope, utf8Bytes } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
 import { BgError, isBgError } from './errors.js';
 import { isJobDefinition, type JobDefinition, type JobPayload, migratePayload, validatePayload } from './job.js';
@@ -124,6 +124,15 @@ interface Active {
 
 const HOPPED = 'bg-hopped';
 
+/** The longest prefix of `text` of at most `maxBytes` UTF-8 bytes, never splitting a character. */
+function truncateUtf8(text: string, maxBytes: number): string {
+  const buffer = Buffer.from(text, 'utf8');
+  if (buffer.length <= maxBytes) return text;
+  let end = maxBytes;
+  while (end > 0 && ((buffer[end] ?? 0) & 0xc0) === 0x80) end--;
+  return buffer.subarray(0, end).toString('utf8');
+}
+
 /**
  * Creates a worker host: it leases jobs, runs their handlers with heartbeats, retries with
  * backoff, dead-letters poison, upgrades old payload versions and shuts down gracefully.
@@ -185,7 +194,7 @@ export function createWorker(options: WorkerOptions): Worker {
     enqueuedAt?: number,
   ): Promise<void> {
     const message = { ...item.message, handle: item.handle };
-    await adapter.deadLetter(queue, message, {
+    const info: DeadLetterInfo = {
       reason,
       attempts: attempt,
       ...(error ? { error } : {}),
@@ -195,7 +204,27 @@ export function createWorker(options: WorkerOptions): Worker {
           ? { enqueuedAt: item.message.enqueuedAt }
           : {}),
       deadLetteredAt: now(),
-    });
+    };
+    try {
+      await adapter.deadLetter(queue, message, info);
+    } catch (failure) {
+      if (!isBgError(failure, 'PAYLOAD_TOO_LARGE')) throw failure;
+      // A foreign message as large as the backend takes leaves no room for the dead-letter
+      // fields. Set aside its head rather than redelivering it forever; the record says so.
+      const bytes = utf8Bytes(message.body);
+      const kept = truncateUtf8(message.body, Math.floor(caps.maxPayloadBytes / 2));
+      await adapter.deadLetter(
+        queue,
+        { ...message, body: kept, attributes: { ...message.attributes, 'bg-truncated-from': String(bytes) } },
+        {
+          ...info,
+          error: {
+            ...(info.error ?? { message: reason }),
+            message: `${info.error?.message ?? reason} (body of ${bytes} bytes too large to dead-letter whole: first ${utf8Bytes(kept)} bytes kept)`,
+          },
+        },
+      );
+    }
     await adapter.ack(queue, item.handle);
     emit({ type: 'dead-lettered', jobId: item.message.id, jobType, attempt, reason, ...(error ? { error } : {}) });
     log.info?.(`bg worker: dead-lettered ${item.message.id} (${reason})`, { queue, jobId: item.message.id, reason });
@@ -501,7 +530,13 @@ export function createWorker(options: WorkerOptions): Worker {
     async start() {
       if (running) return;
       if (stopping) await stopping.done;
-      await adapter.ensureQueue(queue);
+      try {
+        await adapter.ensureQueue(queue);
+      } catch (error) {
+        // A backend that is down at boot is not fatal: the loop backs off until it is back.
+        if (!isBgError(error) || !error.retryable) throw error;
+        reportError('ensureQueue at start', error);
+      }
       running = true;
       stopController = new AbortController();
       loop = runLoop().catch((error: unknown) => reportError('worker loop', error));

@@ -268,8 +268,8 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       const stored = owned(state, message.handle);
       const record: DeadLetter = {
         id: stored.id,
-        body: stored.body,
-        attributes: { ...stored.attributes },
+        body: message.body,
+        attributes: { ...message.attributes },
         reason: info.reason,
         ...(info.error ? { error: { ...info.error } } : {}),
         attempts: info.attempts,

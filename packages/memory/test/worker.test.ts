@@ -115,6 +115,60 @@ describe('createWorker', () => {
     expect(errors).toEqual(['receive', 'receive', 'receive']);
   });
 
+  it('sets aside the head of a foreign message too large to dead-letter whole, instead of redelivering it forever', async () => {
+    const inner = memoryAdapter({ capabilities: { maxPayloadBytes: 4_000 } });
+    const strict: Adapter = {
+      ...inner,
+      deadLetter: async (q, m, info) => {
+        if (Buffer.byteLength(m.body) > 3_000) throw new BgError('PAYLOAD_TOO_LARGE', 'dead-letter record too large');
+        return inner.deadLetter(q, m, info);
+      },
+    };
+    const inspect = memoryInspector(inner.store);
+    await inspect.sendRaw('q-huge', 'é'.repeat(5_000));
+    const worker = createWorker({ adapter: strict, queue: 'q-huge', pollMs: 20 });
+    worker.handle(job, () => {});
+    await worker.start();
+    await until('the dead letter', async () => (await inspect.deadCount('q-huge')) === 1);
+    await worker.stop();
+    const [dead] = (await inner.listDeadLetters('q-huge')).items;
+    expect(dead?.reason).toBe('malformed-envelope');
+    expect(dead?.attributes['bg-truncated-from']).toBe('10000');
+    expect(dead?.body.startsWith('éé')).toBe(true);
+    expect(dead?.error?.message).toContain('too large to dead-letter whole');
+    expect(await inspect.liveCount('q-huge')).toBe(0);
+  });
+
+  it('starts while the backend is down and carries on once it is back', async () => {
+    const inner = memoryAdapter();
+    let down = true;
+    const flaky: Adapter = {
+      ...inner,
+      ensureQueue: async (q) => {
+        if (down) throw new BgError('UNREACHABLE', 'down');
+        return inner.ensureQueue(q);
+      },
+      receive: async (q, o) => {
+        if (down) throw new BgError('UNREACHABLE', 'down');
+        return inner.receive(q, o);
+      },
+    };
+    let done = 0;
+    const worker = createWorker({ adapter: flaky, queue: 'q-boot', pollMs: 20 });
+    worker.handle(job, () => void done++);
+    await worker.start();
+    expect(worker.running).toBe(true);
+    await createQueue({ adapter: inner, queue: 'q-boot' }).enqueue(job, { n: 1 });
+    down = false;
+    await until('the job to run', () => done === 1, 10_000);
+    await worker.stop();
+    const fatal = createWorker({
+      adapter: { ...inner, ensureQueue: async () => Promise.reject(new BgError('AUTH_FAILED', 'no', { retryable: false })) },
+      queue: 'q-boot',
+    });
+    await expect(fatal.start()).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+  });
+
   it('a second stop skips the rest of the grace period', async () => {
     const adapter = memoryAdapter();
     const worker = createWorker({ adapter, queue: 'q-force', pollMs: 20 });
