@@ -124,7 +124,7 @@ export function seconds(ms: number): string {
 
 function spanText(s: Span): string {
   if (!s) return '—';
-  return s.max - s.min < 100 ? seconds(s.max) : `${seconds(s.min)}–${seconds(s.max)}`;
+  return seconds(s.min) === seconds(s.max) ? seconds(s.max) : `${seconds(s.min)}–${seconds(s.max)}`;
 }
 
 function msSpanText(s: Span): string {

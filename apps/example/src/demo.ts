@@ -266,7 +266,7 @@ async function main(): Promise<DemoSummary> {
     }
     return [...poisonIds].every((id) => done.has(id) || deadSeen.has(id));
   };
-  const settleOk = await waitFor(settled, 60_000 + 2 * leaseMs, 100);
+  const settleOk = await waitFor(settled, 30_000 + 2 * leaseMs, 100);
   clearInterval(ticker);
   await progress(true);
   if (!settleOk) detail(red('some jobs did not finish within the deadline'));
@@ -310,7 +310,7 @@ async function main(): Promise<DemoSummary> {
   }
   const replayOk = await waitFor(
     async () => (await settled()) && [...poisonIds].every((id) => ledger.some((e) => e.e === 'done' && e.id === id)),
-    30_000 + 2 * leaseMs,
+    20_000 + 2 * leaseMs,
     100,
   );
   if (!replayOk) detail(red('the replayed jobs did not complete within the deadline'));
