@@ -1,5 +1,5 @@
 /**
- * `pnpm chaos [--adapter memory|redis|sqs|azure-queue|pubsub|all] [--profile full|ci] [--jobs N] [--no-recycle]`
+ * `pnpm chaos [--adapter memory|redis|sqs|azure-queue|pubsub|all] [--profile full|ci] [--jobs N] [--kill-every MS] [--no-recycle]`
  *
  * Runs the "nothing lost" chaos profile against private real backends, one adapter after
  * the other, prints one summary line per adapter and exits non-zero if anything was lost,
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     adapter: { type: 'string', default: 'all' },
     profile: { type: 'string', default: 'full' },
     jobs: { type: 'string' },
+    'kill-every': { type: 'string' },
     'no-recycle': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
@@ -28,7 +29,11 @@ const { values } = parseArgs({
 
 const base = values.profile === 'ci' ? CI_PROFILE : values.profile === 'full' ? FULL_PROFILE : undefined;
 if (!base) throw new Error(`unknown profile ${values.profile} (ci or full)`);
-const profile: ChaosProfile = values.jobs ? { ...base, jobs: Number(values.jobs) } : base;
+const profile: ChaosProfile = {
+  ...base,
+  ...(values.jobs ? { jobs: Number(values.jobs) } : {}),
+  ...(values['kill-every'] ? { killEveryMs: Number(values['kill-every']) } : {}),
+};
 const names: AdapterName[] =
   values.adapter === 'all' ? [...ADAPTER_NAMES] : (values.adapter ?? '').split(',').map((n) => n.trim() as AdapterName);
 for (const n of names) if (!ADAPTER_NAMES.includes(n)) throw new Error(`unknown adapter ${n} (${ADAPTER_NAMES.join(', ')}, all)`);

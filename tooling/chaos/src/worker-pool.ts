@@ -129,7 +129,12 @@ export class WorkerPool {
    */
   async stopAll(timeoutMs: number): Promise<void> {
     const live = this.live;
-    for (const w of live) this.terminate(w);
+    const ready = new Set(this.ready.map((w) => w.id));
+    for (const w of live) {
+      // A worker still booting has no signal handler and no job yet: stopping it is a kill.
+      if (ready.has(w.id)) this.terminate(w);
+      else this.kill(w);
+    }
     const timer = setTimeout(() => {
       for (const w of this.live) {
         this.#stopping.delete(w.id);
