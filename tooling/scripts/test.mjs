@@ -33,7 +33,7 @@ const check = (title, ok) => {
 check('build', run('build', 'pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']));
 check('typecheck', run('typecheck', 'pnpm', ['exec', 'turbo', 'run', 'typecheck', '--output-logs=errors-only']));
 check('lint', run('lint', 'pnpm', ['exec', 'biome', 'check', '.']));
-const concurrency = process.env.BG_TEST_CONCURRENCY ?? '1';
+const concurrency = process.env.BG_TEST_CONCURRENCY ?? '2';
 const testsOk = run('test', 'pnpm', ['exec', 'turbo', 'run', 'test', `--concurrency=${concurrency}`, '--continue']);
 
 // Sum the per-package vitest JSON reports.
