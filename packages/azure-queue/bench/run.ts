@@ -14,21 +14,14 @@ import { randomBytes } from 'node:crypto';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { azureQueueAdapter } from '@bg/azure-queue';
 import { startAzurite } from '@bg/backends/azurite';
-import { type Adapter, createQueue, createWorker, defineJob } from '@bg/core';
+import { median, coreRound as sharedCoreRound } from '@bg/backends/bench';
+import type { Adapter } from '@bg/core';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 600);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const IN_FLIGHT = 32;
 const RECEIVERS = 4;
 const BODY = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
-
-type Payload = { userId: string; locale: string; note: string };
-const benchJob = defineJob({
-  type: 'bench.noop',
-  schema: {
-    '~standard': { version: 1, vendor: 'bench', validate: (value: unknown) => ({ value: value as Payload }) },
-  },
-});
 
 async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -93,39 +86,8 @@ async function adapterRound(adapter: Adapter): Promise<number> {
   return JOBS / ((performance.now() - start) / 1_000);
 }
 
-async function coreRound(adapter: Adapter): Promise<number> {
-  const queue = queueName('core');
-  await adapter.ensureQueue(queue);
-  const jobs = createQueue({ adapter, queue });
-  const payloads = Array.from({ length: JOBS }, (_, i) => ({ userId: `u-${i}`, locale: 'de', note: 'x'.repeat(160) }));
-  const start = performance.now();
-  await jobs.enqueueMany(benchJob, payloads);
-  let handled = 0;
-  let resolveAll: () => void = () => {};
-  const allDone = new Promise<void>((resolve) => {
-    resolveAll = resolve;
-  });
-  const worker = createWorker({ adapter, queue, concurrency: RECEIVERS * 32, leaseMs: 60_000, pollMs: 1_000 });
-  worker.handle(benchJob, async () => {
-    handled++;
-    if (handled >= JOBS) resolveAll();
-  });
-  await worker.start();
-  await allDone;
-  // Acks run after the handler resolves: wait until the queue is empty.
-  for (;;) {
-    const stats = await adapter.stats(queue);
-    if (stats.ready + stats.inFlight + stats.delayed === 0) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const rate = JOBS / ((performance.now() - start) / 1_000);
-  await worker.stop({ graceMs: 1_000 });
-  return rate;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+function coreRound(adapter: Adapter): Promise<number> {
+  return sharedCoreRound(adapter, { queue: queueName('core'), jobs: JOBS, concurrency: RECEIVERS * 32 });
 }
 
 async function main(): Promise<void> {

@@ -15,8 +15,9 @@
  * Run: `pnpm --filter @bg/pubsub bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
  */
 import { randomBytes } from 'node:crypto';
+import { median, coreRound as sharedCoreRound } from '@bg/backends/bench';
 import { startPubSubEmulator } from '@bg/backends/pubsub-emulator';
-import { type Adapter, createQueue, createWorker, defineJob } from '@bg/core';
+import type { Adapter } from '@bg/core';
 import { PubSub, v1 } from '@google-cloud/pubsub';
 import { pubsubAdapter, queueResources } from '../src/index.js';
 
@@ -30,14 +31,6 @@ const RECEIVERS = 4;
 const LEASE_MS = 10_000;
 const PROJECT = 'bg-bench';
 const BODY = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
-
-type Payload = { userId: string; locale: string; note: string };
-const benchJob = defineJob({
-  type: 'bench.noop',
-  schema: {
-    '~standard': { version: 1, vendor: 'bench', validate: (value: unknown) => ({ value: value as Payload }) },
-  },
-});
 
 function queueName(kind: string): string {
   return `bench-${kind}-${randomBytes(4).toString('hex')}`;
@@ -110,40 +103,8 @@ async function adapterRound(adapter: Adapter): Promise<number> {
   return JOBS / ((performance.now() - start) / 1_000);
 }
 
-async function coreRound(adapter: Adapter): Promise<number> {
-  const queue = queueName('core');
-  await adapter.ensureQueue(queue);
-  const jobs = createQueue({ adapter, queue });
-  const payloads = Array.from({ length: JOBS }, (_, i) => ({ userId: `u-${i}`, locale: 'de', note: 'x'.repeat(160) }));
-  let acked = 0;
-  let resolveAll: () => void = () => {};
-  const allDone = new Promise<void>((resolve) => {
-    resolveAll = resolve;
-  });
-  const worker = createWorker({
-    adapter,
-    queue,
-    concurrency: 512,
-    leaseMs: LEASE_MS,
-    pollMs: 1_000,
-    // 'succeeded' is emitted after the ack resolved.
-    onEvent: (e) => {
-      if (e.type === 'succeeded' && ++acked >= JOBS) resolveAll();
-    },
-  });
-  worker.handle(benchJob, async () => {});
-  const start = performance.now();
-  await jobs.enqueueMany(benchJob, payloads);
-  await worker.start();
-  await allDone;
-  const rate = JOBS / ((performance.now() - start) / 1_000);
-  await worker.stop({ graceMs: 1_000 });
-  return rate;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+function coreRound(adapter: Adapter): Promise<number> {
+  return sharedCoreRound(adapter, { queue: queueName('core'), jobs: JOBS, concurrency: 512, leaseMs: LEASE_MS });
 }
 
 async function main(): Promise<void> {

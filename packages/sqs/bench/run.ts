@@ -21,8 +21,9 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { median, coreRound as sharedCoreRound } from '@bg/backends/bench';
 import { startFauxqs } from '@bg/backends/sqs';
-import { type Adapter, createQueue, createWorker, defineJob } from '@bg/core';
+import type { Adapter } from '@bg/core';
 import { sqsAdapter } from '@bg/sqs';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000);
@@ -30,14 +31,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BATCHES_IN_FLIGHT = 8;
 const RECEIVERS = 8;
 const BODY = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
-
-type Payload = { userId: string; locale: string; note: string };
-const benchJob = defineJob({
-  type: 'bench.noop',
-  schema: {
-    '~standard': { version: 1, vendor: 'bench', validate: (value: unknown) => ({ value: value as Payload }) },
-  },
-});
 
 function queueName(kind: string): string {
   return `bench-${kind}-${randomBytes(4).toString('hex')}`;
@@ -133,39 +126,8 @@ async function adapterRound(adapter: Adapter): Promise<number> {
   return JOBS / ((performance.now() - start) / 1_000);
 }
 
-async function coreRound(adapter: Adapter): Promise<number> {
-  const queue = queueName('core');
-  await adapter.ensureQueue(queue);
-  const jobs = createQueue({ adapter, queue });
-  const payloads = Array.from({ length: JOBS }, (_, i) => ({ userId: `u-${i}`, locale: 'de', note: 'x'.repeat(160) }));
-  const start = performance.now();
-  await jobs.enqueueMany(benchJob, payloads);
-  let handled = 0;
-  let resolveAll: () => void = () => {};
-  const allDone = new Promise<void>((resolve) => {
-    resolveAll = resolve;
-  });
-  const worker = createWorker({ adapter, queue, concurrency: RECEIVERS * 10, leaseMs: 60_000, pollMs: 1_000 });
-  worker.handle(benchJob, async () => {
-    handled++;
-    if (handled >= JOBS) resolveAll();
-  });
-  await worker.start();
-  await allDone;
-  // Acks run after the handler resolves: wait until the queue is empty.
-  for (;;) {
-    const stats = await adapter.stats(queue);
-    if (stats.ready + stats.inFlight + stats.delayed === 0) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const rate = JOBS / ((performance.now() - start) / 1_000);
-  await worker.stop({ graceMs: 1_000 });
-  return rate;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+function coreRound(adapter: Adapter): Promise<number> {
+  return sharedCoreRound(adapter, { queue: queueName('core'), jobs: JOBS, concurrency: RECEIVERS * 10 });
 }
 
 async function main(): Promise<void> {

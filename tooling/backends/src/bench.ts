@@ -1,0 +1,74 @@
+import { type Adapter, createQueue, createWorker, defineJob } from '@bg/core';
+
+/** The benchmarks' no-op job: a ~200-byte payload, validated by a pass-through Standard Schema. */
+export const benchJob = defineJob({
+  type: 'bench.noop',
+  schema: {
+    '~standard': {
+      version: 1,
+      vendor: 'bg-bench',
+      types: undefined as unknown as { input: BenchPayload; output: BenchPayload },
+      validate: (value: unknown) => ({ value: value as BenchPayload }),
+    },
+  },
+});
+
+/** Payload of {@link benchJob}. */
+export interface BenchPayload {
+  readonly userId: string;
+  readonly locale: string;
+  readonly note: string;
+}
+
+/** Options of {@link coreRound}. */
+export interface CoreRoundOptions {
+  readonly queue: string;
+  readonly jobs: number;
+  readonly concurrency: number;
+  readonly leaseMs?: number;
+}
+
+/**
+ * One end-to-end round through `@bg/core`: `enqueueMany` N jobs, drain them with
+ * `createWorker` and a no-op handler, and return jobs/s measured until the last ack
+ * (the worker's `succeeded` event comes after the ack resolved).
+ */
+export async function coreRound(adapter: Adapter, options: CoreRoundOptions): Promise<number> {
+  const { queue, jobs: n } = options;
+  await adapter.ensureQueue(queue);
+  const jobs = createQueue({ adapter, queue });
+  const payloads: BenchPayload[] = Array.from({ length: n }, (_, i) => ({
+    userId: `u-${i}`,
+    locale: 'de',
+    note: 'x'.repeat(160),
+  }));
+  let acked = 0;
+  let resolveAll: () => void = () => {};
+  const allDone = new Promise<void>((resolve) => {
+    resolveAll = resolve;
+  });
+  const worker = createWorker({
+    adapter,
+    queue,
+    concurrency: options.concurrency,
+    leaseMs: options.leaseMs ?? 60_000,
+    pollMs: 1_000,
+    onEvent: (e) => {
+      if (e.type === 'succeeded' && ++acked >= n) resolveAll();
+    },
+  });
+  worker.handle(benchJob, async () => {});
+  const start = performance.now();
+  await jobs.enqueueMany(benchJob, payloads);
+  await worker.start();
+  await allDone;
+  const rate = n / ((performance.now() - start) / 1_000);
+  await worker.stop({ graceMs: 1_000 });
+  return rate;
+}
+
+/** The median of a list of numbers (0 for an empty list). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
