@@ -4,6 +4,7 @@ export {
   missingBackend,
   removeDataDir,
   type ServerProcess,
+  type SpawnServerOptions,
   spawnServer,
   waitUntil,
 } from './server-process.js';

@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { freePort, missingBackend, waitUntil } from './server-process.js';
+import { freePort, missingBackend, spawnServer, waitUntil } from './server-process.js';
 
 /** Where the Debian package `google-cloud-cli-pubsub-emulator` installs the emulator's start script. */
 export const PUBSUB_EMULATOR_BIN = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator';
@@ -44,21 +43,6 @@ async function answers(host: string, port: number): Promise<boolean> {
   return response.ok;
 }
 
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    // Negative PID: the whole process group (the start script execs the JVM, but a
-    // wrapper that forks would leave a Java child behind otherwise).
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      process.kill(child.pid, signal);
-    } catch {
-      // already gone
-    }
-  }
-}
-
 /**
  * Starts a private Google Pub/Sub emulator (`cloud-pubsub-emulator --host=127.0.0.1
  * --port=<free>`) in its own process group and waits until it answers. Resolves undefined
@@ -78,50 +62,19 @@ export async function startPubSubEmulator(options: StartPubSubEmulatorOptions = 
   }
   const host = '127.0.0.1';
   const port = await freePort();
-  const child = spawn(bin, [`--host=${host}`, `--port=${port}`], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-    env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
-  });
-  let tail = '';
-  let running = true;
-  const keep = (chunk: Buffer): void => {
-    tail = (tail + chunk.toString()).slice(-8192);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      running = false;
-      resolve();
-    });
-    child.once('error', (error) => {
-      tail += `\n${String(error)}`;
-      running = false;
-      resolve();
-    });
-  });
-  // Last resort if the caller never stops it (crashed test run): no orphaned JVM.
-  const onExit = (): void => killGroup(child, 'SIGKILL');
-  process.once('exit', onExit);
-
-  async function stop(): Promise<void> {
-    process.removeListener('exit', onExit);
-    if (running) {
-      killGroup(child, 'SIGTERM');
-      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(timer);
-    }
-    // The JVM may leave threads of its group behind for a moment; make sure none survive.
-    killGroup(child, 'SIGKILL');
-  }
+  const server = spawnServer(
+    bin,
+    [`--host=${host}`, `--port=${port}`],
+    { ...process.env, METADATA_SERVER_DETECTION: 'none' },
+    { processGroup: true },
+  );
+  const stop = (): Promise<void> => server.stop('SIGTERM', 5_000);
 
   try {
     await waitUntil(
       `the Pub/Sub emulator on ${host}:${port}`,
       async () => {
-        if (!running) throw new Error(`cloud-pubsub-emulator exited: ${tail}`);
+        if (!server.running) throw new Error(`cloud-pubsub-emulator exited: ${server.output()}`);
         return answers(host, port);
       },
       options.readyTimeoutMs ?? 60_000,
@@ -136,7 +89,7 @@ export async function startPubSubEmulator(options: StartPubSubEmulatorOptions = 
     port,
     endpoint: `${host}:${port}`,
     projectId: options.projectId ?? 'bg-test',
-    pid: child.pid ?? -1,
+    pid: server.pid,
     stop,
   };
 }

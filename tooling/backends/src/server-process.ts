@@ -62,9 +62,24 @@ export interface ServerProcess {
   readonly running: boolean;
 }
 
+/** Options of {@link spawnServer}. */
+export interface SpawnServerOptions {
+  /**
+   * Run it as the leader of its own process group and signal the whole group (for start
+   * scripts that may fork, like the JVM-based Pub/Sub emulator). The group is also killed
+   * if this process exits without stopping it, and once more after `stop()`.
+   */
+  readonly processGroup?: boolean;
+}
+
 /** Spawns a server process detached from our stdio, keeping the last 8 KiB of its output. */
-export function spawnServer(command: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): ServerProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+export function spawnServer(
+  command: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  options: SpawnServerOptions = {},
+): ServerProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env, detached: options.processGroup === true });
   let tail = '';
   let running = true;
   const keep = (chunk: Buffer): void => {
@@ -83,6 +98,26 @@ export function spawnServer(command: string, args: readonly string[], env: NodeJ
       resolve();
     });
   });
+  const signal = (sig: NodeJS.Signals): void => {
+    if (child.pid === undefined) return;
+    if (options.processGroup) {
+      try {
+        // Negative PID: the whole process group.
+        process.kill(-child.pid, sig);
+        return;
+      } catch {
+        // no group (already gone): fall back to the process itself
+      }
+    }
+    try {
+      process.kill(child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  // Last resort if the caller never stops it (crashed test run): no orphaned group.
+  const onExit = (): void => signal('SIGKILL');
+  if (options.processGroup) process.once('exit', onExit);
   return {
     get pid() {
       return child.pid ?? -1;
@@ -92,22 +127,18 @@ export function spawnServer(command: string, args: readonly string[], env: NodeJ
     get running() {
       return running;
     },
-    async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 5_000) {
-      if (!running || child.pid === undefined) return;
-      try {
-        process.kill(child.pid, signal);
-      } catch {
-        return;
+    async stop(sig: NodeJS.Signals = 'SIGTERM', graceMs = 5_000) {
+      process.removeListener('exit', onExit);
+      if (running && child.pid !== undefined) {
+        signal(sig);
+        const timer = setTimeout(() => {
+          if (running) signal('SIGKILL');
+        }, graceMs);
+        await exited;
+        clearTimeout(timer);
       }
-      const timer = setTimeout(() => {
-        if (running && child.pid !== undefined) {
-          try {
-            process.kill(child.pid, 'SIGKILL');
-          } catch {}
-        }
-      }, graceMs);
-      await exited;
-      clearTimeout(timer);
+      // A group may leave members behind for a moment; make sure none survive.
+      if (options.processGroup) signal('SIGKILL');
     },
   };
 }
