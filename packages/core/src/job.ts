@@ -107,7 +107,21 @@ export function isJobDefinition(value: unknown): value is JobDefinition {
  * rejects with `INVALID_PAYLOAD` listing the issues.
  */
 export async function validatePayload<I, O>(job: JobDefinition<string, I, O>, payload: unknown): Promise<O> {
-  const result = await job.schema['~standard'].validate(payload);
+  return checkPayload(job, payload);
+}
+
+/**
+ * {@link validatePayload} without a promise when the schema validates synchronously (the
+ * worker's hot path): the value, a promise of it for an async schema, or a thrown
+ * `INVALID_PAYLOAD`.
+ * @internal
+ */
+export function checkPayload<I, O>(job: JobDefinition<string, I, O>, payload: unknown): O | Promise<O> {
+  const result = job.schema['~standard'].validate(payload);
+  return result instanceof Promise ? result.then((r) => payloadOf(job, r)) : payloadOf(job, result);
+}
+
+function payloadOf<I, O>(job: JobDefinition<string, I, O>, result: StandardSchemaV1.Result<O>): O {
   if (result.issues) {
     const issues = result.issues.map((issue) => {
       const path = (issue.path ?? [])

@@ -4,7 +4,7 @@ import { backoffDelay } from './backoff.js';
 import { decodeEnvelope, type Envelope, utf8Bytes } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
 import { BgError, isBgError } from './errors.js';
-import { isJobDefinition, type JobDefinition, type JobPayload, migratePayload, validatePayload } from './job.js';
+import { checkPayload, isJobDefinition, type JobDefinition, type JobPayload, migratePayload } from './job.js';
 import { assertAdapter } from './queue.js';
 import type { Logger, WorkerEvent } from './worker-events.js';
 
@@ -119,10 +119,55 @@ interface Active {
   jobType: string | undefined;
   renewAt: number;
   renewing: boolean;
+  /** Its lease is kept by the heartbeat (while it waits for a slot or its handler runs). */
+  beating: boolean;
+  /** Holds one of the `concurrency` slots: from delivery until its handler has returned. */
+  slot: boolean;
   done: Promise<void>;
 }
 
+/** The context handed to a handler; the Date and the signal are made only when asked for. */
+class RunContext implements JobContext {
+  readonly jobId: string;
+  readonly jobType: string;
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  readonly enqueuedVersion: number;
+  readonly idempotencyKey: string | undefined;
+  readonly trace: JobContext['trace'];
+  readonly #envelope: Envelope;
+  readonly #controller: LazyAbort;
+  constructor(envelope: Envelope, job: JobDefinition, attempt: number, controller: LazyAbort) {
+    this.jobId = envelope.id;
+    this.jobType = job.type;
+    this.attempt = attempt;
+    this.maxAttempts = job.retry.maxAttempts;
+    this.enqueuedVersion = envelope.v;
+    this.idempotencyKey = envelope.key;
+    this.trace = envelope.trace;
+    this.#envelope = envelope;
+    this.#controller = controller;
+  }
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+  get createdAt(): Date {
+    return new Date(this.#envelope.createdAt);
+  }
+  get meta(): Readonly<Record<string, string>> {
+    return this.#envelope.meta ?? NO_META;
+  }
+}
+
+const NO_META: Readonly<Record<string, string>> = Object.freeze({});
+
 const HOPPED = 'bg-hopped';
+
+/** Receives a worker keeps in flight at most while it prefetches. */
+const MAX_RECEIVES = 2;
+
+/** A worker prefetches only while its jobs typically finish within this time (ms). */
+const PREFETCH_BELOW_MS = 100;
 
 /** The longest prefix of `text` of at most `maxBytes` UTF-8 bytes, never splitting a character. */
 function truncateUtf8(text: string, maxBytes: number): string {
@@ -162,12 +207,22 @@ export function createWorker(options: WorkerOptions): Worker {
   const log = options.logger ?? {};
   const handlers = new Map<string, Registered>();
   const refillAt = Math.max(1, Math.floor(concurrency / 4));
+  /** Every delivery this worker holds, from receive until it is acked, released or dead-lettered. */
   const active = new Set<Active>();
+  /** Deliveries holding a slot: their handler has not returned yet. */
+  let handling = 0;
+  /** Slots promised to receives in flight. */
+  let reserved = 0;
+  /** Deliveries received ahead, waiting for a slot (only while jobs are short and a backlog waits). */
+  const waiting: Active[] = [];
+  /** How long a job typically takes here (a moving average of handler durations), once known. */
+  let typicalMs: number | undefined;
 
   let running = false;
   let loop: Promise<void> | undefined;
   let stopController = new AbortController();
-  let slotFreed: (() => void) | undefined;
+  /** Wakes the receive loop (a slot freed up, a receive came back, or the worker stops). */
+  let wakeLoop: (() => void) | undefined;
   let stopping: { force: () => void; done: Promise<void> } | undefined;
 
   const observed = options.onEvent !== undefined;
@@ -255,7 +310,6 @@ export function createWorker(options: WorkerOptions): Worker {
    * has passed, so a worker with thousands of jobs keeps one timer, not thousands.
    */
   let heartbeat: ReturnType<typeof setInterval> | undefined;
-  const beating = new Set<Active>();
   const renewEvery = Math.max(Math.floor(leaseMs / 3), 5);
 
   async function renew(item: Active): Promise<void> {
@@ -270,7 +324,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (isBgError(error, 'LEASE_LOST')) {
         if (!item.abandoned) {
           item.abandoned = true;
-          beating.delete(item);
+          item.beating = false;
           emit({ type: 'lease-lost', jobId: item.message.id, jobType: item.jobType });
           log.warn?.(`bg worker: lost the lease of ${item.message.id}`, { queue, jobId: item.message.id });
           item.controller.abort(new BgError('LEASE_LOST', `the lease of job ${item.message.id} was lost`, { retryable: false }));
@@ -284,10 +338,10 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   }
 
-  function startHeartbeat(item: Active, jobType: string): void {
+  function startHeartbeat(item: Active, jobType: string | undefined): void {
     item.jobType = jobType;
     item.renewAt = now() + renewEvery;
-    beating.add(item);
+    item.beating = true;
     if (!heartbeat) {
       heartbeat = setInterval(beatAll, Math.max(5, Math.min(Math.floor(renewEvery / 4), 1_000)));
       heartbeat.unref();
@@ -296,13 +350,13 @@ export function createWorker(options: WorkerOptions): Worker {
 
   function beatAll(): void {
     const t = now();
-    for (const beat of beating) {
-      if (!beat.renewing && !beat.abandoned && t >= beat.renewAt) void renew(beat);
+    for (const beat of active) {
+      if (beat.beating && !beat.renewing && !beat.abandoned && t >= beat.renewAt) void renew(beat);
     }
   }
 
   function stopHeartbeat(item: Active): void {
-    beating.delete(item);
+    item.beating = false;
   }
 
   function endHeartbeat(): void {
@@ -310,133 +364,8 @@ export function createWorker(options: WorkerOptions): Worker {
     heartbeat = undefined;
   }
 
-  async function process(item: Active): Promise<void> {
-    const { message } = item;
-    if (observed) emit({ type: 'received', jobId: message.id, deliveryCount: message.deliveryCount });
-    let envelope: Envelope;
-    try {
-      envelope = decodeEnvelope(message.body);
-    } catch (error) {
-      await deadLetter(item, 'malformed-envelope', message.deliveryCount, undefined, toErrorInfo(error));
-      return;
-    }
-    const createdAt = Date.parse(envelope.createdAt);
-    if (envelope.notBefore !== undefined) {
-      const remaining = Date.parse(envelope.notBefore) - now();
-      if (remaining > 0) return hop(item, remaining);
-      if (caps.maxDelayMs <= 0 && message.deliveryCount > 1 && message.attributes[HOPPED] !== '1') {
-        await resend(item, 0, { ...message.attributes, [HOPPED]: '1' });
-        return;
-      }
-    }
-    const registered = handlers.get(envelope.type);
-    if (!registered) {
-      await deadLetter(
-        item,
-        'unknown-type',
-        message.deliveryCount,
-        envelope.type,
-        { message: `no handler for job type "${envelope.type}"` },
-        createdAt,
-      );
-      return;
-    }
-    const { job } = registered;
-    const attempt = message.deliveryCount;
-    if (envelope.v > job.version) {
-      const error = { message: `"${job.type}" payload v${envelope.v} is newer than v${job.version} known to this worker` };
-      if (now() - createdAt < versionWindowMs) {
-        const delayMs = Math.min(backoffDelay(job.retry, attempt, random), caps.maxReleaseDelayMs);
-        await adapter.release(queue, item.handle, delayMs);
-        emit({ type: 'deferred', jobId: message.id, why: 'unknown-version', delayMs });
-        return;
-      }
-      await deadLetter(item, 'unknown-version', attempt, job.type, error, createdAt);
-      return;
-    }
-    let payload: unknown;
-    try {
-      payload = await validatePayload(job, migratePayload(job, envelope.v, envelope.payload));
-    } catch (error) {
-      await deadLetter(item, 'invalid-payload', attempt, job.type, toErrorInfo(error), createdAt);
-      return;
-    }
-
-    const context: JobContext = {
-      jobId: envelope.id,
-      jobType: job.type,
-      attempt,
-      maxAttempts: job.retry.maxAttempts,
-      get signal() {
-        return item.controller.signal;
-      },
-      enqueuedVersion: envelope.v,
-      createdAt: new Date(createdAt),
-      idempotencyKey: envelope.key,
-      meta: envelope.meta ?? {},
-      trace: envelope.trace,
-    };
-    if (observed) emit({ type: 'started', jobId: message.id, jobType: job.type, attempt });
-    const started = now();
-    startHeartbeat(item, job.type);
-    let timeout: ReturnType<typeof setTimeout> | undefined;
-    let outcome: { ok: true } | { ok: false; error: unknown };
-    try {
-      const result = registered.handler(payload, context);
-      if (job.timeoutMs !== undefined) {
-        const run = Promise.resolve(result);
-        const limit = job.timeoutMs;
-        const timedOut = new Promise<never>((_, reject) => {
-          timeout = setTimeout(() => {
-            const error = new BgError('TIMEOUT', `job ${message.id} ("${job.type}") exceeded its ${limit} ms timeout`);
-            item.controller.abort(error);
-            reject(error);
-          }, limit);
-        });
-        run.catch(() => {});
-        await Promise.race([run, timedOut]);
-      } else if (result !== undefined) {
-        await result;
-      }
-      outcome = { ok: true };
-    } catch (error) {
-      outcome = { ok: false, error };
-    } finally {
-      if (timeout) clearTimeout(timeout);
-      stopHeartbeat(item);
-    }
-    const durationMs = now() - started;
-    if (item.abandoned) return; // lease lost or handed back at shutdown: never ack
-    if (outcome.ok) {
-      await adapter.ack(queue, item.handle);
-      if (observed) emit({ type: 'succeeded', jobId: message.id, jobType: job.type, attempt, durationMs });
-      return;
-    }
-    const errorInfo = toErrorInfo(outcome.error);
-    emit({ type: 'failed', jobId: message.id, jobType: job.type, attempt, durationMs, error: errorInfo });
-    if (!running && item.controller.aborted) {
-      // The handler gave up because we are stopping: hand the job back at once.
-      await adapter.release(queue, item.handle, 0);
-      emit({ type: 'deferred', jobId: message.id, why: 'shutdown', delayMs: 0 });
-      return;
-    }
-    const permanent =
-      (isBgError(outcome.error) && !outcome.error.retryable && !isBgError(outcome.error, 'TIMEOUT')) ||
-      (options.isPermanent?.(outcome.error) ?? false);
-    if (permanent) {
-      await deadLetter(item, 'permanent-error', attempt, job.type, errorInfo, createdAt);
-      return;
-    }
-    if (attempt >= job.retry.maxAttempts) {
-      await deadLetter(item, 'max-attempts', attempt, job.type, errorInfo, createdAt);
-      return;
-    }
-    const delayMs = Math.min(backoffDelay(job.retry, attempt, random), caps.maxReleaseDelayMs);
-    await adapter.release(queue, item.handle, delayMs);
-    emit({ type: 'retried', jobId: message.id, jobType: job.type, attempt, delayMs });
-  }
-
-  function track(message: ReceivedMessage): void {
+  /** Takes a delivery in: it starts at once when a slot is free, else it waits its turn (prefetched). */
+  function admit(message: ReceivedMessage): void {
     const item: Active = {
       message,
       handle: message.handle,
@@ -445,15 +374,155 @@ export function createWorker(options: WorkerOptions): Worker {
       jobType: undefined,
       renewAt: Number.POSITIVE_INFINITY,
       renewing: false,
+      beating: false,
+      slot: false,
       done: Promise.resolve(),
     };
     active.add(item);
+    if (handling < concurrency && waiting.length === 0) {
+      start(item);
+    } else {
+      // Its lease runs while it waits: the heartbeat keeps it.
+      startHeartbeat(item, undefined);
+      waiting.push(item);
+    }
+  }
+
+  function start(item: Active): void {
+    item.slot = true;
+    handling++;
     item.done = settle(item);
   }
 
+  /** Starts waiting deliveries while slots are free (one whose lease was lost meanwhile is dropped). */
+  function startWaiting(): void {
+    while (running && handling < concurrency && waiting.length > 0) {
+      const item = waiting.shift() as Active;
+      stopHeartbeat(item);
+      if (item.abandoned) active.delete(item);
+      else start(item);
+    }
+  }
+
+  /** Runs one delivery to its end: decode, check, handle, then ack, retry or dead-letter it. */
   async function settle(item: Active): Promise<void> {
     try {
-      await process(item);
+      const { message } = item;
+      if (observed) emit({ type: 'received', jobId: message.id, deliveryCount: message.deliveryCount });
+      let envelope: Envelope;
+      try {
+        envelope = decodeEnvelope(message.body);
+      } catch (error) {
+        await deadLetter(item, 'malformed-envelope', message.deliveryCount, undefined, toErrorInfo(error));
+        return;
+      }
+      if (envelope.notBefore !== undefined) {
+        const remaining = Date.parse(envelope.notBefore) - now();
+        if (remaining > 0) {
+          await hop(item, remaining);
+          return;
+        }
+        if (caps.maxDelayMs <= 0 && message.deliveryCount > 1 && message.attributes[HOPPED] !== '1') {
+          await resend(item, 0, { ...message.attributes, [HOPPED]: '1' });
+          return;
+        }
+      }
+      const registered = handlers.get(envelope.type);
+      if (!registered) {
+        await deadLetter(
+          item,
+          'unknown-type',
+          message.deliveryCount,
+          envelope.type,
+          { message: `no handler for job type "${envelope.type}"` },
+          Date.parse(envelope.createdAt),
+        );
+        return;
+      }
+      const { job } = registered;
+      const attempt = message.deliveryCount;
+      if (envelope.v > job.version) {
+        const error = { message: `"${job.type}" payload v${envelope.v} is newer than v${job.version} known to this worker` };
+        if (now() - Date.parse(envelope.createdAt) < versionWindowMs) {
+          const delayMs = Math.min(backoffDelay(job.retry, attempt, random), caps.maxReleaseDelayMs);
+          await adapter.release(queue, item.handle, delayMs);
+          emit({ type: 'deferred', jobId: message.id, why: 'unknown-version', delayMs });
+          return;
+        }
+        await deadLetter(item, 'unknown-version', attempt, job.type, error, Date.parse(envelope.createdAt));
+        return;
+      }
+      let payload: unknown;
+      try {
+        payload = checkPayload(job, migratePayload(job, envelope.v, envelope.payload));
+        if (payload instanceof Promise) payload = await payload;
+      } catch (error) {
+        await deadLetter(item, 'invalid-payload', attempt, job.type, toErrorInfo(error), Date.parse(envelope.createdAt));
+        return;
+      }
+
+      const context = new RunContext(envelope, job, attempt, item.controller);
+      if (observed) emit({ type: 'started', jobId: message.id, jobType: job.type, attempt });
+      const started = now();
+      startHeartbeat(item, job.type);
+      let timeout: ReturnType<typeof setTimeout> | undefined;
+      let failed = false;
+      let failure: unknown;
+      try {
+        const result = registered.handler(payload, context);
+        if (job.timeoutMs !== undefined) {
+          const run = Promise.resolve(result);
+          const limit = job.timeoutMs;
+          const timedOut = new Promise<never>((_, reject) => {
+            timeout = setTimeout(() => {
+              const error = new BgError('TIMEOUT', `job ${message.id} ("${job.type}") exceeded its ${limit} ms timeout`);
+              item.controller.abort(error);
+              reject(error);
+            }, limit);
+          });
+          run.catch(() => {});
+          await Promise.race([run, timedOut]);
+        } else if (result !== undefined) {
+          await result;
+        }
+      } catch (error) {
+        failed = true;
+        failure = error;
+      } finally {
+        if (timeout) clearTimeout(timeout);
+        stopHeartbeat(item);
+      }
+      const durationMs = now() - started;
+      typicalMs = typicalMs === undefined ? durationMs : typicalMs + (durationMs - typicalMs) / 8;
+      // The outcome is known: the ack, retry or dead letter below no longer needs a slot.
+      freeSlot(item);
+      if (item.abandoned) return; // lease lost or handed back at shutdown: never ack
+      if (!failed) {
+        await adapter.ack(queue, item.handle);
+        if (observed) emit({ type: 'succeeded', jobId: message.id, jobType: job.type, attempt, durationMs });
+        return;
+      }
+      const errorInfo = toErrorInfo(failure);
+      emit({ type: 'failed', jobId: message.id, jobType: job.type, attempt, durationMs, error: errorInfo });
+      if (!running && item.controller.aborted) {
+        // The handler gave up because we are stopping: hand the job back at once.
+        await adapter.release(queue, item.handle, 0);
+        emit({ type: 'deferred', jobId: message.id, why: 'shutdown', delayMs: 0 });
+        return;
+      }
+      const permanent =
+        (isBgError(failure) && !failure.retryable && !isBgError(failure, 'TIMEOUT')) || (options.isPermanent?.(failure) ?? false);
+      if (permanent) {
+        await deadLetter(item, 'permanent-error', attempt, job.type, errorInfo, Date.parse(envelope.createdAt));
+        return;
+      }
+      if (attempt >= job.retry.maxAttempts) {
+        await deadLetter(item, 'max-attempts', attempt, job.type, errorInfo, Date.parse(envelope.createdAt));
+        return;
+      }
+      const delayMs = Math.min(backoffDelay(job.retry, attempt, random), caps.maxReleaseDelayMs);
+      await adapter.release(queue, item.handle, delayMs);
+      emit({ type: 'retried', jobId: message.id, jobType: job.type, attempt, delayMs });
     } catch (error) {
       if (isBgError(error, 'LEASE_LOST')) {
         emit({ type: 'lease-lost', jobId: item.message.id, jobType: item.jobType });
@@ -463,33 +532,53 @@ export function createWorker(options: WorkerOptions): Worker {
       }
     } finally {
       active.delete(item);
-      slotFreed?.();
+      freeSlot(item);
+      wakeLoop?.();
     }
   }
 
+  function freeSlot(item: Active): void {
+    if (!item.slot) return;
+    item.slot = false;
+    handling--;
+    startWaiting();
+    wakeLoop?.();
+  }
+
+  /**
+   * The receive loop. A receive asks for free slots, in batches: with most slots busy it
+   * waits for a quarter of them to free up. Settling a finished job (ack, retry, dead letter)
+   * does not hold a slot, but at most `concurrency` of them wait at once.
+   *
+   * Prefetch: while receives come back full (a backlog) and jobs typically finish within
+   * {@link PREFETCH_BELOW_MS} (or a tenth of the lease), the worker keeps up to one more
+   * batch in hand: the next receive goes out while this process runs the current batch, so
+   * the backend prepares it meanwhile instead of both taking turns. A prefetched delivery
+   * waits about one job's time for a slot, its lease kept by the heartbeat; `stop` hands it
+   * back at once. An empty or short receive, or slow jobs, bring the loop back to asking only
+   * for free slots, one long poll at a time.
+   */
   async function runLoop(): Promise<void> {
+    const receiving = new Set<Promise<void>>();
     let failures = 0;
-    while (running) {
-      const free = concurrency - active.size;
-      // Refill in batches: with most slots busy, wait for a quarter to free up.
-      if (free <= 0 || (active.size > 0 && free < refillAt)) {
-        await new Promise<void>((resolve) => {
-          slotFreed = resolve;
-        });
-        slotFreed = undefined;
-        continue;
-      }
+    let lastFull = false;
+    const prefetchBelowMs = Math.min(PREFETCH_BELOW_MS, leaseMs / 10);
+
+    async function pull(max: number): Promise<void> {
       let messages: ReceivedMessage[];
       try {
         messages = await adapter.receive(queue, {
-          max: Math.min(free, caps.maxBatchSize),
+          max,
           leaseMs,
           waitMs: pollMs,
           signal: stopController.signal,
         });
+        reserved -= max;
         failures = 0;
       } catch (error) {
-        if (!running) break;
+        reserved -= max;
+        lastFull = false;
+        if (!running) return;
         failures++;
         reportError('receive', error);
         const pause = Math.min(100 * 2 ** Math.min(failures - 1, 6), 5_000) * (0.5 + random() / 2);
@@ -504,8 +593,9 @@ export function createWorker(options: WorkerOptions): Worker {
             { once: true },
           );
         });
-        continue;
+        return;
       }
+      lastFull = messages.length >= max;
       if (!running) {
         // Stopped while polling: give anything that arrived back at once.
         await Promise.all(
@@ -513,9 +603,57 @@ export function createWorker(options: WorkerOptions): Worker {
             adapter.release(queue, m.handle, 0).catch((error: unknown) => reportError('release on stop', error)),
           ),
         );
-        break;
+        return;
       }
-      for (const message of messages) track(message);
+      for (const message of messages) admit(message);
+    }
+
+    while (running) {
+      const prefetch = lastFull && failures === 0 && typicalMs !== undefined && typicalMs <= prefetchBelowMs;
+      const capacity = prefetch ? 2 * concurrency : concurrency;
+      const inHand = handling + waiting.length + reserved;
+      const room = capacity - inHand;
+      const settling = active.size - handling - waiting.length;
+      const mayReceive =
+        room > 0 &&
+        !(inHand > 0 && room < refillAt) &&
+        settling <= concurrency &&
+        (receiving.size === 0 || (prefetch && receiving.size < MAX_RECEIVES));
+      if (!mayReceive) {
+        await new Promise<void>((resolve) => {
+          wakeLoop = resolve;
+        });
+        wakeLoop = undefined;
+        continue;
+      }
+      const max = Math.min(room, concurrency, caps.maxBatchSize);
+      reserved += max;
+      const done: Promise<void> = pull(max)
+        .catch((error: unknown) => reportError('receive', error))
+        .finally(() => {
+          receiving.delete(done);
+          wakeLoop?.();
+        });
+      receiving.add(done);
+      // One receive per turn of the event loop, so that two in flight are two requests.
+      if (receiving.size > 1 || prefetch) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(receiving);
+  }
+
+  /** Gives an unfinished delivery back at shutdown so that it is redelivered at once. */
+  async function handBack(item: Active): Promise<void> {
+    const lost = item.abandoned;
+    item.abandoned = true;
+    // Its handler may never return: do not let it hold a slot after a restart.
+    active.delete(item);
+    stopHeartbeat(item);
+    if (lost) return;
+    try {
+      await adapter.release(queue, item.handle, 0);
+      emit({ type: 'deferred', jobId: item.message.id, why: 'shutdown', delayMs: 0 });
+    } catch (error) {
+      reportError(`release of ${item.message.id} on stop`, error);
     }
   }
 
@@ -556,9 +694,11 @@ export function createWorker(options: WorkerOptions): Worker {
       const done = (async () => {
         running = false;
         stopController.abort(new BgError('CLOSED', 'the worker is stopping'));
-        slotFreed?.();
+        wakeLoop?.();
         for (const item of active) item.controller.abort(new BgError('CLOSED', 'the worker is stopping'));
         await loop;
+        // Deliveries received ahead never started: hand them back at once.
+        await Promise.all(waiting.splice(0).map((item) => handBack(item)));
         let timer: ReturnType<typeof setTimeout> | undefined;
         await Promise.race([
           Promise.all([...active].map((item) => item.done)),
@@ -569,20 +709,7 @@ export function createWorker(options: WorkerOptions): Worker {
         ]);
         if (timer) clearTimeout(timer);
         const unfinished = [...active].filter((item) => !item.abandoned);
-        await Promise.all(
-          unfinished.map(async (item) => {
-            item.abandoned = true;
-            // Its handler may never return: do not let it hold a slot after a restart.
-            active.delete(item);
-            stopHeartbeat(item);
-            try {
-              await adapter.release(queue, item.handle, 0);
-              emit({ type: 'deferred', jobId: item.message.id, why: 'shutdown', delayMs: 0 });
-            } catch (error) {
-              reportError(`release of ${item.message.id} on stop`, error);
-            }
-          }),
-        );
+        await Promise.all(unfinished.map((item) => handBack(item)));
         endHeartbeat();
         loop = undefined;
         stopping = undefined;

@@ -8,6 +8,9 @@
  * ratios, RSS and Redis memory per queued job (INFO memory before/after enqueueing).
  * Run: pnpm --filter @bg/redis bench  (BENCH_JOBS, BENCH_CONCURRENCY to change the shape)
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { startRedis } from '@bg/backends/redis';
 import { createQueue, createWorker, defineJob, encodeEnvelope, uuidv7 } from '@bg/core';
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
@@ -36,6 +39,52 @@ interface Result {
   enqueue: number;
   drain: number;
   bytesPerJob: number;
+  /** CPU time per drained job: this process, and the redis-server. */
+  cpu?: { node: number; redis: number };
+}
+
+async function redisCpuMs(): Promise<number> {
+  const info = await admin.info('cpu');
+  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+  return (user + sys) * 1000;
+}
+
+interface CpuMark {
+  node: NodeJS.CpuUsage;
+  redis: number;
+}
+
+/** BENCH_PROFILE=dir writes a V8 CPU profile of each drain phase there. */
+const profileDir = process.env.BENCH_PROFILE;
+const profiler = profileDir === undefined ? undefined : new Session();
+profiler?.connect();
+let profiles = 0;
+
+async function cpuMark(): Promise<CpuMark> {
+  if (profiler) {
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  if (process.env.BENCH_COMMANDSTATS) await admin.config('RESETSTAT');
+  return { redis: await redisCpuMs(), node: process.cpuUsage() };
+}
+
+/** The CPU the drain since `mark` cost per job, in µs, on both sides. */
+async function cpuSince(mark: CpuMark): Promise<{ node: number; redis: number }> {
+  const n = process.cpuUsage(mark.node);
+  const r = await redisCpuMs();
+  if (process.env.BENCH_COMMANDSTATS) {
+    // BENCH_COMMANDSTATS=1: where the server's time went, per command (scripts' calls included).
+    for (const m of (await admin.info('commandstats')).matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g))
+      console.log(`    ${(m[1] ?? '').padEnd(14)} calls ${(m[2] ?? '').padStart(7)}  µs/job ${(Number(m[3]) / N).toFixed(2)}`);
+  }
+  if (profiler && profileDir !== undefined) {
+    const { profile } = await profiler.post('Profiler.stop');
+    mkdirSync(profileDir, { recursive: true });
+    writeFileSync(join(profileDir, `drain-${++profiles}.cpuprofile`), JSON.stringify(profile));
+  }
+  return { node: (n.user + n.system) / N, redis: ((r - mark.redis) * 1000) / N };
 }
 
 /** The same envelopes for raw Streams and the adapter-level run (encoding is not timed). */
@@ -68,6 +117,8 @@ async function raw(concurrency: number, run: number): Promise<Result> {
   }
   const t1 = performance.now();
   const bytesPerJob = ((await usedMemory()) - before) / N;
+  const mark = await cpuMark();
+  const d0 = performance.now();
   let done = 0;
   const consumers = Array.from({ length: concurrency }, async (_, c) => {
     const conn = c === 0 ? client : client.duplicate();
@@ -85,9 +136,10 @@ async function raw(concurrency: number, run: number): Promise<Result> {
   });
   await Promise.all(consumers);
   const t2 = performance.now();
+  const cpu = await cpuSince(mark);
   await client.del(stream);
   client.disconnect();
-  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - t1) / 1000), bytesPerJob };
+  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - d0) / 1000), bytesPerJob, cpu };
 }
 
 async function bull(concurrency: number, run: number): Promise<Result> {
@@ -107,6 +159,8 @@ async function bull(concurrency: number, run: number): Promise<Result> {
   }
   const t1 = performance.now();
   const bytesPerJob = ((await usedMemory()) - before) / N;
+  const mark = await cpuMark();
+  const d0 = performance.now();
   let done = 0;
   let finish!: () => void;
   const all = new Promise<void>((resolve) => {
@@ -121,10 +175,11 @@ async function bull(concurrency: number, run: number): Promise<Result> {
   );
   await all;
   const t2 = performance.now();
+  const cpu = await cpuSince(mark);
   await worker.close();
   await queue.obliterate({ force: true });
   await queue.close();
-  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - t1) / 1000), bytesPerJob };
+  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - d0) / 1000), bytesPerJob, cpu };
 }
 
 async function bgAdapter(concurrency: number, run: number): Promise<Result> {
@@ -136,6 +191,8 @@ async function bgAdapter(concurrency: number, run: number): Promise<Result> {
   for (let i = 0; i < N; i += 1000) await adapter.send('bench', messages.slice(i, i + 1000));
   const t1 = performance.now();
   const bytesPerJob = ((await usedMemory()) - before) / N;
+  const mark = await cpuMark();
+  const d0 = performance.now();
   let done = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -152,8 +209,9 @@ async function bgAdapter(concurrency: number, run: number): Promise<Result> {
     }),
   );
   const t2 = performance.now();
+  const cpu = await cpuSince(mark);
   await adapter.close();
-  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - t1) / 1000), bytesPerJob };
+  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - d0) / 1000), bytesPerJob, cpu };
 }
 
 async function bgWorker(concurrency: number, run: number): Promise<Result> {
@@ -166,6 +224,8 @@ async function bgWorker(concurrency: number, run: number): Promise<Result> {
   await jobs.enqueueMany(job, payloads);
   const t1 = performance.now();
   const bytesPerJob = ((await usedMemory()) - before) / N;
+  const mark = await cpuMark();
+  const d0 = performance.now();
   let done = 0;
   let finish!: () => void;
   const all = new Promise<void>((resolve) => {
@@ -178,22 +238,30 @@ async function bgWorker(concurrency: number, run: number): Promise<Result> {
   await worker.start();
   await all;
   const t2 = performance.now();
+  const cpu = await cpuSince(mark);
   await worker.stop();
   await adapter.close();
-  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - t1) / 1000), bytesPerJob };
+  return { enqueue: N / ((t1 - t0) / 1000), drain: N / ((t2 - d0) / 1000), bytesPerJob, cpu };
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(9);
 const rss = () => `${Math.round(process.memoryUsage().rss / 1024 / 1024)} MiB`;
 const line = (name: string, r: Result) =>
-  `  ${name.padEnd(18)} enqueue ${fmt(r.enqueue)}/s  drain ${fmt(r.drain)}/s  ${r.bytesPerJob.toFixed(0).padStart(4)} B/job  rss ${rss()}`;
+  `  ${name.padEnd(18)} enqueue ${fmt(r.enqueue)}/s  drain ${fmt(r.drain)}/s  ${r.bytesPerJob.toFixed(0).padStart(4)} B/job  cpu/job node ${r.cpu?.node.toFixed(1)} µs redis ${r.cpu?.redis.toFixed(1)} µs  rss ${rss()}`;
 const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
 console.log(
   `redis benchmark: ${N.toLocaleString('en-US')} jobs of ~200-byte payload, redis-server ${server.port}, Node ${process.version}`,
 );
 let run = 0;
 const rows: string[] = [];
-for (const c of CONCURRENCY) {
+const only = process.env.BENCH_ONLY; // one variant alone (raw, bullmq, adapter, worker), e.g. to profile it
+if (only !== undefined) {
+  const variants = { raw, bullmq: bull, adapter: bgAdapter, worker: bgWorker } as const;
+  const fn = variants[only as keyof typeof variants];
+  if (fn === undefined) throw new Error(`BENCH_ONLY must be one of ${Object.keys(variants).join(', ')}`);
+  for (const c of CONCURRENCY) console.log(line(`${only} c=${c}`, await fn(c, run++)));
+}
+for (const c of only === undefined ? CONCURRENCY : []) {
   const r = await raw(c, run++);
   const b = await bull(c, run++);
   const a = await bgAdapter(c, run++);

@@ -48,19 +48,55 @@ end
 `;
 
 /**
+ * Shared prelude: acks many handles — entry id/count pairs in ARGV from index `from`. Per
+ * pair: 1 acked, 0 gone, -1 stale. This consumer's pending entries in the id range [lo, hi]
+ * are read with one XPENDING call; any other handle is checked on its own. Acked entries are
+ * XACKed and XDELed.
+ */
+const ACK_MANY_FN = `
+local function ack_many(s, group, consumer, lo, hi, from)
+  local mine = {}
+  for _, p in ipairs(redis.call('XPENDING', s, group, lo, hi, (#ARGV - from + 1) / 2 + 1000, consumer)) do
+    mine[p[1]] = p[4]
+  end
+  local out, ids = {}, {}
+  for i = from, #ARGV, 2 do
+    local r
+    local count = mine[ARGV[i]]
+    if count ~= nil then
+      r = (tonumber(count) == tonumber(ARGV[i + 1])) and 1 or -1
+    else
+      r = owns(s, group, ARGV[i], ARGV[i + 1])
+    end
+    out[#out + 1] = r
+    if r == 1 then ids[#ids + 1] = ARGV[i] end
+  end
+  if #ids > 0 then
+    redis.call('XACK', s, group, unpack(ids))
+    redis.call('XDEL', s, unpack(ids))
+  end
+  return out
+end
+`;
+
+/**
  * receive — KEYS: stream, delayed zset, released zset, reclaim cursor; ARGV: group, consumer,
  * now, leaseMs, max, delayed-key prefix. Promotes due delayed messages, takes due released
  * entries, reclaims expired leases (one step of a pass over the pending list — XAUTOCLAIM calls
  * scanning up to {@link SCAN_STEP} entries — that resumes from a stored cursor; passes are paced by {@link MIN_PASS_INTERVAL_MS} and
  * {@link SCAN_PER_MS}), then reads new entries; every entry handed out gets its lease deadline in one XCLAIM IDLE.
- * Returns { new entries (count 1), redelivered entries, their delivery counts }.
+ * Optional ARGV from 7: acks to apply first, as for {@link ACK_MANY} (lowest id, highest id,
+ * then pairs), so that a worker's acks and its next receive cost one call.
+ * Returns { new entries (count 1), redelivered entries, their delivery counts, ack results }.
  */
-export const RECEIVE = `
+export const RECEIVE = `${OWNS}${ACK_MANY_FN}
 local s, dz, rz, cur = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local group, consumer = ARGV[1], ARGV[2]
 local now, lease, max, dprefix = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local horizon = ${HORIZON_MS}
 if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
+local acked = {}
+if #ARGV > 6 then acked = ack_many(s, group, consumer, ARGV[7], ARGV[8], 9) end
 local due = redis.call('ZRANGEBYSCORE', dz, '-inf', now, 'LIMIT', 0, 1000)
 for _, token in ipairs(due) do
   local dk = dprefix .. token
@@ -125,38 +161,15 @@ if #ids > 0 then
   args[#args + 1] = 'JUSTID'
   redis.call('XCLAIM', unpack(args))
 end
-return { fresh, again, counts }
+return { fresh, again, counts, acked }
 `;
 
 /**
  * ack of many handles — KEYS: stream; ARGV: group, consumer, lowest id, highest id, then
- * entry id/count pairs. Per pair: 1 acked, 0 gone, -1 stale. This consumer's pending entries
- * in the id range are read with one XPENDING call; any other handle is checked on its own.
- * Acked entries are XACKed and XDELed.
+ * entry id/count pairs. Returns 1 (acked), 0 (gone) or -1 (stale) per pair.
  */
-export const ACK_MANY = `${OWNS}
-local s, group, consumer = KEYS[1], ARGV[1], ARGV[2]
-local mine = {}
-for _, p in ipairs(redis.call('XPENDING', s, group, ARGV[3], ARGV[4], (#ARGV - 4) / 2 + 1000, consumer)) do
-  mine[p[1]] = p[4]
-end
-local out, ids = {}, {}
-for i = 5, #ARGV, 2 do
-  local r
-  local count = mine[ARGV[i]]
-  if count ~= nil then
-    r = (tonumber(count) == tonumber(ARGV[i + 1])) and 1 or -1
-  else
-    r = owns(s, group, ARGV[i], ARGV[i + 1])
-  end
-  out[#out + 1] = r
-  if r == 1 then ids[#ids + 1] = ARGV[i] end
-end
-if #ids > 0 then
-  redis.call('XACK', s, group, unpack(ids))
-  redis.call('XDEL', s, unpack(ids))
-end
-return out
+export const ACK_MANY = `${OWNS}${ACK_MANY_FN}
+return ack_many(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 5)
 `;
 
 /** extend — KEYS: stream; ARGV: group, entry id, count, lease ms. Count not bumped. */

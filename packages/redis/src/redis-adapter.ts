@@ -56,7 +56,25 @@ export interface RedisAdapter extends Adapter {
 
 type Fields = string[];
 type Entry = [string, Fields];
-type ScriptReply = [Entry[], Entry[], (string | number)[]];
+type ScriptReply = [Entry[], Entry[], (string | number)[], number[]];
+
+interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be waiting (acks only, say): a failure is reported to those who are.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
 const ACKED_MEMORY = 10_000;
@@ -276,13 +294,119 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     }
   }
 
-  /** Acks issued in the same turn of the event loop go to Redis as one script call. */
-  interface AckBatch {
-    /** Script arguments: stream, group, consumer, lowest id, highest id, then id/count pairs. */
-    readonly args: string[];
-    readonly results: Promise<number[]>;
+  /**
+   * Calls made in one turn of the event loop go to Redis together, at its end: a queue's acks
+   * as one script call, its receives (those with the same lease length merged into one) as
+   * another, and when both are due the acks ride along in the receive call. A worker whose
+   * jobs finish together thus acks them and asks for the next batch in one round trip.
+   */
+  interface Tick {
+    readonly keys: QueueKeys;
+    /** Ack arguments: lowest id, highest id, then entry id/count pairs. */
+    readonly acks: string[];
+    readonly ackResults: Deferred<number[]>;
+    /** Receives waiting for this tick, by lease length. */
+    readonly receives: Map<number, PendingReceive[]>;
   }
-  const ackBatches = new Map<string, AckBatch>();
+  interface PendingReceive {
+    readonly max: number;
+    readonly result: Deferred<ReceivedMessage[]>;
+  }
+  const ticks = new Map<string, Tick>();
+  let flushScheduled = false;
+
+  function tickOf(queue: string, keys: QueueKeys): Tick {
+    let tick = ticks.get(queue);
+    if (tick === undefined) {
+      tick = { keys, acks: [], ackResults: deferred(), receives: new Map() };
+      ticks.set(queue, tick);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
+      }
+    }
+    return tick;
+  }
+
+  function flush(): void {
+    flushScheduled = false;
+    const due = [...ticks.values()];
+    ticks.clear();
+    for (const tick of due) flushTick(tick);
+  }
+
+  function flushTick(tick: Tick): void {
+    const { keys: k, acks, receives } = tick;
+    let acksSent = acks.length === 0;
+    if (acksSent) tick.ackResults.resolve([]);
+    for (const [leaseMs, waiting] of receives) {
+      // Merge receives up to the batch limit; each gets its share of the entries in order.
+      for (let from = 0; from < waiting.length; ) {
+        let total = 0;
+        let to = from;
+        while (to < waiting.length && total + (waiting[to] as PendingReceive).max <= capabilities.maxBatchSize) {
+          total += (waiting[to] as PendingReceive).max;
+          to++;
+        }
+        const group = waiting.slice(from, to);
+        from = to;
+        const now = Date.now();
+        const withAcks = acksSent ? [] : acks;
+        const ackResults = acksSent ? undefined : tick.ackResults;
+        acksSent = true;
+        (
+          receiveScript(
+            k.stream,
+            k.delayed,
+            k.released,
+            k.cursor,
+            GROUP,
+            consumer,
+            now,
+            leaseMs,
+            total,
+            k.delayedMessage,
+            ...withAcks,
+          ) as Promise<ScriptReply>
+        ).then(
+          ([fresh, again, counts, acked]) => {
+            ackResults?.resolve(acked);
+            const expiresAt = now + leaseMs;
+            const out: ReceivedMessage[] = [];
+            for (let i = 0; i < again.length; i++) out.push(toReceived(again[i] as Entry, counts[i] ?? 1, expiresAt));
+            for (const entry of fresh) out.push(toReceived(entry, 1, expiresAt));
+            let at = 0;
+            for (const pending of group) {
+              pending.result.resolve(out.slice(at, at + pending.max));
+              at += pending.max;
+            }
+          },
+          (error: unknown) => {
+            ackResults?.reject(error);
+            for (const pending of group) pending.result.reject(error);
+          },
+        );
+      }
+    }
+    if (!acksSent) {
+      (ackManyScript(k.stream, GROUP, consumer, ...acks) as Promise<number[]>).then(
+        (results) => tick.ackResults.resolve(results),
+        (error: unknown) => tick.ackResults.reject(error),
+      );
+    }
+  }
+
+  function tickReceive(queue: string, keys: QueueKeys, max: number, leaseMs: number): Promise<ReceivedMessage[]> {
+    const tick = tickOf(queue, keys);
+    let waiting = tick.receives.get(leaseMs);
+    if (waiting === undefined) {
+      waiting = [];
+      tick.receives.set(leaseMs, waiting);
+    }
+    const result = deferred<ReceivedMessage[]>();
+    waiting.push({ max, result });
+    return result.promise;
+  }
 
   /** Checks an ack's result and remembers the handle, so that a second ack of it is harmless. */
   function ackDone(result: number | undefined, handle: string): void {
@@ -297,23 +421,14 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   function batchAck(queue: string, keys: QueueKeys, handle: string): Promise<number | undefined> {
     const at = handle.lastIndexOf(':');
     const entry = handle.slice(0, at);
-    let batch = ackBatches.get(queue);
-    if (batch === undefined) {
-      const args = [keys.stream, GROUP, consumer, entry, entry];
-      const results = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-        ackBatches.delete(queue);
-        return ackManyScript(...args) as Promise<number[]>;
-      });
-      batch = { args, results };
-      ackBatches.set(queue, batch);
-    } else {
-      const { args } = batch;
-      if (compareEntryIds(entry, args[3] as string) < 0) args[3] = entry;
-      else if (compareEntryIds(entry, args[4] as string) > 0) args[4] = entry;
-    }
-    const index = (batch.args.length - 5) / 2;
-    batch.args.push(entry, handle.slice(at + 1));
-    return batch.results.then((results) => results[index]);
+    const tick = tickOf(queue, keys);
+    const { acks } = tick;
+    if (acks.length === 0) acks.push(entry, entry);
+    else if (compareEntryIds(entry, acks[0] as string) < 0) acks[0] = entry;
+    else if (compareEntryIds(entry, acks[1] as string) > 0) acks[1] = entry;
+    const index = (acks.length - 2) / 2;
+    acks.push(entry, handle.slice(at + 1));
+    return tick.ackResults.promise.then((results) => results[index]);
   }
 
   function owned(result: unknown, handle: string): void {
@@ -470,26 +585,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const deadline = Date.now() + (opts.waitMs ?? 0);
         let pause = 5;
         for (;;) {
-          const now = Date.now();
-          const [fresh, again, counts] = (await receiveScript(
-            k.stream,
-            k.delayed,
-            k.released,
-            k.cursor,
-            GROUP,
-            consumer,
-            now,
-            leaseMs,
-            opts.max,
-            k.delayedMessage,
-          )) as ScriptReply;
-          if (fresh.length > 0 || again.length > 0) {
-            const expiresAt = now + leaseMs;
-            const out: ReceivedMessage[] = [];
-            for (let i = 0; i < again.length; i++) out.push(toReceived(again[i] as Entry, counts[i] ?? 1, expiresAt));
-            for (const entry of fresh) out.push(toReceived(entry, 1, expiresAt));
-            return out;
-          }
+          const out = await tickReceive(queue, k, opts.max, leaseMs);
+          if (out.length > 0) return out;
           const left = deadline - Date.now();
           if (left <= 0 || opts.signal?.aborted || guard.closed) return [];
           await sleep(Math.min(pause, left), opts.signal);
