@@ -548,7 +548,7 @@ export function createWorker(options: WorkerOptions): Worker {
   /**
    * The receive loop. A receive asks for free slots, in batches: with most slots busy it
    * waits for a quarter of them to free up. Settling a finished job (ack, retry, dead letter)
-   * does not hold a slot, but at most `concurrency` of them wait at once.
+   * does not hold a slot, but no more of them wait at once than the loop may have in hand.
    *
    * Prefetch: while receives come back full (a backlog) and jobs typically finish within
    * {@link PREFETCH_BELOW_MS} (or a tenth of the lease), the worker keeps up to one more
@@ -617,7 +617,7 @@ export function createWorker(options: WorkerOptions): Worker {
       const mayReceive =
         room > 0 &&
         !(inHand > 0 && room < refillAt) &&
-        settling <= concurrency &&
+        settling <= capacity &&
         (receiving.size === 0 || (prefetch && receiving.size < MAX_RECEIVES));
       if (!mayReceive) {
         await new Promise<void>((resolve) => {

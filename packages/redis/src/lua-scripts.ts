@@ -48,28 +48,41 @@ end
 `;
 
 /**
- * Shared prelude: acks many handles — entry id/count pairs in ARGV from index `from`. Per
- * pair: 1 acked, 0 gone, -1 stale. This consumer's pending entries in the id range [lo, hi]
- * are read with one XPENDING call; any other handle is checked on its own. Acked entries are
- * XACKed and XDELed.
+ * Shared prelude: acks many handles — `<entry id>:<delivery count>` strings in ARGV from index
+ * `from`. Per handle: 1 acked, 0 gone, -1 stale. This consumer's pending entries between the
+ * lowest and highest id are read with one XPENDING call; any other handle is checked on its
+ * own. Acked entries are XACKed and XDELed.
  */
 const ACK_MANY_FN = `
-local function ack_many(s, group, consumer, lo, hi, from)
+local function ack_many(s, group, consumer, from)
+  local entries, counts = {}, {}
+  local lo, loMs, loSeq, hi, hiMs, hiSeq
+  for i = from, #ARGV do
+    local h = ARGV[i]
+    local colon = string.find(h, ':', 1, true)
+    local dash = string.find(h, '-', 1, true)
+    local id = string.sub(h, 1, colon - 1)
+    local ms, seq = tonumber(string.sub(h, 1, dash - 1)), tonumber(string.sub(h, dash + 1, colon - 1))
+    entries[#entries + 1] = id
+    counts[#counts + 1] = string.sub(h, colon + 1)
+    if not lo or ms < loMs or (ms == loMs and seq < loSeq) then lo, loMs, loSeq = id, ms, seq end
+    if not hi or ms > hiMs or (ms == hiMs and seq > hiSeq) then hi, hiMs, hiSeq = id, ms, seq end
+  end
   local mine = {}
-  for _, p in ipairs(redis.call('XPENDING', s, group, lo, hi, (#ARGV - from + 1) / 2 + 1000, consumer)) do
+  for _, p in ipairs(redis.call('XPENDING', s, group, lo, hi, #entries + 1000, consumer)) do
     mine[p[1]] = p[4]
   end
   local out, ids = {}, {}
-  for i = from, #ARGV, 2 do
+  for n, id in ipairs(entries) do
     local r
-    local count = mine[ARGV[i]]
+    local count = mine[id]
     if count ~= nil then
-      r = (tonumber(count) == tonumber(ARGV[i + 1])) and 1 or -1
+      r = (tonumber(count) == tonumber(counts[n])) and 1 or -1
     else
-      r = owns(s, group, ARGV[i], ARGV[i + 1])
+      r = owns(s, group, id, counts[n])
     end
-    out[#out + 1] = r
-    if r == 1 then ids[#ids + 1] = ARGV[i] end
+    out[n] = r
+    if r == 1 then ids[#ids + 1] = id end
   end
   if #ids > 0 then
     redis.call('XACK', s, group, unpack(ids))
@@ -85,9 +98,9 @@ end
  * entries, reclaims expired leases (one step of a pass over the pending list — XAUTOCLAIM calls
  * scanning up to {@link SCAN_STEP} entries — that resumes from a stored cursor; passes are paced by {@link MIN_PASS_INTERVAL_MS} and
  * {@link SCAN_PER_MS}), then reads new entries; every entry handed out gets its lease deadline in one XCLAIM IDLE.
- * Optional ARGV from 7: acks to apply first, as for {@link ACK_MANY} (lowest id, highest id,
- * then pairs), so that a worker's acks and its next receive cost one call.
- * Returns { new entries (count 1), redelivered entries, their delivery counts, ack results }.
+ * Optional ARGV from 7: handles to ack first, as for {@link ACK_MANY}, so that a worker's
+ * acks and its next receive cost one call.
+ * Returns { rows of 7 per entry (see `row`), redelivered first; ack results }.
  */
 export const RECEIVE = `${OWNS}${ACK_MANY_FN}
 local s, dz, rz, cur = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -96,7 +109,7 @@ local now, lease, max, dprefix = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(
 local horizon = ${HORIZON_MS}
 if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
 local acked = {}
-if #ARGV > 6 then acked = ack_many(s, group, consumer, ARGV[7], ARGV[8], 9) end
+if #ARGV > 6 then acked = ack_many(s, group, consumer, 7) end
 local due = redis.call('ZRANGEBYSCORE', dz, '-inf', now, 'LIMIT', 0, 1000)
 for _, token in ipairs(due) do
   local dk = dprefix .. token
@@ -138,18 +151,38 @@ if want > 0 then
     end
   end
 end
-local counts = {}
+local out = {}
+-- One flat row of 7 per entry: id, delivery count, then fields b, i, t, a, e (false when
+-- absent). An entry written by something else than this adapter (no b) gets its fields as JSON.
+local function row(e, count)
+  local f = e[2]
+  local b, i, t, a, x = false, false, false, false, false
+  for j = 1, #f, 2 do
+    local k = f[j]
+    if k == 'b' then b = f[j + 1] elseif k == 'i' then i = f[j + 1] elseif k == 't' then t = f[j + 1]
+    elseif k == 'a' then a = f[j + 1] elseif k == 'e' then x = f[j + 1] end
+  end
+  if not b then
+    local fields = {}
+    for j = 1, #f, 2 do fields[f[j]] = f[j + 1] end
+    b = cjson.encode(fields)
+  end
+  local n = #out
+  out[n + 1] = e[1]; out[n + 2] = count; out[n + 3] = b; out[n + 4] = i
+  out[n + 5] = t; out[n + 6] = a; out[n + 7] = x
+end
 for i, e in ipairs(again) do
   ids[i] = e[1]
   local p = redis.call('XPENDING', s, group, e[1], e[1], 1)
-  counts[i] = p[1] and p[1][4] or 1
+  row(e, p[1] and tonumber(p[1][4]) or 1)
 end
-local fresh = {}
 if want > 0 then
   local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', want, 'STREAMS', s, '>')
   if r and r[1] then
-    fresh = r[1][2]
-    for _, e in ipairs(fresh) do ids[#ids + 1] = e[1] end
+    for _, e in ipairs(r[1][2]) do
+      ids[#ids + 1] = e[1]
+      row(e, 1)
+    end
   end
 end
 if #ids > 0 then
@@ -161,15 +194,15 @@ if #ids > 0 then
   args[#args + 1] = 'JUSTID'
   redis.call('XCLAIM', unpack(args))
 end
-return { fresh, again, counts, acked }
+return { out, acked }
 `;
 
 /**
- * ack of many handles — KEYS: stream; ARGV: group, consumer, lowest id, highest id, then
- * entry id/count pairs. Returns 1 (acked), 0 (gone) or -1 (stale) per pair.
+ * ack of many handles — KEYS: stream; ARGV: group, consumer, then the handles. Returns 1
+ * (acked), 0 (gone) or -1 (stale) per handle.
  */
 export const ACK_MANY = `${OWNS}${ACK_MANY_FN}
-return ack_many(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], 5)
+return ack_many(KEYS[1], ARGV[1], ARGV[2], 3)
 `;
 
 /** extend — KEYS: stream; ARGV: group, entry id, count, lease ms. Count not bumped. */

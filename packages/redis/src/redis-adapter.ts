@@ -54,9 +54,11 @@ export interface RedisAdapter extends Adapter {
   keys(queue: string): QueueKeys;
 }
 
-type Fields = string[];
-type Entry = [string, Fields];
-type ScriptReply = [Entry[], Entry[], (string | number)[], number[]];
+/** The receive script's reply: rows of {@link ROW} values per entry, then the ack results. */
+type ScriptReply = [(string | number | null)[], number[]];
+
+/** Values per entry in a receive reply: id, delivery count, then fields b, i, t, a, e (null when absent). */
+const ROW = 7;
 
 interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -78,12 +80,6 @@ function deferred<T>(): Deferred<T> {
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
 const ACKED_MEMORY = 10_000;
-
-function fieldsToObject(fields: Fields): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i] as string] = fields[i + 1] as string;
-  return out;
-}
 
 const ENVELOPE_HEAD = '{"bg":1,"id":"';
 
@@ -125,24 +121,13 @@ function envelopeId(body: string | undefined): string | undefined {
   return end > ENVELOPE_HEAD.length ? body.slice(ENVELOPE_HEAD.length, end) : undefined;
 }
 
-/** Orders stream entry ids (`<ms>-<seq>`). */
-function compareEntryIds(a: string, b: string): number {
-  const ad = a.indexOf('-');
-  const bd = b.indexOf('-');
-  if (ad !== bd) return ad - bd; // a shorter millisecond part is a smaller number
-  for (let i = 0; i < ad; i++) {
-    const d = a.charCodeAt(i) - b.charCodeAt(i);
-    if (d !== 0) return d;
-  }
-  const al = a.length - ad;
-  const bl = b.length - bd;
-  if (al !== bl) return al - bl;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+/** A lease handle: `<entry id>:<delivery count>`. */
+const HANDLE = /^\d{1,16}-\d{1,16}:\d{1,10}$/;
 
 function parseHandle(handle: string): { entry: string; count: string } {
-  const at = typeof handle === 'string' ? handle.lastIndexOf(':') : -1;
-  if (at <= 0) throw new BgError('INVALID_ARGUMENT', `not a Redis lease handle: ${String(handle)}`);
+  if (typeof handle !== 'string' || !HANDLE.test(handle))
+    throw new BgError('INVALID_ARGUMENT', `not a Redis lease handle: ${String(handle)}`);
+  const at = handle.lastIndexOf(':');
   return { entry: handle.slice(0, at), count: handle.slice(at + 1) };
 }
 
@@ -185,8 +170,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const guard = new CloseGuard('redis');
   const wakers = new Set<() => void>();
-  let acked = new Set<string>();
-  let ackedBefore = new Set<string>();
+  /** The last {@link ACKED_MEMORY} acked handles (a ring: no hashing on the hot path). */
+  const acked: string[] = [];
+  let ackedNext = 0;
 
   const script = (name: string, keys: number, lua: string): ScriptRunner => {
     const command = `bg_${name}`;
@@ -302,9 +288,10 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
    */
   interface Tick {
     readonly keys: QueueKeys;
-    /** Ack arguments: lowest id, highest id, then entry id/count pairs. */
+    /** Handles to ack. */
     readonly acks: string[];
-    readonly ackResults: Deferred<number[]>;
+    /** Per ack, in order: its handle, then how to settle its promise. */
+    readonly ackWaiters: (string | ((value?: unknown) => void))[];
     /** Receives waiting for this tick, by lease length. */
     readonly receives: Map<number, PendingReceive[]>;
   }
@@ -318,7 +305,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   function tickOf(queue: string, keys: QueueKeys): Tick {
     let tick = ticks.get(queue);
     if (tick === undefined) {
-      tick = { keys, acks: [], ackResults: deferred(), receives: new Map() };
+      tick = { keys, acks: [], ackWaiters: [], receives: new Map() };
       ticks.set(queue, tick);
       if (!flushScheduled) {
         flushScheduled = true;
@@ -338,7 +325,6 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   function flushTick(tick: Tick): void {
     const { keys: k, acks, receives } = tick;
     let acksSent = acks.length === 0;
-    if (acksSent) tick.ackResults.resolve([]);
     for (const [leaseMs, waiting] of receives) {
       // Merge receives up to the batch limit; each gets its share of the entries in order.
       for (let from = 0; from < waiting.length; ) {
@@ -352,7 +338,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         from = to;
         const now = Date.now();
         const withAcks = acksSent ? [] : acks;
-        const ackResults = acksSent ? undefined : tick.ackResults;
+        const ackWaiters = acksSent ? undefined : tick.ackWaiters;
         acksSent = true;
         (
           receiveScript(
@@ -369,20 +355,18 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             ...withAcks,
           ) as Promise<ScriptReply>
         ).then(
-          ([fresh, again, counts, acked]) => {
-            ackResults?.resolve(acked);
+          ([rows, acked]) => {
+            if (ackWaiters) settleAcks(ackWaiters, acked, undefined);
             const expiresAt = now + leaseMs;
-            const out: ReceivedMessage[] = [];
-            for (let i = 0; i < again.length; i++) out.push(toReceived(again[i] as Entry, counts[i] ?? 1, expiresAt));
-            for (const entry of fresh) out.push(toReceived(entry, 1, expiresAt));
             let at = 0;
             for (const pending of group) {
-              pending.result.resolve(out.slice(at, at + pending.max));
-              at += pending.max;
+              const out: ReceivedMessage[] = [];
+              for (let n = 0; n < pending.max && at < rows.length; n++, at += ROW) out.push(toReceived(rows, at, expiresAt));
+              pending.result.resolve(out);
             }
           },
           (error: unknown) => {
-            ackResults?.reject(error);
+            if (ackWaiters) settleAcks(ackWaiters, undefined, error);
             for (const pending of group) pending.result.reject(error);
           },
         );
@@ -390,8 +374,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     }
     if (!acksSent) {
       (ackManyScript(k.stream, GROUP, consumer, ...acks) as Promise<number[]>).then(
-        (results) => tick.ackResults.resolve(results),
-        (error: unknown) => tick.ackResults.reject(error),
+        (results) => settleAcks(tick.ackWaiters, results, undefined),
+        (error: unknown) => settleAcks(tick.ackWaiters, undefined, error),
       );
     }
   }
@@ -408,27 +392,40 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     return result.promise;
   }
 
-  /** Checks an ack's result and remembers the handle, so that a second ack of it is harmless. */
-  function ackDone(result: number | undefined, handle: string): void {
-    owned(result, handle);
-    acked.add(handle);
-    if (acked.size >= ACKED_MEMORY) {
-      ackedBefore = acked;
-      acked = new Set();
+  /**
+   * Settles a tick's acks from the script's results (1 acked, 0 gone, -1 stale). Acked handles
+   * are remembered, so that a second ack of one (gone by then) is harmless; any other gone or
+   * stale handle is `LEASE_LOST`.
+   */
+  function settleAcks(waiters: Tick['ackWaiters'], results: number[] | undefined, error: unknown): void {
+    for (let i = 0, n = 0; i < waiters.length; i += 3, n++) {
+      const handle = waiters[i] as string;
+      const resolve = waiters[i + 1] as () => void;
+      const reject = waiters[i + 2] as (reason: unknown) => void;
+      if (results === undefined) {
+        reject(failure(error, 'ack'));
+        continue;
+      }
+      const result = results[n];
+      if (result === 1) {
+        acked[ackedNext] = handle;
+        ackedNext = (ackedNext + 1) % ACKED_MEMORY;
+        resolve();
+      } else if (result === 0 && acked.includes(handle)) {
+        resolve();
+      } else {
+        reject(new BgError('LEASE_LOST', `the lease ${handle} no longer owns its message`, { retryable: false }));
+      }
     }
   }
 
-  function batchAck(queue: string, keys: QueueKeys, handle: string): Promise<number | undefined> {
-    const at = handle.lastIndexOf(':');
-    const entry = handle.slice(0, at);
+  /** Queues an ack for the end of this turn of the event loop. */
+  function batchAck(queue: string, keys: QueueKeys, handle: string): Promise<void> {
     const tick = tickOf(queue, keys);
-    const { acks } = tick;
-    if (acks.length === 0) acks.push(entry, entry);
-    else if (compareEntryIds(entry, acks[0] as string) < 0) acks[0] = entry;
-    else if (compareEntryIds(entry, acks[1] as string) > 0) acks[1] = entry;
-    const index = (acks.length - 2) / 2;
-    acks.push(entry, handle.slice(at + 1));
-    return tick.ackResults.promise.then((results) => results[index]);
+    tick.acks.push(handle);
+    return new Promise<void>((resolve, reject) => {
+      tick.ackWaiters.push(handle, resolve as () => void, reject);
+    });
   }
 
   function owned(result: unknown, handle: string): void {
@@ -450,36 +447,18 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     });
   }
 
-  function toReceived(entry: Entry, count: string | number, leaseExpiresAt: number): ReceivedMessage {
-    const [entryId, fields] = entry;
-    let b: string | undefined;
-    let i: string | undefined;
-    let t: string | undefined;
-    let a: string | undefined;
-    let e: string | undefined;
-    for (let j = 0; j + 1 < fields.length; j += 2) {
-      const value = fields[j + 1];
-      switch (fields[j]) {
-        case 'b':
-          b = value;
-          break;
-        case 'i':
-          i = value;
-          break;
-        case 't':
-          t = value;
-          break;
-        case 'a':
-          a = value;
-          break;
-        case 'e':
-          e = value;
-          break;
-      }
-    }
+  /** The message in the receive reply's row starting at `at`. */
+  function toReceived(rows: (string | number | null)[], at: number, leaseExpiresAt: number): ReceivedMessage {
+    const entryId = rows[at] as string;
+    const count = rows[at + 1] as number;
+    const b = rows[at + 2] as string;
+    const i = rows[at + 3] as string | null;
+    const t = rows[at + 4] as string | null;
+    const a = rows[at + 5] as string | null;
+    const e = rows[at + 6] as string | null;
     let attributes: Readonly<Record<string, string>> = NO_ATTRIBUTES;
-    if (t !== undefined) attributes = typeAttributes(t);
-    else if (a !== undefined) {
+    if (t !== null) attributes = typeAttributes(t);
+    else if (a !== null) {
       try {
         attributes = JSON.parse(a) as Record<string, string>;
       } catch {
@@ -488,13 +467,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     }
     return {
       id: i ?? envelopeId(b) ?? entryId,
-      // An entry written by something else than this adapter: hand its fields over as JSON.
-      body: b ?? JSON.stringify(fieldsToObject(fields)),
+      body: b,
       attributes,
-      deliveryCount: Number(count),
+      deliveryCount: count,
       handle: `${entryId}:${count}`,
       leaseExpiresAt,
-      enqueuedAt: e !== undefined ? Number(e) : Number.parseInt(entryId, 10),
+      enqueuedAt: e !== null ? Number(e) : Number.parseInt(entryId, 10),
     };
   }
 
@@ -606,19 +584,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     ack: (queue, handle) => {
       const k = connected && !guard.closed ? known.get(queue) : undefined;
       // The hot path: a known queue over a live connection costs one promise per ack.
-      if (k !== undefined && typeof handle === 'string' && handle.lastIndexOf(':') > 0) {
-        if (acked.has(handle) || ackedBefore.has(handle)) return Promise.resolve();
-        return batchAck(queue, k, handle).then(
-          (result) => ackDone(result, handle),
-          (error: unknown) => {
-            throw failure(error, 'ack');
-          },
-        );
+      if (k !== undefined && typeof handle === 'string' && HANDLE.test(handle)) {
+        return batchAck(queue, k, handle);
       }
       return call(queue, 'ack', (keys) => {
         parseHandle(handle);
-        if (acked.has(handle) || ackedBefore.has(handle)) return Promise.resolve();
-        return batchAck(queue, keys, handle).then((result) => ackDone(result, handle));
+        return batchAck(queue, keys, handle);
       });
     },
 
