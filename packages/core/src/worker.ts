@@ -215,6 +215,7 @@ export function createWorker(options: WorkerOptions): Worker {
   let reserved = 0;
   /** Deliveries received ahead, waiting for a slot (only while jobs are short and a backlog waits). */
   const waiting: Active[] = [];
+  let startingWaiting = false;
   /** How long a job typically takes here (a moving average of handler durations), once known. */
   let typicalMs: number | undefined;
 
@@ -396,11 +397,19 @@ export function createWorker(options: WorkerOptions): Worker {
 
   /** Starts waiting deliveries while slots are free (one whose lease was lost meanwhile is dropped). */
   function startWaiting(): void {
-    while (running && handling < concurrency && waiting.length > 0) {
-      const item = waiting.shift() as Active;
-      stopHeartbeat(item);
-      if (item.abandoned) active.delete(item);
-      else start(item);
+    // A job that finishes at once frees its slot from inside start(): the outer call goes on,
+    // so a long queue of short jobs is not started by ever deeper recursion.
+    if (startingWaiting) return;
+    startingWaiting = true;
+    try {
+      while (running && handling < concurrency && waiting.length > 0) {
+        const item = waiting.shift() as Active;
+        stopHeartbeat(item);
+        if (item.abandoned) active.delete(item);
+        else start(item);
+      }
+    } finally {
+      startingWaiting = false;
     }
   }
 

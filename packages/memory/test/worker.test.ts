@@ -50,6 +50,114 @@ describe('createWorker', () => {
     expect(forJob).toEqual(['received', 'started', 'succeeded']);
   });
 
+  it('prefetches one batch while jobs are short and a backlog waits, and hands it back at once on stop', async () => {
+    const adapter = memoryAdapter();
+    const queue = 'q-prefetch';
+    const jobs = createQueue({ adapter, queue });
+    await jobs.enqueueMany(
+      job,
+      Array.from({ length: 400 }, (_, n) => ({ n })),
+    );
+    let running = 0;
+    let peak = 0;
+    let held = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let done = 0;
+    const worker = createWorker({ adapter, queue, concurrency: 8, pollMs: 20 });
+    worker.handle(job, async (payload) => {
+      running++;
+      peak = Math.max(peak, running);
+      // The first 300 jobs are short; then every slot blocks until the gate opens.
+      if (payload.n >= 300) await gate;
+      running--;
+      done++;
+    });
+    await worker.start();
+    await until('8 slots blocked behind the gate', () => running === 8 && done >= 300);
+    const stats = await adapter.stats(queue);
+    held = stats.inFlight;
+    // Short jobs with a backlog: up to one more batch is received ahead of the slots.
+    expect(held).toBeGreaterThan(8);
+    expect(held).toBeLessThanOrEqual(16);
+    const stopped = worker.stop({ graceMs: 5_000 });
+    // Prefetched deliveries never started: they are back in the queue before the grace period ends.
+    await until('prefetched jobs handed back', async () => (await adapter.stats(queue)).inFlight === 8);
+    release();
+    await stopped;
+    expect(peak).toBeLessThanOrEqual(8);
+    expect(await adapter.stats(queue)).toMatchObject({ inFlight: 0, ready: 400 - done });
+  });
+
+  it('does not prefetch while jobs take long', async () => {
+    const adapter = memoryAdapter();
+    const queue = 'q-slow';
+    await createQueue({ adapter, queue }).enqueueMany(
+      job,
+      Array.from({ length: 40 }, (_, n) => ({ n })),
+    );
+    let done = 0;
+    let most = 0;
+    const worker = createWorker({ adapter, queue, concurrency: 4, pollMs: 20 });
+    worker.handle(job, async () => {
+      most = Math.max(most, (await adapter.stats(queue)).inFlight);
+      await new Promise((r) => setTimeout(r, 120));
+      done++;
+    });
+    await worker.start();
+    await until('12 jobs done', () => done >= 12);
+    await worker.stop();
+    expect(most).toBeLessThanOrEqual(4);
+  });
+
+  it('starts thousands of prefetched jobs when blocked slots free up at once, without deep recursion', async () => {
+    const adapter = memoryAdapter();
+    const queue = 'q-wide';
+    const wide = 3_000;
+    await createQueue({ adapter, queue }).enqueueMany(
+      job,
+      Array.from({ length: 4 * wide }, (_, n) => ({ n })),
+    );
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let done = 0;
+    let blocked = 0;
+    const errors: WorkerEvent[] = [];
+    const worker = createWorker({
+      adapter,
+      queue,
+      concurrency: wide,
+      pollMs: 20,
+      onEvent: (e) => {
+        if (e.type === 'error') errors.push(e);
+      },
+    });
+    // Instant jobs, then a slot-full of blocked ones while instant ones are prefetched behind them.
+    worker.handle(job, (payload) => {
+      if (payload.n >= wide && payload.n < 2 * wide) {
+        blocked++;
+        return gate.then(() => {
+          done++;
+        });
+      }
+      done++; // synchronous: the next waiting job starts from inside this one's settling
+    });
+    await worker.start();
+    await until(
+      'every slot blocked with a batch prefetched',
+      async () => blocked === wide && (await adapter.stats(queue)).inFlight === 2 * wide,
+    );
+    release();
+    await until('every job done', () => done === 4 * wide, 30_000);
+    await worker.stop();
+    expect(errors).toEqual([]);
+    expect(await adapter.stats(queue)).toMatchObject({ ready: 0, inFlight: 0 });
+  });
+
   it('aborts the handler and does not ack when the lease is lost', async () => {
     const inner = memoryAdapter();
     const adapter: Adapter = {
