@@ -169,6 +169,13 @@ const MAX_RECEIVES = 2;
 /** A worker prefetches only while its jobs typically finish within this time (ms). */
 const PREFETCH_BELOW_MS = 100;
 
+/**
+ * Deliveries a prefetching worker keeps ahead at least, whatever its concurrency: enough
+ * short jobs to cover a receive's round trip, so that even a worker of concurrency 1 does
+ * not pay one round trip per job under a backlog.
+ */
+const PREFETCH_AT_LEAST = 32;
+
 /** The longest prefix of `text` of at most `maxBytes` UTF-8 bytes, never splitting a character. */
 function truncateUtf8(text: string, maxBytes: number): string {
   const buffer = Buffer.from(text, 'utf8');
@@ -561,7 +568,7 @@ export function createWorker(options: WorkerOptions): Worker {
    *
    * Prefetch: while receives come back full (a backlog) and jobs typically finish within
    * {@link PREFETCH_BELOW_MS} (or a tenth of the lease), the worker keeps up to one more
-   * batch in hand: the next receive goes out while this process runs the current batch, so
+   * batch (`concurrency`, at least {@link PREFETCH_AT_LEAST}) in hand: the next receive goes out while this process runs the current batch, so
    * the backend prepares it meanwhile instead of both taking turns. A prefetched delivery
    * waits about one job's time for a slot, its lease kept by the heartbeat; `stop` hands it
    * back at once. An empty or short receive, or slow jobs, bring the loop back to asking only
@@ -572,6 +579,7 @@ export function createWorker(options: WorkerOptions): Worker {
     let failures = 0;
     let lastFull = false;
     const prefetchBelowMs = Math.min(PREFETCH_BELOW_MS, leaseMs / 10);
+    const ahead = Math.max(concurrency, PREFETCH_AT_LEAST);
 
     async function pull(max: number): Promise<void> {
       let messages: ReceivedMessage[];
@@ -619,7 +627,7 @@ export function createWorker(options: WorkerOptions): Worker {
 
     while (running) {
       const prefetch = lastFull && failures === 0 && typicalMs !== undefined && typicalMs <= prefetchBelowMs;
-      const capacity = prefetch ? 2 * concurrency : concurrency;
+      const capacity = prefetch ? concurrency + ahead : concurrency;
       const inHand = handling + waiting.length + reserved;
       const room = capacity - inHand;
       const settling = active.size - handling - waiting.length;
@@ -635,7 +643,7 @@ export function createWorker(options: WorkerOptions): Worker {
         wakeLoop = undefined;
         continue;
       }
-      const max = Math.min(room, concurrency, caps.maxBatchSize);
+      const max = Math.min(room, prefetch ? ahead : concurrency, caps.maxBatchSize);
       reserved += max;
       const done: Promise<void> = pull(max)
         .catch((error: unknown) => reportError('receive', error))
