@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { azureQueueAdapter } from '@bg/azure-queue';
 import { startAzurite } from '@bg/backends/azurite';
-import { median, coreRound as sharedCoreRound } from '@bg/backends/bench';
+import { median, runRounds, coreRound as sharedCoreRound } from '@bg/backends/bench';
 import type { Adapter } from '@bg/core';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 600);
@@ -103,21 +103,22 @@ async function main(): Promise<void> {
       `Azurite ${server.queueEndpoint} — ${JOBS} jobs per round, ${ROUNDS} rounds, ${IN_FLIGHT} sends in flight, ${RECEIVERS} receivers`,
     );
     await rawRound(service); // warm-up
-    const raw: number[] = [];
-    const viaAdapter: number[] = [];
-    const viaCore: number[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      // Rotate the order each round so no variant always runs right after another.
-      const variants = [
-        async () => raw.push(await rawRound(service)),
-        async () => viaAdapter.push(await adapterRound(adapter)),
-        async () => viaCore.push(await coreRound(adapter)),
-      ];
-      for (let k = 0; k < variants.length; k++) await variants[(k + round) % variants.length]?.();
-      console.log(
-        `round ${round}: raw ${raw.at(-1)?.toFixed(0)} jobs/s, adapter ${viaAdapter.at(-1)?.toFixed(0)} jobs/s, core ${viaCore.at(-1)?.toFixed(0)} jobs/s`,
-      );
-    }
+    const {
+      raw,
+      adapter: viaAdapter,
+      core: viaCore,
+    } = await runRounds(
+      ROUNDS,
+      {
+        raw: () => rawRound(service),
+        adapter: () => adapterRound(adapter),
+        core: () => coreRound(adapter),
+      },
+      (round, r) =>
+        console.log(
+          `round ${round}: raw ${r.raw.toFixed(0)} jobs/s, adapter ${r.adapter.toFixed(0)} jobs/s, core ${r.core.toFixed(0)} jobs/s`,
+        ),
+    );
     const base = median(raw);
     const line = (name: string, value: number): string =>
       `${name.padEnd(34)} ${value.toFixed(0).padStart(6)} jobs/s  ${((value / base) * 100).toFixed(0).padStart(4)}% of raw`;

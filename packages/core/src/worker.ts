@@ -38,7 +38,13 @@ export interface WorkerOptions {
   readonly adapter: Adapter;
   /** Queue name (default `"default"`). */
   readonly queue?: string;
-  /** Jobs run at once (default 8). */
+  /**
+   * Handlers run at once (default 8). A slot frees when its handler returns; the ack (or
+   * retry, dead letter) then completes in the background. While jobs typically finish within
+   * 100 ms (and a tenth of the lease) and receives come back full, the worker also keeps one
+   * batch — `concurrency` deliveries, at least 32 — received ahead, their leases kept by the
+   * heartbeat; `stop` hands those back at once.
+   */
   readonly concurrency?: number;
   /** Lease per delivery, renewed by heartbeats while the handler runs (default 30 s). */
   readonly leaseMs?: number;
@@ -78,7 +84,7 @@ export interface Worker {
   stop(options?: { graceMs?: number }): Promise<void>;
   /** True between `start` and the end of `stop`. */
   readonly running: boolean;
-  /** Jobs currently being handled. */
+  /** Deliveries this worker holds: running, waiting for a slot (received ahead) or being acked, retried or dead-lettered. */
   readonly active: number;
 }
 

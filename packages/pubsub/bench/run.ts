@@ -15,7 +15,7 @@
  * Run: `pnpm --filter @bg/pubsub bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
  */
 import { randomBytes } from 'node:crypto';
-import { median, coreRound as sharedCoreRound } from '@bg/backends/bench';
+import { median, runRounds, coreRound as sharedCoreRound } from '@bg/backends/bench';
 import { startPubSubEmulator } from '@bg/backends/pubsub-emulator';
 import type { Adapter } from '@bg/core';
 import { PubSub, v1 } from '@google-cloud/pubsub';
@@ -121,21 +121,22 @@ async function main(): Promise<void> {
     console.log(`Pub/Sub emulator ${emulator.endpoint} — ${JOBS} jobs per round, ${ROUNDS} rounds, ${RECEIVERS} receivers`);
     await rawRound(raw, adapter); // warm-up (JIT, channels)
     await adapterRound(adapter);
-    const rawRates: number[] = [];
-    const viaAdapter: number[] = [];
-    const viaCore: number[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      // Rotate the order each round so no variant always runs right after another.
-      const variants = [
-        async () => rawRates.push(await rawRound(raw, adapter)),
-        async () => viaAdapter.push(await adapterRound(adapter)),
-        async () => viaCore.push(await coreRound(adapter)),
-      ];
-      for (let k = 0; k < variants.length; k++) await variants[(k + round) % variants.length]?.();
-      console.log(
-        `round ${round}: raw ${rawRates.at(-1)?.toFixed(0)} jobs/s, adapter ${viaAdapter.at(-1)?.toFixed(0)} jobs/s, core ${viaCore.at(-1)?.toFixed(0)} jobs/s`,
-      );
-    }
+    const {
+      raw: rawRates,
+      adapter: viaAdapter,
+      core: viaCore,
+    } = await runRounds(
+      ROUNDS,
+      {
+        raw: () => rawRound(raw, adapter),
+        adapter: () => adapterRound(adapter),
+        core: () => coreRound(adapter),
+      },
+      (round, r) =>
+        console.log(
+          `round ${round}: raw ${r.raw.toFixed(0)} jobs/s, adapter ${r.adapter.toFixed(0)} jobs/s, core ${r.core.toFixed(0)} jobs/s`,
+        ),
+    );
     const base = median(rawRates);
     const line = (name: string, value: number): string =>
       `${name.padEnd(34)} ${value.toFixed(0).padStart(6)} jobs/s  ${((value / base) * 100).toFixed(0).padStart(4)}% of raw`;

@@ -4,13 +4,17 @@
  *   BullMQ (addBulk + Worker with a no-op processor),
  *   @bg/redis at adapter level (send batches of 1000; receive(max 100) + ack loops),
  *   @bg/redis through the core (createQueue().enqueueMany + createWorker).
- * N small jobs (200-byte payload) drained at concurrency 1, 10 and 50. Prints jobs/s,
- * ratios, RSS and Redis memory per queued job (INFO memory before/after enqueueing).
- * Run: pnpm --filter @bg/redis bench  (BENCH_JOBS, BENCH_CONCURRENCY to change the shape)
+ * N small jobs (200-byte payload) drained at concurrency 1, 10 and 50, each variant once per
+ * round in rotated order. Prints medians of jobs/s, CPU per job on both sides, Redis memory
+ * per queued job (INFO memory before/after enqueueing), and medians of per-round ratios.
+ * Run: pnpm --filter @bg/redis bench  (BENCH_JOBS, BENCH_CONCURRENCY, BENCH_ROUNDS to change
+ * the shape; BENCH_ONLY=worker runs one variant alone, BENCH_PROFILE=dir writes CPU profiles
+ * of its drains, BENCH_COMMANDSTATS=1 prints the server's time per command)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
+import { median, runRounds } from '@bg/backends/bench';
 import { startRedis } from '@bg/backends/redis';
 import { createQueue, createWorker, defineJob, encodeEnvelope, uuidv7 } from '@bg/core';
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
@@ -19,6 +23,7 @@ import { redisAdapter } from '../src/index.js';
 
 const N = Number(process.env.BENCH_JOBS ?? 50_000);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10,50').split(',').map(Number);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const payload = (n: number) => ({ n, data: 'x'.repeat(200 - 20 - String(n).length) });
 const job = defineJob({
   type: 'bench.noop',
@@ -248,7 +253,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(9);
 const rss = () => `${Math.round(process.memoryUsage().rss / 1024 / 1024)} MiB`;
 const line = (name: string, r: Result) =>
   `  ${name.padEnd(18)} enqueue ${fmt(r.enqueue)}/s  drain ${fmt(r.drain)}/s  ${r.bytesPerJob.toFixed(0).padStart(4)} B/job  cpu/job node ${r.cpu?.node.toFixed(1)} µs redis ${r.cpu?.redis.toFixed(1)} µs  rss ${rss()}`;
-const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(0)}%`;
+const pct = (fraction: number) => `${(fraction * 100).toFixed(0)}%`;
 console.log(
   `redis benchmark: ${N.toLocaleString('en-US')} jobs of ~200-byte payload, redis-server ${server.port}, Node ${process.version}`,
 );
@@ -261,21 +266,49 @@ if (only !== undefined) {
   if (fn === undefined) throw new Error(`BENCH_ONLY must be one of ${Object.keys(variants).join(', ')}`);
   for (const c of CONCURRENCY) console.log(line(`${only} c=${c}`, await fn(c, run++)));
 }
+/** The median of each field over the rounds. */
+const mid = (results: readonly Result[]): Result => ({
+  enqueue: median(results.map((r) => r.enqueue)),
+  drain: median(results.map((r) => r.drain)),
+  bytesPerJob: median(results.map((r) => r.bytesPerJob)),
+  cpu: {
+    node: median(results.map((r) => r.cpu?.node ?? 0)),
+    redis: median(results.map((r) => r.cpu?.redis ?? 0)),
+  },
+});
+/** The median over the rounds of a ratio taken within each round (neighbours in time). */
+const ratio = (rs: Record<'raw' | 'bullmq' | 'adapter' | 'worker', Result[]>, f: (round: number) => number): number =>
+  median(rs.raw.map((_, i) => f(i)));
 for (const c of only === undefined ? CONCURRENCY : []) {
-  const r = await raw(c, run++);
-  const b = await bull(c, run++);
-  const a = await bgAdapter(c, run++);
-  const w = await bgWorker(c, run++);
-  console.log(`\nconcurrency ${c}`);
-  console.log(line('raw streams', r));
-  console.log(line('bullmq', b));
-  console.log(line('@bg/redis adapter', a));
-  console.log(line('@bg/redis worker', w));
+  const rs = await runRounds(
+    ROUNDS,
+    {
+      raw: () => raw(c, run++),
+      bullmq: () => bull(c, run++),
+      adapter: () => bgAdapter(c, run++),
+      worker: () => bgWorker(c, run++),
+    },
+    (round, r) =>
+      console.log(
+        `  c=${c} round ${round}: drain raw ${fmt(r.raw.drain)}  bullmq ${fmt(r.bullmq.drain)}  adapter ${fmt(r.adapter.drain)}  worker ${fmt(r.worker.drain)}`,
+      ),
+  );
+  const at = (name: keyof typeof rs, i: number): Result => rs[name][i] as Result;
+  console.log(`\nconcurrency ${c} (medians of ${ROUNDS} rounds)`);
+  console.log(line('raw streams', mid(rs.raw)));
+  console.log(line('bullmq', mid(rs.bullmq)));
+  console.log(line('@bg/redis adapter', mid(rs.adapter)));
+  console.log(line('@bg/redis worker', mid(rs.worker)));
+  const a = mid(rs.adapter);
+  const r = mid(rs.raw);
+  const b = mid(rs.bullmq);
   rows.push(
-    `c=${c}: adapter drain ${(a.drain / b.drain).toFixed(2)}x BullMQ, ${pct(a.drain, r.drain)} of raw; worker drain ${(w.drain / b.drain).toFixed(2)}x BullMQ, ${pct(w.drain, r.drain)} of raw; send ${pct(a.enqueue, r.enqueue)} of raw XADD; ${a.bytesPerJob.toFixed(0)} B/job (raw ${r.bytesPerJob.toFixed(0)}, BullMQ ${b.bytesPerJob.toFixed(0)})`,
+    `c=${c}: worker drain ${ratio(rs, (i) => at('worker', i).drain / at('bullmq', i).drain).toFixed(2)}x BullMQ, ${pct(ratio(rs, (i) => at('worker', i).drain / at('raw', i).drain))} of raw; adapter drain ${ratio(rs, (i) => at('adapter', i).drain / at('bullmq', i).drain).toFixed(2)}x BullMQ, ${pct(ratio(rs, (i) => at('adapter', i).drain / at('raw', i).drain))} of raw; send ${pct(ratio(rs, (i) => at('adapter', i).enqueue / at('raw', i).enqueue))} of raw XADD; ${a.bytesPerJob.toFixed(0)} B/job (raw ${r.bytesPerJob.toFixed(0)}, BullMQ ${b.bytesPerJob.toFixed(0)})`,
   );
 }
-console.log('\nratios (targets at c=50: drain ≥ 4x BullMQ and ≥ 70% of raw; enqueue ≥ 80% of raw; ≤ 400 B/job):');
+console.log(
+  `\nratios, medians of per-round ratios (targets at c=50: worker drain ≥ 4x BullMQ and ≥ 70% of raw; enqueue ≥ 80% of raw; ≤ 400 B/job):`,
+);
 for (const row of rows) console.log(`  ${row}`);
 console.log(`peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MiB`);
 admin.disconnect();

@@ -21,7 +21,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { median, coreRound as sharedCoreRound } from '@bg/backends/bench';
+import { median, runRounds, coreRound as sharedCoreRound } from '@bg/backends/bench';
 import { startFauxqs } from '@bg/backends/sqs';
 import type { Adapter } from '@bg/core';
 import { sqsAdapter } from '@bg/sqs';
@@ -141,17 +141,15 @@ async function main(): Promise<void> {
     );
     await rawRound(client); // warm-up
     await adapterRound(adapter);
-    const raw: number[] = [];
-    const viaAdapter: number[] = [];
-    const viaCore: number[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      const variants = [
-        async () => raw.push(await rawRound(client)),
-        async () => viaAdapter.push(await adapterRound(adapter)),
-        async () => viaCore.push(await coreRound(adapter)),
-      ];
-      for (let i = 0; i < variants.length; i++) await variants[(i + round) % variants.length]?.();
-    }
+    const {
+      raw,
+      adapter: viaAdapter,
+      core: viaCore,
+    } = await runRounds(ROUNDS, {
+      raw: () => rawRound(client),
+      adapter: () => adapterRound(adapter),
+      core: () => coreRound(adapter),
+    });
     const r = median(raw);
     const a = median(viaAdapter);
     const c = median(viaCore);
