@@ -82,13 +82,49 @@ async function allDeadLetters(backend: ChaosBackend, queue: string): Promise<Dea
   return items;
 }
 
+/** Every poison job and at least `garbageCount` foreign messages are in the dead letters. */
+async function allDeadLettered(
+  backend: ChaosBackend,
+  queue: string,
+  poisonIds: readonly string[],
+  garbageCount: number,
+): Promise<boolean> {
+  let items: DeadLetter[];
+  try {
+    items = await allDeadLetters(backend, queue);
+  } catch {
+    return false; // the backend may be stopped for the outage step: ask again next poll
+  }
+  const ids = new Set<string>();
+  let foreign = 0;
+  for (const d of items) {
+    if (garbageMarker(d.body)) {
+      foreign++;
+      continue;
+    }
+    ids.add(d.id);
+    try {
+      ids.add((JSON.parse(d.body) as { id: string }).id);
+    } catch {}
+  }
+  return foreign >= garbageCount && poisonIds.every((id) => ids.has(id));
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 }
 
-/** Time from each kill to the next start of every job the killed worker had in hand. */
-export function measureRedelivery(entries: readonly LedgerEntry[], kills: readonly { id: string; at: number }[]): Redelivery {
+/**
+ * Time from each kill to the next start of every job the killed worker had in hand. Jobs in
+ * `settled` (found in the dead letters) count as handled even without a later start: a killed
+ * worker may dead-letter a job and die before it logs that.
+ */
+export function measureRedelivery(
+  entries: readonly LedgerEntry[],
+  kills: readonly { id: string; at: number }[],
+  settled: ReadonlySet<string> = new Set(),
+): Redelivery {
   const byJob = new Map<string, LedgerEntry[]>();
   for (const e of entries) {
     if (e.id === undefined) continue;
@@ -106,11 +142,16 @@ export function measureRedelivery(entries: readonly LedgerEntry[], kills: readon
       else if (e.e === 'done' || e.e === 'retried' || e.e === 'dead' || e.e === 'deferred') open.delete(e.id);
     }
     for (const id of open) {
-      const next = byJob
-        .get(id)
-        ?.find((e) => e.t >= kill.at && e.w !== kill.id && (e.e === 'start' || e.e === 'dead' || e.e === 'done'));
+      const entriesOfJob = byJob.get(id) ?? [];
+      // SIGKILL lands a moment after the harness notes it: what the killed worker itself
+      // finished in that moment needs no redelivery.
+      if (entriesOfJob.some((e) => e.w === kill.id && e.t > kill.at && (e.e === 'done' || e.e === 'dead'))) continue;
+      const next = entriesOfJob.find(
+        (e) => e.t >= kill.at && e.w !== kill.id && (e.e === 'start' || e.e === 'dead' || e.e === 'done'),
+      );
       if (next) latencies.push(next.t - kill.at);
-      else unseen++;
+      // Dead-lettered and removed by the killed worker before it could log it.
+      else if (!settled.has(id)) unseen++;
     }
   }
   latencies.sort((a, b) => a - b);
@@ -256,11 +297,13 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
       lastReport = Date.now();
       log(`${backend.name}: ${remaining} jobs to go, ${pool.kills.length} kills, ${seconds(Date.now() - t0)}`);
     }
+    const ledgersSayDone = poisonIds.every((id) => dead.has(id)) && deadForeign >= garbage.length;
     if (
       remaining === 0 &&
-      poisonIds.every((id) => dead.has(id)) &&
-      deadForeign >= garbage.length &&
-      pool.kills.length >= Math.min(profile.maxKills, 1)
+      pool.kills.length >= Math.min(profile.maxKills, 1) &&
+      // The dead letters themselves are the truth: a killed worker may dead-letter a job and
+      // die before it logs that.
+      (ledgersSayDone || (await allDeadLettered(backend, queue, poisonIds, garbage.length)))
     ) {
       await Promise.all([garbageStep, backendStep]);
       drained = true;
@@ -330,7 +373,7 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
   }
   const unexpectedExits = pool.exits.filter((x) => !x.expected);
   for (const x of unexpectedExits) problems.push(`worker ${x.id} died (code ${x.code}, signal ${x.signal}) — see ${x.id}.log`);
-  const redelivery = measureRedelivery(entries, pool.kills);
+  const redelivery = measureRedelivery(entries, pool.kills, new Set(deadJobs.keys()));
   if (redelivery.unseen > 0) problems.push(`${redelivery.unseen} jobs of killed workers were never started again`);
   let leftover: QueueStats | undefined;
   try {
