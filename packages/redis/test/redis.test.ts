@@ -123,4 +123,56 @@ describe.skipIf(!url)('@bg/redis specifics', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     await adapter.close();
   });
+
+  it('acks and receives of one event-loop turn go as one call, each settled on its own', async () => {
+    const adapter = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
+    const queue = 'tick-merge';
+    await adapter.ensureQueue(queue);
+    await adapter.send(
+      queue,
+      ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, body: id })),
+    );
+    const [a, b] = await adapter.receive(queue, { max: 2, leaseMs: 60_000 });
+    if (!a || !b) throw new Error('nothing received');
+    await adapter.ack(queue, b.handle);
+    const calls = await scriptCalls(adapter.client as Redis, async () => {
+      // Same turn: a good ack, a second ack of an acked handle, a stale handle, a malformed
+      // one, and two receives (merged, each gets its own share).
+      const results = await Promise.allSettled([
+        adapter.ack(queue, a.handle),
+        adapter.ack(queue, b.handle),
+        adapter.ack(queue, `${a.handle.split(':')[0]}:7`),
+        adapter.ack(queue, 'not-a-handle'),
+        adapter.receive(queue, { max: 2, leaseMs: 60_000 }),
+        adapter.receive(queue, { max: 2, leaseMs: 60_000 }),
+      ]);
+      const [good, again, stale, malformed, first, second] = results;
+      expect(good.status).toBe('fulfilled');
+      expect(again.status).toBe('fulfilled');
+      expect(stale.status === 'rejected' && isBgError(stale.reason, 'LEASE_LOST')).toBe(true);
+      expect(malformed.status === 'rejected' && isBgError(malformed.reason, 'INVALID_ARGUMENT')).toBe(true);
+      const got = [first, second].map((r) => (r.status === 'fulfilled' ? r.value.map((m) => m.id) : ['failed']));
+      expect(got).toEqual([['c', 'd'], ['e']]);
+    });
+    // The acks rode along in one receive call (the malformed handle never reached Redis).
+    expect(calls).toBe(1);
+    expect(await adapter.stats(queue)).toEqual({ ready: 0, inFlight: 3, delayed: 0, dead: 0 });
+    await adapter.close();
+  });
 });
+
+/** How many Lua script calls `client` sent while `fn` ran. */
+async function scriptCalls(client: Redis, fn: () => Promise<void>): Promise<number> {
+  const original = client.sendCommand.bind(client);
+  let calls = 0;
+  client.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+    if (command.name === 'evalsha' || command.name === 'eval') calls++;
+    return (original as (...args: unknown[]) => unknown)(command, ...rest);
+  }) as typeof client.sendCommand;
+  try {
+    await fn();
+    return calls;
+  } finally {
+    client.sendCommand = original;
+  }
+}
