@@ -41,9 +41,10 @@ export interface WorkerOptions {
   /**
    * Handlers run at once (default 8). A slot frees when its handler returns; the ack (or
    * retry, dead letter) then completes in the background. While jobs typically finish within
-   * 100 ms (and a tenth of the lease) and receives come back full, the worker also keeps one
-   * batch — `concurrency` deliveries, at least 32 — received ahead, their leases kept by the
-   * heartbeat; `stop` hands those back at once.
+   * 100 ms (and a tenth of the lease) and receives come back full, the worker receives in
+   * batches of `concurrency` (up to 32 for jobs of a millisecond or less) and keeps up to two
+   * batches in hand, their leases kept by the heartbeat; `stop` hands those not started back
+   * at once.
    */
   readonly concurrency?: number;
   /** Lease per delivery, renewed by heartbeats while the handler runs (default 30 s). */
@@ -176,11 +177,18 @@ const MAX_RECEIVES = 2;
 const PREFETCH_BELOW_MS = 100;
 
 /**
- * Deliveries a prefetching worker keeps ahead at least, whatever its concurrency: enough
- * short jobs to cover a receive's round trip, so that even a worker of concurrency 1 does
- * not pay one round trip per job under a backlog.
+ * A batch of very short jobs is at least this large, whatever the concurrency, so that even
+ * a worker of concurrency 1 does not pay a round trip per job under a backlog; see
+ * {@link PREFETCH_WINDOW_MS}.
  */
 const PREFETCH_AT_LEAST = 32;
+
+/**
+ * The work (in typical job durations) a batch larger than the concurrency may hold: about a
+ * receive's round trip. Jobs of 1 ms get batches of 32, jobs of 10 ms batches of
+ * `max(concurrency, 5)`, jobs of 50 ms or more batches of `concurrency`.
+ */
+const PREFETCH_WINDOW_MS = 50;
 
 /** The longest prefix of `text` of at most `maxBytes` UTF-8 bytes, never splitting a character. */
 function truncateUtf8(text: string, maxBytes: number): string {
@@ -573,10 +581,12 @@ export function createWorker(options: WorkerOptions): Worker {
    * does not hold a slot, but no more of them wait at once than the loop may have in hand.
    *
    * Prefetch: while receives come back full (a backlog) and jobs typically finish within
-   * {@link PREFETCH_BELOW_MS} (or a tenth of the lease), the worker keeps up to one more
-   * batch (`concurrency`, at least {@link PREFETCH_AT_LEAST}) in hand: the next receive goes out while this process runs the current batch, so
-   * the backend prepares it meanwhile instead of both taking turns. A prefetched delivery
-   * waits about one job's time for a slot, its lease kept by the heartbeat; `stop` hands it
+   * {@link PREFETCH_BELOW_MS} (or a tenth of the lease), the worker receives in batches of
+   * `concurrency` (up to {@link PREFETCH_AT_LEAST} for very short jobs, see
+   * {@link PREFETCH_WINDOW_MS}) and keeps up to two batches in hand: the next receive goes out
+   * while this process runs the current batch, so the backend prepares it meanwhile instead of
+   * both taking turns. A prefetched delivery
+   * waits for a slot (normally about one job's time), its lease kept by the heartbeat; `stop` hands it
    * back at once. An empty or short receive, or slow jobs, bring the loop back to asking only
    * for free slots, one long poll at a time.
    */
@@ -585,7 +595,6 @@ export function createWorker(options: WorkerOptions): Worker {
     let failures = 0;
     let lastFull = false;
     const prefetchBelowMs = Math.min(PREFETCH_BELOW_MS, leaseMs / 10);
-    const ahead = Math.max(concurrency, PREFETCH_AT_LEAST);
 
     async function pull(max: number): Promise<void> {
       let messages: ReceivedMessage[];
@@ -633,7 +642,12 @@ export function createWorker(options: WorkerOptions): Worker {
 
     while (running) {
       const prefetch = lastFull && failures === 0 && typicalMs !== undefined && typicalMs <= prefetchBelowMs;
-      const capacity = prefetch ? concurrency + ahead : concurrency;
+      // The batch: the concurrency, more for very short jobs (about a round trip's worth).
+      const batch = prefetch
+        ? Math.max(concurrency, Math.min(PREFETCH_AT_LEAST, Math.floor(PREFETCH_WINDOW_MS / Math.max(typicalMs ?? 0, 0.001))))
+        : concurrency;
+      // Prefetching: the batch being run and the next one in flight.
+      const capacity = prefetch ? 2 * batch : concurrency;
       const inHand = handling + waiting.length + reserved;
       const room = capacity - inHand;
       const settling = active.size - handling - waiting.length;
@@ -649,7 +663,7 @@ export function createWorker(options: WorkerOptions): Worker {
         wakeLoop = undefined;
         continue;
       }
-      const max = Math.min(room, prefetch ? ahead : concurrency, caps.maxBatchSize);
+      const max = Math.min(room, batch, caps.maxBatchSize);
       reserved += max;
       const done: Promise<void> = pull(max)
         .catch((error: unknown) => reportError('receive', error))
