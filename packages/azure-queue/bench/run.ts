@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { azureQueueAdapter } from '@bg/azure-queue';
 import { startAzurite } from '@bg/backends/azurite';
-import { median, runRounds, coreRound as sharedCoreRound } from '@bg/backends/bench';
+import { compareWithRaw, coreRound as sharedCoreRound } from '@bg/backends/bench';
 import type { Adapter } from '@bg/core';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 600);
@@ -103,29 +103,14 @@ async function main(): Promise<void> {
       `Azurite ${server.queueEndpoint} — ${JOBS} jobs per round, ${ROUNDS} rounds, ${IN_FLIGHT} sends in flight, ${RECEIVERS} receivers`,
     );
     await rawRound(service); // warm-up
-    const {
-      raw,
-      adapter: viaAdapter,
-      core: viaCore,
-    } = await runRounds(
-      ROUNDS,
-      {
-        raw: () => rawRound(service),
-        adapter: () => adapterRound(adapter),
-        core: () => coreRound(adapter),
-      },
-      (round, r) =>
-        console.log(
-          `round ${round}: raw ${r.raw.toFixed(0)} jobs/s, adapter ${r.adapter.toFixed(0)} jobs/s, core ${r.core.toFixed(0)} jobs/s`,
-        ),
-    );
-    const base = median(raw);
-    const line = (name: string, value: number): string =>
-      `${name.padEnd(34)} ${value.toFixed(0).padStart(6)} jobs/s  ${((value / base) * 100).toFixed(0).padStart(4)}% of raw`;
-    console.log('\nmedian (send + receive + delete per job)');
-    console.log(line('raw @azure/storage-queue', base));
-    console.log(line('@bg/azure-queue adapter', median(viaAdapter)));
-    console.log(line('@bg/core createQueue/createWorker', median(viaCore)));
+    await compareWithRaw({
+      rounds: ROUNDS,
+      work: 'send + receive + delete per job',
+      names: { raw: 'raw @azure/storage-queue', adapter: '@bg/azure-queue adapter', core: '@bg/core createQueue/createWorker' },
+      raw: () => rawRound(service),
+      adapter: () => adapterRound(adapter),
+      core: () => coreRound(adapter),
+    });
     await adapter.close();
   } finally {
     await server.stop();

@@ -15,7 +15,7 @@
  * Run: `pnpm --filter @bg/pubsub bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
  */
 import { randomBytes } from 'node:crypto';
-import { median, runRounds, coreRound as sharedCoreRound } from '@bg/backends/bench';
+import { compareWithRaw, coreRound as sharedCoreRound } from '@bg/backends/bench';
 import { startPubSubEmulator } from '@bg/backends/pubsub-emulator';
 import type { Adapter } from '@bg/core';
 import { PubSub, v1 } from '@google-cloud/pubsub';
@@ -121,29 +121,14 @@ async function main(): Promise<void> {
     console.log(`Pub/Sub emulator ${emulator.endpoint} — ${JOBS} jobs per round, ${ROUNDS} rounds, ${RECEIVERS} receivers`);
     await rawRound(raw, adapter); // warm-up (JIT, channels)
     await adapterRound(adapter);
-    const {
-      raw: rawRates,
-      adapter: viaAdapter,
-      core: viaCore,
-    } = await runRounds(
-      ROUNDS,
-      {
-        raw: () => rawRound(raw, adapter),
-        adapter: () => adapterRound(adapter),
-        core: () => coreRound(adapter),
-      },
-      (round, r) =>
-        console.log(
-          `round ${round}: raw ${r.raw.toFixed(0)} jobs/s, adapter ${r.adapter.toFixed(0)} jobs/s, core ${r.core.toFixed(0)} jobs/s`,
-        ),
-    );
-    const base = median(rawRates);
-    const line = (name: string, value: number): string =>
-      `${name.padEnd(34)} ${value.toFixed(0).padStart(6)} jobs/s  ${((value / base) * 100).toFixed(0).padStart(4)}% of raw`;
-    console.log('\nmedian (publish + pull + acknowledge per job)');
-    console.log(line('raw @google-cloud/pubsub v1', base));
-    console.log(line('@bg/pubsub adapter', median(viaAdapter)));
-    console.log(line('@bg/core createQueue/createWorker', median(viaCore)));
+    await compareWithRaw({
+      rounds: ROUNDS,
+      work: 'publish + pull + acknowledge per job',
+      names: { raw: 'raw @google-cloud/pubsub v1', adapter: '@bg/pubsub adapter', core: '@bg/core createQueue/createWorker' },
+      raw: () => rawRound(raw, adapter),
+      adapter: () => adapterRound(adapter),
+      core: () => coreRound(adapter),
+    });
     await adapter.close();
     await Promise.allSettled([raw.publisher.close(), raw.subscriber.close()]);
   } finally {

@@ -21,7 +21,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { median, runRounds, coreRound as sharedCoreRound } from '@bg/backends/bench';
+import { compareWithRaw, coreRound as sharedCoreRound } from '@bg/backends/bench';
 import { startFauxqs } from '@bg/backends/sqs';
 import type { Adapter } from '@bg/core';
 import { sqsAdapter } from '@bg/sqs';
@@ -141,24 +141,19 @@ async function main(): Promise<void> {
     );
     await rawRound(client); // warm-up
     await adapterRound(adapter);
-    const {
-      raw,
-      adapter: viaAdapter,
-      core: viaCore,
-    } = await runRounds(ROUNDS, {
+    const { raw: r, adapter: a } = await compareWithRaw({
+      rounds: ROUNDS,
+      work: 'send + receive + delete per job',
+      names: {
+        raw: 'raw @aws-sdk/client-sqs (batched)',
+        adapter: '@bg/sqs adapter send/receive/ack',
+        core: '@bg/core createQueue/createWorker',
+      },
       raw: () => rawRound(client),
       adapter: () => adapterRound(adapter),
       core: () => coreRound(adapter),
     });
-    const r = median(raw);
-    const a = median(viaAdapter);
-    const c = median(viaCore);
-    const line = (name: string, rate: number): string =>
-      `${name.padEnd(34)} ${rate.toFixed(0).padStart(7)} jobs/s   ${((rate / r) * 100).toFixed(0).padStart(4)} % of raw`;
-    console.log(line('raw @aws-sdk/client-sqs (batched)', r));
-    console.log(line('@bg/sqs adapter send/receive/ack', a));
-    console.log(line('@bg/core createQueue/createWorker', c));
-    console.log(`medians of ${ROUNDS} rounds; target: adapter ≥ 80 % of raw → ${a / r >= 0.8 ? 'met' : 'NOT met'}`);
+    console.log(`target: adapter ≥ 80 % of raw → ${a / r >= 0.8 ? 'met' : 'NOT met'}`);
   } finally {
     await adapter.close();
     client.destroy();

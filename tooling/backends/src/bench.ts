@@ -96,3 +96,35 @@ export async function runRounds<K extends string, R>(
   }
   return all;
 }
+
+/** Options of {@link compareWithRaw}. */
+export interface CompareWithRawOptions {
+  readonly rounds: number;
+  /** What one job costs in every variant, e.g. `send + receive + delete per job`. */
+  readonly work: string;
+  /** Display names of the three variants. */
+  readonly names: { readonly raw: string; readonly adapter: string; readonly core: string };
+  /** One round of each variant, returning jobs/s. */
+  readonly raw: () => Promise<number>;
+  readonly adapter: () => Promise<number>;
+  readonly core: () => Promise<number>;
+}
+
+/**
+ * The adapter benchmarks' comparison: the raw client, the adapter and the core, in rotated
+ * rounds ({@link runRounds}); prints each round and the medians with their share of raw, and
+ * returns the medians.
+ */
+export async function compareWithRaw(options: CompareWithRawOptions): Promise<{ raw: number; adapter: number; core: number }> {
+  const rates = await runRounds(options.rounds, { raw: options.raw, adapter: options.adapter, core: options.core }, (round, r) =>
+    console.log(
+      `round ${round}: raw ${r.raw.toFixed(0)} jobs/s, adapter ${r.adapter.toFixed(0)} jobs/s, core ${r.core.toFixed(0)} jobs/s`,
+    ),
+  );
+  const medians = { raw: median(rates.raw), adapter: median(rates.adapter), core: median(rates.core) };
+  const line = (name: string, value: number): string =>
+    `${name.padEnd(34)} ${value.toFixed(0).padStart(7)} jobs/s  ${((value / medians.raw) * 100).toFixed(0).padStart(4)}% of raw`;
+  console.log(`\nmedians of ${options.rounds} rounds (${options.work})`);
+  for (const variant of ['raw', 'adapter', 'core'] as const) console.log(line(options.names[variant], medians[variant]));
+  return medians;
+}
