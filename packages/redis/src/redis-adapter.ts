@@ -121,6 +121,10 @@ function envelopeId(body: string | undefined): string | undefined {
   return end > ENVELOPE_HEAD.length ? body.slice(ENVELOPE_HEAD.length, end) : undefined;
 }
 
+function leaseLost(handle: string): BgError {
+  return new BgError('LEASE_LOST', `the lease ${handle} no longer owns its message`, { retryable: false });
+}
+
 /** A lease handle: `<entry id>:<delivery count>`. */
 const HANDLE = /^\d{1,16}-\d{1,16}:\d{1,10}$/;
 
@@ -290,8 +294,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     readonly keys: QueueKeys;
     /** Handles to ack. */
     readonly acks: string[];
-    /** Per ack, in order: its handle, then how to settle its promise. */
-    readonly ackWaiters: (string | ((value?: unknown) => void))[];
+    /** How to settle each ack's promise: resolve, reject, in the order of {@link Tick.acks}. */
+    readonly ackSettlers: ((value?: unknown) => void)[];
     /** Receives waiting for this tick, by lease length. */
     readonly receives: Map<number, PendingReceive[]>;
   }
@@ -305,7 +309,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   function tickOf(queue: string, keys: QueueKeys): Tick {
     let tick = ticks.get(queue);
     if (tick === undefined) {
-      tick = { keys, acks: [], ackWaiters: [], receives: new Map() };
+      tick = { keys, acks: [], ackSettlers: [], receives: new Map() };
       ticks.set(queue, tick);
       if (!flushScheduled) {
         flushScheduled = true;
@@ -338,7 +342,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         from = to;
         const now = Date.now();
         const withAcks = acksSent ? [] : acks;
-        const ackWaiters = acksSent ? undefined : tick.ackWaiters;
+        const ackingTick = acksSent ? undefined : tick;
         acksSent = true;
         (
           receiveScript(
@@ -356,7 +360,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
           ) as Promise<ScriptReply>
         ).then(
           ([rows, acked]) => {
-            if (ackWaiters) settleAcks(ackWaiters, acked, undefined);
+            if (ackingTick) settleAcks(ackingTick, acked, undefined);
             const expiresAt = now + leaseMs;
             let at = 0;
             for (const pending of group) {
@@ -366,7 +370,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             }
           },
           (error: unknown) => {
-            if (ackWaiters) settleAcks(ackWaiters, undefined, error);
+            if (ackingTick) settleAcks(ackingTick, undefined, error);
             for (const pending of group) pending.result.reject(error);
           },
         );
@@ -374,8 +378,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     }
     if (!acksSent) {
       (ackManyScript(k.stream, GROUP, consumer, ...acks) as Promise<number[]>).then(
-        (results) => settleAcks(tick.ackWaiters, results, undefined),
-        (error: unknown) => settleAcks(tick.ackWaiters, undefined, error),
+        (results) => settleAcks(tick, results, undefined),
+        (error: unknown) => settleAcks(tick, undefined, error),
       );
     }
   }
@@ -397,11 +401,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
    * are remembered, so that a second ack of one (gone by then) is harmless; any other gone or
    * stale handle is `LEASE_LOST`.
    */
-  function settleAcks(waiters: Tick['ackWaiters'], results: number[] | undefined, error: unknown): void {
-    for (let i = 0, n = 0; i < waiters.length; i += 3, n++) {
-      const handle = waiters[i] as string;
-      const resolve = waiters[i + 1] as () => void;
-      const reject = waiters[i + 2] as (reason: unknown) => void;
+  function settleAcks({ acks, ackSettlers }: Tick, results: number[] | undefined, error: unknown): void {
+    for (let n = 0; n < acks.length; n++) {
+      const handle = acks[n] as string;
+      const resolve = ackSettlers[2 * n] as () => void;
+      const reject = ackSettlers[2 * n + 1] as (reason: unknown) => void;
       if (results === undefined) {
         reject(failure(error, 'ack'));
         continue;
@@ -414,7 +418,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       } else if (result === 0 && acked.includes(handle)) {
         resolve();
       } else {
-        reject(new BgError('LEASE_LOST', `the lease ${handle} no longer owns its message`, { retryable: false }));
+        reject(leaseLost(handle));
       }
     }
   }
@@ -424,13 +428,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     const tick = tickOf(queue, keys);
     tick.acks.push(handle);
     return new Promise<void>((resolve, reject) => {
-      tick.ackWaiters.push(handle, resolve as () => void, reject);
+      tick.ackSettlers.push(resolve as () => void, reject);
     });
   }
 
   function owned(result: unknown, handle: string): void {
-    if (result === 1) return;
-    throw new BgError('LEASE_LOST', `the lease ${handle} no longer owns its message`, { retryable: false });
+    if (result !== 1) throw leaseLost(handle);
   }
 
   function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
