@@ -82,32 +82,48 @@ async function allDeadLetters(backend: ChaosBackend, queue: string): Promise<Dea
   return items;
 }
 
-/** Every poison job and at least `garbageCount` foreign messages are in the dead letters. */
+/** The dead letters sorted out: our jobs by id, garbage by marker (each with its reason), and the rest. */
+interface SortedDeadLetters {
+  readonly jobs: Map<string, string>;
+  readonly garbage: Map<string, string>;
+  readonly unexpected: DeadLetter[];
+}
+
+function sortDeadLetters(items: readonly DeadLetter[], kinds: ReadonlyMap<string, JobKind>): SortedDeadLetters {
+  const sorted: SortedDeadLetters = { jobs: new Map(), garbage: new Map(), unexpected: [] };
+  for (const d of items) {
+    const marker = garbageMarker(d.body);
+    if (marker) {
+      sorted.garbage.set(marker, d.reason);
+      continue;
+    }
+    let id = d.id;
+    if (!kinds.has(id)) {
+      try {
+        id = (JSON.parse(d.body) as { id: string }).id;
+      } catch {}
+    }
+    if (kinds.has(id)) sorted.jobs.set(id, d.reason);
+    else sorted.unexpected.push(d);
+  }
+  return sorted;
+}
+
+/** Every poison job and every garbage message are in the dead letters. */
 async function allDeadLettered(
   backend: ChaosBackend,
   queue: string,
+  kinds: ReadonlyMap<string, JobKind>,
   poisonIds: readonly string[],
-  garbageCount: number,
+  garbage: readonly Garbage[],
 ): Promise<boolean> {
-  let items: DeadLetter[];
+  let sorted: SortedDeadLetters;
   try {
-    items = await allDeadLetters(backend, queue);
+    sorted = sortDeadLetters(await allDeadLetters(backend, queue), kinds);
   } catch {
     return false; // the backend may be stopped for the outage step: ask again next poll
   }
-  const ids = new Set<string>();
-  let foreign = 0;
-  for (const d of items) {
-    if (garbageMarker(d.body)) {
-      foreign++;
-      continue;
-    }
-    ids.add(d.id);
-    try {
-      ids.add((JSON.parse(d.body) as { id: string }).id);
-    } catch {}
-  }
-  return foreign >= garbageCount && poisonIds.every((id) => ids.has(id));
+  return poisonIds.every((id) => sorted.jobs.has(id)) && garbage.every((g) => sorted.garbage.has(g.marker));
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -303,7 +319,7 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
       pool.kills.length >= Math.min(profile.maxKills, 1) &&
       // The dead letters themselves are the truth: a killed worker may dead-letter a job and
       // die before it logs that.
-      (ledgersSayDone || (await allDeadLettered(backend, queue, poisonIds, garbage.length)))
+      (ledgersSayDone || (await allDeadLettered(backend, queue, kinds, poisonIds, garbage)))
     ) {
       await Promise.all([garbageStep, backendStep]);
       drained = true;
@@ -326,24 +342,9 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
   }
   const deadLetters = await allDeadLetters(backend, queue);
   const deadByReason: Record<string, number> = {};
-  const deadJobs = new Map<string, string>();
-  const deadGarbage = new Map<string, string>();
-  for (const d of deadLetters) {
-    deadByReason[d.reason] = (deadByReason[d.reason] ?? 0) + 1;
-    const marker = garbageMarker(d.body);
-    if (marker) {
-      deadGarbage.set(marker, d.reason);
-      continue;
-    }
-    let id = d.id;
-    if (!kinds.has(id)) {
-      try {
-        id = (JSON.parse(d.body) as { id: string }).id;
-      } catch {}
-    }
-    if (kinds.has(id)) deadJobs.set(id, d.reason);
-    else problems.push(`unexpected dead letter ${d.id} (${d.reason}): ${d.body.slice(0, 80)}`);
-  }
+  for (const d of deadLetters) deadByReason[d.reason] = (deadByReason[d.reason] ?? 0) + 1;
+  const { jobs: deadJobs, garbage: deadGarbage, unexpected } = sortDeadLetters(deadLetters, kinds);
+  for (const d of unexpected) problems.push(`unexpected dead letter ${d.id} (${d.reason}): ${d.body.slice(0, 80)}`);
   const lost: string[] = [];
   const missingDead: string[] = [];
   for (const [id, kind] of kinds) {
