@@ -585,10 +585,9 @@ export function createWorker(options: WorkerOptions): Worker {
    * `concurrency` (up to {@link PREFETCH_AT_LEAST} for very short jobs, see
    * {@link PREFETCH_WINDOW_MS}) and keeps up to two batches in hand: the next receive goes out
    * while this process runs the current batch, so the backend prepares it meanwhile instead of
-   * both taking turns. A prefetched delivery
-   * waits for a slot (normally about one job's time), its lease kept by the heartbeat; `stop` hands it
-   * back at once. An empty or short receive, or slow jobs, bring the loop back to asking only
-   * for free slots, one long poll at a time.
+   * both taking turns. A prefetched delivery waits for a slot (normally about one job's time),
+   * its lease kept by the heartbeat; `stop` hands it back at once. An empty or short receive,
+   * or slow jobs, bring the loop back to asking only for free slots, one long poll at a time.
    */
   async function runLoop(): Promise<void> {
     const receiving = new Set<Promise<void>>();
