@@ -10,43 +10,31 @@
  * Prints jobs/s (send + receive + delete of every job) and the ratio to the raw client.
  * Run: `pnpm --filter @bg/azure-queue bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
  */
-import { randomBytes } from 'node:crypto';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { azureQueueAdapter } from '@bg/azure-queue';
 import { startAzurite } from '@bg/backends/azurite';
-import { compareWithRaw, coreRound as sharedCoreRound } from '@bg/backends/bench';
+import {
+  benchBody,
+  benchQueueName,
+  compareWithRaw,
+  pool,
+  adapterRound as sharedAdapterRound,
+  coreRound as sharedCoreRound,
+} from '@bg/backends/bench';
 import type { Adapter } from '@bg/core';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 600);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const IN_FLIGHT = 32;
 const RECEIVERS = 4;
-const BODY = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
-
-async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) await fn(items[next++] as T);
-    }),
-  );
-}
-
-function queueName(kind: string): string {
-  return `bench-${kind}-${randomBytes(4).toString('hex')}`;
-}
 
 async function rawRound(service: QueueServiceClient): Promise<number> {
-  const q = service.getQueueClient(queueName('raw'));
+  const q = service.getQueueClient(benchQueueName('raw'));
   await q.create();
   const start = performance.now();
-  await pool(
-    Array.from({ length: JOBS }, (_, i) => i),
-    IN_FLIGHT,
-    async () => {
-      await q.sendMessage(BODY, { messageTimeToLive: -1 });
-    },
-  );
+  await pool(JOBS, IN_FLIGHT, async () => {
+    await q.sendMessage(benchBody, { messageTimeToLive: -1 });
+  });
   let done = 0;
   await Promise.all(
     Array.from({ length: RECEIVERS }, async () => {
@@ -62,32 +50,17 @@ async function rawRound(service: QueueServiceClient): Promise<number> {
   return JOBS / seconds;
 }
 
-async function adapterRound(adapter: Adapter): Promise<number> {
-  const queue = queueName('adapter');
-  await adapter.ensureQueue(queue);
-  const start = performance.now();
-  for (let i = 0; i < JOBS; i += IN_FLIGHT) {
-    const n = Math.min(IN_FLIGHT, JOBS - i);
-    await adapter.send(
-      queue,
-      Array.from({ length: n }, (_, k) => ({ id: `job-${i + k}`, body: BODY, attributes: { 'bg-type': 'bench.noop' } })),
-    );
-  }
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: RECEIVERS }, async () => {
-      while (done < JOBS) {
-        const got = await adapter.receive(queue, { max: 32, leaseMs: 60_000 });
-        await Promise.all(got.map((m) => adapter.ack(queue, m.handle)));
-        done += got.length;
-      }
-    }),
-  );
-  return JOBS / ((performance.now() - start) / 1_000);
+function adapterRound(adapter: Adapter): Promise<number> {
+  return sharedAdapterRound(adapter, {
+    jobs: JOBS,
+    sendBatch: IN_FLIGHT,
+    receivers: RECEIVERS,
+    receive: { max: 32, leaseMs: 60_000 },
+  });
 }
 
 function coreRound(adapter: Adapter): Promise<number> {
-  return sharedCoreRound(adapter, { queue: queueName('core'), jobs: JOBS, concurrency: RECEIVERS * 32 });
+  return sharedCoreRound(adapter, { queue: benchQueueName('core'), jobs: JOBS, concurrency: RECEIVERS * 32 });
 }
 
 async function main(): Promise<void> {

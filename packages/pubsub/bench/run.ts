@@ -14,8 +14,13 @@
  * Prints jobs/s (publish + pull + ack of every job) and the ratio to the raw client.
  * Run: `pnpm --filter @bg/pubsub bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
  */
-import { randomBytes } from 'node:crypto';
-import { compareWithRaw, coreRound as sharedCoreRound } from '@bg/backends/bench';
+import {
+  benchBody,
+  benchQueueName,
+  compareWithRaw,
+  adapterRound as sharedAdapterRound,
+  coreRound as sharedCoreRound,
+} from '@bg/backends/bench';
 import { startPubSubEmulator } from '@bg/backends/pubsub-emulator';
 import type { Adapter } from '@bg/core';
 import { PubSub, v1 } from '@google-cloud/pubsub';
@@ -30,11 +35,6 @@ const BATCH = 1_000;
 const RECEIVERS = 4;
 const LEASE_MS = 10_000;
 const PROJECT = 'bg-bench';
-const BODY = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
-
-function queueName(kind: string): string {
-  return `bench-${kind}-${randomBytes(4).toString('hex')}`;
-}
 
 interface Raw {
   readonly publisher: v1.PublisherClient;
@@ -42,7 +42,7 @@ interface Raw {
 }
 
 async function rawRound(raw: Raw, adapter: Adapter): Promise<number> {
-  const queue = queueName('raw');
+  const queue = benchQueueName('raw');
   await adapter.ensureQueue(queue);
   const { topic, subscription } = queueResources(PROJECT, 'bg-', queue);
   const start = performance.now();
@@ -51,7 +51,7 @@ async function rawRound(raw: Raw, adapter: Adapter): Promise<number> {
     await raw.publisher.publish({
       topic,
       messages: Array.from({ length: n }, (_, k) => ({
-        data: Buffer.from(BODY),
+        data: Buffer.from(benchBody),
         attributes: { 'bg-id': `job-${i + k}`, 'bg-type': 'bench.noop' },
       })),
     });
@@ -74,37 +74,19 @@ async function rawRound(raw: Raw, adapter: Adapter): Promise<number> {
   return JOBS / ((performance.now() - start) / 1_000);
 }
 
-async function adapterRound(adapter: Adapter): Promise<number> {
-  const queue = queueName('adapter');
-  await adapter.ensureQueue(queue);
-  const start = performance.now();
-  for (let i = 0; i < JOBS; i += BATCH) {
-    const n = Math.min(BATCH, JOBS - i);
-    await adapter.send(
-      queue,
-      Array.from({ length: n }, (_, k) => ({ id: `job-${i + k}`, body: BODY, attributes: { 'bg-type': 'bench.noop' } })),
-    );
-  }
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: RECEIVERS }, async () => {
-      while (done < JOBS) {
-        // Same loop as the raw one: no long poll (it would outlast the last job), 10 ms pause when empty.
-        const got = await adapter.receive(queue, { max: BATCH, leaseMs: LEASE_MS });
-        if (got.length === 0) {
-          await new Promise((r) => setTimeout(r, 10));
-          continue;
-        }
-        await Promise.all(got.map((m) => adapter.ack(queue, m.handle)));
-        done += got.length;
-      }
-    }),
-  );
-  return JOBS / ((performance.now() - start) / 1_000);
+function adapterRound(adapter: Adapter): Promise<number> {
+  // Same loop as the raw one: no long poll (it would outlast the last job), 10 ms pause when empty.
+  return sharedAdapterRound(adapter, {
+    jobs: JOBS,
+    sendBatch: BATCH,
+    receivers: RECEIVERS,
+    receive: { max: BATCH, leaseMs: LEASE_MS },
+    pauseWhenEmptyMs: 10,
+  });
 }
 
 function coreRound(adapter: Adapter): Promise<number> {
-  return sharedCoreRound(adapter, { queue: queueName('core'), jobs: JOBS, concurrency: 512, leaseMs: LEASE_MS });
+  return sharedCoreRound(adapter, { queue: benchQueueName('core'), jobs: JOBS, concurrency: 512, leaseMs: LEASE_MS });
 }
 
 async function main(): Promise<void> {

@@ -12,7 +12,6 @@
  * Prints jobs/s (send + receive + delete of every job) and the ratio to the raw client.
  * Run: `pnpm --filter @bg/sqs bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
  */
-import { randomBytes } from 'node:crypto';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
@@ -21,7 +20,14 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { compareWithRaw, coreRound as sharedCoreRound } from '@bg/backends/bench';
+import {
+  benchBody,
+  benchQueueName,
+  compareWithRaw,
+  pool,
+  adapterRound as sharedAdapterRound,
+  coreRound as sharedCoreRound,
+} from '@bg/backends/bench';
 import { startFauxqs } from '@bg/backends/sqs';
 import type { Adapter } from '@bg/core';
 import { sqsAdapter } from '@bg/sqs';
@@ -30,26 +36,11 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 2_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BATCHES_IN_FLIGHT = 8;
 const RECEIVERS = 8;
-const BODY = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
-
-function queueName(kind: string): string {
-  return `bench-${kind}-${randomBytes(4).toString('hex')}`;
-}
-
-async function pool(count: number, width: number, fn: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) await fn(next++);
-    }),
-  );
-}
-
 const batches = Math.ceil(JOBS / 10);
 const batchSize = (b: number): number => Math.min(10, JOBS - b * 10);
 
 async function rawRound(client: SQSClient): Promise<number> {
-  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: queueName('raw') }));
+  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: benchQueueName('raw') }));
   const start = performance.now();
   await pool(batches, BATCHES_IN_FLIGHT, async (b) => {
     const answer = await client.send(
@@ -57,7 +48,7 @@ async function rawRound(client: SQSClient): Promise<number> {
         QueueUrl,
         Entries: Array.from({ length: batchSize(b) }, (_, k) => ({
           Id: String(k),
-          MessageBody: BODY,
+          MessageBody: benchBody,
           MessageAttributes: {
             'bg.id': { DataType: 'String', StringValue: `job-${b * 10 + k}` },
             'bg-type': { DataType: 'String', StringValue: 'bench.noop' },
@@ -99,35 +90,18 @@ async function rawRound(client: SQSClient): Promise<number> {
   return rate;
 }
 
-async function adapterRound(adapter: Adapter): Promise<number> {
-  const queue = queueName('adapter');
-  await adapter.ensureQueue(queue);
-  const start = performance.now();
-  await pool(batches, BATCHES_IN_FLIGHT, async (b) => {
-    await adapter.send(
-      queue,
-      Array.from({ length: batchSize(b) }, (_, k) => ({
-        id: `job-${b * 10 + k}`,
-        body: BODY,
-        attributes: { 'bg-type': 'bench.noop' },
-      })),
-    );
+function adapterRound(adapter: Adapter): Promise<number> {
+  return sharedAdapterRound(adapter, {
+    jobs: JOBS,
+    sendBatch: 10,
+    sendsInFlight: BATCHES_IN_FLIGHT,
+    receivers: RECEIVERS,
+    receive: { max: 10, leaseMs: 60_000, waitMs: 1_000 },
   });
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: RECEIVERS }, async () => {
-      while (done < JOBS) {
-        const got = await adapter.receive(queue, { max: 10, leaseMs: 60_000, waitMs: 1_000 });
-        await Promise.all(got.map((m) => adapter.ack(queue, m.handle)));
-        done += got.length;
-      }
-    }),
-  );
-  return JOBS / ((performance.now() - start) / 1_000);
 }
 
 function coreRound(adapter: Adapter): Promise<number> {
-  return sharedCoreRound(adapter, { queue: queueName('core'), jobs: JOBS, concurrency: RECEIVERS * 10 });
+  return sharedCoreRound(adapter, { queue: benchQueueName('core'), jobs: JOBS, concurrency: RECEIVERS * 10 });
 }
 
 async function main(): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { type Adapter, createQueue, createWorker, defineJob } from '@bg/core';
 
 /** The benchmarks' no-op job: a ~200-byte payload, validated by a pass-through Standard Schema. */
@@ -127,4 +128,72 @@ export async function compareWithRaw(options: CompareWithRawOptions): Promise<{ 
   console.log(`\nmedians of ${options.rounds} rounds (${options.work})`);
   for (const variant of ['raw', 'adapter', 'core'] as const) console.log(line(options.names[variant], medians[variant]));
   return medians;
+}
+
+/** The adapter benchmarks' message body: about 200 bytes of JSON. */
+export const benchBody = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
+
+/** A fresh queue name for one round of one variant. */
+export function benchQueueName(kind: string): string {
+  return `bench-${kind}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Runs `fn(0) … fn(count - 1)`, at most `width` at a time. */
+export async function pool(count: number, width: number, fn: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) await fn(next++);
+    }),
+  );
+}
+
+/** Options of {@link adapterRound}. */
+export interface AdapterRoundOptions {
+  readonly jobs: number;
+  /** Messages per `send`, and how many sends run at once (default 1). */
+  readonly sendBatch: number;
+  readonly sendsInFlight?: number;
+  /** Receive loops running at once, and what each receive asks for. */
+  readonly receivers: number;
+  readonly receive: { readonly max: number; readonly leaseMs: number; readonly waitMs?: number };
+  /** Pause of a receive loop after an empty receive (default none). */
+  readonly pauseWhenEmptyMs?: number;
+}
+
+/**
+ * One round at adapter level: `send` the jobs ({@link benchBody}) in batches, then drain them
+ * with receive loops that `ack` every message; returns jobs/s from the first send to the last ack.
+ */
+export async function adapterRound(adapter: Adapter, options: AdapterRoundOptions): Promise<number> {
+  const { jobs, sendBatch } = options;
+  const queue = benchQueueName('adapter');
+  await adapter.ensureQueue(queue);
+  const start = performance.now();
+  await pool(Math.ceil(jobs / sendBatch), options.sendsInFlight ?? 1, async (b) => {
+    const first = b * sendBatch;
+    await adapter.send(
+      queue,
+      Array.from({ length: Math.min(sendBatch, jobs - first) }, (_, k) => ({
+        id: `job-${first + k}`,
+        body: benchBody,
+        attributes: { 'bg-type': 'bench.noop' },
+      })),
+    );
+  });
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: options.receivers }, async () => {
+      while (done < jobs) {
+        const got = await adapter.receive(queue, options.receive);
+        if (got.length === 0 && options.pauseWhenEmptyMs !== undefined) {
+          await new Promise((resolve) => setTimeout(resolve, options.pauseWhenEmptyMs));
+          continue;
+        }
+        await Promise.all(got.map((m) => adapter.ack(queue, m.handle)));
+        done += got.length;
+      }
+    }),
+  );
+  return jobs / ((performance.now() - start) / 1_000);
 }
