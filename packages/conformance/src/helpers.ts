@@ -62,9 +62,13 @@ export async function receiveOne(
   ctx: CaseContext,
   options: { adapter?: Adapter; queue?: string; leaseMs: number; deadlineMs?: number },
 ): Promise<ReceivedMessage> {
+  const deadline = options.deadlineMs ?? ctx.timing.deadlineMs;
+  const queue = options.queue ?? ctx.queue;
   const [first, ...rest] = await receiveCount(ctx, 1, options);
-  ctx.expect(first, 'expected a message to be delivered before the deadline').toBeDefined();
-  ctx.expect(rest).toHaveLength(0);
+  ctx
+    .expect(first, say(`receive(max 1) on queue ${queue}`, `expected a message to be delivered within ${deadline} ms`, 'nothing'))
+    .toBeDefined();
+  ctx.expect(rest.length, say(`receive(max 1) on queue ${queue}`, 'returns at most max=1 message', `${rest.length + 1}`)).toBe(0);
   return first as ReceivedMessage;
 }
 
@@ -93,23 +97,86 @@ export async function watchQuiet(
   return out;
 }
 
-/** Asserts that a promise rejects with a bg error of `code` (and `retryable`, when given). */
+/**
+ * Asserts that a promise rejects with a bg error of `code` (and `retryable`, when given).
+ * `call` names the call and `rule` why it must fail, e.g.
+ * `expectBgError(ctx, 'ack(stale handle) on queue q', p, 'LEASE_LOST', false, 'after the lease expired')`.
+ */
 export async function expectBgError(
   ctx: CaseContext,
+  call: string,
   promise: Promise<unknown>,
   code: string,
   retryable?: boolean,
+  rule = 'the contract requires a typed error here',
 ): Promise<void> {
   let error: unknown;
+  let settled = false;
   try {
     await promise;
+    settled = true;
   } catch (caught) {
     error = caught;
   }
-  ctx.expect(error, `expected a BgError ${code}, but the call succeeded`).toBeDefined();
-  ctx.expect(isBgError(error), `expected a BgError ${code}, got ${String(error)}`).toBe(true);
-  ctx.expect((error as { code: string }).code, String(error)).toBe(code);
-  if (retryable !== undefined) ctx.expect((error as { retryable: boolean }).retryable, `retryable of ${code}`).toBe(retryable);
+  ctx.expect(settled, `${call}: expected BgError ${code} (${rule}), got success`).toBe(false);
+  ctx.expect(isBgError(error), `${call}: expected BgError ${code} (${rule}), got ${describeError(error)}`).toBe(true);
+  ctx
+    .expect((error as { code: string }).code, `${call}: expected BgError ${code} (${rule}), got ${describeError(error)}`)
+    .toBe(code);
+  if (retryable !== undefined) {
+    ctx
+      .expect(
+        (error as { retryable: boolean }).retryable,
+        `${call}: ${code} must have retryable=${retryable}, got ${describeError(error)}`,
+      )
+      .toBe(retryable);
+  }
+}
+
+/** Resolves to the error a promise rejects with, or undefined when it resolves. */
+export async function outcome(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error ?? new Error('rejected with nothing');
+  }
+}
+
+/** A short description of an error for failure messages (`BgError LEASE_LOST (retryable=false): …`). */
+export function describeError(error: unknown): string {
+  if (error === undefined) return 'success';
+  if (isBgError(error)) return `BgError ${error.code} (retryable=${error.retryable}): ${error.message}`;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+/** A value for failure messages: JSON, shortened to `max` characters. */
+export function show(value: unknown, max = 200): string {
+  let text: string;
+  try {
+    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = String(value);
+  }
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} chars)` : text;
+}
+
+/**
+ * A failure message naming the call, the rule and the values:
+ * `say('receive #2 on queue q', 'returns at most max=3', 'got 4 messages')`.
+ */
+export function say(call: string, rule: string, got?: string): string {
+  return got === undefined ? `${call}: ${rule}` : `${call}: ${rule}; got ${got}`;
+}
+
+/** The index of the first difference between two strings, for byte-for-byte failures. */
+export function firstDifference(a: string, b: string): string {
+  if (a === b) return 'identical';
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  const code = (s: string) => (i < s.length ? `U+${(s.codePointAt(i) ?? 0).toString(16).padStart(4, '0')}` : 'end');
+  return `lengths ${a.length} vs ${b.length}, first difference at index ${i} (${code(a)} vs ${code(b)})`;
 }
 
 /** Milliseconds since `start`. */

@@ -30,6 +30,13 @@ export interface Timing {
   readonly toleranceMs: number;
   /** Long-poll wait passed to `receive` in polling loops. Default 100. */
   readonly pollMs: number;
+  /**
+   * How soon something the contract says happens "at once" must have happened: a job
+   * released with delay 0 visible again, an aborted or closed long poll returned, a job sent
+   * during a long poll delivered, an unfinished job back after a graceful stop. Added to
+   * `pollMs` where the suite polls. Default 500.
+   */
+  readonly promptMs: number;
   /** Per-case vitest timeout. Default 30 000. */
   readonly caseTimeoutMs: number;
 }
@@ -90,7 +97,12 @@ export interface ConformanceOptions {
   readonly errors?: ErrorScenarios;
   /** Child-process worker for the crash case of the worker group (skipped when absent). */
   readonly workerProcess?: WorkerProcessHook;
-  /** Groups or case ids to leave out, each with the reason shown in the skip. */
+  /**
+   * Groups or case ids to leave out, each with a written reason. Every exclusion is shown in
+   * the skip and in the summary at the end of the run; a key that names no case or group, or
+   * an empty reason, fails the run. Excluding is the only way to leave out a case whose
+   * declared capability cannot be checked (e.g. `durable` without `restartBackend`).
+   */
   readonly exclude?: Readonly<Record<string, string>>;
 }
 

@@ -8,6 +8,7 @@ export const DEFAULT_TIMING: Timing = Object.freeze({
   quietMs: 300,
   toleranceMs: 100,
   pollMs: 100,
+  promptMs: 500,
   caseTimeoutMs: 30_000,
 });
 
@@ -24,4 +25,9 @@ export function shortLease(timing: Timing, capabilities: Capabilities): number {
 /** A lease long enough never to expire during a case. */
 export function longLease(timing: Timing, capabilities: Capabilities): number {
   return Math.min(capabilities.maxLeaseMs, Math.max(60_000, timing.caseTimeoutMs * 2));
+}
+
+/** How long a "happens at once" check waits: `promptMs` plus one long poll. */
+export function promptly(timing: Timing): number {
+  return timing.promptMs + timing.pollMs;
 }

@@ -1,21 +1,37 @@
 import type { ConformanceCase } from '../case.js';
+import { bodyCases } from './bodies.js';
+import { deadLetterRuleCases } from './dead-letter-rules.js';
 import { deadLetterCases } from './dead-letters.js';
 import { delayCases } from './delay.js';
+import { delayLimitCases } from './delay-limits.js';
 import { deliveryCases } from './delivery.js';
+import { handleCases } from './handles.js';
 import { leaseCases } from './lease.js';
+import { lifecycleCases } from './lifecycle.js';
 import { limitCases } from './limits.js';
 import { optionalCases } from './optional.js';
+import { processCases } from './processes.js';
+import { receiveCases } from './receive.js';
 import { releaseCases } from './release.js';
+import { statsCases } from './stats.js';
 import { workerCases } from './worker.js';
 
 /** Every adapter-level case, in report order. */
 export const adapterCases: readonly ConformanceCase[] = [
   ...deliveryCases,
+  ...bodyCases,
+  ...processCases,
+  ...receiveCases,
   ...leaseCases,
+  ...handleCases,
   ...releaseCases,
   ...deadLetterCases,
+  ...deadLetterRuleCases,
   ...delayCases,
+  ...statsCases,
   ...limitCases,
+  ...delayLimitCases,
+  ...lifecycleCases,
   ...optionalCases,
 ];
 

@@ -1,5 +1,5 @@
 import type { ConformanceCase } from '../case.js';
-import { eventually, expectBgError, message, receiveCount, receiveOne, since, watchQuiet } from '../helpers.js';
+import { eventually, expectBgError, message, receiveCount, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
 import { longLease, shortLease } from '../timing.js';
 
 /** Lease cases. */
@@ -87,9 +87,43 @@ export const leaseCases: readonly ConformanceCase[] = [
       });
       expect(second.id).toBe(m.id);
       expect(second.deliveryCount).toBe(2);
-      await expectBgError(ctx, adapter.ack(queue, first.handle), 'LEASE_LOST', false);
-      await expectBgError(ctx, adapter.extend(queue, first.handle, lease), 'LEASE_LOST', false);
-      await expectBgError(ctx, adapter.release(queue, first.handle, 0), 'LEASE_LOST', false);
+      const rule = 'the lease expired and the job was redelivered to another consumer';
+      await expectBgError(
+        ctx,
+        `ack(handle from receive #1) on queue ${queue}`,
+        adapter.ack(queue, first.handle),
+        'LEASE_LOST',
+        false,
+        rule,
+      );
+      await expectBgError(
+        ctx,
+        `extend(handle from receive #1) on queue ${queue}`,
+        adapter.extend(queue, first.handle, lease),
+        'LEASE_LOST',
+        false,
+        rule,
+      );
+      await expectBgError(
+        ctx,
+        `release(handle from receive #1) on queue ${queue}`,
+        adapter.release(queue, first.handle, 0),
+        'LEASE_LOST',
+        false,
+        rule,
+      );
+      await expectBgError(
+        ctx,
+        `deadLetter(delivery from receive #1) on queue ${queue}`,
+        adapter.deadLetter(queue, first, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() }),
+        'LEASE_LOST',
+        false,
+        rule,
+      );
+      expect(
+        await ctx.inspector.deadCount(queue),
+        say(`deadLetter(stale delivery) on queue ${queue}`, 'must write no dead letter'),
+      ).toBe(0);
       expect(await ctx.inspector.liveCount(queue), 'the stale ack removed the other delivery').toBe(1);
       await other.ack(queue, second.handle);
       expect(await ctx.inspector.liveCount(queue)).toBe(0);
@@ -106,11 +140,31 @@ export const leaseCases: readonly ConformanceCase[] = [
       const got = await receiveOne(ctx, { leaseMs: shortLease(timing, adapter.capabilities) });
       const extended = await adapter.extend(queue, got.handle, lease);
       if (extended.handle !== got.handle) {
-        await expectBgError(ctx, adapter.ack(queue, got.handle), 'LEASE_LOST', false);
-        expect(await ctx.inspector.liveCount(queue)).toBe(1);
+        const rule = 'extend rotated the handle; only the newest one owns the delivery';
+        const stale = `handle from receive #1 (rotated by extend) on queue ${queue}`;
+        await expectBgError(ctx, `extend(${stale})`, adapter.extend(queue, got.handle, lease), 'LEASE_LOST', false, rule);
+        await expectBgError(ctx, `release(${stale})`, adapter.release(queue, got.handle, 0), 'LEASE_LOST', false, rule);
+        await expectBgError(
+          ctx,
+          `deadLetter(${stale})`,
+          adapter.deadLetter(queue, got, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() }),
+          'LEASE_LOST',
+          false,
+          rule,
+        );
+        await expectBgError(ctx, `ack(${stale})`, adapter.ack(queue, got.handle), 'LEASE_LOST', false, rule);
+        expect(await ctx.inspector.liveCount(queue), say(`stale calls on queue ${queue}`, 'must leave the job stored')).toBe(1);
+        expect(await ctx.inspector.deadCount(queue), say(`deadLetter(${stale})`, 'must write no dead letter')).toBe(0);
+      } else {
+        // The handle does not rotate: it must keep owning the delivery through another extension.
+        const again = await adapter.extend(queue, got.handle, lease);
+        expect(
+          again.handle,
+          say(`second extend on queue ${queue}`, 'a non-rotating handle stays the same', show(again.handle)),
+        ).toBe(got.handle);
       }
       await adapter.ack(queue, extended.handle);
-      expect(await ctx.inspector.liveCount(queue)).toBe(0);
+      expect(await ctx.inspector.liveCount(queue), say(`ack(newest handle) on queue ${queue}`, 'removes the job')).toBe(0);
     },
   },
   {
@@ -139,8 +193,22 @@ export const leaseCases: readonly ConformanceCase[] = [
       const got = await receiveOne(ctx, { leaseMs: shortLease(timing, caps) });
       const tooLong = caps.maxLeaseMs + 60_000;
       if (caps.extendBeyondMax === 'reject') {
-        await expectBgError(ctx, adapter.extend(queue, got.handle, tooLong), 'LEASE_TOO_LONG', false);
-        await expectBgError(ctx, adapter.receive(queue, { max: 1, leaseMs: tooLong }), 'LEASE_TOO_LONG', false);
+        await expectBgError(
+          ctx,
+          `extend(handle, ${tooLong}) on queue ${queue}`,
+          adapter.extend(queue, got.handle, tooLong),
+          'LEASE_TOO_LONG',
+          false,
+          `maxLeaseMs is ${caps.maxLeaseMs} and extendBeyondMax is reject`,
+        );
+        await expectBgError(
+          ctx,
+          `receive(leaseMs ${tooLong}) on queue ${queue}`,
+          adapter.receive(queue, { max: 1, leaseMs: tooLong }),
+          'LEASE_TOO_LONG',
+          false,
+          `maxLeaseMs is ${caps.maxLeaseMs} and extendBeyondMax is reject`,
+        );
         const after = await adapter.extend(queue, got.handle, shortLease(timing, caps));
         await adapter.ack(queue, after.handle);
       } else {

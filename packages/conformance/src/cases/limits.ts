@@ -12,13 +12,27 @@ async function withScenario(
   const broken = await make();
   ctx.defer(() => broken.close());
   const start = Date.now();
-  await expectBgError(ctx, broken.send(ctx.queue, [message('x')]), code, retryable);
-  await expectBgError(
-    ctx,
-    broken.receive(ctx.queue, { max: 1, leaseMs: longLease(ctx.timing, broken.capabilities) }),
-    code,
-    retryable,
-  );
+  const q = ctx.queue;
+  const lease = longLease(ctx.timing, broken.capabilities);
+  const calls: Array<[string, () => Promise<unknown>]> = [
+    ['send', () => broken.send(q, [message('x')])],
+    ['receive', () => broken.receive(q, { max: 1, leaseMs: lease })],
+    ['stats', () => broken.stats(q)],
+    ['listDeadLetters', () => broken.listDeadLetters(q)],
+    ['getDeadLetter', () => broken.getDeadLetter(q, 'some-id')],
+    ['replayDeadLetter', () => broken.replayDeadLetter(q, 'some-id')],
+    ['purgeDeadLetters', () => broken.purgeDeadLetters(q)],
+  ];
+  for (const [name, call] of calls) {
+    await expectBgError(
+      ctx,
+      `${name} on queue ${q} (${code} scenario)`,
+      Promise.resolve().then(call),
+      code,
+      retryable,
+      'every call maps the backend failure to its typed error',
+    );
+  }
   ctx
     .expect(Date.now() - start, `${code} should be reported promptly, not after minutes of retries`)
     .toBeLessThan(ctx.timing.deadlineMs * 2);
@@ -41,13 +55,28 @@ export const limitCases: readonly ConformanceCase[] = [
       expect(got.body.length).toBe(max);
       expect(got.body === largest.body, 'the largest payload came back altered').toBe(true);
       await adapter.ack(queue, got.handle);
-      await expectBgError(ctx, adapter.send(queue, [message('x'.repeat(max + 1))]), 'PAYLOAD_TOO_LARGE', false);
+      await expectBgError(
+        ctx,
+        `send(${max + 1}-byte body) on queue ${queue}`,
+        adapter.send(queue, [message('x'.repeat(max + 1))]),
+        'PAYLOAD_TOO_LARGE',
+        false,
+        `maxPayloadBytes is ${max}`,
+      );
       // Limits count UTF-8 bytes, not characters: "é" is two bytes.
-      await expectBgError(ctx, adapter.send(queue, [message(`${'x'.repeat(max - 1)}é`)]), 'PAYLOAD_TOO_LARGE', false);
+      await expectBgError(
+        ctx,
+        `send(${max - 1} chars + 'é' = ${max + 1} UTF-8 bytes) on queue ${queue}`,
+        adapter.send(queue, [message(`${'x'.repeat(max - 1)}é`)]),
+        'PAYLOAD_TOO_LARGE',
+        false,
+        'limits count UTF-8 bytes',
+      );
       if (adapter.capabilities.maxBatchSize >= 2) {
         // One oversized message in a batch: nothing of the batch is sent.
         await expectBgError(
           ctx,
+          `send([small, oversized]) on queue ${queue}`,
           adapter.send(queue, [message('small'), message('y'.repeat(max + 1))]),
           'PAYLOAD_TOO_LARGE',
           false,
@@ -65,6 +94,7 @@ export const limitCases: readonly ConformanceCase[] = [
       const n = adapter.capabilities.maxBatchSize + 1;
       await expectBgError(
         ctx,
+        `send(${n} messages) on queue ${queue}`,
         adapter.send(
           queue,
           Array.from({ length: n }, (_, i) => message(`b${i}`)),
@@ -72,14 +102,20 @@ export const limitCases: readonly ConformanceCase[] = [
         'BATCH_TOO_LARGE',
         false,
       );
-      await expectBgError(ctx, adapter.send('Not A Queue!', [message('x')]), 'INVALID_ARGUMENT', false);
+      await expectBgError(
+        ctx,
+        "send on queue 'Not A Queue!'",
+        adapter.send('Not A Queue!', [message('x')]),
+        'INVALID_ARGUMENT',
+        false,
+      );
       expect(await ctx.inspector.liveCount(queue)).toBe(0);
     },
   },
   {
     id: 'errors.missing-queue',
     group: 'Limits and errors',
-    title: 'a missing queue is QUEUE_NOT_FOUND (not retryable)',
+    title: 'every call on a missing queue is QUEUE_NOT_FOUND (not retryable)',
     skip: (o) =>
       o.errors?.missingQueue ? undefined : 'no errors.missingQueue scenario given (the backend creates queues on demand)',
     run: (ctx) => withScenario(ctx, ctx.options.errors?.missingQueue as () => Adapter, 'QUEUE_NOT_FOUND', false),
@@ -87,7 +123,7 @@ export const limitCases: readonly ConformanceCase[] = [
   {
     id: 'errors.bad-credentials',
     group: 'Limits and errors',
-    title: 'bad credentials are AUTH_FAILED (not retryable)',
+    title: 'every call with bad credentials is AUTH_FAILED (not retryable)',
     skip: (o) =>
       o.errors?.badCredentials ? undefined : 'no errors.badCredentials scenario given (the backend does not check credentials)',
     run: (ctx) => withScenario(ctx, ctx.options.errors?.badCredentials as () => Adapter, 'AUTH_FAILED', false),
@@ -95,7 +131,7 @@ export const limitCases: readonly ConformanceCase[] = [
   {
     id: 'errors.unreachable',
     group: 'Limits and errors',
-    title: 'an unreachable server is UNREACHABLE (retryable), reported promptly',
+    title: 'every call to an unreachable server is UNREACHABLE (retryable), reported promptly',
     skip: (o) => (o.errors?.unreachable ? undefined : 'no errors.unreachable scenario given'),
     run: (ctx) => withScenario(ctx, ctx.options.errors?.unreachable as () => Adapter, 'UNREACHABLE', true),
   },
@@ -108,14 +144,15 @@ export const limitCases: readonly ConformanceCase[] = [
       const adapter = await ctx.newAdapter();
       await adapter.close();
       await adapter.close();
-      await expectBgError(ctx, adapter.send(queue, [message('late')]), 'CLOSED', false);
+      await expectBgError(ctx, 'send after close()', adapter.send(queue, [message('late')]), 'CLOSED', false);
       await expectBgError(
         ctx,
+        'receive after close()',
         adapter.receive(queue, { max: 1, leaseMs: longLease(timing, adapter.capabilities) }),
         'CLOSED',
         false,
       );
-      await expectBgError(ctx, adapter.stats(queue), 'CLOSED', false);
+      await expectBgError(ctx, 'stats after close()', adapter.stats(queue), 'CLOSED', false);
     },
   },
   {

@@ -1,0 +1,92 @@
+import type { ConformanceCase } from '../case.js';
+import { eventually, expectBgError, message, receiveOne, say, since, watchQuiet } from '../helpers.js';
+import { randomInt } from '../random.js';
+import { longLease } from '../timing.js';
+
+/** Delay limits and precision. */
+export const delayLimitCases: readonly ConformanceCase[] = [
+  {
+    id: 'limits.delay-too-long',
+    group: 'Limits and errors',
+    title:
+      'a send or release delay above the manifest maximum is DELAY_TOO_LONG (never clamped); a release delay at the maximum keeps the job',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const caps = adapter.capabilities;
+      const lease = longLease(timing, caps);
+      const overSend = caps.maxDelayMs + 1_000;
+      await expectBgError(
+        ctx,
+        `send(delayMs ${overSend}) on queue ${queue}`,
+        adapter.send(queue, [message('too late', { delayMs: overSend })]),
+        'DELAY_TOO_LONG',
+        false,
+        `maxDelayMs is ${caps.maxDelayMs}`,
+      );
+      expect(await ctx.inspector.liveCount(queue), say(`send(delayMs ${overSend})`, 'stores nothing')).toBe(0);
+      await adapter.send(queue, [message('release me far')]);
+      const got = await receiveOne(ctx, { leaseMs: lease });
+      const overRelease = caps.maxReleaseDelayMs + 1_000;
+      await expectBgError(
+        ctx,
+        `release(handle, ${overRelease}) on queue ${queue}`,
+        adapter.release(queue, got.handle, overRelease),
+        'DELAY_TOO_LONG',
+        false,
+        `maxReleaseDelayMs is ${caps.maxReleaseDelayMs}`,
+      );
+      const near = Math.max(0, caps.maxReleaseDelayMs - randomInt(0, 1_000));
+      await adapter.release(queue, got.handle, near);
+      const call = `release(handle, ${near}) on queue ${queue} (maxReleaseDelayMs ${caps.maxReleaseDelayMs})`;
+      if (near >= timing.deadlineMs) {
+        expect(await watchQuiet(ctx, timing.quietMs, { leaseMs: lease }), say(call, 'keeps the job hidden')).toEqual([]);
+        expect(await ctx.inspector.liveCount(queue), say(call, 'keeps the job stored, to be delivered later (not dropped)')).toBe(
+          1,
+        );
+        const stats = await adapter.stats(queue);
+        expect(stats.ready ?? 0, say(call, 'the job is not ready', JSON.stringify(stats))).toBe(0);
+      } else {
+        const back = await receiveOne(ctx, { leaseMs: lease, deadlineMs: near + timing.deadlineMs });
+        expect(back.id, say(call, 'delivers the job after the delay')).toBe(got.id);
+      }
+    },
+  },
+  {
+    id: 'delay.not-rounded-early',
+    group: 'Delay',
+    title: 'a native delay with a fraction of a second (random) is never delivered early, and at most one second late',
+    skip: (o) =>
+      o.capabilities.maxDelayMs < 3_000
+        ? `native delays up to ${o.capabilities.maxDelayMs} ms only: the core hops longer ones`
+        : undefined,
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const delay = 1_000 + randomInt(400, 900);
+      const m = message('precise', { delayMs: delay });
+      const sentAt = Date.now();
+      await adapter.send(queue, [m]);
+      const early = await watchQuiet(ctx, delay - timing.toleranceMs - since(sentAt), { leaseMs: lease });
+      const call = `send(delayMs ${delay}) on queue ${queue}`;
+      expect(
+        early.map((x) => x.id),
+        say(call, 'not delivered before the delay (no rounding down)', `delivered after ${since(sentAt)} ms`),
+      ).toEqual([]);
+      const got = await eventually(
+        ctx,
+        `the delayed job on queue ${queue}`,
+        async () => (await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: timing.pollMs }))[0],
+        delay + timing.deadlineMs,
+      );
+      const at = since(sentAt);
+      expect(got.id).toBe(m.id);
+      expect(at, say(call, 'delivered at least delay − toleranceMs after the send', `${at} ms`)).toBeGreaterThanOrEqual(
+        delay - timing.toleranceMs,
+      );
+      expect(
+        at,
+        say(call, 'delivered at most one second (+ pollMs + toleranceMs) after the delay', `${at} ms`),
+      ).toBeLessThanOrEqual(delay + 1_000 + timing.pollMs + timing.toleranceMs);
+    },
+  },
+];

@@ -1,0 +1,97 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { CaseContext, ConformanceCase } from '../case.js';
+import { message, say, show } from '../helpers.js';
+import { longLease } from '../timing.js';
+
+interface ChildReport {
+  readonly bg: string;
+  readonly ids?: string[];
+  readonly message?: string;
+}
+
+/** Forks one competing consumer and resolves once it is ready; `onIds` gets every delivery it reports. */
+async function startConsumer(ctx: CaseContext, lease: number, onIds: (ids: string[]) => void): Promise<ChildProcess> {
+  const hook = ctx.options.workerProcess;
+  if (!hook) throw new Error('no workerProcess hook');
+  const script = fileURLToPath(new URL('../competing-consumer.js', import.meta.url));
+  const child = fork(script, [], {
+    env: {
+      ...process.env,
+      ...hook.env,
+      BG_CONF_ADAPTER_MODULE: hook.adapterModule,
+      BG_CONF_QUEUE: ctx.queue,
+      BG_CONF_LEASE_MS: String(lease),
+      BG_CONF_POLL_MS: String(ctx.timing.pollMs),
+    },
+    execArgv: hook.adapterModule.endsWith('.ts') ? ['--import', 'tsx'] : [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const unserve = hook.serve?.(child, ctx.adapter);
+  ctx.defer(() => {
+    unserve?.();
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`a competing consumer process did not start: ${stderr}`)),
+      ctx.timing.deadlineMs * 3,
+    );
+    child.on('message', (m: ChildReport) => {
+      if (m?.bg === 'ready') {
+        clearTimeout(timer);
+        resolve();
+      } else if (m?.bg === 'got' && m.ids) onIds(m.ids);
+      else if (m?.bg === 'error') reject(new Error(`a competing consumer process failed: ${m.message}`));
+    });
+    child.once('exit', (code) => reject(new Error(`a competing consumer process exited (${code}): ${stderr}`)));
+  });
+  return child;
+}
+
+/** Competing consumers in separate processes. */
+export const processCases: readonly ConformanceCase[] = [
+  {
+    id: 'delivery.competing-processes',
+    group: 'Delivery',
+    title: 'consumers in separate processes (and this one) never lease the same job at once (a non-atomic lease is caught)',
+    slow: 2,
+    skip: (o) => (o.workerProcess ? undefined : 'no workerProcess hook given (it also builds the competing consumer processes)'),
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const owners = new Map<string, string[]>();
+      const note = (who: string) => (ids: string[]) => {
+        for (const id of ids) owners.set(id, [...(owners.get(id) ?? []), who]);
+      };
+      const children = await Promise.all([0, 1].map((i) => startConsumer(ctx, lease, note(`process #${i + 1}`))));
+      const n = 40;
+      const sent = Array.from({ length: n }, (_, i) => message(`contended-${i}`));
+      const size = adapter.capabilities.maxBatchSize;
+      for (let i = 0; i < sent.length; i += size) await adapter.send(queue, sent.slice(i, i + size));
+      const end = Date.now() + timing.deadlineMs * 2;
+      const mine = note('this process');
+      while (owners.size < n && Date.now() < end) {
+        const got = await adapter.receive(queue, { max: Math.min(3, size), leaseMs: lease, waitMs: timing.pollMs });
+        mine(got.map((m) => m.id));
+      }
+      for (const child of children) child.send({ bg: 'stop' });
+      // Give the children's last polls a moment to report.
+      await new Promise((r) => setTimeout(r, timing.pollMs + timing.toleranceMs));
+      const twice = [...owners.entries()].filter(([, who]) => who.length > 1);
+      expect(
+        twice.length,
+        say(
+          `receive(leaseMs ${lease}) by 3 consumers in 3 processes on queue ${queue}`,
+          'no job is leased twice while its lease runs',
+          `${twice.length} jobs leased twice, e.g. ${show(twice.slice(0, 3))}`,
+        ),
+      ).toBe(0);
+      expect(owners.size, say(`receive by 3 processes on queue ${queue}`, `all ${n} jobs delivered`, `${owners.size}`)).toBe(n);
+    },
+  },
+];

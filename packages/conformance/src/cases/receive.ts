@@ -1,0 +1,173 @@
+import type { ConformanceCase } from '../case.js';
+import { expectBgError, message, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
+import { randomInt } from '../random.js';
+import { longLease, promptly, shortLease } from '../timing.js';
+
+/** A long-poll wait the backend can honour: whole seconds (SQS and Azure count in seconds), at least one poll. */
+function pollWait(pollMs: number): number {
+  return Math.ceil(Math.max(1_000, 2 * pollMs) / 1_000) * 1_000;
+}
+
+/** Receive cases: `max`, `waitMs` and when the lease starts. */
+export const receiveCases: readonly ConformanceCase[] = [
+  {
+    id: 'receive.max-honoured',
+    group: 'Receive',
+    title: 'receive returns at most max messages (random sizes), every job once',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const cap = adapter.capabilities.maxBatchSize;
+      const n = Math.min(cap, randomInt(4, 9));
+      const sent = Array.from({ length: n }, (_, i) => message(`max-${i}`));
+      await adapter.send(queue, sent);
+      const got: string[] = [];
+      const end = Date.now() + timing.deadlineMs;
+      let call = 0;
+      while (got.length < n && Date.now() < end) {
+        const max = Math.max(1, Math.min(cap, randomInt(1, Math.max(1, n - 2))));
+        call++;
+        const batch = await adapter.receive(queue, { max, leaseMs: lease, waitMs: timing.pollMs });
+        expect(
+          batch.length,
+          say(
+            `receive #${call}(max ${max}) on queue ${queue} holding ${n - got.length} visible jobs`,
+            `returns at most max=${max}`,
+            `${batch.length}`,
+          ),
+        ).toBeLessThanOrEqual(max);
+        got.push(...batch.map((m) => m.id));
+      }
+      expect(got.length, say(`receive on queue ${queue}`, `delivers all ${n} jobs, each once`, show(got))).toBe(n);
+      expect([...got].sort()).toEqual(sent.map((m) => m.id).sort());
+    },
+  },
+  {
+    id: 'receive.max-above-batch-limit',
+    group: 'Receive',
+    title: 'receive with max above maxBatchSize is BATCH_TOO_LARGE (not clamped); max 0 is INVALID_ARGUMENT',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const over = adapter.capabilities.maxBatchSize + 1;
+      await adapter.send(queue, [message('one')]);
+      await expectBgError(
+        ctx,
+        `receive(max ${over}) on queue ${queue}`,
+        adapter.receive(queue, { max: over, leaseMs: lease }),
+        'BATCH_TOO_LARGE',
+        false,
+        `maxBatchSize is ${over - 1}: limits are typed errors, never clamped`,
+      );
+      await expectBgError(
+        ctx,
+        `receive(max 0) on queue ${queue}`,
+        adapter.receive(queue, { max: 0, leaseMs: lease }),
+        'INVALID_ARGUMENT',
+        false,
+      );
+      const got = await receiveOne(ctx, { leaseMs: lease });
+      expect(
+        got.deliveryCount,
+        say(`receive after the rejected calls on queue ${queue}`, 'the rejected receives leased nothing'),
+      ).toBe(1);
+    },
+  },
+  {
+    id: 'receive.wait-honoured',
+    group: 'Receive',
+    title: 'an empty long poll waits waitMs (neither returns early nor overruns); a job sent during it is delivered at once',
+    slow: 2,
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const wait = pollWait(timing.pollMs);
+      let start = Date.now();
+      const empty = await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: wait });
+      const took = since(start);
+      const call = `receive(waitMs ${wait}) on empty queue ${queue}`;
+      expect(empty, say(call, 'returns nothing')).toEqual([]);
+      expect(
+        took,
+        say(call, `waits about waitMs (≥ ${wait - timing.toleranceMs} ms)`, `returned after ${took} ms`),
+      ).toBeGreaterThanOrEqual(wait - timing.toleranceMs);
+      expect(
+        took,
+        say(call, `does not overrun waitMs by more than promptMs=${timing.promptMs}`, `returned after ${took} ms`),
+      ).toBeLessThanOrEqual(wait + timing.promptMs + timing.toleranceMs);
+      const producer = await ctx.newAdapter();
+      const long = wait * 4;
+      const sendAfter = Math.min(wait, 500);
+      start = Date.now();
+      const polling = adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: long });
+      await new Promise((r) => setTimeout(r, sendAfter));
+      const m = message('wake up');
+      await producer.send(queue, [m]);
+      const sentAt = Date.now();
+      let got = await polling;
+      const late = since(sentAt);
+      const call2 = `receive(waitMs ${long}) on queue ${queue}, job sent by another adapter ${sendAfter} ms into the poll`;
+      if (got.length === 0) {
+        expect(
+          since(start),
+          say(
+            call2,
+            'a long poll that misses the job must still not return before waitMs',
+            `returned empty after ${since(start)} ms`,
+          ),
+        ).toBeGreaterThanOrEqual(long - timing.toleranceMs);
+        got = await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: 0 });
+      }
+      expect(
+        got.map((x) => x.id),
+        say(call2, 'delivers the job', show(got.map((x) => x.id))),
+      ).toEqual([m.id]);
+      expect(
+        late,
+        say(call2, `delivers it within promptMs + pollMs = ${promptly(timing)} ms of the send (no lost wake-up)`, `${late} ms`),
+      ).toBeLessThanOrEqual(promptly(timing));
+    },
+  },
+  {
+    id: 'receive.lease-from-delivery',
+    group: 'Receive',
+    title: 'the lease runs from the delivery, not from the start of the long poll',
+    slow: 2,
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = shortLease(timing, adapter.capabilities);
+      const producer = await ctx.newAdapter();
+      const delay = Math.max(Math.ceil(lease / 2), 4 * timing.toleranceMs, 500);
+      const wait = Math.ceil((delay + 2_000) / 1_000) * 1_000;
+      const polling = adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: wait });
+      await new Promise((r) => setTimeout(r, delay));
+      await producer.send(queue, [message('late arrival')]);
+      const [got] = await polling;
+      const deliveredAt = Date.now();
+      const call = `receive(leaseMs ${lease}, waitMs ${wait}) on queue ${queue}, job sent ${delay} ms into the poll`;
+      expect(got, say(call, 'delivers the job sent during the poll', 'nothing')).toBeDefined();
+      if (!got) return;
+      expect(
+        got.leaseExpiresAt,
+        say(
+          call,
+          'leaseExpiresAt is delivery + leaseMs, not poll start + leaseMs',
+          `${got.leaseExpiresAt - deliveredAt} ms after the delivery`,
+        ),
+      ).toBeGreaterThanOrEqual(deliveredAt + lease - 2 * timing.toleranceMs);
+      const quiet = await watchQuiet(ctx, Math.max(0, lease - 2 * timing.toleranceMs - since(deliveredAt)), {
+        adapter: producer,
+        leaseMs: lease,
+      });
+      expect(
+        quiet.map((m) => m.id),
+        say(
+          `receive by another adapter on queue ${queue}`,
+          `the job stays leased for ${lease} ms after its delivery`,
+          `redelivered after ${since(deliveredAt)} ms`,
+        ),
+      ).toEqual([]);
+      await adapter.ack(queue, got.handle);
+    },
+  },
+];

@@ -1,0 +1,55 @@
+import type { QueueStats } from '@bg/core';
+import type { ConformanceCase } from '../case.js';
+import { eventually, message, receiveCount, receiveOne, say, show } from '../helpers.js';
+import { longLease } from '../timing.js';
+
+/** True when every count the backend knows (a number) equals the expected one; unknown counts (undefined) pass. */
+function matches(stats: QueueStats, expected: QueueStats): boolean {
+  return (Object.keys(expected) as Array<keyof QueueStats>).every((k) => stats[k] === undefined || stats[k] === expected[k]);
+}
+
+/** Stats cases. */
+export const statsCases: readonly ConformanceCase[] = [
+  {
+    id: 'stats.counts',
+    group: 'Stats',
+    title: 'stats counts ready, in-flight, delayed and dead jobs exactly (a count the backend cannot know may be undefined)',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const caps = adapter.capabilities;
+      const lease = longLease(timing, caps);
+      const hidden = 120_000;
+      const leased = message('in flight');
+      const dead = message('dead');
+      await adapter.send(queue, [leased, dead]);
+      const got = await receiveCount(ctx, 2, { leaseMs: lease });
+      expect(got.length, say(`receive on queue ${queue}`, 'delivers the 2 jobs sent')).toBe(2);
+      const toDead = got.find((m) => m.id === dead.id);
+      if (toDead) {
+        await adapter.deadLetter(queue, toDead, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() });
+        await adapter.ack(queue, toDead.handle);
+      }
+      if (caps.maxDelayMs >= hidden) {
+        await adapter.send(queue, [message('delayed', { delayMs: hidden })]);
+      } else {
+        await adapter.send(queue, [message('released with a delay')]);
+        const r = await receiveOne(ctx, { leaseMs: lease });
+        await adapter.release(queue, r.handle, Math.min(hidden, caps.maxReleaseDelayMs));
+      }
+      await adapter.send(queue, [message('ready 1'), message('ready 2')]);
+      const expected: QueueStats = { ready: 2, inFlight: 1, delayed: 1, dead: 1 };
+      let last: QueueStats | undefined;
+      try {
+        await eventually(ctx, 'stats to settle', async () => {
+          last = await adapter.stats(queue);
+          return matches(last, expected) ? true : undefined;
+        });
+      } catch {
+        expect(
+          last,
+          say(`stats(${queue})`, `counts ${show(expected)} (2 ready, 1 leased, 1 delayed, 1 dead letter)`, show(last)),
+        ).toEqual(expected);
+      }
+    },
+  },
+];
