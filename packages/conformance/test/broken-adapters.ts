@@ -1,12 +1,16 @@
-import { type Adapter, isBgError } from '@bg/core';
+import { type Adapter, type DeadLetter, isBgError, type ReceivedMessage } from '@bg/core';
 import { type MemoryAdapter, type MemoryStore, memoryAdapter } from '@bg/memory';
-import { sharedMemory } from './memory-options.js';
+import type { ConformanceOptions } from '../src/index.js';
+import { withCapabilities } from '../src/index.js';
+import { missingQueues, sharedMemory } from './memory-options.js';
 
 /** A deliberately broken memory adapter and the case that must catch it. */
 export interface BrokenVariant {
   readonly name: string;
   readonly caughtBy: string;
-  readonly make: (store: MemoryStore | undefined) => Adapter;
+  readonly make: (store: MemoryStore) => Adapter;
+  /** Options the case needs beyond the memory defaults (scenarios, hooks, a manifest). */
+  readonly options?: (store: MemoryStore) => Partial<ConformanceOptions>;
 }
 
 function broken(store: MemoryStore | undefined, override: (inner: MemoryAdapter) => Partial<Adapter>): MemoryAdapter {
@@ -14,8 +18,26 @@ function broken(store: MemoryStore | undefined, override: (inner: MemoryAdapter)
   return Object.assign(Object.create(inner) as MemoryAdapter, inner, override(inner));
 }
 
-/** The broken variants the suite must catch, each by a named case. */
-export const BROKEN_VARIANTS: readonly BrokenVariant[] = [
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The memory seq of a handle (`seq.token`). */
+function seqOf(handle: string): number {
+  return Number(handle.slice(0, handle.indexOf('.')));
+}
+
+/** Memory with `durable: true` and a restart hook that runs `restart` on the store (healthy: keeps everything). */
+export function durableMemory(restart: (store: MemoryStore) => void = () => {}): Pick<BrokenVariant, 'make' | 'options'> {
+  return {
+    make: (s) => withCapabilities(sharedMemory(s), { durable: true }),
+    options: (s) => ({
+      capabilities: { ...sharedMemory(s).capabilities, durable: true },
+      restartBackend: async () => restart(s),
+    }),
+  };
+}
+
+/** The first round of variants (written with the suite). */
+const ROUND_ONE: readonly BrokenVariant[] = [
   {
     name: 'ack that keeps the job',
     caughtBy: 'lease.ack-removes',
@@ -155,3 +177,605 @@ export const BROKEN_VARIANTS: readonly BrokenVariant[] = [
     make: (s) => broken(s, () => ({ close: async () => {} })),
   },
 ];
+
+/** Variants for the round-two cases (issue 15): each a single realistic bug. */
+const NEW_VARIANTS: readonly BrokenVariant[] = [
+  {
+    name: 'stale deadLetter that writes anyway (no ownership check)',
+    caughtBy: 'lease.stale-handle-after-expiry',
+    make: (s) =>
+      broken(s, (inner) => ({
+        deadLetter: async (q, m, i) => {
+          inner.store.queue(q).dead.set(m.id, { id: m.id, body: m.body, attributes: m.attributes, ...i });
+        },
+      })),
+  },
+  {
+    name: 'old handle still works after a rotation (mapped to the newest)',
+    caughtBy: 'lease.stale-handle-after-rotation',
+    make: (s) => {
+      const newest = new Map<string, string>();
+      const current = (h: string): string => {
+        let x = h;
+        while (newest.has(x)) x = newest.get(x) as string;
+        return x;
+      };
+      return broken(s, (inner) => ({
+        extend: async (q, h, l) => {
+          const r = await inner.extend(q, current(h), l);
+          newest.set(current(h), r.handle);
+          return r;
+        },
+        release: (q, h, d) => inner.release(q, current(h), d),
+        ack: (q, h) => inner.ack(q, current(h)),
+        deadLetter: (q, m, i) => inner.deadLetter(q, { ...m, handle: current(m.handle) }, i),
+      }));
+    },
+  },
+  {
+    name: 'ack of a released handle treated as a harmless second ack',
+    caughtBy: 'lease.handle-dead-after-release',
+    make: (s) => {
+      const released = new Set<string>();
+      return broken(s, (inner) => ({
+        release: async (q, h, d) => {
+          await inner.release(q, h, d);
+          released.add(h);
+        },
+        ack: async (q, h) => {
+          if (released.has(h)) return;
+          await inner.ack(q, h);
+        },
+      }));
+    },
+  },
+  {
+    name: 'handles looked up globally, ignoring the queue argument',
+    caughtBy: 'lease.queue-argument-matters',
+    make: (s) => {
+      const queueOf = new Map<string, string>();
+      return broken(s, (inner) => ({
+        receive: async (q, o) => {
+          const got = await inner.receive(q, o);
+          for (const m of got) queueOf.set(m.handle, q);
+          return got;
+        },
+        extend: async (q, h, l) => {
+          const owner = queueOf.get(h) ?? q;
+          const r = await inner.extend(owner, h, l);
+          queueOf.set(r.handle, owner);
+          return r;
+        },
+        ack: (q, h) => inner.ack(queueOf.get(h) ?? q, h),
+        release: (q, h, d) => inner.release(queueOf.get(h) ?? q, h, d),
+        deadLetter: (q, m, i) => inner.deadLetter(queueOf.get(m.handle) ?? q, m, i),
+      }));
+    },
+  },
+  {
+    name: 'extend that counts a delivery',
+    caughtBy: 'lease.extend-value-and-count',
+    make: (s) =>
+      broken(s, (inner) => ({
+        extend: async (q, h, l) => {
+          const message = inner.store.queue(q).messages.get(seqOf(h));
+          if (message) message.deliveryCount++;
+          return inner.extend(q, h, l);
+        },
+      })),
+  },
+  {
+    name: 'extend that adds to the old expiry instead of now',
+    caughtBy: 'lease.extend-value-and-count',
+    make: (s) =>
+      broken(s, (inner) => ({
+        extend: async (q, h, l) => {
+          const message = inner.store.queue(q).messages.get(seqOf(h));
+          const left = message ? Math.max(0, message.leaseExpiresAt - Date.now()) : 0;
+          return inner.extend(q, h, left + l);
+        },
+      })),
+  },
+  {
+    name: 'enqueuedAt in seconds',
+    caughtBy: 'lease.timestamps',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) =>
+          (await inner.receive(q, o)).map((m) => ({ ...m, enqueuedAt: Math.floor((m.enqueuedAt ?? 0) / 1000) })),
+      })),
+  },
+  {
+    name: 'enqueuedAt reset on every delivery',
+    caughtBy: 'lease.timestamps',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) =>
+          (await inner.receive(q, o)).map((m) => ({ ...m, enqueuedAt: m.deliveryCount > 1 ? Date.now() : m.enqueuedAt })),
+      })),
+  },
+  {
+    name: 'receive returns one more than max',
+    caughtBy: 'receive.max-honoured',
+    make: (s) => broken(s, (inner) => ({ receive: (q, o) => inner.receive(q, { ...o, max: o.max + 1 }) })),
+  },
+  {
+    name: 'receive clamps max to maxBatchSize',
+    caughtBy: 'receive.max-above-batch-limit',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: (q, o) => inner.receive(q, { ...o, max: Math.min(Math.max(o.max, 1), inner.capabilities.maxBatchSize) }),
+      })),
+  },
+  {
+    name: 'waitMs ignored (never long-polls)',
+    caughtBy: 'receive.wait-honoured',
+    make: (s) => broken(s, (inner) => ({ receive: (q, o) => inner.receive(q, { ...o, waitMs: 0 }) })),
+  },
+  {
+    name: 'lost wake-up: a long poll sleeps its whole wait before looking again',
+    caughtBy: 'receive.wait-honoured',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) => {
+          const now = await inner.receive(q, { ...o, waitMs: 0 });
+          if (now.length > 0 || !o.waitMs) return now;
+          await sleep(o.waitMs);
+          return inner.receive(q, { ...o, waitMs: 0 });
+        },
+      })),
+  },
+  {
+    name: 'lease counted from the start of the long poll',
+    caughtBy: 'receive.lease-from-delivery',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) => {
+          const start = Date.now();
+          const got = await inner.receive(q, o);
+          const waited = Date.now() - start;
+          if (waited < 10) return got;
+          return Promise.all(
+            got.map(async (m): Promise<ReceivedMessage> => {
+              const r = await inner.extend(q, m.handle, Math.max(1, o.leaseMs - waited));
+              return { ...m, handle: r.handle, leaseExpiresAt: r.leaseExpiresAt };
+            }),
+          );
+        },
+      })),
+  },
+  {
+    name: 'CRLF normalised to LF',
+    caughtBy: 'delivery.raw-bodies',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: (q, ms) =>
+          inner.send(
+            q,
+            ms.map((m) => ({ ...m, body: m.body.replace(/\r\n/g, '\n') })),
+          ),
+      })),
+  },
+  {
+    name: 'body cut at the first NUL (C string)',
+    caughtBy: 'delivery.raw-bodies',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: (q, ms) =>
+          inner.send(
+            q,
+            ms.map((m) => ({ ...m, body: m.body.split('\u0000')[0] ?? '' })),
+          ),
+      })),
+  },
+  {
+    name: 'attributes leak from one batch entry to the next',
+    caughtBy: 'delivery.attributes-exact',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: (q, ms) => {
+          let carried: Record<string, string> = {};
+          return inner.send(
+            q,
+            ms.map((m) => {
+              carried = { ...carried, ...m.attributes };
+              return { ...m, attributes: { ...carried } };
+            }),
+          );
+        },
+      })),
+  },
+  {
+    name: 'an internal attribute leaks to the consumer',
+    caughtBy: 'delivery.attributes-exact',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: (q, ms) =>
+          inner.send(
+            q,
+            ms.map((m) => ({ ...m, attributes: { ...m.attributes, 'x-bg-meta': 'v1' } })),
+          ),
+      })),
+  },
+  {
+    name: 'send stores only the first internal chunk of 100',
+    caughtBy: 'delivery.large-batch',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: async (q, ms) => {
+          await inner.send(q, ms.slice(0, 100));
+          return ms.map((m) => ({ id: m.id, duplicate: false }));
+        },
+      })),
+  },
+  {
+    name: 'non-atomic lease (read the ready jobs, then claim them after a round trip)',
+    caughtBy: 'delivery.competing-processes',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) => {
+          const state = inner.store.queue(q);
+          state.promote(Date.now());
+          const seen = [...state.messages.values()].filter((m) => m.state === 'ready').slice(0, o.max);
+          await sleep(5);
+          const out: ReceivedMessage[] = [];
+          for (const m of seen) {
+            if (!state.messages.has(m.seq)) continue;
+            m.deliveryCount++;
+            m.leaseToken = `x${Math.random().toString(36).slice(2)}`;
+            m.leaseExpiresAt = Date.now() + o.leaseMs;
+            state.schedule(m, 'leased', m.leaseExpiresAt);
+            out.push({
+              id: m.id,
+              body: m.body,
+              attributes: m.attributes,
+              deliveryCount: m.deliveryCount,
+              handle: `${m.seq}.${m.leaseToken}`,
+              leaseExpiresAt: m.leaseExpiresAt,
+              enqueuedAt: m.enqueuedAt,
+            });
+          }
+          if (out.length === 0 && (o.waitMs ?? 0) > 0) await sleep(Math.min(o.waitMs ?? 0, 50));
+          return out;
+        },
+      })),
+  },
+  {
+    name: 'dead letters listed newest first',
+    caughtBy: 'dead-letter.order-and-paging',
+    make: (s) =>
+      broken(s, (inner) => ({
+        listDeadLetters: async (q, o = {}) => {
+          const all = [...inner.store.queue(q).dead.values()].reverse();
+          const start = Number(o.cursor ?? 0);
+          const items = all.slice(start, start + (o.limit ?? 100));
+          return start + items.length < all.length ? { items, cursor: String(start + items.length) } : { items };
+        },
+      })),
+  },
+  {
+    name: 'paging cursor by timestamp skips ties at a page boundary',
+    caughtBy: 'dead-letter.order-and-paging',
+    make: (s) =>
+      broken(s, (inner) => ({
+        listDeadLetters: async (q, o = {}) => {
+          const all = [...inner.store.queue(q).dead.values()].sort((a, b) => a.deadLetteredAt - b.deadLetteredAt);
+          const after = o.cursor === undefined ? Number.NEGATIVE_INFINITY : Number(o.cursor);
+          const rest = all.filter((d) => d.deadLetteredAt > after);
+          const items = rest.slice(0, o.limit ?? 100);
+          const last = items.at(-1);
+          return items.length < rest.length && last ? { items, cursor: String(last.deadLetteredAt) } : { items };
+        },
+      })),
+  },
+  {
+    name: 'purge([]) purges everything',
+    caughtBy: 'dead-letter.exact-ids-and-empty-purge',
+    make: (s) =>
+      broken(s, (inner) => ({
+        purgeDeadLetters: (q, ids) => inner.purgeDeadLetters(q, ids && ids.length > 0 ? ids : undefined),
+      })),
+  },
+  {
+    name: 'getDeadLetter matches an id prefix',
+    caughtBy: 'dead-letter.exact-ids-and-empty-purge',
+    make: (s) =>
+      broken(s, (inner) => ({
+        getDeadLetter: async (q, id) => [...inner.store.queue(q).dead.values()].find((d) => d.id.startsWith(id)),
+      })),
+  },
+  {
+    name: 'getDeadLetter searches every queue',
+    caughtBy: 'dead-letter.confined-to-queue',
+    make: (s) =>
+      broken(s, (inner) => ({
+        getDeadLetter: async (q, id) => {
+          for (const state of inner.store.queues.values()) {
+            const found = state.dead.get(id);
+            if (found) return found;
+          }
+          return inner.getDeadLetter(q, id);
+        },
+      })),
+  },
+  {
+    name: 'purge-all empties the dead letters of every queue',
+    caughtBy: 'dead-letter.confined-to-queue',
+    make: (s) =>
+      broken(s, (inner) => ({
+        purgeDeadLetters: async (q, ids) => {
+          if (ids !== undefined) return inner.purgeDeadLetters(q, ids);
+          const n = inner.store.queue(q).dead.size;
+          for (const state of inner.store.queues.values()) state.dead.clear();
+          return n;
+        },
+      })),
+  },
+  {
+    name: 'dead letters keep only the first 32 KiB of a body',
+    caughtBy: 'dead-letter.unicode-large-replay',
+    make: (s) =>
+      broken(s, (inner) => ({ deadLetter: (q, m, i) => inner.deadLetter(q, { ...m, body: m.body.slice(0, 32 * 1024) }, i) })),
+  },
+  {
+    name: 'replay re-encodes the body as Latin-1',
+    caughtBy: 'dead-letter.unicode-large-replay',
+    make: (s) =>
+      broken(s, (inner) => ({
+        replayDeadLetter: async (q, id) => {
+          const dead = inner.store.queue(q).dead.get(id);
+          if (dead)
+            inner.store.queue(q).dead.set(id, { ...dead, body: Buffer.from(dead.body, 'utf8').toString('latin1') } as DeadLetter);
+          return inner.replayDeadLetter(q, id);
+        },
+      })),
+  },
+  {
+    name: 'stats counts leased jobs as ready',
+    caughtBy: 'stats.counts',
+    make: (s) =>
+      broken(s, (inner) => ({
+        stats: async (q) => {
+          const st = await inner.stats(q);
+          return { ...st, ready: st.ready + st.inFlight, inFlight: 0 };
+        },
+      })),
+  },
+  {
+    name: 'ack, extend, release and dead-letter calls still work after close',
+    caughtBy: 'lifecycle.close-every-call',
+    make: (s) => {
+      const twin = sharedMemory(s);
+      return broken(s, () => ({
+        ack: (q, h) => twin.ack(q, h),
+        extend: (q, h, l) => twin.extend(q, h, l),
+        release: (q, h, d) => twin.release(q, h, d),
+        listDeadLetters: (q, o) => twin.listDeadLetters(q, o),
+      }));
+    },
+  },
+  {
+    name: 'close does not end pending long polls',
+    caughtBy: 'lifecycle.close-ends-long-poll',
+    make: (s) => {
+      const inner = sharedMemory(s);
+      let closed = false;
+      return broken(s, () => ({
+        receive: async (q, o) => {
+          if (closed) return inner.receive(q, o);
+          return inner.receive(q, { ...o, signal: undefined as never });
+        },
+        close: async () => {
+          closed = true;
+          // Waits for nothing: pending polls run to their end, then see a closed adapter.
+          setTimeout(() => void inner.close(), 5_000).unref?.();
+        },
+      }));
+    },
+  },
+  {
+    name: 'ensureQueue recreates the dead-letter store',
+    caughtBy: 'lifecycle.ensure-existing-queue',
+    make: (s) =>
+      broken(s, (inner) => ({
+        ensureQueue: async (q) => {
+          await inner.ensureQueue(q);
+          inner.store.queue(q).dead.clear();
+        },
+      })),
+  },
+  {
+    name: 'release clamps a too-long delay',
+    caughtBy: 'limits.delay-too-long',
+    make: (s) =>
+      broken(s, (inner) => ({ release: (q, h, d) => inner.release(q, h, Math.min(d, inner.capabilities.maxReleaseDelayMs)) })),
+  },
+  {
+    name: 'send clamps a too-long delay',
+    caughtBy: 'limits.delay-too-long',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: (q, ms) =>
+          inner.send(
+            q,
+            ms.map((m) => (m.delayMs ? { ...m, delayMs: Math.min(m.delayMs, inner.capabilities.maxDelayMs) } : m)),
+          ),
+      })),
+  },
+  {
+    name: 'release near the maximum delay drops the job',
+    caughtBy: 'limits.delay-too-long',
+    make: (s) =>
+      broken(s, (inner) => ({
+        release: (q, h, d) => {
+          const max = inner.capabilities.maxReleaseDelayMs;
+          return d <= max && d > max / 2 ? inner.ack(q, h) : inner.release(q, h, d);
+        },
+      })),
+  },
+  {
+    name: 'native delay rounded down to whole seconds',
+    caughtBy: 'delay.not-rounded-early',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: (q, ms) =>
+          inner.send(
+            q,
+            ms.map((m) => (m.delayMs ? { ...m, delayMs: Math.floor(m.delayMs / 1000) * 1000 } : m)),
+          ),
+      })),
+  },
+  {
+    name: 'deduplication keys shared by every queue',
+    caughtBy: 'optional.deduplication-per-queue',
+    make: (s) => {
+      const seen = new Set<string>();
+      return broken(s, (inner) => ({
+        send: async (q, ms) => {
+          const fresh = ms.filter((m) => m.deduplicationKey === undefined || !seen.has(m.deduplicationKey));
+          for (const m of ms) if (m.deduplicationKey !== undefined) seen.add(m.deduplicationKey);
+          if (fresh.length > 0) await inner.send(q, fresh);
+          return ms.map((m) => ({ id: m.id, duplicate: !fresh.includes(m) }));
+        },
+      }));
+    },
+  },
+  {
+    name: 'a restart loses delayed jobs',
+    caughtBy: 'optional.durability',
+    ...durableMemory((store) => {
+      for (const state of store.queues.values()) {
+        for (const [seq, m] of state.messages) if (m.state === 'delayed') state.messages.delete(seq);
+      }
+    }),
+  },
+  {
+    name: 'durable declared without a restart hook',
+    caughtBy: 'optional.durability',
+    make: (s) => withCapabilities(sharedMemory(s), { durable: true }),
+    options: (s) => ({ capabilities: { ...sharedMemory(s).capabilities, durable: true } }),
+  },
+  {
+    name: 'stats and dead-letter lookups on a missing queue return empty instead of QUEUE_NOT_FOUND',
+    caughtBy: 'errors.missing-queue',
+    make: (s) => sharedMemory(s),
+    options: (s) => ({
+      errors: {
+        missingQueue: () => {
+          const inner = sharedMemory(s);
+          return {
+            ...missingQueues(inner),
+            stats: async () => ({ ready: 0, inFlight: 0, delayed: 0, dead: 0 }),
+            listDeadLetters: async () => ({ items: [] }),
+          };
+        },
+      },
+    }),
+  },
+  {
+    name: 'release(0) visible a second late',
+    caughtBy: 'release.immediate',
+    make: (s) => broken(s, (inner) => ({ release: (q, h, d) => inner.release(q, h, d === 0 ? 1_000 : d) })),
+  },
+  {
+    name: 'graceful stop hands jobs back two seconds late',
+    caughtBy: 'worker.graceful-stop',
+    make: (s) => broken(s, (inner) => ({ release: (q, h, d) => inner.release(q, h, d === 0 ? 2_000 : d) })),
+  },
+];
+
+/** Variants for round-one cases that had none. */
+const ROUND_ONE_GAPS: readonly BrokenVariant[] = [
+  {
+    name: 'extend that keeps the old expiry (returns a handle, changes nothing)',
+    caughtBy: 'lease.extend',
+    make: (s) =>
+      broken(s, () => ({
+        extend: async (_q, h, l) => ({ handle: h, leaseExpiresAt: Date.now() + l }),
+      })),
+  },
+  {
+    name: 'a lease beyond the maximum silently accepted by a rejecting adapter',
+    caughtBy: 'lease.beyond-maximum',
+    make: (s) =>
+      broken(s, (inner) => ({
+        extend: (q, h, l) => inner.extend(q, h, Math.min(l, inner.capabilities.maxLeaseMs)),
+        receive: (q, o) => inner.receive(q, { ...o, leaseMs: Math.min(o.leaseMs, inner.capabilities.maxLeaseMs) }),
+      })),
+  },
+  {
+    name: 'only the first job of a received batch gets the short lease',
+    caughtBy: 'lease.batch-expiry-redelivers',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) => {
+          const got = await inner.receive(q, o);
+          return Promise.all(
+            got.map(async (m, i): Promise<ReceivedMessage> => {
+              if (i === 0) return m;
+              const r = await inner.extend(q, m.handle, 600_000);
+              return { ...m, handle: r.handle, leaseExpiresAt: r.leaseExpiresAt };
+            }),
+          );
+        },
+      })),
+  },
+  {
+    name: 'attributes of single sends dropped',
+    caughtBy: 'delivery.round-trip',
+    make: (s) =>
+      broken(s, (inner) => ({ send: (q, ms) => inner.send(q, ms.length === 1 ? ms.map(({ attributes: _a, ...m }) => m) : ms) })),
+  },
+  {
+    name: 'native delay ignored',
+    caughtBy: 'delay.native',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: (q, ms) =>
+          inner.send(
+            q,
+            ms.map(({ delayMs: _d, ...m }) => m),
+          ),
+      })),
+  },
+  {
+    name: 'oversized batch accepted',
+    caughtBy: 'limits.batch-and-arguments',
+    make: (s) => {
+      const roomy = memoryAdapter({ store: s, capabilities: { maxPayloadBytes: 64 * 1024, maxBatchSize: 5_000 } });
+      return Object.assign(Object.create(roomy) as MemoryAdapter, roomy, { capabilities: sharedMemory(s).capabilities });
+    },
+  },
+  {
+    name: 'manifest differs from the one registered',
+    caughtBy: 'manifest.consistent',
+    make: (s) => withCapabilities(sharedMemory(s), { maxBatchSize: 10 }),
+  },
+  {
+    name: 'ordering key ignored',
+    caughtBy: 'optional.ordering',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: (q, ms) =>
+          inner.send(
+            q,
+            ms.map(({ orderingKey: _o, ...m }) => m),
+          ),
+      })),
+  },
+  {
+    name: 'deduplication key ignored',
+    caughtBy: 'optional.deduplication',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: (q, ms) =>
+          inner.send(
+            q,
+            ms.map(({ deduplicationKey: _k, ...m }) => m),
+          ),
+      })),
+  },
+];
+
+/** The broken variants the suite must catch, each by a named case. */
+export const BROKEN_VARIANTS: readonly BrokenVariant[] = [...ROUND_ONE, ...ROUND_ONE_GAPS, ...NEW_VARIANTS];

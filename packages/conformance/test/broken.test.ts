@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { conformanceCases, runCase } from '../src/index.js';
-import { BROKEN_VARIANTS } from './broken-adapters.js';
+import { BROKEN_VARIANTS, durableMemory } from './broken-adapters.js';
 import { memoryOptions, sharedMemory } from './memory-options.js';
 
 const byId = new Map(conformanceCases().map((c) => [c.id, c]));
@@ -11,15 +11,52 @@ describe('the suite catches deliberately broken adapters', () => {
       const testCase = byId.get(variant.caughtBy);
       expect(testCase, `no case ${variant.caughtBy}`).toBeDefined();
       if (!testCase) return;
-      const options = memoryOptions(`broken: ${variant.name}`, variant.make);
+      const options = memoryOptions(`broken: ${variant.name}`, variant.make, variant.options);
       await expect(runCase(testCase, options, expect)).rejects.toThrow();
     });
   }
 
-  it('the same cases pass on the healthy memory adapter', async () => {
+  it('the same cases pass on the healthy memory adapter', { timeout: 180_000 }, async () => {
     const options = memoryOptions('memory', sharedMemory);
-    const ids = [...new Set(BROKEN_VARIANTS.map((v) => v.caughtBy))];
-    await Promise.all(ids.map((id) => runCase(byId.get(id) as never, options, expect)));
+    const ids = [...new Set(BROKEN_VARIANTS.map((v) => v.caughtBy))].filter((id) => id !== 'optional.durability');
+    // A few at a time: the timing checks are tight and this machine is shared.
+    for (let i = 0; i < ids.length; i += 6) {
+      await Promise.all(ids.slice(i, i + 6).map((id) => runCase(byId.get(id) as never, options, expect)));
+    }
     expect(ids.length).toBeGreaterThanOrEqual(8);
   });
+
+  it('the durability case passes on memory declared durable with a restart that keeps everything', async () => {
+    const healthy = durableMemory();
+    await runCase(
+      byId.get('optional.durability') as never,
+      memoryOptions('durable memory', healthy.make, healthy.options),
+      expect,
+    );
+  });
+
+  it('every adapter-level case has a broken variant that it catches', () => {
+    const caught = new Set(BROKEN_VARIANTS.map((v) => v.caughtBy));
+    const uncovered = conformanceCases()
+      .map((c) => c.id)
+      .filter((id) => !caught.has(id));
+    expect(uncovered, `cases without a broken variant: ${uncovered.join(', ')}`).toEqual(UNCOVERED_YET);
+  });
 });
+
+/** Cases not yet proven by a variant of their own (each is also checked by the cases above or by a shipped adapter's run). */
+const UNCOVERED_YET: readonly string[] = [
+  // Scenario cases: the broken part is the adapter the author hands in, so memory cannot play them.
+  'errors.bad-credentials',
+  'errors.unreachable',
+  // Worker cases prove the core worker through the adapter; these have no single-bug adapter variant yet.
+  'worker.success-acks-once',
+  'worker.retry-then-succeed',
+  'worker.crash-redelivers',
+  'worker.heartbeat',
+  'worker.bad-messages',
+  'worker.versions',
+  'worker.delay-hop',
+  'worker.timeout',
+  'worker.mixed-load',
+];

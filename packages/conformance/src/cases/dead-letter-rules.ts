@@ -64,7 +64,7 @@ export const deadLetterRuleCases: readonly ConformanceCase[] = [
     async run(ctx) {
       const { queue, expect } = ctx;
       const n = randomInt(7, 12);
-      const ties = randomInt(3, 5);
+      const ties = randomInt(4, 6); // always more than one page (limit ≤ 3) shares one millisecond
       const base = Date.now();
       const sent = Array.from({ length: n }, (_, i) => message(`dead-${i}`));
       // The first `ties` share one timestamp; the rest are one millisecond apart, in write order.
