@@ -150,7 +150,9 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
   const client = options.client ?? new SQSClient(clientConfig);
 
   const capabilities: Capabilities = Object.freeze({
-    maxPayloadBytes: maxMessageBytes - ADAPTER_RESERVED_BYTES,
+    // A body holding characters SQS rejects is stored as base64 (4 bytes per 3): declare the
+    // largest body that fits in every case, so a body within the limit is never refused.
+    maxPayloadBytes: Math.floor((maxMessageBytes - ADAPTER_RESERVED_BYTES) / 4) * 3,
     maxDelayMs: fifo ? 0 : SQS_MAX_DELAY_SECONDS * 1000,
     maxLeaseMs: TWELVE_HOURS_MS,
     minLeaseMs: 1_000,
@@ -508,10 +510,14 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
         return [];
       }
     }
+    // The ownership proof counts the lease from the request (never too long); the lease the caller
+    // sees runs from the delivery: a long poll answered late handed the message out just before
+    // it answered (within the ownership margin), not when the poll began.
     const expiresAt = start + leaseSeconds * 1000;
+    const deliveredAt = Math.max(start, Date.now() - margin);
     const out: ReceivedMessage[] = [];
     for (const message of answer.Messages ?? []) {
-      const received = toReceived(message, expiresAt, start);
+      const received = toReceived(message, deliveredAt + leaseSeconds * 1000, start);
       if (!received || !message.ReceiptHandle) continue;
       rememberLease(message.ReceiptHandle, expiresAt);
       out.push(received);
@@ -640,9 +646,20 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
         }
         return e;
       };
-      assertSendable(capabilities, messages, (m) =>
-        typeof m.body === 'string' ? encode(m).payloadBytes - Buffer.byteLength(m.body) : 0,
-      );
+      assertSendable(capabilities, messages);
+      for (const m of messages) {
+        // Caller attributes (and base64) share the message with the body: check the encoded size too.
+        const bytes = encode(m).payloadBytes;
+        if (bytes > maxMessageBytes - ADAPTER_RESERVED_BYTES) {
+          throw new BgError(
+            'PAYLOAD_TOO_LARGE',
+            `message ${m.id} is ${bytes} bytes once encoded for SQS with its attributes; the limit is ${maxMessageBytes - ADAPTER_RESERVED_BYTES}`,
+            {
+              details: { id: m.id, bytes, limit: maxMessageBytes - ADAPTER_RESERVED_BYTES },
+            },
+          );
+        }
+      }
       for (const m of messages) {
         if (!fifo && (m.orderingKey !== undefined || m.deduplicationKey !== undefined)) {
           throw new BgError('UNSUPPORTED', 'orderingKey and deduplicationKey need a FIFO queue (sqsAdapter({ fifo: true }))');

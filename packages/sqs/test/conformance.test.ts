@@ -40,6 +40,10 @@ if (skipReason) {
             }),
           // badCredentials: fauxqs accepts any credentials, so the case is skipped (see README).
         },
+        exclude: {
+          'optional.durability':
+            'fauxqs keeps messages in memory and cannot restart with its data; real SQS stores every message redundantly across availability zones until deleted or its retention ends',
+        },
         workerProcess: {
           adapterModule: new URL('./worker-adapter.ts', import.meta.url).pathname,
           env: { BG_SQS_ENDPOINT: endpoint(), ...(fifo ? { BG_SQS_FIFO: '1' } : {}) },

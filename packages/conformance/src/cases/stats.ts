@@ -8,12 +8,26 @@ function matches(stats: QueueStats, expected: QueueStats): boolean {
   return (Object.keys(expected) as Array<keyof QueueStats>).every((k) => stats[k] === undefined || stats[k] === expected[k]);
 }
 
+/**
+ * Without native delays the delayed job is a release with a delay, which backends that only
+ * know "not visible" (SQS) count as in flight: accept it there, the sum kept exact.
+ */
+function releasedCountsAsLeased(stats: QueueStats, expected: QueueStats): boolean {
+  return (
+    stats.ready === expected.ready &&
+    stats.dead === expected.dead &&
+    (stats.delayed ?? 0) === 0 &&
+    stats.inFlight === expected.inFlight + expected.delayed
+  );
+}
+
 /** Stats cases. */
 export const statsCases: readonly ConformanceCase[] = [
   {
     id: 'stats.counts',
     group: 'Stats',
-    title: 'stats counts ready, in-flight, delayed and dead jobs exactly (a count the backend cannot know may be undefined)',
+    title:
+      'stats counts ready, in-flight, delayed and dead jobs exactly (a count the backend cannot know may be undefined; without native delays a released job may count as in flight)',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const caps = adapter.capabilities;
@@ -29,7 +43,8 @@ export const statsCases: readonly ConformanceCase[] = [
         await adapter.deadLetter(queue, toDead, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() });
         await adapter.ack(queue, toDead.handle);
       }
-      if (caps.maxDelayMs >= hidden) {
+      const native = caps.maxDelayMs >= hidden;
+      if (native) {
         await adapter.send(queue, [message('delayed', { delayMs: hidden })]);
       } else {
         await adapter.send(queue, [message('released with a delay')]);
@@ -42,7 +57,7 @@ export const statsCases: readonly ConformanceCase[] = [
       try {
         await eventually(ctx, 'stats to settle', async () => {
           last = await adapter.stats(queue);
-          return matches(last, expected) ? true : undefined;
+          return matches(last, expected) || (!native && releasedCountsAsLeased(last, expected)) ? true : undefined;
         });
       } catch {
         expect(
