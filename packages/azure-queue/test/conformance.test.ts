@@ -41,6 +41,10 @@ if (skipReason) {
         caseTimeoutMs: 30_000,
       },
       restartBackend: restartAzurite,
+      exclude: {
+        'stats.counts':
+          'Azure Storage Queues cannot tell a delayed message from a leased one (both are invisible): the adapter counts delayed jobs as in flight and reports delayed 0 until QueueStats can say "unknown"',
+      },
       errors: {
         missingQueue: () => onMissingQueues(makeAdapter()),
         badCredentials: () =>
