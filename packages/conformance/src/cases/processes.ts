@@ -37,9 +37,11 @@ async function startConsumer(ctx: CaseContext, lease: number, onIds: (ids: strin
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   await new Promise<void>((resolve, reject) => {
+    // Starting a process (and tsx) is slow on a loaded machine: allow up to the case timeout.
+    const startMs = Math.max(ctx.timing.deadlineMs * 3, ctx.timing.caseTimeoutMs);
     const timer = setTimeout(
-      () => reject(new Error(`a competing consumer process did not start: ${stderr}`)),
-      ctx.timing.deadlineMs * 3,
+      () => reject(new Error(`a competing consumer process did not start within ${startMs} ms: ${stderr}`)),
+      startMs,
     );
     child.on('message', (m: ChildReport) => {
       if (m?.bg === 'ready') {
