@@ -25,7 +25,15 @@ if (skipReason) {
         createAdapter: () => makeAdapter({ fifo }),
         inspector,
         // SQS counts visibility, delays and long polls in whole seconds.
-        timing: { leaseMs: 1_000, pollMs: 1_000, quietMs: 1_000, toleranceMs: 250, deadlineMs: 10_000, caseTimeoutMs: 40_000 },
+        timing: {
+          leaseMs: 1_000,
+          pollMs: 1_000,
+          quietMs: 1_000,
+          toleranceMs: 250,
+          promptMs: 1_000,
+          deadlineMs: 10_000,
+          caseTimeoutMs: 40_000,
+        },
         errors: {
           // The same emulator, but queue names under a prefix nobody created.
           missingQueue: () => makeAdapter({ fifo, queueNamePrefix: 'missing-' }),
