@@ -67,6 +67,7 @@ export function minimalAdapter(backend: MinimalBackend): Adapter {
     return list;
   };
   const deadOf = (queue: string): DeadLetter[] => {
+    guard.assertOpen();
     const list = backend.dead.get(queue) ?? [];
     backend.dead.set(queue, list);
     return list;
@@ -105,6 +106,11 @@ export function minimalAdapter(backend: MinimalBackend): Adapter {
       return messages.map((m) => ({ id: m.id, duplicate: false }));
     },
     async receive(queue, { max, leaseMs, waitMs = 0, signal }) {
+      rows(queue);
+      if (!Number.isInteger(max) || max < 1) throw new BgError('INVALID_ARGUMENT', 'receive max must be an integer ≥ 1');
+      if (max > MINIMAL_CAPABILITIES.maxBatchSize) {
+        throw new BgError('BATCH_TOO_LARGE', `receive max ${max} exceeds ${MINIMAL_CAPABILITIES.maxBatchSize}`);
+      }
       const lease = checkLeaseMs(MINIMAL_CAPABILITIES, leaseMs);
       const until = Date.now() + waitMs;
       for (;;) {

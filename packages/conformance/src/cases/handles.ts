@@ -1,6 +1,17 @@
 import type { DeadLetterInfo } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
-import { describeError, expectBgError, message, outcome, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
+import {
+  describeError,
+  eventually,
+  expectBgError,
+  message,
+  outcome,
+  receiveOne,
+  say,
+  show,
+  since,
+  watchQuiet,
+} from '../helpers.js';
 import { longLease, shortLease } from '../timing.js';
 
 function manual(): DeadLetterInfo {
@@ -169,6 +180,8 @@ export const handleCases: readonly ConformanceCase[] = [
           got.enqueuedAt,
           say(call, 'enqueuedAt must not be after the send ended', `${got.enqueuedAt} vs ${sendEnd}`),
         ).toBeLessThanOrEqual(sendEnd + tol);
+        const first = got.enqueuedAt;
+        await eventually(ctx, 'the clock to move past enqueuedAt', async () => (Date.now() > first + 1 ? true : undefined));
         await adapter.release(queue, got.handle, 0);
         const again = await receiveOne(ctx, { leaseMs: lease });
         expect(
