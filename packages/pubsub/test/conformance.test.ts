@@ -33,6 +33,8 @@ if (!endpoint) {
         quietMs: 500,
         toleranceMs: 500,
         pollMs: 100,
+        // A nacked (released) message comes back through the emulator's redelivery, not at once.
+        promptMs: 1_000,
         caseTimeoutMs: 60_000,
       },
       errors: {
