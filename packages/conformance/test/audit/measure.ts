@@ -4,7 +4,9 @@
  * variant) and against the healthy memory adapter (before and after, as controls), then
  * prints variant → caught? (by which cases) and the catch rate per family and overall.
  *
- * `pnpm --filter @bg/conformance audit [--parallel 2] [--only <substring>] [--variant-timeout 300000] [--out file.json]`
+ * `pnpm --filter @bg/conformance run audit [--parallel 2] [--only <substring>] [--variant-timeout 180000] [--out file.json] [--from-files]`
+ * (`run` is needed: `pnpm audit` alone is pnpm's own dependency audit). `--from-files` rebuilds
+ * the report from the last run's files in `.reports/audit/` without running anything.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +26,7 @@ function arg(name: string, fallback: string): string {
 
 const parallel = Math.max(1, Number(arg('parallel', process.env['AUDIT_PARALLEL'] ?? '2')));
 const only = arg('only', '');
-const variantTimeoutMs = Number(arg('variant-timeout', '300000'));
+const variantTimeoutMs = Number(arg('variant-timeout', '180000'));
 const outJson = arg('out', join(pkg, '.reports', 'audit.json'));
 const work = join(pkg, '.reports', 'audit');
 mkdirSync(work, { recursive: true });
@@ -87,8 +89,26 @@ async function lane(): Promise<void> {
     );
   }
 }
+/** `--from-files`: rebuild the report from the last run's per-variant files, running nothing. */
+function fromFiles(): void {
+  for (const job of jobs) {
+    let lines: string[] = [];
+    try {
+      lines = readFileSync(join(work, `${job.label}.jsonl`), 'utf8')
+        .split('\n')
+        .filter(Boolean);
+    } catch {
+      continue;
+    }
+    const parsed = lines.map((l) => JSON.parse(l) as CaseOutcome | { done: true });
+    const outcomes = parsed.filter((p): p is CaseOutcome => 'case' in p);
+    runs.set(job.label, { target: job.target, outcomes, complete: parsed.some((p) => 'done' in p), ms: 0 });
+  }
+}
+
 const t0 = Date.now();
-await Promise.all(Array.from({ length: parallel }, lane));
+if (process.argv.includes('--from-files')) fromFiles();
+else await Promise.all(Array.from({ length: parallel }, lane));
 
 const report: CatchReport = catchReport(
   variants,

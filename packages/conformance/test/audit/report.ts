@@ -13,11 +13,19 @@ export interface VariantVerdict {
   readonly id: string;
   readonly family: string;
   readonly bug: string;
+  /** A case failed on it, or the suite hung on it (see {@link VariantVerdict.complete}). */
   readonly caught: boolean;
-  /** Cases that failed on the variant, passed on every healthy control run and on the healthy rerun. */
+  /** Cases that failed on the variant (and again on a rerun), passed on every healthy control run and on the healthy reruns. */
   readonly by: readonly string[];
+  /** Cases that failed once on the variant but not on its rerun, or failed on the healthy rerun too: not counted. */
+  readonly unconfirmed: readonly string[];
   /** First failure message of the first catching case. */
   readonly message?: string;
+  /**
+   * False when the suite did not finish on the variant (killed at the variant time limit, e.g.
+   * a worker's receive loop starving the event loop). A hang is counted as caught: the suite
+   * does not pass. It is reported apart, because it does not say what broke.
+   */
   readonly complete: boolean;
 }
 
@@ -31,6 +39,8 @@ export interface CatchReport {
   readonly verdicts: readonly VariantVerdict[];
   readonly families: readonly { family: string; caught: number; total: number }[];
   readonly caught: number;
+  /** Variants on which the suite hung (counted in `caught`). */
+  readonly hung: number;
   readonly total: number;
 }
 
@@ -53,13 +63,17 @@ export function catchReport(
   const verdicts = variants.map((v): VariantVerdict => {
     const run = runOf(v.id);
     const failing = (run?.outcomes ?? []).filter(
-      (o) => o.status === 'fail' && o.healthyPasses !== false && !unreliable.has(o.case),
+      (o) => o.status === 'fail' && o.healthyPasses !== false && o.variantRepeats !== false && !unreliable.has(o.case),
+    );
+    const unconfirmed = (run?.outcomes ?? []).filter(
+      (o) => o.status === 'fail' && (o.healthyPasses === false || o.variantRepeats === false),
     );
     return {
       id: v.id,
+      unconfirmed: unconfirmed.map((o) => o.case),
       family: v.family,
       bug: v.bug,
-      caught: failing.length > 0,
+      caught: failing.length > 0 || !(run?.complete ?? false),
       by: failing.map((o) => o.case),
       ...(failing[0]?.message ? { message: failing[0].message } : {}),
       complete: run?.complete ?? false,
@@ -77,6 +91,7 @@ export function catchReport(
     verdicts,
     families,
     caught: verdicts.filter((v) => v.caught).length,
+    hung: verdicts.filter((v) => !v.complete).length,
     total: verdicts.length,
   };
 }
@@ -88,7 +103,11 @@ function pct(n: number, d: number): string {
 /** The report as Markdown tables (paste-ready for the audit README). */
 export function renderReport(r: CatchReport): string {
   const lines: string[] = [];
-  lines.push(`Suite: ${r.cases} cases. Caught ${r.caught} of ${r.total} variants (${pct(r.caught, r.total)}).`, '');
+  const byCase = r.caught - r.verdicts.filter((v) => v.caught && v.by.length === 0).length;
+  lines.push(
+    `Suite: ${r.cases} cases. Caught ${r.caught} of ${r.total} variants (${pct(r.caught, r.total)}): ${byCase} by a failing case, ${r.caught - byCase} only by the suite hanging (killed at the variant time limit).`,
+    '',
+  );
   if (r.unreliable.length > 0) lines.push(`Failed on a healthy control run (not counted): ${r.unreliable.join(', ')}`, '');
   if (r.skipped.length > 0)
     lines.push(`Skipped on the healthy control: ${r.skipped.map((s) => `${s.case} (${s.reason})`).join('; ')}`, '');
@@ -97,8 +116,9 @@ export function renderReport(r: CatchReport): string {
   lines.push(`| **all** | **${r.caught} / ${r.total}** | **${pct(r.caught, r.total)}** |`, '');
   lines.push('| variant | caught? | by cases |', '|---|---|---|');
   for (const v of r.verdicts) {
-    const by = v.by.length > 0 ? v.by.join(', ') : '—';
-    lines.push(`| \`${v.id}\` | ${v.caught ? 'yes' : '**no**'}${v.complete ? '' : ' (run cut at time limit)'} | ${by} |`);
+    const by = `${v.by.length > 0 ? v.by.join(', ') : '—'}${v.unconfirmed.length > 0 ? ` (not counted, did not reproduce: ${v.unconfirmed.join(', ')})` : ''}`;
+    const verdict = !v.caught ? '**no**' : v.by.length > 0 ? 'yes' : 'hang';
+    lines.push(`| \`${v.id}\` | ${verdict}${v.complete || v.by.length === 0 ? '' : ' (then hung)'} | ${by} |`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -34,10 +34,15 @@ export const receiveVariants: Variant[] = [
   {
     id: 'receive.ignores-wait',
     family: 'receive',
-    bug: 'waitMs is not passed on: every receive is a short poll that returns at once',
+    bug: 'waitMs is not passed on: every receive is a short poll that returns after one round trip',
     make(store, caps) {
       const inner = healthy(store, caps);
-      return patch(inner, { receive: (queue, opts) => inner.receive(queue, { ...opts, waitMs: 0 }) });
+      return patch(inner, {
+        async receive(queue, opts) {
+          await roundTrip(1); // a short poll still costs a network round trip
+          return inner.receive(queue, { ...opts, waitMs: 0 });
+        },
+      });
     },
     async check(h) {
       const a = h.adapter();
