@@ -2,8 +2,17 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Adapter } from './adapter.js';
+import {
+  type AdapterSource,
+  describeSource,
+  registeredAdapter,
+  registeredSchemes,
+  type UrlAdapterModule,
+} from './adapter-registry.js';
 import { BgError } from './errors.js';
 import { assertAdapter } from './queue.js';
+
+export type { UrlAdapterModule } from './adapter-registry.js';
 
 /** URL schemes {@link connect} knows, and the adapter package each one loads. */
 export const ADAPTER_PACKAGES: Readonly<Record<string, string>> = Object.freeze({
@@ -15,15 +24,9 @@ export const ADAPTER_PACKAGES: Readonly<Record<string, string>> = Object.freeze(
   'pubsub:': '@bg/pubsub',
 });
 
-/** What an adapter package exports for {@link connect}. */
-export interface UrlAdapterModule {
-  /** Builds an adapter from a connection URL of the package's scheme. */
-  fromUrl(url: URL): Adapter | Promise<Adapter>;
-}
-
 /** Options of {@link connect}. */
 export interface ConnectOptions {
-  /** Loads a package by name (default: dynamic `import`). For bundlers and tests. */
+  /** Loads a package by name (default: dynamic `import`). For bundlers and tests; also used for schemes registered by package name. */
   readonly load?: (packageName: string) => Promise<unknown>;
 }
 
@@ -39,7 +42,8 @@ export interface ConnectOptions {
  * | `azure-queue://account?endpoint=…` or `azure-queue://?connectionString=…` | `@bg/azure-queue` |
  * | `pubsub://project?endpoint=host:port` | `@bg/pubsub` |
  *
- * Each package's README documents its URL parameters.
+ * Each package's README documents its URL parameters. Other schemes are served by adapters
+ * registered with {@link registerAdapter}, which are consulted first.
  *
  * @example
  * ```ts
@@ -53,35 +57,51 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   } catch (cause) {
     throw new BgError('INVALID_ARGUMENT', `not a URL: ${JSON.stringify(String(url))}`, { cause });
   }
-  const packageName = ADAPTER_PACKAGES[parsed.protocol];
-  if (!packageName) {
-    throw new BgError(
-      'INVALID_ARGUMENT',
-      `unknown backend scheme "${parsed.protocol}"; use one of ${Object.keys(ADAPTER_PACKAGES).join(' ')}`,
-    );
-  }
-  const load = options.load ?? loadFromApplication;
-  let loaded: unknown;
-  try {
-    loaded = await load(packageName);
-  } catch (cause) {
-    const code = (cause as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new BgError(
-        'ADAPTER_NOT_INSTALLED',
-        `"${parsed.protocol}" URLs need the ${packageName} package: pnpm add ${packageName}`,
-        { cause },
-      );
-    }
-    throw cause;
-  }
-  const fromUrl = (loaded as Partial<UrlAdapterModule>).fromUrl;
+  const scheme = parsed.protocol;
+  const source: AdapterSource | undefined = registeredAdapter(scheme) ?? ADAPTER_PACKAGES[scheme];
+  if (source === undefined) throw unknownScheme(scheme);
+  const loaded = await loadSource(scheme, source, options.load ?? loadFromApplication);
+  const fromUrl = (loaded as Partial<UrlAdapterModule> | undefined)?.fromUrl;
   if (typeof fromUrl !== 'function') {
-    throw new BgError('CONTRACT_MISMATCH', `${packageName} does not export fromUrl(url); upgrade it`);
+    throw new BgError(
+      'CONTRACT_MISMATCH',
+      `${describeSource(source)} for "${scheme}" URLs does not export fromUrl(url); upgrade it`,
+    );
   }
   const adapter = await fromUrl(parsed);
   assertAdapter(adapter);
   return adapter;
+}
+
+/** The error for a scheme nobody serves, saying how to serve it. */
+function unknownScheme(scheme: string): BgError {
+  const registered = registeredSchemes();
+  return new BgError(
+    'INVALID_ARGUMENT',
+    `unknown backend scheme "${scheme}"; built in: ${Object.keys(ADAPTER_PACKAGES).join(' ')}` +
+      (registered.length > 0 ? `; registered: ${registered.join(' ')}` : '') +
+      `. For another backend install its adapter package and register it: registerAdapter('${scheme}', () => import('<package>')) in code, or bgctl --adapter <package> (BGCTL_ADAPTERS=<package>) on the command line`,
+  );
+}
+
+/** Loads the module of a scheme's source, turning "module not found" into `ADAPTER_NOT_INSTALLED`. */
+async function loadSource(
+  scheme: string,
+  source: AdapterSource,
+  load: (packageName: string) => Promise<unknown>,
+): Promise<unknown> {
+  if (typeof source === 'object') return source;
+  try {
+    return await (typeof source === 'string' ? load(source) : source());
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      const hint =
+        typeof source === 'string' ? `the ${source} package: pnpm add ${source}` : 'an adapter package that is not installed';
+      throw new BgError('ADAPTER_NOT_INSTALLED', `"${scheme}" URLs need ${hint}`, { cause });
+    }
+    throw cause;
+  }
 }
 
 /**

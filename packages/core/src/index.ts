@@ -17,6 +17,13 @@ export {
   type SendResult,
 } from './adapter.js';
 export { assertQueueName, assertSendable, CloseGuard, checkLeaseMs, checkReleaseDelayMs } from './adapter-guards.js';
+export {
+  type AdapterSource,
+  normalizeScheme,
+  registerAdapter,
+  registeredSchemes,
+  unregisterAdapter,
+} from './adapter-registry.js';
 export { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, resolveRetryPolicy } from './backoff.js';
 export { ADAPTER_PACKAGES, type ConnectOptions, connect, redactUrl, type UrlAdapterModule } from './connect.js';
 export { decodeEnvelope, ENVELOPE_FORMAT_VERSION, type Envelope, encodeEnvelope, envelopeSchema, utf8Bytes } from './envelope.js';
