@@ -18,6 +18,11 @@ Backend URLs (the adapter package must be installed next to @bg/cli):
   pubsub://project[?endpoint=127.0.0.1:8085]
   The URL may also come from $BG_URL. Credentials are never printed.
 
+Third-party adapters (any other scheme): name their package, which exports schemes and fromUrl
+  --adapter <package>                 load an adapter package (repeatable; before or after the command)
+  BGCTL_ADAPTERS=pkg1,pkg2            the same from the environment
+  e.g. bgctl stats 'fsq:///var/queues' --adapter bg-adapter-fsq
+
 Common options: --json (machine-readable output), --help (per command: bg <command> --help)
 
 Exit codes: 0 ok · 1 failure · 2 usage error · 3 check failed · 4 not found ·

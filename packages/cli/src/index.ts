@@ -1,5 +1,13 @@
+export {
+  ADAPTERS_ENV,
+  adapterPackageNames,
+  adapterPackageSchemes,
+  extractAdapterOptions,
+  importAdapterPackage,
+  loadAdapterPackages,
+} from './adapter-packages.js';
 export { backendUrl } from './args.js';
-export { openBackend, withBackend } from './backend.js';
+export { openBackend, useAdapterPackages, withBackend } from './backend.js';
 export { collectStats, type QueueStatsRow } from './commands/stats.js';
 export { type DeadLetterFilter, jobTypeOf, matchesFilter, selectDeadLetters } from './dead-filter.js';
 export { formatDuration, parseDuration } from './duration.js';

@@ -1,4 +1,6 @@
 import { isBgError } from '@bg/core';
+import { adapterPackageNames, extractAdapterOptions } from './adapter-packages.js';
+import { useAdapterPackages } from './backend.js';
 import { deadCommand } from './commands/dead.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { moveCommand } from './commands/move.js';
@@ -37,7 +39,18 @@ export interface RunCliOptions {
 export async function runCli(argv: readonly string[], options: RunCliOptions): Promise<ExitCode> {
   const io = scrubbingIo(options.io, secretsIn(argv));
   const signal = options.signal ?? new AbortController().signal;
-  const [name, ...rest] = argv;
+  // `--adapter <package>` may stand anywhere (before or after the command); with
+  // $BGCTL_ADAPTERS it names third-party adapter packages, loaded when a backend is opened.
+  let args: readonly string[];
+  try {
+    const extracted = extractAdapterOptions(argv);
+    useAdapterPackages(adapterPackageNames(extracted.names, io.env), io.cwd);
+    args = extracted.rest;
+  } catch (error) {
+    io.err(`bg: ${error instanceof Error ? error.message : String(error)}\nRun \`bg --help\` for usage.\n`);
+    return EXIT.USAGE;
+  }
+  const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
     io.out((topic && HELP[topic]) || HELP.main || '');
