@@ -1,0 +1,37 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runConformance } from '@bg/conformance';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FSQ_CAPABILITIES, fsqAdapter } from '../src/index.js';
+import { fsqInspector } from './inspector.js';
+
+const root = mkdtempSync(join(tmpdir(), 'fsq-conformance-'));
+const empty = mkdtempSync(join(tmpdir(), 'fsq-empty-'));
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+  rmSync(empty, { recursive: true, force: true });
+});
+
+runConformance(
+  { describe, it, expect, afterAll },
+  {
+    name: 'fsq',
+    capabilities: FSQ_CAPABILITIES,
+    concurrent: true,
+    createAdapter: () => fsqAdapter({ root }),
+    inspector: () => fsqInspector(root),
+    // No server: the data is the folder. A "restart" is every adapter closed and a new one
+    // opened on the same files, which the durability case does around this hook.
+    restartBackend: async () => {},
+    errors: {
+      missingQueue: () => fsqAdapter({ root: empty }),
+      unreachable: () => fsqAdapter({ root: join(empty, 'not-mounted') }),
+    },
+    workerProcess: {
+      adapterModule: fileURLToPath(new URL('./child-adapter.mjs', import.meta.url)),
+      env: { FSQ_ROOT: root },
+    },
+  },
+);
