@@ -29,6 +29,7 @@ const step = (title, cmd, cmdArgs, cwd) => {
     throw new Error(`${title} failed: ${cmd} ${cmdArgs.join(' ')} exited with ${result.status ?? result.signal}`);
 };
 
+if (reportAt) rmSync(reportAt, { force: true }); // never count a report of an earlier run
 const work = mkdtempSync(join(tmpdir(), 'bg-fsq-ci-'));
 let status = 1;
 try {
@@ -39,8 +40,11 @@ try {
     root,
   );
   console.log('\n--- fsq-adapter: pack');
-  const tarballs = packPackages(join(work, 'packs'));
   const app = join(work, 'bg-adapter-fsq');
+  const wanted = Object.keys(JSON.parse(readFileSync(join(here, 'package.json'), 'utf8')).devDependencies).filter((n) =>
+    n.startsWith('@bg/'),
+  );
+  const tarballs = packPackages(join(work, 'packs'), wanted);
   cpSync(here, app, {
     recursive: true,
     filter: (source) => !/[/\\](node_modules|dist)([/\\]|$)/.test(source.slice(here.length - 1)),

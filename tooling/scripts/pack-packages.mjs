@@ -30,12 +30,15 @@ export function publishablePackages() {
   return found.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** Packs each publishable package into `outdir`; returns `{ [name]: absoluteTarballPath }`. */
-export function packPackages(outdir) {
+/**
+ * Packs each publishable package (or only those named in `only`) into `outdir`; returns
+ * `{ [name]: absoluteTarballPath }`.
+ */
+export function packPackages(outdir, only) {
   const dest = resolve(outdir);
   mkdirSync(dest, { recursive: true });
   const manifest = {};
-  for (const { name, dir } of publishablePackages()) {
+  for (const { name, dir } of publishablePackages().filter((p) => !only || only.includes(p.name))) {
     const before = new Set(readdirSync(dest));
     execFileSync('pnpm', ['pack', '--pack-destination', dest], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
     const added = readdirSync(dest).filter((f) => f.endsWith('.tgz') && !before.has(f));

@@ -48,12 +48,12 @@ for (const dir of ['packages', 'apps', 'tooling']) {
     if (pkg.scripts?.test) packagesWithTests.push(name);
   }
 }
-for (const name of packagesWithTests) {
-  const file = join(reports, `${name}.json`);
+/** Adds one vitest JSON report to the totals; a missing report counts as a failure. */
+const countReport = (name, file) => {
   if (!existsSync(file)) {
     failed++;
     failures.push(`${name} (no test report: the run crashed before reporting)`);
-    continue;
+    return;
   }
   const r = JSON.parse(readFileSync(file, 'utf8'));
   passed += r.numPassedTests ?? 0;
@@ -66,6 +66,23 @@ for (const name of packagesWithTests) {
     failed += brokenFiles.length;
     failures.push(`${name}: ${brokenFiles.length} test file(s) failed to run`);
   }
+};
+for (const name of packagesWithTests) countReport(name, join(reports, `${name}.json`));
+
+// The reference third-party adapter is not a workspace package: its ci.mjs packs the
+// packages, installs them with npm into a temporary copy and runs its vitest suite there.
+// Its tests count like the others; a run that fails without a failing test counts as one.
+const fsqReport = join(reports, 'fsq-adapter.json');
+const fsqOk = run('fsq-adapter (examples/fsq-adapter, on the packed packages)', 'node', [
+  'examples/fsq-adapter/ci.mjs',
+  '--report',
+  fsqReport,
+]);
+const failedBefore = failed;
+countReport('fsq-adapter', fsqReport);
+if (!fsqOk && failed === failedBefore) {
+  failed++;
+  failures.push('fsq-adapter: ci.mjs failed (see its output)');
 }
 if (!testsOk && failures.length === 0) {
   failed++;
