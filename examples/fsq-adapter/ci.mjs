@@ -1,15 +1,17 @@
 #!/usr/bin/env node
-// Builds and tests the reference adapter the way an outsider would: packs the monorepo's
-// publishable packages, installs the tarballs with npm into a temporary copy of this folder
-// (outside the workspace, so no workspace link can leak in), builds it with tsc and runs its
-// vitest suite. Exits with vitest's status.
+// Builds and tests the reference adapter the way an outsider would: packs the packages it
+// uses, installs the tarballs with npm into a copy of this folder outside the repository
+// (in the system's temporary folder, so no workspace package can be resolved from above it),
+// builds it with tsc and runs its vitest suite. Exits with vitest's status.
 //
-//   node examples/fsq-adapter/ci.mjs [--report <file.json>] [--keep]
+//   node examples/fsq-adapter/ci.mjs [--report <file.json>] [--fresh]
 //
-// --report writes vitest's JSON report there (tooling/scripts/test.mjs counts it);
-// --keep leaves the temporary folder for debugging and prints its path.
+// --report writes vitest's JSON report there (tooling/scripts/test.mjs counts it).
+// The copy's node_modules is kept between runs to keep npm fast; the @bg packages are always
+// reinstalled from the fresh tarballs. --fresh starts from an empty folder.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +21,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const args = process.argv.slice(2);
 const reportAt = args.includes('--report') ? resolve(args[args.indexOf('--report') + 1] ?? '') : undefined;
-const keep = args.includes('--keep');
+const fresh = args.includes('--fresh');
 const started = Date.now();
 
 const step = (title, cmd, cmdArgs, cwd) => {
@@ -30,7 +32,8 @@ const step = (title, cmd, cmdArgs, cwd) => {
 };
 
 if (reportAt) rmSync(reportAt, { force: true }); // never count a report of an earlier run
-const work = mkdtempSync(join(tmpdir(), 'bg-fsq-ci-'));
+const work = join(tmpdir(), `bg-fsq-adapter-ci-${createHash('sha256').update(root).digest('hex').slice(0, 8)}`);
+if (fresh) rmSync(work, { recursive: true, force: true });
 let status = 1;
 try {
   step(
@@ -44,11 +47,19 @@ try {
   const wanted = Object.keys(JSON.parse(readFileSync(join(here, 'package.json'), 'utf8')).devDependencies).filter((n) =>
     n.startsWith('@bg/'),
   );
+  rmSync(join(work, 'packs'), { recursive: true, force: true });
   const tarballs = packPackages(join(work, 'packs'), wanted);
+  // A fresh copy of the sources; of the last run only node_modules stays, without the @bg packages
+  // and npm's record of them, so npm installs those from the new tarballs.
+  mkdirSync(app, { recursive: true });
+  for (const entry of readdirSync(app)) if (entry !== 'node_modules') rmSync(join(app, entry), { recursive: true, force: true });
+  rmSync(join(app, 'node_modules', '@bg'), { recursive: true, force: true });
+  rmSync(join(app, 'node_modules', '.package-lock.json'), { force: true });
   cpSync(here, app, {
     recursive: true,
     filter: (source) => !/[/\\](node_modules|dist)([/\\]|$)/.test(source.slice(here.length - 1)),
   });
+  if (!existsSync(join(app, 'package.json'))) throw new Error(`copying ${here} to ${app} failed`);
   const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
   for (const name of Object.keys(pkg.devDependencies)) {
     if (!name.startsWith('@bg/')) continue;
@@ -65,8 +76,6 @@ try {
   console.error(`fsq-adapter: ${error instanceof Error ? error.message : String(error)}`);
   status = 1;
 } finally {
-  if (keep) console.log(`fsq-adapter: kept ${work}`);
-  else rmSync(work, { recursive: true, force: true });
-  console.log(`fsq-adapter: done in ${Math.round((Date.now() - started) / 1000)} s (exit ${status})`);
+  console.log(`fsq-adapter: done in ${Math.round((Date.now() - started) / 1000)} s (exit ${status}; the copy is in ${work})`);
 }
 process.exit(status);

@@ -316,6 +316,7 @@ export function fsqAdapter(options: FsqOptions): Adapter {
       return wrap(`receive from ${queue}`, async () => {
         await pruneTombstones(dirs);
         for (;;) {
+          if (guard.closed) return []; // close() ends a long poll at once, leasing nothing more
           const got = await claimVisible(dirs, max, lease);
           const left = until - Date.now();
           if (got.length > 0 || left <= 0 || signal?.aborted || guard.closed) return got;
