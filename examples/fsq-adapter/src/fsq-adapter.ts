@@ -179,6 +179,9 @@ export function fsqAdapter(options: FsqOptions): Adapter {
     const got: ReceivedMessage[] = [];
     for (const state of receivable(await listNames(dirs.state), Date.now())) {
       if (got.length >= max) break;
+      // The message file never changes: read it before the claim, so the lease starts as late
+      // as possible — at the rename, right before the delivery is handed over.
+      const stored = await readMessage(dirs, state.key);
       const leaseExpiresAt = Date.now() + leaseMs;
       const leased: StateName = {
         ...state,
@@ -189,7 +192,6 @@ export function fsqAdapter(options: FsqOptions): Adapter {
       };
       const handle = formatState(leased);
       if (!(await claim(join(dirs.state, formatState(state)), join(dirs.state, handle)))) continue; // another consumer won
-      const stored = await readMessage(dirs, state.key);
       if (!stored) {
         await removeFile(join(dirs.state, handle)); // a state file without its message: debris of a crashed send
         continue;
