@@ -6,6 +6,7 @@ import { runBg } from './helpers.js';
 /** A project folder whose package.json is the adapter package `bg-adapter-demo` (found by name from there). */
 const DEMO_PROJECT = fileURLToPath(new URL('./fixtures/adapter-package/', import.meta.url));
 const NO_SCHEMES = fileURLToPath(new URL('./fixtures/adapter-no-schemes.mjs', import.meta.url));
+const SAME_SCHEME = fileURLToPath(new URL('./fixtures/adapter-same-scheme.mjs', import.meta.url));
 
 describe('--adapter and BGCTL_ADAPTERS (pure parts)', () => {
   it('extractAdapterOptions takes --adapter out wherever it stands, up to --', () => {
@@ -72,6 +73,12 @@ describe('bgctl loads third-party adapter packages by name (subprocess)', () => 
     const noSchemes = await runBg(['stats', 'demo-mem://x', '--adapter', NO_SCHEMES]);
     expect(noSchemes.code, `--adapter of a module without schemes: ${noSchemes.stderr}`).toBe(1);
     expect(noSchemes.stderr).toContain('does not export schemes');
+  });
+
+  it('two packages serving one scheme are a usage error (exit 2)', async () => {
+    const run = await runBg(['stats', 'demo-mem://x', '--adapter', `bg-adapter-demo,${SAME_SCHEME}`], { cwd: DEMO_PROJECT });
+    expect(run.code, `--adapter of two packages for demo-mem: ${run.stderr}`).toBe(2);
+    expect(run.stderr).toContain('which another adapter package already serves');
   });
 
   it('commands that open no backend do not load the packages', async () => {
