@@ -8,9 +8,10 @@ export interface LedgerEntry {
   /**
    * `start`/`done`: a handler began / finished (written by the handler itself, before the ack);
    * `retried`, `dead`, `deferred`, `lease-lost`, `error`: the worker's events;
-   * `ready`: the process is up and receiving; `boot`: a boot milestone (`phase`, at `t`).
+   * `received`: a delivery reached the worker (`attempt`: its delivery count), before any
+   * handler; `ready`: the process is up and receiving; `boot`: a boot milestone (`phase`, at `t`).
    */
-  readonly e: 'start' | 'done' | 'retried' | 'dead' | 'deferred' | 'lease-lost' | 'error' | 'ready' | 'boot';
+  readonly e: 'start' | 'done' | 'retried' | 'dead' | 'deferred' | 'lease-lost' | 'error' | 'ready' | 'boot' | 'received';
   readonly id?: string;
   readonly attempt?: number;
   readonly reason?: string;

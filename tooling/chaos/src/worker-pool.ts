@@ -57,6 +57,8 @@ export class WorkerPool {
   readonly #killed = new Set<string>();
   readonly #stopping = new Set<string>();
   readonly exits: WorkerExit[] = [];
+  /** Every worker process forked: id and fork time (epoch ms). */
+  readonly spawned: { id: string; at: number }[] = [];
   /** Kills done by the harness: worker id and time. */
   readonly kills: { id: string; at: number }[] = [];
   #next = 0;
@@ -116,6 +118,7 @@ export class WorkerPool {
       });
     });
     const worker: WorkerProcess = { id, child, startedAt, exited };
+    this.spawned.push({ id, at: startedAt });
     this.#live.set(id, worker);
     return worker;
   }

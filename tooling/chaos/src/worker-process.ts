@@ -12,9 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ipcAdapter } from '@bg/conformance';
 import { type Adapter, type Capabilities, connect, createWorker, isBgError, stopOnSignals } from '@bg/core';
 import type { BootPhase } from './boot-phases.js';
-import { traceBoot } from './boot-trace.js';
 import { FLAKY_FAILURES, flakyJob, healthyJob, longJob, poisonJob } from './jobs.js';
 import { LedgerWriter } from './ledger.js';
+import { traceAdapter } from './trace-adapter.js';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -42,11 +42,11 @@ const say = (level: string, message: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${id} ${level} ${message}\n`);
 };
 
-const adapter: Adapter = traceBoot(
+const adapter: Adapter = traceAdapter(
   process.env.CHAOS_URL
     ? await connect(process.env.CHAOS_URL, { load: (name) => import(name) })
     : ipcAdapter(JSON.parse(env('CHAOS_CAPABILITIES')) as Capabilities),
-  mark,
+  { mark, received: (m) => ledger.write({ e: 'received', id: m.id, attempt: m.deliveryCount }) },
 );
 mark('adapter');
 
