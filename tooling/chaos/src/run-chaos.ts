@@ -290,12 +290,17 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     }
     log(`${backend.name}: injected ${garbage.length} garbage messages`);
   })();
+  // While the harness holds the backend down nobody can progress: not a stall.
+  let backendDown = false;
   const backendStep = (async () => {
     if (backend.restart) {
       await until(profile.restartAtMs);
       const t = Date.now();
       log(`${backend.name}: restarting the backend`);
-      await backend.restart();
+      backendDown = true;
+      await backend.restart().finally(() => {
+        backendDown = false;
+      });
       log(`${backend.name}: backend is back`);
       faults.push(`restarted in ${seconds(Date.now() - t)}`);
     }
@@ -303,7 +308,10 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
       await until(profile.outageAtMs);
       const t = Date.now();
       log(`${backend.name}: stopping the backend for ${seconds(profile.outageMs)}`);
-      await backend.outage(profile.outageMs);
+      backendDown = true;
+      await backend.outage(profile.outageMs).finally(() => {
+        backendDown = false;
+      });
       log(`${backend.name}: backend is back`);
       faults.push(`stopped ${seconds(Date.now() - t)}`);
     }
@@ -348,7 +356,7 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     const deadForeign = [...dead].filter((id) => !kinds.has(id)).length;
     const remaining = mustComplete.filter((id) => !done.has(id)).length;
     const signature = `${done.size}/${dead.size}`;
-    if (signature !== progress) {
+    if (signature !== progress || backendDown) {
       progress = signature;
       progressAt = Date.now();
     } else if (Date.now() - progressAt > stallMs && pool.kills.length >= Math.min(profile.maxKills, 1)) {
