@@ -293,6 +293,16 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
   // While the harness holds the backend down nobody can progress: not a stall.
   let backendDown = false;
   const backendStep = (async () => {
+    try {
+      await backendFaults();
+    } catch (error) {
+      // Reported, not thrown: the run goes on and its workers are still stopped and checked.
+      backendDown = false;
+      log(`${backend.name}: backend fault step failed: ${(error as Error).message}`);
+      problems.push(`backend restart/outage failed: ${(error as Error).message}`);
+    }
+  })();
+  async function backendFaults(): Promise<void> {
     if (backend.restart) {
       await until(profile.restartAtMs);
       const t = Date.now();
@@ -315,7 +325,7 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
       log(`${backend.name}: backend is back`);
       faults.push(`stopped ${seconds(Date.now() - t)}`);
     }
-  })();
+  }
 
   // 4. Kill -9 a random worker every second or so, and start a new one.
   const killStep = (async () => {
