@@ -366,7 +366,9 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     const deadForeign = [...dead].filter((id) => !kinds.has(id)).length;
     const remaining = mustComplete.filter((id) => !done.has(id)).length;
     const signature = `${done.size}/${dead.size}`;
-    if (signature !== progress || backendDown) {
+    // Nor is a moment with every worker still booting (a loaded box boots slowly: the
+    // summary's boot figure shows it; the deadline still bounds the run).
+    if (signature !== progress || backendDown || pool.ready.length === 0) {
       progress = signature;
       progressAt = Date.now();
     } else if (Date.now() - progressAt > stallMs && pool.kills.length >= Math.min(profile.maxKills, 1)) {
