@@ -243,8 +243,11 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
     async ensureQueue(queue) {
       const client = live(queue);
       const dead = poison(queue);
-      await call('create queue', () => client.createIfNotExists());
-      await call('create poison queue', () => dead.createIfNotExists());
+      // Concurrently: every worker pays this at start.
+      await Promise.all([
+        call('create queue', () => client.createIfNotExists()),
+        call('create poison queue', () => dead.createIfNotExists()),
+      ]);
     },
 
     async send(queue, messages): Promise<SendResult[]> {

@@ -366,40 +366,46 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     async ensureQueue(queue) {
       const { resources } = await open(queue);
       const retention = { seconds: retentionSeconds };
-      // The dead-letter side first: the worker subscription's policy points at its topic.
-      // Topic retention keeps dead letters for up to 31 days (a subscription alone keeps 7).
-      await create('createTopic (dead letters)', () =>
-        publisher.createTopic({ name: resources.deadTopic, messageRetentionDuration: { seconds: deadRetentionSeconds } }, call),
-      );
-      await create('createSubscription (dead letters)', () =>
-        subscriber.createSubscription(
-          {
-            name: resources.deadSubscription,
-            topic: resources.deadTopic,
-            ackDeadlineSeconds: DEAD_SUBSCRIPTION_ACK_DEADLINE_SECONDS,
-            messageRetentionDuration: retention,
-            expirationPolicy: {},
-          },
-          call,
+      // Two rounds of two concurrent calls, not four in a row (every worker pays this at
+      // start): the topics, then the subscriptions; the worker subscription's dead-letter
+      // policy needs both topics. Topic retention keeps dead letters for up to 31 days (a
+      // subscription alone keeps 7).
+      await Promise.all([
+        create('createTopic (dead letters)', () =>
+          publisher.createTopic({ name: resources.deadTopic, messageRetentionDuration: { seconds: deadRetentionSeconds } }, call),
         ),
-      );
-      await create('createTopic', () => publisher.createTopic({ name: resources.topic }, call));
-      await create('createSubscription', () =>
-        subscriber.createSubscription(
-          {
-            name: resources.subscription,
-            topic: resources.topic,
-            ackDeadlineSeconds: MIN_ACK_DEADLINE_SECONDS,
-            messageRetentionDuration: retention,
-            // Never delete an idle queue (the default expires subscriptions after 31 idle days).
-            expirationPolicy: {},
-            enableExactlyOnceDelivery: exactlyOnceDelivery,
-            // Needed for deliveryAttempt; also a safety net for deliveries nobody ever settles.
-            deadLetterPolicy: { deadLetterTopic: resources.deadTopic, maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS },
-          },
-          call,
+        create('createTopic', () => publisher.createTopic({ name: resources.topic }, call)),
+      ]);
+      await Promise.all([
+        create('createSubscription (dead letters)', () =>
+          subscriber.createSubscription(
+            {
+              name: resources.deadSubscription,
+              topic: resources.deadTopic,
+              ackDeadlineSeconds: DEAD_SUBSCRIPTION_ACK_DEADLINE_SECONDS,
+              messageRetentionDuration: retention,
+              expirationPolicy: {},
+            },
+            call,
+          ),
         ),
-      );
+        create('createSubscription', () =>
+          subscriber.createSubscription(
+            {
+              name: resources.subscription,
+              topic: resources.topic,
+              ackDeadlineSeconds: MIN_ACK_DEADLINE_SECONDS,
+              messageRetentionDuration: retention,
+              // Never delete an idle queue (the default expires subscriptions after 31 idle days).
+              expirationPolicy: {},
+              enableExactlyOnceDelivery: exactlyOnceDelivery,
+              // Needed for deliveryAttempt; also a safety net for deliveries nobody ever settles.
+              deadLetterPolicy: { deadLetterTopic: resources.deadTopic, maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS },
+            },
+            call,
+          ),
+        ),
+      ]);
     },
 
     async send(queue, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {

@@ -44,11 +44,13 @@ export async function startStoppableAzurite(): Promise<StoppableAzurite | undefi
       `Azurite on port ${port}`,
       async () => {
         if (!child.running) throw new Error(`azurite-queue exited: ${child.output()}`);
-        const response = await fetch(`${queueEndpoint}?comp=list`, { signal: AbortSignal.timeout(1_000) });
+        // Generous: Azurite reloads its whole data folder (10 000 messages in the full profile)
+        // before it answers, and the box is shared with other test runs.
+        const response = await fetch(`${queueEndpoint}?comp=list`, { signal: AbortSignal.timeout(5_000) });
         await response.arrayBuffer();
         return true;
       },
-      30_000,
+      120_000,
     );
   };
   await start();

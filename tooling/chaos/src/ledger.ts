@@ -8,13 +8,18 @@ export interface LedgerEntry {
   /**
    * `start`/`done`: a handler began / finished (written by the handler itself, before the ack);
    * `retried`, `dead`, `deferred`, `lease-lost`, `error`: the worker's events;
-   * `ready`: the process is up and receiving.
+   * `received`: a delivery reached the worker (`attempt`: its delivery count), before any
+   * handler; `ready`: the process is up and receiving; `boot`: a boot milestone (`phase`, at `t`).
    */
-  readonly e: 'start' | 'done' | 'retried' | 'dead' | 'deferred' | 'lease-lost' | 'error' | 'ready';
+  readonly e: 'start' | 'done' | 'retried' | 'dead' | 'deferred' | 'lease-lost' | 'error' | 'ready' | 'boot' | 'received';
   readonly id?: string;
   readonly attempt?: number;
   readonly reason?: string;
   readonly message?: string;
+  /** Of a `boot` entry: which milestone (see `BOOT_PHASES` in `boot-phases.ts`). */
+  readonly phase?: string;
+  /** Of a `boot` entry: CPU time (user + system, ms) the process had used by then. */
+  readonly cpu?: number;
 }
 
 /**
@@ -33,8 +38,8 @@ export class LedgerWriter {
   }
 
   /** Appends one entry (synchronously). */
-  write(entry: Omit<LedgerEntry, 't' | 'w'>): void {
-    writeSync(this.#fd, `${JSON.stringify({ t: Date.now(), w: this.#worker, ...entry })}\n`);
+  write(entry: Omit<LedgerEntry, 't' | 'w'>, t: number = Date.now()): void {
+    writeSync(this.#fd, `${JSON.stringify({ t, w: this.#worker, ...entry })}\n`);
   }
 
   /** Closes the file. */

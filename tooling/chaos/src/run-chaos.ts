@@ -1,8 +1,10 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createQueue, type DeadLetter, type QueueStats } from '@bg/core';
 import type { AdapterName, ChaosBackend } from './backends.js';
+import { bootTimings } from './boot-phases.js';
 import { type Garbage, garbageMarker, garbageSet } from './garbage.js';
 import { flakyJob, healthyJob, type JobKind, poisonJob } from './jobs.js';
 import { type LedgerEntry, readLedgers } from './ledger.js';
@@ -17,6 +19,8 @@ export interface Redelivery {
   readonly maxMs: number;
   /** Open jobs of killed workers never started again (must be 0). */
   readonly unseen: number;
+  /** The slowest one's path from the kill to its next start (see {@link redeliveryPath}); '' when none. */
+  readonly slowest: string;
 }
 
 /** The outcome of one chaos run on one adapter. */
@@ -39,6 +43,8 @@ export interface ChaosReport {
   readonly problems: readonly string[];
   readonly kills: number;
   readonly redelivery: Redelivery;
+  /** Worker processes' boot, fork to first `receive` (ms): p50, max, and how many booted that far. */
+  readonly boot: { readonly p50Ms: number; readonly maxMs: number; readonly count: number };
   /** What was done to the backend. */
   readonly faults: string;
   /** Errors the workers logged (receive/ack/extend failures during restarts and outages). */
@@ -149,6 +155,7 @@ export function measureRedelivery(
     else byJob.set(e.id, [e]);
   }
   const latencies: number[] = [];
+  let slowest: { id: string; kill: { id: string; at: number }; ms: number } | undefined;
   let unseen = 0;
   for (const kill of kills) {
     const open = new Set<string>();
@@ -165,13 +172,51 @@ export function measureRedelivery(
       const next = entriesOfJob.find(
         (e) => e.t >= kill.at && e.w !== kill.id && (e.e === 'start' || e.e === 'dead' || e.e === 'done'),
       );
-      if (next) latencies.push(next.t - kill.at);
+      if (next) {
+        latencies.push(next.t - kill.at);
+        if (!slowest || next.t - kill.at > slowest.ms) slowest = { id, kill, ms: next.t - kill.at };
+      }
       // Dead-lettered and removed by the killed worker before it could log it.
       else if (!settled.has(id)) unseen++;
     }
   }
   latencies.sort((a, b) => a - b);
-  return { count: latencies.length, p50Ms: percentile(latencies, 0.5), maxMs: latencies.at(-1) ?? 0, unseen };
+  return {
+    count: latencies.length,
+    p50Ms: percentile(latencies, 0.5),
+    maxMs: latencies.at(-1) ?? 0,
+    unseen,
+    slowest: slowest ? redeliveryPath(byJob.get(slowest.id) ?? [], kills, slowest.kill) : '',
+  };
+}
+
+/**
+ * What happened to one job between the kill of the worker that had it in hand and its next
+ * start elsewhere: every delivery of it (`received` ledger lines) to a worker that was killed
+ * before starting it, e.g. `job 0193… +40.5 s after w12's kill: received by w15 at +10.1 s
+ * (killed at +10.9 s before starting it), …, started by w21 at +40.5 s`. Shows whether a slow
+ * redelivery was later kills (one lease each) or a lease the backend kept longer.
+ */
+export function redeliveryPath(
+  jobEntries: readonly LedgerEntry[],
+  kills: readonly { id: string; at: number }[],
+  kill: { id: string; at: number },
+): string {
+  const rel = (t: number): string => `+${((t - kill.at) / 1000).toFixed(1)} s`;
+  const next = jobEntries.find((e) => e.t >= kill.at && e.w !== kill.id && (e.e === 'start' || e.e === 'dead' || e.e === 'done'));
+  const end = next?.t ?? Number.POSITIVE_INFINITY;
+  const hops: string[] = [];
+  for (const e of jobEntries) {
+    if (e.e !== 'received' || e.t < kill.at || e.t > end || e.w === kill.id) continue;
+    const killed = kills.find((k) => k.id === e.w && k.at >= e.t && k.at <= end);
+    const started = jobEntries.some((s) => s.w === e.w && s.e === 'start' && s.t >= e.t);
+    if (killed && !started) hops.push(`received by ${e.w} at ${rel(e.t)} (killed at ${rel(killed.at)} before starting it)`);
+    else if (!started) hops.push(`received by ${e.w} at ${rel(e.t)} (not started there)`);
+  }
+  const id = jobEntries[0]?.id ?? '?';
+  const head = `job ${id} after ${kill.id}'s kill`;
+  if (!next) return `${head}: ${[...hops, 'never started again'].join(', ')}`;
+  return `${head}: ${[...hops, `${next.e === 'start' ? 'started' : next.e} by ${next.w} at ${rel(next.t)}`].join(', ')}`;
 }
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -245,12 +290,27 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     }
     log(`${backend.name}: injected ${garbage.length} garbage messages`);
   })();
+  // While the harness holds the backend down nobody can progress: not a stall.
+  let backendDown = false;
   const backendStep = (async () => {
+    try {
+      await backendFaults();
+    } catch (error) {
+      // Reported, not thrown: the run goes on and its workers are still stopped and checked.
+      backendDown = false;
+      log(`${backend.name}: backend fault step failed: ${(error as Error).message}`);
+      problems.push(`backend restart/outage failed: ${(error as Error).message}`);
+    }
+  })();
+  async function backendFaults(): Promise<void> {
     if (backend.restart) {
       await until(profile.restartAtMs);
       const t = Date.now();
       log(`${backend.name}: restarting the backend`);
-      await backend.restart();
+      backendDown = true;
+      await backend.restart().finally(() => {
+        backendDown = false;
+      });
       log(`${backend.name}: backend is back`);
       faults.push(`restarted in ${seconds(Date.now() - t)}`);
     }
@@ -258,11 +318,14 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
       await until(profile.outageAtMs);
       const t = Date.now();
       log(`${backend.name}: stopping the backend for ${seconds(profile.outageMs)}`);
-      await backend.outage(profile.outageMs);
+      backendDown = true;
+      await backend.outage(profile.outageMs).finally(() => {
+        backendDown = false;
+      });
       log(`${backend.name}: backend is back`);
       faults.push(`stopped ${seconds(Date.now() - t)}`);
     }
-  })();
+  }
 
   // 4. Kill -9 a random worker every second or so, and start a new one.
   const killStep = (async () => {
@@ -288,8 +351,10 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
   let progress = '';
   let progressAt = Date.now();
   const stallMs = Math.max(20_000, 4 * backend.leaseMs);
+  const loads: number[] = [];
   while (Date.now() < t0 + profile.deadlineMs) {
     await sleep(pollMs);
+    loads.push(loadavg()[0] ?? 0);
     const entries = readLedgers(runDir);
     const done = new Set<string>();
     const dead = new Set<string>();
@@ -301,7 +366,9 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     const deadForeign = [...dead].filter((id) => !kinds.has(id)).length;
     const remaining = mustComplete.filter((id) => !done.has(id)).length;
     const signature = `${done.size}/${dead.size}`;
-    if (signature !== progress) {
+    // Nor is a moment with every worker still booting (a loaded box boots slowly: the
+    // summary's boot figure shows it; the deadline still bounds the run).
+    if (signature !== progress || backendDown || pool.ready.length === 0) {
       progress = signature;
       progressAt = Date.now();
     } else if (Date.now() - progressAt > stallMs && pool.kills.length >= Math.min(profile.maxKills, 1)) {
@@ -376,6 +443,12 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
   for (const x of unexpectedExits) problems.push(`worker ${x.id} died (code ${x.code}, signal ${x.signal}) — see ${x.id}.log`);
   const redelivery = measureRedelivery(entries, pool.kills, new Set(deadJobs.keys()));
   if (redelivery.unseen > 0) problems.push(`${redelivery.unseen} jobs of killed workers were never started again`);
+  const boots = pool.spawned
+    .map((w) => bootTimings(entries, w.id, w.at).wall.receive)
+    .filter((ms): ms is number => ms !== undefined)
+    .sort((a, b) => a - b);
+  const boot = { p50Ms: percentile(boots, 0.5), maxMs: boots.at(-1) ?? 0, count: boots.length };
+  if (redelivery.maxMs > 2 * backend.leaseMs) log(`${backend.name}: slowest redelivery: ${redelivery.slowest}`);
   let leftover: QueueStats | undefined;
   try {
     leftover = await backend.adapter.stats(queue);
@@ -392,6 +465,7 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     `${backend.name} [${profile.name}]: enqueued ${profile.jobs} (${enqueued.healthy} healthy, ${enqueued.flaky} flaky, ${enqueued.poison} poison) + ${garbage.length} garbage; ` +
     `completed ${completions.size}, duplicates ${duplicates}, dead-lettered ${deadLetters.length} (${reasons}), missing from dead letters ${missingDead.length}, lost ${lost.length}; ` +
     `${pool.kills.length} kills, redelivery after kill p50 ${seconds(redelivery.p50Ms)} max ${seconds(redelivery.maxMs)} (${redelivery.count} jobs, lease ${seconds(backend.leaseMs)}); ` +
+    `worker boot to first receive p50 ${seconds(boot.p50Ms)} max ${seconds(boot.maxMs)} (${boot.count} workers); machine load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}; ` +
     `backend: ${faultText}; worker errors logged ${workerErrors}, unexpected worker deaths ${unexpectedExits.length}; ` +
     `drained in ${seconds(drainMs)} — ${ok ? 'PASS' : 'FAIL'}`;
   return {
@@ -407,6 +481,7 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     problems,
     kills: pool.kills.length,
     redelivery,
+    boot,
     faults: faultText,
     workerErrors,
     unexpectedExits,

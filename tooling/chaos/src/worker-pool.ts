@@ -3,9 +3,9 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChaosBackend } from './backends.js';
+import { buildWorker } from './worker-build.js';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
-const WORKER_SCRIPT = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
 
 /** How a worker process ended. */
 export interface WorkerExit {
@@ -21,6 +21,7 @@ export interface WorkerExit {
 export interface WorkerProcess {
   readonly id: string;
   readonly child: ChildProcess;
+  /** When the harness forked it (epoch ms). */
   readonly startedAt: number;
   /** Resolves when it exited. */
   readonly exited: Promise<WorkerExit>;
@@ -34,6 +35,11 @@ export interface WorkerPoolOptions {
   readonly runDir: string;
   readonly concurrency: number;
   readonly graceMs: number;
+  /**
+   * Run the TypeScript source through `node --import tsx` instead of the transpiled worker
+   * (the harness's old way, kept to measure what it cost: `pnpm boot-time --tsx`).
+   */
+  readonly viaTsx?: boolean;
 }
 
 const pools = new Set<WorkerPool>();
@@ -46,16 +52,20 @@ export function killAllWorkers(): void {
 /** Starts, kills and stops worker processes, and remembers how each one ended. */
 export class WorkerPool {
   readonly #options: WorkerPoolOptions;
+  readonly #script: string;
   readonly #live = new Map<string, WorkerProcess>();
   readonly #killed = new Set<string>();
   readonly #stopping = new Set<string>();
   readonly exits: WorkerExit[] = [];
+  /** Every worker process forked: id and fork time (epoch ms). */
+  readonly spawned: { id: string; at: number }[] = [];
   /** Kills done by the harness: worker id and time. */
   readonly kills: { id: string; at: number }[] = [];
   #next = 0;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
+    this.#script = options.viaTsx ? fileURLToPath(new URL('./worker-process.ts', import.meta.url)) : buildWorker();
     pools.add(this);
   }
 
@@ -73,10 +83,12 @@ export class WorkerPool {
   spawn(): WorkerProcess {
     const { backend, queue, runDir, concurrency, graceMs } = this.#options;
     const id = `w${++this.#next}`;
+    const startedAt = Date.now();
     const log = openSync(join(runDir, `${id}.log`), 'a');
-    const child = fork(WORKER_SCRIPT, [], {
+    const child = fork(this.#script, [], {
       cwd: PACKAGE_DIR,
-      execArgv: ['--import', 'tsx'],
+      // Plain node: the worker is transpiled JavaScript (see buildWorker).
+      execArgv: this.#options.viaTsx ? ['--import', 'tsx'] : [],
       stdio: ['ignore', log, log, 'ipc'],
       env: {
         ...process.env,
@@ -105,7 +117,8 @@ export class WorkerPool {
         resolve(exit);
       });
     });
-    const worker: WorkerProcess = { id, child, startedAt: Date.now(), exited };
+    const worker: WorkerProcess = { id, child, startedAt, exited };
+    this.spawned.push({ id, at: startedAt });
     this.#live.set(id, worker);
     return worker;
   }

@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ipcAdapter } from '@bg/conformance';
 import { type Adapter, type Capabilities, connect, createWorker, isBgError, stopOnSignals } from '@bg/core';
+import type { BootPhase } from './boot-phases.js';
 import { FLAKY_FAILURES, flakyJob, healthyJob, longJob, poisonJob } from './jobs.js';
 import { LedgerWriter } from './ledger.js';
+import { traceAdapter } from './trace-adapter.js';
 
 function env(name: string): string {
   const value = process.env[name];
@@ -26,15 +28,27 @@ process.on('SIGTERM', onEarlyTerm);
 
 const id = env('CHAOS_WORKER');
 const ledger = new LedgerWriter(env('CHAOS_LEDGER'), id);
+const mark = (phase: BootPhase, t = Date.now()): void => {
+  const { user, system } = process.cpuUsage();
+  ledger.write({ e: 'boot', phase, cpu: phase === 'process' ? 0 : Math.round((user + system) / 1_000) }, t);
+};
+// Boot milestones (for `pnpm boot-time` and the summary's boot line): Node's own start, then
+// this module running, i.e. its static imports loaded.
+mark('process', Math.round(performance.timeOrigin));
+mark('main');
 const queue = env('CHAOS_QUEUE');
 const graceMs = Number(env('CHAOS_GRACE_MS'));
 const say = (level: string, message: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${id} ${level} ${message}\n`);
 };
 
-const adapter: Adapter = process.env.CHAOS_URL
-  ? await connect(process.env.CHAOS_URL, { load: (name) => import(name) })
-  : ipcAdapter(JSON.parse(env('CHAOS_CAPABILITIES')) as Capabilities);
+const adapter: Adapter = traceAdapter(
+  process.env.CHAOS_URL
+    ? await connect(process.env.CHAOS_URL, { load: (name) => import(name) })
+    : ipcAdapter(JSON.parse(env('CHAOS_CAPABILITIES')) as Capabilities),
+  { mark, received: (m) => ledger.write({ e: 'received', id: m.id, attempt: m.deliveryCount }) },
+);
+mark('adapter');
 
 const worker = createWorker({
   adapter,
