@@ -50,6 +50,7 @@ export {
   type Queue,
   type QueueOptions,
 } from './queue.js';
+export { isSecretName, REDACTED, redactText, redactValue, stripLegacyCodeLink } from './redact.js';
 export { type StopOnSignalsOptions, stopOnSignals } from './shutdown-signals.js';
 export { UUID_PATTERN, uuidv7 } from './uuid-v7.js';
 export { createWorker, type Handler, type JobContext, type Worker, type WorkerOptions } from './worker.js';
