@@ -3,7 +3,7 @@
  * @module
  */
 
-import { redactText, redactValue } from './redact.js';
+import { redactError, redactText, redactValue } from './redact.js';
 
 /** Every stable error code. New codes may be added in minor versions; none is ever renamed. */
 export type BgErrorCode =
@@ -75,8 +75,9 @@ export interface BgErrorOptions {
  *
  * `message` is the plain sentence (what dead letters store); the code is in `code`, and
  * `String(err)` and the stack read `BgError [CODE]: message`, as Node's own errors do.
- * Message and `details` pass through {@link redactText} / {@link redactValue}: an error
- * never carries a password, key or token that was in a URL or option it describes.
+ * Message and `details` pass through {@link redactText} / {@link redactValue}, and the
+ * `cause` chain through {@link redactError}: an error never carries a password, key or
+ * token that was in a URL or option it describes.
  *
  * @example
  * ```ts
@@ -95,6 +96,7 @@ export class BgError extends Error {
   readonly [MARKER] = true;
 
   constructor(code: BgErrorCode, message: string, options: BgErrorOptions = {}) {
+    redactError(options.cause);
     super(redactText(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BgError';
     this.code = code;

@@ -194,6 +194,35 @@ function redactAt(value: unknown, depth: number, seen: WeakSet<object>): unknown
   return changed ? out : value;
 }
 
+/**
+ * Masks, in place, the secrets an error object carries: its message and stack, string and
+ * plain-object fields (as {@link redactValue} does), down its `cause` chain. Used on the
+ * `cause` of every {@link BgError}, so a driver error kept for debugging cannot leak the
+ * URL, connection string or option object it was built from. The object keeps its class.
+ */
+export function redactError(error: unknown): void {
+  let current: unknown = error;
+  const seen = new WeakSet<object>();
+  for (let depth = 0; typeof current === 'object' && current !== null && depth < MAX_DEPTH; depth++) {
+    if (seen.has(current)) return;
+    seen.add(current);
+    for (const name of Object.getOwnPropertyNames(current)) {
+      if (name === 'cause') continue;
+      const descriptor = Object.getOwnPropertyDescriptor(current, name);
+      if (!descriptor || !('value' in descriptor) || !descriptor.writable) continue;
+      const value: unknown = descriptor.value;
+      const next = isSecretName(name) && typeof value === 'string' && value !== '' ? REDACTED : redactAt(value, 1, new WeakSet());
+      if (next === value) continue;
+      try {
+        (current as Record<string, unknown>)[name] = next;
+      } catch {
+        // frozen: nothing to do
+      }
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
 /** A message without the `[CODE: https://bg.dev/errors#…]` suffix older versions added. */
 export function stripLegacyCodeLink(message: string): string {
   return message.replace(LEGACY_CODE_LINK, '');
