@@ -34,7 +34,7 @@ const USERINFO = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s/?#
 /** URLs inside free text. */
 const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 /** `name=value` in query strings, connection strings and `key=value` logs. */
-const ASSIGNMENT = /(^|[?&;,\s({[])([A-Za-z_][\w.-]*)(\s*=\s*)([^&;,\s"'<>)}\]]*)/g;
+const ASSIGNMENT = /(^|[?&;,\s({[])([A-Za-z_][\w.-]*)(\s*=)([^&;,\s"'<>)}\]]*)/g;
 /** `"name": "value"` (JSON) and `name: 'value'` (util.inspect) pairs. */
 const QUOTED_PAIR = /(?<![\w.-])(["']?)([A-Za-z_][\w.-]*)\1(\s*:\s*)(["'])((?:\\.|(?!\4)[^\\])*)\4/g;
 /** The link suffix older `@bg/core` versions appended to messages. */

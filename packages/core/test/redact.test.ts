@@ -186,3 +186,10 @@ describe('redaction', () => {
     }
   });
 });
+
+describe('redaction keeps prose', () => {
+  it('does not mask the word after "name= " in a sentence', () => {
+    const text = 'give one of connectionString=, accountKey= or sas=';
+    expect(redactText(text)).toBe(text);
+  });
+});
