@@ -89,7 +89,7 @@ describe('the CLI never prints credentials', () => {
       for (const json of [false, true]) {
         for (const source of ['arg', 'env'] as const) {
           const u = source === 'arg' ? [url] : [];
-          const env = source === 'env' ? { BG_URL: url } : {};
+          const env: Record<string, string> = source === 'env' ? { BG_URL: url } : {};
           const flags = json ? ['--json'] : [];
           const commands: string[][] = [
             ['stats', ...u, '--queue', 'secret-check', ...flags],
