@@ -59,7 +59,7 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
     // No `cause`: the TypeError of `new URL` keeps the whole input, password and all.
     throw new BgError(
       'INVALID_ARGUMENT',
-      `not a URL: ${JSON.stringify(redactUrl(String(url)))} (check the port is 0-65535 and special characters in the password are percent-encoded)`,
+      `not a URL: ${JSON.stringify(redactUrl(String(url)))} (check the port is 1-65535 and special characters in the password are percent-encoded)`,
     );
   }
   const scheme = parsed.protocol;

@@ -30,7 +30,7 @@ const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z 
 const AUTH_SCHEME =
   /\b(Bearer\s+)[\w\-.~+/]+=*|\b(Basic\s+)[A-Za-z0-9+/]{8,}=*|\b(SharedKey(?:Lite)?\s+[^\s:]+:)[A-Za-z0-9+/]+=*/g;
 /** `scheme://user:password@` — also in text that is not a valid URL (a bad port, say). */
-const USERINFO = /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):([^\s/?#]*)@/gi;
+const USERINFO = /(?<![a-z0-9+.-])((?:[a-z][a-z0-9+.-]*:)?\/\/)([^\s/?#@:]*):([^\s/?#]*)@/gi;
 /** URLs inside free text. */
 const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 /** `name=value` in query strings, connection strings and `key=value` logs. */
