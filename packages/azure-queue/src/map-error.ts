@@ -39,7 +39,8 @@ export function isLeaseLost(error: unknown): boolean {
 }
 
 /**
- * Maps an `@azure/storage-queue` error to a {@link BgError}, keeping it as `cause`:
+ * Maps an `@azure/storage-queue` error to a {@link BgError}, keeping it as `cause`: an
+ * invalid service URL → `INVALID_ARGUMENT` (never retryable),
  * connection failures → `UNREACHABLE` (retryable), 401/403 and credential errors →
  * `AUTH_FAILED`, `QueueNotFound` → `QUEUE_NOT_FOUND`, 413 → `PAYLOAD_TOO_LARGE`, anything
  * else → `BACKEND_ERROR` (retryable for 5xx, 408 and 429).
@@ -49,6 +50,12 @@ export function mapAzureError(error: unknown, what: string): BgError {
   const { status, code } = restErrorOf(error);
   const name = (error as RestErrorLike | undefined)?.name;
   const detail = `${what}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+  if (
+    (error as { code?: unknown } | null)?.code === 'ERR_INVALID_URL' ||
+    (error instanceof TypeError && /invalid url/i.test(error.message))
+  ) {
+    return new BgError('INVALID_ARGUMENT', `the Azure Storage URL is not valid (${detail})`, { cause: error, retryable: false });
+  }
   if (
     status === undefined &&
     ((code && NETWORK_CODES.has(code)) || name === 'AbortError' || (name === 'RestError' && code !== 'PARSE_ERROR'))

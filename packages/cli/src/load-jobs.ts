@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isJobDefinition, type JobDefinition } from '@bg/core';
+import { isBgError, isJobDefinition, type JobDefinition } from '@bg/core';
 import { CliFailure, EXIT } from './exit-codes.js';
 
 /** Job definitions found in a module, by type. */
@@ -31,7 +31,11 @@ export async function loadJobs(modulePath: string, cwd: string): Promise<LoadedJ
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new CliFailure(EXIT.FAILURE, `cannot load module ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    const code = isBgError(error) ? `${error.code}: ` : '';
+    throw new CliFailure(
+      EXIT.FAILURE,
+      `cannot load module ${path}: ${code}${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const found = new Set<JobDefinition>();
   for (const value of Object.values(mod)) collect(value, found, 2);

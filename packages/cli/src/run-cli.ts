@@ -37,7 +37,7 @@ export interface RunCliOptions {
  * ```
  */
 export async function runCli(argv: readonly string[], options: RunCliOptions): Promise<ExitCode> {
-  const io = scrubbingIo(options.io, secretsIn(argv));
+  const io = scrubbingIo(options.io, secretsIn(argv, options.io.env));
   const signal = options.signal ?? new AbortController().signal;
   // `--adapter <package>` may stand anywhere (before or after the command); with
   // $BGCTL_ADAPTERS it names third-party adapter packages, loaded when a backend is opened.
@@ -74,7 +74,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
       return error.exitCode;
     }
     if (isBgError(error)) {
-      io.err(`bg: ${error.message}\n`);
+      io.err(`bg: ${error.code}: ${error.message}\n`);
       if (error.code === 'INVALID_ARGUMENT') return EXIT.USAGE;
       return EXIT.FAILURE;
     }

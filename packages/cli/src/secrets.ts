@@ -1,45 +1,61 @@
+import { isSecretName, REDACTED, redactText } from '@bg/core';
 import type { CliIo } from './io.js';
 
-const SECRET_PARAM = /key|secret|token|password|connectionstring|sig/i;
-
-/** Credentials found in URL arguments: passwords and secret-looking query values (and their parts). */
-export function secretsIn(args: readonly string[]): string[] {
+/**
+ * The credentials in the CLI's arguments and in `BG_URL`: URL passwords (and the access key
+ * id an `sqs://` URL gives as user name), secret query values and the secret parts inside
+ * them (a connection string's `AccountKey`, a SAS token's `sig`), each also percent-encoded
+ * and decoded, longest first. Anything the CLI prints is scrubbed of these values, whatever
+ * path led there, on top of {@link redactText}.
+ */
+export function secretsIn(args: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): string[] {
   const secrets = new Set<string>();
   const add = (value: string): void => {
-    if (value.length < 4) return;
+    if (value.length < 4 || value === REDACTED || secrets.has(value)) return;
     secrets.add(value);
     try {
       secrets.add(decodeURIComponent(value));
     } catch {}
     secrets.add(encodeURIComponent(value));
-    // Connection strings: AccountKey=…;SharedAccessSignature=…
-    for (const part of value.split(';')) {
-      const [k, ...v] = part.split('=');
-      if (k && SECRET_PARAM.test(k) && v.length > 0) add(v.join('='));
+    // Connection strings (AccountKey=…;SharedAccessSignature=…) and SAS tokens (…&sig=…).
+    for (const part of value.split(/[;&]/)) {
+      const eq = part.indexOf('=');
+      if (eq > 0 && isSecretName(part.slice(0, eq).trim())) add(part.slice(eq + 1));
     }
   };
-  for (const arg of args) {
-    for (const candidate of arg.startsWith('--') && arg.includes('=') ? [arg.slice(arg.indexOf('=') + 1)] : [arg]) {
-      let url: URL;
-      try {
-        url = new URL(candidate);
-      } catch {
-        continue;
-      }
-      if (url.password) add(url.password);
-      for (const [key, value] of url.searchParams) if (SECRET_PARAM.test(key)) add(value);
+  const candidates = [...args, env.BG_URL ?? ''].flatMap((arg) =>
+    arg.startsWith('--') && arg.includes('=') ? [arg.slice(arg.indexOf('=') + 1)] : [arg],
+  );
+  for (const candidate of candidates) {
+    let url: URL;
+    try {
+      url = new URL(candidate);
+    } catch {
+      // Not a URL (a bad port, say): take what follows "user:" up to the last "@" of the authority.
+      const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@:]*):([^/?#]*)@/i.exec(candidate);
+      if (userinfo?.[2]) add(userinfo[2]);
+      continue;
+    }
+    if (url.password) add(url.password);
+    if (url.protocol === 'sqs:' && url.username) add(url.username);
+    for (const [key, value] of url.searchParams) {
+      if (isSecretName(key)) add(value);
+      else if (/[=;&]/.test(value)) add(value.split(/[?]/).slice(1).join('?'));
     }
   }
   return [...secrets].sort((a, b) => b.length - a.length);
 }
 
-/** Wraps `io` so that any of `secrets` written to stdout/stderr is replaced by `***`. */
+/**
+ * Wraps `io` so that everything written to stdout/stderr (and every confirmation question) is
+ * redacted: first the exact `secrets` the command was given, then {@link redactText}'s
+ * patterns (passwords in URLs, keys, SAS signatures, tokens) for anything else.
+ */
 export function scrubbingIo(io: CliIo, secrets: readonly string[]): CliIo {
-  if (secrets.length === 0) return io;
   const scrub = (text: string): string => {
     let out = text;
-    for (const s of secrets) out = out.split(s).join('***');
-    return out;
+    for (const s of secrets) out = out.split(s).join(REDACTED);
+    return redactText(out);
   };
   return { ...io, out: (text) => io.out(scrub(text)), err: (text) => io.err(scrub(text)), confirm: (q) => io.confirm(scrub(q)) };
 }

@@ -11,6 +11,7 @@ import {
 } from './adapter-registry.js';
 import { BgError } from './errors.js';
 import { assertAdapter } from './queue.js';
+import { redactUrl } from './redact.js';
 
 export type { UrlAdapterModule } from './adapter-registry.js';
 
@@ -54,8 +55,12 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   let parsed: URL;
   try {
     parsed = typeof url === 'string' ? new URL(url) : url;
-  } catch (cause) {
-    throw new BgError('INVALID_ARGUMENT', `not a URL: ${JSON.stringify(String(url))}`, { cause });
+  } catch {
+    // No `cause`: the TypeError of `new URL` keeps the whole input, password and all.
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `not a URL: ${JSON.stringify(redactUrl(String(url)))} (check the port is 1-65535 and special characters in the password are percent-encoded)`,
+    );
   }
   const scheme = parsed.protocol;
   const source: AdapterSource | undefined = registeredAdapter(scheme) ?? ADAPTER_PACKAGES[scheme];
@@ -125,16 +130,5 @@ async function loadFromApplication(name: string): Promise<unknown> {
   }
 }
 
-/** A URL with its password and secret-looking query values masked, for logs. */
-export function redactUrl(url: string | URL): string {
-  try {
-    const u = new URL(String(url));
-    if (u.password) u.password = '***';
-    for (const key of [...u.searchParams.keys()]) {
-      if (/key|secret|token|password|connectionstring|sig/i.test(key)) u.searchParams.set(key, '***');
-    }
-    return u.toString();
-  } catch {
-    return '<invalid url>';
-  }
-}
+/** Re-exported from `./redact.js`, where the one redaction of bg lives. */
+export { redactUrl } from './redact.js';

@@ -3,6 +3,8 @@
  * @module
  */
 
+import { redactError, redactText, redactValue } from './redact.js';
+
 /** Every stable error code. New codes may be added in minor versions; none is ever renamed. */
 export type BgErrorCode =
   /** Bad argument to an API call (queue name, option, delay …). */
@@ -57,7 +59,6 @@ const RETRYABLE_BY_DEFAULT: ReadonlySet<BgErrorCode> = new Set<BgErrorCode>([
 ]);
 
 const MARKER: unique symbol = Symbol.for('bg.error') as never;
-const DOCS = 'https://bg.dev/errors#';
 
 /** Options for {@link BgError}. */
 export interface BgErrorOptions {
@@ -71,6 +72,12 @@ export interface BgErrorOptions {
 /**
  * The error every bg package throws. Check it with {@link isBgError} (works across
  * duplicate installs of `@bg/core`), then switch on `code`.
+ *
+ * `message` is the plain sentence (what dead letters store); the code is in `code`, and
+ * `String(err)` and the stack read `BgError [CODE]: message`, as Node's own errors do.
+ * Message and `details` pass through {@link redactText} / {@link redactValue}, and the
+ * `cause` chain through {@link redactError}: an error never carries a password, key or
+ * token that was in a URL or option it describes.
  *
  * @example
  * ```ts
@@ -89,13 +96,20 @@ export class BgError extends Error {
   readonly [MARKER] = true;
 
   constructor(code: BgErrorCode, message: string, options: BgErrorOptions = {}) {
-    super(`${message} [${code}: ${DOCS}${code.toLowerCase().replaceAll('_', '-')}]`, {
-      cause: options.cause,
-    });
+    redactError(options.cause);
+    super(redactText(message), options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BgError';
     this.code = code;
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
-    this.details = options.details ?? {};
+    this.details = redactValue(options.details ?? {});
+    const stack = this.stack;
+    const header = [`BgError: ${this.message}`, `Error: ${this.message}`].find((h) => stack?.startsWith(h));
+    if (stack !== undefined && header !== undefined) this.stack = `${this.toString()}${stack.slice(header.length)}`;
+  }
+
+  /** `BgError [CODE]: message`. */
+  override toString(): string {
+    return `${this.name} [${this.code}]: ${this.message}`;
   }
 }
 

@@ -50,7 +50,9 @@ export {
   type Queue,
   type QueueOptions,
 } from './queue.js';
+export { isSecretName, REDACTED, redactError, redactText, redactValue, stripLegacyCodeLink } from './redact.js';
 export { type StopOnSignalsOptions, stopOnSignals } from './shutdown-signals.js';
+export { invalidUrl, type UrlParams, urlParams } from './url-params.js';
 export { UUID_PATTERN, uuidv7 } from './uuid-v7.js';
 export { createWorker, type Handler, type JobContext, type Worker, type WorkerOptions } from './worker.js';
 export type { Logger, WorkerEvent } from './worker-events.js';

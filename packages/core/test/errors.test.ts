@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { BgError, isBgError, permanentError } from '../src/index.js';
 
 describe('BgError', () => {
-  it('carries a stable code, retryable default and a docs hint', () => {
+  it('carries a stable code and retryable default; the message is the plain sentence, without links', () => {
     const e = new BgError('UNREACHABLE', 'redis is down');
     expect(e.code).toBe('UNREACHABLE');
     expect(e.retryable).toBe(true);
-    expect(e.message).toContain('redis is down');
-    expect(e.message).toContain('errors#unreachable');
+    expect(e.message, 'message is the sentence as given').toBe('redis is down');
+    expect(String(e), 'String(err) carries the code readably').toBe('BgError [UNREACHABLE]: redis is down');
+    expect(e.stack?.split('\n')[0], 'the stack header carries the code').toBe('BgError [UNREACHABLE]: redis is down');
+    expect(`${e.message}${e.stack}`, 'no link to a site the project does not run').not.toMatch(/https?:/);
     expect(new BgError('INVALID_PAYLOAD', 'x').retryable).toBe(false);
     expect(new BgError('BACKEND_ERROR', 'x', { retryable: false }).retryable).toBe(false);
     expect(e).toBeInstanceOf(Error);

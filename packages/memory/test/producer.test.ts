@@ -99,8 +99,10 @@ describe('createQueue / enqueue', () => {
 
   it('refuses adapters of another contract version and bad queue names', () => {
     const { adapter } = setup();
-    expect(() => createQueue({ adapter: { ...adapter, contractVersion: 2 as never } })).toThrow(/CONTRACT_MISMATCH/);
-    expect(() => createQueue({ adapter, queue: 'Bad Name' })).toThrow(/INVALID_ARGUMENT/);
+    expect(() => createQueue({ adapter: { ...adapter, contractVersion: 2 as never } })).toThrow(
+      expect.objectContaining({ code: 'CONTRACT_MISMATCH' }),
+    );
+    expect(() => createQueue({ adapter, queue: 'Bad Name' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => createQueue({ adapter, queue: 'under_score' })).toThrow(/lowercase/);
   });
 

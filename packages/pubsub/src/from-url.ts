@@ -1,36 +1,57 @@
 import type { Adapter } from '@bg/core';
-import { BgError } from '@bg/core';
+import { invalidUrl, urlParams } from '@bg/core';
 import { type PubSubAdapterOptions, pubsubAdapter } from './pubsub-adapter.js';
 
-function positive(url: URL, name: string): number | undefined {
-  const raw = url.searchParams.get(name);
-  if (raw === null) return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new BgError('INVALID_ARGUMENT', `pubsub URL: ${name} must be a positive number`);
-  return n;
-}
+/** The parameters a `pubsub://` URL may carry. */
+const KNOWN = ['endpoint', 'prefix', 'timeoutMs', 'pollIntervalMs', 'exactlyOnce'] as const;
+/** Project ids (also domain-scoped `example.com:project`). */
+const PROJECT = /^[A-Za-z0-9][A-Za-z0-9.:-]{0,62}$/;
+const PREFIX = /^[A-Za-z0-9._~+-]{1,40}$/;
 
 /**
  * Parses a `pubsub://` URL into adapter options:
  * `pubsub://<project>[?endpoint=host:port][&prefix=bg-][&timeoutMs=30000][&pollIntervalMs=100][&exactlyOnce=false]`.
  * With `endpoint` the adapter talks plain text to an emulator; without it, to Google with
- * Application Default Credentials.
+ * Application Default Credentials (never credentials in the URL).
+ *
+ * The whole URL is checked before anything connects: a bad project, endpoint, number or
+ * boolean, credentials, an unknown or repeated parameter is `INVALID_ARGUMENT` (not
+ * retryable), naming the parameter and never echoing a value.
  */
 export function optionsFromUrl(url: URL): PubSubAdapterOptions {
-  if (url.protocol !== 'pubsub:') throw new BgError('INVALID_ARGUMENT', `not a pubsub: URL (${url.protocol})`);
-  const projectId = decodeURIComponent(url.hostname || url.pathname.replace(/^\/+/, '')) || undefined;
-  const endpoint = url.searchParams.get('endpoint') ?? undefined;
-  const prefix = url.searchParams.get('prefix') ?? undefined;
-  const exactlyOnce = url.searchParams.get('exactlyOnce');
-  const timeoutMs = positive(url, 'timeoutMs');
-  const pollIntervalMs = positive(url, 'pollIntervalMs');
+  if (url.protocol !== 'pubsub:') throw invalidUrl('pubsub', 'the scheme must be pubsub:');
+  if (url.username !== '' || url.password !== '') {
+    throw invalidUrl('pubsub', 'credentials do not belong in the URL: use Application Default Credentials');
+  }
+  if (url.port !== '') throw invalidUrl('pubsub', 'a port belongs in endpoint=, not after the project');
+  if (url.hash !== '') throw invalidUrl('pubsub', 'a #fragment has no meaning here');
+  const path = url.pathname.replace(/^\/+/, '');
+  if (url.hostname !== '' && path !== '') throw invalidUrl('pubsub', 'nothing may follow the project (pubsub://<project>?…)');
+  let projectId: string | undefined;
+  try {
+    projectId = decodeURIComponent(url.hostname || path) || undefined;
+  } catch {
+    throw invalidUrl('pubsub', 'a malformed %-escape in the project id');
+  }
+  if (projectId !== undefined && !PROJECT.test(projectId)) {
+    throw invalidUrl('pubsub', 'the project id must be letters, digits and hyphens (such as my-project)');
+  }
+  const params = urlParams(url, 'pubsub', KNOWN);
+  const endpoint = params.hostPort('endpoint');
+  const prefix = params.string('prefix');
+  if (prefix !== undefined && !PREFIX.test(prefix)) {
+    throw invalidUrl('pubsub', 'parameter "prefix" must be 1-40 characters of A-Z a-z 0-9 . _ ~ + -');
+  }
+  const timeoutMs = params.integer('timeoutMs', { min: 1, max: 3_600_000 });
+  const pollIntervalMs = params.integer('pollIntervalMs', { min: 1, max: 60_000 });
+  const exactlyOnce = params.boolean('exactlyOnce');
   return {
     ...(projectId !== undefined ? { projectId } : {}),
     ...(endpoint !== undefined ? { apiEndpoint: endpoint } : {}),
     ...(prefix !== undefined ? { prefix } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
-    ...(exactlyOnce !== null ? { exactlyOnceDelivery: exactlyOnce !== 'false' && exactlyOnce !== '0' } : {}),
+    ...(exactlyOnce !== undefined ? { exactlyOnceDelivery: exactlyOnce } : {}),
   };
 }
 

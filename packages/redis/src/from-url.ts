@@ -1,12 +1,13 @@
 import { type RedisAdapter, redisAdapter } from './redis-adapter.js';
+import { parseRedisUrl } from './redis-url.js';
 
 /**
- * `connect()` entry point: `redis://[user:password@]host:port[/db][?prefix=bg]`
- * (`rediss://` for TLS). `prefix` sets the key prefix; every other part goes to ioredis.
+ * `connect()` entry point: `redis://[user:password@]host:port[/db][?prefix=bg][&family=4]`
+ * (`rediss://` for TLS). The whole URL is validated first ({@link parseRedisUrl}): a bad
+ * database path, port, prefix or an unknown parameter is `INVALID_ARGUMENT` before anything
+ * connects; a database the server does not have fails at connect, also `INVALID_ARGUMENT`.
  */
 export function fromUrl(url: URL): RedisAdapter {
-  const copy = new URL(url.toString());
-  const prefix = copy.searchParams.get('prefix') ?? undefined;
-  copy.searchParams.delete('prefix');
-  return redisAdapter({ url: copy.toString(), ...(prefix ? { prefix } : {}) });
+  const { prefix, clientUrl } = parseRedisUrl(url);
+  return redisAdapter({ url: clientUrl, ...(prefix ? { prefix } : {}) });
 }

@@ -1,8 +1,15 @@
-import { BgError, isBgError } from '@bg/core';
+import { BgError, isBgError, REDACTED } from '@bg/core';
 
-/** Maps an ioredis error to a {@link BgError}, keeping it as `cause`. */
+/** Commands whose arguments are credentials (ioredis keeps them on its ReplyError). */
+const CREDENTIAL_COMMANDS = new Set(['auth', 'hello', 'migrate']);
+
+/** Maps an ioredis error to a {@link BgError}, keeping it as `cause` (its AUTH/HELLO arguments masked). */
 export function mapRedisError(error: unknown, during: string): BgError {
   if (isBgError(error)) return error;
+  const command = (error as { command?: { name?: unknown; args?: unknown } } | null)?.command;
+  if (command && typeof command.name === 'string' && CREDENTIAL_COMMANDS.has(command.name.toLowerCase())) {
+    command.args = [REDACTED];
+  }
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string }).code ?? '';
   if (/^NOGROUP|no such key/i.test(message)) {

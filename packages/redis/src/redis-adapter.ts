@@ -23,6 +23,7 @@ import { REDIS_CAPABILITIES } from './capabilities.js';
 import { GROUP, type QueueKeys, queueKeys } from './keys.js';
 import { ACK_MANY, DEAD_LETTER, EXTEND, RECEIVE, RELEASE, REPLAY, SEND_DEDUP, SEND_DELAYED, STATS } from './lua-scripts.js';
 import { mapRedisError } from './map-error.js';
+import { redisDbOf, selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
 
 /** Options of {@link redisAdapter}. */
@@ -158,6 +159,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   });
   const dedupWindow = options.deduplicationWindowMs ?? 5 * 60_000;
   const ownsClient = options.client === undefined;
+  // Checked here, not left to ioredis: it would send `SELECT NaN` for `/abc` (an uncaught
+  // ReplyError) and only emit the failed SELECT of a missing database (then use db 0).
+  const db = ownsClient ? redisDbOf(options.url ?? 'redis://127.0.0.1:6379') : 0;
   const client: Redis | Cluster =
     options.client ??
     new Redis(options.url ?? 'redis://127.0.0.1:6379', {
@@ -215,10 +219,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       } finally {
         if (timer) clearTimeout(timer);
       }
+      if (db !== 0) await selectDb(client as Redis, db);
       connected = true;
       void checkServer(client, options.onWarning ?? ((message) => process.emitWarning(message, 'BgRedisWarning')));
     })().catch((error: unknown) => {
-      ready = undefined;
+      // A refused database stays refused: keep failing with it rather than reconnecting.
+      if (!isBgError(error, 'INVALID_ARGUMENT')) ready = undefined;
       connected = false;
       if (ownsClient) client.disconnect();
       // ioredis reports a refused AUTH as a closed connection; the real reason came as an event.

@@ -60,12 +60,19 @@ export function leaseLost(what: string, cause?: unknown): BgError {
   });
 }
 
+/** A bad endpoint option: retrying the same configuration can never succeed. */
+function isConfigurationError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ERR_INVALID_URL' || (error instanceof TypeError && /invalid url/i.test(error.message));
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 /**
- * Maps an SDK error to a {@link BgError}: missing queue → `QUEUE_NOT_FOUND`, rejected
+ * Maps an SDK error to a {@link BgError}: an invalid endpoint URL → `INVALID_ARGUMENT` (never
+ * retryable), missing queue → `QUEUE_NOT_FOUND`, rejected
  * credentials → `AUTH_FAILED`, connection failures and timeouts → `UNREACHABLE`, stale
  * receipts → `LEASE_LOST`, anything else → `BACKEND_ERROR`. The original is kept as `cause`.
  */
@@ -73,6 +80,12 @@ export function mapSqsError(error: unknown, action: string): BgError {
   if (isBgError(error)) return error as BgError;
   const code = sqsErrorCode(error);
   const text = `SQS ${action} failed: ${code ? `${code}: ` : ''}${messageOf(error)}`;
+  if (isConfigurationError(error)) {
+    return new BgError('INVALID_ARGUMENT', `SQS ${action}: the endpoint is not a valid URL (${messageOf(error)})`, {
+      retryable: false,
+      cause: error,
+    });
+  }
   if (code !== undefined && NOT_FOUND.has(code)) return new BgError('QUEUE_NOT_FOUND', text, { retryable: false, cause: error });
   if (code !== undefined && AUTH.has(code)) return new BgError('AUTH_FAILED', text, { retryable: false, cause: error });
   if (code !== undefined && (NETWORK_CODES.has(code) || NETWORK_NAMES.has(code))) {

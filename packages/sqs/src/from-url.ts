@@ -1,19 +1,19 @@
-import { BgError } from '@bg/core';
+import { invalidUrl, urlParams } from '@bg/core';
 import type { SqsAdapterOptions } from './options.js';
 import { type SqsAdapter, sqsAdapter } from './sqs-adapter.js';
 
-function integer(url: URL, name: string): number | undefined {
-  const raw = url.searchParams.get(name);
-  if (raw === null) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new BgError('INVALID_ARGUMENT', `sqs URL: ${name} must be a positive integer`);
-  return n;
-}
-
-function flag(url: URL, name: string): boolean | undefined {
-  const raw = url.searchParams.get(name);
-  return raw === null ? undefined : raw !== 'false' && raw !== '0';
-}
+/** The parameters an `sqs://` URL may carry. */
+const KNOWN = [
+  'endpoint',
+  'prefix',
+  'fifo',
+  'deadLetterSuffix',
+  'maxMessageBytes',
+  'redriveMaxReceiveCount',
+  'astralText',
+] as const;
+const REGION = /^[a-z0-9-]{1,40}$/;
+const NAME_PART = /^[A-Za-z0-9_-]{1,40}$/;
 
 /**
  * Parses an `sqs://` URL into adapter options:
@@ -21,22 +21,40 @@ function flag(url: URL, name: string): boolean | undefined {
  * [&deadLetterSuffix=-dlq][&maxMessageBytes=1048576][&redriveMaxReceiveCount=50][&astralText=raw]`.
  * Without credentials in the URL the SDK's default credential chain is used (put real
  * credentials in the environment or an IAM role, not in URLs).
+ *
+ * The whole URL is checked before anything connects: a bad region, endpoint, number or
+ * boolean, an unknown or repeated parameter is `INVALID_ARGUMENT` (not retryable), naming the
+ * parameter and never echoing the credentials.
  */
 export function optionsFromUrl(url: URL): SqsAdapterOptions {
-  if (url.protocol !== 'sqs:') throw new BgError('INVALID_ARGUMENT', `not an sqs: URL (${url.protocol})`);
-  const region = decodeURIComponent(url.hostname || url.pathname.replace(/^\/+/, '')) || undefined;
-  const endpoint = url.searchParams.get('endpoint') ?? undefined;
-  const prefix = url.searchParams.get('prefix') ?? undefined;
-  const suffix = url.searchParams.get('deadLetterSuffix') ?? undefined;
-  const astral = url.searchParams.get('astralText');
-  if (astral !== null && astral !== 'raw' && astral !== 'base64') {
-    throw new BgError('INVALID_ARGUMENT', 'sqs URL: astralText must be raw or base64');
+  if (url.protocol !== 'sqs:') throw invalidUrl('sqs', 'the scheme must be sqs:');
+  if (url.port !== '') throw invalidUrl('sqs', 'a port belongs in endpoint=, not after the region');
+  if (url.hash !== '') throw invalidUrl('sqs', 'a #fragment has no meaning here');
+  const path = url.pathname.replace(/^\/+/, '');
+  if (url.hostname !== '' && path !== '') throw invalidUrl('sqs', 'nothing may follow the region (sqs://<region>?…)');
+  const region = decodeURIComponentSafe(url.hostname || path) || undefined;
+  if (region !== undefined && !REGION.test(region)) throw invalidUrl('sqs', 'the region must look like eu-west-1');
+  if ((url.username === '') !== (url.password === '')) {
+    throw invalidUrl('sqs', 'credentials need both parts: sqs://<accessKeyId>:<secretAccessKey>@<region>');
   }
-  const fifo = flag(url, 'fifo');
-  const maxMessageBytes = integer(url, 'maxMessageBytes');
-  const redrive = integer(url, 'redriveMaxReceiveCount');
+  const params = urlParams(url, 'sqs', KNOWN);
+  const endpoint = params.httpUrl('endpoint');
+  const prefix = params.string('prefix');
+  const suffix = params.string('deadLetterSuffix');
+  for (const [name, value] of [
+    ['prefix', prefix],
+    ['deadLetterSuffix', suffix],
+  ] as const) {
+    if (value !== undefined && !NAME_PART.test(value)) {
+      throw invalidUrl('sqs', `parameter "${name}" must be 1-40 characters of A-Z a-z 0-9 _ -`);
+    }
+  }
+  const astral = params.oneOf('astralText', ['raw', 'base64'] as const);
+  const fifo = params.boolean('fifo');
+  const maxMessageBytes = params.integer('maxMessageBytes', { min: 1, max: 1_048_576 });
+  const redrive = params.integer('redriveMaxReceiveCount', { min: 1, max: 1_000 });
   const credentials = url.username
-    ? { accessKeyId: decodeURIComponent(url.username), secretAccessKey: decodeURIComponent(url.password) }
+    ? { accessKeyId: decodeURIComponentSafe(url.username), secretAccessKey: decodeURIComponentSafe(url.password) }
     : endpoint !== undefined
       ? { accessKeyId: 'local', secretAccessKey: 'local' } // emulators accept any credentials
       : undefined;
@@ -49,8 +67,16 @@ export function optionsFromUrl(url: URL): SqsAdapterOptions {
     ...(fifo !== undefined ? { fifo } : {}),
     ...(maxMessageBytes !== undefined ? { maxMessageBytes } : {}),
     ...(redrive !== undefined ? { redriveMaxReceiveCount: redrive } : {}),
-    ...(astral !== null ? { astralText: astral } : {}),
+    ...(astral !== undefined ? { astralText: astral } : {}),
   };
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw invalidUrl('sqs', 'a malformed %-escape in the region or credentials');
+  }
 }
 
 /**

@@ -16,7 +16,7 @@ describe('sqs:// URLs', () => {
       endpoint: 'http://127.0.0.1:9324',
       credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' },
     });
-    expect(() => optionsFromUrl(new URL('sqs://x?maxMessageBytes=abc'))).toThrow(/positive integer/);
+    expect(() => optionsFromUrl(new URL('sqs://x?maxMessageBytes=abc'))).toThrow(/"maxMessageBytes" must be an integer/);
   });
 
   it.skipIf(skipReason !== undefined)('connect() builds a working adapter from the URL', async () => {

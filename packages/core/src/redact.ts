@@ -1,0 +1,229 @@
+/**
+ * The one redaction of bg: URLs, connection strings, option objects and free text lose their
+ * credentials before anything is printed, logged, thrown or stored in a dead letter.
+ * @module
+ */
+
+/** What a redacted secret is replaced with. */
+export const REDACTED = '***';
+
+/**
+ * Names of parameters, fields and connection-string parts whose values are secret:
+ * passwords, AWS secret keys and session tokens, Azure account keys, SAS signatures (`sig`)
+ * and whole SAS tokens (`sas`, `SharedAccessSignature`), connection strings, bearer and
+ * OAuth tokens, client secrets, private keys, credentials JSON. SAS fields that are not
+ * secret (`sv`, `se`, `sp` …) are kept so a redacted URL still says what it grants.
+ */
+const SECRET_NAME =
+  /pass(word|wd|phrase)?$|^pwd$|secret|token|^sig$|signature|^sas$|credential|connection_?string|private_?key|account_?key|access_?key|api_?key|^auth(orization)?$|cookie/i;
+
+/** True when a parameter, field or connection-string part of this name holds a secret. */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name.replaceAll('-', '_'));
+}
+
+/** AWS access key ids (long-term `AKIA…`, temporary `ASIA…`). */
+const AWS_ACCESS_KEY_ID = /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g;
+/** PEM private keys, also inside JSON strings (`\n` escaped). */
+const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
+/** HTTP authorization values: `Bearer <token>`, `Basic <base64>`, `SharedKey <account>:<signature>`. */
+const AUTH_SCHEME =
+  /\b(Bearer\s+)[\w\-.~+/]+=*|\b(Basic\s+)[A-Za-z0-9+/]{8,}=*|\b(SharedKey(?:Lite)?\s+[^\s:]+:)[A-Za-z0-9+/]+=*/g;
+/** `scheme://user:password@` — also in text that is not a valid URL (a bad port, say). */
+const USERINFO = /(?<![a-z0-9+.-])((?:[a-z][a-z0-9+.-]*:)?\/\/)([^\s/?#@:]*):([^\s/?#]*)@/gi;
+/** URLs inside free text. */
+const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
+/** `name=value` in query strings, connection strings and `key=value` logs. */
+const ASSIGNMENT = /(^|[?&;,\s({[])([A-Za-z_][\w.-]*)(\s*=)([^&;,\s"'<>)}\]]*)/g;
+/** `"name": "value"` (JSON) and `name: 'value'` (util.inspect) pairs. */
+const QUOTED_PAIR = /(?<![\w.-])(["']?)([A-Za-z_][\w.-]*)\1(\s*:\s*)(["'])((?:\\.|(?!\4)[^\\])*)\4/g;
+/** The link suffix older `@bg/core` versions appended to messages. */
+const LEGACY_CODE_LINK = /\s*\[[A-Z_]+: https:\/\/bg\.dev\/errors#[a-z-]+\]/g;
+
+/**
+ * Free text with every credential it holds masked: passwords in URLs (parsed or not),
+ * secret query and connection-string parameters, JSON and object fields, bearer tokens,
+ * AWS access key ids and PEM private keys.
+ *
+ * @example
+ * ```ts
+ * redactText('cannot reach redis://:hunter2@db:6379') // 'cannot reach redis://:***@db:6379'
+ * ```
+ */
+export function redactText(text: string): string {
+  const out = text.replace(PRIVATE_KEY, `${REDACTED}private key${REDACTED}`);
+  return redactPatterns(out.replace(URL_IN_TEXT, (url) => redactParsedUrl(url) ?? url));
+}
+
+/** The patterns of {@link redactText} that do not need a parsed URL. */
+function redactPatterns(text: string): string {
+  let out = text.replace(USERINFO, (_m, scheme: string, user: string) => `${scheme}${maskUser(scheme, user)}:${REDACTED}@`);
+  out = out.replace(QUOTED_PAIR, (match, q: string, name: string, sep: string, vq: string, value: string) =>
+    isSecretName(name) && value !== '' && value !== REDACTED ? `${q}${name}${q}${sep}${vq}${REDACTED}${vq}` : match,
+  );
+  out = out.replace(ASSIGNMENT, (match, lead: string, name: string, eq: string, value: string) =>
+    isSecretName(name) && value !== '' && value !== REDACTED ? `${lead}${name}${eq}${REDACTED}` : match,
+  );
+  out = out.replace(AUTH_SCHEME, (_m, ...lead: unknown[]) => `${lead.slice(0, 3).find((x) => typeof x === 'string')}${REDACTED}`);
+  return out.replace(AWS_ACCESS_KEY_ID, REDACTED);
+}
+
+/**
+ * A URL with its credentials masked: the password (and an AWS access key id given as user
+ * name), secret query parameters, and secrets inside parameters that hold a connection
+ * string, a SAS token or another URL. Text that does not parse as a URL is redacted as
+ * free text, so a malformed URL never leaks its password either.
+ *
+ * @example
+ * ```ts
+ * redactUrl('azure-queue://acct?sas=sv%3D2022%26sig%3Dabc') // 'azure-queue://acct?sas=***'
+ * ```
+ */
+export function redactUrl(url: string | URL): string {
+  const text = String(url);
+  const parsed = redactParsedUrl(text);
+  return parsed === undefined ? redactText(text) : redactPatterns(parsed);
+}
+
+/** `text` as a URL with its secrets masked; `text` itself when it has none; undefined when not a URL. */
+function redactParsedUrl(text: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return undefined;
+  }
+  let changed = false;
+  if (u.password) {
+    u.password = REDACTED;
+    changed = true;
+  }
+  if (u.username) {
+    const user = decodeURIComponentSafe(u.username);
+    const masked = maskUser(u.protocol, user);
+    if (masked !== user) {
+      u.username = masked;
+      changed = true;
+    }
+  }
+  if (u.search.length > 1) {
+    const search = u.search.slice(1).split('&').map(redactQueryPair).join('&');
+    if (search !== u.search.slice(1)) {
+      u.search = search;
+      changed = true;
+    }
+  }
+  if (u.hash) {
+    const hash = decodeURIComponentSafe(u.hash.slice(1));
+    const redacted = redactText(hash);
+    if (redacted !== hash) {
+      u.hash = redacted;
+      changed = true;
+    }
+  }
+  return changed ? u.toString() : text;
+}
+
+/** One raw `name=value` of a query string, its value masked when secret (kept as written otherwise). */
+function redactQueryPair(pair: string): string {
+  const eq = pair.indexOf('=');
+  if (eq < 0) return pair;
+  const name = decodeQueryPart(pair.slice(0, eq));
+  const raw = pair.slice(eq + 1);
+  if (raw === '') return pair;
+  if (isSecretName(name)) return `${pair.slice(0, eq)}=${REDACTED}`;
+  const value = decodeQueryPart(raw);
+  if (!/[=:]/.test(value)) return pair;
+  const redacted = redactText(value);
+  return redacted === value ? pair : `${pair.slice(0, eq)}=${encodeURIComponent(redacted)}`;
+}
+
+function decodeQueryPart(text: string): string {
+  return decodeURIComponentSafe(text.replaceAll('+', ' '));
+}
+
+function maskUser(scheme: string, user: string): string {
+  // SQS URLs carry the access key id as user name.
+  if (/^sqs:/i.test(scheme) && user !== '') return REDACTED;
+  return user.replace(AWS_ACCESS_KEY_ID, REDACTED);
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * A copy of an option object, `details` record or other value with every secret field
+ * masked and every string redacted as free text ({@link redactText}). Values without
+ * secrets come back unchanged (the same reference). Depth and cycles are bounded.
+ *
+ * @example
+ * ```ts
+ * redactValue({ accountName: 'a', accountKey: 'k' }) // { accountName: 'a', accountKey: '***' }
+ * ```
+ */
+export function redactValue<T>(value: T): T {
+  return redactAt(value, 0, new WeakSet()) as T;
+}
+
+const MAX_DEPTH = 8;
+
+function redactAt(value: unknown, depth: number, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (value instanceof URL) return redactUrl(value);
+  if (typeof value !== 'object' || value === null || depth >= MAX_DEPTH || seen.has(value)) return value;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    const items = value.map((item) => redactAt(item, depth + 1, seen));
+    return items.some((item, i) => item !== value[i]) ? items : value;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  let changed = false;
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(value)) {
+    const next =
+      isSecretName(name) && field !== undefined && field !== null && field !== '' ? REDACTED : redactAt(field, depth + 1, seen);
+    if (next !== field) changed = true;
+    out[name] = next;
+  }
+  return changed ? out : value;
+}
+
+/**
+ * Masks, in place, the secrets an error object carries: its message and stack, string and
+ * plain-object fields (as {@link redactValue} does), down its `cause` chain. Used on the
+ * `cause` of every {@link BgError}, so a driver error kept for debugging cannot leak the
+ * URL, connection string or option object it was built from. The object keeps its class.
+ */
+export function redactError(error: unknown): void {
+  let current: unknown = error;
+  const seen = new WeakSet<object>();
+  for (let depth = 0; typeof current === 'object' && current !== null && depth < MAX_DEPTH; depth++) {
+    if (seen.has(current)) return;
+    seen.add(current);
+    for (const name of Object.getOwnPropertyNames(current)) {
+      if (name === 'cause') continue;
+      const descriptor = Object.getOwnPropertyDescriptor(current, name);
+      if (!descriptor || !('value' in descriptor) || !descriptor.writable) continue;
+      const value: unknown = descriptor.value;
+      const next = isSecretName(name) && typeof value === 'string' && value !== '' ? REDACTED : redactAt(value, 1, new WeakSet());
+      if (next === value) continue;
+      try {
+        (current as Record<string, unknown>)[name] = next;
+      } catch {
+        // frozen: nothing to do
+      }
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/** A message without the `[CODE: https://bg.dev/errors#…]` suffix older versions added. */
+export function stripLegacyCodeLink(message: string): string {
+  return message.replace(LEGACY_CODE_LINK, '');
+}

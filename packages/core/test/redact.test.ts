@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import { BgError, REDACTED, redactText, redactUrl, redactValue, toErrorInfo } from '../src/index.js';
+
+/** Every credential form the adapters accept, with the secret that must not survive. */
+const FORMS: readonly {
+  readonly form: string;
+  readonly input: string;
+  readonly secrets: readonly string[];
+  readonly kept?: string;
+}[] = [
+  {
+    form: 'redis password',
+    input: 'redis://:hunter2Secret@127.0.0.1:6379/0',
+    secrets: ['hunter2Secret'],
+    kept: '127.0.0.1:6379',
+  },
+  {
+    form: 'redis ACL user + password',
+    input: 'rediss://app:s3cr3tPass@cache:6380?prefix=bg',
+    secrets: ['s3cr3tPass'],
+    kept: 'app:***@',
+  },
+  { form: 'unparseable URL (bad port)', input: 'redis://:hunter2Secret@127.0.0.1:99999', secrets: ['hunter2Secret'] },
+  { form: 'unparseable URL with @ in the password', input: 'redis://:pa@ssWord9@h:99999', secrets: ['pa@ssWord9', 'ssWord9'] },
+  {
+    form: 'sqs access key id + secret key',
+    input: 'sqs://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY@us-east-1?endpoint=http://127.0.0.1:4566',
+    secrets: ['AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY'],
+    kept: 'endpoint=http://127.0.0.1:4566',
+  },
+  {
+    form: 'sqs session token parameter',
+    input: 'sqs://us-east-1?sessionToken=FwoGZXIvYXdzEJr%2F%2F%2FTOKEN',
+    secrets: ['FwoGZXIvYXdzEJr', 'TOKEN'],
+  },
+  {
+    form: 'azure account key parameter',
+    input:
+      'azure-queue://devstoreaccount1?accountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq%2FK1SZFPTOtr%2FKBHBeksoGMGw%3D%3D',
+    secrets: ['Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq', 'K1SZFPTOtr'],
+    kept: 'devstoreaccount1',
+  },
+  {
+    form: 'azure SAS token in sas=',
+    input:
+      'azure-queue://acct?sas=sv%3D2022-11-02%26ss%3Dq%26srt%3Dsco%26sp%3Drwdlacup%26se%3D2030-01-01%26sig%3DabcSIGdef123%253D',
+    secrets: ['abcSIGdef123'],
+  },
+  {
+    form: 'azure SAS signature in an endpoint URL',
+    input: 'azure-queue://acct?endpoint=https%3A%2F%2Facct.queue.core.windows.net%2F%3Fsv%3D2022-11-02%26sig%3DSIGVALUE42',
+    secrets: ['SIGVALUE42'],
+    kept: 'acct.queue.core.windows.net',
+  },
+  {
+    form: 'azure SAS URL',
+    input: 'https://acct.queue.core.windows.net/jobs?sv=2022-11-02&se=2030-01-01&sp=raup&sig=SIGVALUE43%3D',
+    secrets: ['SIGVALUE43'],
+    kept: 'sv=2022-11-02&se=2030-01-01&sp=raup',
+  },
+  {
+    form: 'azure connection string in a URL',
+    input:
+      'azure-queue://?connectionString=DefaultEndpointsProtocol%3Dhttp%3BAccountName%3Ddevstoreaccount1%3BAccountKey%3DEby8vdM02xNOg%3D%3D%3BQueueEndpoint%3Dhttp%3A%2F%2F127.0.0.1%3A10001%2Fdevstoreaccount1',
+    secrets: ['Eby8vdM02xNOg'],
+  },
+  {
+    form: 'azure connection string',
+    input:
+      'DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOg+/x==;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1',
+    secrets: ['Eby8vdM02xNOg'],
+    kept: 'AccountName=devstoreaccount1',
+  },
+  {
+    form: 'azure SAS connection string',
+    input: 'QueueEndpoint=https://acct.queue.core.windows.net;SharedAccessSignature=sv=2022-11-02&ss=q&sig=SIGVALUE44%3D',
+    secrets: ['SIGVALUE44'],
+  },
+  {
+    form: 'bearer token',
+    input: 'Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl',
+    secrets: ['eyJhbGciOiJSUzI1NiJ9'],
+  },
+  {
+    form: 'client secret parameter',
+    input: 'https://login.example.com/token?client_id=app&client_secret=CS-9f8e7d',
+    secrets: ['CS-9f8e7d'],
+    kept: 'client_id=app',
+  },
+  {
+    form: 'google credentials JSON',
+    input:
+      '{"type":"service_account","project_id":"p","private_key_id":"k1d2","private_key":"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkq\\n-----END PRIVATE KEY-----\\n","client_email":"a@p.iam.gserviceaccount.com"}',
+    secrets: ['MIIEvQIBADANBgkq', 'k1d2'],
+    kept: '"project_id":"p"',
+  },
+  {
+    form: 'PEM private key in free text',
+    input: 'bad key -----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\n-----END RSA PRIVATE KEY----- end',
+    secrets: ['MIIEpAIBAAKCAQEA'],
+  },
+  {
+    form: 'option object printed by util.inspect',
+    input: "{ region: 'us-east-1', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMIK7' } }",
+    secrets: ['AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMIK7'],
+    kept: "region: 'us-east-1'",
+  },
+];
+
+describe('redaction', () => {
+  for (const { form, input, secrets, kept } of FORMS) {
+    it(`masks ${form} in URLs, text, errors and dead-letter text`, () => {
+      const error = new BgError('INVALID_ARGUMENT', `cannot use ${input}`, { details: { url: input, nested: { value: input } } });
+      const outputs: Record<string, string> = {
+        redactUrl: redactUrl(input),
+        redactText: redactText(`failed: ${input} (retrying)`),
+        'BgError message': error.message,
+        'String(err)': String(error),
+        'JSON.stringify(err)': JSON.stringify(error),
+        'err.stack': error.stack ?? '',
+        'toErrorInfo(new Error)': JSON.stringify(toErrorInfo(new Error(`handler failed: ${input}`))),
+        'toErrorInfo(string)': JSON.stringify(toErrorInfo(`thrown string ${input}`)),
+      };
+      for (const [where, text] of Object.entries(outputs)) {
+        for (const secret of secrets) {
+          expect(text, `${where} of ${form} must not contain ${JSON.stringify(secret)}`).not.toContain(secret);
+        }
+        expect(text, `${where} of ${form} marks what it masked`).toContain(REDACTED);
+      }
+      if (kept !== undefined) expect(redactUrl(input), `redactUrl of ${form} keeps what is not secret`).toContain(kept);
+    });
+  }
+
+  it('leaves text and URLs without secrets as they were', () => {
+    for (const text of [
+      'redis://127.0.0.1:6379/2?prefix=bg',
+      'sqs://us-east-1?endpoint=http://127.0.0.1:4566&prefix=dev-',
+      'pubsub://proj?endpoint=127.0.0.1:8085',
+      'memory:',
+      'queue "jobs" does not exist; key=value idempotencyKey=k1 limit: 5',
+      'Basic auth failed',
+    ]) {
+      expect(redactUrl(text), `redactUrl(${text})`).toBe(text);
+      expect(redactText(text), `redactText(${text})`).toBe(text);
+    }
+  });
+
+  it('masks secret fields of option objects and keeps the rest (same reference when nothing is secret)', () => {
+    const options = {
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'A', secretAccessKey: 'S' },
+      accountKey: 'K',
+      urls: ['redis://:pw99@h:1'],
+    };
+    expect(redactValue(options)).toEqual({
+      region: 'eu-west-1',
+      credentials: REDACTED,
+      accountKey: REDACTED,
+      urls: [`redis://:${REDACTED}@h:1`],
+    });
+    const plain = { failedIds: ['a', 'b'], limit: 5, key: 'attr' };
+    expect(redactValue(plain), 'no secret: the same object').toBe(plain);
+    const cycle: Record<string, unknown> = { password: 'p' };
+    cycle.self = cycle;
+    expect((redactValue(cycle) as Record<string, unknown>).password).toBe(REDACTED);
+  });
+
+  it('dead-letter text drops the link suffix of older versions', () => {
+    const info = toErrorInfo(new Error('queue gone [QUEUE_NOT_FOUND: https://bg.dev/errors#queue-not-found]'));
+    expect(info.message).toBe('queue gone');
+  });
+
+  it('stays linear on long inputs (no catastrophic backtracking)', () => {
+    const inputs = [
+      'a.'.repeat(50_000),
+      'x'.repeat(100_000),
+      `"${'k'.repeat(50_000)}`,
+      `redis://${'u'.repeat(50_000)}`,
+      '='.repeat(100_000),
+    ];
+    for (const input of inputs) {
+      const started = performance.now();
+      redactText(input);
+      redactUrl(input);
+      expect(performance.now() - started, `redacting ${input.slice(0, 10)}… (${input.length} chars)`).toBeLessThan(2_000);
+    }
+  });
+});
+
+describe('redaction keeps prose', () => {
+  it('does not mask the word after "name= " in a sentence', () => {
+    const text = 'give one of connectionString=, accountKey= or sas=';
+    expect(redactText(text)).toBe(text);
+  });
+});

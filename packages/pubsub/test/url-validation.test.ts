@@ -1,0 +1,135 @@
+import { freePort } from '@bg/backends';
+import { type BgError, connect, isBgError } from '@bg/core';
+import fc from 'fast-check';
+import { describe, expect, inject, it } from 'vitest';
+import { fromUrl, pubsubAdapter } from '../src/index.js';
+
+const endpoint = inject('pubsubEndpoint');
+const SEED = Number(process.env.FC_SEED ?? 20_261_129);
+const PRIVATE_KEY_BODY = 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCzZZsecret';
+
+/** Every place an error can show a secret: message, details, String, JSON, stack and the cause chain. */
+function errorTexts(error: unknown): string[] {
+  const texts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    texts.push(String(current));
+    if (current instanceof Error) texts.push(current.message, current.stack ?? '');
+    try {
+      texts.push(JSON.stringify(current) ?? '');
+    } catch {}
+    current = (current as { cause?: unknown }).cause;
+  }
+  return texts;
+}
+
+function expectNoSecret(error: unknown, call: string, secrets: readonly string[]): void {
+  for (const text of errorTexts(error))
+    for (const s of secrets) expect(text, `${call}: ${s.slice(0, 4)}… leaked`).not.toContain(s);
+}
+
+function expectConfigError(error: unknown, call: string, names: RegExp, secrets: readonly string[] = []): void {
+  expect(isBgError(error, 'INVALID_ARGUMENT'), `${call}: INVALID_ARGUMENT expected, got ${String(error)}`).toBe(true);
+  expect((error as BgError).retryable, `${call}: a configuration error is never retryable`).toBe(false);
+  expect((error as BgError).message, `${call}: the message names what is wrong`).toMatch(names);
+  expectNoSecret(error, call, secrets);
+}
+
+async function failure(fn: () => unknown): Promise<unknown> {
+  try {
+    await fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a failure, the call succeeded');
+}
+
+describe('pubsub URLs are validated before anything connects', () => {
+  const bad: readonly [string, RegExp][] = [
+    ['pubsub://proj?endpoint=not%20a%20url', /"endpoint" must be host or host:port/],
+    ['pubsub://proj?endpoint=127.0.0.1:0', /"endpoint" must be host or host:port/],
+    ['pubsub://proj?endpoint=127.0.0.1:70000', /"endpoint" must be host or host:port/],
+    ['pubsub://proj?timeoutMs=-1', /"timeoutMs" must be an integer from 1/],
+    ['pubsub://proj?pollIntervalMs=fast', /"pollIntervalMs" must be an integer/],
+    ['pubsub://proj?exactlyOnce=maybe', /"exactlyOnce" must be true, false, 1 or 0/],
+    ['pubsub://proj?endpiont=127.0.0.1:8085', /unknown parameter "endpiont"/],
+    ['pubsub://proj?prefix=a&prefix=b', /more than once/],
+    ['pubsub://proj?prefix=a%20b', /"prefix" must be/],
+    ['pubsub://user:hunter2Secret@proj', /credentials do not belong/],
+    ['pubsub://proj:8085', /port/],
+    ['pubsub://proj/extra', /nothing may follow/],
+    ['pubsub://pr%20oj', /project id/],
+    ['pubsub://proj#x', /fragment/],
+  ];
+  for (const [input, names] of bad) {
+    it(`rejects ${input.replace('hunter2Secret', '…')}`, async () => {
+      expectConfigError(await failure(() => connect(input)), `connect(${input.replace('hunter2Secret', '…')})`, names, [
+        'hunter2Secret',
+      ]);
+    });
+  }
+});
+
+describe('pubsub credentials never printed', () => {
+  it('a service-account private key given as options never shows in the error', async () => {
+    const port = await freePort();
+    const adapter = pubsubAdapter({
+      projectId: 'secret-check',
+      apiEndpoint: `127.0.0.1:${port}`,
+      emulator: false,
+      timeoutMs: 2_000,
+      clientConfig: {
+        credentials: {
+          client_email: 'bg@secret-check.iam.gserviceaccount.com',
+          private_key: `-----BEGIN PRIVATE KEY-----\n${PRIVATE_KEY_BODY}\n-----END PRIVATE KEY-----\n`,
+        },
+      },
+    });
+    try {
+      const error = await failure(() => adapter.stats('secret-check'));
+      expect(isBgError(error), `stats with a bogus key on a closed port: ${String(error)}`).toBe(true);
+      expectNoSecret(error, 'stats with a bogus service-account key', [PRIVATE_KEY_BODY]);
+    } finally {
+      await adapter.close();
+    }
+  });
+
+  it.skipIf(!endpoint)('connect() to the emulator by URL works after validation', async () => {
+    const adapter = await connect(`pubsub://url-check?endpoint=${endpoint}&exactlyOnce=1&timeoutMs=5000`);
+    try {
+      const error = await failure(() => adapter.stats('never-created'));
+      expect(isBgError(error, 'QUEUE_NOT_FOUND'), `stats on a missing queue: ${String(error)}`).toBe(true);
+    } finally {
+      await adapter.close();
+    }
+  });
+});
+
+describe('property: any pubsub URL gives an adapter or a typed error, never a crash or a leak', () => {
+  const value = fc.oneof(
+    fc.string({ maxLength: 10 }),
+    fc.constantFrom('127.0.0.1:8085', '[::1]:8085', 'host', 'not a url', '0', '1', 'false', '-5', '99999999999999999999'),
+  );
+  const param = fc.tuple(fc.constantFrom('endpoint', 'prefix', 'timeoutMs', 'pollIntervalMs', 'exactlyOnce', 'x'), value);
+  const host = fc.constantFrom('', 'proj', 'my-project', 'example.com:proj', 'Bad Name', '-x');
+  it('holds for generated URLs', () => {
+    fc.assert(
+      fc.property(host, fc.array(param, { maxLength: 4 }), (h, params) => {
+        const q = params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+        const text = `pubsub://${encodeURIComponent(h)}${q ? `?${q}` : ''}`;
+        let url: URL;
+        try {
+          url = new URL(text);
+        } catch {
+          return;
+        }
+        try {
+          void fromUrl(url).close();
+        } catch (error) {
+          expectConfigError(error, `fromUrl(${text})`, /pubsub URL/);
+        }
+      }),
+      { numRuns: 200, seed: SEED },
+    );
+  });
+});

@@ -1,0 +1,171 @@
+import { type BgError, connect, isBgError } from '@bg/core';
+import fc from 'fast-check';
+import { Redis } from 'ioredis';
+import { describe, expect, inject, it } from 'vitest';
+import { fromUrl, parseRedisUrl } from '../src/index.js';
+
+const url = inject('redisUrl');
+const passwordUrl = inject('passwordRedisUrl');
+const SECRET = 'hunter2Secret';
+
+/** Every place an error can show a secret: message, details, String, JSON, stack and the cause chain. */
+function errorTexts(error: unknown): string[] {
+  const texts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
+    texts.push(String(current));
+    if (current instanceof Error) texts.push(current.message, current.stack ?? '');
+    try {
+      texts.push(JSON.stringify(current) ?? '');
+    } catch {}
+    current = (current as { cause?: unknown }).cause;
+  }
+  return texts;
+}
+
+function expectConfigError(error: unknown, call: string, names: RegExp, secret = SECRET): void {
+  expect(isBgError(error, 'INVALID_ARGUMENT'), `${call}: INVALID_ARGUMENT expected, got ${String(error)}`).toBe(true);
+  expect((error as BgError).retryable, `${call}: a configuration error is never retryable`).toBe(false);
+  expect((error as BgError).message, `${call}: the message names what is wrong`).toMatch(names);
+  for (const text of errorTexts(error)) expect(text, `${call}: the secret leaked`).not.toContain(secret);
+}
+
+async function failure(fn: () => unknown): Promise<unknown> {
+  try {
+    await fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a failure, the call succeeded');
+}
+
+describe('redis URLs are validated before anything connects', () => {
+  const bad: readonly [string, RegExp][] = [
+    [`redis://:${SECRET}@127.0.0.1:6379/abc`, /path must be a database number/],
+    [`redis://:${SECRET}@127.0.0.1:6379/-1`, /path must be a database number/],
+    [`redis://:${SECRET}@127.0.0.1:6379/1/2`, /path must be a database number/],
+    [`redis://:${SECRET}@127.0.0.1:0`, /port/],
+    [`redis://:${SECRET}@127.0.0.1:6379?prefx=bg`, /unknown parameter "prefx"/],
+    [`redis://:${SECRET}@127.0.0.1:6379?prefix=a&prefix=b`, /"prefix" is given more than once/],
+    [`redis://:${SECRET}@127.0.0.1:6379?prefix=bad%20prefix`, /"prefix" must be/],
+    [`redis://:${SECRET}@127.0.0.1:6379?prefix=`, /"prefix" is empty/],
+    [`redis://:${SECRET}@127.0.0.1:6379?family=5`, /"family" must be one of 4, 6/],
+    [`redis://:${SECRET}@127.0.0.1:6379#frag`, /fragment/],
+    [`redis://:${SECRET}@127.0.0.1:99999`, /not a URL/],
+  ];
+  for (const [input, names] of bad) {
+    it(`rejects ${input.replace(SECRET, '…')}`, async () => {
+      expectConfigError(await failure(() => connect(input)), `connect(${input.replace(SECRET, '…')})`, names);
+    });
+  }
+
+  it('accepts the documented forms', () => {
+    expect(parseRedisUrl(new URL('redis://127.0.0.1:6379'))).toEqual({ db: 0, clientUrl: 'redis://127.0.0.1:6379' });
+    expect(parseRedisUrl(new URL('rediss://u:p@h:1/15?prefix=app&family=6'))).toEqual({
+      db: 15,
+      prefix: 'app',
+      clientUrl: 'rediss://u:p@h:1/15?family=6',
+    });
+  });
+});
+
+describe.skipIf(!url)('redis database selection against a real server', () => {
+  it('a database the server does not have is INVALID_ARGUMENT at first use, and nothing is written to db 0', async () => {
+    const admin = new Redis(url as string);
+    try {
+      const before = await admin.dbsize();
+      const adapter = await connect(`${url}/99?prefix=db99`);
+      try {
+        expectConfigError(await failure(() => adapter.ensureQueue('db99')), 'ensureQueue on redis://…/99', /database 99/);
+        expectConfigError(await failure(() => adapter.stats('db99')), 'stats on redis://…/99', /database 99/);
+      } finally {
+        await adapter.close();
+      }
+      expect(await admin.keys('{db99:*'), 'keys written to db 0 for a failed SELECT').toEqual([]);
+      expect(await admin.dbsize(), 'db 0 untouched').toBe(before);
+    } finally {
+      await admin.quit();
+    }
+  });
+
+  it('a database in range is the one used', async () => {
+    const adapter = await connect(`${url}/3?prefix=db3`);
+    const admin = new Redis(url as string);
+    try {
+      await adapter.ensureQueue('db3');
+      await admin.select(3);
+      expect(await admin.exists('{db3:db3}:s'), 'stream in db 3').toBe(1);
+      await admin.select(0);
+      expect(await admin.exists('{db3:db3}:s'), 'nothing in db 0').toBe(0);
+    } finally {
+      await adapter.close();
+      await admin.quit();
+    }
+  });
+});
+
+describe.skipIf(!passwordUrl)('redis credentials never printed', () => {
+  it('a wrong password is AUTH_FAILED without the password anywhere in the error', async () => {
+    const wrong = new URL(passwordUrl as string);
+    wrong.password = SECRET;
+    const adapter = await connect(wrong.toString());
+    try {
+      const error = await failure(() => adapter.stats('auth-check'));
+      expect(isBgError(error, 'AUTH_FAILED'), `stats with a wrong password: ${String(error)}`).toBe(true);
+      expect((error as BgError).retryable, 'AUTH_FAILED is not retryable').toBe(false);
+      for (const text of errorTexts(error)) expect(text, 'the wrong password leaked').not.toContain(SECRET);
+      // The right password never shows either.
+      for (const text of errorTexts(error)) expect(text, 'the server password leaked').not.toContain('s3cret');
+    } finally {
+      await adapter.close();
+    }
+  });
+});
+
+describe('property: any redis URL gives an adapter or a typed error, never a crash or a leak', () => {
+  const secret = fc.stringMatching(/^[A-Za-z0-9]{12,20}$/).map((s) => `Zz${s}`);
+  const piece = fc.oneof(
+    fc.constantFrom('', '/', '/0', '/15', '/abc', '/-1', '/99999999999', '/1/2', '/%41'),
+    fc.string({ maxLength: 6 }).map((s) => `/${encodeURIComponent(s)}`),
+  );
+  const port = fc.oneof(
+    fc.constantFrom('', ':6379', ':0', ':65535', ':65536', ':99999', ':x'),
+    fc.nat(70_000).map((n) => `:${n}`),
+  );
+  const query = fc.array(
+    fc.tuple(fc.constantFrom('prefix', 'family', 'db', 'password', 'prefx', ''), fc.string({ maxLength: 8 })),
+    { maxLength: 3 },
+  );
+  const scheme = fc.constantFrom('redis', 'rediss');
+  it('holds for generated URLs', async () => {
+    await fc.assert(
+      fc.asyncProperty(scheme, secret, port, piece, query, async (s, pw, p, path, params) => {
+        const q = params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+        const text = `${s}://user:${pw}@127.0.0.1${p}${path}${q ? `?${q}` : ''}`;
+        let adapter: Awaited<ReturnType<typeof connect>> | undefined;
+        try {
+          adapter = await connect(text);
+        } catch (error) {
+          expectConfigError(error, `connect(${text.replace(pw, '…')})`, /redis URL|not a URL/, pw);
+          return;
+        }
+        await adapter.close();
+      }),
+      { numRuns: 150, seed: Number(process.env.FC_SEED ?? 20_261_129), interruptAfterTimeLimit: 20_000 },
+    );
+  });
+
+  it('fromUrl never throws anything but BgError', () => {
+    fc.assert(
+      fc.property(fc.webUrl({ withQueryParameters: true, withFragments: true }), (web) => {
+        const u = new URL(web.replace(/^https?:/, 'redis:'));
+        try {
+          void fromUrl(u).close();
+        } catch (error) {
+          expect(isBgError(error, 'INVALID_ARGUMENT'), `fromUrl(${u}) threw ${String(error)}`).toBe(true);
+        }
+      }),
+      { numRuns: 100, seed: Number(process.env.FC_SEED ?? 20_261_129) },
+    );
+  });
+});
