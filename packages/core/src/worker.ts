@@ -616,7 +616,7 @@ export function createWorker(options: WorkerOptions): Worker {
 
     /** Waits `ms` (0: one turn of the event loop), or less when the worker stops. */
     async function pause(ms: number): Promise<void> {
-      if (ms <= 0) {
+      if (ms <= 0 || stopController.signal.aborted) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         return;
       }

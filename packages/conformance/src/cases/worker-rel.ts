@@ -102,9 +102,10 @@ export const reliabilityCases: readonly ConformanceCase[] = [
       }
       const cap = base.capabilities.maxDeliveries ?? PRETEND_CAP;
       ctx.expect(cap, `maxDeliveries ${cap} is too high to park past it in seconds`).toBeLessThanOrEqual(MAX_CAP_WITHOUT_HOOK);
-      // No native delay, parks of at most a second: the delay below takes cap + 2 parks at least.
+      // No native delay, parks of at most a second: the delay below takes 2 × (cap + 2) parks
+      // (fewer when the backend redelivers late, as a loaded emulator does).
       const parking = withCapabilities(base, { maxDelayMs: 0, maxReleaseDelayMs: PARK_MS, maxDeliveries: cap });
-      const delay = PARK_MS * (cap + 2) + 500;
+      const delay = 2 * PARK_MS * (cap + 2) + 500;
       const runs: Array<{ at: number; attempt: number }> = [];
       const events: WorkerEvent[] = [];
       const worker = createWorker({
@@ -134,8 +135,15 @@ export const reliabilityCases: readonly ConformanceCase[] = [
       ctx
         .expect(Math.max(...counts), `delivery counts ${counts.join(',')}: parks must re-send before the cap of ${cap}`)
         .toBeLessThan(cap);
+      // Re-sent as a new message while parked: more early deliveries than the highest count
+      // (without a re-send, k early deliveries end with a delivery counted k + 1).
       const parks = events.filter((e) => e.type === 'deferred' && e.why === 'not-before').length;
-      ctx.expect(parks, `only ${parks} early deliveries for a cap of ${cap}: the case proves nothing`).toBeGreaterThan(cap);
+      ctx
+        .expect(
+          parks,
+          `delivery counts ${counts.join(',')}: ${parks} early deliveries in ${delay} ms never re-sent the job (the backend redelivered too rarely for the case to prove anything)`,
+        )
+        .toBeGreaterThanOrEqual(Math.max(...counts));
       await eventually(
         ctx,
         'the live queue to be empty',
