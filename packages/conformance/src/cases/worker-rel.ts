@@ -64,7 +64,14 @@ export const reliabilityCases: readonly ConformanceCase[] = [
       const jobs = createQueue({ adapter, queue, now: () => now });
       // One byte more than the declared maximum: refused by the core, nothing stored.
       const over = 'x'.repeat(max - empty + 1);
-      await expectBgError(ctx, jobs.enqueue(job, { s: over }, { id: randomUUID() }), 'PAYLOAD_TOO_LARGE', false);
+      await expectBgError(
+        ctx,
+        `enqueue of a job encoding to ${max + 1} bytes`,
+        jobs.enqueue(job, { s: over }, { id: randomUUID() }),
+        'PAYLOAD_TOO_LARGE',
+        false,
+        'a job one byte over maxPayloadBytes is refused before anything is sent',
+      );
       expect(await ctx.inspector.liveCount(queue), 'a refused enqueue stored something').toBe(0);
       // Exactly the declared maximum: accepted by the core and by the adapter, stored whole.
       const exact = 'x'.repeat(max - empty);
