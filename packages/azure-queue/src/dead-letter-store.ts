@@ -68,8 +68,12 @@ export class DeadLetterStore {
     const peeked = await this.#call('peek dead letters', () => this.client.peekMessages({ numberOfMessages: PAGE }));
     if (peeked.peekedMessageItems.length < PAGE) return peeked.peekedMessageItems.map(entryOf);
     const scanned = await this.scan();
-    await this.restore(scanned);
-    return scanned;
+    // Compact while we hold them: a job dead-lettered twice keeps only its latest record.
+    const superseded = new Set(supersededEntries(scanned));
+    await this.delete([...superseded]);
+    const kept = scanned.filter((e) => !superseded.has(e));
+    await this.restore(kept);
+    return kept;
   }
 
   /** Receives every message of the poison queue (hiding them for the scan visibility). */
@@ -122,14 +126,24 @@ export class DeadLetterStore {
     }
   }
 
-  /** Approximate number of stored dead letters (0 when the poison queue does not exist). */
+  /**
+   * Dead-lettered jobs (0 when the poison queue does not exist). A job dead-lettered twice (a
+   * crash between the dead-letter write and the ack) counts once while the poison queue holds
+   * fewer than 32 records (they are peeked); beyond that it is Azure's approximate count of
+   * records, until a scan (replay, purge, a listing of 32 or more) drops the older copy.
+   */
   async count(): Promise<number> {
+    let records: number;
     try {
-      return (await this.client.getProperties()).approximateMessagesCount ?? 0;
+      records = (await this.client.getProperties()).approximateMessagesCount ?? 0;
     } catch (error) {
       if (restErrorOf(error).code === 'QueueNotFound') return 0;
       throw mapAzureError(error, 'count dead letters');
     }
+    if (records === 0 || records >= PAGE) return records;
+    const peeked = await this.#call('peek dead letters', () => this.client.peekMessages({ numberOfMessages: PAGE }));
+    if (peeked.peekedMessageItems.length >= PAGE) return records;
+    return new Set(peeked.peekedMessageItems.map((m) => entryOf(m).record.id)).size;
   }
 
   async #call<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -141,8 +155,7 @@ export class DeadLetterStore {
   }
 }
 
-/** The latest record per job id, oldest first (by dead-letter time, then id). */
-export function latestById(entries: readonly PoisonEntry[]): DeadLetter[] {
+function latestEntries(entries: readonly PoisonEntry[]): Map<string, PoisonEntry> {
   const latest = new Map<string, PoisonEntry>();
   for (const e of entries) {
     const seen = latest.get(e.record.id);
@@ -154,7 +167,18 @@ export function latestById(entries: readonly PoisonEntry[]): DeadLetter[] {
       latest.set(e.record.id, e);
     }
   }
-  return [...latest.values()].map((e) => e.record).sort(compareDeadLetters);
+  return latest;
+}
+
+/** The latest record per job id, oldest first (by dead-letter time, then id). */
+export function latestById(entries: readonly PoisonEntry[]): DeadLetter[] {
+  return [...latestEntries(entries).values()].map((e) => e.record).sort(compareDeadLetters);
+}
+
+/** Every entry but the latest of its job id: older copies of a job dead-lettered twice. */
+export function supersededEntries(entries: readonly PoisonEntry[]): PoisonEntry[] {
+  const latest = latestEntries(entries);
+  return entries.filter((e) => latest.get(e.record.id) !== e);
 }
 
 function compareDeadLetters(a: DeadLetter, b: DeadLetter): number {

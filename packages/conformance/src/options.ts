@@ -98,6 +98,13 @@ export interface ConformanceOptions {
   /** Child-process worker for the crash case of the worker group (skipped when absent). */
   readonly workerProcess?: WorkerProcessHook;
   /**
+   * Makes an adapter on the same backend whose backend dead-letters a message by itself after
+   * a few deliveries (its manifest's `maxDeliveries` at most 10, e.g. `pubsubAdapter({
+   * maxDeliveryAttempts: 5 })`), for the case that parks a delay more often than that. Needed
+   * only when the adapter declares a `maxDeliveries` above 10 (the case is skipped otherwise).
+   */
+  readonly lowDeliveryCapAdapter?: () => Adapter | Promise<Adapter>;
+  /**
    * Groups or case ids to leave out, each with a written reason. Every exclusion is shown in
    * the skip and in the summary at the end of the run; a key that names no case or group, or
    * an empty reason, fails the run. Excluding is the only way to leave out a case whose

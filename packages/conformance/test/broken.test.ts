@@ -59,4 +59,9 @@ const UNCOVERED_YET: readonly string[] = [
   'worker.delay-hop',
   'worker.timeout',
   'worker.mixed-load',
+  // Issue 16 cases (src/cases/worker-rel.ts): each was shown to fail against the defect it targets
+  // (SQS counting the core's attributes, parks past the cap, a record count), not yet by a variant.
+  'limits.enqueue-max-payload',
+  'worker.delay-parks-past-native-cap',
+  'dead-letters.counted-once',
 ];

@@ -47,6 +47,13 @@ export interface Capabilities {
   readonly nativeDeliveryCount: boolean;
   /** The backend can also move crash-looping messages to a dead-letter store by itself. */
   readonly nativeDeadLetter: boolean;
+  /**
+   * Deliveries after which the backend itself moves a message to its dead-letter store (SQS
+   * `maxReceiveCount`, Pub/Sub `maxDeliveryAttempts`); absent when it never does. The worker
+   * parks early deliveries of a delayed job with `release` only while the delivery count is
+   * below half of it, then re-sends the job as a new message, so a long delay never reaches it.
+   */
+  readonly maxDeliveries?: number;
   /** Messages sharing an `orderingKey` are delivered one at a time, in send order. */
   readonly ordering: boolean;
   /** A second send with the same `deduplicationKey` within the window is dropped. */

@@ -1,6 +1,8 @@
 import type { Adapter, DeadLetterInfo, DeadLetterReason, ErrorInfo, ReceivedMessage } from './adapter.js';
 import { assertQueueName } from './adapter-guards.js';
 import { backoffDelay } from './backoff.js';
+import { needsFreshCount, planEarlyDelivery } from './delay-hop.js';
+import { answeredAtOnce, emptyPollPause } from './empty-poll.js';
 import { decodeEnvelope, type Envelope, utf8Bytes } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
 import { BgError, isBgError } from './errors.js';
@@ -49,7 +51,10 @@ export interface WorkerOptions {
   readonly concurrency?: number;
   /** Lease per delivery, renewed by heartbeats while the handler runs (default 30 s). */
   readonly leaseMs?: number;
-  /** Long-poll wait per receive (default 5 s, at most 20 s). */
+  /**
+   * Long-poll wait per receive (default 5 s, at most 20 s). With 0 the worker polls without
+   * waiting and, while the queue is empty, backs off from 5 ms up to 250 ms between polls.
+   */
   readonly pollMs?: number;
   /** Default grace period of {@link Worker.stop} (default 30 s). */
   readonly graceMs?: number;
@@ -169,6 +174,9 @@ class RunContext implements JobContext {
 const NO_META: Readonly<Record<string, string>> = Object.freeze({});
 
 const HOPPED = 'bg-hopped';
+
+/** The receive loop lets the event loop turn at least this often (ms), whatever the backend answers. */
+const YIELD_EVERY_MS = 20;
 
 /** Receives a worker keeps in flight at most while it prefetches. */
 const MAX_RECEIVES = 2;
@@ -315,14 +323,16 @@ export function createWorker(options: WorkerOptions): Worker {
     await adapter.ack(queue, item.handle);
   }
 
-  /** Delivers before `notBefore`: hop without running it and without counting an attempt. */
+  /** Delivers before `notBefore`: hop or park without running it and without counting an attempt. */
   async function hop(item: Active, remaining: number): Promise<void> {
-    if (caps.maxDelayMs > 0) {
-      await resend(item, Math.min(remaining, caps.maxDelayMs), item.message.attributes);
+    const step = planEarlyDelivery(caps, remaining, item.message.deliveryCount);
+    if (step.action === 'resend') {
+      await resend(item, step.delayMs, item.message.attributes);
     } else {
-      // No native delay (Pub/Sub): park it with a release; the first delivery after
-      // `notBefore` re-sends it fresh so the parking deliveries are not counted.
-      await adapter.release(queue, item.handle, Math.min(remaining, caps.maxReleaseDelayMs));
+      // No native delay (Pub/Sub): park it with a release. The parks raise the delivery
+      // count: planEarlyDelivery re-sends it fresh before they near the backend's own
+      // dead-letter cap, and the first delivery after `notBefore` re-sends it fresh too.
+      await adapter.release(queue, item.handle, step.delayMs);
     }
     emit({ type: 'deferred', jobId: item.message.id, why: 'not-before', delayMs: remaining });
   }
@@ -452,7 +462,7 @@ export function createWorker(options: WorkerOptions): Worker {
           await hop(item, remaining);
           return;
         }
-        if (caps.maxDelayMs <= 0 && message.deliveryCount > 1 && message.attributes[HOPPED] !== '1') {
+        if (needsFreshCount(caps, message.deliveryCount, message.attributes[HOPPED] === '1')) {
           await resend(item, 0, { ...message.attributes, [HOPPED]: '1' });
           return;
         }
@@ -588,15 +598,42 @@ export function createWorker(options: WorkerOptions): Worker {
    * both taking turns. A prefetched delivery waits for a slot (normally about one job's time),
    * its lease kept by the heartbeat; `stop` hands it back at once. An empty or short receive,
    * or slow jobs, bring the loop back to asking only for free slots, one long poll at a time.
+   *
+   * Never starving the event loop: after an empty receive the next one waits at least a turn
+   * of the event loop, and while receives come back empty at once (no long poll: `pollMs` 0,
+   * or an adapter answering from memory) it backs off ({@link emptyPollPause}); the loop also
+   * yields every {@link YIELD_EVERY_MS} however its receives and handlers complete.
    */
   async function runLoop(): Promise<void> {
     const receiving = new Set<Promise<void>>();
     let failures = 0;
     let lastFull = false;
+    /** Empty receives in a row that came back at once. */
+    let emptyStreak = 0;
+    /** When the loop last let the event loop turn (receives answered from memory never do). */
+    let yieldedAt = performance.now();
     const prefetchBelowMs = Math.min(PREFETCH_BELOW_MS, leaseMs / 10);
+
+    /** Waits `ms` (0: one turn of the event loop), or less when the worker stops. */
+    async function pause(ms: number): Promise<void> {
+      if (ms <= 0 || stopController.signal.aborted) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        return;
+      }
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          stopController.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, ms);
+        stopController.signal.addEventListener('abort', done, { once: true });
+      });
+    }
 
     async function pull(max: number): Promise<void> {
       let messages: ReceivedMessage[];
+      const askedAt = performance.now();
       try {
         messages = await adapter.receive(queue, {
           max,
@@ -612,20 +649,19 @@ export function createWorker(options: WorkerOptions): Worker {
         if (!running) return;
         failures++;
         reportError('receive', error);
-        const pause = Math.min(100 * 2 ** Math.min(failures - 1, 6), 5_000) * (0.5 + random() / 2);
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, pause);
-          stopController.signal.addEventListener(
-            'abort',
-            () => {
-              clearTimeout(timer);
-              resolve();
-            },
-            { once: true },
-          );
-        });
+        await pause(Math.min(100 * 2 ** Math.min(failures - 1, 6), 5_000) * (0.5 + random() / 2));
         return;
       }
+      if (messages.length === 0) {
+        lastFull = false;
+        if (!running) return;
+        // Never poll again in the same turn of the event loop (timers, heartbeats and stop()
+        // must run), and back off while the backend answers empty at once.
+        emptyStreak = answeredAtOnce(performance.now() - askedAt, pollMs) ? emptyStreak + 1 : 0;
+        await pause(emptyStreak > 0 ? emptyPollPause(emptyStreak, pollMs, random()) : 0);
+        return;
+      }
+      emptyStreak = 0;
       lastFull = messages.length >= max;
       if (!running) {
         // Stopped while polling: give anything that arrived back at once.
@@ -671,8 +707,12 @@ export function createWorker(options: WorkerOptions): Worker {
           wakeLoop?.();
         });
       receiving.add(done);
-      // One receive per turn of the event loop, so that two in flight are two requests.
-      if (receiving.size > 1 || prefetch) await new Promise<void>((resolve) => setImmediate(resolve));
+      // One receive per turn of the event loop, so that two in flight are two requests; and
+      // never hold the event loop for long when receives and handlers complete without I/O.
+      if (receiving.size > 1 || prefetch || performance.now() - yieldedAt > YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        yieldedAt = performance.now();
+      }
     }
     await Promise.all(receiving);
   }

@@ -39,6 +39,7 @@ export const PUBSUB_CAPABILITIES: Capabilities = Object.freeze({
   extendBeyondMax: 'clamp',
   nativeDeliveryCount: true,
   nativeDeadLetter: true,
+  maxDeliveries: MAX_DELIVERY_ATTEMPTS,
   ordering: false,
   deduplication: false,
   durable: true,

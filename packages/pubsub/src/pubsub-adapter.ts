@@ -64,6 +64,13 @@ export interface PubSubAdapterOptions {
   readonly deadLetterRetentionSeconds?: number;
   /** Most dead letters one list/show/replay/purge reads (default 10 000). */
   readonly deadLetterScanLimit?: number;
+  /**
+   * `maxDeliveryAttempts` of the dead-letter policy `ensureQueue` gives a new worker
+   * subscription, 5–100 (default and maximum 100), declared as `capabilities.maxDeliveries`
+   * (the worker keeps parked delays below it). Lower it only for tests; an existing
+   * subscription keeps its policy.
+   */
+  readonly maxDeliveryAttempts?: number;
 }
 
 interface SubscriptionInfo {
@@ -126,7 +133,14 @@ function publishRequests(encoded: readonly EncodedMessage[]): EncodedMessage[][]
  * ```
  */
 export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
-  const capabilities: Capabilities = PUBSUB_CAPABILITIES;
+  const maxDeliveryAttempts = options.maxDeliveryAttempts ?? MAX_DELIVERY_ATTEMPTS;
+  if (!Number.isInteger(maxDeliveryAttempts) || maxDeliveryAttempts < 5 || maxDeliveryAttempts > MAX_DELIVERY_ATTEMPTS) {
+    throw new BgError('INVALID_ARGUMENT', `maxDeliveryAttempts must be an integer between 5 and ${MAX_DELIVERY_ATTEMPTS}`);
+  }
+  const capabilities: Capabilities =
+    maxDeliveryAttempts === MAX_DELIVERY_ATTEMPTS
+      ? PUBSUB_CAPABILITIES
+      : Object.freeze({ ...PUBSUB_CAPABILITIES, maxDeliveries: maxDeliveryAttempts });
   const prefix = options.prefix ?? 'bg-';
   const pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 100);
   const exactlyOnceDelivery = options.exactlyOnceDelivery ?? true;
@@ -400,7 +414,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
               expirationPolicy: {},
               enableExactlyOnceDelivery: exactlyOnceDelivery,
               // Needed for deliveryAttempt; also a safety net for deliveries nobody ever settles.
-              deadLetterPolicy: { deadLetterTopic: resources.deadTopic, maxDeliveryAttempts: MAX_DELIVERY_ATTEMPTS },
+              deadLetterPolicy: { deadLetterTopic: resources.deadTopic, maxDeliveryAttempts },
             },
             call,
           ),

@@ -37,6 +37,9 @@ if (!endpoint) {
         promptMs: 1_000,
         caseTimeoutMs: 60_000,
       },
+      // A dead-letter policy of 5 deliveries instead of 100, so the park case runs in seconds.
+      lowDeliveryCapAdapter: () =>
+        withInspection(pubsubAdapter({ apiEndpoint: endpoint, projectId, maxDeliveryAttempts: 5 }), inspector),
       errors: {
         missingQueue: () => pubsubAdapter({ apiEndpoint: endpoint, projectId, prefix: 'missing-' }),
         unreachable: () => pubsubAdapter({ apiEndpoint: `127.0.0.1:${deadPort}`, projectId, emulator: true, timeoutMs: 2_000 }),

@@ -97,3 +97,17 @@ export async function scanDeadLetters(settings: ScanSettings): Promise<ScannedDe
 export function compareDeadLetters(a: DeadLetter, b: DeadLetter): number {
   return a.deadLetteredAt - b.deadLetteredAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
+
+/**
+ * The records a scan may delete because a later record of the same job supersedes them (a
+ * crash between dead-lettering and the ack writes a job twice): every record but the latest
+ * (by dead-letter time, then position in the scan) of each job id.
+ */
+export function supersededDeadLetters(scanned: readonly ScannedDeadLetter[]): ScannedDeadLetter[] {
+  const latest = new Map<string, ScannedDeadLetter>();
+  for (const s of scanned) {
+    const seen = latest.get(s.letter.id);
+    if (!seen || seen.letter.deadLetteredAt <= s.letter.deadLetteredAt) latest.set(s.letter.id, s);
+  }
+  return scanned.filter((s) => latest.get(s.letter.id) !== s);
+}

@@ -20,7 +20,15 @@ export const SQS_MAX_ATTRIBUTES = 10;
 /** Longest message retention (14 days); `ensureQueue` sets it on both queues. */
 export const SQS_MAX_RETENTION_SECONDS = 1_209_600;
 /**
- * Bytes of every message kept back for the adapter's own attributes (`bg.id`, `bg.meta`,
- * dead-letter info). `maxPayloadBytes` is the message size limit minus this reserve.
+ * Bytes of every message kept back for attributes: the adapter's own (`bg.id`, `bg.meta`,
+ * dead-letter info) and the first {@link ATTRIBUTE_ALLOWANCE_BYTES} of the caller's.
+ * `maxPayloadBytes` is 3/4 of the message size limit minus this reserve (room for base64).
  */
 export const ADAPTER_RESERVED_BYTES = 8_192;
+/**
+ * Bytes of caller attributes (names, types and values as SQS counts them) carried inside the
+ * reserve: attributes up to this size (the core's `bg-type`, `bg-hopped` …) never count against
+ * `maxPayloadBytes`, so a body of exactly `maxPayloadBytes` is accepted (even as base64); beyond it, the excess
+ * counts as body bytes.
+ */
+export const ATTRIBUTE_ALLOWANCE_BYTES = 2_048;

@@ -1,6 +1,6 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { DeadLetterInfo, ErrorInfo } from '@bg/core';
-import { SQS_MAX_ATTRIBUTES } from './limits.js';
+import { ATTRIBUTE_ALLOWANCE_BYTES, SQS_MAX_ATTRIBUTES } from './limits.js';
 
 /** Message attribute holding the job id. */
 export const ID_ATTRIBUTE = 'bg.id';
@@ -35,7 +35,10 @@ export interface EncodedMessage {
   readonly attributes: Record<string, MessageAttributeValue>;
   /** Size as SQS counts it: body + every attribute's name, type and value, in UTF-8 bytes. */
   readonly bytes: number;
-  /** The caller's share of `bytes` (encoded body + caller attributes), checked against `maxPayloadBytes`. */
+  /**
+   * The caller's share of `bytes`, which must fit the message limit minus the adapter's reserve:
+   * the encoded body plus whatever its attributes take beyond {@link ATTRIBUTE_ALLOWANCE_BYTES}.
+   */
   readonly payloadBytes: number;
 }
 
@@ -97,16 +100,17 @@ export function encodeMessage(
   const separate =
     entries.length <= MAX_SEPARATE_ATTRIBUTES &&
     entries.every(([name, value]) => typeof value === 'string' && value.length > 0 && isSeparableName(name) && text(value));
-  let payloadBytes = Buffer.byteLength(body);
+  let callerAttributeBytes = 0;
   if (separate) {
     for (const [name, value] of entries) {
       attributes[name] = stringAttribute(value);
-      payloadBytes += attributeBytes(name, value);
+      callerAttributeBytes += attributeBytes(name, value);
     }
   } else if (entries.length > 0) {
     meta.attrs = Object.fromEntries(entries);
-    payloadBytes += Buffer.byteLength(sqsSafeJson({ attrs: meta.attrs }));
+    callerAttributeBytes += Buffer.byteLength(sqsSafeJson({ attrs: meta.attrs }));
   }
+  const payloadBytes = Buffer.byteLength(body) + Math.max(0, callerAttributeBytes - ATTRIBUTE_ALLOWANCE_BYTES);
   if (dead) meta.dead = dead;
   attributes[ID_ATTRIBUTE] = stringAttribute(text(message.id) ? message.id : sqsSafeJson(message.id));
   if (!text(message.id)) meta.id = message.id;

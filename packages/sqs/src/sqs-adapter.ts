@@ -33,7 +33,7 @@ import {
   type SendResult,
 } from '@bg/core';
 import { Batcher, type EntryResult } from './batcher.js';
-import { compareDeadLetters, type ScannedDeadLetter, scanDeadLetters } from './dead-letter-scan.js';
+import { compareDeadLetters, type ScannedDeadLetter, scanDeadLetters, supersededDeadLetters } from './dead-letter-scan.js';
 import { isLostReceipt, leaseLost, mapSqsError, sqsErrorCode } from './errors.js';
 import { decodeHandle, encodeHandle } from './lease-handle.js';
 import {
@@ -161,6 +161,7 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
     extendBeyondMax: 'clamp',
     nativeDeliveryCount: true,
     nativeDeadLetter: redrive !== undefined,
+    ...(redrive !== undefined ? { maxDeliveries: redrive } : {}),
     ordering: fifo,
     deduplication: fifo,
     durable: true,
@@ -549,6 +550,10 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       try {
         return await run(url, scanned);
       } finally {
+        // Compact: a job dead-lettered twice keeps only its latest record, so the dead-letter
+        // queue's message count (stats().dead) counts it once again after any scan.
+        const superseded = supersededDeadLetters(scanned).filter((s) => !deletedReceipts.has(s.receipt));
+        await deleteScanned(url, superseded).catch(() => undefined);
         // Make everything we read and did not delete visible again.
         const left = scanned.filter((s) => !deletedReceipts.has(s.receipt));
         await Promise.allSettled(left.map((s) => visibility.add(url, { receipt: s.receipt, seconds: 0 })));
@@ -780,13 +785,16 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       };
       const record = { id: message.id, body: message.body, attributes: message.attributes };
       const encoded = encodeDeadLetter(record, dead, maxMessageBytes, astral);
+      // FIFO: every record in a group of its own, so that a scan sees all the records of a job
+      // dead-lettered twice at once (a group hides its later messages while one is received)
+      // and compacts them to one.
       if (encoded.bytes > maxMessageBytes) {
         throw new BgError(
           'PAYLOAD_TOO_LARGE',
           `the dead letter of ${message.id} is ${encoded.bytes} bytes; the limit is ${maxMessageBytes}`,
         );
       }
-      await sendEncoded(deadName(queue), [record], [encoded], true);
+      await sendEncoded(deadName(queue), [{ ...record, orderingKey: randomUUID() }], [encoded], true);
     },
 
     async listDeadLetters(queue, opts = {}): Promise<DeadLetterPage> {

@@ -15,6 +15,7 @@ import { receiveCases } from './receive.js';
 import { releaseCases } from './release.js';
 import { statsCases } from './stats.js';
 import { workerCases } from './worker.js';
+import { reliabilityCases } from './worker-rel.js';
 
 /** Every adapter-level case, in report order. */
 export const adapterCases: readonly ConformanceCase[] = [
@@ -36,4 +37,4 @@ export const adapterCases: readonly ConformanceCase[] = [
 ];
 
 /** Every case: the adapter level, then the worker level. */
-export const allCases: readonly ConformanceCase[] = [...adapterCases, ...workerCases];
+export const allCases: readonly ConformanceCase[] = [...adapterCases, ...workerCases, ...reliabilityCases];
