@@ -14,6 +14,7 @@ import {
   type DeadLetterPage,
   type LeaseHandle,
   type OutgoingMessage,
+  QUEUE_NAME_PATTERN,
   type QueueStats,
   type ReceivedMessage,
   type ReceiveOptions,
@@ -24,7 +25,7 @@ import { DeadLetterStore, latestById, pageOf } from './dead-letter-store.js';
 import { makeHandle, parseHandle } from './lease-handle.js';
 import { isLeaseLost, mapAzureError, restErrorOf } from './map-error.js';
 import { decodeLive, encodeDeadLetter, encodeLive, MAX_BODY_BYTES, overheadBytes } from './message-format.js';
-import { azureQueueName, deadLetterQueueName } from './queue-names.js';
+import { azureQueueName, DEAD_LETTER_SUFFIX, deadLetterQueueName } from './queue-names.js';
 import { type AzureConnectionOptions, createServiceClient } from './service-client.js';
 
 /** Options of {@link azureQueueAdapter}: how to connect, plus tuning. */
@@ -250,6 +251,33 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       ]);
     },
 
+    async queueExists(queue) {
+      const client = live(queue);
+      return call('queue exists', () => client.exists());
+    },
+
+    async listQueues() {
+      guard.assertOpen();
+      return call('list queues', async () => {
+        const names: string[] = [];
+        for await (const item of service.listQueues()) {
+          const name = item.name;
+          if (!name.endsWith(DEAD_LETTER_SUFFIX) && QUEUE_NAME_PATTERN.test(name)) names.push(name);
+        }
+        return names.sort();
+      });
+    },
+
+    async deleteQueue(queue) {
+      const client = live(queue);
+      const dead = poison(queue);
+      const [liveGone, deadGone] = await Promise.all([
+        call('delete queue', () => client.deleteIfExists()),
+        call('delete poison queue', () => dead.deleteIfExists()),
+      ]);
+      return liveGone.succeeded || deadGone.succeeded;
+    },
+
     async send(queue, messages): Promise<SendResult[]> {
       const client = live(queue);
       assertSendable(capabilities, messages, overheadBytes);
@@ -413,12 +441,9 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
         call('stats', () => client.peekMessages({ numberOfMessages: MAX_RECEIVE })),
         deadLetters(queue).count(),
       ]);
-      const total = props.approximateMessagesCount ?? 0;
+      const total = props.approximateMessagesCount ?? null;
       const visible = peeked.peekedMessageItems.length;
-      // Azure cannot tell leased from delayed messages: hidden ones count as in flight.
-      // With more than 32 visible messages only the approximate total is known.
-      if (visible >= MAX_RECEIVE) return { ready: Math.max(total, visible), inFlight: 0, delayed: 0, dead };
-      return { ready: visible, inFlight: Math.max(0, total - visible), delayed: 0, dead };
+      return azureStats(visible, total, dead);
     },
 
     async close() {
@@ -428,6 +453,18 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
     },
   };
   return adapter;
+}
+
+/**
+ * Queue counts from what Azure tells: up to {@link MAX_RECEIVE} peeked (visible) messages, the
+ * approximate count of all messages, and the dead letters. Azure cannot tell a leased message
+ * from a delayed one, so both are unknown (`null`) and `total` carries the approximate sum;
+ * with {@link MAX_RECEIVE} or more visible messages, only a lower bound of `ready` is known, so
+ * it is unknown too.
+ */
+export function azureStats(visible: number, total: number | null, dead: number): QueueStats {
+  const sum = total === null ? null : Math.max(total, visible);
+  return { ready: visible < MAX_RECEIVE ? visible : null, inFlight: null, delayed: null, dead, total: sum };
 }
 
 /** Resolves with the promise's value, or undefined as soon as `signal` aborts. */

@@ -80,6 +80,10 @@ export interface OutgoingMessage {
 
 /** The outcome of sending one message. */
 export interface SendResult {
+  /**
+   * The job id that is stored: the message's own id, or — for a duplicate — the id of the
+   * message stored earlier with the same `deduplicationKey` (when the backend can tell it).
+   */
   readonly id: string;
   /** True when the backend dropped the message as a duplicate of an earlier `deduplicationKey`. */
   readonly duplicate: boolean;
@@ -174,15 +178,32 @@ export interface DeadLetterPage {
   readonly cursor?: string;
 }
 
-/** Counts for one queue. Backends that only know approximations say so in their docs. */
+/**
+ * Counts for one queue. A count the backend cannot know is `null` (unknown), never a made-up
+ * 0: Pub/Sub's data plane counts no backlog, Azure cannot tell a leased message from a
+ * delayed one. Backends that only know approximations say so in their docs.
+ */
 export interface QueueStats {
-  /** Visible now, waiting for a worker. */
+  /** Visible now, waiting for a worker; `null` when unknown. */
+  readonly ready: number | null;
+  /** Leased by a worker; `null` when unknown. */
+  readonly inFlight: number | null;
+  /** Waiting for a delay to pass; `null` when unknown. */
+  readonly delayed: number | null;
+  /** Dead letters stored; `null` when unknown. */
+  readonly dead: number | null;
+  /**
+   * All live messages (ready + in flight + delayed), when the backend knows the sum but not
+   * every part (Azure's approximate message count). Absent when the parts are all known.
+   */
+  readonly total?: number | null;
+}
+
+/** {@link QueueStats} of a backend that knows every count exactly (memory, Redis). */
+export interface KnownQueueStats extends QueueStats {
   readonly ready: number;
-  /** Leased by a worker. */
   readonly inFlight: number;
-  /** Waiting for a delay to pass. */
   readonly delayed: number;
-  /** Dead letters stored. */
   readonly dead: number;
 }
 
@@ -198,8 +219,29 @@ export interface Adapter {
   readonly contractVersion: typeof ADAPTER_CONTRACT_VERSION;
   readonly capabilities: Capabilities;
 
-  /** Creates the queue and its dead-letter store if missing (development helper). */
+  /**
+   * Creates the queue and its dead-letter store if missing; does nothing when it exists.
+   * The producer and the worker call it unless told `missingQueue: 'fail'`.
+   */
   ensureQueue(queue: string): Promise<void>;
+
+  /**
+   * Optional: whether the queue exists (without creating it). Used by
+   * `missingQueue: 'fail'` and by `bgctl` to name a missing queue up front.
+   */
+  queueExists?(queue: string): Promise<boolean>;
+
+  /**
+   * Optional: the bg queues this adapter sees (its prefix or namespace only), sorted.
+   * Dead-letter stores and other helper resources are not listed.
+   */
+  listQueues?(): Promise<string[]>;
+
+  /**
+   * Optional: deletes the queue, its dead letters and every helper resource, jobs included.
+   * Resolves false when there was no such queue. Irreversible.
+   */
+  deleteQueue?(queue: string): Promise<boolean>;
 
   /**
    * Stores messages (at most `maxBatchSize`). Resolves only once every message is stored;

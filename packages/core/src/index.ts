@@ -8,6 +8,7 @@ export {
   type DeadLetterPage,
   type DeadLetterReason,
   type ErrorInfo,
+  type KnownQueueStats,
   type LeaseHandle,
   type OutgoingMessage,
   QUEUE_NAME_PATTERN,
@@ -42,9 +43,18 @@ export {
 } from './job.js';
 export { assertJsonValue, type JsonValue } from './json-value.js';
 export {
+  type MissingQueuePolicy,
+  nameMissingQueue,
+  prepareQueue,
+  queueNotFound,
+  resolveMissingQueue,
+} from './missing-queue.js';
+export {
   assertAdapter,
   createQueue,
   type DeadLetters,
+  type DeduplicationOutcome,
+  deduplicationOf,
   type EnqueueOptions,
   type EnqueueResult,
   type Queue,
@@ -54,5 +64,6 @@ export { isSecretName, REDACTED, redactError, redactText, redactValue, stripLega
 export { type StopOnSignalsOptions, stopOnSignals } from './shutdown-signals.js';
 export { invalidUrl, type UrlParams, urlParams } from './url-params.js';
 export { UUID_PATTERN, uuidv7 } from './uuid-v7.js';
+export { formatWarning, NO_WARNINGS_ENV, setWarningSink, type WarningSink, warningsDisabled, warnOnce } from './warn-once.js';
 export { createWorker, type Handler, type JobContext, type Worker, type WorkerOptions } from './worker.js';
 export type { Logger, WorkerEvent } from './worker-events.js';

@@ -5,13 +5,18 @@ import {
   type DeadLetterPage,
   type OutgoingMessage,
   type QueueStats,
+  type SendResult,
 } from './adapter.js';
 import { assertQueueName } from './adapter-guards.js';
 import { type Envelope, encodeEnvelope, utf8Bytes } from './envelope.js';
-import { BgError } from './errors.js';
+import { BgError, isBgError } from './errors.js';
 import { isJobDefinition, type JobDefinition, type JobInput, validatePayload } from './job.js';
 import { assertJsonValue } from './json-value.js';
+import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
 import { uuidv7 } from './uuid-v7.js';
+import { warnOnce } from './warn-once.js';
+
+export type { MissingQueuePolicy } from './missing-queue.js';
 
 /** Per-job options of {@link Queue.enqueue}. */
 export interface EnqueueOptions {
@@ -20,8 +25,10 @@ export interface EnqueueOptions {
   /** Run no earlier than this time (alternative to `delayMs`). */
   readonly runAt?: Date;
   /**
-   * Idempotency key: stored in the envelope for handlers, and used for enqueue
-   * deduplication where the adapter supports it (`capabilities.deduplication`).
+   * Idempotency key: stored in the envelope for handlers (`ctx.idempotencyKey`), and used
+   * for enqueue deduplication where the adapter supports it (`capabilities.deduplication`).
+   * Where it does not, the job is stored anyway, the result says
+   * `deduplication: 'unsupported'` and a one-line warning is printed once per process.
    */
   readonly idempotencyKey?: string;
   /** Jobs with the same key run one at a time in order, where `capabilities.ordering`. */
@@ -34,12 +41,23 @@ export interface EnqueueOptions {
   readonly meta?: Readonly<Record<string, string>>;
 }
 
+/**
+ * What happened to an enqueue's idempotency key:
+ * - `'honoured'`: the backend deduplicates by it (`duplicate` says whether this job was dropped);
+ * - `'unsupported'`: this backend does NOT deduplicate: the job was stored even if an earlier
+ *   one had the same key (the key still reaches the handler as `ctx.idempotencyKey`);
+ * - `'none'`: no key was given.
+ */
+export type DeduplicationOutcome = 'honoured' | 'unsupported' | 'none';
+
 /** What {@link Queue.enqueue} resolves with. */
 export interface EnqueueResult {
-  /** The job id. */
+  /** The stored job's id: for a duplicate, the id of the job stored earlier with the same key. */
   readonly id: string;
   /** True when the adapter dropped it as a duplicate of an earlier idempotency key. */
   readonly duplicate: boolean;
+  /** Whether the idempotency key was used to deduplicate (see {@link DeduplicationOutcome}). */
+  readonly deduplication: DeduplicationOutcome;
 }
 
 /** Options of {@link createQueue}. */
@@ -47,6 +65,11 @@ export interface QueueOptions {
   readonly adapter: Adapter;
   /** Queue name (default `"default"`). */
   readonly queue?: string;
+  /**
+   * A missing queue is created on the first enqueue (`'create'`, the default) or is a
+   * `QUEUE_NOT_FOUND` error naming it (`'fail'`, advised in production). See {@link MissingQueuePolicy}.
+   */
+  readonly missingQueue?: MissingQueuePolicy;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -90,6 +113,20 @@ export interface Queue {
   readonly deadLetters: DeadLetters;
 }
 
+/** The {@link DeduplicationOutcome} of one enqueue. */
+export function deduplicationOf(keyed: boolean, backendDeduplicates: boolean): DeduplicationOutcome {
+  if (!keyed) return 'none';
+  return backendDeduplicates ? 'honoured' : 'unsupported';
+}
+
+function warnNoDeduplication(adapterName: string): void {
+  warnOnce(
+    `no-deduplication:${adapterName}`,
+    `the ${adapterName} adapter does not deduplicate: jobs enqueued with the same idempotencyKey are all stored ` +
+      `(results say deduplication: 'unsupported'); make the handler idempotent by ctx.idempotencyKey`,
+  );
+}
+
 /** Throws `CONTRACT_MISMATCH` unless `adapter` implements the contract this core speaks. */
 export function assertAdapter(adapter: Adapter): void {
   if (typeof adapter !== 'object' || adapter === null || typeof adapter.send !== 'function') {
@@ -118,7 +155,20 @@ export function createQueue(options: QueueOptions): Queue {
   const now = options.now ?? Date.now;
   assertAdapter(adapter);
   assertQueueName(name);
+  const missingQueue = resolveMissingQueue(options.missingQueue);
   const caps = adapter.capabilities;
+  /** The queue checked (or created) once per producer; forgotten when a send finds it missing. */
+  let prepared: Promise<void> | undefined;
+
+  function ready(): Promise<void> {
+    if (!prepared) {
+      prepared = prepareQueue(adapter, name, missingQueue).catch((error: unknown) => {
+        prepared = undefined;
+        throw nameMissingQueue(error, adapter, name);
+      });
+    }
+    return prepared;
+  }
 
   async function prepare(job: JobDefinition, payload: unknown, opts: EnqueueOptions = {}): Promise<OutgoingMessage> {
     if (!isJobDefinition(job)) throw new BgError('INVALID_ARGUMENT', 'enqueue needs a job made by defineJob()');
@@ -173,11 +223,21 @@ export function createQueue(options: QueueOptions): Queue {
     };
   }
 
-  async function sendAll(messages: OutgoingMessage[]): Promise<EnqueueResult[]> {
+  async function sendAll(messages: OutgoingMessage[], keyed: readonly boolean[]): Promise<EnqueueResult[]> {
+    await ready();
     const results: EnqueueResult[] = [];
     for (let i = 0; i < messages.length; i += caps.maxBatchSize) {
-      const sent = await adapter.send(name, messages.slice(i, i + caps.maxBatchSize));
-      for (const r of sent) results.push({ id: r.id, duplicate: r.duplicate });
+      let sent: SendResult[];
+      try {
+        sent = await adapter.send(name, messages.slice(i, i + caps.maxBatchSize));
+      } catch (error) {
+        if (isBgError(error, 'QUEUE_NOT_FOUND')) prepared = undefined;
+        throw nameMissingQueue(error, adapter, name);
+      }
+      for (const r of sent) {
+        const deduplication = deduplicationOf(keyed[results.length] === true, caps.deduplication);
+        results.push({ id: r.id, duplicate: r.duplicate, deduplication });
+      }
     }
     return results;
   }
@@ -201,7 +261,9 @@ export function createQueue(options: QueueOptions): Queue {
     name,
     adapter,
     async enqueue(job, payload, opts) {
-      const [result] = await sendAll([await prepare(job, payload, opts)]);
+      const keyed = opts?.idempotencyKey !== undefined;
+      if (keyed && !caps.deduplication) warnNoDeduplication(adapter.name);
+      const [result] = await sendAll([await prepare(job, payload, opts)], [keyed]);
       if (!result) throw new BgError('BACKEND_ERROR', `the ${adapter.name} adapter returned no send result`);
       return result;
     },
@@ -209,7 +271,7 @@ export function createQueue(options: QueueOptions): Queue {
       if (!Array.isArray(payloads)) throw new BgError('INVALID_ARGUMENT', 'enqueueMany needs an array of payloads');
       const messages: OutgoingMessage[] = [];
       for (const payload of payloads) messages.push(await prepare(job, payload, opts));
-      return messages.length === 0 ? [] : sendAll(messages);
+      return messages.length === 0 ? [] : sendAll(messages, []);
     },
     stats: () => adapter.stats(name),
     deadLetters,

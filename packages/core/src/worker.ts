@@ -7,6 +7,7 @@ import { decodeEnvelope, type Envelope, utf8Bytes } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
 import { BgError, isBgError } from './errors.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobPayload, migratePayload } from './job.js';
+import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
 import { assertAdapter } from './queue.js';
 import type { Logger, WorkerEvent } from './worker-events.js';
 
@@ -40,6 +41,11 @@ export interface WorkerOptions {
   readonly adapter: Adapter;
   /** Queue name (default `"default"`). */
   readonly queue?: string;
+  /**
+   * At `start`, a missing queue is created (`'create'`, the default) or makes `start` reject
+   * with `QUEUE_NOT_FOUND` naming it (`'fail'`, advised in production). See {@link MissingQueuePolicy}.
+   */
+  readonly missingQueue?: MissingQueuePolicy;
   /**
    * Handlers run at once (default 8). A slot frees when its handler returns; the ack (or
    * retry, dead letter) then completes in the background. While jobs typically finish within
@@ -223,6 +229,7 @@ export function createWorker(options: WorkerOptions): Worker {
   assertAdapter(adapter);
   const queue = options.queue ?? 'default';
   assertQueueName(queue);
+  const missingQueue = resolveMissingQueue(options.missingQueue);
   const caps = adapter.capabilities;
   const concurrency = options.concurrency ?? 8;
   if (!Number.isInteger(concurrency) || concurrency < 1)
@@ -745,11 +752,11 @@ export function createWorker(options: WorkerOptions): Worker {
       if (running) return;
       if (stopping) await stopping.done;
       try {
-        await adapter.ensureQueue(queue);
+        await prepareQueue(adapter, queue, missingQueue);
       } catch (error) {
         // A backend that is down at boot is not fatal: the loop backs off until it is back.
-        if (!isBgError(error) || !error.retryable) throw error;
-        reportError('ensureQueue at start', error);
+        if (!isBgError(error) || !error.retryable) throw nameMissingQueue(error, adapter, queue);
+        reportError('queue check at start', error);
       }
       running = true;
       stopController = new AbortController();

@@ -11,9 +11,9 @@ import {
   type DeadLetter,
   type DeadLetterInfo,
   type DeadLetterPage,
+  type KnownQueueStats,
   type LeaseHandle,
   type OutgoingMessage,
-  type QueueStats,
   type ReceivedMessage,
   type ReceiveOptions,
   type SendResult,
@@ -38,6 +38,11 @@ export interface MemoryAdapterOptions {
 export interface MemoryAdapter extends Adapter {
   /** The backing store (read it in tests, e.g. with {@link memoryInspector}). */
   readonly store: MemoryStore;
+  /** Counts: the memory adapter knows every one exactly. */
+  stats(queue: string): Promise<KnownQueueStats>;
+  queueExists(queue: string): Promise<boolean>;
+  listQueues(): Promise<string[]>;
+  deleteQueue(queue: string): Promise<boolean>;
 }
 
 const DEFAULT_CAPABILITIES: Capabilities = {
@@ -191,6 +196,27 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       open(queue);
     },
 
+    async queueExists(queue) {
+      guard.assertOpen();
+      assertQueueName(queue);
+      return store.queues.has(queue);
+    },
+
+    async listQueues() {
+      guard.assertOpen();
+      return [...store.queues.keys()].sort();
+    },
+
+    async deleteQueue(queue) {
+      guard.assertOpen();
+      assertQueueName(queue);
+      const state = store.queues.get(queue);
+      if (!state) return false;
+      store.queues.delete(queue);
+      state.notify();
+      return true;
+    },
+
     async send(queue, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
       const state = open(queue);
       assertSendable(capabilities, messages);
@@ -198,12 +224,12 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       const results: SendResult[] = [];
       for (const m of messages) {
         if (m.deduplicationKey !== undefined) {
-          const until = state.dedup.get(m.deduplicationKey);
-          if (until !== undefined && until > now) {
-            results.push({ id: m.id, duplicate: true });
+          const earlier = state.dedup.get(m.deduplicationKey);
+          if (earlier !== undefined && earlier.until > now) {
+            results.push({ id: earlier.id, duplicate: true });
             continue;
           }
-          state.dedup.set(m.deduplicationKey, now + dedupWindow);
+          state.dedup.set(m.deduplicationKey, { until: now + dedupWindow, id: m.id });
         }
         store1(state, { id: m.id, body: m.body, attributes: m.attributes ?? {} }, m.delayMs ?? 0, m.orderingKey);
         results.push({ id: m.id, duplicate: false });
@@ -321,7 +347,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       return n;
     },
 
-    async stats(queue): Promise<QueueStats> {
+    async stats(queue): Promise<KnownQueueStats> {
       const state = open(queue);
       const now = clock.now();
       let ready = 0;

@@ -39,7 +39,7 @@ export class MemoryQueueState {
   readyHead = 0;
   readonly due = new MinHeap<Due>();
   readonly dead = new Map<string, DeadLetter>();
-  readonly dedup = new Map<string, number>();
+  readonly dedup = new Map<string, { readonly until: number; readonly id: string }>();
   /** Ordering key → seqs in send order; the head is the only one that can be delivered. */
   readonly groups = new Map<string, number[]>();
   /** Recently acked lease handles (two generations, no deletes), so a second ack is harmless. */

@@ -11,6 +11,7 @@ import {
   type DeadLetterPage,
   type LeaseHandle,
   type OutgoingMessage,
+  QUEUE_NAME_PATTERN,
   type QueueStats,
   type ReceivedMessage,
   type ReceiveOptions,
@@ -32,7 +33,7 @@ import { type Clients, createClients } from './clients.js';
 import { DeadLetterScan, type DeadRecord, decodeCursor, encodeCursor, isAfter, latestPerId } from './dead-letter-store.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { LeaseTable } from './lease-table.js';
-import { ackIdFailures, isAlreadyExists, isInvalidAckId, mapError } from './map-error.js';
+import { ackIdFailures, isAlreadyExists, isInvalidAckId, isNotFound, mapError } from './map-error.js';
 import { decodeReceived, type EncodedMessage, encodeDeadLetter, encodeOutgoing } from './message-format.js';
 import { type QueueResources, queueResources } from './resource-names.js';
 
@@ -372,6 +373,17 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     }
   }
 
+  /** Runs a lookup or delete: resolves false when the resource does not exist. */
+  async function found(what: string, fn: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await fn();
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw mapError(error, what);
+    }
+  }
+
   const adapter: Adapter = {
     name: 'pubsub',
     contractVersion: ADAPTER_CONTRACT_VERSION,
@@ -420,6 +432,46 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
           ),
         ),
       ]);
+    },
+
+    async queueExists(queue) {
+      const { resources } = await open(queue);
+      return found('getSubscription', () => subscriber.getSubscription({ subscription: resources.subscription }, call));
+    },
+
+    async listQueues() {
+      guard.assertOpen();
+      const project = await projectId();
+      const head = `projects/${project}/topics/${prefix}`;
+      let topics: { name?: string | null }[];
+      try {
+        [topics] = await publisher.listTopics({ project: `projects/${project}` }, call);
+      } catch (error) {
+        throw mapError(error, 'listTopics');
+      }
+      const names = new Set<string>();
+      for (const topic of topics) {
+        const name = topic.name ?? '';
+        if (!name.startsWith(head)) continue;
+        const queue = name.slice(head.length);
+        if (QUEUE_NAME_PATTERN.test(queue)) names.add(queue);
+      }
+      return [...names].sort();
+    },
+
+    async deleteQueue(queue) {
+      const { resources } = await open(queue);
+      // The worker subscription first: nothing can be delivered while the rest goes.
+      const gone = [
+        await found('deleteSubscription', () => subscriber.deleteSubscription({ subscription: resources.subscription }, call)),
+        await found('deleteTopic', () => publisher.deleteTopic({ topic: resources.topic }, call)),
+        await found('deleteSubscription (dead letters)', () =>
+          subscriber.deleteSubscription({ subscription: resources.deadSubscription }, call),
+        ),
+        await found('deleteTopic (dead letters)', () => publisher.deleteTopic({ topic: resources.deadTopic }, call)),
+      ];
+      queues.delete(queue);
+      return gone.some(Boolean);
     },
 
     async send(queue, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
@@ -575,11 +627,11 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     },
 
     async stats(queue): Promise<QueueStats> {
-      const state = await open(queue);
+      await open(queue);
       const dead = await scanDead(queue, async (records) => ({ result: latestPerId(records).length, remove: [] }));
       // Pub/Sub's data plane does not count a backlog (Cloud Monitoring does:
-      // subscription/num_undelivered_messages). What this instance knows: its own leases.
-      return { ready: 0, inFlight: state.leases.active(Date.now()), delayed: 0, dead };
+      // subscription/num_undelivered_messages), nor other consumers' leases: unknown, not 0.
+      return { ready: null, inFlight: null, delayed: null, dead };
     },
 
     async close() {

@@ -35,3 +35,21 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     dedup: `${tag}:k:`,
   };
 }
+
+/** Escapes the glob characters of a SCAN MATCH pattern. */
+export function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** The SCAN MATCH pattern of every queue stream under `prefix`. */
+export function streamKeyPattern(prefix: string): string {
+  return `{${escapeGlob(prefix)}:*}:s`;
+}
+
+/** The queue name of a stream key `{prefix:queue}:s`, or undefined for any other key. */
+export function queueOfStreamKey(prefix: string, key: string): string | undefined {
+  const head = `{${prefix}:`;
+  if (!key.startsWith(head) || !key.endsWith('}:s')) return undefined;
+  const queue = key.slice(head.length, -3);
+  return queue.length > 0 && !queue.includes('}') ? queue : undefined;
+}

@@ -280,16 +280,28 @@ redis.call('ZREM', di, ARGV[1])
 return 1
 `;
 
-/** send with deduplication — KEYS: stream, dedup key; ARGV: id, window ms, then stream fields. */
+/**
+ * send with deduplication — KEYS: stream, dedup key; ARGV: id, window ms, then stream fields.
+ * Returns 1 when stored, or the id stored earlier under the same key (a duplicate).
+ */
 export const SEND_DEDUP = `
-if not redis.call('SET', KEYS[2], ARGV[1], 'NX', 'PX', tonumber(ARGV[2])) then return 0 end
+local earlier = redis.call('GET', KEYS[2])
+if earlier then return earlier end
+redis.call('SET', KEYS[2], ARGV[1], 'PX', tonumber(ARGV[2]))
 redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
 return 1
 `;
 
-/** delayed send — KEYS: delayed zset, message hash, dedup key; ARGV: token, due, window (0: no dedup), id, fields. */
+/**
+ * delayed send — KEYS: delayed zset, message hash, dedup key; ARGV: token, due, window (0: no
+ * dedup), id, fields. Returns 1 when stored, or the id stored earlier under the same key.
+ */
 export const SEND_DELAYED = `
-if tonumber(ARGV[3]) > 0 and not redis.call('SET', KEYS[3], ARGV[4], 'NX', 'PX', tonumber(ARGV[3])) then return 0 end
+if tonumber(ARGV[3]) > 0 then
+  local earlier = redis.call('GET', KEYS[3])
+  if earlier then return earlier end
+  redis.call('SET', KEYS[3], ARGV[4], 'PX', tonumber(ARGV[3]))
+end
 redis.call('HSET', KEYS[2], unpack(ARGV, 5))
 redis.call('ZADD', KEYS[1], tonumber(ARGV[2]), ARGV[1])
 return 1

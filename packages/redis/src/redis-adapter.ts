@@ -13,14 +13,16 @@ import {
   type DeadLetter,
   type DeadLetterPage,
   isBgError,
+  type KnownQueueStats,
   type OutgoingMessage,
-  type QueueStats,
+  QUEUE_NAME_PATTERN,
   type ReceivedMessage,
   type SendResult,
+  warnOnce,
 } from '@bg/core';
 import { type Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
-import { GROUP, type QueueKeys, queueKeys } from './keys.js';
+import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
 import { ACK_MANY, DEAD_LETTER, EXTEND, RECEIVE, RELEASE, REPLAY, SEND_DEDUP, SEND_DELAYED, STATS } from './lua-scripts.js';
 import { mapRedisError } from './map-error.js';
 import { redisDbOf, selectDb } from './redis-url.js';
@@ -41,8 +43,9 @@ export interface RedisAdapterOptions {
   /** How long the first connection may take before calls fail with `UNREACHABLE` (default 5 s). */
   readonly connectTimeoutMs?: number;
   /**
-   * Receives the startup warnings (eviction policy, persistence off). Default:
-   * `process.emitWarning`. Pass `() => {}` to silence them.
+   * Receives the startup warnings (eviction policy, persistence off). Default: one line on
+   * stderr, once per process (`warnOnce` of `@bg/core`; `BG_NO_WARNINGS=1` turns it off).
+   * Pass `() => {}` to silence them.
    */
   readonly onWarning?: (message: string) => void;
 }
@@ -53,6 +56,11 @@ export interface RedisAdapter extends Adapter {
   readonly client: Redis | Cluster;
   /** The keys of a queue (for inspection tools). */
   keys(queue: string): QueueKeys;
+  /** Counts: Redis knows every one exactly. */
+  stats(queue: string): Promise<KnownQueueStats>;
+  queueExists(queue: string): Promise<boolean>;
+  listQueues(): Promise<string[]>;
+  deleteQueue(queue: string): Promise<boolean>;
 }
 
 /** The receive script's reply: rows of {@link ROW} values per entry, then the ack results. */
@@ -221,7 +229,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }
       if (db !== 0) await selectDb(client as Redis, db);
       connected = true;
-      void checkServer(client, options.onWarning ?? ((message) => process.emitWarning(message, 'BgRedisWarning')));
+      void checkServer(client, options.onWarning ?? ((message, key) => warnOnce(key, message)));
     })().catch((error: unknown) => {
       // A refused database stays refused: keep failing with it rather than reconnecting.
       if (!isBgError(error, 'INVALID_ARGUMENT')) ready = undefined;
@@ -249,7 +257,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     if (!found)
       throw new BgError(
         'QUEUE_NOT_FOUND',
-        `queue "${queue}" does not exist on this Redis (prefix "${prefix}"): call ensureQueue first`,
+        `queue "${queue}" does not exist on this Redis (prefix "${prefix}"): create it with \`bgctl queue create <url> ${queue}\` or let the producer/worker create it (missingQueue: 'create')`,
+        { details: { queue } },
       );
     known.set(queue, k);
   }
@@ -485,6 +494,34 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     };
   }
 
+  /** Every key matching `pattern` on every node that holds data (one node unless clustered). */
+  async function scanKeys(pattern: string, type?: string): Promise<string[]> {
+    const nodes: Redis[] = client.isCluster ? (client as Cluster).nodes('master') : [client as Redis];
+    const found = new Set<string>();
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = type
+          ? await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500, 'TYPE', type)
+          : await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+        cursor = next;
+        for (const key of keys) found.add(key);
+      } while (cursor !== '0');
+    }
+    return [...found];
+  }
+
+  /** Whether the queue's stream has the bg consumer group (what ensureQueue creates). */
+  async function groupExists(k: QueueKeys): Promise<boolean> {
+    try {
+      const groups = (await client.xinfo('GROUPS', k.stream)) as unknown[];
+      return groups.some((g) => Array.isArray(g) && g[1] === GROUP);
+    } catch (error) {
+      if (/no such key/i.test(String(error))) return false;
+      throw error;
+    }
+  }
+
   const adapter: RedisAdapter = {
     name: 'redis',
     contractVersion: ADAPTER_CONTRACT_VERSION,
@@ -503,6 +540,40 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             if (!/BUSYGROUP/.test(String(error))) throw error;
           }
           known.set(queue, k);
+        },
+        false,
+      ),
+
+    queueExists: (queue) => call(queue, 'queueExists', (k) => groupExists(k), false),
+
+    async listQueues() {
+      guard.assertOpen();
+      try {
+        await connect();
+        const keys = await scanKeys(streamKeyPattern(prefix), 'stream');
+        const queues = new Set<string>();
+        for (const key of keys) {
+          const queue = queueOfStreamKey(prefix, key);
+          if (queue !== undefined && QUEUE_NAME_PATTERN.test(queue)) queues.add(queue);
+        }
+        return [...queues].sort();
+      } catch (error) {
+        throw failure(error, 'listQueues');
+      }
+    },
+
+    deleteQueue: (queue) =>
+      call(
+        queue,
+        'deleteQueue',
+        async (k) => {
+          const existed = await groupExists(k);
+          const keys = [k.stream, k.released, k.cursor, k.delayed, k.dead, k.deadIndex];
+          keys.push(...(await scanKeys(`${escapeGlob(k.delayedMessage)}*`)), ...(await scanKeys(`${escapeGlob(k.dedup)}*`)));
+          let removed = 0;
+          for (let i = 0; i < keys.length; i += 500) removed += await client.del(...keys.slice(i, i + 500));
+          known.delete(queue);
+          return existed || removed > 0;
         },
         false,
       ),
@@ -545,7 +616,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const results: SendResult[] = messages.map((m, i) => {
           const [error, value] = replies[i] ?? [new Error('no reply'), null];
           if (error) failed.push(m.id);
-          return { id: m.id, duplicate: value === 0 };
+          // A duplicate answers with the id stored earlier under the same key.
+          return typeof value === 'string' ? { id: value, duplicate: true } : { id: m.id, duplicate: false };
         });
         if (failed.length > 0) {
           const first = replies.find(([error]) => error)?.[0];
@@ -686,7 +758,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }),
 
     stats: (queue) =>
-      call(queue, 'stats', async (k): Promise<QueueStats> => {
+      call(queue, 'stats', async (k): Promise<KnownQueueStats> => {
         const [[length, pending, expired, released, releasedDue, delayedSends], dead] = await Promise.all([
           statsScript(k.stream, k.delayed, GROUP) as Promise<number[]>,
           client.hlen(k.dead),

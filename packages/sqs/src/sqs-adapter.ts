@@ -3,8 +3,10 @@ import {
   ChangeMessageVisibilityBatchCommand,
   CreateQueueCommand,
   DeleteMessageBatchCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListQueuesCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -25,8 +27,10 @@ import {
   type DeadLetter,
   type DeadLetterInfo,
   type DeadLetterPage,
+  isBgError,
   type LeaseHandle,
   type OutgoingMessage,
+  QUEUE_NAME_PATTERN,
   type QueueStats,
   type ReceivedMessage,
   type ReceiveOptions,
@@ -90,6 +94,19 @@ function pause(ms: number, signal?: AbortSignal): Promise<void> {
 
 function seconds(ms: number): number {
   return Math.ceil(ms / 1000);
+}
+
+/**
+ * The bg queue behind an SQS queue name (`<prefix><queue>[.fifo]`), or undefined for a
+ * dead-letter queue, a queue of the other kind (FIFO or standard) or a foreign name.
+ */
+export function bgQueueOfSqsName(name: string, prefix: string, deadSuffix: string, fifo: boolean): string | undefined {
+  if (!name.startsWith(prefix)) return undefined;
+  let rest = name.slice(prefix.length);
+  if (fifo !== rest.endsWith('.fifo')) return undefined;
+  if (fifo) rest = rest.slice(0, -'.fifo'.length);
+  if (rest.endsWith(deadSuffix)) return undefined;
+  return QUEUE_NAME_PATTERN.test(rest) ? rest : undefined;
 }
 
 /** A FIFO group or deduplication id: SQS allows 128 printable ASCII characters. */
@@ -175,8 +192,8 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
   /** receipt → local lease expiry (epoch ms), while we believe this process owns it. */
   const leases = new Map<string, number>();
   const finished = new Map<string, Finished>();
-  /** FIFO: SQS MessageIds returned recently (duplicate sends answer with the original's id). */
-  const recentMessageIds = new Map<string, number>();
+  /** FIFO: SQS MessageIds returned recently → when, and the job id stored under each (duplicate sends answer with the original's MessageId). */
+  const recentMessageIds = new Map<string, { readonly at: number; readonly jobId: string }>();
   const deadLocks = new Map<string, Promise<unknown>>();
   /** Dead-letter receipts deleted during the current scan (not to be released after it). */
   const deletedReceipts = new Set<string>();
@@ -397,7 +414,10 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
               });
               continue;
             }
-            if (fifo && ok.MessageId) results[i] = { id: m.id, duplicate: noteMessageId(ok.MessageId) };
+            if (fifo && ok.MessageId) {
+              const earlier = noteMessageId(ok.MessageId, m.id);
+              results[i] = earlier === undefined ? { id: m.id, duplicate: false } : { id: earlier, duplicate: true };
+            }
           }
         } catch (error) {
           firstError ??= error;
@@ -420,19 +440,23 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
     return results;
   }
 
-  /** FIFO duplicate detection: SQS answers a deduplicated send with the original's MessageId. */
-  function noteMessageId(messageId: string): boolean {
+  /**
+   * FIFO duplicate detection: SQS answers a deduplicated send with the original's MessageId.
+   * Returns the job id stored earlier under that MessageId (a duplicate seen by this adapter
+   * within the 5-minute window), or undefined for a new message.
+   */
+  function noteMessageId(messageId: string, jobId: string): string | undefined {
     const now = Date.now();
     const seen = recentMessageIds.get(messageId);
-    if (seen !== undefined && now - seen < 5 * 60_000) return true;
-    recentMessageIds.set(messageId, now);
+    if (seen !== undefined && now - seen.at < 5 * 60_000) return seen.jobId;
+    recentMessageIds.set(messageId, { at: now, jobId });
     if (recentMessageIds.size > FINISHED_MEMORY) {
-      for (const [key, at] of recentMessageIds) {
-        if (now - at < 5 * 60_000 && recentMessageIds.size <= FINISHED_MEMORY) break;
+      for (const [key, entry] of recentMessageIds) {
+        if (now - entry.at < 5 * 60_000 && recentMessageIds.size <= FINISHED_MEMORY) break;
         recentMessageIds.delete(key);
       }
     }
-    return false;
+    return undefined;
   }
 
   // ---- receiving -------------------------------------------------------------------------
@@ -676,11 +700,69 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
           });
         }
       }
-      return sendEncoded(
-        sqsName(queue),
-        messages,
-        messages.map((m) => encode(m)),
-      );
+      try {
+        return await sendEncoded(
+          sqsName(queue),
+          messages,
+          messages.map((m) => encode(m)),
+        );
+      } catch (error) {
+        if (!isBgError(error, 'QUEUE_NOT_FOUND')) throw error;
+        throw new BgError('QUEUE_NOT_FOUND', `queue "${queue}" does not exist on SQS (as ${sqsName(queue)})`, {
+          retryable: false,
+          cause: error,
+          details: { queue, ...error.details },
+        });
+      }
+    },
+
+    async queueExists(queue) {
+      open(queue);
+      try {
+        await resolveUrl(sqsName(queue));
+        return true;
+      } catch (error) {
+        if (isBgError(error, 'QUEUE_NOT_FOUND')) return false;
+        throw error;
+      }
+    },
+
+    async listQueues() {
+      guard.assertOpen();
+      const names = new Set<string>();
+      let token: string | undefined;
+      do {
+        const answer = await call('ListQueues', () =>
+          client.send(
+            new ListQueuesCommand({
+              ...(prefix ? { QueueNamePrefix: prefix } : {}),
+              MaxResults: 1000,
+              ...(token ? { NextToken: token } : {}),
+            }),
+          ),
+        );
+        for (const url of answer.QueueUrls ?? []) {
+          const queue = bgQueueOfSqsName(decodeURIComponent(url.slice(url.lastIndexOf('/') + 1)), prefix, deadSuffix, fifo);
+          if (queue !== undefined) names.add(queue);
+        }
+        token = answer.NextToken;
+      } while (token);
+      return [...names].sort();
+    },
+
+    async deleteQueue(queue) {
+      open(queue);
+      let existed = false;
+      for (const name of [sqsName(queue), deadName(queue)]) {
+        try {
+          await onQueue(name, `DeleteQueue ${name}`, (QueueUrl) => client.send(new DeleteQueueCommand({ QueueUrl })));
+          existed = true;
+        } catch (error) {
+          if (!isBgError(error, 'QUEUE_NOT_FOUND')) throw error;
+        }
+        urls.delete(name);
+      }
+      return existed;
     },
 
     async receive(queue, opts: ReceiveOptions) {
