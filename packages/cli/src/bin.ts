@@ -7,7 +7,7 @@ let signals = 0;
 const onSignal = (signal: NodeJS.Signals): void => {
   signals++;
   if (signals > 1) process.exit(130);
-  process.stderr.write(`\nbg: ${signal}: finishing the batch in hand (again to quit now)\n`);
+  process.stderr.write(`\nbgctl: ${signal}: finishing the batch in hand (again to quit now)\n`);
   controller.abort();
 };
 process.on('SIGINT', onSignal);

@@ -8,7 +8,7 @@ export interface CommandContext {
   readonly signal: AbortSignal;
 }
 
-/** A `bg` sub-command: its arguments after the command name → an exit code. */
+/** A `bgctl` sub-command: its arguments after the command name → an exit code. */
 export type Command = (argv: readonly string[], ctx: CommandContext) => Promise<ExitCode>;
 
 /** Writes a value as pretty JSON on stdout. */

@@ -1,7 +1,7 @@
 import { type Adapter, DEAD_LETTER_REASONS, type DeadLetter, type DeadLetterReason, decodeEnvelope } from '@bg/core';
 import { UsageError } from './exit-codes.js';
 
-/** Which dead letters a `bg dead` command acts on. Empty fields match everything. */
+/** Which dead letters a `bgctl dead` command acts on. Empty fields match everything. */
 export interface DeadLetterFilter {
   /** Only these job ids. */
   readonly ids?: readonly string[];

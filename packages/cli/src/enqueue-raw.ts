@@ -2,11 +2,15 @@ import {
   type Adapter,
   assertJsonValue,
   BgError,
+  type DeduplicationOutcome,
+  deduplicationOf,
   type Envelope,
   encodeEnvelope,
   type JobDefinition,
   type JsonValue,
   migratePayload,
+  nameMissingQueue,
+  type SendResult,
   utf8Bytes,
   uuidv7,
   validatePayload,
@@ -38,7 +42,7 @@ export interface RawEnqueueOptions {
 export async function enqueueRaw(
   adapter: Adapter,
   options: RawEnqueueOptions,
-): Promise<{ id: string; duplicate: boolean; envelope: Envelope }> {
+): Promise<{ id: string; duplicate: boolean; deduplication: DeduplicationOutcome; envelope: Envelope }> {
   const def = options.definition;
   const version = options.version ?? def?.version ?? 1;
   if (!Number.isInteger(version) || version < 1)
@@ -70,14 +74,25 @@ export async function enqueueRaw(
       `the job encodes to ${bytes} bytes; the ${adapter.name} limit is ${caps.maxPayloadBytes}`,
     );
   }
-  const [result] = await adapter.send(options.queue, [
-    {
-      id: envelope.id,
-      body,
-      attributes: { 'bg-type': options.type },
-      ...(delayMs > 0 ? { delayMs: Math.min(delayMs, caps.maxDelayMs) } : {}),
-      ...(options.key !== undefined && caps.deduplication ? { deduplicationKey: options.key } : {}),
-    },
-  ]);
-  return { id: envelope.id, duplicate: result?.duplicate ?? false, envelope };
+  let result: SendResult | undefined;
+  try {
+    [result] = await adapter.send(options.queue, [
+      {
+        id: envelope.id,
+        body,
+        attributes: { 'bg-type': options.type },
+        ...(delayMs > 0 ? { delayMs: Math.min(delayMs, caps.maxDelayMs) } : {}),
+        ...(options.key !== undefined && caps.deduplication ? { deduplicationKey: options.key } : {}),
+      },
+    ]);
+  } catch (error) {
+    throw nameMissingQueue(error, adapter, options.queue);
+  }
+  return {
+    // A duplicate answers with the id of the job stored earlier under the same key.
+    id: result?.id ?? envelope.id,
+    duplicate: result?.duplicate ?? false,
+    deduplication: deduplicationOf(options.key !== undefined, caps.deduplication),
+    envelope,
+  };
 }

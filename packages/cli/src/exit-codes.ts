@@ -1,5 +1,5 @@
 /**
- * Exit codes of the `bg` command. Scripts can rely on them; new codes may be added,
+ * Exit codes of the `bgctl` command. Scripts can rely on them; new codes may be added,
  * none is ever renumbered.
  */
 export const EXIT = Object.freeze({
@@ -9,9 +9,9 @@ export const EXIT = Object.freeze({
   FAILURE: 1,
   /** Bad command line: unknown command or option, missing argument, bad value. */
   USAGE: 2,
-  /** A check failed: `bg schema check` found a breaking change. */
+  /** A check failed: `bgctl schema check` found a breaking change. */
   CHECK_FAILED: 3,
-  /** What was asked for does not exist (e.g. `bg dead show` of an unknown id). */
+  /** What was asked for does not exist (e.g. `bgctl dead show` of an unknown id). */
   NOT_FOUND: 4,
   /** A destructive operation was not confirmed (answer "no", or no TTY and no `--yes`). */
   NOT_CONFIRMED: 5,

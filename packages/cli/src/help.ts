@@ -1,11 +1,12 @@
-/** Help texts of the `bg` command, one per command. */
+/** Help texts of the `bgctl` command, one per command. */
 export const HELP: Readonly<Record<string, string>> = {
-  main: `bg — operate bg background-job queues on any backend
+  main: `bgctl — operate bg background-job queues on any backend
 
-Usage: bg <command> [options]
+Usage: bgctl <command> [options]
 
 Commands:
   stats URL [--queue q]...           ready, in-flight, delayed and dead counts per queue
+  queue create|list|delete URL       create, list or delete queues
   dead list|show|replay|purge URL    inspect, replay or delete dead letters
   move --from URL --to URL           drain jobs from one backend into another
   enqueue URL TYPE JSON              write one job (operators)
@@ -23,20 +24,42 @@ Third-party adapters (any other scheme): name their package, which exports schem
   BGCTL_ADAPTERS=pkg1,pkg2            the same from the environment
   e.g. bgctl stats 'fsq:///var/queues' --adapter bg-adapter-fsq
 
-Common options: --json (machine-readable output), --help (per command: bg <command> --help)
+Common options: --json (machine-readable output), --help (per command: bgctl <command> --help)
+
+Warnings are one line on stderr, printed once; BG_NO_WARNINGS=1 turns them off.
 
 Exit codes: 0 ok · 1 failure · 2 usage error · 3 check failed · 4 not found ·
             5 not confirmed · 130 interrupted
 `,
-  stats: `bg stats URL [--queue q]... [--json]
+  stats: `bgctl stats URL [--queue q]... [--json]
 
 Counts per queue: ready (visible now), in flight (leased by a worker), delayed, dead.
 Give --queue several times or comma-separated (default: "default").
+A count the backend cannot know is shown as ? (null in --json), never as 0: Pub/Sub counts
+no backlog; Azure cannot tell leased from delayed jobs (it reports their approximate total).
 
 Example:
-  bg stats redis://127.0.0.1:6379 --queue default --queue emails
+  bgctl stats redis://127.0.0.1:6379 --queue default --queue emails
 `,
-  dead: `bg dead <list|show|replay|purge> URL [options]
+  queue: `bgctl queue <create|list|delete> URL [NAME...] [--yes] [--json]
+
+  create  URL NAME...     create each queue and its dead-letter store (nothing happens to an
+                          existing one). Run it at deploy time when producers and workers use
+                          missingQueue: 'fail' (advised in production).
+  list    URL             the bg queues the backend holds (dead-letter stores not listed)
+  delete  URL NAME...     delete each queue with every job and dead letter in it, for good.
+                          Asks first; without a terminal, only with --yes (else exit 5).
+                          Exit 4 when a queue did not exist.
+
+A backend that cannot list or delete queues answers UNSUPPORTED (exit 1).
+Names may also be given with --queue (repeatable, comma-separated).
+
+Examples:
+  bgctl queue create redis://127.0.0.1:6379 emails thumbnails
+  bgctl queue list 'sqs://eu-west-1'
+  bgctl queue delete redis://127.0.0.1:6379 emails --yes
+`,
+  dead: `bgctl dead <list|show|replay|purge> URL [options]
 
   list    URL [filters] [--limit n]          dead letters, oldest first (default limit 50)
   show    URL ID                             one dead letter with its error and payload
@@ -57,12 +80,12 @@ Options:
   --json               JSON output
 
 Examples:
-  bg dead list redis://127.0.0.1:6379 --reason max-attempts --older-than 1h
-  bg dead show redis://127.0.0.1:6379 0190c3e2-7f6a-7cc1-8a31-5b2f1c0e9d11
-  bg dead replay redis://127.0.0.1:6379 --type email.welcome --dry-run
-  bg dead purge redis://127.0.0.1:6379 --older-than 30d --yes
+  bgctl dead list redis://127.0.0.1:6379 --reason max-attempts --older-than 1h
+  bgctl dead show redis://127.0.0.1:6379 0190c3e2-7f6a-7cc1-8a31-5b2f1c0e9d11
+  bgctl dead replay redis://127.0.0.1:6379 --type email.welcome --dry-run
+  bgctl dead purge redis://127.0.0.1:6379 --older-than 30d --yes
 `,
-  move: `bg move --from URL --to URL [--queue q]... [--dead] [options]
+  move: `bgctl move --from URL --to URL [--queue q]... [--dead] [options]
 
 Drains the live jobs (and with --dead the dead letters) of each queue from one backend into
 another, keeping job ids, envelope bytes and attributes. A job is removed from the source only
@@ -73,6 +96,7 @@ the duplicate by id. Delayed and in-flight jobs move once they become visible: r
 
 Options:
   --queue q        queue(s) to move (default "default"); the destination queue must exist
+                   (bgctl queue create); a missing one is named and nothing moves
   --dead           also move dead letters (written on the destination first, then removed).
                    Without a native import they pass through the destination's live queue
                    for a moment: stop the destination's workers first.
@@ -82,9 +106,9 @@ Options:
   --json           JSON summary
 
 Example:
-  bg move --from redis://127.0.0.1:6379 --to 'sqs://eu-west-1' --queue default --dead
+  bgctl move --from redis://127.0.0.1:6379 --to 'sqs://eu-west-1' --queue default --dead
 `,
-  enqueue: `bg enqueue URL TYPE JSON [--queue q] [--delay d] [--key k] [--version n] [--module m]
+  enqueue: `bgctl enqueue URL TYPE JSON [--queue q] [--delay d] [--key k] [--version n] [--module m]
 
 Writes one job as an envelope v1 with the given type, payload version (default 1) and JSON
 payload. With --module (an ES module exporting job definitions) the payload is validated
@@ -93,15 +117,16 @@ first, as a worker would; --version then defaults to the definition's version.
 Options:
   --queue q      queue (default "default")
   --delay d      run no earlier than this (1500, 30s, 5m, 2h, 7d)
-  --key k        idempotency key (deduplicated where the backend supports it)
+  --key k        idempotency key (deduplicated where the backend supports it; the output
+                 says "deduplication": "unsupported" where it does not)
   --version n    payload version (default 1, or the module's current version)
   --module m     validate against this module's job definitions
   --id uuid      job id (default: a fresh UUIDv7)
 
 Example:
-  bg enqueue redis://127.0.0.1:6379 email.welcome '{"userId":"u1","locale":"de"}' --version 2
+  bgctl enqueue redis://127.0.0.1:6379 email.welcome '{"userId":"u1","locale":"de"}' --version 2
 `,
-  schema: `bg schema <snapshot|check> MODULE [--file bg-schema.json] [--force] [--json]
+  schema: `bgctl schema <snapshot|check> MODULE [--file bg-schema.json] [--force] [--json]
 
 MODULE is an ES module (.js/.mjs) exporting job definitions made with defineJob.
   snapshot   writes the JSON Schema of each job's current version into the file, keeping
@@ -116,7 +141,7 @@ Schemas must offer JSON Schema: Standard JSON Schema (\`~standard.jsonSchema\`, 
 or zod 4. Other libraries fail with a clear message.
 
 Examples:
-  bg schema snapshot ./dist/jobs.js
-  bg schema check ./dist/jobs.js --file bg-schema.json
+  bgctl schema snapshot ./dist/jobs.js
+  bgctl schema check ./dist/jobs.js --file bg-schema.json
 `,
 };

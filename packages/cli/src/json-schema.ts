@@ -45,7 +45,7 @@ export async function jobJsonSchema(job: JobDefinition, modulePath: string): Pro
   throw new CliFailure(
     EXIT.FAILURE,
     `job "${job.type}": its schema (${props.vendor ?? 'unknown library'}) offers no JSON Schema. ` +
-      'bg schema needs Standard JSON Schema (`~standard.jsonSchema`, e.g. zod ≥ 4.2) or zod 4 (z.toJSONSchema); ' +
+      'bgctl schema needs Standard JSON Schema (`~standard.jsonSchema`, e.g. zod ≥ 4.2) or zod 4 (z.toJSONSchema); ' +
       'wrap other schemas so that they expose `~standard.jsonSchema`.',
   );
 }

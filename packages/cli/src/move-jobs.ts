@@ -1,5 +1,5 @@
 import type { Adapter, DeadLetter, DeadLetterInfo, OutgoingMessage, QueueStats, ReceivedMessage } from '@bg/core';
-import { BgError } from '@bg/core';
+import { BgError, nameMissingQueue, queueNotFound } from '@bg/core';
 
 /** Options of {@link moveJobs}. */
 export interface MoveOptions {
@@ -23,8 +23,11 @@ export interface MoveOptions {
 
 /** What {@link moveJobs} did. */
 export interface MoveResult {
-  /** Live jobs copied to the destination and removed from the source. */
-  readonly live: number;
+  /**
+   * Live jobs copied to the destination and removed from the source. In a dry run, the
+   * source's ready count: `null` when the source cannot count it (Pub/Sub, a busy Azure queue).
+   */
+  readonly live: number | null;
   /** Dead letters copied to the destination's dead-letter store and removed from the source. */
   readonly dead: number;
   /** Sends the destination dropped as duplicates of an id it already had (dedupe by id). */
@@ -95,8 +98,12 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
   if (options.dryRun) {
     const stats = await source.stats(queue);
     let deadCount = 0;
-    if (options.dead) deadCount = stats.dead;
+    if (options.dead) deadCount = stats.dead ?? 0;
     return { live: stats.ready, dead: deadCount, duplicates: 0, interrupted: false, sourceAfter: stats };
+  }
+  // A missing destination queue is named up front (not as a failed send of a batch of ids).
+  if (typeof destination.queueExists === 'function' && !(await destination.queueExists(queue))) {
+    throw queueNotFound(destination, queue);
   }
 
   while (!aborted()) {
@@ -116,7 +123,7 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
     } catch (error) {
       // Nothing was acked: hand the batch back to the source at once, then fail.
       await Promise.allSettled(received.map((m) => source.release(queue, m.handle, 0)));
-      throw error;
+      throw nameMissingQueue(error, destination, queue);
     }
     for (const m of received) await source.ack(queue, m.handle);
     live += received.length;

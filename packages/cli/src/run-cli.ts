@@ -4,6 +4,7 @@ import { useAdapterPackages } from './backend.js';
 import { deadCommand } from './commands/dead.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { moveCommand } from './commands/move.js';
+import { queueCommand } from './commands/queue.js';
 import { schemaCommand } from './commands/schema.js';
 import { statsCommand } from './commands/stats.js';
 import type { Command } from './context.js';
@@ -14,6 +15,7 @@ import { scrubbingIo, secretsIn } from './secrets.js';
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   stats: statsCommand,
+  queue: queueCommand,
   dead: deadCommand,
   move: moveCommand,
   enqueue: enqueueCommand,
@@ -28,7 +30,7 @@ export interface RunCliOptions {
 }
 
 /**
- * Runs the `bg` command line in-process and resolves with its exit code (see {@link EXIT}).
+ * Runs the `bgctl` command line in-process and resolves with its exit code (see {@link EXIT}).
  * Never throws: errors are printed on `io.err`.
  *
  * @example
@@ -47,7 +49,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     useAdapterPackages(adapterPackageNames(extracted.names, io.env), io.cwd);
     args = extracted.rest;
   } catch (error) {
-    io.err(`bg: ${error instanceof Error ? error.message : String(error)}\nRun \`bg --help\` for usage.\n`);
+    io.err(`bgctl: ${error instanceof Error ? error.message : String(error)}\nRun \`bgctl --help\` for usage.\n`);
     return EXIT.USAGE;
   }
   const [name, ...rest] = args;
@@ -57,7 +59,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     return name === undefined ? EXIT.USAGE : EXIT.OK;
   }
   if (name === '--version' || name === '-v') {
-    io.out('bg 0.1.0\n');
+    io.out('bgctl 0.1.0\n');
     return EXIT.OK;
   }
   const command = COMMANDS[name];
@@ -66,19 +68,19 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     return await command(rest, { io, signal });
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`bg: ${error.message}\nRun \`bg ${command ? `${name} ` : ''}--help\` for usage.\n`);
+      io.err(`bgctl: ${error.message}\nRun \`bgctl ${command ? `${name} ` : ''}--help\` for usage.\n`);
       return EXIT.USAGE;
     }
     if (error instanceof CliFailure) {
-      io.err(`bg: ${error.message}\n`);
+      io.err(`bgctl: ${error.message}\n`);
       return error.exitCode;
     }
     if (isBgError(error)) {
-      io.err(`bg: ${error.code}: ${error.message}\n`);
+      io.err(`bgctl: ${error.code}: ${error.message}\n`);
       if (error.code === 'INVALID_ARGUMENT') return EXIT.USAGE;
       return EXIT.FAILURE;
     }
-    io.err(`bg: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.err(`bgctl: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return EXIT.FAILURE;
   }
 }

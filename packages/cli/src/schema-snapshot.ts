@@ -30,13 +30,13 @@ export interface SchemaFinding {
   readonly job: string;
   readonly version?: number;
   readonly kind: 'changed' | 'missing-migration' | 'not-snapshotted' | 'version-regressed' | 'removed';
-  /** Problems fail `bg schema check`; warnings are printed only. */
+  /** Problems fail `bgctl schema check`; warnings are printed only. */
   readonly severity: 'problem' | 'warning';
   readonly message: string;
 }
 
 const COMMENT =
-  'Written by `bg schema snapshot`: the payload JSON Schema of every released job version. Commit it; `bg schema check` guards it in CI.';
+  'Written by `bgctl schema snapshot`: the payload JSON Schema of every released job version. Commit it; `bgctl schema check` guards it in CI.';
 
 /** An empty snapshot. */
 export function emptySnapshot(): SchemaSnapshot {
@@ -95,7 +95,7 @@ export function checkSnapshot(snapshot: SchemaSnapshot, current: readonly Curren
         version: job.version,
         kind: 'not-snapshotted',
         severity: 'problem',
-        message: `"${job.type}" v${job.version} is not in the snapshot: run \`bg schema snapshot\` and commit the file.`,
+        message: `"${job.type}" v${job.version} is not in the snapshot: run \`bgctl schema snapshot\` and commit the file.`,
       });
     }
     if (latest > job.version) {

@@ -1,7 +1,7 @@
 /** Renders rows as a left-aligned text table with a header line (numbers right-aligned). */
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^-?\d+$/.test(r[i] ?? '')));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^(-?\d+|\?)$/.test(r[i] ?? '')));
   const line = (cells: readonly string[]): string =>
     cells
       .map((c, i) => {

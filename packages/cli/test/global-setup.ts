@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
 /** Where a backend for the CLI tests runs, or why its tests skip. */
@@ -12,6 +16,8 @@ declare module 'vitest' {
     /** Two private Azurite servers, for moves between two cloud backends. */
     azure: BackendInfo;
     azure2: BackendInfo;
+    /** A folder holding `bgctl` (linked to the package's bin, as npm links it): put it on PATH. */
+    binDir: string;
   }
 }
 
@@ -67,6 +73,10 @@ async function startAzure(): Promise<BackendInfo> {
 
 /** Starts the backends of the CLI tests on loopback; they are stopped by PID in teardown. */
 export async function setup(project: TestProject): Promise<void> {
+  const binDir = mkdtempSync(join(tmpdir(), 'bgctl-bin-'));
+  symlinkSync(fileURLToPath(new URL('../bin/bgctl.js', import.meta.url)), join(binDir, 'bgctl'));
+  stops.push(async () => rmSync(binDir, { recursive: true, force: true }));
+  project.provide('binDir', binDir);
   const [redis, sqs, azure, azure2] = await Promise.all([startRedis(), startSqs(), startAzure(), startAzure()]);
   project.provide('redis', redis);
   project.provide('sqs', sqs);

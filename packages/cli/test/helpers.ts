@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { delimiter, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Adapter, connect, createQueue, defineJob } from '@bg/core';
 import { inject } from 'vitest';
@@ -7,6 +8,8 @@ import { z } from 'zod';
 
 /** The built CLI entry point. */
 export const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+/** A folder with the `bgctl` command in it (see global-setup), first on the subprocesses' PATH. */
+export const BIN_DIR = inject('binDir');
 /** The package folder (cwd of the subprocesses). */
 export const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
 
@@ -18,12 +21,16 @@ export const CHILD_ENV: NodeJS.ProcessEnv = {
   AWS_REGION: 'us-east-1',
   METADATA_SERVER_DETECTION: 'none',
   BG_URL: '',
+  // `bgctl` is found by name, as a user's shell finds it; `node` beside it.
+  PATH: [BIN_DIR, dirname(process.execPath), process.env.PATH ?? ''].join(delimiter),
   // stderr assertions are about the CLI's own output: silence Node process warnings (the AWS
-  // SDK's Node 20 notice, @bg/redis's persistence-off warning for the private test server).
+  // SDK's Node 20 notice) and bg's one-line warnings (Redis persistence off on the private
+  // test server; a test of the warnings turns them back on).
   NODE_NO_WARNINGS: '1',
+  BG_NO_WARNINGS: '1',
 };
 
-/** What a `bg` subprocess did. */
+/** What a `bgctl` subprocess did. */
 export interface BgRun {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
@@ -31,13 +38,25 @@ export interface BgRun {
   readonly stderr: string;
 }
 
-/** Runs `node dist/bin.js …args` and resolves when it exited. */
+/**
+ * Runs `bgctl …args` BY NAME through a shell (`sh -c 'bgctl "$@"'`), as a user would, and
+ * resolves when it exited. Arguments are passed as "$@", never pasted into the command line.
+ */
 export function runBg(
   args: readonly string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
 ): Promise<BgRun> {
+  return runShell('bgctl "$@"', args, options);
+}
+
+/** Runs a shell command line with `args` as its "$@" in the CLI tests' environment. */
+export function runShell(
+  script: string,
+  args: readonly string[] = [],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): Promise<BgRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn('sh', ['-c', script, 'sh', ...args], {
       cwd: options.cwd ?? PACKAGE_DIR,
       env: { ...CHILD_ENV, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,13 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { runBg } from './helpers.js';
+import { runBg, runShell } from './helpers.js';
 
 // memory: URLs are in-process only: a subprocess sees its own empty store.
-describe('bg on memory: and the command line (subprocess)', () => {
+describe('bgctl on memory: and the command line (subprocess)', () => {
+  it('bgctl is a command a shell finds by name (not the bg job-control builtin)', async () => {
+    const run = await runShell('command -v bgctl && bgctl --version && bgctl --help');
+    expect(run.stderr, 'sh -c "bgctl --help"').toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/bgctl\n/);
+    expect(run.stdout).toContain('bgctl 0.1.0');
+    expect(run.stdout).toContain('Usage: bgctl <command>');
+    const usage = await runBg(['stats', 'memory:', '--bogus']);
+    expect(usage.stderr, 'errors name the command').toMatch(/^bgctl: .*\nRun `bgctl stats --help` for usage\.\n$/);
+  });
+
   it('--help explains every command with an example; no command is a usage error', async () => {
     const help = await runBg(['--help']);
     expect(help.code).toBe(0);
-    for (const word of ['stats', 'dead', 'move', 'enqueue', 'schema', 'Exit codes']) expect(help.stdout).toContain(word);
-    for (const command of ['stats', 'dead', 'move', 'enqueue', 'schema']) {
+    for (const word of ['stats', 'queue', 'dead', 'move', 'enqueue', 'schema', 'Exit codes', 'BG_NO_WARNINGS']) {
+      expect(help.stdout).toContain(word);
+    }
+    for (const command of ['stats', 'queue', 'dead', 'move', 'enqueue', 'schema']) {
       const sub = await runBg([command, '--help']);
       expect(sub.code).toBe(0);
       expect(sub.stdout).toMatch(/Example/);
@@ -67,6 +80,21 @@ describe('bg on memory: and the command line (subprocess)', () => {
     const unknown = await runBg(['enqueue', 'memory:', 'nope.job', '{}', '--module', fixture]);
     expect(unknown.code).toBe(4);
     expect((await runBg(['enqueue', 'memory:', 'x.y', '{not json'])).code).toBe(2);
+  });
+
+  it('queue create/list/delete on memory: (each process has its own store)', async () => {
+    const create = await runBg(['queue', 'create', 'memory:', 'alpha', '--queue', 'beta,gamma', '--json']);
+    expect(create.code, create.stderr).toBe(0);
+    expect(JSON.parse(create.stdout)).toEqual({ backend: 'memory:', created: ['alpha', 'beta', 'gamma'] });
+    const list = await runBg(['queue', 'list', 'memory:']);
+    expect(list.stdout).toBe('no queues on memory:\n');
+    expect((await runBg(['queue', 'delete', 'memory:', 'alpha'])).code, 'delete asks; no terminal').toBe(5);
+    const missing = await runBg(['queue', 'delete', 'memory:', 'alpha', '--yes', '--json']);
+    expect(missing.code, 'deleting a queue that does not exist').toBe(4);
+    expect(JSON.parse(missing.stdout)).toMatchObject({ deleted: [], missing: ['alpha'] });
+    expect((await runBg(['queue', 'explode', 'memory:'])).code).toBe(2);
+    expect((await runBg(['queue', 'create', 'memory:'])).code).toBe(2);
+    expect((await runBg(['queue', 'create', 'memory:', 'Bad_Name'])).code).toBe(2);
   });
 
   it('usage errors exit 2; unknown schemes and missing adapters exit with a clear message', async () => {

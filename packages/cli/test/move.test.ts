@@ -22,7 +22,7 @@ const PAIRS: [Name, Name][] = [
 for (const [from, to] of PAIRS) {
   const skip = await skipReason(from, to);
   if (skip) console.warn(`[cli] skipping move ${from} ⇄ ${to}: ${skip}`);
-  describe.skipIf(Boolean(skip))(`bg move ${from} ⇄ ${to} (subprocess)`, () => {
+  describe.skipIf(Boolean(skip))(`bgctl move ${from} ⇄ ${to} (subprocess)`, () => {
     it('moves live jobs and dead letters there and back, nothing lost or duplicated', { timeout: 90_000 }, async () => {
       const a = await open(backend(from).url as string);
       const b = await open(backend(to).url as string);
@@ -82,16 +82,43 @@ for (const [from, to] of PAIRS) {
   });
 }
 
+const missingSkip = await skipReason('redis', 'sqs');
+describe.skipIf(Boolean(missingSkip))('bgctl move into a missing queue (subprocess)', () => {
+  it('names the queue and moves nothing', async () => {
+    const a = await open(backend('redis').url as string);
+    try {
+      const queue = freshQueue('gone');
+      await seed(a, queue, { live: 12, dead: 0 });
+      const run = await runBg([
+        'move',
+        '--from',
+        backend('redis').url as string,
+        '--to',
+        backend('sqs').url as string,
+        '--queue',
+        queue,
+      ]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr, 'the error names the missing queue').toContain(`queue "${queue}" does not exist on sqs`);
+      expect(run.stderr).toContain('QUEUE_NOT_FOUND');
+      expect(run.stderr.match(/[0-9a-f]{8}-[0-9a-f]{4}-/g) ?? [], 'no job ids in the error').toEqual([]);
+      expect((await a.stats(queue)).ready, 'nothing left the source').toBe(12);
+    } finally {
+      await a.close();
+    }
+  });
+});
+
 async function waitReady(adapter: Awaited<ReturnType<typeof open>>, queue: string, ready: number): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while ((await adapter.stats(queue)).ready < ready) {
+  while (((await adapter.stats(queue)).ready ?? 0) < ready) {
     if (Date.now() > deadline) throw new Error(`${queue}: fewer than ${ready} ready jobs after 20 s`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 const sigSkip = await skipReason('azure', 'azure2');
-describe.skipIf(Boolean(sigSkip))('bg move interrupted (subprocess)', () => {
+describe.skipIf(Boolean(sigSkip))('bgctl move interrupted (subprocess)', () => {
   it('SIGINT finishes the batch in hand, exits 130; a rerun continues; nothing lost', { timeout: 60_000 }, async () => {
     const a = await open(backend('azure').url as string);
     const b = await open(backend('azure2').url as string);
@@ -100,11 +127,14 @@ describe.skipIf(Boolean(sigSkip))('bg move interrupted (subprocess)', () => {
       const seeded = await seed(a, queue, { live: 40, dead: 0 });
       await b.ensureQueue(queue);
       const { spawn } = await import('node:child_process');
-      const { BIN, CHILD_ENV, PACKAGE_DIR } = await import('./helpers.js');
+      const { CHILD_ENV, PACKAGE_DIR } = await import('./helpers.js');
+      // By name through a shell, as a user would; `exec` so the signal reaches bgctl itself.
       const child = spawn(
-        process.execPath,
+        'sh',
         [
-          BIN,
+          '-c',
+          'exec bgctl "$@"',
+          'sh',
           'move',
           '--from',
           backend('azure').url as string,
@@ -128,7 +158,7 @@ describe.skipIf(Boolean(sigSkip))('bg move interrupted (subprocess)', () => {
       });
       const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
       const deadline = Date.now() + 20_000;
-      while ((await b.stats(queue)).ready < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (((await b.stats(queue)).ready ?? 0) < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       child.kill('SIGINT');
       const code = await exited;
       const out = JSON.parse(stdout);

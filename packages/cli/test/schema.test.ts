@@ -15,7 +15,7 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('bg schema (subprocess)', () => {
+describe('bgctl schema (subprocess)', () => {
   it('snapshot writes every job; check passes on the same module', async () => {
     const dir = workdir();
     const snap = await runBg(['schema', 'snapshot', fixture('jobs-v1.mjs')], { cwd: dir });
@@ -82,7 +82,7 @@ describe('bg schema (subprocess)', () => {
     const dir = workdir();
     const check = await runBg(['schema', 'check', fixture('jobs-v1.mjs')], { cwd: dir });
     expect(check.code).toBe(3);
-    expect(check.stderr).toContain('bg schema snapshot');
+    expect(check.stderr).toContain('bgctl schema snapshot');
   });
 
   it('a schema library without JSON Schema fails clearly (exit 1)', async () => {

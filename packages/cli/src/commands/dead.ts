@@ -1,6 +1,7 @@
 import { type Adapter, type DeadLetter, decodeEnvelope, redactUrl } from '@bg/core';
 import { backendUrl, intOption, parse, singleQueue } from '../args.js';
 import { withBackend } from '../backend.js';
+import { confirmOrRefuse } from '../confirm.js';
 import { type CommandContext, printJson } from '../context.js';
 import { type DeadLetterFilter, hasFilter, jobTypeOf, parseReasons, selectDeadLetters } from '../dead-filter.js';
 import { formatDuration, parseDuration } from '../duration.js';
@@ -51,15 +52,7 @@ function table(items: readonly DeadLetter[], now: number): string {
   );
 }
 
-async function confirmOrRefuse(ctx: CommandContext, question: string, yes: boolean | undefined): Promise<void> {
-  if (yes) return;
-  if (!ctx.io.stdinIsTty) {
-    throw new CliFailure(EXIT.NOT_CONFIRMED, `${question} — not confirmed: no terminal to ask on; pass --yes`);
-  }
-  if (!(await ctx.io.confirm(question))) throw new CliFailure(EXIT.NOT_CONFIRMED, 'not confirmed; nothing changed');
-}
-
-/** `bg dead list|show|replay|purge URL …` */
+/** `bgctl dead list|show|replay|purge URL …` */
 export async function deadCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parse(argv, OPTIONS);
   const action = positionals.shift();
@@ -121,7 +114,7 @@ async function show(
   json: boolean,
   now: number,
 ): Promise<ExitCode> {
-  if (ids.length !== 1) throw new UsageError('usage: bg dead show URL ID');
+  if (ids.length !== 1) throw new UsageError('usage: bgctl dead show URL ID');
   const id = ids[0] as string;
   const dead = await adapter.getDeadLetter(queue, id);
   if (!dead) throw new CliFailure(EXIT.NOT_FOUND, `no dead letter ${id} on queue ${queue}`);
@@ -168,7 +161,7 @@ interface MutateOptions {
 
 async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): Promise<ExitCode> {
   if (!hasFilter(o.filter) && !o.all) {
-    throw new UsageError(`bg dead ${o.action} needs ids, a filter (--reason, --type, --older-than, --newer-than) or --all`);
+    throw new UsageError(`bgctl dead ${o.action} needs ids, a filter (--reason, --type, --older-than, --newer-than) or --all`);
   }
   const selected = await selectDeadLetters(adapter, o.queue, o.filter, { now: o.now });
   const verb = o.action === 'replay' ? 'replay' : 'purge';

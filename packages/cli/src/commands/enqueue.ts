@@ -8,7 +8,7 @@ import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
 import { loadJobs } from '../load-jobs.js';
 
-/** `bg enqueue URL TYPE JSON [--queue q] [--delay d] [--key k] [--version n] [--module m]` */
+/** `bgctl enqueue URL TYPE JSON [--queue q] [--delay d] [--key k] [--version n] [--module m]` */
 export async function enqueueCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parse(argv, {
     queue: { type: 'string' },
@@ -24,7 +24,7 @@ export async function enqueueCommand(argv: readonly string[], ctx: CommandContex
   }
   const url = backendUrl(positionals, ctx.io.env);
   const [type, json, extra] = positionals;
-  if (!type || json === undefined) throw new UsageError('usage: bg enqueue URL TYPE JSON');
+  if (!type || json === undefined) throw new UsageError('usage: bgctl enqueue URL TYPE JSON');
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}" (quote the JSON payload)`);
   let payload: unknown;
   try {
@@ -60,11 +60,21 @@ export async function enqueueCommand(argv: readonly string[], ctx: CommandContex
     }),
   );
   if (values.json) {
-    printJson(ctx, { backend: redactUrl(url), queue, id: result.id, duplicate: result.duplicate, envelope: result.envelope });
+    printJson(ctx, {
+      backend: redactUrl(url),
+      queue,
+      id: result.id,
+      duplicate: result.duplicate,
+      deduplication: result.deduplication,
+      envelope: result.envelope,
+    });
   } else {
     ctx.io.out(
-      `${result.duplicate ? 'duplicate (dropped by the backend)' : 'enqueued'} ${result.id} (${type} v${result.envelope.v}) on ${queue}\n`,
+      `${result.duplicate ? 'duplicate (dropped by the backend; stored earlier as)' : 'enqueued'} ${result.id} (${type} v${result.envelope.v}) on ${queue}\n`,
     );
+    if (result.deduplication === 'unsupported') {
+      ctx.io.out(`note: this backend does not deduplicate: --key was stored for the handler but did not stop duplicates\n`);
+    }
   }
   return EXIT.OK;
 }

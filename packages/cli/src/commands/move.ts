@@ -7,8 +7,9 @@ import { EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
 import { type MoveResult, moveJobs } from '../move-jobs.js';
 import { progressBar } from '../progress.js';
+import { formatCount, knownLive } from '../stats-format.js';
 
-/** `bg move --from URL --to URL [--queue q]... [--dead] [--dry-run]` */
+/** `bgctl move --from URL --to URL [--queue q]... [--dead] [--dry-run]` */
 export async function moveCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parse(argv, {
     from: { type: 'string' },
@@ -24,7 +25,7 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
     return EXIT.OK;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (use --from URL --to URL)`);
-  if (!values.from || !values.to) throw new UsageError('bg move needs --from URL and --to URL');
+  if (!values.from || !values.to) throw new UsageError('bgctl move needs --from URL and --to URL');
   if (values.from === values.to) throw new UsageError('--from and --to are the same backend');
   const batchSize = intOption(values.batch, 'batch');
   const idleMs = values.idle === undefined ? undefined : parseDuration(values.idle, '--idle');
@@ -38,7 +39,10 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
         const total = values['dry-run']
           ? undefined
           : await source.stats(queue).then(
-              (s) => s.ready + (values.dead ? s.dead : 0),
+              (s) => {
+                const live = knownLive(s);
+                return live === undefined ? undefined : live + (values.dead ? (s.dead ?? 0) : 0);
+              },
               () => undefined,
             );
         const bar = progressBar(ctx.io, `moving ${queue}`, total);
@@ -78,10 +82,11 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
     for (const r of results) {
       const verb = values['dry-run'] ? 'would move' : 'moved';
       const left = r.sourceAfter;
+      const leftOver = left && [left.ready, left.delayed, left.inFlight].some((n) => n === null || n > 0);
       ctx.io.out(
-        `${r.queue}: ${verb} ${r.live} live job(s)${values.dead ? ` and ${r.dead} dead letter(s)` : ''}` +
+        `${r.queue}: ${verb} ${formatCount(r.live)} live job(s)${values.dead ? ` and ${r.dead} dead letter(s)` : ''}` +
           `${r.duplicates ? `, ${r.duplicates} dropped by the destination as duplicates` : ''}` +
-          `${!values['dry-run'] && left && left.delayed + left.inFlight + left.ready > 0 ? `; left on the source: ${left.ready} ready, ${left.delayed} delayed, ${left.inFlight} in flight (rerun later)` : ''}\n`,
+          `${!values['dry-run'] && left && leftOver ? `; left on the source: ${formatCount(left.ready)} ready, ${formatCount(left.delayed)} delayed, ${formatCount(left.inFlight)} in flight (? = unknown; rerun later)` : ''}\n`,
       );
     }
     if (interrupted) ctx.io.err('interrupted: run the same command again to continue\n');

@@ -28,7 +28,7 @@ async function currentJobs(modulePath: string, cwd: string, invalidDefinitionIsC
   return jobs;
 }
 
-/** `bg schema snapshot|check MODULE [--file bg-schema.json] [--force]` */
+/** `bgctl schema snapshot|check MODULE [--file bg-schema.json] [--force]` */
 export async function schemaCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parse(argv, { file: { type: 'string' }, force: { type: 'boolean' } });
   const action = positionals.shift();
@@ -39,7 +39,7 @@ export async function schemaCommand(argv: readonly string[], ctx: CommandContext
   if (action !== 'snapshot' && action !== 'check')
     throw new UsageError(`unknown schema action "${action}"; use snapshot or check`);
   const [modulePath, extra] = positionals;
-  if (!modulePath) throw new UsageError(`usage: bg schema ${action} MODULE [--file ${DEFAULT_SNAPSHOT_FILE}]`);
+  if (!modulePath) throw new UsageError(`usage: bgctl schema ${action} MODULE [--file ${DEFAULT_SNAPSHOT_FILE}]`);
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
   const file = resolve(ctx.io.cwd, values.file ?? DEFAULT_SNAPSHOT_FILE);
   const exists = existsSync(file);
@@ -61,7 +61,7 @@ export async function schemaCommand(argv: readonly string[], ctx: CommandContext
   }
 
   if (!exists)
-    throw new CliFailure(EXIT.CHECK_FAILED, `${file} does not exist: run \`bg schema snapshot ${modulePath}\` and commit it`);
+    throw new CliFailure(EXIT.CHECK_FAILED, `${file} does not exist: run \`bgctl schema snapshot ${modulePath}\` and commit it`);
   const jobs = await currentJobs(modulePath, ctx.io.cwd, true);
   const findings = checkSnapshot(snapshot, jobs);
   const problems = findings.filter((f) => f.severity === 'problem');

@@ -5,6 +5,7 @@ import { withBackend } from '../backend.js';
 import { type CommandContext, printJson } from '../context.js';
 import { EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
+import { formatCount, unknownCountNotes } from '../stats-format.js';
 import { renderTable } from '../table.js';
 
 /** Counts of one queue. */
@@ -19,7 +20,7 @@ export async function collectStats(adapter: Adapter, queues: readonly string[]):
   return rows;
 }
 
-/** `bg stats URL [--queue q]...` */
+/** `bgctl stats URL [--queue q]...` */
 export async function statsCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parse(argv, { queue: { type: 'string', multiple: true } });
   if (values.help) {
@@ -29,16 +30,22 @@ export async function statsCommand(argv: readonly string[], ctx: CommandContext)
   const url = backendUrl(positionals, ctx.io.env);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const queues = queueNames(values.queue);
-  const rows = await withBackend(url, (adapter) => collectStats(adapter, queues));
+  let backend = '';
+  const rows = await withBackend(url, (adapter) => {
+    backend = adapter.name;
+    return collectStats(adapter, queues);
+  });
   if (values.json) {
+    // Unknown counts stay null in JSON (never 0).
     printJson(ctx, { backend: redactUrl(url), queues: rows });
   } else {
     ctx.io.out(
       renderTable(
         ['QUEUE', 'READY', 'IN FLIGHT', 'DELAYED', 'DEAD'],
-        rows.map((r) => [r.queue, String(r.ready), String(r.inFlight), String(r.delayed), String(r.dead)]),
+        rows.map((r) => [r.queue, formatCount(r.ready), formatCount(r.inFlight), formatCount(r.delayed), formatCount(r.dead)]),
       ),
     );
+    for (const note of unknownCountNotes(backend, rows)) ctx.io.out(`${note}\n`);
   }
   return EXIT.OK;
 }
