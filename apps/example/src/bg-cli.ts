@@ -1,30 +1,40 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-/** Path of the `bg` command's entry script (`@bg/cli` dist/bin.js), if it is built. */
-export function bgBin(): string | undefined {
+/** The app's own command folder, where the package manager links `bgctl` (from `@bg/cli`). */
+export const APP_BIN_DIR = fileURLToPath(new URL('../node_modules/.bin', import.meta.url));
+
+/**
+ * Whether `bgctl` can run: linked in {@link APP_BIN_DIR} and `@bg/cli` built. Otherwise the
+ * demo falls back to the core API and says so.
+ */
+export function bgctlAvailable(binDir: string = APP_BIN_DIR): boolean {
   try {
     const pkg = createRequire(import.meta.url).resolve('@bg/cli/package.json');
-    const bin = join(dirname(pkg), 'dist', 'bin.js');
-    return existsSync(bin) ? bin : undefined;
+    return existsSync(join(binDir, 'bgctl')) && existsSync(join(dirname(pkg), 'dist', 'bin.js'));
   } catch {
-    return undefined;
+    return false;
   }
 }
 
-/** Output of one `bg` run. */
+/** Output of one `bgctl` run. */
 export interface BgRun {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
 }
 
-/** Runs `bg <args>` as an operator would, and collects its output. */
-export function runBg(bin: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<BgRun> {
+/**
+ * Runs `bgctl <args>` as an operator would: by name, through `sh -c`, with the app's
+ * `node_modules/.bin` on PATH (what `npx`/`pnpm exec` do). Arguments go in as "$@".
+ */
+export function runBgctl(args: readonly string[], env: NodeJS.ProcessEnv, binDir: string = APP_BIN_DIR): Promise<BgRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const PATH = [binDir, dirname(process.execPath), env.PATH ?? ''].join(delimiter);
+    const child = spawn('sh', ['-c', 'bgctl "$@"', 'sh', ...args], { env: { ...env, PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {

@@ -2,7 +2,7 @@
  * `pnpm demo`: starts a durable local backend (Azurite unless `BG_URL` names another), the web
  * service and two workers; sends a few hundred signups; `kill -9`s one worker in the middle
  * of its jobs and recycles the other with SIGTERM; shows that every job completed, that the
- * poison job waits in the dead letters with its reason, and that `bg dead replay` brings it
+ * poison job waits in the dead letters with its reason, and that `bgctl dead replay` brings it
  * back once fixed. Ends with one JSON line (the machine-readable summary).
  *
  * Environment: `BG_URL` (a backend URL, or `azurite` | `pubsub` | `sqs` | `redis` to start a
@@ -15,7 +15,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Adapter, createQueue, redactUrl } from '@bg/core';
-import { bgBin, runBg } from './bg-cli.js';
+import { bgctlAvailable, runBgctl } from './bg-cli.js';
 import { type Child, startChild } from './child-process.js';
 import { connectBackend } from './connect-backend.js';
 import { bold, detail, dim, green, red, say, step, verdict } from './console-ui.js';
@@ -133,11 +133,21 @@ async function main(): Promise<DemoSummary> {
   Object.assign(process.env, backend.env);
   const url = backend.url;
   adapter = await connectBackend(url);
-  await adapter.ensureQueue(queueName);
   const caps = adapter.capabilities;
   const leaseMs = Math.min(Math.max(wantedLeaseMs, caps.minLeaseMs), caps.maxLeaseMs);
   detail(`${backend.description}`);
   detail(`BG_URL=${redactUrl(url)}`);
+  // The queue is created once, by an operator (as in production), not by the service.
+  const cliEnv: NodeJS.ProcessEnv = { ...env, ...backend.env, BG_URL: url };
+  const bgctl = bgctlAvailable();
+  if (bgctl) {
+    detail(dim(`$ bgctl queue create ${queueName}`));
+    const created = await runBgctl(['queue', 'create', queueName], cliEnv);
+    for (const line of (created.stdout + created.stderr).trimEnd().split('\n')) detail(`  ${line}`);
+    if (created.code !== 0) throw new Error(`bgctl queue create ${queueName} failed (exit ${created.code})`);
+  } else {
+    await adapter.ensureQueue(queueName);
+  }
   detail(`adapter ${bold(adapter.name)} · queue ${bold(queueName)} (created with its dead-letter store)`);
   if (leaseMs !== wantedLeaseMs) detail(dim(`lease ${seconds(leaseMs)}: the shortest ${adapter.name} allows`));
 
@@ -187,8 +197,10 @@ async function main(): Promise<DemoSummary> {
     let queue = '';
     try {
       const res = await fetch(`${baseUrl}/jobs/stats`, { signal: AbortSignal.timeout(2_000) });
-      const s = (await res.json()) as { ready: number; inFlight: number; delayed: number; dead: number };
-      queue = ` · GET /jobs/stats: ready ${s.ready}, in flight ${s.inFlight}, delayed ${s.delayed}, dead ${s.dead}`;
+      const s = (await res.json()) as Record<'ready' | 'inFlight' | 'delayed' | 'dead', number | null>;
+      // A count the backend cannot know is null: shown as "?", never as 0.
+      const n = (count: number | null): string => (count === null ? '?' : String(count));
+      queue = ` · GET /jobs/stats: ready ${n(s.ready)}, in flight ${n(s.inFlight)}, delayed ${n(s.delayed)}, dead ${n(s.dead)}`;
     } catch {
       queue = '';
     }
@@ -281,11 +293,9 @@ async function main(): Promise<DemoSummary> {
     }
     cursor = page.cursor;
   }
-  const bin = bgBin();
-  const cliEnv: NodeJS.ProcessEnv = { ...env, ...backend.env, BG_URL: url };
-  if (bin) {
-    detail(dim(`$ bg dead list --queue ${queueName}`));
-    const list = await runBg(bin, ['dead', 'list', '--queue', queueName], cliEnv);
+  if (bgctl) {
+    detail(dim(`$ bgctl dead list --queue ${queueName}`));
+    const list = await runBgctl(['dead', 'list', '--queue', queueName], cliEnv);
     for (const line of (list.stdout + list.stderr).trimEnd().split('\n')) detail(`  ${line}`);
   } else {
     for (const d of deadBeforeFix) detail(`${d.id}  ${d.reason}  attempts ${d.attempts}  ${d.error}`);
@@ -297,14 +307,14 @@ async function main(): Promise<DemoSummary> {
   writeFileSync(heicFlagFile, `deployed ${new Date(fixAt).toISOString()}\n`);
   let replayed = 0;
   let replayVia: string;
-  if (bin) {
-    replayVia = 'bg dead replay';
-    detail(dim(`$ bg dead replay --queue ${queueName} --all --yes`));
-    const run = await runBg(bin, ['dead', 'replay', '--queue', queueName, '--all', '--yes'], cliEnv);
+  if (bgctl) {
+    replayVia = 'bgctl dead replay';
+    detail(dim(`$ bgctl dead replay --queue ${queueName} --all --yes`));
+    const run = await runBgctl(['dead', 'replay', '--queue', queueName, '--all', '--yes'], cliEnv);
     for (const line of (run.stdout + run.stderr).trimEnd().split('\n')) detail(`  ${line}`);
     replayed = Number(/replayed (\d+) of/.exec(run.stdout)?.[1] ?? 0);
   } else {
-    replayVia = 'queue.deadLetters.replay(id) (the bg CLI is not built)';
+    replayVia = 'queue.deadLetters.replay(id) (bgctl is not linked or @bg/cli is not built)';
     for (const d of deadBeforeFix) if (await legacyQueue.deadLetters.replay(d.id)) replayed++;
     detail(`replayed ${replayed} dead letter(s) through ${replayVia}`);
   }

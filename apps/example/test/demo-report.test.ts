@@ -41,7 +41,7 @@ function facts(overrides: Partial<DemoFacts> = {}, ledger?: LedgerEntry[]): Demo
     recycled: { worker: 'w2', pid: 2, at: 19_950, exitedAfterMs: 100 },
     fixAt: 30_000,
     deadBeforeFix: [{ id: 'p', reason: 'permanent-error', attempts: 1, error: 'HEIC images are not supported' }],
-    replayVia: 'bg dead replay',
+    replayVia: 'bgctl dead replay',
     replayed: 1,
     deadAtEnd: 0,
     durationMs: 1,

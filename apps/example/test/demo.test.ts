@@ -59,7 +59,7 @@ describe('pnpm demo, unchanged on every backend (only BG_URL differs)', () => {
       // The poison job sat in the dead letters with its reason, and replay brought it back.
       expect(summary.deadLettered).toBeGreaterThanOrEqual(1);
       expect(summary.deadReasons).toEqual({ 'permanent-error': summary.deadLettered });
-      expect(summary.replayVia).toBe('bg dead replay');
+      expect(summary.replayVia).toBe('bgctl dead replay');
       expect(summary.replayed).toBe(summary.deadLettered);
       expect(summary.replayedCompleted).toBe(summary.deadLettered);
       expect(summary.deadAtEnd).toBe(0);

@@ -196,17 +196,14 @@ for (const b of BACKENDS) {
     });
 
     it.runIf(b.name === 'redis')('a warning is one line, printed once, and BG_NO_WARNINGS=1 turns it off', async () => {
-      const queue = freshQueue('warn');
-      const loud = await runBg(['stats', url, '--queue', queue, '--queue', freshQueue('warn')], {
-        env: { BG_NO_WARNINGS: '', NODE_NO_WARNINGS: '' },
-      });
+      const loud = await runBg(['queue', 'list', url], { env: { BG_NO_WARNINGS: '', NODE_NO_WARNINGS: '' } });
       expect(loud.code, loud.stderr).toBe(0);
       const lines = loud.stderr.split('\n').filter((l) => l.length > 0);
-      expect(lines, 'stderr of bgctl stats on a Redis without persistence').toEqual([
+      expect(lines, 'stderr of bgctl queue list on a Redis without persistence').toEqual([
         expect.stringMatching(/^bg warning: @bg\/redis: persistence is off .*appendonly yes\.$/),
       ]);
       expect(loud.stderr).not.toContain('trace-warnings');
-      const quiet = await runBg(['stats', url, '--queue', queue], { env: { BG_NO_WARNINGS: '1', NODE_NO_WARNINGS: '' } });
+      const quiet = await runBg(['queue', 'list', url], { env: { BG_NO_WARNINGS: '1', NODE_NO_WARNINGS: '' } });
       expect(quiet.stderr, 'BG_NO_WARNINGS=1').toBe('');
     });
 

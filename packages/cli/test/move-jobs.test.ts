@@ -38,9 +38,21 @@ describe('moveJobs (in-process, memory)', () => {
     const a = memoryAdapter();
     const b = memoryAdapter();
     await seed(a, 'jobs', { live: 4, dead: 0 });
+    await b.ensureQueue('jobs');
     const failing: Adapter = { ...b, send: () => Promise.reject(new Error('destination down')) };
     await expect(moveJobs(a, failing, { queue: 'jobs', idleMs: 0 })).rejects.toThrow('destination down');
     expect(await a.stats('jobs')).toMatchObject({ ready: 4, inFlight: 0 });
+  });
+
+  it('a missing destination queue is named up front and nothing moves', async () => {
+    const a = memoryAdapter();
+    const b = memoryAdapter();
+    await seed(a, 'jobs', { live: 3, dead: 0 });
+    await expect(moveJobs(a, b, { queue: 'jobs', idleMs: 0 }), 'move into a queue b never created').rejects.toThrow(
+      /queue "jobs" does not exist on memory/,
+    );
+    expect(await a.stats('jobs')).toMatchObject({ ready: 3, inFlight: 0 });
+    expect(await b.queueExists('jobs'), 'the move created nothing on the destination').toBe(false);
   });
 
   it('dry run counts without moving', async () => {

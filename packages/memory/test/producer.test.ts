@@ -1,4 +1,4 @@
-import { type Adapter, createQueue, decodeEnvelope, defineJob, isBgError } from '@bg/core';
+import { type Adapter, createQueue, createWorker, decodeEnvelope, defineJob, isBgError } from '@bg/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { memoryAdapter, memoryInspector } from '../src/index.js';
@@ -67,6 +67,49 @@ describe('createQueue / enqueue', () => {
     expect(decodeEnvelope(stored?.body ?? '').notBefore).toBeUndefined();
     expect((await adapter.stats('jobs')).delayed).toBe(1);
     expect(await errorCode(jobs.enqueue(job, { name: 'x' }, { runAt: new Date(Number.NaN) }))).toBe('INVALID_ARGUMENT');
+  });
+
+  it('a duplicate answers with the stored job id and says deduplication is honoured', async () => {
+    const { jobs } = setup();
+    const a = await jobs.enqueue(job, { name: 'a' }, { idempotencyKey: 'k' });
+    const b = await jobs.enqueue(job, { name: 'b' }, { idempotencyKey: 'k' });
+    expect(a).toMatchObject({ duplicate: false, deduplication: 'honoured' });
+    expect(b, 'the duplicate of a').toEqual({ id: a.id, duplicate: true, deduplication: 'honoured' });
+    expect((await jobs.enqueue(job, { name: 'c' })).deduplication).toBe('none');
+  });
+
+  it("missingQueue: 'fail' names the missing queue and creates nothing; 'create' (default) creates it", async () => {
+    const adapter = memoryAdapter();
+    const strict = createQueue({ adapter, queue: 'orders', missingQueue: 'fail' });
+    let error: unknown;
+    try {
+      await strict.enqueue(job, { name: 'a' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isBgError(error, 'QUEUE_NOT_FOUND'), String(error)).toBe(true);
+    expect((error as Error).message).toContain('queue "orders" does not exist on memory');
+    expect((error as { retryable: boolean }).retryable).toBe(false);
+    expect(await adapter.queueExists('orders')).toBe(false);
+    await createQueue({ adapter, queue: 'orders' }).enqueue(job, { name: 'a' });
+    expect(await adapter.listQueues()).toEqual(['orders']);
+    await strict.enqueue(job, { name: 'b' });
+    expect((await adapter.stats('orders')).ready).toBe(2);
+    expect(() => createQueue({ adapter, queue: 'orders', missingQueue: 'maybe' as never })).toThrow(/missingQueue/);
+  });
+
+  it("a worker with missingQueue: 'fail' does not start on a missing queue", async () => {
+    const adapter = memoryAdapter();
+    const worker = createWorker({ adapter, queue: 'absent', missingQueue: 'fail' });
+    let error: unknown;
+    try {
+      await worker.start();
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isBgError(error, 'QUEUE_NOT_FOUND'), String(error)).toBe(true);
+    expect(worker.running).toBe(false);
+    expect(await adapter.queueExists('absent')).toBe(false);
   });
 
   it('idempotency keys deduplicate where the adapter can', async () => {

@@ -13,7 +13,11 @@ export function mapRedisError(error: unknown, during: string): BgError {
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string }).code ?? '';
   if (/^NOGROUP|no such key/i.test(message)) {
-    return new BgError('QUEUE_NOT_FOUND', `${during}: the queue does not exist (create it: bgctl queue create, or missingQueue: 'create'): ${message}`, { cause: error });
+    return new BgError(
+      'QUEUE_NOT_FOUND',
+      `${during}: the queue does not exist (create it: bgctl queue create, or missingQueue: 'create'): ${message}`,
+      { cause: error },
+    );
   }
   if (/WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username-password/i.test(message)) {
     return new BgError('AUTH_FAILED', `${during}: Redis rejected the credentials: ${message}`, {

@@ -616,8 +616,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const results: SendResult[] = messages.map((m, i) => {
           const [error, value] = replies[i] ?? [new Error('no reply'), null];
           if (error) failed.push(m.id);
-          // A duplicate answers with the id stored earlier under the same key.
-          return typeof value === 'string' ? { id: value, duplicate: true } : { id: m.id, duplicate: false };
+          // A keyed send's script answers 1 (stored) or the id stored earlier under the same key.
+          const earlier = m.deduplicationKey !== undefined && typeof value === 'string' ? value : undefined;
+          return earlier !== undefined ? { id: earlier, duplicate: true } : { id: m.id, duplicate: false };
         });
         if (failed.length > 0) {
           const first = replies.find(([error]) => error)?.[0];

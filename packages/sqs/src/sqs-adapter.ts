@@ -718,8 +718,11 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
 
     async queueExists(queue) {
       open(queue);
+      // Asked afresh (not from the URL cache): another process may have deleted the queue.
+      const name = sqsName(queue);
+      urls.delete(name);
       try {
-        await resolveUrl(sqsName(queue));
+        await resolveUrl(name);
         return true;
       } catch (error) {
         if (isBgError(error, 'QUEUE_NOT_FOUND')) return false;

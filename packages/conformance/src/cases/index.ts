@@ -6,6 +6,7 @@ import { delayCases } from './delay.js';
 import { delayLimitCases } from './delay-limits.js';
 import { deliveryCases } from './delivery.js';
 import { handleCases } from './handles.js';
+import { honestQueueCases } from './honest-queues.js';
 import { leaseCases } from './lease.js';
 import { lifecycleCases } from './lifecycle.js';
 import { limitCases } from './limits.js';
@@ -34,6 +35,7 @@ export const adapterCases: readonly ConformanceCase[] = [
   ...delayLimitCases,
   ...lifecycleCases,
   ...optionalCases,
+  ...honestQueueCases,
 ];
 
 /** Every case: the adapter level, then the worker level. */

@@ -1,0 +1,170 @@
+import { createQueue, defineJob, isBgError, type QueueStats } from '@bg/core';
+import type { CaseContext, ConformanceCase } from '../case.js';
+import { eventually, message, receiveCount, uniqueQueueName, watchQuiet } from '../helpers.js';
+import { longLease } from '../timing.js';
+
+/** A job with a trivial schema (Standard Schema by hand: the suite needs no schema library). */
+const keyedJob = defineJob({
+  type: 'conformance.keyed',
+  schema: {
+    '~standard': {
+      version: 1,
+      vendor: 'bg-conformance',
+      validate: (value: unknown) => ({ value: value as { n: number } }),
+    },
+  },
+});
+
+/** The counts the contract allows: a non-negative integer, or `null` (unknown) — nothing else. */
+function checkCount(ctx: CaseContext, stats: QueueStats, field: keyof QueueStats): void {
+  const value = stats[field];
+  if (field === 'total' && value === undefined) return;
+  ctx
+    .expect(
+      value === null || (typeof value === 'number' && Number.isInteger(value) && value >= 0),
+      `stats().${field} must be an integer ≥ 0 or null (unknown), got ${JSON.stringify(value)}`,
+    )
+    .toBe(true);
+}
+
+/** Whether known counts agree with `live` jobs stored (`delayed` of them delayed, `leased` leased). */
+function statsMatch(stats: QueueStats, want: { ready: number; inFlight: number; delayed: number; dead: number }): boolean {
+  const parts = [
+    [stats.ready, want.ready],
+    [stats.inFlight, want.inFlight],
+    [stats.delayed, want.delayed],
+    [stats.dead, want.dead],
+  ] as const;
+  if (!parts.every(([got, expected]) => got === null || got === expected)) return false;
+  const live = want.ready + want.inFlight + want.delayed;
+  return stats.total === undefined || stats.total === null || stats.total === live;
+}
+
+/** A queue name of this run that was never created. */
+function missingQueueName(ctx: CaseContext): string {
+  return uniqueQueueName(ctx.options.queuePrefix ?? 'conf', 'missing');
+}
+
+/**
+ * Honest semantics and queue management: deduplication is either done (a duplicate answers
+ * with the stored job's id) or reported as not done; counts a backend cannot know are `null`,
+ * never a made-up 0; the optional queue operations do what they say.
+ */
+export const honestQueueCases: readonly ConformanceCase[] = [
+  {
+    id: 'honesty.deduplication',
+    group: 'Honest semantics',
+    title:
+      'an idempotency key is honoured (one job stored; the duplicate answers with its id) or the enqueue says "unsupported" and stores both',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const jobs = createQueue({ adapter, queue, missingQueue: 'fail' });
+      const first = await jobs.enqueue(keyedJob, { n: 1 }, { idempotencyKey: 'same-key' });
+      const second = await jobs.enqueue(keyedJob, { n: 2 }, { idempotencyKey: 'same-key' });
+      const plain = await jobs.enqueue(keyedJob, { n: 3 });
+      expect(plain.deduplication, 'enqueue without a key').toBe('none');
+      if (adapter.capabilities.deduplication) {
+        expect(first, 'first enqueue with a key').toMatchObject({ duplicate: false, deduplication: 'honoured' });
+        expect(second.duplicate, 'second enqueue with the same key is a duplicate').toBe(true);
+        expect(second.id, 'a duplicate answers with the STORED job id, not a new one').toBe(first.id);
+        expect(second.deduplication).toBe('honoured');
+        const got = await receiveCount(ctx, 2, { leaseMs: lease });
+        expect(got.map((m) => m.id).sort(), 'delivered: the first keyed job and the plain one').toEqual(
+          [first.id, plain.id].sort(),
+        );
+        expect(await watchQuiet(ctx, timing.quietMs, { leaseMs: lease }), 'the duplicate was delivered too').toEqual([]);
+      } else {
+        for (const r of [first, second]) {
+          expect(r, 'enqueue with a key on a backend that does not deduplicate').toMatchObject({
+            duplicate: false,
+            deduplication: 'unsupported',
+          });
+        }
+        expect(second.id, 'both jobs are stored under their own ids').not.toBe(first.id);
+        const got = await receiveCount(ctx, 3, { leaseMs: lease });
+        expect(got.map((m) => m.id).sort(), 'every job is stored (nothing dropped silently)').toEqual(
+          [first.id, second.id, plain.id].sort(),
+        );
+      }
+    },
+  },
+  {
+    id: 'honesty.stats',
+    group: 'Honest semantics',
+    title: 'stats() reports each count exactly or as null (unknown), never a made-up 0',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const canDelay = adapter.capabilities.maxDelayMs >= 60_000;
+      await adapter.send(queue, [message('leased'), message('ready')]);
+      if (canDelay) await adapter.send(queue, [message('delayed', { delayMs: 60_000 })]);
+      const [leased] = await receiveCount(ctx, 1, { leaseMs: lease });
+      expect(leased, 'one job received').toBeDefined();
+      const want = { ready: 1, inFlight: 1, delayed: canDelay ? 1 : 0, dead: 0 };
+      let last: QueueStats | undefined;
+      await eventually(ctx, `stats of ${queue} to match ${JSON.stringify(want)} (null allowed)`, async () => {
+        last = await adapter.stats(queue);
+        return statsMatch(last, want) ? true : undefined;
+      }).catch((error: unknown) => {
+        throw new Error(`${String(error)}; last stats: ${JSON.stringify(last)}`);
+      });
+      const stats = last as QueueStats;
+      for (const field of ['ready', 'inFlight', 'delayed', 'dead', 'total'] as const) checkCount(ctx, stats, field);
+      expect(stats.dead, 'dead letters are always countable through listDeadLetters').not.toBeNull();
+    },
+  },
+  {
+    id: 'queues.exists-list-delete',
+    group: 'Queue management',
+    title: 'queueExists, listQueues and deleteQueue (where implemented) see and remove exactly the named queue',
+    async run(ctx) {
+      const { adapter, queue, expect } = ctx;
+      const missing = missingQueueName(ctx);
+      if (adapter.queueExists) {
+        expect(await adapter.queueExists(queue), `queueExists("${queue}") after ensureQueue`).toBe(true);
+        expect(await adapter.queueExists(missing), `queueExists("${missing}") of a queue never created`).toBe(false);
+      }
+      if (adapter.listQueues) {
+        const listed = await adapter.listQueues();
+        expect(listed, 'listQueues() includes an ensured queue').toContain(queue);
+        expect(listed, 'listQueues() omits a queue never created').not.toContain(missing);
+      }
+      if (adapter.deleteQueue) {
+        const doomed = await ctx.newQueue();
+        await adapter.send(doomed, [message('doomed')]);
+        expect(await adapter.deleteQueue(doomed), `deleteQueue("${doomed}") of an existing queue`).toBe(true);
+        if (adapter.queueExists) expect(await adapter.queueExists(doomed), 'queueExists after deleteQueue').toBe(false);
+        if (adapter.listQueues) expect(await adapter.listQueues(), 'listQueues after deleteQueue').not.toContain(doomed);
+        expect(await adapter.deleteQueue(doomed), 'deleteQueue of a queue already deleted').toBe(false);
+        expect(await adapter.queueExists?.(queue), 'the other queue is untouched').not.toBe(false);
+      }
+    },
+  },
+  {
+    id: 'queues.missing-queue-policy',
+    group: 'Queue management',
+    title: "missingQueue: 'fail' never creates a queue and names the missing one; 'create' creates it",
+    async run(ctx) {
+      const { adapter, expect } = ctx;
+      const missing = missingQueueName(ctx);
+      ctx.defer(async () => {
+        await adapter.deleteQueue?.(missing);
+      });
+      if (adapter.queueExists) {
+        let error: unknown;
+        try {
+          await createQueue({ adapter, queue: missing, missingQueue: 'fail' }).enqueue(keyedJob, { n: 1 });
+        } catch (caught) {
+          error = caught;
+        }
+        expect(isBgError(error, 'QUEUE_NOT_FOUND'), `enqueue into a missing queue with 'fail': ${String(error)}`).toBe(true);
+        expect(String((error as Error).message), 'the error names the queue').toContain(`"${missing}"`);
+        expect(await adapter.queueExists(missing), "missingQueue: 'fail' created nothing").toBe(false);
+      }
+      const result = await createQueue({ adapter, queue: missing }).enqueue(keyedJob, { n: 2 });
+      expect(result.id, "enqueue with the default missingQueue: 'create'").toBeTruthy();
+      if (adapter.queueExists) expect(await adapter.queueExists(missing), 'the queue was created').toBe(true);
+    },
+  },
+];
