@@ -176,6 +176,24 @@ const ROUND_ONE: readonly BrokenVariant[] = [
     caughtBy: 'lifecycle.close',
     make: (s) => broken(s, () => ({ close: async () => {} })),
   },
+  {
+    name: 'duplicate that answers with a new id (not the stored one)',
+    caughtBy: 'honesty.deduplication',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: async (q, messages) => (await inner.send(q, messages)).map((r, i) => ({ ...r, id: messages[i]?.id ?? r.id })),
+      })),
+  },
+  {
+    name: 'stats with made-up zero counts',
+    caughtBy: 'honesty.stats',
+    make: (s) => broken(s, () => ({ stats: async () => ({ ready: 0, inFlight: 0, delayed: 0, dead: 0 }) })),
+  },
+  {
+    name: 'deleteQueue that leaves the queue',
+    caughtBy: 'queues.exists-list-delete',
+    make: (s) => broken(s, () => ({ deleteQueue: async () => true })),
+  },
 ];
 
 /** Variants for the round-two cases (issue 15): each a single realistic bug. */
