@@ -77,8 +77,11 @@ describe('pnpm demo, unchanged on every backend (only BG_URL differs)', () => {
       for (const text of [
         '[4] kill -9 w1',
         '[5] Rolling deploy',
+        '$ bgctl queue create demo-',
         '[7] Poison',
+        '$ bgctl dead list --queue',
         'permanent-error',
+        '$ bgctl dead replay --queue',
         'replayed',
         '✔ nothing lost',
       ]) {
