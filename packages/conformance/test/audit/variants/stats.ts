@@ -1,4 +1,4 @@
-import type { QueueStats } from '@bg/core';
+import type { KnownQueueStats, QueueStats } from '@bg/core';
 import { type Harness, must, pause, receiveOne, sendOne } from '../harness.js';
 import { healthy, patch, type Variant } from '../variant.js';
 
@@ -38,7 +38,7 @@ async function statsCheck(h: Harness): Promise<void> {
 function rewritingStats(
   id: string,
   bug: string,
-  rewrite: (s: QueueStats, q: string, store: import('@bg/memory').MemoryStore) => QueueStats,
+  rewrite: (s: KnownQueueStats, q: string, store: import('@bg/memory').MemoryStore) => QueueStats,
 ): Variant {
   return {
     id,
