@@ -194,6 +194,11 @@ const ROUND_ONE: readonly BrokenVariant[] = [
     caughtBy: 'queues.exists-list-delete',
     make: (s) => broken(s, () => ({ deleteQueue: async () => true })),
   },
+  {
+    name: 'queueExists that always says yes (a missing queue is created behind missingQueue: fail)',
+    caughtBy: 'queues.missing-queue-policy',
+    make: (s) => broken(s, () => ({ queueExists: async () => true })),
+  },
 ];
 
 /** Variants for the round-two cases (issue 15): each a single realistic bug. */
