@@ -26,23 +26,41 @@ export function compareVersions(a, b) {
 }
 
 /**
- * pnpm overrides pinning every third-party dependency and peer dependency of the published
- * packages to the lowest version its range admits (the highest of those lows when packages
- * disagree), plus `@types/node` of the floor Node's major.
+ * The range of every third-party dependency and peer dependency of the published packages
+ * (the one with the highest lower end when packages disagree): `{ name: range }`.
  */
-export function floorOverrides(manifests, nodeFloor) {
+export function publishedRanges(manifests) {
   const lows = new Map();
   for (const pkg of manifests) {
     for (const deps of [pkg.dependencies, pkg.peerDependencies]) {
       for (const [name, range] of Object.entries(deps ?? {})) {
         if (range.startsWith('workspace:') || name.startsWith('@bg/')) continue;
-        const low = lowestAdmitted(range);
+        const low = lowestAdmitted(range).split('.').map(Number);
         const prev = lows.get(name);
-        if (!prev || compareVersions(low.split('.').map(Number), prev.split('.').map(Number)) > 0) lows.set(name, low);
+        if (!prev || compareVersions(low, prev.low) > 0) lows.set(name, { low, range });
       }
     }
   }
-  const overrides = Object.fromEntries([...lows].sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries([...lows].sort(([a], [b]) => a.localeCompare(b)).map(([name, { range }]) => [name, range]));
+}
+
+/** The lowest published (non-prerelease) version of `name` that `range` admits, asked of the registry with npm. */
+export function lowestPublished(name, range) {
+  const out = execFileSync('npm', ['view', `${name}@${range}`, 'version', '--json'], { encoding: 'utf8' });
+  const parsed = JSON.parse(out || '[]');
+  const versions = (Array.isArray(parsed) ? parsed : [parsed]).filter((v) => /^\d+\.\d+\.\d+$/.test(v));
+  versions.sort((a, b) => compareVersions(a.split('.').map(Number), b.split('.').map(Number)));
+  if (!versions[0]) throw new Error(`the registry has no version of ${name} in "${range}"`);
+  return versions[0];
+}
+
+/**
+ * pnpm overrides pinning each published range to the lowest version the registry has in it,
+ * plus `@types/node` of the floor Node's minor.
+ */
+export function floorOverrides(manifests, nodeFloor, resolve = lowestPublished) {
+  const overrides = {};
+  for (const [name, range] of Object.entries(publishedRanges(manifests))) overrides[name] = resolve(name, range);
   overrides['@types/node'] = `~${nodeFloor.split('.').slice(0, 2).join('.')}.0`;
   return overrides;
 }
