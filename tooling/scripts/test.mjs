@@ -54,7 +54,7 @@ if (floorWanted) {
   const version = spawnSync('sh', [withNode, 'node', '--version'], { cwd: floor.dir, env, encoding: 'utf8' });
   const installed =
     version.status === 0 &&
-    run('floor: install', 'sh', [withNode, 'pnpm', 'install', '--no-frozen-lockfile', '--prefer-offline', '--reporter=silent'], {
+    run('floor: install', 'sh', [withNode, 'pnpm', 'install', '--no-frozen-lockfile', '--prefer-offline'], {
       cwd: floor.dir,
       env,
     });
