@@ -209,6 +209,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   let ready: Promise<void> | undefined;
   /** The first connection is up (ioredis reports later failures on each command). */
   let connected = false;
+  // The startup check's CONFIG calls; close() waits for them so a short-lived process (the CLI)
+  // still prints the warning and never quits the connection under them.
+  let serverChecked: Promise<void> = Promise.resolve();
   const connect = (): Promise<void> => {
     ready ??= (async () => {
       if (!ownsClient || client.status === 'ready') {
@@ -229,7 +232,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }
       if (db !== 0) await selectDb(client as Redis, db);
       connected = true;
-      void checkServer(client, options.onWarning ?? ((message, key) => warnOnce(key, message)));
+      serverChecked = checkServer(client, options.onWarning ?? ((message, key) => warnOnce(key, message)));
     })().catch((error: unknown) => {
       // A refused database stays refused: keep failing with it rather than reconnecting.
       if (!isBgError(error, 'INVALID_ARGUMENT')) ready = undefined;
@@ -781,6 +784,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       if (!guard.close()) return;
       for (const wake of wakers) wake();
       if (!ownsClient) return;
+      await settledWithin(serverChecked, 1_000);
       try {
         if (client.status === 'ready') await client.quit();
       } catch {
@@ -791,4 +795,16 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     },
   };
   return adapter;
+}
+
+/** Waits for `promise` (which never rejects) at most `ms`. */
+async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    promise,
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }
