@@ -237,31 +237,17 @@ describe('a TypeScript ESM app', () => {
     };
     const alive = (): boolean => run.child.exitCode === null && run.child.signalCode === null;
     try {
-      let missingQueue = '';
       await until(
         'the Quickstart job to be stored (bgctl stats shows it)',
         60_000,
         async () => {
-          if (!alive()) {
-            const r = await run.done;
-            // Known gap (issue #14 item 5, "queues as a first-class thing"): on Redis the
-            // Quickstart's queue must exist before the first enqueue. Reported as a skip
-            // with the reason until that lands, never as a pass.
-            if (r.stderr.includes('QUEUE_NOT_FOUND')) {
-              missingQueue = r.stderr.split('\n').find((line) => line.includes('QUEUE_NOT_FOUND')) ?? 'QUEUE_NOT_FOUND';
-              return true;
-            }
-            throw new Error(`the Quickstart exited: ${describeRun('node quickstart-url.ts', r)}`);
-          }
+          // The producer and the worker create the queue on first use (missingQueue: 'create').
+          if (!alive()) throw new Error(`the Quickstart exited: ${describeRun('node quickstart-url.ts', await run.done)}`);
           const s = await stats();
           return s.ready + s.inFlight + s.delayed > 0;
         },
         () => last,
       );
-      if (missingQueue) {
-        ctx.skip(`the Quickstart on Redis needs its queue created first (issue #14 item 5): ${missingQueue}`);
-        return;
-      }
       await until(
         'the Quickstart worker to handle and ack its job (bgctl stats back to 0)',
         45_000,
