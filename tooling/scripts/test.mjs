@@ -48,7 +48,15 @@ if (floorWanted) {
   const floorStarted = Date.now();
   const floor = prepareFloorCopy(root);
   console.log(`\n=== floor: Node ${floor.node}, oldest admitted versions ${JSON.stringify(floor.overrides)} in ${floor.dir}`);
-  const env = { ...process.env, BG_NODE: floor.node, BG_TOOLS: join(root, '.tools') };
+  // fauxqs 2 (the SQS emulator the tests run, not a dependency of any package) imports
+  // node:sqlite, which Node 22.12 has only behind a flag (unflagged from 22.13).
+  const nodeOptions = [process.env.NODE_OPTIONS, '--experimental-sqlite', '--no-warnings=ExperimentalWarning'];
+  const env = {
+    ...process.env,
+    BG_NODE: floor.node,
+    BG_TOOLS: join(root, '.tools'),
+    NODE_OPTIONS: nodeOptions.filter(Boolean).join(' '),
+  };
   delete env.BG_NODE_ANNOUNCED;
   const withNode = join(root, 'tooling/scripts/with-node.sh');
   const version = spawnSync('sh', [withNode, 'node', '--version'], { cwd: floor.dir, env, encoding: 'utf8' });
