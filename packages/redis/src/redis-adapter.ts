@@ -724,7 +724,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         if (!Number.isInteger(limit) || limit < 1) throw new BgError('INVALID_ARGUMENT', 'limit must be an integer ≥ 1');
         const start = opts.cursor === undefined ? 0 : Number(opts.cursor);
         if (!Number.isInteger(start) || start < 0) throw new BgError('INVALID_ARGUMENT', `bad cursor ${String(opts.cursor)}`);
-        const ids = await client.zrange(k.deadIndex, start, start + limit);
+        const ids = await client.zrange(k.deadIndex, String(start), String(start + limit));
         const page = ids.slice(0, limit);
         const records = page.length > 0 ? await client.hmget(k.dead, ...page) : [];
         const items = records.filter((r): r is string => typeof r === 'string').map((r) => JSON.parse(r) as DeadLetter);

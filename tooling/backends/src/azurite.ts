@@ -40,7 +40,7 @@ export interface AzuriteServer {
 export interface StartAzuriteOptions {
   /** Use this data folder (kept on stop) instead of a fresh temporary one (removed on stop). */
   readonly dataDir?: string;
-  /** Readiness timeout, ms (default 20 000). */
+  /** Readiness timeout, ms (default 60 000: Azurite 3.37 takes tens of seconds to start on a loaded machine). */
   readonly readyTimeoutMs?: number;
 }
 
@@ -86,7 +86,7 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? makeDataDir('azurite');
   const queueEndpoint = `http://${host}:${port}/${AZURITE_ACCOUNT_NAME}`;
-  const readyTimeoutMs = options.readyTimeoutMs ?? 20_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   const args = [
     bin,
     '--queueHost',

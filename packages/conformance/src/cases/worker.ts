@@ -180,18 +180,30 @@ export const workerCases: readonly ConformanceCase[] = [
         unserve?.();
         if (child.exitCode === null) child.kill('SIGKILL');
       });
+      // Wait for 'close' rather than 'exit' before reporting a dead child: 'exit' can come
+      // before its stderr is read to the end, and that stderr is the only account of why.
+      let ready = false;
+      const childState = (): string =>
+        `child pid ${child.pid}, ${ready ? 'reported ready' : 'never reported ready'}, stderr:\n${stderr.slice(-4000) || '(empty)'}`;
       const started = await new Promise<{ jobId: string; attempt: number }>((resolve, reject) => {
+        const waitMs = ctx.timing.deadlineMs * 3;
         const timer = setTimeout(
-          () => reject(new Error(`the child worker did not start the job: ${stderr}`)),
-          ctx.timing.deadlineMs * 3,
+          () => reject(new Error(`the child worker did not start job ${id} within ${waitMs} ms (${childState()})`)),
+          waitMs,
         );
         child.on('message', (m: { bg?: string; jobId: string; attempt: number }) => {
+          if (m?.bg === 'ready') ready = true;
           if (m?.bg === 'started') {
             clearTimeout(timer);
             resolve(m);
           }
         });
-        child.once('exit', (code) => reject(new Error(`the child worker exited (${code}) before starting the job: ${stderr}`)));
+        child.once('close', (code, signal) => {
+          clearTimeout(timer);
+          reject(
+            new Error(`the child worker exited (code ${code}, signal ${signal}) before starting job ${id} (${childState()})`),
+          );
+        });
       });
       ctx.expect(started).toEqual({ bg: 'started', jobId: id, attempt: 1 });
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -1,0 +1,97 @@
+// One run of the whole suite in one workspace folder: build, typecheck, (lint,) every
+// package's tests through turbo, and the sum of the per-package vitest JSON reports.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Runs a command to the end with inherited output; true when it exited 0. */
+export function run(title, cmd, args, { cwd, env }) {
+  console.log(`\n=== ${title}: ${cmd} ${args.join(' ')}`);
+  const result = spawnSync(cmd, args, { cwd, stdio: 'inherit', env });
+  return result.status === 0;
+}
+
+/** Names (folder names) of the workspace packages with a `test` script, minus `exclude`. */
+export function packagesWithTests(root, exclude = []) {
+  const found = [];
+  for (const dir of ['packages', 'apps', 'tooling']) {
+    const base = join(root, dir);
+    if (!existsSync(base)) continue;
+    for (const name of readdirSync(base)) {
+      const pkgFile = join(base, name, 'package.json');
+      if (!existsSync(pkgFile)) continue;
+      const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+      if (pkg.scripts?.test && !exclude.includes(pkg.name)) found.push(name);
+    }
+  }
+  return found;
+}
+
+/**
+ * Sums the vitest JSON reports of `names` under `reports`: `{ passed, failed, skipped,
+ * failures }`. A package without a report (it crashed before reporting) and a test file that
+ * failed to load count as failed.
+ */
+export function sumReports(reports, names, label = '') {
+  const total = { passed: 0, failed: 0, skipped: 0, failures: [] };
+  for (const name of names) {
+    const file = join(reports, `${name}.json`);
+    if (!existsSync(file)) {
+      total.failed++;
+      total.failures.push(`${label}${name} (no test report: the run crashed before reporting)`);
+      continue;
+    }
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    total.passed += r.numPassedTests ?? 0;
+    total.failed += r.numFailedTests ?? 0;
+    total.skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+    if ((r.numFailedTests ?? 0) > 0) total.failures.push(`${label}${name}: ${r.numFailedTests} failed`);
+    // A suite that failed to load (syntax error, globalSetup) has failed files but may count no tests.
+    const brokenFiles = (r.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0);
+    if (brokenFiles.length > 0) {
+      total.failed += brokenFiles.length;
+      total.failures.push(`${label}${name}: ${brokenFiles.length} test file(s) failed to run`);
+    }
+  }
+  return total;
+}
+
+/**
+ * Runs the suite in `root` with `env` (its PATH chooses the Node). `label` prefixes the
+ * names of failures ("floor: "); `lint` adds Biome; `exclude` names packages whose tests do
+ * not run here. Returns `{ passed, failed, skipped, failures }`.
+ */
+export function runSuite({ root, env, label = '', lint = true, exclude = [] }) {
+  const reports = join(root, '.reports');
+  rmSync(reports, { recursive: true, force: true });
+  const total = { passed: 0, failed: 0, skipped: 0, failures: [] };
+  const check = (title, ok) => {
+    if (ok) total.passed++;
+    else {
+      total.failed++;
+      total.failures.push(`${label}${title}`);
+    }
+  };
+  const opts = { cwd: root, env };
+  check('build', run(`${label}build`, 'pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], opts));
+  check('typecheck', run(`${label}typecheck`, 'pnpm', ['exec', 'turbo', 'run', 'typecheck', '--output-logs=errors-only'], opts));
+  if (lint) check('lint', run(`${label}lint`, 'pnpm', ['exec', 'biome', 'check', '.'], opts));
+  const concurrency = env.BG_TEST_CONCURRENCY ?? '2';
+  const filters = exclude.map((name) => `--filter=!${name}`);
+  const testsOk = run(
+    `${label}test`,
+    'pnpm',
+    ['exec', 'turbo', 'run', 'test', `--concurrency=${concurrency}`, '--continue', ...filters],
+    opts,
+  );
+  const sums = sumReports(reports, packagesWithTests(root, exclude), label);
+  total.passed += sums.passed;
+  total.failed += sums.failed;
+  total.skipped += sums.skipped;
+  total.failures.push(...sums.failures);
+  if (!testsOk && total.failures.length === 0) {
+    total.failed++;
+    total.failures.push(`${label}turbo test failed`);
+  }
+  return total;
+}
