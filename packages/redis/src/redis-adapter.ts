@@ -27,6 +27,7 @@ import { ACK_MANY, DEAD_LETTER, EXTEND, RECEIVE, RELEASE, REPLAY, SEND_DEDUP, SE
 import { mapRedisError } from './map-error.js';
 import { redisDbOf, selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
+import { createWakeHub, type WakeHub } from './wake-hub.js';
 
 /** Options of {@link redisAdapter}. */
 export interface RedisAdapterOptions {
@@ -63,8 +64,11 @@ export interface RedisAdapter extends Adapter {
   deleteQueue(queue: string): Promise<boolean>;
 }
 
-/** The receive script's reply: rows of {@link ROW} values per entry, then the ack results. */
-type ScriptReply = [(string | number | null)[], number[]];
+/**
+ * The receive script's reply: rows of {@link ROW} values per entry, the ack results, and when
+ * nothing was handed out, the last wake-up id and when something is next due (-1 none).
+ */
+type ScriptReply = [(string | number | null)[], number[], [string, number]?];
 
 /** Values per entry in a receive reply: id, delivery count, then fields b, i, t, a, e (null when absent). */
 const ROW = 7;
@@ -195,16 +199,21 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     if (!(command in client)) client.defineCommand(command, { numberOfKeys: keys, lua });
     return (...args) => (client as unknown as Record<string, ScriptRunner>)[command]?.(...args) as Promise<unknown>;
   };
-  const receiveScript = script('receive', 4, RECEIVE);
+  const receiveScript = script('receive', 5, RECEIVE);
   const ackManyScript = script('ack_many', 1, ACK_MANY);
   const extendScript = script('extend', 1, EXTEND);
   const statsScript = script('stats', 2, STATS);
-  const releaseScript = script('release', 2, RELEASE);
+  const releaseScript = script('release', 3, RELEASE);
   const deadLetterScript = script('dead_letter', 3, DEAD_LETTER);
-  const replayScript = script('replay', 3, REPLAY);
+  const replayScript = script('replay', 4, REPLAY);
   // Registered for use inside pipelines (pipeline.bg_send_dedup / bg_send_delayed).
-  script('send_dedup', 2, SEND_DEDUP);
-  script('send_delayed', 3, SEND_DELAYED);
+  script('send_dedup', 3, SEND_DEDUP);
+  script('send_delayed', 4, SEND_DELAYED);
+  /**
+   * Waiting receives block on the queues' wake-up streams over one extra connection (a
+   * cluster has no multi-slot blocking read: its receives poll).
+   */
+  const hub: WakeHub | undefined = client.isCluster ? undefined : createWakeHub({ client: client as Redis });
 
   let ready: Promise<void> | undefined;
   /** The first connection is up (ioredis reports later failures on each command). */
@@ -368,6 +377,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             k.delayed,
             k.released,
             k.cursor,
+            k.wake,
             GROUP,
             consumer,
             now,
@@ -377,8 +387,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             ...withAcks,
           ) as Promise<ScriptReply>
         ).then(
-          ([rows, acked]) => {
+          ([rows, acked, idle]) => {
             if (ackingTick) settleAcks(ackingTick, acked, undefined);
+            if (idle && hub) hub.noteEmpty(k.wake, idle[0], Number(idle[1]));
             const expiresAt = now + leaseMs;
             let at = 0;
             for (const pending of group) {
@@ -466,6 +477,51 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       wakers.add(done);
       signal?.addEventListener('abort', done, { once: true });
     });
+  }
+
+  /**
+   * A receive that may wait (`waitMs` > 0). The receive script runs when something may have
+   * changed since the last empty one: the queue is new to this process, its wake-up stream
+   * moved (a send, delayed send, release or replay, seen by the blocking read), something
+   * comes due (a delayed send, a release, the first lease to end) or the fallback poll is due.
+   * Otherwise it waits without a command; while the blocking read is down it polls.
+   */
+  async function waitingReceive(
+    hub: WakeHub,
+    queue: string,
+    k: QueueKeys,
+    max: number,
+    leaseMs: number,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ReceivedMessage[]> {
+    let pause = 5;
+    for (;;) {
+      const watch = hub.watch(k.wake);
+      if (watch.dirty || !hub.healthy || Date.now() >= watch.dueAt) {
+        watch.dirty = false;
+        let out: ReceivedMessage[];
+        try {
+          out = await tickReceive(queue, k, max, leaseMs);
+        } catch (error) {
+          watch.dirty = true;
+          throw error;
+        }
+        if (out.length > 0) {
+          // More may be waiting: the next receive asks again.
+          watch.dirty = true;
+          return out;
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted || guard.closed) return [];
+      if (hub.healthy) {
+        await hub.wait(watch, Math.min(left, watch.dueAt - Date.now()), signal);
+      } else {
+        await hub.wait(watch, Math.min(left, pause), signal);
+        pause = Math.min(pause * 2, 100);
+      }
+    }
   }
 
   /** The message in the receive reply's row starting at `at`. */
@@ -571,7 +627,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         'deleteQueue',
         async (k) => {
           const existed = await groupExists(k);
-          const keys = [k.stream, k.released, k.cursor, k.delayed, k.dead, k.deadIndex];
+          const keys = [k.stream, k.released, k.cursor, k.delayed, k.dead, k.deadIndex, k.wake];
+          hub?.forget(k.wake);
           keys.push(...(await scanKeys(`${escapeGlob(k.delayedMessage)}*`)), ...(await scanKeys(`${escapeGlob(k.dedup)}*`)));
           let removed = 0;
           for (let i = 0; i < keys.length; i += 500) removed += await client.del(...keys.slice(i, i + 500));
@@ -586,6 +643,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         assertSendable(capabilities, messages);
         const now = Date.now();
         const pipeline = client.pipeline();
+        let plain = false;
         for (const m of messages) {
           const delay = m.delayMs ?? 0;
           if (delay > 0) {
@@ -596,6 +654,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
               k.delayed,
               `${k.delayedMessage}${token}`,
               dedupKey,
+              k.wake,
               token,
               now + delay,
               window,
@@ -606,14 +665,18 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             (pipeline as unknown as Record<string, (...a: unknown[]) => void>).bg_send_dedup?.(
               k.stream,
               `${k.dedup}${m.deduplicationKey}`,
+              k.wake,
               m.id,
               dedupWindow,
               ...streamFields(m),
             );
           } else {
             pipeline.xadd(k.stream, '*', ...streamFields(m));
+            plain = true;
           }
         }
+        // One wake-up for the plain entries (the scripts write their own); losing it only delays.
+        if (plain) pipeline.xadd(k.wake, 'MAXLEN', '1', '*', 'w', '1');
         const replies = (await pipeline.exec()) ?? [];
         const failed: string[] = [];
         const results: SendResult[] = messages.map((m, i) => {
@@ -646,6 +709,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         }
         const leaseMs = checkLeaseMs(capabilities, opts.leaseMs);
         const deadline = Date.now() + (opts.waitMs ?? 0);
+        if (hub !== undefined && (opts.waitMs ?? 0) > 0) return waitingReceive(hub, queue, k, opts.max, leaseMs, deadline, opts.signal);
         let pause = 5;
         for (;;) {
           const out = await tickReceive(queue, k, opts.max, leaseMs);
@@ -682,7 +746,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       call(queue, 'release', async (k) => {
         const { entry, count } = parseHandle(handle);
         const delay = checkReleaseDelayMs(capabilities, delayMs);
-        owned(await releaseScript(k.stream, k.released, GROUP, entry, count, delay, Date.now() + delay), handle);
+        owned(await releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, delay, Date.now() + delay), handle);
       }),
 
     deadLetter: (queue, message, info) =>
@@ -743,7 +807,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         if (raw === null) return false;
         const record = JSON.parse(raw) as DeadLetter;
         const fields = streamFields(record, Date.now());
-        return (await replayScript(k.stream, k.dead, k.deadIndex, id, raw, ...fields)) === 1;
+        return (await replayScript(k.stream, k.dead, k.deadIndex, k.wake, id, raw, ...fields)) === 1;
       }),
 
     purgeDeadLetters: (queue, ids) =>
@@ -783,6 +847,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     async close() {
       if (!guard.close()) return;
       for (const wake of wakers) wake();
+      hub?.close();
       if (!ownsClient) return;
       await settledWithin(serverChecked, 1_000);
       try {

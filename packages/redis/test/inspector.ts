@@ -19,7 +19,9 @@ export function redisInspector(url: string, prefix: string): Inspector & { close
       return client.hlen(queueKeys(prefix, queue).dead);
     },
     async sendRaw(queue, body) {
-      await client.xadd(queueKeys(prefix, queue).stream, '*', 'b', body);
+      // As a bg producer writes: the entry, then the wake-up of waiting workers.
+      const k = queueKeys(prefix, queue);
+      await client.multi().xadd(k.stream, '*', 'b', body).xadd(k.wake, 'MAXLEN', '1', '*', 'w', '1').exec();
     },
     async close() {
       await client.quit();
