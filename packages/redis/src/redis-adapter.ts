@@ -41,6 +41,13 @@ export interface RedisAdapterOptions {
   readonly maxPayloadBytes?: number;
   /** How long an idempotency key blocks a second send (default 5 min). */
   readonly deduplicationWindowMs?: number;
+  /**
+   * Longest a waiting worker leaves an idle queue unchecked when no wake-up came (default
+   * 15 s). Sends, releases and replays wake waiting workers at once; this bounds how late a
+   * job is whose wake-up was lost (a producer that died between its two writes, or another
+   * program writing the stream directly). An idle check costs about 9 Redis commands.
+   */
+  readonly fallbackPollMs?: number;
   /** How long the first connection may take before calls fail with `UNREACHABLE` (default 5 s). */
   readonly connectTimeoutMs?: number;
   /**
@@ -170,6 +177,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
   });
   const dedupWindow = options.deduplicationWindowMs ?? 5 * 60_000;
+  const { fallbackPollMs } = options;
+  if (fallbackPollMs !== undefined && !(Number.isFinite(fallbackPollMs) && fallbackPollMs > 0))
+    throw new BgError('INVALID_ARGUMENT', `fallbackPollMs must be a positive number of ms, got ${fallbackPollMs}`);
   const ownsClient = options.client === undefined;
   // Checked here, not left to ioredis: it would send `SELECT NaN` for `/abc` (an uncaught
   // ReplyError) and only emit the failed SELECT of a missing database (then use db 0).
@@ -213,7 +223,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
    * Waiting receives block on the queues' wake-up streams over one extra connection (a
    * cluster has no multi-slot blocking read: its receives poll).
    */
-  const hub: WakeHub | undefined = client.isCluster ? undefined : createWakeHub({ client: client as Redis });
+  const hub: WakeHub | undefined = client.isCluster
+    ? undefined
+    : createWakeHub({
+        client: client as Redis,
+        ...(options.fallbackPollMs !== undefined ? { fallbackPollMs: options.fallbackPollMs } : {}),
+      });
 
   let ready: Promise<void> | undefined;
   /** The first connection is up (ioredis reports later failures on each command). */
@@ -709,7 +724,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         }
         const leaseMs = checkLeaseMs(capabilities, opts.leaseMs);
         const deadline = Date.now() + (opts.waitMs ?? 0);
-        if (hub !== undefined && (opts.waitMs ?? 0) > 0) return waitingReceive(hub, queue, k, opts.max, leaseMs, deadline, opts.signal);
+        if (hub !== undefined && (opts.waitMs ?? 0) > 0)
+          return waitingReceive(hub, queue, k, opts.max, leaseMs, deadline, opts.signal);
         let pause = 5;
         for (;;) {
           const out = await tickReceive(queue, k, opts.max, leaseMs);

@@ -33,6 +33,8 @@ export interface Watch {
 export interface WakeHubOptions {
   /** The adapter's client: the blocking connection is its duplicate; UNBLOCK goes through it. */
   readonly client: Redis;
+  /** Longest a watched idle queue goes without a receive script (default {@link FALLBACK_POLL_MS}). */
+  readonly fallbackPollMs?: number;
   /** Now, in ms (tests may pass a clock). */
   readonly now?: () => number;
 }
@@ -72,6 +74,7 @@ type XReadReply = [string, [string, string[]][]][] | null;
 export function createWakeHub(options: WakeHubOptions): WakeHub {
   const { client } = options;
   const now = options.now ?? Date.now;
+  const fallbackPollMs = options.fallbackPollMs ?? FALLBACK_POLL_MS;
   const watches = new Map<string, Watch>();
   let blocker: Redis | undefined;
   let blockerId: number | undefined;
@@ -122,8 +125,7 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
     let failures = 0;
     while (!closed) {
       const t = now();
-      for (const [key, watch] of watches)
-        if (watch.waiters.size === 0 && t - watch.lastUsed > LINGER_MS) watches.delete(key);
+      for (const [key, watch] of watches) if (watch.waiters.size === 0 && t - watch.lastUsed > LINGER_MS) watches.delete(key);
       if (watches.size === 0) break;
       try {
         const connection = await ready();
@@ -178,7 +180,7 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
       if (watch === undefined) return;
       if (newerStreamId(wakeId, watch.wakeId)) watch.wakeId = wakeId;
       const t = now();
-      watch.dueAt = Math.max(Math.min(nextDue >= 0 ? nextDue : Number.POSITIVE_INFINITY, t + FALLBACK_POLL_MS), t + 5);
+      watch.dueAt = Math.max(Math.min(nextDue >= 0 ? nextDue : Number.POSITIVE_INFINITY, t + fallbackPollMs), t + 5);
       if (closed) return;
       if (!running) {
         running = true;
