@@ -20,7 +20,7 @@ import {
   type SendResult,
   warnOnce,
 } from '@bg/core';
-import { type Cluster, Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
 import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
 import { ACK_MANY, DEAD_LETTER, EXTEND, RECEIVE, RELEASE, REPLAY, SEND_DEDUP, SEND_DELAYED, STATS } from './lua-scripts.js';
@@ -35,6 +35,12 @@ export interface RedisAdapterOptions {
   readonly url?: string;
   /** Bring your own ioredis client or cluster (the adapter then never closes it). */
   readonly client?: Redis | Cluster;
+  /**
+   * Startup nodes of a Redis Cluster (`[{ host, port }, …]`): the adapter opens (and closes)
+   * an ioredis `Cluster` on them. Every key of a queue shares one hash tag, so each queue
+   * lives on one shard; queues spread over the shards. `url` is then ignored.
+   */
+  readonly cluster?: readonly { readonly host: string; readonly port: number }[];
   /** Key prefix (default `bg`): keys are `{prefix:queue}:…`. */
   readonly prefix?: string;
   /** Largest body accepted, in bytes (default 1 MiB). */
@@ -183,16 +189,33 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const ownsClient = options.client === undefined;
   // Checked here, not left to ioredis: it would send `SELECT NaN` for `/abc` (an uncaught
   // ReplyError) and only emit the failed SELECT of a missing database (then use db 0).
-  const db = ownsClient ? redisDbOf(options.url ?? 'redis://127.0.0.1:6379') : 0;
+  if (options.cluster !== undefined && (!Array.isArray(options.cluster) || options.cluster.length === 0))
+    throw new BgError('INVALID_ARGUMENT', 'cluster must list at least one { host, port } startup node');
+  const db = ownsClient && options.cluster === undefined ? redisDbOf(options.url ?? 'redis://127.0.0.1:6379') : 0;
+  const connectionOptions = {
+    maxRetriesPerRequest: 1,
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+  };
   const client: Redis | Cluster =
     options.client ??
-    new Redis(options.url ?? 'redis://127.0.0.1:6379', {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: options.connectTimeoutMs ?? 5_000,
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
-    });
+    (options.cluster !== undefined
+      ? new Cluster(
+          options.cluster.map(({ host, port }) => ({ host, port })),
+          {
+            lazyConnect: true,
+            enableOfflineQueue: false,
+            redisOptions: connectionOptions,
+            // The slot map is read at connect; a busy node may take more than ioredis's 1 s.
+            slotsRefreshTimeout: options.connectTimeoutMs ?? 5_000,
+            clusterRetryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+          },
+        )
+      : new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          ...connectionOptions,
+          retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+        }));
   let lastConnectionError: unknown;
   client.on('error', (error: unknown) => {
     lastConnectionError = error;
@@ -236,6 +259,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   // The startup check's CONFIG calls; close() waits for them so a short-lived process (the CLI)
   // still prints the warning and never quits the connection under them.
   let serverChecked: Promise<void> = Promise.resolve();
+  /** Aborted by close(). */
+  const closing = new AbortController();
   const connect = (): Promise<void> => {
     ready ??= (async () => {
       if (!ownsClient || client.status === 'ready') {
@@ -244,15 +269,20 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }
       const timeout = options.connectTimeoutMs ?? 5_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let onClose: (() => void) | undefined;
       try {
         await Promise.race([
           client.connect(),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(lastConnectionError ?? new Error(`connect ETIMEDOUT after ${timeout} ms`)), timeout);
+            // close() during the first connection ends the calls waiting for it at once.
+            onClose = () => reject(new BgError('CLOSED', 'the redis adapter is closed'));
+            closing.signal.addEventListener('abort', onClose, { once: true });
           }),
         ]);
       } finally {
         if (timer) clearTimeout(timer);
+        if (onClose) closing.signal.removeEventListener('abort', onClose);
       }
       if (db !== 0) await selectDb(client as Redis, db);
       connected = true;
@@ -862,6 +892,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     async close() {
       if (!guard.close()) return;
+      closing.abort();
       for (const wake of wakers) wake();
       hub?.close();
       if (!ownsClient) return;

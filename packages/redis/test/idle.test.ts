@@ -6,9 +6,19 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { queueKeys, redisAdapter } from '../src/index.js';
 
 const quiet = () => {};
-const ping = defineJob<{ n: number }>({
+interface Ping {
+  readonly n: number;
+}
+const ping = defineJob({
   type: 'idle.ping',
-  schema: { '~standard': { version: 1, vendor: 'test', validate: (value: unknown) => ({ value: value as { n: number } }) } },
+  schema: {
+    '~standard': {
+      version: 1,
+      vendor: 'test',
+      types: undefined as unknown as { input: Ping; output: Ping },
+      validate: (value: unknown) => ({ value: value as Ping }),
+    },
+  },
 });
 
 /** Commands the server ran (scripts' inner calls included), INFO and CONFIG left out. */

@@ -1,10 +1,14 @@
 import type { Inspector } from '@bg/conformance';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { queueKeys } from '../src/index.js';
 
-/** Reads the queue's keys with a plain ioredis client (not through the adapter). */
-export function redisInspector(url: string, prefix: string): Inspector & { close(): Promise<void> } {
-  const client = new Redis(url, { maxRetriesPerRequest: 50 });
+/** Reads the queue's keys with a plain ioredis client or cluster (not through the adapter). */
+export function redisInspector(
+  target: string | readonly { host: string; port: number }[],
+  prefix: string,
+): Inspector & { close(): Promise<void> } {
+  const client: Redis | Cluster =
+    typeof target === 'string' ? new Redis(target, { maxRetriesPerRequest: 50 }) : new Cluster([...target]);
   client.on('error', () => {}); // reconnects by itself across the durability case's restart
   return {
     async liveCount(queue) {
