@@ -1,4 +1,5 @@
-import { BgError, isBgError, REDACTED } from '@bg/core';
+import { REDACTED } from '@bg/core';
+import { BgError, isBgError, networkError } from '@bg/core/adapter';
 
 /** Commands whose arguments are credentials (ioredis keeps them on its ReplyError). */
 const CREDENTIAL_COMMANDS = new Set(['auth', 'hello', 'migrate']);
@@ -10,6 +11,9 @@ export function mapRedisError(error: unknown, during: string): BgError {
   if (command && typeof command.name === 'string' && CREDENTIAL_COMMANDS.has(command.name.toLowerCase())) {
     command.args = [REDACTED];
   }
+  // Transient network failures, the same on every backend (the kit's list; looks through causes).
+  const network = networkError('Redis', during, error);
+  if (network) return network;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string }).code ?? '';
   if (/^NOGROUP|no such key/i.test(message)) {

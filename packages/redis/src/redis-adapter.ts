@@ -1,68 +1,43 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { warnOnce } from '@bg/core';
 import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
+  abortableSleep,
   assertQueueName,
   assertSendable,
   BgError,
   type Capabilities,
   CloseGuard,
   checkLeaseMs,
+  checkLimit,
+  checkReceiveOptions,
   checkReleaseDelayMs,
   type DeadLetter,
   type DeadLetterPage,
+  deadLetterRecord,
   isBgError,
   type KnownQueueStats,
+  leaseLost,
   type OutgoingMessage,
+  partialSendError,
   QUEUE_NAME_PATTERN,
   type ReceivedMessage,
+  RecentHandles,
   type SendResult,
-  warnOnce,
-} from '@bg/core';
+} from '@bg/core/adapter';
 import { Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
 import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
+import { HANDLE, parseHandle } from './lease-handle.js';
 import { ACK_MANY, DEAD_LETTER, EXTEND, RECEIVE, RELEASE, REPLAY, SEND_DEDUP, SEND_DELAYED, STATS } from './lua-scripts.js';
 import { mapRedisError } from './map-error.js';
+import { ROW, streamFields, toReceived } from './message-codec.js';
+import type { RedisAdapterOptions } from './options.js';
 import { redisDbOf, selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
 import { createWakeHub, type WakeHub } from './wake-hub.js';
-
-/** Options of {@link redisAdapter}. */
-export interface RedisAdapterOptions {
-  /** `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). Default `redis://127.0.0.1:6379`. */
-  readonly url?: string;
-  /** Bring your own ioredis client or cluster (the adapter then never closes it). */
-  readonly client?: Redis | Cluster;
-  /**
-   * Startup nodes of a Redis Cluster (`[{ host, port }, …]`): the adapter opens (and closes)
-   * an ioredis `Cluster` on them. Every key of a queue shares one hash tag, so each queue
-   * lives on one shard; queues spread over the shards. `url` is then ignored.
-   */
-  readonly cluster?: readonly { readonly host: string; readonly port: number }[];
-  /** Key prefix (default `bg`): keys are `{prefix:queue}:…`. */
-  readonly prefix?: string;
-  /** Largest body accepted, in bytes (default 1 MiB). */
-  readonly maxPayloadBytes?: number;
-  /** How long an idempotency key blocks a second send (default 5 min). */
-  readonly deduplicationWindowMs?: number;
-  /**
-   * Longest a waiting worker leaves an idle queue unchecked when no wake-up came (default
-   * 15 s). Sends, releases and replays wake waiting workers at once; this bounds how late a
-   * job is whose wake-up was lost (a producer that died between its two writes, or another
-   * program writing the stream directly). An idle check costs about 9 Redis commands.
-   */
-  readonly fallbackPollMs?: number;
-  /** How long the first connection may take before calls fail with `UNREACHABLE` (default 5 s). */
-  readonly connectTimeoutMs?: number;
-  /**
-   * Receives the startup warnings (eviction policy, persistence off). Default: one line on
-   * stderr, once per process (`warnOnce` of `@bg/core`; `BG_NO_WARNINGS=1` turns it off).
-   * Pass `() => {}` to silence them.
-   */
-  readonly onWarning?: (message: string) => void;
-}
 
 /** The Redis adapter, with its client exposed for tools. */
 export interface RedisAdapter extends Adapter {
@@ -83,9 +58,6 @@ export interface RedisAdapter extends Adapter {
  */
 type ScriptReply = [(string | number | null)[], number[], [string, number]?];
 
-/** Values per entry in a receive reply: id, delivery count, then fields b, i, t, a, e (null when absent). */
-const ROW = 7;
-
 interface Deferred<T> {
   readonly promise: Promise<T>;
   resolve(value: T): void;
@@ -104,62 +76,6 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
-
-const ACKED_MEMORY = 10_000;
-
-const ENVELOPE_HEAD = '{"bg":1,"id":"';
-
-const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
-const typeAttributeCache = new Map<string, Readonly<Record<string, string>>>();
-
-/** The frozen `{ 'bg-type': type }` attributes of a message, shared between messages of one type. */
-function typeAttributes(type: string): Readonly<Record<string, string>> {
-  let attributes = typeAttributeCache.get(type);
-  if (attributes === undefined) {
-    attributes = Object.freeze({ 'bg-type': type });
-    if (typeAttributeCache.size < 1_000) typeAttributeCache.set(type, attributes);
-  }
-  return attributes;
-}
-
-/**
- * Stream fields of a message: `b` body; `i` job id unless the body is a bg envelope that
- * starts with it (saves ~40 bytes a job); `t` for the usual lone `bg-type` attribute, else
- * `a` with the attributes as JSON; `e` original enqueue time when it differs from the entry's.
- */
-function streamFields(
-  m: { id: string; body: string; attributes?: Readonly<Record<string, string>> | undefined },
-  enqueuedAt?: number,
-): string[] {
-  const fields = m.body.startsWith(`${ENVELOPE_HEAD}${m.id}"`) ? ['b', m.body] : ['i', m.id, 'b', m.body];
-  const attributes = m.attributes ?? {};
-  const names = Object.keys(attributes);
-  if (names.length === 1 && names[0] === 'bg-type') fields.push('t', attributes['bg-type'] as string);
-  else if (names.length > 0) fields.push('a', JSON.stringify(attributes));
-  if (enqueuedAt !== undefined) fields.push('e', String(enqueuedAt));
-  return fields;
-}
-
-/** The job id at the head of an envelope body written without an `i` field. */
-function envelopeId(body: string | undefined): string | undefined {
-  if (body === undefined || !body.startsWith(ENVELOPE_HEAD)) return undefined;
-  const end = body.indexOf('"', ENVELOPE_HEAD.length);
-  return end > ENVELOPE_HEAD.length ? body.slice(ENVELOPE_HEAD.length, end) : undefined;
-}
-
-function leaseLost(handle: string): BgError {
-  return new BgError('LEASE_LOST', `the lease ${handle} no longer owns its message`, { retryable: false });
-}
-
-/** A lease handle: `<entry id>:<delivery count>`. */
-const HANDLE = /^\d{1,16}-\d{1,16}:\d{1,10}$/;
-
-function parseHandle(handle: string): { entry: string; count: string } {
-  if (typeof handle !== 'string' || !HANDLE.test(handle))
-    throw new BgError('INVALID_ARGUMENT', `not a Redis lease handle: ${String(handle)}`);
-  const at = handle.lastIndexOf(':');
-  return { entry: handle.slice(0, at), count: handle.slice(at + 1) };
-}
 
 /**
  * The Redis adapter: Redis Streams with one consumer group per queue. A lease is the
@@ -222,10 +138,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   });
   const consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const guard = new CloseGuard('redis');
-  const wakers = new Set<() => void>();
-  /** The last {@link ACKED_MEMORY} acked handles (a ring: no hashing on the hot path). */
-  const acked: string[] = [];
-  let ackedNext = 0;
+  /** Recently acked handles: a second ack of one (gone by then) is harmless. */
+  const acked = new RecentHandles();
 
   const script = (name: string, keys: number, lua: string): ScriptRunner => {
     const command = `bg_${name}`;
@@ -486,13 +400,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }
       const result = results[n];
       if (result === 1) {
-        acked[ackedNext] = handle;
-        ackedNext = (ackedNext + 1) % ACKED_MEMORY;
+        acked.remember(handle, true);
         resolve();
-      } else if (result === 0 && acked.includes(handle)) {
+      } else if (result === 0 && acked.has(handle)) {
         resolve();
       } else {
-        reject(leaseLost(handle));
+        reject(leaseLost('redis', result === 0 ? 'the entry is gone' : 'a later delivery owns it'));
       }
     }
   }
@@ -506,22 +419,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     });
   }
 
-  function owned(result: unknown, handle: string): void {
-    if (result !== 1) throw leaseLost(handle);
-  }
-
-  function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        wakers.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wakers.add(done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
+  function owned(result: unknown): void {
+    if (result !== 1) throw leaseLost('redis', result === 0 ? 'the entry is gone' : 'a later delivery owns it');
   }
 
   /**
@@ -567,35 +466,6 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         pause = Math.min(pause * 2, 100);
       }
     }
-  }
-
-  /** The message in the receive reply's row starting at `at`. */
-  function toReceived(rows: (string | number | null)[], at: number, leaseExpiresAt: number): ReceivedMessage {
-    const entryId = rows[at] as string;
-    const count = rows[at + 1] as number;
-    const b = rows[at + 2] as string;
-    const i = rows[at + 3] as string | null;
-    const t = rows[at + 4] as string | null;
-    const a = rows[at + 5] as string | null;
-    const e = rows[at + 6] as string | null;
-    let attributes: Readonly<Record<string, string>> = NO_ATTRIBUTES;
-    if (t !== null) attributes = typeAttributes(t);
-    else if (a !== null) {
-      try {
-        attributes = JSON.parse(a) as Record<string, string>;
-      } catch {
-        attributes = {};
-      }
-    }
-    return {
-      id: i ?? envelopeId(b) ?? entryId,
-      body: b,
-      attributes,
-      deliveryCount: count,
-      handle: `${entryId}:${count}`,
-      leaseExpiresAt,
-      enqueuedAt: e !== null ? Number(e) : Number.parseInt(entryId, 10),
-    };
   }
 
   /** Every key matching `pattern` on every node that holds data (one node unless clustered). */
@@ -733,13 +603,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         });
         if (failed.length > 0) {
           const first = replies.find(([error]) => error)?.[0];
-          throw new BgError(
-            mapRedisError(first, 'send').code,
-            `send: ${failed.length} of ${messages.length} messages were not stored: ${String(first)}`,
-            {
-              cause: first,
-              details: { failedIds: failed },
-            },
+          throw partialSendError(
+            'redis',
+            messages,
+            failed.map((id) => ({ id, message: String(first) })),
+            mapRedisError(first, 'send'),
           );
         }
         return results;
@@ -747,22 +615,16 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     receive: (queue, opts) =>
       call(queue, 'receive', async (k) => {
-        if (!Number.isInteger(opts.max) || opts.max < 1)
-          throw new BgError('INVALID_ARGUMENT', 'receive max must be an integer ≥ 1');
-        if (opts.max > capabilities.maxBatchSize) {
-          throw new BgError('BATCH_TOO_LARGE', `receive max ${opts.max} exceeds ${capabilities.maxBatchSize}`);
-        }
-        const leaseMs = checkLeaseMs(capabilities, opts.leaseMs);
-        const deadline = Date.now() + (opts.waitMs ?? 0);
-        if (hub !== undefined && (opts.waitMs ?? 0) > 0)
-          return waitingReceive(hub, queue, k, opts.max, leaseMs, deadline, opts.signal);
+        const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
+        const deadline = Date.now() + waitMs;
+        if (hub !== undefined && waitMs > 0) return waitingReceive(hub, queue, k, max, leaseMs, deadline, opts.signal);
         let pause = 5;
         for (;;) {
-          const out = await tickReceive(queue, k, opts.max, leaseMs);
+          const out = await tickReceive(queue, k, max, leaseMs);
           if (out.length > 0) return out;
           const left = deadline - Date.now();
           if (left <= 0 || opts.signal?.aborted || guard.closed) return [];
-          await sleep(Math.min(pause, left), opts.signal);
+          await abortableSleep(Math.min(pause, left), opts.signal, closing.signal);
           pause = Math.min(pause * 2, 100);
         }
       }),
@@ -772,7 +634,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const { entry, count } = parseHandle(handle);
         const ms = checkLeaseMs(capabilities, leaseMs);
         const leaseExpiresAt = Date.now() + ms;
-        owned(await extendScript(k.stream, GROUP, entry, count, ms), handle);
+        owned(await extendScript(k.stream, GROUP, entry, count, ms));
         return { handle, leaseExpiresAt };
       }),
 
@@ -792,26 +654,13 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       call(queue, 'release', async (k) => {
         const { entry, count } = parseHandle(handle);
         const delay = checkReleaseDelayMs(capabilities, delayMs);
-        owned(await releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, delay, Date.now() + delay), handle);
+        owned(await releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, delay, Date.now() + delay));
       }),
 
     deadLetter: (queue, message, info) =>
       call(queue, 'deadLetter', async (k) => {
         const { entry, count } = parseHandle(message.handle);
-        const record: DeadLetter = {
-          id: message.id,
-          body: message.body,
-          attributes: { ...message.attributes },
-          reason: info.reason,
-          ...(info.error ? { error: { ...info.error } } : {}),
-          attempts: info.attempts,
-          ...(info.enqueuedAt !== undefined
-            ? { enqueuedAt: info.enqueuedAt }
-            : message.enqueuedAt !== undefined
-              ? { enqueuedAt: message.enqueuedAt }
-              : {}),
-          deadLetteredAt: info.deadLetteredAt,
-        };
+        const record = deadLetterRecord(message, info);
         owned(
           await deadLetterScript(
             k.stream,
@@ -824,14 +673,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             JSON.stringify(record),
             info.deadLetteredAt,
           ),
-          message.handle,
         );
       }),
 
     listDeadLetters: (queue, opts = {}) =>
       call(queue, 'listDeadLetters', async (k): Promise<DeadLetterPage> => {
-        const limit = opts.limit ?? 100;
-        if (!Number.isInteger(limit) || limit < 1) throw new BgError('INVALID_ARGUMENT', 'limit must be an integer ≥ 1');
+        const limit = checkLimit(opts.limit);
         const start = opts.cursor === undefined ? 0 : Number(opts.cursor);
         if (!Number.isInteger(start) || start < 0) throw new BgError('INVALID_ARGUMENT', `bad cursor ${String(opts.cursor)}`);
         const ids = await client.zrange(k.deadIndex, String(start), String(start + limit));
@@ -893,7 +740,6 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     async close() {
       if (!guard.close()) return;
       closing.abort();
-      for (const wake of wakers) wake();
       hub?.close();
       if (!ownsClient) return;
       await settledWithin(serverChecked, 1_000);
