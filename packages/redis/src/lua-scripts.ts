@@ -352,3 +352,29 @@ redis.call('ZADD', KEYS[1], tonumber(ARGV[2]), ARGV[1])
 ${WAKE('KEYS[4]')}
 return 1
 `;
+
+/**
+ * dead-letter page — KEYS: dead index, dead hash; ARGV: limit, then (for a later page) the
+ * position after which to start: dead-lettered-at and job id. The index orders by time, then
+ * by job id (the sorted set's own order of ties), so a position survives writes and removals
+ * between pages. Returns the page's records (up to limit) and 1 when more follow, else 0.
+ */
+export const DEAD_PAGE = `
+local di, dh, limit = KEYS[1], KEYS[2], tonumber(ARGV[1])
+local start = 0
+if ARGV[2] then
+  local score, id = ARGV[2], ARGV[3]
+  start = redis.call('ZCOUNT', di, '-inf', '(' .. score)
+  for _, member in ipairs(redis.call('ZRANGE', di, score, score, 'BYSCORE')) do
+    if member <= id then start = start + 1 end
+  end
+end
+local ids = redis.call('ZRANGE', di, start, start + limit)
+local more = 0
+if #ids > limit then
+  more = 1
+  ids[#ids] = nil
+end
+if #ids == 0 then return { {}, more } end
+return { redis.call('HMGET', dh, unpack(ids)), more }
+`;

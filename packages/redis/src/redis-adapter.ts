@@ -17,11 +17,14 @@ import {
   type DeadLetter,
   type DeadLetterPage,
   deadLetterRecord,
+  decodeDeadLetterCursor,
+  encodeDeadLetterCursor,
   isBgError,
   type KnownQueueStats,
   leaseLost,
   type OutgoingMessage,
   partialSendError,
+  positionOf,
   QUEUE_NAME_PATTERN,
   type ReceivedMessage,
   RecentHandles,
@@ -31,7 +34,18 @@ import { Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
 import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
 import { HANDLE, parseHandle } from './lease-handle.js';
-import { ACK_MANY, DEAD_LETTER, EXTEND, RECEIVE, RELEASE, REPLAY, SEND_DEDUP, SEND_DELAYED, STATS } from './lua-scripts.js';
+import {
+  ACK_MANY,
+  DEAD_LETTER,
+  DEAD_PAGE,
+  EXTEND,
+  RECEIVE,
+  RELEASE,
+  REPLAY,
+  SEND_DEDUP,
+  SEND_DELAYED,
+  STATS,
+} from './lua-scripts.js';
 import { mapRedisError } from './map-error.js';
 import { ROW, streamFields, toReceived } from './message-codec.js';
 import type { RedisAdapterOptions } from './options.js';
@@ -153,6 +167,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const releaseScript = script('release', 3, RELEASE);
   const deadLetterScript = script('dead_letter', 3, DEAD_LETTER);
   const replayScript = script('replay', 4, REPLAY);
+  const deadPageScript = script('dead_page', 2, DEAD_PAGE);
   // Registered for use inside pipelines (pipeline.bg_send_dedup / bg_send_delayed).
   script('send_dedup', 3, SEND_DEDUP);
   script('send_delayed', 4, SEND_DELAYED);
@@ -679,13 +694,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     listDeadLetters: (queue, opts = {}) =>
       call(queue, 'listDeadLetters', async (k): Promise<DeadLetterPage> => {
         const limit = checkLimit(opts.limit);
-        const start = opts.cursor === undefined ? 0 : Number(opts.cursor);
-        if (!Number.isInteger(start) || start < 0) throw new BgError('INVALID_ARGUMENT', `bad cursor ${String(opts.cursor)}`);
-        const ids = await client.zrange(k.deadIndex, String(start), String(start + limit));
-        const page = ids.slice(0, limit);
-        const records = page.length > 0 ? await client.hmget(k.dead, ...page) : [];
+        const after = opts.cursor === undefined ? [] : positionArgs(decodeDeadLetterCursor(opts.cursor));
+        const [records, more] = (await deadPageScript(k.deadIndex, k.dead, limit, ...after)) as [(string | null)[], number];
         const items = records.filter((r): r is string => typeof r === 'string').map((r) => JSON.parse(r) as DeadLetter);
-        return ids.length > limit ? { items, cursor: String(start + limit) } : { items };
+        const last = items.at(-1);
+        return more === 1 && last !== undefined ? { items, cursor: encodeDeadLetterCursor(positionOf(last)) } : { items };
       }),
 
     getDeadLetter: (queue, id) =>
@@ -753,6 +766,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     },
   };
   return adapter;
+}
+
+/** The dead-letter page script's arguments for a position: score and member of the index. */
+function positionArgs(position: { deadLetteredAt: number; id: string }): string[] {
+  return [String(position.deadLetteredAt), position.id];
 }
 
 /** Waits for `promise` (which never rejects) at most `ms`. */

@@ -170,6 +170,9 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster | und
         args: [
           '--cluster-enabled',
           'yes',
+          // A lone master never learns its address from a peer: announce it (ioredis needs it).
+          '--cluster-announce-ip',
+          '127.0.0.1',
           '--cluster-config-file',
           'nodes.conf',
           '--cluster-port',
