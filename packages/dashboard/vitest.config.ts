@@ -7,6 +7,7 @@ export default defineConfig({
     reporters: reporters('dashboard'),
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
+    hookTimeout: 60_000,
     maxConcurrency: 16,
   },
 });
