@@ -73,7 +73,9 @@ describe.skipIf('skip' in e2e)('dashboard in Chromium over a private redis-serve
     expect(await row.locator('[data-count="dead"]').textContent(), 'dead count of emails').toBe('4');
     expect(await page.locator('body').textContent(), 'the backend URL is shown').toContain('redis://127.0.0.1');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent), 'first Tab reaches the skip link').toBe('Skip to content');
+    expect(await page.evaluate(() => document.activeElement?.textContent), 'first Tab reaches the skip link').toBe(
+      'Skip to content',
+    );
     await shot('overview');
   });
 
@@ -157,7 +159,9 @@ describe.skipIf('skip' in e2e)('dashboard in Chromium over a private redis-serve
       maxRedirects: 0,
     });
     expect(noCsrf.status(), 'POST with the token cookie but no CSRF value → 403').toBe(403);
-    const csrf = await page.goto(`${app.url}/b/0/q/${QUEUE}/dead`).then(() => page.locator('input[name="_csrf"]').first().inputValue());
+    const csrf = await page
+      .goto(`${app.url}/b/0/q/${QUEUE}/dead`)
+      .then(() => page.locator('input[name="_csrf"]').first().inputValue());
     const stranger = await browser.newContext();
     const noToken = await stranger.request.post(`${app.url}/b/0/q/${QUEUE}/dead/action`, {
       form: { _csrf: csrf, op: 'purge-filtered', confirm: 'yes' },
