@@ -21,6 +21,13 @@ function formatNumber(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
 
+/** The smallest of 1, 2, 2.5, 5 × 10^n at or above `v` (a round axis maximum). */
+export function niceCeil(v: number): number {
+  const pow = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * pow >= v) return m * pow;
+  return 10 * pow;
+}
+
 function clock(at: number): string {
   return new Date(at).toISOString().slice(11, 19);
 }
@@ -41,12 +48,9 @@ export function lineChart(title: string, times: readonly number[], series: reado
   if (times.length < 2 || known.length === 0) {
     return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(label)}"><title>${escapeHtml(label)}</title><text x="${W / 2}" y="${H / 2}" text-anchor="middle" class="muted-text">collecting samples…</text></svg>`;
   }
-  let max = Math.max(...known, 1);
-  let min = Math.min(...known, 0);
-  if (max === min) max = min + 1;
-  const span = max - min;
-  max += span * 0.05;
-  if (min < 0) min -= span * 0.05;
+  const max = niceCeil(Math.max(...known, 1));
+  const low = Math.min(...known, 0);
+  const min = low < 0 ? -niceCeil(-low) : 0;
   const t0 = times[0] as number;
   const t1 = times.at(-1) as number;
   const x = (t: number): number => PAD_LEFT + ((t - t0) / Math.max(t1 - t0, 1)) * (W - PAD_LEFT - 4);

@@ -86,11 +86,6 @@ describe.skipIf('skip' in e2e)('dashboard in Chromium over a private redis-serve
     expect(await page.locator('dd[data-count="dead"]').textContent(), 'dead card').toBe('4');
     expect(await page.locator('svg.chart').first().getAttribute('aria-label'), 'chart is labelled').toMatch(/ready 2/);
     await shot('queue');
-    if (process.env.BG_DASHBOARD_SCREENSHOT === '1') {
-      await page.setViewportSize({ width: 1100, height: 760 });
-      await page.screenshot({ path: README_SHOT, fullPage: false });
-      await page.setViewportSize({ width: 1280, height: 900 });
-    }
   });
 
   it('lists and filters dead letters, then opens one', async () => {
@@ -170,6 +165,16 @@ describe.skipIf('skip' in e2e)('dashboard in Chromium over a private redis-serve
     expect(noToken.status(), 'POST without the token → 401').toBe(401);
     await stranger.close();
     expect((await adapter.stats(QUEUE)).dead, 'nothing purged by refused requests').toBe(before);
+  });
+
+  it('charts what happened (README screenshot with BG_DASHBOARD_SCREENSHOT=1)', async () => {
+    await page.goto(`${app.url}/b/0/q/${QUEUE}`);
+    await expect.poll(() => page.locator('dd[data-count="ready"]').textContent(), { timeout: 15_000 }).toBe('0');
+    expect(await page.locator('dd[data-count="dead"]').textContent(), 'one replayed, one purged: 2 dead letters left').toBe('2');
+    if (process.env.BG_DASHBOARD_SCREENSHOT === '1') {
+      await page.setViewportSize({ width: 1100, height: 820 });
+      await page.screenshot({ path: README_SHOT, fullPage: false });
+    }
   });
 
   it('renders at phone width (375 px) without sideways scrolling', async () => {
