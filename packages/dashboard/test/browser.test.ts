@@ -16,9 +16,18 @@ const welcome = defineJob({ type: 'email.welcome', version: 1, schema: z.object(
 const thumbnail = defineJob({ type: 'image.thumbnail', version: 1, schema: z.object({ url: z.string().min(1) }) });
 const QUEUE = 'emails';
 
+/** The few browser globals the tests read inside `page.evaluate` (the tsconfig has no DOM lib). */
+type BrowserGlobals = {
+  document: { documentElement: { scrollWidth: number }; activeElement: { textContent: string | null } | null };
+  innerWidth: number;
+};
+
 /** Whether the page is no wider than its viewport (nothing forces a sideways scroll). */
 async function fitsWidth(page: Page): Promise<{ scrollWidth: number; width: number }> {
-  return page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, width: window.innerWidth }));
+  return page.evaluate(() => {
+    const g = globalThis as unknown as BrowserGlobals;
+    return { scrollWidth: g.document.documentElement.scrollWidth, width: g.innerWidth };
+  });
 }
 
 describe.skipIf('skip' in e2e)('dashboard in Chromium over a private redis-server', () => {
