@@ -82,9 +82,8 @@ describe.skipIf('skip' in e2e)('dashboard in Chromium over a private redis-serve
     expect(await row.locator('[data-count="dead"]').textContent(), 'dead count of emails').toBe('4');
     expect(await page.locator('body').textContent(), 'the backend URL is shown').toContain('redis://127.0.0.1');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent), 'first Tab reaches the skip link').toBe(
-      'Skip to content',
-    );
+    const focused = await page.evaluate(() => (globalThis as unknown as BrowserGlobals).document.activeElement?.textContent);
+    expect(focused, 'first Tab reaches the skip link').toBe('Skip to content');
     await shot('overview');
   });
 
