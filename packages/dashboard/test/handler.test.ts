@@ -273,6 +273,22 @@ describe('token, auth hook and read-only mode', () => {
     }
   });
 
+  it('charts throughput from worker events when a worker reports to the dashboard', async () => {
+    const dashboard = createDashboard({ backends: [{ name: 'mem', adapter }] });
+    const app = await serve(dashboard);
+    try {
+      const onEvent = dashboard.workerEvents('mem', 'default');
+      for (let i = 0; i < 3; i++)
+        onEvent({ type: 'succeeded', jobId: `j${i}`, jobType: 'email.welcome', attempt: 1, durationMs: 5 });
+      onEvent({ type: 'failed', jobId: 'j9', jobType: 'email.welcome', attempt: 1, durationMs: 5, error: { message: 'x' } });
+      const page = await new Browserless(app.url).page('/b/0/q/default');
+      expect(page.text, 'the throughput chart is fed by worker events').toContain('Throughput (jobs/s, from worker events)');
+      expect(() => dashboard.workerEvents('nope', 'default'), 'unknown backend name').toThrow(/no backend named "nope"/);
+    } finally {
+      await app.stop();
+    }
+  });
+
   it('rejects bad configuration with typed, non-retryable errors', () => {
     expect(() => createDashboard({ backends: [] }), 'no backends').toThrow(/at least one backend/);
     expect(() => createDashboard({ backends: [{ name: 'm', adapter }], sampleIntervalMs: 100 }), 'poll too often').toThrow(
