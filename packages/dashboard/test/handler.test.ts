@@ -273,6 +273,39 @@ describe('token, auth hook and read-only mode', () => {
     }
   });
 
+  it('reads counts through one shared poller, however many viewers refresh', async () => {
+    let statsCalls = 0;
+    const counted = new Proxy(adapter, {
+      get(target, prop) {
+        if (prop === 'stats')
+          return (queue: string) => {
+            statsCalls++;
+            return target.stats(queue);
+          };
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const app = await serve(createDashboard({ backends: [{ name: 'mem', adapter: counted }], sampleIntervalMs: 60_000 }));
+    try {
+      const viewer = new Browserless(app.url);
+      expect((await viewer.request('/')).status, 'first viewer').toBe(200);
+      const queues = (await adapter.listQueues()).length;
+      const afterFirstRound = statsCalls;
+      expect(afterFirstRound, 'one round reads each queue once').toBe(queues);
+      const views = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => new Browserless(app.url).request(i % 2 === 0 ? '/live' : '/b/0/q/default/live')),
+      );
+      expect(
+        views.map((r) => r.status),
+        '40 viewers served',
+      ).toEqual(Array(40).fill(200));
+      expect(statsCalls, '40 refreshing viewers cause no extra reads of the backend').toBe(afterFirstRound);
+    } finally {
+      await app.stop();
+    }
+  });
+
   it('charts throughput from worker events when a worker reports to the dashboard', async () => {
     const dashboard = createDashboard({ backends: [{ name: 'mem', adapter }] });
     const app = await serve(dashboard);
