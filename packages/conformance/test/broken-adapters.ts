@@ -1,8 +1,8 @@
-import { type Adapter, type DeadLetter, isBgError, type ReceivedMessage } from '@bg/core';
+import { type Adapter, BgError, type DeadLetter, isBgError, type ReceivedMessage } from '@bg/core';
 import { type MemoryAdapter, type MemoryStore, memoryAdapter } from '@bg/memory';
 import type { ConformanceOptions } from '../src/index.js';
 import { withCapabilities } from '../src/index.js';
-import { missingQueues, sharedMemory } from './memory-options.js';
+import { failingEverywhere, missingQueues, sharedMemory } from './memory-options.js';
 
 /** A deliberately broken memory adapter and the case that must catch it. */
 export interface BrokenVariant {
@@ -800,5 +800,215 @@ const ROUND_ONE_GAPS: readonly BrokenVariant[] = [
   },
 ];
 
+
+/** Per-store state of a variant: every adapter on one store (one "backend") shares it. */
+function perStore<T>(init: () => T): (store: MemoryStore) => T {
+  const map = new WeakMap<MemoryStore, T>();
+  return (store) => {
+    let value = map.get(store);
+    if (value === undefined) {
+      value = init();
+      map.set(store, value);
+    }
+    return value;
+  };
+}
+
+const releasesOf = perStore(() => new Map<string, number>());
+const highestCountOf = perStore(() => new Map<string, number>());
+const receivedAtOf = perStore(() => new Map<number, number>());
+
+/** Variants for the cases that had none (the error scenarios, the worker cases, the issue-16 cases). */
+const COVERAGE_GAPS: readonly BrokenVariant[] = [
+  {
+    name: 'a refused key mapped to BACKEND_ERROR (retryable), so workers retry it for ever',
+    caughtBy: 'errors.bad-credentials',
+    make: (s) => sharedMemory(s),
+    options: (s) => ({
+      errors: {
+        badCredentials: () => failingEverywhere(sharedMemory(s), () => new BgError('BACKEND_ERROR', 'HTTP 403 Forbidden')),
+      },
+    }),
+  },
+  {
+    name: 'receive swallows connection errors and returns no jobs (an unreachable server looks like an empty queue)',
+    caughtBy: 'errors.unreachable',
+    make: (s) => sharedMemory(s),
+    options: (s) => ({
+      errors: {
+        unreachable: () => ({
+          ...failingEverywhere(sharedMemory(s), () => new BgError('UNREACHABLE', 'connect ECONNREFUSED 127.0.0.1:1')),
+          receive: async () => [],
+        }),
+      },
+    }),
+  },
+  {
+    name: 'send retries a write that timed out and stores the job twice',
+    caughtBy: 'worker.success-acks-once',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: async (q, ms) => {
+          const r = await inner.send(q, ms);
+          await inner.send(
+            q,
+            ms.filter((m) => m.deduplicationKey === undefined),
+          );
+          return r;
+        },
+      })),
+  },
+  {
+    name: 'release counts a delivery (the count is raised on release and again on the next receive)',
+    caughtBy: 'worker.retry-then-succeed',
+    make: (s) =>
+      broken(s, (inner) => ({
+        release: async (q, h, d) => {
+          const message = inner.store.queue(q).messages.get(seqOf(h));
+          await inner.release(q, h, d);
+          if (message) message.deliveryCount++;
+        },
+      })),
+  },
+  {
+    name: 'the delivery count only grows on release, not when a lease runs out (a crashed worker is not counted)',
+    caughtBy: 'worker.crash-redelivers',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) =>
+          (await inner.receive(q, o)).map((m) => ({ ...m, deliveryCount: 1 + (releasesOf(s).get(`${q}/${m.id}`) ?? 0) })),
+        release: async (q, h, d) => {
+          const message = inner.store.queue(q).messages.get(seqOf(h));
+          await inner.release(q, h, d);
+          if (message) releasesOf(s).set(`${q}/${message.id}`, (releasesOf(s).get(`${q}/${message.id}`) ?? 0) + 1);
+        },
+      })),
+  },
+  {
+    name: 'extend sets the expiry to receive time + lease instead of now + lease (heartbeats stop helping)',
+    caughtBy: 'worker.heartbeat',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) => {
+          const got = await inner.receive(q, o);
+          for (const m of got) receivedAtOf(s).set(seqOf(m.handle), Date.now());
+          return got;
+        },
+        extend: (q, h, l) => {
+          const at = receivedAtOf(s).get(seqOf(h)) ?? Date.now();
+          return inner.extend(q, h, Math.max(1, at + l - Date.now()));
+        },
+      })),
+  },
+  {
+    name: 'bodies that are not JSON come back JSON-quoted (the backend stores a JSON column)',
+    caughtBy: 'worker.bad-messages',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) =>
+          (await inner.receive(q, o)).map((m) => {
+            try {
+              JSON.parse(m.body);
+              return m;
+            } catch {
+              return { ...m, body: JSON.stringify(m.body) };
+            }
+          }),
+      })),
+  },
+  {
+    name: 'release with a delay re-sends the job under a new message id',
+    caughtBy: 'worker.versions',
+    make: (s) =>
+      broken(s, (inner) => ({
+        release: async (q, h, d) => {
+          if (d === 0) return inner.release(q, h, d);
+          const message = inner.store.queue(q).messages.get(seqOf(h));
+          if (!message) return inner.release(q, h, d);
+          await inner.send(q, [{ id: `${message.id}-r`, body: message.body, attributes: message.attributes, delayMs: d }]);
+          await inner.ack(q, h);
+        },
+      })),
+  },
+  {
+    name: 'send drops a job whose id is already stored (the id used as a unique key), so a re-sent delay hop is lost',
+    caughtBy: 'worker.delay-hop',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: async (q, ms) => {
+          const stored = new Set([...inner.store.queue(q).messages.values()].map((m) => m.id));
+          const fresh = ms.filter((m) => !stored.has(m.id));
+          if (fresh.length > 0) await inner.send(q, fresh);
+          return ms.map((m) => ({ id: m.id, duplicate: false }));
+        },
+      })),
+  },
+  {
+    name: 'release with a delay under a second drops the job (the delay is written as the message TTL)',
+    caughtBy: 'worker.timeout',
+    make: (s) => broken(s, (inner) => ({ release: (q, h, d) => (d > 0 && d < 1_000 ? inner.ack(q, h) : inner.release(q, h, d)) })),
+  },
+  {
+    name: 'batches of more than 16 jobs store only the first 16 (the rest are reported sent)',
+    caughtBy: 'worker.mixed-load',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: async (q, ms) => {
+          await inner.send(q, ms.slice(0, 16));
+          return ms.map((m) => ({ id: m.id, duplicate: false }));
+        },
+      })),
+  },
+  {
+    name: 'the message id is counted against maxPayloadBytes (a job of exactly the maximum is refused)',
+    caughtBy: 'limits.enqueue-max-payload',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: async (q, ms) => {
+          for (const m of ms) {
+            const size = Buffer.byteLength(m.body) + Buffer.byteLength(m.id);
+            if (size > inner.capabilities.maxPayloadBytes) {
+              throw new BgError('PAYLOAD_TOO_LARGE', `message ${m.id} is ${size} bytes with its id`, { retryable: false });
+            }
+          }
+          return inner.send(q, ms);
+        },
+      })),
+  },
+  {
+    name: 're-sending a stored id upserts it and keeps its delivery count (parks reach the cap)',
+    caughtBy: 'worker.delay-parks-past-native-cap',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) =>
+          (await inner.receive(q, o)).map((m) => {
+            const key = `${q}/${m.id}`;
+            const before = highestCountOf(s).get(key) ?? 0;
+            const count = m.deliveryCount > before ? m.deliveryCount : before + m.deliveryCount;
+            highestCountOf(s).set(key, count);
+            return { ...m, deliveryCount: count };
+          }),
+      })),
+  },
+  {
+    name: 'deadLetter appends a record each time (no upsert by job id)',
+    caughtBy: 'dead-letters.counted-once',
+    make: (s) =>
+      broken(s, (inner) => ({
+        deadLetter: async (q, m, i) => {
+          const dead = inner.store.queue(q).dead;
+          const earlier = dead.get(m.id);
+          await inner.deadLetter(q, m, i);
+          if (earlier) dead.set(`${m.id}#${dead.size}`, earlier);
+        },
+      })),
+  },
+];
+
 /** The broken variants the suite must catch, each by a named case. */
-export const BROKEN_VARIANTS: readonly BrokenVariant[] = [...ROUND_ONE, ...ROUND_ONE_GAPS, ...NEW_VARIANTS];
+export const BROKEN_VARIANTS: readonly BrokenVariant[] = [
+  ...ROUND_ONE,
+  ...ROUND_ONE_GAPS,
+  ...NEW_VARIANTS,
+  ...COVERAGE_GAPS,
+];

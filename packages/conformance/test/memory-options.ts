@@ -9,8 +9,16 @@ import { type ConformanceOptions, serveAdapterOverIpc } from '../src/index.js';
  * `errors.missingQueue` scenario.
  */
 export function missingQueues(inner: Adapter): Adapter {
+  return failingEverywhere(inner, () => new BgError('QUEUE_NOT_FOUND', 'no such queue', { retryable: false }));
+}
+
+/**
+ * An adapter on which every call that reaches the backend rejects with `error()`: the memory
+ * baseline's model of a backend that refuses the credentials or cannot be reached.
+ */
+export function failingEverywhere(inner: Adapter, error: () => Error): Adapter {
   const missing = async (): Promise<never> => {
-    throw new BgError('QUEUE_NOT_FOUND', 'no such queue', { retryable: false });
+    throw error();
   };
   return {
     ...inner,
@@ -46,7 +54,12 @@ export function memoryOptions(
       adapterModule: fileURLToPath(new URL('./memory-child.ts', import.meta.url)),
       serve: (child, adapter) => serveAdapterOverIpc(child, adapter),
     },
-    errors: { missingQueue: () => missingQueues(sharedMemory(store)) },
+    errors: {
+      missingQueue: () => missingQueues(sharedMemory(store)),
+      badCredentials: () => failingEverywhere(sharedMemory(store), () => new BgError('AUTH_FAILED', 'the key was refused')),
+      unreachable: () =>
+        failingEverywhere(sharedMemory(store), () => new BgError('UNREACHABLE', 'connect ECONNREFUSED 127.0.0.1:1')),
+    },
     inspector: () => memoryInspector(store),
     ...overrides(store),
   };
