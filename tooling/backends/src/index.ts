@@ -8,3 +8,4 @@ export {
   spawnServer,
   waitUntil,
 } from './server-process.js';
+export { errorTexts, expectNoSecret } from './secrets.js';
