@@ -1,5 +1,5 @@
-import { expectNoSecret } from '@bg/backends';
 import { fromUrl } from '@bg/azure-queue';
+import { expectNoSecret } from '@bg/backends';
 import { type BgError, connect, isBgError } from '@bg/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

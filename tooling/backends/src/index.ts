@@ -1,3 +1,4 @@
+export { errorTexts, expectNoSecret } from './secrets.js';
 export {
   freePort,
   makeDataDir,
@@ -8,4 +9,3 @@ export {
   spawnServer,
   waitUntil,
 } from './server-process.js';
-export { errorTexts, expectNoSecret } from './secrets.js';
