@@ -2,7 +2,7 @@ import { deadEndpoint } from '@bg/backends/sqs';
 import { runConformance } from '@bg/conformance';
 import { sqsAdapter } from '@bg/sqs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CREDENTIALS, endpoint, inspector, makeAdapter, skipReason } from './backend.js';
+import { CREDENTIALS, endpoint, inspector, makeAdapter, refusingAdapter, skipReason } from './backend.js';
 
 const dead = await deadEndpoint();
 
@@ -46,6 +46,7 @@ if (skipReason) {
               maxAttempts: 2,
               connectTimeoutMs: 1_000,
             }),
+          refusedEntry: () => refusingAdapter({ fifo }),
           // badCredentials: fauxqs accepts any credentials, so the case is skipped (see README).
         },
         url: {
