@@ -3,7 +3,6 @@ import {
   GetQueueUrlCommand,
   type SendMessageBatchCommandInput,
   type SendMessageBatchCommandOutput,
-  type SendMessageBatchRequestEntry,
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
