@@ -118,7 +118,9 @@ export class OutcomeExecutor {
   /** Re-sends the message as a new one (fresh delivery count), then removes the old one. */
   async #resend(item: HeldDelivery, delayMs: number, attributes: Readonly<Record<string, string>>): Promise<void> {
     const { adapter, queue } = this.#o;
-    await adapter.send(queue, [{ id: item.message.id, body: item.message.body, attributes, ...(delayMs > 0 ? { delayMs } : {}) }]);
+    await adapter.send(queue, [
+      { id: item.message.id, body: item.message.body, attributes, ...(delayMs > 0 ? { delayMs } : {}) },
+    ]);
     await adapter.ack(queue, item.handle);
   }
 

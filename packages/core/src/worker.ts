@@ -10,8 +10,8 @@ import {
 } from './decide-outcome.js';
 import { decodeEnvelope, type Envelope } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
-import { OutcomeExecutor } from './execute-outcome.js';
 import { BgError, isBgError } from './errors.js';
+import { OutcomeExecutor } from './execute-outcome.js';
 import { type HeldDelivery, holdDelivery } from './held-delivery.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobPayload, migratePayload } from './job.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -299,7 +299,13 @@ export function createWorker(options: WorkerOptions): Worker {
       // The outcome is known: carrying it out (ack, retry, dead letter) no longer needs a slot.
       freeSlot(item);
       if (!failed) {
-        await executor.execute(item, decideResult(run, item.abandoned ? ABANDONED : SUCCEEDED, policy), job.type, attempt, durationMs);
+        await executor.execute(
+          item,
+          decideResult(run, item.abandoned ? ABANDONED : SUCCEEDED, policy),
+          job.type,
+          attempt,
+          durationMs,
+        );
         return;
       }
       const errorInfo = item.abandoned ? undefined : toErrorInfo(failure);
