@@ -2,6 +2,7 @@ import { type Adapter, type DeadLetter, isBgError, type ReceivedMessage } from '
 import { type MemoryAdapter, type MemoryStore, memoryAdapter } from '@bg/memory';
 import type { ConformanceOptions } from '../src/index.js';
 import { withCapabilities } from '../src/index.js';
+import { DEAD_LETTER_CONCURRENCY_VARIANTS } from './broken-dead-letter-concurrency.js';
 import { missingQueues, sharedMemory } from './memory-options.js';
 
 /** A deliberately broken memory adapter and the case that must catch it. */
@@ -801,4 +802,9 @@ const ROUND_ONE_GAPS: readonly BrokenVariant[] = [
 ];
 
 /** The broken variants the suite must catch, each by a named case. */
-export const BROKEN_VARIANTS: readonly BrokenVariant[] = [...ROUND_ONE, ...ROUND_ONE_GAPS, ...NEW_VARIANTS];
+export const BROKEN_VARIANTS: readonly BrokenVariant[] = [
+  ...ROUND_ONE,
+  ...ROUND_ONE_GAPS,
+  ...NEW_VARIANTS,
+  ...DEAD_LETTER_CONCURRENCY_VARIANTS,
+];

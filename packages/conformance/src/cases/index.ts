@@ -1,5 +1,6 @@
 import type { ConformanceCase } from '../case.js';
 import { bodyCases } from './bodies.js';
+import { deadLetterConcurrencyCases } from './dead-letter-concurrency.js';
 import { deadLetterRuleCases } from './dead-letter-rules.js';
 import { deadLetterCases } from './dead-letters.js';
 import { delayCases } from './delay.js';
@@ -29,6 +30,7 @@ export const adapterCases: readonly ConformanceCase[] = [
   ...releaseCases,
   ...deadLetterCases,
   ...deadLetterRuleCases,
+  ...deadLetterConcurrencyCases,
   ...delayCases,
   ...statsCases,
   ...limitCases,
