@@ -249,25 +249,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       state.dead.set(record.id, record);
     },
 
-    async listDeadLetters(queue, opts = {}) {
-      open(queue);
-      return deadLetters.list(queue, opts);
-    },
-
-    async getDeadLetter(queue, id) {
-      open(queue);
-      return deadLetters.get(queue, id);
-    },
-
-    async replayDeadLetter(queue, id) {
-      open(queue);
-      return deadLetters.replay(queue, id);
-    },
-
-    async purgeDeadLetters(queue, ids) {
-      open(queue);
-      return deadLetters.purge(queue, ids);
-    },
+    ...deadLetters.adapterMethods(open),
 
     async stats(queue): Promise<KnownQueueStats> {
       const state = open(queue);
