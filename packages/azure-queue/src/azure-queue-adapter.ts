@@ -337,25 +337,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       await writeDeadLetter(queue, deadLetterRecord(message, info));
     },
 
-    async listDeadLetters(queue, opts = {}) {
-      poison(queue);
-      return deadLetters.list(queue, opts);
-    },
-
-    async getDeadLetter(queue, id) {
-      poison(queue);
-      return deadLetters.get(queue, id);
-    },
-
-    async replayDeadLetter(queue, id) {
-      live(queue);
-      return deadLetters.replay(queue, id);
-    },
-
-    async purgeDeadLetters(queue, ids) {
-      poison(queue);
-      return deadLetters.purge(queue, ids);
-    },
+    ...deadLetters.adapterMethods(poison),
 
     async stats(queue): Promise<QueueStats> {
       const client = live(queue);

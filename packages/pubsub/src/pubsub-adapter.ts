@@ -2,6 +2,7 @@ import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
   abortableSleep,
+  assertQueueName,
   assertSendable,
   BgError,
   type Capabilities,
@@ -10,7 +11,6 @@ import {
   checkReceiveOptions,
   checkReleaseDelayMs,
   type DeadLetterInfo,
-  type DeadLetterPage,
   DeadLetterStore,
   deadLetterRecord,
   leaseLost as kitLeaseLost,
@@ -548,25 +548,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       }
     },
 
-    async listDeadLetters(queue, opts = {}): Promise<DeadLetterPage> {
-      await open(queue);
-      return deadLetters.list(queue, opts);
-    },
-
-    async getDeadLetter(queue, id) {
-      await open(queue);
-      return deadLetters.get(queue, id);
-    },
-
-    async replayDeadLetter(queue, id) {
-      await open(queue);
-      return deadLetters.replay(queue, id);
-    },
-
-    async purgeDeadLetters(queue, ids) {
-      await open(queue);
-      return deadLetters.purge(queue, ids);
-    },
+    ...deadLetters.adapterMethods((queue) => {
+      guard.assertOpen();
+      assertQueueName(queue);
+    }),
 
     async stats(queue): Promise<QueueStats> {
       await open(queue);
