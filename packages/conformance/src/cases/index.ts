@@ -1,4 +1,6 @@
 import type { ConformanceCase } from '../case.js';
+import { attributeCases } from './attributes.js';
+import { batchResultCases } from './batch-results.js';
 import { bodyCases } from './bodies.js';
 import { deadLetterConcurrencyCases } from './dead-letter-concurrency.js';
 import { deadLetterRuleCases } from './dead-letter-rules.js';
@@ -6,6 +8,7 @@ import { deadLetterCases } from './dead-letters.js';
 import { delayCases } from './delay.js';
 import { delayLimitCases } from './delay-limits.js';
 import { deliveryCases } from './delivery.js';
+import { fromUrlCases } from './from-url.js';
 import { handleCases } from './handles.js';
 import { honestQueueCases } from './honest-queues.js';
 import { leaseCases } from './lease.js';
@@ -23,6 +26,8 @@ import { reliabilityCases } from './worker-rel.js';
 export const adapterCases: readonly ConformanceCase[] = [
   ...deliveryCases,
   ...bodyCases,
+  ...attributeCases,
+  ...batchResultCases,
   ...processCases,
   ...receiveCases,
   ...leaseCases,
@@ -38,6 +43,7 @@ export const adapterCases: readonly ConformanceCase[] = [
   ...lifecycleCases,
   ...optionalCases,
   ...honestQueueCases,
+  ...fromUrlCases,
 ];
 
 /** Every case: the adapter level, then the worker level. */
