@@ -312,7 +312,14 @@ describe('token, auth hook and read-only mode', () => {
     try {
       const onEvent = dashboard.workerEvents('mem', 'default');
       for (let i = 0; i < 3; i++)
-        onEvent({ type: 'succeeded', jobId: `j${i}`, jobType: 'email.welcome', attempt: 1, durationMs: 5 });
+        onEvent({
+          type: 'succeeded',
+          jobId: `j${i}`,
+          jobType: 'email.welcome',
+          attempt: 1,
+          durationMs: 5,
+          decision: { kind: 'ack' },
+        });
       onEvent({ type: 'failed', jobId: 'j9', jobType: 'email.welcome', attempt: 1, durationMs: 5, error: { message: 'x' } });
       const page = await new Browserless(app.url).page('/b/0/q/default');
       expect(page.text, 'the throughput chart is fed by worker events').toContain('Throughput (jobs/s, from worker events)');
