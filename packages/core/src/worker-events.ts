@@ -35,6 +35,7 @@ export type WorkerEvent =
       readonly error?: ErrorInfo;
     }
   | { readonly type: 'lease-lost'; readonly jobId: string; readonly jobType: string | undefined }
+  | { readonly type: 'lease-extended'; readonly jobId: string; readonly jobType: string | undefined }
   | {
       readonly type: 'deferred';
       readonly jobId: string;

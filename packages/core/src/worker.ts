@@ -6,6 +6,7 @@ import { answeredAtOnce, emptyPollPause } from './empty-poll.js';
 import { decodeEnvelope, type Envelope, utf8Bytes } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
 import { BgError, isBgError } from './errors.js';
+import { hookDecoded, hookEvent, type Instrumentation } from './instrumentation.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobPayload, migratePayload } from './job.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
 import { assertAdapter } from './queue.js';
@@ -76,6 +77,8 @@ export interface WorkerOptions {
   readonly onEvent?: (event: WorkerEvent) => void;
   /** Logger; silent by default. */
   readonly logger?: Logger;
+  /** Observability hooks, e.g. `instrument()` of `@bg/otel`: a span per delivery, metrics, trace ids in logs. */
+  readonly instrumentation?: Instrumentation;
   /** Clock and randomness, for tests. */
   readonly now?: () => number;
   readonly random?: () => number;
@@ -240,7 +243,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const versionWindowMs = options.unknownVersionWindowMs ?? 15 * 60_000;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const log = options.logger ?? {};
+  const hooks = options.instrumentation?.worker?.({ adapter, queue });
+  const log = hooks?.logger ? hooks.logger(options.logger ?? {}) : (options.logger ?? {});
   const handlers = new Map<string, Registered>();
   const refillAt = Math.max(1, Math.floor(concurrency / 4));
   /** Every delivery this worker holds, from receive until it is acked, released or dead-lettered. */
@@ -262,8 +266,9 @@ export function createWorker(options: WorkerOptions): Worker {
   let wakeLoop: (() => void) | undefined;
   let stopping: { force: () => void; done: Promise<void> } | undefined;
 
-  const observed = options.onEvent !== undefined;
+  const observed = options.onEvent !== undefined || hooks?.onEvent !== undefined;
   const emit = (event: WorkerEvent): void => {
+    hookEvent(hooks, event);
     try {
       options.onEvent?.(event);
     } catch {
@@ -358,6 +363,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (!item.abandoned) {
         item.handle = next.handle;
         item.renewAt = now() + renewEvery;
+        if (observed) emit({ type: 'lease-extended', jobId: item.message.id, jobType: item.jobType });
       }
     } catch (error) {
       if (isBgError(error, 'LEASE_LOST')) {
@@ -463,6 +469,7 @@ export function createWorker(options: WorkerOptions): Worker {
         await deadLetter(item, 'malformed-envelope', message.deliveryCount, undefined, toErrorInfo(error));
         return;
       }
+      hookDecoded(hooks, message, envelope);
       if (envelope.notBefore !== undefined) {
         const remaining = Date.parse(envelope.notBefore) - now();
         if (remaining > 0) {
@@ -516,7 +523,9 @@ export function createWorker(options: WorkerOptions): Worker {
       let failed = false;
       let failure: unknown;
       try {
-        const result = registered.handler(payload, context);
+        const result = hooks?.runHandler
+          ? hooks.runHandler(context, () => registered.handler(payload, context))
+          : registered.handler(payload, context);
         if (job.timeoutMs !== undefined) {
           const run = Promise.resolve(result);
           const limit = job.timeoutMs;
