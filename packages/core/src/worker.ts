@@ -478,6 +478,7 @@ export function createWorker(options: WorkerOptions): Worker {
         }
         if (needsFreshCount(caps, message.deliveryCount, message.attributes[HOPPED] === '1')) {
           await resend(item, 0, { ...message.attributes, [HOPPED]: '1' });
+          emit({ type: 'deferred', jobId: message.id, why: 'not-before', delayMs: 0 });
           return;
         }
       }

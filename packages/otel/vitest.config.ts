@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+import { reporters } from '../../tooling/vitest-reporters.js';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    reporters: reporters('otel'),
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 45_000,
+  },
+});
