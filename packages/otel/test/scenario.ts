@@ -44,8 +44,8 @@ const email = defineJob({
   retry: { maxAttempts: 3, backoff: 'fixed', baseMs: 200, jitter: 'none' },
 });
 
-/** The delay of the first job: longer than the lowered native maximum (1 s), so the core hops. */
-const HOP_DELAY_MS = 1_500;
+/** The delay of the first job: well past the lowered native maximum (1 s), so the core hops even on a slow machine. */
+const HOP_DELAY_MS = 3_000;
 
 const attr = (span: ReadableSpan, key: string): unknown => span.attributes[key];
 const events = (span: ReadableSpan): string[] => span.events.map((e) => e.name);
