@@ -1,5 +1,14 @@
 import type { Instrumentation, InstrumentationTarget, Logger, ProducerHooks, WorkerHooks } from '@bg/core';
-import { type Meter, type MeterProvider, metrics, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import {
+  createNoopMeter,
+  type Meter,
+  type MeterProvider,
+  metrics,
+  ProxyTracerProvider,
+  type Tracer,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
 import { Backlog } from './backlog.js';
 import { withTraceIds } from './logger.js';
 import { type BgInstruments, createInstruments } from './metrics.js';
@@ -8,6 +17,8 @@ import { type ProcessParent, workerHooks } from './worker-hooks.js';
 
 /** The instrumentation scope name of bg's spans and metrics. */
 export const INSTRUMENTATION_SCOPE = '@bg/otel';
+
+const NOOP_METER_PROTOTYPE: unknown = Object.getPrototypeOf(createNoopMeter());
 
 /** Options of {@link instrument}. */
 export interface OtelOptions {
@@ -30,8 +41,12 @@ export interface OtelOptions {
 
 /** What {@link instrument} returns: pass it as `instrumentation` to `createQueue` and `createWorker`. */
 export interface BgOtel extends Instrumentation {
-  producer(target: InstrumentationTarget): ProducerHooks;
-  worker(target: InstrumentationTarget): WorkerHooks;
+  /** The hooks of a producer; `undefined` (nothing to do) when neither traces nor metrics are recorded. */
+  producer(target: InstrumentationTarget): ProducerHooks | undefined;
+  /** The hooks of a worker; `undefined` (nothing to do) when neither traces nor metrics are recorded. */
+  worker(target: InstrumentationTarget): WorkerHooks | undefined;
+  /** True when an SDK (a tracer or a meter provider) records what bg reports. */
+  readonly recording: boolean;
   /** Wraps any logger so that calls made inside a span (e.g. in a handler) carry its trace and span ids. */
   logger(logger: Logger): Logger;
 }
@@ -62,26 +77,45 @@ export function instrument(options: OtelOptions = {}): BgOtel {
     return tracer;
   };
   const getMeter = (): Meter => {
-    meter ??= (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_SCOPE);
-    return meter;
+    if (meter) return meter;
+    const found = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_SCOPE);
+    // A no-op meter (no SDK yet) is not kept: a meter provider registered later is used.
+    if (Object.getPrototypeOf(found) !== NOOP_METER_PROTOTYPE) meter = found;
+    return found;
   };
   const getInstruments = (): BgInstruments => {
-    instruments ??= createInstruments(getMeter());
-    return instruments;
+    if (instruments) return instruments;
+    const made = createInstruments(getMeter());
+    if (meter) instruments = made;
+    return made;
+  };
+  /**
+   * Whether anything records: a provider given explicitly, or a global one registered. With
+   * none, producers and workers get no hooks at all, so bg runs exactly as without this package.
+   */
+  const recording = (): boolean => {
+    const provider = options.tracerProvider ?? trace.getTracerProvider();
+    const tracing = !(provider instanceof ProxyTracerProvider) || provider.getDelegateTracer(INSTRUMENTATION_SCOPE) !== undefined;
+    return tracing || options.meterProvider !== undefined || Object.getPrototypeOf(getMeter()) !== NOOP_METER_PROTOTYPE;
   };
   const interval = options.backlogIntervalMs ?? 15_000;
   const backlog = interval === false ? undefined : new Backlog(Math.max(0, interval), getMeter);
 
   return {
+    get recording() {
+      return recording();
+    },
     producer(target) {
-      getInstruments();
+      if (!recording()) return undefined;
+      const made = getInstruments();
       backlog?.watch(target.adapter, target.queue);
-      return producerHooks(target, getTracer, getInstruments);
+      return producerHooks(target, getTracer, () => made);
     },
     worker(target) {
-      getInstruments();
+      if (!recording()) return undefined;
+      const made = getInstruments();
       backlog?.watch(target.adapter, target.queue);
-      return workerHooks(target, getTracer, getInstruments, parentMode);
+      return workerHooks(target, getTracer, () => made, parentMode);
     },
     logger(logger) {
       return withTraceIds(logger);
