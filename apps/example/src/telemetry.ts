@@ -8,7 +8,7 @@
  * @module
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { instrument, type BgOtel } from '@bg/otel';
+import { type BgOtel, instrument } from '@bg/otel';
 import { context, metrics, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -77,7 +77,9 @@ function consoleMetrics(service: string): PushMetricExporter {
       for (const scope of batch.scopeMetrics) {
         for (const m of scope.metrics) {
           for (const p of m.dataPoints) {
-            process.stderr.write(`${JSON.stringify({ otel: 'metric', service, name: m.descriptor.name, attributes: p.attributes, value: p.value })}\n`);
+            process.stderr.write(
+              `${JSON.stringify({ otel: 'metric', service, name: m.descriptor.name, attributes: p.attributes, value: p.value })}\n`,
+            );
           }
         }
       }
@@ -96,7 +98,9 @@ export function setupTelemetry(service: string, env: NodeJS.ProcessEnv = process
   if (!toConsole && !otlp) return undefined;
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const tracerProvider = new BasicTracerProvider({
-    spanProcessors: [toConsole ? new SimpleSpanProcessor(consoleSpans(service)) : new BatchSpanProcessor(new OTLPTraceExporter())],
+    spanProcessors: [
+      toConsole ? new SimpleSpanProcessor(consoleSpans(service)) : new BatchSpanProcessor(new OTLPTraceExporter()),
+    ],
   });
   trace.setGlobalTracerProvider(tracerProvider);
   const meterProvider = new MeterProvider({
