@@ -6,7 +6,7 @@
  * - `sdk`: an SDK (tracer provider with a batch processor, meter provider with a reader) whose
  *   exporters drop everything.
  * Rounds alternate the modes; the best round of each is kept (the least disturbed by other load).
- * Run: pnpm --filter @bg/otel bench   (BENCH_JOBS, BENCH_ROUNDS to change the size)
+ * Run: pnpm --filter @bg/otel bench   (BENCH_JOBS, BENCH_ROUNDS, BENCH_CONCURRENCY=16,64 to change the size)
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,7 @@ import { instrument } from '../src/index.js';
 
 type Mode = 'none' | 'no-sdk' | 'sdk';
 const MODES: readonly Mode[] = ['none', 'no-sdk', 'sdk'];
-const CONCURRENCY = [16, 64];
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '16,64').split(',').map(Number);
 const N = Number(process.env.BENCH_JOBS ?? 50_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
@@ -95,6 +95,7 @@ for (let round = 0; round < ROUNDS; round++) {
       const rate = Number(run.stdout.trim().split('\n').at(-1));
       const key = `${mode} c=${concurrency}`;
       best.set(key, Math.max(best.get(key) ?? 0, rate));
+      console.error(`round ${round + 1} ${key}: ${Math.round(rate)} jobs/s`);
     }
   }
 }

@@ -113,6 +113,7 @@ describe('packed packages', () => {
       '@bg/conformance',
       '@bg/core',
       '@bg/memory',
+      '@bg/otel',
       '@bg/pubsub',
       '@bg/redis',
       '@bg/sqs',
