@@ -13,7 +13,7 @@ describe.skipIf('skip' in found)(`@bg/otel on azure-queue${'skip' in found ? ` [
         connectionString: 'connectionString' in found ? found.connectionString : '',
         pollIntervalMs: { min: 25, max: 200 },
       }),
-    leaseMs: 1_000,
+    leaseMs: 3_000,
     pollMs: 1_000,
   });
 });

@@ -3,5 +3,5 @@ import { describe } from 'vitest';
 import { traceScenario } from './scenario.js';
 
 describe('@bg/otel on memory', () => {
-  traceScenario({ name: 'memory', system: 'bg_memory', makeAdapter: () => memoryAdapter(), leaseMs: 1_000, pollMs: 200 });
+  traceScenario({ name: 'memory', system: 'bg_memory', makeAdapter: () => memoryAdapter(), leaseMs: 3_000, pollMs: 200 });
 });

@@ -10,7 +10,7 @@ describe.skipIf('skip' in found)(`@bg/otel on redis${'skip' in found ? ` [${foun
     name: 'redis',
     system: 'redis',
     makeAdapter: () => redisAdapter({ url, prefix: 'otel', onWarning: () => {} }),
-    leaseMs: 1_000,
+    leaseMs: 3_000,
     pollMs: 500,
   });
 });

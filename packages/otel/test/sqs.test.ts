@@ -14,7 +14,7 @@ describe.skipIf('skip' in found)(`@bg/otel on sqs${'skip' in found ? ` [${found.
         region: 'region' in found ? found.region : 'us-east-1',
         credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
       }),
-    leaseMs: 1_000,
+    leaseMs: 3_000,
     pollMs: 1_000,
   });
 });
