@@ -9,10 +9,17 @@ import { createServer } from 'node:http';
 import { createQueue } from '@bg/core';
 import { connectBackend } from './connect-backend.js';
 import { createApp } from './http-app.js';
+import { setupTelemetry } from './telemetry.js';
 
+const telemetry = setupTelemetry('bg-example-service');
 const adapter = await connectBackend(process.env.BG_URL);
-const queue = createQueue({ adapter, queue: process.env.BG_QUEUE ?? 'signups' });
-const server = createServer(createApp(queue));
+const queue = createQueue({
+  adapter,
+  queue: process.env.BG_QUEUE ?? 'signups',
+  ...(telemetry ? { instrumentation: telemetry.otel } : {}),
+});
+const app = createApp(queue);
+const server = createServer(telemetry ? telemetry.traced(app) : app);
 server.keepAliveTimeout = 5_000;
 server.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', () => {
   const address = server.address();
@@ -27,7 +34,7 @@ const shutdown = (): void => {
   // Stop accepting requests, let the ones in flight finish (their jobs are stored before they
   // answer), then close the backend connection.
   server.close(() => {
-    adapter.close().then(
+    Promise.all([adapter.close(), telemetry?.shutdown()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -11,13 +11,16 @@ import { createWorker, stopOnSignals } from '@bg/core';
 import { connectBackend } from './connect-backend.js';
 import { registerHandlers } from './handlers.js';
 import { openLedger } from './ledger.js';
+import { setupTelemetry } from './telemetry.js';
 
 const env = process.env;
 const name = env.BG_WORKER_NAME ?? 'worker';
 const ledger = openLedger(env.BG_LEDGER_DIR ?? '.bg-data/ledger', name);
+const telemetry = setupTelemetry(`bg-example-${name}`);
 const adapter = await connectBackend(env.BG_URL);
 const worker = createWorker({
   adapter,
+  ...(telemetry ? { instrumentation: telemetry.otel } : {}),
   queue: env.BG_QUEUE ?? 'signups',
   concurrency: Number(env.BG_CONCURRENCY ?? 8),
   leaseMs: Number(env.BG_LEASE_MS ?? 30_000),
@@ -55,7 +58,7 @@ stopOnSignals([worker], {
     ledger.write({ e: 'down', w: name, t: Date.now() });
     ledger.close();
     try {
-      await adapter.close();
+      await Promise.all([adapter.close(), telemetry?.shutdown()]);
     } finally {
       process.exit(0);
     }

@@ -30,6 +30,14 @@ export { ADAPTER_PACKAGES, type ConnectOptions, connect, redactUrl, type UrlAdap
 export { decodeEnvelope, ENVELOPE_FORMAT_VERSION, type Envelope, encodeEnvelope, envelopeSchema, utf8Bytes } from './envelope.js';
 export { toErrorInfo } from './error-info.js';
 export { BgError, type BgErrorCode, type BgErrorOptions, isBgError, permanentError } from './errors.js';
+export type {
+  Instrumentation,
+  InstrumentationTarget,
+  ProducerHooks,
+  SendInfo,
+  TraceCarrier,
+  WorkerHooks,
+} from './instrumentation.js';
 export {
   defineJob,
   isJobDefinition,

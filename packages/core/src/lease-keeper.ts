@@ -97,6 +97,7 @@ export class LeaseKeeper {
       if (!item.abandoned) {
         item.handle = next.handle;
         item.renewAt = now() + this.#renewEvery;
+        emit({ type: 'lease-extended', jobId: item.message.id, jobType: item.jobType });
       }
     } catch (error) {
       if (isBgError(error, 'LEASE_LOST')) {

@@ -10,6 +10,7 @@ import {
 import { assertQueueName } from './adapter-guards.js';
 import { type Envelope, encodeEnvelope, utf8Bytes } from './envelope.js';
 import { BgError, isBgError } from './errors.js';
+import type { Instrumentation, TraceCarrier } from './instrumentation.js';
 import { isJobDefinition, type JobDefinition, type JobInput, validatePayload } from './job.js';
 import { assertJsonValue } from './json-value.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
@@ -70,6 +71,8 @@ export interface QueueOptions {
    * `QUEUE_NOT_FOUND` error naming it (`'fail'`, advised in production). See {@link MissingQueuePolicy}.
    */
   readonly missingQueue?: MissingQueuePolicy;
+  /** Observability hooks, e.g. `instrument()` of `@bg/otel`: a span per send, trace context in every envelope. */
+  readonly instrumentation?: Instrumentation;
   /** Clock, for tests. */
   readonly now?: () => number;
 }
@@ -157,6 +160,7 @@ export function createQueue(options: QueueOptions): Queue {
   assertQueueName(name);
   const missingQueue = resolveMissingQueue(options.missingQueue);
   const caps = adapter.capabilities;
+  const hooks = options.instrumentation?.producer?.({ adapter, queue: name });
   /** The queue checked (or created) once per producer; forgotten when a send finds it missing. */
   let prepared: Promise<void> | undefined;
 
@@ -257,21 +261,43 @@ export function createQueue(options: QueueOptions): Queue {
     purge: (ids) => adapter.purgeDeadLetters(name, ids),
   };
 
+  async function enqueueMany(
+    job: JobDefinition,
+    payloads: readonly unknown[],
+    opts: EnqueueOptions | undefined,
+  ): Promise<EnqueueResult[]> {
+    const messages: OutgoingMessage[] = [];
+    for (const payload of payloads) messages.push(await prepare(job, payload, opts));
+    return messages.length === 0 ? [] : sendAll(messages, []);
+  }
+
+  /** Runs one enqueue call through the producer hooks (when given): they may put a trace in its envelopes. */
+  function instrumented(
+    job: JobDefinition,
+    count: number,
+    batch: boolean,
+    opts: EnqueueOptions | undefined,
+    run: (opts: EnqueueOptions | undefined) => Promise<EnqueueResult[]>,
+  ): Promise<EnqueueResult[]> {
+    if (!hooks || !isJobDefinition(job)) return run(opts);
+    return hooks.send({ jobType: job.type, count, batch, trace: opts?.trace }, (trace: TraceCarrier | undefined) =>
+      run(trace ? { ...opts, trace } : opts),
+    );
+  }
+
   return {
     name,
     adapter,
     async enqueue(job, payload, opts) {
       const keyed = opts?.idempotencyKey !== undefined;
       if (keyed && !caps.deduplication) warnNoDeduplication(adapter.name);
-      const [result] = await sendAll([await prepare(job, payload, opts)], [keyed]);
+      const [result] = await instrumented(job, 1, false, opts, async (o) => sendAll([await prepare(job, payload, o)], [keyed]));
       if (!result) throw new BgError('BACKEND_ERROR', `the ${adapter.name} adapter returned no send result`);
       return result;
     },
     async enqueueMany(job, payloads, opts) {
       if (!Array.isArray(payloads)) throw new BgError('INVALID_ARGUMENT', 'enqueueMany needs an array of payloads');
-      const messages: OutgoingMessage[] = [];
-      for (const payload of payloads) messages.push(await prepare(job, payload, opts));
-      return messages.length === 0 ? [] : sendAll(messages, []);
+      return instrumented(job, payloads.length, true, opts, (o) => enqueueMany(job, payloads, o));
     },
     stats: () => adapter.stats(name),
     deadLetters,

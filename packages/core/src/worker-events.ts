@@ -54,6 +54,7 @@ export type WorkerEvent =
       readonly decision: WorkerDecision;
     }
   | { readonly type: 'lease-lost'; readonly jobId: string; readonly jobType: string | undefined }
+  | { readonly type: 'lease-extended'; readonly jobId: string; readonly jobType: string | undefined }
   | {
       readonly type: 'deferred';
       readonly jobId: string;

@@ -11,6 +11,7 @@ import {
 import { decodeEnvelope, type Envelope } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
 import { BgError, isBgError } from './errors.js';
+import { hookDecoded, hookEvent, type Instrumentation } from './instrumentation.js';
 import { OutcomeExecutor } from './execute-outcome.js';
 import { type HeldDelivery, holdDelivery } from './held-delivery.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobPayload, migratePayload } from './job.js';
@@ -66,6 +67,8 @@ export interface WorkerOptions {
   readonly onEvent?: (event: WorkerEvent) => void;
   /** Logger; silent by default. */
   readonly logger?: Logger;
+  /** Observability hooks, e.g. `instrument()` of `@bg/otel`: a span per delivery, metrics, trace ids in logs. */
+  readonly instrumentation?: Instrumentation;
   /** Clock and randomness, for tests. */
   readonly now?: () => number;
   readonly random?: () => number;
@@ -130,7 +133,8 @@ export function createWorker(options: WorkerOptions): Worker {
   const defaultGraceMs = options.graceMs ?? 30_000;
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
-  const log = options.logger ?? {};
+  const hooks = options.instrumentation?.worker?.({ adapter, queue });
+  const log = hooks?.logger ? hooks.logger(options.logger ?? {}) : (options.logger ?? {});
   const handlers = new Map<string, Registered>();
   const policy: DecisionPolicy = {
     capabilities: caps,
@@ -150,8 +154,9 @@ export function createWorker(options: WorkerOptions): Worker {
   let stopController = new AbortController();
   let stopping: { force: () => void; done: Promise<void> } | undefined;
 
-  const observed = options.onEvent !== undefined;
+  const observed = options.onEvent !== undefined || hooks?.onEvent !== undefined;
   const emit = (event: WorkerEvent): void => {
+    hookEvent(hooks, event);
     try {
       options.onEvent?.(event);
     } catch {
@@ -237,6 +242,7 @@ export function createWorker(options: WorkerOptions): Worker {
       } catch (error) {
         decodeError = error;
       }
+      if (envelope !== undefined) hookDecoded(hooks, message, envelope);
       const registered = envelope === undefined ? undefined : handlers.get(envelope.type);
       const run = decideDelivery(
         {
@@ -271,7 +277,10 @@ export function createWorker(options: WorkerOptions): Worker {
       let failed = false;
       let failure: unknown;
       try {
-        const result = (registered as Registered).handler(payload, context);
+        const handler = (registered as Registered).handler;
+        const result = hooks?.runHandler
+          ? hooks.runHandler(context, () => handler(payload, context))
+          : handler(payload, context);
         if (job.timeoutMs !== undefined) {
           const pending = Promise.resolve(result);
           const limit = job.timeoutMs;

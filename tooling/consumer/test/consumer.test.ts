@@ -114,6 +114,7 @@ describe('packed packages', () => {
       '@bg/core',
       '@bg/dashboard',
       '@bg/memory',
+      '@bg/otel',
       '@bg/pubsub',
       '@bg/redis',
       '@bg/sqs',

@@ -1,0 +1,79 @@
+import type { Adapter, ReceivedMessage } from './adapter.js';
+import type { Envelope } from './envelope.js';
+import type { EnqueueResult } from './queue.js';
+import type { JobContext } from './worker.js';
+import type { Logger, WorkerEvent } from './worker-events.js';
+
+/** W3C trace context as an envelope carries it (`trace` field). */
+export interface TraceCarrier {
+  readonly traceparent: string;
+  readonly tracestate?: string;
+}
+
+/** The queue of one adapter that a producer or a worker is bound to. */
+export interface InstrumentationTarget {
+  readonly adapter: Adapter;
+  readonly queue: string;
+}
+
+/** One call of `enqueue` (one job) or `enqueueMany` (a batch), as a producer hook sees it. */
+export interface SendInfo {
+  /** The job type of every job in the call. */
+  readonly jobType: string;
+  /** Jobs in the call (1 for `enqueue`). */
+  readonly count: number;
+  /** True for `enqueueMany`. */
+  readonly batch: boolean;
+  /** The trace context the caller gave explicitly (`trace` option), if any. */
+  readonly trace: TraceCarrier | undefined;
+}
+
+/** Hooks of one producer (see {@link Instrumentation.producer}). */
+export interface ProducerHooks {
+  /**
+   * Wraps one `enqueue`/`enqueueMany`: it must call `run` exactly once and return its result.
+   * The trace `run` is given is stored in every envelope of the call (instead of the caller's
+   * `trace` option); `undefined` keeps the caller's.
+   */
+  send(info: SendInfo, run: (trace: TraceCarrier | undefined) => Promise<EnqueueResult[]>): Promise<EnqueueResult[]>;
+}
+
+/** Hooks of one worker (see {@link Instrumentation.worker}). Every hook must not throw. */
+export interface WorkerHooks {
+  /** Every worker event, as `onEvent` sees them (also when no `onEvent` is given). */
+  onEvent?(event: WorkerEvent): void;
+  /** A delivery's envelope was decoded, before anything else happens to the delivery. */
+  decoded?(message: ReceivedMessage, envelope: Envelope): void;
+  /** Runs a handler (`run`) and returns what it returns, e.g. inside a trace context. */
+  runHandler?<T>(context: JobContext, run: () => T): T;
+  /** Wraps the worker's logger (e.g. to add trace ids); gets `{}` when no logger is given. */
+  logger?(logger: Logger): Logger;
+}
+
+/**
+ * Observability hooks for producers and workers (`instrumentation` option of
+ * `createQueue` and `createWorker`), e.g. `@bg/otel`'s `instrument()`. Core calls
+ * `producer` once per `createQueue` and `worker` once per `createWorker`.
+ */
+export interface Instrumentation {
+  producer?(target: InstrumentationTarget): ProducerHooks | undefined;
+  worker?(target: InstrumentationTarget): WorkerHooks | undefined;
+}
+
+/** Tells the hooks that a delivery's envelope was decoded; what a hook throws is ignored. */
+export function hookDecoded(hooks: WorkerHooks | undefined, message: ReceivedMessage, envelope: Envelope): void {
+  try {
+    hooks?.decoded?.(message, envelope);
+  } catch {
+    // observability must never break job handling
+  }
+}
+
+/** Passes a worker event to the hooks; what a hook throws is ignored. */
+export function hookEvent(hooks: WorkerHooks | undefined, event: WorkerEvent): void {
+  try {
+    hooks?.onEvent?.(event);
+  } catch {
+    // observability must never break job handling
+  }
+}

@@ -1,0 +1,7 @@
+export { ATTR, EVENT } from './attributes.js';
+export { type BgOtel, INSTRUMENTATION_SCOPE, instrument, type OtelOptions } from './instrument.js';
+export { withTraceIds } from './logger.js';
+export { MESSAGING_SYSTEMS, messagingSystem } from './messaging-system.js';
+export type { BgInstruments } from './metrics.js';
+export { fromTraceCarrier, toTraceCarrier } from './trace-context.js';
+export type { ProcessParent } from './worker-hooks.js';

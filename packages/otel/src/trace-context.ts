@@ -1,0 +1,36 @@
+import type { TraceCarrier } from '@bg/core';
+import { createTraceState, type SpanContext, TraceFlags } from '@opentelemetry/api';
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
+const INVALID_TRACE = /^0+$/;
+
+/**
+ * The W3C `traceparent` (and `tracestate`) of a span context: the envelope's `trace` field is
+ * W3C trace context by definition, whatever propagator the application registered.
+ */
+export function toTraceCarrier(span: SpanContext): TraceCarrier {
+  const flags = (span.traceFlags & TraceFlags.SAMPLED).toString(16).padStart(2, '0');
+  const traceparent = `00-${span.traceId}-${span.spanId}-${flags}`;
+  const tracestate = span.traceState?.serialize();
+  return tracestate ? { traceparent, tracestate } : { traceparent };
+}
+
+/**
+ * The remote span context an envelope's `trace` field names, or `undefined` when it is absent
+ * or not valid W3C trace context (version `ff`, all-zero ids, wrong lengths).
+ */
+export function fromTraceCarrier(carrier: TraceCarrier | undefined): SpanContext | undefined {
+  if (!carrier) return undefined;
+  const match = TRACEPARENT.exec(carrier.traceparent.trim());
+  if (!match) return undefined;
+  const [, version, traceId, spanId, flags] = match as unknown as [string, string, string, string, string];
+  if (version === 'ff' || (version === '00' && carrier.traceparent.trim().length !== 55)) return undefined;
+  if (INVALID_TRACE.test(traceId) || INVALID_TRACE.test(spanId)) return undefined;
+  return {
+    traceId,
+    spanId,
+    traceFlags: Number.parseInt(flags, 16) & TraceFlags.SAMPLED,
+    isRemote: true,
+    ...(carrier.tracestate ? { traceState: createTraceState(carrier.tracestate) } : {}),
+  };
+}
