@@ -20,7 +20,10 @@ export function mapPgError(error: unknown, during: string): BgError {
     });
   }
   if (code === '3D000') {
-    return new BgError('INVALID_ARGUMENT', `${during}: the database does not exist: ${message}`, { cause: error, retryable: false });
+    return new BgError('INVALID_ARGUMENT', `${during}: the database does not exist: ${message}`, {
+      cause: error,
+      retryable: false,
+    });
   }
   if (code === '42P01' || code === '3F000') {
     return new BgError(

@@ -418,13 +418,29 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         if (waitMs > 0) void wakeups.listen();
         for (;;) {
           const since = wakeups.generation(queue);
-          const out = await receiveOnce(queue, opts.max, leaseMs);
+          const receiving = receiveOnce(queue, opts.max, leaseMs);
+          const out = await untilAborted(receiving, opts.signal);
+          if (out === undefined) {
+            // Aborted while the statement ran: whatever it leased goes back at once.
+            receiving
+              .then(
+                (late) => Promise.all(late.map((m) => adapter.release(queue, m.handle, 0))),
+                () => {},
+              )
+              .catch(() => {});
+            return [];
+          }
           if (out.length > 0) return out;
           const left = deadline - Date.now();
           if (left <= 0 || opts.signal?.aborted || guard.closed) return [];
           // Sleep until a notification, the next delayed job or expiring lease, or the fallback poll.
-          const [next] = await query<{ due_in: string | null }>(`bg_next_${schema}`, sql.nextVisible, [queue]);
-          const dueIn = next?.due_in === null || next?.due_in === undefined ? Number.POSITIVE_INFINITY : Number(next.due_in);
+          const next = await untilAborted(
+            query<{ due_in: string | null }>(`bg_next_${schema}`, sql.nextVisible, [queue]),
+            opts.signal,
+          );
+          if (next === undefined) return [];
+          const dueIn =
+            next[0]?.due_in === null || next[0]?.due_in === undefined ? Number.POSITIVE_INFINITY : Number(next[0].due_in);
           // Not listening (yet, or the connection dropped): poll briskly until it is.
           void wakeups.listen();
           const fallback = wakeups.listening ? pollIntervalMs : 100;
@@ -546,6 +562,32 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     },
   };
   return adapter;
+}
+
+/** `promise`'s value, or undefined as soon as `signal` aborts (the promise keeps running). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T | undefined> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.resolve(undefined);
+  }
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => {});
+      resolve(undefined);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 interface ReceiveRow {

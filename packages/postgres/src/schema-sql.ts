@@ -23,6 +23,9 @@ export function ident(schema: string): string {
   return `"${schema}"`;
 }
 
+/** The notification payload that wakes outbox relays (no queue name can start with `~`). */
+export const OUTBOX_WAKEUP = '~outbox';
+
 /** The LISTEN/NOTIFY channel of a schema: one channel, the queue name as payload. */
 export function channelOf(schema: string): string {
   return `bg_${schema}`;
@@ -93,6 +96,15 @@ create table if not exists ${s}.outbox (
   dedup_key text,
   created_at bigint not null default (extract(epoch from clock_timestamp()) * 1000)::bigint
 );
+create index if not exists outbox_order on ${s}.outbox (queue, ordering_key, seq) where ordering_key is not null;
+create or replace function ${s}.outbox_notify() returns trigger language plpgsql as $fn$
+begin
+  perform pg_notify('${channelOf(schema)}', '${OUTBOX_WAKEUP}');
+  return null;
+end
+$fn$;
+drop trigger if exists outbox_notify on ${s}.outbox;
+create trigger outbox_notify after insert on ${s}.outbox for each statement execute function ${s}.outbox_notify();
 create table if not exists ${s}.processed (
   job_id text primary key,
   processed_at timestamptz not null default now()

@@ -1,3 +1,4 @@
+import './zz-debug-setup.js';
 import { fileURLToPath } from 'node:url';
 import { runConformance } from '@bg/conformance';
 import { afterAll, describe, expect, inject, it } from 'vitest';

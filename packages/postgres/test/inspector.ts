@@ -16,10 +16,12 @@ export function pgInspector(url: string, schema: string): Inspector & { readonly
     deadCount: (queue) => count(`select count(*) as n from "${schema}".dead where queue = $1`, queue),
     async sendRaw(queue, body) {
       const now = Date.now();
-      await pool.query(
-        `insert into "${schema}".jobs (queue, id, body, visible_at, enqueued_at) values ($1, $2, $3, $4, $4)`,
-        [queue, uuidv7(), body, now],
-      );
+      await pool.query(`insert into "${schema}".jobs (queue, id, body, visible_at, enqueued_at) values ($1, $2, $3, $4, $4)`, [
+        queue,
+        uuidv7(),
+        body,
+        now,
+      ]);
     },
     async close() {
       await pool.end();
