@@ -166,6 +166,8 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const channel = channelOf(schema);
   const wakeups = new Wakeups(pool, channel);
   const guard = new CloseGuard('postgres');
+  /** Aborted by close(): ends pending long polls at once. */
+  const closing = new AbortController();
   const pollIntervalMs = options.pollIntervalMs ?? 2_000;
   const known = new Set<string>();
   const acked: string[] = [];
@@ -414,12 +416,13 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         }
         const leaseMs = checkLeaseMs(capabilities, opts.leaseMs);
         const waitMs = opts.waitMs ?? 0;
+        const signal = opts.signal === undefined ? closing.signal : AbortSignal.any([opts.signal, closing.signal]);
         const deadline = Date.now() + waitMs;
         if (waitMs > 0) void wakeups.listen();
         for (;;) {
           const since = wakeups.generation(queue);
           const receiving = receiveOnce(queue, opts.max, leaseMs);
-          const out = await untilAborted(receiving, opts.signal);
+          const out = await untilAborted(receiving, signal);
           if (out === undefined) {
             // Aborted while the statement ran: whatever it leased goes back at once.
             receiving
@@ -432,11 +435,11 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
           }
           if (out.length > 0) return out;
           const left = deadline - Date.now();
-          if (left <= 0 || opts.signal?.aborted || guard.closed) return [];
+          if (left <= 0 || signal?.aborted || guard.closed) return [];
           // Sleep until a notification, the next delayed job or expiring lease, or the fallback poll.
           const next = await untilAborted(
             query<{ due_in: string | null }>(`bg_next_${schema}`, sql.nextVisible, [queue]),
-            opts.signal,
+            signal,
           );
           if (next === undefined) return [];
           const dueIn =
@@ -444,8 +447,8 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
           // Not listening (yet, or the connection dropped): poll briskly until it is.
           void wakeups.listen();
           const fallback = wakeups.listening ? pollIntervalMs : 100;
-          await wakeups.wait(queue, since, Math.max(1, Math.min(left, dueIn + 1, fallback)), opts.signal);
-          if (opts.signal?.aborted || guard.closed) return [];
+          await wakeups.wait(queue, since, Math.max(1, Math.min(left, dueIn + 1, fallback)), signal);
+          if (signal?.aborted || guard.closed) return [];
         }
       }),
 
@@ -550,6 +553,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     async close() {
       if (!guard.close()) return;
+      closing.abort();
       await wakeups.close();
       if (pendingAcks.length > 0) flushAcks();
       if (ownsPool) {

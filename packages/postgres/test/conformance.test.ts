@@ -1,4 +1,3 @@
-import './zz-debug-setup.js';
 import { fileURLToPath } from 'node:url';
 import { runConformance } from '@bg/conformance';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -32,10 +31,15 @@ if (!url) {
       concurrent: true,
       createAdapter: () => postgresAdapter({ url, schema: 'conf', poolSize: 3, connectTimeoutMs: 20_000 }),
       inspector: () => inspect('conf'),
-      timing: { leaseMs: 400, deadlineMs: 10_000 },
+      timing: { leaseMs: 800, deadlineMs: 15_000 },
       errors: {
         unreachable: () => postgresAdapter({ url: unreachableUrl, connectTimeoutMs: 1_000 }),
-        ...(passwordUrl ? { badCredentials: () => postgresAdapter({ url: passwordUrl.replace(/:[^:@/]+@/, ':wrong@') }) } : {}),
+        ...(passwordUrl
+          ? {
+              badCredentials: () =>
+                postgresAdapter({ url: passwordUrl.replace(/:[^:@/]+@/, ':wrong@'), connectTimeoutMs: 20_000 }),
+            }
+          : {}),
         // Same queue names, another schema that was never migrated.
         missingQueue: () => postgresAdapter({ url, schema: 'conf_missing' }),
       },
