@@ -306,10 +306,6 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     };
   }
 
-  async function notify(queue: string): Promise<void> {
-    await query(undefined, 'select pg_notify($1, $2)', [channel, queue]);
-  }
-
   const adapter: PostgresAdapter = {
     name: 'postgres',
     contractVersion: ADAPTER_CONTRACT_VERSION,
@@ -474,9 +470,14 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       call(queue, 'release', async () => {
         const { seq, token } = parseHandle(handle);
         const delay = checkReleaseDelayMs(capabilities, delayMs);
-        const rows = await query(`bg_release_${schema}`, sql.release, [seq, token, Math.round(delay), queue]);
-        if (rows.length === 0) throw leaseLost(handle);
-        if (delay === 0) await notify(queue);
+        const [row] = await query<{ released: string }>(`bg_release_${schema}`, sql.release, [
+          seq,
+          token,
+          Math.round(delay),
+          queue,
+          channel,
+        ]);
+        if (Number(row?.released ?? 0) === 0) throw leaseLost(handle);
       }),
 
     deadLetter: (queue, message, info) =>
@@ -522,10 +523,8 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     replayDeadLetter: (queue, id) =>
       call(queue, 'replayDeadLetter', async () => {
-        const rows = await query(undefined, sql.replay, [queue, id]);
-        if (rows.length === 0) return false;
-        await notify(queue);
-        return true;
+        const [row] = await query<{ replayed: string }>(undefined, sql.replay, [queue, id, channel]);
+        return Number(row?.replayed ?? 0) > 0;
       }),
 
     purgeDeadLetters: (queue, ids) =>

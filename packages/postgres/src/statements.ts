@@ -72,9 +72,12 @@ export function statements(schema: string): Statements {
     // $1 seqs, $2 tokens, $3 queue
     ack: `delete from ${s}.jobs j using unnest($1::bigint[], $2::bigint[]) as a(seq, token)
       where j.seq = a.seq and j.lease_token = a.token and j.queue = $3 returning j.seq, j.lease_token`,
-    // $1 seq, $2 token, $3 delay ms, $4 queue
-    release: `update ${s}.jobs set visible_at = ${NOW_MS} + $3::bigint, lease_token = null
-      where seq = $1 and lease_token = $2 and queue = $4 returning 1`,
+    // $1 seq, $2 token, $3 delay ms, $4 queue, $5 channel: notifies waiting receivers when due at once
+    release: `with u as (
+        update ${s}.jobs set visible_at = ${NOW_MS} + $3::bigint, lease_token = null
+        where seq = $1 and lease_token = $2 and queue = $4 returning 1
+      ), n as (select pg_notify($5, $4) from u where $3::bigint = 0)
+      select (select count(*) from u) as released, (select count(*) from n) as notified`,
     // $1 queue … $9 dead-lettered at, $10 seq, $11 token: written only while the lease is owned
     deadLetter: `insert into ${s}.dead (queue, id, body, body_json, attributes, reason, error, attempts, enqueued_at, dead_lettered_at)
       select $1, $2, $3, $12, $4, $5, $6, $7, $8, $9
@@ -88,10 +91,12 @@ export function statements(schema: string): Statements {
       from ${s}.dead where queue = $1 and seq > $2 order by seq limit $3`,
     getDead: `select id, body, body_json, attributes, reason, error, attempts, enqueued_at, dead_lettered_at
       from ${s}.dead where queue = $1 and id = $2`,
-    // $1 queue, $2 id: one statement, so the live row and the removal commit together
-    replay: `with d as (delete from ${s}.dead where queue = $1 and id = $2 returning id, body, body_json, attributes)
-      insert into ${s}.jobs (queue, id, body, body_json, attributes, visible_at, enqueued_at)
-      select $1, id, body, body_json, attributes, ${NOW_MS}, ${NOW_MS} from d returning seq`,
+    // $1 queue, $2 id, $3 channel: one statement, so the live row and the removal commit together
+    replay: `with d as (delete from ${s}.dead where queue = $1 and id = $2 returning id, body, body_json, attributes),
+      i as (insert into ${s}.jobs (queue, id, body, body_json, attributes, visible_at, enqueued_at)
+        select $1, id, body, body_json, attributes, ${NOW_MS}, ${NOW_MS} from d returning seq),
+      n as (select pg_notify($3, $1) from i)
+      select (select count(*) from i) as replayed, (select count(*) from n) as notified`,
     purgeAll: `with d as (delete from ${s}.dead where queue = $1 returning 1) select count(*) as n from d`,
     purgeIds: `with d as (delete from ${s}.dead where queue = $1 and id = any($2::text[]) returning 1) select count(*) as n from d`,
     stats: `select
