@@ -110,7 +110,9 @@ async function startRedisBackend(): Promise<DemoBackend> {
 
 /** The part of `@bg/backends/postgres` the demo uses (loaded lazily, like the Redis harness). */
 interface PostgresHarness {
-  startPostgres(): Promise<{ readonly url: string; readonly pid: number; readonly dataDir: string; stop(): Promise<void> } | undefined>;
+  startPostgres(): Promise<
+    { readonly url: string; readonly pid: number; readonly dataDir: string; stop(): Promise<void> } | undefined
+  >;
 }
 
 async function startPostgresBackend(): Promise<DemoBackend> {

@@ -130,12 +130,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   // Our own rules only: bg_secret must give its password; everything else is trusted.
   writeFileSync(
     join(pgdata, 'pg_hba.conf'),
-    [
-      'local all all trust',
-      'host all bg_secret 127.0.0.1/32 scram-sha-256',
-      'host all all 127.0.0.1/32 trust',
-      '',
-    ].join('\n'),
+    ['local all all trust', 'host all bg_secret 127.0.0.1/32 scram-sha-256', 'host all all 127.0.0.1/32 trust', ''].join('\n'),
   );
   if (user) chownSync(join(pgdata, 'pg_hba.conf'), user.uid, user.gid);
   const args = [
@@ -182,10 +177,14 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   };
   await start();
   const psql = (sql: string): void => {
-    const r = spawnSync(join(bin, 'psql'), ['-h', dataDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qc', sql], {
-      env,
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      join(bin, 'psql'),
+      ['-h', dataDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-v', 'ON_ERROR_STOP=1', '-qc', sql],
+      {
+        env,
+        encoding: 'utf8',
+      },
+    );
     if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
   };
   psql(`create role bg login superuser; create role bg_secret login password '${password.replace(/'/g, "''")}'`);
