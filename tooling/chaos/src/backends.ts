@@ -243,11 +243,20 @@ async function postgresBackend(): Promise<ChaosBackend | undefined> {
     },
     async inject(queue, body) {
       const text = typeof body === 'string' ? body : body.toString('latin1');
-      const now = Date.now();
-      await raw.query(
-        `insert into ${schema}.jobs (queue, id, body, visible_at, enqueued_at) values ($1, gen_random_uuid()::text, $2, $3, $3)`,
-        [queue, text.replaceAll('\u0000', ''), now],
-      );
+      // Like ioredis's retries: keep trying while the harness holds the server down.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const now = Date.now();
+          await raw.query(
+            `insert into ${schema}.jobs (queue, id, body, visible_at, enqueued_at) values ($1, gen_random_uuid()::text, $2, $3, $3)`,
+            [queue, text.replaceAll('\u0000', ''), now],
+          );
+          return;
+        } catch (error) {
+          if (attempt >= 100 || !/ECONNREFUSED|ECONNRESET|terminat|starting up|shutting down/i.test(String(error))) throw error;
+          await sleep(300);
+        }
+      }
     },
     async stop() {
       await adapter.close();
