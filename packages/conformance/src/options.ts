@@ -49,6 +49,26 @@ export interface ErrorScenarios {
   readonly badCredentials?: () => Adapter | Promise<Adapter>;
   /** An adapter pointed at an address where nothing listens (`UNREACHABLE`, retryable). */
   readonly unreachable?: () => Adapter | Promise<Adapter>;
+  /**
+   * An adapter on the same backend whose backend refuses every message whose id ends with
+   * `-refused` (a fault injected below the adapter: a client middleware, a proxy, a wrapped
+   * connection), storing the other entries of a batch or not, as the backend does. The
+   * `delivery.batch-partial-failure` case checks that `send` rejects and names the failed ids.
+   */
+  readonly refusedEntry?: () => Adapter | Promise<Adapter>;
+}
+
+/** Connecting by URL, for the `connect.from-url` case. */
+export interface UrlHook {
+  /**
+   * A URL that `connect()` from `@bg/core` turns into an adapter on the same backend
+   * (register a third-party scheme with `registerAdapter` before the suite runs).
+   */
+  readonly url: string;
+  /** URLs of the scheme that `fromUrl` must refuse with `INVALID_ARGUMENT` (not retryable). */
+  readonly malformed?: readonly string[];
+  /** A secret written in the malformed URLs (a password, a key) that must not appear in the error. */
+  readonly secret?: string;
 }
 
 /** A worker process the suite can kill mid-handler (worker group). */
@@ -95,6 +115,8 @@ export interface ConformanceOptions {
   readonly restartBackend?: () => Promise<void>;
   /** Broken-on-purpose adapters for the error cases; each absent one is skipped visibly. */
   readonly errors?: ErrorScenarios;
+  /** A URL for `connect()`, and malformed ones, for the `connect.from-url` case (skipped when absent). */
+  readonly url?: UrlHook;
   /** Child-process worker for the crash case of the worker group (skipped when absent). */
   readonly workerProcess?: WorkerProcessHook;
   /**

@@ -1,8 +1,18 @@
-import { type Adapter, type DeadLetter, isBgError, type ReceivedMessage } from '@bg/core';
+import {
+  type Adapter,
+  BgError,
+  type DeadLetter,
+  invalidUrl,
+  isBgError,
+  type OutgoingMessage,
+  type ReceivedMessage,
+  registerAdapter,
+} from '@bg/core';
 import { type MemoryAdapter, type MemoryStore, memoryAdapter } from '@bg/memory';
 import type { ConformanceOptions } from '../src/index.js';
 import { withCapabilities } from '../src/index.js';
-import { missingQueues, sharedMemory } from './memory-options.js';
+import { DEAD_LETTER_CONCURRENCY_VARIANTS } from './broken-dead-letter-concurrency.js';
+import { failingEverywhere, MEMORY_URL_HOOK, missingQueues, refusingEntries, sharedMemory } from './memory-options.js';
 
 /** A deliberately broken memory adapter and the case that must catch it. */
 export interface BrokenVariant {
@@ -800,5 +810,411 @@ const ROUND_ONE_GAPS: readonly BrokenVariant[] = [
   },
 ];
 
+/** Per-store state of a variant: every adapter on one store (one "backend") shares it. */
+function perStore<T>(init: () => T): (store: MemoryStore) => T {
+  const map = new WeakMap<MemoryStore, T>();
+  return (store) => {
+    let value = map.get(store);
+    if (value === undefined) {
+      value = init();
+      map.set(store, value);
+    }
+    return value;
+  };
+}
+
+const releasesOf = perStore(() => new Map<string, number>());
+const highestCountOf = perStore(() => new Map<string, number>());
+const receivedAtOf = perStore(() => new Map<number, number>());
+
+/** Variants for the cases that had none (the error scenarios, the worker cases, the issue-16 cases). */
+const COVERAGE_GAPS: readonly BrokenVariant[] = [
+  {
+    name: 'a refused key mapped to BACKEND_ERROR (retryable), so workers retry it for ever',
+    caughtBy: 'errors.bad-credentials',
+    make: (s) => sharedMemory(s),
+    options: (s) => ({
+      errors: {
+        badCredentials: () => failingEverywhere(sharedMemory(s), () => new BgError('BACKEND_ERROR', 'HTTP 403 Forbidden')),
+      },
+    }),
+  },
+  {
+    name: 'receive swallows connection errors and returns no jobs (an unreachable server looks like an empty queue)',
+    caughtBy: 'errors.unreachable',
+    make: (s) => sharedMemory(s),
+    options: (s) => ({
+      errors: {
+        unreachable: () => ({
+          ...failingEverywhere(sharedMemory(s), () => new BgError('UNREACHABLE', 'connect ECONNREFUSED 127.0.0.1:1')),
+          receive: async () => [],
+        }),
+      },
+    }),
+  },
+  {
+    name: 'send retries a write that timed out and stores the job twice',
+    caughtBy: 'worker.success-acks-once',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: async (q, ms) => {
+          const r = await inner.send(q, ms);
+          await inner.send(
+            q,
+            ms.filter((m) => m.deduplicationKey === undefined),
+          );
+          return r;
+        },
+      })),
+  },
+  {
+    name: 'release counts a delivery (the count is raised on release and again on the next receive)',
+    caughtBy: 'worker.retry-then-succeed',
+    make: (s) =>
+      broken(s, (inner) => ({
+        release: async (q, h, d) => {
+          const message = inner.store.queue(q).messages.get(seqOf(h));
+          await inner.release(q, h, d);
+          if (message) message.deliveryCount++;
+        },
+      })),
+  },
+  {
+    name: 'the delivery count only grows on release, not when a lease runs out (a crashed worker is not counted)',
+    caughtBy: 'worker.crash-redelivers',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) =>
+          (await inner.receive(q, o)).map((m) => ({ ...m, deliveryCount: 1 + (releasesOf(s).get(`${q}/${m.id}`) ?? 0) })),
+        release: async (q, h, d) => {
+          const message = inner.store.queue(q).messages.get(seqOf(h));
+          await inner.release(q, h, d);
+          if (message) releasesOf(s).set(`${q}/${message.id}`, (releasesOf(s).get(`${q}/${message.id}`) ?? 0) + 1);
+        },
+      })),
+  },
+  {
+    name: 'extend sets the expiry to receive time + lease instead of now + lease (heartbeats stop helping)',
+    caughtBy: 'worker.heartbeat',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) => {
+          const got = await inner.receive(q, o);
+          for (const m of got) receivedAtOf(s).set(seqOf(m.handle), Date.now());
+          return got;
+        },
+        extend: (q, h, l) => {
+          const at = receivedAtOf(s).get(seqOf(h)) ?? Date.now();
+          return inner.extend(q, h, Math.max(1, at + l - Date.now()));
+        },
+      })),
+  },
+  {
+    name: 'bodies that are not JSON come back JSON-quoted (the backend stores a JSON column)',
+    caughtBy: 'worker.bad-messages',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) =>
+          (await inner.receive(q, o)).map((m) => {
+            try {
+              JSON.parse(m.body);
+              return m;
+            } catch {
+              return { ...m, body: JSON.stringify(m.body) };
+            }
+          }),
+      })),
+  },
+  {
+    name: 'release with a delay re-sends the job under a new message id',
+    caughtBy: 'worker.versions',
+    make: (s) =>
+      broken(s, (inner) => ({
+        release: async (q, h, d) => {
+          if (d === 0) return inner.release(q, h, d);
+          const message = inner.store.queue(q).messages.get(seqOf(h));
+          if (!message) return inner.release(q, h, d);
+          await inner.send(q, [{ id: `${message.id}-r`, body: message.body, attributes: message.attributes, delayMs: d }]);
+          await inner.ack(q, h);
+        },
+      })),
+  },
+  {
+    name: 'send drops a job whose id is already stored (the id used as a unique key), so a re-sent delay hop is lost',
+    caughtBy: 'worker.delay-hop',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: async (q, ms) => {
+          const stored = new Set([...inner.store.queue(q).messages.values()].map((m) => m.id));
+          const fresh = ms.filter((m) => !stored.has(m.id));
+          if (fresh.length > 0) await inner.send(q, fresh);
+          return ms.map((m) => ({ id: m.id, duplicate: false }));
+        },
+      })),
+  },
+  {
+    name: 'release with a delay under a second drops the job (the delay is written as the message TTL)',
+    caughtBy: 'worker.timeout',
+    make: (s) =>
+      broken(s, (inner) => ({ release: (q, h, d) => (d > 0 && d < 1_000 ? inner.ack(q, h) : inner.release(q, h, d)) })),
+  },
+  {
+    name: 'batches of more than 16 jobs store only the first 16 (the rest are reported sent)',
+    caughtBy: 'worker.mixed-load',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: async (q, ms) => {
+          await inner.send(q, ms.slice(0, 16));
+          return ms.map((m) => ({ id: m.id, duplicate: false }));
+        },
+      })),
+  },
+  {
+    name: 'the message id is counted against maxPayloadBytes (a job of exactly the maximum is refused)',
+    caughtBy: 'limits.enqueue-max-payload',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: async (q, ms) => {
+          for (const m of ms) {
+            const size = Buffer.byteLength(m.body) + Buffer.byteLength(m.id);
+            if (size > inner.capabilities.maxPayloadBytes) {
+              throw new BgError('PAYLOAD_TOO_LARGE', `message ${m.id} is ${size} bytes with its id`, { retryable: false });
+            }
+          }
+          return inner.send(q, ms);
+        },
+      })),
+  },
+  {
+    name: 're-sending a stored id upserts it and keeps its delivery count (parks reach the cap)',
+    caughtBy: 'worker.delay-parks-past-native-cap',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) =>
+          (await inner.receive(q, o)).map((m) => {
+            const key = `${q}/${m.id}`;
+            const before = highestCountOf(s).get(key) ?? 0;
+            const count = m.deliveryCount > before ? m.deliveryCount : before + m.deliveryCount;
+            highestCountOf(s).set(key, count);
+            return { ...m, deliveryCount: count };
+          }),
+      })),
+  },
+  {
+    name: 'deadLetter appends a record each time (no upsert by job id)',
+    caughtBy: 'dead-letters.counted-once',
+    make: (s) =>
+      broken(s, (inner) => ({
+        deadLetter: async (q, m, i) => {
+          const dead = inner.store.queue(q).dead;
+          const earlier = dead.get(m.id);
+          await inner.deadLetter(q, m, i);
+          if (earlier) dead.set(`${m.id}#${dead.size}`, earlier);
+        },
+      })),
+  },
+];
+
+/** Rewrites every outgoing message (a bug in how an adapter encodes what it sends). */
+function rewritingSend(
+  s: MemoryStore,
+  rewrite: (m: OutgoingMessage, i: number, all: readonly OutgoingMessage[]) => OutgoingMessage,
+) {
+  return broken(s, (inner) => ({ send: (q, ms) => inner.send(q, ms.map(rewrite)) }));
+}
+
+const sentBy = new WeakMap<Adapter, Set<string>>();
+
+// Two third-party schemes whose fromUrl has one bug each (connect() reaches them like any adapter).
+registerAdapter('leakymem:', {
+  fromUrl: (url: URL) => {
+    if (url.password !== '') throw invalidUrl('leakymem', `credentials (${url.username}, ${url.password}) have no meaning here`);
+    return sharedMemory(undefined);
+  },
+});
+registerAdapter('laxmem:', {
+  fromUrl: () => sharedMemory(undefined),
+});
+
+/** Variants for the cases of the audit's misses, the partial batch and connect by URL. */
+const AUDIT_GAPS: readonly BrokenVariant[] = [
+  {
+    name: 'attribute names lower-cased (they travel as HTTP headers)',
+    caughtBy: 'attributes.names-kept',
+    make: (s) =>
+      rewritingSend(s, (m) =>
+        m.attributes
+          ? { ...m, attributes: Object.fromEntries(Object.entries(m.attributes).map(([k, v]) => [k.toLowerCase(), v])) }
+          : m,
+      ),
+  },
+  {
+    name: 'attributes with an empty value dropped (the backend refuses empty values)',
+    caughtBy: 'attributes.empty-values-kept',
+    make: (s) =>
+      rewritingSend(s, (m) =>
+        m.attributes ? { ...m, attributes: Object.fromEntries(Object.entries(m.attributes).filter(([, v]) => v !== '')) } : m,
+      ),
+  },
+  {
+    name: 'every entry of a batch sent with the attributes of the first entry',
+    caughtBy: 'attributes.per-entry-in-batch',
+    make: (s) => rewritingSend(s, (m, _i, all) => (all[0]?.attributes ? { ...m, attributes: all[0].attributes } : m)),
+  },
+  {
+    name: 'attributes served from a cache filled at send time by this adapter instance (another instance gets none)',
+    caughtBy: 'attributes.kept-on-redelivery',
+    make: (s) => {
+      const adapter: Adapter = broken(s, (inner) => ({
+        send: async (q, ms) => {
+          const mine = sentBy.get(adapter) ?? new Set<string>();
+          sentBy.set(adapter, mine);
+          for (const m of ms) mine.add(`${q}/${m.id}`);
+          return inner.send(q, ms);
+        },
+        receive: async (q, o) =>
+          (await inner.receive(q, o)).map((m) => (sentBy.get(adapter)?.has(`${q}/${m.id}`) ? m : { ...m, attributes: {} })),
+      }));
+      return adapter;
+    },
+  },
+  {
+    name: 'attributes dropped on redelivery (only the first delivery reads them)',
+    caughtBy: 'attributes.kept-on-redelivery',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) => (await inner.receive(q, o)).map((m) => (m.deliveryCount > 1 ? { ...m, attributes: {} } : m)),
+      })),
+  },
+  {
+    name: 'failed batch entries ignored: send resolves although an entry was refused',
+    caughtBy: 'delivery.batch-partial-failure',
+    make: (s) => sharedMemory(s),
+    options: (s) => ({
+      errors: {
+        refusedEntry: () => {
+          const partial = refusingEntries(sharedMemory(s));
+          return {
+            ...partial,
+            send: (q, ms) => partial.send(q, ms).catch(() => ms.map((m) => ({ id: m.id, duplicate: false }))),
+          };
+        },
+      },
+    }),
+  },
+  {
+    name: 'a partial batch failure rejects without naming the failed ids',
+    caughtBy: 'delivery.batch-partial-failure',
+    make: (s) => sharedMemory(s),
+    options: (s) => ({
+      errors: {
+        refusedEntry: () => {
+          const partial = refusingEntries(sharedMemory(s));
+          return {
+            ...partial,
+            send: (q, ms) =>
+              partial.send(q, ms).catch(() => {
+                throw new BgError('BACKEND_ERROR', 'SendMessageBatch: some entries failed');
+              }),
+          };
+        },
+      },
+    }),
+  },
+  {
+    name: "a batch's per-entry duplicate answer dropped (every entry reported sent)",
+    caughtBy: 'optional.deduplication-batch-result',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: async (q, ms) => {
+          const r = await inner.send(q, ms);
+          return ms.length > 1 ? ms.map((m) => ({ id: m.id, duplicate: false })) : r;
+        },
+      })),
+  },
+  {
+    name: "replayDeadLetter finds the id in any queue's dead letters and writes it into the queue asked for",
+    caughtBy: 'dead-letter.replay-from-another-queue',
+    make: (s) =>
+      broken(s, (inner) => ({
+        replayDeadLetter: async (q, id) => {
+          if (inner.store.queue(q).dead.has(id)) return inner.replayDeadLetter(q, id);
+          for (const state of inner.store.queues.values()) {
+            const other = state.dead.get(id);
+            if (!other) continue;
+            await inner.send(q, [{ id: other.id, body: other.body, attributes: other.attributes }]);
+            state.dead.delete(id);
+            return true;
+          }
+          return false;
+        },
+      })),
+  },
+  {
+    name: 'a job whose lease expired still counted as in flight',
+    caughtBy: 'stats.expired-lease',
+    make: (s) =>
+      broken(s, (inner) => ({
+        stats: async (q) => {
+          const st = await inner.stats(q);
+          const now = Date.now();
+          const expired = [...inner.store.queue(q).messages.values()].filter(
+            (m) => m.state === 'leased' && m.leaseExpiresAt <= now,
+          ).length;
+          return { ...st, ready: (st.ready ?? 0) - expired, inFlight: (st.inFlight ?? 0) + expired };
+        },
+      })),
+  },
+  {
+    name: 'receive scans queues by key prefix, so queue "q" also drains "q-b"',
+    caughtBy: 'delivery.queue-isolation-by-prefix',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) => {
+          const own = await inner.receive(q, o);
+          for (const name of inner.store.queues.keys()) {
+            if (own.length >= o.max) break;
+            if (name !== q && name.startsWith(`${q}-`))
+              own.push(...(await inner.receive(name, { ...o, max: o.max - own.length, waitMs: 0 })));
+          }
+          return own;
+        },
+      })),
+  },
+  {
+    name: 'stats counts every queue whose name starts with the queue name ("q" counts "qb")',
+    caughtBy: 'delivery.queue-isolation-by-prefix',
+    make: (s) =>
+      broken(s, (inner) => ({
+        stats: async (q) => {
+          const all = await Promise.all([...inner.store.queues.keys()].filter((n) => n.startsWith(q)).map((n) => inner.stats(n)));
+          const sum = (k: 'ready' | 'inFlight' | 'delayed' | 'dead') => all.reduce((n, st) => n + (st[k] ?? 0), 0);
+          return { ready: sum('ready'), inFlight: sum('inFlight'), delayed: sum('delayed'), dead: sum('dead') };
+        },
+      })),
+  },
+  {
+    name: 'fromUrl quotes the credentials it refuses, password included, in its error message',
+    caughtBy: 'connect.from-url',
+    make: (s) => sharedMemory(s),
+    options: () => ({
+      url: { url: 'leakymem://store', malformed: ['leakymem://admin:hunter2Secret@store'], secret: MEMORY_URL_HOOK.secret },
+    }),
+  },
+  {
+    name: 'fromUrl ignores what it does not understand (credentials, port, parameters) and connects anyway',
+    caughtBy: 'connect.from-url',
+    make: (s) => sharedMemory(s),
+    options: () => ({ url: { url: 'laxmem://store', malformed: ['laxmem://admin:pw@store:6379?x=1'] } }),
+  },
+];
+
 /** The broken variants the suite must catch, each by a named case. */
-export const BROKEN_VARIANTS: readonly BrokenVariant[] = [...ROUND_ONE, ...ROUND_ONE_GAPS, ...NEW_VARIANTS];
+export const BROKEN_VARIANTS: readonly BrokenVariant[] = [
+  ...ROUND_ONE,
+  ...ROUND_ONE_GAPS,
+  ...NEW_VARIANTS,
+  ...DEAD_LETTER_CONCURRENCY_VARIANTS,
+  ...COVERAGE_GAPS,
+  ...AUDIT_GAPS,
+];

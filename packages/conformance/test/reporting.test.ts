@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { conformanceCases, runConformance, type TestApi } from '../src/index.js';
 import { exclusionProblems, planCases, summaryText } from '../src/summary.js';
@@ -61,5 +62,13 @@ describe('honest reporting', () => {
       'exclude["no.such-case"] names no case id or group of the suite',
       'exclude["stats.counts"] needs a written reason (at least a short sentence), got ""',
     ]);
+  });
+
+  it('the README lists every case id of the suite with its rule', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const missing = conformanceCases()
+      .map((c) => c.id)
+      .filter((id) => !readme.includes(`\`${id}\``));
+    expect(missing, `case ids the README's rule table does not list: ${missing.join(', ')}`).toEqual([]);
   });
 });

@@ -48,8 +48,15 @@ export type Envelope = z.infer<typeof envelopeSchema>;
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 const KEYS = new Set(['bg', 'id', 'type', 'v', 'payload', 'createdAt', 'notBefore', 'key', 'trace', 'meta']);
 
+/** The last timestamp {@link isDatetime} accepted: jobs enqueued together share their `createdAt`. */
+let lastDatetime = '';
+
 function isDatetime(value: unknown): boolean {
-  return typeof value === 'string' && ISO_DATETIME.test(value) && !Number.isNaN(Date.parse(value));
+  if (typeof value !== 'string') return false;
+  if (value === lastDatetime) return true;
+  if (!ISO_DATETIME.test(value) || Number.isNaN(Date.parse(value))) return false;
+  lastDatetime = value;
+  return true;
 }
 
 function isStringRecord(value: unknown): boolean {

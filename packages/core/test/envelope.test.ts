@@ -130,3 +130,18 @@ describe('the fast envelope check agrees with the zod schema', () => {
     });
   }
 });
+
+describe('the remembered createdAt of the fast check', () => {
+  it('accepts a repeated timestamp and still refuses a bad one right after a good one', () => {
+    const good = { bg: 1, id: uuidv7(), type: 't', v: 1, payload: null, createdAt: '2026-11-30T00:00:00.000Z' };
+    for (let n = 0; n < 2; n++)
+      expect(decodeEnvelope(JSON.stringify({ ...good, id: uuidv7() })).createdAt, 'decode of a repeated createdAt').toBe(
+        good.createdAt,
+      );
+    for (const createdAt of ['2026-13-30T00:00:00.000Z', '2026-11-30T00:00:00.000', '2026-11-30 00:00:00Z'])
+      expect(
+        () => decodeEnvelope(JSON.stringify({ ...good, createdAt })),
+        `decodeEnvelope with createdAt ${createdAt} after a valid one must throw MALFORMED_ENVELOPE`,
+      ).toThrow(/not a bg envelope/);
+  });
+});

@@ -44,13 +44,15 @@ if (!endpoint) {
         missingQueue: () => pubsubAdapter({ apiEndpoint: endpoint, projectId, prefix: 'missing-' }),
         unreachable: () => pubsubAdapter({ apiEndpoint: `127.0.0.1:${deadPort}`, projectId, emulator: true, timeoutMs: 2_000 }),
       },
+      url: {
+        url: `pubsub://${projectId}?endpoint=${endpoint}`,
+        malformed: [`pubsub://${projectId}?endpoint=127.0.0.1:70000`, `pubsub://${projectId}?exactlyOnce=maybe`],
+      },
       workerProcess: {
         adapterModule: fileURLToPath(new URL('./worker-adapter.ts', import.meta.url)),
         env: { BG_PUBSUB_ENDPOINT: endpoint, BG_PUBSUB_PROJECT: projectId },
       },
       exclude: {
-        'stats.counts':
-          'the Pub/Sub data plane does not count a backlog (Cloud Monitoring does): the adapter knows only dead letters and its own leases, and reports ready and delayed as 0 until QueueStats can say "unknown"',
         'optional.durability':
           'the Pub/Sub emulator keeps nothing across a restart; real Pub/Sub stores every message durably (replicated across zones) until acked or retention ends',
         'errors.bad-credentials':

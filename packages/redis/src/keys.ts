@@ -16,6 +16,11 @@ export interface QueueKeys {
   readonly deadIndex: string;
   /** Prefix of deduplication keys. */
   readonly dedup: string;
+  /**
+   * Wake-up stream: every write that may give a waiting worker something to do (send,
+   * delayed send, release, replay) adds an entry, trimmed to one; waiting workers block on it.
+   */
+  readonly wake: string;
 }
 
 /** The consumer group every worker of a queue shares. */
@@ -33,6 +38,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
     dead: `${tag}:x`,
     deadIndex: `${tag}:xi`,
     dedup: `${tag}:k:`,
+    wake: `${tag}:w`,
   };
 }
 

@@ -37,6 +37,18 @@ export const SCAN_PER_MS = 20;
 /** Pending entries one receive scans at most for expired leases (one step of a pass). */
 export const SCAN_STEP = 1000;
 
+/**
+ * An empty receive reports the lease deadlines of this many pending entries (the oldest),
+ * so that a waiting worker sweeps for expired leases when the first one ends.
+ */
+export const PENDING_LOOKAHEAD = 100;
+
+/** With more entries pending than {@link PENDING_LOOKAHEAD}, a waiting worker sweeps at least this often. */
+export const PENDING_UNSEEN_MS = 1_000;
+
+/** Wake-up event: a tiny entry added to the queue's wake stream (trimmed to one entry). */
+const WAKE = (key: string) => `redis.call('XADD', ${key}, 'MAXLEN', 1, '*', 'w', 1)`;
+
 /** Shared prelude: who owns the entry — 1 + owner when `count` is still its delivery, 0 gone, -1 stale. */
 const OWNS = `
 local function owns(s, group, id, count)
@@ -93,34 +105,41 @@ end
 `;
 
 /**
- * receive — KEYS: stream, delayed zset, released zset, reclaim cursor; ARGV: group, consumer,
+ * receive — KEYS: stream, delayed zset, released zset, reclaim cursor, wake stream; ARGV: group, consumer,
  * now, leaseMs, max, delayed-key prefix. Promotes due delayed messages, takes due released
  * entries, reclaims expired leases (one step of a pass over the pending list — XAUTOCLAIM calls
  * scanning up to {@link SCAN_STEP} entries — that resumes from a stored cursor; passes are paced by {@link MIN_PASS_INTERVAL_MS} and
  * {@link SCAN_PER_MS}), then reads new entries; every entry handed out gets its lease deadline in one XCLAIM IDLE.
  * Optional ARGV from 7: handles to ack first, as for {@link ACK_MANY}, so that a worker's
  * acks and its next receive cost one call.
- * Returns { rows of 7 per entry (see `row`), redelivered first; ack results }.
+ * Returns { rows of 7 per entry (see `row`), redelivered first; ack results }, and when it
+ * hands out nothing a third element { last wake-stream id, when something is next due (a
+ * delayed send, a release, the first lease to end; -1 none) } for a worker that waits.
  */
 export const RECEIVE = `${OWNS}${ACK_MANY_FN}
-local s, dz, rz, cur = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local s, dz, rz, cur, wk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local group, consumer = ARGV[1], ARGV[2]
 local now, lease, max, dprefix = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local horizon = ${HORIZON_MS}
 if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
 local acked = {}
 if #ARGV > 6 then acked = ack_many(s, group, consumer, 7) end
-local due = redis.call('ZRANGEBYSCORE', dz, '-inf', now, 'LIMIT', 0, 1000)
-for _, token in ipairs(due) do
-  local dk = dprefix .. token
-  local m = redis.call('HGETALL', dk)
-  if #m > 0 then redis.call('XADD', s, '*', unpack(m)) end
-  redis.call('DEL', dk)
-  redis.call('ZREM', dz, token)
+local dfirst = redis.call('ZRANGE', dz, 0, 0, 'WITHSCORES')
+if dfirst[2] and tonumber(dfirst[2]) <= now then
+  local due = redis.call('ZRANGEBYSCORE', dz, '-inf', now, 'LIMIT', 0, 1000)
+  for _, token in ipairs(due) do
+    local dk = dprefix .. token
+    local m = redis.call('HGETALL', dk)
+    if #m > 0 then redis.call('XADD', s, '*', unpack(m)) end
+    redis.call('DEL', dk)
+    redis.call('ZREM', dz, token)
+  end
+  dfirst = redis.call('ZRANGE', dz, 0, 0, 'WITHSCORES')
 end
 local again, ids = {}, {}
 local want = max
-if redis.call('ZCARD', rz) > 0 then
+local rfirst = redis.call('ZRANGE', rz, 0, 0, 'WITHSCORES')
+if rfirst[2] and tonumber(rfirst[2]) <= now then
   local released = redis.call('ZRANGEBYSCORE', rz, '-inf', now, 'LIMIT', 0, want)
   if #released > 0 then
     redis.call('ZREM', rz, unpack(released))
@@ -128,7 +147,10 @@ if redis.call('ZCARD', rz) > 0 then
       if e and e[1] then again[#again + 1] = e; want = want - 1 end
     end
   end
+  rfirst = redis.call('ZRANGE', rz, 0, 0, 'WITHSCORES')
 end
+-- When the next pass over the pending list may start (a pass under way goes on at once).
+local passAt = now
 if want > 0 then
   local state = redis.call('HMGET', cur, 'c', 'n', 't')
   local cursor, scanned, nextPass = state[1] or '0-0', tonumber(state[2]) or 0, tonumber(state[3]) or 0
@@ -145,10 +167,13 @@ if want > 0 then
       end
     until want <= 0 or budget <= 0 or cursor == '0-0'
     if cursor == '0-0' then
-      redis.call('HSET', cur, 'c', cursor, 'n', 0, 't', now + math.max(${MIN_PASS_INTERVAL_MS}, math.floor(scanned / ${SCAN_PER_MS})))
+      passAt = now + math.max(${MIN_PASS_INTERVAL_MS}, math.floor(scanned / ${SCAN_PER_MS}))
+      redis.call('HSET', cur, 'c', cursor, 'n', 0, 't', passAt)
     else
       redis.call('HSET', cur, 'c', cursor, 'n', scanned)
     end
+  else
+    passAt = nextPass
   end
 end
 local out = {}
@@ -193,8 +218,25 @@ if #ids > 0 then
   args[#args + 1] = horizon - lease
   args[#args + 1] = 'JUSTID'
   redis.call('XCLAIM', unpack(args))
+  return { out, acked }
 end
-return { out, acked }
+-- Nothing to hand out: what a waiting worker needs to sleep until something changes.
+local wake = redis.call('XREVRANGE', wk, '+', '-', 'COUNT', 1)
+local due = -1
+local function soon(t) if due < 0 or t < due then due = t end end
+if dfirst[2] then soon(tonumber(dfirst[2])) end
+if rfirst[2] then soon(tonumber(rfirst[2])) end
+local p = redis.call('XPENDING', s, group, '-', '+', ${PENDING_LOOKAHEAD})
+if #p > 0 then
+  local lease = -1
+  for _, e in ipairs(p) do
+    local t = now + horizon - tonumber(e[3])
+    if lease < 0 or t < lease then lease = t end
+  end
+  if #p >= ${PENDING_LOOKAHEAD} then lease = math.min(lease, now + ${PENDING_UNSEEN_MS}) end
+  soon(math.max(lease, passAt))
+end
+return { out, acked, { wake[1] and wake[1][1] or '0-0', due } }
 `;
 
 /**
@@ -215,7 +257,7 @@ return 1
 `;
 
 /**
- * release — KEYS: stream, released zset; ARGV: group, entry id, count, delay ms, visible-at.
+ * release — KEYS: stream, released zset, wake stream; ARGV: group, entry id, count, delay ms, visible-at.
  * Hands the entry to the marker consumer without bumping its count (JUSTID), idle so that it
  * expires at the release time, and notes it in the released zset; the next receive after
  * that time claims it with count + 1.
@@ -226,6 +268,7 @@ local r = owns(s, ARGV[1], ARGV[2], ARGV[3])
 if r ~= 1 then return r end
 redis.call('XCLAIM', s, ARGV[1], '${RELEASED_CONSUMER}', 0, ARGV[2], 'IDLE', ${HORIZON_MS} - tonumber(ARGV[4]), 'JUSTID')
 redis.call('ZADD', rz, tonumber(ARGV[5]), ARGV[2])
+${WAKE('KEYS[3]')}
 return 1
 `;
 
@@ -267,7 +310,7 @@ return { len, pending, expired, released, releasedDue, redis.call('ZCARD', dz) }
 `;
 
 /**
- * replay — KEYS: stream, dead hash, dead index; ARGV: job id, the record as read, then the
+ * replay — KEYS: stream, dead hash, dead index, wake stream; ARGV: job id, the record as read, then the
  * stream fields. Writes the live entry, then removes the dead letter, only if the record is
  * still the one read (no double replay).
  */
@@ -277,11 +320,12 @@ if redis.call('HGET', dh, ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('XADD', s, '*', unpack(ARGV, 3))
 redis.call('HDEL', dh, ARGV[1])
 redis.call('ZREM', di, ARGV[1])
+${WAKE('KEYS[4]')}
 return 1
 `;
 
 /**
- * send with deduplication — KEYS: stream, dedup key; ARGV: id, window ms, then stream fields.
+ * send with deduplication — KEYS: stream, dedup key, wake stream; ARGV: id, window ms, then stream fields.
  * Returns 1 when stored, or the id stored earlier under the same key (a duplicate).
  */
 export const SEND_DEDUP = `
@@ -289,11 +333,12 @@ local earlier = redis.call('GET', KEYS[2])
 if earlier then return earlier end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', tonumber(ARGV[2]))
 redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
+${WAKE('KEYS[3]')}
 return 1
 `;
 
 /**
- * delayed send — KEYS: delayed zset, message hash, dedup key; ARGV: token, due, window (0: no
+ * delayed send — KEYS: delayed zset, message hash, dedup key, wake stream; ARGV: token, due, window (0: no
  * dedup), id, fields. Returns 1 when stored, or the id stored earlier under the same key.
  */
 export const SEND_DELAYED = `
@@ -304,5 +349,32 @@ if tonumber(ARGV[3]) > 0 then
 end
 redis.call('HSET', KEYS[2], unpack(ARGV, 5))
 redis.call('ZADD', KEYS[1], tonumber(ARGV[2]), ARGV[1])
+${WAKE('KEYS[4]')}
 return 1
+`;
+
+/**
+ * dead-letter page — KEYS: dead index, dead hash; ARGV: limit, then (for a later page) the
+ * position after which to start: dead-lettered-at and job id. The index orders by time, then
+ * by job id (the sorted set's own order of ties), so a position survives writes and removals
+ * between pages. Returns the page's records (up to limit) and 1 when more follow, else 0.
+ */
+export const DEAD_PAGE = `
+local di, dh, limit = KEYS[1], KEYS[2], tonumber(ARGV[1])
+local start = 0
+if ARGV[2] then
+  local score, id = ARGV[2], ARGV[3]
+  start = redis.call('ZCOUNT', di, '-inf', '(' .. score)
+  for _, member in ipairs(redis.call('ZRANGE', di, score, score, 'BYSCORE')) do
+    if member <= id then start = start + 1 end
+  end
+end
+local ids = redis.call('ZRANGE', di, start, start + limit)
+local more = 0
+if #ids > limit then
+  more = 1
+  ids[#ids] = nil
+end
+if #ids == 0 then return { {}, more } end
+return { redis.call('HMGET', dh, unpack(ids)), more }
 `;

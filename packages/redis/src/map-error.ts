@@ -1,4 +1,5 @@
-import { BgError, isBgError, REDACTED } from '@bg/core';
+import { REDACTED } from '@bg/core';
+import { BgError, isBgError, networkError } from '@bg/core/adapter';
 
 /** Commands whose arguments are credentials (ioredis keeps them on its ReplyError). */
 const CREDENTIAL_COMMANDS = new Set(['auth', 'hello', 'migrate']);
@@ -10,6 +11,9 @@ export function mapRedisError(error: unknown, during: string): BgError {
   if (command && typeof command.name === 'string' && CREDENTIAL_COMMANDS.has(command.name.toLowerCase())) {
     command.args = [REDACTED];
   }
+  // Transient network failures, the same on every backend (the kit's list; looks through causes).
+  const network = networkError('Redis', during, error);
+  if (network) return network;
   const message = error instanceof Error ? error.message : String(error);
   const code = (error as { code?: string }).code ?? '';
   if (/^NOGROUP|no such key/i.test(message)) {
@@ -27,7 +31,7 @@ export function mapRedisError(error: unknown, during: string): BgError {
   }
   if (
     /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE/.test(code + message) ||
-    /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN/i.test(
+    /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|None of startup nodes is available|Failed to refresh slots cache/i.test(
       message,
     )
   ) {

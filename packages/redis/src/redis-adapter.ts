@@ -1,54 +1,57 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { warnOnce } from '@bg/core';
 import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
+  abortableSleep,
   assertQueueName,
   assertSendable,
   BgError,
   type Capabilities,
   CloseGuard,
   checkLeaseMs,
+  checkLimit,
+  checkReceiveOptions,
   checkReleaseDelayMs,
   type DeadLetter,
   type DeadLetterPage,
+  deadLetterRecord,
+  decodeDeadLetterCursor,
+  encodeDeadLetterCursor,
   isBgError,
   type KnownQueueStats,
+  leaseLost,
   type OutgoingMessage,
+  partialSendError,
+  positionOf,
   QUEUE_NAME_PATTERN,
   type ReceivedMessage,
+  RecentHandles,
   type SendResult,
-  warnOnce,
-} from '@bg/core';
-import { type Cluster, Redis } from 'ioredis';
+} from '@bg/core/adapter';
+import { Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
 import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
-import { ACK_MANY, DEAD_LETTER, EXTEND, RECEIVE, RELEASE, REPLAY, SEND_DEDUP, SEND_DELAYED, STATS } from './lua-scripts.js';
+import { HANDLE, parseHandle } from './lease-handle.js';
+import {
+  ACK_MANY,
+  DEAD_LETTER,
+  DEAD_PAGE,
+  EXTEND,
+  RECEIVE,
+  RELEASE,
+  REPLAY,
+  SEND_DEDUP,
+  SEND_DELAYED,
+  STATS,
+} from './lua-scripts.js';
 import { mapRedisError } from './map-error.js';
+import { ROW, streamFields, toReceived } from './message-codec.js';
+import type { RedisAdapterOptions } from './options.js';
 import { redisDbOf, selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
-
-/** Options of {@link redisAdapter}. */
-export interface RedisAdapterOptions {
-  /** `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). Default `redis://127.0.0.1:6379`. */
-  readonly url?: string;
-  /** Bring your own ioredis client or cluster (the adapter then never closes it). */
-  readonly client?: Redis | Cluster;
-  /** Key prefix (default `bg`): keys are `{prefix:queue}:…`. */
-  readonly prefix?: string;
-  /** Largest body accepted, in bytes (default 1 MiB). */
-  readonly maxPayloadBytes?: number;
-  /** How long an idempotency key blocks a second send (default 5 min). */
-  readonly deduplicationWindowMs?: number;
-  /** How long the first connection may take before calls fail with `UNREACHABLE` (default 5 s). */
-  readonly connectTimeoutMs?: number;
-  /**
-   * Receives the startup warnings (eviction policy, persistence off). Default: one line on
-   * stderr, once per process (`warnOnce` of `@bg/core`; `BG_NO_WARNINGS=1` turns it off).
-   * Pass `() => {}` to silence them.
-   */
-  readonly onWarning?: (message: string) => void;
-}
+import { createWakeHub, type WakeHub } from './wake-hub.js';
 
 /** The Redis adapter, with its client exposed for tools. */
 export interface RedisAdapter extends Adapter {
@@ -63,11 +66,11 @@ export interface RedisAdapter extends Adapter {
   deleteQueue(queue: string): Promise<boolean>;
 }
 
-/** The receive script's reply: rows of {@link ROW} values per entry, then the ack results. */
-type ScriptReply = [(string | number | null)[], number[]];
-
-/** Values per entry in a receive reply: id, delivery count, then fields b, i, t, a, e (null when absent). */
-const ROW = 7;
+/**
+ * The receive script's reply: rows of {@link ROW} values per entry, the ack results, and when
+ * nothing was handed out, the last wake-up id and when something is next due (-1 none).
+ */
+type ScriptReply = [(string | number | null)[], number[], [string, number]?];
 
 interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -87,62 +90,6 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
-
-const ACKED_MEMORY = 10_000;
-
-const ENVELOPE_HEAD = '{"bg":1,"id":"';
-
-const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
-const typeAttributeCache = new Map<string, Readonly<Record<string, string>>>();
-
-/** The frozen `{ 'bg-type': type }` attributes of a message, shared between messages of one type. */
-function typeAttributes(type: string): Readonly<Record<string, string>> {
-  let attributes = typeAttributeCache.get(type);
-  if (attributes === undefined) {
-    attributes = Object.freeze({ 'bg-type': type });
-    if (typeAttributeCache.size < 1_000) typeAttributeCache.set(type, attributes);
-  }
-  return attributes;
-}
-
-/**
- * Stream fields of a message: `b` body; `i` job id unless the body is a bg envelope that
- * starts with it (saves ~40 bytes a job); `t` for the usual lone `bg-type` attribute, else
- * `a` with the attributes as JSON; `e` original enqueue time when it differs from the entry's.
- */
-function streamFields(
-  m: { id: string; body: string; attributes?: Readonly<Record<string, string>> | undefined },
-  enqueuedAt?: number,
-): string[] {
-  const fields = m.body.startsWith(`${ENVELOPE_HEAD}${m.id}"`) ? ['b', m.body] : ['i', m.id, 'b', m.body];
-  const attributes = m.attributes ?? {};
-  const names = Object.keys(attributes);
-  if (names.length === 1 && names[0] === 'bg-type') fields.push('t', attributes['bg-type'] as string);
-  else if (names.length > 0) fields.push('a', JSON.stringify(attributes));
-  if (enqueuedAt !== undefined) fields.push('e', String(enqueuedAt));
-  return fields;
-}
-
-/** The job id at the head of an envelope body written without an `i` field. */
-function envelopeId(body: string | undefined): string | undefined {
-  if (body === undefined || !body.startsWith(ENVELOPE_HEAD)) return undefined;
-  const end = body.indexOf('"', ENVELOPE_HEAD.length);
-  return end > ENVELOPE_HEAD.length ? body.slice(ENVELOPE_HEAD.length, end) : undefined;
-}
-
-function leaseLost(handle: string): BgError {
-  return new BgError('LEASE_LOST', `the lease ${handle} no longer owns its message`, { retryable: false });
-}
-
-/** A lease handle: `<entry id>:<delivery count>`. */
-const HANDLE = /^\d{1,16}-\d{1,16}:\d{1,10}$/;
-
-function parseHandle(handle: string): { entry: string; count: string } {
-  if (typeof handle !== 'string' || !HANDLE.test(handle))
-    throw new BgError('INVALID_ARGUMENT', `not a Redis lease handle: ${String(handle)}`);
-  const at = handle.lastIndexOf(':');
-  return { entry: handle.slice(0, at), count: handle.slice(at + 1) };
-}
 
 /**
  * The Redis adapter: Redis Streams with one consumer group per queue. A lease is the
@@ -166,45 +113,74 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
   });
   const dedupWindow = options.deduplicationWindowMs ?? 5 * 60_000;
+  const { fallbackPollMs } = options;
+  if (fallbackPollMs !== undefined && !(Number.isFinite(fallbackPollMs) && fallbackPollMs > 0))
+    throw new BgError('INVALID_ARGUMENT', `fallbackPollMs must be a positive number of ms, got ${fallbackPollMs}`);
   const ownsClient = options.client === undefined;
   // Checked here, not left to ioredis: it would send `SELECT NaN` for `/abc` (an uncaught
   // ReplyError) and only emit the failed SELECT of a missing database (then use db 0).
-  const db = ownsClient ? redisDbOf(options.url ?? 'redis://127.0.0.1:6379') : 0;
+  if (options.cluster !== undefined && (!Array.isArray(options.cluster) || options.cluster.length === 0))
+    throw new BgError('INVALID_ARGUMENT', 'cluster must list at least one { host, port } startup node');
+  const db = ownsClient && options.cluster === undefined ? redisDbOf(options.url ?? 'redis://127.0.0.1:6379') : 0;
+  const connectionOptions = {
+    maxRetriesPerRequest: 1,
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+  };
   const client: Redis | Cluster =
     options.client ??
-    new Redis(options.url ?? 'redis://127.0.0.1:6379', {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      connectTimeout: options.connectTimeoutMs ?? 5_000,
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
-    });
+    (options.cluster !== undefined
+      ? new Cluster(
+          options.cluster.map(({ host, port }) => ({ host, port })),
+          {
+            lazyConnect: true,
+            enableOfflineQueue: false,
+            redisOptions: connectionOptions,
+            // The slot map is read at connect; a busy node may take more than ioredis's 1 s.
+            slotsRefreshTimeout: options.connectTimeoutMs ?? 5_000,
+            clusterRetryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+          },
+        )
+      : new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+          lazyConnect: true,
+          enableOfflineQueue: false,
+          ...connectionOptions,
+          retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
+        }));
   let lastConnectionError: unknown;
   client.on('error', (error: unknown) => {
     lastConnectionError = error;
   });
   const consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const guard = new CloseGuard('redis');
-  const wakers = new Set<() => void>();
-  /** The last {@link ACKED_MEMORY} acked handles (a ring: no hashing on the hot path). */
-  const acked: string[] = [];
-  let ackedNext = 0;
+  /** Recently acked handles: a second ack of one (gone by then) is harmless. */
+  const acked = new RecentHandles();
 
   const script = (name: string, keys: number, lua: string): ScriptRunner => {
     const command = `bg_${name}`;
     if (!(command in client)) client.defineCommand(command, { numberOfKeys: keys, lua });
     return (...args) => (client as unknown as Record<string, ScriptRunner>)[command]?.(...args) as Promise<unknown>;
   };
-  const receiveScript = script('receive', 4, RECEIVE);
+  const receiveScript = script('receive', 5, RECEIVE);
   const ackManyScript = script('ack_many', 1, ACK_MANY);
   const extendScript = script('extend', 1, EXTEND);
   const statsScript = script('stats', 2, STATS);
-  const releaseScript = script('release', 2, RELEASE);
+  const releaseScript = script('release', 3, RELEASE);
   const deadLetterScript = script('dead_letter', 3, DEAD_LETTER);
-  const replayScript = script('replay', 3, REPLAY);
+  const replayScript = script('replay', 4, REPLAY);
+  const deadPageScript = script('dead_page', 2, DEAD_PAGE);
   // Registered for use inside pipelines (pipeline.bg_send_dedup / bg_send_delayed).
-  script('send_dedup', 2, SEND_DEDUP);
-  script('send_delayed', 3, SEND_DELAYED);
+  script('send_dedup', 3, SEND_DEDUP);
+  script('send_delayed', 4, SEND_DELAYED);
+  /**
+   * Waiting receives block on the queues' wake-up streams over one extra connection (a
+   * cluster has no multi-slot blocking read: its receives poll).
+   */
+  const hub: WakeHub | undefined = client.isCluster
+    ? undefined
+    : createWakeHub({
+        client: client as Redis,
+        ...(options.fallbackPollMs !== undefined ? { fallbackPollMs: options.fallbackPollMs } : {}),
+      });
 
   let ready: Promise<void> | undefined;
   /** The first connection is up (ioredis reports later failures on each command). */
@@ -212,6 +188,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   // The startup check's CONFIG calls; close() waits for them so a short-lived process (the CLI)
   // still prints the warning and never quits the connection under them.
   let serverChecked: Promise<void> = Promise.resolve();
+  /** Aborted by close(). */
+  const closing = new AbortController();
   const connect = (): Promise<void> => {
     ready ??= (async () => {
       if (!ownsClient || client.status === 'ready') {
@@ -220,15 +198,20 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }
       const timeout = options.connectTimeoutMs ?? 5_000;
       let timer: ReturnType<typeof setTimeout> | undefined;
+      let onClose: (() => void) | undefined;
       try {
         await Promise.race([
           client.connect(),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(lastConnectionError ?? new Error(`connect ETIMEDOUT after ${timeout} ms`)), timeout);
+            // close() during the first connection ends the calls waiting for it at once.
+            onClose = () => reject(new BgError('CLOSED', 'the redis adapter is closed'));
+            closing.signal.addEventListener('abort', onClose, { once: true });
           }),
         ]);
       } finally {
         if (timer) clearTimeout(timer);
+        if (onClose) closing.signal.removeEventListener('abort', onClose);
       }
       if (db !== 0) await selectDb(client as Redis, db);
       connected = true;
@@ -368,6 +351,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             k.delayed,
             k.released,
             k.cursor,
+            k.wake,
             GROUP,
             consumer,
             now,
@@ -377,8 +361,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             ...withAcks,
           ) as Promise<ScriptReply>
         ).then(
-          ([rows, acked]) => {
+          ([rows, acked, idle]) => {
             if (ackingTick) settleAcks(ackingTick, acked, undefined);
+            if (idle && hub) hub.noteEmpty(k.wake, idle[0], Number(idle[1]));
             const expiresAt = now + leaseMs;
             let at = 0;
             for (const pending of group) {
@@ -430,13 +415,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }
       const result = results[n];
       if (result === 1) {
-        acked[ackedNext] = handle;
-        ackedNext = (ackedNext + 1) % ACKED_MEMORY;
+        acked.remember(handle, true);
         resolve();
-      } else if (result === 0 && acked.includes(handle)) {
+      } else if (result === 0 && acked.has(handle)) {
         resolve();
       } else {
-        reject(leaseLost(handle));
+        reject(leaseLost('redis', result === 0 ? 'the entry is gone' : 'a later delivery owns it'));
       }
     }
   }
@@ -450,51 +434,53 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     });
   }
 
-  function owned(result: unknown, handle: string): void {
-    if (result !== 1) throw leaseLost(handle);
+  function owned(result: unknown): void {
+    if (result !== 1) throw leaseLost('redis', result === 0 ? 'the entry is gone' : 'a later delivery owns it');
   }
 
-  function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        wakers.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      wakers.add(done);
-      signal?.addEventListener('abort', done, { once: true });
-    });
-  }
-
-  /** The message in the receive reply's row starting at `at`. */
-  function toReceived(rows: (string | number | null)[], at: number, leaseExpiresAt: number): ReceivedMessage {
-    const entryId = rows[at] as string;
-    const count = rows[at + 1] as number;
-    const b = rows[at + 2] as string;
-    const i = rows[at + 3] as string | null;
-    const t = rows[at + 4] as string | null;
-    const a = rows[at + 5] as string | null;
-    const e = rows[at + 6] as string | null;
-    let attributes: Readonly<Record<string, string>> = NO_ATTRIBUTES;
-    if (t !== null) attributes = typeAttributes(t);
-    else if (a !== null) {
-      try {
-        attributes = JSON.parse(a) as Record<string, string>;
-      } catch {
-        attributes = {};
+  /**
+   * A receive that may wait (`waitMs` > 0). The receive script runs when something may have
+   * changed since the last empty one: the queue is new to this process, its wake-up stream
+   * moved (a send, delayed send, release or replay, seen by the blocking read), something
+   * comes due (a delayed send, a release, the first lease to end) or the fallback poll is due.
+   * Otherwise it waits without a command; while the blocking read is down it polls.
+   */
+  async function waitingReceive(
+    hub: WakeHub,
+    queue: string,
+    k: QueueKeys,
+    max: number,
+    leaseMs: number,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ReceivedMessage[]> {
+    let pause = 5;
+    for (;;) {
+      const watch = hub.watch(k.wake);
+      if (watch.dirty || !hub.healthy || Date.now() >= watch.dueAt) {
+        watch.dirty = false;
+        let out: ReceivedMessage[];
+        try {
+          out = await tickReceive(queue, k, max, leaseMs);
+        } catch (error) {
+          watch.dirty = true;
+          throw error;
+        }
+        if (out.length > 0) {
+          // More may be waiting: the next receive asks again.
+          watch.dirty = true;
+          return out;
+        }
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted || guard.closed) return [];
+      if (hub.healthy) {
+        await hub.wait(watch, Math.min(left, watch.dueAt - Date.now()), signal);
+      } else {
+        await hub.wait(watch, Math.min(left, pause), signal);
+        pause = Math.min(pause * 2, 100);
       }
     }
-    return {
-      id: i ?? envelopeId(b) ?? entryId,
-      body: b,
-      attributes,
-      deliveryCount: count,
-      handle: `${entryId}:${count}`,
-      leaseExpiresAt,
-      enqueuedAt: e !== null ? Number(e) : Number.parseInt(entryId, 10),
-    };
   }
 
   /** Every key matching `pattern` on every node that holds data (one node unless clustered). */
@@ -571,7 +557,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         'deleteQueue',
         async (k) => {
           const existed = await groupExists(k);
-          const keys = [k.stream, k.released, k.cursor, k.delayed, k.dead, k.deadIndex];
+          const keys = [k.stream, k.released, k.cursor, k.delayed, k.dead, k.deadIndex, k.wake];
+          hub?.forget(k.wake);
           keys.push(...(await scanKeys(`${escapeGlob(k.delayedMessage)}*`)), ...(await scanKeys(`${escapeGlob(k.dedup)}*`)));
           let removed = 0;
           for (let i = 0; i < keys.length; i += 500) removed += await client.del(...keys.slice(i, i + 500));
@@ -586,6 +573,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         assertSendable(capabilities, messages);
         const now = Date.now();
         const pipeline = client.pipeline();
+        let plain = false;
         for (const m of messages) {
           const delay = m.delayMs ?? 0;
           if (delay > 0) {
@@ -596,6 +584,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
               k.delayed,
               `${k.delayedMessage}${token}`,
               dedupKey,
+              k.wake,
               token,
               now + delay,
               window,
@@ -606,14 +595,18 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             (pipeline as unknown as Record<string, (...a: unknown[]) => void>).bg_send_dedup?.(
               k.stream,
               `${k.dedup}${m.deduplicationKey}`,
+              k.wake,
               m.id,
               dedupWindow,
               ...streamFields(m),
             );
           } else {
             pipeline.xadd(k.stream, '*', ...streamFields(m));
+            plain = true;
           }
         }
+        // One wake-up for the plain entries (the scripts write their own); losing it only delays.
+        if (plain) pipeline.xadd(k.wake, 'MAXLEN', '1', '*', 'w', '1');
         const replies = (await pipeline.exec()) ?? [];
         const failed: string[] = [];
         const results: SendResult[] = messages.map((m, i) => {
@@ -625,13 +618,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         });
         if (failed.length > 0) {
           const first = replies.find(([error]) => error)?.[0];
-          throw new BgError(
-            mapRedisError(first, 'send').code,
-            `send: ${failed.length} of ${messages.length} messages were not stored: ${String(first)}`,
-            {
-              cause: first,
-              details: { failedIds: failed },
-            },
+          throw partialSendError(
+            'redis',
+            messages,
+            failed.map((id) => ({ id, message: String(first) })),
+            mapRedisError(first, 'send'),
           );
         }
         return results;
@@ -639,20 +630,16 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     receive: (queue, opts) =>
       call(queue, 'receive', async (k) => {
-        if (!Number.isInteger(opts.max) || opts.max < 1)
-          throw new BgError('INVALID_ARGUMENT', 'receive max must be an integer ≥ 1');
-        if (opts.max > capabilities.maxBatchSize) {
-          throw new BgError('BATCH_TOO_LARGE', `receive max ${opts.max} exceeds ${capabilities.maxBatchSize}`);
-        }
-        const leaseMs = checkLeaseMs(capabilities, opts.leaseMs);
-        const deadline = Date.now() + (opts.waitMs ?? 0);
+        const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
+        const deadline = Date.now() + waitMs;
+        if (hub !== undefined && waitMs > 0) return waitingReceive(hub, queue, k, max, leaseMs, deadline, opts.signal);
         let pause = 5;
         for (;;) {
-          const out = await tickReceive(queue, k, opts.max, leaseMs);
+          const out = await tickReceive(queue, k, max, leaseMs);
           if (out.length > 0) return out;
           const left = deadline - Date.now();
           if (left <= 0 || opts.signal?.aborted || guard.closed) return [];
-          await sleep(Math.min(pause, left), opts.signal);
+          await abortableSleep(Math.min(pause, left), opts.signal, closing.signal);
           pause = Math.min(pause * 2, 100);
         }
       }),
@@ -662,7 +649,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const { entry, count } = parseHandle(handle);
         const ms = checkLeaseMs(capabilities, leaseMs);
         const leaseExpiresAt = Date.now() + ms;
-        owned(await extendScript(k.stream, GROUP, entry, count, ms), handle);
+        owned(await extendScript(k.stream, GROUP, entry, count, ms));
         return { handle, leaseExpiresAt };
       }),
 
@@ -682,26 +669,13 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       call(queue, 'release', async (k) => {
         const { entry, count } = parseHandle(handle);
         const delay = checkReleaseDelayMs(capabilities, delayMs);
-        owned(await releaseScript(k.stream, k.released, GROUP, entry, count, delay, Date.now() + delay), handle);
+        owned(await releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, delay, Date.now() + delay));
       }),
 
     deadLetter: (queue, message, info) =>
       call(queue, 'deadLetter', async (k) => {
         const { entry, count } = parseHandle(message.handle);
-        const record: DeadLetter = {
-          id: message.id,
-          body: message.body,
-          attributes: { ...message.attributes },
-          reason: info.reason,
-          ...(info.error ? { error: { ...info.error } } : {}),
-          attempts: info.attempts,
-          ...(info.enqueuedAt !== undefined
-            ? { enqueuedAt: info.enqueuedAt }
-            : message.enqueuedAt !== undefined
-              ? { enqueuedAt: message.enqueuedAt }
-              : {}),
-          deadLetteredAt: info.deadLetteredAt,
-        };
+        const record = deadLetterRecord(message, info);
         owned(
           await deadLetterScript(
             k.stream,
@@ -714,21 +688,17 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             JSON.stringify(record),
             info.deadLetteredAt,
           ),
-          message.handle,
         );
       }),
 
     listDeadLetters: (queue, opts = {}) =>
       call(queue, 'listDeadLetters', async (k): Promise<DeadLetterPage> => {
-        const limit = opts.limit ?? 100;
-        if (!Number.isInteger(limit) || limit < 1) throw new BgError('INVALID_ARGUMENT', 'limit must be an integer ≥ 1');
-        const start = opts.cursor === undefined ? 0 : Number(opts.cursor);
-        if (!Number.isInteger(start) || start < 0) throw new BgError('INVALID_ARGUMENT', `bad cursor ${String(opts.cursor)}`);
-        const ids = await client.zrange(k.deadIndex, String(start), String(start + limit));
-        const page = ids.slice(0, limit);
-        const records = page.length > 0 ? await client.hmget(k.dead, ...page) : [];
+        const limit = checkLimit(opts.limit);
+        const after = opts.cursor === undefined ? [] : positionArgs(decodeDeadLetterCursor(opts.cursor));
+        const [records, more] = (await deadPageScript(k.deadIndex, k.dead, limit, ...after)) as [(string | null)[], number];
         const items = records.filter((r): r is string => typeof r === 'string').map((r) => JSON.parse(r) as DeadLetter);
-        return ids.length > limit ? { items, cursor: String(start + limit) } : { items };
+        const last = items.at(-1);
+        return more === 1 && last !== undefined ? { items, cursor: encodeDeadLetterCursor(positionOf(last)) } : { items };
       }),
 
     getDeadLetter: (queue, id) =>
@@ -743,7 +713,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         if (raw === null) return false;
         const record = JSON.parse(raw) as DeadLetter;
         const fields = streamFields(record, Date.now());
-        return (await replayScript(k.stream, k.dead, k.deadIndex, id, raw, ...fields)) === 1;
+        return (await replayScript(k.stream, k.dead, k.deadIndex, k.wake, id, raw, ...fields)) === 1;
       }),
 
     purgeDeadLetters: (queue, ids) =>
@@ -782,7 +752,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     async close() {
       if (!guard.close()) return;
-      for (const wake of wakers) wake();
+      closing.abort();
+      hub?.close();
       if (!ownsClient) return;
       await settledWithin(serverChecked, 1_000);
       try {
@@ -795,6 +766,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     },
   };
   return adapter;
+}
+
+/** The dead-letter page script's arguments for a position: score and member of the index. */
+function positionArgs(position: { deadLetteredAt: number; id: string }): string[] {
+  return [String(position.deadLetteredAt), position.id];
 }
 
 /** Waits for `promise` (which never rejects) at most `ms`. */

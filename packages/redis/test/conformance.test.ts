@@ -41,6 +41,11 @@ if (!url) {
         // Same queue names, another prefix: queues that were never ensured.
         missingQueue: () => redisAdapter({ url, prefix: 'conf-missing', onWarning: quiet }),
       },
+      url: {
+        url,
+        malformed: [`redis://:hunter2Secret@127.0.0.1:6379/abc`, `redis://:hunter2Secret@127.0.0.1:6379?prefx=bg`],
+        secret: 'hunter2Secret',
+      },
       exclude: { 'optional.durability': 'runs in durability.test.ts against an AOF server restarted with kill -9' },
       workerProcess: {
         adapterModule: fileURLToPath(new URL('./worker-adapter.mjs', import.meta.url)),

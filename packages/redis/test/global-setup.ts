@@ -1,5 +1,5 @@
 import { freePort } from '@bg/backends';
-import { type RedisServer, startRedis } from '@bg/backends/redis';
+import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from '@bg/backends/redis';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -10,10 +10,13 @@ declare module 'vitest' {
     passwordRedisUrl: string | undefined;
     /** A loopback port where nothing listens. */
     unreachableRedisUrl: string;
+    /** `host:port,…` of the masters of a private three-master Redis Cluster. */
+    redisClusterNodes: string | undefined;
   }
 }
 
 let servers: RedisServer[] = [];
+let cluster: RedisCluster | undefined;
 
 /** Starts private redis-servers for the run: plain, AOF-durable (restartable) and password-protected. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -21,6 +24,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const durable = plain ? await startRedis({ durable: true }) : undefined;
   const locked = plain ? await startRedis({ password: 's3cret' }) : undefined;
   servers = [plain, durable, locked].filter((s): s is RedisServer => s !== undefined);
+  try {
+    cluster = plain ? await startRedisCluster(3) : undefined;
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.stop()));
+    throw error;
+  }
   // Test workers restart the durable server through a tiny loopback control endpoint.
   const { createServer } = await import('node:http');
   const control = createServer((req, res) => {
@@ -45,8 +54,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('durableRestartUrl', `http://127.0.0.1:${port}/restart`);
   project.provide('unreachableRedisUrl', `redis://127.0.0.1:${await freePort()}`);
   project.provide('passwordRedisUrl', locked ? `redis://127.0.0.1:${locked.port}` : undefined);
+  project.provide('redisClusterNodes', cluster?.startupNodes.map((n) => `${n.host}:${n.port}`).join(','));
   return async () => {
     control.close();
-    await Promise.all(servers.map((s) => s.stop()));
+    await Promise.all([...servers.map((s) => s.stop()), cluster?.stop()]);
   };
 }

@@ -1,10 +1,14 @@
 import type { Inspector } from '@bg/conformance';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { queueKeys } from '../src/index.js';
 
-/** Reads the queue's keys with a plain ioredis client (not through the adapter). */
-export function redisInspector(url: string, prefix: string): Inspector & { close(): Promise<void> } {
-  const client = new Redis(url, { maxRetriesPerRequest: 50 });
+/** Reads the queue's keys with a plain ioredis client or cluster (not through the adapter). */
+export function redisInspector(
+  target: string | readonly { host: string; port: number }[],
+  prefix: string,
+): Inspector & { close(): Promise<void> } {
+  const client: Redis | Cluster =
+    typeof target === 'string' ? new Redis(target, { maxRetriesPerRequest: 50 }) : new Cluster([...target]);
   client.on('error', () => {}); // reconnects by itself across the durability case's restart
   return {
     async liveCount(queue) {
@@ -19,7 +23,9 @@ export function redisInspector(url: string, prefix: string): Inspector & { close
       return client.hlen(queueKeys(prefix, queue).dead);
     },
     async sendRaw(queue, body) {
-      await client.xadd(queueKeys(prefix, queue).stream, '*', 'b', body);
+      // As a bg producer writes: the entry, then the wake-up of waiting workers.
+      const k = queueKeys(prefix, queue);
+      await client.multi().xadd(k.stream, '*', 'b', body).xadd(k.wake, 'MAXLEN', '1', '*', 'w', '1').exec();
     },
     async close() {
       await client.quit();

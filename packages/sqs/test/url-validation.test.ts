@@ -1,4 +1,4 @@
-import { freePort } from '@bg/backends';
+import { expectNoSecret, freePort } from '@bg/backends';
 import { type BgError, connect, isBgError } from '@bg/core';
 import { fromUrl, optionsFromUrl } from '@bg/sqs';
 import fc from 'fast-check';
@@ -8,26 +8,6 @@ import { endpoint, skipReason } from './backend.js';
 const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY';
 const SEED = Number(process.env.FC_SEED ?? 20_261_129);
-
-/** Every place an error can show a secret: message, details, String, JSON, stack and the cause chain. */
-function errorTexts(error: unknown): string[] {
-  const texts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
-    texts.push(String(current));
-    if (current instanceof Error) texts.push(current.message, current.stack ?? '');
-    try {
-      texts.push(JSON.stringify(current) ?? '');
-    } catch {}
-    current = (current as { cause?: unknown }).cause;
-  }
-  return texts;
-}
-
-function expectNoSecret(error: unknown, call: string, secrets: readonly string[]): void {
-  for (const text of errorTexts(error))
-    for (const s of secrets) expect(text, `${call}: ${s.slice(0, 4)}… leaked`).not.toContain(s);
-}
 
 function expectConfigError(error: unknown, call: string, names: RegExp, secrets: readonly string[] = [KEY_ID, SECRET]): void {
   expect(isBgError(error, 'INVALID_ARGUMENT'), `${call}: INVALID_ARGUMENT expected, got ${String(error)}`).toBe(true);

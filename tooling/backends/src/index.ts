@@ -1,3 +1,4 @@
+export { errorTexts, expectNoSecret } from './secrets.js';
 export {
   freePort,
   makeDataDir,

@@ -70,7 +70,7 @@ beforeAll(async () => {
   // The CommonJS app takes what its main.js and bgctl stats need (npm adds their peers).
   mkdirSync(cjsApp);
   await ok('npm init -y', envOf(cjsApp));
-  const some = ['@bg/core', '@bg/memory', '@bg/redis', '@bg/cli'].map((name) => `'${manifest[name]}'`).join(' ');
+  const some = ['@bg/core', '@bg/memory', '@bg/redis', '@bg/cli', '@bg/dashboard'].map((name) => `'${manifest[name]}'`).join(' ');
   await ok(
     `npm install ${NPM_QUIET} --prefer-offline ${some} ioredis@latest zod@latest typescript@~5.9 @types/node@24`,
     envOf(cjsApp),
@@ -112,6 +112,7 @@ describe('packed packages', () => {
       '@bg/cli',
       '@bg/conformance',
       '@bg/core',
+      '@bg/dashboard',
       '@bg/memory',
       '@bg/pubsub',
       '@bg/redis',

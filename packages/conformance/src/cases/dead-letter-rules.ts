@@ -183,6 +183,33 @@ export const deadLetterRuleCases: readonly ConformanceCase[] = [
     },
   },
   {
+    id: 'dead-letter.replay-from-another-queue',
+    group: 'Dead letters',
+    title: 'replaying or purging, on queue B, the id of a dead letter of queue A finds nothing and leaves A untouched',
+    async run(ctx) {
+      const { adapter, queue, expect } = ctx;
+      const other = await ctx.newQueue();
+      const dead = message('dead on A only');
+      await deadLetterAll(ctx, queue, [dead], () => Date.now());
+      const call = (name: string) => `${name}(${dead.id}) on queue ${other} (the dead letter is on queue ${queue})`;
+      expect(await adapter.getDeadLetter(other, dead.id), say(call('getDeadLetter'), 'finds nothing')).toBeUndefined();
+      const replayed = await adapter.replayDeadLetter(other, dead.id);
+      expect(replayed, say(call('replayDeadLetter'), 'returns false (no such dead letter on this queue)', String(replayed))).toBe(
+        false,
+      );
+      expect(await adapter.purgeDeadLetters(other, [dead.id]), say(call('purgeDeadLetters'), 'removes nothing')).toBe(0);
+      expect(await ctx.inspector.liveCount(other), say(call('replayDeadLetter'), `writes nothing to queue ${other}`)).toBe(0);
+      expect(await ctx.inspector.liveCount(queue), say(call('replayDeadLetter'), `writes nothing to queue ${queue}`)).toBe(0);
+      expect(await ctx.inspector.deadCount(queue), say(call('replayDeadLetter'), `keeps the dead letter of queue ${queue}`)).toBe(
+        1,
+      );
+      expect(
+        (await adapter.getDeadLetter(queue, dead.id))?.body,
+        say(call('replayDeadLetter'), `keeps the dead letter of queue ${queue} whole`),
+      ).toBe(dead.body);
+    },
+  },
+  {
     id: 'dead-letter.unicode-large-replay',
     group: 'Dead letters',
     title: 'a large non-ASCII body is kept whole by deadLetter, getDeadLetter, listDeadLetters and replay',

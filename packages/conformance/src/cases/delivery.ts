@@ -1,6 +1,6 @@
 import type { ReceivedMessage } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
-import { message, receiveCount, say, since, watchQuiet } from '../helpers.js';
+import { message, receiveCount, say, show, since, uniqueQueueName, watchQuiet } from '../helpers.js';
 import { longLease, promptly } from '../timing.js';
 
 /** Bodies that break naive encodings: unicode, XML and JSON specials, empty objects. */
@@ -117,6 +117,45 @@ export const deliveryCases: readonly ConformanceCase[] = [
       const got = await receiveCount(ctx, 3, { leaseMs: lease });
       expect(got.map((m) => m.id).sort()).toEqual(sent.map((m) => m.id).sort());
       expect(await ctx.inspector.liveCount(other)).toBe(0);
+    },
+  },
+  {
+    id: 'delivery.queue-isolation-by-prefix',
+    group: 'Delivery',
+    title: 'queues whose names extend another one (q, q-b, qb) share nothing: jobs, counts and dead letters',
+    async run(ctx) {
+      const { adapter, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const base = uniqueQueueName(ctx.options.queuePrefix ?? 'conf', 'pfx').slice(0, 40);
+      const names = [base, `${base}-b`, `${base}b`] as const;
+      for (const q of names) await adapter.ensureQueue(q);
+      const [parent, dashed, glued] = names;
+      const child = message('sent to the dashed child');
+      const sibling = message('sent to the glued sibling');
+      await adapter.send(dashed, [child]);
+      await adapter.send(glued, [sibling]);
+      const stolen = await watchQuiet(ctx, timing.quietMs, { queue: parent, leaseMs: lease });
+      expect(
+        stolen.map((m) => m.id),
+        say(`receive on queue ${parent}`, `delivers nothing sent to ${dashed} or ${glued}`, show(stolen.map((m) => m.id))),
+      ).toEqual([]);
+      const parentJob = message('sent to the parent');
+      await adapter.send(parent, [parentJob]);
+      const [own] = await receiveCount(ctx, 1, { queue: parent, leaseMs: lease });
+      expect(own?.id, say(`receive on queue ${parent}`, 'delivers its own job', show(own?.id))).toBe(parentJob.id);
+      const stats = await adapter.stats(parent);
+      expect(
+        [stats.ready ?? 0, stats.delayed ?? 0, stats.total ?? 1],
+        say(`stats(${parent})`, `counts nothing of ${dashed} or ${glued} (1 job in flight, none ready or delayed)`, show(stats)),
+      ).toEqual([0, 0, 1]);
+      const [fromDashed] = await receiveCount(ctx, 1, { queue: dashed, leaseMs: lease });
+      expect(fromDashed?.id, say(`receive on queue ${dashed}`, 'delivers its own job', show(fromDashed?.id))).toBe(child.id);
+      if (fromDashed) await adapter.deadLetter(dashed, fromDashed, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() });
+      expect(
+        (await adapter.listDeadLetters(parent)).items.map((d) => d.id),
+        say(`listDeadLetters(${parent})`, `lists nothing dead-lettered on ${dashed}`),
+      ).toEqual([]);
+      expect(await ctx.inspector.liveCount(glued), say(`inspector on queue ${glued}`, 'its job is still stored')).toBe(1);
     },
   },
   {

@@ -1,10 +1,14 @@
 import type { ConformanceCase } from '../case.js';
+import { attributeCases } from './attributes.js';
+import { batchResultCases } from './batch-results.js';
 import { bodyCases } from './bodies.js';
+import { deadLetterConcurrencyCases } from './dead-letter-concurrency.js';
 import { deadLetterRuleCases } from './dead-letter-rules.js';
 import { deadLetterCases } from './dead-letters.js';
 import { delayCases } from './delay.js';
 import { delayLimitCases } from './delay-limits.js';
 import { deliveryCases } from './delivery.js';
+import { fromUrlCases } from './from-url.js';
 import { handleCases } from './handles.js';
 import { honestQueueCases } from './honest-queues.js';
 import { leaseCases } from './lease.js';
@@ -22,6 +26,8 @@ import { reliabilityCases } from './worker-rel.js';
 export const adapterCases: readonly ConformanceCase[] = [
   ...deliveryCases,
   ...bodyCases,
+  ...attributeCases,
+  ...batchResultCases,
   ...processCases,
   ...receiveCases,
   ...leaseCases,
@@ -29,6 +35,7 @@ export const adapterCases: readonly ConformanceCase[] = [
   ...releaseCases,
   ...deadLetterCases,
   ...deadLetterRuleCases,
+  ...deadLetterConcurrencyCases,
   ...delayCases,
   ...statsCases,
   ...limitCases,
@@ -36,6 +43,7 @@ export const adapterCases: readonly ConformanceCase[] = [
   ...lifecycleCases,
   ...optionalCases,
   ...honestQueueCases,
+  ...fromUrlCases,
 ];
 
 /** Every case: the adapter level, then the worker level. */

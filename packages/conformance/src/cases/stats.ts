@@ -1,13 +1,18 @@
 import type { KnownQueueStats, QueueStats } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
 import { eventually, message, receiveCount, receiveOne, say, show } from '../helpers.js';
-import { longLease } from '../timing.js';
+import { longLease, shortLease } from '../timing.js';
 
-/** True when every count the backend knows (a number) equals the expected one; unknown counts (null) pass. */
+/**
+ * True when every count the backend knows (a number) equals the expected one: unknown counts
+ * (`null`) pass, a wrong number does not; `total`, when given, is the sum of the live parts.
+ */
 function matches(stats: QueueStats, expected: KnownQueueStats): boolean {
-  return (Object.keys(expected) as Array<keyof KnownQueueStats>).every(
+  const parts = (Object.keys(expected) as Array<keyof KnownQueueStats>).every(
     (k) => stats[k] === undefined || stats[k] === null || stats[k] === expected[k],
   );
+  const live = expected.ready + expected.inFlight + expected.delayed;
+  return parts && (stats.total === undefined || stats.total === null || stats.total === live);
 }
 
 /**
@@ -65,6 +70,40 @@ export const statsCases: readonly ConformanceCase[] = [
         expect(
           last,
           say(`stats(${queue})`, `counts ${show(expected)} (2 ready, 1 leased, 1 delayed, 1 dead letter)`, show(last)),
+        ).toEqual(expected);
+      }
+    },
+  },
+  {
+    id: 'stats.expired-lease',
+    group: 'Stats',
+    title: 'a job whose lease expired counts as ready again, not in flight (unknown counts may be null)',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = shortLease(timing, adapter.capabilities);
+      await adapter.send(queue, [message('lease runs out')]);
+      await receiveOne(ctx, { leaseMs: lease });
+      const leasedAt = Date.now();
+      const expected: KnownQueueStats = { ready: 1, inFlight: 0, delayed: 0, dead: 0 };
+      let last: QueueStats | undefined;
+      try {
+        await eventually(
+          ctx,
+          'stats to count the expired lease as ready',
+          async () => {
+            last = await adapter.stats(queue);
+            return Date.now() - leasedAt >= lease && matches(last, expected) ? true : undefined;
+          },
+          lease + timing.deadlineMs,
+        );
+      } catch {
+        expect(
+          last,
+          say(
+            `stats(${queue}) ${Date.now() - leasedAt} ms after a receive with a ${lease} ms lease (nobody received it again)`,
+            `counts the job as ready, not in flight: ${show(expected)}`,
+            show(last),
+          ),
         ).toEqual(expected);
       }
     },

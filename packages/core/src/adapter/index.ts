@@ -1,0 +1,53 @@
+/**
+ * `@bg/core/adapter`: everything an adapter author needs — the contract, its guards, and the
+ * kit of plumbing every adapter shares (dead-letter store, recent handles, abortable waits,
+ * argument checks, error factories). See "Writing an adapter" in the README.
+ * @module
+ */
+export {
+  ADAPTER_CONTRACT_VERSION,
+  type Adapter,
+  type Capabilities,
+  DEAD_LETTER_REASONS,
+  type DeadLetter,
+  type DeadLetterInfo,
+  type DeadLetterPage,
+  type DeadLetterReason,
+  type ErrorInfo,
+  type KnownQueueStats,
+  type LeaseHandle,
+  type OutgoingMessage,
+  QUEUE_NAME_PATTERN,
+  type QueueStats,
+  type ReceivedMessage,
+  type ReceiveOptions,
+  type SendResult,
+} from '../adapter.js';
+export { assertQueueName, assertSendable, CloseGuard, checkLeaseMs, checkReleaseDelayMs } from '../adapter-guards.js';
+export { utf8Bytes } from '../envelope.js';
+export { toErrorInfo } from '../error-info.js';
+export { BgError, type BgErrorCode, type BgErrorOptions, isBgError } from '../errors.js';
+export { invalidUrl, type UrlParams, urlParams } from '../url-params.js';
+export {
+  abortableSleep,
+  type HandBackOutcome,
+  type RaceOutcome,
+  raceAbort,
+  raceAbortHandBack,
+} from './abortable.js';
+export {
+  compareDeadLetters,
+  type DeadLetterPosition,
+  decodeDeadLetterCursor,
+  encodeDeadLetterCursor,
+  positionOf,
+} from './dead-letter-cursor.js';
+export { type LatestSplit, latestPerJob, pageDeadLetters } from './dead-letter-page.js';
+export { type DeadLetterSourceMessage, deadLetterRecord } from './dead-letter-record.js';
+export { type DeadLetterBackend, DeadLetterStore, type DeadLetterStoreOptions } from './dead-letter-store.js';
+export { KeyedMutex, type SectionLock } from './keyed-mutex.js';
+export { leaseLost } from './lease-lost.js';
+export { networkError, TRANSIENT_NETWORK_CODES, transientNetworkCode } from './network-errors.js';
+export { type PartialSendDetails, partialSendError, type SendFailure } from './partial-send-error.js';
+export { type CheckedReceive, checkLimit, checkReceiveOptions, DEFAULT_PAGE_LIMIT } from './receive-checks.js';
+export { RecentHandles } from './recent-handles.js';

@@ -1,0 +1,63 @@
+import type { Capabilities, ReceiveOptions } from '../adapter.js';
+import { checkLeaseMs } from '../adapter-guards.js';
+import { BgError } from '../errors.js';
+
+/** {@link ReceiveOptions} once checked by {@link checkReceiveOptions}. */
+export interface CheckedReceive {
+  /** Messages to lease at most: an integer from 1 to the receive limit. */
+  readonly max: number;
+  /** The lease, clamped or raised as the manifest says (see `checkLeaseMs`). */
+  readonly leaseMs: number;
+  /** The long poll in ms (0 when absent): finite and ≥ 0. */
+  readonly waitMs: number;
+}
+
+/**
+ * Checks `receive` options against the manifest, before any I/O: `max` must be an integer
+ * ≥ 1 (`INVALID_ARGUMENT`) and at most `maxReceive` (default `capabilities.maxBatchSize`;
+ * `BATCH_TOO_LARGE`, never clamped), `leaseMs` goes through `checkLeaseMs`, `waitMs` must be
+ * finite and ≥ 0 (`INVALID_ARGUMENT`). None of these errors is retryable.
+ */
+export function checkReceiveOptions(
+  capabilities: Capabilities,
+  options: ReceiveOptions,
+  limits: { readonly maxReceive?: number } = {},
+): CheckedReceive {
+  if (typeof options !== 'object' || options === null) {
+    throw new BgError('INVALID_ARGUMENT', 'receive needs options { max, leaseMs, waitMs? }', { retryable: false });
+  }
+  const limit = limits.maxReceive ?? capabilities.maxBatchSize;
+  const { max } = options;
+  if (!Number.isInteger(max) || max < 1) {
+    throw new BgError('INVALID_ARGUMENT', `receive max must be an integer ≥ 1, got ${String(max)}`, { retryable: false });
+  }
+  if (max > limit) {
+    throw new BgError('BATCH_TOO_LARGE', `receive max ${max} exceeds the receive limit of ${limit}`, {
+      retryable: false,
+      details: { limit, size: max },
+    });
+  }
+  const leaseMs = checkLeaseMs(capabilities, options.leaseMs);
+  const waitMs = options.waitMs ?? 0;
+  if (typeof waitMs !== 'number' || !(waitMs >= 0) || !Number.isFinite(waitMs)) {
+    throw new BgError('INVALID_ARGUMENT', `receive waitMs must be a finite number ≥ 0, got ${String(waitMs)}`, {
+      retryable: false,
+    });
+  }
+  return { max, leaseMs, waitMs };
+}
+
+/** The page size `listDeadLetters` uses when the caller gives none. */
+export const DEFAULT_PAGE_LIMIT = 100;
+
+/**
+ * Checks a page size (`limit` of `listDeadLetters` and the like): absent → `fallback`
+ * (default {@link DEFAULT_PAGE_LIMIT}); otherwise an integer ≥ 1, or `INVALID_ARGUMENT`.
+ */
+export function checkLimit(limit: number | undefined, fallback: number = DEFAULT_PAGE_LIMIT): number {
+  const value = limit ?? fallback;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new BgError('INVALID_ARGUMENT', `limit must be an integer ≥ 1, got ${String(limit)}`, { retryable: false });
+  }
+  return value;
+}

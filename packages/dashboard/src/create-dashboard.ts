@@ -1,0 +1,497 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { type Adapter, BgError, createQueue, isBgError, type JobDefinition, redactText, type WorkerEvent } from '@bg/core';
+import { accessDecision, parseCookies, sameSecret, type TokenPresented } from './access.js';
+import { BackendHandle } from './backend-handle.js';
+import { CsrfGuard } from './csrf.js';
+import { matchingIds, scanDeadLetters } from './dead-scan.js';
+import { type Html, html } from './html.js';
+import { BodyTooLarge, readBody, securityHeaders, send } from './http-io.js';
+import {
+  badInput,
+  decodeCursor,
+  isFiltered,
+  parseAge,
+  parseDeadFilter,
+  parseForm,
+  parseJobId,
+  parseLimit,
+  parseQueueName,
+} from './input.js';
+import { loadJobDefinitions } from './job-module.js';
+import { layout } from './layout.js';
+import { type DashboardOptions, MIN_SAMPLE_INTERVAL_MS } from './options.js';
+import type { PageContext } from './pages/context.js';
+import { queuePath } from './pages/context.js';
+import {
+  type ActionRequest,
+  type ActionResult,
+  confirmPage,
+  type DeadAction,
+  type DeadScope,
+  resultPage,
+} from './pages/dead-action.js';
+import { deadDetailPage } from './pages/dead-detail.js';
+import { deadListPage } from './pages/dead-list.js';
+import { type EnqueueFields, enqueuePage, enqueueUnavailable } from './pages/enqueue.js';
+import { type BackendView, overviewPage, overviewTables } from './pages/overview.js';
+import { queueLive, queuePage } from './pages/queue.js';
+import { Poller } from './poller.js';
+
+/** A mountable request handler plus the dashboard's lifecycle. */
+export interface Dashboard {
+  /** Serves a request; calls `next()` (when given) for paths it does not know. */
+  (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void;
+  /**
+   * A worker `onEvent` callback feeding the throughput chart of `queue` on the backend named
+   * `backend` (its `name`), for workers running in the same process as the dashboard.
+   */
+  workerEvents(backend: string, queue: string): (event: WorkerEvent) => void;
+  /** Stops the poller and closes the adapters the dashboard opened from URLs. */
+  close(): Promise<void>;
+}
+
+const TOKEN_COOKIE = 'bg_dash_token';
+const SESSION_COOKIE = 'bg_dash_sid';
+const ASSETS: Readonly<Record<string, string>> = {
+  'dashboard.css': 'text/css; charset=utf-8',
+  'dashboard.js': 'text/javascript; charset=utf-8',
+};
+const HTML_TYPE = 'text/html; charset=utf-8';
+const ACTION_CONCURRENCY = 8;
+const PURGE_CHUNK = 500;
+const MAX_SELECTED = 1_000;
+
+function configError(message: string): BgError {
+  return new BgError('INVALID_ARGUMENT', message, { retryable: false });
+}
+
+function checkOptions(options: DashboardOptions): void {
+  if (!Array.isArray(options.backends) || options.backends.length === 0)
+    throw configError('createDashboard: give at least one backend ({ name, url } or { name, adapter })');
+  const names = new Set<string>();
+  for (const b of options.backends) {
+    if (typeof b.name !== 'string' || b.name.trim() === '') throw configError('createDashboard: every backend needs a name');
+    if (names.has(b.name)) throw configError(`createDashboard: two backends are named "${redactText(b.name)}"`);
+    names.add(b.name);
+    if (!b.adapter && typeof b.url !== 'string')
+      throw configError(`createDashboard: backend "${redactText(b.name)}" needs a url or an adapter`);
+    for (const q of b.queues ?? []) parseQueueName(q);
+  }
+  if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 12))
+    throw configError('createDashboard: token must be a string of at least 12 characters');
+  const interval = options.sampleIntervalMs;
+  if (interval !== undefined && (!Number.isFinite(interval) || interval < MIN_SAMPLE_INTERVAL_MS))
+    throw configError(`createDashboard: sampleIntervalMs must be at least ${MIN_SAMPLE_INTERVAL_MS}, got ${interval}`);
+  const history = options.historySize;
+  if (history !== undefined && (!Number.isInteger(history) || history < 10 || history > 2_000))
+    throw configError(`createDashboard: historySize must be an integer from 10 to 2000, got ${history}`);
+}
+
+/** Status of an error thrown while serving a request. */
+function statusOf(error: unknown): number {
+  if (error instanceof BodyTooLarge) return 413;
+  if (!isBgError(error)) return 500;
+  switch (error.code) {
+    case 'INVALID_ARGUMENT':
+    case 'INVALID_PAYLOAD':
+    case 'PAYLOAD_TOO_LARGE':
+    case 'DELAY_TOO_LONG':
+      return 400;
+    case 'QUEUE_NOT_FOUND':
+      return 404;
+    case 'UNSUPPORTED':
+      return 501;
+    default:
+      return 502;
+  }
+}
+
+/**
+ * Creates the bg dashboard: a plain Node request handler serving server-rendered pages (no
+ * build step, no framework), mountable in node:http, Express, Fastify or Hono.
+ *
+ * Pages: every queue of every backend with its counts and capabilities; counts and throughput
+ * over time (one shared poller per dashboard); dead letters with filters, cursor paging,
+ * detail, replay and purge with confirmation; an enqueue form validated by your job schemas.
+ * Mutations are CSRF-protected POSTs; without a `token` or `auth` hook only loopback clients
+ * are served. Credentials of backends never reach the page.
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'node:http';
+ * import { createDashboard } from '@bg/dashboard';
+ *
+ * const dashboard = createDashboard({ backends: [{ name: 'redis', url: process.env.BG_URL! }] });
+ * createServer(dashboard).listen(7070, '127.0.0.1');
+ * ```
+ */
+export function createDashboard(options: DashboardOptions): Dashboard {
+  checkOptions(options);
+  const backends = options.backends.map((b) => new BackendHandle(b));
+  const readOnly = options.readOnly === true;
+  const intervalMs = options.sampleIntervalMs ?? 5_000;
+  const poller = new Poller(backends, {
+    intervalMs,
+    historySize: options.historySize ?? 180,
+    idleStopMs: options.idleStopMs ?? 60_000,
+  });
+  const csrf = new CsrfGuard();
+  const token = options.token;
+  let jobs: Promise<Map<string, JobDefinition>> | undefined;
+  const loadJobs = (): Promise<Map<string, JobDefinition>> => {
+    jobs ??= loadJobDefinitions(options.module, options.jobs ?? []);
+    return jobs;
+  };
+  const assetCache = new Map<string, Buffer>();
+
+  async function asset(name: string): Promise<Buffer> {
+    const cached = assetCache.get(name);
+    if (cached) return cached;
+    const data = await readFile(new URL(`../assets/${name}`, import.meta.url));
+    assetCache.set(name, data);
+    return data;
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
+    securityHeaders(res);
+    const base = (options.basePath ?? (req as { baseUrl?: string }).baseUrl ?? '').replace(/\/+$/, '');
+    const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
+    let path = url.pathname;
+    if (options.basePath && path.startsWith(base)) path = path.slice(base.length);
+    if (path === '') path = '/';
+    const cookies = parseCookies(req.headers.cookie);
+    const secure = (req.socket as TLSSocket).encrypted === true;
+    const cookieAttrs = `; Path=${base || '/'}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+    const method = req.method ?? 'GET';
+
+    // Access: token (header, cookie, or ?token= once), then the auth hook or the loopback rule.
+    let presented: TokenPresented = 'none';
+    const queryToken = url.searchParams.get('token');
+    if (token !== undefined) {
+      const auth = req.headers.authorization;
+      const candidate = auth?.startsWith('Bearer ') ? auth.slice(7) : (queryToken ?? cookies.get(TOKEN_COOKIE));
+      if (candidate !== undefined && candidate !== null) presented = sameSecret(candidate, token) ? 'valid' : 'invalid';
+    }
+    const decision = accessDecision({
+      remoteAddress: req.socket.remoteAddress,
+      host: req.headers.host,
+      tokenConfigured: token !== undefined,
+      token: presented,
+      hasAuthHook: options.auth !== undefined,
+    });
+    if (decision.kind === 'deny') return errorPage(res, base, decision.status, decision.message);
+    if (decision.kind === 'ask-hook' && !(await options.auth?.(req)))
+      return errorPage(res, base, 403, 'access denied by the auth hook of this dashboard');
+    if (token !== undefined && queryToken !== null && method === 'GET') {
+      // Trade the token in the URL for a cookie, and drop it from the address bar.
+      url.searchParams.delete('token');
+      const location = `${base}${path}${url.search}`;
+      return send(res, 303, '', 'text/plain; charset=utf-8', {
+        Location: location,
+        'Set-Cookie': `${TOKEN_COOKIE}=${encodeURIComponent(token)}${cookieAttrs}`,
+      });
+    }
+
+    const assetMatch = /^\/assets\/([a-z.]+)$/.exec(path);
+    if (assetMatch && method === 'GET') return serveAsset(res, assetMatch[1] ?? '');
+
+    let session = cookies.get(SESSION_COOKIE);
+    if (!session || !/^[A-Za-z0-9_-]{16,64}$/.test(session)) {
+      session = csrf.newSession();
+      res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${session}${cookieAttrs}`);
+    }
+    const ctx: PageContext = { base, readOnly, csrf: csrf.tokenFor(session), refreshMs: intervalMs, now: Date.now() };
+
+    let form: URLSearchParams | undefined;
+    if (method === 'POST') {
+      if (readOnly) return errorPage(res, base, 403, 'this dashboard is read-only: replay, purge and enqueue are disabled');
+      const origin = req.headers.origin;
+      if (origin !== undefined && origin !== 'null' && new URL(origin).host !== req.headers.host)
+        return errorPage(res, base, 403, 'cross-origin form submission refused');
+      form = parseForm(req.headers['content-type'], await readBody(req));
+      if (!csrf.check(cookies.get(SESSION_COOKIE), form.get('_csrf') ?? undefined))
+        return errorPage(res, base, 403, 'missing or wrong CSRF value: reload the page and try again');
+    } else if (method !== 'GET' && method !== 'HEAD') {
+      return send(res, 405, 'method not allowed', 'text/plain; charset=utf-8', { Allow: 'GET, HEAD, POST' });
+    }
+
+    await poller.touch();
+    if (path === '/' || path === '/live') {
+      if (form) return methodNotAllowed(res);
+      const views = await backendViews();
+      if (path === '/live') return send(res, 200, overviewTables(ctx, views).value, HTML_TYPE);
+      return page(res, 200, ctx, 'Queues', overviewPage(ctx, views));
+    }
+    const m = /^\/b\/(\d{1,4})\/q\/([^/]+)(\/live|\/enqueue|\/dead(?:\/action|\/[^/]+)?)?$/.exec(path);
+    if (!m) {
+      if (next) return next();
+      return errorPage(res, base, 404, `no such page: ${path.slice(0, 100)}`);
+    }
+    const index = Number(m[1]);
+    const handle = backends[index];
+    if (!handle) return errorPage(res, base, 404, `no backend #${index}`);
+    const queue = parseQueueName(safeDecode(m[2] ?? ''));
+    const adapter = await handle.adapter();
+    if (adapter.queueExists && !(await adapter.queueExists(queue)))
+      return errorPage(res, base, 404, `queue "${queue}" does not exist on ${handle.label}`);
+    const sub = m[3] ?? '';
+    const crumbs: [string, string][] = [[`${handle.label} / ${queue}`, queuePath(ctx, index, queue)]];
+    let samples = poller.history(index, queue);
+    if (samples.length === 0) {
+      await poller.refreshQueue(index, queue);
+      samples = poller.history(index, queue);
+    }
+
+    if (sub === '' || sub === '/live') {
+      if (form) return methodNotAllowed(res);
+      if (sub === '/live') return send(res, 200, queueLive(samples).value, HTML_TYPE);
+      const canEnqueue = (await loadJobs()).size > 0;
+      return page(res, 200, ctx, `Queue ${queue}`, queuePage(ctx, index, queue, samples, canEnqueue), [
+        [handle.label, `${base}/#backend-${index}`],
+      ]);
+    }
+    if (sub === '/enqueue') return enqueue(res, ctx, index, queue, adapter, form, crumbs);
+    if (sub === '/dead') {
+      if (form) return methodNotAllowed(res);
+      const { filter, fields } = parseDeadFilter(url.searchParams);
+      const limit = parseLimit(url.searchParams.get('limit'));
+      const cursor = decodeCursor(url.searchParams.get('cursor'));
+      const scanned = await scanDeadLetters(adapter, queue, filter, { cursor, limit, now: ctx.now });
+      const content = deadListPage(ctx, index, queue, {
+        page: scanned,
+        fields,
+        filtered: isFiltered(filter),
+        limit,
+        deadCount: samples.at(-1)?.dead,
+        firstPage: url.searchParams.get('cursor') === null,
+      });
+      return page(res, 200, ctx, `Dead letters of ${queue}`, content, crumbs);
+    }
+    if (sub === '/dead/action') {
+      if (!form) return methodNotAllowed(res, 'POST');
+      const request = parseAction(form);
+      if (form.get('confirm') !== 'yes') {
+        const content = confirmPage(ctx, index, queue, request, samples.at(-1)?.dead);
+        return page(res, 200, ctx, `Confirm: ${request.action}`, content, crumbs);
+      }
+      const result = await runAction(adapter, queue, request, ctx.now);
+      await poller.refreshQueue(index, queue);
+      return page(res, 200, ctx, `Result: ${request.action}`, resultPage(ctx, index, queue, result), crumbs);
+    }
+    // /dead/:id
+    if (form) return methodNotAllowed(res);
+    const id = parseJobId(safeDecode(sub.slice('/dead/'.length)));
+    const dead = await adapter.getDeadLetter(queue, id);
+    if (!dead) return errorPage(res, base, 404, `no dead letter ${id} in ${queue} (replayed or purged already?)`);
+    crumbs.push(['Dead letters', `${queuePath(ctx, index, queue)}/dead`]);
+    return page(res, 200, ctx, `Dead letter ${id}`, deadDetailPage(ctx, index, queue, dead), crumbs);
+  }
+
+  async function backendViews(): Promise<BackendView[]> {
+    return Promise.all(
+      backends.map(async (handle, index) => {
+        const adapter = await handle.adapter().catch(() => undefined);
+        const state = poller.state(index);
+        return {
+          index,
+          handle,
+          ...(adapter ? { adapterName: adapter.name, capabilities: adapter.capabilities } : {}),
+          ...(state ? { state } : {}),
+          latest: (queue: string) => poller.history(index, queue).at(-1),
+        };
+      }),
+    );
+  }
+
+  async function enqueue(
+    res: ServerResponse,
+    ctx: PageContext,
+    index: number,
+    queue: string,
+    adapter: Adapter,
+    form: URLSearchParams | undefined,
+    crumbs: [string, string][],
+  ): Promise<void> {
+    const title = `Enqueue on ${queue}`;
+    const defs = await loadJobs();
+    if (defs.size === 0) return page(res, form ? 400 : 200, ctx, title, enqueueUnavailable(), crumbs);
+    if (readOnly) return errorPage(res, ctx.base, 403, 'this dashboard is read-only');
+    if (!form) return page(res, 200, ctx, title, enqueuePage(ctx, index, queue, defs, {}), crumbs);
+    const fields: EnqueueFields = {
+      type: form.get('type') ?? '',
+      payload: form.get('payload') ?? '',
+      delay: form.get('delay') ?? '',
+      key: form.get('key') ?? '',
+    };
+    const refuse = (message: string): void =>
+      page(res, 400, ctx, title, enqueuePage(ctx, index, queue, defs, { fields, error: message }), crumbs);
+    const def = defs.get(fields.type);
+    if (!def)
+      return refuse(`type: "${fields.type.slice(0, 60)}" is not a job type of the module (${[...defs.keys()].join(', ')})`);
+    let payload: unknown;
+    try {
+      payload = JSON.parse(fields.payload);
+    } catch (error) {
+      return refuse(`payload: not JSON (${(error as Error).message})`);
+    }
+    let delayMs: number | undefined;
+    try {
+      delayMs = parseAge(fields.delay, 'delay');
+    } catch (error) {
+      return refuse((error as Error).message);
+    }
+    if (fields.key.length > 200) return refuse('idempotency key: at most 200 characters');
+    try {
+      const jobsQueue = createQueue({ adapter, queue, missingQueue: adapter.queueExists ? 'fail' : 'create' });
+      const result = await jobsQueue.enqueue(def, payload as never, {
+        ...(delayMs !== undefined ? { delayMs } : {}),
+        ...(fields.key ? { idempotencyKey: fields.key } : {}),
+      });
+      await poller.refreshQueue(index, queue);
+      return page(
+        res,
+        200,
+        ctx,
+        title,
+        enqueuePage(ctx, index, queue, defs, { fields: { ...fields, payload: fields.payload }, enqueued: result }),
+        crumbs,
+      );
+    } catch (error) {
+      if (statusOf(error) === 400)
+        return refuse(redactText(isBgError(error) ? `${error.code}: ${error.message}` : String(error)));
+      throw error;
+    }
+  }
+
+  async function serveAsset(res: ServerResponse, name: string): Promise<void> {
+    const type = ASSETS[name];
+    if (!type) return send(res, 404, 'not found', 'text/plain; charset=utf-8');
+    res.setHeader('Cache-Control', 'public, max-age=300');
+    return send(res, 200, await asset(name), type);
+  }
+
+  function page(
+    res: ServerResponse,
+    status: number,
+    ctx: PageContext,
+    title: string,
+    content: Html,
+    crumbs: readonly (readonly [string, string])[] = [],
+  ): void {
+    send(res, status, layout({ base: ctx.base, title, readOnly, crumbs }, content), HTML_TYPE);
+  }
+
+  function errorPage(res: ServerResponse, base: string, status: number, message: string): void {
+    const title =
+      status === 400
+        ? 'Bad request'
+        : status === 401
+          ? 'Access token needed'
+          : status === 403
+            ? 'Forbidden'
+            : status === 404
+              ? 'Not found'
+              : 'Error';
+    const body = layout({ base, title, readOnly }, html`<p class="error" role="alert" data-status="${status}">${message}</p>`);
+    send(res, status, body, HTML_TYPE);
+  }
+
+  function methodNotAllowed(res: ServerResponse, allow = 'GET'): void {
+    send(res, 405, 'method not allowed', 'text/plain; charset=utf-8', { Allow: allow });
+  }
+
+  const handler = ((req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void => {
+    serve(req, res, next).catch((error: unknown) => {
+      const status = statusOf(error);
+      const message = redactText(
+        status === 413
+          ? 'request body too large (1 MiB at most)'
+          : isBgError(error)
+            ? `${error.code}: ${error.message}`
+            : error instanceof Error
+              ? error.message
+              : String(error),
+      );
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      const base = (options.basePath ?? (req as { baseUrl?: string }).baseUrl ?? '').replace(/\/+$/, '');
+      try {
+        errorPage(res, base, status, status >= 500 ? `backend or server error: ${message}` : message);
+      } catch {
+        res.destroy();
+      }
+    });
+  }) as Dashboard;
+
+  handler.workerEvents = (backendName: string, queue: string) => {
+    const index = options.backends.findIndex((b) => b.name === backendName);
+    if (index < 0) throw configError(`workerEvents: no backend named "${redactText(backendName)}"`);
+    parseQueueName(queue);
+    return (event: WorkerEvent) => poller.recordEvent(index, queue, event);
+  };
+  handler.close = async () => {
+    await poller.close();
+    await Promise.all(backends.map((b) => b.close()));
+  };
+  return handler;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw badInput(`not a valid URL component: ${text.slice(0, 60)}`);
+  }
+}
+
+function parseAction(form: URLSearchParams): ActionRequest {
+  const op = form.get('op') ?? '';
+  const m = /^(replay|purge)-(one|selected|filtered)$/.exec(op);
+  if (!m) throw badInput(`op: "${op.slice(0, 40)}" is not an action (replay|purge)-(one|selected|filtered)`);
+  const action = m[1] as DeadAction;
+  const scope = m[2] as DeadScope;
+  const ids = [...new Set(form.getAll('id').map((id) => parseJobId(id)))];
+  if (scope === 'one' && ids.length !== 1) throw badInput(`${action} one: give exactly one id, got ${ids.length}`);
+  if (scope === 'selected' && ids.length === 0) throw badInput(`${action} selected: select at least one dead letter`);
+  if (ids.length > MAX_SELECTED) throw badInput(`at most ${MAX_SELECTED} selected dead letters at once, got ${ids.length}`);
+  const { filter, fields } = parseDeadFilter(form);
+  return { action, scope, ids: scope === 'filtered' ? [] : ids, fields, filtered: isFiltered(filter) };
+}
+
+async function runAction(adapter: Adapter, queue: string, request: ActionRequest, now: number): Promise<ActionResult> {
+  const { filter } = parseDeadFilter(new URLSearchParams(Object.entries(request.fields)));
+  if (request.action === 'purge' && request.scope === 'filtered' && !request.filtered) {
+    const done = await adapter.purgeDeadLetters(queue);
+    return { action: 'purge', requested: done, done, missing: 0, failed: [], truncated: false };
+  }
+  let ids = request.ids;
+  let truncated = false;
+  if (request.scope === 'filtered') ({ ids, truncated } = await matchingIds(adapter, queue, filter, now));
+  if (request.action === 'purge') {
+    let done = 0;
+    for (let i = 0; i < ids.length; i += PURGE_CHUNK)
+      done += await adapter.purgeDeadLetters(queue, ids.slice(i, i + PURGE_CHUNK));
+    return { action: 'purge', requested: ids.length, done, missing: ids.length - done, failed: [], truncated };
+  }
+  let done = 0;
+  let missing = 0;
+  const failed: { id: string; message: string }[] = [];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < ids.length) {
+      const id = ids[next++] as string;
+      try {
+        if (await adapter.replayDeadLetter(queue, id)) done++;
+        else missing++;
+      } catch (error) {
+        failed.push({ id, message: redactText(isBgError(error) ? `${error.code}: ${error.message}` : String(error)) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ACTION_CONCURRENCY, ids.length) }, lane));
+  return { action: 'replay', requested: ids.length, done, missing, failed, truncated };
+}

@@ -1,0 +1,112 @@
+import { type Adapter, type DeadLetter, decodeEnvelope } from '@bg/core';
+import type { DeadFilter, ScanCursor } from './input.js';
+
+/** Dead letters read per adapter call while scanning. Fixed, so a cursor's `skip` stays valid. */
+export const SCAN_PAGE_SIZE = 200;
+/** At most this many dead letters are read to fill one filtered page. */
+export const SCAN_BUDGET = 5_000;
+
+/** The job type of a dead letter: its `bg-type` attribute, else its envelope's type. */
+export function deadLetterType(dead: Pick<DeadLetter, 'attributes' | 'body'>): string | undefined {
+  const attr = dead.attributes['bg-type'];
+  if (attr) return attr;
+  try {
+    return decodeEnvelope(dead.body).type;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a dead letter passes every condition of the filter at time `now`. */
+export function matchesDeadFilter(dead: DeadLetter, filter: DeadFilter, now: number): boolean {
+  if (filter.reason !== undefined && dead.reason !== filter.reason) return false;
+  if (filter.type !== undefined && deadLetterType(dead) !== filter.type) return false;
+  const age = now - dead.deadLetteredAt;
+  if (filter.olderThanMs !== undefined && age < filter.olderThanMs) return false;
+  if (filter.newerThanMs !== undefined && age > filter.newerThanMs) return false;
+  if (filter.text !== undefined) {
+    const error = dead.error;
+    const haystack = error ? `${error.name ?? ''} ${error.code ?? ''} ${error.message}`.toLowerCase() : '';
+    if (!haystack.includes(filter.text.toLowerCase())) return false;
+  }
+  return true;
+}
+
+/** One page of a filtered scan. */
+export interface ScanPage {
+  readonly items: readonly DeadLetter[];
+  /** Where the next page starts; absent at the end of the store. */
+  readonly next?: ScanCursor;
+  /** Dead letters read to build this page. */
+  readonly scanned: number;
+  /** The scan stopped at {@link SCAN_BUDGET} before filling the page (there may be more further on). */
+  readonly budgetHit: boolean;
+}
+
+/**
+ * Reads one page of dead letters matching `filter`, starting at `cursor`, without ever loading
+ * the whole store: it reads {@link SCAN_PAGE_SIZE} at a time and stops when the page is full,
+ * at the end of the store, or after `budget` records (then `budgetHit` is set and `next` lets
+ * the viewer scan on).
+ */
+export async function scanDeadLetters(
+  adapter: Adapter,
+  queue: string,
+  filter: DeadFilter,
+  options: { cursor: ScanCursor; limit: number; now?: number; budget?: number },
+): Promise<ScanPage> {
+  const now = options.now ?? Date.now();
+  const budget = options.budget ?? SCAN_BUDGET;
+  const items: DeadLetter[] = [];
+  let pageCursor = options.cursor.page;
+  let skip = options.cursor.skip;
+  let scanned = 0;
+  for (;;) {
+    const page = await adapter.listDeadLetters(queue, {
+      limit: SCAN_PAGE_SIZE,
+      ...(pageCursor !== undefined ? { cursor: pageCursor } : {}),
+    });
+    for (let i = skip; i < page.items.length; i++) {
+      const dead = page.items[i] as DeadLetter;
+      scanned++;
+      if (matchesDeadFilter(dead, filter, now)) items.push(dead);
+      if (items.length >= options.limit) {
+        const next: ScanCursor | undefined =
+          i + 1 < page.items.length
+            ? { ...(pageCursor !== undefined ? { page: pageCursor } : {}), skip: i + 1 }
+            : page.cursor !== undefined
+              ? { page: page.cursor, skip: 0 }
+              : undefined;
+        return { items, scanned, budgetHit: false, ...(next ? { next } : {}) };
+      }
+    }
+    if (page.cursor === undefined) return { items, scanned, budgetHit: false };
+    pageCursor = page.cursor;
+    skip = 0;
+    if (scanned >= budget) return { items, scanned, budgetHit: true, next: { page: pageCursor, skip: 0 } };
+  }
+}
+
+/** Most dead letters one "filtered" or "all" replay acts on; run it again for the rest. */
+export const MAX_ACTION_IDS = 100_000;
+
+/** The ids of every dead letter matching `filter` (up to {@link MAX_ACTION_IDS}), oldest first. */
+export async function matchingIds(
+  adapter: Adapter,
+  queue: string,
+  filter: DeadFilter,
+  now = Date.now(),
+): Promise<{ ids: string[]; truncated: boolean }> {
+  const ids: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await adapter.listDeadLetters(queue, { limit: SCAN_PAGE_SIZE, ...(cursor !== undefined ? { cursor } : {}) });
+    for (const dead of page.items) {
+      if (!matchesDeadFilter(dead, filter, now)) continue;
+      ids.push(dead.id);
+      if (ids.length >= MAX_ACTION_IDS) return { ids, truncated: true };
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return { ids, truncated: false };
+}

@@ -1,0 +1,338 @@
+import { createQueue, defineJob } from '@bg/core';
+import { memoryAdapter } from '@bg/memory';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  accessDecision,
+  CONTENT_SECURITY_POLICY,
+  createDashboard,
+  decodeCursor,
+  encodeCursor,
+  scanDeadLetters,
+} from '../src/index.js';
+import { Browserless, seedDeadLetters, serve } from './helpers.js';
+
+const welcome = defineJob({ type: 'email.welcome', version: 1, schema: z.object({ userId: z.string() }) });
+const TOKEN = 'correct-horse-battery';
+
+describe('accessDecision (who may use the dashboard)', () => {
+  const base = {
+    remoteAddress: '127.0.0.1',
+    host: '127.0.0.1:7070',
+    tokenConfigured: false,
+    token: 'none',
+    hasAuthHook: false,
+  } as const;
+  it('serves loopback clients addressing a loopback host without a token', () => {
+    expect(accessDecision(base).kind, 'loopback + loopback Host, no token → allow').toBe('allow');
+    expect(accessDecision({ ...base, remoteAddress: '::ffff:127.0.0.1', host: 'localhost:1' }).kind, 'mapped IPv4 loopback').toBe(
+      'allow',
+    );
+  });
+  it('refuses other clients, and DNS-rebinding Host headers, when no token or hook is configured', () => {
+    expect(accessDecision({ ...base, remoteAddress: '10.0.0.7' }), 'remote client, no token → 403').toMatchObject({
+      kind: 'deny',
+      status: 403,
+    });
+    expect(accessDecision({ ...base, host: 'evil.example:7070' }), 'loopback client, foreign Host → 403').toMatchObject({
+      kind: 'deny',
+      status: 403,
+    });
+  });
+  it('requires a configured token from everyone, then asks the hook when there is one', () => {
+    const withToken = { ...base, tokenConfigured: true };
+    expect(accessDecision(withToken), 'token configured, none given → 401').toMatchObject({ kind: 'deny', status: 401 });
+    expect(accessDecision({ ...withToken, token: 'invalid' }), 'wrong token → 401').toMatchObject({ kind: 'deny', status: 401 });
+    expect(
+      accessDecision({ ...withToken, token: 'valid', remoteAddress: '10.0.0.7', host: 'x' }).kind,
+      'valid token, remote',
+    ).toBe('allow');
+    expect(accessDecision({ ...withToken, token: 'valid', hasAuthHook: true }).kind, 'valid token + hook').toBe('ask-hook');
+    expect(accessDecision({ ...base, remoteAddress: '10.0.0.7', hasAuthHook: true }).kind, 'hook replaces loopback rule').toBe(
+      'ask-hook',
+    );
+  });
+});
+
+describe('createDashboard request handler (memory adapter, no browser)', () => {
+  const adapter = memoryAdapter();
+  let app: Awaited<ReturnType<typeof serve>>;
+  let dead: string[] = [];
+
+  beforeAll(async () => {
+    dead = await seedDeadLetters(adapter, 'emails', 30, {
+      type: 'email.welcome',
+      reason: 'max-attempts',
+      message: 'SMTP 451 greylisted',
+    });
+    await seedDeadLetters(adapter, 'emails', 5, {
+      type: 'image.thumbnail',
+      reason: 'permanent-error',
+      message: 'cannot read HEIC',
+    });
+    app = await serve(
+      createDashboard({
+        backends: [{ name: 'redis://:hunter2@db.internal:6379', adapter }],
+        jobs: [welcome],
+        sampleIntervalMs: 2_000,
+      }),
+    );
+  });
+  afterAll(async () => {
+    await app.stop();
+    await adapter.close();
+  });
+
+  it('serves the overview with counts, security headers and the backend name redacted', async () => {
+    const client = new Browserless(app.url);
+    const res = await client.request('/');
+    const text = await res.text();
+    expect(res.status, 'GET / status').toBe(200);
+    expect(res.headers.get('content-security-policy'), 'CSP header').toBe(CONTENT_SECURITY_POLICY);
+    expect(res.headers.get('x-frame-options'), 'X-Frame-Options').toBe('DENY');
+    expect(res.headers.get('cache-control'), 'pages are no-store').toBe('no-store');
+    expect(text, 'the password in the backend name never reaches the page').not.toContain('hunter2');
+    expect(text, 'redacted name shown').toContain('redis://:***@db.internal:6379');
+    expect(text, 'dead count of emails (35) in the table').toMatch(/data-count="dead"><a [^>]*>35</);
+    expect(text, 'no inline script').not.toMatch(/<script>(?!<\/script>)|<script(?![^>]*src=)/);
+  });
+
+  it('answers bad input with 400 and a message naming the field', async () => {
+    const client = new Browserless(app.url);
+    const cases: [string, RegExp][] = [
+      ['/b/0/q/NOT_A_QUEUE/dead', /queue: &quot;NOT_A_QUEUE&quot; is not a queue name/],
+      ['/b/0/q/emails/dead?reason=bored', /reason: &quot;bored&quot; is not one of/],
+      ['/b/0/q/emails/dead?limit=5000', /limit: must be an integer from 1 to 200/],
+      ['/b/0/q/emails/dead?older=yesterday', /older than: &quot;yesterday&quot; is not a duration/],
+      ['/b/0/q/emails/dead?cursor=@@@', /cursor: not a cursor of this dashboard/],
+    ];
+    for (const [path, message] of cases) {
+      const page = await client.page(path);
+      expect(page.status, `GET ${path} status`).toBe(400);
+      expect(page.text, `GET ${path} message`).toMatch(message);
+    }
+    expect((await client.page('/b/7/q/emails')).status, 'unknown backend index → 404').toBe(404);
+    expect((await client.page('/b/0/q/nowhere-queue')).status, 'unknown queue → 404').toBe(404);
+  });
+
+  it('pages through dead letters with a filter, never past its scan budget', async () => {
+    const client = new Browserless(app.url);
+    const first = await client.page('/b/0/q/emails/dead?limit=25');
+    expect(first.status, 'dead list status').toBe(200);
+    expect(first.text.match(/name="id" value=/g)?.length, 'first page holds 25 rows').toBe(25);
+    const next = /href="([^"]+)" rel="next"/.exec(first.text)?.[1]?.replaceAll('&amp;', '&');
+    expect(next, 'a next link').toBeDefined();
+    const second = await client.page(next as string);
+    expect(second.text.match(/name="id" value=/g)?.length, 'second page holds the other 10').toBe(10);
+    const filtered = await client.page('/b/0/q/emails/dead?reason=permanent-error&text=heic');
+    expect(filtered.text.match(/name="id" value=/g)?.length, 'reason + error text filter → the 5 thumbnails').toBe(5);
+    expect(filtered.text, 'the scan is reported').toMatch(/filtered while paging: 35 read/);
+
+    const bounded = await scanDeadLetters(
+      adapter,
+      'emails',
+      { type: 'nothing.matches' },
+      { cursor: { skip: 0 }, limit: 10, budget: 1 },
+    );
+    expect(bounded, 'scanDeadLetters stops at its budget on a non-matching filter').toMatchObject({
+      items: [],
+      budgetHit: false,
+    });
+    const midPage = await scanDeadLetters(adapter, 'emails', {}, { cursor: decodeCursor(encodeCursor({ skip: 3 })), limit: 2 });
+    expect(
+      midPage.items.map((d) => d.id),
+      'a cursor skips inside an adapter page',
+    ).toEqual(dead.slice(3, 5));
+  });
+
+  it('refuses mutations without the CSRF value, and confirms before acting', async () => {
+    const client = new Browserless(app.url);
+    const { csrf } = await client.page('/b/0/q/emails/dead');
+    expect(csrf, 'the dead list carries a CSRF value').toBeDefined();
+    const target = dead[0] as string;
+    const noCsrf = await client.post('/b/0/q/emails/dead/action', { op: 'purge-one', id: target, confirm: 'yes' });
+    expect(noCsrf.status, 'POST without _csrf → 403').toBe(403);
+    const stranger = new Browserless(app.url);
+    await stranger.page('/');
+    const foreign = await stranger.post('/b/0/q/emails/dead/action', {
+      _csrf: csrf as string,
+      op: 'purge-one',
+      id: target,
+      confirm: 'yes',
+    });
+    expect(foreign.status, "another session's CSRF value → 403").toBe(403);
+    const crossSite = await client.request('/b/0/q/emails/dead/action', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+      body: new URLSearchParams({ _csrf: csrf as string, op: 'purge-one', id: target, confirm: 'yes' }),
+    });
+    expect(crossSite.status, 'cross-origin POST → 403').toBe(403);
+    expect(await adapter.getDeadLetter('emails', target), 'nothing was purged by refused requests').toBeDefined();
+
+    const confirm = await client.post('/b/0/q/emails/dead/action', { _csrf: csrf as string, op: 'purge-one', id: target });
+    expect(confirm.status, 'first POST → confirmation page').toBe(200);
+    expect(await confirm.text(), 'confirmation asks').toContain(`Purge dead letter ${target}`);
+    expect(await adapter.getDeadLetter('emails', target), 'not purged before confirmation').toBeDefined();
+    const done = await client.post('/b/0/q/emails/dead/action', {
+      _csrf: csrf as string,
+      op: 'purge-one',
+      id: target,
+      confirm: 'yes',
+    });
+    expect(await done.text(), 'result summary').toContain('Purged 1 of 1 dead letter(s)');
+    expect(await adapter.getDeadLetter('emails', target), 'purged after confirmation').toBeUndefined();
+
+    const bad = await client.post('/b/0/q/emails/dead/action', { _csrf: csrf as string, op: 'explode-all' });
+    expect(bad.status, 'unknown op → 400').toBe(400);
+    const none = await client.post('/b/0/q/emails/dead/action', { _csrf: csrf as string, op: 'replay-selected' });
+    expect(await none.text(), 'replay-selected with nothing selected → message').toContain('select at least one dead letter');
+  });
+
+  it('enqueues through the form only with a payload valid for the job schema', async () => {
+    const client = new Browserless(app.url);
+    const { csrf } = await client.page('/b/0/q/emails/enqueue');
+    const notJson = await client.post('/b/0/q/emails/enqueue', {
+      _csrf: csrf as string,
+      type: 'email.welcome',
+      payload: '{oops',
+    });
+    expect(notJson.status, 'non-JSON payload → 400').toBe(400);
+    expect(await notJson.text(), 'says why').toContain('payload: not JSON');
+    const invalid = await client.post('/b/0/q/emails/enqueue', {
+      _csrf: csrf as string,
+      type: 'email.welcome',
+      payload: '{"userId":7}',
+    });
+    expect(invalid.status, 'schema violation → 400').toBe(400);
+    expect(await invalid.text(), 'typed error code shown').toContain('INVALID_PAYLOAD');
+    const unknown = await client.post('/b/0/q/emails/enqueue', { _csrf: csrf as string, type: 'no.such', payload: '{}' });
+    expect(await unknown.text(), 'unknown type → message').toContain('is not a job type of the module');
+    const before = (await adapter.stats('emails')).ready;
+    const ok = await client.post('/b/0/q/emails/enqueue', {
+      _csrf: csrf as string,
+      type: 'email.welcome',
+      payload: '{"userId":"u1"}',
+    });
+    expect(ok.status, 'valid payload → 200').toBe(200);
+    expect(await ok.text(), 'enqueued id shown').toMatch(/data-enqueued="[0-9a-f-]{36}"/);
+    expect((await adapter.stats('emails')).ready, 'one more ready job').toBe((before ?? 0) + 1);
+  });
+});
+
+describe('token, auth hook and read-only mode', () => {
+  const adapter = memoryAdapter();
+  afterAll(() => adapter.close());
+
+  it('trades ?token= for a cookie, accepts a bearer header, refuses everything else', async () => {
+    await createQueue({ adapter, queue: 'default' }).enqueue(welcome, { userId: 'u1' });
+    const app = await serve(createDashboard({ backends: [{ name: 'mem', adapter }], token: TOKEN }));
+    try {
+      const client = new Browserless(app.url);
+      expect((await client.request('/')).status, 'no token → 401').toBe(401);
+      expect((await client.request('/?token=wrong-token-value')).status, 'wrong token → 401').toBe(401);
+      const exchange = await client.request(`/b/0/q/default?token=${TOKEN}`);
+      expect(exchange.status, '?token= → 303').toBe(303);
+      expect(exchange.headers.get('location'), 'redirect drops the token').toBe('/b/0/q/default');
+      expect(client.cookies.get('bg_dash_token'), 'token cookie set').toBeDefined();
+      expect((await client.request('/')).status, 'with the cookie → 200').toBe(200);
+      const bearer = await fetch(`${app.url}/`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(bearer.status, 'Authorization: Bearer → 200').toBe(200);
+      const anonymous = new Browserless(app.url);
+      const post = await anonymous.post('/b/0/q/default/dead/action', { op: 'purge-filtered', confirm: 'yes' });
+      expect(post.status, 'mutation without the token → 401').toBe(401);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('lets an auth hook decide, and read-only mode refuses every mutation', async () => {
+    const app = await serve(
+      createDashboard({
+        backends: [{ name: 'mem', adapter }],
+        readOnly: true,
+        auth: (req) => req.headers['x-user'] === 'ops',
+      }),
+    );
+    try {
+      expect((await fetch(`${app.url}/`)).status, 'hook says no → 403').toBe(403);
+      const client = new Browserless(app.url);
+      const headers = { 'x-user': 'ops' };
+      const page = await client.request('/b/0/q/default/dead', { headers });
+      const text = await page.text();
+      expect(page.status, 'hook says yes → 200').toBe(200);
+      expect(text, 'read-only: no action buttons').not.toContain('name="op"');
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(text)?.[1] ?? 'x';
+      const post = await client.request('/b/0/q/default/dead/action', {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ _csrf: csrf, op: 'purge-filtered', confirm: 'yes' }),
+      });
+      expect(post.status, 'read-only POST → 403').toBe(403);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('reads counts through one shared poller, however many viewers refresh', async () => {
+    let statsCalls = 0;
+    const counted = new Proxy(adapter, {
+      get(target, prop) {
+        if (prop === 'stats')
+          return (queue: string) => {
+            statsCalls++;
+            return target.stats(queue);
+          };
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const app = await serve(createDashboard({ backends: [{ name: 'mem', adapter: counted }], sampleIntervalMs: 60_000 }));
+    try {
+      const viewer = new Browserless(app.url);
+      expect((await viewer.request('/')).status, 'first viewer').toBe(200);
+      const queues = (await adapter.listQueues()).length;
+      const afterFirstRound = statsCalls;
+      expect(afterFirstRound, 'one round reads each queue once').toBe(queues);
+      const views = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => new Browserless(app.url).request(i % 2 === 0 ? '/live' : '/b/0/q/default/live')),
+      );
+      expect(
+        views.map((r) => r.status),
+        '40 viewers served',
+      ).toEqual(Array(40).fill(200));
+      expect(statsCalls, '40 refreshing viewers cause no extra reads of the backend').toBe(afterFirstRound);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('charts throughput from worker events when a worker reports to the dashboard', async () => {
+    const dashboard = createDashboard({ backends: [{ name: 'mem', adapter }] });
+    const app = await serve(dashboard);
+    try {
+      const onEvent = dashboard.workerEvents('mem', 'default');
+      for (let i = 0; i < 3; i++)
+        onEvent({ type: 'succeeded', jobId: `j${i}`, jobType: 'email.welcome', attempt: 1, durationMs: 5 });
+      onEvent({ type: 'failed', jobId: 'j9', jobType: 'email.welcome', attempt: 1, durationMs: 5, error: { message: 'x' } });
+      const page = await new Browserless(app.url).page('/b/0/q/default');
+      expect(page.text, 'the throughput chart is fed by worker events').toContain('Throughput (jobs/s, from worker events)');
+      expect(() => dashboard.workerEvents('nope', 'default'), 'unknown backend name').toThrow(/no backend named "nope"/);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('rejects bad configuration with typed, non-retryable errors', () => {
+    expect(() => createDashboard({ backends: [] }), 'no backends').toThrow(/at least one backend/);
+    expect(() => createDashboard({ backends: [{ name: 'm', adapter }], sampleIntervalMs: 100 }), 'poll too often').toThrow(
+      /sampleIntervalMs must be at least 2000/,
+    );
+    expect(() => createDashboard({ backends: [{ name: 'm', adapter }], token: 'short' }), 'short token').toThrow(/at least 12/);
+    try {
+      createDashboard({ backends: [{ name: 'm' }] });
+      expect.unreachable('a backend without url or adapter must throw');
+    } catch (error) {
+      expect(error, 'INVALID_ARGUMENT, not retryable').toMatchObject({ code: 'INVALID_ARGUMENT', retryable: false });
+    }
+  });
+});

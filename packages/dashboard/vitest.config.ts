@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+import { reporters } from '../../tooling/vitest-reporters.js';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    reporters: reporters('dashboard'),
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    maxConcurrency: 16,
+  },
+});

@@ -1,0 +1,36 @@
+import type { Cluster, Redis } from 'ioredis';
+
+/** Options of {@link redisAdapter}. */
+export interface RedisAdapterOptions {
+  /** `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). Default `redis://127.0.0.1:6379`. */
+  readonly url?: string;
+  /** Bring your own ioredis client or cluster (the adapter then never closes it). */
+  readonly client?: Redis | Cluster;
+  /**
+   * Startup nodes of a Redis Cluster (`[{ host, port }, …]`): the adapter opens (and closes)
+   * an ioredis `Cluster` on them. Every key of a queue shares one hash tag, so each queue
+   * lives on one shard; queues spread over the shards. `url` is then ignored.
+   */
+  readonly cluster?: readonly { readonly host: string; readonly port: number }[];
+  /** Key prefix (default `bg`): keys are `{prefix:queue}:…`. */
+  readonly prefix?: string;
+  /** Largest body accepted, in bytes (default 1 MiB). */
+  readonly maxPayloadBytes?: number;
+  /** How long an idempotency key blocks a second send (default 5 min). */
+  readonly deduplicationWindowMs?: number;
+  /**
+   * Longest a waiting worker leaves an idle queue unchecked when no wake-up came (default
+   * 15 s). Sends, releases and replays wake waiting workers at once; this bounds how late a
+   * job is whose wake-up was lost (a producer that died between its two writes, or another
+   * program writing the stream directly). An idle check costs about 9 Redis commands.
+   */
+  readonly fallbackPollMs?: number;
+  /** How long the first connection may take before calls fail with `UNREACHABLE` (default 5 s). */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Receives the startup warnings (eviction policy, persistence off). Default: one line on
+   * stderr, once per process (`warnOnce` of `@bg/core`; `BG_NO_WARNINGS=1` turns it off).
+   * Pass `() => {}` to silence them.
+   */
+  readonly onWarning?: (message: string) => void;
+}

@@ -1,0 +1,143 @@
+import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type DeadLetter, type DeadLetterBackend, isBgError } from '@bg/core/adapter';
+import { decodeMessage } from './message-codec.js';
+import type { SqsCalls } from './sqs-calls.js';
+
+/** One dead-letter message read by a scan, with the receipt that holds it. */
+export interface ScannedDeadLetter {
+  readonly letter: DeadLetter;
+  readonly receipt: string;
+  readonly messageId: string;
+}
+
+/** Settings of {@link scanDeadLetters}. */
+export interface ScanSettings {
+  readonly client: SQSClient;
+  readonly url: string;
+  readonly visibilitySeconds: number;
+  readonly limit: number;
+}
+
+/** Turns a dead-letter queue message into a dead letter (records moved by an SQS redrive policy too). */
+export function toDeadLetter(message: Message): DeadLetter {
+  const decoded = decodeMessage(message);
+  const sent = Number(message.Attributes?.SentTimestamp ?? Date.now());
+  const dead = decoded.dead;
+  if (dead) {
+    return {
+      id: decoded.id,
+      body: decoded.body,
+      attributes: decoded.attributes,
+      reason: dead.reason,
+      ...(dead.error ? { error: dead.error } : {}),
+      attempts: dead.attempts,
+      ...(dead.enqueuedAt !== undefined ? { enqueuedAt: dead.enqueuedAt } : {}),
+      deadLetteredAt: dead.deadLetteredAt,
+    };
+  }
+  // Moved by the SQS RedrivePolicy (or written by another client): no bg dead-letter info.
+  const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 0);
+  return {
+    id: decoded.id,
+    body: decoded.body,
+    attributes: decoded.attributes,
+    reason: 'max-attempts',
+    error: { message: 'moved to the dead-letter queue by the SQS redrive policy', name: 'SqsRedrivePolicy' },
+    attempts: receives,
+    enqueuedAt: sent,
+    deadLetteredAt: sent,
+  };
+}
+
+/**
+ * Reads the whole dead-letter queue: receives every message (batches of 10) with a
+ * visibility timeout of `visibilitySeconds`, until SQS has no visible message left.
+ * The caller must delete or release (visibility 0) every returned receipt.
+ * Messages another consumer holds invisible at that moment are not seen.
+ */
+export async function scanDeadLetters(settings: ScanSettings): Promise<ScannedDeadLetter[]> {
+  const byMessageId = new Map<string, ScannedDeadLetter>();
+  let emptyRounds = 0;
+  while (byMessageId.size < settings.limit) {
+    const answer = await settings.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: settings.url,
+        MaxNumberOfMessages: Math.min(10, settings.limit - byMessageId.size),
+        VisibilityTimeout: settings.visibilitySeconds,
+        WaitTimeSeconds: emptyRounds > 0 ? 1 : 0,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+      }),
+    );
+    const messages = answer.Messages ?? [];
+    if (messages.length === 0) {
+      // A short poll samples a subset of SQS servers: confirm the queue really looks empty.
+      if (emptyRounds >= 2) break;
+      const attrs = await settings.client.send(
+        new GetQueueAttributesCommand({ QueueUrl: settings.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      );
+      if (Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0) === 0) break;
+      emptyRounds++;
+      continue;
+    }
+    emptyRounds = 0;
+    for (const message of messages) {
+      if (!message.ReceiptHandle || !message.MessageId) continue;
+      // Seen twice (visibility ran out mid-scan): keep the newest receipt only.
+      byMessageId.set(message.MessageId, {
+        letter: toDeadLetter(message),
+        receipt: message.ReceiptHandle,
+        messageId: message.MessageId,
+      });
+    }
+  }
+  return [...byMessageId.values()];
+}
+
+/** What {@link sqsDeadLetterBackend} needs from its adapter. */
+export interface SqsDeadLetterSettings {
+  readonly calls: SqsCalls;
+  /** The SQS name of a bg queue's dead-letter queue. */
+  readonly deadName: (queue: string) => string;
+  /** Visibility timeout of a scan, in seconds. */
+  readonly visibilitySeconds: number;
+  /** Most messages one scan reads. */
+  readonly limit: number;
+  /** Writes a dead letter back to the live queue (replay). */
+  readonly requeue: (queue: string, letter: DeadLetter) => Promise<void>;
+}
+
+/**
+ * The `<queue>-dlq` queue as a kit `DeadLetterBackend`: a scan receives every message (hiding
+ * them for the scan's visibility timeout), `remove` deletes by receipt, `restore` makes the
+ * rest visible again at once, `requeue` sends to the live queue.
+ */
+export function sqsDeadLetterBackend(settings: SqsDeadLetterSettings): DeadLetterBackend<ScannedDeadLetter> {
+  const { calls } = settings;
+  const urlOf = (queue: string): Promise<string> => calls.resolveUrl(settings.deadName(queue));
+  return {
+    async scan(queue) {
+      const url = await urlOf(queue);
+      return calls.call('ReceiveMessage (dead-letter scan)', () =>
+        scanDeadLetters({ client: calls.client, url, visibilitySeconds: settings.visibilitySeconds, limit: settings.limit }),
+      );
+    },
+    letterOf: (record) => record.letter,
+    async remove(queue, records) {
+      const url = await urlOf(queue);
+      await Promise.all(
+        records.map((r) =>
+          calls.deleteAt(url, r.receipt).catch((error: unknown) => {
+            // Deleted already (or superseded by a later receive): nothing left to remove.
+            if (!isBgError(error, 'LEASE_LOST')) throw error;
+          }),
+        ),
+      );
+    },
+    async restore(queue, records) {
+      const url = await urlOf(queue);
+      await Promise.allSettled(records.map((r) => calls.visibilityAt(url, r.receipt, 0)));
+    },
+    requeue: settings.requeue,
+  };
+}
