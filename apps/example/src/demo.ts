@@ -5,7 +5,7 @@
  * poison job waits in the dead letters with its reason, and that `bgctl dead replay` brings it
  * back once fixed. Ends with one JSON line (the machine-readable summary).
  *
- * Environment: `BG_URL` (a backend URL, or `azurite` | `pubsub` | `sqs` | `redis` to start a
+ * Environment: `BG_URL` (a backend URL, or `azurite` | `pubsub` | `sqs` | `redis` | `postgres` to start a
  * local one; default `azurite`), `DEMO_SIGNUPS` (300), `DEMO_RATE` (signups/s, 25),
  * `DEMO_LEASE_MS` (5000), `DEMO_GRACE_MS` (3000), `BG_DEMO_DIR` (data, ledgers and logs;
  * default `apps/example/.bg-data/demo`, wiped at the start of each run).

@@ -18,7 +18,7 @@ export interface DemoBackend {
 }
 
 /** The `BG_URL` shortcuts that start a local server. */
-export const LOCAL_SHORTCUTS = ['azurite', 'pubsub', 'sqs', 'redis'] as const;
+export const LOCAL_SHORTCUTS = ['azurite', 'pubsub', 'sqs', 'redis', 'postgres'] as const;
 
 function notInstalled(what: string): Error {
   return new Error(`${what} is not installed here; run bash tooling/scripts/setup.sh, or set BG_URL to a running backend`);
@@ -27,7 +27,8 @@ function notInstalled(what: string): Error {
 /**
  * Resolves `BG_URL` for the demo. Unset or `azurite`: a durable Azurite with its data folder
  * under `dataDir`; `pubsub`: the Pub/Sub emulator; `sqs`: the fauxqs SQS emulator (in this
- * process); `redis`: a private redis-server with an append-only file.
+ * process); `redis`: a private redis-server with an append-only file; `postgres`: a private
+ * PostgreSQL (initdb into a temp folder).
  * Anything else must be a backend URL (`redis://…`, `sqs://…`, `azure-queue://…`, `pubsub://…`).
  */
 export async function startDemoBackend(spec: string | undefined, dataDir: string): Promise<DemoBackend> {
@@ -73,6 +74,9 @@ export async function startDemoBackend(spec: string | undefined, dataDir: string
     }
     case 'redis':
       return startRedisBackend();
+    case 'postgres':
+    case 'postgresql':
+      return startPostgresBackend();
     default:
       return { url: choice, description: redactUrl(choice), env: {}, stop: async () => {} };
   }
@@ -99,6 +103,31 @@ async function startRedisBackend(): Promise<DemoBackend> {
   return {
     url: server.url,
     description: `redis-server on ${server.url.replace(/^redis:\/\//, '')}, pid ${server.pid} (durable: append-only file in ${server.dataDir})`,
+    env: {},
+    stop: () => server.stop(),
+  };
+}
+
+/** The part of `@bg/backends/postgres` the demo uses (loaded lazily, like the Redis harness). */
+interface PostgresHarness {
+  startPostgres(): Promise<
+    { readonly url: string; readonly pid: number; readonly dataDir: string; stop(): Promise<void> } | undefined
+  >;
+}
+
+async function startPostgresBackend(): Promise<DemoBackend> {
+  const name = '@bg/backends/postgres';
+  let harness: PostgresHarness;
+  try {
+    harness = (await import(name)) as PostgresHarness;
+  } catch (cause) {
+    throw new Error('the PostgreSQL harness (@bg/backends/postgres) is not built', { cause });
+  }
+  const server = await harness.startPostgres();
+  if (!server) throw notInstalled('PostgreSQL');
+  return {
+    url: server.url,
+    description: `PostgreSQL on ${server.url.replace(/^postgres:\/\/[^@]*@/, '')}, pid ${server.pid} (data folder ${server.dataDir})`,
     env: {},
     stop: () => server.stop(),
   };

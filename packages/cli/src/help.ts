@@ -18,6 +18,7 @@ Backend URLs (the adapter package must be installed next to @bg/cli):
   sqs://us-east-1[?endpoint=http://127.0.0.1:4566]
   azure-queue://account[?accountKey=…|sas=…][&endpoint=…]   azure-queue://?connectionString=…
   pubsub://project[?endpoint=127.0.0.1:8085]
+  postgres://user[:password]@host:5432/database[?schema=bg]   postgresql://…
   The URL may also come from $BG_URL. Credentials are never printed.
 
 Third-party adapters (any other scheme): name their package, which exports schemes and fromUrl

@@ -23,6 +23,8 @@ export const ADAPTER_PACKAGES: Readonly<Record<string, string>> = Object.freeze(
   'sqs:': '@bg/sqs',
   'azure-queue:': '@bg/azure-queue',
   'pubsub:': '@bg/pubsub',
+  'postgres:': '@bg/postgres',
+  'postgresql:': '@bg/postgres',
 });
 
 /** Options of {@link connect}. */
@@ -42,6 +44,7 @@ export interface ConnectOptions {
  * | `sqs://[region]?endpoint=http://host:port` | `@bg/sqs` |
  * | `azure-queue://account?endpoint=…` or `azure-queue://?connectionString=…` | `@bg/azure-queue` |
  * | `pubsub://project?endpoint=host:port` | `@bg/pubsub` |
+ * | `postgres://user:password@host:port/database[?schema=bg]` (`postgresql://` too) | `@bg/postgres` |
  *
  * Each package's README documents its URL parameters. Other schemes are served by adapters
  * registered with {@link registerAdapter}, which are consulted first.

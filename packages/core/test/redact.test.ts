@@ -23,6 +23,17 @@ const FORMS: readonly {
   { form: 'unparseable URL (bad port)', input: 'redis://:hunter2Secret@127.0.0.1:99999', secrets: ['hunter2Secret'] },
   { form: 'unparseable URL with @ in the password', input: 'redis://:pa@ssWord9@h:99999', secrets: ['pa@ssWord9', 'ssWord9'] },
   {
+    form: 'postgres user + password',
+    input: 'postgres://app:pgS3cretPw@db.internal:5432/app?schema=jobs',
+    secrets: ['pgS3cretPw'],
+    kept: 'db.internal:5432',
+  },
+  {
+    form: 'postgresql password with percent-encoded characters',
+    input: 'postgresql://app:p%40ss%2Fw0rdPG@127.0.0.1:5432/app',
+    secrets: ['p%40ss%2Fw0rdPG', 'p@ss/w0rdPG'],
+  },
+  {
     form: 'sqs access key id + secret key',
     input: 'sqs://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY@us-east-1?endpoint=http://127.0.0.1:4566',
     secrets: ['AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY'],

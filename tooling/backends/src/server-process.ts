@@ -70,6 +70,8 @@ export interface SpawnServerOptions {
    * if this process exits without stopping it, and once more after `stop()`.
    */
   readonly processGroup?: boolean;
+  /** Run it as this OS user (uid/gid), e.g. PostgreSQL as `postgres` when we are root. */
+  readonly user?: { readonly uid: number; readonly gid: number };
 }
 
 /** Spawns a server process detached from our stdio, keeping the last 8 KiB of its output. */
@@ -79,7 +81,12 @@ export function spawnServer(
   env: NodeJS.ProcessEnv = process.env,
   options: SpawnServerOptions = {},
 ): ServerProcess {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env, detached: options.processGroup === true });
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+    detached: options.processGroup === true,
+    ...(options.user ? { uid: options.user.uid, gid: options.user.gid } : {}),
+  });
   let tail = '';
   let running = true;
   const keep = (chunk: Buffer): void => {

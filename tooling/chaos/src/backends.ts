@@ -2,22 +2,25 @@ import type { ChildProcess } from 'node:child_process';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { fromUrl as azureFromUrl, azureQueueName } from '@bg/azure-queue';
+import { startPostgres } from '@bg/backends/postgres';
 import { startPubSubEmulator } from '@bg/backends/pubsub-emulator';
 import { startRedis } from '@bg/backends/redis';
 import { startFauxqs } from '@bg/backends/sqs';
 import { serveAdapterOverIpc } from '@bg/conformance';
 import type { Adapter } from '@bg/core';
 import { createMemoryStore, memoryAdapter, memoryInspector } from '@bg/memory';
+import { fromUrl as postgresFromUrl } from '@bg/postgres';
 import { fromUrl as pubsubFromUrl, queueResources } from '@bg/pubsub';
 import { queueKeys, fromUrl as redisFromUrl } from '@bg/redis';
 import { type SqsAdapter, fromUrl as sqsFromUrl } from '@bg/sqs';
 import { PubSub, v1 } from '@google-cloud/pubsub';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { startStoppableAzurite } from './azurite-server.js';
 import type { RawLimits } from './garbage.js';
 
 /** The adapters the harness knows. */
-export const ADAPTER_NAMES = ['memory', 'redis', 'sqs', 'azure-queue', 'pubsub'] as const;
+export const ADAPTER_NAMES = ['memory', 'redis', 'sqs', 'azure-queue', 'pubsub', 'postgres'] as const;
 /** One of {@link ADAPTER_NAMES}. */
 export type AdapterName = (typeof ADAPTER_NAMES)[number];
 
@@ -216,6 +219,53 @@ async function pubsubBackend(): Promise<ChaosBackend | undefined> {
   };
 }
 
+async function postgresBackend(): Promise<ChaosBackend | undefined> {
+  const server = await startPostgres();
+  if (!server) return undefined;
+  const schema = 'chaos';
+  const url = `${server.url}?schema=${schema}`;
+  const adapter = postgresFromUrl(new URL(url));
+  const raw = new pg.Pool({ connectionString: server.url, max: 2 });
+  raw.on('error', () => {}); // reconnects by itself after the restart and the outage
+  return {
+    name: 'postgres',
+    url,
+    adapter,
+    leaseMs: 3_000,
+    // A text column; 2 MiB is twice the adapter's 1 MiB limit. Bodies are text (no NUL bytes raw).
+    raw: { oversizedBytes: 2 * 1024 * 1024, binary: 'text' },
+    description: 'PostgreSQL 15 (kill -9 of the postmaster and its backends, crash recovery on restart)',
+    restart: () => server.restart(),
+    async outage(ms) {
+      await server.kill();
+      await sleep(ms);
+      await server.start();
+    },
+    async inject(queue, body) {
+      const text = typeof body === 'string' ? body : body.toString('latin1');
+      // Like ioredis's retries: keep trying while the harness holds the server down.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const now = Date.now();
+          await raw.query(
+            `insert into ${schema}.jobs (queue, id, body, visible_at, enqueued_at) values ($1, gen_random_uuid()::text, $2, $3, $3)`,
+            [queue, text.replaceAll('\u0000', ''), now],
+          );
+          return;
+        } catch (error) {
+          if (attempt >= 100 || !/ECONNREFUSED|ECONNRESET|terminat|starting up|shutting down/i.test(String(error))) throw error;
+          await sleep(300);
+        }
+      }
+    },
+    async stop() {
+      await adapter.close();
+      await raw.end();
+      await server.stop();
+    },
+  };
+}
+
 /**
  * Starts a private backend for `name`. Undefined when its server is not installed (on a
  * laptop; in CI the harnesses of `@bg/backends` throw instead).
@@ -232,5 +282,7 @@ export async function startBackend(name: AdapterName): Promise<ChaosBackend | un
       return azureBackend();
     case 'pubsub':
       return pubsubBackend();
+    case 'postgres':
+      return postgresBackend();
   }
 }

@@ -1,0 +1,68 @@
+import type { JobContext } from '@bg/core';
+import type pg from 'pg';
+import { ident } from './schema-sql.js';
+
+/** What an effectively-once handler receives besides the payload: the job context plus its transaction. */
+export interface TransactionalContext extends JobContext {
+  /** The client of the open transaction: run the job's database work through it. */
+  readonly tx: pg.PoolClient;
+}
+
+/** Options of {@link effectivelyOnce}. */
+export interface EffectivelyOnceOptions {
+  /** The pool of the database the handler writes to (where the `processed` table lives). */
+  readonly db: pg.Pool;
+  /** Schema of bg's tables in that database (default `bg`; `migrate()` or `schemaSql()` creates them). */
+  readonly schema?: string;
+}
+
+/**
+ * Wraps a handler so that its database work and the record "job <id> is done" commit in one
+ * transaction: `begin`, insert the job id into `processed` (a redelivery of a job whose work
+ * committed finds it there and returns at once, so the worker acks it without running it
+ * again), run the handler with `ctx.tx`, `commit`. A handler that throws rolls everything
+ * back, the id included, so the retry runs it again. Two deliveries of one job at the same
+ * time are serialised by the primary key: the second waits for the first to commit, then skips.
+ *
+ * Exactly-once in effect holds only for effects inside that transaction (rows written through
+ * `ctx.tx` in the same database). An e-mail sent, an HTTP call or a write to another store is
+ * still at-least-once: it can happen again when the process dies after it and before the commit.
+ *
+ * @example
+ * ```ts
+ * worker.handle(chargeOrder, effectivelyOnce({ db: pool }, async (payload, ctx) => {
+ *   await ctx.tx.query('update orders set paid = true where id = $1', [payload.orderId])
+ * }))
+ * ```
+ */
+export function effectivelyOnce<P>(
+  options: EffectivelyOnceOptions,
+  handler: (payload: P, context: TransactionalContext) => Promise<void> | void,
+): (payload: P, context: JobContext) => Promise<void> {
+  const s = ident(options.schema ?? 'bg');
+  const claim = `insert into ${s}.processed (job_id) values ($1) on conflict do nothing returning 1`;
+  return async (payload, context) => {
+    const tx = await options.db.connect();
+    let broken = false;
+    try {
+      await tx.query('begin');
+      try {
+        const claimed = await tx.query(claim, [context.jobId]);
+        if (claimed.rowCount === 0) {
+          await tx.query('rollback');
+          return;
+        }
+        // The context may carry getters: extend it rather than copy it.
+        await handler(payload, Object.create(context, { tx: { value: tx, enumerable: true } }) as TransactionalContext);
+        await tx.query('commit');
+      } catch (error) {
+        await tx.query('rollback').catch(() => {
+          broken = true;
+        });
+        throw error;
+      }
+    } finally {
+      tx.release(broken);
+    }
+  };
+}

@@ -1,0 +1,131 @@
+import {
+  ADAPTER_CONTRACT_VERSION,
+  type Adapter,
+  BgError,
+  type Capabilities,
+  createQueue,
+  type EnqueueOptions,
+  type EnqueueResult,
+  type JobDefinition,
+  type JobInput,
+  type OutgoingMessage,
+} from '@bg/core';
+import { POSTGRES_CAPABILITIES } from '../capabilities.js';
+import { storedBody } from '../postgres-adapter.js';
+import { ident } from '../schema-sql.js';
+
+/** Anything that runs a parameterised query: a `pg.PoolClient` or `pg.Client` inside your transaction. */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<unknown>;
+}
+
+/** Options of {@link createOutbox}. */
+export interface OutboxOptions {
+  /** Schema of bg's tables (default `bg`; the outbox table is created by `migrate()` / `schemaSql()`). */
+  readonly schema?: string;
+  /** Queue the relay forwards to when `enqueue` names none (default `"default"`). */
+  readonly queue?: string;
+  /**
+   * The manifest of the adapter the relay forwards to (`target.capabilities`), so that
+   * `enqueue` checks the target's limits (payload size, delay hops, ordering, deduplication)
+   * inside your transaction rather than at relay time. Default: PostgreSQL's.
+   */
+  readonly capabilities?: Capabilities;
+}
+
+/** Options of {@link Outbox.enqueue}: the job options plus the open transaction. */
+export interface OutboxEnqueueOptions extends EnqueueOptions {
+  /** The client of your open transaction (after `begin`): the row commits or rolls back with your data. */
+  readonly tx: Queryable;
+  /** Target queue (default: the outbox's `queue`). */
+  readonly queue?: string;
+}
+
+/** The transactional outbox: jobs written in the application's own transaction, relayed later. */
+export interface Outbox {
+  /** The schema of its table. */
+  readonly schema: string;
+  /**
+   * Validates the payload (as `createQueue().enqueue` does) and inserts the envelope into the
+   * outbox table through `options.tx`. Nothing reaches a queue until the transaction commits
+   * and a relay ({@link startRelay}) forwards it; a rollback leaves no job.
+   */
+  enqueue<J extends JobDefinition>(job: J, payload: JobInput<J>, options: OutboxEnqueueOptions): Promise<EnqueueResult>;
+}
+
+/**
+ * Creates the transactional outbox. Jobs are validated and encoded exactly as the producer of
+ * `@bg/core` does (same envelope, id, delays, idempotency key), then stored in `<schema>.outbox`
+ * by your transaction. A relay forwards them to any adapter.
+ *
+ * @example
+ * ```ts
+ * const outbox = createOutbox({ capabilities: redis.capabilities })
+ * const tx = await pool.connect()
+ * await tx.query('begin')
+ * await tx.query('insert into users (id, email) values ($1, $2)', [id, email])
+ * await outbox.enqueue(sendWelcome, { userId: id, locale: 'de' }, { tx })
+ * await tx.query('commit')
+ * tx.release()
+ * ```
+ */
+export function createOutbox(options: OutboxOptions = {}): Outbox {
+  const schema = options.schema ?? 'bg';
+  const table = `${ident(schema)}.outbox`;
+  const capabilities: Capabilities = Object.freeze({ ...(options.capabilities ?? POSTGRES_CAPABILITIES) });
+  const insert = `insert into ${table} (queue, id, body, body_json, attributes, delay_ms, ordering_key, dedup_key)
+    select $1, * from unnest($2::text[], $3::text[], $4::boolean[], $5::text[], $6::bigint[], $7::text[], $8::text[])`;
+
+  /** An adapter whose only real call is `send`, writing into the outbox through one transaction. */
+  function outboxAdapter(tx: Queryable): Adapter {
+    const unsupported = (): never => {
+      throw new BgError('UNSUPPORTED', 'the outbox only stores jobs; the relay forwards them');
+    };
+    return {
+      name: 'postgres-outbox',
+      contractVersion: ADAPTER_CONTRACT_VERSION,
+      capabilities,
+      ensureQueue: async () => {},
+      async send(queue: string, messages: readonly OutgoingMessage[]) {
+        const bodies = messages.map((m) => storedBody(m.body));
+        await tx.query(insert, [
+          queue,
+          messages.map((m) => m.id),
+          bodies.map((b) => b[0]),
+          bodies.map((b) => b[1]),
+          messages.map((m) => (m.attributes ? JSON.stringify(m.attributes) : null)),
+          messages.map((m) => m.delayMs ?? 0),
+          messages.map((m) => m.orderingKey ?? null),
+          messages.map((m) => m.deduplicationKey ?? null),
+        ]);
+        return messages.map((m) => ({ id: m.id, duplicate: false }));
+      },
+      receive: unsupported,
+      extend: unsupported,
+      ack: unsupported,
+      release: unsupported,
+      deadLetter: unsupported,
+      listDeadLetters: unsupported,
+      getDeadLetter: unsupported,
+      replayDeadLetter: unsupported,
+      purgeDeadLetters: unsupported,
+      stats: unsupported,
+      close: async () => {},
+    };
+  }
+
+  return {
+    schema,
+    enqueue(job, payload, { tx, queue, ...enqueueOptions }) {
+      if (tx === undefined || typeof tx.query !== 'function') {
+        return Promise.reject(
+          new BgError('INVALID_ARGUMENT', 'outbox.enqueue needs { tx }: the client of your open transaction', {
+            retryable: false,
+          }),
+        );
+      }
+      const producer = createQueue({ adapter: outboxAdapter(tx), queue: queue ?? options.queue ?? 'default' });
+      return producer.enqueue(job, payload, enqueueOptions);
+    },
+  };
+}

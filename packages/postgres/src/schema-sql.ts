@@ -1,0 +1,115 @@
+import { BgError } from '@bg/core';
+
+/** Schema names the adapter accepts: a plain lowercase SQL identifier (quoted anyway). */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
+
+/** The version of the tables {@link schemaSql} creates. */
+export const SCHEMA_VERSION = 1;
+
+/** Checks a schema name (`INVALID_ARGUMENT`, never retryable, when it is not a plain identifier). */
+export function assertSchemaName(schema: string): void {
+  if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `invalid schema name ${JSON.stringify(String(schema).slice(0, 60))}: use 1-48 lowercase letters, digits and underscores, starting with a letter or underscore`,
+      { retryable: false },
+    );
+  }
+}
+
+/** The schema name as a quoted SQL identifier. */
+export function ident(schema: string): string {
+  assertSchemaName(schema);
+  return `"${schema}"`;
+}
+
+/** The notification payload that wakes outbox relays (no queue name can start with `~`). */
+export const OUTBOX_WAKEUP = '~outbox';
+
+/** The LISTEN/NOTIFY channel of a schema: one channel, the queue name as payload. */
+export function channelOf(schema: string): string {
+  return `bg_${schema}`;
+}
+
+/**
+ * The SQL that creates (or completes) the adapter's tables in `schema`: idempotent
+ * (`if not exists` everywhere), safe to run from many processes at once (it takes a
+ * transaction-level advisory lock) and to read before running it (`bgctl` prints it; so does
+ * `console.log(schemaSql('bg'))`). {@link PostgresAdapter.migrate} runs it in a transaction.
+ *
+ * Tables: `queues` (the queues that exist), `jobs` (live jobs: waiting, delayed and leased;
+ * `visible_at` is the time a job may be received — for a leased job the end of its lease),
+ * `dead` (dead letters), `outbox` (the transactional outbox, see `@bg/postgres/outbox`),
+ * `processed` (job ids whose effects committed, for effectively-once handlers) and
+ * `schema_version`. A body PostgreSQL's `text` cannot hold byte for byte (a NUL character, a
+ * lone surrogate) is stored as a JSON string with `body_json` set.
+ */
+export function schemaSql(schema = 'bg'): string {
+  const s = ident(schema);
+  return `-- bg PostgreSQL schema v${SCHEMA_VERSION} in schema ${s}
+select pg_advisory_xact_lock(hashtext('bg-migrate:${schema}'));
+create schema if not exists ${s};
+create table if not exists ${s}.schema_version (version integer not null);
+create table if not exists ${s}.queues (
+  name text primary key,
+  created_at timestamptz not null default now()
+);
+create table if not exists ${s}.jobs (
+  seq bigint generated always as identity primary key,
+  queue text not null,
+  id text not null,
+  body text not null,
+  body_json boolean not null default false,
+  attributes text,
+  visible_at bigint not null,
+  deliveries integer not null default 0,
+  lease_token bigint,
+  enqueued_at bigint not null,
+  dedup_key text
+);
+create index if not exists jobs_receive on ${s}.jobs (queue, visible_at, seq);
+create unique index if not exists jobs_dedup on ${s}.jobs (queue, dedup_key) where dedup_key is not null;
+create table if not exists ${s}.dead (
+  seq bigint generated always as identity,
+  queue text not null,
+  id text not null,
+  body text not null,
+  body_json boolean not null default false,
+  attributes text,
+  reason text not null,
+  error text,
+  attempts integer not null,
+  enqueued_at bigint,
+  dead_lettered_at bigint not null,
+  primary key (queue, id)
+);
+create index if not exists dead_list on ${s}.dead (queue, seq);
+create table if not exists ${s}.outbox (
+  seq bigint generated always as identity primary key,
+  queue text not null,
+  id text not null,
+  body text not null,
+  body_json boolean not null default false,
+  attributes text,
+  delay_ms bigint not null default 0,
+  ordering_key text,
+  dedup_key text,
+  created_at bigint not null default (extract(epoch from clock_timestamp()) * 1000)::bigint
+);
+create index if not exists outbox_order on ${s}.outbox (queue, ordering_key, seq) where ordering_key is not null;
+create or replace function ${s}.outbox_notify() returns trigger language plpgsql as $fn$
+begin
+  perform pg_notify('${channelOf(schema)}', '${OUTBOX_WAKEUP}');
+  return null;
+end
+$fn$;
+drop trigger if exists outbox_notify on ${s}.outbox;
+create trigger outbox_notify after insert on ${s}.outbox for each statement execute function ${s}.outbox_notify();
+create table if not exists ${s}.processed (
+  job_id text primary key,
+  processed_at timestamptz not null default now()
+);
+insert into ${s}.schema_version (version)
+  select ${SCHEMA_VERSION} where not exists (select 1 from ${s}.schema_version);
+`;
+}
