@@ -5,8 +5,9 @@
  * within each round (order flipped every round). Prints per-round figures, medians, and the
  * medians of per-round new/old ratios of enqueue jobs/s, drain jobs/s and CPU µs per drained
  * job on both sides (this process, redis-server from INFO cpu).
- * Run: BENCH_OLD=/path/to/old/worktree BENCH_NEW=/path/to/new/worktree \
- *   node --import tsx bench/compare.ts   (BENCH_JOBS, BENCH_CONCURRENCY, BENCH_ROUNDS, BENCH_WARMUP)
+ * Run: BENCH_OLD=/path/to/old/checkout pnpm --filter @bg/redis bench:compare
+ *   (BENCH_NEW defaults to this checkout; both must be built).
+ * Shape: BENCH_JOBS, BENCH_CONCURRENCY, BENCH_ROUNDS, BENCH_WARMUP.
  * BENCH_VARIANTS=adapter|public runs one variant.
  * Round order alternates (old first in even rounds); warm-up rounds run first and are not counted.
  */
@@ -21,7 +22,8 @@ const C = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const here = join(import.meta.dirname, '../../..');
-const roots = { old: process.env.BENCH_OLD ?? '/work/wt/base', new: process.env.BENCH_NEW ?? here };
+if (!process.env.BENCH_OLD) throw new Error('BENCH_OLD must name the checkout of the old build (built: packages/*/dist)');
+const roots = { old: process.env.BENCH_OLD, new: process.env.BENCH_NEW ?? here };
 
 type Any = any;
 interface Build {
