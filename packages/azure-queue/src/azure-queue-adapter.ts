@@ -2,31 +2,38 @@ import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
+  abortableSleep,
   assertQueueName,
   assertSendable,
-  BgError,
-  type Capabilities,
   CloseGuard,
   checkLeaseMs,
+  checkReceiveOptions,
   checkReleaseDelayMs,
   type DeadLetter,
   type DeadLetterInfo,
-  type DeadLetterPage,
+  DeadLetterStore,
+  deadLetterRecord,
   type LeaseHandle,
+  leaseLost,
   type OutgoingMessage,
+  partialSendError,
   QUEUE_NAME_PATTERN,
   type QueueStats,
   type ReceivedMessage,
   type ReceiveOptions,
+  RecentHandles,
+  raceAbortHandBack,
   type SendResult,
-} from '@bg/core';
-import { abortableSleep } from './abortable-sleep.js';
-import { DeadLetterStore, latestById, pageOf } from './dead-letter-store.js';
+} from '@bg/core/adapter';
+import { AZURE_QUEUE_CAPABILITIES, MAX_RECEIVE, MAX_VISIBILITY_MS, seconds } from './capabilities.js';
+import { azureDeadLetterBackend, countDeadLetters } from './dead-letter-store.js';
 import { makeHandle, parseHandle } from './lease-handle.js';
 import { isLeaseLost, mapAzureError, restErrorOf } from './map-error.js';
-import { decodeLive, encodeDeadLetter, encodeLive, MAX_BODY_BYTES, overheadBytes } from './message-format.js';
+import { decodeLive, encodeDeadLetter, encodeLive, overheadBytes } from './message-codec.js';
 import { azureQueueName, DEAD_LETTER_SUFFIX, deadLetterQueueName } from './queue-names.js';
 import { type AzureConnectionOptions, createServiceClient } from './service-client.js';
+
+export { AZURE_QUEUE_CAPABILITIES } from './capabilities.js';
 
 /** Options of {@link azureQueueAdapter}: how to connect, plus tuning. */
 export interface AzureQueueAdapterOptions extends AzureConnectionOptions {
@@ -44,44 +51,8 @@ export interface AzureQueueAdapterOptions extends AzureConnectionOptions {
   readonly scanVisibilitySeconds?: number;
 }
 
-const DAY_MS = 86_400_000;
-const MAX_VISIBILITY_MS = 7 * DAY_MS;
-const MAX_RECEIVE = 32;
+/** Handles remembered per map (acked, forwarded, lease ends): two generations of this many. */
 const REMEMBERED_HANDLES = 10_000;
-
-/** The capability manifest of the Azure Storage Queues adapter. */
-export const AZURE_QUEUE_CAPABILITIES: Capabilities = Object.freeze({
-  maxPayloadBytes: MAX_BODY_BYTES,
-  maxDelayMs: MAX_VISIBILITY_MS,
-  maxLeaseMs: MAX_VISIBILITY_MS,
-  minLeaseMs: 1_000,
-  maxReleaseDelayMs: MAX_VISIBILITY_MS,
-  maxBatchSize: MAX_RECEIVE,
-  extendBeyondMax: 'clamp',
-  nativeDeliveryCount: true,
-  nativeDeadLetter: false,
-  ordering: false,
-  deduplication: false,
-  durable: true,
-});
-
-/** Whole seconds of visibility for a duration in ms (rounded up: Azure counts seconds). */
-function seconds(ms: number): number {
-  return Math.ceil(ms / 1_000);
-}
-
-/** Remembers up to `REMEMBERED_HANDLES` keys (oldest forgotten first). */
-class BoundedMap<V> extends Map<string, V> {
-  override set(key: string, value: V): this {
-    super.delete(key);
-    super.set(key, value);
-    if (this.size > REMEMBERED_HANDLES) {
-      const oldest = this.keys().next().value;
-      if (oldest !== undefined) super.delete(oldest);
-    }
-    return this;
-  }
-}
 
 /** The Azure Storage Queues adapter, with its SDK client exposed. */
 export interface AzureQueueAdapter extends Adapter {
@@ -114,11 +85,11 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
   const closing = new AbortController();
   const background = new Set<Promise<void>>();
   /** Handles already acked by this adapter (a second ack is harmless). */
-  const acked = new BoundedMap<true>();
+  const acked = new RecentHandles<true>(REMEMBERED_HANDLES);
   /** Handles rotated internally by `deadLetter` → the handle that owns the delivery now. */
-  const forwarded = new BoundedMap<LeaseHandle>();
+  const forwarded = new RecentHandles<LeaseHandle>(REMEMBERED_HANDLES);
   /** Azure message id → when our latest lease on it ends (epoch ms), for `deadLetter`. */
-  const leaseEnds = new BoundedMap<number>();
+  const leaseEnds = new RecentHandles<number>(REMEMBERED_HANDLES);
   const clients = new Map<string, QueueClient>();
   const poisonClients = new Map<string, QueueClient>();
 
@@ -144,9 +115,15 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
     return client;
   }
 
-  function deadLetters(queue: string): DeadLetterStore {
-    return new DeadLetterStore(poison(queue), scanVisibility);
-  }
+  /** Dead-letter management (list, get, replay, purge), its mutations serialised per queue. */
+  const deadLetters = new DeadLetterStore(
+    azureDeadLetterBackend(
+      poison,
+      (queue, letter) =>
+        call('replay', () => writeLive(live(queue), { id: letter.id, body: letter.body, attributes: letter.attributes })),
+      scanVisibility,
+    ),
+  );
 
   function track(task: Promise<void>): void {
     const p = task.catch(() => {}).finally(() => background.delete(p));
@@ -162,16 +139,11 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
   }
 
   /** Runs a pop-receipt operation; PopReceiptMismatch / MessageNotFound become LEASE_LOST. */
-  async function withLease<T>(what: string, handle: LeaseHandle, fn: () => Promise<T>): Promise<T> {
+  async function withLease<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      if (isLeaseLost(error)) {
-        throw new BgError('LEASE_LOST', `${what}: the lease ${handle} no longer owns its message`, {
-          retryable: false,
-          cause: error,
-        });
-      }
+      if (isLeaseLost(error)) throw leaseLost('azure-queue', `${what}: ${restErrorOf(error).code ?? 'lease lost'}`, error);
       throw mapAzureError(error, what);
     }
   }
@@ -186,7 +158,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       client.receiveMessages({ numberOfMessages: max, visibilityTimeout: visibility }),
     );
     return response.receivedMessageItems.map((m) => {
-      leaseEnds.set(m.messageId, start + visibility * 1_000);
+      leaseEnds.remember(m.messageId, start + visibility * 1_000);
       const decoded = decodeLive(m.messageText, m.messageId);
       return {
         id: decoded.id,
@@ -200,16 +172,12 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
     });
   }
 
-  /** Hands back messages that arrived after their receive was abandoned (aborted). */
-  function releaseLate(client: QueueClient, pending: Promise<ReceivedMessage[]>): void {
-    track(
-      pending.then(async (late) => {
-        await Promise.all(
-          late.map(async (m) => {
-            const { messageId, popReceipt } = parseHandle(m.handle);
-            await client.updateMessage(messageId, popReceipt, undefined, 0).catch(() => {});
-          }),
-        );
+  /** Makes deliveries visible again at once (a receive that ended by abort got them late). */
+  async function handBack(client: QueueClient, late: readonly ReceivedMessage[]): Promise<void> {
+    await Promise.all(
+      late.map(async (m) => {
+        const { messageId, popReceipt } = parseHandle(m.handle);
+        await client.updateMessage(messageId, popReceipt, undefined, 0).catch(() => {});
       }),
     );
   }
@@ -282,46 +250,36 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       const client = live(queue);
       assertSendable(capabilities, messages, overheadBytes);
       const outcomes = await Promise.allSettled(messages.map((m) => writeLive(client, m)));
-      const failed: string[] = [];
-      let first: unknown;
-      outcomes.forEach((o, i) => {
-        if (o.status === 'rejected') {
-          failed.push((messages[i] as OutgoingMessage).id);
-          first ??= o.reason;
-        }
-      });
-      if (first !== undefined) {
-        const mapped = mapAzureError(first, 'send');
-        throw new BgError(mapped.code, `${failed.length} of ${messages.length} messages were not sent: ${mapped.message}`, {
-          retryable: mapped.retryable,
-          cause: first,
-          details: {
-            ...mapped.details,
-            failedIds: failed,
-            sentIds: messages.map((m) => m.id).filter((id) => !failed.includes(id)),
-          },
-        });
+      const failed = outcomes.flatMap((o, i) =>
+        o.status === 'rejected' ? [{ id: (messages[i] as OutgoingMessage).id, reason: o.reason }] : [],
+      );
+      if (failed.length > 0) {
+        const cause = mapAzureError(failed[0]?.reason, 'send');
+        throw partialSendError(
+          'azure-queue',
+          messages,
+          failed.map((f) => ({ id: f.id, ...restErrorFields(f.reason) })),
+          cause,
+        );
       }
       return messages.map((m) => ({ id: m.id, duplicate: false }));
     },
 
     async receive(queue, opts: ReceiveOptions): Promise<ReceivedMessage[]> {
       const client = live(queue);
-      if (!Number.isInteger(opts.max) || opts.max < 1)
-        throw new BgError('INVALID_ARGUMENT', 'receive max must be an integer ≥ 1');
-      if (opts.max > MAX_RECEIVE) throw new BgError('BATCH_TOO_LARGE', `receive max ${opts.max} exceeds ${MAX_RECEIVE}`);
-      const visibility = seconds(checkLeaseMs(capabilities, opts.leaseMs));
+      const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
+      const visibility = seconds(leaseMs);
       const signal = opts.signal;
-      const deadline = Date.now() + Math.max(0, opts.waitMs ?? 0);
+      const deadline = Date.now() + waitMs;
       let pause = pollMin;
       for (;;) {
         if (signal?.aborted || closing.signal.aborted) return [];
-        const pending = receiveOnce(client, opts.max, visibility);
-        const got = signal ? await raceAbort(pending, signal) : await pending;
-        if (got === undefined) {
-          releaseLate(client, pending);
+        const outcome = await raceAbortHandBack(receiveOnce(client, max, visibility), signal, (late) => handBack(client, late));
+        if (!outcome.done) {
+          track(outcome.handedBack);
           return [];
         }
+        const got = outcome.value;
         const left = deadline - Date.now();
         if (got.length > 0 || left <= 0) return got;
         await abortableSleep(Math.min(pause, left), signal, closing.signal);
@@ -335,11 +293,9 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       const owner = current(handle);
       const { messageId, popReceipt } = parseHandle(owner);
       const start = Date.now();
-      const response = await withLease('extend', handle, () =>
-        client.updateMessage(messageId, popReceipt, undefined, visibility),
-      );
-      if (!response.popReceipt) throw new BgError('BACKEND_ERROR', 'extend: Azure returned no pop receipt');
-      leaseEnds.set(messageId, start + visibility * 1_000);
+      const response = await withLease('extend', () => client.updateMessage(messageId, popReceipt, undefined, visibility));
+      if (!response.popReceipt) throw mapAzureError(new Error('Azure returned no pop receipt'), 'extend');
+      leaseEnds.remember(messageId, start + visibility * 1_000);
       return { handle: makeHandle(messageId, response.popReceipt), leaseExpiresAt: start + visibility * 1_000 };
     },
 
@@ -348,19 +304,19 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       if (acked.has(handle)) return;
       const owner = current(handle);
       const { messageId, popReceipt } = parseHandle(owner);
-      await withLease('ack', handle, () => client.deleteMessage(messageId, popReceipt));
-      acked.set(handle, true);
-      forwarded.delete(handle);
-      leaseEnds.delete(messageId);
+      await withLease('ack', () => client.deleteMessage(messageId, popReceipt));
+      acked.remember(handle, true);
+      forwarded.forget(handle);
+      leaseEnds.forget(messageId);
     },
 
     async release(queue, handle, delayMs) {
       const client = live(queue);
       const visibility = seconds(checkReleaseDelayMs(capabilities, delayMs));
       const { messageId, popReceipt } = parseHandle(current(handle));
-      await withLease('release', handle, () => client.updateMessage(messageId, popReceipt, undefined, visibility));
-      forwarded.delete(handle);
-      leaseEnds.delete(messageId);
+      await withLease('release', () => client.updateMessage(messageId, popReceipt, undefined, visibility));
+      forwarded.forget(handle);
+      leaseEnds.forget(messageId);
     },
 
     async deadLetter(queue, message: ReceivedMessage, info: DeadLetterInfo) {
@@ -374,72 +330,21 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       const { messageId, popReceipt } = parseHandle(owner);
       const leaseEnd = leaseEnds.get(messageId) ?? message.leaseExpiresAt;
       const keepMs = Math.min(MAX_VISIBILITY_MS, Math.max(1_000, leaseEnd - Date.now()));
-      const response = await withLease('dead-letter', message.handle, () =>
+      const response = await withLease('dead-letter', () =>
         client.updateMessage(messageId, popReceipt, undefined, seconds(keepMs)),
       );
-      if (response.popReceipt) forwarded.set(message.handle, makeHandle(messageId, response.popReceipt));
-      const enqueuedAt = info.enqueuedAt ?? message.enqueuedAt;
-      await writeDeadLetter(queue, {
-        id: message.id,
-        body: message.body,
-        attributes: { ...message.attributes },
-        reason: info.reason,
-        ...(info.error ? { error: { ...info.error } } : {}),
-        attempts: info.attempts,
-        ...(enqueuedAt !== undefined ? { enqueuedAt } : {}),
-        deadLetteredAt: info.deadLetteredAt,
-      });
+      if (response.popReceipt) forwarded.remember(message.handle, makeHandle(messageId, response.popReceipt));
+      await writeDeadLetter(queue, deadLetterRecord(message, info));
     },
 
-    async listDeadLetters(queue, opts = {}): Promise<DeadLetterPage> {
-      const store = deadLetters(queue);
-      const limit = opts.limit ?? 100;
-      if (!Number.isInteger(limit) || limit < 1) throw new BgError('INVALID_ARGUMENT', 'limit must be an integer ≥ 1');
-      return pageOf(latestById(await store.snapshot()), limit, opts.cursor);
-    },
-
-    async getDeadLetter(queue, id) {
-      const store = deadLetters(queue);
-      return latestById(await store.snapshot()).find((d) => d.id === id);
-    },
-
-    async replayDeadLetter(queue, id) {
-      const client = live(queue);
-      const store = deadLetters(queue);
-      const entries = await store.scan();
-      const matching = entries.filter((e) => e.record.id === id);
-      const others = entries.filter((e) => e.record.id !== id);
-      try {
-        const record = latestById(matching)[0];
-        if (!record) return false;
-        await call('replay', () => writeLive(client, { id: record.id, body: record.body, attributes: record.attributes }));
-        await store.delete(matching);
-      } finally {
-        await store.restore(others);
-      }
-      return true;
-    },
-
-    async purgeDeadLetters(queue, ids) {
-      const store = deadLetters(queue);
-      if (ids === undefined) return store.purgeAll();
-      const wanted = new Set(ids);
-      const entries = await store.scan();
-      const matching = entries.filter((e) => wanted.has(e.record.id));
-      try {
-        await store.delete(matching);
-      } finally {
-        await store.restore(entries.filter((e) => !wanted.has(e.record.id)));
-      }
-      return new Set(matching.map((e) => e.record.id)).size;
-    },
+    ...deadLetters.adapterMethods(poison),
 
     async stats(queue): Promise<QueueStats> {
       const client = live(queue);
       const [props, peeked, dead] = await Promise.all([
         call('stats', () => client.getProperties()),
         call('stats', () => client.peekMessages({ numberOfMessages: MAX_RECEIVE })),
-        deadLetters(queue).count(),
+        countDeadLetters(poison(queue)),
       ]);
       const total = props.approximateMessagesCount ?? null;
       const visible = peeked.peekedMessageItems.length;
@@ -467,21 +372,9 @@ export function azureStats(visible: number, total: number | null, dead: number):
   return { ready: visible < MAX_RECEIVE ? visible : null, inFlight: null, delayed: null, dead, total: sum };
 }
 
-/** Resolves with the promise's value, or undefined as soon as `signal` aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise<T | undefined>((resolve, reject) => {
-    const onAbort = (): void => resolve(undefined);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+/** The Azure error code and first line of a failed send, for the partial-send details. */
+function restErrorFields(error: unknown): { code?: string; message?: string } {
+  const { code } = restErrorOf(error);
+  const message = error instanceof Error ? error.message.split('\n')[0] : undefined;
+  return { ...(code !== undefined ? { code } : {}), ...(message !== undefined ? { message } : {}) };
 }

@@ -1,4 +1,4 @@
-import { BgError, invalidUrl, urlParams } from '@bg/core';
+import { BgError, invalidUrl, urlParams } from '@bg/core/adapter';
 import { type AzureQueueAdapter, azureQueueAdapter } from './azure-queue-adapter.js';
 import type { AzureCredential } from './service-client.js';
 

@@ -14,6 +14,6 @@ export {
   MAX_WRAPPED_BYTES,
   overheadBytes,
   WRAPPER_RESERVE_BYTES,
-} from './message-format.js';
+} from './message-codec.js';
 export { azureQueueName, DEAD_LETTER_SUFFIX, deadLetterQueueName } from './queue-names.js';
 export { type AzureConnectionOptions, type AzureCredential, DEFAULT_RETRY_OPTIONS } from './service-client.js';

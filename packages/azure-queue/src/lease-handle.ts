@@ -1,4 +1,4 @@
-import { BgError, type LeaseHandle } from '@bg/core';
+import { BgError, type LeaseHandle } from '@bg/core/adapter';
 
 /** The parts of a lease handle: the Azure message id and its current pop receipt. */
 export interface HandleParts {

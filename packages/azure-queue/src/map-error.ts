@@ -1,18 +1,4 @@
-import { BgError, isBgError } from '@bg/core';
-
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'ECONNABORTED',
-  'UND_ERR_SOCKET',
-  'REQUEST_SEND_ERROR',
-]);
+import { BgError, isBgError, networkError } from '@bg/core/adapter';
 
 const CREDENTIAL_ERRORS = new Set(['CredentialUnavailableError', 'AuthenticationError', 'AggregateAuthenticationError']);
 
@@ -41,7 +27,7 @@ export function isLeaseLost(error: unknown): boolean {
 /**
  * Maps an `@azure/storage-queue` error to a {@link BgError}, keeping it as `cause`: an
  * invalid service URL → `INVALID_ARGUMENT` (never retryable),
- * connection failures → `UNREACHABLE` (retryable), 401/403 and credential errors →
+ * connection failures (the kit's `networkError`, or an SDK request that got no answer) → `UNREACHABLE` (retryable), 401/403 and credential errors →
  * `AUTH_FAILED`, `QueueNotFound` → `QUEUE_NOT_FOUND`, 413 → `PAYLOAD_TOO_LARGE`, anything
  * else → `BACKEND_ERROR` (retryable for 5xx, 408 and 429).
  */
@@ -56,10 +42,9 @@ export function mapAzureError(error: unknown, what: string): BgError {
   ) {
     return new BgError('INVALID_ARGUMENT', `the Azure Storage URL is not valid (${detail})`, { cause: error, retryable: false });
   }
-  if (
-    status === undefined &&
-    ((code && NETWORK_CODES.has(code)) || name === 'AbortError' || (name === 'RestError' && code !== 'PARSE_ERROR'))
-  ) {
+  const network = status === undefined ? networkError('Azure Storage', what, error) : undefined;
+  if (network) return network;
+  if (status === undefined && (name === 'AbortError' || (name === 'RestError' && code !== 'PARSE_ERROR'))) {
     return new BgError('UNREACHABLE', `Azure Storage is unreachable (${detail})`, { cause: error });
   }
   if (name && CREDENTIAL_ERRORS.has(name)) {

@@ -1,4 +1,4 @@
-import { assertQueueName } from '@bg/core';
+import { assertQueueName } from '@bg/core/adapter';
 
 /** Suffix of the dead-letter queue beside each live queue (the Azure Functions convention). */
 export const DEAD_LETTER_SUFFIX = '-poison';

@@ -5,7 +5,7 @@ import {
   type StoragePipelineOptions,
   StorageSharedKeyCredential,
 } from '@azure/storage-queue';
-import { BgError } from '@bg/core';
+import { BgError } from '@bg/core/adapter';
 
 /**
  * A credential `QueueServiceClient` accepts: `StorageSharedKeyCredential`, `AnonymousCredential`

@@ -11,6 +11,7 @@ import {
 import { type MemoryAdapter, type MemoryStore, memoryAdapter } from '@bg/memory';
 import type { ConformanceOptions } from '../src/index.js';
 import { withCapabilities } from '../src/index.js';
+import { DEAD_LETTER_CONCURRENCY_VARIANTS } from './broken-dead-letter-concurrency.js';
 import { failingEverywhere, MEMORY_URL_HOOK, missingQueues, refusingEntries, sharedMemory } from './memory-options.js';
 
 /** A deliberately broken memory adapter and the case that must catch it. */
@@ -1213,6 +1214,7 @@ export const BROKEN_VARIANTS: readonly BrokenVariant[] = [
   ...ROUND_ONE,
   ...ROUND_ONE_GAPS,
   ...NEW_VARIANTS,
+  ...DEAD_LETTER_CONCURRENCY_VARIANTS,
   ...COVERAGE_GAPS,
   ...AUDIT_GAPS,
 ];

@@ -66,4 +66,4 @@ export { invalidUrl, type UrlParams, urlParams } from './url-params.js';
 export { UUID_PATTERN, uuidv7 } from './uuid-v7.js';
 export { formatWarning, NO_WARNINGS_ENV, setWarningSink, type WarningSink, warningsDisabled, warnOnce } from './warn-once.js';
 export { createWorker, type Handler, type JobContext, type Worker, type WorkerOptions } from './worker.js';
-export type { Logger, WorkerEvent } from './worker-events.js';
+export type { Logger, WorkerDecision, WorkerEvent } from './worker-events.js';

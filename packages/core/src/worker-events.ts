@@ -1,5 +1,21 @@
 import type { DeadLetterReason, ErrorInfo } from './adapter.js';
 
+/**
+ * What the worker decided to do with a delivery, carried by the event that reports it done
+ * (`succeeded`, `retried`, `dead-lettered`, `deferred`), for instrumentation:
+ * `ack`; `retry` after `delayMs`; `dead-letter` for `reason`; `hop` (early: re-sent natively
+ * delayed or parked with a release for `delayMs`); `re-send` (due after parks: sent again as
+ * a new message for a fresh delivery count); `defer` (unknown newer version: released for
+ * `delayMs`); `hand-back` (released at once because the worker stops).
+ */
+export interface WorkerDecision {
+  readonly kind: 'ack' | 'retry' | 'dead-letter' | 'hop' | 're-send' | 'defer' | 'hand-back';
+  /** How long the job waits before its next delivery (release or native delay), for `retry`, `hop`, `defer`, `hand-back`, `re-send`. */
+  readonly delayMs?: number;
+  /** Why it was dead-lettered, for `dead-letter`. */
+  readonly reason?: DeadLetterReason;
+}
+
 /** Something that happened to a job in a worker. */
 export type WorkerEvent =
   | { readonly type: 'received'; readonly jobId: string; readonly deliveryCount: number }
@@ -10,6 +26,7 @@ export type WorkerEvent =
       readonly jobType: string;
       readonly attempt: number;
       readonly durationMs: number;
+      readonly decision: WorkerDecision;
     }
   | {
       readonly type: 'failed';
@@ -25,6 +42,7 @@ export type WorkerEvent =
       readonly jobType: string;
       readonly attempt: number;
       readonly delayMs: number;
+      readonly decision: WorkerDecision;
     }
   | {
       readonly type: 'dead-lettered';
@@ -33,13 +51,20 @@ export type WorkerEvent =
       readonly attempt: number;
       readonly reason: DeadLetterReason;
       readonly error?: ErrorInfo;
+      readonly decision: WorkerDecision;
     }
   | { readonly type: 'lease-lost'; readonly jobId: string; readonly jobType: string | undefined }
   | {
       readonly type: 'deferred';
       readonly jobId: string;
-      readonly why: 'not-before' | 'unknown-version' | 'shutdown';
+      /**
+       * `not-before`: delivered before its delay ended (hopped or parked); `fresh-count`: due
+       * after parks, re-sent as a new message so they do not count as attempts;
+       * `unknown-version`: a payload version newer than this worker knows; `shutdown`: handed back.
+       */
+      readonly why: 'not-before' | 'fresh-count' | 'unknown-version' | 'shutdown';
       readonly delayMs: number;
+      readonly decision: WorkerDecision;
     }
   | { readonly type: 'error'; readonly error: ErrorInfo; readonly during: string };
 

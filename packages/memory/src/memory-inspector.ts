@@ -19,22 +19,7 @@ export function memoryInspector(store: MemoryStore): {
     async sendRaw(queue, body) {
       const state = store.queue(queue);
       const seq = ++store.seq;
-      const now = store.clock.now();
-      state.messages.set(seq, {
-        seq,
-        id: `raw-${seq}`,
-        body,
-        attributes: {},
-        enqueuedAt: now,
-        orderingKey: undefined,
-        state: 'ready',
-        stateToken: 0,
-        leaseToken: undefined,
-        visibleAt: now,
-        leaseExpiresAt: 0,
-        deliveryCount: 0,
-      });
-      state.makeReady(state.messages.get(seq) as never);
+      state.add(seq, { id: `raw-${seq}`, body, attributes: {} }, store.clock.now(), 0);
       state.notify();
     },
   };

@@ -1,4 +1,4 @@
-import type { DeadLetter } from '@bg/core';
+import { type DeadLetter, RecentHandles } from '@bg/core/adapter';
 import { MinHeap } from './min-heap.js';
 
 /** A clock; pass a fake one to control leases and delays in tests. */
@@ -42,24 +42,48 @@ export class MemoryQueueState {
   readonly dedup = new Map<string, { readonly until: number; readonly id: string }>();
   /** Ordering key → seqs in send order; the head is the only one that can be delivered. */
   readonly groups = new Map<string, number[]>();
-  /** Recently acked lease handles (two generations, no deletes), so a second ack is harmless. */
-  acked = new Map<number, string>();
-  ackedBefore = new Map<number, string>();
-
-  /** Remembers an acked lease (message seq and lease token). */
-  rememberAck(seq: number, token: string, limit: number): void {
-    this.acked.set(seq, token);
-    if (this.acked.size >= limit) {
-      this.ackedBefore = this.acked;
-      this.acked = new Map();
-    }
-  }
-
-  /** True when that lease was acked recently. */
-  wasAcked(seq: number, token: string): boolean {
-    return this.acked.get(seq) === token || this.ackedBefore.get(seq) === token;
-  }
+  /** Recently acked lease handles, so a second ack is harmless. */
+  readonly acked = new RecentHandles(10_000);
   readonly waiters = new Set<() => void>();
+
+  /**
+   * Stores a live message (seq from the store): ready, delayed, or blocked behind the head of
+   * its ordering group.
+   */
+  add(
+    seq: number,
+    m: { readonly id: string; readonly body: string; readonly attributes: Readonly<Record<string, string>> },
+    now: number,
+    delayMs: number,
+    orderingKey?: string,
+  ): void {
+    const message: StoredMessage = {
+      seq,
+      id: m.id,
+      body: m.body,
+      attributes: { ...m.attributes },
+      enqueuedAt: now,
+      orderingKey,
+      state: 'ready',
+      stateToken: 0,
+      leaseToken: undefined,
+      visibleAt: now + delayMs,
+      leaseExpiresAt: 0,
+      deliveryCount: 0,
+    };
+    this.messages.set(seq, message);
+    if (orderingKey !== undefined) {
+      const group = this.groups.get(orderingKey);
+      if (group && group.length > 0) {
+        group.push(seq);
+        message.state = 'blocked';
+        return;
+      }
+      this.groups.set(orderingKey, [seq]);
+    }
+    if (delayMs > 0) this.schedule(message, 'delayed', message.visibleAt);
+    else this.makeReady(message);
+  }
 
   /** Wakes long polls. */
   notify(): void {

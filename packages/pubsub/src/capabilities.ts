@@ -1,4 +1,4 @@
-import type { Capabilities } from '@bg/core';
+import type { Capabilities } from '@bg/core/adapter';
 
 /** Real Pub/Sub limit on one message: data plus attributes, in bytes (10 MB). */
 export const MESSAGE_LIMIT_BYTES = 10_000_000;

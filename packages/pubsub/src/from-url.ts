@@ -1,5 +1,5 @@
-import type { Adapter } from '@bg/core';
-import { invalidUrl, urlParams } from '@bg/core';
+import type { Adapter } from '@bg/core/adapter';
+import { invalidUrl, urlParams } from '@bg/core/adapter';
 import { type PubSubAdapterOptions, pubsubAdapter } from './pubsub-adapter.js';
 
 /** The parameters a `pubsub://` URL may carry. */

@@ -16,6 +16,6 @@ export {
   PUBSUB_CAPABILITIES,
 } from './capabilities.js';
 export { fromUrl, optionsFromUrl } from './from-url.js';
-export { ID_ATTRIBUTE, MAX_USER_ATTRIBUTES } from './message-format.js';
+export { ID_ATTRIBUTE, MAX_USER_ATTRIBUTES } from './message-codec.js';
 export { type PubSubAdapterOptions, pubsubAdapter } from './pubsub-adapter.js';
 export { type QueueResources, queueResources } from './resource-names.js';

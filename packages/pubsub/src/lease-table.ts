@@ -1,3 +1,5 @@
+import { RecentHandles } from '@bg/core/adapter';
+
 const ACKED_MEMORY = 10_000;
 
 /**
@@ -7,10 +9,8 @@ const ACKED_MEMORY = 10_000;
  */
 export class LeaseTable {
   readonly #expiry = new Map<string, number>();
-  // Two generations instead of evicting one by one: deleting the oldest entry of a Set
-  // over and over makes V8 walk its tombstones (quadratic).
-  #acked = new Set<string>();
-  #ackedBefore = new Set<string>();
+  /** Handles acked by this instance (the kit's bounded set: O(1) eviction). */
+  readonly #acked = new RecentHandles<true>(ACKED_MEMORY);
 
   /** Records (or renews) a lease. */
   set(handle: string, expiresAt: number): void {
@@ -31,16 +31,12 @@ export class LeaseTable {
   /** Marks the handle acked. */
   acked(handle: string): void {
     this.#expiry.delete(handle);
-    this.#acked.add(handle);
-    if (this.#acked.size >= ACKED_MEMORY) {
-      this.#ackedBefore = this.#acked;
-      this.#acked = new Set();
-    }
+    this.#acked.remember(handle, true);
   }
 
   /** True when this instance acked the handle already. */
   wasAcked(handle: string): boolean {
-    return this.#acked.has(handle) || this.#ackedBefore.has(handle);
+    return this.#acked.has(handle);
   }
 
   /** Leases of this instance still running at `now`. */

@@ -1,4 +1,4 @@
-import { BgError, isBgError } from '@bg/core';
+import { BgError, isBgError, networkError } from '@bg/core/adapter';
 
 /** gRPC status codes used below. */
 const GRPC = {
@@ -73,9 +73,9 @@ export function mapError(error: unknown, what: string): BgError {
     case GRPC.FAILED_PRECONDITION:
       return new BgError('BACKEND_ERROR', message, { cause: error, retryable: false });
     default:
-      if (code === undefined && /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT/.test(detail)) {
-        return new BgError('UNREACHABLE', message, { cause: error });
-      }
-      return new BgError('BACKEND_ERROR', message, { cause: error });
+      return (
+        (code === undefined ? networkError('Pub/Sub', what, error) : undefined) ??
+        new BgError('BACKEND_ERROR', message, { cause: error })
+      );
   }
 }

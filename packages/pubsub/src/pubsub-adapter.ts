@@ -1,24 +1,30 @@
 import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
+  abortableSleep,
+  assertQueueName,
   assertSendable,
   BgError,
   type Capabilities,
   CloseGuard,
   checkLeaseMs,
+  checkReceiveOptions,
   checkReleaseDelayMs,
   type DeadLetterInfo,
-  type DeadLetterPage,
+  DeadLetterStore,
+  deadLetterRecord,
+  leaseLost as kitLeaseLost,
   type LeaseHandle,
   type OutgoingMessage,
+  partialSendError,
   QUEUE_NAME_PATTERN,
   type QueueStats,
   type ReceivedMessage,
   type ReceiveOptions,
+  raceAbortHandBack,
   type SendResult,
-} from '@bg/core';
+} from '@bg/core/adapter';
 import type { ClientConfig, protos } from '@google-cloud/pubsub';
-import { abortableSleep, raceAbort } from './abortable.js';
 import { AckBatcher } from './ack-batcher.js';
 import {
   MAX_ACK_DEADLINE_SECONDS,
@@ -30,11 +36,10 @@ import {
   PUBSUB_CAPABILITIES,
 } from './capabilities.js';
 import { type Clients, createClients } from './clients.js';
-import { DeadLetterScan, type DeadRecord, decodeCursor, encodeCursor, isAfter, latestPerId } from './dead-letter-store.js';
-import { KeyedMutex } from './keyed-mutex.js';
+import { pubsubDeadLetterBackend } from './dead-letter-store.js';
 import { LeaseTable } from './lease-table.js';
 import { ackIdFailures, isAlreadyExists, isInvalidAckId, isNotFound, mapError } from './map-error.js';
-import { decodeReceived, type EncodedMessage, encodeDeadLetter, encodeOutgoing } from './message-format.js';
+import { decodeReceived, type EncodedMessage, encodeDeadLetter, encodeOutgoing } from './message-codec.js';
 import { type QueueResources, queueResources } from './resource-names.js';
 
 /** Options of {@link pubsubAdapter}. */
@@ -97,8 +102,9 @@ function leaseSeconds(ms: number): number {
   return Math.min(MAX_ACK_DEADLINE_SECONDS, Math.max(MIN_ACK_DEADLINE_SECONDS, Math.ceil(ms / 1_000)));
 }
 
-function leaseLost(handle: string, why: string): BgError {
-  return new BgError('LEASE_LOST', `the lease ${handle} no longer owns its message: ${why}`, { retryable: false });
+/** The kit's `LEASE_LOST` error of this adapter (the handle is not repeated: ack ids are long and opaque). */
+function leaseLost(_handle: string, why: string, cause?: unknown): BgError {
+  return kitLeaseLost('pubsub', why, cause);
 }
 
 /** Splits encoded messages into publish requests within Pub/Sub's count and size limits. */
@@ -159,7 +165,22 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   const guard = new CloseGuard('pubsub');
   const closing = new AbortController();
   const queues = new Map<string, QueueState>();
-  const deadLocks = new KeyedMutex();
+  /** Dead-letter management (list, get, replay, purge), its mutations serialised per queue. */
+  const deadLetters = new DeadLetterStore(
+    pubsubDeadLetterBackend(
+      subscriber,
+      call,
+      async (queue) => (await open(queue)).resources.deadSubscription,
+      async (queue, letter) => {
+        const state = await open(queue);
+        // A new Pub/Sub message: a fresh delivery count.
+        await publish(state.resources.topic, [
+          encodeOutgoing({ id: letter.id, body: letter.body, attributes: letter.attributes }),
+        ]);
+      },
+      scanLimit,
+    ),
+  );
 
   async function open(queue: string): Promise<QueueState> {
     guard.assertOpen();
@@ -254,17 +275,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   }
 
   /** Hands late deliveries (a pull that finished after its receive gave up) straight back. */
-  function releaseLate(state: QueueState, pending: Promise<protos.google.pubsub.v1.IPullResponse>): void {
-    pending.then(
-      async (response) => {
-        const ackIds = (response.receivedMessages ?? []).map((m) => m.ackId).filter((id): id is string => Boolean(id));
-        if (ackIds.length === 0 || guard.closed) return;
-        await subscriber
-          .modifyAckDeadline({ subscription: state.resources.subscription, ackIds, ackDeadlineSeconds: 0 }, call)
-          .catch(() => undefined);
-      },
-      () => undefined,
-    );
+  async function handBack(state: QueueState, response: protos.google.pubsub.v1.IPullResponse): Promise<void> {
+    const ackIds = (response.receivedMessages ?? []).map((m) => m.ackId).filter((id): id is string => Boolean(id));
+    if (ackIds.length === 0 || guard.closed) return;
+    await subscriber.modifyAckDeadline({ subscription: state.resources.subscription, ackIds, ackDeadlineSeconds: 0 }, call);
   }
 
   async function pullOnce(
@@ -277,13 +291,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     const pending = subscriber
       .pull({ subscription: state.resources.subscription, maxMessages: max, returnImmediately: true }, call)
       .then(([response]) => response);
-    const outcome = await raceAbort(pending, signal).catch((error: unknown) => {
+    const outcome = await raceAbortHandBack(pending, signal, (late) => handBack(state, late)).catch((error: unknown) => {
       throw mapError(error, 'pull');
     });
-    if (!outcome.done) {
-      releaseLate(state, pending);
-      return undefined;
-    }
+    if (!outcome.done) return undefined;
     let received = (outcome.value.receivedMessages ?? []).filter((m) => m.ackId);
     if (received.length === 0) return [];
     const info = await subscriptionInfo(state);
@@ -308,40 +319,6 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     });
   }
 
-  async function scanDead<T>(
-    queue: string,
-    work: (records: DeadRecord[]) => Promise<{ result: T; remove: readonly DeadRecord[] }>,
-  ): Promise<T> {
-    const state = await open(queue);
-    return deadLocks.run(queue, async () => {
-      const scan = new DeadLetterScan(subscriber, state.resources.deadSubscription, call);
-      let records: DeadRecord[];
-      try {
-        records = await scan.pullAll(scanLimit);
-      } catch (error) {
-        throw mapError(error, 'pull (dead letters)');
-      }
-      let outcome: { result: T; remove: readonly DeadRecord[] };
-      try {
-        outcome = await work(records);
-      } catch (error) {
-        // Hand everything back before reporting the failure.
-        await scan.settle([], records).catch(() => undefined);
-        throw error;
-      }
-      const removing = new Set(outcome.remove);
-      try {
-        await scan.settle(
-          outcome.remove,
-          records.filter((r) => !removing.has(r)),
-        );
-      } catch (error) {
-        throw mapError(error, 'acknowledge (dead letters)');
-      }
-      return outcome.result;
-    });
-  }
-
   async function create(what: string, fn: () => Promise<unknown>): Promise<void> {
     try {
       await fn();
@@ -355,21 +332,17 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     const settled = await Promise.allSettled(
       requests.map((request) => publisher.publish({ topic, messages: request.map((m) => m.message) }, call)),
     );
-    const failedIds: string[] = [];
-    let firstError: unknown;
-    settled.forEach((outcome, i) => {
-      if (outcome.status === 'rejected') {
-        firstError ??= outcome.reason;
-        failedIds.push(...(requests[i] ?? []).map((m) => m.id));
-      }
-    });
-    if (firstError !== undefined) {
-      const mapped = mapError(firstError, 'publish');
-      throw new BgError(mapped.code, `${failedIds.length} of ${encoded.length} messages were not stored: ${mapped.message}`, {
-        cause: firstError,
-        retryable: mapped.retryable,
-        details: { failedIds, sentIds: encoded.map((m) => m.id).filter((id) => !failedIds.includes(id)) },
-      });
+    const failed = settled.flatMap((outcome, i) =>
+      outcome.status === 'rejected' ? (requests[i] ?? []).map((m) => ({ id: m.id, reason: outcome.reason as unknown })) : [],
+    );
+    if (failed.length > 0) {
+      const cause = mapError(failed[0]?.reason, 'publish');
+      throw partialSendError(
+        'pubsub',
+        encoded,
+        failed.map((f) => ({ id: f.id, ...(f.reason instanceof Error ? { message: f.reason.message.split('\n')[0] } : {}) })),
+        cause,
+      );
     }
   }
 
@@ -500,15 +473,8 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
 
     async receive(queue, opts: ReceiveOptions): Promise<ReceivedMessage[]> {
       const state = await open(queue);
-      if (!Number.isInteger(opts.max) || opts.max < 1)
-        throw new BgError('INVALID_ARGUMENT', 'receive max must be an integer ≥ 1');
-      if (opts.max > capabilities.maxBatchSize) {
-        throw new BgError('BATCH_TOO_LARGE', `receive max ${opts.max} exceeds ${capabilities.maxBatchSize}`, {
-          details: { limit: capabilities.maxBatchSize },
-        });
-      }
-      const seconds = leaseSeconds(checkLeaseMs(capabilities, opts.leaseMs));
-      const waitMs = Math.max(0, opts.waitMs ?? 0);
+      const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
+      const seconds = leaseSeconds(leaseMs);
       const signal = opts.signal ? AbortSignal.any([opts.signal, closing.signal]) : closing.signal;
       await subscriptionInfo(state);
       const deadline = Date.now() + waitMs;
@@ -517,7 +483,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       let pause = Math.min(10, pollIntervalMs);
       for (;;) {
         if (signal.aborted) return [];
-        const got = await pullOnce(state, opts.max, seconds, signal);
+        const got = await pullOnce(state, max, seconds, signal);
         if (got === undefined) return [];
         if (got.length > 0) return got;
         const left = deadline - Date.now();
@@ -573,62 +539,23 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       await settleOne(state, message.handle, seconds, 'modifyAckDeadline');
       state.leases.set(message.handle, Math.max(expiresAt ?? 0, startedAt + seconds * 1_000));
       try {
-        await publisher.publish({ topic: state.resources.deadTopic, messages: [encodeDeadLetter(message, info)] }, call);
+        await publisher.publish(
+          { topic: state.resources.deadTopic, messages: [encodeDeadLetter(deadLetterRecord(message, info))] },
+          call,
+        );
       } catch (error) {
         throw mapError(error, 'publish (dead letter)');
       }
     },
 
-    async listDeadLetters(queue, opts = {}): Promise<DeadLetterPage> {
-      const limit = opts.limit ?? 100;
-      if (!Number.isInteger(limit) || limit < 1) throw new BgError('INVALID_ARGUMENT', 'limit must be an integer ≥ 1');
-      const after = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor);
-      if (opts.cursor !== undefined && !after) throw new BgError('INVALID_ARGUMENT', `bad cursor ${opts.cursor}`);
-      return scanDead(queue, async (records) => {
-        const latest = latestPerId(records).filter((r) => !after || isAfter(r, after));
-        const page = latest.slice(0, limit);
-        const last = page[page.length - 1];
-        const result: DeadLetterPage =
-          latest.length > limit && last
-            ? { items: page.map((r) => r.letter), cursor: encodeCursor(last) }
-            : { items: page.map((r) => r.letter) };
-        return { result, remove: [] };
-      });
-    },
-
-    async getDeadLetter(queue, id) {
-      return scanDead(queue, async (records) => {
-        const found = latestPerId(records).find((r) => r.letter.id === id);
-        return { result: found?.letter, remove: [] };
-      });
-    },
-
-    async replayDeadLetter(queue, id) {
-      const state = await open(queue);
-      return scanDead(queue, async (records) => {
-        const matching = records.filter((r) => r.letter.id === id);
-        const latest = matching[matching.length - 1];
-        if (!latest) return { result: false, remove: [] };
-        const { letter } = latest;
-        // Live message first (new Pub/Sub message: fresh delivery count), dead letter second.
-        await publish(state.resources.topic, [
-          encodeOutgoing({ id: letter.id, body: letter.body, attributes: letter.attributes }),
-        ]);
-        return { result: true, remove: matching };
-      });
-    },
-
-    async purgeDeadLetters(queue, ids) {
-      const wanted = ids === undefined ? undefined : new Set(ids);
-      return scanDead(queue, async (records) => {
-        const remove = records.filter((r) => !wanted || wanted.has(r.letter.id));
-        return { result: new Set(remove.map((r) => r.letter.id)).size, remove };
-      });
-    },
+    ...deadLetters.adapterMethods((queue) => {
+      guard.assertOpen();
+      assertQueueName(queue);
+    }),
 
     async stats(queue): Promise<QueueStats> {
       await open(queue);
-      const dead = await scanDead(queue, async (records) => ({ result: latestPerId(records).length, remove: [] }));
+      const dead = (await deadLetters.list(queue, { limit: scanLimit })).items.length;
       // Pub/Sub's data plane does not count a backlog (Cloud Monitoring does:
       // subscription/num_undelivered_messages), nor other consumers' leases: unknown, not 0.
       return { ready: null, inFlight: null, delayed: null, dead };

@@ -1,4 +1,4 @@
-import { assertQueueName, BgError } from '@bg/core';
+import { assertQueueName, BgError } from '@bg/core/adapter';
 
 /** The Pub/Sub resources behind one bg queue. */
 export interface QueueResources {

@@ -1,4 +1,4 @@
-import { SQS_MAX_BATCH } from './limits.js';
+import { SQS_MAX_BATCH } from './capabilities.js';
 
 /** The outcome of one entry of a batch call. */
 export type EntryResult<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };

@@ -1,10 +1,10 @@
-export { fromUrl, optionsFromUrl } from './from-url.js';
 export {
   SQS_MAX_BATCH,
   SQS_MAX_DELAY_SECONDS,
   SQS_MAX_MESSAGE_BYTES,
   SQS_MAX_VISIBILITY_SECONDS,
   SQS_MAX_WAIT_SECONDS,
-} from './limits.js';
+} from './capabilities.js';
+export { fromUrl, optionsFromUrl } from './from-url.js';
 export type { SqsAdapterOptions } from './options.js';
 export { type SqsAdapter, sqsAdapter } from './sqs-adapter.js';

@@ -1,6 +1,6 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { DeadLetterInfo, ErrorInfo } from '@bg/core';
-import { ATTRIBUTE_ALLOWANCE_BYTES, SQS_MAX_ATTRIBUTES } from './limits.js';
+import { ATTRIBUTE_ALLOWANCE_BYTES, SQS_MAX_ATTRIBUTES } from './capabilities.js';
 
 /** Message attribute holding the job id. */
 export const ID_ATTRIBUTE = 'bg.id';

@@ -2,6 +2,7 @@ import type { ConformanceCase } from '../case.js';
 import { attributeCases } from './attributes.js';
 import { batchResultCases } from './batch-results.js';
 import { bodyCases } from './bodies.js';
+import { deadLetterConcurrencyCases } from './dead-letter-concurrency.js';
 import { deadLetterRuleCases } from './dead-letter-rules.js';
 import { deadLetterCases } from './dead-letters.js';
 import { delayCases } from './delay.js';
@@ -34,6 +35,7 @@ export const adapterCases: readonly ConformanceCase[] = [
   ...releaseCases,
   ...deadLetterCases,
   ...deadLetterRuleCases,
+  ...deadLetterConcurrencyCases,
   ...delayCases,
   ...statsCases,
   ...limitCases,

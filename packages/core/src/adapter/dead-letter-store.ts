@@ -1,4 +1,4 @@
-import type { DeadLetter, DeadLetterPage } from '../adapter.js';
+import type { Adapter, DeadLetter, DeadLetterPage } from '../adapter.js';
 import { latestPerJob, pageDeadLetters } from './dead-letter-page.js';
 import { KeyedMutex, type SectionLock } from './keyed-mutex.js';
 
@@ -129,6 +129,33 @@ export class DeadLetterStore<R> {
         return new Set(targets.map((r) => this.#backend.letterOf(r).id)).size;
       });
     });
+  }
+
+  /**
+   * The four dead-letter methods of an adapter, delegating to this store after `open(queue)`
+   * (the adapter's own checks: closed, queue name …). Spread them into the adapter object.
+   */
+  adapterMethods(
+    open: (queue: string) => void,
+  ): Pick<Adapter, 'listDeadLetters' | 'getDeadLetter' | 'replayDeadLetter' | 'purgeDeadLetters'> {
+    return {
+      listDeadLetters: async (queue, options = {}) => {
+        open(queue);
+        return this.list(queue, options);
+      },
+      getDeadLetter: async (queue, id) => {
+        open(queue);
+        return this.get(queue, id);
+      },
+      replayDeadLetter: async (queue, id) => {
+        open(queue);
+        return this.replay(queue, id);
+      },
+      purgeDeadLetters: async (queue, ids) => {
+        open(queue);
+        return this.purge(queue, ids);
+      },
+    };
   }
 
   /** Runs `fn` under the queue's lock, one at a time with every other mutation of that queue. */

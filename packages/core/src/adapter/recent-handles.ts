@@ -26,8 +26,8 @@ export class RecentHandles<V = true> {
 
   /** Remembers `handle` with `value` (replacing an earlier value). */
   remember(handle: string, value: V): void {
-    this.#previous.delete(handle);
-    if (!this.#current.has(handle) && this.#current.size >= this.capacity) {
+    // A value left in the previous generation is shadowed: lookups read the current one first.
+    if (this.#current.size >= this.capacity) {
       this.#previous = this.#current;
       this.#current = new Map();
     }
@@ -50,7 +50,7 @@ export class RecentHandles<V = true> {
     this.#previous.delete(handle);
   }
 
-  /** Handles remembered now (between 0 and `2 × capacity`). */
+  /** Entries held now, at most `2 × capacity` (a handle remembered in both generations counts twice). */
   get size(): number {
     return this.#current.size + this.#previous.size;
   }

@@ -177,5 +177,20 @@ describe('DeadLetterStore over a random-access backend', () => {
     expect(scans, 'no scan needed').toBe(0);
     expect(requeued, 'requeued a').toEqual(['a']);
     expect((await store.list('q')).items, 'empty after').toEqual([]);
+    const opened: string[] = [];
+    const methods = store.adapterMethods((queue) => {
+      if (queue === 'closed') throw new Error('closed');
+      opened.push(queue);
+    });
+    map.set('c', letter('c', 3));
+    expect(
+      (await methods.listDeadLetters('q', { limit: 1 })).items.map((l) => l.id),
+      'adapterMethods.listDeadLetters',
+    ).toEqual(['c']);
+    expect((await methods.getDeadLetter('q', 'c'))?.id, 'adapterMethods.getDeadLetter').toBe('c');
+    expect(await methods.replayDeadLetter('q', 'c'), 'adapterMethods.replayDeadLetter').toBe(true);
+    expect(await methods.purgeDeadLetters('q'), 'adapterMethods.purgeDeadLetters').toBe(0);
+    expect(opened, 'open(queue) runs first on every call').toEqual(['q', 'q', 'q', 'q']);
+    await expect(methods.getDeadLetter('closed', 'c'), 'an open() failure rejects').rejects.toThrow('closed');
   });
 });

@@ -2,12 +2,11 @@ import {
   BgError,
   DEAD_LETTER_REASONS,
   type DeadLetter,
-  type DeadLetterInfo,
   type DeadLetterReason,
   type ErrorInfo,
   type OutgoingMessage,
   type ReceivedMessage,
-} from '@bg/core';
+} from '@bg/core/adapter';
 import type { protos } from '@google-cloud/pubsub';
 import { MAX_ATTRIBUTE_KEY_BYTES, MAX_ATTRIBUTE_VALUE_BYTES, MAX_ATTRIBUTES, MAX_DELIVERY_ATTEMPTS } from './capabilities.js';
 
@@ -174,22 +173,21 @@ function errorAttributes(error: ErrorInfo | undefined): Record<string, string> {
 }
 
 /**
- * Encodes a dead-letter record: the original bytes as data, the original attributes and
+ * Encodes a dead-letter record (the kit's `deadLetterRecord`): the original bytes as data, the original attributes and
  * id, plus `bg-dl-*` attributes for reason, attempts, timestamps and the error (each error
  * field cut to Pub/Sub's 1 024-byte attribute limit).
  */
-export function encodeDeadLetter(message: ReceivedMessage, info: DeadLetterInfo): PubsubMessage {
-  const enqueuedAt = info.enqueuedAt ?? message.enqueuedAt;
+export function encodeDeadLetter(record: DeadLetter): PubsubMessage {
   return {
-    data: Buffer.from(message.body, 'utf8'),
+    data: Buffer.from(record.body, 'utf8'),
     attributes: {
-      ...message.attributes,
-      [ID_ATTRIBUTE]: message.id,
-      [DL.reason]: info.reason,
-      [DL.attempts]: String(info.attempts),
-      [DL.at]: String(info.deadLetteredAt),
-      ...(enqueuedAt !== undefined ? { [DL.enqueuedAt]: String(enqueuedAt) } : {}),
-      ...errorAttributes(info.error),
+      ...record.attributes,
+      [ID_ATTRIBUTE]: record.id,
+      [DL.reason]: record.reason,
+      [DL.attempts]: String(record.attempts),
+      [DL.at]: String(record.deadLetteredAt),
+      ...(record.enqueuedAt !== undefined ? { [DL.enqueuedAt]: String(record.enqueuedAt) } : {}),
+      ...errorAttributes(record.error),
     },
   };
 }

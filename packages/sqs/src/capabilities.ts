@@ -1,7 +1,9 @@
 /**
- * Real Amazon SQS limits the adapter enforces itself (the emulators are more lenient).
+ * Real Amazon SQS limits the adapter enforces itself (the emulators are more lenient), and
+ * the capability manifest built from them.
  * @module
  */
+import type { Capabilities } from '@bg/core/adapter';
 
 /** Largest message SQS accepts: body plus message attributes, in bytes (1 MiB). */
 export const SQS_MAX_MESSAGE_BYTES = 1_048_576;
@@ -32,3 +34,31 @@ export const ADAPTER_RESERVED_BYTES = 8_192;
  * counts as body bytes.
  */
 export const ATTRIBUTE_ALLOWANCE_BYTES = 2_048;
+
+/**
+ * The manifest of an SQS adapter. A body holding characters SQS rejects is stored as base64
+ * (4 bytes per 3): `maxPayloadBytes` is the largest body that fits in every case, so a body
+ * within the limit is never refused. FIFO queues have no per-message delay (delays hop).
+ */
+export function sqsCapabilities(settings: {
+  readonly fifo: boolean;
+  readonly maxMessageBytes: number;
+  readonly redriveMaxReceiveCount: number | undefined;
+}): Capabilities {
+  const redrive = settings.redriveMaxReceiveCount;
+  return Object.freeze({
+    maxPayloadBytes: Math.floor((settings.maxMessageBytes - ADAPTER_RESERVED_BYTES) / 4) * 3,
+    maxDelayMs: settings.fifo ? 0 : SQS_MAX_DELAY_SECONDS * 1000,
+    maxLeaseMs: SQS_MAX_VISIBILITY_SECONDS * 1000,
+    minLeaseMs: 1_000,
+    maxReleaseDelayMs: SQS_MAX_VISIBILITY_SECONDS * 1000,
+    maxBatchSize: SQS_MAX_BATCH,
+    extendBeyondMax: 'clamp',
+    nativeDeliveryCount: true,
+    nativeDeadLetter: redrive !== undefined,
+    ...(redrive !== undefined ? { maxDeliveries: redrive } : {}),
+    ordering: settings.fifo,
+    deduplication: settings.fifo,
+    durable: true,
+  });
+}

@@ -1,13 +1,13 @@
-import { type Adapter, createQueue, createWorker, decodeEnvelope, defineJob, isBgError } from '@bg/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { memoryAdapter, memoryInspector } from '../src/index.js';
+import { type Adapter, createQueue, createWorker, decodeEnvelope, defineJob, isBgError } from '../src/index.js';
+import { inTestAdapter } from './support/in-test-adapter.js';
 
 const job = defineJob({ type: 'demo.job', schema: z.object({ name: z.string() }) });
 
-function setup(caps: Parameters<typeof memoryAdapter>[0] = {}) {
-  const adapter = memoryAdapter(caps);
-  const inspect = memoryInspector(adapter.store);
+function setup(caps: Parameters<typeof inTestAdapter>[0] = {}) {
+  const adapter = inTestAdapter(caps);
+  const inspect = adapter;
   return { adapter, inspect, jobs: createQueue({ adapter, queue: 'jobs' }) };
 }
 
@@ -42,19 +42,18 @@ describe('createQueue / enqueue', () => {
   });
 
   it('checks the adapter size limit before sending', async () => {
-    const { jobs, inspect } = setup({ capabilities: { maxPayloadBytes: 200 } });
+    const { jobs, inspect } = setup({ maxPayloadBytes: 200 });
     expect(await errorCode(jobs.enqueue(job, { name: 'x'.repeat(300) }))).toBe('PAYLOAD_TOO_LARGE');
     expect(await inspect.liveCount('jobs')).toBe(0);
   });
 
   it('hops delays longer than the native maximum through notBefore', async () => {
-    const { adapter, jobs } = setup({ capabilities: { maxDelayMs: 1_000 } });
+    const { adapter, jobs } = setup({ maxDelayMs: 1_000 });
     const now = Date.now();
     await jobs.enqueue(job, { name: 'late' }, { delayMs: 60_000 });
     const stats = await adapter.stats('jobs');
     expect(stats.delayed).toBe(1);
-    const state = adapter.store.queue('jobs');
-    const [stored] = [...state.messages.values()];
+    const [stored] = adapter.stored('jobs');
     expect(stored?.visibleAt).toBeLessThanOrEqual(now + 1_000 + 50);
     const env = decodeEnvelope(stored?.body ?? '');
     expect(Date.parse(env.notBefore ?? '')).toBeGreaterThanOrEqual(now + 60_000);
@@ -63,7 +62,7 @@ describe('createQueue / enqueue', () => {
   it('short delays and runAt use the native delay without notBefore', async () => {
     const { adapter, jobs } = setup();
     await jobs.enqueue(job, { name: 'soon' }, { runAt: new Date(Date.now() + 500) });
-    const [stored] = [...adapter.store.queue('jobs').messages.values()];
+    const [stored] = adapter.stored('jobs');
     expect(decodeEnvelope(stored?.body ?? '').notBefore).toBeUndefined();
     expect((await adapter.stats('jobs')).delayed).toBe(1);
     expect(await errorCode(jobs.enqueue(job, { name: 'x' }, { runAt: new Date(Number.NaN) }))).toBe('INVALID_ARGUMENT');
@@ -79,7 +78,7 @@ describe('createQueue / enqueue', () => {
   });
 
   it("missingQueue: 'fail' names the missing queue and creates nothing; 'create' (default) creates it", async () => {
-    const adapter = memoryAdapter();
+    const adapter = inTestAdapter();
     const strict = createQueue({ adapter, queue: 'orders', missingQueue: 'fail' });
     let error: unknown;
     try {
@@ -88,7 +87,7 @@ describe('createQueue / enqueue', () => {
       error = caught;
     }
     expect(isBgError(error, 'QUEUE_NOT_FOUND'), String(error)).toBe(true);
-    expect((error as Error).message).toContain('queue "orders" does not exist on memory');
+    expect((error as Error).message).toContain('queue "orders" does not exist on in-test');
     expect((error as { retryable: boolean }).retryable).toBe(false);
     expect(await adapter.queueExists('orders')).toBe(false);
     await createQueue({ adapter, queue: 'orders' }).enqueue(job, { name: 'a' });
@@ -99,7 +98,7 @@ describe('createQueue / enqueue', () => {
   });
 
   it("a worker with missingQueue: 'fail' does not start on a missing queue", async () => {
-    const adapter = memoryAdapter();
+    const adapter = inTestAdapter();
     const worker = createWorker({ adapter, queue: 'absent', missingQueue: 'fail' });
     let error: unknown;
     try {
@@ -122,7 +121,7 @@ describe('createQueue / enqueue', () => {
   });
 
   it('enqueueMany sends in batches of maxBatchSize, results in order', async () => {
-    const { adapter, jobs } = setup({ capabilities: { maxBatchSize: 3 } });
+    const { adapter, jobs } = setup({ maxBatchSize: 3 });
     let calls = 0;
     const counting: Adapter = {
       ...adapter,

@@ -1,4 +1,4 @@
-import type { DeadLetter, OutgoingMessage } from '@bg/core';
+import type { DeadLetter, OutgoingMessage } from '@bg/core/adapter';
 
 /**
  * The text stored in an Azure message, as written by this adapter.

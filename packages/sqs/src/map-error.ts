@@ -1,4 +1,4 @@
-import { BgError, isBgError } from '@bg/core';
+import { BgError, isBgError, leaseLost, networkError, TRANSIENT_NETWORK_CODES } from '@bg/core/adapter';
 
 const NOT_FOUND = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'NonExistentQueue']);
 const AUTH = new Set([
@@ -16,18 +16,8 @@ const AUTH = new Set([
   'CredentialsProviderError',
   'KmsAccessDenied',
 ]);
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-  'ECONNABORTED',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
+const NETWORK_CODES: ReadonlySet<string> = new Set(TRANSIENT_NETWORK_CODES);
+/** SDK error names meaning a timeout or a network failure. */
 const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError']);
 /** Per-entry or per-call codes meaning "this receipt handle no longer owns the message". */
 const LOST_RECEIPT = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight', 'AWS.SimpleQueueService.MessageNotInflight']);
@@ -52,12 +42,9 @@ export function isLostReceipt(code: string | undefined, message?: string): boole
   return code === 'InvalidParameterValue' && /receipt ?handle|not available/i.test(message ?? '');
 }
 
-/** The `LEASE_LOST` error for a handle. */
-export function leaseLost(what: string, cause?: unknown): BgError {
-  return new BgError('LEASE_LOST', `the SQS lease handle no longer owns its message (${what})`, {
-    retryable: false,
-    ...(cause === undefined ? {} : { cause }),
-  });
+/** The `LEASE_LOST` error of an SQS receipt. */
+export function lostReceipt(what: string, cause?: unknown): BgError {
+  return leaseLost('sqs', what, cause);
 }
 
 /** A bad endpoint option: retrying the same configuration can never succeed. */
@@ -88,13 +75,13 @@ export function mapSqsError(error: unknown, action: string): BgError {
   }
   if (code !== undefined && NOT_FOUND.has(code)) return new BgError('QUEUE_NOT_FOUND', text, { retryable: false, cause: error });
   if (code !== undefined && AUTH.has(code)) return new BgError('AUTH_FAILED', text, { retryable: false, cause: error });
-  if (code !== undefined && (NETWORK_CODES.has(code) || NETWORK_NAMES.has(code))) {
-    return new BgError('UNREACHABLE', text, { retryable: true, cause: error });
-  }
-  if (isLostReceipt(code, messageOf(error))) return leaseLost(action, error);
+  if (code !== undefined && NETWORK_NAMES.has(code)) return new BgError('UNREACHABLE', text, { retryable: true, cause: error });
+  const network = networkError('SQS', action, error);
+  if (network !== undefined) return network;
+  if (isLostReceipt(code, messageOf(error))) return lostReceipt(action, error);
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
   if (status === 401 || status === 403) return new BgError('AUTH_FAILED', text, { retryable: false, cause: error });
-  if (status === undefined && error instanceof Error && /ECONNREFUSED|socket hang up|getaddrinfo/i.test(error.message)) {
+  if (status === undefined && error instanceof Error && /getaddrinfo/i.test(error.message)) {
     return new BgError('UNREACHABLE', text, { retryable: true, cause: error });
   }
   return new BgError('BACKEND_ERROR', text, { cause: error });

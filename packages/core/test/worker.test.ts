@@ -1,3 +1,5 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import {
   type Adapter,
   BgError,
@@ -8,10 +10,8 @@ import {
   type JobContext,
   stopOnSignals,
   type WorkerEvent,
-} from '@bg/core';
-import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { memoryAdapter, memoryInspector } from '../src/index.js';
+} from '../src/index.js';
+import { inTestAdapter } from './support/in-test-adapter.js';
 
 const job = defineJob({ type: 'unit.job', schema: z.object({ n: z.number() }), retry: { baseMs: 5, maxMs: 20, maxAttempts: 3 } });
 
@@ -25,7 +25,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 
 describe('createWorker', () => {
   it('reports events in order and never exceeds its concurrency', async () => {
-    const adapter = memoryAdapter();
+    const adapter = inTestAdapter();
     const events: WorkerEvent[] = [];
     let running = 0;
     let peak = 0;
@@ -51,7 +51,7 @@ describe('createWorker', () => {
   });
 
   it('prefetches one batch while jobs are short and a backlog waits, and hands it back at once on stop', async () => {
-    const adapter = memoryAdapter();
+    const adapter = inTestAdapter();
     const queue = 'q-prefetch';
     const jobs = createQueue({ adapter, queue });
     await jobs.enqueueMany(
@@ -92,7 +92,7 @@ describe('createWorker', () => {
   });
 
   it('does not prefetch while jobs take long', async () => {
-    const adapter = memoryAdapter();
+    const adapter = inTestAdapter();
     const queue = 'q-slow';
     await createQueue({ adapter, queue }).enqueueMany(
       job,
@@ -113,7 +113,7 @@ describe('createWorker', () => {
   });
 
   it('starts thousands of prefetched jobs when blocked slots free up at once, without deep recursion', async () => {
-    const adapter = memoryAdapter();
+    const adapter = inTestAdapter();
     const queue = 'q-wide';
     const wide = 3_000;
     await createQueue({ adapter, queue }).enqueueMany(
@@ -159,7 +159,7 @@ describe('createWorker', () => {
   });
 
   it('aborts the handler and does not ack when the lease is lost', async () => {
-    const inner = memoryAdapter();
+    const inner = inTestAdapter();
     const adapter: Adapter = {
       ...inner,
       extend: async () => {
@@ -198,7 +198,7 @@ describe('createWorker', () => {
   });
 
   it('survives a backend that fails to receive, and carries on', async () => {
-    const inner = memoryAdapter();
+    const inner = inTestAdapter();
     let failures = 3;
     const flaky: Adapter = {
       ...inner,
@@ -224,7 +224,7 @@ describe('createWorker', () => {
   });
 
   it('sets aside the head of a foreign message too large to dead-letter whole, instead of redelivering it forever', async () => {
-    const inner = memoryAdapter({ capabilities: { maxPayloadBytes: 4_000 } });
+    const inner = inTestAdapter({ maxPayloadBytes: 4_000 });
     const strict: Adapter = {
       ...inner,
       deadLetter: async (q, m, info) => {
@@ -232,7 +232,7 @@ describe('createWorker', () => {
         return inner.deadLetter(q, m, info);
       },
     };
-    const inspect = memoryInspector(inner.store);
+    const inspect = inner;
     await inspect.sendRaw('q-huge', 'é'.repeat(5_000));
     const worker = createWorker({ adapter: strict, queue: 'q-huge', pollMs: 20 });
     worker.handle(job, () => {});
@@ -248,7 +248,7 @@ describe('createWorker', () => {
   });
 
   it('starts while the backend is down and carries on once it is back', async () => {
-    const inner = memoryAdapter();
+    const inner = inTestAdapter();
     let down = true;
     const flaky: Adapter = {
       ...inner,
@@ -278,7 +278,7 @@ describe('createWorker', () => {
   });
 
   it('a second stop skips the rest of the grace period', async () => {
-    const adapter = memoryAdapter();
+    const adapter = inTestAdapter();
     const worker = createWorker({ adapter, queue: 'q-force', pollMs: 20 });
     let started = false;
     worker.handle(job, async () => {
@@ -297,7 +297,7 @@ describe('createWorker', () => {
   });
 
   it('stopOnSignals stops workers on the first signal', async () => {
-    const adapter = memoryAdapter();
+    const adapter = inTestAdapter();
     const worker = createWorker({ adapter, queue: 'q-signal', pollMs: 20 });
     worker.handle(job, () => {});
     await worker.start();
@@ -316,34 +316,11 @@ describe('createWorker', () => {
   });
 
   it('rejects bad registrations and options with typed errors', () => {
-    const adapter = memoryAdapter();
+    const adapter = inTestAdapter();
     const worker = createWorker({ adapter, queue: 'q-reg' });
     worker.handle(job, () => {});
     expect(() => worker.handle(job, () => {})).toThrow(/already registered/);
     expect(() => worker.handle({} as never, () => {})).toThrow(/defineJob/);
     expect(() => createWorker({ adapter, concurrency: 0 })).toThrow(/concurrency/);
-  });
-});
-
-describe('memory adapter with a fake clock', () => {
-  it('leases and delays follow the injected clock', async () => {
-    let now = 1_000_000;
-    const adapter = memoryAdapter({ clock: { now: () => now } });
-    const inspect = memoryInspector(adapter.store);
-    await adapter.send('fake', [
-      { id: 'a', body: 'x' },
-      { id: 'b', body: 'y', delayMs: 10_000 },
-    ]);
-    const [a] = await adapter.receive('fake', { max: 10, leaseMs: 5_000 });
-    expect(a?.id).toBe('a');
-    now += 4_999;
-    expect(await adapter.receive('fake', { max: 10, leaseMs: 5_000 })).toEqual([]);
-    now += 1;
-    const again = await adapter.receive('fake', { max: 10, leaseMs: 5_000 });
-    expect(again.map((m) => [m.id, m.deliveryCount])).toEqual([['a', 2]]);
-    now += 5_000;
-    const later = await adapter.receive('fake', { max: 10, leaseMs: 5_000 });
-    expect(later.map((m) => m.id).sort()).toEqual(['a', 'b']);
-    expect(await inspect.liveCount('fake')).toBe(2);
   });
 });

@@ -1,6 +1,7 @@
 import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { DeadLetter } from '@bg/core';
+import { type DeadLetter, type DeadLetterBackend, isBgError } from '@bg/core/adapter';
 import { decodeMessage } from './message-codec.js';
+import type { SqsCalls } from './sqs-calls.js';
 
 /** One dead-letter message read by a scan, with the receipt that holds it. */
 export interface ScannedDeadLetter {
@@ -93,21 +94,50 @@ export async function scanDeadLetters(settings: ScanSettings): Promise<ScannedDe
   return [...byMessageId.values()];
 }
 
-/** Oldest first: by dead-letter time, then job id. */
-export function compareDeadLetters(a: DeadLetter, b: DeadLetter): number {
-  return a.deadLetteredAt - b.deadLetteredAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** What {@link sqsDeadLetterBackend} needs from its adapter. */
+export interface SqsDeadLetterSettings {
+  readonly calls: SqsCalls;
+  /** The SQS name of a bg queue's dead-letter queue. */
+  readonly deadName: (queue: string) => string;
+  /** Visibility timeout of a scan, in seconds. */
+  readonly visibilitySeconds: number;
+  /** Most messages one scan reads. */
+  readonly limit: number;
+  /** Writes a dead letter back to the live queue (replay). */
+  readonly requeue: (queue: string, letter: DeadLetter) => Promise<void>;
 }
 
 /**
- * The records a scan may delete because a later record of the same job supersedes them (a
- * crash between dead-lettering and the ack writes a job twice): every record but the latest
- * (by dead-letter time, then position in the scan) of each job id.
+ * The `<queue>-dlq` queue as a kit `DeadLetterBackend`: a scan receives every message (hiding
+ * them for the scan's visibility timeout), `remove` deletes by receipt, `restore` makes the
+ * rest visible again at once, `requeue` sends to the live queue.
  */
-export function supersededDeadLetters(scanned: readonly ScannedDeadLetter[]): ScannedDeadLetter[] {
-  const latest = new Map<string, ScannedDeadLetter>();
-  for (const s of scanned) {
-    const seen = latest.get(s.letter.id);
-    if (!seen || seen.letter.deadLetteredAt <= s.letter.deadLetteredAt) latest.set(s.letter.id, s);
-  }
-  return scanned.filter((s) => latest.get(s.letter.id) !== s);
+export function sqsDeadLetterBackend(settings: SqsDeadLetterSettings): DeadLetterBackend<ScannedDeadLetter> {
+  const { calls } = settings;
+  const urlOf = (queue: string): Promise<string> => calls.resolveUrl(settings.deadName(queue));
+  return {
+    async scan(queue) {
+      const url = await urlOf(queue);
+      return calls.call('ReceiveMessage (dead-letter scan)', () =>
+        scanDeadLetters({ client: calls.client, url, visibilitySeconds: settings.visibilitySeconds, limit: settings.limit }),
+      );
+    },
+    letterOf: (record) => record.letter,
+    async remove(queue, records) {
+      const url = await urlOf(queue);
+      await Promise.all(
+        records.map((r) =>
+          calls.deleteAt(url, r.receipt).catch((error: unknown) => {
+            // Deleted already (or superseded by a later receive): nothing left to remove.
+            if (!isBgError(error, 'LEASE_LOST')) throw error;
+          }),
+        ),
+      );
+    },
+    async restore(queue, records) {
+      const url = await urlOf(queue);
+      await Promise.allSettled(records.map((r) => calls.visibilityAt(url, r.receipt, 0)));
+    },
+    requeue: settings.requeue,
+  };
 }

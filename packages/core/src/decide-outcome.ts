@@ -1,0 +1,190 @@
+import type { Capabilities, DeadLetterReason, ErrorInfo } from './adapter.js';
+import { backoffDelay } from './backoff.js';
+import { needsFreshCount, planEarlyDelivery } from './delay-hop.js';
+import type { Envelope } from './envelope.js';
+import { toErrorInfo } from './error-info.js';
+import { isBgError } from './errors.js';
+import type { JobDefinition } from './job.js';
+
+/** The attribute a delivery carries once it was re-sent for a fresh delivery count after its parks. */
+export const HOPPED_ATTRIBUTE = 'bg-hopped';
+
+/**
+ * What the worker does with a delivery; decided by {@link decideDelivery},
+ * {@link rejectPayload} and {@link decideResult}, carried out by the worker's I/O edge.
+ * - `ack`: the handler finished: remove the job.
+ * - `retry`: the handler failed and may be retried: release it for `delayMs`.
+ * - `dead-letter`: set it aside with `reason` (write the record, then remove the original).
+ * - `hop`: it came before its `notBefore`: wait `remainingMs` more without running it, by a
+ *   re-send natively delayed `delayMs` (`via: 'resend'`) or a release for `delayMs` (`'park'`).
+ * - `re-send`: it is due after parks that raised its delivery count: send it again as a new
+ *   message marked {@link HOPPED_ATTRIBUTE}, then remove this one.
+ * - `defer`: a payload version newer than this worker knows: release it for `delayMs`.
+ * - `hand-back`: the handler gave up because the worker stops: release it at once.
+ * - `forget`: the lease was lost or handed back meanwhile: touch nothing.
+ */
+export type Outcome =
+  | { readonly kind: 'ack' }
+  | { readonly kind: 'retry'; readonly delayMs: number }
+  | {
+      readonly kind: 'dead-letter';
+      readonly reason: DeadLetterReason;
+      readonly attempts: number;
+      readonly jobType: string | undefined;
+      readonly error?: ErrorInfo;
+      /** When the job was first enqueued (its envelope's `createdAt`), when the envelope was readable. */
+      readonly enqueuedAt?: number;
+    }
+  | { readonly kind: 'hop'; readonly via: 'resend' | 'park'; readonly delayMs: number; readonly remainingMs: number }
+  | { readonly kind: 're-send' }
+  | { readonly kind: 'defer'; readonly delayMs: number }
+  | { readonly kind: 'hand-back' }
+  | { readonly kind: 'forget' };
+
+/** The decision to run the handler: the job, its envelope and the attempt number. */
+export interface RunDecision {
+  readonly kind: 'run';
+  readonly job: JobDefinition;
+  readonly envelope: Envelope;
+  readonly attempt: number;
+}
+
+/** What the worker knows about a delivery before running it. */
+export interface DeliveryFacts {
+  /** The decoded envelope, or undefined when it did not decode (see `decodeError`). */
+  readonly envelope: Envelope | undefined;
+  /** Why the body is not a valid envelope (only read when `envelope` is undefined). */
+  readonly decodeError?: unknown;
+  /** The job registered for the envelope's type, if any. */
+  readonly job: JobDefinition | undefined;
+  /** The backend's delivery count (1 on the first delivery): the attempt number. */
+  readonly deliveryCount: number;
+  /** True when the delivery carries {@link HOPPED_ATTRIBUTE}. */
+  readonly hopped: boolean;
+}
+
+/** The worker's settings the decisions read. */
+export interface DecisionPolicy {
+  readonly capabilities: Capabilities;
+  /** How long after enqueue an unknown newer payload version is deferred before it is dead-lettered. */
+  readonly versionWindowMs: number;
+  /** Randomness for backoff jitter: a number in [0, 1). */
+  readonly random: () => number;
+  /** Errors that must not be retried, besides BgErrors with `retryable: false`. */
+  readonly isPermanent?: ((error: unknown) => boolean) | undefined;
+}
+
+const ACK: Outcome = Object.freeze({ kind: 'ack' });
+const FORGET: Outcome = Object.freeze({ kind: 'forget' });
+const HAND_BACK: Outcome = Object.freeze({ kind: 'hand-back' });
+const RE_SEND: Outcome = Object.freeze({ kind: 're-send' });
+
+/**
+ * Decides, before any handler runs, what to do with a delivery at time `now`: dead-letter a
+ * malformed envelope, an unknown type or (past the window) an unknown newer version; hop or
+ * re-send an early or freshly due delayed job; defer an unknown version within the window; or
+ * run the handler. Pure: no I/O, the clock and randomness come in.
+ */
+export function decideDelivery(facts: DeliveryFacts, policy: DecisionPolicy, now: number): Outcome | RunDecision {
+  const { envelope, deliveryCount } = facts;
+  const caps = policy.capabilities;
+  if (envelope === undefined) {
+    return {
+      kind: 'dead-letter',
+      reason: 'malformed-envelope',
+      attempts: deliveryCount,
+      jobType: undefined,
+      error: toErrorInfo(facts.decodeError),
+    };
+  }
+  if (envelope.notBefore !== undefined) {
+    const remainingMs = Date.parse(envelope.notBefore) - now;
+    if (remainingMs > 0) {
+      const step = planEarlyDelivery(caps, remainingMs, deliveryCount);
+      return { kind: 'hop', via: step.action, delayMs: step.delayMs, remainingMs };
+    }
+    if (needsFreshCount(caps, deliveryCount, facts.hopped)) return RE_SEND;
+  }
+  const { job } = facts;
+  if (job === undefined) {
+    return {
+      kind: 'dead-letter',
+      reason: 'unknown-type',
+      attempts: deliveryCount,
+      jobType: envelope.type,
+      error: { message: `no handler for job type "${envelope.type}"` },
+      enqueuedAt: Date.parse(envelope.createdAt),
+    };
+  }
+  if (envelope.v > job.version) {
+    const createdAt = Date.parse(envelope.createdAt);
+    if (now - createdAt < policy.versionWindowMs) {
+      return { kind: 'defer', delayMs: Math.min(backoffDelay(job.retry, deliveryCount, policy.random), caps.maxReleaseDelayMs) };
+    }
+    return {
+      kind: 'dead-letter',
+      reason: 'unknown-version',
+      attempts: deliveryCount,
+      jobType: job.type,
+      error: { message: `"${job.type}" payload v${envelope.v} is newer than v${job.version} known to this worker` },
+      enqueuedAt: createdAt,
+    };
+  }
+  return { kind: 'run', job, envelope, attempt: deliveryCount };
+}
+
+/** The outcome of a payload that failed its migration or schema: dead-letter it `invalid-payload`. */
+export function rejectPayload(run: RunDecision, error: unknown): Outcome {
+  return {
+    kind: 'dead-letter',
+    reason: 'invalid-payload',
+    attempts: run.attempt,
+    jobType: run.job.type,
+    error: toErrorInfo(error),
+    enqueuedAt: Date.parse(run.envelope.createdAt),
+  };
+}
+
+/** What happened once the handler ran. */
+export interface HandlerResult {
+  /** True when the handler threw, rejected or timed out. */
+  readonly failed: boolean;
+  /** What it threw (only read when `failed`). */
+  readonly error?: unknown;
+  /** `error` summarised ({@link toErrorInfo}), for the dead letter. */
+  readonly errorInfo?: ErrorInfo;
+  /** The worker gave the lease back or lost it while the handler ran. */
+  readonly abandoned: boolean;
+  /** The worker is stopping and aborted the handler's signal. */
+  readonly stopping: boolean;
+}
+
+/**
+ * Decides what to do once a handler of `run` returned: forget a delivery whose lease is gone,
+ * ack a success, hand back a job whose handler gave up on shutdown, dead-letter a permanent
+ * error (a non-retryable BgError other than `TIMEOUT`, or one `isPermanent` names) or the last
+ * attempt, else retry with the job's backoff (at most the backend's longest release). Pure.
+ */
+export function decideResult(run: RunDecision, result: HandlerResult, policy: DecisionPolicy): Outcome {
+  if (result.abandoned) return FORGET;
+  if (!result.failed) return ACK;
+  if (result.stopping) return HAND_BACK;
+  const { error } = result;
+  const permanent =
+    (isBgError(error) && !error.retryable && !isBgError(error, 'TIMEOUT')) || (policy.isPermanent?.(error) ?? false);
+  const { job, attempt } = run;
+  if (permanent || attempt >= job.retry.maxAttempts) {
+    return {
+      kind: 'dead-letter',
+      reason: permanent ? 'permanent-error' : 'max-attempts',
+      attempts: attempt,
+      jobType: job.type,
+      error: result.errorInfo ?? toErrorInfo(error),
+      enqueuedAt: Date.parse(run.envelope.createdAt),
+    };
+  }
+  return {
+    kind: 'retry',
+    delayMs: Math.min(backoffDelay(job.retry, attempt, policy.random), policy.capabilities.maxReleaseDelayMs),
+  };
+}

@@ -1,0 +1,172 @@
+import type { Adapter, DeadLetterInfo } from './adapter.js';
+import { HOPPED_ATTRIBUTE, type Outcome } from './decide-outcome.js';
+import { utf8Bytes } from './envelope.js';
+import { isBgError } from './errors.js';
+import type { HeldDelivery } from './held-delivery.js';
+import type { Logger, WorkerDecision, WorkerEvent } from './worker-events.js';
+
+/** What an {@link OutcomeExecutor} needs from its worker. */
+export interface OutcomeExecutorOptions {
+  readonly adapter: Adapter;
+  readonly queue: string;
+  readonly now: () => number;
+  readonly emit: (event: WorkerEvent) => void;
+  /** True when someone listens to events (the `succeeded` event of the hot path is skipped otherwise). */
+  readonly observed: boolean;
+  readonly log: Logger;
+}
+
+const ACKED: WorkerDecision = Object.freeze({ kind: 'ack' });
+
+/** The longest prefix of `text` of at most `maxBytes` UTF-8 bytes, never splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const buffer = Buffer.from(text, 'utf8');
+  if (buffer.length <= maxBytes) return text;
+  let end = maxBytes;
+  while (end > 0 && ((buffer[end] ?? 0) & 0xc0) === 0x80) end--;
+  return buffer.subarray(0, end).toString('utf8');
+}
+
+/**
+ * The worker's I/O edge: carries out an {@link Outcome} on the backend (ack, release,
+ * re-send then ack, dead-letter then ack), then reports it with its event, which carries the
+ * decision ({@link WorkerDecision}). Errors propagate: the worker reports them (or notes a
+ * lost lease), and the job stays in storage.
+ */
+export class OutcomeExecutor {
+  readonly #o: OutcomeExecutorOptions;
+
+  constructor(options: OutcomeExecutorOptions) {
+    this.#o = options;
+  }
+
+  /**
+   * Carries out `outcome` for `item`; `jobType`, `attempt` and `durationMs` (known once the
+   * handler ran) go into the events.
+   */
+  async execute(
+    item: HeldDelivery,
+    outcome: Outcome,
+    jobType: string | undefined,
+    attempt: number,
+    durationMs: number,
+  ): Promise<void> {
+    const { adapter, queue, emit } = this.#o;
+    const { message } = item;
+    switch (outcome.kind) {
+      case 'ack':
+        await adapter.ack(queue, item.handle);
+        if (this.#o.observed) {
+          emit({ type: 'succeeded', jobId: message.id, jobType: jobType ?? '', attempt, durationMs, decision: ACKED });
+        }
+        return;
+      case 'retry':
+        await adapter.release(queue, item.handle, outcome.delayMs);
+        emit({
+          type: 'retried',
+          jobId: message.id,
+          jobType: jobType ?? '',
+          attempt,
+          delayMs: outcome.delayMs,
+          decision: { kind: 'retry', delayMs: outcome.delayMs },
+        });
+        return;
+      case 'dead-letter':
+        await this.#deadLetter(item, outcome);
+        return;
+      case 'hop':
+        if (outcome.via === 'resend') {
+          await this.#resend(item, outcome.delayMs, message.attributes);
+        } else {
+          // No native delay (Pub/Sub): park it with a release. The parks raise the delivery
+          // count: the plan re-sends it fresh before they near the backend's own dead-letter
+          // cap, and the first delivery after `notBefore` re-sends it fresh too.
+          await adapter.release(queue, item.handle, outcome.delayMs);
+        }
+        emit({
+          type: 'deferred',
+          jobId: message.id,
+          why: 'not-before',
+          delayMs: outcome.remainingMs,
+          decision: { kind: 'hop', delayMs: outcome.delayMs },
+        });
+        return;
+      case 're-send':
+        await this.#resend(item, 0, { ...message.attributes, [HOPPED_ATTRIBUTE]: '1' });
+        emit({ type: 'deferred', jobId: message.id, why: 'fresh-count', delayMs: 0, decision: { kind: 're-send', delayMs: 0 } });
+        return;
+      case 'defer':
+        await adapter.release(queue, item.handle, outcome.delayMs);
+        emit({
+          type: 'deferred',
+          jobId: message.id,
+          why: 'unknown-version',
+          delayMs: outcome.delayMs,
+          decision: { kind: 'defer', delayMs: outcome.delayMs },
+        });
+        return;
+      case 'hand-back':
+        // The handler gave up because we are stopping: hand the job back at once.
+        await adapter.release(queue, item.handle, 0);
+        emit({ type: 'deferred', jobId: message.id, why: 'shutdown', delayMs: 0, decision: { kind: 'hand-back', delayMs: 0 } });
+        return;
+      case 'forget':
+        return;
+    }
+  }
+
+  /** Re-sends the message as a new one (fresh delivery count), then removes the old one. */
+  async #resend(item: HeldDelivery, delayMs: number, attributes: Readonly<Record<string, string>>): Promise<void> {
+    const { adapter, queue } = this.#o;
+    await adapter.send(queue, [
+      { id: item.message.id, body: item.message.body, attributes, ...(delayMs > 0 ? { delayMs } : {}) },
+    ]);
+    await adapter.ack(queue, item.handle);
+  }
+
+  /** Writes the dead letter, then removes the original (never the other way round). */
+  async #deadLetter(item: HeldDelivery, outcome: Extract<Outcome, { kind: 'dead-letter' }>): Promise<void> {
+    const { adapter, queue, now, emit, log } = this.#o;
+    const { reason, attempts, error, jobType } = outcome;
+    const message = { ...item.message, handle: item.handle };
+    const enqueuedAt = outcome.enqueuedAt ?? item.message.enqueuedAt;
+    const info: DeadLetterInfo = {
+      reason,
+      attempts,
+      ...(error ? { error } : {}),
+      ...(enqueuedAt !== undefined ? { enqueuedAt } : {}),
+      deadLetteredAt: now(),
+    };
+    try {
+      await adapter.deadLetter(queue, message, info);
+    } catch (failure) {
+      if (!isBgError(failure, 'PAYLOAD_TOO_LARGE')) throw failure;
+      // A foreign message as large as the backend takes leaves no room for the dead-letter
+      // fields. Set aside its head rather than redelivering it forever; the record says so.
+      const bytes = utf8Bytes(message.body);
+      const kept = truncateUtf8(message.body, Math.floor(adapter.capabilities.maxPayloadBytes / 2));
+      await adapter.deadLetter(
+        queue,
+        { ...message, body: kept, attributes: { ...message.attributes, 'bg-truncated-from': String(bytes) } },
+        {
+          ...info,
+          error: {
+            ...(info.error ?? { message: reason }),
+            message: `${info.error?.message ?? reason} (body of ${bytes} bytes too large to dead-letter whole: first ${utf8Bytes(kept)} bytes kept)`,
+          },
+        },
+      );
+    }
+    await adapter.ack(queue, item.handle);
+    emit({
+      type: 'dead-lettered',
+      jobId: item.message.id,
+      jobType,
+      attempt: attempts,
+      reason,
+      ...(error ? { error } : {}),
+      decision: { kind: 'dead-letter', reason },
+    });
+    log.info?.(`bg worker: dead-lettered ${item.message.id} (${reason})`, { queue, jobId: item.message.id, reason });
+  }
+}

@@ -1,0 +1,64 @@
+import type { LeaseHandle, ReceivedMessage } from './adapter.js';
+
+/** A handler's abort signal, made only when the handler asks for it (most never do). */
+export class LazyAbort {
+  #controller: AbortController | undefined;
+  #reason: unknown;
+  #aborted = false;
+  /** The signal, created on first use (already aborted if {@link abort} ran before). */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+  /** True once {@link abort} ran. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+  /** Aborts with `reason` (the first call wins). */
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
+}
+
+/** A delivery the worker holds, from receive until it is acked, released or dead-lettered. */
+export interface HeldDelivery {
+  readonly message: ReceivedMessage;
+  /** The current lease handle (extensions may rotate it). */
+  handle: LeaseHandle;
+  readonly controller: LazyAbort;
+  /** Set when the worker gave the lease back or lost it: never ack after that. */
+  abandoned: boolean;
+  jobType: string | undefined;
+  /** When the lease keeper extends the lease next (ms on the worker's clock). */
+  renewAt: number;
+  /** An extension is in flight. */
+  renewing: boolean;
+  /** Its lease is kept by the heartbeat (while it waits for a slot or its handler runs). */
+  beating: boolean;
+  /** Holds one of the `concurrency` slots: from delivery until its handler has returned. */
+  slot: boolean;
+  /** Resolves once the delivery is settled. */
+  done: Promise<void>;
+}
+
+/** A fresh {@link HeldDelivery} for a received message (no slot, no heartbeat yet). */
+export function holdDelivery(message: ReceivedMessage): HeldDelivery {
+  return {
+    message,
+    handle: message.handle,
+    controller: new LazyAbort(),
+    abandoned: false,
+    jobType: undefined,
+    renewAt: Number.POSITIVE_INFINITY,
+    renewing: false,
+    beating: false,
+    slot: false,
+    done: Promise.resolve(),
+  };
+}

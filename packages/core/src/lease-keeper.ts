@@ -1,0 +1,118 @@
+import type { Adapter, ReceivedMessage } from './adapter.js';
+import { BgError, isBgError } from './errors.js';
+import type { HeldDelivery } from './held-delivery.js';
+import type { Logger, WorkerEvent } from './worker-events.js';
+
+/** What a {@link LeaseKeeper} needs from its worker. */
+export interface LeaseKeeperOptions {
+  readonly adapter: Adapter;
+  readonly queue: string;
+  readonly leaseMs: number;
+  /** Every delivery the worker holds; the heartbeat extends those marked `beating`. */
+  readonly held: Iterable<HeldDelivery>;
+  readonly now: () => number;
+  readonly emit: (event: WorkerEvent) => void;
+  readonly log: Logger;
+  readonly reportError: (during: string, error: unknown) => void;
+}
+
+const HAND_BACK = Object.freeze({ kind: 'hand-back', delayMs: 0 } as const);
+
+/**
+ * Keeps the leases of a worker's deliveries: one heartbeat timer for all of them extends each
+ * lease once a third of it has passed (so thousands of jobs cost one timer), notices a lost
+ * lease (`LEASE_LOST`: the delivery is abandoned and its handler's signal aborted), and hands
+ * deliveries back (release at once) when the worker stops.
+ */
+export class LeaseKeeper {
+  readonly #options: LeaseKeeperOptions;
+  readonly #renewEvery: number;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+
+  constructor(options: LeaseKeeperOptions) {
+    this.#options = options;
+    this.#renewEvery = Math.max(Math.floor(options.leaseMs / 3), 5);
+  }
+
+  /** Starts keeping the lease of `item` (its handler runs, or it waits for a slot). */
+  keep(item: HeldDelivery, jobType: string | undefined): void {
+    item.jobType = jobType;
+    item.renewAt = this.#options.now() + this.#renewEvery;
+    item.beating = true;
+    if (!this.#heartbeat) {
+      this.#heartbeat = setInterval(() => this.#beatAll(), Math.max(5, Math.min(Math.floor(this.#renewEvery / 4), 1_000)));
+      this.#heartbeat.unref();
+    }
+  }
+
+  /** Stops keeping the lease of `item` (its handler returned, or it leaves the waiting line). */
+  pause(item: HeldDelivery): void {
+    item.beating = false;
+  }
+
+  /** Stops the heartbeat timer (the worker stopped). */
+  end(): void {
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    this.#heartbeat = undefined;
+  }
+
+  /**
+   * Gives an unfinished delivery back at shutdown (release, delay 0) so that it is redelivered
+   * at once; never acked afterwards. One whose lease was already lost is only abandoned.
+   */
+  async handBack(item: HeldDelivery): Promise<void> {
+    const lost = item.abandoned;
+    item.abandoned = true;
+    this.pause(item);
+    if (lost) return;
+    const { adapter, queue, emit, reportError } = this.#options;
+    try {
+      await adapter.release(queue, item.handle, 0);
+      emit({ type: 'deferred', jobId: item.message.id, why: 'shutdown', delayMs: 0, decision: HAND_BACK });
+    } catch (error) {
+      reportError(`release of ${item.message.id} on stop`, error);
+    }
+  }
+
+  /** Gives back at once deliveries that arrived after the worker began to stop (never held). */
+  async handBackUnheld(messages: readonly ReceivedMessage[]): Promise<void> {
+    const { adapter, queue, reportError } = this.#options;
+    await Promise.all(
+      messages.map((m) => adapter.release(queue, m.handle, 0).catch((error: unknown) => reportError('release on stop', error))),
+    );
+  }
+
+  #beatAll(): void {
+    const t = this.#options.now();
+    for (const item of this.#options.held) {
+      if (item.beating && !item.renewing && !item.abandoned && t >= item.renewAt) void this.#renew(item);
+    }
+  }
+
+  async #renew(item: HeldDelivery): Promise<void> {
+    const { adapter, queue, leaseMs, now, emit, log, reportError } = this.#options;
+    item.renewing = true;
+    try {
+      const next = await adapter.extend(queue, item.handle, leaseMs);
+      if (!item.abandoned) {
+        item.handle = next.handle;
+        item.renewAt = now() + this.#renewEvery;
+      }
+    } catch (error) {
+      if (isBgError(error, 'LEASE_LOST')) {
+        if (!item.abandoned) {
+          item.abandoned = true;
+          item.beating = false;
+          emit({ type: 'lease-lost', jobId: item.message.id, jobType: item.jobType });
+          log.warn?.(`bg worker: lost the lease of ${item.message.id}`, { queue, jobId: item.message.id });
+          item.controller.abort(new BgError('LEASE_LOST', `the lease of job ${item.message.id} was lost`, { retryable: false }));
+        }
+      } else {
+        reportError('lease extension', error);
+        item.renewAt = now() + Math.min(this.#renewEvery, 1_000);
+      }
+    } finally {
+      item.renewing = false;
+    }
+  }
+}

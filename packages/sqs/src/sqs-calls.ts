@@ -1,0 +1,191 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { BgError, type CloseGuard } from '@bg/core/adapter';
+import { Batcher, type EntryResult } from './batcher.js';
+import { isLostReceipt, lostReceipt, mapSqsError, sqsErrorCode } from './map-error.js';
+
+interface VisibilityEntry {
+  readonly receipt: string;
+  readonly seconds: number;
+}
+
+type BatchAnswer = {
+  readonly Successful?: readonly { Id?: string }[];
+  readonly Failed?: readonly { Id?: string; Code?: string; Message?: string }[];
+};
+
+/** One outcome per entry of a batch answer: a failed entry becomes its own error. */
+function entryResults(action: string, count: number, answer: BatchAnswer): EntryResult<void>[] {
+  return Array.from({ length: count }, (_, i): EntryResult<void> => {
+    const failed = answer.Failed?.find((f) => f.Id === String(i));
+    if (failed) {
+      if (isLostReceipt(failed.Code, failed.Message)) return { ok: false, error: lostReceipt(`${action}: ${failed.Code}`) };
+      const error = Object.assign(new Error(failed.Message ?? 'batch entry failed'), { name: failed.Code ?? 'BatchEntryFailed' });
+      return { ok: false, error: mapSqsError(error, action) };
+    }
+    if (!answer.Successful?.some((s) => s.Id === String(i))) {
+      return { ok: false, error: new BgError('BACKEND_ERROR', `SQS did not confirm a ${action}`) };
+    }
+    return { ok: true, value: undefined };
+  });
+}
+
+/**
+ * The SQS calls of one adapter: error mapping, the queue-URL cache, deletes and visibility
+ * changes coalesced into batch calls, and the background work awaited at close.
+ */
+export class SqsCalls {
+  /** Aborts receives (and their long polls) at close. */
+  readonly closing = new AbortController();
+  readonly #urls = new Map<string, Promise<string>>();
+  readonly #background = new Set<Promise<unknown>>();
+  readonly #deletes: Batcher<string, void>;
+  readonly #visibility: Batcher<VisibilityEntry, void>;
+
+  constructor(
+    readonly client: SQSClient,
+    private readonly guard: CloseGuard,
+  ) {
+    this.#deletes = new Batcher(async (url, receipts) => {
+      const answer = await this.call('DeleteMessageBatch', () =>
+        client.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: url,
+            Entries: receipts.map((r, i) => ({ Id: String(i), ReceiptHandle: r })),
+          }),
+        ),
+      );
+      return entryResults('DeleteMessage', receipts.length, answer);
+    });
+    this.#visibility = new Batcher(async (url, entries) => {
+      const answer = await this.call('ChangeMessageVisibilityBatch', () =>
+        client.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: url,
+            Entries: entries.map((e, i) => ({ Id: String(i), ReceiptHandle: e.receipt, VisibilityTimeout: e.seconds })),
+          }),
+        ),
+      );
+      return entryResults('ChangeMessageVisibility', entries.length, answer);
+    });
+  }
+
+  /** Runs one SDK call, mapping its error (an abort after close is `CLOSED`). */
+  async call<T>(action: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (this.guard.closed && sqsErrorCode(error) === 'AbortError') {
+        throw new BgError('CLOSED', 'the sqs adapter is closed', { cause: error });
+      }
+      throw mapSqsError(error, action);
+    }
+  }
+
+  /** The URL of an SQS queue (cached; a failed lookup is not). */
+  resolveUrl(name: string): Promise<string> {
+    let url = this.#urls.get(name);
+    if (!url) {
+      url = this.call(`GetQueueUrl ${name}`, async () => {
+        const answer = await this.client.send(new GetQueueUrlCommand({ QueueName: name }));
+        if (!answer.QueueUrl) throw new BgError('QUEUE_NOT_FOUND', `SQS queue ${name} has no URL`, { retryable: false });
+        return answer.QueueUrl;
+      });
+      this.#urls.set(name, url);
+      url.catch(() => this.#urls.delete(name));
+    }
+    return url;
+  }
+
+  /** Drops a cached URL (the queue may have been deleted). */
+  forgetUrl(name: string): void {
+    this.#urls.delete(name);
+  }
+
+  /** Runs an action on a queue URL; a vanished queue drops its cached URL. */
+  async onQueue<T>(name: string, action: string, run: (url: string) => Promise<T>): Promise<T> {
+    const url = await this.resolveUrl(name);
+    try {
+      return await this.call(action, () => run(url));
+    } catch (error) {
+      if (error instanceof BgError && error.code === 'QUEUE_NOT_FOUND') this.#urls.delete(name);
+      throw error;
+    }
+  }
+
+  /** Creates a queue (or finds it) and caches its URL. */
+  async createQueue(name: string, attributes: Record<string, string>): Promise<string> {
+    const url = await this.call(`CreateQueue ${name}`, async () => {
+      const answer = await this.client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+      return answer.QueueUrl ?? '';
+    });
+    this.#urls.set(name, Promise.resolve(url));
+    return url;
+  }
+
+  /** A queue's approximate counts. */
+  async queueCounts(name: string): Promise<{ ready: number; inFlight: number; delayed: number }> {
+    const answer = await this.onQueue(name, 'GetQueueAttributes', (url) =>
+      this.client.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: [
+            'ApproximateNumberOfMessages',
+            'ApproximateNumberOfMessagesNotVisible',
+            'ApproximateNumberOfMessagesDelayed',
+          ],
+        }),
+      ),
+    );
+    const a = answer.Attributes ?? {};
+    return {
+      ready: Number(a.ApproximateNumberOfMessages ?? 0),
+      inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+      delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+    };
+  }
+
+  /** Deletes a message by receipt (batched). */
+  deleteAt(url: string, receipt: string): Promise<void> {
+    return this.#deletes.add(url, receipt);
+  }
+
+  /** Sets a receipt's visibility timeout (batched). */
+  visibilityAt(url: string, receipt: string, seconds: number): Promise<void> {
+    return this.#visibility.add(url, { receipt, seconds });
+  }
+
+  /** Deletes a message of a named queue by receipt. */
+  async deleteReceipt(name: string, receipt: string): Promise<void> {
+    await this.deleteAt(await this.resolveUrl(name), receipt);
+  }
+
+  /** Sets the visibility of a receipt of a named queue. */
+  async changeVisibility(name: string, receipt: string, seconds: number): Promise<void> {
+    await this.visibilityAt(await this.resolveUrl(name), receipt, seconds);
+  }
+
+  /** Keeps background work (hand-backs) to await at close. */
+  track<T>(promise: Promise<T>): Promise<T> {
+    this.#background.add(promise);
+    const forget = (): void => {
+      this.#background.delete(promise);
+    };
+    void promise.then(forget, forget);
+    return promise;
+  }
+
+  /** Aborts receives and waits for every batch and background call. */
+  async drain(): Promise<void> {
+    this.closing.abort();
+    await Promise.all([this.#deletes.drain(), this.#visibility.drain()]);
+    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+    await Promise.all([this.#deletes.drain(), this.#visibility.drain()]);
+  }
+}
