@@ -97,7 +97,9 @@ describe('envelope v1', () => {
       message = isBgError(e) ? e.message : 'not a BgError';
     }
     expect(message, 'decodeEnvelope(unknown 50 000-character key): MALFORMED_ENVELOPE').toContain('not a bg envelope');
-    expect(message.length, `decodeEnvelope(unknown 50 000-character key): message of ${message.length} characters`).toBeLessThan(800);
+    expect(message.length, `decodeEnvelope(unknown 50 000-character key): message of ${message.length} characters`).toBeLessThan(
+      800,
+    );
   });
 
   it('stores no code and no classes: payloads must be plain JSON', () => {
