@@ -353,11 +353,14 @@ export function createWorker(options: WorkerOptions): Worker {
 
   async function renew(item: Active): Promise<void> {
     item.renewing = true;
+    // The new lease runs from no earlier than this request: time the next renewal from here,
+    // not from the answer, or a slow backend (a round trip of half a lease) lets it lapse.
+    const sentAt = now();
     try {
       const next = await adapter.extend(queue, item.handle, leaseMs);
       if (!item.abandoned) {
         item.handle = next.handle;
-        item.renewAt = now() + renewEvery;
+        item.renewAt = sentAt + renewEvery;
       }
     } catch (error) {
       if (isBgError(error, 'LEASE_LOST')) {
