@@ -29,8 +29,12 @@ export function packagesWithTests(root, exclude = []) {
 
 /**
  * Sums the vitest JSON reports of `names` under `reports`: `{ passed, failed, skipped,
- * failures }`. A package without a report (it crashed before reporting) and a test file that
- * failed to load count as failed.
+ * failures }`. Every vitest run that did not succeed counts, even when no test failed: a
+ * package without a report (it crashed before reporting); a test file that failed to load or
+ * whose suite failed (a `beforeAll` hook) without a failing test; a report with
+ * `success: false` (a global setup that threw: no test ran at all); unhandled errors or an
+ * interrupted run, from the `<name>.run.json` that `tooling/vitest-reporters.js` writes next
+ * to the report.
  */
 export function sumReports(reports, names, label = '') {
   const total = { passed: 0, failed: 0, skipped: 0, failures: [] };
@@ -42,15 +46,33 @@ export function sumReports(reports, names, label = '') {
       continue;
     }
     const r = JSON.parse(readFileSync(file, 'utf8'));
+    const failedTests = r.numFailedTests ?? 0;
     total.passed += r.numPassedTests ?? 0;
-    total.failed += r.numFailedTests ?? 0;
+    total.failed += failedTests;
     total.skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-    if ((r.numFailedTests ?? 0) > 0) total.failures.push(`${label}${name}: ${r.numFailedTests} failed`);
-    // A suite that failed to load (syntax error, globalSetup) has failed files but may count no tests.
-    const brokenFiles = (r.testResults ?? []).filter((t) => t.status === 'failed' && (t.assertionResults ?? []).length === 0);
+    if (failedTests > 0) total.failures.push(`${label}${name}: ${failedTests} failed`);
+    // A file whose suite failed (syntax error, a throwing hook) has failed but may count no failed test.
+    const brokenFiles = (r.testResults ?? []).filter(
+      (t) => t.status === 'failed' && !(t.assertionResults ?? []).some((a) => a.status === 'failed'),
+    );
     if (brokenFiles.length > 0) {
       total.failed += brokenFiles.length;
       total.failures.push(`${label}${name}: ${brokenFiles.length} test file(s) failed to run`);
+    }
+    // Whatever else says the run failed counts once per package.
+    const problems = [];
+    if (failedTests === 0 && brokenFiles.length === 0 && (r.success === false || (r.numFailedTestSuites ?? 0) > 0))
+      problems.push('the vitest run did not succeed although no test failed (a global setup, or the run itself)');
+    const outcomeFile = join(reports, `${name}.run.json`);
+    if (existsSync(outcomeFile)) {
+      const outcome = JSON.parse(readFileSync(outcomeFile, 'utf8'));
+      const errors = outcome.unhandledErrors ?? [];
+      if (errors.length > 0) problems.push(`${errors.length} unhandled error(s): ${errors.join(' | ').slice(0, 300)}`);
+      if (outcome.reason === 'interrupted') problems.push('the vitest run was interrupted');
+    }
+    if (problems.length > 0) {
+      total.failed++;
+      total.failures.push(`${label}${name}: ${problems.join('; ')}`);
     }
   }
   return total;

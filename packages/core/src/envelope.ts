@@ -104,6 +104,30 @@ export function encodeEnvelope(envelope: Envelope): string {
   throw new BgError('INVALID_ARGUMENT', `cannot encode envelope: ${why}`);
 }
 
+/** At most this many characters of a foreign message's own text reach an error message. */
+const ECHO_LIMIT = 40;
+/** At most this many characters of a schema explanation (it names foreign keys, which can be long). */
+const EXPLANATION_LIMIT = 600;
+
+function bounded(text: string, limit = EXPLANATION_LIMIT): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}… (${text.length - limit} more characters)`;
+}
+
+/**
+ * The envelope's `bg` field as an error may show it: a short number or string as JSON
+ * (cut to {@link ECHO_LIMIT} characters), anything else by its kind only. The message of a
+ * foreign queue can hold anything, a secret included; never echo it unbounded.
+ */
+function describeFormat(value: unknown): string {
+  if (value === null || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number') return bounded(String(value), ECHO_LIMIT);
+  if (typeof value === 'string') {
+    const json = JSON.stringify(value);
+    return json.length <= ECHO_LIMIT ? json : `${json.slice(0, ECHO_LIMIT)}…" (a string of ${value.length} characters)`;
+  }
+  return Array.isArray(value) ? `(an array of ${value.length} items)` : '(an object)';
+}
+
 /**
  * Parses stored text into an envelope. Throws `MALFORMED_ENVELOPE` (not retryable) for
  * anything else: invalid JSON, other shapes, unknown format versions.
@@ -116,14 +140,13 @@ export function decodeEnvelope(text: string): Envelope {
     throw new BgError('MALFORMED_ENVELOPE', 'message body is not JSON', { cause });
   }
   if (typeof raw === 'object' && raw !== null && 'bg' in raw && raw.bg !== ENVELOPE_FORMAT_VERSION) {
-    throw new BgError('MALFORMED_ENVELOPE', `unknown envelope format version ${JSON.stringify(raw.bg)}`, {
-      details: { format: raw.bg },
-    });
+    const format = describeFormat(raw.bg);
+    throw new BgError('MALFORMED_ENVELOPE', `unknown envelope format version ${format}`, { details: { format } });
   }
   if (isEnvelope(raw)) return raw;
   const parsed = envelopeSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new BgError('MALFORMED_ENVELOPE', `message is not a bg envelope: ${z.prettifyError(parsed.error)}`);
+    throw new BgError('MALFORMED_ENVELOPE', `message is not a bg envelope: ${bounded(z.prettifyError(parsed.error))}`);
   }
   // The schema accepted what the fast check refused: never trust the difference silently.
   throw new BgError('MALFORMED_ENVELOPE', 'message is not a bg envelope (unexpected field types)');

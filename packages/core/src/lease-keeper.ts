@@ -92,11 +92,14 @@ export class LeaseKeeper {
   async #renew(item: HeldDelivery): Promise<void> {
     const { adapter, queue, leaseMs, now, emit, log, reportError } = this.#options;
     item.renewing = true;
+    // The new lease runs from no earlier than this request: time the next renewal from here,
+    // not from the answer, or a slow backend (a round trip of half a lease) lets it lapse.
+    const sentAt = now();
     try {
       const next = await adapter.extend(queue, item.handle, leaseMs);
       if (!item.abandoned) {
         item.handle = next.handle;
-        item.renewAt = now() + this.#renewEvery;
+        item.renewAt = sentAt + this.#renewEvery;
         emit({ type: 'lease-extended', jobId: item.message.id, jobType: item.jobType });
       }
     } catch (error) {

@@ -60,6 +60,48 @@ describe('envelope v1', () => {
     }
   });
 
+  it('echoes a foreign format field bounded and redacted, in the message and in details', () => {
+    const secret = 'hunter2Secret';
+    const cases: { bg: unknown; shows: string }[] = [
+      { bg: 'x'.repeat(100_000), shows: 'a string of 100000 characters' },
+      { bg: `redis://:${secret}@db:6379`, shows: 'redis://:***@' },
+      { bg: { password: secret, pad: 'y'.repeat(100_000) }, shows: '(an object)' },
+      { bg: Array.from({ length: 10_000 }, () => secret), shows: '(an array of 10000 items)' },
+      { bg: 1e300, shows: '1e+300' },
+      { bg: true, shows: 'true' },
+    ];
+    for (const { bg, shows } of cases) {
+      const text = JSON.stringify({ bg, id: base.id });
+      let error: unknown;
+      try {
+        decodeEnvelope(text);
+      } catch (e) {
+        error = e;
+      }
+      const label = `decodeEnvelope(${text.slice(0, 40)}…)`;
+      expect(isBgError(error) && error.code, `${label}: MALFORMED_ENVELOPE`).toBe('MALFORMED_ENVELOPE');
+      if (!isBgError(error)) continue;
+      const shown = `${error.message} ${JSON.stringify(error.details)}`;
+      expect(shown.length, `${label}: message + details stay short, got ${shown.length} characters`).toBeLessThan(300);
+      expect(shown, `${label}: the secret never appears`).not.toContain(secret);
+      expect(error.message, `${label}: says what the field was`).toContain(shows);
+    }
+  });
+
+  it('bounds the schema explanation of a foreign message with a huge unknown key', () => {
+    const key = `k${'z'.repeat(50_000)}`;
+    let message = '';
+    try {
+      decodeEnvelope(JSON.stringify({ ...base, [key]: 1 }));
+    } catch (e) {
+      message = isBgError(e) ? e.message : 'not a BgError';
+    }
+    expect(message, 'decodeEnvelope(unknown 50 000-character key): MALFORMED_ENVELOPE').toContain('not a bg envelope');
+    expect(message.length, `decodeEnvelope(unknown 50 000-character key): message of ${message.length} characters`).toBeLessThan(
+      800,
+    );
+  });
+
   it('stores no code and no classes: payloads must be plain JSON', () => {
     expect(codeOf(() => assertJsonValue({ fn: () => 1 }))).toBe('INVALID_PAYLOAD');
     expect(codeOf(() => assertJsonValue({ when: new Date() }))).toBe('INVALID_PAYLOAD');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createQueue, type DeadLetter, type QueueStats } from '@bg/core';
 import type { AdapterName, ChaosBackend } from './backends.js';
-import { bootTimings } from './boot-phases.js';
+import { bootTimings, median } from './boot-phases.js';
 import { type Garbage, garbageMarker, garbageSet } from './garbage.js';
 import { flakyJob, healthyJob, type JobKind, poisonJob } from './jobs.js';
 import { type LedgerEntry, readLedgers } from './ledger.js';
@@ -350,7 +350,11 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
   let lastReport = Date.now();
   let progress = '';
   let progressAt = Date.now();
-  const stallMs = Math.max(20_000, 4 * backend.leaseMs);
+  // The no-progress window: 20 s or four leases, and at least three median worker boots so
+  // far (on a loaded box a worker that gets a job after its holder's kill may itself be a
+  // fresh process still booting: the last few jobs then move once per boot, not per lease).
+  const baseStallMs = Math.max(20_000, 4 * backend.leaseMs);
+  let stallMs = baseStallMs;
   const loads: number[] = [];
   while (Date.now() < t0 + profile.deadlineMs) {
     await sleep(pollMs);
@@ -366,6 +370,11 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     const deadForeign = [...dead].filter((id) => !kinds.has(id)).length;
     const remaining = mustComplete.filter((id) => !done.has(id)).length;
     const signature = `${done.size}/${dead.size}`;
+    const firstReceive = new Map<string, number>();
+    for (const e of entries) if (e.e === 'boot' && e.phase === 'receive' && !firstReceive.has(e.w)) firstReceive.set(e.w, e.t);
+    const bootP50 =
+      median(pool.spawned.map((w) => (firstReceive.has(w.id) ? (firstReceive.get(w.id) ?? 0) - w.at : undefined))) ?? 0;
+    stallMs = Math.max(baseStallMs, 3 * bootP50);
     // Nor is a moment with every worker still booting (a loaded box boots slowly: the
     // summary's boot figure shows it; the deadline still bounds the run).
     if (signature !== progress || backendDown || pool.ready.length === 0) {
