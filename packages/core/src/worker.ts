@@ -11,9 +11,9 @@ import {
 import { decodeEnvelope, type Envelope } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
 import { BgError, isBgError } from './errors.js';
-import { hookDecoded, hookEvent, type Instrumentation } from './instrumentation.js';
 import { OutcomeExecutor } from './execute-outcome.js';
 import { type HeldDelivery, holdDelivery } from './held-delivery.js';
+import { hookDecoded, hookEvent, type Instrumentation } from './instrumentation.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobPayload, migratePayload } from './job.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
@@ -278,9 +278,7 @@ export function createWorker(options: WorkerOptions): Worker {
       let failure: unknown;
       try {
         const handler = (registered as Registered).handler;
-        const result = hooks?.runHandler
-          ? hooks.runHandler(context, () => handler(payload, context))
-          : handler(payload, context);
+        const result = hooks?.runHandler ? hooks.runHandler(context, () => handler(payload, context)) : handler(payload, context);
         if (job.timeoutMs !== undefined) {
           const pending = Promise.resolve(result);
           const limit = job.timeoutMs;
