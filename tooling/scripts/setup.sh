@@ -42,11 +42,13 @@ fi
 command -v java >/dev/null 2>&1 || echo "setup: java is missing (the Pub/Sub emulator needs Java 17)" >&2
 # The dashboard's browser tests drive Debian's Chromium (playwright's own browser downloads are
 # not used); in CI they fail without it.
+# Its download runs in the background, beside the npm install and the build, and is awaited at the end.
+chromium_install=""
 if [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing chromium (Debian package, for the dashboard's browser tests)"
-    (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-      || echo "setup: could not install chromium" >&2
+    echo "setup: installing chromium (Debian package, for the dashboard's browser tests), in the background"
+    (apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) &
+    chromium_install=$!
   else
     echo "setup: /usr/bin/chromium is missing (the dashboard's browser tests need it: apt-get install chromium)" >&2
   fi
@@ -59,3 +61,6 @@ export PATH
 echo "setup: Node $(node --version) ($(command -v node))"
 pnpm install --frozen-lockfile --reporter=silent
 pnpm exec turbo run build --output-logs=errors-only
+if [ -n "$chromium_install" ]; then
+  wait "$chromium_install" || echo "setup: could not install chromium" >&2
+fi
