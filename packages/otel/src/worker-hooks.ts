@@ -188,7 +188,10 @@ export function workerHooks(
         m.deferrals.add(1, byTypeAnd(deliveries.get(event.jobId)?.jobType, ATTR.deferReason, event.why));
         const delivery = deliveries.get(event.jobId);
         if (!delivery) return;
-        delivery.span?.addEvent(event.why === 'not-before' ? EVENT.hop : EVENT.defer, {
+        // `fresh-count`: the re-send of a due delayed job (so its parks do not count as attempts) is
+        // the last step of its delay, like a hop.
+        const hop = event.why === 'not-before' || event.why === 'fresh-count';
+        delivery.span?.addEvent(hop ? EVENT.hop : EVENT.defer, {
           [ATTR.deferReason]: event.why,
           [ATTR.delayMs]: event.delayMs,
         });

@@ -261,7 +261,10 @@ export function traceScenario(backend: ScenarioBackend): void {
         total(exported, 'bg.job.dead_letters', { ...type, [ATTR.deadLetterReason]: 'permanent-error' }),
         'dead letters',
       ).toBe(1);
-      expect(total(exported, 'bg.job.deferrals', { [ATTR.deferReason]: 'not-before' }), 'deferrals: one per hop').toBe(hops);
+      const hopDeferrals =
+        total(exported, 'bg.job.deferrals', { [ATTR.deferReason]: 'not-before' }) +
+        total(exported, 'bg.job.deferrals', { [ATTR.deferReason]: 'fresh-count' });
+      expect(hopDeferrals, 'deferrals (not-before + fresh-count): one per hop').toBe(hops);
       expect(total(exported, 'bg.lease.extensions'), 'lease extensions ≥ 1').toBeGreaterThanOrEqual(1);
       expect(total(exported, 'bg.lease.lost'), 'no lease lost').toBe(0);
       expect(histogramCount(exported, 'bg.job.queue_latency'), 'queue latency: one per job (first attempts)').toBe(3);
