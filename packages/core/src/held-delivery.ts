@@ -39,6 +39,8 @@ export interface HeldDelivery {
   renewAt: number;
   /** An extension is in flight. */
   renewing: boolean;
+  /** The extension in flight, if any (it never rejects): settle only after it, with its handle. */
+  renewal: Promise<void> | undefined;
   /** Its lease is kept by the heartbeat (while it waits for a slot or its handler runs). */
   beating: boolean;
   /** Holds one of the `concurrency` slots: from delivery until its handler has returned. */
@@ -57,6 +59,7 @@ export function holdDelivery(message: ReceivedMessage): HeldDelivery {
     jobType: undefined,
     renewAt: Number.POSITIVE_INFINITY,
     renewing: false,
+    renewal: undefined,
     beating: false,
     slot: false,
     done: Promise.resolve(),

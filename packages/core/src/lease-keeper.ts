@@ -50,6 +50,16 @@ export class LeaseKeeper {
     item.beating = false;
   }
 
+  /**
+   * Stops keeping the lease of `item` and waits for an extension still in flight, so that the
+   * ack, release or dead-letter that follows uses the handle that extension returned (on
+   * backends that rotate handles, Azure's pop receipts, the old one is dead once it lands).
+   */
+  async quiesce(item: HeldDelivery): Promise<void> {
+    item.beating = false;
+    if (item.renewal) await item.renewal;
+  }
+
   /** Stops the heartbeat timer (the worker stopped). */
   end(): void {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
@@ -61,9 +71,9 @@ export class LeaseKeeper {
    * at once; never acked afterwards. One whose lease was already lost is only abandoned.
    */
   async handBack(item: HeldDelivery): Promise<void> {
+    await this.quiesce(item);
     const lost = item.abandoned;
     item.abandoned = true;
-    this.pause(item);
     if (lost) return;
     const { adapter, queue, emit, reportError } = this.#options;
     try {
@@ -85,7 +95,11 @@ export class LeaseKeeper {
   #beatAll(): void {
     const t = this.#options.now();
     for (const item of this.#options.held) {
-      if (item.beating && !item.renewing && !item.abandoned && t >= item.renewAt) void this.#renew(item);
+      if (item.beating && !item.renewing && !item.abandoned && t >= item.renewAt) {
+        item.renewal = this.#renew(item).finally(() => {
+          item.renewal = undefined;
+        });
+      }
     }
   }
 

@@ -324,6 +324,8 @@ export function createWorker(options: WorkerOptions): Worker {
       if (errorInfo !== undefined) {
         emit({ type: 'failed', jobId: message.id, jobType: job.type, attempt, durationMs, error: errorInfo });
       }
+      // An extension still in flight would rotate the handle under the settling call.
+      await leases.quiesce(item);
       await executor.execute(item, outcome, job.type, attempt, durationMs);
     } catch (error) {
       if (isBgError(error, 'LEASE_LOST')) {
