@@ -57,7 +57,7 @@ export class LeaseKeeper {
    */
   async quiesce(item: HeldDelivery): Promise<void> {
     item.beating = false;
-    if (item.renewal) await item.renewal;
+    await item.renewal;
   }
 
   /** Stops the heartbeat timer (the worker stopped). */
