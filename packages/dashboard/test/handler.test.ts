@@ -57,9 +57,10 @@ describe('accessDecision (who may use the dashboard)', () => {
 describe('createDashboard request handler (memory adapter, no browser)', () => {
   const adapter = memoryAdapter();
   let app: Awaited<ReturnType<typeof serve>>;
+  let dead: string[] = [];
 
   beforeAll(async () => {
-    await seedDeadLetters(adapter, 'emails', 30, {
+    dead = await seedDeadLetters(adapter, 'emails', 30, {
       type: 'email.welcome',
       reason: 'max-attempts',
       message: 'SMTP 451 greylisted',
