@@ -115,6 +115,7 @@ describe('packed packages', () => {
       '@bg/dashboard',
       '@bg/memory',
       '@bg/otel',
+      '@bg/postgres',
       '@bg/pubsub',
       '@bg/redis',
       '@bg/sqs',
