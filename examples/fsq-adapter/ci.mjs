@@ -47,6 +47,20 @@ try {
   const wanted = Object.keys(JSON.parse(readFileSync(join(here, 'package.json'), 'utf8')).devDependencies).filter((n) =>
     n.startsWith('@bg/'),
   );
+  // The @bg packages those depend on (e.g. @bg/cli → @bg/dashboard) are packed and installed
+  // from their tarballs too.
+  const bgDependencies = {};
+  for (let i = 0; i < wanted.length; i++) {
+    const manifestFile = join(root, 'packages', wanted[i].slice('@bg/'.length), 'package.json');
+    if (!existsSync(manifestFile)) continue;
+    const deps = JSON.parse(readFileSync(manifestFile, 'utf8')).dependencies ?? {};
+    for (const dep of Object.keys(deps)) {
+      if (dep.startsWith('@bg/') && !wanted.includes(dep)) {
+        wanted.push(dep);
+        bgDependencies[dep] = deps[dep];
+      }
+    }
+  }
   rmSync(join(work, 'packs'), { recursive: true, force: true });
   const tarballs = packPackages(join(work, 'packs'), wanted);
   // A fresh copy of the sources; of the last run only node_modules stays, without the @bg packages
@@ -61,19 +75,7 @@ try {
   });
   if (!existsSync(join(app, 'package.json'))) throw new Error(`copying ${here} to ${app} failed`);
   const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
-  // The @bg packages those depend on (e.g. @bg/cli → @bg/dashboard) come from the tarballs too.
-  const wanted = Object.keys(pkg.devDependencies).filter((name) => name.startsWith('@bg/'));
-  for (let i = 0; i < wanted.length; i++) {
-    const manifestFile = join(root, 'packages', wanted[i].slice('@bg/'.length), 'package.json');
-    if (!existsSync(manifestFile)) continue;
-    const deps = JSON.parse(readFileSync(manifestFile, 'utf8')).dependencies ?? {};
-    for (const dep of Object.keys(deps)) {
-      if (dep.startsWith('@bg/') && !wanted.includes(dep)) {
-        wanted.push(dep);
-        pkg.devDependencies[dep] = deps[dep];
-      }
-    }
-  }
+  Object.assign(pkg.devDependencies, bgDependencies);
   for (const name of Object.keys(pkg.devDependencies)) {
     if (!name.startsWith('@bg/')) continue;
     if (!tarballs[name]) throw new Error(`no tarball for ${name}: is it publishable?`);
