@@ -48,9 +48,9 @@ console.log(`\ntest: the suite on Node ${process.version} took ${seconds(started
 // packed packages, newest versions by design) and the conformance suite's own proof (broken
 // variants against the memory adapter; every adapter's conformance run, which exercises the
 // suite on the floor's vitest, stays in), and the dashboard (its tests are mostly a real
-// browser driving its pages), the chaos harness's own tests and the CLI's subprocess tests
-// (the adapters they drive are tested on the floor by their own packages).
-const FLOOR_EXCLUDE = ['@bg/consumer', '@bg/conformance', '@bg/dashboard', '@bg/chaos', '@bg/cli'];
+// browser driving its pages), the chaos harness's own tests, the CLI's subprocess tests and the
+// demo (the adapters they drive are tested on the floor by their own packages).
+const FLOOR_EXCLUDE = ['@bg/consumer', '@bg/conformance', '@bg/dashboard', '@bg/chaos', '@bg/cli', '@bg/example'];
 
 const floorWanted = process.env.BG_TEST_FLOOR ? process.env.BG_TEST_FLOOR === '1' : Boolean(process.env.CI);
 if (floorWanted) {
