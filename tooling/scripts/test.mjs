@@ -8,8 +8,9 @@
 // 2. In CI (CI set), or with BG_TEST_FLOOR=1: the suite again in a copy of the workspace on
 //    the engines floor's Node with the oldest versions the published ranges admit
 //    (tooling/scripts/floor.mjs). BG_TEST_FLOOR=0 leaves it out.
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prepareFloorCopy } from './floor.mjs';
@@ -19,27 +20,54 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const startedAt = Date.now();
 const seconds = (since) => Math.round((Date.now() - since) / 1000);
 
+/** Starts a command with its output (stdout and stderr) in `logFile`; resolves true when it exits 0. */
+function runInBackground(cmd, args, { cwd, env }, logFile) {
+  const fd = openSync(logFile, 'w');
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  return new Promise((resolve) => {
+    child.on('error', () => resolve(false));
+    child.on('close', (code) => resolve(code === 0));
+  });
+}
+
 console.log(`test: Node ${process.version} (${process.execPath})`);
 const total = runSuite({ root, env: process.env });
 
 // The reference third-party adapter is not a workspace package: its ci.mjs packs the
 // packages, installs them with npm into a temporary copy and runs its vitest suite there.
 // Its tests count like the others; a run that fails without a failing test counts as one.
+// It runs in the background while the floor copy is prepared and installed (mostly npm and
+// disk work on both sides), its output kept in a file and printed when it ends; the floor's
+// tests start only after it.
 const reports = join(root, '.reports');
-const fsqOk = run(
-  'fsq-adapter (examples/fsq-adapter, on the packed packages)',
+const fsqLog = join(tmpdir(), `bg-fsq-${process.pid}.log`);
+const fsqStarted = Date.now();
+console.log('\n=== fsq-adapter (examples/fsq-adapter, on the packed packages), in the background');
+const fsqDone = runInBackground(
   'node',
   ['examples/fsq-adapter/ci.mjs', '--report', join(reports, 'fsq-adapter.json')],
   { cwd: root, env: process.env },
+  fsqLog,
 );
-const fsq = sumReports(reports, ['fsq-adapter']);
-total.passed += fsq.passed;
-total.failed += fsq.failed;
-total.skipped += fsq.skipped;
-total.failures.push(...fsq.failures);
-if (!fsqOk && fsq.failed === 0) {
-  total.failed++;
-  total.failures.push('fsq-adapter: ci.mjs failed (see its output)');
+/** Waits for the fsq-adapter run, prints its output and counts its tests (once). */
+let fsqCounted = false;
+async function countFsq() {
+  if (fsqCounted) return;
+  fsqCounted = true;
+  const fsqOk = await fsqDone;
+  console.log(`\n=== fsq-adapter output (${seconds(fsqStarted)} s, ${fsqOk ? 'ok' : 'FAILED'}):`);
+  console.log(readFileSync(fsqLog, 'utf8'));
+  rmSync(fsqLog, { force: true });
+  const fsq = sumReports(reports, ['fsq-adapter']);
+  total.passed += fsq.passed;
+  total.failed += fsq.failed;
+  total.skipped += fsq.skipped;
+  total.failures.push(...fsq.failures);
+  if (!fsqOk && fsq.failed === 0) {
+    total.failed++;
+    total.failures.push('fsq-adapter: ci.mjs failed (see its output)');
+  }
 }
 console.log(`\ntest: the suite on Node ${process.version} took ${seconds(startedAt)} s`);
 
@@ -75,6 +103,7 @@ if (floorWanted) {
       cwd: floor.dir,
       env,
     });
+  await countFsq();
   if (installed) {
     // PATH from with-node.sh: the floor Node first for every child of the suite.
     const floorEnv = {
@@ -94,6 +123,7 @@ if (floorWanted) {
   console.log(`\ntest: the floor run (Node ${floor.node}) took ${seconds(floorStarted)} s`);
 }
 
+await countFsq();
 if (total.failures.length > 0) console.log(`\nFailures:\n- ${total.failures.join('\n- ')}`);
 console.log(`\ntests took ${seconds(startedAt)} s`);
 console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
