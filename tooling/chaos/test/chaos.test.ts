@@ -3,11 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTER_NAMES, type ChaosBackend, startBackend } from '../src/backends.js';
-import { CI_PROFILE } from '../src/profiles.js';
+import { CI_PROFILE, type ChaosProfile, FULL_PROFILE } from '../src/profiles.js';
 import { runRecycle } from '../src/recycle.js';
 import { runChaos } from '../src/run-chaos.js';
 
 const root = mkdtempSync(join(tmpdir(), 'bg-chaos-ci-'));
+
+/**
+ * The profile CI runs per adapter: the CI profile, except PostgreSQL, which runs the full
+ * profile (10 000 jobs, a kill every second until drained; ~30 s on a quiet box): issue #19
+ * asks for it in CI, and it drains faster than the CI profile's slow handlers.
+ */
+const PROFILE_IN_CI: Partial<Record<string, ChaosProfile>> = { postgres: FULL_PROFILE };
 
 for (const name of ADAPTER_NAMES) {
   describe(`chaos on ${name}`, () => {
@@ -19,9 +26,10 @@ for (const name of ADAPTER_NAMES) {
       await backend?.stop();
     });
 
-    it('CI profile: kills, restart/outage where the data survives, garbage — nothing lost', async (ctx) => {
+    const profile = PROFILE_IN_CI[name] ?? CI_PROFILE;
+    it(`${profile.name} profile: kills, restart/outage where the data survives, garbage — nothing lost`, async (ctx) => {
       if (!backend) return ctx.skip(`${name}: backend not installed`);
-      const report = await runChaos({ backend, profile: CI_PROFILE, runDir: join(root, name) });
+      const report = await runChaos({ backend, profile, runDir: join(root, name) });
       console.log(report.line);
       expect(report.lost).toEqual([]);
       expect(report.problems).toEqual([]);
@@ -29,7 +37,7 @@ for (const name of ADAPTER_NAMES) {
       expect(report.kills).toBeGreaterThan(0);
       expect(report.unexpectedExits).toEqual([]);
       expect(report.ok).toBe(true);
-    }, 150_000);
+    }, profile === CI_PROFILE ? 150_000 : 300_000);
 
     it('graceful recycle: SIGTERM with 50 jobs in flight and a 2 s grace', async (ctx) => {
       if (!backend) return ctx.skip(`${name}: backend not installed`);
