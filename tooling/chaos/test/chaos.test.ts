@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADAPTER_NAMES, type ChaosBackend, startBackend } from '../src/backends.js';
-import { CI_PROFILE, type ChaosProfile, FULL_PROFILE } from '../src/profiles.js';
+import { type ChaosProfile, CI_PROFILE, FULL_PROFILE } from '../src/profiles.js';
 import { runRecycle } from '../src/recycle.js';
 import { runChaos } from '../src/run-chaos.js';
 
@@ -27,17 +27,21 @@ for (const name of ADAPTER_NAMES) {
     });
 
     const profile = PROFILE_IN_CI[name] ?? CI_PROFILE;
-    it(`${profile.name} profile: kills, restart/outage where the data survives, garbage — nothing lost`, async (ctx) => {
-      if (!backend) return ctx.skip(`${name}: backend not installed`);
-      const report = await runChaos({ backend, profile, runDir: join(root, name) });
-      console.log(report.line);
-      expect(report.lost).toEqual([]);
-      expect(report.problems).toEqual([]);
-      expect(report.completed).toBe(report.enqueued.healthy + report.enqueued.flaky);
-      expect(report.kills).toBeGreaterThan(0);
-      expect(report.unexpectedExits).toEqual([]);
-      expect(report.ok).toBe(true);
-    }, profile === CI_PROFILE ? 150_000 : 300_000);
+    it(
+      `${profile.name} profile: kills, restart/outage where the data survives, garbage — nothing lost`,
+      async (ctx) => {
+        if (!backend) return ctx.skip(`${name}: backend not installed`);
+        const report = await runChaos({ backend, profile, runDir: join(root, name) });
+        console.log(report.line);
+        expect(report.lost).toEqual([]);
+        expect(report.problems).toEqual([]);
+        expect(report.completed).toBe(report.enqueued.healthy + report.enqueued.flaky);
+        expect(report.kills).toBeGreaterThan(0);
+        expect(report.unexpectedExits).toEqual([]);
+        expect(report.ok).toBe(true);
+      },
+      profile === CI_PROFILE ? 150_000 : 300_000,
+    );
 
     it('graceful recycle: SIGTERM with 50 jobs in flight and a 2 s grace', async (ctx) => {
       if (!backend) return ctx.skip(`${name}: backend not installed`);
