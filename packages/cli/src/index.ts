@@ -9,7 +9,7 @@ export {
 export { backendUrl } from './args.js';
 export { openBackend, useAdapterPackages, withBackend } from './backend.js';
 export { collectStats, type QueueStatsRow } from './commands/stats.js';
-export { type DeadLetterFilter, jobTypeOf, matchesFilter, selectDeadLetters } from './dead-filter.js';
+export { selectDeadLetters } from './dead-filter.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { enqueueRaw, type RawEnqueueOptions } from './enqueue-raw.js';
 export { CliFailure, EXIT, type ExitCode, UsageError } from './exit-codes.js';

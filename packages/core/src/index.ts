@@ -27,6 +27,12 @@ export {
 } from './adapter-registry.js';
 export { backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, resolveRetryPolicy } from './backoff.js';
 export { ADAPTER_PACKAGES, type ConnectOptions, connect, redactUrl, type UrlAdapterModule } from './connect.js';
+export {
+  type DeadLetterFilter,
+  deadLetterType,
+  isDeadLetterFilterActive,
+  matchesDeadLetter,
+} from './dead-letter-filter.js';
 export { decodeEnvelope, ENVELOPE_FORMAT_VERSION, type Envelope, encodeEnvelope, envelopeSchema, utf8Bytes } from './envelope.js';
 export { toErrorInfo } from './error-info.js';
 export { BgError, type BgErrorCode, type BgErrorOptions, isBgError, permanentError } from './errors.js';

@@ -1,24 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { type Adapter, BgError, createQueue, isBgError, type JobDefinition, redactText, type WorkerEvent } from '@bg/core';
+import {
+  type Adapter,
+  BgError,
+  createQueue,
+  isBgError,
+  isDeadLetterFilterActive,
+  type JobDefinition,
+  redactText,
+  type WorkerEvent,
+} from '@bg/core';
 import { accessDecision, parseCookies, sameSecret, type TokenPresented } from './access.js';
 import { BackendHandle } from './backend-handle.js';
 import { CsrfGuard } from './csrf.js';
 import { matchingIds, scanDeadLetters } from './dead-scan.js';
 import { type Html, html } from './html.js';
 import { BodyTooLarge, readBody, securityHeaders, send } from './http-io.js';
-import {
-  badInput,
-  decodeCursor,
-  isFiltered,
-  parseAge,
-  parseDeadFilter,
-  parseForm,
-  parseJobId,
-  parseLimit,
-  parseQueueName,
-} from './input.js';
+import { badInput, decodeCursor, parseAge, parseDeadFilter, parseForm, parseJobId, parseLimit, parseQueueName } from './input.js';
 import { loadJobDefinitions } from './job-module.js';
 import { layout } from './layout.js';
 import { type DashboardOptions, MIN_SAMPLE_INTERVAL_MS } from './options.js';
@@ -262,7 +261,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       const content = deadListPage(ctx, index, queue, {
         page: scanned,
         fields,
-        filtered: isFiltered(filter),
+        filtered: isDeadLetterFilterActive(filter),
         limit,
         deadCount: samples.at(-1)?.dead,
         firstPage: url.searchParams.get('cursor') === null,
@@ -459,7 +458,7 @@ function parseAction(form: URLSearchParams): ActionRequest {
   if (scope === 'selected' && ids.length === 0) throw badInput(`${action} selected: select at least one dead letter`);
   if (ids.length > MAX_SELECTED) throw badInput(`at most ${MAX_SELECTED} selected dead letters at once, got ${ids.length}`);
   const { filter, fields } = parseDeadFilter(form);
-  return { action, scope, ids: scope === 'filtered' ? [] : ids, fields, filtered: isFiltered(filter) };
+  return { action, scope, ids: scope === 'filtered' ? [] : ids, fields, filtered: isDeadLetterFilterActive(filter) };
 }
 
 async function runAction(adapter: Adapter, queue: string, request: ActionRequest, now: number): Promise<ActionResult> {

@@ -1,36 +1,10 @@
-import { type Adapter, type DeadLetter, decodeEnvelope } from '@bg/core';
-import type { DeadFilter, ScanCursor } from './input.js';
+import { type Adapter, type DeadLetter, type DeadLetterFilter, matchesDeadLetter } from '@bg/core';
+import type { ScanCursor } from './input.js';
 
 /** Dead letters read per adapter call while scanning. Fixed, so a cursor's `skip` stays valid. */
 export const SCAN_PAGE_SIZE = 200;
 /** At most this many dead letters are read to fill one filtered page. */
 export const SCAN_BUDGET = 5_000;
-
-/** The job type of a dead letter: its `bg-type` attribute, else its envelope's type. */
-export function deadLetterType(dead: Pick<DeadLetter, 'attributes' | 'body'>): string | undefined {
-  const attr = dead.attributes['bg-type'];
-  if (attr) return attr;
-  try {
-    return decodeEnvelope(dead.body).type;
-  } catch {
-    return undefined;
-  }
-}
-
-/** True when a dead letter passes every condition of the filter at time `now`. */
-export function matchesDeadFilter(dead: DeadLetter, filter: DeadFilter, now: number): boolean {
-  if (filter.reason !== undefined && dead.reason !== filter.reason) return false;
-  if (filter.type !== undefined && deadLetterType(dead) !== filter.type) return false;
-  const age = now - dead.deadLetteredAt;
-  if (filter.olderThanMs !== undefined && age < filter.olderThanMs) return false;
-  if (filter.newerThanMs !== undefined && age > filter.newerThanMs) return false;
-  if (filter.text !== undefined) {
-    const error = dead.error;
-    const haystack = error ? `${error.name ?? ''} ${error.code ?? ''} ${error.message}`.toLowerCase() : '';
-    if (!haystack.includes(filter.text.toLowerCase())) return false;
-  }
-  return true;
-}
 
 /** One page of a filtered scan. */
 export interface ScanPage {
@@ -52,7 +26,7 @@ export interface ScanPage {
 export async function scanDeadLetters(
   adapter: Adapter,
   queue: string,
-  filter: DeadFilter,
+  filter: DeadLetterFilter,
   options: { cursor: ScanCursor; limit: number; now?: number; budget?: number },
 ): Promise<ScanPage> {
   const now = options.now ?? Date.now();
@@ -69,7 +43,7 @@ export async function scanDeadLetters(
     for (let i = skip; i < page.items.length; i++) {
       const dead = page.items[i] as DeadLetter;
       scanned++;
-      if (matchesDeadFilter(dead, filter, now)) items.push(dead);
+      if (matchesDeadLetter(dead, filter, now)) items.push(dead);
       if (items.length >= options.limit) {
         const next: ScanCursor | undefined =
           i + 1 < page.items.length
@@ -94,7 +68,7 @@ export const MAX_ACTION_IDS = 100_000;
 export async function matchingIds(
   adapter: Adapter,
   queue: string,
-  filter: DeadFilter,
+  filter: DeadLetterFilter,
   now = Date.now(),
 ): Promise<{ ids: string[]; truncated: boolean }> {
   const ids: string[] = [];
@@ -102,7 +76,7 @@ export async function matchingIds(
   do {
     const page = await adapter.listDeadLetters(queue, { limit: SCAN_PAGE_SIZE, ...(cursor !== undefined ? { cursor } : {}) });
     for (const dead of page.items) {
-      if (!matchesDeadFilter(dead, filter, now)) continue;
+      if (!matchesDeadLetter(dead, filter, now)) continue;
       ids.push(dead.id);
       if (ids.length >= MAX_ACTION_IDS) return { ids, truncated: true };
     }

@@ -1,4 +1,4 @@
-import { BgError, DEAD_LETTER_REASONS, type DeadLetterReason, QUEUE_NAME_PATTERN } from '@bg/core';
+import { BgError, DEAD_LETTER_REASONS, type DeadLetterFilter, type DeadLetterReason, QUEUE_NAME_PATTERN } from '@bg/core';
 
 /** A bad request parameter: a typed `INVALID_ARGUMENT` error, answered with 400 and its message. */
 export function badInput(message: string): BgError {
@@ -27,18 +27,6 @@ export function parseAge(value: string | undefined, field: string): number | und
   return Number(m[1]) * unit;
 }
 
-/** Which dead letters the list shows and the "filtered" actions act on. Empty fields match all. */
-export interface DeadFilter {
-  readonly reason?: DeadLetterReason;
-  readonly type?: string;
-  /** Dead-lettered at least this long ago, ms. */
-  readonly olderThanMs?: number;
-  /** Dead-lettered at most this long ago, ms. */
-  readonly newerThanMs?: number;
-  /** Case-insensitive text in the error message or name. */
-  readonly text?: string;
-}
-
 /** The filter fields as given (for links and forms). */
 export interface DeadFilterFields {
   readonly reason: string;
@@ -57,7 +45,7 @@ function shortText(value: string | undefined, field: string): string {
 }
 
 /** Reads and checks the filter fields of a query string or form. */
-export function parseDeadFilter(params: URLSearchParams): { filter: DeadFilter; fields: DeadFilterFields } {
+export function parseDeadFilter(params: URLSearchParams): { filter: DeadLetterFilter; fields: DeadFilterFields } {
   const reason = shortText(params.get('reason') ?? undefined, 'reason');
   if (reason !== '' && !(DEAD_LETTER_REASONS as readonly string[]).includes(reason))
     throw badInput(`reason: "${reason}" is not one of ${DEAD_LETTER_REASONS.join(', ')}`);
@@ -67,19 +55,14 @@ export function parseDeadFilter(params: URLSearchParams): { filter: DeadFilter; 
   const newer = shortText(params.get('newer') ?? undefined, 'newer than');
   const olderThanMs = parseAge(older, 'older than');
   const newerThanMs = parseAge(newer, 'newer than');
-  const filter: DeadFilter = {
-    ...(reason ? { reason: reason as DeadLetterReason } : {}),
-    ...(type ? { type } : {}),
+  const filter: DeadLetterFilter = {
+    ...(reason ? { reasons: [reason as DeadLetterReason] } : {}),
+    ...(type ? { types: [type] } : {}),
     ...(text ? { text } : {}),
     ...(olderThanMs !== undefined ? { olderThanMs } : {}),
     ...(newerThanMs !== undefined ? { newerThanMs } : {}),
   };
   return { filter, fields: { reason, type, older, newer, text } };
-}
-
-/** True when the filter selects by anything. */
-export function isFiltered(filter: DeadFilter): boolean {
-  return Object.keys(filter).length > 0;
 }
 
 /** Page size: an integer 1–200 (default 50). */

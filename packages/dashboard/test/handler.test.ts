@@ -131,7 +131,7 @@ describe('createDashboard request handler (memory adapter, no browser)', () => {
     const bounded = await scanDeadLetters(
       adapter,
       'emails',
-      { type: 'nothing.matches' },
+      { types: ['nothing.matches'] },
       { cursor: { skip: 0 }, limit: 10, budget: 1 },
     );
     expect(bounded, 'scanDeadLetters stops at its budget on a non-matching filter').toMatchObject({

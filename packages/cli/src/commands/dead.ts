@@ -1,9 +1,17 @@
-import { type Adapter, type DeadLetter, decodeEnvelope, redactUrl } from '@bg/core';
+import {
+  type Adapter,
+  type DeadLetter,
+  type DeadLetterFilter,
+  deadLetterType,
+  decodeEnvelope,
+  isDeadLetterFilterActive,
+  redactUrl,
+} from '@bg/core';
 import { backendUrl, intOption, parse, singleQueue } from '../args.js';
 import { withBackend } from '../backend.js';
 import { confirmOrRefuse } from '../confirm.js';
 import { type CommandContext, printJson } from '../context.js';
-import { type DeadLetterFilter, hasFilter, jobTypeOf, parseReasons, selectDeadLetters } from '../dead-filter.js';
+import { parseReasons, selectDeadLetters } from '../dead-filter.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
@@ -28,7 +36,7 @@ const OPTIONS = {
 function summary(dead: DeadLetter, now: number): Record<string, unknown> {
   return {
     id: dead.id,
-    type: jobTypeOf(dead) ?? null,
+    type: deadLetterType(dead) ?? null,
     reason: dead.reason,
     attempts: dead.attempts,
     deadLetteredAt: new Date(dead.deadLetteredAt).toISOString(),
@@ -43,7 +51,7 @@ function table(items: readonly DeadLetter[], now: number): string {
     ['ID', 'TYPE', 'REASON', 'ATTEMPTS', 'AGE', 'ERROR'],
     items.map((d) => [
       d.id,
-      jobTypeOf(d) ?? '?',
+      deadLetterType(d) ?? '?',
       d.reason,
       String(d.attempts),
       formatDuration(now - d.deadLetteredAt),
@@ -85,7 +93,8 @@ export async function deadCommand(argv: readonly string[], ctx: CommandContext):
             queue,
             items: items.map((d) => ({ ...summary(d, now), attributes: d.attributes, body: d.body })),
           });
-        else if (items.length === 0) ctx.io.out(`no dead letters on ${queue}${hasFilter(filter) ? ' match' : ''}\n`);
+        else if (items.length === 0)
+          ctx.io.out(`no dead letters on ${queue}${isDeadLetterFilterActive(filter) ? ' match' : ''}\n`);
         else ctx.io.out(table(items, now));
         return EXIT.OK;
       }
@@ -130,7 +139,7 @@ async function show(
   }
   const lines = [
     `id:        ${dead.id}`,
-    `type:      ${jobTypeOf(dead) ?? '? (not a bg envelope)'}`,
+    `type:      ${deadLetterType(dead) ?? '? (not a bg envelope)'}`,
     `reason:    ${dead.reason}`,
     `attempts:  ${dead.attempts}`,
     `dead at:   ${new Date(dead.deadLetteredAt).toISOString()} (${formatDuration(now - dead.deadLetteredAt)} ago)`,
@@ -160,7 +169,7 @@ interface MutateOptions {
 }
 
 async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): Promise<ExitCode> {
-  if (!hasFilter(o.filter) && !o.all) {
+  if (!isDeadLetterFilterActive(o.filter) && !o.all) {
     throw new UsageError(`bgctl dead ${o.action} needs ids, a filter (--reason, --type, --older-than, --newer-than) or --all`);
   }
   const selected = await selectDeadLetters(adapter, o.queue, o.filter, { now: o.now });

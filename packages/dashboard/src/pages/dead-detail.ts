@@ -1,5 +1,4 @@
-import { type DeadLetter, redactText } from '@bg/core';
-import { deadLetterType } from '../dead-scan.js';
+import { type DeadLetter, deadLetterType, redactText } from '@bg/core';
 import { instant } from '../format.js';
 import { type Html, html } from '../html.js';
 import { type PageContext, queuePath } from './context.js';

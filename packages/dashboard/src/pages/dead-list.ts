@@ -1,5 +1,5 @@
-import { DEAD_LETTER_REASONS, type DeadLetter, redactText } from '@bg/core';
-import { deadLetterType, SCAN_BUDGET, type ScanPage } from '../dead-scan.js';
+import { DEAD_LETTER_REASONS, type DeadLetter, deadLetterType, redactText } from '@bg/core';
+import { SCAN_BUDGET, type ScanPage } from '../dead-scan.js';
 import { age, count } from '../format.js';
 import { type Html, html } from '../html.js';
 import { type DeadFilterFields, encodeCursor } from '../input.js';
