@@ -2,8 +2,8 @@ import { BgError, invalidUrl, urlParams } from '@bg/core/adapter';
 import { type AzureQueueAdapter, azureQueueAdapter } from './azure-queue-adapter.js';
 import type { AzureCredential } from './service-client.js';
 
-/** The parameters an `azure-queue://` URL may carry. */
-const KNOWN = ['connectionString', 'accountKey', 'sas', 'endpoint', 'ttl'] as const;
+/** The parameters an `azure-queue://` URL may carry (the URL tests generate from this list). */
+export const AZURE_QUEUE_URL_PARAMETERS = ['connectionString', 'accountKey', 'sas', 'endpoint', 'ttl'] as const;
 /** Storage account names (Azurite's `devstoreaccount1` included). */
 const ACCOUNT = /^[a-z0-9]{3,24}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -38,7 +38,7 @@ export async function fromUrl(url: URL): Promise<AzureQueueAdapter> {
   if (url.pathname !== '' && url.pathname !== '/')
     throw invalidUrl('azure-queue', 'nothing may follow the account (azure-queue://<account>?…)');
   if (url.hash !== '') throw invalidUrl('azure-queue', 'a #fragment has no meaning here');
-  const params = urlParams(url, 'azure-queue', KNOWN);
+  const params = urlParams(url, 'azure-queue', AZURE_QUEUE_URL_PARAMETERS);
   const ttl = params.integer('ttl', { min: -1, max: 2_147_483_647 });
   if (ttl === 0) throw invalidUrl('azure-queue', 'parameter "ttl" must be -1 (never expires) or a positive number of seconds');
   const tuning = ttl === undefined ? {} : { messageTimeToLiveSeconds: ttl };

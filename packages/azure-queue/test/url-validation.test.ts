@@ -1,8 +1,9 @@
 import { fromUrl } from '@bg/azure-queue';
-import { expectNoSecret } from '@bg/backends';
-import { type BgError, connect, isBgError } from '@bg/core';
+import { type BadUrl, expectAdapterOrConfigError, expectNoSecret, failureOf, hideSecrets, urlRejectionTests } from '@bg/backends';
+import { connect, isBgError } from '@bg/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { AZURE_QUEUE_URL_PARAMETERS } from '../src/from-url.js';
 import { connectionString, queueEndpoint, skipReason } from './backend.js';
 
 const SEED = Number(process.env.FC_SEED ?? 20_261_129);
@@ -10,28 +11,12 @@ const SEED = Number(process.env.FC_SEED ?? 20_261_129);
 const WRONG_KEY = Buffer.from('not-the-azurite-key-0123456789abcdef').toString('base64');
 const SIG = 'ZZsigVALUE0123456789abcdefXYZ';
 
-function expectConfigError(error: unknown, call: string, names: RegExp, secrets: readonly string[]): void {
-  expect(isBgError(error, 'INVALID_ARGUMENT'), `${call}: INVALID_ARGUMENT expected, got ${String(error)}`).toBe(true);
-  expect((error as BgError).retryable, `${call}: a configuration error is never retryable`).toBe(false);
-  expect((error as BgError).message, `${call}: the message names what is wrong`).toMatch(names);
-  expectNoSecret(error, call, secrets);
-}
-
-async function failure(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure, the call succeeded');
-}
-
 const enc = encodeURIComponent;
 
 describe('azure-queue URLs are validated before anything connects', () => {
   const key = enc(WRONG_KEY);
   const sas = enc(`sv=2022-11-02&ss=q&srt=sco&sp=rwdlacup&se=2030-01-01&sig=${SIG}`);
-  const bad: readonly [string, RegExp][] = [
+  const bad: readonly BadUrl[] = [
     [`azure-queue://acct?accountKey=${key}&endpoint=not%20a%20url`, /"endpoint" must be an http\(s\) URL/],
     [`azure-queue://acct?accountKey=${key}&ttl=soon`, /"ttl" must be an integer/],
     [`azure-queue://acct?accountKey=${key}&ttl=0`, /"ttl" must be -1/],
@@ -51,18 +36,14 @@ describe('azure-queue URLs are validated before anything connects', () => {
     ],
     [`azure-queue://?connectionString=${enc(WRONG_KEY)}`, /connection string/],
   ];
-  for (const [input, names] of bad) {
-    it(`rejects ${input.slice(0, 70)}`, async () => {
-      expectConfigError(await failure(() => connect(input)), `connect(${input.slice(0, 50)}…)`, names, [WRONG_KEY, key, SIG]);
-    });
-  }
+  for (const test of urlRejectionTests(bad, { secrets: [WRONG_KEY, key, SIG] })) it(test.name, test.run);
 });
 
 describe.skipIf(skipReason !== undefined)('azure credentials never printed (Azurite)', () => {
   it('a wrong account key is AUTH_FAILED without the key in the error', async () => {
     const adapter = await connect(`azure-queue://devstoreaccount1?endpoint=${enc(queueEndpoint())}&accountKey=${enc(WRONG_KEY)}`);
     try {
-      const error = await failure(() => adapter.stats('secret-check'));
+      const error = await failureOf(() => adapter.stats('secret-check'));
       expect(isBgError(error, 'AUTH_FAILED'), `stats with a wrong key: ${String(error)}`).toBe(true);
       expectNoSecret(error, 'stats with a wrong key', [WRONG_KEY]);
     } finally {
@@ -74,7 +55,7 @@ describe.skipIf(skipReason !== undefined)('azure credentials never printed (Azur
     const token = `sv=2022-11-02&ss=q&srt=sco&sp=rwdlacup&se=2030-01-01T00:00:00Z&st=2020-01-01T00:00:00Z&spr=http,https&sig=${enc(SIG)}`;
     const adapter = await connect(`azure-queue://devstoreaccount1?endpoint=${enc(queueEndpoint())}&sas=${enc(token)}`);
     try {
-      const error = await failure(() => adapter.stats('secret-check'));
+      const error = await failureOf(() => adapter.stats('secret-check'));
       expect(isBgError(error, 'AUTH_FAILED'), `stats with a bad SAS: ${String(error)}`).toBe(true);
       expectNoSecret(error, 'stats with a bad SAS', [SIG]);
     } finally {
@@ -86,7 +67,7 @@ describe.skipIf(skipReason !== undefined)('azure credentials never printed (Azur
     const wrong = connectionString().replace(/AccountKey=[^;]+/, `AccountKey=${WRONG_KEY}`);
     const adapter = await connect(`azure-queue://?connectionString=${enc(wrong)}`);
     try {
-      const error = await failure(() => adapter.stats('secret-check'));
+      const error = await failureOf(() => adapter.stats('secret-check'));
       expect(isBgError(error, 'AUTH_FAILED'), `stats with a wrong connection string: ${String(error)}`).toBe(true);
       expectNoSecret(error, 'stats with a wrong connection string', [WRONG_KEY]);
     } finally {
@@ -117,7 +98,7 @@ describe('property: any azure-queue URL gives an adapter or a typed error, never
         secret.chain((s) =>
           fc.tuple(
             fc.constant(s),
-            fc.array(fc.tuple(fc.constantFrom('connectionString', 'accountKey', 'sas', 'endpoint', 'ttl', 'x'), value(s)), {
+            fc.array(fc.tuple(fc.constantFrom(...AZURE_QUEUE_URL_PARAMETERS, 'x'), value(s)), {
               maxLength: 3,
             }),
           ),
@@ -126,15 +107,11 @@ describe('property: any azure-queue URL gives an adapter or a typed error, never
           const q = params.map(([k, v]) => `${k}=${enc(v)}`).join('&');
           const text = `azure-queue://${h}${q ? `?${q}` : ''}`;
           const secrets = [s, Buffer.from(s).toString('base64')];
-          try {
-            const adapter = await fromUrl(new URL(text));
-            await adapter.close();
-          } catch (error) {
-            const ok = isBgError(error, 'INVALID_ARGUMENT') || isBgError(error, 'ADAPTER_NOT_INSTALLED');
-            expect(ok, `fromUrl(${text}) threw ${String(error)}`).toBe(true);
-            expect((error as BgError).retryable, 'configuration errors are not retryable').toBe(false);
-            expectNoSecret(error, `fromUrl(${text.slice(0, 40)}…)`, secrets);
-          }
+          await expectAdapterOrConfigError(() => fromUrl(new URL(text)), `fromUrl(${hideSecrets(text, secrets)})`, {
+            names: /./,
+            secrets,
+            codes: ['INVALID_ARGUMENT', 'ADAPTER_NOT_INSTALLED'],
+          });
         },
       ),
       { numRuns: 150, seed: SEED, interruptAfterTimeLimit: 30_000 },

@@ -1,24 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type CliIo, runCli } from '../src/index.js';
-
-function io(env: Record<string, string> = {}): CliIo & { text(): string } {
-  let text = '';
-  return {
-    out: (t) => {
-      text += t;
-    },
-    err: (t) => {
-      text += t;
-    },
-    stdoutIsTty: false,
-    stderrIsTty: false,
-    stdinIsTty: false,
-    confirm: async () => false,
-    cwd: process.cwd(),
-    env,
-    text: () => text,
-  };
-}
+import { runCli } from '../src/index.js';
+import { captureIo } from './capture-io.js';
 
 async function waitFor<T>(read: () => T | undefined, what: () => string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -32,14 +14,14 @@ async function waitFor<T>(read: () => T | undefined, what: () => string, timeout
 
 describe('bgctl dashboard', () => {
   it('refuses a non-loopback --host without an access token', async () => {
-    const out = io();
+    const out = captureIo();
     const code = await runCli(['dashboard', 'memory://dash-cli', '--host', '0.0.0.0'], { io: out });
     expect(code, 'bgctl dashboard --host 0.0.0.0 without --token → usage error').toBe(2);
     expect(out.text(), 'says a token is needed').toMatch(/give an access token \(--token or \$BG_DASHBOARD_TOKEN\)/);
   });
 
   it('serves the dashboard on a free loopback port until interrupted', async () => {
-    const out = io();
+    const out = captureIo();
     const controller = new AbortController();
     const running = runCli(['dashboard', 'memory://dash-cli', '--port', '0', '--queue', 'emails'], {
       io: out,

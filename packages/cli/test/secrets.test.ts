@@ -1,34 +1,9 @@
 import { freePort } from '@bg/backends';
 import { describe, expect, inject, it } from 'vitest';
-import { type CliIo, runCli } from '../src/index.js';
+import { runCaptured } from './capture-io.js';
 
 const azure = inject('azure');
 const sqs = inject('sqs');
-
-/** Runs the CLI in-process, capturing both streams. */
-async function run(
-  argv: readonly string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    out: (t) => {
-      out += t;
-    },
-    err: (t) => {
-      err += t;
-    },
-    stdoutIsTty: false,
-    stderrIsTty: false,
-    stdinIsTty: false,
-    confirm: async () => false,
-    cwd: process.cwd(),
-    env,
-  };
-  const code = await runCli(argv, { io });
-  return { code, out, err };
-}
 
 const enc = encodeURIComponent;
 const SIG = 'ZZsigVALUE0123456789abcdefXYZ';
@@ -99,7 +74,7 @@ describe('the CLI never prints credentials', () => {
           ];
           for (const argv of commands) {
             const what = `bg ${argv[0]} (${form}, ${json ? '--json' : 'human'}, ${source})`;
-            const result = await run(argv, env);
+            const result = await runCaptured(argv, env);
             expect(result.code, `${what} fails: ${result.err}`).not.toBe(0);
             expect(result.err, `${what} explains the failure with a code`).toMatch(/bgctl: [A-Z_]+: |bgctl: /);
             expectClean(result.out + result.err, secrets, what);
@@ -119,7 +94,7 @@ describe('the CLI never prints credentials', () => {
           [['stats', url, '--queue', 'secret-ok'], {}],
           [['stats', '--queue', 'secret-ok'], { BG_URL: url }],
         ] as const) {
-          const result = await run([...argv, ...(json ? ['--json'] : [])], env);
+          const result = await runCaptured([...argv, ...(json ? ['--json'] : [])], env);
           expect(result.code, `bg stats on Azurite: ${result.err}`).not.toBe(2);
           expectClean(
             result.out + result.err,
@@ -137,7 +112,7 @@ describe('the CLI never prints credentials', () => {
   it.skipIf('skip' in sqs)('on success: stats with access keys in the URL (fauxqs) in --json', async () => {
     const base = new URL((sqs as { url: string }).url);
     const url = `sqs://${AWS_ID}:${AWS_SECRET}@${base.host}${base.search}`;
-    const result = await run(['stats', url, '--queue', 'secret-ok', '--json']);
+    const result = await runCaptured(['stats', url, '--queue', 'secret-ok', '--json']);
     expectClean(result.out + result.err, [AWS_ID, AWS_SECRET], 'bg stats --json (fauxqs)');
     if (result.code === 0) expect(JSON.parse(result.out).backend, 'backend field redacted').toMatch(/^sqs:\/\/\*\*\*:\*\*\*@/);
   });

@@ -1,6 +1,7 @@
 export type { CaseContext, ConformanceCase } from './case.js';
 export { REFUSED_SUFFIX } from './cases/batch-results.js';
 export { AWKWARD_ATTRIBUTES, AWKWARD_BODIES } from './cases/delivery.js';
+export { errorTexts } from './error-texts.js';
 export { ipcAdapter, serveAdapterOverIpc } from './ipc-adapter.js';
 export type {
   ConformanceOptions,

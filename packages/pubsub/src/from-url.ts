@@ -2,8 +2,8 @@ import type { Adapter } from '@bg/core/adapter';
 import { invalidUrl, urlParams } from '@bg/core/adapter';
 import { type PubSubAdapterOptions, pubsubAdapter } from './pubsub-adapter.js';
 
-/** The parameters a `pubsub://` URL may carry. */
-const KNOWN = ['endpoint', 'prefix', 'timeoutMs', 'pollIntervalMs', 'exactlyOnce'] as const;
+/** The parameters a `pubsub://` URL may carry (the URL tests generate from this list). */
+export const PUBSUB_URL_PARAMETERS = ['endpoint', 'prefix', 'timeoutMs', 'pollIntervalMs', 'exactlyOnce'] as const;
 /** Project ids (also domain-scoped `example.com:project`). */
 const PROJECT = /^[A-Za-z0-9][A-Za-z0-9.:-]{0,62}$/;
 const PREFIX = /^[A-Za-z0-9._~+-]{1,40}$/;
@@ -36,7 +36,7 @@ export function optionsFromUrl(url: URL): PubSubAdapterOptions {
   if (projectId !== undefined && !PROJECT.test(projectId)) {
     throw invalidUrl('pubsub', 'the project id must be letters, digits and hyphens (such as my-project)');
   }
-  const params = urlParams(url, 'pubsub', KNOWN);
+  const params = urlParams(url, 'pubsub', PUBSUB_URL_PARAMETERS);
   const endpoint = params.hostPort('endpoint');
   const prefix = params.string('prefix');
   if (prefix !== undefined && !PREFIX.test(prefix)) {

@@ -1,4 +1,11 @@
-import { expectNoSecret } from '@bg/backends';
+import {
+  type BadUrl,
+  expectAdapterOrConfigError,
+  expectConfigError,
+  expectNoSecret,
+  failureOf,
+  urlRejectionTests,
+} from '@bg/backends';
 import { type BgError, connect, isBgError } from '@bg/core';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
@@ -9,24 +16,8 @@ const url = inject('redisUrl');
 const passwordUrl = inject('passwordRedisUrl');
 const SECRET = 'hunter2Secret';
 
-function expectConfigError(error: unknown, call: string, names: RegExp, secret = SECRET): void {
-  expect(isBgError(error, 'INVALID_ARGUMENT'), `${call}: INVALID_ARGUMENT expected, got ${String(error)}`).toBe(true);
-  expect((error as BgError).retryable, `${call}: a configuration error is never retryable`).toBe(false);
-  expect((error as BgError).message, `${call}: the message names what is wrong`).toMatch(names);
-  expectNoSecret(error, call, [secret]);
-}
-
-async function failure(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure, the call succeeded');
-}
-
 describe('redis URLs are validated before anything connects', () => {
-  const bad: readonly [string, RegExp][] = [
+  const bad: readonly BadUrl[] = [
     [`redis://:${SECRET}@127.0.0.1:6379/abc`, /path must be a database number/],
     [`redis://:${SECRET}@127.0.0.1:6379/-1`, /path must be a database number/],
     [`redis://:${SECRET}@127.0.0.1:6379/1/2`, /path must be a database number/],
@@ -39,11 +30,7 @@ describe('redis URLs are validated before anything connects', () => {
     [`redis://:${SECRET}@127.0.0.1:6379#frag`, /fragment/],
     [`redis://:${SECRET}@127.0.0.1:99999`, /not a URL/],
   ];
-  for (const [input, names] of bad) {
-    it(`rejects ${input.replace(SECRET, '…')}`, async () => {
-      expectConfigError(await failure(() => connect(input)), `connect(${input.replace(SECRET, '…')})`, names);
-    });
-  }
+  for (const test of urlRejectionTests(bad, { secrets: [SECRET] })) it(test.name, test.run);
 
   it('accepts the documented forms', () => {
     expect(parseRedisUrl(new URL('redis://127.0.0.1:6379'))).toEqual({ db: 0, clientUrl: 'redis://127.0.0.1:6379' });
@@ -62,8 +49,9 @@ describe.skipIf(!url)('redis database selection against a real server', () => {
       const before = await admin.dbsize();
       const adapter = await connect(`${url}/99?prefix=db99`);
       try {
-        expectConfigError(await failure(() => adapter.ensureQueue('db99')), 'ensureQueue on redis://…/99', /database 99/);
-        expectConfigError(await failure(() => adapter.stats('db99')), 'stats on redis://…/99', /database 99/);
+        const rule = { names: /database 99/, secrets: [SECRET] };
+        expectConfigError(await failureOf(() => adapter.ensureQueue('db99')), 'ensureQueue on redis://…/99', rule);
+        expectConfigError(await failureOf(() => adapter.stats('db99')), 'stats on redis://…/99', rule);
       } finally {
         await adapter.close();
       }
@@ -96,7 +84,7 @@ describe.skipIf(!passwordUrl)('redis credentials never printed', () => {
     wrong.password = SECRET;
     const adapter = await connect(wrong.toString());
     try {
-      const error = await failure(() => adapter.stats('auth-check'));
+      const error = await failureOf(() => adapter.stats('auth-check'));
       expect(isBgError(error, 'AUTH_FAILED'), `stats with a wrong password: ${String(error)}`).toBe(true);
       expect((error as BgError).retryable, 'AUTH_FAILED is not retryable').toBe(false);
       expectNoSecret(error, 'the wrong password', [SECRET]);
@@ -128,14 +116,10 @@ describe('property: any redis URL gives an adapter or a typed error, never a cra
       fc.asyncProperty(scheme, secret, port, piece, query, async (s, pw, p, path, params) => {
         const q = params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
         const text = `${s}://user:${pw}@127.0.0.1${p}${path}${q ? `?${q}` : ''}`;
-        let adapter: Awaited<ReturnType<typeof connect>> | undefined;
-        try {
-          adapter = await connect(text);
-        } catch (error) {
-          expectConfigError(error, `connect(${text.replace(pw, '…')})`, /redis URL|not a URL/, pw);
-          return;
-        }
-        await adapter.close();
+        await expectAdapterOrConfigError(() => connect(text), `connect(${text.replace(pw, '…')})`, {
+          names: /redis URL|not a URL/,
+          secrets: [pw],
+        });
       }),
       { numRuns: 150, seed: Number(process.env.FC_SEED ?? 20_261_129), interruptAfterTimeLimit: 20_000 },
     );

@@ -2,8 +2,8 @@ import { invalidUrl, urlParams } from '@bg/core';
 import type { SqsAdapterOptions } from './options.js';
 import { type SqsAdapter, sqsAdapter } from './sqs-adapter.js';
 
-/** The parameters an `sqs://` URL may carry. */
-const KNOWN = [
+/** The parameters an `sqs://` URL may carry (the URL tests generate from this list). */
+export const SQS_URL_PARAMETERS = [
   'endpoint',
   'prefix',
   'fifo',
@@ -37,7 +37,7 @@ export function optionsFromUrl(url: URL): SqsAdapterOptions {
   if ((url.username === '') !== (url.password === '')) {
     throw invalidUrl('sqs', 'credentials need both parts: sqs://<accessKeyId>:<secretAccessKey>@<region>');
   }
-  const params = urlParams(url, 'sqs', KNOWN);
+  const params = urlParams(url, 'sqs', SQS_URL_PARAMETERS);
   const endpoint = params.httpUrl('endpoint');
   const prefix = params.string('prefix');
   const suffix = params.string('deadLetterSuffix');

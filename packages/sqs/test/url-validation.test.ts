@@ -1,33 +1,29 @@
-import { expectNoSecret, freePort } from '@bg/backends';
-import { type BgError, connect, isBgError } from '@bg/core';
+import {
+  type BadUrl,
+  expectAdapterOrConfigError,
+  expectConfigError,
+  expectNoSecret,
+  failureOf,
+  freePort,
+  parsedUrl,
+  urlRejectionTests,
+} from '@bg/backends';
+import { connect, isBgError } from '@bg/core';
 import { fromUrl, optionsFromUrl } from '@bg/sqs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { SQS_URL_PARAMETERS } from '../src/from-url.js';
 import { endpoint, skipReason } from './backend.js';
 
 const KEY_ID = 'AKIAIOSFODNN7EXAMPLE';
 const SECRET = 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY';
 const SEED = Number(process.env.FC_SEED ?? 20_261_129);
 
-function expectConfigError(error: unknown, call: string, names: RegExp, secrets: readonly string[] = [KEY_ID, SECRET]): void {
-  expect(isBgError(error, 'INVALID_ARGUMENT'), `${call}: INVALID_ARGUMENT expected, got ${String(error)}`).toBe(true);
-  expect((error as BgError).retryable, `${call}: a configuration error is never retryable`).toBe(false);
-  expect((error as BgError).message, `${call}: the message names what is wrong`).toMatch(names);
-  expectNoSecret(error, call, secrets);
-}
-
-async function failure(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure, the call succeeded');
-}
+const SECRETS = [KEY_ID, SECRET];
 
 describe('sqs URLs are validated before anything connects', () => {
   const creds = `${KEY_ID}:${SECRET}@`;
-  const bad: readonly [string, RegExp][] = [
+  const bad: readonly BadUrl[] = [
     [`sqs://${creds}us-east-1?endpoint=not%20a%20url`, /"endpoint" must be an http\(s\) URL/],
     [`sqs://${creds}us-east-1?endpoint=ftp%3A%2F%2Fh%3A1`, /"endpoint" must be an http\(s\) URL/],
     [`sqs://${creds}us-east-1?endpoint=http%3A%2F%2F127.0.0.1%3A0`, /"endpoint" must be an http\(s\) URL/],
@@ -44,11 +40,7 @@ describe('sqs URLs are validated before anything connects', () => {
     [`sqs://${KEY_ID}@us-east-1`, /both parts/],
     [`sqs://${creds}us-east-1#x`, /fragment/],
   ];
-  for (const [input, names] of bad) {
-    it(`rejects ${input.replace(creds, '…@')}`, async () => {
-      expectConfigError(await failure(() => connect(input)), `connect(${input.replace(creds, '…@')})`, names);
-    });
-  }
+  for (const test of urlRejectionTests(bad, { secrets: SECRETS })) it(test.name, test.run);
 
   it('keeps the documented forms', () => {
     expect(optionsFromUrl(new URL('sqs://?endpoint=http://127.0.0.1:9324&fifo=0&astralText=base64'))).toEqual({
@@ -68,7 +60,7 @@ describe('sqs credentials never printed', () => {
       `sqs://${KEY_ID}:${SECRET}@us-east-1?endpoint=${encodeURIComponent(`http://127.0.0.1:${port}`)}`,
     );
     try {
-      const error = await failure(() => adapter.stats('nowhere'));
+      const error = await failureOf(() => adapter.stats('nowhere'));
       expect(isBgError(error, 'UNREACHABLE'), `stats on a closed port: ${String(error)}`).toBe(true);
       expectNoSecret(error, 'stats on a closed port', [KEY_ID, SECRET]);
     } finally {
@@ -79,7 +71,7 @@ describe('sqs credentials never printed', () => {
   it.skipIf(skipReason !== undefined)('a working emulator URL with credentials never shows them in errors', async () => {
     const adapter = await connect(`sqs://${KEY_ID}:${SECRET}@us-east-1?endpoint=${encodeURIComponent(endpoint())}`);
     try {
-      const error = await failure(() => adapter.stats('never-created-queue'));
+      const error = await failureOf(() => adapter.stats('never-created-queue'));
       expect(isBgError(error, 'QUEUE_NOT_FOUND'), `stats on a missing queue: ${String(error)}`).toBe(true);
       expectNoSecret(error, 'stats on a missing queue', [KEY_ID, SECRET]);
     } finally {
@@ -95,39 +87,26 @@ describe('property: any sqs URL gives an adapter or a typed error, never a crash
     fc.string({ maxLength: 10 }),
     fc.constantFrom('http://127.0.0.1:9324', 'not a url', '0', '1', 'true', '-5', '1048576', '99999999999999999999', 'raw'),
   );
-  const param = fc.tuple(
-    fc.constantFrom(
-      'endpoint',
-      'prefix',
-      'fifo',
-      'deadLetterSuffix',
-      'maxMessageBytes',
-      'redriveMaxReceiveCount',
-      'astralText',
-      'x',
-    ),
-    value,
-  );
-  it('holds for generated URLs', () => {
-    fc.assert(
-      fc.property(secret, secret, host, fc.array(param, { maxLength: 4 }), fc.boolean(), (id, key, h, params, withCreds) => {
-        const q = params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
-        const text = `sqs://${withCreds ? `${id}:${key}@` : ''}${h}${q ? `?${q}` : ''}`;
-        let url: URL;
-        try {
-          url = new URL(text);
-        } catch {
-          return; // connect() reports those (core); here we test fromUrl
-        }
-        try {
-          void fromUrl(url).close();
-        } catch (error) {
-          expectConfigError(error, `fromUrl(${text.replace(key, '…')})`, /sqs URL|maxMessageBytes|redriveMaxReceiveCount/, [
-            id,
-            key,
-          ]);
-        }
-      }),
+  const param = fc.tuple(fc.constantFrom(...SQS_URL_PARAMETERS, 'x'), value);
+  it('holds for generated URLs', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        secret,
+        secret,
+        host,
+        fc.array(param, { maxLength: 4 }),
+        fc.boolean(),
+        async (id, key, h, params, withCreds) => {
+          const q = params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+          const text = `sqs://${withCreds ? `${id}:${key}@` : ''}${h}${q ? `?${q}` : ''}`;
+          const url = parsedUrl(text);
+          if (!url) return;
+          await expectAdapterOrConfigError(() => fromUrl(url), `fromUrl(${text.replace(key, '…')})`, {
+            names: /sqs URL|maxMessageBytes|redriveMaxReceiveCount/,
+            secrets: [id, key],
+          });
+        },
+      ),
       { numRuns: 200, seed: SEED },
     );
   });
@@ -142,8 +121,8 @@ describe('configuration errors from options are never retryable', () => {
       credentials: { accessKeyId: KEY_ID, secretAccessKey: SECRET },
     });
     try {
-      const error = await failure(() => adapter.stats('anything'));
-      expectConfigError(error, 'stats with endpoint "not a url"', /endpoint is not a valid URL/);
+      const error = await failureOf(() => adapter.stats('anything'));
+      expectConfigError(error, 'stats with endpoint "not a url"', { names: /endpoint is not a valid URL/, secrets: SECRETS });
     } finally {
       await adapter.close();
     }

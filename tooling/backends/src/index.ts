@@ -1,4 +1,13 @@
-export { errorTexts, expectNoSecret } from './secrets.js';
+export { errorTexts } from '@bg/conformance';
+export {
+  type Closable,
+  type ConfigErrorRule,
+  expectAdapterOrConfigError,
+  expectConfigError,
+  failureOf,
+  parsedUrl,
+} from './config-error.js';
+export { expectNoSecret } from './secrets.js';
 export {
   freePort,
   makeDataDir,
@@ -9,3 +18,10 @@ export {
   spawnServer,
   waitUntil,
 } from './server-process.js';
+export {
+  type BadUrl,
+  hideSecrets,
+  type UrlRejectionOptions,
+  type UrlRejectionTest,
+  urlRejectionTests,
+} from './url-rejections.js';

@@ -1,21 +1,4 @@
-/**
- * Every text through which an error can show a secret: `String(error)`, the message, the
- * stack, its JSON (details included) and the same for each error of the `cause` chain (five
- * deep). Tests look for their fake secrets in all of them.
- */
-export function errorTexts(error: unknown): string[] {
-  const texts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
-    texts.push(String(current));
-    if (current instanceof Error) texts.push(current.message, current.stack ?? '');
-    try {
-      texts.push(JSON.stringify(current) ?? '');
-    } catch {}
-    current = (current as { cause?: unknown }).cause;
-  }
-  return texts;
-}
+import { errorTexts } from '@bg/conformance';
 
 /**
  * Throws (failing the test) when one of `secrets` appears in any text of `error` (see

@@ -1,22 +1,8 @@
 import { type Adapter, connect, isBgError } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
+import { errorTexts } from '../error-texts.js';
 import { describeError, message, receiveOne, say, show, uniqueQueueName } from '../helpers.js';
 import { longLease } from '../timing.js';
-
-/** Every place an error can show a secret: String, message, stack, JSON and the cause chain. */
-function errorTexts(error: unknown): string[] {
-  const texts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
-    texts.push(String(current));
-    if (current instanceof Error) texts.push(current.message, current.stack ?? '');
-    try {
-      texts.push(JSON.stringify(current) ?? '');
-    } catch {}
-    current = (current as { cause?: unknown }).cause;
-  }
-  return texts;
-}
 
 /** Connecting by URL: `connect(url)` (and so `bgctl`) reaches the adapter's `fromUrl`. */
 export const fromUrlCases: readonly ConformanceCase[] = [
