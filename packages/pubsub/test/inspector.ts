@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Inspector } from '@bg/conformance';
+import { type Inspector, withCapabilities } from '@bg/conformance';
 import type { Adapter } from '@bg/core';
 import { PubSub, v1 } from '@google-cloud/pubsub';
 import { queueResources } from '../src/index.js';
@@ -93,24 +93,10 @@ export class RawInspector implements Inspector {
 /** The adapter with `ensureQueue` also attaching the inspector's subscriptions. */
 export function withInspection(adapter: Adapter, inspector: RawInspector): Adapter {
   return {
-    name: adapter.name,
-    contractVersion: adapter.contractVersion,
-    capabilities: adapter.capabilities,
+    ...withCapabilities(adapter, {}),
     ensureQueue: async (q) => {
       await adapter.ensureQueue(q);
       await inspector.attach(q);
     },
-    send: (q, m) => adapter.send(q, m),
-    receive: (q, o) => adapter.receive(q, o),
-    extend: (q, h, l) => adapter.extend(q, h, l),
-    ack: (q, h) => adapter.ack(q, h),
-    release: (q, h, d) => adapter.release(q, h, d),
-    deadLetter: (q, m, i) => adapter.deadLetter(q, m, i),
-    listDeadLetters: (q, o) => adapter.listDeadLetters(q, o),
-    getDeadLetter: (q, id) => adapter.getDeadLetter(q, id),
-    replayDeadLetter: (q, id) => adapter.replayDeadLetter(q, id),
-    purgeDeadLetters: (q, ids) => adapter.purgeDeadLetters(q, ids),
-    stats: (q) => adapter.stats(q),
-    close: () => adapter.close(),
   };
 }
