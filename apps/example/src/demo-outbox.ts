@@ -35,11 +35,7 @@ export interface RolledBackSignup {
  * transaction), but a step after the jobs were written fails — as a payment check or any
  * later write might — so the transaction rolls back.
  */
-export async function rollBackASignup(
-  db: OutboxDb,
-  queue: string,
-  capabilities: Capabilities,
-): Promise<RolledBackSignup> {
+export async function rollBackASignup(db: OutboxDb, queue: string, capabilities: Capabilities): Promise<RolledBackSignup> {
   const outbox = createOutbox({ schema: db.schema, queue, capabilities });
   const userId = randomUUID();
   const reason = 'the payment provider declined the card';

@@ -23,22 +23,8 @@ import { bgctlAvailable, runBgctl } from './bg-cli.js';
 import { type Child, startChild } from './child-process.js';
 import { connectBackend } from './connect-backend.js';
 import { bold, detail, dim, green, red, say, step, verdict } from './console-ui.js';
-import {
-  demoOutboxStats,
-  jobTraces,
-  type OutboxDb,
-  type RolledBackSignup,
-  rollBackASignup,
-  usersStored,
-} from './demo-outbox.js';
-import {
-  type DemoSummary,
-  type ExpectedJob,
-  type OutboxFacts,
-  type SeenDeadLetter,
-  seconds,
-  summarize,
-} from './demo-report.js';
+import { demoOutboxStats, jobTraces, type OutboxDb, type RolledBackSignup, rollBackASignup, usersStored } from './demo-outbox.js';
+import { type DemoSummary, type ExpectedJob, type OutboxFacts, type SeenDeadLetter, seconds, summarize } from './demo-report.js';
 import { welcomeEmailV1 } from './jobs.js';
 import { type LedgerEntry, readLedgers } from './ledger.js';
 import { type DemoBackend, startDemoBackend } from './local-backend.js';
@@ -232,7 +218,9 @@ async function main(): Promise<DemoSummary> {
   detail(`an old release of the service still running enqueued ${legacyCount} welcome emails at payload v1`);
   detail('each signup stores a welcome email (v2) and, for 2 in 3, an avatar thumbnail; 1 in 100 avatars is a .heic');
   if (outboxDb) {
-    detail(`through the outbox: one transaction inserts the user into ${USERS_TABLE} and its jobs into the outbox, then commits;`);
+    detail(
+      `through the outbox: one transaction inserts the user into ${USERS_TABLE} and its jobs into the outbox, then commits;`,
+    );
     detail('they commit together or not at all, and the relay forwards the jobs once committed');
   }
   detail(dim('image the thumbnailer cannot decode yet: permanentError → dead letter'));
@@ -293,7 +281,9 @@ async function main(): Promise<DemoSummary> {
       for (const line of (stats.stdout + stats.stderr).trimEnd().split('\n')) detail(`  ${line}`);
     }
     whileDown = await demoOutboxStats(db);
-    detail(`outbox backlog ${whileDown.backlog}, oldest row ${seconds(whileDown.lagMs)}: nobody relays, the signups still commit`);
+    detail(
+      `outbox backlog ${whileDown.backlog}, oldest row ${seconds(whileDown.lagMs)}: nobody relays, the signups still commit`,
+    );
     const r2 = await startRelayProcess('r2', url, backend.env);
     detail(`the supervisor started relay r2 (pid ${r2.pid}): it takes the waiting rows, those r1 held among them`);
   }

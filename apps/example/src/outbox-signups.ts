@@ -5,8 +5,8 @@
  * @module
  */
 import type { Capabilities } from '@bg/core';
-import { createOutbox, type Outbox } from '@bg/postgres/outbox';
 import type { PostgresAdapter } from '@bg/postgres';
+import { createOutbox, type Outbox } from '@bg/postgres/outbox';
 import type { SignupJobs, SignupStore } from './http-app.js';
 import { avatarThumbnail, welcomeEmail } from './jobs.js';
 import type { SignupRequest } from './signup-request.js';
