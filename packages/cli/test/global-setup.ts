@@ -16,8 +16,6 @@ declare module 'vitest' {
     /** Two private Azurite servers, for moves between two cloud backends. */
     azure: BackendInfo;
     azure2: BackendInfo;
-    /** A private PostgreSQL: `url` is the password user's (scram), to check redaction. */
-    postgres: BackendInfo;
     /** A folder holding `bgctl` (linked to the package's bin, as npm links it): put it on PATH. */
     binDir: string;
   }
@@ -73,36 +71,17 @@ async function startAzure(): Promise<BackendInfo> {
   }
 }
 
-async function startPostgres(): Promise<BackendInfo> {
-  try {
-    const { startPostgres: start } = await import('@bg/backends/postgres');
-    const server = await start({ maxConnections: 50 });
-    if (!server) return { skip: 'PostgreSQL is not installed (bash tooling/scripts/setup.sh)' };
-    stops.push(() => server.stop());
-    return { url: server.passwordUrl };
-  } catch (error) {
-    return failOrSkip('PostgreSQL', error);
-  }
-}
-
 /** Starts the backends of the CLI tests on loopback; they are stopped by PID in teardown. */
 export async function setup(project: TestProject): Promise<void> {
   const binDir = mkdtempSync(join(tmpdir(), 'bgctl-bin-'));
   symlinkSync(fileURLToPath(new URL('../bin/bgctl.js', import.meta.url)), join(binDir, 'bgctl'));
   stops.push(async () => rmSync(binDir, { recursive: true, force: true }));
   project.provide('binDir', binDir);
-  const [redis, sqs, azure, azure2, postgres] = await Promise.all([
-    startRedis(),
-    startSqs(),
-    startAzure(),
-    startAzure(),
-    startPostgres(),
-  ]);
+  const [redis, sqs, azure, azure2] = await Promise.all([startRedis(), startSqs(), startAzure(), startAzure()]);
   project.provide('redis', redis);
   project.provide('sqs', sqs);
   project.provide('azure', azure);
   project.provide('azure2', azure2);
-  project.provide('postgres', postgres);
 }
 
 /** Stops every backend started by {@link setup}. */

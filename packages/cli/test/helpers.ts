@@ -81,7 +81,7 @@ export function freshQueue(prefix = 'cli'): string {
 }
 
 /** The URL of a provided backend, or the skip reason. */
-export function backend(name: 'redis' | 'sqs' | 'azure' | 'azure2' | 'postgres'): { url?: string; skip?: string } {
+export function backend(name: 'redis' | 'sqs' | 'azure' | 'azure2'): { url?: string; skip?: string } {
   const info = inject(name);
   return 'url' in info ? { url: info.url } : { skip: info.skip };
 }
