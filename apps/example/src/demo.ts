@@ -278,7 +278,7 @@ async function main(): Promise<DemoSummary> {
     if (bgctl) {
       detail(dim(`$ bgctl stats --queue ${queueName}`));
       const stats = await runBgctl(['stats', '--queue', queueName], cliEnv);
-      for (const line of (stats.stdout + stats.stderr).trimEnd().split('\n')) detail(`  ${line}`);
+      for (const line of (stats.stdout + stats.stderr).trimEnd().split('\n')) detail(line ? `  ${line}` : '');
     }
     whileDown = await demoOutboxStats(db);
     detail(
