@@ -19,7 +19,7 @@ export function say(text = ''): void {
 }
 
 /** Prints a step header with the time since `startedAt`. */
-export function step(n: number, title: string, startedAt: number): void {
+export function step(n: number | string, title: string, startedAt: number): void {
   say();
   say(`${bold(`[${n}] ${title}`)} ${dim(`+${((Date.now() - startedAt) / 1000).toFixed(1)} s`)}`);
 }

@@ -31,6 +31,29 @@ export interface StoppedWorker {
   readonly at: number;
 }
 
+/** What the demo saw of the transactional outbox (PostgreSQL only). */
+export interface OutboxFacts {
+  /** Signups the service answered 202: each committed its user row and its jobs in one transaction. */
+  readonly committedSignups: number;
+  /** Rows of those users found in the users table at the end. */
+  readonly usersStored: number;
+  /** The relay killed with SIGKILL, when, and the outbox's backlog at that instant. */
+  readonly relayKilled: { readonly relay: string; readonly pid: number; readonly at: number; readonly backlog: number };
+  /** The outbox's backlog and lag while no relay ran (just before the next relay started). */
+  readonly whileDown: { readonly backlog: number; readonly lagMs: number };
+  /** Rows left in the outbox at the end (0: everything was relayed). */
+  readonly backlogAtEnd: number;
+  /** The signup whose transaction rolled back after its jobs were written. */
+  readonly rolledBack: {
+    readonly userId: string;
+    readonly jobIds: readonly string[];
+    /** Its user rows found at the end (must be 0). */
+    readonly userRows: number;
+    /** Traces of its jobs found anywhere at the end: outbox, queue, dead letters, ledgers (must be 0). */
+    readonly jobTraces: number;
+  };
+}
+
 /** Everything the demo observed. */
 export interface DemoFacts {
   readonly backend: string;
@@ -54,6 +77,8 @@ export interface DemoFacts {
   /** Dead letters left at the end. */
   readonly deadAtEnd: number;
   readonly durationMs: number;
+  /** The outbox path, when the demo ran it (PostgreSQL). */
+  readonly outbox?: OutboxFacts;
 }
 
 /** One verdict line. */
@@ -107,6 +132,18 @@ export interface DemoSummary {
   };
   readonly legacyV1: number;
   readonly migratedV1: number;
+  /** The outbox path (PostgreSQL only). */
+  readonly outbox?: {
+    readonly committedSignups: number;
+    readonly usersStored: number;
+    /** Jobs of committed signups whose handler ran. */
+    readonly signupJobsCompleted: number;
+    readonly signupJobs: number;
+    readonly relayKilled: { readonly relay: string; readonly backlog: number };
+    readonly whileDown: { readonly backlog: number; readonly lagMs: number };
+    readonly backlogAtEnd: number;
+    readonly rolledBack: { readonly jobs: number; readonly userRows: number; readonly jobTraces: number };
+  };
   readonly checks: readonly DemoCheck[];
 }
 
@@ -269,6 +306,35 @@ export function summarize(facts: DemoFacts): DemoSummary {
     },
   ];
 
+  const outbox = facts.outbox;
+  const signupJobs = facts.expected.filter((job) => !job.legacy);
+  const signupJobsCompleted = signupJobs.filter((job) => doneById.has(job.id)).length;
+  if (outbox) {
+    // Before the last check ("nothing lost"), which sums everything up.
+    checks.splice(
+      checks.length - 1,
+      0,
+      {
+        name: 'outbox-commit',
+        ok:
+          outbox.committedSignups > 0 &&
+          outbox.usersStored === outbox.committedSignups &&
+          signupJobsCompleted === signupJobs.length,
+        text: `each of the ${outbox.committedSignups} signups committed its user row and its jobs in one transaction through the outbox: ${outbox.usersStored} user rows stored, ${signupJobsCompleted} of their ${signupJobs.length} jobs ran`,
+      },
+      {
+        name: 'outbox-relay-kill',
+        ok: outbox.relayKilled.backlog > 0 && outbox.backlogAtEnd === 0,
+        text: `the relay ${outbox.relayKilled.relay} was killed (-9) with ${outbox.relayKilled.backlog} job(s) waiting in the outbox; while no relay ran the backlog grew to ${outbox.whileDown.backlog} (oldest ${seconds(outbox.whileDown.lagMs)}), the next relay forwarded them all, and ${outbox.backlogAtEnd} row(s) are left in the outbox`,
+      },
+      {
+        name: 'outbox-rollback',
+        ok: outbox.rolledBack.jobIds.length > 0 && outbox.rolledBack.userRows === 0 && outbox.rolledBack.jobTraces === 0,
+        text: `the signup whose transaction rolled back left nothing: ${outbox.rolledBack.userRows} user row(s), and its ${outbox.rolledBack.jobIds.length} job(s) never existed (${outbox.rolledBack.jobTraces} trace(s) in the outbox, the queue, the dead letters or any worker's ledger)`,
+      },
+    );
+  }
+
   return {
     bgDemo: 1,
     ok: checks.every((c) => c.ok),
@@ -305,6 +371,24 @@ export function summarize(facts: DemoFacts): DemoSummary {
     },
     legacyV1: legacy.length,
     migratedV1: migrated,
+    ...(outbox
+      ? {
+          outbox: {
+            committedSignups: outbox.committedSignups,
+            usersStored: outbox.usersStored,
+            signupJobsCompleted,
+            signupJobs: signupJobs.length,
+            relayKilled: { relay: outbox.relayKilled.relay, backlog: outbox.relayKilled.backlog },
+            whileDown: outbox.whileDown,
+            backlogAtEnd: outbox.backlogAtEnd,
+            rolledBack: {
+              jobs: outbox.rolledBack.jobIds.length,
+              userRows: outbox.rolledBack.userRows,
+              jobTraces: outbox.rolledBack.jobTraces,
+            },
+          },
+        }
+      : {}),
     checks,
   };
 }

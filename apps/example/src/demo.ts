@@ -3,7 +3,10 @@
  * service and two workers; sends a few hundred signups; `kill -9`s one worker in the middle
  * of its jobs and recycles the other with SIGTERM; shows that every job completed, that the
  * poison job waits in the dead letters with its reason, and that `bgctl dead replay` brings it
- * back once fixed. Ends with one JSON line (the machine-readable summary).
+ * back once fixed. On PostgreSQL it also runs the outbox path: each signup commits its user row
+ * and its jobs in one transaction, a relay process forwards them, is `kill -9`ed while rows wait,
+ * and a signup rolled back after its jobs were written leaves nothing. Ends with one JSON line
+ * (the machine-readable summary).
  *
  * Environment: `BG_URL` (a backend URL, or `azurite` | `pubsub` | `sqs` | `redis` | `postgres` to start a
  * local one; default `azurite`), `DEMO_SIGNUPS` (300), `DEMO_RATE` (signups/s, 25),
@@ -15,14 +18,17 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Adapter, createQueue, redactUrl } from '@bg/core';
+import type { PostgresAdapter } from '@bg/postgres';
 import { bgctlAvailable, runBgctl } from './bg-cli.js';
 import { type Child, startChild } from './child-process.js';
 import { connectBackend } from './connect-backend.js';
 import { bold, detail, dim, green, red, say, step, verdict } from './console-ui.js';
-import { type DemoSummary, type ExpectedJob, type SeenDeadLetter, seconds, summarize } from './demo-report.js';
+import { demoOutboxStats, jobTraces, type OutboxDb, type RolledBackSignup, rollBackASignup, usersStored } from './demo-outbox.js';
+import { type DemoSummary, type ExpectedJob, type OutboxFacts, type SeenDeadLetter, seconds, summarize } from './demo-report.js';
 import { welcomeEmailV1 } from './jobs.js';
 import { type LedgerEntry, readLedgers } from './ledger.js';
 import { type DemoBackend, startDemoBackend } from './local-backend.js';
+import { ensureUsersTable, USERS_TABLE } from './outbox-signups.js';
 import { type SignupResult, sendSignups } from './traffic.js';
 
 const env = process.env;
@@ -119,6 +125,19 @@ async function startWorker(name: string, url: string, extra: Readonly<Record<str
   return child;
 }
 
+/** Starts an outbox relay process (PostgreSQL), resolved once it relays. */
+async function startRelayProcess(name: string, url: string, extra: Readonly<Record<string, string>>): Promise<Child> {
+  const child = startChild(
+    name,
+    join(appDir, 'src', 'relay.ts'),
+    { ...env, ...extra, BG_URL: url, BG_RELAY_NAME: name },
+    join(logDir, `${name}.log`),
+  );
+  children.add(child);
+  await child.waitForLine((line) => line.startsWith('{"relaying"'), 60_000);
+  return child;
+}
+
 async function main(): Promise<DemoSummary> {
   rmSync(demoDir, { recursive: true, force: true });
   mkdirSync(ledgerDir, { recursive: true });
@@ -149,21 +168,34 @@ async function main(): Promise<DemoSummary> {
     await adapter.ensureQueue(queueName);
   }
   detail(`adapter ${bold(adapter.name)} · queue ${bold(queueName)} (created with its dead-letter store)`);
+  // PostgreSQL: the signups go through the transactional outbox, next to the application's rows.
+  const outboxDb: OutboxDb | undefined =
+    adapter.name === 'postgres'
+      ? { pool: (adapter as PostgresAdapter).pool, schema: (adapter as PostgresAdapter).schema }
+      : undefined;
+  if (outboxDb) {
+    await ensureUsersTable(outboxDb.pool);
+    detail(`the application's table ${bold(USERS_TABLE)} lives in the same database as the queue and its outbox`);
+  }
   if (leaseMs !== wantedLeaseMs) detail(dim(`lease ${seconds(leaseMs)}: the shortest ${adapter.name} allows`));
 
   // 2. Service and workers ----------------------------------------------------------------
-  step(2, 'Web service and two worker processes', startedAt);
+  step(2, `Web service and two worker processes${outboxDb ? ', and the outbox relay' : ''}`, startedAt);
   const service = startChild(
     'service',
     join(appDir, 'src', 'service.ts'),
-    { ...env, ...backend.env, BG_URL: url, BG_QUEUE: queueName, PORT: '0' },
+    { ...env, ...backend.env, BG_URL: url, BG_QUEUE: queueName, PORT: '0', ...(outboxDb ? { BG_OUTBOX: '1' } : {}) },
     join(logDir, 'service.log'),
   );
   children.add(service);
-  const [listening, w1, w2] = await Promise.all([
+  // The first relay forwards slowly (a queue on the far side of a slow link: 5 rows per send,
+  // 250 ms each), so jobs wait in the outbox when it is killed.
+  const slowRelay = { BG_RELAY_BATCH: '5', BG_RELAY_SEND_DELAY_MS: '250' };
+  const [listening, w1, w2, r1] = await Promise.all([
     service.waitForLine((line) => line.startsWith('{"listening"'), 60_000),
     startWorker('w1', url, backend.env, leaseMs),
     startWorker('w2', url, backend.env, leaseMs),
+    outboxDb ? startRelayProcess('r1', url, { ...backend.env, ...slowRelay }) : undefined,
   ]);
   const port = (JSON.parse(listening) as { listening: number }).listening;
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -171,6 +203,9 @@ async function main(): Promise<DemoSummary> {
   detail(
     `workers w1 (pid ${w1.pid}) and w2 (pid ${w2.pid}): concurrency ${concurrency}, lease ${seconds(leaseMs)}, grace ${seconds(graceMs)}`,
   );
+  if (r1) {
+    detail(`outbox relay r1 (pid ${r1.pid}): forwards committed outbox rows to the queue, slowly (5 rows per send, 250 ms each)`);
+  }
 
   // 3. Traffic ------------------------------------------------------------------------------
   step(3, `Traffic: ${signupCount} signups at ${rate}/s`, startedAt);
@@ -182,6 +217,12 @@ async function main(): Promise<DemoSummary> {
   }
   detail(`an old release of the service still running enqueued ${legacyCount} welcome emails at payload v1`);
   detail('each signup stores a welcome email (v2) and, for 2 in 3, an avatar thumbnail; 1 in 100 avatars is a .heic');
+  if (outboxDb) {
+    detail(
+      `through the outbox: one transaction inserts the user into ${USERS_TABLE} and its jobs into the outbox, then commits;`,
+    );
+    detail('they commit together or not at all, and the relay forwards the jobs once committed');
+  }
   detail(dim('image the thumbnailer cannot decode yet: permanentError → dead letter'));
   const traffic = sendSignups({ baseUrl, count: signupCount, ratePerSecond: rate });
   let ledger: LedgerEntry[] = [];
@@ -207,6 +248,45 @@ async function main(): Promise<DemoSummary> {
     say(dim(`    … signups answered ${traffic.answered()}/${signupCount} · jobs completed ${done}${queue}`));
   };
   const ticker = setInterval(() => void progress(), 500);
+
+  // 3a/3b. The outbox (PostgreSQL): a rolled-back signup, then kill -9 of the relay -------------
+  let rolledBack: RolledBackSignup | undefined;
+  let relayKilled: OutboxFacts['relayKilled'] | undefined;
+  let whileDown: OutboxFacts['whileDown'] = { backlog: 0, lagMs: 0 };
+  if (outboxDb && r1) {
+    rolledBack = await rollBackASignup(outboxDb, queueName, caps);
+    step('3a', 'A signup whose transaction rolls back after its jobs were written', startedAt);
+    detail(`user ${rolledBack.userId}: row inserted, ${rolledBack.jobIds.length} job(s) written to the outbox`);
+    detail(`(${rolledBack.jobIds.join(', ')}), then "${rolledBack.reason}" → rollback: the jobs must never exist`);
+
+    await traffic.whenAnswered(Math.floor(signupCount * 0.1));
+    const db = outboxDb;
+    let backlog = 0;
+    await waitFor(async () => {
+      backlog = (await demoOutboxStats(db)).backlog;
+      return backlog >= 3;
+    }, 5_000);
+    const killedAt = Date.now();
+    r1.signal('SIGKILL');
+    await r1.exited;
+    relayKilled = { relay: 'r1', pid: r1.pid, at: killedAt, backlog };
+    step('3b', `kill -9 the outbox relay r1 (pid ${r1.pid}) with ${backlog} job(s) waiting to be relayed`, startedAt);
+    detail('its batch in flight rolls back with its connection: those rows stay in the outbox; signups keep committing');
+    // The outbox fills up for a moment with no relay running; an operator looks at it, and
+    // the supervisor starts r2.
+    await waitFor(async () => (await demoOutboxStats(db)).lagMs >= 1_000, 3_000, 100);
+    if (bgctl) {
+      detail(dim(`$ bgctl stats --queue ${queueName}`));
+      const stats = await runBgctl(['stats', '--queue', queueName], cliEnv);
+      for (const line of (stats.stdout + stats.stderr).trimEnd().split('\n')) detail(line ? `  ${line}` : '');
+    }
+    whileDown = await demoOutboxStats(db);
+    detail(
+      `outbox backlog ${whileDown.backlog}, oldest row ${seconds(whileDown.lagMs)}: nobody relays, the signups still commit`,
+    );
+    const r2 = await startRelayProcess('r2', url, backend.env);
+    detail(`the supervisor started relay r2 (pid ${r2.pid}): it takes the waiting rows, those r1 held among them`);
+  }
 
   // 4. kill -9 ------------------------------------------------------------------------------
   await traffic.whenAnswered(Math.floor(signupCount * 0.2));
@@ -327,7 +407,25 @@ async function main(): Promise<DemoSummary> {
   const deadAtEnd = (await adapter.listDeadLetters(queueName, { limit: 100 })).items.length;
 
   // 9. Summary ------------------------------------------------------------------------------
-  step(9, 'Stopping the service and the workers (SIGTERM)', startedAt);
+  let outbox: OutboxFacts | undefined;
+  if (outboxDb && relayKilled && rolledBack) {
+    const userIds = results.flatMap((r) => (r.response ? [r.response.userId] : []));
+    outbox = {
+      committedSignups: userIds.length,
+      usersStored: await usersStored(outboxDb, userIds),
+      relayKilled,
+      whileDown,
+      backlogAtEnd: (await demoOutboxStats(outboxDb)).backlog,
+      rolledBack: {
+        userId: rolledBack.userId,
+        jobIds: rolledBack.jobIds,
+        userRows: await usersStored(outboxDb, [rolledBack.userId]),
+        jobTraces: await jobTraces(outboxDb, rolledBack.jobIds, readLedgers(ledgerDir)),
+      },
+    };
+  }
+
+  step(9, `Stopping the service, the workers${outboxDb ? ' and the relay' : ''} (SIGTERM)`, startedAt);
   await cleanupChildren();
   const summary = summarize({
     backend: adapter.name,
@@ -347,6 +445,7 @@ async function main(): Promise<DemoSummary> {
     replayed,
     deadAtEnd,
     durationMs: Date.now() - startedAt,
+    ...(outbox ? { outbox } : {}),
   });
   say();
   say(bold(`What happened (${summary.backend}, ${seconds(summary.durationMs)})`));

@@ -8,16 +8,34 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { isBgError, type Queue } from '@bg/core';
 import { avatarThumbnail, welcomeEmail } from './jobs.js';
-import { signupRequestSchema } from './signup-request.js';
+import { type SignupRequest, signupRequestSchema } from './signup-request.js';
 
 /** Largest request body accepted, bytes. */
 const MAX_BODY_BYTES = 64 * 1024;
+
+/** The ids of the jobs stored for one signup. */
+export interface SignupJobs {
+  readonly welcomeEmail: string;
+  readonly avatarThumbnail?: string;
+}
 
 /** What `POST /signup` answers (202). */
 export interface SignupResponse {
   readonly userId: string;
   /** The ids of the jobs stored for this signup. */
-  readonly jobs: { readonly welcomeEmail: string; readonly avatarThumbnail?: string };
+  readonly jobs: SignupJobs;
+}
+
+/**
+ * How a signup is stored: resolves once the user and its jobs are durable. The default enqueues
+ * on the queue; `outboxSignupStore` (PostgreSQL) writes both in one transaction.
+ */
+export type SignupStore = (request: SignupRequest, userId: string) => Promise<SignupJobs>;
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** How signups are stored (default: {@link queueSignupStore} of the app's queue). */
+  readonly signups?: SignupStore;
 }
 
 class HttpError extends Error {
@@ -50,22 +68,30 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-async function signup(queue: Queue, req: IncomingMessage): Promise<SignupResponse> {
+/**
+ * The default {@link SignupStore}: the user row would be written first, then the background
+ * work is stored — not run — before the service answers: once enqueue resolved, the jobs
+ * survive any crash of the web process. The idempotency keys let backends with deduplication
+ * drop a second enqueue of the same work.
+ */
+export function queueSignupStore(queue: Queue): SignupStore {
+  return async ({ email, locale, avatarUrl }, userId) => {
+    // … the user row would be written here …
+    const [email1, thumb] = await Promise.all([
+      queue.enqueue(welcomeEmail, { userId, email, locale }, { idempotencyKey: `welcome:${userId}` }),
+      avatarUrl === undefined
+        ? undefined
+        : queue.enqueue(avatarThumbnail, { userId, avatarUrl, size: 128 }, { idempotencyKey: `thumb:${userId}` }),
+    ]);
+    return { welcomeEmail: email1.id, ...(thumb ? { avatarThumbnail: thumb.id } : {}) };
+  };
+}
+
+async function signup(store: SignupStore, req: IncomingMessage): Promise<SignupResponse> {
   const parsed = signupRequestSchema.safeParse(await readJson(req));
   if (!parsed.success) throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const { email, locale, avatarUrl } = parsed.data;
   const userId = randomUUID();
-  // … the user row would be written here …
-  // Then the background work is stored — not run — before we answer: once enqueue resolved,
-  // the jobs survive any crash of this process. The idempotency keys let backends with
-  // deduplication drop a second enqueue of the same work.
-  const [email1, thumb] = await Promise.all([
-    queue.enqueue(welcomeEmail, { userId, email, locale }, { idempotencyKey: `welcome:${userId}` }),
-    avatarUrl === undefined
-      ? undefined
-      : queue.enqueue(avatarThumbnail, { userId, avatarUrl, size: 128 }, { idempotencyKey: `thumb:${userId}` }),
-  ]);
-  return { userId, jobs: { welcomeEmail: email1.id, ...(thumb ? { avatarThumbnail: thumb.id } : {}) } };
+  return { userId, jobs: await store(parsed.data, userId) };
 }
 
 /**
@@ -77,12 +103,13 @@ async function signup(queue: Queue, req: IncomingMessage): Promise<SignupRespons
  * http.createServer(createApp(queue)).listen(3000)
  * ```
  */
-export function createApp(queue: Queue): RequestListener {
+export function createApp(queue: Queue, options: AppOptions = {}): RequestListener {
+  const store = options.signups ?? queueSignupStore(queue);
   return (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const handle = async (): Promise<void> => {
       if (req.method === 'POST' && path === '/signup') {
-        send(res, 202, await signup(queue, req));
+        send(res, 202, await signup(store, req));
       } else if (req.method === 'GET' && path === '/jobs/stats') {
         const stats = await queue.stats();
         send(res, 200, { queue: queue.name, backend: queue.adapter.name, ...stats });

@@ -2,14 +2,29 @@
  * The web service process: `BG_URL=… PORT=3000 pnpm service`.
  *
  * Environment: `BG_URL` (backend), `BG_QUEUE` (default `signups`), `PORT` (default 3000;
- * 0 picks a free port), `HOST` (default 127.0.0.1). Prints `{"listening":<port>}` once ready.
+ * 0 picks a free port), `HOST` (default 127.0.0.1), `BG_OUTBOX=1` (PostgreSQL only: each signup
+ * writes its user row and its jobs in one transaction through the transactional outbox; run a
+ * relay, `src/relay.ts`, to forward them). Prints `{"listening":<port>}` once ready.
  * @module
  */
 import { createServer } from 'node:http';
-import { createQueue } from '@bg/core';
+import { type Adapter, BgError, createQueue } from '@bg/core';
+import type { PostgresAdapter } from '@bg/postgres';
 import { connectBackend } from './connect-backend.js';
-import { createApp } from './http-app.js';
+import { createApp, type SignupStore } from './http-app.js';
+import { ensureUsersTable, outboxSignupStore } from './outbox-signups.js';
 import { setupTelemetry } from './telemetry.js';
+
+/** The outbox signup store on the PostgreSQL backend's own pool (the users table is created if missing). */
+async function outboxStore(adapter: Adapter, queueName: string): Promise<SignupStore> {
+  if (adapter.name !== 'postgres') {
+    throw new BgError('INVALID_ARGUMENT', `BG_OUTBOX=1 needs a PostgreSQL BG_URL (got ${adapter.name})`, { retryable: false });
+  }
+  const pg = adapter as PostgresAdapter;
+  await pg.ensureQueue(queueName); // creates bg's tables (the outbox among them) if missing
+  await ensureUsersTable(pg.pool);
+  return outboxSignupStore(pg.pool, { schema: pg.schema, queue: queueName, capabilities: pg.capabilities });
+}
 
 const telemetry = setupTelemetry('bg-example-service');
 const adapter = await connectBackend(process.env.BG_URL);
@@ -18,7 +33,7 @@ const queue = createQueue({
   queue: process.env.BG_QUEUE ?? 'signups',
   ...(telemetry ? { instrumentation: telemetry.otel } : {}),
 });
-const app = createApp(queue);
+const app = createApp(queue, process.env.BG_OUTBOX === '1' ? { signups: await outboxStore(adapter, queue.name) } : {});
 const server = createServer(telemetry ? telemetry.traced(app) : app);
 server.keepAliveTimeout = 5_000;
 server.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? '127.0.0.1', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DemoFacts, summarize } from '../src/demo-report.js';
+import { type DemoFacts, type OutboxFacts, summarize } from '../src/demo-report.js';
 import type { LedgerEntry } from '../src/ledger.js';
 
 const lease = 5_000;
@@ -108,5 +108,58 @@ describe('the demo verdict', () => {
     const s = summarize(facts({}, ledger));
     expect(s.ok).toBe(true);
     expect(s.recycled.pickedUpAfterMs).toEqual({ min: 0, max: 0 });
+  });
+});
+
+describe('the demo verdict on the outbox path (PostgreSQL)', () => {
+  /** A healthy outbox run: 3 signups committed, r1 killed with rows waiting, the rollback left nothing. */
+  const outbox = (overrides: Partial<OutboxFacts> = {}): OutboxFacts => ({
+    committedSignups: 3,
+    usersStored: 3,
+    relayKilled: { relay: 'r1', pid: 9, at: 5_000, backlog: 4 },
+    whileDown: { backlog: 7, lagMs: 1_200 },
+    backlogAtEnd: 0,
+    rolledBack: { userId: 'u-rb', jobIds: ['x', 'y'], userRows: 0, jobTraces: 0 },
+    ...overrides,
+  });
+  const failing = (o: OutboxFacts): string[] =>
+    summarize(facts({ outbox: o }))
+      .checks.filter((c) => !c.ok)
+      .map((c) => c.name);
+
+  it('passes, and says so in plain words', () => {
+    const s = summarize(facts({ outbox: outbox() }));
+    expect(
+      s.checks.filter((c) => !c.ok),
+      'failed checks of a healthy outbox run',
+    ).toEqual([]);
+    expect(s.outbox, 'the outbox summary').toMatchObject({
+      committedSignups: 3,
+      usersStored: 3,
+      signupJobs: 3,
+      signupJobsCompleted: 3,
+    });
+    const texts = s.checks.map((c) => c.text).join('\n');
+    expect(texts).toContain('committed its user row and its jobs in one transaction through the outbox');
+    expect(texts).toContain('the relay r1 was killed (-9) with 4 job(s) waiting in the outbox');
+    expect(texts).toContain('the signup whose transaction rolled back left nothing');
+    expect(s.checks.at(-1)?.name, '"nothing lost" stays the last word').toBe('nothing-lost');
+  });
+
+  it('fails when a rolled-back job shows up, rows are left, the relay had nothing waiting, or a user row is missing', () => {
+    expect(
+      failing(outbox({ rolledBack: { userId: 'u', jobIds: ['x'], userRows: 0, jobTraces: 1 } })),
+      'a trace of a rolled-back job',
+    ).toEqual(['outbox-rollback']);
+    expect(
+      failing(outbox({ rolledBack: { userId: 'u', jobIds: ['x'], userRows: 1, jobTraces: 0 } })),
+      'a rolled-back user row',
+    ).toEqual(['outbox-rollback']);
+    expect(failing(outbox({ backlogAtEnd: 2 })), 'rows left in the outbox').toEqual(['outbox-relay-kill']);
+    expect(
+      failing(outbox({ relayKilled: { relay: 'r1', pid: 9, at: 5_000, backlog: 0 } })),
+      'nothing waiting at the kill',
+    ).toEqual(['outbox-relay-kill']);
+    expect(failing(outbox({ usersStored: 2 })), 'a committed signup without its user row').toEqual(['outbox-commit']);
   });
 });

@@ -32,6 +32,13 @@ const backends = [
   // Run once these packages export fromUrl (connect() needs it).
   { name: 'Redis', url: 'redis', available: redisReady },
   { name: 'the SQS emulator', url: 'sqs', available: () => exportsFromUrl('@bg/sqs') },
+  // The whole demo on PostgreSQL (with the outbox path) costs as much as any backend: opt in with
+  // BG_DEMO_POSTGRES=1. test/outbox-path.test.ts checks its outbox pieces cheaply on every run.
+  {
+    name: 'PostgreSQL, through the outbox',
+    url: 'postgres',
+    available: () => Promise.resolve(process.env.BG_DEMO_POSTGRES === '1'),
+  },
 ];
 
 describe('pnpm demo, unchanged on every backend (only BG_URL differs)', () => {
@@ -72,6 +79,22 @@ describe('pnpm demo, unchanged on every backend (only BG_URL differs)', () => {
         expect(summary.recycled.pickedUpAfterMs?.max ?? Number.POSITIVE_INFINITY).toBeLessThan(summary.killed.leaseMs);
       }
       expect(summary.migratedV1).toBe(summary.legacyV1);
+
+      if (backend.url === 'postgres') {
+        // Every signup committed its user row with its jobs; the relay killed with rows waiting
+        // lost none; the rolled-back signup left nothing.
+        expect(summary.outbox, run.output).toMatchObject({ backlogAtEnd: 0, rolledBack: { userRows: 0, jobTraces: 0 } });
+        expect(summary.outbox?.usersStored).toBe(summary.outbox?.committedSignups);
+        expect(summary.outbox?.signupJobsCompleted).toBe(summary.outbox?.signupJobs);
+        expect(summary.outbox?.relayKilled.backlog ?? 0).toBeGreaterThan(0);
+        for (const text of [
+          '[3a] A signup whose transaction rolls back',
+          '[3b] kill -9 the outbox relay r1',
+          'OUTBOX bg.outbox:',
+        ]) {
+          expect(run.output).toContain(text);
+        }
+      }
 
       // The human text tells the same story, step by step.
       for (const text of [

@@ -6,6 +6,7 @@ Usage: bgctl <command> [options]
 
 Commands:
   stats URL [--queue q]...           ready, in-flight, delayed and dead counts per queue
+                                     (PostgreSQL: also the outbox's backlog and lag)
   queue create|list|delete URL       create, list or delete queues
   dead list|show|replay|purge URL    inspect, replay or delete dead letters
   move --from URL --to URL           drain jobs from one backend into another
@@ -59,8 +60,14 @@ Give --queue several times or comma-separated (default: "default").
 A count the backend cannot know is shown as ? (null in --json), never as 0: Pub/Sub counts
 no backlog; Azure cannot tell leased from delayed jobs (it reports their approximate total).
 
-Example:
+PostgreSQL: when the database has bg's transactional outbox, its backlog (committed jobs
+waiting for a relay) and lag (age of the oldest of them) follow, per target queue (every
+queue with waiting rows, whatever --queue says); "outbox" in --json. A growing lag means no
+relay runs, or the relays cannot keep up.
+
+Examples:
   bgctl stats redis://127.0.0.1:6379 --queue default --queue emails
+  bgctl stats postgres://app@db.internal:5432/app --json
 `,
   queue: `bgctl queue <create|list|delete> URL [NAME...] [--yes] [--json]
 

@@ -4,7 +4,7 @@ import { createWorker, defineJob, type JobContext } from '@bg/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { effectivelyOnce, postgresAdapter } from '../src/index.js';
-import { createOutbox, outboxStats, startRelay } from '../src/outbox/index.js';
+import { createOutbox, hasOutbox, outboxQueueStats, outboxStats, startRelay } from '../src/outbox/index.js';
 
 const url = inject('pgUrl');
 
@@ -50,12 +50,36 @@ describe.skipIf(!url)('outbox and relay (private PostgreSQL)', () => {
   }
 
   beforeAll(async () => {
-    for (const schema of ['obx', 'obk', 'obo', 'eff']) await postgresAdapter({ url, schema }).migrate();
+    for (const schema of ['obx', 'obk', 'obo', 'obs', 'eff']) await postgresAdapter({ url, schema }).migrate();
     await db.query('create table if not exists signups (user_id text primary key)');
     await db.query('create table if not exists effects (job_id text, n integer)');
   });
   afterAll(async () => {
     await db.end();
+  });
+
+  it('outboxQueueStats breaks backlog and lag down by target queue; hasOutbox finds the table', async () => {
+    expect(await hasOutbox(db, 'obs'), 'hasOutbox on a migrated schema').toBe(true);
+    expect(await hasOutbox(db, 'no_such_schema'), 'hasOutbox on a schema without bg tables').toBe(false);
+    expect(await outboxQueueStats(db, 'obs'), 'outboxQueueStats of an empty outbox').toEqual([]);
+    const outbox = createOutbox({ schema: 'obs' });
+    await inTransaction(async (tx) => {
+      await outbox.enqueue(signup, { userId: 'a1' }, { tx, queue: 'emails' });
+      await outbox.enqueue(signup, { userId: 'a2' }, { tx, queue: 'emails' });
+      await outbox.enqueue(signup, { userId: 'b1' }, { tx, queue: 'billing' });
+    });
+    await db.query("update obs.outbox set created_at = created_at - 60000 where queue = 'billing'");
+    const perQueue = await outboxQueueStats(db, 'obs');
+    expect(
+      perQueue.map((q) => ({ queue: q.queue, backlog: q.backlog })),
+      'outboxQueueStats: rows per target queue, sorted by name',
+    ).toEqual([
+      { queue: 'billing', backlog: 1 },
+      { queue: 'emails', backlog: 2 },
+    ]);
+    expect(perQueue[0]?.lagMs, 'lag of the billing row written 60 s earlier').toBeGreaterThanOrEqual(60_000);
+    expect(perQueue[1]?.lagMs, 'lag of the fresh emails rows').toBeLessThan(60_000);
+    expect(await outboxStats(db, 'obs'), 'outboxStats: the total').toMatchObject({ backlog: 3 });
   });
 
   it('enqueue in a rolled-back transaction leaves nothing; a committed one is relayed with its data', async () => {

@@ -5,6 +5,7 @@ import { withBackend } from '../backend.js';
 import { type CommandContext, printJson } from '../context.js';
 import { EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
+import { collectOutboxStats, formatOutbox, type OutboxReport } from '../outbox-stats.js';
 import { formatCount, unknownCountNotes } from '../stats-format.js';
 import { renderTable } from '../table.js';
 
@@ -31,13 +32,16 @@ export async function statsCommand(argv: readonly string[], ctx: CommandContext)
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const queues = queueNames(values.queue);
   let backend = '';
-  const rows = await withBackend(url, (adapter) => {
+  const { rows, outbox } = await withBackend(url, async (adapter) => {
     backend = adapter.name;
-    return collectStats(adapter, queues);
+    const counts: QueueStatsRow[] = await collectStats(adapter, queues);
+    // PostgreSQL: the transactional outbox's backlog and lag, when the database has one.
+    const report: OutboxReport | undefined = await collectOutboxStats(adapter);
+    return { rows: counts, outbox: report };
   });
   if (values.json) {
     // Unknown counts stay null in JSON (never 0).
-    printJson(ctx, { backend: redactUrl(url), queues: rows });
+    printJson(ctx, { backend: redactUrl(url), queues: rows, ...(outbox ? { outbox } : {}) });
   } else {
     ctx.io.out(
       renderTable(
@@ -46,6 +50,7 @@ export async function statsCommand(argv: readonly string[], ctx: CommandContext)
       ),
     );
     for (const note of unknownCountNotes(backend, rows)) ctx.io.out(`${note}\n`);
+    if (outbox) ctx.io.out(`\n${formatOutbox(outbox)}`);
   }
   return EXIT.OK;
 }

@@ -4,14 +4,7 @@ import { Wakeups } from '../listener.js';
 import { loadedBody } from '../postgres-adapter.js';
 import { channelOf, ident, OUTBOX_WAKEUP } from '../schema-sql.js';
 import { NOW_MS } from '../statements.js';
-
-/** Backlog and lag of an outbox. */
-export interface OutboxStats {
-  /** Rows waiting to be forwarded (committed ones; rows of open transactions are not seen). */
-  readonly backlog: number;
-  /** Age of the oldest waiting row in ms (0 when empty): how far the relays are behind. */
-  readonly lagMs: number;
-}
+import { type OutboxStats, outboxStats } from './outbox-stats.js';
 
 /** Options of {@link startRelay}. */
 export interface RelayOptions {
@@ -53,15 +46,6 @@ interface OutboxRow {
   dedup_key: string | null;
   created_at: string;
   now: string;
-}
-
-/** Backlog and lag of the outbox in `schema`, read with `db`. */
-export async function outboxStats(db: pg.Pool | pg.ClientBase, schema = 'bg'): Promise<OutboxStats> {
-  const r = await db.query<{ backlog: string; lag_ms: string | null }>(
-    `select count(*) as backlog, ${NOW_MS} - min(created_at) as lag_ms from ${ident(schema)}.outbox`,
-  );
-  const row = r.rows[0];
-  return { backlog: Number(row?.backlog ?? 0), lagMs: Math.max(0, Number(row?.lag_ms ?? 0)) };
 }
 
 /**
