@@ -27,10 +27,10 @@ import {
   positionOf,
   QUEUE_NAME_PATTERN,
   type ReceivedMessage,
+  RecentHandles,
   type SendResult,
 } from '@bg/core/adapter';
 import { Cluster, Redis } from 'ioredis';
-import { AckedRing } from './acked-ring.js';
 import { REDIS_CAPABILITIES } from './capabilities.js';
 import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
 import { HANDLE, parseHandle } from './lease-handle.js';
@@ -153,7 +153,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const guard = new CloseGuard('redis');
   /** Recently acked handles: a second ack of one (gone by then) is harmless. */
-  const acked = new AckedRing();
+  const acked = new RecentHandles<true>(10_000);
 
   const script = (name: string, keys: number, lua: string): ScriptRunner => {
     const command = `bg_${name}`;
@@ -415,7 +415,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }
       const result = results[n];
       if (result === 1) {
-        acked.remember(handle);
+        acked.remember(handle, true);
         resolve();
       } else if (result === 0 && acked.has(handle)) {
         resolve();

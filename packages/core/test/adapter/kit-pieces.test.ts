@@ -60,6 +60,24 @@ describe('RecentHandles', () => {
     expect(recent.get('a'), 'a kept its newest value').toBe('acked');
   });
 
+  it('lookups see what was remembered after an earlier lookup, the newest value of a handle, and forgets', () => {
+    const recent = new RecentHandles<string>(4);
+    recent.remember('a', 'leased');
+    expect(recent.get('a'), 'first lookup indexes a').toBe('leased');
+    recent.remember('b', 'leased');
+    recent.remember('a', 'acked');
+    expect(recent.get('b'), 'b, remembered after the first lookup').toBe('leased');
+    expect(recent.get('a'), 'a re-remembered in the same generation: newest value').toBe('acked');
+    recent.forget('a');
+    expect(recent.has('a'), 'forget hides the older slot of a too').toBe(false);
+    recent.remember('a', 'again');
+    expect(recent.get('a'), 'remembered again after forget').toBe('again');
+    recent.remember('c', 'x'); // flip: a, b, a, c are now the previous generation
+    recent.remember('d', 'x');
+    expect(recent.get('a'), 'the previous generation is still read').toBe('again');
+    expect(recent.has('zz'), 'an unknown handle').toBe(false);
+  });
+
   it('stays bounded under many inserts', () => {
     const recent = new RecentHandles(1_000);
     for (let i = 0; i < 100_000; i++) recent.remember(`handle-${i}`, true);
