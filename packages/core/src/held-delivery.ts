@@ -49,6 +49,9 @@ export interface HeldDelivery {
   done: Promise<void>;
 }
 
+/** The `done` of a delivery not started yet (shared: one less promise per job). */
+const NOT_STARTED: Promise<void> = Promise.resolve();
+
 /** A fresh {@link HeldDelivery} for a received message (no slot, no heartbeat yet). */
 export function holdDelivery(message: ReceivedMessage): HeldDelivery {
   return {
@@ -62,6 +65,6 @@ export function holdDelivery(message: ReceivedMessage): HeldDelivery {
     renewal: undefined,
     beating: false,
     slot: false,
-    done: Promise.resolve(),
+    done: NOT_STARTED,
   };
 }

@@ -7,7 +7,45 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * Throws `INVALID_PAYLOAD` unless `value` is plain JSON data (objects with the plain
  * prototype, arrays, strings, finite numbers, booleans, null) without cycles.
  */
-export function assertJsonValue(value: unknown, path = '$', seen: Set<object> = new Set()): asserts value is JsonValue {
+export function assertJsonValue(value: unknown, path = '$', seen?: Set<object>): asserts value is JsonValue {
+  // The fast walk allocates nothing; the slow one runs only to name what is wrong (or a cycle).
+  if (!isPlainJson(value, 0)) explainNotJson(value, path, seen ?? new Set());
+}
+
+/** Nesting beyond which the fast walk gives up (deeper values, and cycles, take the slow walk). */
+const MAX_FAST_DEPTH = 64;
+
+/** True when `value` is plain JSON data no deeper than {@link MAX_FAST_DEPTH}. */
+function isPlainJson(value: unknown, depth: number): boolean {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (depth >= MAX_FAST_DEPTH) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const item = record[key];
+    if (item !== undefined && !isPlainJson(item, depth + 1)) return false;
+  }
+  return true;
+}
+
+/** The precise walk: throws `INVALID_PAYLOAD` naming the first path that is not plain JSON. */
+function explainNotJson(value: unknown, path: string, seen: Set<object>): void {
   const fail = (why: string): never => {
     throw new BgError('INVALID_PAYLOAD', `payload is not plain JSON at ${path}: ${why}`, {
       details: { path },
@@ -31,7 +69,7 @@ export function assertJsonValue(value: unknown, path = '$', seen: Set<object> = 
   seen.add(obj);
   if (Array.isArray(obj)) {
     obj.forEach((item, i) => {
-      assertJsonValue(item, `${path}[${i}]`, seen);
+      explainNotJson(item, `${path}[${i}]`, seen);
     });
   } else {
     const proto = Object.getPrototypeOf(obj);
@@ -40,7 +78,7 @@ export function assertJsonValue(value: unknown, path = '$', seen: Set<object> = 
     }
     for (const [key, item] of Object.entries(obj)) {
       if (item === undefined) continue;
-      assertJsonValue(item, `${path}.${key}`, seen);
+      explainNotJson(item, `${path}.${key}`, seen);
     }
   }
   seen.delete(obj);

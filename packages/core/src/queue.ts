@@ -8,16 +8,43 @@ import {
   type SendResult,
 } from './adapter.js';
 import { assertQueueName } from './adapter-guards.js';
-import { type Envelope, encodeEnvelope, utf8Bytes } from './envelope.js';
+import { type Envelope, encodeCheckedEnvelope, utf8Bytes } from './envelope.js';
 import { BgError, isBgError } from './errors.js';
 import type { Instrumentation, TraceCarrier } from './instrumentation.js';
-import { isJobDefinition, type JobDefinition, type JobInput, validatePayload } from './job.js';
+import { checkPayload, isJobDefinition, type JobDefinition, type JobInput } from './job.js';
 import { assertJsonValue } from './json-value.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
 import { uuidv7 } from './uuid-v7.js';
 import { warnOnce } from './warn-once.js';
 
 export type { MissingQueuePolicy } from './missing-queue.js';
+
+const NO_OPTIONS: EnqueueOptions = Object.freeze({});
+
+/** The last time {@link isoTime} formatted: jobs enqueued together share their millisecond. */
+let lastIsoMs = Number.NaN;
+let lastIso = '';
+
+/** `new Date(ms).toISOString()`, formatted once per millisecond. */
+function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = new Date(ms).toISOString();
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
+const typeAttributeCache = new Map<string, Readonly<Record<string, string>>>();
+
+/** The frozen `{ 'bg-type': type }` attributes of a message, one object per job type. */
+function typeAttributes(type: string): Readonly<Record<string, string>> {
+  let attributes = typeAttributeCache.get(type);
+  if (attributes === undefined) {
+    attributes = Object.freeze({ 'bg-type': type });
+    if (typeAttributeCache.size < 1_000) typeAttributeCache.set(type, attributes);
+  }
+  return attributes;
+}
 
 /** Per-job options of {@link Queue.enqueue}. */
 export interface EnqueueOptions {
@@ -174,10 +201,25 @@ export function createQueue(options: QueueOptions): Queue {
     return prepared;
   }
 
-  async function prepare(job: JobDefinition, payload: unknown, opts: EnqueueOptions = {}): Promise<OutgoingMessage> {
+  /**
+   * The message of one job: checked, validated and encoded. Returns it at once when the job's
+   * schema validates synchronously (the usual case: no promise per job in `enqueueMany`), else
+   * a promise of it.
+   */
+  function prepare(
+    job: JobDefinition,
+    payload: unknown,
+    opts: EnqueueOptions = NO_OPTIONS,
+  ): OutgoingMessage | Promise<OutgoingMessage> {
     if (!isJobDefinition(job)) throw new BgError('INVALID_ARGUMENT', 'enqueue needs a job made by defineJob()');
     assertJsonValue(payload);
-    await validatePayload(job, payload);
+    const checked = checkPayload(job, payload);
+    if (checked instanceof Promise) return checked.then(() => build(job, payload, opts));
+    return build(job, payload, opts);
+  }
+
+  /** The message of a job whose payload passed its checks. */
+  function build(job: JobDefinition, payload: unknown, opts: EnqueueOptions): OutgoingMessage {
     const created = now();
     let delayMs = opts.delayMs ?? 0;
     if (opts.runAt !== undefined) {
@@ -194,20 +236,22 @@ export function createQueue(options: QueueOptions): Queue {
     if (opts.orderingKey !== undefined && !caps.ordering) {
       throw new BgError('UNSUPPORTED', `the ${adapter.name} adapter does not support orderingKey`);
     }
+    // Fields in the stored order (the JSON follows it); optional ones only when set.
     const envelope: Envelope = {
       bg: 1,
       id: opts.id ?? uuidv7(created),
       type: job.type,
       v: job.version,
       payload: payload as Envelope['payload'],
-      createdAt: new Date(created).toISOString(),
-      ...(delayMs > caps.maxDelayMs ? { notBefore: new Date(created + delayMs).toISOString() } : {}),
-      ...(opts.idempotencyKey !== undefined ? { key: opts.idempotencyKey } : {}),
-      ...(opts.trace ? { trace: { ...opts.trace } } : {}),
-      ...(opts.meta ? { meta: { ...opts.meta } } : {}),
+      createdAt: isoTime(created),
     };
-    const body = encodeEnvelope(envelope);
-    const bytes = utf8Bytes(body);
+    if (delayMs > caps.maxDelayMs) envelope.notBefore = new Date(created + delayMs).toISOString();
+    if (opts.idempotencyKey !== undefined) envelope.key = opts.idempotencyKey;
+    if (opts.trace) envelope.trace = { ...opts.trace };
+    if (opts.meta) envelope.meta = { ...opts.meta };
+    // The payload was checked above: encode without walking it again.
+    const body = encodeCheckedEnvelope(envelope);
+    const bytes = body.length <= caps.maxPayloadBytes / 3 ? body.length : utf8Bytes(body);
     if (bytes > caps.maxPayloadBytes) {
       throw new BgError(
         'PAYLOAD_TOO_LARGE',
@@ -217,14 +261,15 @@ export function createQueue(options: QueueOptions): Queue {
         },
       );
     }
-    return {
+    const message: { -readonly [K in keyof OutgoingMessage]: OutgoingMessage[K] } = {
       id: envelope.id,
       body,
-      attributes: { 'bg-type': job.type },
-      ...(delayMs > 0 ? { delayMs: Math.min(delayMs, caps.maxDelayMs) } : {}),
-      ...(opts.orderingKey !== undefined ? { orderingKey: opts.orderingKey } : {}),
-      ...(opts.idempotencyKey !== undefined && caps.deduplication ? { deduplicationKey: opts.idempotencyKey } : {}),
+      attributes: typeAttributes(job.type),
     };
+    if (delayMs > 0) message.delayMs = Math.min(delayMs, caps.maxDelayMs);
+    if (opts.orderingKey !== undefined) message.orderingKey = opts.orderingKey;
+    if (opts.idempotencyKey !== undefined && caps.deduplication) message.deduplicationKey = opts.idempotencyKey;
+    return message;
   }
 
   async function sendAll(messages: OutgoingMessage[], keyed: readonly boolean[]): Promise<EnqueueResult[]> {
@@ -267,7 +312,10 @@ export function createQueue(options: QueueOptions): Queue {
     opts: EnqueueOptions | undefined,
   ): Promise<EnqueueResult[]> {
     const messages: OutgoingMessage[] = [];
-    for (const payload of payloads) messages.push(await prepare(job, payload, opts));
+    for (const payload of payloads) {
+      const message = prepare(job, payload, opts);
+      messages.push(message instanceof Promise ? await message : message);
+    }
     return messages.length === 0 ? [] : sendAll(messages, []);
   }
 

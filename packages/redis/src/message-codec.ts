@@ -11,6 +11,18 @@ export const ROW = 7;
 /** How a bg envelope body starts: its job id follows. */
 const ENVELOPE_HEAD = '{"bg":1,"id":"';
 
+const QUOTE = 34; // "
+
+/** The `bg-type` attribute when it is the only one (the usual case), without listing the keys. */
+function onlyType(attributes: Readonly<Record<string, string>>): string | undefined {
+  let type: string | undefined;
+  for (const name in attributes) {
+    if (name !== 'bg-type' || !Object.hasOwn(attributes, name)) return undefined;
+    type = attributes[name];
+  }
+  return type;
+}
+
 /** Shared attributes of a message that has none. */
 const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze({});
 const typeAttributeCache = new Map<string, Readonly<Record<string, string>>>();
@@ -34,11 +46,18 @@ export function streamFields(
   m: { id: string; body: string; attributes?: Readonly<Record<string, string>> | undefined },
   enqueuedAt?: number,
 ): string[] {
-  const fields = m.body.startsWith(`${ENVELOPE_HEAD}${m.id}"`) ? ['b', m.body] : ['i', m.id, 'b', m.body];
-  const attributes = m.attributes ?? {};
-  const names = Object.keys(attributes);
-  if (names.length === 1 && names[0] === 'bg-type') fields.push('t', attributes['bg-type'] as string);
-  else if (names.length > 0) fields.push('a', JSON.stringify(attributes));
+  const { body, id } = m;
+  const idFirst =
+    body.startsWith(ENVELOPE_HEAD) &&
+    body.startsWith(id, ENVELOPE_HEAD.length) &&
+    body.charCodeAt(ENVELOPE_HEAD.length + id.length) === QUOTE;
+  const fields = idFirst ? ['b', body] : ['i', id, 'b', body];
+  const attributes = m.attributes;
+  if (attributes !== undefined) {
+    const type = onlyType(attributes);
+    if (type !== undefined) fields.push('t', type);
+    else if (Object.keys(attributes).length > 0) fields.push('a', JSON.stringify(attributes));
+  }
   if (enqueuedAt !== undefined) fields.push('e', String(enqueuedAt));
   return fields;
 }
