@@ -44,21 +44,35 @@ export class OutcomeExecutor {
    * Carries out `outcome` for `item`; `jobType`, `attempt` and `durationMs` (known once the
    * handler ran) go into the events.
    */
-  async execute(
-    item: HeldDelivery,
-    outcome: Outcome,
-    jobType: string | undefined,
-    attempt: number,
-    durationMs: number,
-  ): Promise<void> {
+  execute(item: HeldDelivery, outcome: Outcome, jobType: string | undefined, attempt: number, durationMs: number): Promise<void> {
+    if (outcome.kind !== 'ack') return this.#settle(item, outcome, jobType, attempt);
+    // The hot path: one ack, and its event only when someone listens (no async frame of its own).
+    const { adapter, queue } = this.#o;
+    let acked: Promise<void>;
+    try {
+      acked = adapter.ack(queue, item.handle);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!this.#o.observed) return acked;
+    return acked.then(() => {
+      this.#o.emit({
+        type: 'succeeded',
+        jobId: item.message.id,
+        jobType: jobType ?? '',
+        attempt,
+        durationMs,
+        decision: ACKED,
+      });
+    });
+  }
+
+  /** Every outcome but an ack. */
+  async #settle(item: HeldDelivery, outcome: Outcome, jobType: string | undefined, attempt: number): Promise<void> {
     const { adapter, queue, emit } = this.#o;
     const { message } = item;
     switch (outcome.kind) {
       case 'ack':
-        await adapter.ack(queue, item.handle);
-        if (this.#o.observed) {
-          emit({ type: 'succeeded', jobId: message.id, jobType: jobType ?? '', attempt, durationMs, decision: ACKED });
-        }
         return;
       case 'retry':
         await adapter.release(queue, item.handle, outcome.delayMs);

@@ -60,26 +60,27 @@ end
 `;
 
 /**
- * Shared prelude: acks many handles — `<entry id>:<delivery count>` strings in ARGV from index
- * `from`. Per handle: 1 acked, 0 gone, -1 stale. This consumer's pending entries between the
- * lowest and highest id are read with one XPENDING call; any other handle is checked on its
- * own. Acked entries are XACKed and XDELed.
+ * Shared prelude: acks many handles — `<entry id>:<delivery count>` strings joined by spaces
+ * in one argument (one argument rather than one per handle: less for the client to write and
+ * for the server to parse). Per handle: 1 acked, 0 gone, -1 stale. This consumer's pending
+ * entries between the lowest and highest id are read with one XPENDING call; any other handle
+ * is checked on its own. Acked entries are XACKed and XDELed.
  */
 const ACK_MANY_FN = `
-local function ack_many(s, group, consumer, from)
+local function ack_many(s, group, consumer, list)
   local entries, counts = {}, {}
   local lo, loMs, loSeq, hi, hiMs, hiSeq
-  for i = from, #ARGV do
-    local h = ARGV[i]
-    local colon = string.find(h, ':', 1, true)
-    local dash = string.find(h, '-', 1, true)
-    local id = string.sub(h, 1, colon - 1)
-    local ms, seq = tonumber(string.sub(h, 1, dash - 1)), tonumber(string.sub(h, dash + 1, colon - 1))
-    entries[#entries + 1] = id
-    counts[#counts + 1] = string.sub(h, colon + 1)
+  local n = 0
+  for msText, seqText, count in string.gmatch(list, '(%d+)%-(%d+):(%d+)') do
+    local id = msText .. '-' .. seqText
+    local ms, seq = tonumber(msText), tonumber(seqText)
+    n = n + 1
+    entries[n] = id
+    counts[n] = count
     if not lo or ms < loMs or (ms == loMs and seq < loSeq) then lo, loMs, loSeq = id, ms, seq end
     if not hi or ms > hiMs or (ms == hiMs and seq > hiSeq) then hi, hiMs, hiSeq = id, ms, seq end
   end
+  if n == 0 then return {} end
   local mine = {}
   for _, p in ipairs(redis.call('XPENDING', s, group, lo, hi, #entries + 1000, consumer)) do
     mine[p[1]] = p[4]
@@ -110,7 +111,7 @@ end
  * entries, reclaims expired leases (one step of a pass over the pending list — XAUTOCLAIM calls
  * scanning up to {@link SCAN_STEP} entries — that resumes from a stored cursor; passes are paced by {@link MIN_PASS_INTERVAL_MS} and
  * {@link SCAN_PER_MS}), then reads new entries; every entry handed out gets its lease deadline in one XCLAIM IDLE.
- * Optional ARGV from 7: handles to ack first, as for {@link ACK_MANY}, so that a worker's
+ * Optional ARGV 7: handles to ack first (joined by spaces), as for {@link ACK_MANY}, so that a worker's
  * acks and its next receive cost one call.
  * Returns { rows of 7 per entry (see `row`), redelivered first; ack results }, and when it
  * hands out nothing a third element { last wake-stream id, when something is next due (a
@@ -123,7 +124,7 @@ local now, lease, max, dprefix = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(
 local horizon = ${HORIZON_MS}
 if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
 local acked = {}
-if #ARGV > 6 then acked = ack_many(s, group, consumer, 7) end
+if ARGV[7] then acked = ack_many(s, group, consumer, ARGV[7]) end
 local dfirst = redis.call('ZRANGE', dz, 0, 0, 'WITHSCORES')
 if dfirst[2] and tonumber(dfirst[2]) <= now then
   local due = redis.call('ZRANGEBYSCORE', dz, '-inf', now, 'LIMIT', 0, 1000)
@@ -240,11 +241,11 @@ return { out, acked, { wake[1] and wake[1][1] or '0-0', due } }
 `;
 
 /**
- * ack of many handles — KEYS: stream; ARGV: group, consumer, then the handles. Returns 1
+ * ack of many handles — KEYS: stream; ARGV: group, consumer, the handles joined by spaces. Returns 1
  * (acked), 0 (gone) or -1 (stale) per handle.
  */
 export const ACK_MANY = `${OWNS}${ACK_MANY_FN}
-return ack_many(KEYS[1], ARGV[1], ARGV[2], 3)
+return ack_many(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 `;
 
 /** extend — KEYS: stream; ARGV: group, entry id, count, lease ms. Count not bumped. */

@@ -342,7 +342,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const group = waiting.slice(from, to);
         from = to;
         const now = Date.now();
-        const withAcks = acksSent ? [] : acks;
+        // The handles go as one argument, joined by spaces (the script splits them).
+        const withAcks = acksSent ? [] : [acks.join(' ')];
         const ackingTick = acksSent ? undefined : tick;
         acksSent = true;
         (
@@ -380,7 +381,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }
     }
     if (!acksSent) {
-      (ackManyScript(k.stream, GROUP, consumer, ...acks) as Promise<number[]>).then(
+      (ackManyScript(k.stream, GROUP, consumer, acks.join(' ')) as Promise<number[]>).then(
         (results) => settleAcks(tick, results, undefined),
         (error: unknown) => settleAcks(tick, undefined, error),
       );
