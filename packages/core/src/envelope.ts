@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BgError } from './errors.js';
 import { assertJsonValue, type JsonValue } from './json-value.js';
-import { UUID_PATTERN } from './uuid-v7.js';
+import { isUuid, UUID_PATTERN } from './uuid-v7.js';
 
 /** The envelope format version this build writes and reads. */
 export const ENVELOPE_FORMAT_VERSION = 1 as const;
@@ -46,7 +46,24 @@ export const envelopeSchema = z
 export type Envelope = z.infer<typeof envelopeSchema>;
 
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
-const KEYS = new Set(['bg', 'id', 'type', 'v', 'payload', 'createdAt', 'notBefore', 'key', 'trace', 'meta']);
+/** Whether `key` is a field of envelope v1 (a switch: no hashing per key and job). */
+function isEnvelopeKey(key: string): boolean {
+  switch (key) {
+    case 'bg':
+    case 'id':
+    case 'type':
+    case 'v':
+    case 'payload':
+    case 'createdAt':
+    case 'notBefore':
+    case 'key':
+    case 'trace':
+    case 'meta':
+      return true;
+    default:
+      return false;
+  }
+}
 
 /** The last timestamp {@link isDatetime} accepted: jobs enqueued together share their `createdAt`. */
 let lastDatetime = '';
@@ -73,9 +90,9 @@ function isStringRecord(value: unknown): boolean {
 function isEnvelope(raw: unknown): raw is Envelope {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return false;
   const e = raw as Record<string, unknown>;
-  for (const key in e) if (!KEYS.has(key)) return false;
+  for (const key in e) if (!isEnvelopeKey(key)) return false;
   if (e.bg !== ENVELOPE_FORMAT_VERSION) return false;
-  if (typeof e.id !== 'string' || !UUID_PATTERN.test(e.id)) return false;
+  if (typeof e.id !== 'string' || !isUuid(e.id)) return false;
   if (typeof e.type !== 'string' || e.type.length < 1 || e.type.length > 200) return false;
   if (typeof e.v !== 'number' || !Number.isInteger(e.v) || e.v < 1) return false;
   if (!('payload' in e) || e.payload === undefined) return false;

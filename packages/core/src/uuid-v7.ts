@@ -45,3 +45,25 @@ export function uuidv7(now: number = Date.now()): string {
 
 /** Matches any RFC 9562 UUID string (lower or upper case). */
 export const UUID_PATTERN: RegExp = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** Whether the character code is a hexadecimal digit (either case). */
+function isHex(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+}
+
+/**
+ * {@link UUID_PATTERN}'s test without the regular expression engine (the envelope check runs it
+ * for every job sent and received).
+ */
+export function isUuid(text: string): boolean {
+  if (text.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = text.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false; // -
+    } else if (!isHex(c)) return false;
+  }
+  const version = text.charCodeAt(14);
+  const variant = text.charCodeAt(19) | 0x20; // lower case
+  return version >= 49 && version <= 56 && (variant === 56 || variant === 57 || variant === 97 || variant === 98); // 1-8; 8 9 a b
+}
