@@ -113,6 +113,22 @@ describe('envelope v1', () => {
     expect(codeOf(() => assertJsonValue(cyclic))).toBe('INVALID_PAYLOAD');
     expect(codeOf(() => assertJsonValue({ ok: [1, 'a', null, true, { deep: {} }], skipped: undefined }))).toBeUndefined();
     expect(codeOf(() => assertJsonValue(Object.create(null)))).toBeUndefined();
+    expect(() => assertJsonValue({ a: { b: [1, () => 1] } }), 'the message names the path').toThrow('$.a.b[1]');
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 200; i++) deep = { d: [deep] };
+    expect(codeOf(() => assertJsonValue(deep)), 'plain JSON deeper than the fast walk goes').toBeUndefined();
+  });
+
+  it('accepts exactly the ids UUID_PATTERN accepts (the envelope check does not run the regex)', () => {
+    const id = uuidv7();
+    const ids = [id, id.toUpperCase(), '', `${id}a`, id.slice(0, 35)];
+    for (let i = 0; i < 36; i++) for (const c of '09afAFgG-x ') ids.push(id.slice(0, i) + c + id.slice(i + 1));
+    for (const candidate of ids) {
+      const text = JSON.stringify({ ...base, id: candidate });
+      expect(codeOf(() => decodeEnvelope(text)), `decodeEnvelope with id ${JSON.stringify(candidate)}`).toBe(
+        UUID_PATTERN.test(candidate) ? undefined : 'MALFORMED_ENVELOPE',
+      );
+    }
   });
 
   it('decoding never revives code: a __proto__ key stays data', () => {
