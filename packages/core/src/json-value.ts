@@ -62,7 +62,7 @@ function explainNotJson(value: unknown, path: string, seen: Set<object>): void {
     case 'object':
       break;
     default:
-      return fail(`${typeof value} values cannot be stored`);
+      fail(`${typeof value} values cannot be stored`);
   }
   const obj = value as object;
   if (seen.has(obj)) fail('cycle');

@@ -116,7 +116,10 @@ describe('envelope v1', () => {
     expect(() => assertJsonValue({ a: { b: [1, () => 1] } }), 'the message names the path').toThrow('$.a.b[1]');
     let deep: unknown = 'leaf';
     for (let i = 0; i < 200; i++) deep = { d: [deep] };
-    expect(codeOf(() => assertJsonValue(deep)), 'plain JSON deeper than the fast walk goes').toBeUndefined();
+    expect(
+      codeOf(() => assertJsonValue(deep)),
+      'plain JSON deeper than the fast walk goes',
+    ).toBeUndefined();
   });
 
   it('accepts exactly the ids UUID_PATTERN accepts (the envelope check does not run the regex)', () => {
@@ -125,9 +128,10 @@ describe('envelope v1', () => {
     for (let i = 0; i < 36; i++) for (const c of '09afAFgG-x ') ids.push(id.slice(0, i) + c + id.slice(i + 1));
     for (const candidate of ids) {
       const text = JSON.stringify({ ...base, id: candidate });
-      expect(codeOf(() => decodeEnvelope(text)), `decodeEnvelope with id ${JSON.stringify(candidate)}`).toBe(
-        UUID_PATTERN.test(candidate) ? undefined : 'MALFORMED_ENVELOPE',
-      );
+      expect(
+        codeOf(() => decodeEnvelope(text)),
+        `decodeEnvelope with id ${JSON.stringify(candidate)}`,
+      ).toBe(UUID_PATTERN.test(candidate) ? undefined : 'MALFORMED_ENVELOPE');
     }
   });
 
