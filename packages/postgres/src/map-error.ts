@@ -1,16 +1,23 @@
-import { BgError, isBgError } from '@bg/core';
+import { BgError, isBgError, networkError } from '@bg/core/adapter';
 
 /** SQLSTATE classes and codes that mean "the server is not reachable (now)". */
 const UNREACHABLE_STATES = /^(08|57P0[1-3]|53300)/;
 
+/** node-postgres's own words for a connection that failed or went away. */
+const UNREACHABLE_TEXT =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery)|Connection ended|not queryable/i;
+
 /**
  * Maps a node-postgres error to a {@link BgError}, keeping it as `cause` (redacted by the
- * error class). Wrong credentials are `AUTH_FAILED` (not retryable); a refused or dropped
- * connection, a server shutting down or out of connection slots is `UNREACHABLE`; a missing
- * schema or table is `QUEUE_NOT_FOUND` (the schema was never migrated).
+ * error class). Transient network failures are the kit's (`networkError`: `UNREACHABLE`);
+ * wrong credentials are `AUTH_FAILED` (not retryable); a dropped connection, a server
+ * shutting down or out of connection slots is `UNREACHABLE`; a missing schema or table is
+ * `QUEUE_NOT_FOUND` (the schema was never migrated); a missing database `INVALID_ARGUMENT`.
  */
 export function mapPgError(error: unknown, during: string): BgError {
   if (isBgError(error)) return error;
+  const network = networkError('PostgreSQL', during, error);
+  if (network) return network;
   const message = error instanceof Error ? error.message : String(error);
   const code = String((error as { code?: unknown } | null)?.code ?? '');
   if (code === '28P01' || code === '28000' || /password authentication failed|no pg_hba\.conf entry/i.test(message)) {
@@ -32,13 +39,7 @@ export function mapPgError(error: unknown, during: string): BgError {
       { cause: error },
     );
   }
-  if (
-    UNREACHABLE_STATES.test(code) ||
-    /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|EAI_AGAIN/.test(code + message) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery)|Connection ended|not queryable/i.test(
-      message,
-    )
-  ) {
+  if (UNREACHABLE_STATES.test(code) || UNREACHABLE_TEXT.test(message)) {
     return new BgError('UNREACHABLE', `${during}: PostgreSQL is unreachable: ${message}`, { cause: error });
   }
   return new BgError('BACKEND_ERROR', `${during}: ${message}`, { cause: error });

@@ -4,7 +4,7 @@ import { BgError } from '@bg/core';
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
 /** The version of the tables {@link schemaSql} creates. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Checks a schema name (`INVALID_ARGUMENT`, never retryable, when it is not a plain identifier). */
 export function assertSchemaName(schema: string): void {
@@ -83,7 +83,9 @@ create table if not exists ${s}.dead (
   dead_lettered_at bigint not null,
   primary key (queue, id)
 );
-create index if not exists dead_list on ${s}.dead (queue, seq);
+-- v2: dead letters are listed oldest first by (dead_lettered_at, id), the kit's cursor order.
+drop index if exists ${s}.dead_list;
+create index if not exists dead_order on ${s}.dead (queue, dead_lettered_at, id collate "C");
 create table if not exists ${s}.outbox (
   seq bigint generated always as identity primary key,
   queue text not null,
@@ -110,6 +112,6 @@ create table if not exists ${s}.processed (
   processed_at timestamptz not null default now()
 );
 insert into ${s}.schema_version (version)
-  select ${SCHEMA_VERSION} where not exists (select 1 from ${s}.schema_version);
+  select ${SCHEMA_VERSION} where not exists (select 1 from ${s}.schema_version where version >= ${SCHEMA_VERSION});
 `;
 }

@@ -3,6 +3,9 @@ import { ident } from './schema-sql.js';
 /** The database clock in epoch ms, fixed for the statement (stable, so indexes apply). */
 export const NOW_MS = '(extract(epoch from statement_timestamp()) * 1000)::bigint';
 
+/** The columns of a dead letter (a `DeadRow`). */
+const DEAD_COLUMNS = 'id, body, body_json, attributes, reason, error, attempts, enqueued_at, dead_lettered_at';
+
 /** The SQL statements of the adapter for one schema (parameters in comments). */
 export interface Statements {
   readonly schemaVersion: string;
@@ -19,6 +22,7 @@ export interface Statements {
   readonly release: string;
   readonly deadLetter: string;
   readonly listDead: string;
+  readonly listDeadAfter: string;
   readonly getDead: string;
   readonly replay: string;
   readonly purgeAll: string;
@@ -86,11 +90,15 @@ export function statements(schema: string): Statements {
         reason = excluded.reason, error = excluded.error, attempts = excluded.attempts,
         enqueued_at = excluded.enqueued_at, dead_lettered_at = excluded.dead_lettered_at
       returning 1`,
-    // $1 queue, $2 after seq, $3 limit
-    listDead: `select seq, id, body, body_json, attributes, reason, error, attempts, enqueued_at, dead_lettered_at
-      from ${s}.dead where queue = $1 and seq > $2 order by seq limit $3`,
-    getDead: `select id, body, body_json, attributes, reason, error, attempts, enqueued_at, dead_lettered_at
-      from ${s}.dead where queue = $1 and id = $2`,
+    // $1 queue, $2 limit: oldest first, the kit's order (dead-lettered at, then job id; "C" compares bytes,
+    // which is code-unit order for the ASCII ids bg makes)
+    listDead: `select ${DEAD_COLUMNS} from ${s}.dead where queue = $1
+      order by dead_lettered_at, id collate "C" limit $2`,
+    // $1 queue, $2 limit, $3 and $4 the position of the last record of the previous page
+    listDeadAfter: `select ${DEAD_COLUMNS} from ${s}.dead
+      where queue = $1 and (dead_lettered_at, id collate "C") > ($3::bigint, $4::text collate "C")
+      order by dead_lettered_at, id collate "C" limit $2`,
+    getDead: `select ${DEAD_COLUMNS} from ${s}.dead where queue = $1 and id = $2`,
     // $1 queue, $2 id, $3 channel: one statement, so the live row and the removal commit together
     replay: `with d as (delete from ${s}.dead where queue = $1 and id = $2 returning id, body, body_json, attributes),
       i as (insert into ${s}.jobs (queue, id, body, body_json, attributes, visible_at, enqueued_at)

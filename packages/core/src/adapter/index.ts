@@ -35,6 +35,7 @@ export {
   raceAbort,
   raceAbortHandBack,
 } from './abortable.js';
+export { AdapterCalls, type MapError } from './adapter-calls.js';
 export {
   compareDeadLetters,
   type DeadLetterPosition,
@@ -51,3 +52,4 @@ export { networkError, TRANSIENT_NETWORK_CODES, transientNetworkCode } from './n
 export { type PartialSendDetails, partialSendError, type SendFailure } from './partial-send-error.js';
 export { type CheckedReceive, checkLimit, checkReceiveOptions, DEFAULT_PAGE_LIMIT } from './receive-checks.js';
 export { RecentHandles } from './recent-handles.js';
+export { capabilitiesWith, STORE_CAPABILITIES } from './store-capabilities.js';
