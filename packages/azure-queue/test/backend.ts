@@ -1,5 +1,6 @@
 import { QueueServiceClient } from '@azure/storage-queue';
 import { type AzureQueueAdapter, azureQueueAdapter, azureQueueName, deadLetterQueueName } from '@bg/azure-queue';
+import { requestRestart } from '@bg/backends';
 import type { Adapter } from '@bg/core';
 import { inject } from 'vitest';
 
@@ -29,9 +30,8 @@ export function makeAdapter(): AzureQueueAdapter {
 }
 
 /** Restarts Azurite cleanly (SIGTERM, same port and folder) through the global setup. */
-export async function restartAzurite(): Promise<void> {
-  const response = await fetch(`${connected().controlUrl}/restart`, { method: 'POST' });
-  if (response.status !== 204) throw new Error(`restart failed: ${response.status} ${await response.text()}`);
+export function restartAzurite(): Promise<void> {
+  return requestRestart(connected().restartUrl);
 }
 
 /** A raw SDK client on the same Azurite (the inspector's own client). */

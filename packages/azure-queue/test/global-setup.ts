@@ -1,20 +1,20 @@
-import { createServer, type Server } from 'node:http';
+import { type RestartEndpoint, serveRestart } from '@bg/backends';
 import { type AzuriteServer, startAzurite } from '@bg/backends/azurite';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Connection info of the private Azurite, or a skip reason. */
-    azurite: { connectionString: string; queueEndpoint: string; accountName: string; controlUrl: string } | { skip: string };
+    azurite: { connectionString: string; queueEndpoint: string; accountName: string; restartUrl: string } | { skip: string };
   }
 }
 
 let server: AzuriteServer | undefined;
-let control: Server | undefined;
+let control: RestartEndpoint | undefined;
 
 /**
- * Starts a private Azurite for the test run, plus a loopback control endpoint
- * (`POST /restart`) so the durability case can restart it cleanly from a test worker.
+ * Starts a private Azurite for the test run, plus a loopback restart endpoint
+ * (`serveRestart`) so the durability case can restart it cleanly from a test worker.
  */
 export async function setup(project: TestProject): Promise<void> {
   server = await startAzurite();
@@ -23,30 +23,17 @@ export async function setup(project: TestProject): Promise<void> {
     return;
   }
   const azurite = server;
-  control = createServer((req, res) => {
-    if (req.method !== 'POST' || req.url !== '/restart') {
-      res.writeHead(404).end();
-      return;
-    }
-    azurite.restart().then(
-      () => res.writeHead(204).end(),
-      (error: unknown) => res.writeHead(500).end(String(error)),
-    );
-  });
-  const listening = control;
-  await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
-  const address = listening.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  control = await serveRestart(() => azurite.restart());
   project.provide('azurite', {
     connectionString: azurite.connectionString,
     queueEndpoint: azurite.queueEndpoint,
     accountName: azurite.accountName,
-    controlUrl: `http://127.0.0.1:${port}`,
+    restartUrl: control.url,
   });
 }
 
-/** Stops Azurite (by PID) and the control endpoint. */
+/** Stops Azurite (by PID) and the restart endpoint. */
 export async function teardown(): Promise<void> {
-  await new Promise<void>((resolve) => (control ? control.close(() => resolve()) : resolve()));
+  await control?.close();
   await server?.stop();
 }

@@ -7,21 +7,17 @@ import {
   BgError,
   capabilitiesWith,
   checkLeaseMs,
-  checkLimit,
   checkReceiveOptions,
   checkReleaseDelayMs,
-  type DeadLetterPage,
   deadLetterRecord,
-  decodeDeadLetterCursor,
-  encodeDeadLetterCursor,
   isBgError,
   type KnownQueueStats,
   leaseLost,
   type OutgoingMessage,
-  positionOf,
   type ReceivedMessage,
   raceAbort,
   raceAbortHandBack,
+  readDeadLetterPage,
   type SendResult,
 } from '@bg/core/adapter';
 import pg from 'pg';
@@ -305,18 +301,14 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       }),
 
     listDeadLetters: (queue, opts = {}) =>
-      call(queue, 'listDeadLetters', async (): Promise<DeadLetterPage> => {
-        const limit = checkLimit(opts.limit);
-        const after = opts.cursor === undefined ? undefined : decodeDeadLetterCursor(opts.cursor);
-        const rows = await (after === undefined
-          ? query<DeadRow>(undefined, sql.listDead, [queue, limit + 1])
-          : query<DeadRow>(undefined, sql.listDeadAfter, [queue, limit + 1, after.deadLetteredAt, after.id]));
-        const items = rows.slice(0, limit).map(toDeadLetter);
-        const last = items.at(-1);
-        return rows.length > limit && last !== undefined
-          ? { items, cursor: encodeDeadLetterCursor(positionOf(last)) }
-          : { items };
-      }),
+      call(queue, 'listDeadLetters', () =>
+        readDeadLetterPage(opts, async (after, count) => {
+          const rows = await (after === undefined
+            ? query<DeadRow>(undefined, sql.listDead, [queue, count])
+            : query<DeadRow>(undefined, sql.listDeadAfter, [queue, count, after.deadLetteredAt, after.id]));
+          return rows.map(toDeadLetter);
+        }),
+      ),
 
     getDeadLetter: (queue, id) =>
       call(queue, 'getDeadLetter', async () => {

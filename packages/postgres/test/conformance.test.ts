@@ -13,15 +13,9 @@ if (!url) {
     it('skipped', () => {});
   });
 } else {
-  const inspectors: Array<{ close(): Promise<void> }> = [];
-  const inspect = (schema: string) => {
-    const i = pgInspector(url, schema);
-    inspectors.push(i);
-    return i;
-  };
-  afterAll(async () => {
-    await Promise.all(inspectors.map((i) => i.close()));
-  });
+  // One inspector (its own pool) shared by the cases, which run side by side.
+  const inspector = pgInspector(url, 'conf', 8);
+  afterAll(() => inspector.close());
 
   runConformance(
     { describe, it, expect, afterAll },
@@ -30,7 +24,7 @@ if (!url) {
       capabilities: POSTGRES_CAPABILITIES,
       concurrent: true,
       createAdapter: () => postgresAdapter({ url, schema: 'conf', poolSize: 3, connectTimeoutMs: 20_000 }),
-      inspector: () => inspect('conf'),
+      inspector: () => inspector,
       timing: { leaseMs: 800, deadlineMs: 15_000 },
       errors: {
         unreachable: () => postgresAdapter({ url: unreachableUrl, connectTimeoutMs: 1_000 }),

@@ -1,3 +1,4 @@
+import { requestRestart } from '@bg/backends';
 import { conformanceCases, runCase } from '@bg/conformance';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { POSTGRES_CAPABILITIES, postgresAdapter } from '../src/index.js';
@@ -23,10 +24,7 @@ describe.skipIf(!url)('postgres durability (kill -9 of the server and all its ba
         createAdapter: () => postgresAdapter({ url, schema: 'durable', poolSize: 2 }),
         inspector: () => inspector as NonNullable<typeof inspector>,
         timing: { leaseMs: 500, deadlineMs: 10_000 },
-        restartBackend: async () => {
-          const res = await fetch(restartUrl);
-          if (!res.ok) throw new Error(`restart failed: ${await res.text()}`);
-        },
+        restartBackend: () => requestRestart(restartUrl),
       },
       expect,
     );

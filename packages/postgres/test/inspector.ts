@@ -2,9 +2,13 @@ import type { Inspector } from '@bg/conformance';
 import { uuidv7 } from '@bg/core';
 import pg from 'pg';
 
-/** Reads the queue's rows with its own pool (not through the adapter). */
-export function pgInspector(url: string, schema: string): Inspector & { readonly pool: pg.Pool; close(): Promise<void> } {
-  const pool = new pg.Pool({ connectionString: url, max: 2 });
+/** Reads the queue's rows with its own pool of `connections` (not through the adapter). */
+export function pgInspector(
+  url: string,
+  schema: string,
+  connections = 2,
+): Inspector & { readonly pool: pg.Pool; close(): Promise<void> } {
+  const pool = new pg.Pool({ connectionString: url, max: connections });
   pool.on('error', () => {}); // reconnects by itself across the durability case's restart
   const count = async (sql: string, queue: string): Promise<number> => {
     const r = await pool.query<{ n: string }>(sql, [queue]);

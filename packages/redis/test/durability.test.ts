@@ -1,3 +1,4 @@
+import { requestRestart } from '@bg/backends';
 import { conformanceCases, runCase } from '@bg/conformance';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { REDIS_CAPABILITIES, redisAdapter } from '../src/index.js';
@@ -23,10 +24,7 @@ describe.skipIf(!url)('redis durability (AOF, appendfsync always)', () => {
         createAdapter: () => redisAdapter({ url, prefix: 'durable', onWarning: () => {} }),
         inspector: () => inspector as NonNullable<typeof inspector>,
         timing: { leaseMs: 500, deadlineMs: 10_000 },
-        restartBackend: async () => {
-          const res = await fetch(restartUrl as string);
-          if (!res.ok) throw new Error(`restart failed: ${await res.text()}`);
-        },
+        restartBackend: () => requestRestart(restartUrl as string),
       },
       expect,
     );

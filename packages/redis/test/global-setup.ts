@@ -1,4 +1,4 @@
-import { freePort } from '@bg/backends';
+import { freePort, serveRestart } from '@bg/backends';
 import { type RedisCluster, type RedisServer, startRedis, startRedisCluster } from '@bg/backends/redis';
 import type { TestProject } from 'vitest/node';
 
@@ -31,32 +31,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw error;
   }
   // Test workers restart the durable server through a tiny loopback control endpoint.
-  const { createServer } = await import('node:http');
-  const control = createServer((req, res) => {
-    if (req.url === '/restart' && durable) {
-      durable.restart().then(
-        () => res.end('ok'),
-        (error: unknown) => {
-          res.statusCode = 500;
-          res.end(String(error));
-        },
-      );
-    } else {
-      res.statusCode = 404;
-      res.end();
-    }
+  const control = await serveRestart(async () => {
+    if (!durable) throw new Error('no durable redis-server to restart');
+    await durable.restart();
   });
-  await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
-  const address = control.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
   project.provide('redisUrl', plain?.url);
   project.provide('durableRedisUrl', durable?.url);
-  project.provide('durableRestartUrl', `http://127.0.0.1:${port}/restart`);
+  project.provide('durableRestartUrl', control.url);
   project.provide('unreachableRedisUrl', `redis://127.0.0.1:${await freePort()}`);
   project.provide('passwordRedisUrl', locked ? `redis://127.0.0.1:${locked.port}` : undefined);
   project.provide('redisClusterNodes', cluster?.startupNodes.map((n) => `${n.host}:${n.port}`).join(','));
   return async () => {
-    control.close();
-    await Promise.all([...servers.map((s) => s.stop()), cluster?.stop()]);
+    await Promise.all([control.close(), ...servers.map((s) => s.stop()), cluster?.stop()]);
   };
 }

@@ -1,39 +1,25 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import {
-  freePort,
-  makeDataDir,
-  missingBackend,
-  removeDataDir,
-  type ServerProcess,
-  spawnServer,
-  waitUntil,
-} from './server-process.js';
+import { type LocalServer, managedServer, skipMissing } from './managed-server.js';
+import { freePort, makeDataDir, removeDataDir } from './server-process.js';
 
 /** The well-known Azurite development account name. */
 export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';
 /** The published key of the Azurite development account (not a secret). */
 export const AZURITE_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
-/** A running private Azurite queue service. */
-export interface AzuriteServer {
-  readonly host: string;
-  readonly port: number;
+/**
+ * A running private Azurite queue service (`dataDir`: its `--location`; `restart()`: a clean
+ * SIGTERM, then a start; `stop()` keeps a data folder the caller gave).
+ */
+export interface AzuriteServer extends LocalServer {
   /** `http://127.0.0.1:<port>/devstoreaccount1` */
   readonly queueEndpoint: string;
   /** Connection string for `QueueServiceClient.fromConnectionString`. */
   readonly connectionString: string;
   readonly accountName: string;
   readonly accountKey: string;
-  /** The `--location` data folder. */
-  readonly dataDir: string;
-  /** PID of the current server process. */
-  readonly pid: number;
-  /** Clean stop (SIGTERM) and start again on the same port and data folder; resolves when ready. */
-  restart(): Promise<void>;
-  /** Stops the server and removes its data folder (unless it was given by the caller). */
-  stop(): Promise<void>;
 }
 
 /** Options of {@link startAzurite}. */
@@ -75,12 +61,7 @@ async function answers(endpoint: string): Promise<boolean> {
  */
 export async function startAzurite(options: StartAzuriteOptions = {}): Promise<AzuriteServer | undefined> {
   const bin = azuriteQueueBin();
-  if (!bin) {
-    const missing = missingBackend('Azurite', 'pnpm install (npm package "azurite" in tooling/backends)');
-    if (missing.fail) throw new Error(missing.message);
-    console.warn(`[azurite] skipping: ${missing.message}`);
-    return undefined;
-  }
+  if (!bin) return skipMissing('Azurite', 'pnpm install (npm package "azurite" in tooling/backends)');
   const host = '127.0.0.1';
   const port = await freePort();
   const ownDir = options.dataDir === undefined;
@@ -99,27 +80,15 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     '--disableTelemetry',
     '--silent',
   ];
-  let server: ServerProcess | undefined;
-
-  async function launch(): Promise<void> {
-    const child = spawnServer(process.execPath, args);
-    server = child;
-    try {
-      await waitUntil(
-        `Azurite on ${host}:${port}`,
-        async () => {
-          if (!child.running) throw new Error(`azurite-queue exited: ${child.output()}`);
-          return answers(queueEndpoint);
-        },
-        readyTimeoutMs,
-      );
-    } catch (error) {
-      await child.stop('SIGKILL');
-      throw error;
-    }
-  }
-
-  await launch();
+  const server = managedServer({
+    name: 'Azurite',
+    where: `${host}:${port}`,
+    command: process.execPath,
+    args,
+    ready: () => answers(queueEndpoint),
+    readyTimeoutMs,
+  });
+  await server.start();
   return {
     host,
     port,
@@ -129,14 +98,14 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     accountKey: AZURITE_ACCOUNT_KEY,
     dataDir,
     get pid() {
-      return server?.pid ?? -1;
+      return server.pid;
     },
     async restart() {
-      await server?.stop('SIGTERM', 10_000);
-      await launch();
+      await server.stop('SIGTERM', 10_000);
+      await server.start();
     },
     async stop() {
-      await server?.stop('SIGTERM', 5_000);
+      await server.stop('SIGTERM', 5_000);
       if (ownDir) removeDataDir(dataDir);
     },
   };

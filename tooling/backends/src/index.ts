@@ -7,6 +7,17 @@ export {
   failureOf,
   parsedUrl,
 } from './config-error.js';
+export {
+  type KillableServer,
+  type KillableServerPlace,
+  killableServer,
+  type LocalServer,
+  type ManagedServer,
+  type ManagedServerSpec,
+  managedServer,
+  skipMissing,
+} from './managed-server.js';
+export { type RestartEndpoint, requestRestart, serveRestart } from './restart-endpoint.js';
 export { expectNoSecret } from './secrets.js';
 export {
   freePort,

@@ -2,37 +2,21 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import {
-  freePort,
-  makeDataDir,
-  missingBackend,
-  removeDataDir,
-  type ServerProcess,
-  spawnServer,
-  waitUntil,
-} from './server-process.js';
+import { type KillableServer, killableServer, managedServer, skipMissing } from './managed-server.js';
+import { freePort, makeDataDir } from './server-process.js';
 
-/** A private PostgreSQL server we started (initdb'd into a temp folder). */
-export interface PostgresServer {
-  readonly host: string;
-  readonly port: number;
+/**
+ * A private PostgreSQL server we started (initdb'd into a temp folder). `pid` is the
+ * postmaster's; `stop()` is a fast shutdown; `kill()` a `kill -9` of the postmaster and all
+ * its backends, after which `start()` recovers from the WAL.
+ */
+export interface PostgresServer extends KillableServer {
   /** `postgres://bg@127.0.0.1:<port>/bg`: the trusted test user (no password needed). */
   readonly url: string;
   /** `postgres://bg_secret:<password>@127.0.0.1:<port>/bg`: a user that must give its password (scram). */
   readonly passwordUrl: string;
   /** The password of the `bg_secret` user. */
   readonly password: string;
-  readonly dataDir: string;
-  /** PID of the postmaster. */
-  readonly pid: number;
-  /** Fast shutdown, then removes the data folder. */
-  stop(): Promise<void>;
-  /** `kill -9` of the postmaster and all its backends, then starts again on the same port and data folder. */
-  restart(): Promise<void>;
-  /** `kill -9` without restarting: the port refuses connections until `start()`. */
-  kill(): Promise<void>;
-  /** Starts it again after `kill()` (crash recovery replays the WAL). */
-  start(): Promise<void>;
 }
 
 /** Options of {@link startPostgres}. */
@@ -103,12 +87,7 @@ function answers(port: number): Promise<boolean> {
  */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer | undefined> {
   const bin = findPostgresBin();
-  if (!bin) {
-    const missing = missingBackend('PostgreSQL', 'apt-get install -y postgresql (bash tooling/scripts/setup.sh does it)');
-    if (missing.fail) throw new Error(missing.message);
-    process.emitWarning(`${missing.message}; PostgreSQL tests are skipped`);
-    return undefined;
-  }
+  if (!bin) return skipMissing('PostgreSQL', 'apt-get install -y postgresql (bash tooling/scripts/setup.sh does it)');
   const user = serverUser();
   const password = options.password ?? 's3cret-pg';
   const port = await freePort();
@@ -155,27 +134,25 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     '-c',
     'password_encryption=scram-sha-256',
   ];
-  let server: ServerProcess | undefined;
-  const start = async (): Promise<void> => {
-    server = spawnServer(join(bin, 'postgres'), args, env, { processGroup: true, ...(user ? { user } : {}) });
-    const current = server;
-    await waitUntil(
-      `postgres on port ${port}`,
-      async () => {
-        if (!current.running) throw new Error(`postgres exited: ${current.output()}`);
-        if (!(await answers(port))) return false;
-        // Accepting connections (not "starting up" / recovering) and ours: psql over our socket.
-        const r = spawnSync(
-          join(bin, 'psql'),
-          ['-h', dataDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-Atc', 'select pg_backend_pid() > 0'],
-          { env, encoding: 'utf8' },
-        );
-        return r.status === 0 && r.stdout.trim() === 't';
-      },
-      30_000,
-    );
-  };
-  await start();
+  const server = managedServer({
+    name: 'postgres',
+    where: `port ${port}`,
+    command: join(bin, 'postgres'),
+    args,
+    env,
+    spawn: { processGroup: true, ...(user ? { user } : {}) },
+    async ready() {
+      if (!(await answers(port))) return false;
+      // Accepting connections (not "starting up" / recovering) and ours: psql over our socket.
+      const r = spawnSync(
+        join(bin, 'psql'),
+        ['-h', dataDir, '-p', String(port), '-U', 'postgres', '-d', 'postgres', '-Atc', 'select pg_backend_pid() > 0'],
+        { env, encoding: 'utf8' },
+      );
+      return r.status === 0 && r.stdout.trim() === 't';
+    },
+  });
+  await server.start();
   const psql = (sql: string): void => {
     const r = spawnSync(
       join(bin, 'psql'),
@@ -190,29 +167,14 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   psql(`create role bg login superuser; create role bg_secret login password '${password.replace(/'/g, "''")}'`);
   psql('create database bg owner bg');
   psql('grant all on database bg to bg_secret');
-  const kill = async (): Promise<void> => {
-    await server?.stop('SIGKILL');
-  };
-  return {
-    host: '127.0.0.1',
-    port,
-    url: `postgres://bg@127.0.0.1:${port}/bg`,
-    passwordUrl: `postgres://bg_secret:${encodeURIComponent(password)}@127.0.0.1:${port}/bg`,
-    password,
-    dataDir,
-    get pid() {
-      return server?.pid ?? -1;
+  return killableServer(
+    server,
+    // SIGINT: fast shutdown (the group also gets it; backends treat it as a query cancel).
+    { port, dataDir, stopSignal: 'SIGINT', graceMs: 5_000 },
+    {
+      url: `postgres://bg@127.0.0.1:${port}/bg`,
+      passwordUrl: `postgres://bg_secret:${encodeURIComponent(password)}@127.0.0.1:${port}/bg`,
+      password,
     },
-    async stop() {
-      // SIGINT: fast shutdown (the group also gets it; backends treat it as a query cancel).
-      await server?.stop('SIGINT', 5_000);
-      removeDataDir(dataDir);
-    },
-    async restart() {
-      await kill();
-      await start();
-    },
-    kill,
-    start,
-  };
+  );
 }

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { freePort, missingBackend, spawnServer, waitUntil } from './server-process.js';
+import { managedServer, skipMissing } from './managed-server.js';
+import { freePort } from './server-process.js';
 
 /** Where the Debian package `google-cloud-cli-pubsub-emulator` installs the emulator's start script. */
 export const PUBSUB_EMULATOR_BIN = '/usr/lib/google-cloud-sdk/platform/pubsub-emulator/bin/cloud-pubsub-emulator';
@@ -51,39 +52,22 @@ async function answers(host: string, port: number): Promise<boolean> {
  */
 export async function startPubSubEmulator(options: StartPubSubEmulatorOptions = {}): Promise<PubSubEmulator | undefined> {
   const bin = pubsubEmulatorBin();
-  if (!bin) {
-    const missing = missingBackend(
-      'The Google Pub/Sub emulator',
-      `apt-get install -y ${PUBSUB_EMULATOR_PACKAGE} (needs Java 17)`,
-    );
-    if (missing.fail) throw new Error(missing.message);
-    console.warn(`[pubsub-emulator] skipping: ${missing.message}`);
-    return undefined;
-  }
+  if (!bin) return skipMissing('The Google Pub/Sub emulator', `apt-get install -y ${PUBSUB_EMULATOR_PACKAGE} (needs Java 17)`);
   const host = '127.0.0.1';
   const port = await freePort();
-  const server = spawnServer(
-    bin,
-    [`--host=${host}`, `--port=${port}`],
-    { ...process.env, METADATA_SERVER_DETECTION: 'none' },
-    { processGroup: true },
-  );
+  const server = managedServer({
+    name: 'the Pub/Sub emulator',
+    where: `${host}:${port}`,
+    command: bin,
+    args: [`--host=${host}`, `--port=${port}`],
+    env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
+    spawn: { processGroup: true },
+    ready: () => answers(host, port),
+    readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
+    everyMs: 100,
+  });
+  await server.start();
   const stop = (): Promise<void> => server.stop('SIGTERM', 5_000);
-
-  try {
-    await waitUntil(
-      `the Pub/Sub emulator on ${host}:${port}`,
-      async () => {
-        if (!server.running) throw new Error(`cloud-pubsub-emulator exited: ${server.output()}`);
-        return answers(host, port);
-      },
-      options.readyTimeoutMs ?? 60_000,
-      100,
-    );
-  } catch (error) {
-    await stop();
-    throw error;
-  }
   return {
     host,
     port,

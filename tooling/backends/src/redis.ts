@@ -1,31 +1,12 @@
 import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import {
-  freePort,
-  makeDataDir,
-  missingBackend,
-  removeDataDir,
-  type ServerProcess,
-  spawnServer,
-  waitUntil,
-} from './server-process.js';
+import { type KillableServer, killableServer, managedServer, skipMissing } from './managed-server.js';
+import { freePort, makeDataDir, waitUntil } from './server-process.js';
 
-/** A private redis-server we started. */
-export interface RedisServer {
-  readonly host: string;
-  readonly port: number;
+/** A private redis-server we started (`restart()`: `kill -9`, then the AOF, if on, keeps the data). */
+export interface RedisServer extends KillableServer {
   /** `redis://127.0.0.1:<port>` (with the password when one was set). */
   readonly url: string;
-  readonly dataDir: string;
-  readonly pid: number;
-  /** Stops the server by PID and removes its data folder. */
-  stop(): Promise<void>;
-  /** `kill -9`, then starts it again on the same port and data folder (AOF keeps the data). */
-  restart(): Promise<void>;
-  /** Stops it (SIGKILL) without restarting: the port refuses connections until `start()`. */
-  kill(): Promise<void>;
-  /** Starts it again after `kill()`. */
-  start(): Promise<void>;
 }
 
 /** Options of {@link startRedis}. */
@@ -75,12 +56,7 @@ function serverPid(port: number, password?: string): Promise<number | undefined>
  */
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer | undefined> {
   const binary = findRedis();
-  if (!binary) {
-    const missing = missingBackend('redis-server', 'apt-get install -y redis-server (bash tooling/scripts/setup.sh does it)');
-    if (missing.fail) throw new Error(missing.message);
-    process.emitWarning(`${missing.message}; Redis tests are skipped`);
-    return undefined;
-  }
+  if (!binary) return skipMissing('redis-server', 'apt-get install -y redis-server (bash tooling/scripts/setup.sh does it)');
   const port = await freePort();
   const dataDir = makeDataDir('redis');
   const args = [
@@ -100,46 +76,28 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   args.push(...(options.durable ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   if (options.password) args.push('--requirepass', options.password);
   if (options.args) args.push(...options.args);
-  let server: ServerProcess | undefined;
-  const start = async (): Promise<void> => {
-    server = spawnServer(binary, args);
-    const current = server;
-    await waitUntil(
-      `redis-server on port ${port}`,
-      async () => {
-        if (!current.running) throw new Error(`redis-server exited: ${current.output()}`);
-        const pid = await serverPid(port, options.password);
-        // Another process grabbed the port first: never talk to a server that is not ours.
-        if (pid !== undefined && pid !== current.pid)
-          throw new Error(`port ${port} answers with redis-server pid ${pid}, not ours (${current.pid})`);
-        return pid !== undefined;
-      },
-      15_000,
-    );
-  };
-  await start();
-  const kill = async (): Promise<void> => {
-    await server?.stop('SIGKILL');
-  };
-  return {
-    host: '127.0.0.1',
-    port,
-    url: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
-    dataDir,
-    get pid() {
-      return server?.pid ?? -1;
+  const server = managedServer({
+    name: 'redis-server',
+    where: `port ${port}`,
+    command: binary,
+    args,
+    async ready(current) {
+      const pid = await serverPid(port, options.password);
+      // Another process grabbed the port first: never talk to a server that is not ours.
+      if (pid !== undefined && pid !== current.pid)
+        throw new Error(`port ${port} answers with redis-server pid ${pid}, not ours (${current.pid})`);
+      return pid !== undefined;
     },
-    async stop() {
-      await server?.stop('SIGTERM', 3_000);
-      removeDataDir(dataDir);
+    readyTimeoutMs: 15_000,
+  });
+  await server.start();
+  return killableServer(
+    server,
+    { port, dataDir, stopSignal: 'SIGTERM', graceMs: 3_000 },
+    {
+      url: options.password ? `redis://:${encodeURIComponent(options.password)}@127.0.0.1:${port}` : `redis://127.0.0.1:${port}`,
     },
-    async restart() {
-      await kill();
-      await start();
-    },
-    kill,
-    start,
-  };
+  );
 }
 
 /** A private Redis Cluster we started: masters only, every slot assigned. */

@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { buildApp } from 'fauxqs';
+import { freePort } from './server-process.js';
 
 /** A running in-process fauxqs SQS emulator. */
 export interface FauxqsServer {
@@ -46,15 +46,6 @@ export async function startFauxqs(): Promise<FauxqsServer> {
  * A loopback address where nothing listens (a port that was free a moment ago), for
  * "unreachable server" tests.
  */
-export function deadEndpoint(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(`http://127.0.0.1:${port}`));
-    });
-  });
+export async function deadEndpoint(): Promise<string> {
+  return `http://127.0.0.1:${await freePort()}`;
 }

@@ -1,5 +1,11 @@
 import type { DeadLetter, DeadLetterPage } from '../adapter.js';
-import { compareDeadLetters, decodeDeadLetterCursor, encodeDeadLetterCursor } from './dead-letter-cursor.js';
+import {
+  compareDeadLetters,
+  type DeadLetterPosition,
+  decodeDeadLetterCursor,
+  encodeDeadLetterCursor,
+  positionOf,
+} from './dead-letter-cursor.js';
 import { checkLimit } from './receive-checks.js';
 
 /** The records a scan found, split by {@link latestPerJob}. */
@@ -56,4 +62,30 @@ export function pageDeadLetters(
   const last = items[items.length - 1];
   if (last === undefined || start + items.length >= sorted.length) return { items };
   return { items, cursor: encodeDeadLetterCursor(last) };
+}
+
+/**
+ * One page of dead letters from a store that reads them in the kit's order itself (rows with
+ * an index on `(dead_lettered_at, id)`, a sorted set …), so nothing is scanned: checks
+ * `limit` (`checkLimit`, default 100) and `cursor` (`INVALID_ARGUMENT`) before any I/O, asks
+ * `read` for at most `limit + 1` records strictly after the cursor's position (`undefined`:
+ * from the start), oldest first and one per job, and returns the first `limit`, with a cursor
+ * only when more followed.
+ *
+ * @example
+ * ```ts
+ * listDeadLetters: (queue, opts) =>
+ *   readDeadLetterPage(opts, (after, count) => selectDead(queue, after, count))
+ * ```
+ */
+export async function readDeadLetterPage(
+  options: { readonly limit?: number; readonly cursor?: string },
+  read: (after: DeadLetterPosition | undefined, count: number) => Promise<readonly DeadLetter[]>,
+): Promise<DeadLetterPage> {
+  const limit = checkLimit(options.limit);
+  const after = options.cursor === undefined ? undefined : decodeDeadLetterCursor(options.cursor);
+  const letters = await read(after, limit + 1);
+  const items = letters.slice(0, limit);
+  const last = items.at(-1);
+  return letters.length > limit && last !== undefined ? { items, cursor: encodeDeadLetterCursor(positionOf(last)) } : { items };
 }

@@ -43,7 +43,7 @@ export {
   encodeDeadLetterCursor,
   positionOf,
 } from './dead-letter-cursor.js';
-export { type LatestSplit, latestPerJob, pageDeadLetters } from './dead-letter-page.js';
+export { type LatestSplit, latestPerJob, pageDeadLetters, readDeadLetterPage } from './dead-letter-page.js';
 export { type DeadLetterSourceMessage, deadLetterRecord } from './dead-letter-record.js';
 export { type DeadLetterBackend, DeadLetterStore, type DeadLetterStoreOptions } from './dead-letter-store.js';
 export { KeyedMutex, type SectionLock } from './keyed-mutex.js';

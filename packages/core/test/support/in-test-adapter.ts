@@ -6,6 +6,8 @@
  * and nothing else (no ordering, no fake clock: `@bg/memory` and the conformance suite cover
  * adapters).
  */
+
+import { STORE_CAPABILITIES } from '../../src/adapter/index.js';
 import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
@@ -52,18 +54,12 @@ export interface InTestAdapter extends Adapter {
   deadCount(queue: string): number;
 }
 
+/** The kit's store manifest, smaller bodies and delays, nothing durable. */
 const DEFAULTS: Capabilities = {
+  ...STORE_CAPABILITIES,
   maxPayloadBytes: 256 * 1024,
   maxDelayMs: 365 * 24 * 3_600_000,
-  maxLeaseMs: 12 * 3_600_000,
-  minLeaseMs: 1,
   maxReleaseDelayMs: 365 * 24 * 3_600_000,
-  maxBatchSize: 1000,
-  extendBeyondMax: 'clamp',
-  nativeDeliveryCount: true,
-  nativeDeadLetter: false,
-  ordering: false,
-  deduplication: true,
   durable: false,
 };
 
