@@ -14,6 +14,6 @@ export type {
   WorkerProcessHook,
 } from './options.js';
 export { runCase, skipReason } from './run-case.js';
-export { conformanceCases, runConformance } from './run-conformance.js';
+export { conformanceCases, runCaseById, runConformance } from './run-conformance.js';
 export { DEFAULT_TIMING } from './timing.js';
 export { withCapabilities } from './with-capabilities.js';

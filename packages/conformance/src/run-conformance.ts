@@ -1,6 +1,6 @@
 import type { ConformanceCase } from './case.js';
 import { allCases } from './cases/index.js';
-import type { ConformanceOptions, TestApi } from './options.js';
+import type { ConformanceOptions, ExpectLike, TestApi } from './options.js';
 import { runCase } from './run-case.js';
 import { exclusionProblems, planCases, summaryText, timingLine } from './summary.js';
 import { resolveTiming } from './timing.js';
@@ -8,6 +8,21 @@ import { resolveTiming } from './timing.js';
 /** Every case of the suite, grouped in report order. */
 export function conformanceCases(): readonly ConformanceCase[] {
   return allCases;
+}
+
+/**
+ * Runs the one case `id` (e.g. `optional.durability`) with {@link runCase}, for a case an
+ * adapter runs on its own against a special server; an unknown id rejects, naming it.
+ *
+ * @example
+ * ```ts
+ * it('survives kill -9', () => runCaseById('optional.durability', { ...options, restartBackend }, expect))
+ * ```
+ */
+export async function runCaseById(id: string, options: ConformanceOptions, expect: ExpectLike): Promise<void> {
+  const found = allCases.find((c) => c.id === id);
+  if (found === undefined) throw new Error(`no conformance case has the id ${JSON.stringify(id)}`);
+  await runCase(found, options, expect);
 }
 
 /**

@@ -1,12 +1,11 @@
 import { requestRestart } from '@bg/backends';
-import { conformanceCases, runCase } from '@bg/conformance';
+import { runCaseById } from '@bg/conformance';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { REDIS_CAPABILITIES, redisAdapter } from '../src/index.js';
 import { redisInspector } from './inspector.js';
 
 const url = inject('durableRedisUrl');
 const restartUrl = inject('durableRestartUrl');
-const durability = conformanceCases().find((c) => c.id === 'optional.durability');
 
 describe.skipIf(!url)('redis durability (AOF, appendfsync always)', () => {
   const inspector = url ? redisInspector(url, 'durable') : undefined;
@@ -14,10 +13,9 @@ describe.skipIf(!url)('redis durability (AOF, appendfsync always)', () => {
     await inspector?.close();
   });
 
-  it('conformance optional.durability: stored and leased jobs survive kill -9 and a restart', async () => {
-    expect(durability).toBeDefined();
-    await runCase(
-      durability as NonNullable<typeof durability>,
+  it('conformance optional.durability: stored and leased jobs survive kill -9 and a restart', () =>
+    runCaseById(
+      'optional.durability',
       {
         name: 'redis durable',
         capabilities: REDIS_CAPABILITIES,
@@ -27,6 +25,5 @@ describe.skipIf(!url)('redis durability (AOF, appendfsync always)', () => {
         restartBackend: () => requestRestart(restartUrl as string),
       },
       expect,
-    );
-  });
+    ));
 });
