@@ -129,8 +129,9 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     known.add(queue);
   }
 
-  /** Runs an operation on a queue that must exist (checked once per adapter). */
+  /** Runs an operation on a queue that must exist (checked once per adapter; a known queue goes straight on). */
   function call<T>(queue: string, during: string, fn: () => Promise<T>): Promise<T> {
+    if (known.has(queue)) return calls.onQueue(queue, during, fn);
     return calls.onQueue(queue, during, async () => {
       await assertQueueExists(queue);
       return await fn();

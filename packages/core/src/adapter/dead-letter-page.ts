@@ -1,11 +1,6 @@
 import type { DeadLetter, DeadLetterPage } from '../adapter.js';
-import {
-  compareDeadLetters,
-  type DeadLetterPosition,
-  decodeDeadLetterCursor,
-  encodeDeadLetterCursor,
-  positionOf,
-} from './dead-letter-cursor.js';
+import type { DeadLetterPosition } from './dead-letter-cursor.js';
+import { compareDeadLetters, decodeDeadLetterCursor, encodeDeadLetterCursor, positionOf } from './dead-letter-cursor.js';
 import { checkLimit } from './receive-checks.js';
 
 /** The records a scan found, split by {@link latestPerJob}. */
