@@ -1,93 +1,103 @@
 /**
- * Benchmark: the raw `@azure/storage-queue` client against `@bg/azure-queue` doing the same
- * work on the same private Azurite, in one process.
+ * Benchmark: the raw `@azure/storage-queue` client, `@bg/azure-queue` at adapter level and the
+ * public API (`createQueue().enqueueMany` + `createWorker`) doing the same work, side by side
+ * in rotated rounds on one private Azurite (its CPU read from /proc).
  *
- * - raw: `sendMessage` × N (32 in flight), then receivers taking `receiveMessages(32)` and
- *   deleting each message (`deleteMessage`, in parallel);
- * - adapter: `send` in batches of 32, then receivers doing `receive({ max: 32 })` + `ack`;
- * - core: `createQueue().enqueueMany` then `createWorker` (no-op handler) until all are done.
+ * - raw: `sendMessage` × N (32 in flight); then 4 loops of `receiveMessages(32)` each deleting
+ *   a batch (`deleteMessage` per message, in parallel) while receiving the next;
+ * - adapter: `send` in batches of 32; then the same 4 loops doing `receive({ max: 32 })` and
+ *   one `ack` per message;
+ * - core: `enqueueMany` of every job, then a worker of concurrency 128 with a no-op handler.
  *
- * Prints jobs/s (send + receive + delete of every job) and the ratio to the raw client.
+ * Azure Storage queues have no long poll: every loop pauses 10 ms after an empty receive.
+ * Every contestant stops at the same event, the last job's delete confirmed. Azurite bounds
+ * the throughput of all three (it is a single Node process doing much more per request than
+ * the client), so compare the client CPU µs per job: that is our overhead.
  * Run: `pnpm --filter @bg/azure-queue bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
  */
-import { QueueServiceClient } from '@azure/storage-queue';
+import { type DequeuedMessageItem, QueueServiceClient } from '@azure/storage-queue';
 import { azureQueueAdapter } from '@bg/azure-queue';
 import { startAzurite } from '@bg/backends/azurite';
 import {
+  adapterRound,
   benchBody,
   benchQueueName,
-  compareWithRaw,
+  coreRound,
+  measure,
   pool,
-  adapterRound as sharedAdapterRound,
-  coreRound as sharedCoreRound,
+  processTreeCpuUs,
+  type RoundResult,
+  reportTarget,
+  runBench,
+  type ServerCpu,
+  startDrain,
 } from '@bg/backends/bench';
-import type { Adapter } from '@bg/core';
 
-const JOBS = Number(process.env.BENCH_JOBS ?? 600);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const JOBS = Number(process.env.BENCH_JOBS ?? 300);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const IN_FLIGHT = 32;
 const RECEIVERS = 4;
+const PAUSE_WHEN_EMPTY_MS = 10;
 
-async function rawRound(service: QueueServiceClient): Promise<number> {
+async function rawRound(service: QueueServiceClient, serverCpu: ServerCpu): Promise<RoundResult> {
   const q = service.getQueueClient(benchQueueName('raw'));
   await q.create();
-  const start = performance.now();
-  await pool(JOBS, IN_FLIGHT, async () => {
-    await q.sendMessage(benchBody, { messageTimeToLive: -1 });
-  });
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: RECEIVERS }, async () => {
-      while (done < JOBS) {
-        const got = await q.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60 });
-        await Promise.all(got.receivedMessageItems.map((m) => q.deleteMessage(m.messageId, m.popReceipt)));
-        done += got.receivedMessageItems.length;
-      }
-    }),
+  const enqueue = await measure(
+    () =>
+      pool(JOBS, IN_FLIGHT, async () => {
+        await q.sendMessage(benchBody, { messageTimeToLive: -1 });
+      }),
+    serverCpu,
   );
-  const seconds = (performance.now() - start) / 1_000;
+  const drain = startDrain<DequeuedMessageItem>({
+    jobs: JOBS,
+    loops: RECEIVERS,
+    pauseWhenEmptyMs: PAUSE_WHEN_EMPTY_MS,
+    receive: async (signal) =>
+      (await q.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 60, abortSignal: signal })).receivedMessageItems,
+    settle: async (messages) => {
+      await Promise.all(messages.map((m) => q.deleteMessage(m.messageId, m.popReceipt)));
+    },
+  });
+  const drained = await measure(() => drain.done, serverCpu);
+  await drain.close();
   await q.delete();
-  return JOBS / seconds;
+  return { jobs: JOBS, enqueue: enqueue.sample, drain: drained.sample };
 }
 
-function adapterRound(adapter: Adapter): Promise<number> {
-  return sharedAdapterRound(adapter, {
+const server = await startAzurite();
+if (!server) {
+  console.log('Azurite is not installed: nothing to benchmark.');
+} else {
+  const serverCpu: ServerCpu = () => processTreeCpuUs(server.pid);
+  const service = QueueServiceClient.fromConnectionString(server.connectionString);
+  const adapter = azureQueueAdapter({ connectionString: server.connectionString });
+  const adapterOptions = {
     jobs: JOBS,
     sendBatch: IN_FLIGHT,
     receivers: RECEIVERS,
     receive: { max: 32, leaseMs: 60_000 },
-  });
-}
-
-function coreRound(adapter: Adapter): Promise<number> {
-  return sharedCoreRound(adapter, { queue: benchQueueName('core'), jobs: JOBS, concurrency: RECEIVERS * 32 });
-}
-
-async function main(): Promise<void> {
-  const server = await startAzurite();
-  if (!server) {
-    console.log('Azurite is not installed: nothing to benchmark.');
-    return;
-  }
+    pauseWhenEmptyMs: PAUSE_WHEN_EMPTY_MS,
+    serverCpu,
+  };
+  const coreOptions = { jobs: JOBS, concurrency: RECEIVERS * 32, serverCpu };
   try {
-    const service = QueueServiceClient.fromConnectionString(server.connectionString);
-    const adapter = azureQueueAdapter({ connectionString: server.connectionString });
-    console.log(
-      `Azurite ${server.queueEndpoint} — ${JOBS} jobs per round, ${ROUNDS} rounds, ${IN_FLIGHT} sends in flight, ${RECEIVERS} receivers`,
-    );
-    await rawRound(service); // warm-up
-    await compareWithRaw({
+    // Warm-up (JIT, connections), not measured.
+    await rawRound(service, serverCpu);
+    await adapterRound(adapter, adapterOptions);
+    await coreRound(adapter, coreOptions);
+    const summaries = await runBench({
+      title: `Azure Storage queue on Azurite ${server.queueEndpoint} (pid ${server.pid}): ${JOBS} jobs per round (send + receive + delete each), ${IN_FLIGHT} sends in flight, ${RECEIVERS} receive loops of 32 / worker concurrency ${RECEIVERS * 32}`,
       rounds: ROUNDS,
-      work: 'send + receive + delete per job',
-      names: { raw: 'raw @azure/storage-queue', adapter: '@bg/azure-queue adapter', core: '@bg/core createQueue/createWorker' },
-      raw: () => rawRound(service),
-      adapter: () => adapterRound(adapter),
-      core: () => coreRound(adapter),
+      contestants: [
+        { name: 'raw @azure/storage-queue', role: 'raw', round: () => rawRound(service, serverCpu) },
+        { name: '@bg/azure-queue adapter', role: 'adapter', round: () => adapterRound(adapter, adapterOptions) },
+        { name: '@bg/core queue + worker', role: 'core', round: () => coreRound(adapter, coreOptions) },
+      ],
     });
-    await adapter.close();
+    reportTarget(summaries, '@bg/core queue + worker', 0.9, 'Azurite-bound: compare client CPU µs/job too');
   } finally {
+    await adapter.close();
     await server.stop();
   }
 }
-
-await main();

@@ -1,25 +1,32 @@
 /**
- * Benchmark: the raw `@google-cloud/pubsub` v1 client against `@bg/pubsub` doing the same
- * work on the same private Pub/Sub emulator, in one process.
+ * Benchmark: the raw `@google-cloud/pubsub` v1 client, `@bg/pubsub` at adapter level and the
+ * public API (`createQueue().enqueueMany` + `createWorker`) doing the same work, side by side
+ * in rotated rounds on one private Pub/Sub emulator (its CPU read from /proc).
  *
- * Every variant uses a queue made by `ensureQueue` (exactly-once subscription with a
+ * Every contestant uses a queue made by `ensureQueue` (exactly-once subscription with a
  * dead-letter policy, 10 s ack deadline), so the server does the same work for each:
- * - raw: `publish` in requests of 1 000, then receivers doing `pull(1 000)` +
- *   one `acknowledge` of all the ack ids pulled;
- * - adapter: `send` in batches of 1 000, then receivers doing `receive({ max: 1 000,
- *   leaseMs: 10 000 })` + `ack` of each handle (the adapter coalesces them into one request);
- * - core: `createQueue().enqueueMany` then `createWorker` (no-op handler) until every job
- *   has been acked.
+ * - raw: `publish` in requests of 1 000; then 4 loops of `pull(1 000)` each sending one
+ *   `acknowledge` of a batch's ack ids while pulling the next;
+ * - adapter: `send` in batches of 1 000; then the same 4 loops doing `receive({ max: 1 000,
+ *   leaseMs: 10 000 })` and one `ack` per handle (the adapter coalesces them);
+ * - core: `enqueueMany` of every job, then a worker of concurrency 512 with a no-op handler.
  *
- * Prints jobs/s (publish + pull + ack of every job) and the ratio to the raw client.
+ * Pulls return at once (`returnImmediately`); every loop pauses 10 ms after an empty pull.
+ * Every contestant stops at the same event, the last job's acknowledge confirmed.
  * Run: `pnpm --filter @bg/pubsub bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
  */
 import {
+  adapterRound,
   benchBody,
   benchQueueName,
-  compareWithRaw,
-  adapterRound as sharedAdapterRound,
-  coreRound as sharedCoreRound,
+  coreRound,
+  measure,
+  processTreeCpuUs,
+  type RoundResult,
+  reportTarget,
+  runBench,
+  type ServerCpu,
+  startDrain,
 } from '@bg/backends/bench';
 import { startPubSubEmulator } from '@bg/backends/pubsub-emulator';
 import type { Adapter } from '@bg/core';
@@ -34,6 +41,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BATCH = 1_000;
 const RECEIVERS = 4;
 const LEASE_MS = 10_000;
+const PAUSE_WHEN_EMPTY_MS = 10;
 const PROJECT = 'bg-bench';
 
 interface Raw {
@@ -41,81 +49,75 @@ interface Raw {
   readonly subscriber: v1.SubscriberClient;
 }
 
-async function rawRound(raw: Raw, adapter: Adapter): Promise<number> {
+async function rawRound(raw: Raw, adapter: Adapter, serverCpu: ServerCpu): Promise<RoundResult> {
   const queue = benchQueueName('raw');
   await adapter.ensureQueue(queue);
   const { topic, subscription } = queueResources(PROJECT, 'bg-', queue);
-  const start = performance.now();
-  for (let i = 0; i < JOBS; i += BATCH) {
-    const n = Math.min(BATCH, JOBS - i);
-    await raw.publisher.publish({
-      topic,
-      messages: Array.from({ length: n }, (_, k) => ({
-        data: Buffer.from(benchBody),
-        attributes: { 'bg-id': `job-${i + k}`, 'bg-type': 'bench.noop' },
-      })),
-    });
-  }
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: RECEIVERS }, async () => {
-      while (done < JOBS) {
-        const [response] = await raw.subscriber.pull({ subscription, maxMessages: BATCH, returnImmediately: true });
-        const ackIds = (response.receivedMessages ?? []).map((m) => m.ackId as string);
-        if (ackIds.length === 0) {
-          await new Promise((r) => setTimeout(r, 10));
-          continue;
-        }
-        await raw.subscriber.acknowledge({ subscription, ackIds });
-        done += ackIds.length;
-      }
-    }),
-  );
-  return JOBS / ((performance.now() - start) / 1_000);
+  const enqueue = await measure(async () => {
+    for (let i = 0; i < JOBS; i += BATCH) {
+      await raw.publisher.publish({
+        topic,
+        messages: Array.from({ length: Math.min(BATCH, JOBS - i) }, (_, k) => ({
+          data: Buffer.from(benchBody),
+          attributes: { 'bg-id': `job-${i + k}`, 'bg-type': 'bench.noop' },
+        })),
+      });
+    }
+  }, serverCpu);
+  const drain = startDrain<string>({
+    jobs: JOBS,
+    loops: RECEIVERS,
+    pauseWhenEmptyMs: PAUSE_WHEN_EMPTY_MS,
+    receive: async () => {
+      const [response] = await raw.subscriber.pull({ subscription, maxMessages: BATCH, returnImmediately: true });
+      return (response.receivedMessages ?? []).map((m) => m.ackId as string);
+    },
+    settle: async (ackIds) => {
+      await raw.subscriber.acknowledge({ subscription, ackIds: [...ackIds] });
+    },
+  });
+  const drained = await measure(() => drain.done, serverCpu);
+  await drain.close();
+  await adapter.deleteQueue?.(queue);
+  return { jobs: JOBS, enqueue: enqueue.sample, drain: drained.sample };
 }
 
-function adapterRound(adapter: Adapter): Promise<number> {
-  // Same loop as the raw one: no long poll (it would outlast the last job), 10 ms pause when empty.
-  return sharedAdapterRound(adapter, {
+const emulator = await startPubSubEmulator({ projectId: PROJECT });
+if (!emulator) {
+  console.log('The Pub/Sub emulator is not installed: nothing to benchmark.');
+} else {
+  const serverCpu: ServerCpu = () => processTreeCpuUs(emulator.pid);
+  const options = new PubSub({ apiEndpoint: emulator.endpoint, emulatorMode: true, projectId: PROJECT })
+    .options as ConstructorParameters<typeof v1.SubscriberClient>[0];
+  const raw: Raw = { publisher: new v1.PublisherClient(options), subscriber: new v1.SubscriberClient(options) };
+  const adapter = pubsubAdapter({ apiEndpoint: emulator.endpoint, projectId: PROJECT });
+  const adapterOptions = {
     jobs: JOBS,
     sendBatch: BATCH,
     receivers: RECEIVERS,
     receive: { max: BATCH, leaseMs: LEASE_MS },
-    pauseWhenEmptyMs: 10,
-  });
-}
-
-function coreRound(adapter: Adapter): Promise<number> {
-  return sharedCoreRound(adapter, { queue: benchQueueName('core'), jobs: JOBS, concurrency: 512, leaseMs: LEASE_MS });
-}
-
-async function main(): Promise<void> {
-  const emulator = await startPubSubEmulator({ projectId: PROJECT });
-  if (!emulator) {
-    console.log('The Pub/Sub emulator is not installed: nothing to benchmark.');
-    return;
-  }
+    pauseWhenEmptyMs: PAUSE_WHEN_EMPTY_MS,
+    serverCpu,
+  };
+  const coreOptions = { jobs: JOBS, concurrency: 512, leaseMs: LEASE_MS, serverCpu };
   try {
-    const options = new PubSub({ apiEndpoint: emulator.endpoint, emulatorMode: true, projectId: PROJECT })
-      .options as ConstructorParameters<typeof v1.SubscriberClient>[0];
-    const raw: Raw = { publisher: new v1.PublisherClient(options), subscriber: new v1.SubscriberClient(options) };
-    const adapter = pubsubAdapter({ apiEndpoint: emulator.endpoint, projectId: PROJECT });
-    console.log(`Pub/Sub emulator ${emulator.endpoint} — ${JOBS} jobs per round, ${ROUNDS} rounds, ${RECEIVERS} receivers`);
-    await rawRound(raw, adapter); // warm-up (JIT, channels)
-    await adapterRound(adapter);
-    await compareWithRaw({
+    // Warm-up (JIT, channels), not measured.
+    await rawRound(raw, adapter, serverCpu);
+    await adapterRound(adapter, adapterOptions);
+    await coreRound(adapter, coreOptions);
+    const summaries = await runBench({
+      title: `Pub/Sub emulator ${emulator.endpoint} (pid ${emulator.pid}): ${JOBS} jobs per round (publish + pull + acknowledge each), batches of ${BATCH}, ${RECEIVERS} pull loops / worker concurrency 512`,
       rounds: ROUNDS,
-      work: 'publish + pull + acknowledge per job',
-      names: { raw: 'raw @google-cloud/pubsub v1', adapter: '@bg/pubsub adapter', core: '@bg/core createQueue/createWorker' },
-      raw: () => rawRound(raw, adapter),
-      adapter: () => adapterRound(adapter),
-      core: () => coreRound(adapter),
+      contestants: [
+        { name: 'raw @google-cloud/pubsub v1', role: 'raw', round: () => rawRound(raw, adapter, serverCpu) },
+        { name: '@bg/pubsub adapter', role: 'adapter', round: () => adapterRound(adapter, adapterOptions) },
+        { name: '@bg/core queue + worker', role: 'core', round: () => coreRound(adapter, coreOptions) },
+      ],
     });
+    reportTarget(summaries, '@bg/core queue + worker', 0.8);
+  } finally {
     await adapter.close();
     await Promise.allSettled([raw.publisher.close(), raw.subscriber.close()]);
-  } finally {
     await emulator.stop();
   }
 }
-
-await main();

@@ -1,138 +1,140 @@
 /**
- * Benchmark: the raw `@aws-sdk/client-sqs` client against `@bg/sqs` doing the same batched
- * work on the same private fauxqs emulator, in one process.
+ * Benchmark: the raw `@aws-sdk/client-sqs` client, `@bg/sqs` at adapter level and the public
+ * API (`createQueue().enqueueMany` + `createWorker`) doing the same work, side by side in
+ * rotated rounds on one fauxqs emulator running in its own process (so this process's CPU is
+ * the client's alone, and the emulator's is read from /proc).
  *
- * - raw: `SendMessageBatch` of 10 (8 batches in flight), then receivers doing
- *   `ReceiveMessage` (10) + `DeleteMessageBatch`, with the same message attribute (job id)
- *   and system attributes the adapter asks for;
- * - adapter: `send` of 10 (8 in flight), then receivers doing `receive({ max: 10 })` and one
- *   `ack` per message (the adapter coalesces them into `DeleteMessageBatch`);
- * - core: `createQueue().enqueueMany` then `createWorker` (no-op handler) until all are done.
+ * - raw: `SendMessageBatch` of 10 (8 in flight); then 8 loops of `ReceiveMessage` (10, long
+ *   poll 1 s, the adapter's attributes) each deleting a batch with `DeleteMessageBatch` while
+ *   receiving the next;
+ * - adapter: `send` of 10 (8 in flight); then the same 8 loops doing `receive({ max: 10,
+ *   waitMs: 1000 })` and one `ack` per message (the adapter coalesces them into
+ *   `DeleteMessageBatch`);
+ * - core: `enqueueMany` of every job, then a worker of concurrency 80 with a no-op handler.
  *
- * Prints jobs/s (send + receive + delete of every job) and the ratio to the raw client.
+ * Every contestant stops at the same event: the last job's delete confirmed (the worker's
+ * last `succeeded`); the long polls still open then are aborted, not waited for.
+ * Prints enqueue and drain jobs/s, client and server CPU µs per job and the ratios to raw.
  * Run: `pnpm --filter @bg/sqs bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
  */
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteQueueCommand,
+  type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
+  adapterRound,
   benchBody,
   benchQueueName,
-  compareWithRaw,
+  coreRound,
+  measure,
   pool,
-  adapterRound as sharedAdapterRound,
-  coreRound as sharedCoreRound,
+  processTreeCpuUs,
+  type RoundResult,
+  reportTarget,
+  runBench,
+  type ServerCpu,
+  startDrain,
+  startFauxqsProcess,
 } from '@bg/backends/bench';
-import { startFauxqs } from '@bg/backends/sqs';
-import type { Adapter } from '@bg/core';
 import { sqsAdapter } from '@bg/sqs';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 2_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BATCHES_IN_FLIGHT = 8;
 const RECEIVERS = 8;
-const batches = Math.ceil(JOBS / 10);
-const batchSize = (b: number): number => Math.min(10, JOBS - b * 10);
 
-async function rawRound(client: SQSClient): Promise<number> {
+async function rawRound(client: SQSClient, serverCpu: ServerCpu): Promise<RoundResult> {
   const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: benchQueueName('raw') }));
-  const start = performance.now();
-  await pool(batches, BATCHES_IN_FLIGHT, async (b) => {
-    const answer = await client.send(
-      new SendMessageBatchCommand({
-        QueueUrl,
-        Entries: Array.from({ length: batchSize(b) }, (_, k) => ({
-          Id: String(k),
-          MessageBody: benchBody,
-          MessageAttributes: {
-            'bg.id': { DataType: 'String', StringValue: `job-${b * 10 + k}` },
-            'bg-type': { DataType: 'String', StringValue: 'bench.noop' },
-          },
-        })),
+  const batches = Math.ceil(JOBS / 10);
+  const enqueue = await measure(
+    () =>
+      pool(batches, BATCHES_IN_FLIGHT, async (b) => {
+        const answer = await client.send(
+          new SendMessageBatchCommand({
+            QueueUrl,
+            Entries: Array.from({ length: Math.min(10, JOBS - b * 10) }, (_, k) => ({
+              Id: String(k),
+              MessageBody: benchBody,
+              MessageAttributes: {
+                'bg.id': { DataType: 'String', StringValue: `job-${b * 10 + k}` },
+                'bg-type': { DataType: 'String', StringValue: 'bench.noop' },
+              },
+            })),
+          }),
+        );
+        if (answer.Failed?.length) throw new Error('raw send failed');
       }),
-    );
-    if (answer.Failed?.length) throw new Error('raw send failed');
-  });
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: RECEIVERS }, async () => {
-      while (done < JOBS) {
-        const got = await client.send(
-          new ReceiveMessageCommand({
-            QueueUrl,
-            MaxNumberOfMessages: 10,
-            VisibilityTimeout: 60,
-            WaitTimeSeconds: 1,
-            MessageAttributeNames: ['All'],
-            MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
-          }),
-        );
-        const messages = got.Messages ?? [];
-        if (messages.length === 0) continue;
-        const deleted = await client.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl,
-            Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-          }),
-        );
-        if (deleted.Failed?.length) throw new Error('raw delete failed');
-        done += messages.length;
-      }
-    }),
+    serverCpu,
   );
-  const rate = JOBS / ((performance.now() - start) / 1_000);
-  await client.send(new DeleteQueueCommand({ QueueUrl }));
-  return rate;
-}
-
-function adapterRound(adapter: Adapter): Promise<number> {
-  return sharedAdapterRound(adapter, {
+  const drain = startDrain<Message>({
     jobs: JOBS,
-    sendBatch: 10,
-    sendsInFlight: BATCHES_IN_FLIGHT,
-    receivers: RECEIVERS,
-    receive: { max: 10, leaseMs: 60_000, waitMs: 1_000 },
+    loops: RECEIVERS,
+    receive: async (signal) => {
+      const got = await client.send(
+        new ReceiveMessageCommand({
+          QueueUrl,
+          MaxNumberOfMessages: 10,
+          VisibilityTimeout: 60,
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        }),
+        { abortSignal: signal },
+      );
+      return got.Messages ?? [];
+    },
+    settle: async (messages) => {
+      const deleted = await client.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+      if (deleted.Failed?.length) throw new Error('raw delete failed');
+    },
   });
+  const drained = await measure(() => drain.done, serverCpu);
+  await drain.close();
+  await client.send(new DeleteQueueCommand({ QueueUrl }));
+  return { jobs: JOBS, enqueue: enqueue.sample, drain: drained.sample };
 }
 
-function coreRound(adapter: Adapter): Promise<number> {
-  return sharedCoreRound(adapter, { queue: benchQueueName('core'), jobs: JOBS, concurrency: RECEIVERS * 10 });
+const server = await startFauxqsProcess();
+const serverCpu: ServerCpu = () => processTreeCpuUs(server.pid);
+const config = { endpoint: server.endpoint, region: server.region, credentials: server.credentials };
+const client = new SQSClient(config);
+const adapter = sqsAdapter(config);
+const adapterOptions = {
+  jobs: JOBS,
+  sendBatch: 10,
+  sendsInFlight: BATCHES_IN_FLIGHT,
+  receivers: RECEIVERS,
+  receive: { max: 10, leaseMs: 60_000, waitMs: 1_000 },
+  serverCpu,
+};
+const coreOptions = { jobs: JOBS, concurrency: RECEIVERS * 10, serverCpu };
+try {
+  // Warm-up (JIT, connections), not measured.
+  await rawRound(client, serverCpu);
+  await adapterRound(adapter, adapterOptions);
+  await coreRound(adapter, coreOptions);
+  const summaries = await runBench({
+    title: `SQS on fauxqs ${server.endpoint} (own process, pid ${server.pid}): ${JOBS} jobs per round (send + receive + delete each), ${BATCHES_IN_FLIGHT} send batches in flight, ${RECEIVERS} receive loops / worker concurrency ${RECEIVERS * 10}`,
+    rounds: ROUNDS,
+    contestants: [
+      { name: 'raw @aws-sdk/client-sqs', role: 'raw', round: () => rawRound(client, serverCpu) },
+      { name: '@bg/sqs adapter', role: 'adapter', round: () => adapterRound(adapter, adapterOptions) },
+      { name: '@bg/core queue + worker', role: 'core', round: () => coreRound(adapter, coreOptions) },
+    ],
+  });
+  reportTarget(summaries, '@bg/core queue + worker', 0.9);
+} finally {
+  await adapter.close();
+  client.destroy();
+  await server.stop();
 }
-
-async function main(): Promise<void> {
-  const server = await startFauxqs();
-  const config = { endpoint: server.endpoint, region: server.region, credentials: server.credentials };
-  const client = new SQSClient(config);
-  const adapter = sqsAdapter(config);
-  try {
-    console.log(
-      `fauxqs ${server.endpoint} (in process) — ${JOBS} jobs per round, ${ROUNDS} rounds, ${BATCHES_IN_FLIGHT} send batches in flight, ${RECEIVERS} receivers`,
-    );
-    await rawRound(client); // warm-up
-    await adapterRound(adapter);
-    const { raw: r, adapter: a } = await compareWithRaw({
-      rounds: ROUNDS,
-      work: 'send + receive + delete per job',
-      names: {
-        raw: 'raw @aws-sdk/client-sqs (batched)',
-        adapter: '@bg/sqs adapter send/receive/ack',
-        core: '@bg/core createQueue/createWorker',
-      },
-      raw: () => rawRound(client),
-      adapter: () => adapterRound(adapter),
-      core: () => coreRound(adapter),
-    });
-    console.log(`target: adapter ≥ 80 % of raw → ${a / r >= 0.8 ? 'met' : 'NOT met'}`);
-  } finally {
-    await adapter.close();
-    client.destroy();
-    await server.stop();
-  }
-}
-
-await main();

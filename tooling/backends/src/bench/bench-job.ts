@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { defineJob } from '@bg/core';
+
+/** Payload of {@link benchJob}. */
+export interface BenchPayload {
+  readonly userId: string;
+  readonly locale: string;
+  readonly note: string;
+}
+
+/** The benchmarks' no-op job: a ~200-byte payload, validated by a pass-through Standard Schema. */
+export const benchJob = defineJob({
+  type: 'bench.noop',
+  schema: {
+    '~standard': {
+      version: 1,
+      vendor: 'bg-bench',
+      types: undefined as unknown as { input: BenchPayload; output: BenchPayload },
+      validate: (value: unknown) => ({ value: value as BenchPayload }),
+    },
+  },
+});
+
+/** `n` payloads of {@link benchJob}. */
+export function benchPayloads(n: number): BenchPayload[] {
+  return Array.from({ length: n }, (_, i) => ({ userId: `u-${i}`, locale: 'de', note: 'x'.repeat(160) }));
+}
+
+/** The adapter and raw benchmarks' message body: about 200 bytes of JSON. */
+export const benchBody = JSON.stringify({ userId: 'u-123456', locale: 'de', note: 'x'.repeat(160) });
+
+/** A fresh queue name for one round of one contestant. */
+export function benchQueueName(kind: string): string {
+  return `bench-${kind}-${randomBytes(4).toString('hex')}`;
+}

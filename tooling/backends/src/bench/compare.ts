@@ -1,0 +1,158 @@
+import { loadavg } from 'node:os';
+import type { RoundResult } from './round-result.js';
+import { median, runRounds } from './rounds.js';
+import { formatTable } from './table.js';
+
+/**
+ * What a contestant is: `raw` is the baseline (the backend's own client doing the same work),
+ * a `ceiling` does less than the others (an upper bound, not a peer), a `peer` is another
+ * library, `adapter` and `core` are bg at adapter level and through the public API.
+ */
+export type ContestantRole = 'raw' | 'ceiling' | 'peer' | 'adapter' | 'core';
+
+/** One contestant of a bench: a name, a role and one round of work. */
+export interface Contestant {
+  readonly name: string;
+  readonly role: ContestantRole;
+  round(): Promise<RoundResult>;
+}
+
+/** Options of {@link runBench}. */
+export interface RunBenchOptions {
+  /** First line printed: backend, server, sizes. */
+  readonly title: string;
+  readonly rounds: number;
+  readonly contestants: readonly Contestant[];
+  /** Name of the contestant the ratios compare with (default: the first `raw`). */
+  readonly baseline?: string;
+  /**
+   * Run only the contestants of these roles (default: `BENCH_ONLY`, a comma-separated list
+   * such as `raw,core`; unset runs all), e.g. to profile one of them alone.
+   */
+  readonly only?: readonly ContestantRole[];
+}
+
+/** Medians of one contestant over the rounds. */
+export interface ContestantSummary {
+  readonly name: string;
+  readonly role: ContestantRole;
+  readonly enqueuePerSecond: number;
+  readonly drainPerSecond: number;
+  /** Jobs / (enqueue + drain wall time). */
+  readonly totalPerSecond: number;
+  /** This process's CPU per job, enqueue + drain, µs. */
+  readonly clientCpuUsPerJob: number;
+  /** The server's CPU per job, µs, when the bench can read it. */
+  readonly serverCpuUsPerJob?: number;
+  /** Median of the per-round ratios of end-to-end jobs/s to the baseline's. */
+  readonly ratio: number;
+  /** Median of the per-round ratios of client CPU per job to the baseline's (below 1: cheaper). */
+  readonly cpuRatio: number;
+}
+
+const perSecond = (jobs: number, ms: number): number => (ms > 0 ? (jobs * 1_000) / ms : 0);
+const totalRate = (r: RoundResult): number => perSecond(r.jobs, r.enqueue.wallMs + r.drain.wallMs);
+const clientCpu = (r: RoundResult): number => (r.enqueue.clientCpuUs + r.drain.clientCpuUs) / r.jobs;
+function serverCpu(r: RoundResult): number | undefined {
+  if (r.enqueue.serverCpuUs === undefined || r.drain.serverCpuUs === undefined) return undefined;
+  return (r.enqueue.serverCpuUs + r.drain.serverCpuUs) / r.jobs;
+}
+
+/** Summarises each contestant's rounds: medians, and medians of per-round ratios to `baseline`. */
+export function summarise(
+  contestants: readonly Pick<Contestant, 'name' | 'role'>[],
+  results: Readonly<Record<string, readonly RoundResult[]>>,
+  baseline: string,
+): ContestantSummary[] {
+  const base = results[baseline] ?? [];
+  return contestants.map(({ name, role }) => {
+    const rs = results[name] ?? [];
+    const servers = rs.map(serverCpu).filter((v): v is number => v !== undefined);
+    return {
+      name,
+      role,
+      enqueuePerSecond: median(rs.map((r) => perSecond(r.jobs, r.enqueue.wallMs))),
+      drainPerSecond: median(rs.map((r) => perSecond(r.jobs, r.drain.wallMs))),
+      totalPerSecond: median(rs.map(totalRate)),
+      clientCpuUsPerJob: median(rs.map(clientCpu)),
+      ...(servers.length === rs.length && rs.length > 0 ? { serverCpuUsPerJob: median(servers) } : {}),
+      ratio: median(rs.map((r, i) => totalRate(r) / totalRate(base[i] ?? r))),
+      cpuRatio: median(rs.map((r, i) => clientCpu(r) / clientCpu(base[i] ?? r))),
+    };
+  });
+}
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** The bench table: contestant, role, enqueue, drain, end-to-end jobs/s, CPU per job, ratios. */
+export function benchTable(summaries: readonly ContestantSummary[]): string {
+  return formatTable(
+    [
+      'contestant',
+      'role',
+      'enqueue jobs/s',
+      'drain jobs/s',
+      'total jobs/s',
+      'client CPU µs/job',
+      'server CPU µs/job',
+      '× base jobs/s',
+      '× base CPU',
+    ],
+    summaries.map((s) => [
+      s.name,
+      s.role,
+      int(s.enqueuePerSecond),
+      int(s.drainPerSecond),
+      int(s.totalPerSecond),
+      int(s.clientCpuUsPerJob),
+      s.serverCpuUsPerJob === undefined ? 'n/a' : int(s.serverCpuUsPerJob),
+      s.ratio.toFixed(2),
+      s.cpuRatio.toFixed(2),
+    ]),
+  );
+}
+
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/**
+ * Runs every contestant once per round in rotated order ({@link runRounds}), prints a line per
+ * round and then the table ({@link benchTable}) with the load average before and after, and
+ * returns the summaries.
+ */
+export async function runBench(options: RunBenchOptions): Promise<ContestantSummary[]> {
+  const only = options.only ?? (process.env.BENCH_ONLY?.split(',') as ContestantRole[] | undefined);
+  const contestants = only ? options.contestants.filter((c) => only.includes(c.role)) : options.contestants;
+  const baseline = options.baseline ?? contestants.find((c) => c.role === 'raw')?.name ?? contestants[0]?.name;
+  if (baseline === undefined) throw new Error('runBench needs at least one contestant');
+  console.log(options.title);
+  console.log(`Node ${process.version}, load average ${load()} (1, 5, 15 min), ${options.rounds} rotated rounds`);
+  const variants = Object.fromEntries(contestants.map((c) => [c.name, () => c.round()]));
+  const results = await runRounds(options.rounds, variants, (round, r) =>
+    console.log(
+      `round ${round}: ${contestants
+        .map((c) => {
+          const result = r[c.name];
+          return result ? `${c.name} ${int(totalRate(result))} jobs/s ${int(clientCpu(result))} µs/job` : '';
+        })
+        .join(' · ')}`,
+    ),
+  );
+  const summaries = summarise(contestants, results, baseline);
+  console.log(`\nmedians of ${options.rounds} rounds; base = "${baseline}"; ratios are medians of per-round ratios`);
+  console.log(benchTable(summaries));
+  console.log(`load average after: ${load()}`);
+  return summaries;
+}
+
+/** Prints whether a contestant's ratio to the baseline meets a target, and returns it. */
+export function reportTarget(summaries: readonly ContestantSummary[], name: string, minRatio: number, note = ''): boolean {
+  const s = summaries.find((c) => c.name === name);
+  const met = s !== undefined && s.ratio >= minRatio;
+  console.log(
+    `target: ${name} ≥ ${minRatio} × baseline jobs/s → ${s?.ratio.toFixed(2) ?? 'n/a'} ${met ? 'met' : 'NOT met'}${note ? ` (${note})` : ''}`,
+  );
+  return met;
+}

@@ -1,0 +1,34 @@
+/** What one measured phase of a bench round cost. */
+export interface Sample {
+  /** Wall time, ms. */
+  readonly wallMs: number;
+  /** CPU time of this process (user + system, every thread), µs. */
+  readonly clientCpuUs: number;
+  /** CPU time of the server process tree, µs, when the bench can read it. */
+  readonly serverCpuUs?: number;
+}
+
+/** Reads a server's cumulative CPU time (µs), or undefined when it cannot. */
+export type ServerCpu = () => number | undefined;
+
+/**
+ * Runs `phase` and measures its wall time, this process's CPU (`process.cpuUsage`) and, with
+ * `serverCpu`, the server's CPU over the same span. The phase's own promise marks its end: a
+ * phase must resolve at the event it measures (e.g. the last job's ack confirmed), not after
+ * any tail (a long poll still open).
+ */
+export async function measure<T>(phase: () => Promise<T>, serverCpu?: ServerCpu): Promise<{ sample: Sample; value: T }> {
+  const server0 = serverCpu?.();
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  const value = await phase();
+  const wallMs = performance.now() - start;
+  const cpu = process.cpuUsage(cpu0);
+  const server1 = serverCpu?.();
+  const sample: Sample = {
+    wallMs,
+    clientCpuUs: cpu.user + cpu.system,
+    ...(server0 !== undefined && server1 !== undefined ? { serverCpuUs: server1 - server0 } : {}),
+  };
+  return { sample, value };
+}

@@ -1,0 +1,10 @@
+import type { Sample } from './meter.js';
+
+/** One round of one contestant: N jobs enqueued, then drained (two measured phases). */
+export interface RoundResult {
+  readonly jobs: number;
+  /** From the first send to the last send confirmed. */
+  readonly enqueue: Sample;
+  /** From the first receive to the last job's ack/delete confirmed. */
+  readonly drain: Sample;
+}
