@@ -33,15 +33,17 @@ const RESERVED_ATTRIBUTE_COUNT = 1 + Object.keys(DL).length;
 /** Most attributes a caller may give one message (Pub/Sub's 100 minus the adapter's own). */
 export const MAX_USER_ATTRIBUTES = MAX_ATTRIBUTES - RESERVED_ATTRIBUTE_COUNT;
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** UTF-8 byte length. */
 export function utf8Length(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
+/** `String.prototype.isWellFormed` (ES2024, in every Node this package supports; the build's lib is ES2023). */
+const isWellFormed = (text: string): boolean => (text as unknown as { isWellFormed(): boolean }).isWellFormed();
+
 function assertWellFormed(text: string, what: string): void {
-  if (LONE_SURROGATE.test(text)) {
+  // Native, and several times faster than a lone-surrogate pattern on every body sent.
+  if (!isWellFormed(text)) {
     throw new BgError('INVALID_ARGUMENT', `${what} contains a lone UTF-16 surrogate: Pub/Sub stores UTF-8 and would alter it`);
   }
 }

@@ -97,6 +97,8 @@ interface QueueState {
   /** Blocking pulls whose receive stopped waiting; the next receive adopts them. */
   readonly parked: ParkedPulls<PullResponse>;
   info?: Promise<SubscriptionInfo>;
+  /** The settings once read (lets the per-message calls skip awaiting `info`). */
+  infoValue?: SubscriptionInfo;
 }
 
 type PullResponse = protos.google.pubsub.v1.IPullResponse;
@@ -235,10 +237,13 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   function subscriptionInfo(state: QueueState): Promise<SubscriptionInfo> {
     if (!state.info) {
       const loading = subscriber.getSubscription({ subscription: state.resources.subscription }, call).then(
-        ([sub]) => ({
-          exactlyOnce: sub.enableExactlyOnceDelivery === true,
-          ackDeadlineSeconds: sub.ackDeadlineSeconds ?? MIN_ACK_DEADLINE_SECONDS,
-        }),
+        ([sub]) => {
+          state.infoValue = {
+            exactlyOnce: sub.enableExactlyOnceDelivery === true,
+            ackDeadlineSeconds: sub.ackDeadlineSeconds ?? MIN_ACK_DEADLINE_SECONDS,
+          };
+          return state.infoValue;
+        },
         (error: unknown) => {
           state.info = undefined;
           throw mapError(error, 'getSubscription');
@@ -277,13 +282,18 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   /** Throws LEASE_LOST when the lease is known to be over (subscriptions without exactly-once). */
   async function assertLocallyOwned(state: QueueState, handle: string): Promise<SubscriptionInfo> {
     const info = await subscriptionInfo(state);
+    checkLocallyOwned(state, info, handle);
+    return info;
+  }
+
+  /** {@link assertLocallyOwned} once the subscription's settings are known. */
+  function checkLocallyOwned(state: QueueState, info: SubscriptionInfo, handle: string): void {
     if (!info.exactlyOnce) {
       const expiresAt = state.leases.expiresAt(handle);
       if (expiresAt !== undefined && expiresAt <= Date.now()) {
         throw leaseLost(handle, 'its ack deadline passed (another worker may have it now)');
       }
     }
-    return info;
   }
 
   function assertHandle(handle: LeaseHandle): void {
@@ -589,10 +599,14 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     },
 
     async ack(queue, handle) {
-      const state = await open(queue);
+      // The hot path (a worker acks every job): no await but the acknowledge itself once the
+      // queue and its subscription's settings are known.
+      guard.assertOpen();
+      const state = queues.get(queue) ?? (await open(queue));
       assertHandle(handle);
       if (state.leases.wasAcked(handle)) return;
-      await assertLocallyOwned(state, handle);
+      if (state.infoValue) checkLocallyOwned(state, state.infoValue, handle);
+      else await assertLocallyOwned(state, handle);
       await state.acks.ack(handle);
       state.leases.acked(handle);
     },
