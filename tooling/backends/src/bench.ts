@@ -1,3 +1,10 @@
+/**
+ * The benches' shared kit: every contestant (raw client, adapter, public API) runs the same
+ * work in rotated rounds, stops at the same event (the last job's ack or delete confirmed), and
+ * is measured in wall time and CPU (this process with `process.cpuUsage`, the server from
+ * `/proc` where it runs in its own process); `runBench` prints one table of medians and medians
+ * of per-round ratios to the raw client. Benchmarks only: never imported by tests.
+ */
 export { type AdapterRoundOptions, adapterRound } from './bench/adapter-round.js';
 export { type BenchPayload, benchBody, benchJob, benchPayloads, benchQueueName } from './bench/bench-job.js';
 export {

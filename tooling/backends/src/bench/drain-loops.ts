@@ -1,3 +1,5 @@
+import { abortableSleep } from '@bg/core/adapter';
+
 /** Options of {@link startDrain}. */
 export interface DrainOptions<T> {
   /** Jobs to settle; the drain is done when this many were settled. */
@@ -18,18 +20,6 @@ export interface Drain {
   readonly done: Promise<void>;
   /** Aborts the receives still open (a long poll past the last job) and waits for every loop. */
   close(): Promise<void>;
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**
@@ -54,7 +44,7 @@ export function startDrain<T>(options: DrainOptions<T>): Drain {
         const got = await options.receive(stop.signal);
         if (got.length === 0) {
           if (options.pauseWhenEmptyMs !== undefined && !stop.signal.aborted) {
-            await pause(options.pauseWhenEmptyMs, stop.signal);
+            await abortableSleep(options.pauseWhenEmptyMs, stop.signal);
           }
           continue;
         }
