@@ -58,10 +58,12 @@ export function attributeBytes(attributes: Readonly<Record<string, string>>): nu
 /**
  * Checks a message's own attributes against real Pub/Sub rules and the adapter's reserved
  * names (`INVALID_ARGUMENT`): at most {@link MAX_USER_ATTRIBUTES}, keys of 1–256 bytes not
- * starting with `goog`, values up to 1 024 bytes, no `bg-id` / `bg-dl-*`.
+ * starting with `goog`, values up to 1 024 bytes, no `bg-id` / `bg-dl-*`. Returns their bytes
+ * as Pub/Sub counts them (keys plus values).
  */
-export function assertAttributes(id: string, attributes: Readonly<Record<string, string>>): void {
+export function assertAttributes(id: string, attributes: Readonly<Record<string, string>>): number {
   const entries = Object.entries(attributes);
+  let bytes = 0;
   if (entries.length > MAX_USER_ATTRIBUTES) {
     throw new BgError('INVALID_ARGUMENT', `message ${id}: ${entries.length} attributes exceed ${MAX_USER_ATTRIBUTES}`, {
       details: { id, limit: MAX_USER_ATTRIBUTES },
@@ -69,7 +71,8 @@ export function assertAttributes(id: string, attributes: Readonly<Record<string,
   }
   for (const [key, value] of entries) {
     if (typeof value !== 'string') throw new BgError('INVALID_ARGUMENT', `message ${id}: attribute ${key} must be a string`);
-    if (key.length === 0 || utf8Length(key) > MAX_ATTRIBUTE_KEY_BYTES) {
+    const keyBytes = utf8Length(key);
+    if (key.length === 0 || keyBytes > MAX_ATTRIBUTE_KEY_BYTES) {
       throw new BgError('INVALID_ARGUMENT', `message ${id}: attribute keys must be 1–${MAX_ATTRIBUTE_KEY_BYTES} bytes`);
     }
     if (/^goog/i.test(key)) {
@@ -78,14 +81,17 @@ export function assertAttributes(id: string, attributes: Readonly<Record<string,
     if (key === ID_ATTRIBUTE || key.startsWith(DEAD_LETTER_PREFIX)) {
       throw new BgError('INVALID_ARGUMENT', `message ${id}: attribute ${key} is reserved by the bg Pub/Sub adapter`);
     }
-    if (utf8Length(value) > MAX_ATTRIBUTE_VALUE_BYTES) {
+    const valueBytes = utf8Length(value);
+    if (valueBytes > MAX_ATTRIBUTE_VALUE_BYTES) {
       throw new BgError('INVALID_ARGUMENT', `message ${id}: attribute ${key} exceeds ${MAX_ATTRIBUTE_VALUE_BYTES} bytes`, {
         details: { id, key, limit: MAX_ATTRIBUTE_VALUE_BYTES },
       });
     }
     assertWellFormed(key, `message ${id}: attribute key`);
     assertWellFormed(value, `message ${id}: attribute ${key}`);
+    bytes += keyBytes + valueBytes;
   }
+  return bytes;
 }
 
 /** A message ready to publish, with its size as Pub/Sub counts it. */
@@ -98,12 +104,18 @@ export interface EncodedMessage {
 /** Encodes one outgoing message: data = UTF-8 body, attributes + `bg-id`. Validates first. */
 export function encodeOutgoing(message: OutgoingMessage): EncodedMessage {
   const attributes = message.attributes ?? {};
-  assertAttributes(message.id, attributes);
+  // The checks measure the caller's attributes: only the id's bytes are added here.
+  const callerBytes = assertAttributes(message.id, attributes);
   assertWellFormed(message.body, `message ${message.id}: body`);
   assertWellFormed(message.id, 'message id');
   const data = Buffer.from(message.body, 'utf8');
-  const all = { ...attributes, [ID_ATTRIBUTE]: message.id };
-  return { id: message.id, message: { data, attributes: all }, bytes: data.length + attributeBytes(all) };
+  const all: Record<string, string> = Object.assign({}, attributes);
+  all[ID_ATTRIBUTE] = message.id;
+  return {
+    id: message.id,
+    message: { data, attributes: all },
+    bytes: data.length + callerBytes + ID_ATTRIBUTE.length + utf8Length(message.id),
+  };
 }
 
 /** Epoch ms of a protobuf timestamp. */
