@@ -70,7 +70,11 @@ async function rawRound(raw: Raw, adapter: Adapter, serverCpu: ServerCpu): Promi
     pauseWhenEmptyMs: PAUSE_WHEN_EMPTY_MS,
     receive: async () => {
       const [response] = await raw.subscriber.pull({ subscription, maxMessages: BATCH, returnImmediately: true });
-      return (response.receivedMessages ?? []).map((m) => m.ackId as string);
+      // A consumer reads what it received: the body as text.
+      return (response.receivedMessages ?? []).map((m) => {
+        if (Buffer.from(m.message?.data ?? '').toString('utf8').length === 0) throw new Error('empty message');
+        return m.ackId as string;
+      });
     },
     settle: async (ackIds) => {
       await raw.subscriber.acknowledge({ subscription, ackIds: [...ackIds] });

@@ -12,15 +12,15 @@
  *   `DeleteMessageBatch`);
  * - core: `enqueueMany` of every job, then a worker of concurrency 80 with a no-op handler.
  *
- * Every contestant stops at the same event: the last job's delete confirmed (the worker's
+ * Every contestant works on a queue made by `ensureQueue` (the server does the same work for
+ * each). Every contestant stops at the same event: the last job's delete confirmed (the worker's
  * last `succeeded`); the long polls still open then are aborted, not waited for.
  * Prints enqueue and drain jobs/s, client and server CPU µs per job and the ratios to raw.
  * Run: `pnpm --filter @bg/sqs bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
  */
 import {
-  CreateQueueCommand,
   DeleteMessageBatchCommand,
-  DeleteQueueCommand,
+  GetQueueUrlCommand,
   type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -49,7 +49,10 @@ const BATCHES_IN_FLIGHT = 8;
 const RECEIVERS = 8;
 
 async function rawRound(client: SQSClient, serverCpu: ServerCpu): Promise<RoundResult> {
-  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: benchQueueName('raw') }));
+  // The same kind of queue as the others (made by ensureQueue: its retention and size limits).
+  const queue = benchQueueName('raw');
+  await adapter.ensureQueue(queue);
+  const { QueueUrl } = await client.send(new GetQueueUrlCommand({ QueueName: queue }));
   const batches = Math.ceil(JOBS / 10);
   const enqueue = await measure(
     () =>
@@ -100,7 +103,7 @@ async function rawRound(client: SQSClient, serverCpu: ServerCpu): Promise<RoundR
   });
   const drained = await measure(() => drain.done, serverCpu);
   await drain.close();
-  await client.send(new DeleteQueueCommand({ QueueUrl }));
+  await adapter.deleteQueue?.(queue);
   return { jobs: JOBS, enqueue: enqueue.sample, drain: drained.sample };
 }
 
