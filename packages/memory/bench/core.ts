@@ -8,7 +8,16 @@
  * here) and the ratios to the ceiling.
  * Run: pnpm --filter @bg/memory bench  (BENCH_JOBS, BENCH_ROUNDS)
  */
-import { adapterRound, type Contestant, coreRound, measure, type RoundResult, runBench } from '@bg/backends/bench';
+// By path, not as a dependency: @bg/backends depends on @bg/conformance, which depends on this
+// package (a workspace dependency would be a build cycle). `pnpm build` builds it first.
+import {
+  adapterRound,
+  type Contestant,
+  coreRound,
+  measure,
+  type RoundResult,
+  runBench,
+} from '../../../tooling/backends/dist/bench.js';
 import { memoryAdapter } from '../src/index.js';
 
 const N = Number(process.env.BENCH_JOBS ?? 20_000);
