@@ -77,6 +77,8 @@ export interface ParkedPull<R> {
   readonly response: Promise<R>;
   /** `Date.now()` when the pull was sent. */
   readonly startedAt: number;
+  /** Cancels the call (blocking pulls): the server lets go of it before it takes a message. */
+  readonly cancel?: () => void;
 }
 
 interface Entry<R> {

@@ -183,6 +183,8 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   const guard = new CloseGuard('pubsub');
   const closing = new AbortController();
   const queues = new Map<string, QueueState>();
+  /** Blocking pulls the server may still hold (cancelled by an aborted receive and by close). */
+  const heldPulls = new Set<ParkedPull<PullResponse>>();
   /** Dead-letter management (list, get, replay, purge), its mutations serialised per queue. */
   const deadLetters = new DeadLetterStore(
     pubsubDeadLetterBackend(
@@ -314,17 +316,28 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   /** Sends a pull; a blocking one (`returnImmediately: false`) is held by the server until a message arrives. */
   function sendPull(state: QueueState, max: number, blocking: boolean): ParkedPull<PullResponse> {
     const startedAt = Date.now();
-    const response = subscriber
-      .pull({ subscription: state.resources.subscription, maxMessages: max, returnImmediately: !blocking }, call)
-      .then(
-        ([answer]) => answer,
-        (error: unknown) => {
-          // The server held a blocking pull past the call timeout: an empty answer.
-          if (blocking && (error as { code?: unknown } | undefined)?.code === DEADLINE_EXCEEDED) return {};
-          throw mapError(error, 'pull');
-        },
-      );
-    return { response, startedAt };
+    const sent = subscriber.pull(
+      { subscription: state.resources.subscription, maxMessages: max, returnImmediately: !blocking },
+      call,
+    );
+    const response = sent.then(
+      ([answer]) => answer,
+      (error: unknown) => {
+        // The server held a blocking pull past the call timeout: an empty answer.
+        if (blocking && (error as { code?: unknown } | undefined)?.code === DEADLINE_EXCEEDED) return {};
+        throw mapError(error, 'pull');
+      },
+    );
+    if (!blocking) return { response, startedAt };
+    // gax's call promise can cancel the gRPC call: a held pull nobody will read must not stay
+    // on the server, where it would take the next message and keep it for a whole ack deadline.
+    const pull = { response, startedAt, cancel: () => (sent as { cancel?: () => void }).cancel?.() };
+    heldPulls.add(pull);
+    const forget = (): void => {
+      heldPulls.delete(pull);
+    };
+    response.then(forget, forget);
+    return pull;
   }
 
   /** One short pull (`returnImmediately`); undefined when `signal` ended the wait (late messages are handed back). */
@@ -405,6 +418,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       const outcome = await raceAbort(pull.response, AbortSignal.any([signal, AbortSignal.timeout(left)]));
       if (!outcome.done) {
         if (signal.aborted) {
+          pull.cancel?.();
           pull.response.then((late) => handBack(state, late)).catch(() => undefined);
         } else {
           state.parked.park(pull);
@@ -659,8 +673,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
 
     async close() {
       if (guard.closed) return;
-      // Parked pulls that already brought messages hand them back before the client closes.
+      // Parked pulls that already brought messages hand them back before the client closes;
+      // pulls the server still holds are cancelled (else they would take messages to nobody).
       await Promise.all([...queues.values()].map((state) => state.parked.drain()));
+      for (const pull of heldPulls) pull.cancel?.();
       if (!guard.close()) return;
       closing.abort();
       await clients.close();

@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { createQueue, createWorker, defineJob } from '@bg/core';
+import { createQueue, createWorker, defineJob, uuidv7 } from '@bg/core';
 import { describe, expect, inject, it } from 'vitest';
 import { pubsubAdapter } from '../src/index.js';
 
@@ -67,4 +67,71 @@ describe.skipIf(endpoint === '')('an idle queue on Pub/Sub', () => {
       await adapter.close();
     }
   }, 30_000);
+  for (const how of ['its wait ran out', 'it was aborted'] as const) {
+    it(`a pull held for a receive that ${how} takes no message once its adapter is closed`, async () => {
+      const prefix = `held${Date.now().toString(36)}${how.length}-`;
+      const first = pubsubAdapter({ apiEndpoint: endpoint, projectId, prefix });
+      const queue = 'held';
+      await first.ensureQueue(queue);
+      await first.receive(queue, { max: 1, leaseMs: 30_000, waitMs: 0 }); // reads the subscription's settings once
+      const calls = countCalls();
+      const abort = new AbortController();
+      const receiving = first.receive(queue, { max: 10, leaseMs: 30_000, waitMs: 1_000, signal: abort.signal });
+      try {
+        await expect.poll(() => calls.count(), { timeout: 5_000, interval: 5 }).toBeGreaterThan(0); // the pull is sent
+      } finally {
+        calls.stop();
+      }
+      if (how === 'it was aborted') abort.abort();
+      expect(await receiving, 'the empty queue gave the first receive nothing').toEqual([]);
+      await first.close(); // the server may still hold that receive's blocking pull
+      await expectNextReceiveGetsIt(prefix, queue, 'a held pull of the closed adapter');
+    }, 30_000);
+  }
+
+  it('an aborted receive cancels its held pull: the next message is not delivered to it first', async () => {
+    const prefix = `abrt${Date.now().toString(36)}-`;
+    const first = pubsubAdapter({ apiEndpoint: endpoint, projectId, prefix });
+    const queue = 'held';
+    await first.ensureQueue(queue);
+    try {
+      await first.receive(queue, { max: 1, leaseMs: 30_000, waitMs: 0 }); // reads the subscription's settings once
+      const calls = countCalls();
+      const abort = new AbortController();
+      const receiving = first.receive(queue, { max: 10, leaseMs: 30_000, waitMs: 10_000, signal: abort.signal });
+      try {
+        await expect.poll(() => calls.count(), { timeout: 5_000, interval: 5 }).toBeGreaterThan(0); // the pull is sent
+      } finally {
+        calls.stop();
+      }
+      abort.abort();
+      expect(await receiving, 'an aborted receive returns nothing').toEqual([]);
+      // `first` stays open: without the cancel, its pull would still be held by the server.
+      await expectNextReceiveGetsIt(prefix, queue, 'the aborted receive’s held pull');
+    } finally {
+      await first.close();
+    }
+  }, 30_000);
 });
+
+/** Sends one message through a fresh adapter and receives it there as its first delivery. */
+async function expectNextReceiveGetsIt(prefix: string, queue: string, culprit: string): Promise<void> {
+  const second = pubsubAdapter({ apiEndpoint: endpoint, projectId, prefix });
+  try {
+    const id = uuidv7();
+    await second.send(queue, [{ id, body: '{}' }]);
+    const startedAt = Date.now();
+    const got = await second.receive(queue, { max: 10, leaseMs: 30_000, waitMs: 8_000 });
+    const what = `receive on a fresh adapter after ${Date.now() - startedAt} ms`;
+    expect(
+      got.map((m) => m.id),
+      `${what}: ${culprit} must not have taken the message (it would come back only after its ack deadline)`,
+    ).toEqual([id]);
+    expect(
+      got[0]?.deliveryCount,
+      `${what}: the message's first delivery must be this one, not one to ${culprit} handed back later`,
+    ).toBe(1);
+  } finally {
+    await second.close();
+  }
+}
