@@ -14,6 +14,7 @@ import type { Instrumentation, TraceCarrier } from './instrumentation.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobInput } from './job.js';
 import { assertJsonValue } from './json-value.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
+import { sendInBatches } from './send-batches.js';
 import { uuidv7 } from './uuid-v7.js';
 import { warnOnce } from './warn-once.js';
 
@@ -130,7 +131,10 @@ export interface Queue {
   enqueue<J extends JobDefinition>(job: J, payload: JobInput<J>, options?: EnqueueOptions): Promise<EnqueueResult>;
   /**
    * Validates every payload first (nothing is sent if any is invalid), then stores them in
-   * batches of the adapter's `maxBatchSize`. Results are in input order.
+   * batches of the adapter's `maxBatchSize`, up to 8 batches in flight (one at a time when a
+   * job has an `orderingKey`). Results are in input order. When a batch fails, no further batch
+   * starts; if some were stored, the error is a partial-send error whose `details.sentIds` and
+   * `details.failedIds` cover the whole call (send only the failed ids again).
    */
   enqueueMany<J extends JobDefinition>(
     job: J,
@@ -274,21 +278,21 @@ export function createQueue(options: QueueOptions): Queue {
 
   async function sendAll(messages: OutgoingMessage[], keyed: readonly boolean[]): Promise<EnqueueResult[]> {
     await ready();
-    const results: EnqueueResult[] = [];
-    for (let i = 0; i < messages.length; i += caps.maxBatchSize) {
-      let sent: SendResult[];
-      try {
-        sent = await adapter.send(name, messages.slice(i, i + caps.maxBatchSize));
-      } catch (error) {
-        if (isBgError(error, 'QUEUE_NOT_FOUND')) prepared = undefined;
-        throw nameMissingQueue(error, adapter, name);
-      }
-      for (const r of sent) {
-        const deduplication = deduplicationOf(keyed[results.length] === true, caps.deduplication);
-        results.push({ id: r.id, duplicate: r.duplicate, deduplication });
-      }
+    let sent: SendResult[];
+    try {
+      sent = await sendInBatches((batch) => adapter.send(name, batch), messages, {
+        adapter: adapter.name,
+        maxBatchSize: caps.maxBatchSize,
+      });
+    } catch (error) {
+      if (isBgError(error, 'QUEUE_NOT_FOUND')) prepared = undefined;
+      throw nameMissingQueue(error, adapter, name);
     }
-    return results;
+    return sent.map((r, i) => ({
+      id: r.id,
+      duplicate: r.duplicate,
+      deduplication: deduplicationOf(keyed[i] === true, caps.deduplication),
+    }));
   }
 
   const deadLetters: DeadLetters = {
