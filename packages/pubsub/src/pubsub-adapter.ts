@@ -21,7 +21,6 @@ import {
   type QueueStats,
   type ReceivedMessage,
   type ReceiveOptions,
-  raceAbort,
   raceAbortHandBack,
   type SendResult,
 } from '@bg/core/adapter';
@@ -41,7 +40,6 @@ import { pubsubDeadLetterBackend } from './dead-letter-store.js';
 import { LeaseTable } from './lease-table.js';
 import { ackIdFailures, isAlreadyExists, isInvalidAckId, isNotFound, mapError } from './map-error.js';
 import { decodeReceived, type EncodedMessage, encodeDeadLetter, encodeOutgoing } from './message-codec.js';
-import { type ParkedPull, ParkedPulls } from './parked-pulls.js';
 import { type QueueResources, queueResources } from './resource-names.js';
 
 /** Options of {@link pubsubAdapter}. */
@@ -58,11 +56,7 @@ export interface PubSubAdapterOptions {
   readonly prefix?: string;
   /** Timeout of every Pub/Sub call, ms (default 30 000). Calls are not retried by the client: errors surface at once. */
   readonly timeoutMs?: number;
-  /**
-   * Longest pause between two pulls of a long poll (`receive` with `waitMs`) when the server
-   * answers a blocking pull empty at once, ms (default 100). A server that holds blocking
-   * pulls (Pub/Sub and its emulator do) is not polled at all while idle.
-   */
+  /** Pause between two pulls of a long poll (`receive` with `waitMs`), ms (default 100). */
   readonly pollIntervalMs?: number;
   /**
    * `ensureQueue` creates the worker subscription with exactly-once delivery (default true):
@@ -94,14 +88,10 @@ interface QueueState {
   readonly resources: QueueResources;
   readonly leases: LeaseTable;
   readonly acks: AckBatcher;
-  /** Blocking pulls whose receive stopped waiting; the next receive adopts them. */
-  readonly parked: ParkedPulls<PullResponse>;
   info?: Promise<SubscriptionInfo>;
   /** The settings once read (lets the per-message calls skip awaiting `info`). */
   infoValue?: SubscriptionInfo;
 }
-
-type PullResponse = protos.google.pubsub.v1.IPullResponse;
 
 const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3_600;
 const DEFAULT_DEAD_RETENTION_SECONDS = 31 * 24 * 3_600;
@@ -109,12 +99,6 @@ const DEAD_SUBSCRIPTION_ACK_DEADLINE_SECONDS = 60;
 /** Bytes of request framing counted per message when splitting a publish into requests. */
 const PER_MESSAGE_OVERHEAD_BYTES = 64;
 const TRANSIENT_ACK_RETRIES = 3;
-/** A parked pull's messages that no receive adopted within this are handed back (the ack deadline is ≥ 10 s). */
-const PARKED_HOLD_MS = 1_000;
-/** A pull answered later than this after it was sent gets its ack deadline set again (the lease counts from then). */
-const FRESH_PULL_MS = 250;
-/** gRPC status DEADLINE_EXCEEDED: a blocking pull the server held longer than the call timeout. */
-const DEADLINE_EXCEEDED = 4;
 
 function leaseSeconds(ms: number): number {
   return Math.min(MAX_ACK_DEADLINE_SECONDS, Math.max(MIN_ACK_DEADLINE_SECONDS, Math.ceil(ms / 1_000)));
@@ -183,8 +167,6 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   const guard = new CloseGuard('pubsub');
   const closing = new AbortController();
   const queues = new Map<string, QueueState>();
-  /** Blocking pulls the server may still hold (cancelled by an aborted receive and by close). */
-  const heldPulls = new Set<ParkedPull<PullResponse>>();
   /** Dead-letter management (list, get, replay, purge), its mutations serialised per queue. */
   const deadLetters = new DeadLetterStore(
     pubsubDeadLetterBackend(
@@ -213,7 +195,6 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     const state: QueueState = {
       resources,
       leases: new LeaseTable(),
-      parked: new ParkedPulls<PullResponse>(PARKED_HOLD_MS, (late) => handBack(state, late, true)),
       acks: new AckBatcher(
         async (ackIds) => {
           await subscriber.acknowledge({ subscription: resources.subscription, ackIds }, call);
@@ -303,78 +284,31 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       throw new BgError('INVALID_ARGUMENT', 'lease handle must be a non-empty string');
   }
 
-  /**
-   * Hands late deliveries straight back (a pull that finished after its receive gave up, or a
-   * parked pull nobody adopted). `force` also runs while closing (before the client closes).
-   */
-  async function handBack(state: QueueState, response: PullResponse, force = false): Promise<void> {
+  /** Hands late deliveries (a pull that finished after its receive gave up) straight back. */
+  async function handBack(state: QueueState, response: protos.google.pubsub.v1.IPullResponse): Promise<void> {
     const ackIds = (response.receivedMessages ?? []).map((m) => m.ackId).filter((id): id is string => Boolean(id));
-    if (ackIds.length === 0 || (guard.closed && !force)) return;
+    if (ackIds.length === 0 || guard.closed) return;
     await subscriber.modifyAckDeadline({ subscription: state.resources.subscription, ackIds, ackDeadlineSeconds: 0 }, call);
   }
 
-  /** Sends a pull; a blocking one (`returnImmediately: false`) is held by the server until a message arrives. */
-  function sendPull(state: QueueState, max: number, blocking: boolean): ParkedPull<PullResponse> {
-    const startedAt = Date.now();
-    const sent = subscriber.pull(
-      { subscription: state.resources.subscription, maxMessages: max, returnImmediately: !blocking },
-      call,
-    );
-    const response = sent.then(
-      ([answer]) => answer,
-      (error: unknown) => {
-        // The server held a blocking pull past the call timeout: an empty answer.
-        if (blocking && (error as { code?: unknown } | undefined)?.code === DEADLINE_EXCEEDED) return {};
-        throw mapError(error, 'pull');
-      },
-    );
-    if (!blocking) return { response, startedAt };
-    // gax's call promise can cancel the gRPC call: a held pull nobody will read must not stay
-    // on the server, where it would take the next message and keep it for a whole ack deadline.
-    const pull = { response, startedAt, cancel: () => (sent as { cancel?: () => void }).cancel?.() };
-    heldPulls.add(pull);
-    const forget = (): void => {
-      heldPulls.delete(pull);
-    };
-    response.then(forget, forget);
-    return pull;
-  }
-
-  /** One short pull (`returnImmediately`); undefined when `signal` ended the wait (late messages are handed back). */
   async function pullOnce(
     state: QueueState,
     max: number,
     seconds: number,
     signal: AbortSignal,
   ): Promise<ReceivedMessage[] | undefined> {
-    const pull = sendPull(state, max, false);
-    const outcome = await raceAbortHandBack(pull.response, signal, (late) => handBack(state, late));
+    const startedAt = Date.now();
+    const pending = subscriber
+      .pull({ subscription: state.resources.subscription, maxMessages: max, returnImmediately: true }, call)
+      .then(([response]) => response);
+    const outcome = await raceAbortHandBack(pending, signal, (late) => handBack(state, late)).catch((error: unknown) => {
+      throw mapError(error, 'pull');
+    });
     if (!outcome.done) return undefined;
-    return accept(state, pull, outcome.value, max, seconds);
-  }
-
-  /**
-   * Turns a pull's answer into leased deliveries: at most `max` (more, from an adopted pull
-   * sent for a larger batch, are handed back), each with the lease `seconds` long. The ack
-   * deadline is set again when the answer came late, so the lease never counts from before it.
-   */
-  async function accept(
-    state: QueueState,
-    pull: ParkedPull<PullResponse>,
-    response: PullResponse,
-    max: number,
-    seconds: number,
-  ): Promise<ReceivedMessage[]> {
-    let received = (response.receivedMessages ?? []).filter((m) => m.ackId);
+    let received = (outcome.value.receivedMessages ?? []).filter((m) => m.ackId);
     if (received.length === 0) return [];
-    if (received.length > max) {
-      await handBack(state, { receivedMessages: received.slice(max) }).catch(() => undefined);
-      received = received.slice(0, max);
-    }
     const info = await subscriptionInfo(state);
-    let leaseFrom = pull.startedAt;
-    if (seconds !== info.ackDeadlineSeconds || Date.now() - pull.startedAt > FRESH_PULL_MS) {
-      leaseFrom = Date.now();
+    if (seconds !== info.ackDeadlineSeconds) {
       const ackIds = received.map((m) => m.ackId as string);
       try {
         await subscriber.modifyAckDeadline(
@@ -388,52 +322,11 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
         received = received.filter((m) => !failures.has(m.ackId as string));
       }
     }
-    const leaseExpiresAt = leaseFrom + seconds * 1_000;
+    const leaseExpiresAt = startedAt + seconds * 1_000;
     return received.map((m) => {
       state.leases.set(m.ackId as string, leaseExpiresAt);
       return decodeReceived(m, leaseExpiresAt);
     });
-  }
-
-  /**
-   * A long poll: blocking pulls until a message arrives or `waitMs` ends. A pull still held by
-   * the server when `waitMs` ends is parked for the next receive, not cancelled; one still held
-   * when `signal` aborts hands back whatever it brings.
-   */
-  async function longPoll(
-    state: QueueState,
-    max: number,
-    seconds: number,
-    waitMs: number,
-    signal: AbortSignal,
-  ): Promise<ReceivedMessage[]> {
-    const deadline = Date.now() + waitMs;
-    // A server that answers blocking pulls empty at once is polled with a backoff from
-    // 10 ms to pollIntervalMs (quick when messages are about to arrive, cheap when idle).
-    let pause = Math.min(10, pollIntervalMs);
-    for (;;) {
-      const left = deadline - Date.now();
-      if (signal.aborted || left <= 0) return [];
-      const pull = state.parked.take() ?? sendPull(state, max, true);
-      const outcome = await raceAbort(pull.response, AbortSignal.any([signal, AbortSignal.timeout(left)]));
-      if (!outcome.done) {
-        if (signal.aborted) {
-          pull.cancel?.();
-          pull.response.then((late) => handBack(state, late)).catch(() => undefined);
-        } else {
-          state.parked.park(pull);
-        }
-        return [];
-      }
-      const got = await accept(state, pull, outcome.value, max, seconds);
-      if (got.length > 0) return got;
-      if (Date.now() - pull.startedAt < pause) {
-        await abortableSleep(Math.min(pause, Math.max(0, deadline - Date.now())), signal);
-        pause = Math.min(pause * 2, pollIntervalMs);
-      } else {
-        pause = Math.min(10, pollIntervalMs);
-      }
-    }
   }
 
   async function create(what: string, fn: () => Promise<unknown>): Promise<void> {
@@ -594,9 +487,20 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       const seconds = leaseSeconds(leaseMs);
       const signal = opts.signal ? AbortSignal.any([opts.signal, closing.signal]) : closing.signal;
       await subscriptionInfo(state);
-      if (signal.aborted) return [];
-      if (waitMs === 0) return (await pullOnce(state, max, seconds, signal)) ?? [];
-      return longPoll(state, max, seconds, waitMs, signal);
+      const deadline = Date.now() + waitMs;
+      // Empty pulls back off from 10 ms to pollIntervalMs: quick when messages are
+      // about to arrive (or another consumer is busy with them), cheap when idle.
+      let pause = Math.min(10, pollIntervalMs);
+      for (;;) {
+        if (signal.aborted) return [];
+        const got = await pullOnce(state, max, seconds, signal);
+        if (got === undefined) return [];
+        if (got.length > 0) return got;
+        const left = deadline - Date.now();
+        if (left <= 0) return [];
+        await abortableSleep(Math.min(pause, left), signal);
+        pause = Math.min(pause * 2, pollIntervalMs);
+      }
     },
 
     async extend(queue, handle, leaseMs) {
@@ -672,11 +576,6 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     },
 
     async close() {
-      if (guard.closed) return;
-      // Parked pulls that already brought messages hand them back before the client closes;
-      // pulls the server still holds are cancelled (else they would take messages to nobody).
-      await Promise.all([...queues.values()].map((state) => state.parked.drain()));
-      for (const pull of heldPulls) pull.cancel?.();
       if (!guard.close()) return;
       closing.abort();
       await clients.close();
