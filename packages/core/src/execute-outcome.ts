@@ -100,6 +100,7 @@ export class OutcomeExecutor {
         emit({
           type: 'deferred',
           jobId: message.id,
+          deliveryCount: message.deliveryCount,
           why: 'not-before',
           delayMs: outcome.remainingMs,
           decision: { kind: 'hop', delayMs: outcome.delayMs },
@@ -107,13 +108,14 @@ export class OutcomeExecutor {
         return;
       case 're-send':
         await this.#resend(item, 0, { ...message.attributes, [HOPPED_ATTRIBUTE]: '1' });
-        emit({ type: 'deferred', jobId: message.id, why: 'fresh-count', delayMs: 0, decision: { kind: 're-send', delayMs: 0 } });
+        emit({ type: 'deferred', jobId: message.id, deliveryCount: message.deliveryCount, why: 'fresh-count', delayMs: 0, decision: { kind: 're-send', delayMs: 0 } });
         return;
       case 'defer':
         await adapter.release(queue, item.handle, outcome.delayMs);
         emit({
           type: 'deferred',
           jobId: message.id,
+          deliveryCount: message.deliveryCount,
           why: 'unknown-version',
           delayMs: outcome.delayMs,
           decision: { kind: 'defer', delayMs: outcome.delayMs },
@@ -122,7 +124,7 @@ export class OutcomeExecutor {
       case 'hand-back':
         // The handler gave up because we are stopping: hand the job back at once.
         await adapter.release(queue, item.handle, 0);
-        emit({ type: 'deferred', jobId: message.id, why: 'shutdown', delayMs: 0, decision: { kind: 'hand-back', delayMs: 0 } });
+        emit({ type: 'deferred', jobId: message.id, deliveryCount: message.deliveryCount, why: 'shutdown', delayMs: 0, decision: { kind: 'hand-back', delayMs: 0 } });
         return;
       case 'forget':
         return;

@@ -64,6 +64,11 @@ export type WorkerEvent =
        * `unknown-version`: a payload version newer than this worker knows; `shutdown`: handed back.
        */
       readonly why: 'not-before' | 'fresh-count' | 'unknown-version' | 'shutdown';
+      /**
+       * The delivery count of the delivery it reports: a re-sent job's new message may be
+       * received before this event, so the job id alone does not tell the two apart.
+       */
+      readonly deliveryCount: number;
       readonly delayMs: number;
       readonly decision: WorkerDecision;
     }

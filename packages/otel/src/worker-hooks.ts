@@ -55,7 +55,8 @@ export function workerHooks(
   const spanName = `process ${queue}`;
   /**
    * Open deliveries by job id. Two deliveries of one job at once (a lease that expired while
-   * its handler ran) are told apart by the attempt an event names; a lost lease is the oldest's.
+   * its handler ran, or a re-sent job's new message received before the old one's `deferred`)
+   * are told apart by the attempt or delivery count an event names; a lost lease is the oldest's.
    */
   const open = new Map<string, Delivery[]>();
   const deliveries = {
@@ -185,8 +186,8 @@ export function workerHooks(
         return;
       }
       case 'deferred': {
-        m.deferrals.add(1, byTypeAnd(deliveries.get(event.jobId)?.jobType, ATTR.deferReason, event.why));
-        const delivery = deliveries.get(event.jobId);
+        const delivery = deliveries.get(event.jobId, event.deliveryCount);
+        m.deferrals.add(1, byTypeAnd(delivery?.jobType, ATTR.deferReason, event.why));
         if (!delivery) return;
         // `fresh-count`: the re-send of a due delayed job (so its parks do not count as attempts) is
         // the last step of its delay, like a hop.
