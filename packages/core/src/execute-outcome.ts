@@ -108,7 +108,14 @@ export class OutcomeExecutor {
         return;
       case 're-send':
         await this.#resend(item, 0, { ...message.attributes, [HOPPED_ATTRIBUTE]: '1' });
-        emit({ type: 'deferred', jobId: message.id, deliveryCount: message.deliveryCount, why: 'fresh-count', delayMs: 0, decision: { kind: 're-send', delayMs: 0 } });
+        emit({
+          type: 'deferred',
+          jobId: message.id,
+          deliveryCount: message.deliveryCount,
+          why: 'fresh-count',
+          delayMs: 0,
+          decision: { kind: 're-send', delayMs: 0 },
+        });
         return;
       case 'defer':
         await adapter.release(queue, item.handle, outcome.delayMs);
@@ -124,7 +131,14 @@ export class OutcomeExecutor {
       case 'hand-back':
         // The handler gave up because we are stopping: hand the job back at once.
         await adapter.release(queue, item.handle, 0);
-        emit({ type: 'deferred', jobId: message.id, deliveryCount: message.deliveryCount, why: 'shutdown', delayMs: 0, decision: { kind: 'hand-back', delayMs: 0 } });
+        emit({
+          type: 'deferred',
+          jobId: message.id,
+          deliveryCount: message.deliveryCount,
+          why: 'shutdown',
+          delayMs: 0,
+          decision: { kind: 'hand-back', delayMs: 0 },
+        });
         return;
       case 'forget':
         return;

@@ -78,7 +78,14 @@ export class LeaseKeeper {
     const { adapter, queue, emit, reportError } = this.#options;
     try {
       await adapter.release(queue, item.handle, 0);
-      emit({ type: 'deferred', jobId: item.message.id, deliveryCount: item.message.deliveryCount, why: 'shutdown', delayMs: 0, decision: HAND_BACK });
+      emit({
+        type: 'deferred',
+        jobId: item.message.id,
+        deliveryCount: item.message.deliveryCount,
+        why: 'shutdown',
+        delayMs: 0,
+        decision: HAND_BACK,
+      });
     } catch (error) {
       reportError(`release of ${item.message.id} on stop`, error);
     }
