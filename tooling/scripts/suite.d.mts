@@ -18,5 +18,6 @@ export declare function runSuite(options: {
   env: NodeJS.ProcessEnv;
   label?: string;
   lint?: boolean;
+  typecheck?: boolean;
   exclude?: readonly string[];
 }): Sums;

@@ -80,10 +80,11 @@ export function sumReports(reports, names, label = '') {
 
 /**
  * Runs the suite in `root` with `env` (its PATH chooses the Node). `label` prefixes the
- * names of failures ("floor: "); `lint` adds Biome; `exclude` names packages whose tests do
- * not run here. Returns `{ passed, failed, skipped, failures }`.
+ * names of failures ("floor: "); `lint` adds Biome; `typecheck` the type check of tests and
+ * benches (the build type-checks the sources either way); `exclude` names packages whose
+ * tests do not run here. Returns `{ passed, failed, skipped, failures }`.
  */
-export function runSuite({ root, env, label = '', lint = true, exclude = [] }) {
+export function runSuite({ root, env, label = '', lint = true, typecheck = true, exclude = [] }) {
   const reports = join(root, '.reports');
   rmSync(reports, { recursive: true, force: true });
   const total = { passed: 0, failed: 0, skipped: 0, failures: [] };
@@ -96,7 +97,11 @@ export function runSuite({ root, env, label = '', lint = true, exclude = [] }) {
   };
   const opts = { cwd: root, env };
   check('build', run(`${label}build`, 'pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], opts));
-  check('typecheck', run(`${label}typecheck`, 'pnpm', ['exec', 'turbo', 'run', 'typecheck', '--output-logs=errors-only'], opts));
+  if (typecheck)
+    check(
+      'typecheck',
+      run(`${label}typecheck`, 'pnpm', ['exec', 'turbo', 'run', 'typecheck', '--output-logs=errors-only'], opts),
+    );
   if (lint) check('lint', run(`${label}lint`, 'pnpm', ['exec', 'biome', 'check', '.'], opts));
   const concurrency = env.BG_TEST_CONCURRENCY ?? '2';
   const filters = exclude.map((name) => `--filter=!${name}`);
