@@ -4,7 +4,7 @@ export interface QueueKeys {
   readonly stream: string;
   /** Released entries: sorted set of entry id → visible-at (epoch ms). */
   readonly released: string;
-  /** Where the expired-lease scan (XAUTOCLAIM) resumes. */
+  /** When the next pass for expired leases may run (hash field `t`). */
   readonly cursor: string;
   /** Delayed sends: sorted set of token → due time. */
   readonly delayed: string;

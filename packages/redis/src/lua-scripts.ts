@@ -2,14 +2,18 @@
  * The Lua scripts of the Redis adapter. Each runs atomically, so no crash can leave a
  * message half-moved. Keys of one queue share a hash tag (one cluster slot).
  *
- * Leases live in the consumer group's pending list itself. A pending entry's "delivery
- * time" is set with `XCLAIM … IDLE (HORIZON - leaseMs) JUSTID` (JUSTID: the delivery count
- * is not bumped), so the entry becomes idle for {@link HORIZON_MS} exactly when its lease
- * ends: every lease has its own length, and expired ones are found with
- * `XAUTOCLAIM … min-idle HORIZON` (which bumps the delivery count, as a redelivery must).
- * No per-lease sorted set is written on the hot path. Released entries are handed to a
- * marker consumer with the same trick, and also noted in a small sorted set so that a
- * release is visible at its exact time rather than when the reclaim scan gets to it.
+ * Leases live in the consumer group's pending list itself. A worker reads under a consumer
+ * name that carries its lease length, `<process>~<lease ms>` ({@link leaseConsumer}), so an
+ * entry's lease ends when its idle time (the time since its delivery, kept by Redis) reaches
+ * the length its owner's name gives: reading with a plain `XREADGROUP` is the lease, and an
+ * extension is an `XCLAIM … JUSTID` that restarts the idle time (the delivery count is not
+ * bumped). Expired leases are found per consumer with `XPENDING … IDLE <its lease>` and taken
+ * with `XCLAIM`, which bumps the delivery count as a redelivery must. Owners whose name carries
+ * no length (the release marker, and consumers of earlier versions of this adapter) encode the
+ * deadline in the idle time instead: it ends at {@link HORIZON_MS}. No per-lease sorted set is
+ * written on the hot path. Released entries are handed to the marker consumer with an idle time
+ * of `HORIZON_MS - delay`, and also noted in a small sorted set so that a release is visible at
+ * its exact time rather than when the reclaim pass gets to it.
  *
  * A lease handle is `<entry id>:<delivery count>`, checked against XPENDING inside each
  * script, so a handle from an earlier delivery can never ack a later one.
@@ -19,10 +23,15 @@
 export const RELEASED_CONSUMER = 'bg:released';
 
 /**
- * The idle time at which a pending entry's lease has run out. Leases and release delays are
- * encoded as `HORIZON_MS - length`, so neither may exceed it (10 years).
+ * The idle time at which a pending entry owned by a consumer whose name carries no lease length
+ * has run out. Release delays are encoded as `HORIZON_MS - delay`, so none may exceed it (10 years).
  */
 export const HORIZON_MS = 10 * 365 * 24 * 3_600_000;
+
+/** The consumer name a process reads under for leases of `leaseMs`: the name carries the length. */
+export function leaseConsumer(processConsumer: string, leaseMs: number): string {
+  return `${processConsumer}~${leaseMs}`;
+}
 
 /** Shortest pause between two passes of the expired-lease scan over the pending list. */
 export const MIN_PASS_INTERVAL_MS = 100;
@@ -34,8 +43,11 @@ export const MIN_PASS_INTERVAL_MS = 100;
  */
 export const SCAN_PER_MS = 20;
 
-/** Pending entries one receive scans at most for expired leases (one step of a pass). */
-export const SCAN_STEP = 1000;
+/**
+ * A consumer with nothing pending that has not read for this long is removed from the group by
+ * the next pass (a process that exited; a live one is re-created by its next read).
+ */
+export const IDLE_CONSUMER_MS = 3_600_000;
 
 /**
  * An empty receive reports the lease deadlines of this many pending entries (the oldest),
@@ -45,6 +57,14 @@ export const PENDING_LOOKAHEAD = 100;
 
 /** With more entries pending than {@link PENDING_LOOKAHEAD}, a waiting worker sweeps at least this often. */
 export const PENDING_UNSEEN_MS = 1_000;
+
+/** Shared prelude: the lease length an owner's name carries ({@link HORIZON_MS} when none). */
+const LEASE_OF = `
+local function lease_of(name)
+  local ms = string.match(name, '~(%d+)$')
+  return ms and tonumber(ms) or ${HORIZON_MS}
+end
+`;
 
 /** Wake-up event: a tiny entry added to the queue's wake stream (trimmed to one entry). */
 const WAKE = (key: string) => `redis.call('XADD', ${key}, 'MAXLEN', 1, '*', 'w', 1)`;
@@ -106,25 +126,28 @@ end
 `;
 
 /**
- * receive — KEYS: stream, delayed zset, released zset, reclaim cursor, wake stream; ARGV: group, consumer,
- * now, leaseMs, max, delayed-key prefix. Promotes due delayed messages, takes due released
- * entries, reclaims expired leases (one step of a pass over the pending list — XAUTOCLAIM calls
- * scanning up to {@link SCAN_STEP} entries — that resumes from a stored cursor; passes are paced by {@link MIN_PASS_INTERVAL_MS} and
- * {@link SCAN_PER_MS}), then reads new entries; every entry handed out gets its lease deadline in one XCLAIM IDLE.
- * Optional ARGV 7: handles to ack first (joined by spaces), as for {@link ACK_MANY}, so that a worker's
- * acks and its next receive cost one call.
- * Returns { rows of 7 per entry (see `row`), redelivered first; ack results }, and when it
- * hands out nothing a third element { last wake-stream id, when something is next due (a
- * delayed send, a release, the first lease to end; -1 none) } for a worker that waits.
+ * receive, the full path — KEYS: stream, delayed zset, released zset, pass state, wake stream; ARGV:
+ * group, consumer (a {@link leaseConsumer} name: the lease), now, max, delayed-key prefix.
+ * Promotes due delayed messages, takes due released entries, runs a pass over the consumers'
+ * pending lists for expired leases when one is due (passes are paced by {@link MIN_PASS_INTERVAL_MS}
+ * and {@link SCAN_PER_MS}; a pass also removes consumers gone for {@link IDLE_CONSUMER_MS}), then
+ * reads new entries. Optional ARGV 6: handles to ack first (joined by spaces), as for
+ * {@link ACK_MANY}, so that a worker's acks and its next receive cost one call.
+ * Returns { entries as XREADGROUP gives them ({ id, { field, value, … } }), redelivered first;
+ * the delivery counts of the redelivered ones (the others are first deliveries); ack results;
+ * { last wake-stream id and when something is next due (a delayed send, a release, the first
+ * lease to end; -1 none) — only when nothing was handed out, for a worker that waits — and
+ * when this full path is next needed (the next pass, delayed send or release) } }.
+ * Between full calls a busy worker reads new entries with a plain XREADGROUP.
  */
-export const RECEIVE = `${OWNS}${ACK_MANY_FN}
+export const RECEIVE = `${OWNS}${LEASE_OF}${ACK_MANY_FN}
 local s, dz, rz, cur, wk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local group, consumer = ARGV[1], ARGV[2]
-local now, lease, max, dprefix = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local now, max, dprefix = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local horizon = ${HORIZON_MS}
 if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
 local acked = {}
-if ARGV[7] then acked = ack_many(s, group, consumer, ARGV[7]) end
+if ARGV[6] then acked = ack_many(s, group, consumer, ARGV[6]) end
 local dfirst = redis.call('ZRANGE', dz, 0, 0, 'WITHSCORES')
 if dfirst[2] and tonumber(dfirst[2]) <= now then
   local due = redis.call('ZRANGEBYSCORE', dz, '-inf', now, 'LIMIT', 0, 1000)
@@ -137,90 +160,65 @@ if dfirst[2] and tonumber(dfirst[2]) <= now then
   end
   dfirst = redis.call('ZRANGE', dz, 0, 0, 'WITHSCORES')
 end
-local again, ids = {}, {}
+local out, counts = {}, {}
 local want = max
+-- Claimed entries (a redelivery: XCLAIM bumped the count and restarted the idle time, so the
+-- lease is the one this consumer's name carries).
+local function take(claimed)
+  for _, e in ipairs(claimed) do
+    if e and e[1] then
+      out[#out + 1] = e
+      local p = redis.call('XPENDING', s, group, e[1], e[1], 1)
+      counts[#counts + 1] = p[1] and tonumber(p[1][4]) or 1
+      want = want - 1
+    end
+  end
+end
 local rfirst = redis.call('ZRANGE', rz, 0, 0, 'WITHSCORES')
 if rfirst[2] and tonumber(rfirst[2]) <= now then
   local released = redis.call('ZRANGEBYSCORE', rz, '-inf', now, 'LIMIT', 0, want)
   if #released > 0 then
     redis.call('ZREM', rz, unpack(released))
-    for _, e in ipairs(redis.call('XCLAIM', s, group, consumer, horizon, unpack(released))) do
-      if e and e[1] then again[#again + 1] = e; want = want - 1 end
-    end
+    take(redis.call('XCLAIM', s, group, consumer, horizon, unpack(released)))
   end
   rfirst = redis.call('ZRANGE', rz, 0, 0, 'WITHSCORES')
 end
--- When the next pass over the pending list may start (a pass under way goes on at once).
-local passAt = now
-if want > 0 then
-  local state = redis.call('HMGET', cur, 'c', 'n', 't')
-  local cursor, scanned, nextPass = state[1] or '0-0', tonumber(state[2]) or 0, tonumber(state[3]) or 0
-  if cursor ~= '0-0' or now >= nextPass then
-    local budget = ${SCAN_STEP}
-    repeat
-      local count = math.min(want, 100)
-      local r = redis.call('XAUTOCLAIM', s, group, consumer, horizon, cursor, 'COUNT', count)
-      cursor = r[1]
-      scanned = scanned + 10 * count
-      budget = budget - 10 * count
-      for _, e in ipairs(r[2]) do
-        if e and e[1] then again[#again + 1] = e; want = want - 1 end
-      end
-    until want <= 0 or budget <= 0 or cursor == '0-0'
-    if cursor == '0-0' then
-      passAt = now + math.max(${MIN_PASS_INTERVAL_MS}, math.floor(scanned / ${SCAN_PER_MS}))
-      redis.call('HSET', cur, 'c', cursor, 'n', 0, 't', passAt)
-    else
-      redis.call('HSET', cur, 'c', cursor, 'n', scanned)
+-- When the next pass over the pending lists may start.
+local passAt = tonumber(redis.call('HGET', cur, 't')) or 0
+if want > 0 and now >= passAt then
+  local scanned = 0
+  for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', s, group)) do
+    local name, pending, idle
+    for j = 1, #c, 2 do
+      local k = c[j]
+      if k == 'name' then name = c[j + 1] elseif k == 'pending' then pending = c[j + 1] elseif k == 'idle' then idle = c[j + 1] end
     end
-  else
-    passAt = nextPass
+    if pending > 0 then
+      if want > 0 then
+        local lease = lease_of(name)
+        scanned = scanned + pending
+        local ids = {}
+        for _, p in ipairs(redis.call('XPENDING', s, group, 'IDLE', lease, '-', '+', want, name)) do ids[#ids + 1] = p[1] end
+        if #ids > 0 then take(redis.call('XCLAIM', s, group, consumer, lease, unpack(ids))) end
+      end
+    elseif idle >= ${IDLE_CONSUMER_MS} and name ~= consumer then
+      redis.call('XGROUP', 'DELCONSUMER', s, group, name)
+    end
   end
-end
-local out = {}
--- One flat row of 7 per entry: id, delivery count, then fields b, i, t, a, e (false when
--- absent). An entry written by something else than this adapter (no b) gets its fields as JSON.
-local function row(e, count)
-  local f = e[2]
-  local b, i, t, a, x = false, false, false, false, false
-  for j = 1, #f, 2 do
-    local k = f[j]
-    if k == 'b' then b = f[j + 1] elseif k == 'i' then i = f[j + 1] elseif k == 't' then t = f[j + 1]
-    elseif k == 'a' then a = f[j + 1] elseif k == 'e' then x = f[j + 1] end
-  end
-  if not b then
-    local fields = {}
-    for j = 1, #f, 2 do fields[f[j]] = f[j + 1] end
-    b = cjson.encode(fields)
-  end
-  local n = #out
-  out[n + 1] = e[1]; out[n + 2] = count; out[n + 3] = b; out[n + 4] = i
-  out[n + 5] = t; out[n + 6] = a; out[n + 7] = x
-end
-for i, e in ipairs(again) do
-  ids[i] = e[1]
-  local p = redis.call('XPENDING', s, group, e[1], e[1], 1)
-  row(e, p[1] and tonumber(p[1][4]) or 1)
+  passAt = now + math.max(${MIN_PASS_INTERVAL_MS}, math.floor(scanned / ${SCAN_PER_MS}))
+  redis.call('HSET', cur, 't', passAt)
 end
 if want > 0 then
   local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', want, 'STREAMS', s, '>')
   if r and r[1] then
-    for _, e in ipairs(r[1][2]) do
-      ids[#ids + 1] = e[1]
-      row(e, 1)
-    end
+    for _, e in ipairs(r[1][2]) do out[#out + 1] = e end
   end
 end
-if #ids > 0 then
-  -- unpack() must be the last argument: in the middle Lua passes only its first value.
-  local args = { s, group, consumer, 0 }
-  for _, id in ipairs(ids) do args[#args + 1] = id end
-  args[#args + 1] = 'IDLE'
-  args[#args + 1] = horizon - lease
-  args[#args + 1] = 'JUSTID'
-  redis.call('XCLAIM', unpack(args))
-  return { out, acked }
-end
+-- When the full path is needed again: the next pass, or a delayed send or release coming due.
+local full = passAt
+if dfirst[2] then full = math.min(full, tonumber(dfirst[2])) end
+if rfirst[2] then full = math.min(full, tonumber(rfirst[2])) end
+if #out > 0 then return { out, counts, acked, { '', -1, full } } end
 -- Nothing to hand out: what a waiting worker needs to sleep until something changes.
 local wake = redis.call('XREVRANGE', wk, '+', '-', 'COUNT', 1)
 local due = -1
@@ -231,13 +229,13 @@ local p = redis.call('XPENDING', s, group, '-', '+', ${PENDING_LOOKAHEAD})
 if #p > 0 then
   local lease = -1
   for _, e in ipairs(p) do
-    local t = now + horizon - tonumber(e[3])
+    local t = now + lease_of(e[2]) - tonumber(e[3])
     if lease < 0 or t < lease then lease = t end
   end
   if #p >= ${PENDING_LOOKAHEAD} then lease = math.min(lease, now + ${PENDING_UNSEEN_MS}) end
   soon(math.max(lease, passAt))
 end
-return { out, acked, { wake[1] and wake[1][1] or '0-0', due } }
+return { out, counts, acked, { wake[1] and wake[1][1] or '0-0', due, full } }
 `;
 
 /**
@@ -248,12 +246,15 @@ export const ACK_MANY = `${OWNS}${ACK_MANY_FN}
 return ack_many(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 `;
 
-/** extend — KEYS: stream; ARGV: group, entry id, count, lease ms. Count not bumped. */
+/**
+ * extend — KEYS: stream; ARGV: group, entry id, count, consumer (a {@link leaseConsumer} name: the
+ * new lease). Restarts the entry's idle time under that consumer; the count is not bumped.
+ */
 export const EXTEND = `${OWNS}
 local s = KEYS[1]
-local r, owner = owns(s, ARGV[1], ARGV[2], ARGV[3])
+local r = owns(s, ARGV[1], ARGV[2], ARGV[3])
 if r ~= 1 then return r end
-redis.call('XCLAIM', s, ARGV[1], owner, 0, ARGV[2], 'IDLE', ${HORIZON_MS} - tonumber(ARGV[4]), 'JUSTID')
+redis.call('XCLAIM', s, ARGV[1], ARGV[4], 0, ARGV[2], 'IDLE', 0, 'JUSTID')
 return 1
 `;
 
@@ -286,25 +287,28 @@ return 1
 /**
  * stats — KEYS: stream, delayed zset; ARGV: group. Returns { stream length, pending, pending
  * whose lease ran out, released pending, released pending that is due, delayed sends }.
- * Counting expired leases scans the pending list (bounded at 100 000).
+ * Counting expired leases scans each consumer's pending list (bounded at 100 000 each).
  */
-export const STATS = `
+export const STATS = `${LEASE_OF}
 local s, dz, group = KEYS[1], KEYS[2], ARGV[1]
 if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
 local len = redis.call('XLEN', s)
-local summary = redis.call('XPENDING', s, group)
-local pending = tonumber(summary[1]) or 0
-local released = 0
-if summary[4] then
-  for _, c in ipairs(summary[4]) do
-    if c[1] == '${RELEASED_CONSUMER}' then released = tonumber(c[2]) end
-  end
-end
-local expired, releasedDue = 0, 0
+local pending = tonumber(redis.call('XPENDING', s, group)[1]) or 0
+local expired, released, releasedDue = 0, 0, 0
 if pending > 0 then
-  expired = #redis.call('XPENDING', s, group, 'IDLE', ${HORIZON_MS}, '-', '+', 100000)
-  if released > 0 then
-    releasedDue = #redis.call('XPENDING', s, group, 'IDLE', ${HORIZON_MS}, '-', '+', 100000, '${RELEASED_CONSUMER}')
+  for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', s, group)) do
+    local name, n
+    for j = 1, #c, 2 do
+      if c[j] == 'name' then name = c[j + 1] elseif c[j] == 'pending' then n = c[j + 1] end
+    end
+    if n > 0 then
+      local due = #redis.call('XPENDING', s, group, 'IDLE', lease_of(name), '-', '+', 100000, name)
+      expired = expired + due
+      if name == '${RELEASED_CONSUMER}' then
+        released = n
+        releasedDue = due
+      end
+    end
   end
 end
 return { len, pending, expired, released, releasedDue, redis.call('ZCARD', dz) }

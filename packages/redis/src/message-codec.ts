@@ -1,12 +1,9 @@
 import type { ReceivedMessage } from '@bg/core/adapter';
 
 /**
- * How messages are laid out in a queue's stream and read back: the fields of an entry and
- * the receive script's flat reply rows.
+ * How messages are laid out in a queue's stream and read back: the fields of an entry, and
+ * the message an entry read back (as XREADGROUP and XCLAIM give it) stands for.
  */
-
-/** Values per entry in a receive reply: id, delivery count, then fields b, i, t, a, e (null when absent). */
-export const ROW = 7;
 
 /** How a bg envelope body starts: its job id follows. */
 const ENVELOPE_HEAD = '{"bg":1,"id":"';
@@ -69,18 +66,45 @@ export function envelopeId(body: string | undefined): string | undefined {
   return end > ENVELOPE_HEAD.length ? body.slice(ENVELOPE_HEAD.length, end) : undefined;
 }
 
-/** The message in the receive reply's row starting at `at`. */
-export function toReceived(rows: (string | number | null)[], at: number, leaseExpiresAt: number): ReceivedMessage {
-  const entryId = rows[at] as string;
-  const count = rows[at + 1] as number;
-  const b = rows[at + 2] as string;
-  const i = rows[at + 3] as string | null;
-  const t = rows[at + 4] as string | null;
-  const a = rows[at + 5] as string | null;
-  const e = rows[at + 6] as string | null;
+/**
+ * The message a stream entry stands for: `fields` as XREADGROUP gives them (name, value, …);
+ * `count` is the delivery's count. An entry written by something else than this adapter (no `b`
+ * field) has its fields as a JSON object for body, so that the worker dead-letters it readably.
+ */
+export function toReceived(entryId: string, fields: string[], count: number, leaseExpiresAt: number): ReceivedMessage {
+  let b: string | undefined;
+  let i: string | undefined;
+  let t: string | undefined;
+  let a: string | undefined;
+  let e: string | undefined;
+  for (let j = 0; j + 1 < fields.length; j += 2) {
+    const value = fields[j + 1] as string;
+    switch (fields[j]) {
+      case 'b':
+        b = value;
+        break;
+      case 'i':
+        i = value;
+        break;
+      case 't':
+        t = value;
+        break;
+      case 'a':
+        a = value;
+        break;
+      case 'e':
+        e = value;
+        break;
+    }
+  }
+  if (b === undefined) {
+    const foreign: Record<string, string> = {};
+    for (let j = 0; j + 1 < fields.length; j += 2) foreign[fields[j] as string] = fields[j + 1] as string;
+    b = JSON.stringify(foreign);
+  }
   let attributes: Readonly<Record<string, string>> = NO_ATTRIBUTES;
-  if (t !== null) attributes = typeAttributes(t);
-  else if (a !== null) {
+  if (t !== undefined) attributes = typeAttributes(t);
+  else if (a !== undefined) {
     try {
       attributes = JSON.parse(a) as Record<string, string>;
     } catch {
@@ -94,6 +118,6 @@ export function toReceived(rows: (string | number | null)[], at: number, leaseEx
     deliveryCount: count,
     handle: `${entryId}:${count}`,
     leaseExpiresAt,
-    enqueuedAt: e !== null ? Number(e) : Number.parseInt(entryId, 10),
+    enqueuedAt: e !== undefined ? Number(e) : Number.parseInt(entryId, 10),
   };
 }

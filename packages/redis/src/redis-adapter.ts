@@ -39,6 +39,8 @@ import {
   DEAD_LETTER,
   DEAD_PAGE,
   EXTEND,
+  leaseConsumer,
+  MIN_PASS_INTERVAL_MS,
   RECEIVE,
   RELEASE,
   REPLAY,
@@ -47,7 +49,7 @@ import {
   STATS,
 } from './lua-scripts.js';
 import { mapRedisError } from './map-error.js';
-import { ROW, streamFields, toReceived } from './message-codec.js';
+import { streamFields, toReceived } from './message-codec.js';
 import type { RedisAdapterOptions } from './options.js';
 import { redisDbOf, selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
@@ -66,11 +68,15 @@ export interface RedisAdapter extends Adapter {
   deleteQueue(queue: string): Promise<boolean>;
 }
 
+/** A stream entry as XREADGROUP and XCLAIM give it: id, then field names and values. */
+type StreamEntry = [string, string[]];
+
 /**
- * The receive script's reply: rows of {@link ROW} values per entry, the ack results, and when
- * nothing was handed out, the last wake-up id and when something is next due (-1 none).
+ * The receive script's reply: entries (redelivered first), the delivery counts of the
+ * redelivered ones, the ack results, and { last wake-up id, when something is next due (-1
+ * none), when the full path is next needed } (the first two only when nothing was handed out).
  */
-type ScriptReply = [(string | number | null)[], number[], [string, number]?];
+type ScriptReply = [StreamEntry[], number[], number[], [string, number, number]];
 
 interface Deferred<T> {
   readonly promise: Promise<T>;
@@ -93,10 +99,12 @@ type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
  * The Redis adapter: Redis Streams with one consumer group per queue. A lease is the
- * entry's place in the group's pending list, its deadline encoded in the entry's idle time
- * (`XCLAIM … IDLE … JUSTID`, which keeps the delivery count); expired leases are reclaimed
- * with XAUTOCLAIM (the delivery count is the pending list's own counter); delayed sends wait
- * in a sorted set and are moved by a Lua script; dead letters live in a hash.
+ * entry's place in the group's pending list under a consumer name that carries the lease
+ * length, so a plain XREADGROUP leases what it reads and Redis's own idle time tells when the
+ * lease ends (an extension restarts it with `XCLAIM … JUSTID`, which keeps the delivery count);
+ * expired leases are reclaimed per consumer with XPENDING IDLE + XCLAIM (the delivery count is
+ * the pending list's own counter); delayed sends wait in a sorted set and are moved by a Lua
+ * script; dead letters live in a hash.
  *
  * @example
  * ```ts
@@ -292,6 +300,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
    * jobs finish together thus acks them and asks for the next batch in one round trip.
    */
   interface Tick {
+    readonly queue: string;
     readonly keys: QueueKeys;
     /** Handles to ack. */
     readonly acks: string[];
@@ -310,7 +319,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   function tickOf(queue: string, keys: QueueKeys): Tick {
     let tick = ticks.get(queue);
     if (tick === undefined) {
-      tick = { keys, acks: [], ackSettlers: [], receives: new Map() };
+      tick = { queue, keys, acks: [], ackSettlers: [], receives: new Map() };
       ticks.set(queue, tick);
       if (!flushScheduled) {
         flushScheduled = true;
@@ -327,10 +336,34 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     for (const tick of due) flushTick(tick);
   }
 
+  /**
+   * When each queue next needs the receive script's full path (due delayed sends and releases,
+   * the pass for expired leases); until then a busy worker reads new entries with a plain
+   * XREADGROUP. Absent: at once.
+   */
+  const fullAt = new Map<string, number>();
+  /** The consumer name of the lease length this process last read a queue with (its acks look there first). */
+  const lastConsumer = new Map<string, string>();
+  const consumerNames = new Map<number, string>();
+  const consumerFor = (leaseMs: number): string => {
+    let name = consumerNames.get(leaseMs);
+    if (name === undefined) {
+      name = leaseConsumer(consumer, leaseMs);
+      consumerNames.set(leaseMs, name);
+    }
+    return name;
+  };
+  /** Something of this queue comes due at `at` (this process released or delayed it): the full path looks then. */
+  const dueAt = (queue: string, at: number): void => {
+    if (at < (fullAt.get(queue) ?? 0)) fullAt.set(queue, at);
+  };
+
   function flushTick(tick: Tick): void {
-    const { keys: k, acks, receives } = tick;
+    const { queue, keys: k, acks, receives } = tick;
     let acksSent = acks.length === 0;
     for (const [leaseMs, waiting] of receives) {
+      const name = consumerFor(leaseMs);
+      lastConsumer.set(queue, name);
       // Merge receives up to the batch limit; each gets its share of the entries in order.
       for (let from = 0; from < waiting.length; ) {
         let total = 0;
@@ -341,51 +374,129 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         }
         const group = waiting.slice(from, to);
         from = to;
-        const now = Date.now();
-        // The handles go as one argument, joined by spaces (the script splits them).
-        const withAcks = acksSent ? [] : [acks.join(' ')];
         const ackingTick = acksSent ? undefined : tick;
         acksSent = true;
-        (
-          receiveScript(
-            k.stream,
-            k.delayed,
-            k.released,
-            k.cursor,
-            k.wake,
-            GROUP,
-            consumer,
-            now,
-            leaseMs,
-            total,
-            k.delayedMessage,
-            ...withAcks,
-          ) as Promise<ScriptReply>
-        ).then(
-          ([rows, acked, idle]) => {
-            if (ackingTick) settleAcks(ackingTick, acked, undefined);
-            if (idle && hub) hub.noteEmpty(k.wake, idle[0], Number(idle[1]));
-            const expiresAt = now + leaseMs;
+        receiveFor(queue, k, name, leaseMs, total, ackingTick).then(
+          (entries) => {
             let at = 0;
             for (const pending of group) {
-              const out: ReceivedMessage[] = [];
-              for (let n = 0; n < pending.max && at < rows.length; n++, at += ROW) out.push(toReceived(rows, at, expiresAt));
+              const out = entries.slice(at, at + pending.max);
+              at += out.length;
               pending.result.resolve(out);
             }
           },
           (error: unknown) => {
-            if (ackingTick) settleAcks(ackingTick, undefined, error);
             for (const pending of group) pending.result.reject(error);
           },
         );
       }
     }
     if (!acksSent) {
-      (ackManyScript(k.stream, GROUP, consumer, acks.join(' ')) as Promise<number[]>).then(
+      (ackManyScript(k.stream, GROUP, lastConsumer.get(queue) ?? consumer, acks.join(' ')) as Promise<number[]>).then(
         (results) => settleAcks(tick, results, undefined),
         (error: unknown) => settleAcks(tick, undefined, error),
       );
     }
+  }
+
+  /**
+   * One merged receive of up to `max` entries under consumer `name`, with `acking`'s acks riding
+   * along. While the queue's full path is not due, new entries are read with a plain XREADGROUP
+   * (pipelined after the acks: one round trip); an empty answer there, or a due full path, runs
+   * the receive script, so that an empty receive always means the script found nothing.
+   */
+  async function receiveFor(
+    queue: string,
+    k: QueueKeys,
+    name: string,
+    leaseMs: number,
+    max: number,
+    acking: Tick | undefined,
+  ): Promise<ReceivedMessage[]> {
+    const now = Date.now();
+    const expiresAt = now + leaseMs;
+    if (now < (fullAt.get(queue) ?? 0)) {
+      const pipeline = client.pipeline();
+      if (acking)
+        (pipeline as unknown as Record<string, (...a: unknown[]) => void>).bg_ack_many?.(
+          k.stream,
+          GROUP,
+          name,
+          acking.acks.join(' '),
+        );
+      pipeline.xreadgroup('GROUP', GROUP, name, 'COUNT', max, 'STREAMS', k.stream, '>');
+      let replies: [Error | null, unknown][];
+      try {
+        replies = (await pipeline.exec()) ?? [];
+      } catch (error) {
+        if (acking) settleAcks(acking, undefined, error);
+        throw failure(error, 'receive');
+      }
+      if (acking) {
+        const [ackError, results] = replies[0] ?? [new Error('no reply'), null];
+        settleAcks(acking, ackError ? undefined : (results as number[]), ackError);
+      }
+      const [readError, read] = replies[acking ? 1 : 0] ?? [new Error('no reply'), null];
+      if (readError) throw failure(readError, 'receive');
+      const entries = (read as [string, StreamEntry[]][] | null)?.[0]?.[1] ?? [];
+      if (entries.length > 0) {
+        // Fewer than asked: the stream is drained of new entries; look at the rest next time.
+        if (entries.length < max) fullAt.delete(queue);
+        const out: ReceivedMessage[] = new Array(entries.length);
+        for (let n = 0; n < entries.length; n++) {
+          const [id, fields] = entries[n] as StreamEntry;
+          out[n] = toReceived(id, fields, 1, expiresAt);
+        }
+        return out;
+      }
+      return fullReceive(queue, k, name, max, undefined, Date.now(), leaseMs);
+    }
+    return fullReceive(queue, k, name, max, acking, now, leaseMs);
+  }
+
+  /** The receive script (the full path), with `acking`'s acks riding along. */
+  async function fullReceive(
+    queue: string,
+    k: QueueKeys,
+    name: string,
+    max: number,
+    acking: Tick | undefined,
+    now: number,
+    leaseMs: number,
+  ): Promise<ReceivedMessage[]> {
+    let reply: ScriptReply;
+    try {
+      reply = (await receiveScript(
+        k.stream,
+        k.delayed,
+        k.released,
+        k.cursor,
+        k.wake,
+        GROUP,
+        name,
+        now,
+        max,
+        k.delayedMessage,
+        ...(acking ? [acking.acks.join(' ')] : []),
+      )) as ScriptReply;
+    } catch (error) {
+      if (acking) settleAcks(acking, undefined, error);
+      throw error;
+    }
+    const [entries, counts, acked, [wakeId, due, full]] = reply;
+    if (acking) settleAcks(acking, acked, undefined);
+    fullAt.set(queue, Math.min(Number(full), now + MIN_PASS_INTERVAL_MS));
+    if (entries.length === 0) {
+      fullAt.delete(queue);
+      if (hub) hub.noteEmpty(k.wake, wakeId, Number(due));
+    }
+    const expiresAt = now + leaseMs;
+    const out: ReceivedMessage[] = new Array(entries.length);
+    for (let n = 0; n < entries.length; n++) {
+      const [id, fields] = entries[n] as StreamEntry;
+      out[n] = toReceived(id, fields, n < counts.length ? Number(counts[n]) : 1, expiresAt);
+    }
+    return out;
   }
 
   function tickReceive(queue: string, keys: QueueKeys, max: number, leaseMs: number): Promise<ReceivedMessage[]> {
@@ -564,6 +675,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
           let removed = 0;
           for (let i = 0; i < keys.length; i += 500) removed += await client.del(...keys.slice(i, i + 500));
           known.delete(queue);
+          fullAt.delete(queue);
           return existed || removed > 0;
         },
         false,
@@ -581,6 +693,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             const token = randomBytes(9).toString('base64url');
             const dedupKey = `${k.dedup}${m.deduplicationKey ?? ''}`;
             const window = m.deduplicationKey !== undefined ? dedupWindow : 0;
+            dueAt(queue, now + delay);
             (pipeline as unknown as Record<string, (...a: unknown[]) => void>).bg_send_delayed?.(
               k.delayed,
               `${k.delayedMessage}${token}`,
@@ -650,7 +763,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const { entry, count } = parseHandle(handle);
         const ms = checkLeaseMs(capabilities, leaseMs);
         const leaseExpiresAt = Date.now() + ms;
-        owned(await extendScript(k.stream, GROUP, entry, count, ms));
+        owned(await extendScript(k.stream, GROUP, entry, count, consumerFor(ms)));
         return { handle, leaseExpiresAt };
       }),
 
@@ -670,7 +783,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       call(queue, 'release', async (k) => {
         const { entry, count } = parseHandle(handle);
         const delay = checkReleaseDelayMs(capabilities, delayMs);
-        owned(await releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, delay, Date.now() + delay));
+        const visibleAt = Date.now() + delay;
+        owned(await releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, delay, visibleAt));
+        dueAt(queue, visibleAt);
       }),
 
     deadLetter: (queue, message, info) =>

@@ -159,6 +159,55 @@ describe.skipIf(!url)('@bg/redis specifics', () => {
     expect(await adapter.stats(queue)).toEqual({ ready: 0, inFlight: 3, delayed: 0, dead: 0 });
     await adapter.close();
   });
+
+  it('between full calls a busy reader takes new entries with a plain XREADGROUP, and still sees its own release at once', async () => {
+    const adapter = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
+    const queue = 'fast-path';
+    await adapter.ensureQueue(queue);
+    await adapter.send(
+      queue,
+      ['a', 'b', 'c', 'd'].map((id) => ({ id, body: id })),
+    );
+    const [a] = await adapter.receive(queue, { max: 1, leaseMs: 60_000 });
+    if (!a) throw new Error('nothing received');
+    let got: string[] = [];
+    const calls = await scriptCalls(adapter.client as Redis, async () => {
+      got = (await adapter.receive(queue, { max: 1, leaseMs: 60_000 })).map((m) => m.id);
+    });
+    expect({ got, calls }).toEqual({ got: ['b'], calls: 0 });
+    await adapter.release(queue, a.handle, 0);
+    const again = await adapter.receive(queue, { max: 1, leaseMs: 60_000 });
+    expect(again.map((m) => [m.id, m.deliveryCount])).toEqual([['a', 2]]);
+    await adapter.close();
+  });
+
+  it('reclaims an expired lease held under the earlier encoding (a consumer name without a lease length)', async () => {
+    const adapter = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
+    const queue = 'legacy-lease';
+    await adapter.ensureQueue(queue);
+    await adapter.send(queue, [{ id: 'old', body: 'o' }]);
+    const admin = new Redis(url as string);
+    const { stream } = queueKeys('unit', queue);
+    // A worker of an earlier version: read under a plain name, lease of 100 ms encoded as idle time.
+    const read = (await admin.xreadgroup('GROUP', 'bg', 'old-host:1:abcd', 'COUNT', 1, 'STREAMS', stream, '>')) as [
+      string,
+      [string, string[]][],
+    ][];
+    const entry = read[0]?.[1][0]?.[0] as string;
+    const horizon = 10 * 365 * 24 * 3_600_000;
+    await admin.xclaim(stream, 'bg', 'old-host:1:abcd', 0, entry, 'IDLE', horizon - 100, 'JUSTID');
+    expect((await adapter.stats(queue)).inFlight).toBe(1);
+    const deadline = Date.now() + 5_000;
+    let again: Awaited<ReturnType<typeof adapter.receive>> = [];
+    while (again.length === 0 && Date.now() < deadline) {
+      again = await adapter.receive(queue, { max: 1, leaseMs: 60_000, waitMs: 500 });
+    }
+    expect(again.map((m) => [m.id, m.deliveryCount])).toEqual([['old', 2]]);
+    await adapter.ack(queue, again[0]?.handle as string);
+    expect(await adapter.stats(queue)).toEqual({ ready: 0, inFlight: 0, delayed: 0, dead: 0 });
+    await admin.quit();
+    await adapter.close();
+  });
 });
 
 /** How many Lua script calls `client` sent while `fn` ran. */

@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createQueue, type DeadLetter, type QueueStats } from '@bg/core';
+import { createQueue, type DeadLetter, isBgError, type QueueStats } from '@bg/core';
 import type { AdapterName, ChaosBackend } from './backends.js';
 import { bootTimings, median } from './boot-phases.js';
 import { type Garbage, garbageMarker, garbageSet } from './garbage.js';
@@ -86,6 +86,22 @@ async function allDeadLetters(backend: ChaosBackend, queue: string): Promise<Dea
     cursor = page.cursor;
   } while (cursor);
   return items;
+}
+
+/**
+ * Runs `read` until it does not fail with a retryable error (a backend the outage step just
+ * brought back, whose client is still reconnecting), for at most 30 s.
+ */
+async function whenReachable<T>(read: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isBgError(error) || !error.retryable || Date.now() > deadline) throw error;
+      await sleep(250);
+    }
+  }
 }
 
 /** The dead letters sorted out: our jobs by id, garbage by marker (each with its reason), and the rest. */
@@ -416,7 +432,8 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     if (e.e === 'done' && e.id !== undefined) completions.set(e.id, (completions.get(e.id) ?? 0) + 1);
     if (e.e === 'error') workerErrors++;
   }
-  const deadLetters = await allDeadLetters(backend, queue);
+  // The outage step may have just ended: the harness's own client may still be reconnecting.
+  const deadLetters = await whenReachable(() => allDeadLetters(backend, queue));
   const deadByReason: Record<string, number> = {};
   for (const d of deadLetters) deadByReason[d.reason] = (deadByReason[d.reason] ?? 0) + 1;
   const { jobs: deadJobs, garbage: deadGarbage, unexpected } = sortDeadLetters(deadLetters, kinds);
