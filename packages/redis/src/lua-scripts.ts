@@ -82,39 +82,36 @@ end
 /**
  * Shared prelude: acks many handles — `<entry id>:<delivery count>` strings joined by spaces
  * in one argument (one argument rather than one per handle: less for the client to write and
- * for the server to parse). Per handle: 1 acked, 0 gone, -1 stale. This consumer's pending
- * entries between the lowest and highest id are read with one XPENDING call; any other handle
- * is checked on its own. Acked entries are XACKed and XDELed.
+ * for the server to parse), with the lowest and highest entry id among them (the client works
+ * them out; wrong bounds only cost speed). Per handle: 1 acked, 0 gone, -1 stale. This
+ * consumer's pending entries between the bounds are read with one XPENDING call; any other
+ * handle is checked on its own. Acked entries are XACKed and XDELed.
  */
 const ACK_MANY_FN = `
-local function ack_many(s, group, consumer, list)
+local function ack_many(s, group, consumer, lo, hi, list)
   local entries, counts = {}, {}
-  local lo, loMs, loSeq, hi, hiMs, hiSeq
   local n = 0
-  for msText, seqText, count in string.gmatch(list, '(%d+)%-(%d+):(%d+)') do
-    local id = msText .. '-' .. seqText
-    local ms, seq = tonumber(msText), tonumber(seqText)
+  for id, count in string.gmatch(list, '([%d%-]+):(%d+)') do
     n = n + 1
     entries[n] = id
-    counts[n] = count
-    if not lo or ms < loMs or (ms == loMs and seq < loSeq) then lo, loMs, loSeq = id, ms, seq end
-    if not hi or ms > hiMs or (ms == hiMs and seq > hiSeq) then hi, hiMs, hiSeq = id, ms, seq end
+    counts[n] = tonumber(count)
   end
   if n == 0 then return {} end
   local mine = {}
-  for _, p in ipairs(redis.call('XPENDING', s, group, lo, hi, #entries + 1000, consumer)) do
+  for _, p in ipairs(redis.call('XPENDING', s, group, lo, hi, n + 1000, consumer)) do
     mine[p[1]] = p[4]
   end
   local out, ids = {}, {}
-  for n, id in ipairs(entries) do
-    local r
+  for k = 1, n do
+    local id = entries[k]
     local count = mine[id]
+    local r
     if count ~= nil then
-      r = (tonumber(count) == tonumber(counts[n])) and 1 or -1
+      r = (count == counts[k]) and 1 or -1
     else
-      r = owns(s, group, id, counts[n])
+      r = owns(s, group, id, counts[k])
     end
-    out[n] = r
+    out[k] = r
     if r == 1 then ids[#ids + 1] = id end
   end
   if #ids > 0 then
@@ -131,8 +128,8 @@ end
  * Promotes due delayed messages, takes due released entries, runs a pass over the consumers'
  * pending lists for expired leases when one is due (passes are paced by {@link MIN_PASS_INTERVAL_MS}
  * and {@link SCAN_PER_MS}; a pass also removes consumers gone for {@link IDLE_CONSUMER_MS}), then
- * reads new entries. Optional ARGV 6: handles to ack first (joined by spaces), as for
- * {@link ACK_MANY}, so that a worker's acks and its next receive cost one call.
+ * reads new entries. Optional ARGV 6–8: handles to ack first (lowest id, highest id, the handles
+ * joined by spaces), as for {@link ACK_MANY}, so that a worker's acks and its next receive cost one call.
  * Returns { entries as XREADGROUP gives them ({ id, { field, value, … } }), redelivered first;
  * the delivery counts of the redelivered ones (the others are first deliveries); ack results;
  * { last wake-stream id and when something is next due (a delayed send, a release, the first
@@ -147,7 +144,7 @@ local now, max, dprefix = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local horizon = ${HORIZON_MS}
 if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
 local acked = {}
-if ARGV[6] then acked = ack_many(s, group, consumer, ARGV[6]) end
+if ARGV[8] then acked = ack_many(s, group, consumer, ARGV[6], ARGV[7], ARGV[8]) end
 local dfirst = redis.call('ZRANGE', dz, 0, 0, 'WITHSCORES')
 if dfirst[2] and tonumber(dfirst[2]) <= now then
   local due = redis.call('ZRANGEBYSCORE', dz, '-inf', now, 'LIMIT', 0, 1000)
@@ -239,11 +236,11 @@ return { out, counts, acked, { wake[1] and wake[1][1] or '0-0', due, full } }
 `;
 
 /**
- * ack of many handles — KEYS: stream; ARGV: group, consumer, the handles joined by spaces. Returns 1
- * (acked), 0 (gone) or -1 (stale) per handle.
+ * ack of many handles — KEYS: stream; ARGV: group, consumer, lowest entry id, highest entry id,
+ * the handles joined by spaces. Returns 1 (acked), 0 (gone) or -1 (stale) per handle.
  */
 export const ACK_MANY = `${OWNS}${ACK_MANY_FN}
-return ack_many(KEYS[1], ARGV[1], ARGV[2], ARGV[3])
+return ack_many(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
 `;
 
 /**

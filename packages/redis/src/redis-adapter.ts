@@ -33,7 +33,7 @@ import {
 import { Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
 import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
-import { HANDLE, parseHandle } from './lease-handle.js';
+import { ackArguments, HANDLE, parseHandle } from './lease-handle.js';
 import {
   ACK_MANY,
   DEAD_LETTER,
@@ -392,7 +392,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }
     }
     if (!acksSent) {
-      (ackManyScript(k.stream, GROUP, lastConsumer.get(queue) ?? consumer, acks.join(' ')) as Promise<number[]>).then(
+      (ackManyScript(k.stream, GROUP, lastConsumer.get(queue) ?? consumer, ...ackArguments(acks)) as Promise<number[]>).then(
         (results) => settleAcks(tick, results, undefined),
         (error: unknown) => settleAcks(tick, undefined, error),
       );
@@ -422,7 +422,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
           k.stream,
           GROUP,
           name,
-          acking.acks.join(' '),
+          ...ackArguments(acking.acks),
         );
       pipeline.xreadgroup('GROUP', GROUP, name, 'COUNT', max, 'STREAMS', k.stream, '>');
       let replies: [Error | null, unknown][];
@@ -477,7 +477,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         now,
         max,
         k.delayedMessage,
-        ...(acking ? [acking.acks.join(' ')] : []),
+        ...(acking ? ackArguments(acking.acks) : []),
       )) as ScriptReply;
     } catch (error) {
       if (acking) settleAcks(acking, undefined, error);
