@@ -127,7 +127,8 @@ end
  * group, consumer (a {@link leaseConsumer} name: the lease), now, max, delayed-key prefix.
  * Promotes due delayed messages, takes due released entries, runs a pass over the consumers'
  * pending lists for expired leases when one is due (passes are paced by {@link MIN_PASS_INTERVAL_MS}
- * and {@link SCAN_PER_MS}; a pass also removes consumers gone for {@link IDLE_CONSUMER_MS}), then
+ * and {@link SCAN_PER_MS}; a pass cut short by a full receive goes on with the next one, from the
+ * consumer it stopped at; a pass also removes consumers gone for {@link IDLE_CONSUMER_MS}), then
  * reads new entries. Optional ARGV 6–8: handles to ack first (lowest id, highest id, the handles
  * joined by spaces), as for {@link ACK_MANY}, so that a worker's acks and its next receive cost one call.
  * Returns { entries as XREADGROUP gives them ({ id, { field, value, … } }), redelivered first;
@@ -180,11 +181,19 @@ if rfirst[2] and tonumber(rfirst[2]) <= now then
   end
   rfirst = redis.call('ZRANGE', rz, 0, 0, 'WITHSCORES')
 end
--- When the next pass over the pending lists may start.
-local passAt = tonumber(redis.call('HGET', cur, 't')) or 0
+-- When the next pass over the pending lists may start, and the consumer it starts at: a pass
+-- that filled the receive before visiting every consumer leaves the next one to start where
+-- it stopped, so that expired leases of every consumer come back in turn.
+local state = redis.call('HMGET', cur, 't', 'o')
+local passAt, from = tonumber(state[1]) or 0, tonumber(state[2]) or 0
 if want > 0 and now >= passAt then
   local scanned = 0
-  for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', s, group)) do
+  local consumers = redis.call('XINFO', 'CONSUMERS', s, group)
+  local nc = #consumers
+  local resume, stopped = 0, false
+  for step = 0, nc - 1 do
+    local at = (from + step) % nc
+    local c = consumers[at + 1]
     local name, pending, idle
     for j = 1, #c, 2 do
       local k = c[j]
@@ -197,13 +206,15 @@ if want > 0 and now >= passAt then
         local ids = {}
         for _, p in ipairs(redis.call('XPENDING', s, group, 'IDLE', lease, '-', '+', want, name)) do ids[#ids + 1] = p[1] end
         if #ids > 0 then take(redis.call('XCLAIM', s, group, consumer, lease, unpack(ids))) end
+        if want <= 0 then resume, stopped = at, true end
       end
     elseif idle >= ${IDLE_CONSUMER_MS} and name ~= consumer then
       redis.call('XGROUP', 'DELCONSUMER', s, group, name)
     end
   end
-  passAt = now + math.max(${MIN_PASS_INTERVAL_MS}, math.floor(scanned / ${SCAN_PER_MS}))
-  redis.call('HSET', cur, 't', passAt)
+  -- A pass cut short by a full receive goes on with the next receive; a finished one is paced.
+  passAt = stopped and now or now + math.max(${MIN_PASS_INTERVAL_MS}, math.floor(scanned / ${SCAN_PER_MS}))
+  redis.call('HSET', cur, 't', passAt, 'o', resume)
 end
 if want > 0 then
   local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', want, 'STREAMS', s, '>')
