@@ -378,6 +378,10 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         acksSent = true;
         receiveFor(queue, k, name, leaseMs, total, ackingTick).then(
           (entries) => {
+            if (group.length === 1) {
+              (group[0] as PendingReceive).result.resolve(entries);
+              return;
+            }
             let at = 0;
             for (const pending of group) {
               const out = entries.slice(at, at + pending.max);
