@@ -76,6 +76,14 @@ function isDatetime(value: unknown): boolean {
   return true;
 }
 
+/**
+ * Whether `value` is a time as envelope v1 stores it (ISO 8601, UTC, e.g. `createdAt`).
+ * @internal
+ */
+export function isIsoDatetime(value: string): boolean {
+  return isDatetime(value);
+}
+
 function isStringRecord(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   for (const [k, v] of Object.entries(value)) if (k.length > 256 || typeof v !== 'string' || v.length > 4096) return false;

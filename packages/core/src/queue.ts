@@ -8,14 +8,15 @@ import {
   type SendResult,
 } from './adapter.js';
 import { assertQueueName } from './adapter-guards.js';
-import { type Envelope, encodeCheckedEnvelope, utf8Bytes } from './envelope.js';
+import { type Envelope, encodeCheckedEnvelope, isIsoDatetime, utf8Bytes } from './envelope.js';
+import { type EnvelopeWriter, envelopeWriter } from './envelope-writer.js';
 import { BgError, isBgError } from './errors.js';
 import type { Instrumentation, TraceCarrier } from './instrumentation.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobInput } from './job.js';
-import { assertJsonValue } from './json-value.js';
+import { assertJsonValue, type JsonValue } from './json-value.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
 import { sendInBatches } from './send-batches.js';
-import { uuidv7 } from './uuid-v7.js';
+import { isUuid, uuidv7 } from './uuid-v7.js';
 import { warnOnce } from './warn-once.js';
 
 export type { MissingQueuePolicy } from './missing-queue.js';
@@ -25,11 +26,14 @@ const NO_OPTIONS: EnqueueOptions = Object.freeze({});
 /** The last time {@link isoTime} formatted: jobs enqueued together share their millisecond. */
 let lastIsoMs = Number.NaN;
 let lastIso = '';
+/** Whether {@link lastIso} is a time as envelopes store it (not for years past 9999). */
+let lastIsoStorable = false;
 
-/** `new Date(ms).toISOString()`, formatted once per millisecond. */
+/** `new Date(ms).toISOString()`, formatted (and checked for envelopes) once per millisecond. */
 function isoTime(ms: number): string {
   if (ms !== lastIsoMs) {
     lastIso = new Date(ms).toISOString();
+    lastIsoStorable = isIsoDatetime(lastIso);
     lastIsoMs = ms;
   }
   return lastIso;
@@ -45,6 +49,37 @@ function typeAttributes(type: string): Readonly<Record<string, string>> {
     if (typeAttributeCache.size < 1_000) typeAttributeCache.set(type, attributes);
   }
   return attributes;
+}
+
+/** What the jobs of one enqueue call share: the writer of their envelopes, made at the first job. */
+interface EnqueueCall {
+  write?: EnvelopeWriter;
+}
+
+/** The envelope writer of each job definition, for calls without shared envelope options. */
+const plainWriters = new WeakMap<JobDefinition, { type: string; v: number; write: EnvelopeWriter }>();
+
+/**
+ * The envelope writer of a call's jobs: its options' key, trace and meta are read (and
+ * checked) once per call; a call without them uses its job definition's writer.
+ */
+function writerOf(job: JobDefinition, opts: EnqueueOptions): EnvelopeWriter {
+  const { type, version: v } = job;
+  // The same tests as the envelope built field by field (`build`): a key when given, trace and meta when truthy.
+  if (opts.idempotencyKey !== undefined || opts.trace || opts.meta) {
+    return envelopeWriter({
+      type,
+      v,
+      key: opts.idempotencyKey,
+      trace: opts.trace ? opts.trace : undefined,
+      meta: opts.meta ? opts.meta : undefined,
+    });
+  }
+  const cached = plainWriters.get(job);
+  if (cached !== undefined && cached.type === type && cached.v === v) return cached.write;
+  const write = envelopeWriter({ type, v });
+  plainWriters.set(job, { type, v, write });
+  return write;
 }
 
 /** Per-job options of {@link Queue.enqueue}. */
@@ -214,16 +249,17 @@ export function createQueue(options: QueueOptions): Queue {
     job: JobDefinition,
     payload: unknown,
     opts: EnqueueOptions = NO_OPTIONS,
+    call: EnqueueCall = {},
   ): OutgoingMessage | Promise<OutgoingMessage> {
     if (!isJobDefinition(job)) throw new BgError('INVALID_ARGUMENT', 'enqueue needs a job made by defineJob()');
     assertJsonValue(payload);
     const checked = checkPayload(job, payload);
-    if (checked instanceof Promise) return checked.then(() => build(job, payload, opts));
-    return build(job, payload, opts);
+    if (checked instanceof Promise) return checked.then(() => build(job, payload, opts, call));
+    return build(job, payload, opts, call);
   }
 
   /** The message of a job whose payload passed its checks. */
-  function build(job: JobDefinition, payload: unknown, opts: EnqueueOptions): OutgoingMessage {
+  function build(job: JobDefinition, payload: unknown, opts: EnqueueOptions, call: EnqueueCall): OutgoingMessage {
     const created = now();
     let delayMs = opts.delayMs ?? 0;
     if (opts.runAt !== undefined) {
@@ -240,21 +276,31 @@ export function createQueue(options: QueueOptions): Queue {
     if (opts.orderingKey !== undefined && !caps.ordering) {
       throw new BgError('UNSUPPORTED', `the ${adapter.name} adapter does not support orderingKey`);
     }
-    // Fields in the stored order (the JSON follows it); optional ones only when set.
-    const envelope: Envelope = {
-      bg: 1,
-      id: opts.id ?? uuidv7(created),
-      type: job.type,
-      v: job.version,
-      payload: payload as Envelope['payload'],
-      createdAt: isoTime(created),
-    };
-    if (delayMs > caps.maxDelayMs) envelope.notBefore = new Date(created + delayMs).toISOString();
-    if (opts.idempotencyKey !== undefined) envelope.key = opts.idempotencyKey;
-    if (opts.trace) envelope.trace = { ...opts.trace };
-    if (opts.meta) envelope.meta = { ...opts.meta };
-    // The payload was checked above: encode without walking it again.
-    const body = encodeCheckedEnvelope(envelope);
+    const id = opts.id ?? uuidv7(created);
+    const createdAt = isoTime(created);
+    const notBefore = delayMs > caps.maxDelayMs;
+    // The usual job: written by the call's envelope writer (shared fields checked once, the payload above).
+    call.write ??= writerOf(job, opts);
+    // Ids made here are UUIDs by construction; a caller's is checked.
+    const written = !notBefore && lastIsoStorable && (opts.id === undefined || isUuid(opts.id));
+    let body = written ? call.write(id, payload as JsonValue, createdAt) : undefined;
+    if (body === undefined) {
+      // Fields in the stored order (the JSON follows it); optional ones only when set.
+      const envelope: Envelope = {
+        bg: 1,
+        id,
+        type: job.type,
+        v: job.version,
+        payload: payload as Envelope['payload'],
+        createdAt,
+      };
+      if (notBefore) envelope.notBefore = new Date(created + delayMs).toISOString();
+      if (opts.idempotencyKey !== undefined) envelope.key = opts.idempotencyKey;
+      if (opts.trace) envelope.trace = { ...opts.trace };
+      if (opts.meta) envelope.meta = { ...opts.meta };
+      // The payload was checked above: encode without walking it again.
+      body = encodeCheckedEnvelope(envelope);
+    }
     const bytes = body.length <= caps.maxPayloadBytes / 3 ? body.length : utf8Bytes(body);
     if (bytes > caps.maxPayloadBytes) {
       throw new BgError(
@@ -266,7 +312,7 @@ export function createQueue(options: QueueOptions): Queue {
       );
     }
     const message: { -readonly [K in keyof OutgoingMessage]: OutgoingMessage[K] } = {
-      id: envelope.id,
+      id,
       body,
       attributes: typeAttributes(job.type),
     };
@@ -316,8 +362,9 @@ export function createQueue(options: QueueOptions): Queue {
     opts: EnqueueOptions | undefined,
   ): Promise<EnqueueResult[]> {
     const messages: OutgoingMessage[] = [];
+    const call: EnqueueCall = {};
     for (const payload of payloads) {
-      const message = prepare(job, payload, opts);
+      const message = prepare(job, payload, opts, call);
       messages.push(message instanceof Promise ? await message : message);
     }
     return messages.length === 0 ? [] : sendAll(messages, []);

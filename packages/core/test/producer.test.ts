@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type Adapter, createQueue, createWorker, decodeEnvelope, defineJob, isBgError } from '../src/index.js';
+import { type Adapter, createQueue, createWorker, decodeEnvelope, defineJob, encodeEnvelope, isBgError } from '../src/index.js';
 import { inTestAdapter } from './support/in-test-adapter.js';
 
 const job = defineJob({ type: 'demo.job', schema: z.object({ name: z.string() }) });
@@ -137,6 +137,54 @@ describe('createQueue / enqueue', () => {
     expect(results).toHaveLength(7);
     expect(calls).toBe(3);
     expect(await jobs.enqueueMany(job, [])).toEqual([]);
+  });
+
+  it('enqueueMany writes each job the envelope enqueue would (ids, time, shared options), checked once per call', async () => {
+    let clock = Date.parse('2026-11-30T10:00:00.000Z');
+    const adapter = inTestAdapter({ maxDelayMs: 60_000 });
+    const jobs = createQueue({ adapter, queue: 'jobs', now: () => clock++ });
+    const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+    const meta = { tenant: 't1' };
+    const results = await jobs.enqueueMany(job, [{ name: 'a' }, { name: 'b' }, { name: 'c' }], { trace, meta });
+    const bodies = adapter.stored('jobs').map((m) => m.body);
+    expect(bodies).toHaveLength(3);
+    bodies.forEach((body, i) => {
+      const envelope = decodeEnvelope(body);
+      // Byte for byte what encodeEnvelope writes, fields in the stored order.
+      expect(body).toBe(encodeEnvelope(envelope));
+      expect(Object.keys(envelope)).toEqual(['bg', 'id', 'type', 'v', 'payload', 'createdAt', 'trace', 'meta']);
+      expect(envelope).toMatchObject({ id: results[i]?.id, payload: { name: ['a', 'b', 'c'][i] }, trace, meta });
+      // The id's millisecond is the envelope's createdAt.
+      const id = envelope.id.replace('-', '');
+      expect(Number.parseInt(id.slice(0, 12), 16)).toBe(Date.parse(envelope.createdAt));
+    });
+    // A bad shared option is the same typed error as before, and nothing is sent.
+    expect(await errorCode(jobs.enqueueMany(job, [{ name: 'x' }], { meta: { tenant: 5 as unknown as string } }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect(await errorCode(jobs.enqueue(job, { name: 'x' }, { idempotencyKey: '' }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(jobs.enqueue(job, { name: 'x' }, { id: 'not-a-uuid' }))).toBe('INVALID_ARGUMENT');
+    // A clock past what an envelope can store (year 10000) is explained, not written.
+    const farOff = createQueue({ adapter, queue: 'jobs', now: () => Date.parse('+010000-01-01T00:00:00.000Z') });
+    expect(await errorCode(farOff.enqueueMany(job, [{ name: 'x' }]))).toBe('INVALID_ARGUMENT');
+    // A bad payload is still reported before a bad option.
+    expect(await errorCode(jobs.enqueueMany(job, [{ name: 1 } as never], { meta: { a: 1 as unknown as string } }))).toBe(
+      'INVALID_PAYLOAD',
+    );
+    // Long delays still hop through notBefore (encoded whole), with the shared options.
+    await jobs.enqueueMany(job, [{ name: 'late' }], { delayMs: 120_000, meta });
+    const late = decodeEnvelope(adapter.stored('jobs').at(-1)?.body ?? '');
+    expect(Object.keys(late)).toEqual(['bg', 'id', 'type', 'v', 'payload', 'createdAt', 'notBefore', 'meta']);
+    expect(adapter.stored('jobs')).toHaveLength(4);
+  });
+
+  it('a job definition changed after its first enqueue is written as it is now', async () => {
+    const { adapter, jobs } = setup();
+    const mutable = defineJob({ type: 'demo.first', schema: z.object({ name: z.string() }) });
+    await jobs.enqueue(mutable, { name: 'a' });
+    (mutable as { type: string }).type = 'demo.second';
+    await jobs.enqueueMany(mutable, [{ name: 'b' }]);
+    expect(adapter.stored('jobs').map((m) => decodeEnvelope(m.body).type)).toEqual(['demo.first', 'demo.second']);
   });
 
   it('refuses adapters of another contract version and bad queue names', () => {
