@@ -49,7 +49,15 @@ import {
   STATS,
 } from './lua-scripts.js';
 import { mapRedisError } from './map-error.js';
-import { streamFields, toReceived } from './message-codec.js';
+import {
+  appendStreamFields,
+  streamFields,
+  toReceived,
+  XADD_MANY,
+  XADD_MANY_CHARS,
+  XADD_MANY_MESSAGES,
+  xaddManyFailures,
+} from './message-codec.js';
 import type { RedisAdapterOptions } from './options.js';
 import { redisDbOf, selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
@@ -690,15 +698,46 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         assertSendable(capabilities, messages);
         const now = Date.now();
         const pipeline = client.pipeline();
+        const scripts = pipeline as unknown as Record<string, (...a: unknown[]) => void>;
+        // Where each message's reply is: its pipeline command, and its place in that command's
+        // XADD_MANY reply (-1: the command's own reply).
+        const commandOf = new Int32Array(messages.length);
+        const placeOf = new Int32Array(messages.length);
+        let commands = 0;
+        // Plain messages (no delay, no key) go to the stream together, in order: one XADD_MANY
+        // call for up to XADD_MANY_MESSAGES of them (one XADD for a lone one).
+        let many: string[] = [];
+        let manyFirst = 0;
+        let manyChars = 0;
+        let manyCount = 0;
         let plain = false;
-        for (const m of messages) {
+        const flushMany = (): void => {
+          if (manyCount === 0) return;
+          if (manyCount === 1) {
+            pipeline.xadd(k.stream, '*', ...many.slice(1)); // without its field count
+            placeOf[manyFirst] = -1;
+          } else {
+            pipeline.eval(XADD_MANY, 1, k.stream, ...many);
+          }
+          commands++;
+          many = [];
+          manyCount = 0;
+          manyChars = 0;
+        };
+        for (let i = 0; i < messages.length; i++) {
+          const m = messages[i] as OutgoingMessage;
           const delay = m.delayMs ?? 0;
+          if (delay > 0 || m.deduplicationKey !== undefined) {
+            flushMany();
+            commandOf[i] = commands++;
+            placeOf[i] = -1;
+          }
           if (delay > 0) {
             const token = randomBytes(9).toString('base64url');
             const dedupKey = `${k.dedup}${m.deduplicationKey ?? ''}`;
             const window = m.deduplicationKey !== undefined ? dedupWindow : 0;
             dueAt(queue, now + delay);
-            (pipeline as unknown as Record<string, (...a: unknown[]) => void>).bg_send_delayed?.(
+            scripts.bg_send_delayed?.(
               k.delayed,
               `${k.delayedMessage}${token}`,
               dedupKey,
@@ -710,32 +749,50 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
               ...streamFields(m, now),
             );
           } else if (m.deduplicationKey !== undefined) {
-            (pipeline as unknown as Record<string, (...a: unknown[]) => void>).bg_send_dedup?.(
-              k.stream,
-              `${k.dedup}${m.deduplicationKey}`,
-              k.wake,
-              m.id,
-              dedupWindow,
-              ...streamFields(m),
-            );
+            scripts.bg_send_dedup?.(k.stream, `${k.dedup}${m.deduplicationKey}`, k.wake, m.id, dedupWindow, ...streamFields(m));
           } else {
-            pipeline.xadd(k.stream, '*', ...streamFields(m));
+            if (manyCount === XADD_MANY_MESSAGES || (manyCount > 0 && manyChars + m.body.length > XADD_MANY_CHARS)) flushMany();
+            const at = many.length;
+            many.push('');
+            many[at] = String(appendStreamFields(many, m));
+            if (manyCount === 0) manyFirst = i;
+            commandOf[i] = commands;
+            placeOf[i] = manyCount++;
+            manyChars += m.body.length;
             plain = true;
           }
         }
+        flushMany();
         // One wake-up for the plain entries (the scripts write their own); losing it only delays.
         if (plain) pipeline.xadd(k.wake, 'MAXLEN', '1', '*', 'w', '1');
         const replies = (await pipeline.exec()) ?? [];
         const failed: string[] = [];
+        let first: unknown;
+        let failures: Map<number, string> | undefined;
+        let failuresOf = -1;
         const results: SendResult[] = messages.map((m, i) => {
-          const [error, value] = replies[i] ?? [new Error('no reply'), null];
-          if (error) failed.push(m.id);
+          const command = commandOf[i] as number;
+          let [error, value] = replies[command] ?? [new Error('no reply'), null];
+          const place = placeOf[i] as number;
+          if (!error && place >= 0) {
+            // An XADD_MANY reply: the entries it did not store, with their errors.
+            if (failuresOf !== command) {
+              failures = xaddManyFailures(value);
+              failuresOf = command;
+            }
+            const refused = failures?.get(place);
+            if (refused !== undefined) error = new Error(refused);
+            value = null;
+          }
+          if (error) {
+            failed.push(m.id);
+            first ??= error;
+          }
           // A keyed send's script answers 1 (stored) or the id stored earlier under the same key.
           const earlier = m.deduplicationKey !== undefined && typeof value === 'string' ? value : undefined;
           return earlier !== undefined ? { id: earlier, duplicate: true } : { id: m.id, duplicate: false };
         });
         if (failed.length > 0) {
-          const first = replies.find(([error]) => error)?.[0];
           throw partialSendError(
             'redis',
             messages,
