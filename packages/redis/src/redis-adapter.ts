@@ -184,9 +184,10 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const deadLetterScript = script('dead_letter', 3, DEAD_LETTER);
   const replayScript = script('replay', 4, REPLAY);
   const deadPageScript = script('dead_page', 2, DEAD_PAGE);
-  // Registered for use inside pipelines (pipeline.bg_send_dedup / bg_send_delayed).
+  // Registered for use inside pipelines (pipeline.bg_send_dedup / bg_send_delayed / bg_xadd_many).
   script('send_dedup', 3, SEND_DEDUP);
   script('send_delayed', 4, SEND_DELAYED);
+  script('xadd_many', 1, XADD_MANY);
   /**
    * Waiting receives block on the queues' wake-up streams over one extra connection (a
    * cluster has no multi-slot blocking read: its receives poll).
@@ -717,7 +718,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             pipeline.xadd(k.stream, '*', ...many.slice(1)); // without its field count
             placeOf[manyFirst] = -1;
           } else {
-            pipeline.eval(XADD_MANY, 1, k.stream, ...many);
+            scripts.bg_xadd_many?.(k.stream, ...many);
           }
           commands++;
           many = [];
