@@ -34,9 +34,13 @@ export class LeaseTable {
     this.#acked.remember(handle, true);
   }
 
-  /** True when this instance acked the handle already. */
+  /**
+   * True when this instance acked the handle already. A handle with a lease on record was not
+   * acked (an ack removes it): the common case answers from that map, without bringing the
+   * acked set's lookup index up to date on every ack.
+   */
   wasAcked(handle: string): boolean {
-    return this.#acked.has(handle);
+    return !this.#expiry.has(handle) && this.#acked.has(handle);
   }
 
   /** Leases of this instance still running at `now`. */

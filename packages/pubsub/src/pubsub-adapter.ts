@@ -40,6 +40,7 @@ import { pubsubDeadLetterBackend } from './dead-letter-store.js';
 import { LeaseTable } from './lease-table.js';
 import { ackIdFailures, isAlreadyExists, isInvalidAckId, isNotFound, mapError } from './map-error.js';
 import { decodeReceived, type EncodedMessage, encodeDeadLetter, encodeOutgoing } from './message-codec.js';
+import { PullPlanner } from './pull-planner.js';
 import { type QueueResources, queueResources } from './resource-names.js';
 
 /** Options of {@link pubsubAdapter}. */
@@ -91,6 +92,8 @@ interface QueueState {
   info?: Promise<SubscriptionInfo>;
   /** The settings once read (lets the per-message calls skip awaiting `info`). */
   infoValue?: SubscriptionInfo;
+  /** How receives split into parallel pulls (see {@link PullPlanner}). */
+  readonly pulls: PullPlanner;
 }
 
 const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3_600;
@@ -195,6 +198,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     const state: QueueState = {
       resources,
       leases: new LeaseTable(),
+      pulls: new PullPlanner(),
       acks: new AckBatcher(
         async (ackIds) => {
           await subscriber.acknowledge({ subscription: resources.subscription, ackIds }, call);
@@ -291,13 +295,12 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     await subscriber.modifyAckDeadline({ subscription: state.resources.subscription, ackIds, ackDeadlineSeconds: 0 }, call);
   }
 
+  /** One pull; undefined when `signal` aborted it first (what it brings later is handed back). */
   async function pullOnce(
     state: QueueState,
     max: number,
-    seconds: number,
     signal: AbortSignal,
-  ): Promise<ReceivedMessage[] | undefined> {
-    const startedAt = Date.now();
+  ): Promise<protos.google.pubsub.v1.IReceivedMessage[] | undefined> {
     const pending = subscriber
       .pull({ subscription: state.resources.subscription, maxMessages: max, returnImmediately: true }, call)
       .then(([response]) => response);
@@ -305,9 +308,51 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       throw mapError(error, 'pull');
     });
     if (!outcome.done) return undefined;
-    let received = (outcome.value.receivedMessages ?? []).filter((m) => m.ackId);
+    return (outcome.value.receivedMessages ?? []).filter((m) => m.ackId);
+  }
+
+  /**
+   * The pulls of one receive ({@link PullPlanner}: one, or several in parallel while a backlog
+   * waits), then the lease: one `modifyAckDeadline` for all when `seconds` is not the
+   * subscription's deadline. Undefined when aborted before any pull brought messages. A pull
+   * that fails while another brought messages does not fail the receive (those messages are
+   * leased to this worker and are returned; a lasting error shows on the next receive).
+   */
+  async function pullLeased(
+    state: QueueState,
+    max: number,
+    seconds: number,
+    signal: AbortSignal,
+  ): Promise<ReceivedMessage[] | undefined> {
+    const startedAt = Date.now();
+    const asked = state.pulls.plan(max);
+    let received: protos.google.pubsub.v1.IReceivedMessage[];
+    if (asked.length === 1) {
+      const got = await pullOnce(state, max, signal);
+      if (got === undefined) return undefined;
+      state.pulls.record(asked, [got.length]);
+      received = got;
+    } else {
+      const settled = await Promise.allSettled(asked.map((n) => pullOnce(state, n, signal)));
+      received = [];
+      let aborted = false;
+      let failure: unknown;
+      for (const outcome of settled) {
+        if (outcome.status === 'rejected') failure ??= outcome.reason;
+        else if (outcome.value === undefined) aborted = true;
+        else for (const m of outcome.value) received.push(m);
+      }
+      if (received.length === 0) {
+        if (failure !== undefined) throw failure;
+        if (aborted) return undefined;
+      }
+      state.pulls.record(
+        asked,
+        settled.map((o) => (o.status === 'fulfilled' ? (o.value?.length ?? 0) : 0)),
+      );
+    }
     if (received.length === 0) return [];
-    const info = await subscriptionInfo(state);
+    const info = state.infoValue ?? (await subscriptionInfo(state));
     if (seconds !== info.ackDeadlineSeconds) {
       const ackIds = received.map((m) => m.ackId as string);
       try {
@@ -493,7 +538,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       let pause = Math.min(10, pollIntervalMs);
       for (;;) {
         if (signal.aborted) return [];
-        const got = await pullOnce(state, max, seconds, signal);
+        const got = await pullLeased(state, max, seconds, signal);
         if (got === undefined) return [];
         if (got.length > 0) return got;
         const left = deadline - Date.now();

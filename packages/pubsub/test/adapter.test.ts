@@ -83,6 +83,28 @@ describe.skipIf(!endpoint)('pubsub adapter: Pub/Sub specifics against the emulat
     expect(await adapter.receive(queue, { max: 10, leaseMs: 10_000 })).toEqual([]);
   });
 
+  it.concurrent('a receive on a backlog pulls in parallel once one pull came back full: every job once, never above max', async () => {
+    const adapter = make();
+    const queue = name('wide');
+    await adapter.ensureQueue(queue);
+    const sent = Array.from({ length: 600 }, (_, i) => ({ id: `w-${i}`, body: `body ${i}` }));
+    await adapter.send(queue, sent);
+    const seen = new Map<string, number>();
+    const sizes: number[] = [];
+    const end = Date.now() + 20_000;
+    while (seen.size < sent.length && Date.now() < end) {
+      const got = await adapter.receive(queue, { max: 250, leaseMs: 60_000, waitMs: 200 });
+      sizes.push(got.length);
+      for (const m of got) seen.set(m.id, (seen.get(m.id) ?? 0) + 1);
+      await Promise.all(got.map((m) => adapter.ack(queue, m.handle)));
+    }
+    expect(seen.size).toBe(sent.length);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(250);
+    // The emulator hands out at most ~100 per pull: more than that in one receive took parallel pulls.
+    expect(Math.max(...sizes)).toBeGreaterThan(100);
+  });
+
   it.concurrent('splits a batch above 10 MB into several publish requests, all stored', async () => {
     const adapter = make();
     const queue = name('split');

@@ -15,8 +15,15 @@ export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
 export const SQS_MAX_DELAY_SECONDS = 900;
 /** Longest long poll (`WaitTimeSeconds`). */
 export const SQS_MAX_WAIT_SECONDS = 20;
-/** Most entries in any SQS batch call and most messages per receive. */
+/** Most entries in any SQS batch call and most messages per `ReceiveMessage`. */
 export const SQS_MAX_BATCH = 10;
+/**
+ * `maxBatchSize` of a standard queue: most messages per `send` and `receive` of the adapter,
+ * which splits them into SQS calls of 10 sent in parallel (a worker of concurrency 80 then
+ * has 80 messages in flight, not the 10–20 that receives of 10 allow). FIFO queues keep
+ * {@link SQS_MAX_BATCH}: one call per send and receive keeps their order simple.
+ */
+export const SQS_STANDARD_MAX_BATCH = 100;
 /** Most message attributes per message. */
 export const SQS_MAX_ATTRIBUTES = 10;
 /** Longest message retention (14 days); `ensureQueue` sets it on both queues. */
@@ -52,7 +59,7 @@ export function sqsCapabilities(settings: {
     maxLeaseMs: SQS_MAX_VISIBILITY_SECONDS * 1000,
     minLeaseMs: 1_000,
     maxReleaseDelayMs: SQS_MAX_VISIBILITY_SECONDS * 1000,
-    maxBatchSize: SQS_MAX_BATCH,
+    maxBatchSize: settings.fifo ? SQS_MAX_BATCH : SQS_STANDARD_MAX_BATCH,
     extendBeyondMax: 'clamp',
     nativeDeliveryCount: true,
     nativeDeadLetter: redrive !== undefined,

@@ -4,6 +4,7 @@ export {
   SQS_MAX_MESSAGE_BYTES,
   SQS_MAX_VISIBILITY_SECONDS,
   SQS_MAX_WAIT_SECONDS,
+  SQS_STANDARD_MAX_BATCH,
 } from './capabilities.js';
 export { fromUrl, optionsFromUrl } from './from-url.js';
 export type { SqsAdapterOptions } from './options.js';

@@ -43,15 +43,29 @@ export class LeaseTable {
     this.#finished.remember(receipt, how);
   }
 
-  /** How this process ended the lease, if it did. */
+  /**
+   * How this process ended the lease, if it did. A receipt with a lease on record was not
+   * ended (ending removes it): the common case answers from that map, without bringing the
+   * finished set's lookup index up to date on every call.
+   */
   finished(receipt: string): Finished | undefined {
-    return this.#finished.get(receipt);
+    return this.#leases.has(receipt) ? undefined : this.#finished.get(receipt);
   }
 
   /** Throws `LEASE_LOST` when this process already acked or released the receipt. */
   assertNotFinished(receipt: string): void {
-    const state = this.#finished.get(receipt);
+    const state = this.finished(receipt);
     if (state !== undefined) throw lostReceipt(`already ${state}`);
+  }
+
+  /**
+   * True when the receipt's lease on record runs past now plus the margin: it is ours and not
+   * ended, so {@link assertOwned} would return at once (the ack path checks this without
+   * awaiting anything).
+   */
+  ownsNow(receipt: string): boolean {
+    const until = this.#leases.get(receipt);
+    return until !== undefined && Date.now() < until - this.marginMs;
   }
 
   /**

@@ -43,6 +43,7 @@ import { decodeHandle, encodeHandle } from './lease-handle.js';
 import { LeaseTable } from './lease-table.js';
 import { type DeadMeta, decodeMessage, type EncodedMessage, encodeDeadLetter, encodeMessage } from './message-codec.js';
 import type { SqsAdapterOptions } from './options.js';
+import { ReceiveFanout } from './receive-fanout.js';
 import { SendBatch } from './send-batch.js';
 import { SqsCalls } from './sqs-calls.js';
 
@@ -164,6 +165,45 @@ async function receiveOnce(
   return out;
 }
 
+/**
+ * One receive's `ReceiveMessage` calls, as its queue's {@link ReceiveFanout} plans them: one
+ * call of up to 10, or (while a backlog waits) parallel calls together asking for `max`, the
+ * first long-polling and the others short polls. A call that fails while another brought
+ * messages does not fail the receive: those messages are leased to this worker and returned
+ * (a lasting error shows on the next receive).
+ */
+async function receiveWide(
+  ctx: ReceiveContext,
+  fanout: ReceiveFanout,
+  name: string,
+  max: number,
+  leaseSeconds: number,
+  waitSeconds: number,
+  signal: AbortSignal | undefined,
+): Promise<ReceivedMessage[]> {
+  const asked = fanout.plan(max);
+  if (asked.length === 1) {
+    const got = await receiveOnce(ctx, name, asked[0] as number, leaseSeconds, waitSeconds, signal);
+    fanout.record(asked, [got.length]);
+    return got;
+  }
+  const settled = await Promise.allSettled(
+    asked.map((n, i) => receiveOnce(ctx, name, n, leaseSeconds, i === 0 ? waitSeconds : 0, signal)),
+  );
+  const out: ReceivedMessage[] = [];
+  let failure: unknown;
+  for (const outcome of settled) {
+    if (outcome.status === 'fulfilled') for (const m of outcome.value) out.push(m);
+    else failure ??= outcome.reason;
+  }
+  if (out.length === 0 && failure !== undefined) throw failure;
+  fanout.record(
+    asked,
+    settled.map((o) => (o.status === 'fulfilled' ? o.value.length : 0)),
+  );
+  return out;
+}
+
 function toReceived(message: Message, receipt: string, leaseExpiresAt: number, receivedAt: number): ReceivedMessage {
   const decoded = decodeMessage(message);
   const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? 1);
@@ -263,6 +303,16 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
     }),
   );
   const receiving: ReceiveContext = { calls, leases, marginMs };
+  /** Per queue: how its receives split into parallel calls. */
+  const fanouts = new Map<string, ReceiveFanout>();
+  const fanoutOf = (queue: string): ReceiveFanout => {
+    let fanout = fanouts.get(queue);
+    if (!fanout) {
+      fanout = new ReceiveFanout();
+      fanouts.set(queue, fanout);
+    }
+    return fanout;
+  };
 
   function open(queue: string): void {
     guard.assertOpen();
@@ -349,6 +399,7 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
 
     async deleteQueue(queue) {
       open(queue);
+      fanouts.delete(queue);
       let existed = false;
       for (const name of [sqsName(queue), deadName(queue)]) {
         try {
@@ -379,7 +430,15 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
         }
         let got: ReceivedMessage[];
         try {
-          got = await receiveOnce(receiving, sqsName(queue), checked.max, leaseSeconds, waitSeconds, opts.signal);
+          got = await receiveWide(
+            receiving,
+            fanoutOf(queue),
+            sqsName(queue),
+            checked.max,
+            leaseSeconds,
+            waitSeconds,
+            opts.signal,
+          );
         } catch (error) {
           if (isBgError(error, 'CLOSED')) return [];
           throw error;
@@ -415,8 +474,11 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
     async ack(queue, handle) {
       open(queue);
       const { receipt } = decodeHandle(handle);
-      if (leases.finished(receipt) === 'acked') return;
-      await leases.assertOwned(receipt, (secs) => calls.changeVisibility(sqsName(queue), receipt, secs));
+      // The hot path (a worker acks every job): inside the lease nothing is awaited but the delete.
+      if (!leases.ownsNow(receipt)) {
+        if (leases.finished(receipt) === 'acked') return;
+        await leases.assertOwned(receipt, (secs) => calls.changeVisibility(sqsName(queue), receipt, secs));
+      }
       await calls.deleteReceipt(sqsName(queue), receipt);
       leases.finish(receipt, 'acked');
     },

@@ -44,6 +44,8 @@ export class SqsCalls {
   /** Aborts receives (and their long polls) at close. */
   readonly closing = new AbortController();
   readonly #urls = new Map<string, Promise<string>>();
+  /** The URLs of {@link #urls} once resolved (the ack path reads them without awaiting). */
+  readonly #known = new Map<string, string>();
   readonly #background = new Set<Promise<unknown>>();
   readonly #deletes: Batcher<string, void>;
   readonly #visibility: Batcher<VisibilityEntry, void>;
@@ -98,14 +100,25 @@ export class SqsCalls {
         return answer.QueueUrl;
       });
       this.#urls.set(name, url);
-      url.catch(() => this.#urls.delete(name));
+      const lookup = url;
+      lookup.then(
+        (resolved) => {
+          if (this.#urls.get(name) === lookup) this.#known.set(name, resolved);
+        },
+        () => this.#forget(name),
+      );
     }
     return url;
   }
 
   /** Drops a cached URL (the queue may have been deleted). */
   forgetUrl(name: string): void {
+    this.#forget(name);
+  }
+
+  #forget(name: string): void {
     this.#urls.delete(name);
+    this.#known.delete(name);
   }
 
   /** Runs an action on a queue URL; a vanished queue drops its cached URL. */
@@ -114,7 +127,7 @@ export class SqsCalls {
     try {
       return await this.call(action, () => run(url));
     } catch (error) {
-      if (error instanceof BgError && error.code === 'QUEUE_NOT_FOUND') this.#urls.delete(name);
+      if (error instanceof BgError && error.code === 'QUEUE_NOT_FOUND') this.#forget(name);
       throw error;
     }
   }
@@ -126,6 +139,7 @@ export class SqsCalls {
       return answer.QueueUrl ?? '';
     });
     this.#urls.set(name, Promise.resolve(url));
+    this.#known.set(name, url);
     return url;
   }
 
@@ -161,9 +175,11 @@ export class SqsCalls {
     return this.#visibility.add(url, { receipt, seconds });
   }
 
-  /** Deletes a message of a named queue by receipt. */
-  async deleteReceipt(name: string, receipt: string): Promise<void> {
-    await this.deleteAt(await this.resolveUrl(name), receipt);
+  /** Deletes a message of a named queue by receipt (no wait for a URL already known). */
+  deleteReceipt(name: string, receipt: string): Promise<void> {
+    const known = this.#known.get(name);
+    if (known !== undefined) return this.deleteAt(known, receipt);
+    return this.resolveUrl(name).then((url) => this.deleteAt(url, receipt));
   }
 
   /** Sets the visibility of a receipt of a named queue. */

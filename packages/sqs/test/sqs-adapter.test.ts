@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GetQueueUrlCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { isBgError, type ReceivedMessage } from '@bg/core';
 import type { SqsAdapter } from '@bg/sqs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { inspector, makeAdapter, rawClient, skipReason } from './backend.js';
 
 const opened: SqsAdapter[] = [];
@@ -168,6 +168,35 @@ describe.skipIf(skipReason !== undefined)('@bg/sqs on fauxqs', () => {
     const raw = rawClient();
     await expect(raw.send(new GetQueueUrlCommand({ QueueName: q }))).rejects.toThrow();
     raw.destroy();
+  });
+
+  it('receives of more than 10 split into parallel calls while a backlog waits: every job once, never more than max; idle: one call', async () => {
+    const a = adapter();
+    const q = queueName();
+    await a.ensureQueue(q);
+    expect(a.capabilities.maxBatchSize).toBe(100);
+    const sent = Array.from({ length: 100 }, (_, i) => ({ id: `f-${i}`, body: `body ${i}` }));
+    await a.send(q, sent);
+    const seen = new Map<string, number>();
+    const sizes: number[] = [];
+    const end = Date.now() + 8_000;
+    while (seen.size < sent.length && Date.now() < end) {
+      const got = await a.receive(q, { max: 35, leaseMs: 30_000, waitMs: 1_000 });
+      sizes.push(got.length);
+      for (const m of got) seen.set(m.id, (seen.get(m.id) ?? 0) + 1);
+      await Promise.all(got.map((m) => a.ack(q, m.handle)));
+    }
+    expect(seen.size).toBe(sent.length);
+    expect([...seen.values()].every((n) => n === 1)).toBe(true);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(35);
+    // The first receive is one call of 10; the next ones find the backlog and fan out.
+    expect(sizes[0]).toBe(10);
+    expect(Math.max(...sizes)).toBeGreaterThan(10);
+    const send = vi.spyOn(a.client, 'send');
+    expect(await a.receive(q, { max: 35, leaseMs: 30_000, waitMs: 1_000 })).toEqual([]);
+    const receives = send.mock.calls.filter(([command]) => command instanceof ReceiveMessageCommand);
+    expect(receives.length).toBeLessThanOrEqual(2);
+    expect(await inspector(a).liveCount(q)).toBe(0);
   });
 
   it('rounds leases up to whole seconds and long-polls no longer than waitMs', async () => {
