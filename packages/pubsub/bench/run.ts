@@ -3,24 +3,28 @@
  * public API (`createQueue().enqueueMany` + `createWorker`) doing the same work, side by side
  * in rotated rounds on one private Pub/Sub emulator (its CPU read from /proc).
  *
- * Every contestant uses a queue made by `ensureQueue` (exactly-once subscription with a
- * dead-letter policy, 10 s ack deadline), so the server does the same work for each:
- * - raw: `publish` in requests of 1 000; then 4 loops of `pull(1 000)` each sending one
- *   `acknowledge` of a batch's ack ids while pulling the next;
- * - adapter: `send` in batches of 1 000; then the same 4 loops doing `receive({ max: 1 000,
- *   leaseMs: 10 000 })` and one `ack` per handle (the adapter coalesces them);
+ * Like for like: every contestant sends the bytes the core sends for a job ({@link jobMessage}:
+ * its 328-byte JSON envelope, a 36-character id, the `bg-type` attribute), on a queue made by
+ * `ensureQueue` (exactly-once subscription with a dead-letter policy, 10 s ack deadline), with
+ * publishes of 1 000 and up to 8 in flight (as `enqueueMany` sends them):
+ * - raw: then 4 loops of `pull(1 000)` each sending one `acknowledge` of a batch's ack ids
+ *   while pulling the next;
+ * - ceiling: the same raw loop with 12 pull loops, as many pulls in flight as the core's peak
+ *   (does the raw baseline gain from more pulls in flight?);
+ * - adapter: the same 4 loops doing `receive({ max: 1 000, leaseMs: 10 000 })` and one `ack`
+ *   per handle (the adapter coalesces them; its receives pull in parallel on a backlog);
  * - core: `enqueueMany` of every job, then a worker of concurrency 512 with a no-op handler.
  *
  * Pulls return at once (`returnImmediately`); every loop pauses 10 ms after an empty pull.
- * Every contestant stops at the same event, the last job's acknowledge confirmed.
- * Run: `pnpm --filter @bg/pubsub bench` (BENCH_JOBS, BENCH_ROUNDS to tune).
+ * Every contestant stops at the same event, the last job's acknowledge confirmed. Prints the
+ * kit's table and the requests per 1 000 jobs of each contestant.
+ * Run: `pnpm --filter @bg/pubsub bench` (BENCH_JOBS, BENCH_ROUNDS, BENCH_WIDE to tune).
  */
 import {
-  adapterRound,
-  benchBody,
   benchQueueName,
   coreRound,
   measure,
+  pool,
   processTreeCpuUs,
   type RoundResult,
   reportTarget,
@@ -30,8 +34,13 @@ import {
 } from '@bg/backends/bench';
 import { startPubSubEmulator } from '@bg/backends/pubsub-emulator';
 import type { Adapter } from '@bg/core';
-import { PubSub, v1 } from '@google-cloud/pubsub';
+import { PubSub, type v1 } from '@google-cloud/pubsub';
 import { pubsubAdapter, queueResources } from '../src/index.js';
+import { loadV1 } from '../src/load-v1.js';
+import { adapterRound } from './adapter-round.js';
+import { jobMessage, roundStamp } from './job-message.js';
+import { countsSince, type RequestCounts, roundStart } from './request-count.js';
+import { printRequestTable } from './request-table.js';
 
 // No metadata-server probing (the emulator needs no credentials).
 process.env.METADATA_SERVER_DETECTION ??= 'none';
@@ -40,6 +49,9 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 5_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const BATCH = 1_000;
 const RECEIVERS = 4;
+/** Publishes in flight: as many as `enqueueMany` keeps (8 batches). */
+const SENDS_IN_FLIGHT = 8;
+const WIDE = Number(process.env.BENCH_WIDE ?? 12);
 const LEASE_MS = 10_000;
 const PAUSE_WHEN_EMPTY_MS = 10;
 const PROJECT = 'bg-bench';
@@ -49,24 +61,28 @@ interface Raw {
   readonly subscriber: v1.SubscriberClient;
 }
 
-async function rawRound(raw: Raw, adapter: Adapter, serverCpu: ServerCpu): Promise<RoundResult> {
+async function rawRound(raw: Raw, adapter: Adapter, serverCpu: ServerCpu, loops: number): Promise<RoundResult> {
   const queue = benchQueueName('raw');
   await adapter.ensureQueue(queue);
   const { topic, subscription } = queueResources(PROJECT, 'bg-', queue);
-  const enqueue = await measure(async () => {
-    for (let i = 0; i < JOBS; i += BATCH) {
-      await raw.publisher.publish({
-        topic,
-        messages: Array.from({ length: Math.min(BATCH, JOBS - i) }, (_, k) => ({
-          data: Buffer.from(benchBody),
-          attributes: { 'bg-id': `job-${i + k}`, 'bg-type': 'bench.noop' },
-        })),
-      });
-    }
-  }, serverCpu);
+  const stamp = roundStamp();
+  const enqueue = await measure(
+    () =>
+      pool(Math.ceil(JOBS / BATCH), SENDS_IN_FLIGHT, async (b) => {
+        const first = b * BATCH;
+        await raw.publisher.publish({
+          topic,
+          messages: Array.from({ length: Math.min(BATCH, JOBS - first) }, (_, k) => {
+            const m = jobMessage(first + k, stamp);
+            return { data: Buffer.from(m.body), attributes: { ...m.attributes, 'bg-id': m.id } };
+          }),
+        });
+      }),
+    serverCpu,
+  );
   const drain = startDrain<string>({
     jobs: JOBS,
-    loops: RECEIVERS,
+    loops,
     pauseWhenEmptyMs: PAUSE_WHEN_EMPTY_MS,
     receive: async () => {
       const [response] = await raw.subscriber.pull({ subscription, maxMessages: BATCH, returnImmediately: true });
@@ -93,11 +109,22 @@ if (!emulator) {
   const serverCpu: ServerCpu = () => processTreeCpuUs(emulator.pid);
   const options = new PubSub({ apiEndpoint: emulator.endpoint, emulatorMode: true, projectId: PROJECT })
     .options as ConstructorParameters<typeof v1.SubscriberClient>[0];
-  const raw: Raw = { publisher: new v1.PublisherClient(options), subscriber: new v1.SubscriberClient(options) };
+  const perRound = new Map<string, RequestCounts[]>();
+  const counted = (name: string, round: () => Promise<RoundResult>) => async (): Promise<RoundResult> => {
+    const before = roundStart();
+    const result = await round();
+    perRound.set(name, [...(perRound.get(name) ?? []), countsSince(before)]);
+    return result;
+  };
+  // The classes the adapter loads (the same module as the package's `v1` export), so the
+  // request counter sees both.
+  const sdk = loadV1();
+  const raw: Raw = { publisher: new sdk.PublisherClient(options), subscriber: new sdk.SubscriberClient(options) };
   const adapter = pubsubAdapter({ apiEndpoint: emulator.endpoint, projectId: PROJECT });
   const adapterOptions = {
     jobs: JOBS,
     sendBatch: BATCH,
+    sendsInFlight: SENDS_IN_FLIGHT,
     receivers: RECEIVERS,
     receive: { max: BATCH, leaseMs: LEASE_MS },
     pauseWhenEmptyMs: PAUSE_WHEN_EMPTY_MS,
@@ -106,19 +133,36 @@ if (!emulator) {
   const coreOptions = { jobs: JOBS, concurrency: 512, leaseMs: LEASE_MS, serverCpu };
   try {
     // Warm-up (JIT, channels), not measured.
-    await rawRound(raw, adapter, serverCpu);
+    await rawRound(raw, adapter, serverCpu, RECEIVERS);
     await adapterRound(adapter, adapterOptions);
     await coreRound(adapter, coreOptions);
     const summaries = await runBench({
       title: `Pub/Sub emulator ${emulator.endpoint} (pid ${emulator.pid}): ${JOBS} jobs per round (publish + pull + acknowledge each), batches of ${BATCH}, ${RECEIVERS} pull loops / worker concurrency 512`,
       rounds: ROUNDS,
       contestants: [
-        { name: 'raw @google-cloud/pubsub v1', role: 'raw', round: () => rawRound(raw, adapter, serverCpu) },
-        { name: '@bg/pubsub adapter', role: 'adapter', round: () => adapterRound(adapter, adapterOptions) },
-        { name: '@bg/core queue + worker', role: 'core', round: () => coreRound(adapter, coreOptions) },
+        {
+          name: 'raw @google-cloud/pubsub v1',
+          role: 'raw',
+          round: counted('raw', () => rawRound(raw, adapter, serverCpu, RECEIVERS)),
+        },
+        {
+          name: `raw, ${WIDE} pull loops`,
+          role: 'ceiling',
+          round: counted(`raw, ${WIDE} pull loops`, () => rawRound(raw, adapter, serverCpu, WIDE)),
+        },
+        { name: '@bg/pubsub adapter', role: 'adapter', round: counted('adapter', () => adapterRound(adapter, adapterOptions)) },
+        { name: '@bg/core queue + worker', role: 'core', round: counted('core', () => coreRound(adapter, coreOptions)) },
       ],
     });
     reportTarget(summaries, '@bg/core queue + worker', 0.8);
+    printRequestTable(perRound, JOBS, [
+      'publish',
+      'pull',
+      'pull empty',
+      'acknowledge',
+      'modifyAckDeadline',
+      'pull in flight max',
+    ]);
   } finally {
     await adapter.close();
     await Promise.allSettled([raw.publisher.close(), raw.subscriber.close()]);
