@@ -401,6 +401,34 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     }
   }
 
+  /**
+   * True when both subscriptions of the queue exist, each attached to its topic (a
+   * subscription whose topic was deleted is attached to `_deleted-topic_`): then
+   * `ensureQueue` has nothing to create. Primes the worker subscription's settings. False
+   * (go and create) on NOT_FOUND; other errors are thrown as `ensureQueue`'s.
+   */
+  async function queueInPlace(state: QueueState): Promise<boolean> {
+    const { resources } = state;
+    const read = (subscription: string) =>
+      subscriber.getSubscription({ subscription }, call).then(
+        ([sub]) => sub,
+        (error: unknown) => {
+          if (isNotFound(error)) return undefined;
+          throw mapError(error, 'getSubscription');
+        },
+      );
+    const [live, dead] = await Promise.all([read(resources.subscription), read(resources.deadSubscription)]);
+    if (live?.topic !== resources.topic || dead?.topic !== resources.deadTopic) return false;
+    if (!state.infoValue) {
+      state.infoValue = {
+        exactlyOnce: live.enableExactlyOnceDelivery === true,
+        ackDeadlineSeconds: live.ackDeadlineSeconds ?? MIN_ACK_DEADLINE_SECONDS,
+      };
+      state.info = Promise.resolve(state.infoValue);
+    }
+    return true;
+  }
+
   /** Runs a lookup or delete: resolves false when the resource does not exist. */
   async function found(what: string, fn: () => Promise<unknown>): Promise<boolean> {
     try {
@@ -418,7 +446,11 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     capabilities,
 
     async ensureQueue(queue) {
-      const { resources } = await open(queue);
+      const state = await open(queue);
+      const { resources } = state;
+      // Every producer and worker calls this at start (missingQueue 'create'): a queue that is
+      // there already costs one round of two reads, not four failing creates in two rounds.
+      if (await queueInPlace(state)) return;
       const retention = { seconds: retentionSeconds };
       // Two rounds of two concurrent calls, not four in a row (every worker pays this at
       // start): the topics, then the subscriptions; the worker subscription's dead-letter

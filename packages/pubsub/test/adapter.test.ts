@@ -105,6 +105,29 @@ describe.skipIf(!endpoint)('pubsub adapter: Pub/Sub specifics against the emulat
     expect(Math.max(...sizes)).toBeGreaterThan(100);
   });
 
+  it.concurrent('ensureQueue on a queue in place only reads; with a subscription gone it creates it again', async () => {
+    const adapter = make();
+    const queue = name('ensure');
+    await adapter.ensureQueue(queue);
+    await adapter.ensureQueue(queue);
+    const { deadSubscription } = queueResources(projectId, 'bg-', queue);
+    const options = new PubSub({ apiEndpoint: endpoint, emulatorMode: true, projectId }).options as ConstructorParameters<
+      typeof v1.SubscriberClient
+    >[0];
+    const subscriber = new v1.SubscriberClient(options);
+    try {
+      await subscriber.deleteSubscription({ subscription: deadSubscription });
+      await adapter.ensureQueue(queue);
+      const [dead] = await subscriber.getSubscription({ subscription: deadSubscription });
+      expect(dead.name).toBe(deadSubscription);
+    } finally {
+      await subscriber.close();
+    }
+    await adapter.send(queue, [{ id: 'e1', body: 'x' }]);
+    const got = await adapter.receive(queue, { max: 1, leaseMs: 10_000, waitMs: 2_000 });
+    expect(got.map((m) => m.id)).toEqual(['e1']);
+  });
+
   it.concurrent('splits a batch above 10 MB into several publish requests, all stored', async () => {
     const adapter = make();
     const queue = name('split');
