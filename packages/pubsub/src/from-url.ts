@@ -10,7 +10,7 @@ const PREFIX = /^[A-Za-z0-9._~+-]{1,40}$/;
 
 /**
  * Parses a `pubsub://` URL into adapter options:
- * `pubsub://<project>[?endpoint=host:port][&prefix=bg-][&timeoutMs=30000][&pollIntervalMs=100][&exactlyOnce=false]`.
+ * `pubsub://<project>[?endpoint=host:port][&prefix=bg-][&timeoutMs=30000][&pollIntervalMs=1000][&exactlyOnce=false]`.
  * With `endpoint` the adapter talks plain text to an emulator; without it, to Google with
  * Application Default Credentials (never credentials in the URL).
  *

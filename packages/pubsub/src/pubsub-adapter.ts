@@ -37,6 +37,7 @@ import {
 } from './capabilities.js';
 import { type Clients, createClients } from './clients.js';
 import { pubsubDeadLetterBackend } from './dead-letter-store.js';
+import { IdlePacer } from './idle-pacer.js';
 import { LeaseTable } from './lease-table.js';
 import { ackIdFailures, isAlreadyExists, isInvalidAckId, isNotFound, mapError } from './map-error.js';
 import { decodeReceived, type EncodedMessage, encodeDeadLetter, encodeOutgoing } from './message-codec.js';
@@ -57,7 +58,12 @@ export interface PubSubAdapterOptions {
   readonly prefix?: string;
   /** Timeout of every Pub/Sub call, ms (default 30 000). Calls are not retried by the client: errors surface at once. */
   readonly timeoutMs?: number;
-  /** Pause between two pulls of a long poll (`receive` with `waitMs`), ms (default 100). */
+  /**
+   * Longest pause between two pulls of a queue while it is empty, ms (default 1 000): empty pulls
+   * back off from 10 ms to this, across receives, so an idle worker costs about one pull per
+   * `pollIntervalMs` per queue. A send or release through this adapter ends the pause at once;
+   * a job sent by another process waits at most this long.
+   */
   readonly pollIntervalMs?: number;
   /**
    * `ensureQueue` creates the worker subscription with exactly-once delivery (default true):
@@ -94,6 +100,8 @@ interface QueueState {
   infoValue?: SubscriptionInfo;
   /** How receives split into parallel pulls (see {@link PullPlanner}). */
   readonly pulls: PullPlanner;
+  /** Pauses between empty pulls, across receives (see {@link IdlePacer}). */
+  readonly idle: IdlePacer;
 }
 
 const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3_600;
@@ -154,7 +162,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       ? PUBSUB_CAPABILITIES
       : Object.freeze({ ...PUBSUB_CAPABILITIES, maxDeliveries: maxDeliveryAttempts });
   const prefix = options.prefix ?? 'bg-';
-  const pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 100);
+  const pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 1_000);
   const exactlyOnceDelivery = options.exactlyOnceDelivery ?? true;
   const retentionSeconds = options.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
   const deadRetentionSeconds = options.deadLetterRetentionSeconds ?? DEFAULT_DEAD_RETENTION_SECONDS;
@@ -199,6 +207,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       resources,
       leases: new LeaseTable(),
       pulls: new PullPlanner(),
+      idle: new IdlePacer(pollIntervalMs),
       acks: new AckBatcher(
         async (ackIds) => {
           await subscriber.acknowledge({ subscription: resources.subscription, ackIds }, call);
@@ -555,6 +564,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
         return e;
       });
       await publish(state.resources.topic, encoded);
+      state.idle.wake();
       return messages.map((m) => ({ id: m.id, duplicate: false }));
     },
 
@@ -565,18 +575,19 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       const signal = opts.signal ? AbortSignal.any([opts.signal, closing.signal]) : closing.signal;
       await subscriptionInfo(state);
       const deadline = Date.now() + waitMs;
-      // Empty pulls back off from 10 ms to pollIntervalMs: quick when messages are
-      // about to arrive (or another consumer is busy with them), cheap when idle.
-      let pause = Math.min(10, pollIntervalMs);
+      // Empty pulls back off from 10 ms to pollIntervalMs, across receives: quick when messages
+      // are about to arrive (or another consumer is busy with them), cheap when idle.
       for (;;) {
         if (signal.aborted) return [];
         const got = await pullLeased(state, max, seconds, signal);
         if (got === undefined) return [];
-        if (got.length > 0) return got;
+        if (got.length > 0) {
+          state.idle.busy();
+          return got;
+        }
         const left = deadline - Date.now();
         if (left <= 0) return [];
-        await abortableSleep(Math.min(pause, left), signal);
-        pause = Math.min(pause * 2, pollIntervalMs);
+        await state.idle.sleep(left, signal);
       }
     },
 
@@ -615,6 +626,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       // The message stays leased to nobody until the deadline passes, then is redelivered.
       await settleOne(state, handle, Math.ceil(delay / 1_000), 'modifyAckDeadline');
       state.leases.end(handle);
+      if (delay === 0) state.idle.wake();
     },
 
     async deadLetter(queue, message: ReceivedMessage, info: DeadLetterInfo) {

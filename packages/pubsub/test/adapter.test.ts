@@ -63,6 +63,21 @@ describe.skipIf(!endpoint)('pubsub adapter: Pub/Sub specifics against the emulat
     for (const a of adapters) await a.close();
   });
 
+  it.concurrent('an idle receive pauses longer and longer, and a send through the same adapter wakes it at once', async () => {
+    const adapter = make({ pollIntervalMs: 2_000 });
+    const queue = name('idle-wake');
+    await adapter.ensureQueue(queue);
+    const receiving = adapter.receive(queue, { max: 1, leaseMs: 30_000, waitMs: 10_000 });
+    // Empty pulls pause 10, 20, … 1 280 ms (2.55 s in all), then 2 s: at 3 s the receive sleeps.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const sentAt = Date.now();
+    await adapter.send(queue, [{ id: 'wake-me', body: 'x' }]);
+    const got = await receiving;
+    const waited = Date.now() - sentAt;
+    expect(got.map((m) => m.id)).toEqual(['wake-me']);
+    expect(waited, `receive returned ${waited} ms after the send (its pause had ~1.5 s left)`).toBeLessThan(1_000);
+  });
+
   it.concurrent('rejects what real Pub/Sub rejects, before anything is sent', async () => {
     const adapter = make();
     const queue = name('limits');
