@@ -3,11 +3,14 @@
  * work in rotated rounds, stops at the same event (the last job's ack or delete confirmed), and
  * is measured in wall time and CPU (this process with `process.cpuUsage`, the server from
  * `/proc` where it runs in its own process); `runBench` prints one table of medians and medians
- * of per-round ratios to the raw client. Benchmarks only: never imported by tests.
+ * of per-round ratios to the raw client. A contestant's round may run in a fresh child process
+ * per round (`isolatedRound`: its own heap, GC and JIT, one un-counted warm-up round first), so
+ * that no contestant pays for another's garbage. Benchmarks only: never imported by tests.
  */
 export { type AdapterRoundOptions, adapterRound } from './bench/adapter-round.js';
 export { type BenchPayload, benchBody, benchJob, benchPayloads, benchQueueName } from './bench/bench-job.js';
 export {
+  type BenchTableOptions,
   benchTable,
   type Contestant,
   type ContestantRole,
@@ -20,6 +23,12 @@ export {
 export { type CoreRoundOptions, coreRound } from './bench/core-round.js';
 export { type Drain, type DrainOptions, startDrain } from './bench/drain-loops.js';
 export { type FauxqsProcess, startFauxqsProcess } from './bench/fauxqs-process.js';
+export {
+  type IsolatedRoundContext,
+  type IsolatedRoundFn,
+  type IsolatedRoundOptions,
+  isolatedRound,
+} from './bench/isolated-round.js';
 export { measure, type Sample, type ServerCpu } from './bench/meter.js';
 export { pool } from './bench/pool.js';
 export { processTreeCpuUs } from './bench/process-cpu.js';

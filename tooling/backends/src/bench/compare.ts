@@ -10,10 +10,16 @@ import { formatTable } from './table.js';
  */
 export type ContestantRole = 'raw' | 'ceiling' | 'peer' | 'adapter' | 'core';
 
-/** One contestant of a bench: a name, a role and one round of work. */
+/**
+ * One contestant of a bench: a name, a role and one round of work. The round runs in this
+ * process, or in a fresh child process per round with {@link isolatedRound} (so that no
+ * contestant pays for the heap, GC or JIT state another one left behind).
+ */
 export interface Contestant {
   readonly name: string;
   readonly role: ContestantRole;
+  /** A short name `BENCH_ONLY` may use instead of the role (e.g. `worker`). */
+  readonly key?: string;
   round(): Promise<RoundResult>;
 }
 
@@ -26,10 +32,15 @@ export interface RunBenchOptions {
   /** Name of the contestant the ratios compare with (default: the first `raw`). */
   readonly baseline?: string;
   /**
-   * Run only the contestants of these roles (default: `BENCH_ONLY`, a comma-separated list
-   * such as `raw,core`; unset runs all), e.g. to profile one of them alone.
+   * Run only the contestants of these roles or keys (default: `BENCH_ONLY`, a comma-separated
+   * list such as `raw,core`; unset runs all), e.g. to profile one of them alone.
    */
-  readonly only?: readonly ContestantRole[];
+  readonly only?: readonly string[];
+  /**
+   * Print CPU per job of each phase (enqueue: client + server; drain: client, server and the
+   * client's GC share of the drain's wall time) instead of the two end-to-end CPU columns.
+   */
+  readonly phases?: boolean;
 }
 
 /** Medians of one contestant over the rounds. */
@@ -48,6 +59,20 @@ export interface ContestantSummary {
   readonly ratio: number;
   /** Median of the per-round ratios of client CPU per job to the baseline's (below 1: cheaper). */
   readonly cpuRatio: number;
+  /** This process's CPU per job in the enqueue phase, µs. */
+  readonly enqueueClientCpuUsPerJob: number;
+  /** The server's CPU per job in the enqueue phase, µs, when the bench can read it. */
+  readonly enqueueServerCpuUsPerJob?: number;
+  /** This process's CPU per job in the drain phase, µs. */
+  readonly drainClientCpuUsPerJob: number;
+  /** The server's CPU per job in the drain phase, µs, when the bench can read it. */
+  readonly drainServerCpuUsPerJob?: number;
+  /** Share of the drain's wall time the client spent in GC (0–1), when measured. */
+  readonly drainGcShare?: number;
+  /** Medians of the rounds' {@link RoundResult.extra} figures. */
+  readonly extra: Readonly<Record<string, number>>;
+  /** The rounds themselves, in round order (for ratios of other figures, per round). */
+  readonly rounds: readonly RoundResult[];
 }
 
 const perSecond = (jobs: number, ms: number): number => (ms > 0 ? (jobs * 1_000) / ms : 0);
@@ -56,6 +81,23 @@ const clientCpu = (r: RoundResult): number => (r.enqueue.clientCpuUs + r.drain.c
 function serverCpu(r: RoundResult): number | undefined {
   if (r.enqueue.serverCpuUs === undefined || r.drain.serverCpuUs === undefined) return undefined;
   return (r.enqueue.serverCpuUs + r.drain.serverCpuUs) / r.jobs;
+}
+
+/** The median of `f` over the rounds, or undefined unless every round has it. */
+function medianOf(rs: readonly RoundResult[], f: (r: RoundResult) => number | undefined): number | undefined {
+  const values = rs.map(f).filter((v): v is number => v !== undefined);
+  return values.length === rs.length && rs.length > 0 ? median(values) : undefined;
+}
+
+/** The medians of each `extra` figure over the rounds that have it. */
+function extras(rs: readonly RoundResult[]): Record<string, number> {
+  const names = [...new Set(rs.flatMap((r) => Object.keys(r.extra ?? {})))];
+  return Object.fromEntries(
+    names.map((name) => [
+      name,
+      median(rs.map((r) => r.extra?.[name]).filter((v): v is number => v !== undefined && Number.isFinite(v))),
+    ]),
+  );
 }
 
 /** Summarises each contestant's rounds: medians, and medians of per-round ratios to `baseline`. */
@@ -68,6 +110,11 @@ export function summarise(
   return contestants.map(({ name, role }) => {
     const rs = results[name] ?? [];
     const servers = rs.map(serverCpu).filter((v): v is number => v !== undefined);
+    const enqueueServer = medianOf(rs, (r) => (r.enqueue.serverCpuUs === undefined ? undefined : r.enqueue.serverCpuUs / r.jobs));
+    const drainServer = medianOf(rs, (r) => (r.drain.serverCpuUs === undefined ? undefined : r.drain.serverCpuUs / r.jobs));
+    const gc = medianOf(rs, (r) =>
+      r.drain.gcMs === undefined || r.drain.wallMs <= 0 ? undefined : r.drain.gcMs / r.drain.wallMs,
+    );
     return {
       name,
       role,
@@ -78,14 +125,68 @@ export function summarise(
       ...(servers.length === rs.length && rs.length > 0 ? { serverCpuUsPerJob: median(servers) } : {}),
       ratio: median(rs.map((r, i) => totalRate(r) / totalRate(base[i] ?? r))),
       cpuRatio: median(rs.map((r, i) => clientCpu(r) / clientCpu(base[i] ?? r))),
+      enqueueClientCpuUsPerJob: median(rs.map((r) => r.enqueue.clientCpuUs / r.jobs)),
+      ...(enqueueServer !== undefined ? { enqueueServerCpuUsPerJob: enqueueServer } : {}),
+      drainClientCpuUsPerJob: median(rs.map((r) => r.drain.clientCpuUs / r.jobs)),
+      ...(drainServer !== undefined ? { drainServerCpuUsPerJob: drainServer } : {}),
+      ...(gc !== undefined ? { drainGcShare: gc } : {}),
+      extra: extras(rs),
+      rounds: rs,
     };
   });
 }
 
 const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+/** CPU µs per job: one decimal below 100 (the figures targets are stated in), else whole. */
+const us = (n: number | undefined): string => (n === undefined ? 'n/a' : n < 100 ? n.toFixed(1) : int(n));
+const figure = (n: number | undefined): string =>
+  n === undefined || !Number.isFinite(n) ? 'n/a' : Math.abs(n) < 100 ? n.toFixed(1) : int(n);
 
-/** The bench table: contestant, role, enqueue, drain, end-to-end jobs/s, CPU per job, ratios. */
-export function benchTable(summaries: readonly ContestantSummary[]): string {
+/** Options of {@link benchTable}. */
+export interface BenchTableOptions {
+  /** CPU per job of each phase and the drain's GC share instead of the end-to-end CPU columns. */
+  readonly phases?: boolean;
+}
+
+/**
+ * The bench table: contestant, role, enqueue, drain, end-to-end jobs/s, CPU per job (end to
+ * end, or per phase with `phases`), ratios to the baseline, then one column per `extra` figure.
+ */
+export function benchTable(summaries: readonly ContestantSummary[], options: BenchTableOptions = {}): string {
+  const extraNames = [...new Set(summaries.flatMap((s) => Object.keys(s.extra ?? {})))];
+  const extraCells = (s: ContestantSummary): string[] => extraNames.map((name) => figure(s.extra?.[name]));
+  if (options.phases) {
+    return formatTable(
+      [
+        'contestant',
+        'role',
+        'enq. jobs/s',
+        'enq. µs/job cli+srv',
+        'drain jobs/s',
+        'drain cli µs/job',
+        'drain srv µs/job',
+        'GC %',
+        'total jobs/s',
+        '× base jobs/s',
+        '× base CPU',
+        ...extraNames,
+      ],
+      summaries.map((s) => [
+        s.name,
+        s.role,
+        int(s.enqueuePerSecond),
+        `${us(s.enqueueClientCpuUsPerJob)}+${us(s.enqueueServerCpuUsPerJob)}`,
+        int(s.drainPerSecond),
+        us(s.drainClientCpuUsPerJob),
+        us(s.drainServerCpuUsPerJob),
+        s.drainGcShare === undefined ? 'n/a' : (s.drainGcShare * 100).toFixed(0),
+        int(s.totalPerSecond),
+        s.ratio.toFixed(2),
+        s.cpuRatio.toFixed(2),
+        ...extraCells(s),
+      ]),
+    );
+  }
   return formatTable(
     [
       'contestant',
@@ -97,6 +198,7 @@ export function benchTable(summaries: readonly ContestantSummary[]): string {
       'server CPU µs/job',
       '× base jobs/s',
       '× base CPU',
+      ...extraNames,
     ],
     summaries.map((s) => [
       s.name,
@@ -108,6 +210,7 @@ export function benchTable(summaries: readonly ContestantSummary[]): string {
       s.serverCpuUsPerJob === undefined ? 'n/a' : int(s.serverCpuUsPerJob),
       s.ratio.toFixed(2),
       s.cpuRatio.toFixed(2),
+      ...extraCells(s),
     ]),
   );
 }
@@ -120,12 +223,18 @@ const load = (): string =>
 /**
  * Runs every contestant once per round in rotated order ({@link runRounds}), prints a line per
  * round and then the table ({@link benchTable}) with the load average before and after, and
- * returns the summaries.
+ * returns the summaries. Contestants whose round is an {@link isolatedRound} run each round in
+ * a fresh child process (after an un-counted warm-up round there); the rotation is the same.
  */
 export async function runBench(options: RunBenchOptions): Promise<ContestantSummary[]> {
-  const only = options.only ?? (process.env.BENCH_ONLY?.split(',') as ContestantRole[] | undefined);
-  const contestants = only ? options.contestants.filter((c) => only.includes(c.role)) : options.contestants;
-  const baseline = options.baseline ?? contestants.find((c) => c.role === 'raw')?.name ?? contestants[0]?.name;
+  const only = options.only ?? process.env.BENCH_ONLY?.split(',');
+  const contestants = only
+    ? options.contestants.filter((c) => only.includes(c.role) || (c.key !== undefined && only.includes(c.key)))
+    : options.contestants;
+  const baseline =
+    (options.baseline !== undefined && contestants.some((c) => c.name === options.baseline) ? options.baseline : undefined) ??
+    contestants.find((c) => c.role === 'raw')?.name ??
+    contestants[0]?.name;
   if (baseline === undefined) throw new Error('runBench needs at least one contestant');
   console.log(options.title);
   console.log(`Node ${process.version}, load average ${load()} (1, 5, 15 min), ${options.rounds} rotated rounds`);
@@ -142,7 +251,7 @@ export async function runBench(options: RunBenchOptions): Promise<ContestantSumm
   );
   const summaries = summarise(contestants, results, baseline);
   console.log(`\nmedians of ${options.rounds} rounds; base = "${baseline}"; ratios are medians of per-round ratios`);
-  console.log(benchTable(summaries));
+  console.log(benchTable(summaries, { phases: options.phases ?? false }));
   console.log(`load average after: ${load()}`);
   return summaries;
 }

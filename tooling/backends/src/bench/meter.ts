@@ -1,3 +1,5 @@
+import { GCProfiler } from 'node:v8';
+
 /** What one measured phase of a bench round cost. */
 export interface Sample {
   /** Wall time, ms. */
@@ -6,29 +8,44 @@ export interface Sample {
   readonly clientCpuUs: number;
   /** CPU time of the server process tree, µs, when the bench can read it. */
   readonly serverCpuUs?: number;
+  /** Time this process spent in garbage collection during the phase, ms (V8's `GCProfiler`). */
+  readonly gcMs?: number;
 }
 
-/** Reads a server's cumulative CPU time (µs), or undefined when it cannot. */
-export type ServerCpu = () => number | undefined;
+/**
+ * Reads a server's cumulative CPU time (µs), or undefined when it cannot. It may answer
+ * asynchronously (Redis' `INFO cpu`, a query): {@link measure} awaits it before and after.
+ */
+export type ServerCpu = () => number | undefined | Promise<number | undefined>;
 
 /**
- * Runs `phase` and measures its wall time, this process's CPU (`process.cpuUsage`) and, with
- * `serverCpu`, the server's CPU over the same span. The phase's own promise marks its end: a
- * phase must resolve at the event it measures (e.g. the last job's ack confirmed), not after
- * any tail (a long poll still open).
+ * Runs `phase` and measures its wall time, this process's CPU (`process.cpuUsage`), its GC
+ * time (`v8.GCProfiler`) and, with `serverCpu`, the server's CPU over the same span. The
+ * phase's own promise marks its end: a phase must resolve at the event it measures (e.g. the
+ * last job's ack confirmed), not after any tail (a long poll still open).
  */
 export async function measure<T>(phase: () => Promise<T>, serverCpu?: ServerCpu): Promise<{ sample: Sample; value: T }> {
-  const server0 = serverCpu?.();
+  const server0 = await serverCpu?.();
+  const gc = new GCProfiler();
+  gc.start();
   const cpu0 = process.cpuUsage();
   const start = performance.now();
-  const value = await phase();
+  let value: T;
+  try {
+    value = await phase();
+  } catch (error) {
+    gc.stop();
+    throw error;
+  }
   const wallMs = performance.now() - start;
   const cpu = process.cpuUsage(cpu0);
-  const server1 = serverCpu?.();
+  const gcUs = gc.stop()?.statistics.reduce((sum, s) => sum + s.cost, 0);
+  const server1 = await serverCpu?.();
   const sample: Sample = {
     wallMs,
     clientCpuUs: cpu.user + cpu.system,
     ...(server0 !== undefined && server1 !== undefined ? { serverCpuUs: server1 - server0 } : {}),
+    ...(gcUs !== undefined ? { gcMs: gcUs / 1_000 } : {}),
   };
   return { sample, value };
 }

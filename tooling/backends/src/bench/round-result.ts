@@ -7,4 +7,9 @@ export interface RoundResult {
   readonly enqueue: Sample;
   /** From the first receive to the last job's ack/delete confirmed. */
   readonly drain: Sample;
+  /**
+   * Further per-round figures of this bench (e.g. `'B/job'`: server memory per queued job):
+   * {@link benchTable} adds one column per name, the median over the rounds.
+   */
+  readonly extra?: Readonly<Record<string, number>>;
 }

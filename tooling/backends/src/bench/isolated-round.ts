@@ -1,0 +1,103 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { RoundResult } from './round-result.js';
+
+/** The line prefix a child writes its {@link RoundResult} after (one JSON line). */
+export const ROUND_RESULT_PREFIX = '@bg-bench-round ';
+
+/** The environment variable that carries an {@link IsolatedRoundSpec} to the child. */
+export const ROUND_SPEC_ENV = 'BG_BENCH_ROUND';
+
+/** What the child gets from {@link isolatedRound}: JSON-safe values only. */
+export interface IsolatedRoundSpec {
+  /** A `file:` URL (or specifier) of the module exporting the round. */
+  readonly module: string;
+  /** The round's export name. */
+  readonly export: string;
+  /** What the measured round is called with. */
+  readonly args: unknown;
+  /** What the warm-up round is called with. */
+  readonly warmupArgs: unknown;
+  /** A name for profile files. */
+  readonly label: string;
+}
+
+/** What an isolated round function gets besides its arguments. */
+export interface IsolatedRoundContext {
+  /** True for the child's un-counted warm-up round (print nothing, profile nothing). */
+  readonly warmup: boolean;
+}
+
+/**
+ * A round a child process runs: exported by a module, called with JSON arguments (the server's
+ * URL, the shape of the round); it connects to the server itself and returns its
+ * {@link RoundResult} (measured with `measure`, the server's CPU read as in-process rounds do).
+ */
+export type IsolatedRoundFn<A> = (args: A, context: IsolatedRoundContext) => Promise<RoundResult>;
+
+/** Options of {@link isolatedRound}. */
+export interface IsolatedRoundOptions<A> {
+  /** The module exporting the round: `new URL('./rounds.ts', import.meta.url)` or its `href`. */
+  readonly module: URL | string;
+  /** The name of its export, an {@link IsolatedRoundFn} (default `round`). */
+  readonly export?: string;
+  /** The measured round's arguments (JSON: the server's URL, jobs, concurrency, …). */
+  readonly args: A;
+  /** The warm-up round's arguments (default `args`): fewer jobs make a small warm-up. */
+  readonly warmupArgs?: A;
+  /** Extra environment for the child (it inherits this process's). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** A name for the child's profile file (`BENCH_PROFILE`); default the export's name. */
+  readonly label?: string;
+}
+
+/** Node flags the child must not inherit (a second debugger would fight for the port). */
+const NOT_INHERITED = /^--(inspect|debug)/;
+
+/**
+ * Runs one round of a contestant in a fresh child Node process, so that it pays for its own
+ * heap, GC and JIT warm-up only, not for what contestants before it left in this process.
+ * The child is this Node binary with this process's flags (`--import tsx` when the bench runs
+ * under tsx); it imports `module`, runs `export(warmupArgs, { warmup: true })` once, un-counted,
+ * then `export(args, { warmup: false })`, and writes that round's {@link RoundResult} as one
+ * JSON line on stdout (its other output is passed through). With `BENCH_PROFILE=<dir>` the
+ * child writes a V8 CPU profile of its measured round there (`<label>-<pid>.cpuprofile`).
+ * Use it as a {@link Contestant}'s round: `runBench` rotates the order per round as usual.
+ */
+export async function isolatedRound<A>(options: IsolatedRoundOptions<A>): Promise<RoundResult> {
+  const spec: IsolatedRoundSpec = {
+    module: options.module instanceof URL ? options.module.href : options.module,
+    export: options.export ?? 'round',
+    args: options.args,
+    warmupArgs: options.warmupArgs ?? options.args,
+    label: options.label ?? options.export ?? 'round',
+  };
+  const child = spawn(
+    process.execPath,
+    [
+      ...process.execArgv.filter((flag) => !NOT_INHERITED.test(flag)),
+      fileURLToPath(new URL('./isolated-child.js', import.meta.url)),
+    ],
+    {
+      env: { ...process.env, ...options.env, [ROUND_SPEC_ENV]: JSON.stringify(spec) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let result: RoundResult | undefined;
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    if (line.startsWith(ROUND_RESULT_PREFIX)) result = JSON.parse(line.slice(ROUND_RESULT_PREFIX.length)) as RoundResult;
+    else console.log(line);
+  });
+  const closed = new Promise<void>((resolve) => lines.once('close', () => resolve()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (exitCode) => resolve(exitCode));
+  });
+  await closed;
+  if (code !== 0 || result === undefined) {
+    throw new Error(`isolated round ${spec.label} (${spec.module}) failed: exit code ${code}, ${result ? 'a' : 'no'} result`);
+  }
+  return result;
+}
