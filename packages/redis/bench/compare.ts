@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { median } from '@bg/backends/bench';
 import { startRedis } from '@bg/backends/redis';
 import { Redis } from 'ioredis';
+import { commandStats, printCommandStats, redisCpuUs, resetCommandStats } from './redis-info.js';
 
 const N = Number(process.env.BENCH_JOBS ?? 20_000);
 const C = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -40,13 +41,6 @@ const server = await startRedis();
 if (!server) throw new Error('redis-server is not installed');
 const admin = new Redis(server.url);
 
-async function redisCpuMs(): Promise<number> {
-  const info = await admin.info('cpu');
-  const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
-  const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
-  return (user + sys) * 1000;
-}
-
 interface Result {
   enqueue: number;
   /** CPU µs per enqueued job: this process, redis-server. */
@@ -59,31 +53,28 @@ interface Result {
 const payload = (n: number) => ({ n, data: 'x'.repeat(200 - 20 - String(n).length) });
 
 async function measureEnqueue(enqueue: () => Promise<void>): Promise<{ enqueue: number; enqNode: number; enqRedis: number }> {
-  const r0 = await redisCpuMs();
+  const r0 = await redisCpuUs(admin);
   const n0 = process.cpuUsage();
   const t0 = performance.now();
   await enqueue();
   const t1 = performance.now();
   const n = process.cpuUsage(n0);
-  const r1 = await redisCpuMs();
-  return { enqueue: N / ((t1 - t0) / 1000), enqNode: (n.user + n.system) / N, enqRedis: ((r1 - r0) * 1000) / N };
+  const r1 = await redisCpuUs(admin);
+  return { enqueue: N / ((t1 - t0) / 1000), enqNode: (n.user + n.system) / N, enqRedis: (r1 - r0) / N };
 }
 
 async function measureDrain(drain: () => Promise<void>): Promise<{ drain: number; node: number; redis: number }> {
-  if (process.env.BENCH_COMMANDSTATS) await admin.config('RESETSTAT');
-  const r0 = await redisCpuMs();
+  if (commandStats) await resetCommandStats(admin);
+  const r0 = await redisCpuUs(admin);
   const n0 = process.cpuUsage();
   const t0 = performance.now();
   await drain();
   const t1 = performance.now();
   const n = process.cpuUsage(n0);
-  const r1 = await redisCpuMs();
-  if (process.env.BENCH_COMMANDSTATS) {
-    // BENCH_COMMANDSTATS=1: the drain's commands (scripts' calls included) and server time per job.
-    for (const m of (await admin.info('commandstats')).matchAll(/cmdstat_(\w+):calls=(\d+),usec=(\d+)/g))
-      console.log(`    ${(m[1] ?? '').padEnd(14)} calls ${(m[2] ?? '').padStart(7)}  µs/job ${(Number(m[3]) / N).toFixed(2)}`);
-  }
-  return { drain: N / ((t1 - t0) / 1000), node: (n.user + n.system) / N, redis: ((r1 - r0) * 1000) / N };
+  const r1 = await redisCpuUs(admin);
+  // BENCH_COMMANDSTATS=1: the drain's commands (scripts' calls included) and server time per job.
+  if (commandStats) await printCommandStats(admin, 'drain', N);
+  return { drain: N / ((t1 - t0) / 1000), node: (n.user + n.system) / N, redis: (r1 - r0) / N };
 }
 
 let run = 0;

@@ -15,26 +15,17 @@ import { type RedisServer, startRedis, startRedisCluster } from '@bg/backends/re
 import { createQueue, createWorker, type Worker } from '@bg/core';
 import { Redis } from 'ioredis';
 import { type RedisAdapter, redisAdapter } from '../src/index.js';
+import { commandCount, redisCpuUs } from './redis-info.js';
 import { benchJob, payload } from './scale-job.js';
 
 const N = Number(process.env.BENCH_JOBS ?? 20_000);
 const only = process.env.BENCH_ONLY;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US').padStart(8);
 
+/** The CPU time (ms) of every server so far, summed. */
 async function serverCpuMs(clients: readonly Redis[]): Promise<number> {
   let total = 0;
-  for (const c of clients) {
-    const info = await c.info('cpu');
-    total +=
-      (Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0)) * 1000;
-  }
-  return total;
-}
-
-async function commandCount(admin: Redis): Promise<number> {
-  let total = 0;
-  for (const m of (await admin.info('commandstats')).matchAll(/cmdstat_([\w|]+):calls=(\d+)/g))
-    if (!/^(info|config)$/.test(m[1] ?? '')) total += Number(m[2]);
+  for (const c of clients) total += (await redisCpuUs(c)) / 1_000;
   return total;
 }
 
