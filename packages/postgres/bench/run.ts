@@ -1,180 +1,100 @@
 /**
- * PostgreSQL benchmark: @bg/postgres (through the core: createQueue().enqueueMany +
- * createWorker) against pg-boss 12 (insert + work), side by side in one run on one private
- * PostgreSQL (fsync off for both). N small jobs (~200-byte payload) enqueued, then drained by
- * a no-op handler at concurrency 1, 10 and 50, variants rotated every round. pg-boss runs at
- * concurrency c as `localConcurrency: c` (c pollers, one job each: the usual way) and, for
- * reference, as one poller fetching batches of c (`batchSize: c`, `burstWhenBatchFull`).
- * Prints jobs/s for enqueue and drain, rows written and bytes stored per job, client CPU µs
- * per drained job, and the ratios bg / pg-boss.
- * Run: pnpm --filter @bg/postgres bench  (BENCH_JOBS, BENCH_CONCURRENCY, BENCH_ROUNDS)
+ * PostgreSQL benchmark on the shared bench kit (`@bg/backends/bench`), one private PostgreSQL
+ * (fsync off for all), every contestant side by side in rotated rounds, each round in a fresh
+ * child Node process (`isolatedRound`: one small un-counted warm-up round there, then the
+ * measured one). Contestants (bench/rounds.ts):
+ *   raw like-for-like (the baseline): `pg`, a batch leased by `update … from (select … for
+ *     update skip locked limit c)` and each job deleted by its own `DELETE`,
+ *   the same raw loop deleting each batch with one `DELETE` (as bg's batched ack does),
+ *   @bg/postgres at adapter level (send batches of 1 000; receive(max c) + ack),
+ *   @bg/postgres through the public API (createQueue().enqueueMany + createWorker),
+ *   pg-boss 12 (insert + work) as `localConcurrency: c` (c pollers of one job: the usual way;
+ *     they drain ~2 jobs/s each, so their rounds have min(N, 20·c) jobs, BENCH_PGBOSS_JOBS)
+ *     and, for c > 1, as one poller fetching batches of c (`batchSize: c`, `burstWhenBatchFull`).
+ * Every bg and raw drain stops at the last job's delete returned; pg-boss's at the last
+ * handler's call (it has no per-job completion event; its completing query follows). One
+ * table per concurrency (1, 10, 50): jobs/s beside CPU µs per job of both phases on both
+ * sides (the child's Node CPU; the server's: the postmaster's process tree from /proc, 10 ms
+ * resolution), the child's GC share of the drain, rows written and bytes stored per job.
+ * Run: pnpm --filter @bg/postgres bench  (BENCH_JOBS, BENCH_CONCURRENCY, BENCH_ROUNDS,
+ * BENCH_WARMUP_JOBS; BENCH_ONLY=worker (or raw, rawBatch, adapter, pgboss, pgbossBatch, or roles: raw,
+ * peer, adapter, core) runs some contestants alone; BENCH_PROFILE=dir writes a CPU profile of
+ * each measured round, in its child)
  */
-import { runRounds } from '@bg/backends/bench';
+import { type Contestant, type ContestantSummary, isolatedRound, median, type RoundResult, runBench } from '@bg/backends/bench';
 import { startPostgres } from '@bg/backends/postgres';
-import { createQueue, createWorker, defineJob } from '@bg/core';
-import pg from 'pg';
-import { PgBoss } from 'pg-boss';
-import { postgresAdapter } from '../src/index.js';
+import type { PostgresRoundArgs } from './rounds.js';
 
 const N = Number(process.env.BENCH_JOBS ?? 5_000);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10,50').split(',').map(Number);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 1);
-const payload = (n: number) => ({ userId: `u-${n}`, locale: 'de', note: 'x'.repeat(160) });
-const job = defineJob({
-  type: 'bench.noop',
-  schema: { '~standard': { version: 1, vendor: 'bench', validate: (value: unknown) => ({ value }) } },
-});
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const WARMUP = Number(process.env.BENCH_WARMUP_JOBS ?? Math.min(N, 500));
+const rounds = new URL('./rounds.ts', import.meta.url);
 
 const server = await startPostgres();
 if (!server) throw new Error('PostgreSQL is not installed');
-const admin = new pg.Pool({ connectionString: server.url, max: 2 });
 
-interface Result {
-  enqueue: number;
-  drain: number;
-  /** Rows inserted, updated or deleted in the library's tables per job (enqueue + drain). */
-  rowsPerJob: number;
-  /** Bytes the library's tables and indexes grew by per queued job. */
-  bytesPerJob: number;
-  /** Client CPU per drained job, µs. */
-  cpuUs: number;
-}
-
-async function schemaBytes(schema: string): Promise<number> {
-  const r = await admin.query<{ b: string | null }>(
-    `select sum(pg_total_relation_size(c.oid)) as b from pg_class c join pg_namespace n on n.oid = c.relnamespace
-     where n.nspname = $1 and c.relkind in ('r', 'p', 'm')`,
-    [schema],
-  );
-  return Number(r.rows[0]?.b ?? 0);
-}
-
-async function schemaRowWrites(schema: string): Promise<number> {
-  // Statistics reach the shared view within a second of each backend's transaction.
-  await new Promise((r) => setTimeout(r, 1_200));
-  const r = await admin.query<{ w: string | null }>(
-    'select sum(n_tup_ins + n_tup_upd + n_tup_del) as w from pg_stat_user_tables where schemaname = $1',
-    [schema],
-  );
-  return Number(r.rows[0]?.w ?? 0);
-}
-
-let queueNo = 0;
-
-async function bgRound(concurrency: number): Promise<Result> {
-  const queue = `bench-${++queueNo}`;
-  const adapter = postgresAdapter({ url: server?.url, schema: 'bg', poolSize: 10 });
-  await adapter.ensureQueue(queue);
-  const jobs = createQueue({ adapter, queue });
-  const writes0 = await schemaRowWrites('bg');
-  const bytes0 = await schemaBytes('bg');
-  let start = performance.now();
-  const payloads = Array.from({ length: N }, (_, i) => payload(i));
-  for (let i = 0; i < N; i += 1_000) await jobs.enqueueMany(job, payloads.slice(i, i + 1_000));
-  const enqueue = N / ((performance.now() - start) / 1_000);
-  const bytes = (await schemaBytes('bg')) - bytes0;
-  let acked = 0;
-  let resolveAll: () => void = () => {};
-  const allDone = new Promise<void>((resolve) => {
-    resolveAll = resolve;
+const contestants = (concurrency: number): Contestant[] => {
+  const args: PostgresRoundArgs = { url: server.url, pid: server.pid, jobs: N, concurrency };
+  const of = (name: string, role: Contestant['role'], key: string, exported: string, jobs = N): Contestant => ({
+    name,
+    role,
+    key,
+    round: () =>
+      isolatedRound({
+        module: rounds,
+        export: exported,
+        args: { ...args, jobs },
+        warmupArgs: { ...args, jobs: Math.min(jobs, WARMUP) },
+        label: `${key}-c${concurrency}`,
+      }),
   });
-  const worker = createWorker({
-    adapter,
-    queue,
-    concurrency,
-    leaseMs: 60_000,
-    pollMs: 1_000,
-    onEvent: (e) => {
-      if (e.type === 'succeeded' && ++acked >= N) resolveAll();
-    },
-  });
-  worker.handle(job, async () => {});
-  const cpu = process.cpuUsage();
-  start = performance.now();
-  await worker.start();
-  await allDone;
-  const drain = N / ((performance.now() - start) / 1_000);
-  const used = process.cpuUsage(cpu);
-  await worker.stop({ graceMs: 1_000 });
-  await adapter.close();
-  const writes = (await schemaRowWrites('bg')) - writes0;
-  return { enqueue, drain, rowsPerJob: writes / N, bytesPerJob: bytes / N, cpuUs: ((used.user + used.system) / N) * 1 };
+  // pg-boss's one-job pollers drain ~2 jobs/s each (they wait 0.5 s after every fetch that is not full).
+  const slow = Math.min(N, Number(process.env.BENCH_PGBOSS_JOBS ?? 20 * concurrency));
+  return [
+    of('raw pg: SKIP LOCKED lease + DELETE per job', 'raw', 'raw', 'raw'),
+    of('raw pg: SKIP LOCKED lease + batch DELETE', 'raw', 'rawBatch', 'rawBatch'),
+    of('@bg/postgres adapter', 'adapter', 'adapter', 'bgAdapter'),
+    of('@bg/postgres public API', 'core', 'worker', 'bgWorker'),
+    of(`pg-boss localConcurrency ${concurrency}${slow < N ? ` (${slow} jobs)` : ''}`, 'peer', 'pgboss', 'pgBoss', slow),
+    // At c=1 pg-boss's batch mode is the same one-job poller.
+    ...(concurrency > 1 ? [of(`pg-boss batchSize ${concurrency}`, 'peer', 'pgbossBatch', 'pgBossBatch')] : []),
+  ];
+};
+
+const drainRate = (r: RoundResult): number => (r.jobs * 1_000) / r.drain.wallMs;
+const enqueueRate = (r: RoundResult): number => (r.jobs * 1_000) / r.enqueue.wallMs;
+const drainCpu = (r: RoundResult): number => (r.drain.clientCpuUs + (r.drain.serverCpuUs ?? 0)) / r.jobs;
+
+/** The median over the rounds of a ratio taken within each round (neighbours in time). */
+function ratio(s: readonly ContestantSummary[], a: string, b: string, f: (r: RoundResult) => number): string {
+  const x = s.find((c) => c.name === a)?.rounds;
+  const y = s.find((c) => c.name === b)?.rounds;
+  return x && y ? median(x.map((r, i) => f(r) / f(y[i] ?? r))).toFixed(2) : 'n/a';
 }
 
-const boss = new PgBoss({ connectionString: server.url, schema: 'pgboss', max: 10, supervise: false, schedule: false });
-(boss as unknown as { on(e: string, f: (error: unknown) => void): void }).on('error', (error) =>
-  console.error('pg-boss error', error),
-);
-await boss.start();
-
-async function bossRound(concurrency: number, batch: boolean): Promise<Result> {
-  const queue = `bench-${++queueNo}`;
-  await boss.createQueue(queue);
-  const writes0 = await schemaRowWrites('pgboss');
-  const bytes0 = await schemaBytes('pgboss');
-  let start = performance.now();
-  for (let i = 0; i < N; i += 1_000) {
-    await boss.insert(
-      queue,
-      Array.from({ length: Math.min(1_000, N - i) }, (_, k) => ({ data: payload(i + k) })),
-    );
-  }
-  const enqueue = N / ((performance.now() - start) / 1_000);
-  const bytes = (await schemaBytes('pgboss')) - bytes0;
-  let done = 0;
-  let resolveAll: () => void = () => {};
-  const allDone = new Promise<void>((resolve) => {
-    resolveAll = resolve;
-  });
-  const cpu = process.cpuUsage();
-  start = performance.now();
-  const options = batch
-    ? { batchSize: concurrency, localConcurrency: 1, burstWhenBatchFull: concurrency > 1, pollingIntervalSeconds: 0.5 }
-    : { batchSize: 1, localConcurrency: concurrency, pollingIntervalSeconds: 0.5 };
-  const id = await boss.work(queue, options, async (jobs: unknown[]) => {
-    done += jobs.length;
-    if (done >= N) resolveAll();
-  });
-  await allDone;
-  const drain = N / ((performance.now() - start) / 1_000);
-  const used = process.cpuUsage(cpu);
-  await boss.offWork(queue, { id });
-  const writes = (await schemaRowWrites('pgboss')) - writes0;
-  return { enqueue, drain, rowsPerJob: writes / N, bytesPerJob: bytes / N, cpuUs: (used.user + used.system) / N };
-}
-
-const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(9);
-console.log(
-  `@bg/postgres vs pg-boss 12: ${N} jobs, ${ROUNDS} round(s), PostgreSQL on 127.0.0.1:${server.port}, Node ${process.version}`,
-);
-console.log('variant                          c   enqueue/s    drain/s  rows/job  bytes/job  cpu µs/job');
+const lines: string[] = [];
 try {
   for (const c of CONCURRENCY) {
-    const all = await runRounds(ROUNDS, {
-      bg: () => bgRound(c),
-      pgboss: () => bossRound(c, false),
-      pgbossBatch: () => bossRound(c, true),
+    const summaries = await runBench({
+      title: `\n@bg/postgres on PostgreSQL 127.0.0.1:${server.port} (fsync off): ${N.toLocaleString('en-US')} jobs of a ~200-byte payload per round, concurrency ${c}, each round in a fresh Node process after a ${WARMUP.toLocaleString('en-US')}-job warm-up`,
+      rounds: ROUNDS,
+      contestants: contestants(c),
+      baseline: 'raw pg: SKIP LOCKED lease + DELETE per job',
+      phases: true,
     });
-    const best = (rs: Result[]) => rs.reduce((a, b) => (b.drain > a.drain ? b : a));
-    const rows: [string, Result][] = [
-      ['@bg/postgres (core worker)', best(all.bg)],
-      [`pg-boss localConcurrency ${c}`, best(all.pgboss)],
-      [`pg-boss batchSize ${c}`, best(all.pgbossBatch)],
-    ];
-    for (const [name, r] of rows) {
-      console.log(
-        `${name.padEnd(30)} ${String(c).padStart(3)} ${fmt(r.enqueue)} ${fmt(r.drain)} ${fmt(r.rowsPerJob, 1)} ${fmt(r.bytesPerJob)} ${fmt(r.cpuUs)}`,
-      );
-    }
-    const [bg, boss1, boss2] = rows.map((r) => r[1]) as [Result, Result, Result];
-    console.log(
-      `  ratio bg / pg-boss at c=${c}: drain ${(bg.drain / boss1.drain).toFixed(2)}x (vs batch mode ${(bg.drain / boss2.drain).toFixed(2)}x), enqueue ${(bg.enqueue / boss1.enqueue).toFixed(2)}x, cpu/job ${(bg.cpuUs / boss1.cpuUs).toFixed(2)}x`,
+    const bg = '@bg/postgres public API';
+    const raw = 'raw pg: SKIP LOCKED lease + DELETE per job';
+    const rawBatch = 'raw pg: SKIP LOCKED lease + batch DELETE';
+    const boss = summaries.find((x) => x.name.startsWith('pg-boss localConcurrency'))?.name ?? 'pg-boss';
+    const r = (a: string, b: string, f: (x: RoundResult) => number): string => ratio(summaries, a, b, f);
+    lines.push(
+      `c=${c}: public API drain ${r(bg, raw, drainRate)} of raw, ${r(bg, rawBatch, drainRate)} of raw with batch DELETE, ${r(bg, boss, drainRate)}× pg-boss, ${r(bg, `pg-boss batchSize ${c}`, drainRate)}× its batch mode; adapter drain ${r('@bg/postgres adapter', raw, drainRate)} of raw`,
+      `c=${c}: public API drain CPU/job (Node + server) ${r(bg, raw, drainCpu)} of raw's, ${r(bg, rawBatch, drainCpu)} of raw batch DELETE's, ${r(bg, boss, drainCpu)} of pg-boss's; enqueue ${r(bg, raw, enqueueRate)} of raw, ${r(bg, boss, enqueueRate)}× pg-boss`,
     );
   }
+  console.log('\nratios (medians of per-round ratios):');
+  for (const line of lines) console.log(`  ${line}`);
 } finally {
-  await boss.stop({ graceful: false }).catch(() => {});
-  await admin.end();
   await server.stop();
 }
-// pg-boss leaves timers behind after stop(): end the run explicitly.
-process.exit(0);
