@@ -34,6 +34,12 @@ export interface PostgresRoundArgs {
 
 /** Connections of each contestant's pool (bg's default). */
 const POOL = 10;
+
+/**
+ * Jobs per lease of the raw and adapter loops: c, but at least 32, as bg's worker asks for
+ * while a backlog of short jobs waits (its prefetch: batches of at least 32 even at c=1).
+ */
+const leaseBatch = (args: PostgresRoundArgs): number => Math.max(args.concurrency, 32);
 const queueName = (): string => `bench-${randomBytes(4).toString('hex')}`;
 
 async function schemaBytes(admin: pg.Pool, schema: string): Promise<number> {
@@ -96,7 +102,7 @@ const RAW_SCHEMA = `create schema if not exists raw;
 /**
  * The like-for-like raw loop, with `pg` on a pool of 10: `insert … select from unnest(…)` of
  * 1 000 jobs per statement (the envelopes bg writes); then one receive loop leasing a batch of
- * `concurrency` jobs (`update … from (select … for update skip locked limit c)`: bumps the
+ * `max(c, 32)` jobs (`update … from (select … for update skip locked limit …)`: bumps the
  * delivery count, sets a lease token and moves `visible_at` past the lease, as bg must) and
  * deleting each job of the batch by its own `DELETE` (all at once on the pool) while leasing the
  * next batch (at most one batch being deleted). Both are named (prepared) statements, as a
@@ -151,7 +157,7 @@ async function rawRound(args: PostgresRoundArgs, warmup: boolean, batchDelete: b
                from (select seq from raw.jobs where queue = $1 and visible_at <= now()
                      order by visible_at, seq limit $2 for update skip locked) picked
                where j.seq = picked.seq returning j.seq, j.body`,
-              values: [queue, args.concurrency, ++token],
+              values: [queue, leaseBatch(args), ++token],
             })
           ).rows,
         settle: async (batch) => {
@@ -181,7 +187,7 @@ async function rawRound(args: PostgresRoundArgs, warmup: boolean, batchDelete: b
 
 /**
  * `@bg/postgres` at adapter level: `send` in batches of 1 000; then one receive loop of
- * `receive({ max: concurrency })`, `JSON.parse` of each body and one `ack` per message (the
+ * `receive({ max: max(c, 32) })`, `JSON.parse` of each body and one `ack` per message (the
  * adapter batches them), the batch's acks in flight while the next receive runs.
  */
 export const bgAdapter: IsolatedRoundFn<PostgresRoundArgs> = async (args, { warmup }) => {
@@ -209,7 +215,7 @@ export const bgAdapter: IsolatedRoundFn<PostgresRoundArgs> = async (args, { warm
         jobs: args.jobs,
         loops: 1,
         pauseWhenEmptyMs: 5,
-        receive: (signal) => adapter.receive(queue, { max: args.concurrency, leaseMs: 60_000, signal }),
+        receive: (signal) => adapter.receive(queue, { max: leaseBatch(args), leaseMs: 60_000, signal }),
         settle: async (batch) => {
           await Promise.all(
             batch.map((m) => {

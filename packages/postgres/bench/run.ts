@@ -3,10 +3,10 @@
  * (fsync off for all), every contestant side by side in rotated rounds, each round in a fresh
  * child Node process (`isolatedRound`: one small un-counted warm-up round there, then the
  * measured one). Contestants (bench/rounds.ts):
- *   raw like-for-like (the baseline): `pg`, a batch leased by `update … from (select … for
- *     update skip locked limit c)` and each job deleted by its own `DELETE`,
+ *   raw like-for-like (the baseline): `pg`, a batch of max(c, 32) leased by `update … from
+ *     (select … for update skip locked limit …)` and each job deleted by its own `DELETE`,
  *   the same raw loop deleting each batch with one `DELETE` (as bg's batched ack does),
- *   @bg/postgres at adapter level (send batches of 1 000; receive(max c) + ack),
+ *   @bg/postgres at adapter level (send batches of 1 000; receive(max max(c, 32)) + ack),
  *   @bg/postgres through the public API (createQueue().enqueueMany + createWorker),
  *   pg-boss 12 (insert + work) as `localConcurrency: c` (c pollers of one job: the usual way;
  *     they drain ~2 jobs/s each, so their rounds have min(N, 20·c) jobs, BENCH_PGBOSS_JOBS)
@@ -30,6 +30,10 @@ const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,10,50').split(',').map(
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP_JOBS ?? Math.min(N, 500));
 const rounds = new URL('./rounds.ts', import.meta.url);
+const ISOLATION =
+  process.env.BENCH_ISOLATE === '0'
+    ? 'every round in this process, no warm-up (BENCH_ISOLATE=0)'
+    : `each round in a fresh Node process after a ${WARMUP.toLocaleString('en-US')}-job warm-up`;
 
 const server = await startPostgres();
 if (!server) throw new Error('PostgreSQL is not installed');
@@ -77,7 +81,7 @@ const lines: string[] = [];
 try {
   for (const c of CONCURRENCY) {
     const summaries = await runBench({
-      title: `\n@bg/postgres on PostgreSQL 127.0.0.1:${server.port} (fsync off): ${N.toLocaleString('en-US')} jobs of a ~200-byte payload per round, concurrency ${c}, each round in a fresh Node process after a ${WARMUP.toLocaleString('en-US')}-job warm-up`,
+      title: `\n@bg/postgres on PostgreSQL 127.0.0.1:${server.port} (fsync off): ${N.toLocaleString('en-US')} jobs of a ~200-byte payload per round, concurrency ${c}, ${ISOLATION}`,
       rounds: ROUNDS,
       contestants: contestants(c),
       baseline: 'raw pg: SKIP LOCKED lease + DELETE per job',

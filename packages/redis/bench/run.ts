@@ -35,6 +35,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP_JOBS ?? Math.min(N, 5_000));
 const IDLE = Number(process.env.BENCH_IDLE_QUEUES ?? 50);
 const rounds = new URL('./rounds.ts', import.meta.url);
+const ISOLATION =
+  process.env.BENCH_ISOLATE === '0'
+    ? 'every round in this process, no warm-up (BENCH_ISOLATE=0)'
+    : `each round in a fresh Node process after a ${WARMUP.toLocaleString('en-US')}-job warm-up`;
 
 const server = await startRedis();
 if (!server) throw new Error('redis-server is not installed');
@@ -110,7 +114,7 @@ const lines: string[] = [];
 try {
   for (const c of CONCURRENCY) {
     const summaries = await runBench({
-      title: `\n@bg/redis on redis-server 127.0.0.1:${server.port}: ${N.toLocaleString('en-US')} jobs of a ~200-byte payload per round, concurrency ${c}, each round in a fresh Node process after a ${WARMUP.toLocaleString('en-US')}-job warm-up`,
+      title: `\n@bg/redis on redis-server 127.0.0.1:${server.port}: ${N.toLocaleString('en-US')} jobs of a ~200-byte payload per round, concurrency ${c}, ${ISOLATION}`,
       rounds: ROUNDS,
       contestants: contestants(c),
       baseline: 'raw lease + XACK/XDEL',

@@ -64,6 +64,8 @@ const NOT_INHERITED = /^--(inspect|debug)/;
  * JSON line on stdout (its other output is passed through). With `BENCH_PROFILE=<dir>` the
  * child writes a V8 CPU profile of its measured round there (`<label>-<pid>.cpuprofile`).
  * Use it as a {@link Contestant}'s round: `runBench` rotates the order per round as usual.
+ * `BENCH_ISOLATE=0` runs the round in this process instead, without the warm-up (as benches ran
+ * before), to measure what isolation changes.
  */
 export async function isolatedRound<A>(options: IsolatedRoundOptions<A>): Promise<RoundResult> {
   const spec: IsolatedRoundSpec = {
@@ -73,6 +75,13 @@ export async function isolatedRound<A>(options: IsolatedRoundOptions<A>): Promis
     warmupArgs: options.warmupArgs ?? options.args,
     label: options.label ?? options.export ?? 'round',
   };
+  if (process.env.BENCH_ISOLATE === '0') {
+    // The A/B of isolation itself: the same round in this process, no warm-up (as benches ran before).
+    const loaded = (await import(spec.module)) as Record<string, IsolatedRoundFn<A> | undefined>;
+    const round = loaded[spec.export];
+    if (typeof round !== 'function') throw new Error(`${spec.module} exports no function ${spec.export}`);
+    return round(options.args, { warmup: false });
+  }
   const child = spawn(
     process.execPath,
     [
