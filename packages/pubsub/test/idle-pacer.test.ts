@@ -32,7 +32,7 @@ describe('IdlePacer (pauses between empty pulls of one queue)', () => {
 
   it('wake() ends every sleep of the queue at once and resets the pause; abort ends one', async () => {
     const pacer = new IdlePacer(60_000);
-    for (let i = 0; i < 12; i++) pacer.sleep(0, new AbortController().signal); // pause grows to the maximum
+    for (let i = 0; i < 12; i++) await pacer.sleep(0, new AbortController().signal); // pause grows to the maximum
     const start = performance.now();
     const sleeping = [pacer.sleep(60_000, new AbortController().signal), pacer.sleep(60_000, new AbortController().signal)];
     setTimeout(() => pacer.wake(), 20);
