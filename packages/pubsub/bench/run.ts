@@ -21,13 +21,17 @@
  * Run: `pnpm --filter @bg/pubsub bench` (BENCH_JOBS, BENCH_ROUNDS, BENCH_WIDE to tune).
  */
 import {
+  adapterRound,
   benchQueueName,
   coreRound,
+  jobMessage,
   measure,
   pool,
+  printRequestTable,
   processTreeCpuUs,
   type RoundResult,
   reportTarget,
+  roundStamp,
   runBench,
   type ServerCpu,
   startDrain,
@@ -37,10 +41,7 @@ import type { Adapter } from '@bg/core';
 import { PubSub, type v1 } from '@google-cloud/pubsub';
 import { pubsubAdapter, queueResources } from '../src/index.js';
 import { loadV1 } from '../src/load-v1.js';
-import { adapterRound } from './adapter-round.js';
-import { jobMessage, roundStamp } from './job-message.js';
 import { countsSince, type RequestCounts, roundStart } from './request-count.js';
-import { printRequestTable } from './request-table.js';
 
 // No metadata-server probing (the emulator needs no credentials).
 process.env.METADATA_SERVER_DETECTION ??= 'none';

@@ -32,23 +32,24 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
+  adapterRound,
   benchQueueName,
   coreRound,
+  jobMessage,
   measure,
   pool,
+  printRequestTable,
   processTreeCpuUs,
   type RoundResult,
   reportTarget,
+  roundStamp,
   runBench,
   type ServerCpu,
   startDrain,
   startFauxqsProcess,
 } from '@bg/backends/bench';
 import { SQS_MAX_BATCH, sqsAdapter } from '@bg/sqs';
-import { adapterRound } from './adapter-round.js';
-import { jobMessage, roundStamp } from './job-message.js';
 import { countsSince, type RequestCounts, roundStart } from './request-count.js';
-import { printRequestTable } from './request-table.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 4_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);

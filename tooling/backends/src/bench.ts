@@ -29,9 +29,11 @@ export {
   type IsolatedRoundOptions,
   isolatedRound,
 } from './bench/isolated-round.js';
+export { type JobMessage, jobMessage, type RoundStamp, roundStamp } from './bench/job-message.js';
 export { measure, type Sample, type ServerCpu } from './bench/meter.js';
 export { pool } from './bench/pool.js';
 export { processTreeCpuUs } from './bench/process-cpu.js';
+export { printRequestTable } from './bench/request-table.js';
 export type { RoundResult } from './bench/round-result.js';
 export { median, runRounds } from './bench/rounds.js';
 export { formatTable } from './bench/table.js';

@@ -1,6 +1,7 @@
 import type { Adapter, ReceivedMessage } from '@bg/core';
-import { benchBody, benchQueueName } from './bench-job.js';
+import { benchQueueName } from './bench-job.js';
 import { startDrain } from './drain-loops.js';
+import { jobMessage, roundStamp } from './job-message.js';
 import { measure, type ServerCpu } from './meter.js';
 import { pool } from './pool.js';
 import type { RoundResult } from './round-result.js';
@@ -21,25 +22,23 @@ export interface AdapterRoundOptions {
 }
 
 /**
- * One round at adapter level, on a fresh queue: `send` the jobs ({@link benchBody}) in
- * batches, then drain them with the shared consumer loop ({@link startDrain}) doing
+ * One round at adapter level, on a fresh queue: `send` the jobs in batches, each as the bytes
+ * the public API sends for it ({@link jobMessage}: the core's envelope, id and `bg-type`), so that
+ * the adapter rows ask the server what the core rows ask, then drain them with the shared consumer loop ({@link startDrain}) doing
  * `receive` + one `ack` per message; stops at the last ack confirmed.
  */
 export async function adapterRound(adapter: Adapter, options: AdapterRoundOptions): Promise<RoundResult> {
   const { jobs, sendBatch } = options;
   const queue = benchQueueName('adapter');
   await adapter.ensureQueue(queue);
+  const stamp = roundStamp();
   const enqueue = await measure(
     () =>
       pool(Math.ceil(jobs / sendBatch), options.sendsInFlight ?? 1, async (b) => {
         const first = b * sendBatch;
         await adapter.send(
           queue,
-          Array.from({ length: Math.min(sendBatch, jobs - first) }, (_, k) => ({
-            id: `job-${first + k}`,
-            body: benchBody,
-            attributes: { 'bg-type': 'bench.noop' },
-          })),
+          Array.from({ length: Math.min(sendBatch, jobs - first) }, (_, k) => jobMessage(first + k, stamp)),
         );
       }),
     options.serverCpu,

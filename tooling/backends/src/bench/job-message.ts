@@ -2,8 +2,8 @@
  * The message every contestant of this bench sends: the bytes the public API sends for one
  * `benchJob` (its JSON envelope around the ~200-byte payload: 328 bytes, a 36-character job
  * id, the `bg-type` attribute), so that the raw loop, the adapter and the core make the
- * emulator store and hand out the same bytes. (The kit's `benchBody` is the bare payload:
- * a raw loop sending it would ask less of the server than the core does.) Each body is
+ * server store and hand out the same bytes. (`benchBody` is the bare payload: a raw
+ * loop sending it would ask less of the server than the core does.) Each body is
  * serialised when sent, as any producer serialises its job; the ids are a per-round prefix
  * and the job's number (the core makes a UUID v7 per job: that is the core's own work).
  */

@@ -3,7 +3,8 @@
  * counted key (a key ending in " max" is a round's peak, printed as is): the side-by-side
  * request comparison of the bench.
  */
-import { formatTable, median } from '@bg/backends/bench';
+import { median } from './rounds.js';
+import { formatTable } from './table.js';
 
 /** Prints the table of `perRound` (contestant → one count record per round) for `jobs` jobs a round. */
 export function printRequestTable(
