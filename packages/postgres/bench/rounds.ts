@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  benchEnvelopes,
   benchJob,
   benchPayloads,
   type IsolatedRoundFn,
@@ -194,18 +195,7 @@ export const bgAdapter: IsolatedRoundFn<PostgresRoundArgs> = async (args, { warm
   const adapter = postgresAdapter({ url: args.url, schema: 'bg', poolSize: POOL });
   const queue = queueName();
   await adapter.ensureQueue(queue);
-  const messages = benchPayloads(args.jobs).map((payload) => {
-    const id = uuidv7();
-    const body = encodeEnvelope({
-      bg: 1,
-      id,
-      type: benchJob.type,
-      v: 1,
-      payload: { ...payload },
-      createdAt: new Date().toISOString(),
-    });
-    return { id, body, attributes: { 'bg-type': benchJob.type } };
-  });
+  const messages = benchEnvelopes(args.jobs);
   return round(args, warmup, 'bg', {
     enqueue: async () => {
       for (let i = 0; i < messages.length; i += 1_000) await adapter.send(queue, messages.slice(i, i + 1_000));

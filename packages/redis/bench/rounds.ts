@@ -8,8 +8,16 @@
  * before and after enqueueing).
  */
 import { randomBytes } from 'node:crypto';
-import { benchJob, benchPayloads, type IsolatedRoundFn, measure, type RoundResult, type Sample } from '@bg/backends/bench';
-import { createQueue, createWorker, encodeEnvelope, uuidv7 } from '@bg/core';
+import {
+  benchEnvelopes,
+  benchJob,
+  benchPayloads,
+  type IsolatedRoundFn,
+  measure,
+  type RoundResult,
+  type Sample,
+} from '@bg/backends/bench';
+import { createQueue, createWorker } from '@bg/core';
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { redisAdapter } from '../src/index.js';
@@ -23,22 +31,6 @@ export interface RedisRoundArgs {
 }
 
 const suffix = (): string => randomBytes(4).toString('hex');
-
-/** The same envelopes the public API would write, for raw Streams and the adapter (encoding is not timed). */
-function envelopes(jobs: number): { id: string; body: string; attributes: Record<string, string> }[] {
-  return benchPayloads(jobs).map((payload) => {
-    const id = uuidv7();
-    const body = encodeEnvelope({
-      bg: 1,
-      id,
-      type: benchJob.type,
-      v: 1,
-      payload: { ...payload },
-      createdAt: new Date().toISOString(),
-    });
-    return { id, body, attributes: { 'bg-type': benchJob.type } };
-  });
-}
 
 /**
  * Runs one round: `enqueue`, then `drain`, measured; the server's memory growth over the
@@ -87,7 +79,7 @@ export const rawCeiling: IsolatedRoundFn<RedisRoundArgs> = async (args, { warmup
   await client.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
   const conns = [client, ...Array.from({ length: args.concurrency - 1 }, () => client.duplicate())];
   await Promise.all(conns.map((c) => c.ping()));
-  const bodies = envelopes(args.jobs).map((m) => m.body);
+  const bodies = benchEnvelopes(args.jobs).map((m) => m.body);
   return round(args, warmup, 'raw ceiling', {
     enqueue: () => xaddAll(client, stream, bodies),
     drain: async () => {
@@ -123,7 +115,7 @@ export const rawLease: IsolatedRoundFn<RedisRoundArgs> = async (args, { warmup }
   const client = new Redis(args.url);
   const stream = `rawl:${suffix()}`;
   await client.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
-  const bodies = envelopes(args.jobs).map((m) => m.body);
+  const bodies = benchEnvelopes(args.jobs).map((m) => m.body);
   let pendingAcks: string[] = [];
   let flushed: Promise<unknown> | undefined;
   const ack = (id: string): Promise<unknown> => {
@@ -212,7 +204,7 @@ export const bullmq: IsolatedRoundFn<RedisRoundArgs> = async (args, { warmup }) 
 export const bgAdapter: IsolatedRoundFn<RedisRoundArgs> = async (args, { warmup }) => {
   const adapter = redisAdapter({ url: args.url, prefix: `bga-${suffix()}`, onWarning: () => {} });
   await adapter.ensureQueue('bench');
-  const messages = envelopes(args.jobs);
+  const messages = benchEnvelopes(args.jobs);
   return round(args, warmup, '@bg/redis adapter', {
     enqueue: async () => {
       for (let i = 0; i < args.jobs; i += 1_000) await adapter.send('bench', messages.slice(i, i + 1_000));

@@ -8,7 +8,7 @@
  * that no contestant pays for another's garbage. Benchmarks only: never imported by tests.
  */
 export { type AdapterRoundOptions, adapterRound } from './bench/adapter-round.js';
-export { type BenchPayload, benchBody, benchJob, benchPayloads, benchQueueName } from './bench/bench-job.js';
+export { type BenchPayload, benchBody, benchEnvelopes, benchJob, benchPayloads, benchQueueName } from './bench/bench-job.js';
 export {
   type BenchTableOptions,
   benchTable,

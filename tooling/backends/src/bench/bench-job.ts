@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { defineJob } from '@bg/core';
+import { defineJob, encodeEnvelope, uuidv7 } from '@bg/core';
 
 /** Payload of {@link benchJob}. */
 export interface BenchPayload {
@@ -32,4 +32,17 @@ export const benchBody = JSON.stringify({ userId: 'u-123456', locale: 'de', note
 /** A fresh queue name for one round of one contestant. */
 export function benchQueueName(kind: string): string {
   return `bench-${kind}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * `n` messages as the public API writes {@link benchJob}s (UUIDv7 id, the encoded envelope,
+ * the `bg-type` attribute), for raw and adapter-level contestants (encoding them is not timed).
+ */
+export function benchEnvelopes(n: number): { id: string; body: string; attributes: Record<string, string> }[] {
+  const createdAt = new Date().toISOString();
+  return benchPayloads(n).map((payload) => {
+    const id = uuidv7();
+    const body = encodeEnvelope({ bg: 1, id, type: benchJob.type, v: 1, payload: { ...payload }, createdAt });
+    return { id, body, attributes: { 'bg-type': benchJob.type } };
+  });
 }
