@@ -59,7 +59,7 @@ const NOT_INHERITED = /^--(inspect|debug)/;
  * Runs one round of a contestant in a fresh child Node process, so that it pays for its own
  * heap, GC and JIT warm-up only, not for what contestants before it left in this process.
  * The child is this Node binary with this process's flags (`--import tsx` when the bench runs
- * under tsx); it imports `module`, runs `export(warmupArgs, { warmup: true })` once, un-counted,
+ * under tsx) and `--expose-gc` (each measured phase starts on a collected heap); it imports `module`, runs `export(warmupArgs, { warmup: true })` once, un-counted,
  * then `export(args, { warmup: false })`, and writes that round's {@link RoundResult} as one
  * JSON line on stdout (its other output is passed through). With `BENCH_PROFILE=<dir>` the
  * child writes a V8 CPU profile of its measured round there (`<label>-<pid>.cpuprofile`).
@@ -86,6 +86,7 @@ export async function isolatedRound<A>(options: IsolatedRoundOptions<A>): Promis
     process.execPath,
     [
       ...process.execArgv.filter((flag) => !NOT_INHERITED.test(flag)),
+      '--expose-gc',
       fileURLToPath(new URL('./isolated-child.js', import.meta.url)),
     ],
     {

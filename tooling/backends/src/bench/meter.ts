@@ -22,9 +22,14 @@ export type ServerCpu = () => number | undefined | Promise<number | undefined>;
  * Runs `phase` and measures its wall time, this process's CPU (`process.cpuUsage`), its GC
  * time (`v8.GCProfiler`) and, with `serverCpu`, the server's CPU over the same span. The
  * phase's own promise marks its end: a phase must resolve at the event it measures (e.g. the
- * last job's ack confirmed), not after any tail (a long poll still open).
+ * last job's ack confirmed), not after any tail (a long poll still open). Where the process
+ * exposes `gc` (the isolated rounds' children run with `--expose-gc`), the heap is collected
+ * first, so that a phase does not pay for the garbage of the one before it.
  */
 export async function measure<T>(phase: () => Promise<T>, serverCpu?: ServerCpu): Promise<{ sample: Sample; value: T }> {
+  // Each phase starts on a collected heap (where the bench exposes gc): a drain does not pay for
+  // the garbage its own enqueue left, as a worker process that did not enqueue would not.
+  (globalThis as { gc?: () => void }).gc?.();
   const server0 = await serverCpu?.();
   const gc = new GCProfiler();
   gc.start();
