@@ -455,12 +455,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       if (entries.length > 0) {
         // Fewer than asked: the stream is drained of new entries; look at the rest next time.
         if (entries.length < max) fullAt.delete(queue);
-        const out: ReceivedMessage[] = new Array(entries.length);
-        for (let n = 0; n < entries.length; n++) {
-          const [id, fields] = entries[n] as StreamEntry;
-          out[n] = toReceived(id, fields, 1, expiresAt);
-        }
-        return out;
+        return toMessages(entries, [], expiresAt);
       }
       return fullReceive(queue, k, name, max, undefined, Date.now(), leaseMs);
     }
@@ -498,12 +493,17 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     }
     const [entries, counts, acked, [wakeId, due, full]] = reply;
     if (acking) settleAcks(acking, acked, undefined);
-    fullAt.set(queue, Math.min(Number(full), now + MIN_PASS_INTERVAL_MS));
     if (entries.length === 0) {
       fullAt.delete(queue);
       if (hub) hub.noteEmpty(k.wake, wakeId, Number(due));
+    } else {
+      fullAt.set(queue, Math.min(Number(full), now + MIN_PASS_INTERVAL_MS));
     }
-    const expiresAt = now + leaseMs;
+    return toMessages(entries, counts, now + leaseMs);
+  }
+
+  /** The messages `entries` stand for: the first `counts.length` are redeliveries with those counts, the rest first deliveries. */
+  function toMessages(entries: StreamEntry[], counts: number[], expiresAt: number): ReceivedMessage[] {
     const out: ReceivedMessage[] = new Array(entries.length);
     for (let n = 0; n < entries.length; n++) {
       const [id, fields] = entries[n] as StreamEntry;
