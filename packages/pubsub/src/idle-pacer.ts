@@ -1,3 +1,5 @@
+import { abortableSleep } from '@bg/core/adapter';
+
 /** The first pause after an empty pull, ms. */
 const FIRST_PAUSE_MS = 10;
 
@@ -12,7 +14,8 @@ const FIRST_PAUSE_MS = 10;
 export class IdlePacer {
   readonly #maxMs: number;
   #pause = FIRST_PAUSE_MS;
-  readonly #sleepers = new Set<() => void>();
+  /** Aborted by {@link wake}: ends the sleeps under way (then replaced for later ones). */
+  #wake = new AbortController();
 
   constructor(maxMs: number) {
     this.#maxMs = maxMs;
@@ -30,26 +33,13 @@ export class IdlePacer {
   sleep(leftMs: number, signal: AbortSignal): Promise<void> {
     const ms = Math.min(this.#pause, this.#maxMs, leftMs);
     this.#pause = Math.min(this.#pause * 2, this.#maxMs);
-    return new Promise<void>((resolve) => {
-      if (!(ms > 0) || signal.aborted) {
-        resolve();
-        return;
-      }
-      const done = (): void => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        this.#sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-      this.#sleepers.add(done);
-    });
+    return abortableSleep(ms, signal, this.#wake.signal);
   }
 
   /** Something was sent or released here: end every pause at once and start over at 10 ms. */
   wake(): void {
     this.#pause = FIRST_PAUSE_MS;
-    for (const done of [...this.#sleepers]) done();
+    this.#wake.abort();
+    this.#wake = new AbortController();
   }
 }
