@@ -6,6 +6,7 @@ import {
   decideResult,
   type HandlerResult,
   HOPPED_ATTRIBUTE,
+  type RunDecision,
   rejectPayload,
 } from './decide-outcome.js';
 import { decodeEnvelope, type Envelope } from './envelope.js';
@@ -13,7 +14,7 @@ import { toErrorInfo } from './error-info.js';
 import { BgError, isBgError } from './errors.js';
 import { OutcomeExecutor } from './execute-outcome.js';
 import { type HeldDelivery, holdDelivery } from './held-delivery.js';
-import { hookDecoded, hookEvent, type Instrumentation } from './instrumentation.js';
+import { hookDecoded, hookEvent, type Instrumentation, type WorkerHooks } from './instrumentation.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobPayload, migratePayload } from './job.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
@@ -94,6 +95,41 @@ export interface Worker {
 }
 
 /** Results of handlers that returned. */
+/**
+ * Calls a job's handler, through the instrumentation's `runHandler` when there is one. A
+ * function of its own, so that `settle` makes no closure (and no heap context) per job.
+ */
+function callHandler(
+  hooks: WorkerHooks | undefined,
+  handler: Registered['handler'],
+  payload: unknown,
+  context: JobContext,
+): unknown {
+  return hooks?.runHandler ? hooks.runHandler(context, () => handler(payload, context)) : handler(payload, context);
+}
+
+/**
+ * Waits for a handler's `result` for at most `limitMs`: past it, the handler's signal is
+ * aborted and the wait rejects with `TIMEOUT` (the handler itself cannot be stopped).
+ */
+async function withTimeout(result: unknown, limitMs: number, item: HeldDelivery, jobType: string): Promise<void> {
+  const pending = Promise.resolve(result);
+  let timeout: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timeout = setTimeout(() => {
+      const error = new BgError('TIMEOUT', `job ${item.message.id} ("${jobType}") exceeded its ${limitMs} ms timeout`);
+      item.controller.abort(error);
+      reject(error);
+    }, limitMs);
+  });
+  pending.catch(() => {});
+  try {
+    await Promise.race([pending, timedOut]);
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
 const SUCCEEDED: HandlerResult = Object.freeze({ failed: false, abandoned: false, stopping: false });
 const ABANDONED: HandlerResult = Object.freeze({ failed: false, abandoned: true, stopping: false });
 
@@ -273,32 +309,16 @@ export function createWorker(options: WorkerOptions): Worker {
       if (observed) emit({ type: 'started', jobId: message.id, jobType: job.type, attempt });
       const started = now();
       leases.keep(item, job.type);
-      let timeout: ReturnType<typeof setTimeout> | undefined;
       let failed = false;
       let failure: unknown;
       try {
-        const handler = (registered as Registered).handler;
-        const result = hooks?.runHandler ? hooks.runHandler(context, () => handler(payload, context)) : handler(payload, context);
-        if (job.timeoutMs !== undefined) {
-          const pending = Promise.resolve(result);
-          const limit = job.timeoutMs;
-          const timedOut = new Promise<never>((_, reject) => {
-            timeout = setTimeout(() => {
-              const error = new BgError('TIMEOUT', `job ${message.id} ("${job.type}") exceeded its ${limit} ms timeout`);
-              item.controller.abort(error);
-              reject(error);
-            }, limit);
-          });
-          pending.catch(() => {});
-          await Promise.race([pending, timedOut]);
-        } else if (result !== undefined) {
-          await result;
-        }
+        const result = callHandler(hooks, (registered as Registered).handler, payload, context);
+        if (job.timeoutMs !== undefined) await withTimeout(result, job.timeoutMs, item, job.type);
+        else if (result !== undefined) await result;
       } catch (error) {
         failed = true;
         failure = error;
       } finally {
-        if (timeout) clearTimeout(timeout);
         leases.pause(item);
       }
       const durationMs = now() - started;
@@ -315,18 +335,7 @@ export function createWorker(options: WorkerOptions): Worker {
         );
         return;
       }
-      const errorInfo = item.abandoned ? undefined : toErrorInfo(failure);
-      const outcome = decideResult(
-        run,
-        { failed, error: failure, errorInfo, abandoned: item.abandoned, stopping: !running && item.controller.aborted },
-        policy,
-      );
-      if (errorInfo !== undefined) {
-        emit({ type: 'failed', jobId: message.id, jobType: job.type, attempt, durationMs, error: errorInfo });
-      }
-      // An extension still in flight would rotate the handle under the settling call.
-      await leases.quiesce(item);
-      await executor.execute(item, outcome, job.type, attempt, durationMs);
+      await settleFailure(item, run, failure, durationMs);
     } catch (error) {
       if (isBgError(error, 'LEASE_LOST')) {
         emit({ type: 'lease-lost', jobId: item.message.id, jobType: item.jobType });
@@ -339,6 +348,24 @@ export function createWorker(options: WorkerOptions): Worker {
       freeSlot(item);
       receiver.wake();
     }
+  }
+
+  /** Carries out a failed handler's outcome (retry, dead letter, hand back), after its `failed` event. */
+  async function settleFailure(item: HeldDelivery, run: RunDecision, failure: unknown, durationMs: number): Promise<void> {
+    const { job, attempt } = run;
+    const { message } = item;
+    const errorInfo = item.abandoned ? undefined : toErrorInfo(failure);
+    const outcome = decideResult(
+      run,
+      { failed: true, error: failure, errorInfo, abandoned: item.abandoned, stopping: !running && item.controller.aborted },
+      policy,
+    );
+    if (errorInfo !== undefined) {
+      emit({ type: 'failed', jobId: message.id, jobType: job.type, attempt, durationMs, error: errorInfo });
+    }
+    // An extension still in flight would rotate the handle under the settling call.
+    await leases.quiesce(item);
+    await executor.execute(item, outcome, job.type, attempt, durationMs);
   }
 
   /** Gives an unfinished delivery back at shutdown so that it is redelivered at once. */
