@@ -137,8 +137,11 @@ end
  * lease to end; -1 none) — only when nothing was handed out, for a worker that waits — and
  * when this full path is next needed (the next pass, delayed send or release) } }.
  * Between full calls a busy worker reads new entries with a plain XREADGROUP.
+ * `idleConsumerMs`: how long a consumer with nothing pending may go without reading before a
+ * pass removes it ({@link IDLE_CONSUMER_MS} by default).
  */
-export const RECEIVE = `${OWNS}${LEASE_OF}${ACK_MANY_FN}
+export function receiveLua(idleConsumerMs: number = IDLE_CONSUMER_MS): string {
+  return `${OWNS}${LEASE_OF}${ACK_MANY_FN}
 local s, dz, rz, cur, wk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local group, consumer = ARGV[1], ARGV[2]
 local now, max, dprefix = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
@@ -208,7 +211,7 @@ if want > 0 and now >= passAt then
         if #ids > 0 then take(redis.call('XCLAIM', s, group, consumer, lease, unpack(ids))) end
         if want <= 0 then resume, stopped = at, true end
       end
-    elseif idle >= ${IDLE_CONSUMER_MS} and name ~= consumer then
+    elseif idle >= ${idleConsumerMs} and name ~= consumer then
       redis.call('XGROUP', 'DELCONSUMER', s, group, name)
     end
   end
@@ -245,6 +248,10 @@ if #p > 0 then
 end
 return { out, counts, acked, { wake[1] and wake[1][1] or '0-0', due, full } }
 `;
+}
+
+/** The receive script with the default {@link IDLE_CONSUMER_MS}. */
+export const RECEIVE = receiveLua();
 
 /**
  * ack of many handles — KEYS: stream; ARGV: group, consumer, lowest entry id, highest entry id,

@@ -25,6 +25,13 @@ export interface RedisAdapterOptions {
    * program writing the stream directly). An idle check costs about 9 Redis commands.
    */
   readonly fallbackPollMs?: number;
+  /**
+   * How long a consumer of a queue's group (one per worker process and lease length) may go
+   * with nothing pending and without reading before a receive removes it (default 1 h). A
+   * process that exited leaves its consumer behind; a live one that is removed is re-created
+   * by its next read. A consumer that still holds leases is never removed.
+   */
+  readonly idleConsumerMs?: number;
   /** How long the first connection may take before calls fail with `UNREACHABLE` (default 5 s). */
   readonly connectTimeoutMs?: number;
   /**

@@ -39,11 +39,12 @@ import {
   DEAD_LETTER,
   DEAD_PAGE,
   EXTEND,
+  IDLE_CONSUMER_MS,
   leaseConsumer,
   MIN_PASS_INTERVAL_MS,
-  RECEIVE,
   RELEASE,
   REPLAY,
+  receiveLua,
   SEND_DEDUP,
   SEND_DELAYED,
   STATS,
@@ -130,6 +131,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   });
   const dedupWindow = options.deduplicationWindowMs ?? 5 * 60_000;
   const { fallbackPollMs } = options;
+  const idleConsumerMs = options.idleConsumerMs ?? IDLE_CONSUMER_MS;
+  if (!(Number.isSafeInteger(idleConsumerMs) && idleConsumerMs > 0))
+    throw new BgError('INVALID_ARGUMENT', `idleConsumerMs must be a positive whole number of ms, got ${idleConsumerMs}`);
   if (fallbackPollMs !== undefined && !(Number.isFinite(fallbackPollMs) && fallbackPollMs > 0))
     throw new BgError('INVALID_ARGUMENT', `fallbackPollMs must be a positive number of ms, got ${fallbackPollMs}`);
   const ownsClient = options.client === undefined;
@@ -176,7 +180,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     if (!(command in client)) client.defineCommand(command, { numberOfKeys: keys, lua });
     return (...args) => (client as unknown as Record<string, ScriptRunner>)[command]?.(...args) as Promise<unknown>;
   };
-  const receiveScript = script('receive', 5, RECEIVE);
+  // A client shared by adapters with different thresholds holds one receive script per threshold.
+  const receiveScript =
+    idleConsumerMs === IDLE_CONSUMER_MS
+      ? script('receive', 5, receiveLua())
+      : script(`receive_${idleConsumerMs}`, 5, receiveLua(idleConsumerMs));
   const ackManyScript = script('ack_many', 1, ACK_MANY);
   const extendScript = script('extend', 1, EXTEND);
   const statsScript = script('stats', 2, STATS);
