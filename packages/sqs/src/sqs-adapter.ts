@@ -115,6 +115,17 @@ interface ReceiveContext {
   readonly marginMs: number;
 }
 
+/** What one `ReceiveMessage` call asks for. */
+interface ReceiveRequest {
+  /** The SQS queue name. */
+  readonly name: string;
+  readonly max: number;
+  readonly leaseSeconds: number;
+  /** The long poll (0: a short poll). */
+  readonly waitSeconds: number;
+  readonly signal: AbortSignal | undefined;
+}
+
 /**
  * One `ReceiveMessage` call. The long poll is not cancelled on the caller's abort (cancelling
  * the HTTP request leaves the server-side poll running, and it would take the next message
@@ -123,15 +134,9 @@ interface ReceiveContext {
  * the lease the caller sees runs from the delivery (a long poll answered late handed the
  * message out just before it answered, within the ownership margin).
  */
-async function receiveOnce(
-  ctx: ReceiveContext,
-  name: string,
-  max: number,
-  leaseSeconds: number,
-  waitSeconds: number,
-  signal: AbortSignal | undefined,
-): Promise<ReceivedMessage[]> {
+async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<ReceivedMessage[]> {
   const { calls } = ctx;
+  const { name, max, leaseSeconds, waitSeconds, signal } = asked;
   const url = await calls.resolveUrl(name);
   const start = Date.now();
   const request = calls.call('ReceiveMessage', () =>
@@ -172,23 +177,15 @@ async function receiveOnce(
  * messages does not fail the receive: those messages are leased to this worker and returned
  * (a lasting error shows on the next receive).
  */
-async function receiveWide(
-  ctx: ReceiveContext,
-  fanout: ReceiveFanout,
-  name: string,
-  max: number,
-  leaseSeconds: number,
-  waitSeconds: number,
-  signal: AbortSignal | undefined,
-): Promise<ReceivedMessage[]> {
-  const asked = fanout.plan(max);
+async function receiveWide(ctx: ReceiveContext, fanout: ReceiveFanout, request: ReceiveRequest): Promise<ReceivedMessage[]> {
+  const asked = fanout.plan(request.max);
   if (asked.length === 1) {
-    const got = await receiveOnce(ctx, name, asked[0] as number, leaseSeconds, waitSeconds, signal);
+    const got = await receiveOnce(ctx, { ...request, max: asked[0] as number });
     fanout.record(asked, [got.length]);
     return got;
   }
   const settled = await Promise.allSettled(
-    asked.map((n, i) => receiveOnce(ctx, name, n, leaseSeconds, i === 0 ? waitSeconds : 0, signal)),
+    asked.map((n, i) => receiveOnce(ctx, { ...request, max: n, waitSeconds: i === 0 ? request.waitSeconds : 0 })),
   );
   const out: ReceivedMessage[] = [];
   let failure: unknown;
@@ -430,15 +427,13 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
         }
         let got: ReceivedMessage[];
         try {
-          got = await receiveWide(
-            receiving,
-            fanoutOf(queue),
-            sqsName(queue),
-            checked.max,
+          got = await receiveWide(receiving, fanoutOf(queue), {
+            name: sqsName(queue),
+            max: checked.max,
             leaseSeconds,
             waitSeconds,
-            opts.signal,
-          );
+            signal: opts.signal,
+          });
         } catch (error) {
           if (isBgError(error, 'CLOSED')) return [];
           throw error;
