@@ -3,77 +3,56 @@
  * and worker alike), by wrapping the methods of the client classes the adapter loads. The
  * bench reads the counts around each round to print requests per job side by side.
  */
+import { RequestCounter } from '@bg/backends/bench';
 import { loadV1 } from '../src/load-v1.js';
-
-/**
- * Requests since the counter started: `publish`, `pull`, `acknowledge`, `modifyAckDeadline`
- * calls, plus `pull empty` (pulls that brought nothing) and `pull in flight max` (the most
- * pulls in flight at once).
- */
-export type RequestCounts = Record<string, number>;
-
-const counts: RequestCounts = {};
-let pullsInFlight = 0;
-
-function add(key: string, n = 1): void {
-  counts[key] = (counts[key] ?? 0) + n;
-}
 
 type Method = (this: unknown, request: Record<string, unknown>, ...rest: unknown[]) => Promise<unknown[]>;
 
-function wrap(proto: object, name: string, count: (request: Record<string, unknown>, response: unknown) => void): void {
+/** Counts each call of `proto[name]` under `name` (and, with `inFlight`, the most in flight at once). */
+function wrap(
+  counter: RequestCounter,
+  proto: object,
+  name: string,
+  inFlight: boolean,
+  count: (request: Record<string, unknown>, response: unknown) => void = () => {},
+): void {
   const original = (proto as Record<string, Method>)[name] as Method;
   (proto as Record<string, Method>)[name] = function (this: unknown, request, ...rest) {
-    add(name);
+    counter.add(name);
+    const done = inFlight ? counter.started(name) : undefined;
     const answer = original.call(this, request, ...rest);
     void answer.then(
-      (r) => count(request, r[0]),
-      () => count(request, undefined),
+      (r) => {
+        done?.();
+        count(request, r[0]);
+      },
+      () => {
+        done?.();
+        count(request, undefined);
+      },
     );
     return answer;
   };
 }
 
-let installed = false;
+let counter: RequestCounter | undefined;
 
-/** Starts counting (once per process); returns the live counts. */
-export function countRequests(): Readonly<RequestCounts> {
-  if (installed) return counts;
-  installed = true;
+/**
+ * Starts counting (once per process) and returns the counter: `publish`, `pull`,
+ * `acknowledge`, `modifyAckDeadline` calls, plus `pull empty` (pulls that brought nothing) and
+ * `pull in flight max` (the most pulls in flight at once).
+ */
+export function countRequests(): RequestCounter {
+  if (counter) return counter;
+  const c = new RequestCounter();
+  counter = c;
   const sdk = loadV1();
-  wrap(sdk.PublisherClient.prototype, 'publish', () => {});
-  const pull = (sdk.SubscriberClient.prototype as unknown as Record<string, Method>).pull as Method;
-  (sdk.SubscriberClient.prototype as unknown as Record<string, Method>).pull = function (this: unknown, ...args) {
-    pullsInFlight++;
-    if (pullsInFlight > (counts['pull in flight max'] ?? 0)) counts['pull in flight max'] = pullsInFlight;
-    const answer = pull.apply(this, args);
-    void answer.then(
-      () => pullsInFlight--,
-      () => pullsInFlight--,
-    );
-    return answer;
-  };
-  wrap(sdk.SubscriberClient.prototype, 'pull', (_request, response) => {
+  wrap(c, sdk.PublisherClient.prototype, 'publish', false);
+  wrap(c, sdk.SubscriberClient.prototype, 'pull', true, (_request, response) => {
     const n = (response as { receivedMessages?: unknown[] } | undefined)?.receivedMessages?.length ?? 0;
-    if (n === 0) add('pull empty');
+    if (n === 0) c.add('pull empty');
   });
-  wrap(sdk.SubscriberClient.prototype, 'acknowledge', () => {});
-  wrap(sdk.SubscriberClient.prototype, 'modifyAckDeadline', () => {});
-  return counts;
-}
-
-/** Starts a round: resets the in-flight maximum; returns a copy of the counts to diff against. */
-export function roundStart(): RequestCounts {
-  counts['pull in flight max'] = pullsInFlight;
-  return { ...countRequests() };
-}
-
-/** The counts since `before` ({@link roundStart}); the in-flight maximum is the round's. */
-export function countsSince(before: Readonly<RequestCounts>): RequestCounts {
-  const now = countRequests();
-  const out: RequestCounts = {};
-  for (const [key, value] of Object.entries(now)) {
-    out[key] = key.endsWith(' max') ? value : value - (before[key] ?? 0);
-  }
-  return out;
+  wrap(c, sdk.SubscriberClient.prototype, 'acknowledge', false);
+  wrap(c, sdk.SubscriberClient.prototype, 'modifyAckDeadline', false);
+  return c;
 }

@@ -41,7 +41,7 @@ import type { Adapter } from '@bg/core';
 import { PubSub, type v1 } from '@google-cloud/pubsub';
 import { pubsubAdapter, queueResources } from '../src/index.js';
 import { loadV1 } from '../src/load-v1.js';
-import { countsSince, type RequestCounts, roundStart } from './request-count.js';
+import { countRequests } from './request-count.js';
 
 // No metadata-server probing (the emulator needs no credentials).
 process.env.METADATA_SERVER_DETECTION ??= 'none';
@@ -110,13 +110,8 @@ if (!emulator) {
   const serverCpu: ServerCpu = () => processTreeCpuUs(emulator.pid);
   const options = new PubSub({ apiEndpoint: emulator.endpoint, emulatorMode: true, projectId: PROJECT })
     .options as ConstructorParameters<typeof v1.SubscriberClient>[0];
-  const perRound = new Map<string, RequestCounts[]>();
-  const counted = (name: string, round: () => Promise<RoundResult>) => async (): Promise<RoundResult> => {
-    const before = roundStart();
-    const result = await round();
-    perRound.set(name, [...(perRound.get(name) ?? []), countsSince(before)]);
-    return result;
-  };
+  const requests = countRequests();
+  const counted = requests.counted.bind(requests);
   // The classes the adapter loads (the same module as the package's `v1` export), so the
   // request counter sees both.
   const sdk = loadV1();
@@ -156,7 +151,7 @@ if (!emulator) {
       ],
     });
     reportTarget(summaries, '@bg/core queue + worker', 0.8);
-    printRequestTable(perRound, JOBS, [
+    printRequestTable(requests.perRound, JOBS, [
       'publish',
       'pull',
       'pull empty',

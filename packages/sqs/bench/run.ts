@@ -49,7 +49,7 @@ import {
   startFauxqsProcess,
 } from '@bg/backends/bench';
 import { SQS_MAX_BATCH, sqsAdapter } from '@bg/sqs';
-import { countsSince, type RequestCounts, roundStart } from './request-count.js';
+import { countRequests } from './request-count.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 4_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
@@ -121,13 +121,8 @@ async function rawRound(client: SQSClient, serverCpu: ServerCpu, sendsInFlight: 
   return { jobs: JOBS, enqueue: enqueue.sample, drain: drained.sample };
 }
 
-const perRound = new Map<string, RequestCounts[]>();
-const counted = (name: string, round: () => Promise<RoundResult>) => async (): Promise<RoundResult> => {
-  const before = roundStart();
-  const result = await round();
-  perRound.set(name, [...(perRound.get(name) ?? []), countsSince(before)]);
-  return result;
-};
+const requests = countRequests();
+const counted = requests.counted.bind(requests);
 const server = await startFauxqsProcess();
 const serverCpu: ServerCpu = () => processTreeCpuUs(server.pid);
 const config = { endpoint: server.endpoint, region: server.region, credentials: server.credentials };
@@ -168,7 +163,7 @@ try {
     ],
   });
   reportTarget(summaries, '@bg/core queue + worker', 0.9);
-  printRequestTable(perRound, JOBS, [
+  printRequestTable(requests.perRound, JOBS, [
     'SendMessageBatch',
     'ReceiveMessage',
     'ReceiveMessage empty',

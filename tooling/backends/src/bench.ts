@@ -33,6 +33,7 @@ export { type JobMessage, jobMessage, type RoundStamp, roundStamp } from './benc
 export { measure, type Sample, type ServerCpu } from './bench/meter.js';
 export { pool } from './bench/pool.js';
 export { processTreeCpuUs } from './bench/process-cpu.js';
+export { RequestCounter, type RequestCounts } from './bench/request-counter.js';
 export { printRequestTable } from './bench/request-table.js';
 export type { RoundResult } from './bench/round-result.js';
 export { median, runRounds } from './bench/rounds.js';
