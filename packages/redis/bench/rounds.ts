@@ -20,6 +20,7 @@ import {
 import { createQueue, createWorker } from '@bg/core';
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { Redis as Redis5 } from 'ioredis5';
 import { redisAdapter } from '../src/index.js';
 import { commandStats, printCommandStats, redisCpuUs, resetCommandStats, usedMemory } from './redis-info.js';
 
@@ -104,64 +105,90 @@ export const rawCeiling: IsolatedRoundFn<RedisRoundArgs> = async (args, { warmup
   });
 };
 
+/** Opens an ioredis client on `url`: ioredis 6 (the dev dependency) or 5 (`ioredis5`). */
+type OpenClient = (url: string) => Redis;
+
+/** ioredis 6, as the adapter opens it from a URL. */
+const openIoredis6: OpenClient = (url) => new Redis(url);
+
+/**
+ * ioredis 5 (`ioredis5`, the `redis-parser` reply decoder): its class is another type with the
+ * same commands, which is all these rounds and the adapter call (the adapter accepts `^5.4.0`).
+ */
+const openIoredis5: OpenClient = (url) => new Redis5(url) as unknown as Redis;
+
+/** An ioredis 5 client for `redisAdapter({ client })`: the options the adapter gives its own, connected. */
+async function connectIoredis5(url: string): Promise<Redis> {
+  const client = new Redis5(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  await client.connect();
+  return client as unknown as Redis;
+}
+
 /**
  * The like-for-like raw loop (the peer bg must match): one connection; `concurrency` consumers
  * each `XREADGROUP COUNT 100` (the pending list's delivery time is the lease, reclaimable by
  * `XAUTOCLAIM`) and run the batch's jobs; each finished job's `XACK` + `XDEL` go out with the
  * others of the same turn of the event loop (one pipeline), and the consumer asks for more
- * once its batch is acked.
+ * once its batch is acked. On the client `open` opens.
  */
-export const rawLease: IsolatedRoundFn<RedisRoundArgs> = async (args, { warmup }) => {
-  const client = new Redis(args.url);
-  const stream = `rawl:${suffix()}`;
-  await client.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
-  const bodies = benchEnvelopes(args.jobs).map((m) => m.body);
-  let pendingAcks: string[] = [];
-  let flushed: Promise<unknown> | undefined;
-  const ack = (id: string): Promise<unknown> => {
-    pendingAcks.push(id);
-    flushed ??= new Promise((resolve) => setImmediate(resolve)).then(() => {
-      const ids = pendingAcks;
-      pendingAcks = [];
-      flushed = undefined;
-      return client
-        .pipeline()
-        .xack(stream, 'g', ...ids)
-        .xdel(stream, ...ids)
-        .exec();
-    });
-    return flushed;
-  };
-  return round(args, warmup, 'raw like-for-like', {
-    enqueue: () => xaddAll(client, stream, bodies),
-    drain: async () => {
-      let done = 0;
-      await Promise.all(
-        Array.from({ length: args.concurrency }, async (_, c) => {
-          while (done < args.jobs) {
-            const r = (await client.xreadgroup('GROUP', 'g', `c${c}`, 'COUNT', 100, 'STREAMS', stream, '>')) as StreamReply;
-            const entries = r?.[0]?.[1] ?? [];
-            if (entries.length === 0) {
-              await new Promise((resolve) => setTimeout(resolve, 5));
-              continue;
+const rawLeaseOn =
+  (open: OpenClient, label: string): IsolatedRoundFn<RedisRoundArgs> =>
+  async (args, { warmup }) => {
+    const client = open(args.url);
+    const stream = `rawl:${suffix()}`;
+    await client.xgroup('CREATE', stream, 'g', '0', 'MKSTREAM');
+    const bodies = benchEnvelopes(args.jobs).map((m) => m.body);
+    let pendingAcks: string[] = [];
+    let flushed: Promise<unknown> | undefined;
+    const ack = (id: string): Promise<unknown> => {
+      pendingAcks.push(id);
+      flushed ??= new Promise((resolve) => setImmediate(resolve)).then(() => {
+        const ids = pendingAcks;
+        pendingAcks = [];
+        flushed = undefined;
+        return client
+          .pipeline()
+          .xack(stream, 'g', ...ids)
+          .xdel(stream, ...ids)
+          .exec();
+      });
+      return flushed;
+    };
+    return round(args, warmup, label, {
+      enqueue: () => xaddAll(client, stream, bodies),
+      drain: async () => {
+        let done = 0;
+        await Promise.all(
+          Array.from({ length: args.concurrency }, async (_, c) => {
+            while (done < args.jobs) {
+              const r = (await client.xreadgroup('GROUP', 'g', `c${c}`, 'COUNT', 100, 'STREAMS', stream, '>')) as StreamReply;
+              const entries = r?.[0]?.[1] ?? [];
+              if (entries.length === 0) {
+                await new Promise((resolve) => setTimeout(resolve, 5));
+                continue;
+              }
+              await Promise.all(
+                entries.map(([id, fields]) => {
+                  JSON.parse(fields[1] as string);
+                  return ack(id);
+                }),
+              );
+              done += entries.length;
             }
-            await Promise.all(
-              entries.map(([id, fields]) => {
-                JSON.parse(fields[1] as string);
-                return ack(id);
-              }),
-            );
-            done += entries.length;
-          }
-        }),
-      );
-    },
-    cleanUp: async () => {
-      await client.del(stream);
-      client.disconnect();
-    },
-  });
-};
+          }),
+        );
+      },
+      cleanUp: async () => {
+        await client.del(stream);
+        client.disconnect();
+      },
+    });
+  };
+
+/** The like-for-like raw loop on ioredis 6. */
+export const rawLease = rawLeaseOn(openIoredis6, 'raw like-for-like, ioredis 6');
+/** The like-for-like raw loop on ioredis 5. */
+export const rawLease5 = rawLeaseOn(openIoredis5, 'raw like-for-like, ioredis 5');
 
 /** BullMQ 5: `addBulk` of 1 000 at a time (`removeOnComplete`), then a `Worker` with a no-op processor. */
 export const bullmq: IsolatedRoundFn<RedisRoundArgs> = async (args, { warmup }) => {
@@ -236,40 +263,58 @@ export const bgAdapter: IsolatedRoundFn<RedisRoundArgs> = async (args, { warmup 
 /**
  * `@bg/redis` through the public API, as the Quickstart writes it: `createQueue().enqueueMany`
  * of every job, then `createWorker` (`concurrency`, `pollMs: 100`) with a no-op handler; the
- * drain stops at the last job's `succeeded` event (emitted once its ack resolved).
+ * drain stops at the last job's `succeeded` event (emitted once its ack resolved). With `connect`,
+ * on a client of ours (`redisAdapter({ client })`, opened with the options the adapter gives its
+ * own), which the adapter must leave open: cleanUp checks that, then closes it.
  */
-export const bgWorker: IsolatedRoundFn<RedisRoundArgs> = async (args, { warmup }) => {
-  const adapter = redisAdapter({ url: args.url, prefix: `bgw-${suffix()}`, onWarning: () => {} });
-  await adapter.ensureQueue('bench');
-  const jobs = createQueue({ adapter, queue: 'bench' });
-  const payloads = benchPayloads(args.jobs);
-  let done = 0;
-  let finish: () => void = () => {};
-  const all = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  const worker = createWorker({
-    adapter,
-    queue: 'bench',
-    concurrency: args.concurrency,
-    pollMs: 100,
-    onEvent: (e) => {
-      if (e.type === 'succeeded' && ++done === args.jobs) finish();
-    },
-  });
-  worker.handle(benchJob, () => {});
-  return round(args, warmup, '@bg/redis public API', {
-    enqueue: async () => {
-      await jobs.enqueueMany(benchJob, payloads);
-    },
-    drain: async () => {
-      await worker.start();
-      await all;
-    },
-    cleanUp: async () => {
-      await worker.stop();
-      await adapter.deleteQueue('bench');
-      await adapter.close();
-    },
-  });
-};
+const bgWorkerOn =
+  (connect: ((url: string) => Promise<Redis>) | undefined, label: string): IsolatedRoundFn<RedisRoundArgs> =>
+  async (args, { warmup }) => {
+    const prefix = `bgw-${suffix()}`;
+    const client = await connect?.(args.url);
+    const adapter = client
+      ? redisAdapter({ client, prefix, onWarning: () => {} })
+      : redisAdapter({ url: args.url, prefix, onWarning: () => {} });
+    await adapter.ensureQueue('bench');
+    const jobs = createQueue({ adapter, queue: 'bench' });
+    const payloads = benchPayloads(args.jobs);
+    let done = 0;
+    let finish: () => void = () => {};
+    const all = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const worker = createWorker({
+      adapter,
+      queue: 'bench',
+      concurrency: args.concurrency,
+      pollMs: 100,
+      onEvent: (e) => {
+        if (e.type === 'succeeded' && ++done === args.jobs) finish();
+      },
+    });
+    worker.handle(benchJob, () => {});
+    return round(args, warmup, label, {
+      enqueue: async () => {
+        await jobs.enqueueMany(benchJob, payloads);
+      },
+      drain: async () => {
+        await worker.start();
+        await all;
+      },
+      cleanUp: async () => {
+        await worker.stop();
+        await adapter.deleteQueue('bench');
+        await adapter.close();
+        if (client) {
+          if (client.status !== 'ready')
+            throw new Error(`${label}: the adapter closed a client it did not open (${client.status})`);
+          await client.quit();
+        }
+      },
+    });
+  };
+
+/** The public API on the adapter's own ioredis 6 client (from the URL). */
+export const bgWorker = bgWorkerOn(undefined, '@bg/redis public API, ioredis 6');
+/** The public API on an ioredis 5 client of ours (`redisAdapter({ client })`). */
+export const bgWorker5 = bgWorkerOn(connectIoredis5, '@bg/redis public API, ioredis 5');

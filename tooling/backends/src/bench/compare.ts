@@ -41,6 +41,12 @@ export interface RunBenchOptions {
    * client's GC share of the drain's wall time) instead of the two end-to-end CPU columns.
    */
   readonly phases?: boolean;
+  /**
+   * When the rounds carry a steady state (`isolatedRound`'s `measuredRounds` > 1), the lines
+   * printed above the two tables: what the cold one and the steady-state one measure.
+   */
+  readonly coldTitle?: string;
+  readonly steadyTitle?: string;
 }
 
 /** Medians of one contestant over the rounds. */
@@ -73,6 +79,11 @@ export interface ContestantSummary {
   readonly extra: Readonly<Record<string, number>>;
   /** The rounds themselves, in round order (for ratios of other figures, per round). */
   readonly rounds: readonly RoundResult[];
+  /**
+   * The same summary of the rounds' {@link RoundResult.steady} (each process's last measured
+   * round), when every round of every contestant has one; ratios to the baseline's steady rounds.
+   */
+  readonly steady?: ContestantSummary;
 }
 
 const perSecond = (jobs: number, ms: number): number => (ms > 0 ? (jobs * 1_000) / ms : 0);
@@ -100,14 +111,38 @@ function extras(rs: readonly RoundResult[]): Record<string, number> {
   );
 }
 
-/** Summarises each contestant's rounds: medians, and medians of per-round ratios to `baseline`. */
+/**
+ * The rounds' steady states by contestant, when every round of every contestant has one (else
+ * undefined: a table of some would compare unlike states).
+ */
+function steadyResults(
+  contestants: readonly Pick<Contestant, 'name'>[],
+  results: Readonly<Record<string, readonly RoundResult[]>>,
+): Record<string, RoundResult[]> | undefined {
+  const steady: Record<string, RoundResult[]> = {};
+  for (const { name } of contestants) {
+    const rs = results[name] ?? [];
+    const states = rs.map((r) => r.steady).filter((r): r is RoundResult => r !== undefined);
+    if (rs.length === 0 || states.length !== rs.length) return undefined;
+    steady[name] = states;
+  }
+  return steady;
+}
+
+/**
+ * Summarises each contestant's rounds: medians, and medians of per-round ratios to `baseline`;
+ * with `steady` the same of the rounds' steady states, when they all have one.
+ */
 export function summarise(
   contestants: readonly Pick<Contestant, 'name' | 'role'>[],
   results: Readonly<Record<string, readonly RoundResult[]>>,
   baseline: string,
 ): ContestantSummary[] {
   const base = results[baseline] ?? [];
-  return contestants.map(({ name, role }) => {
+  const steady = steadyResults(contestants, results);
+  const steadySummaries = steady ? summarise(contestants, steady, baseline) : undefined;
+  return contestants.map(({ name, role }, index) => {
+    const steadySummary = steadySummaries?.[index];
     const rs = results[name] ?? [];
     const servers = rs.map(serverCpu).filter((v): v is number => v !== undefined);
     const enqueueServer = medianOf(rs, (r) => (r.enqueue.serverCpuUs === undefined ? undefined : r.enqueue.serverCpuUs / r.jobs));
@@ -132,6 +167,7 @@ export function summarise(
       ...(gc !== undefined ? { drainGcShare: gc } : {}),
       extra: extras(rs),
       rounds: rs,
+      ...(steadySummary ? { steady: steadySummary } : {}),
     };
   });
 }
@@ -225,6 +261,9 @@ const load = (): string =>
  * round and then the table ({@link benchTable}) with the load average before and after, and
  * returns the summaries. Contestants whose round is an {@link isolatedRound} run each round in
  * a fresh child process (after an un-counted warm-up round there); the rotation is the same.
+ * When every round has a steady state (`isolatedRound`'s `measuredRounds` > 1) it prints two
+ * tables, the cold one (each process's first measured round) and the steady-state one (its
+ * last), and each summary carries its `steady` one.
  */
 export async function runBench(options: RunBenchOptions): Promise<ContestantSummary[]> {
   const only = options.only ?? process.env.BENCH_ONLY?.split(',');
@@ -244,14 +283,25 @@ export async function runBench(options: RunBenchOptions): Promise<ContestantSumm
       `round ${round}: ${contestants
         .map((c) => {
           const result = r[c.name];
-          return result ? `${c.name} ${int(totalRate(result))} jobs/s ${int(clientCpu(result))} µs/job` : '';
+          if (!result) return '';
+          const steady = result.steady ? ` (steady ${int(totalRate(result.steady))}, ${int(clientCpu(result.steady))})` : '';
+          return `${c.name} ${int(totalRate(result))} jobs/s ${int(clientCpu(result))} µs/job${steady}`;
         })
         .join(' · ')}`,
     ),
   );
   const summaries = summarise(contestants, results, baseline);
   console.log(`\nmedians of ${options.rounds} rounds; base = "${baseline}"; ratios are medians of per-round ratios`);
-  console.log(benchTable(summaries, { phases: options.phases ?? false }));
+  const phases = options.phases ?? false;
+  const steady = summaries.map((s) => s.steady).filter((s): s is ContestantSummary => s !== undefined);
+  if (steady.length === summaries.length && steady.length > 0) {
+    console.log(options.coldTitle ?? "cold: each process's first measured round");
+    console.log(benchTable(summaries, { phases }));
+    console.log(`\n${options.steadyTitle ?? "steady state: each process's last measured round"}`);
+    console.log(benchTable(steady, { phases }));
+  } else {
+    console.log(benchTable(summaries, { phases }));
+  }
   console.log(`load average after: ${load()}`);
   return summaries;
 }

@@ -1,7 +1,7 @@
 /**
  * The child process of `isolatedRound`: reads its round from `BG_BENCH_ROUND`, imports the
- * module, runs one un-counted warm-up round and the measured round, and writes the measured
- * round's result as one JSON line (see `isolatedRound`). Not imported: run as a script.
+ * module, runs one un-counted warm-up round and then the measured rounds back to back, and writes
+ * each measured round's result as one JSON line (see `isolatedRound`). Not imported: run as a script.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -15,20 +15,26 @@ const loaded = (await import(spec.module)) as Record<string, unknown>;
 const round = loaded[spec.export] as IsolatedRoundFn<unknown> | undefined;
 if (typeof round !== 'function') throw new Error(`${spec.module} exports no function ${spec.export}`);
 
-await round(spec.warmupArgs, { warmup: true });
+await round(spec.warmupArgs, { warmup: true, measuredRound: 0 });
 const profileDir = process.env.BENCH_PROFILE;
-const profiler = profileDir ? new Session() : undefined;
-if (profiler) {
-  profiler.connect();
-  await profiler.post('Profiler.enable');
-  await profiler.post('Profiler.start');
-}
-const result = await round(spec.args, { warmup: false });
-if (profiler && profileDir) {
-  const { profile } = await profiler.post('Profiler.stop');
-  mkdirSync(profileDir, { recursive: true });
-  writeFileSync(join(profileDir, `${spec.label.replace(/[^\w.-]+/g, '_')}-${process.pid}.cpuprofile`), JSON.stringify(profile));
-  profiler.disconnect();
+for (let k = 1; k <= spec.measuredRounds; k++) {
+  const profiler = profileDir ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  const result = await round(spec.args, { warmup: false, measuredRound: k });
+  if (profiler && profileDir) {
+    const { profile } = await profiler.post('Profiler.stop');
+    mkdirSync(profileDir, { recursive: true });
+    const name = `${spec.label.replace(/[^\w.-]+/g, '_')}-${process.pid}-${k}.cpuprofile`;
+    writeFileSync(join(profileDir, name), JSON.stringify(profile));
+    profiler.disconnect();
+  }
+  await new Promise<void>((resolve) =>
+    process.stdout.write(`${ROUND_RESULT_PREFIX}${JSON.stringify(result)}\n`, () => resolve()),
+  );
 }
 // Exit at once: a library may leave timers behind (the round closed what it opened).
-process.stdout.write(`${ROUND_RESULT_PREFIX}${JSON.stringify(result)}\n`, () => process.exit(0));
+process.exit(0);

@@ -21,12 +21,16 @@ export interface IsolatedRoundSpec {
   readonly warmupArgs: unknown;
   /** A name for profile files. */
   readonly label: string;
+  /** Measured rounds run back to back after the warm-up (1 or more). */
+  readonly measuredRounds: number;
 }
 
 /** What an isolated round function gets besides its arguments. */
 export interface IsolatedRoundContext {
   /** True for the child's un-counted warm-up round (print nothing, profile nothing). */
   readonly warmup: boolean;
+  /** Which measured round of this process this is (1 for the first; 0 in the warm-up). */
+  readonly measuredRound?: number;
 }
 
 /**
@@ -50,6 +54,12 @@ export interface IsolatedRoundOptions<A> {
   readonly env?: Readonly<Record<string, string>>;
   /** A name for the child's profile file (`BENCH_PROFILE`); default the export's name. */
   readonly label?: string;
+  /**
+   * Measured rounds the child runs back to back after the warm-up, each on fresh keys (default
+   * 1). With more than one, the result is the first (the cold end) with the last as its
+   * `steady` (JIT tiered up, heap sized); the rounds between only bring the process there.
+   */
+  readonly measuredRounds?: number;
 }
 
 /** Node flags the child must not inherit (a second debugger would fight for the port). */
@@ -60,9 +70,11 @@ const NOT_INHERITED = /^--(inspect|debug)/;
  * heap, GC and JIT warm-up only, not for what contestants before it left in this process.
  * The child is this Node binary with this process's flags (`--import tsx` when the bench runs
  * under tsx) and `--expose-gc` (each measured phase starts on a collected heap); it imports `module`, runs `export(warmupArgs, { warmup: true })` once, un-counted,
- * then `export(args, { warmup: false })`, and writes that round's {@link RoundResult} as one
- * JSON line on stdout (its other output is passed through). With `BENCH_PROFILE=<dir>` the
- * child writes a V8 CPU profile of its measured round there (`<label>-<pid>.cpuprofile`).
+ * then `export(args, { warmup: false })` (`measuredRounds` times, default once), and writes each
+ * measured round's {@link RoundResult} as one JSON line on stdout (its other output is passed
+ * through); the first comes back, with the last as its `steady` when there were several. With
+ * `BENCH_PROFILE=<dir>` the child writes a V8 CPU profile of each measured round there
+ * (`<label>-<pid>-<round>.cpuprofile`).
  * Use it as a {@link Contestant}'s round: `runBench` rotates the order per round as usual.
  * `BENCH_ISOLATE=0` runs the round in this process instead, without the warm-up (as benches ran
  * before), to measure what isolation changes.
@@ -74,13 +86,16 @@ export async function isolatedRound<A>(options: IsolatedRoundOptions<A>): Promis
     args: options.args,
     warmupArgs: options.warmupArgs ?? options.args,
     label: options.label ?? options.export ?? 'round',
+    measuredRounds: Math.max(1, Math.floor(options.measuredRounds ?? 1)),
   };
   if (process.env.BENCH_ISOLATE === '0') {
     // The A/B of isolation itself: the same round in this process, no warm-up (as benches ran before).
     const loaded = (await import(spec.module)) as Record<string, IsolatedRoundFn<A> | undefined>;
     const round = loaded[spec.export];
     if (typeof round !== 'function') throw new Error(`${spec.module} exports no function ${spec.export}`);
-    return round(options.args, { warmup: false });
+    const results: RoundResult[] = [];
+    for (let k = 1; k <= spec.measuredRounds; k++) results.push(await round(options.args, { warmup: false, measuredRound: k }));
+    return coldAndSteady(results, spec.label);
   }
   const child = spawn(
     process.execPath,
@@ -94,10 +109,10 @@ export async function isolatedRound<A>(options: IsolatedRoundOptions<A>): Promis
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  let result: RoundResult | undefined;
+  const results: RoundResult[] = [];
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
-    if (line.startsWith(ROUND_RESULT_PREFIX)) result = JSON.parse(line.slice(ROUND_RESULT_PREFIX.length)) as RoundResult;
+    if (line.startsWith(ROUND_RESULT_PREFIX)) results.push(JSON.parse(line.slice(ROUND_RESULT_PREFIX.length)) as RoundResult);
     else console.log(line);
   });
   const closed = new Promise<void>((resolve) => lines.once('close', () => resolve()));
@@ -106,8 +121,18 @@ export async function isolatedRound<A>(options: IsolatedRoundOptions<A>): Promis
     child.once('exit', (exitCode) => resolve(exitCode));
   });
   await closed;
-  if (code !== 0 || result === undefined) {
-    throw new Error(`isolated round ${spec.label} (${spec.module}) failed: exit code ${code}, ${result ? 'a' : 'no'} result`);
+  if (code !== 0 || results.length !== spec.measuredRounds) {
+    throw new Error(
+      `isolated round ${spec.label} (${spec.module}) failed: exit code ${code}, ${results.length} of ${spec.measuredRounds} results`,
+    );
   }
-  return result;
+  return coldAndSteady(results, spec.label);
+}
+
+/** The first of a process's measured rounds, with the last as its `steady` when there were several. */
+function coldAndSteady(results: readonly RoundResult[], label: string): RoundResult {
+  const [first] = results;
+  const last = results.at(-1);
+  if (first === undefined || last === undefined) throw new Error(`isolated round ${label}: no measured round`);
+  return results.length > 1 ? { ...first, steady: last } : first;
 }

@@ -12,4 +12,10 @@ export interface RoundResult {
    * {@link benchTable} adds one column per name, the median over the rounds.
    */
   readonly extra?: Readonly<Record<string, number>>;
+  /**
+   * The same contestant's last measured round in the same process, when it ran several back to
+   * back (`isolatedRound`'s `measuredRounds`): its steady state (JIT tiered up, heap sized), where
+   * this round is its cold end. {@link runBench} prints a second table of them.
+   */
+  readonly steady?: RoundResult;
 }
