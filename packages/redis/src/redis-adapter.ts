@@ -167,9 +167,10 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
           retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
         }));
   let lastConnectionError: unknown;
-  client.on('error', (error: unknown) => {
+  const noteError = (error: unknown): void => {
     lastConnectionError = error;
-  });
+  };
+  client.on('error', noteError);
   const consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const guard = new CloseGuard('redis');
   /** Recently acked handles: a second ack of one (gone by then) is harmless. */
@@ -217,8 +218,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const closing = new AbortController();
   const connect = (): Promise<void> => {
     ready ??= (async () => {
+      const warn = options.onWarning ?? ((message: string, key: string) => warnOnce(key, message));
       if (!ownsClient || client.status === 'ready') {
         connected = true;
+        // A client of the caller's is checked too: its server can lose jobs the same way.
+        serverChecked = checkServer(client, warn);
         return;
       }
       const timeout = options.connectTimeoutMs ?? 5_000;
@@ -240,7 +244,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }
       if (db !== 0) await selectDb(client as Redis, db);
       connected = true;
-      serverChecked = checkServer(client, options.onWarning ?? ((message, key) => warnOnce(key, message)));
+      serverChecked = checkServer(client, warn);
     })().catch((error: unknown) => {
       // A refused database stays refused: keep failing with it rather than reconnecting.
       if (!isBgError(error, 'INVALID_ARGUMENT')) ready = undefined;
@@ -940,8 +944,10 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       if (!guard.close()) return;
       closing.abort();
       hub?.close();
-      if (!ownsClient) return;
       await settledWithin(serverChecked, 1_000);
+      // A client of the caller's outlives the adapter: leave it as it came.
+      client.off('error', noteError);
+      if (!ownsClient) return;
       try {
         if (client.status === 'ready') await client.quit();
       } catch {

@@ -64,6 +64,31 @@ describe.skipIf(!url)('@bg/redis specifics', () => {
     await expect.poll(() => adapter.client.status).toBe('end');
   });
 
+  it('a client of the caller is checked like its own, and left as it came at close()', async () => {
+    const client = new Redis(url as string);
+    try {
+      const listenersBefore = client.listenerCount('error');
+      const warnings: string[] = [];
+      const adapter = redisAdapter({ client, onWarning: (m) => warnings.push(m) });
+      await adapter.ensureQueue('own-client');
+      // The private test server keeps nothing on disk: the persistence warning must come.
+      await expect
+        .poll(() => warnings.some((w) => w.includes('persistence is off')), {
+          message: `redisAdapter({ client }) ran no startup check (warnings: ${JSON.stringify(warnings)})`,
+        })
+        .toBe(true);
+      await adapter.deleteQueue?.('own-client');
+      await adapter.close();
+      expect(client.status, 'close() must not close a client it did not open').toBe('ready');
+      expect(client.listenerCount('error'), "close() must remove the adapter's error listener from the caller's client").toBe(
+        listenersBefore,
+      );
+      expect(await client.ping()).toBe('PONG');
+    } finally {
+      client.disconnect();
+    }
+  });
+
   it('honours each delivery its own lease length; extending keeps the delivery count', async () => {
     const adapter = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
     await adapter.ensureQueue('lease-lengths');
