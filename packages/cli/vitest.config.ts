@@ -8,5 +8,8 @@ export default defineConfig({
     reporters: reporters('cli'),
     testTimeout: 90_000,
     hookTimeout: 60_000,
+    // Two files at a time (vitest's default on 2 cores is one): the files mostly wait for
+    // `bgctl` subprocesses and the backends; every test uses its own queues.
+    maxWorkers: 2,
   },
 });
