@@ -63,18 +63,26 @@ beforeAll(async () => {
     .map((f) => `'${f}'`)
     .join(' ');
 
+  // The two apps install side by side (npm's cache is safe to share; the installs mostly wait
+  // on the registry and the disk), beside the Redis server the last case uses.
   mkdirSync(esmApp);
   writeFileSync(join(esmApp, 'package.json'), `${JSON.stringify({ name: 'esm-app', private: true, type: 'module' }, null, 2)}\n`);
-  await ok(`npm install ${NPM_QUIET} ${all} ${SDKS.join(' ')} typescript@~5.9 @types/node@24`, envOf(esmApp));
+  const esmInstall = ok(`npm install ${NPM_QUIET} ${all} ${SDKS.join(' ')} typescript@~5.9 @types/node@24`, envOf(esmApp));
 
   // The CommonJS app takes what its main.js and bgctl stats need (npm adds their peers).
   mkdirSync(cjsApp);
-  await ok('npm init -y', envOf(cjsApp));
   const some = ['@bg/core', '@bg/memory', '@bg/redis', '@bg/cli', '@bg/dashboard'].map((name) => `'${manifest[name]}'`).join(' ');
-  await ok(
-    `npm install ${NPM_QUIET} --prefer-offline ${some} ioredis@latest zod@latest typescript@~5.9 @types/node@24`,
-    envOf(cjsApp),
-  );
+  const cjsInstall = (async () => {
+    await ok('npm init -y', envOf(cjsApp));
+    await ok(
+      `npm install ${NPM_QUIET} --prefer-offline ${some} ioredis@latest zod@latest typescript@~5.9 @types/node@24`,
+      envOf(cjsApp),
+    );
+  })();
+  const redisStart = startRedis();
+  const [esm, cjs, server] = await Promise.allSettled([esmInstall, cjsInstall, redisStart]);
+  if (server.status === 'fulfilled') redis = server.value;
+  for (const r of [esm, cjs, server]) if (r.status === 'rejected') throw r.reason;
   for (const [name, resolution] of [
     ['nodenext', { module: 'nodenext', moduleResolution: 'nodenext' }],
     ['bundler', { module: 'esnext', moduleResolution: 'bundler' }],
@@ -96,8 +104,6 @@ beforeAll(async () => {
   const cjsMain = codeBlockAfter(coreReadme, '## ESM only', 'js');
   if (!cjsMain) throw new Error('packages/core/README.md has no ```js block under "## ESM only"');
   writeFileSync(join(cjsApp, 'main.js'), cjsMain);
-
-  redis = await startRedis();
 }, 900_000);
 
 afterAll(async () => {
