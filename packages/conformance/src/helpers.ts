@@ -40,6 +40,19 @@ export async function eventually<T>(
  * Receives until `count` messages arrived (or the deadline passed) and returns them.
  * Uses long polls of `timing.pollMs`.
  */
+/** When the receive call that delivered a message through {@link receiveCount} was sent. */
+const receiveSentAt = new WeakMap<ReceivedMessage, number>();
+
+/**
+ * The time the receive call that delivered `message` (through {@link receiveCount} or
+ * {@link receiveOne}) was sent: its lease began no earlier. A check that a lease did not end too
+ * early counts from here, so that a slow answer (a loaded machine) cannot make a punctual
+ * backend look early. `Date.now()` for a message these helpers did not receive.
+ */
+export function leaseStartBound(message: ReceivedMessage): number {
+  return receiveSentAt.get(message) ?? Date.now();
+}
+
 export async function receiveCount(
   ctx: CaseContext,
   count: number,
@@ -51,7 +64,9 @@ export async function receiveCount(
   const out: ReceivedMessage[] = [];
   while (out.length < count && Date.now() < end) {
     const max = Math.min(count - out.length, adapter.capabilities.maxBatchSize);
+    const sentAt = Date.now();
     const got = await adapter.receive(queue, { max, leaseMs: options.leaseMs, waitMs: ctx.timing.pollMs });
+    for (const m of got) if (typeof m === 'object' && m !== null) receiveSentAt.set(m, sentAt);
     out.push(...got);
   }
   return out;

@@ -103,8 +103,11 @@ export const handleCases: readonly ConformanceCase[] = [
       const got = await receiveOne(ctx, { leaseMs: long });
       let handle = got.handle;
       const slack = timing.toleranceMs;
+      // When the last extend was sent: the shortened lease runs from no earlier than that.
+      let extendedAt = Date.now();
       for (let i = 1; i <= 3; i++) {
         const before = Date.now();
+        extendedAt = before;
         const extended = await adapter.extend(queue, handle, short);
         const after = Date.now();
         const call = `extend #${i}(leaseMs ${short}) on queue ${queue}`;
@@ -122,7 +125,6 @@ export const handleCases: readonly ConformanceCase[] = [
         ).toBeLessThanOrEqual(after + short + slack);
         handle = extended.handle;
       }
-      const extendedAt = Date.now();
       // The last extension shortened the lease: the job comes back after it, counted once more.
       const again = await receiveOne(ctx, { leaseMs: long, deadlineMs: short + timing.deadlineMs });
       expect(

@@ -1,5 +1,16 @@
 import type { ConformanceCase } from '../case.js';
-import { eventually, expectBgError, message, receiveCount, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
+import {
+  eventually,
+  expectBgError,
+  leaseStartBound,
+  message,
+  receiveCount,
+  receiveOne,
+  say,
+  show,
+  since,
+  watchQuiet,
+} from '../helpers.js';
 import { longLease, shortLease } from '../timing.js';
 
 /** Lease cases. */
@@ -14,7 +25,7 @@ export const leaseCases: readonly ConformanceCase[] = [
       const m = message('lease me');
       await adapter.send(queue, [m]);
       const first = await receiveOne(ctx, { leaseMs: lease });
-      const leasedAt = Date.now();
+      const leasedAt = leaseStartBound(first);
       expect(first.deliveryCount).toBe(1);
       expect(await watchQuiet(ctx, Math.max(0, lease / 2 - timing.toleranceMs), { leaseMs: lease })).toEqual([]);
       const again = await receiveOne(ctx, { leaseMs: lease, deadlineMs: lease + timing.deadlineMs });

@@ -1,6 +1,6 @@
 import type { KnownQueueStats, QueueStats } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
-import { eventually, message, receiveCount, receiveOne, say, show } from '../helpers.js';
+import { eventually, leaseStartBound, message, receiveCount, receiveOne, say, show } from '../helpers.js';
 import { longLease, shortLease } from '../timing.js';
 
 /**
@@ -82,8 +82,7 @@ export const statsCases: readonly ConformanceCase[] = [
       const { adapter, queue, expect, timing } = ctx;
       const lease = shortLease(timing, adapter.capabilities);
       await adapter.send(queue, [message('lease runs out')]);
-      await receiveOne(ctx, { leaseMs: lease });
-      const leasedAt = Date.now();
+      const leasedAt = leaseStartBound(await receiveOne(ctx, { leaseMs: lease }));
       const expected: KnownQueueStats = { ready: 1, inFlight: 0, delayed: 0, dead: 0 };
       let last: QueueStats | undefined;
       try {
