@@ -46,24 +46,33 @@ export class OutcomeExecutor {
    */
   execute(item: HeldDelivery, outcome: Outcome, jobType: string | undefined, attempt: number, durationMs: number): Promise<void> {
     if (outcome.kind !== 'ack') return this.#settle(item, outcome, jobType, attempt);
-    // The hot path: one ack, and its event only when someone listens (no async frame of its own).
-    const { adapter, queue } = this.#o;
-    let acked: Promise<void>;
+    const acked = this.ack(item);
+    if (!this.#o.observed) return acked;
+    return acked.then(() => this.acked(item, jobType, attempt, durationMs));
+  }
+
+  /**
+   * The hot path's first half: the ack alone (a synchronous throw of the adapter becomes a
+   * rejection). The caller awaits it, then calls {@link acked}: no promise of its own per job.
+   */
+  ack(item: HeldDelivery): Promise<void> {
     try {
-      acked = adapter.ack(queue, item.handle);
+      return this.#o.adapter.ack(this.#o.queue, item.handle);
     } catch (error) {
       return Promise.reject(error);
     }
-    if (!this.#o.observed) return acked;
-    return acked.then(() => {
-      this.#o.emit({
-        type: 'succeeded',
-        jobId: item.message.id,
-        jobType: jobType ?? '',
-        attempt,
-        durationMs,
-        decision: ACKED,
-      });
+  }
+
+  /** The hot path's second half, once the ack resolved: the `succeeded` event, when someone listens. */
+  acked(item: HeldDelivery, jobType: string | undefined, attempt: number, durationMs: number): void {
+    if (!this.#o.observed) return;
+    this.#o.emit({
+      type: 'succeeded',
+      jobId: item.message.id,
+      jobType: jobType ?? '',
+      attempt,
+      durationMs,
+      decision: ACKED,
     });
   }
 

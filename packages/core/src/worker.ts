@@ -326,13 +326,14 @@ export function createWorker(options: WorkerOptions): Worker {
       // The outcome is known: carrying it out (ack, retry, dead letter) no longer needs a slot.
       freeSlot(item);
       if (!failed) {
-        await executor.execute(
-          item,
-          decideResult(run, item.abandoned ? ABANDONED : SUCCEEDED, policy),
-          job.type,
-          attempt,
-          durationMs,
-        );
+        const outcome = decideResult(run, item.abandoned ? ABANDONED : SUCCEEDED, policy);
+        if (outcome.kind === 'ack') {
+          // The hot path: the adapter's own promise is awaited, with no derived one per job.
+          await executor.ack(item);
+          executor.acked(item, job.type, attempt, durationMs);
+        } else {
+          await executor.execute(item, outcome, job.type, attempt, durationMs);
+        }
         return;
       }
       await settleFailure(item, run, failure, durationMs);

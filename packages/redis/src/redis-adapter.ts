@@ -106,6 +106,15 @@ function deferred<T>(): Deferred<T> {
 }
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
+/** The settlers of the promise {@link captureSettlers} last ran for (read at once by its caller). */
+const captured: { resolve: () => void; reject: (reason: unknown) => void } = { resolve: () => {}, reject: () => {} };
+
+/** A promise executor that makes no closure: it leaves the settlers in {@link captured}. */
+function captureSettlers(resolve: () => void, reject: (reason: unknown) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
+}
+
 /**
  * The Redis adapter: Redis Streams with one consumer group per queue. A lease is the
  * entry's place in the group's pending list under a consumer name that carries the lease
@@ -566,9 +575,10 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   function batchAck(queue: string, keys: QueueKeys, handle: string): Promise<void> {
     const tick = tickOf(queue, keys);
     tick.acks.push(handle);
-    return new Promise<void>((resolve, reject) => {
-      tick.ackSettlers.push(resolve as () => void, reject);
-    });
+    // The executor is one module function: no closure (and no context holding the tick) per ack.
+    const promise = new Promise<void>(captureSettlers);
+    tick.ackSettlers.push(captured.resolve, captured.reject);
+    return promise;
   }
 
   function owned(result: unknown): void {
