@@ -36,10 +36,6 @@ export async function eventually<T>(
   }
 }
 
-/**
- * Receives until `count` messages arrived (or the deadline passed) and returns them.
- * Uses long polls of `timing.pollMs`.
- */
 /** When the receive call that delivered a message through {@link receiveCount} was sent. */
 const receiveSentAt = new WeakMap<ReceivedMessage, number>();
 
@@ -53,6 +49,10 @@ export function leaseStartBound(message: ReceivedMessage): number {
   return receiveSentAt.get(message) ?? Date.now();
 }
 
+/**
+ * Receives until `count` messages arrived (or the deadline passed) and returns them.
+ * Uses long polls of `timing.pollMs`.
+ */
 export async function receiveCount(
   ctx: CaseContext,
   count: number,

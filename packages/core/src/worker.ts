@@ -94,7 +94,6 @@ export interface Worker {
   readonly active: number;
 }
 
-/** Results of handlers that returned. */
 /**
  * Calls a job's handler, through the instrumentation's `runHandler` when there is one. A
  * function of its own, so that `settle` makes no closure (and no heap context) per job.
@@ -130,6 +129,7 @@ async function withTimeout(result: unknown, limitMs: number, item: HeldDelivery,
   }
 }
 
+/** Results of handlers that returned. */
 const SUCCEEDED: HandlerResult = Object.freeze({ failed: false, abandoned: false, stopping: false });
 const ABANDONED: HandlerResult = Object.freeze({ failed: false, abandoned: true, stopping: false });
 

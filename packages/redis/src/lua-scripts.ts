@@ -250,9 +250,6 @@ return { out, counts, acked, { wake[1] and wake[1][1] or '0-0', due, full } }
 `;
 }
 
-/** The receive script with the default {@link IDLE_CONSUMER_MS}. */
-export const RECEIVE = receiveLua();
-
 /**
  * ack of many handles — KEYS: stream; ARGV: group, consumer, lowest entry id, highest entry id,
  * the handles joined by spaces. Returns 1 (acked), 0 (gone) or -1 (stale) per handle.

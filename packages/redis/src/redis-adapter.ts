@@ -190,11 +190,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     if (!(command in client)) client.defineCommand(command, { numberOfKeys: keys, lua });
     return (...args) => (client as unknown as Record<string, ScriptRunner>)[command]?.(...args) as Promise<unknown>;
   };
-  // A client shared by adapters with different thresholds holds one receive script per threshold.
-  const receiveScript =
-    idleConsumerMs === IDLE_CONSUMER_MS
-      ? script('receive', 5, receiveLua())
-      : script(`receive_${idleConsumerMs}`, 5, receiveLua(idleConsumerMs));
+  // Named by its threshold: a client shared by adapters with different ones holds one script each.
+  const receiveScript = script(`receive_${idleConsumerMs}`, 5, receiveLua(idleConsumerMs));
   const ackManyScript = script('ack_many', 1, ACK_MANY);
   const extendScript = script('extend', 1, EXTEND);
   const statsScript = script('stats', 2, STATS);
