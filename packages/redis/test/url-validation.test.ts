@@ -6,10 +6,11 @@ import {
   failureOf,
   urlRejectionTests,
 } from '@bg/backends';
+import { type RedisServer, startRedis } from '@bg/backends/redis';
 import { type BgError, connect, isBgError } from '@bg/core';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fromUrl, parseRedisUrl } from '../src/index.js';
 
 const url = inject('redisUrl');
@@ -42,12 +43,24 @@ describe('redis URLs are validated before anything connects', () => {
   });
 });
 
+// A private server: the first case counts every key of db 0, which other files writing to the
+// shared server at the same time would change.
 describe.skipIf(!url)('redis database selection against a real server', () => {
+  let server: RedisServer | undefined;
+  let dbUrl = '';
+  beforeAll(async () => {
+    server = await startRedis();
+    dbUrl = (server as RedisServer).url;
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
   it('a database the server does not have is INVALID_ARGUMENT at first use, and nothing is written to db 0', async () => {
-    const admin = new Redis(url as string);
+    const admin = new Redis(dbUrl);
     try {
       const before = await admin.dbsize();
-      const adapter = await connect(`${url}/99?prefix=db99`);
+      const adapter = await connect(`${dbUrl}/99?prefix=db99`);
       try {
         const rule = { names: /database 99/, secrets: [SECRET] };
         expectConfigError(await failureOf(() => adapter.ensureQueue('db99')), 'ensureQueue on redis://…/99', rule);
@@ -63,8 +76,8 @@ describe.skipIf(!url)('redis database selection against a real server', () => {
   });
 
   it('a database in range is the one used', async () => {
-    const adapter = await connect(`${url}/3?prefix=db3`);
-    const admin = new Redis(url as string);
+    const adapter = await connect(`${dbUrl}/3?prefix=db3`);
+    const admin = new Redis(dbUrl);
     try {
       await adapter.ensureQueue('db3');
       await admin.select(3);
