@@ -1,5 +1,6 @@
 import type { JobContext } from '@bg/core';
 import type pg from 'pg';
+import { checkOut } from './checked-out-client.js';
 import { ident } from './schema-sql.js';
 
 /** What an effectively-once handler receives besides the payload: the job context plus its transaction. */
@@ -42,7 +43,8 @@ export function effectivelyOnce<P>(
   const s = ident(options.schema ?? 'bg');
   const claim = `insert into ${s}.processed (job_id) values ($1) on conflict do nothing returning 1`;
   return async (payload, context) => {
-    const tx = await options.db.connect();
+    const held = await checkOut(options.db);
+    const tx = held.client;
     let broken = false;
     try {
       await tx.query('begin');
@@ -62,7 +64,7 @@ export function effectivelyOnce<P>(
         throw error;
       }
     } finally {
-      tx.release(broken);
+      held.release(broken);
     }
   };
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { checkOut } from './checked-out-client.js';
 import { SCHEMA_VERSION, schemaSql } from './schema-sql.js';
 
 /**
@@ -7,7 +8,8 @@ import { SCHEMA_VERSION, schemaSql } from './schema-sql.js';
  * (rolled back on failure). Errors are node-postgres's (the caller maps them).
  */
 export async function migrateSchema(pool: pg.Pool, schema: string, versionSql: string): Promise<void> {
-  const client = await pool.connect();
+  const held = await checkOut(pool);
+  const { client } = held;
   try {
     const current = await client
       .query<{ version: number }>(versionSql)
@@ -23,6 +25,6 @@ export async function migrateSchema(pool: pg.Pool, schema: string, versionSql: s
       throw error;
     }
   } finally {
-    client.release();
+    held.release();
   }
 }

@@ -1,5 +1,6 @@
 import type { Adapter, OutgoingMessage } from '@bg/core';
 import type pg from 'pg';
+import { checkOut } from '../checked-out-client.js';
 import { Wakeups } from '../listener.js';
 import { loadedBody } from '../postgres-adapter.js';
 import { channelOf, ident, OUTBOX_WAKEUP } from '../schema-sql.js';
@@ -101,7 +102,8 @@ export function startRelay(options: RelayOptions): Relay {
   }
 
   async function forwardOnce(): Promise<number> {
-    const client = await db.connect();
+    const held = await checkOut(db);
+    const { client } = held;
     let broken = false;
     try {
       await client.query('begin');
@@ -142,7 +144,7 @@ export function startRelay(options: RelayOptions): Relay {
       });
       throw error;
     } finally {
-      client.release(broken);
+      held.release(broken);
     }
   }
 
