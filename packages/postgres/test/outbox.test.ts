@@ -229,4 +229,37 @@ describe.skipIf(!url)('outbox and relay (private PostgreSQL)', () => {
     expect(runs, 'handler body runs after a redelivery of a committed job').toBe(1);
     expect(await count('select count(*) as n from effects where job_id = $1', [id]), 'effect rows for the job').toBe(1);
   });
+
+  it('effectivelyOnce: a connection lost between two queries fails the call and leaves the process running', async () => {
+    // The pool stops listening for a client's 'error' while it is checked out: without a
+    // listener of its own, the transaction's client ends the process with an unhandled 'error'.
+    const script = fileURLToPath(new URL('./lost-connection-process.mjs', import.meta.url));
+    const child = fork(script, [], {
+      env: { ...process.env, BG_TEST_PG_URL: url, BG_TEST_SCHEMA: 'eff' },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const messages: Record<string, unknown>[] = [];
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.on('message', (message: Record<string, unknown>) => {
+      messages.push(message);
+      if (typeof message.pid === 'number') {
+        db.query('select pg_terminate_backend($1)', [message.pid]).catch((error: unknown) => {
+          messages.push({ terminate: String(error) });
+        });
+      }
+    });
+    const code = await exited;
+    expect(
+      { code, stderr: stderr.slice(0, 500) },
+      'exit of the process whose effectivelyOnce transaction lost its connection',
+    ).toEqual({ code: 0, stderr: '' });
+    expect(messages.at(-1), 'how the effectivelyOnce call ended, and a query on the pool after it').toMatchObject({
+      outcome: 'rejected',
+      after: 1,
+    });
+  });
 });
