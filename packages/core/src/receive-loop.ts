@@ -1,6 +1,6 @@
 import type { Adapter, ReceivedMessage } from './adapter.js';
 import { answeredAtOnce, emptyPollPause } from './empty-poll.js';
-import { mustYield, planReceive, receiveFailurePause } from './receive-planner.js';
+import { mustYield, planReceive, type ReceivePlan, receiveFailurePause } from './receive-planner.js';
 
 /** The worker's slot counts, shared with its receive loop. */
 export interface SlotCounts {
@@ -62,28 +62,58 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
 export class ReceiveLoop {
   readonly #o: ReceiveLoopOptions;
   #wake: (() => void) | undefined;
+  /** Receives in flight. */
+  readonly #receiving = new Set<Promise<void>>();
+  /** Failed receives in a row. */
+  #failures = 0;
+  /** The last receive came back full. */
+  #lastFull = false;
 
   constructor(options: ReceiveLoopOptions) {
     this.#o = options;
   }
 
-  /** Wakes the loop (a slot freed up, a delivery was settled, or the worker stops). */
+  /** The plan for the next receive, from the worker's slots and this loop's state. */
+  #plan(): ReceivePlan {
+    const o = this.#o;
+    const { slots } = o;
+    return planReceive({
+      concurrency: o.concurrency,
+      leaseMs: o.leaseMs,
+      maxBatchSize: o.adapter.capabilities.maxBatchSize,
+      handling: slots.handling,
+      waiting: slots.waiting.length,
+      reserved: slots.reserved,
+      held: slots.held.size,
+      receiving: this.#receiving.size,
+      lastFull: this.#lastFull,
+      failures: this.#failures,
+      typicalMs: slots.typicalMs,
+    });
+  }
+
+  /**
+   * Wakes the loop (a slot freed up, a delivery was settled, or the worker stops) when it
+   * waits and has something to do: a receive the plan now allows, or stopping. Most slots
+   * that free up do not allow one yet (a receive waits for a quarter of them): those wakes
+   * cost a plan, not a turn of the loop and a new promise to wait on.
+   */
   wake(): void {
-    this.#wake?.();
+    const wake = this.#wake;
+    if (wake !== undefined && (!this.#o.isRunning() || this.#plan().max > 0)) wake();
   }
 
   /** Runs until the worker stops (`isRunning` false), then waits for the receives in flight. */
   async run(signal: AbortSignal): Promise<void> {
     const o = this.#o;
     const { slots } = o;
-    const receiving = new Set<Promise<void>>();
-    let failures = 0;
-    let lastFull = false;
+    const receiving = this.#receiving;
+    this.#failures = 0;
+    this.#lastFull = false;
     /** Empty receives in a row that came back at once. */
     let emptyStreak = 0;
     /** When the loop last let the event loop turn (receives answered from memory never do). */
     let yieldedAt = performance.now();
-    const maxBatchSize = o.adapter.capabilities.maxBatchSize;
 
     const pull = async (max: number): Promise<void> => {
       let messages: ReceivedMessage[];
@@ -91,18 +121,18 @@ export class ReceiveLoop {
       try {
         messages = await o.adapter.receive(o.queue, { max, leaseMs: o.leaseMs, waitMs: o.pollMs, signal });
         slots.reserved -= max;
-        failures = 0;
+        this.#failures = 0;
       } catch (error) {
         slots.reserved -= max;
-        lastFull = false;
+        this.#lastFull = false;
         if (!o.isRunning()) return;
-        failures++;
+        this.#failures++;
         o.reportError('receive', error);
-        await pause(receiveFailurePause(failures, o.random()), signal);
+        await pause(receiveFailurePause(this.#failures, o.random()), signal);
         return;
       }
       if (messages.length === 0) {
-        lastFull = false;
+        this.#lastFull = false;
         if (!o.isRunning()) return;
         // Never poll again in the same turn of the event loop (timers, heartbeats and stop()
         // must run), and back off while the backend answers empty at once.
@@ -111,7 +141,7 @@ export class ReceiveLoop {
         return;
       }
       emptyStreak = 0;
-      lastFull = messages.length >= max;
+      this.#lastFull = messages.length >= max;
       if (!o.isRunning()) {
         // Stopped while polling: give anything that arrived back at once.
         await o.handBackUnheld(messages);
@@ -121,19 +151,7 @@ export class ReceiveLoop {
     };
 
     while (o.isRunning()) {
-      const plan = planReceive({
-        concurrency: o.concurrency,
-        leaseMs: o.leaseMs,
-        maxBatchSize,
-        handling: slots.handling,
-        waiting: slots.waiting.length,
-        reserved: slots.reserved,
-        held: slots.held.size,
-        receiving: receiving.size,
-        lastFull,
-        failures,
-        typicalMs: slots.typicalMs,
-      });
+      const plan = this.#plan();
       if (plan.max === 0) {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
