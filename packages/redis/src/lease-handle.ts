@@ -35,24 +35,56 @@ function before(a: string, aEnd: number, b: string, bEnd: number): boolean {
 }
 
 /**
- * The acks arguments of the ack scripts: the lowest and the highest entry id among `handles`
- * (well-formed, see {@link HANDLE}), then the handles joined by spaces.
+ * Puts `handles` (well-formed, see {@link HANDLE}) in stream order of their entry ids, moving
+ * `settlers` (two per handle, in the same order) along with them, so that the ack scripts find
+ * them in the order XPENDING lists them. Handles already in order (the usual case: jobs finish
+ * in the order they were received) cost one comparison each and are left as they are.
  */
-export function ackArguments(handles: readonly string[]): [string, string, string] {
-  let lo = handles[0] as string;
-  let loEnd = lo.lastIndexOf(':');
-  let hi = lo;
-  let hiEnd = loEnd;
-  for (let n = 1; n < handles.length; n++) {
+export function sortHandles(handles: string[], settlers: unknown[]): void {
+  let prev = handles[0] as string;
+  let prevEnd = prev.lastIndexOf(':');
+  let n = 1;
+  for (; n < handles.length; n++) {
     const handle = handles[n] as string;
     const end = handle.lastIndexOf(':');
-    if (before(handle, end, lo, loEnd)) {
-      lo = handle;
-      loEnd = end;
-    } else if (before(hi, hiEnd, handle, end)) {
-      hi = handle;
-      hiEnd = end;
-    }
+    if (before(handle, end, prev, prevEnd)) break;
+    prev = handle;
+    prevEnd = end;
   }
-  return [lo.slice(0, loEnd), hi.slice(0, hiEnd), handles.join(' ')];
+  if (n >= handles.length) return;
+  const ends = handles.map((handle) => handle.lastIndexOf(':'));
+  const order = handles.map((_, k) => k);
+  order.sort((x, y) => {
+    const a = handles[x] as string;
+    const b = handles[y] as string;
+    const aEnd = ends[x] as number;
+    const bEnd = ends[y] as number;
+    return before(a, aEnd, b, bEnd) ? -1 : before(b, bEnd, a, aEnd) ? 1 : x - y;
+  });
+  const oldHandles = handles.slice();
+  const oldSettlers = settlers.slice();
+  for (let k = 0; k < order.length; k++) {
+    const from = order[k] as number;
+    handles[k] = oldHandles[from] as string;
+    settlers[2 * k] = oldSettlers[2 * from];
+    settlers[2 * k + 1] = oldSettlers[2 * from + 1];
+  }
+}
+
+/**
+ * The acks arguments of the ack scripts for `handles` (well-formed, see {@link HANDLE}, in stream
+ * order, see {@link sortHandles}): the lowest and the highest entry id (the first and the last),
+ * then each handle's entry id and delivery count. Handles out of order only cost the script speed.
+ */
+export function ackArguments(handles: readonly string[]): string[] {
+  const out: string[] = new Array(2 + 2 * handles.length);
+  for (let n = 0; n < handles.length; n++) {
+    const handle = handles[n] as string;
+    const at = handle.lastIndexOf(':');
+    out[2 + 2 * n] = handle.slice(0, at);
+    out[3 + 2 * n] = handle.slice(at + 1);
+  }
+  out[0] = out[2] as string;
+  out[1] = out[out.length - 2] as string;
+  return out;
 }

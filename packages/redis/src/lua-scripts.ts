@@ -80,36 +80,54 @@ end
 `;
 
 /**
- * Shared prelude: acks many handles — `<entry id>:<delivery count>` strings joined by spaces
- * in one argument (one argument rather than one per handle: less for the client to write and
- * for the server to parse), with the lowest and highest entry id among them (the client works
- * them out; wrong bounds only cost speed). Per handle: 1 acked, 0 gone, -1 stale. This
- * consumer's pending entries between the bounds are read with one XPENDING call; any other
- * handle is checked on its own. Acked entries are XACKed and XDELed.
+ * Shared prelude: acks many handles, given from `ARGV[at]` on as the lowest and the highest entry
+ * id among them, then each handle's entry id and delivery count (two arguments per handle: the
+ * server splits them, not Lua, whose string matching costs more than the rest of the glue). The
+ * client works out the bounds and sends the handles in stream order; wrong bounds or another order
+ * only cost speed. This consumer's pending entries between the bounds are read with one XPENDING
+ * call. When they are exactly the handles, in order and with the same delivery counts (a worker's
+ * usual batch), all are acked and `{}` is returned. Otherwise each handle is settled on its own:
+ * 1 acked, 0 gone, -1 stale, one result per handle; a handle not among those entries is checked
+ * with its own XPENDING. Acked entries are XACKed and XDELed.
  */
 const ACK_MANY_FN = `
-local function ack_many(s, group, consumer, lo, hi, list)
-  local entries, counts = {}, {}
-  local n = 0
-  for id, count in string.gmatch(list, '([%d%-]+):(%d+)') do
-    n = n + 1
-    entries[n] = id
-    counts[n] = tonumber(count)
+local function ack_many(s, group, consumer, at)
+  local first = at + 2
+  local n = math.floor((#ARGV - first + 1) / 2)
+  if n < 1 then return {} end
+  local pending = redis.call('XPENDING', s, group, ARGV[at], ARGV[at + 1], n + 1000, consumer)
+  if #pending == n then
+    local ids = {}
+    for k = 1, n do
+      local p, i = pending[k], first + 2 * k - 2
+      local id = p[1]
+      if id ~= ARGV[i] or p[4] ~= tonumber(ARGV[i + 1]) then
+        ids = nil
+        break
+      end
+      ids[k] = id
+    end
+    if ids then
+      redis.call('XACK', s, group, unpack(ids))
+      redis.call('XDEL', s, unpack(ids))
+      return {}
+    end
   end
-  if n == 0 then return {} end
   local mine = {}
-  for _, p in ipairs(redis.call('XPENDING', s, group, lo, hi, n + 1000, consumer)) do
+  for k = 1, #pending do
+    local p = pending[k]
     mine[p[1]] = p[4]
   end
   local out, ids = {}, {}
   for k = 1, n do
-    local id = entries[k]
+    local i = first + 2 * k - 2
+    local id, want = ARGV[i], tonumber(ARGV[i + 1])
     local count = mine[id]
     local r
     if count ~= nil then
-      r = (count == counts[k]) and 1 or -1
+      r = (count == want) and 1 or -1
     else
-      r = owns(s, group, id, counts[k])
+      r = owns(s, group, id, want)
     end
     out[k] = r
     if r == 1 then ids[#ids + 1] = id end
@@ -129,10 +147,12 @@ end
  * pending lists for expired leases when one is due (passes are paced by {@link MIN_PASS_INTERVAL_MS}
  * and {@link SCAN_PER_MS}; a pass cut short by a full receive goes on with the next one, from the
  * consumer it stopped at; a pass also removes consumers gone for {@link IDLE_CONSUMER_MS}), then
- * reads new entries. Optional ARGV 6–8: handles to ack first (lowest id, highest id, the handles
- * joined by spaces), as for {@link ACK_MANY}, so that a worker's acks and its next receive cost one call.
+ * reads new entries. Optional ARGV 6 on: handles to ack first (lowest id, highest id, then each
+ * handle's entry id and delivery count), as for {@link ACK_MANY}, so that a worker's acks and its
+ * next receive cost one call.
  * Returns { entries as XREADGROUP gives them ({ id, { field, value, … } }), redelivered first;
- * the delivery counts of the redelivered ones (the others are first deliveries); ack results;
+ * the delivery counts of the redelivered ones (the others are first deliveries); ack results
+ * (`{}`: all acked);
  * { last wake-stream id and when something is next due (a delayed send, a release, the first
  * lease to end; -1 none) — only when nothing was handed out, for a worker that waits — and
  * when this full path is next needed (the next pass, delayed send or release) } }.
@@ -148,7 +168,7 @@ local now, max, dprefix = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local horizon = ${HORIZON_MS}
 if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
 local acked = {}
-if ARGV[8] then acked = ack_many(s, group, consumer, ARGV[6], ARGV[7], ARGV[8]) end
+if ARGV[6] then acked = ack_many(s, group, consumer, 6) end
 local dfirst = redis.call('ZRANGE', dz, 0, 0, 'WITHSCORES')
 if dfirst[2] and tonumber(dfirst[2]) <= now then
   local due = redis.call('ZRANGEBYSCORE', dz, '-inf', now, 'LIMIT', 0, 1000)
@@ -252,10 +272,11 @@ return { out, counts, acked, { wake[1] and wake[1][1] or '0-0', due, full } }
 
 /**
  * ack of many handles — KEYS: stream; ARGV: group, consumer, lowest entry id, highest entry id,
- * the handles joined by spaces. Returns 1 (acked), 0 (gone) or -1 (stale) per handle.
+ * then each handle's entry id and delivery count, in stream order. Returns `{}` when all were
+ * acked, else 1 (acked), 0 (gone) or -1 (stale) per handle.
  */
 export const ACK_MANY = `${OWNS}${ACK_MANY_FN}
-return ack_many(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5])
+return ack_many(KEYS[1], ARGV[1], ARGV[2], 3)
 `;
 
 /**

@@ -33,7 +33,7 @@ import {
 import { Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
 import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
-import { ackArguments, HANDLE, parseHandle } from './lease-handle.js';
+import { ackArguments, HANDLE, parseHandle, sortHandles } from './lease-handle.js';
 import {
   ACK_MANY,
   DEAD_LETTER,
@@ -388,6 +388,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   function flushTick(tick: Tick): void {
     const { queue, keys: k, acks, receives } = tick;
     let acksSent = acks.length === 0;
+    // In stream order, as the ack scripts read them with XPENDING (their quick path).
+    if (acks.length > 1) sortHandles(acks, tick.ackSettlers);
     for (const [leaseMs, waiting] of receives) {
       const name = consumerFor(leaseMs);
       lastConsumer.set(queue, name);
@@ -543,7 +545,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   }
 
   /**
-   * Settles a tick's acks from the script's results (1 acked, 0 gone, -1 stale). Acked handles
+   * Settles a tick's acks from the script's results (`[]`: all acked; else per handle 1 acked, 0 gone, -1 stale). Acked handles
    * are remembered, so that a second ack of one (gone by then) is harmless; any other gone or
    * stale handle is `LEASE_LOST`.
    */
@@ -556,7 +558,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         reject(failure(error, 'ack'));
         continue;
       }
-      const result = results[n];
+      const result = results.length === 0 ? 1 : results[n];
       if (result === 1) {
         acked.remember(handle, true);
         resolve();

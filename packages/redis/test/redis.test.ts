@@ -149,6 +149,46 @@ describe.skipIf(!url)('@bg/redis specifics', () => {
     await adapter.close();
   });
 
+  it('a handle of an earlier delivery to the same consumer is LEASE_LOST, alone or amid good ones', async () => {
+    // The entry's lease runs out and the same process (same consumer name) receives it again:
+    // only its delivery count tells the two handles apart.
+    const adapter = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
+    const queue = 'same-consumer-stale';
+    await adapter.ensureQueue(queue);
+    await adapter.send(queue, [{ id: 'x', body: 'x' }]);
+    const [old] = await adapter.receive(queue, { max: 1, leaseMs: 300 });
+    if (!old) throw new Error('nothing received');
+    let again: Awaited<ReturnType<typeof adapter.receive>>[number] | undefined;
+    const started = Date.now();
+    while (again === undefined && Date.now() - started < 5_000) {
+      [again] = await adapter.receive(queue, { max: 1, leaseMs: 300, waitMs: 500 });
+    }
+    if (!again) throw new Error('not received again');
+    expect([again.id, old.deliveryCount, again.deliveryCount]).toEqual(['x', 1, 2]);
+    // Two new entries under the same consumer, within the new lease.
+    await adapter.send(
+      queue,
+      ['a', 'b'].map((id) => ({ id, body: id })),
+    );
+    const others = await adapter.receive(queue, { max: 2, leaseMs: 300 });
+    expect(others.map((m) => m.id)).toEqual(['a', 'b']);
+    const lost = (p: Promise<void>) =>
+      p.then(
+        () => 'acked',
+        (e: unknown) => (isBgError(e, 'LEASE_LOST') ? 'LEASE_LOST' : String(e)),
+      );
+    // Alone: the pending list between the bounds is exactly this entry, with another count.
+    expect(await lost(adapter.ack(queue, old.handle))).toBe('LEASE_LOST');
+    // Amid good handles of the same turn, in stream order.
+    const results = await Promise.all([
+      lost(adapter.ack(queue, old.handle)),
+      ...others.map((m) => lost(adapter.ack(queue, m.handle))),
+    ]);
+    expect(results).toEqual(['LEASE_LOST', 'acked', 'acked']);
+    expect(await lost(adapter.ack(queue, again.handle))).toBe('acked');
+    await adapter.close();
+  });
+
   it('acks and receives of one event-loop turn go as one call, each settled on its own', async () => {
     const adapter = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
     const queue = 'tick-merge';
