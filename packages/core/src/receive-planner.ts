@@ -8,16 +8,19 @@ export const MAX_RECEIVES = 2;
 export const PREFETCH_BELOW_MS = 100;
 
 /**
- * A batch of very short jobs is at least this large, whatever the concurrency, so that even
- * a worker of concurrency 1 does not pay a round trip per job under a backlog; see
- * {@link PREFETCH_WINDOW_MS}.
+ * The largest batch of very short jobs, whatever the concurrency: under a backlog of jobs of a
+ * fraction of a millisecond, every receive, and the acks of every turn of the event loop, carry
+ * up to this many, so that what a call costs of itself is shared by many jobs (Redis at
+ * concurrency 50: 15–30 % less CPU per job than with batches of 50). A worker of concurrency 1
+ * does not pay a round trip per job either. See {@link PREFETCH_WINDOW_MS}.
  */
-export const PREFETCH_AT_LEAST = 32;
+export const PREFETCH_SHORT_BATCH = 200;
 
 /**
  * The work (in typical job durations) a batch larger than the concurrency may hold: about a
- * receive's round trip. Jobs of 1 ms get batches of 32, jobs of 10 ms batches of
- * `max(concurrency, 5)`, jobs of 50 ms or more batches of `concurrency`.
+ * receive's round trip. Jobs of 0.25 ms or less get batches of {@link PREFETCH_SHORT_BATCH},
+ * jobs of 1 ms batches of 50, jobs of 10 ms batches of `max(concurrency, 5)`, jobs of 50 ms or
+ * more batches of `concurrency`.
  */
 export const PREFETCH_WINDOW_MS = 50;
 
@@ -60,7 +63,7 @@ export interface ReceivePlan {
  *
  * Prefetch: while receives come back full and jobs typically finish within
  * {@link PREFETCH_BELOW_MS} (or a tenth of the lease), batches are `concurrency` (up to
- * {@link PREFETCH_AT_LEAST} for very short jobs, see {@link PREFETCH_WINDOW_MS}) and up to two
+ * {@link PREFETCH_SHORT_BATCH} for very short jobs, see {@link PREFETCH_WINDOW_MS}) and up to two
  * batches are in hand, so the backend prepares the next one while this process runs the
  * current one. Otherwise only free slots are asked for, one receive at a time.
  */
@@ -69,7 +72,7 @@ export function planReceive(s: ReceiveState): ReceivePlan {
   const prefetch =
     s.lastFull && s.failures === 0 && typical !== undefined && typical <= Math.min(PREFETCH_BELOW_MS, s.leaseMs / 10);
   const batch = prefetch
-    ? Math.max(s.concurrency, Math.min(PREFETCH_AT_LEAST, Math.floor(PREFETCH_WINDOW_MS / Math.max(typical ?? 0, 0.001))))
+    ? Math.max(s.concurrency, Math.min(PREFETCH_SHORT_BATCH, Math.floor(PREFETCH_WINDOW_MS / Math.max(typical ?? 0, 0.001))))
     : s.concurrency;
   const capacity = prefetch ? 2 * batch : s.concurrency;
   const inHand = s.handling + s.waiting + s.reserved;

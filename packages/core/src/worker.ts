@@ -42,7 +42,7 @@ export interface WorkerOptions {
    * Handlers run at once (default 8). A slot frees when its handler returns; the ack (or
    * retry, dead letter) then completes in the background. While jobs typically finish within
    * 100 ms (and a tenth of the lease) and receives come back full, the worker receives in
-   * batches of `concurrency` (up to 32 for jobs of a millisecond or less) and keeps up to two
+   * batches of `concurrency` (up to 200 for jobs of a fraction of a millisecond) and keeps up to two
    * batches in hand, their leases kept by the heartbeat; `stop` hands those not started back
    * at once.
    */

@@ -44,9 +44,19 @@ describe('planReceive', () => {
       expected: { max: 0, prefetch: false },
     },
     {
-      branch: 'backlog of 1 ms jobs → prefetch batches of 32, two in hand',
+      branch: 'backlog of 1 ms jobs → prefetch batches of 50 (the window), two in hand',
       state: { lastFull: true, typicalMs: 1, handling: 8, held: 8 },
-      expected: { max: 32, prefetch: true },
+      expected: { max: 50, prefetch: true },
+    },
+    {
+      branch: 'backlog of 0.1 ms jobs → prefetch batches of PREFETCH_SHORT_BATCH (200)',
+      state: { lastFull: true, typicalMs: 0.1, handling: 8, held: 8 },
+      expected: { max: 200, prefetch: true },
+    },
+    {
+      branch: 'backlog of 0.1 ms jobs, a batch of 200 in flight → a second receive for the room left of two batches',
+      state: { lastFull: true, typicalMs: 0.1, handling: 8, held: 8, receiving: 1, reserved: 200 },
+      expected: { max: 192, prefetch: true },
     },
     {
       branch: 'backlog of 10 ms jobs → batches of max(concurrency, 5)',

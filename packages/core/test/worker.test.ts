@@ -11,6 +11,7 @@ import {
   stopOnSignals,
   type WorkerEvent,
 } from '../src/index.js';
+import { PREFETCH_SHORT_BATCH } from '../src/receive-planner.js';
 import { inTestAdapter } from './support/in-test-adapter.js';
 
 const job = defineJob({ type: 'unit.job', schema: z.object({ n: z.number() }), retry: { baseMs: 5, maxMs: 20, maxAttempts: 3 } });
@@ -54,9 +55,11 @@ describe('createWorker', () => {
     const adapter = inTestAdapter();
     const queue = 'q-prefetch';
     const jobs = createQueue({ adapter, queue });
+    // More jobs than two of the largest batches, so that the bound below can fail.
+    const total = 3 * PREFETCH_SHORT_BATCH;
     await jobs.enqueueMany(
       job,
-      Array.from({ length: 400 }, (_, n) => ({ n })),
+      Array.from({ length: total }, (_, n) => ({ n })),
     );
     let running = 0;
     let peak = 0;
@@ -79,16 +82,16 @@ describe('createWorker', () => {
     await until('8 slots blocked behind the gate', () => running === 8 && done >= 300);
     const stats = await adapter.stats(queue);
     held = stats.inFlight;
-    // Short jobs with a backlog: batches of 32 (instant jobs), at most two in hand.
-    expect(held).toBeGreaterThan(8);
-    expect(held).toBeLessThanOrEqual(2 * 32);
+    // Short jobs with a backlog: batches of up to PREFETCH_SHORT_BATCH (instant jobs), at most two in hand.
+    expect(held, 'deliveries in flight with 8 slots blocked (prefetched beyond the slots)').toBeGreaterThan(8);
+    expect(held, 'deliveries in flight: at most two batches of very short jobs').toBeLessThanOrEqual(2 * PREFETCH_SHORT_BATCH);
     const stopped = worker.stop({ graceMs: 5_000 });
     // Prefetched deliveries never started: they are back in the queue before the grace period ends.
     await until('prefetched jobs handed back', async () => (await adapter.stats(queue)).inFlight === 8);
     release();
     await stopped;
     expect(peak).toBeLessThanOrEqual(8);
-    expect(await adapter.stats(queue)).toMatchObject({ inFlight: 0, ready: 400 - done });
+    expect(await adapter.stats(queue)).toMatchObject({ inFlight: 0, ready: total - done });
   });
 
   it('does not prefetch while jobs take long', async () => {
