@@ -164,28 +164,37 @@ describe.skipIf(!url)('@bg/redis specifics', () => {
       [again] = await adapter.receive(queue, { max: 1, leaseMs: 300, waitMs: 500 });
     }
     if (!again) throw new Error('not received again');
-    expect([again.id, old.deliveryCount, again.deliveryCount]).toEqual(['x', 1, 2]);
+    expect([again.id, old.deliveryCount, again.deliveryCount], 'the redelivered job and both delivery counts').toEqual([
+      'x',
+      1,
+      2,
+    ]);
     // Two new entries under the same consumer, within the new lease.
     await adapter.send(
       queue,
       ['a', 'b'].map((id) => ({ id, body: id })),
     );
     const others = await adapter.receive(queue, { max: 2, leaseMs: 300 });
-    expect(others.map((m) => m.id)).toEqual(['a', 'b']);
+    expect(
+      others.map((m) => m.id),
+      'the two new entries received under the same consumer',
+    ).toEqual(['a', 'b']);
     const lost = (p: Promise<void>) =>
       p.then(
         () => 'acked',
         (e: unknown) => (isBgError(e, 'LEASE_LOST') ? 'LEASE_LOST' : String(e)),
       );
     // Alone: the pending list between the bounds is exactly this entry, with another count.
-    expect(await lost(adapter.ack(queue, old.handle))).toBe('LEASE_LOST');
+    expect(await lost(adapter.ack(queue, old.handle)), 'ack of the count-1 handle alone after the count-2 delivery').toBe(
+      'LEASE_LOST',
+    );
     // Amid good handles of the same turn, in stream order.
     const results = await Promise.all([
       lost(adapter.ack(queue, old.handle)),
       ...others.map((m) => lost(adapter.ack(queue, m.handle))),
     ]);
-    expect(results).toEqual(['LEASE_LOST', 'acked', 'acked']);
-    expect(await lost(adapter.ack(queue, again.handle))).toBe('acked');
+    expect(results, 'acks of one turn: the stale handle, then two good ones').toEqual(['LEASE_LOST', 'acked', 'acked']);
+    expect(await lost(adapter.ack(queue, again.handle)), 'ack of the current (count-2) handle').toBe('acked');
     await adapter.close();
   });
 
