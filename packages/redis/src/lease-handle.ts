@@ -1,14 +1,29 @@
 import { BgError } from '@bg/core/adapter';
 
-/** A lease handle: `<entry id>:<delivery count>`. */
-export const HANDLE = /^\d{1,16}-\d{1,16}:\d{1,10}$/;
+/**
+ * A lease handle: `<entry id>:<delivery count>`, or the entry id alone for a first delivery
+ * (count 1, most deliveries: the handle is then the entry id string the reply brought, with no
+ * string made per job, and no parsing to ack it).
+ */
+export const HANDLE = /^\d{1,16}-\d{1,16}(?::\d{1,10})?$/;
+
+/** Where a well-formed handle's entry id ends: at its `:`, or at its end for a first delivery. */
+function entryEnd(handle: string): number {
+  const at = handle.lastIndexOf(':');
+  return at < 0 ? handle.length : at;
+}
+
+/** The handle of delivery `count` of the entry `entryId` (see {@link HANDLE}). */
+export function leaseHandle(entryId: string, count: number): string {
+  return count === 1 ? entryId : `${entryId}:${count}`;
+}
 
 /** The entry id and delivery count of a lease handle, or `INVALID_ARGUMENT`. */
 export function parseHandle(handle: string): { entry: string; count: string } {
   if (typeof handle !== 'string' || !HANDLE.test(handle))
     throw new BgError('INVALID_ARGUMENT', `not a Redis lease handle: ${String(handle)}`);
   const at = handle.lastIndexOf(':');
-  return { entry: handle.slice(0, at), count: handle.slice(at + 1) };
+  return at < 0 ? { entry: handle, count: '1' } : { entry: handle.slice(0, at), count: handle.slice(at + 1) };
 }
 
 /**
@@ -42,17 +57,17 @@ function before(a: string, aEnd: number, b: string, bEnd: number): boolean {
  */
 export function sortHandles(handles: string[], settlers: unknown[]): void {
   let prev = handles[0] as string;
-  let prevEnd = prev.lastIndexOf(':');
+  let prevEnd = entryEnd(prev);
   let n = 1;
   for (; n < handles.length; n++) {
     const handle = handles[n] as string;
-    const end = handle.lastIndexOf(':');
+    const end = entryEnd(handle);
     if (before(handle, end, prev, prevEnd)) break;
     prev = handle;
     prevEnd = end;
   }
   if (n >= handles.length) return;
-  const ends = handles.map((handle) => handle.lastIndexOf(':'));
+  const ends = handles.map(entryEnd);
   const order = handles.map((_, k) => k);
   order.sort((x, y) => {
     const a = handles[x] as string;
@@ -81,8 +96,14 @@ export function ackArguments(handles: readonly string[]): string[] {
   for (let n = 0; n < handles.length; n++) {
     const handle = handles[n] as string;
     const at = handle.lastIndexOf(':');
-    out[2 + 2 * n] = handle.slice(0, at);
-    out[3 + 2 * n] = handle.slice(at + 1);
+    if (at < 0) {
+      // A first delivery: the handle is the entry id.
+      out[2 + 2 * n] = handle;
+      out[3 + 2 * n] = '1';
+    } else {
+      out[2 + 2 * n] = handle.slice(0, at);
+      out[3 + 2 * n] = handle.slice(at + 1);
+    }
   }
   out[0] = out[2] as string;
   out[1] = out[out.length - 2] as string;

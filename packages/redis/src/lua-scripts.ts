@@ -15,7 +15,8 @@
  * of `HORIZON_MS - delay`, and also noted in a small sorted set so that a release is visible at
  * its exact time rather than when the reclaim pass gets to it.
  *
- * A lease handle is `<entry id>:<delivery count>`, checked against XPENDING inside each
+ * A lease handle is `<entry id>:<delivery count>` (the entry id alone for a first delivery; the
+ * client sends the scripts the id and the count), checked against XPENDING inside each
  * script, so a handle from an earlier delivery can never ack a later one.
  */
 

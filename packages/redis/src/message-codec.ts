@@ -1,4 +1,5 @@
 import type { ReceivedMessage } from '@bg/core/adapter';
+import { leaseHandle } from './lease-handle.js';
 
 /**
  * How messages are laid out in a queue's stream and read back: the fields of an entry, and
@@ -172,7 +173,7 @@ export function toReceived(entryId: string, fields: string[], count: number, lea
     body: b,
     attributes,
     deliveryCount: count,
-    handle: `${entryId}:${count}`,
+    handle: leaseHandle(entryId, count),
     leaseExpiresAt,
     enqueuedAt: e !== undefined ? Number(e) : Number.parseInt(entryId, 10),
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ackArguments, sortHandles } from '../src/lease-handle.js';
+import { ackArguments, leaseHandle, parseHandle, sortHandles } from '../src/lease-handle.js';
 
 describe('sortHandles (the order the ack scripts read the pending list in)', () => {
   it('orders by stream order, not by text, and moves the settlers along', () => {
@@ -37,5 +37,39 @@ describe('ackArguments (the id range the ack scripts read with one XPENDING, the
   it('takes a lone handle as both ends', () => {
     expect(ackArguments(['1-0:3'])).toEqual(['1-0', '1-0', '1-0', '3']);
     expect(ackArguments(['5-5:1', '5-5:2'])).toEqual(['5-5', '5-5', '5-5', '1', '5-5', '2']);
+  });
+});
+
+describe('first deliveries: the handle is the entry id alone', () => {
+  it('leaseHandle and parseHandle agree for every count, and a bare id is count 1', () => {
+    expect(leaseHandle('1700000000000-3', 1), 'handle of a first delivery').toBe('1700000000000-3');
+    expect(leaseHandle('1700000000000-3', 2), 'handle of a redelivery').toBe('1700000000000-3:2');
+    expect(parseHandle('1700000000000-3'), 'a bare entry id').toEqual({ entry: '1700000000000-3', count: '1' });
+    expect(parseHandle('1700000000000-3:1'), 'the long form of count 1 (earlier versions)').toEqual({
+      entry: '1700000000000-3',
+      count: '1',
+    });
+    expect(parseHandle('1700000000000-3:12'), 'a redelivery').toEqual({ entry: '1700000000000-3', count: '12' });
+    for (const bad of ['', '1700000000000', '1700000000000-3:', ':1', '1-2:3:4', '1-2 ', 'x-1']) {
+      expect(() => parseHandle(bad), `parseHandle(${JSON.stringify(bad)})`).toThrow(/not a Redis lease handle/);
+    }
+  });
+
+  it('sorts and acks bare and long handles together', () => {
+    const handles = ['42-20', '42-2:3', '42-1'];
+    const settlers = ['a', 'A', 'b', 'B', 'c', 'C'];
+    sortHandles(handles, settlers);
+    expect(handles, 'stream order of mixed handles').toEqual(['42-1', '42-2:3', '42-20']);
+    expect(settlers, 'settlers moved along').toEqual(['c', 'C', 'b', 'B', 'a', 'A']);
+    expect(ackArguments(handles), 'range, then id and count of each').toEqual([
+      '42-1',
+      '42-20',
+      '42-1',
+      '1',
+      '42-2',
+      '3',
+      '42-20',
+      '1',
+    ]);
   });
 });
