@@ -262,7 +262,7 @@ export const bgAdapter: IsolatedRoundFn<RedisRoundArgs> = async (args, { warmup 
 
 /**
  * `@bg/redis` through the public API, as the Quickstart writes it: `createQueue().enqueueMany`
- * of every job, then `createWorker` (`concurrency`, `pollMs: 100`) with a no-op handler; the
+ * of every job, then `createWorker` (`concurrency`, `pollMs: 100`) with an async no-op handler; the
  * drain stops at the last job's `succeeded` event (emitted once its ack resolved). With `connect`,
  * on a client of ours (`redisAdapter({ client })`, opened with the options the adapter gives its
  * own), which the adapter must leave open: cleanUp checks that, then closes it.
@@ -292,7 +292,8 @@ const bgWorkerOn =
         if (e.type === 'succeeded' && ++done === args.jobs) finish();
       },
     });
-    worker.handle(benchJob, () => {});
+    // An async no-op, as handlers are written (and as BullMQ's processor in this bench).
+    worker.handle(benchJob, async () => {});
     return round(args, warmup, label, {
       enqueue: async () => {
         await jobs.enqueueMany(benchJob, payloads);

@@ -28,7 +28,7 @@ const worker = createWorker({
     if (e.type === 'succeeded' && ++acked - reported >= 500) report();
   },
 });
-worker.handle(benchJob, () => {});
+worker.handle(benchJob, async () => {});
 const timer = setInterval(report, 50);
 process.on('message', (m: string) => {
   if (m === 'go') void worker.start();
