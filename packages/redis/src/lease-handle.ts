@@ -13,6 +13,16 @@ function entryEnd(handle: string): number {
   return at < 0 ? handle.length : at;
 }
 
+/** The entry id of a handle whose id ends at `end` ({@link entryEnd}): the handle itself for a first delivery. */
+function entryOf(handle: string, end: number): string {
+  return end === handle.length ? handle : handle.slice(0, end);
+}
+
+/** The delivery count of a handle whose id ends at `end` ({@link entryEnd}): `'1'` for a first delivery. */
+function countOf(handle: string, end: number): string {
+  return end === handle.length ? '1' : handle.slice(end + 1);
+}
+
 /** The handle of delivery `count` of the entry `entryId` (see {@link HANDLE}). */
 export function leaseHandle(entryId: string, count: number): string {
   return count === 1 ? entryId : `${entryId}:${count}`;
@@ -22,8 +32,8 @@ export function leaseHandle(entryId: string, count: number): string {
 export function parseHandle(handle: string): { entry: string; count: string } {
   if (typeof handle !== 'string' || !HANDLE.test(handle))
     throw new BgError('INVALID_ARGUMENT', `not a Redis lease handle: ${String(handle)}`);
-  const at = handle.lastIndexOf(':');
-  return at < 0 ? { entry: handle, count: '1' } : { entry: handle.slice(0, at), count: handle.slice(at + 1) };
+  const end = entryEnd(handle);
+  return { entry: entryOf(handle, end), count: countOf(handle, end) };
 }
 
 /**
@@ -95,15 +105,9 @@ export function ackArguments(handles: readonly string[]): string[] {
   const out: string[] = new Array(2 + 2 * handles.length);
   for (let n = 0; n < handles.length; n++) {
     const handle = handles[n] as string;
-    const at = handle.lastIndexOf(':');
-    if (at < 0) {
-      // A first delivery: the handle is the entry id.
-      out[2 + 2 * n] = handle;
-      out[3 + 2 * n] = '1';
-    } else {
-      out[2 + 2 * n] = handle.slice(0, at);
-      out[3 + 2 * n] = handle.slice(at + 1);
-    }
+    const end = entryEnd(handle);
+    out[2 + 2 * n] = entryOf(handle, end);
+    out[3 + 2 * n] = countOf(handle, end);
   }
   out[0] = out[2] as string;
   out[1] = out[out.length - 2] as string;
