@@ -61,6 +61,8 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
  */
 export class ReceiveLoop {
   readonly #o: ReceiveLoopOptions;
+  /** The backend's largest receive (its capabilities do not change). */
+  readonly #maxBatchSize: number;
   #wake: (() => void) | undefined;
   /** Receives in flight. */
   readonly #receiving = new Set<Promise<void>>();
@@ -71,6 +73,7 @@ export class ReceiveLoop {
 
   constructor(options: ReceiveLoopOptions) {
     this.#o = options;
+    this.#maxBatchSize = options.adapter.capabilities.maxBatchSize;
   }
 
   /** The plan for the next receive, from the worker's slots and this loop's state. */
@@ -80,7 +83,7 @@ export class ReceiveLoop {
     return planReceive({
       concurrency: o.concurrency,
       leaseMs: o.leaseMs,
-      maxBatchSize: o.adapter.capabilities.maxBatchSize,
+      maxBatchSize: this.#maxBatchSize,
       handling: slots.handling,
       waiting: slots.waiting.length,
       reserved: slots.reserved,
