@@ -149,10 +149,12 @@ async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<
         MessageAttributeNames: ['All'],
         MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
       }),
-      { abortSignal: calls.closing.signal },
+      { abortSignal: calls.cancelSignal },
     ),
   );
-  const outcome = await raceAbortHandBack(request, signal, (late) =>
+  // At close too the receive stops waiting, and the poll's late messages are handed back.
+  const stop = signal ? AbortSignal.any([signal, calls.closing.signal]) : calls.closing.signal;
+  const outcome = await raceAbortHandBack(request, stop, (late) =>
     Promise.all((late.Messages ?? []).map((m) => (m.ReceiptHandle ? calls.visibilityAt(url, m.ReceiptHandle, 0) : undefined))),
   );
   if (!outcome.done) {

@@ -37,12 +37,24 @@ function entryResults(action: string, count: number, answer: BatchAnswer): Entry
 }
 
 /**
+ * How long `close()` lets long polls still open end by themselves before it cancels them:
+ * enough for a message made visible just before or during close (a job handed back) to be
+ * taken by such a poll and handed back again, short enough to keep `close()` prompt.
+ */
+export const CLOSE_POLL_WAIT_MS = 1_000;
+
+/**
  * The SQS calls of one adapter: error mapping, the queue-URL cache, deletes and visibility
  * changes coalesced into batch calls, and the background work awaited at close.
  */
 export class SqsCalls {
-  /** Aborts receives (and their long polls) at close. */
+  /**
+   * Aborted when `close()` begins: receives stop waiting at once. Their long polls are not
+   * cancelled (see {@link SqsCalls.drain}); what those bring later is handed back.
+   */
   readonly closing = new AbortController();
+  /** Cancels the HTTP requests of long polls still open when `close()` stops waiting for them. */
+  readonly #cancel = new AbortController();
   readonly #urls = new Map<string, Promise<string>>();
   /** The URLs of {@link #urls} once resolved (the ack path reads them without awaiting). */
   readonly #known = new Map<string, string>();
@@ -197,10 +209,32 @@ export class SqsCalls {
     return promise;
   }
 
-  /** Aborts receives and waits for every batch and background call. */
+  /** The abort signal of every `ReceiveMessage` call: fires only when `close()` gives up on it. */
+  get cancelSignal(): AbortSignal {
+    return this.#cancel.signal;
+  }
+
+  /**
+   * Stops receives waiting and waits for every batch and background call. Long polls still
+   * open get up to {@link CLOSE_POLL_WAIT_MS} to end rather than being cancelled at once: a
+   * cancelled HTTP request leaves the poll running on the server, which then takes the next
+   * visible message (one this worker just handed back, say) into limbo until its visibility
+   * timeout. A poll that ends with messages hands them back at once. Polls still open after
+   * that are cancelled, so `close()` stays prompt.
+   */
   async drain(): Promise<void> {
     this.closing.abort();
     await Promise.all([this.#deletes.drain(), this.#visibility.drain()]);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const overdue = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(true), CLOSE_POLL_WAIT_MS);
+    });
+    while (this.#background.size > 0) {
+      const settled = Promise.allSettled([...this.#background]).then(() => false);
+      if (await Promise.race([settled, overdue])) break;
+    }
+    clearTimeout(timer);
+    this.#cancel.abort();
     while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
     await Promise.all([this.#deletes.drain(), this.#visibility.drain()]);
   }

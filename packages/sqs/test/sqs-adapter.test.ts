@@ -34,6 +34,23 @@ async function receiveUntil(
   return out;
 }
 
+/** Resolves when `a` next hands a `ReceiveMessage` request to its HTTP handler (the poll is on the wire). */
+function nextPollSent(a: SqsAdapter): Promise<void> {
+  return new Promise((resolve) => {
+    const name = `poll-sent-${randomBytes(4).toString('hex')}`;
+    a.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ReceiveMessageCommand') {
+          a.client.middlewareStack.remove(name);
+          resolve();
+        }
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name },
+    );
+  });
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   try {
     await promise;
@@ -91,6 +108,77 @@ describe.skipIf(skipReason !== undefined)('@bg/sqs on fauxqs', () => {
     expect(got.map((m) => m.id)).toEqual(['late']);
     // The abandoned poll received it once and released it: that receive counts.
     expect(got[0]?.deliveryCount).toBe(2);
+  });
+
+  it('close lets an abandoned long poll end instead of cancelling it: a job handed back just before close is redelivered at once, not after its lease', async () => {
+    const a = adapter();
+    const b = adapter();
+    const q = queueName();
+    await a.ensureQueue(q);
+    await a.send(q, [{ id: 'back', body: 'b' }]);
+    const [held] = await receiveUntil(a, q, 1, 60_000);
+    expect(held?.id).toBe('back');
+    // A worker stopping: its idle long poll is abandoned (still open on the server) ...
+    const controller = new AbortController();
+    const sent = nextPollSent(a);
+    const polling = a.receive(q, { max: 1, leaseMs: 60_000, waitMs: 10_000, signal: controller.signal });
+    await sent;
+    controller.abort();
+    expect(await polling).toEqual([]);
+    // ... it hands its job back (the open poll takes it at once) and closes right away.
+    await a.release(q, held?.handle as string, 0);
+    await a.close();
+    const got = await receiveUntil(b, q, 1, 60_000, 3_000);
+    expect(got.map((m) => m.id), 'the job handed back before close() was not visible within 3 s (lease 60 s)').toEqual(['back']);
+  });
+
+  it('close stops receives at once but lets their polls end: a job sent while close waits is not taken into limbo', async () => {
+    const a = adapter();
+    const b = adapter();
+    const q = queueName();
+    await a.ensureQueue(q);
+    const sent = nextPollSent(a);
+    const polling = a.receive(q, { max: 1, leaseMs: 60_000, waitMs: 10_000 });
+    await sent;
+    // One more round trip, so the poll written before it is open on the server.
+    expect((await a.stats(q)).ready).toBe(0);
+    const start = Date.now();
+    const closing = a.close();
+    expect(await polling, 'a receive in progress at close() returns empty').toEqual([]);
+    await b.send(q, [{ id: 'during-close', body: 'd' }]);
+    await closing;
+    expect(Date.now() - start, 'close() waited for the poll to end, not for its 10 s').toBeLessThan(5_000);
+    const got = await receiveUntil(b, q, 1, 60_000, 3_000);
+    expect(got.map((m) => m.id), 'a job sent during close() was not visible within 3 s (lease 60 s)').toEqual(['during-close']);
+  });
+
+  it('close cancels a poll still open after 1 s (a hung connection here) instead of waiting for ever', async () => {
+    const a = adapter();
+    const q = queueName();
+    await a.ensureQueue(q);
+    // The HTTP handler never answers a ReceiveMessage: only its abort signal ends it.
+    const handler = a.client.config.requestHandler as unknown as {
+      handle(request: { headers: Record<string, string> }, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+    };
+    const original = handler.handle.bind(handler);
+    let cancelled = false;
+    handler.handle = (request, options) => {
+      if (!request.headers['x-amz-target']?.endsWith('.ReceiveMessage')) return original(request, options);
+      return new Promise((_, reject) => {
+        options?.abortSignal?.addEventListener('abort', () => {
+          cancelled = true;
+          reject(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+        });
+      });
+    };
+    const controller = new AbortController();
+    const polling = a.receive(q, { max: 1, leaseMs: 30_000, waitMs: 10_000, signal: controller.signal });
+    controller.abort();
+    expect(await polling).toEqual([]);
+    const start = Date.now();
+    await a.close();
+    expect(cancelled, 'close() cancelled the hung poll').toBe(true);
+    expect(Date.now() - start, 'close() waited 1 s for the poll, then cancelled it').toBeLessThan(4_000);
   });
 
   it('a batch entry the server rejects fails the send with its id; the others are stored', async () => {
