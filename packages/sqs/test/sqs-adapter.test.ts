@@ -129,7 +129,10 @@ describe.skipIf(skipReason !== undefined)('@bg/sqs on fauxqs', () => {
     await a.release(q, held?.handle as string, 0);
     await a.close();
     const got = await receiveUntil(b, q, 1, 60_000, 3_000);
-    expect(got.map((m) => m.id), 'the job handed back before close() was not visible within 3 s (lease 60 s)').toEqual(['back']);
+    expect(
+      got.map((m) => m.id),
+      'the job handed back before close() was not visible within 3 s (lease 60 s)',
+    ).toEqual(['back']);
   });
 
   it('close stops receives at once but lets their polls end: a job sent while close waits is not taken into limbo', async () => {
@@ -149,7 +152,10 @@ describe.skipIf(skipReason !== undefined)('@bg/sqs on fauxqs', () => {
     await closing;
     expect(Date.now() - start, 'close() waited for the poll to end, not for its 10 s').toBeLessThan(5_000);
     const got = await receiveUntil(b, q, 1, 60_000, 3_000);
-    expect(got.map((m) => m.id), 'a job sent during close() was not visible within 3 s (lease 60 s)').toEqual(['during-close']);
+    expect(
+      got.map((m) => m.id),
+      'a job sent during close() was not visible within 3 s (lease 60 s)',
+    ).toEqual(['during-close']);
   });
 
   it('close cancels a poll still open after 1 s (a hung connection here) instead of waiting for ever', async () => {
