@@ -5,6 +5,7 @@ import {
   abortableSleep,
   assertQueueName,
   assertSendable,
+  BackgroundWork,
   CloseGuard,
   checkLeaseMs,
   checkReceiveOptions,
@@ -83,7 +84,8 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
   const scanVisibility = Math.max(1, Math.ceil(options.scanVisibilitySeconds ?? 30));
   const guard = new CloseGuard('azure-queue');
   const closing = new AbortController();
-  const background = new Set<Promise<void>>();
+  /** Receives still out and the late hand-backs of aborted ones, awaited by `close()`. */
+  const background = new BackgroundWork();
   /** Handles already acked by this adapter (a second ack is harmless). */
   const acked = new RecentHandles<true>(REMEMBERED_HANDLES);
   /** Handles rotated internally by `deadLetter` → the handle that owns the delivery now. */
@@ -124,11 +126,6 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       scanVisibility,
     ),
   );
-
-  function track(task: Promise<void>): void {
-    const p = task.catch(() => {}).finally(() => background.delete(p));
-    background.add(p);
-  }
 
   async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -269,20 +266,23 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       const client = live(queue);
       const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
       const visibility = seconds(leaseMs);
-      const signal = opts.signal;
+      // close() too ends the wait; what a receive in flight brings then is handed back.
+      const signal = opts.signal ? AbortSignal.any([opts.signal, closing.signal]) : closing.signal;
       const deadline = Date.now() + waitMs;
       let pause = pollMin;
       for (;;) {
-        if (signal?.aborted || closing.signal.aborted) return [];
-        const outcome = await raceAbortHandBack(receiveOnce(client, max, visibility), signal, (late) => handBack(client, late));
-        if (!outcome.done) {
-          track(outcome.handedBack);
-          return [];
-        }
+        if (signal.aborted) return [];
+        const outcome = await raceAbortHandBack(
+          receiveOnce(client, max, visibility),
+          signal,
+          (late) => handBack(client, late),
+          background,
+        );
+        if (!outcome.done) return [];
         const got = outcome.value;
         const left = deadline - Date.now();
         if (got.length > 0 || left <= 0) return got;
-        await abortableSleep(Math.min(pause, left), signal, closing.signal);
+        await abortableSleep(Math.min(pause, left), signal);
         pause = Math.min(pause * 2, pollMax);
       }
     },
@@ -354,7 +354,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
     async close() {
       if (!guard.close()) return;
       closing.abort();
-      while (background.size > 0) await Promise.all([...background]);
+      await background.settle();
     },
   };
   return adapter;

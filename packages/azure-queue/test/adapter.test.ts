@@ -165,6 +165,24 @@ suite('azure-queue adapter on Azurite', () => {
     expect(Date.now() - start).toBeLessThan(400);
   });
 
+  it('close() ends a receive in flight with nothing and hands back what it got: another adapter gets it at once', async () => {
+    const a = makeAdapter();
+    const b = adapter();
+    const q = await freshQueue(b);
+    await b.send(q, [{ id: 'in-flight', body: 'x' }]);
+    const receiving = a.receive(q, { max: 1, leaseMs: 60_000, waitMs: 5_000 });
+    // One turn of the event loop: the receive has sent its request.
+    await new Promise((resolve) => setImmediate(resolve));
+    const closing = a.close();
+    expect(await receiving, 'a receive in flight at close() returns nothing (nobody could ack it)').toEqual([]);
+    await closing;
+    const got = await receiveN(b, q, 1, 60_000, 3_000);
+    expect(
+      got.map((m) => m.id),
+      'the message a receive brought after close() began was not visible again within 3 s (lease 60 s)',
+    ).toEqual(['in-flight']);
+  });
+
   it('manages dead letters beyond the peek limit of 32', async () => {
     const a = adapter();
     const q = await freshQueue(a);

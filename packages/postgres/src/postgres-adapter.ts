@@ -4,6 +4,7 @@ import {
   type Adapter,
   AdapterCalls,
   assertSendable,
+  BackgroundWork,
   BgError,
   capabilitiesWith,
   checkLeaseMs,
@@ -42,6 +43,9 @@ import { statements } from './statements.js';
 
 // The outbox reads and writes bodies as the adapter does.
 export { loadedBody, storedBody } from './message-codec.js';
+
+/** How long close() waits for receives still out to come back and hand their rows back. */
+const CLOSE_HAND_BACK_WAIT_MS = 2_000;
 
 /** The PostgreSQL adapter, with its pool and schema exposed for tools, the outbox and migrations. */
 export interface PostgresAdapter extends Adapter {
@@ -97,6 +101,8 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const { guard } = calls;
   /** Aborted by close(): ends pending long polls at once. */
   const closing = new AbortController();
+  /** Receives still out and the late hand-backs of aborted ones: close() waits for them. */
+  const background = new BackgroundWork();
   const pollIntervalMs = options.pollIntervalMs ?? 2_000;
   /** Queues known to exist (checked once per adapter). */
   const known = new Set<string>();
@@ -151,6 +157,13 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     return rows.map(toReceived);
   }
 
+  /** Makes a leased row visible again after `delayMs`; how many rows it released (0: not owned). */
+  async function releaseRow(queue: string, handle: string, delayMs: number): Promise<string | undefined> {
+    const { seq, token } = parseHandle(handle);
+    const [row] = await query<{ released: string }>(`bg_release_${schema}`, sql.release, [seq, token, delayMs, queue, channel]);
+    return row?.released;
+  }
+
   /** Ms until the queue's next row becomes visible (a delay or a lease ends); infinite when none. */
   async function nextDueIn(queue: string): Promise<number> {
     const [row] = await query<{ due_in: string | null }>(`bg_next_${schema}`, sql.nextVisible, [queue]);
@@ -173,8 +186,12 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     if (waitMs > 0) void wakeups.listen();
     for (;;) {
       const since = wakeups.generation(queue);
-      const received = await raceAbortHandBack(receiveOnce(queue, max, leaseMs), signal, (late) =>
-        Promise.all(late.map((m) => adapter.release(queue, m.handle, 0))),
+      const received = await raceAbortHandBack(
+        receiveOnce(queue, max, leaseMs),
+        signal,
+        // Not through adapter.release: close() may have begun, and the hand-back must still run.
+        (late) => Promise.all(late.map((m) => releaseRow(queue, m.handle, 0))),
+        background,
       );
       if (!received.done) return [];
       if (received.value.length > 0) return received.value;
@@ -288,10 +305,8 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     release: (queue, handle, delayMs) =>
       call(queue, 'release', async () => {
-        const { seq, token } = parseHandle(handle);
         const delay = Math.round(checkReleaseDelayMs(capabilities, delayMs));
-        const [row] = await query<{ released: string }>(`bg_release_${schema}`, sql.release, [seq, token, delay, queue, channel]);
-        owned(row?.released);
+        owned(await releaseRow(queue, handle, delay));
       }),
 
     deadLetter: (queue, message, info) =>
@@ -349,6 +364,8 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     async close() {
       if (!guard.close()) return;
       closing.abort();
+      // A receive whose statement was running hands its rows back before the pool ends.
+      await background.settle(CLOSE_HAND_BACK_WAIT_MS);
       await wakeups.close();
       acks.flush();
       if (ownsPool) {

@@ -4,6 +4,7 @@ import {
   abortableSleep,
   assertQueueName,
   assertSendable,
+  BackgroundWork,
   BgError,
   type Capabilities,
   CloseGuard,
@@ -110,6 +111,11 @@ const DEAD_SUBSCRIPTION_ACK_DEADLINE_SECONDS = 60;
 /** Bytes of request framing counted per message when splitting a publish into requests. */
 const PER_MESSAGE_OVERHEAD_BYTES = 64;
 const TRANSIENT_ACK_RETRIES = 3;
+/**
+ * How long `close()` waits for pulls still in flight to come back and be handed back before it
+ * closes the clients (pulls return at once; this only bounds a hung call).
+ */
+const CLOSE_HAND_BACK_WAIT_MS = 2_000;
 
 function leaseSeconds(ms: number): number {
   return Math.min(MAX_ACK_DEADLINE_SECONDS, Math.max(MIN_ACK_DEADLINE_SECONDS, Math.ceil(ms / 1_000)));
@@ -177,6 +183,8 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   const { publisher, subscriber, call } = clients;
   const guard = new CloseGuard('pubsub');
   const closing = new AbortController();
+  /** Pulls still out and the late hand-backs of aborted ones: `close()` lets them finish before it closes the clients. */
+  const background = new BackgroundWork();
   const queues = new Map<string, QueueState>();
   /** Dead-letter management (list, get, replay, purge), its mutations serialised per queue. */
   const deadLetters = new DeadLetterStore(
@@ -300,7 +308,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   /** Hands late deliveries (a pull that finished after its receive gave up) straight back. */
   async function handBack(state: QueueState, response: protos.google.pubsub.v1.IPullResponse): Promise<void> {
     const ackIds = (response.receivedMessages ?? []).map((m) => m.ackId).filter((id): id is string => Boolean(id));
-    if (ackIds.length === 0 || guard.closed) return;
+    if (ackIds.length === 0) return;
     await subscriber.modifyAckDeadline({ subscription: state.resources.subscription, ackIds, ackDeadlineSeconds: 0 }, call);
   }
 
@@ -313,9 +321,11 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     const pending = subscriber
       .pull({ subscription: state.resources.subscription, maxMessages: max, returnImmediately: true }, call)
       .then(([response]) => response);
-    const outcome = await raceAbortHandBack(pending, signal, (late) => handBack(state, late)).catch((error: unknown) => {
-      throw mapError(error, 'pull');
-    });
+    const outcome = await raceAbortHandBack(pending, signal, (late) => handBack(state, late), background).catch(
+      (error: unknown) => {
+        throw mapError(error, 'pull');
+      },
+    );
     if (!outcome.done) return undefined;
     return (outcome.value.receivedMessages ?? []).filter((m) => m.ackId);
   }
@@ -667,6 +677,9 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     async close() {
       if (!guard.close()) return;
       closing.abort();
+      // A pull in flight brings its messages back after the abort: hand them back while the
+      // clients are open, or they wait out the subscription's ack deadline leased by nobody.
+      await background.settle(CLOSE_HAND_BACK_WAIT_MS);
       await clients.close();
     },
   };

@@ -78,6 +78,27 @@ describe.skipIf(!endpoint)('pubsub adapter: Pub/Sub specifics against the emulat
     expect(waited, `receive returned ${waited} ms after the send (its pause had ~1.5 s left)`).toBeLessThan(1_000);
   });
 
+  it.concurrent('close() hands back what a pull still in flight brings: another adapter gets it at once, not after the ack deadline', async () => {
+    const a = make();
+    const b = make();
+    const queue = name('close-in-flight');
+    await a.ensureQueue(queue);
+    // Reads the subscription's settings once, so the next receive pulls at once.
+    expect(await a.receive(queue, { max: 1, leaseMs: 60_000, waitMs: 0 })).toEqual([]);
+    await a.send(queue, [{ id: 'in-flight', body: 'x' }]);
+    const receiving = a.receive(queue, { max: 1, leaseMs: 60_000, waitMs: 5_000 });
+    // One turn of the event loop: the receive has sent its pull.
+    await new Promise((resolve) => setImmediate(resolve));
+    const closing = a.close();
+    expect(await receiving, 'a receive in flight at close() returns nothing').toEqual([]);
+    await closing;
+    const got = await b.receive(queue, { max: 1, leaseMs: 60_000, waitMs: 3_000 });
+    expect(
+      got.map((m) => m.id),
+      'the message a pull brought after close() began was not visible again within 3 s (ack deadline 10 s)',
+    ).toEqual(['in-flight']);
+  });
+
   it.concurrent('rejects what real Pub/Sub rejects, before anything is sent', async () => {
     const adapter = make();
     const queue = name('limits');

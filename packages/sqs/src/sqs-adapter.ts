@@ -154,13 +154,14 @@ async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<
   );
   // At close too the receive stops waiting, and the poll's late messages are handed back.
   const stop = signal ? AbortSignal.any([signal, calls.closing.signal]) : calls.closing.signal;
-  const outcome = await raceAbortHandBack(request, stop, (late) =>
-    Promise.all((late.Messages ?? []).map((m) => (m.ReceiptHandle ? calls.visibilityAt(url, m.ReceiptHandle, 0) : undefined))),
+  const outcome = await raceAbortHandBack(
+    request,
+    stop,
+    (late) =>
+      Promise.all((late.Messages ?? []).map((m) => (m.ReceiptHandle ? calls.visibilityAt(url, m.ReceiptHandle, 0) : undefined))),
+    calls.background,
   );
-  if (!outcome.done) {
-    void calls.track(outcome.handedBack);
-    return [];
-  }
+  if (!outcome.done) return [];
   const expiresAt = start + leaseSeconds * 1000;
   const deliveredAt = Math.max(start, Date.now() - ctx.marginMs);
   const out: ReceivedMessage[] = [];

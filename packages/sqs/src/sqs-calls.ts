@@ -6,7 +6,7 @@ import {
   GetQueueUrlCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { BgError, type CloseGuard } from '@bg/core/adapter';
+import { BackgroundWork, BgError, type CloseGuard } from '@bg/core/adapter';
 import { Batcher, type EntryResult } from './batcher.js';
 import { isLostReceipt, lostReceipt, mapSqsError, sqsErrorCode } from './map-error.js';
 
@@ -58,7 +58,8 @@ export class SqsCalls {
   readonly #urls = new Map<string, Promise<string>>();
   /** The URLs of {@link #urls} once resolved (the ack path reads them without awaiting). */
   readonly #known = new Map<string, string>();
-  readonly #background = new Set<Promise<unknown>>();
+  /** Receives still out and their late hand-backs, awaited at close. */
+  readonly background = new BackgroundWork();
   readonly #deletes: Batcher<string, void>;
   readonly #visibility: Batcher<VisibilityEntry, void>;
 
@@ -199,16 +200,6 @@ export class SqsCalls {
     await this.visibilityAt(await this.resolveUrl(name), receipt, seconds);
   }
 
-  /** Keeps background work (hand-backs) to await at close. */
-  track<T>(promise: Promise<T>): Promise<T> {
-    this.#background.add(promise);
-    const forget = (): void => {
-      this.#background.delete(promise);
-    };
-    void promise.then(forget, forget);
-    return promise;
-  }
-
   /** The abort signal of every `ReceiveMessage` call: fires only when `close()` gives up on it. */
   get cancelSignal(): AbortSignal {
     return this.#cancel.signal;
@@ -225,17 +216,9 @@ export class SqsCalls {
   async drain(): Promise<void> {
     this.closing.abort();
     await Promise.all([this.#deletes.drain(), this.#visibility.drain()]);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const overdue = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), CLOSE_POLL_WAIT_MS);
-    });
-    while (this.#background.size > 0) {
-      const settled = Promise.allSettled([...this.#background]).then(() => false);
-      if (await Promise.race([settled, overdue])) break;
-    }
-    clearTimeout(timer);
+    await this.background.settle(CLOSE_POLL_WAIT_MS);
     this.#cancel.abort();
-    while (this.#background.size > 0) await Promise.allSettled([...this.#background]);
+    await this.background.settle();
     await Promise.all([this.#deletes.drain(), this.#visibility.drain()]);
   }
 }

@@ -1,3 +1,5 @@
+import type { BackgroundWork } from './background-work.js';
+
 /**
  * Sleeps `ms` (0 or less: resolves at once), ending early — without an error — as soon as
  * any of the given signals aborts. Listeners and the timer are removed when it ends.
@@ -65,21 +67,41 @@ export type HandBackOutcome<T> =
  * `pending` delivers afterwards is passed to `handBack` (the adapter's own "make these
  * visible again at once": visibility 0, `modifyAckDeadline` 0 …), so a message never sits
  * leased by nobody until its lease runs out. Errors of the late receive and of `handBack`
- * are swallowed (the lease expiry is the fallback). Track `handedBack` to await it at close.
+ * are swallowed (the lease expiry is the fallback).
+ *
+ * Pass the adapter's {@link BackgroundWork} as `background` and `close()` can await every
+ * receive still out, hand-back included: it is tracked from this call on, so a `close()` that
+ * aborts the signal and settles at once still waits for it.
  *
  * @example
  * ```ts
- * const outcome = await raceAbortHandBack(pull(), opts.signal, (late) => nack(late))
- * if (!outcome.done) { track(outcome.handedBack); return [] }
+ * const outcome = await raceAbortHandBack(pull(), opts.signal, (late) => nack(late), background)
+ * if (!outcome.done) return []
  * ```
  */
 export async function raceAbortHandBack<T>(
   pending: Promise<T>,
   signal: AbortSignal | undefined,
   handBack: (late: T) => unknown,
+  background?: BackgroundWork,
 ): Promise<HandBackOutcome<T>> {
-  const outcome = await raceAbort(pending, signal);
-  if (outcome.done) return outcome;
+  let finished: () => void = () => {};
+  background?.track(
+    new Promise<void>((resolve) => {
+      finished = resolve;
+    }),
+  );
+  let outcome: RaceOutcome<T>;
+  try {
+    outcome = await raceAbort(pending, signal);
+  } catch (error) {
+    finished();
+    throw error;
+  }
+  if (outcome.done) {
+    finished();
+    return outcome;
+  }
   const handedBack = pending.then(
     async (late) => {
       try {
@@ -90,5 +112,6 @@ export async function raceAbortHandBack<T>(
     },
     () => undefined,
   );
+  void handedBack.then(finished);
   return { done: false, handedBack };
 }

@@ -36,6 +36,7 @@ export {
   raceAbortHandBack,
 } from './abortable.js';
 export { AdapterCalls, type MapError } from './adapter-calls.js';
+export { BackgroundWork } from './background-work.js';
 export {
   compareDeadLetters,
   type DeadLetterPosition,
