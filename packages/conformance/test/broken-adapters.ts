@@ -607,6 +607,27 @@ const NEW_VARIANTS: readonly BrokenVariant[] = [
     },
   },
   {
+    name: 'close that drops what a receive in flight brings (leased by nobody until the lease ends)',
+    caughtBy: 'lifecycle.close-receive-in-flight',
+    make: (s) => {
+      const inner = sharedMemory(s);
+      let closed = false;
+      return broken(s, () => ({
+        receive: async (q, o) => {
+          // A network round trip: the backend leases the job after close() has begun.
+          await sleep(20);
+          const got = await inner.receive(q, { ...o, waitMs: 0, signal: undefined as never });
+          return closed ? [] : got;
+        },
+        close: async () => {
+          closed = true;
+          await sleep(40);
+          await inner.close();
+        },
+      }));
+    },
+  },
+  {
     name: 'ensureQueue recreates the dead-letter store',
     caughtBy: 'lifecycle.ensure-existing-queue',
     make: (s) =>

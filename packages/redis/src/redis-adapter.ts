@@ -957,6 +957,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       // A client of the caller's outlives the adapter: leave it as it came.
       client.off('error', noteError);
       if (!ownsClient) return;
+      // Ours and done with: a connection still being made when close() came fails its handshake
+      // afterwards, and that error must not reach the console as an unhandled one.
+      client.on('error', () => {});
       try {
         if (client.status === 'ready') await client.quit();
       } catch {

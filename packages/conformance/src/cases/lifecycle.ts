@@ -73,6 +73,39 @@ export const lifecycleCases: readonly ConformanceCase[] = [
     },
   },
   {
+    id: 'lifecycle.close-receive-in-flight',
+    group: 'Limits and errors',
+    title:
+      'a job that a receive in flight at close() took is never left leased by nobody: that receive returns it, or it is visible again at once',
+    async run(ctx) {
+      const { queue, expect, timing } = ctx;
+      const adapter = await ctx.newAdapter();
+      const lease = longLease(timing, adapter.capabilities);
+      const sent = message('in flight at close');
+      await ctx.adapter.send(queue, [sent]);
+      const receiving = adapter
+        .receive(queue, { max: 1, leaseMs: lease, waitMs: timing.pollMs })
+        .then((got) => ({ got }))
+        .catch((error: unknown) => ({ got: [], error }));
+      // One turn of the event loop: on a backend across the network the receive is in flight.
+      await new Promise((resolve) => setImmediate(resolve));
+      const closing = adapter.close();
+      const result = await receiving;
+      await closing;
+      if (result.got.some((m) => m.id === sent.id)) return; // the caller holds it: its lease is the caller's
+      const start = Date.now();
+      const again = await receiveCount(ctx, 1, { leaseMs: lease, deadlineMs: promptly(timing) });
+      expect(
+        again.map((m) => m.id),
+        say(
+          'receive on another adapter after close() of one whose receive was in flight',
+          `gets the job within promptMs + pollMs = ${promptly(timing)} ms (the lease is ${lease} ms): the receive in flight returned ${show(result.got.map((m) => m.id))}, so it must have handed the job back`,
+          `${show(again.map((m) => m.id))} after ${since(start)} ms`,
+        ),
+      ).toEqual([sent.id]);
+    },
+  },
+  {
     id: 'lifecycle.ensure-existing-queue',
     group: 'Limits and errors',
     title: 'ensureQueue on an existing queue is harmless: ready, leased and dead-lettered jobs are all kept',
