@@ -185,6 +185,8 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     const deadline = Date.now() + waitMs;
     if (waitMs > 0) void wakeups.listen();
     for (;;) {
+      // Aborted before the statement: lease nothing (a lease handed back still counts a delivery).
+      if (signal.aborted) return [];
       const since = wakeups.generation(queue);
       const received = await raceAbortHandBack(
         receiveOnce(queue, max, leaseMs),
