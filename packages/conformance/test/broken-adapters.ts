@@ -607,6 +607,19 @@ const NEW_VARIANTS: readonly BrokenVariant[] = [
     },
   },
   {
+    name: 'receive with an already aborted signal that leases and hands back (a delivery counted for nothing)',
+    caughtBy: 'delivery.already-aborted-receive',
+    make: (s) =>
+      broken(s, (inner) => ({
+        receive: async (q, o) => {
+          if (!o.signal?.aborted) return inner.receive(q, o);
+          const got = await inner.receive(q, { ...o, waitMs: 0, signal: undefined as never });
+          await Promise.all(got.map((m) => inner.release(q, m.handle, 0)));
+          return [];
+        },
+      })),
+  },
+  {
     name: 'close that drops what a receive in flight brings (leased by nobody until the lease ends)',
     caughtBy: 'lifecycle.close-receive-in-flight',
     make: (s) => {

@@ -109,6 +109,39 @@ export const deliveryCases: readonly ConformanceCase[] = [
     },
   },
   {
+    id: 'delivery.already-aborted-receive',
+    group: 'Delivery',
+    title:
+      'a receive whose signal is already aborted counts no delivery behind the caller: it returns what it leased, or the job is next delivered as its first delivery',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const sent = message('aborted before the receive');
+      await adapter.send(queue, [sent]);
+      const controller = new AbortController();
+      controller.abort();
+      const got = await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: timing.pollMs, signal: controller.signal });
+      if (got.some((m) => m.id === sent.id)) return; // the caller holds it
+      const [next] = await receiveCount(ctx, 1, { leaseMs: lease, deadlineMs: promptly(timing) });
+      expect(
+        next?.id,
+        say(
+          'receive after a receive whose signal was already aborted (it returned nothing)',
+          `delivers the job within promptMs + pollMs = ${promptly(timing)} ms`,
+          next === undefined ? 'nothing: the aborted receive left it leased' : show(next.id),
+        ),
+      ).toBe(sent.id);
+      expect(
+        next?.deliveryCount,
+        say(
+          'receive after a receive whose signal was already aborted (it returned nothing)',
+          'delivers the job as its first delivery (nothing was handed to anyone before)',
+          `deliveryCount ${next?.deliveryCount}`,
+        ),
+      ).toBe(1);
+    },
+  },
+  {
     id: 'delivery.queue-isolation',
     group: 'Delivery',
     title: 'jobs sent to queue A never come out of queue B',
