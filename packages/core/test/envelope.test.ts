@@ -125,7 +125,7 @@ describe('envelope v1', () => {
   it('accepts exactly the ids UUID_PATTERN accepts (the envelope check does not run the regex)', () => {
     const id = uuidv7();
     const ids = [id, id.toUpperCase(), '', `${id}a`, id.slice(0, 35)];
-    for (let i = 0; i < 36; i++) for (const c of '09afAFgG-x ') ids.push(id.slice(0, i) + c + id.slice(i + 1));
+    for (let i = 0; i < 36; i++) for (const c of '09afAFgG-x é\u0661\u0130') ids.push(id.slice(0, i) + c + id.slice(i + 1));
     for (const candidate of ids) {
       const text = JSON.stringify({ ...base, id: candidate });
       expect(
