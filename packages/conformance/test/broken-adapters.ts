@@ -641,6 +641,24 @@ const NEW_VARIANTS: readonly BrokenVariant[] = [
     },
   },
   {
+    name: 'receive in flight at close() that returns its jobs anyway (to a caller that cannot settle them)',
+    caughtBy: 'lifecycle.close-receive-in-flight',
+    make: (s) => {
+      const inner = sharedMemory(s);
+      return broken(s, () => ({
+        receive: async (q, o) => {
+          // A network round trip; the answer is returned even though close() came meanwhile.
+          await sleep(20);
+          return inner.receive(q, { ...o, waitMs: 0, signal: undefined as never });
+        },
+        close: async () => {
+          await sleep(40);
+          await inner.close();
+        },
+      }));
+    },
+  },
+  {
     name: 'ensureQueue recreates the dead-letter store',
     caughtBy: 'lifecycle.ensure-existing-queue',
     make: (s) =>

@@ -14,6 +14,7 @@ import {
   type DeadLetterInfo,
   DeadLetterStore,
   deadLetterRecord,
+  isBgError,
   leaseLost as kitLeaseLost,
   type LeaseHandle,
   type OutgoingMessage,
@@ -459,6 +460,30 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     }
   }
 
+  /** {@link Adapter.receive}: pulls until something comes, `waitMs` passes or the signal aborts. */
+  async function receiveOn(queue: string, opts: ReceiveOptions): Promise<ReceivedMessage[]> {
+    const state = await open(queue);
+    const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
+    const seconds = leaseSeconds(leaseMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, closing.signal]) : closing.signal;
+    await subscriptionInfo(state);
+    const deadline = Date.now() + waitMs;
+    // Empty pulls back off from 10 ms to pollIntervalMs, across receives: quick when messages
+    // are about to arrive (or another consumer is busy with them), cheap when idle.
+    for (;;) {
+      if (signal.aborted) return [];
+      const got = await pullLeased(state, max, seconds, signal);
+      if (got === undefined) return [];
+      if (got.length > 0) {
+        state.idle.busy();
+        return got;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return [];
+      await state.idle.sleep(left, signal);
+    }
+  }
+
   const adapter: Adapter = {
     name: 'pubsub',
     contractVersion: ADAPTER_CONTRACT_VERSION,
@@ -579,25 +604,14 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     },
 
     async receive(queue, opts: ReceiveOptions): Promise<ReceivedMessage[]> {
-      const state = await open(queue);
-      const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
-      const seconds = leaseSeconds(leaseMs);
-      const signal = opts.signal ? AbortSignal.any([opts.signal, closing.signal]) : closing.signal;
-      await subscriptionInfo(state);
-      const deadline = Date.now() + waitMs;
-      // Empty pulls back off from 10 ms to pollIntervalMs, across receives: quick when messages
-      // are about to arrive (or another consumer is busy with them), cheap when idle.
-      for (;;) {
-        if (signal.aborted) return [];
-        const got = await pullLeased(state, max, seconds, signal);
-        if (got === undefined) return [];
-        if (got.length > 0) {
-          state.idle.busy();
-          return got;
+      try {
+        return await receiveOn(queue, opts);
+      } catch (error) {
+        // A call cut short by close() (its channel closed under it) is CLOSED, not UNREACHABLE.
+        if (guard.closed && !isBgError(error, 'CLOSED')) {
+          throw new BgError('CLOSED', 'the pubsub adapter was closed during receive', { cause: error });
         }
-        const left = deadline - Date.now();
-        if (left <= 0) return [];
-        await state.idle.sleep(left, signal);
+        throw error;
       }
     },
 

@@ -7,6 +7,7 @@ import {
   abortableSleep,
   assertQueueName,
   assertSendable,
+  BackgroundWork,
   BgError,
   type Capabilities,
   CloseGuard,
@@ -28,6 +29,7 @@ import {
   QUEUE_NAME_PATTERN,
   type ReceivedMessage,
   RecentHandles,
+  raceAbortHandBack,
   type SendResult,
 } from '@bg/core/adapter';
 import { Cluster, Redis } from 'ioredis';
@@ -63,6 +65,9 @@ import type { RedisAdapterOptions } from './options.js';
 import { redisDbOf, selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
 import { createWakeHub, type WakeHub } from './wake-hub.js';
+
+/** How long close() waits for receives still out to come back and hand what they brought back. */
+const CLOSE_HAND_BACK_WAIT_MS = 2_000;
 
 /** The Redis adapter, with its client exposed for tools. */
 export interface RedisAdapter extends Adapter {
@@ -222,6 +227,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   let serverChecked: Promise<void> = Promise.resolve();
   /** Aborted by close(). */
   const closing = new AbortController();
+  /** Receives still out and the hand-backs of those close() ended: close() waits for them. */
+  const background = new BackgroundWork();
   const connect = (): Promise<void> => {
     ready ??= (async () => {
       const warn = options.onWarning ?? ((message: string, key: string) => warnOnce(key, message));
@@ -602,6 +609,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   ): Promise<ReceivedMessage[]> {
     let pause = 5;
     for (;;) {
+      if (guard.closed) return [];
       const watch = hub.watch(k.wake);
       if (watch.dirty || !hub.healthy || Date.now() >= watch.dueAt) {
         watch.dirty = false;
@@ -627,6 +635,37 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         pause = Math.min(pause * 2, 100);
       }
     }
+  }
+
+  /** A receive without the wake-up hub (or `waitMs` 0): ticks with a short back-off until something comes. */
+  async function pollingReceive(
+    queue: string,
+    k: QueueKeys,
+    max: number,
+    leaseMs: number,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<ReceivedMessage[]> {
+    let pause = 5;
+    for (;;) {
+      if (guard.closed) return [];
+      const out = await tickReceive(queue, k, max, leaseMs);
+      if (out.length > 0) return out;
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted || guard.closed) return [];
+      await abortableSleep(Math.min(pause, left), signal, closing.signal);
+      pause = Math.min(pause * 2, 100);
+    }
+  }
+
+  /** Releases at once what a receive brought after close() began (not through the closed adapter's `release`). */
+  async function handBackLate(k: QueueKeys, late: readonly ReceivedMessage[]): Promise<void> {
+    await Promise.all(
+      late.map((m) => {
+        const { entry, count } = parseHandle(m.handle);
+        return releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, 0, Date.now());
+      }),
+    );
   }
 
   /** Every key matching `pattern` on every node that holds data (one node unless clustered). */
@@ -829,16 +868,14 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       call(queue, 'receive', async (k) => {
         const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
         const deadline = Date.now() + waitMs;
-        if (hub !== undefined && waitMs > 0) return waitingReceive(hub, queue, k, max, leaseMs, deadline, opts.signal);
-        let pause = 5;
-        for (;;) {
-          const out = await tickReceive(queue, k, max, leaseMs);
-          if (out.length > 0) return out;
-          const left = deadline - Date.now();
-          if (left <= 0 || opts.signal?.aborted || guard.closed) return [];
-          await abortableSleep(Math.min(pause, left), opts.signal, closing.signal);
-          pause = Math.min(pause * 2, 100);
-        }
+        const receiving =
+          hub !== undefined && waitMs > 0
+            ? waitingReceive(hub, queue, k, max, leaseMs, deadline, opts.signal)
+            : pollingReceive(queue, k, max, leaseMs, deadline, opts.signal);
+        // A receive still out when close() comes returns nothing: what it brings is handed back
+        // (nobody could settle it on a closed adapter), and close() waits for that.
+        const outcome = await raceAbortHandBack(receiving, closing.signal, (late) => handBackLate(k, late), background);
+        return outcome.done ? outcome.value : [];
       }),
 
     extend: (queue, handle, leaseMs) =>
@@ -953,6 +990,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       if (!guard.close()) return;
       closing.abort();
       hub?.close();
+      await background.settle(CLOSE_HAND_BACK_WAIT_MS);
       await settledWithin(serverChecked, 1_000);
       // A client of the caller's outlives the adapter: leave it as it came.
       client.off('error', noteError);

@@ -57,6 +57,29 @@ describe.skipIf(!url)('@bg/redis specifics', () => {
     await adapter.close();
   });
 
+  it('a receive still out at close() returns nothing and hands its entry back: another adapter gets it at once', async () => {
+    const a = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
+    const b = redisAdapter({ url, prefix: 'unit', onWarning: () => {} });
+    try {
+      await b.ensureQueue('in-flight-close');
+      // a's connection and scripts are ready, so its receive goes straight to the server.
+      expect(await a.receive('in-flight-close', { max: 1, leaseMs: 60_000, waitMs: 0 })).toEqual([]);
+      await b.send('in-flight-close', [{ id: 'in-flight', body: 'x' }]);
+      const receiving = a.receive('in-flight-close', { max: 1, leaseMs: 60_000, waitMs: 0 });
+      const closing = a.close();
+      expect(await receiving, 'a receive still out at close() returns nothing (nobody could settle it)').toEqual([]);
+      await closing;
+      const got = await b.receive('in-flight-close', { max: 1, leaseMs: 60_000, waitMs: 2_000 });
+      expect(
+        got.map((m) => m.id),
+        'the entry a receive took after close() began was not visible again within 2 s (lease 60 s)',
+      ).toEqual(['in-flight']);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('close() leaves no open handles', async () => {
     const adapter = redisAdapter({ url, onWarning: () => {} });
     await adapter.ensureQueue('handles');
