@@ -4,15 +4,20 @@ import { postgresAdapter } from '../src/index.js';
 
 const url = inject('pgUrl');
 
+/** Two adapters on one schema, and a fresh queue holding one job `id` (sent by `b`). */
+async function twoAdaptersAndAJob(id: string) {
+  const queue = `q-${randomBytes(4).toString('hex')}`;
+  const a = postgresAdapter({ url, schema: 'close_hand_back' });
+  const b = postgresAdapter({ url, schema: 'close_hand_back' });
+  await b.ensureQueue(queue);
+  await b.send(queue, [{ id, body: 'x' }]);
+  return { a, b, queue, close: () => Promise.all([a.close(), b.close()]) };
+}
+
 describe.skipIf(!url)('postgres adapter close()', () => {
   it('a receive in flight at close() returns nothing and hands its rows back: another adapter gets them at once', async () => {
-    const schema = 'close_hand_back';
-    const queue = `q-${randomBytes(4).toString('hex')}`;
-    const a = postgresAdapter({ url, schema });
-    const b = postgresAdapter({ url, schema });
+    const { a, b, queue, close } = await twoAdaptersAndAJob('in-flight');
     try {
-      await b.ensureQueue(queue);
-      await b.send(queue, [{ id: 'in-flight', body: 'x' }]);
       // Known to a, so its receive goes straight to the statement.
       expect(await a.queueExists(queue)).toBe(true);
       await a.stats(queue);
@@ -28,19 +33,13 @@ describe.skipIf(!url)('postgres adapter close()', () => {
         'the row a receive leased after close() began was not visible again within 3 s (lease 60 s)',
       ).toEqual(['in-flight']);
     } finally {
-      await a.close();
-      await b.close();
+      await close();
     }
   });
 
   it('a receive whose signal is already aborted leases nothing: the job is next delivered as its first delivery', async () => {
-    const schema = 'close_hand_back';
-    const queue = `q-${randomBytes(4).toString('hex')}`;
-    const a = postgresAdapter({ url, schema });
-    const b = postgresAdapter({ url, schema });
+    const { a, b, queue, close } = await twoAdaptersAndAJob('untouched');
     try {
-      await b.ensureQueue(queue);
-      await b.send(queue, [{ id: 'untouched', body: 'x' }]);
       const controller = new AbortController();
       controller.abort();
       expect(await a.receive(queue, { max: 1, leaseMs: 60_000, waitMs: 1_000, signal: controller.signal })).toEqual([]);
@@ -50,8 +49,7 @@ describe.skipIf(!url)('postgres adapter close()', () => {
       expect(got?.id, 'the job was not visible within 1 s: the aborted receive left it leased').toBe('untouched');
       expect(got?.deliveryCount, 'the aborted receive leased the job and handed it back, which counted a delivery').toBe(1);
     } finally {
-      await a.close();
-      await b.close();
+      await close();
     }
   });
 });
