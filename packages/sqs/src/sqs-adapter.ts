@@ -123,7 +123,8 @@ interface ReceiveRequest {
   readonly leaseSeconds: number;
   /** The long poll (0: a short poll). */
   readonly waitSeconds: number;
-  readonly signal: AbortSignal | undefined;
+  /** Stops the waiting: the caller's signal, or `close()`. */
+  readonly signal: AbortSignal;
 }
 
 /**
@@ -152,11 +153,9 @@ async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<
       { abortSignal: calls.cancelSignal },
     ),
   );
-  // At close too the receive stops waiting, and the poll's late messages are handed back.
-  const stop = signal ? AbortSignal.any([signal, calls.closing.signal]) : calls.closing.signal;
   const outcome = await raceAbortHandBack(
     request,
-    stop,
+    signal,
     (late) =>
       Promise.all((late.Messages ?? []).map((m) => (m.ReceiptHandle ? calls.visibilityAt(url, m.ReceiptHandle, 0) : undefined))),
     calls.background,
@@ -418,6 +417,8 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       const checked = checkReceiveOptions(capabilities, opts);
       const leaseSeconds = seconds(checked.leaseMs);
       const deadline = Date.now() + checked.waitMs;
+      // At close too the receive stops waiting, and its polls' late messages are handed back.
+      const stop = opts.signal ? AbortSignal.any([opts.signal, calls.closing.signal]) : calls.closing.signal;
       for (let first = true; ; first = false) {
         if (opts.signal?.aborted) return [];
         const left = deadline - Date.now();
@@ -435,7 +436,7 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
             max: checked.max,
             leaseSeconds,
             waitSeconds,
-            signal: opts.signal,
+            signal: stop,
           });
         } catch (error) {
           if (isBgError(error, 'CLOSED')) return [];
