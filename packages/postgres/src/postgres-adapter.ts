@@ -6,6 +6,7 @@ import {
   assertSendable,
   BackgroundWork,
   BgError,
+  CLOSE_HAND_BACK_WAIT_MS,
   capabilitiesWith,
   checkLeaseMs,
   checkReceiveOptions,
@@ -43,9 +44,6 @@ import { statements } from './statements.js';
 
 // The outbox reads and writes bodies as the adapter does.
 export { loadedBody, storedBody } from './message-codec.js';
-
-/** How long close() waits for receives still out to come back and hand their rows back. */
-const CLOSE_HAND_BACK_WAIT_MS = 2_000;
 
 /** The PostgreSQL adapter, with its pool and schema exposed for tools, the outbox and migrations. */
 export interface PostgresAdapter extends Adapter {

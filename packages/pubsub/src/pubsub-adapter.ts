@@ -7,6 +7,7 @@ import {
   BackgroundWork,
   BgError,
   type Capabilities,
+  CLOSE_HAND_BACK_WAIT_MS,
   CloseGuard,
   checkLeaseMs,
   checkReceiveOptions,
@@ -112,11 +113,6 @@ const DEAD_SUBSCRIPTION_ACK_DEADLINE_SECONDS = 60;
 /** Bytes of request framing counted per message when splitting a publish into requests. */
 const PER_MESSAGE_OVERHEAD_BYTES = 64;
 const TRANSIENT_ACK_RETRIES = 3;
-/**
- * How long `close()` waits for pulls still in flight to come back and be handed back before it
- * closes the clients (pulls return at once; this only bounds a hung call).
- */
-const CLOSE_HAND_BACK_WAIT_MS = 2_000;
 
 function leaseSeconds(ms: number): number {
   return Math.min(MAX_ACK_DEADLINE_SECONDS, Math.max(MIN_ACK_DEADLINE_SECONDS, Math.ceil(ms / 1_000)));

@@ -10,6 +10,7 @@ import {
   BackgroundWork,
   BgError,
   type Capabilities,
+  CLOSE_HAND_BACK_WAIT_MS,
   CloseGuard,
   checkLeaseMs,
   checkLimit,
@@ -65,9 +66,6 @@ import type { RedisAdapterOptions } from './options.js';
 import { redisDbOf, selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
 import { createWakeHub, type WakeHub } from './wake-hub.js';
-
-/** How long close() waits for receives still out to come back and hand what they brought back. */
-const CLOSE_HAND_BACK_WAIT_MS = 2_000;
 
 /** The Redis adapter, with its client exposed for tools. */
 export interface RedisAdapter extends Adapter {

@@ -1,4 +1,11 @@
 /**
+ * How long an adapter's `close()` waits ({@link BackgroundWork.settle}) for receives still out
+ * to come back and hand back what they took before it closes its clients: the calls normally
+ * end within milliseconds, so this only bounds a hung one and keeps `close()` prompt.
+ */
+export const CLOSE_HAND_BACK_WAIT_MS = 2_000;
+
+/**
  * Work an adapter started on its own and must finish before `close()` lets go of its clients:
  * above all receives still out and the late hand-backs of aborted ones (`raceAbortHandBack`
  * tracks both when given this), which would otherwise leave a message leased by nobody until
@@ -10,7 +17,7 @@
  * // in receive:
  * const outcome = await raceAbortHandBack(pull(), signal, (late) => nack(late), background)
  * // in close, after aborting the receives' signal and before closing the clients:
- * await background.settle(1_000)
+ * await background.settle(CLOSE_HAND_BACK_WAIT_MS)
  * ```
  */
 export class BackgroundWork {

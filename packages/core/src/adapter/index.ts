@@ -36,7 +36,7 @@ export {
   raceAbortHandBack,
 } from './abortable.js';
 export { AdapterCalls, type MapError } from './adapter-calls.js';
-export { BackgroundWork } from './background-work.js';
+export { BackgroundWork, CLOSE_HAND_BACK_WAIT_MS } from './background-work.js';
 export {
   compareDeadLetters,
   type DeadLetterPosition,
