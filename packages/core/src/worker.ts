@@ -326,6 +326,9 @@ export function createWorker(options: WorkerOptions): Worker {
       // The outcome is known: carrying it out (ack, retry, dead letter) no longer needs a slot.
       freeSlot(item);
       if (!failed) {
+        // An extension still in flight would rotate the handle under the ack (Azure's pop
+        // receipts): wait for its answer first. Almost always none is, and nothing is awaited.
+        if (item.renewal !== undefined) await leases.quiesce(item);
         const outcome = decideResult(run, item.abandoned ? ABANDONED : SUCCEEDED, policy);
         if (outcome.kind === 'ack') {
           // The hot path: the adapter's own promise is awaited, with no derived one per job.

@@ -51,6 +51,50 @@ describe('createWorker', () => {
     expect(forJob).toEqual(['received', 'started', 'succeeded']);
   });
 
+  it('acks with the handle of an extension still in flight when the handler returns (handles that rotate, like Azure pop receipts)', async () => {
+    const inner = inTestAdapter();
+    const queue = 'q-rotating';
+    let extendCalled!: () => void;
+    const extending = new Promise<void>((resolve) => {
+      extendCalled = resolve;
+    });
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    // The backend rotates the handle at once; the answer reaches the worker only later.
+    const adapter: Adapter = Object.assign(Object.create(inner) as Adapter, inner, {
+      extend: async (q: string, handle: string, leaseMs: number) => {
+        const next = await inner.extend(q, handle, leaseMs);
+        extendCalled();
+        await answered;
+        return next;
+      },
+    });
+    const events: WorkerEvent[] = [];
+    const worker = createWorker({ adapter, queue, concurrency: 1, leaseMs: 300, pollMs: 20, onEvent: (e) => events.push(e) });
+    let runs = 0;
+    worker.handle(job, async () => {
+      runs++;
+      if (runs > 1) return;
+      await extending;
+      // The handler returns while the extension's answer is still on its way.
+      setTimeout(answer, 30);
+    });
+    await createQueue({ adapter: inner, queue }).enqueue(job, { n: 1 });
+    await worker.start();
+    await until('the job to succeed or its lease to be lost', () =>
+      events.some((e) => e.type === 'succeeded' || e.type === 'lease-lost'),
+    );
+    await worker.stop();
+    expect(
+      events.filter((e) => e.type === 'succeeded' || e.type === 'lease-lost').map((e) => e.type),
+      'the ack used the handle the extension in flight had already replaced',
+    ).toEqual(['succeeded']);
+    expect(runs, 'the job ran again').toBe(1);
+    expect((await inner.stats(queue)).ready + ((await inner.stats(queue)).inFlight ?? 0)).toBe(0);
+  });
+
   it('prefetches one batch while jobs are short and a backlog waits, and hands it back at once on stop', async () => {
     const adapter = inTestAdapter();
     const queue = 'q-prefetch';
