@@ -83,7 +83,6 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
   const pollMax = Math.max(pollMin, options.pollIntervalMs?.max ?? 1_000);
   const scanVisibility = Math.max(1, Math.ceil(options.scanVisibilitySeconds ?? 30));
   const guard = new CloseGuard('azure-queue');
-  const closing = new AbortController();
   /** Receives still out and the late hand-backs of aborted ones, awaited by `close()`. */
   const background = new BackgroundWork();
   /** Handles already acked by this adapter (a second ack is harmless). */
@@ -267,7 +266,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
       const visibility = seconds(leaseMs);
       // close() too ends the wait; what a receive in flight brings then is handed back.
-      const signal = opts.signal ? AbortSignal.any([opts.signal, closing.signal]) : closing.signal;
+      const signal = guard.withClose(opts.signal);
       const deadline = Date.now() + waitMs;
       let pause = pollMin;
       for (;;) {
@@ -353,7 +352,6 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
 
     async close() {
       if (!guard.close()) return;
-      closing.abort();
       await background.settle();
     },
   };

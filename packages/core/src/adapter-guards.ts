@@ -91,23 +91,38 @@ export function checkReleaseDelayMs(capabilities: Capabilities, delayMs: number)
 
 /**
  * Tracks whether an adapter is closed. `assertOpen()` throws `CLOSED`; `close()` returns
- * true only the first time, so a second `close()` can return early.
+ * true only the first time, so a second `close()` can return early. Its {@link CloseGuard.signal}
+ * aborts at that first `close()`: it ends an adapter's sleeps, connects and waiting receives,
+ * and {@link CloseGuard.withClose} joins it to a caller's signal.
  */
 export class CloseGuard {
   #closed = false;
+  readonly #closing = new AbortController();
   constructor(private readonly adapterName: string) {}
   /** True after {@link CloseGuard.close}. */
   get closed(): boolean {
     return this.#closed;
   }
+  /** Aborts when {@link CloseGuard.close} is first called. */
+  get signal(): AbortSignal {
+    return this.#closing.signal;
+  }
+  /**
+   * A signal that aborts when `caller` aborts or the adapter closes, whichever comes first (a
+   * receive's: the caller's signal, or close(), ends its wait). Without `caller`, {@link CloseGuard.signal}.
+   */
+  withClose(caller: AbortSignal | undefined): AbortSignal {
+    return caller === undefined ? this.#closing.signal : AbortSignal.any([caller, this.#closing.signal]);
+  }
   /** Throws `CLOSED` after close. */
   assertOpen(): void {
     if (this.#closed) throw new BgError('CLOSED', `the ${this.adapterName} adapter is closed`);
   }
-  /** Marks closed; true on the first call only. */
+  /** Marks closed and aborts {@link CloseGuard.signal}; true on the first call only. */
   close(): boolean {
     if (this.#closed) return false;
     this.#closed = true;
+    this.#closing.abort();
     return true;
   }
 }

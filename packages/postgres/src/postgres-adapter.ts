@@ -97,8 +97,6 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const wakeups = new Wakeups(pool, channel);
   const calls = new AdapterCalls('postgres', mapPgError);
   const { guard } = calls;
-  /** Aborted by close(): ends pending long polls at once. */
-  const closing = new AbortController();
   /** Receives still out and the late hand-backs of aborted ones: close() waits for them. */
   const background = new BackgroundWork();
   const pollIntervalMs = options.pollIntervalMs ?? 2_000;
@@ -288,7 +286,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     receive: (queue, opts) =>
       call(queue, 'receive', () => {
         const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
-        const signal = opts.signal === undefined ? closing.signal : AbortSignal.any([opts.signal, closing.signal]);
+        const signal = guard.withClose(opts.signal);
         return receiveWaiting(queue, max, leaseMs, waitMs, signal);
       }),
 
@@ -363,7 +361,6 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     async close() {
       if (!guard.close()) return;
-      closing.abort();
       // A receive whose statement was running hands its rows back before the pool ends.
       await background.settle(CLOSE_HAND_BACK_WAIT_MS);
       await wakeups.close();

@@ -179,7 +179,6 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   });
   const { publisher, subscriber, call } = clients;
   const guard = new CloseGuard('pubsub');
-  const closing = new AbortController();
   /** Pulls still out and the late hand-backs of aborted ones: `close()` lets them finish before it closes the clients. */
   const background = new BackgroundWork();
   const queues = new Map<string, QueueState>();
@@ -461,7 +460,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     const state = await open(queue);
     const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
     const seconds = leaseSeconds(leaseMs);
-    const signal = opts.signal ? AbortSignal.any([opts.signal, closing.signal]) : closing.signal;
+    const signal = guard.withClose(opts.signal);
     await subscriptionInfo(state);
     const deadline = Date.now() + waitMs;
     // Empty pulls back off from 10 ms to pollIntervalMs, across receives: quick when messages
@@ -686,7 +685,6 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
 
     async close() {
       if (!guard.close()) return;
-      closing.abort();
       // A pull in flight brings its messages back after the abort: hand them back while the
       // clients are open, or they wait out the subscription's ack deadline leased by nobody.
       await background.settle(CLOSE_HAND_BACK_WAIT_MS);

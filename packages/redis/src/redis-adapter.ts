@@ -223,8 +223,6 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   // The startup check's CONFIG calls; close() waits for them so a short-lived process (the CLI)
   // still prints the warning and never quits the connection under them.
   let serverChecked: Promise<void> = Promise.resolve();
-  /** Aborted by close(). */
-  const closing = new AbortController();
   /** Receives still out and the hand-backs of those close() ended: close() waits for them. */
   const background = new BackgroundWork();
   const connect = (): Promise<void> => {
@@ -246,12 +244,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             timer = setTimeout(() => reject(lastConnectionError ?? new Error(`connect ETIMEDOUT after ${timeout} ms`)), timeout);
             // close() during the first connection ends the calls waiting for it at once.
             onClose = () => reject(new BgError('CLOSED', 'the redis adapter is closed'));
-            closing.signal.addEventListener('abort', onClose, { once: true });
+            guard.signal.addEventListener('abort', onClose, { once: true });
           }),
         ]);
       } finally {
         if (timer) clearTimeout(timer);
-        if (onClose) closing.signal.removeEventListener('abort', onClose);
+        if (onClose) guard.signal.removeEventListener('abort', onClose);
       }
       if (db !== 0) await selectDb(client as Redis, db);
       connected = true;
@@ -651,7 +649,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       if (out.length > 0) return out;
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted || guard.closed) return [];
-      await abortableSleep(Math.min(pause, left), signal, closing.signal);
+      await abortableSleep(Math.min(pause, left), signal, guard.signal);
       pause = Math.min(pause * 2, 100);
     }
   }
@@ -872,7 +870,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             : pollingReceive(queue, k, max, leaseMs, deadline, opts.signal);
         // A receive still out when close() comes returns nothing: what it brings is handed back
         // (nobody could settle it on a closed adapter), and close() waits for that.
-        const outcome = await raceAbortHandBack(receiving, closing.signal, (late) => handBackLate(k, late), background);
+        const outcome = await raceAbortHandBack(receiving, guard.signal, (late) => handBackLate(k, late), background);
         return outcome.done ? outcome.value : [];
       }),
 
@@ -986,7 +984,6 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     async close() {
       if (!guard.close()) return;
-      closing.abort();
       hub?.close();
       await background.settle(CLOSE_HAND_BACK_WAIT_MS);
       await settledWithin(serverChecked, 1_000);

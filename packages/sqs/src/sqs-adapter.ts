@@ -418,7 +418,7 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       const leaseSeconds = seconds(checked.leaseMs);
       const deadline = Date.now() + checked.waitMs;
       // At close too the receive stops waiting, and its polls' late messages are handed back.
-      const stop = opts.signal ? AbortSignal.any([opts.signal, calls.closing.signal]) : calls.closing.signal;
+      const stop = guard.withClose(opts.signal);
       for (let first = true; ; first = false) {
         if (opts.signal?.aborted) return [];
         const left = deadline - Date.now();

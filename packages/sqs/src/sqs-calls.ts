@@ -48,11 +48,6 @@ export const CLOSE_POLL_WAIT_MS = 1_000;
  * changes coalesced into batch calls, and the background work awaited at close.
  */
 export class SqsCalls {
-  /**
-   * Aborted when `close()` begins: receives stop waiting at once. Their long polls are not
-   * cancelled (see {@link SqsCalls.drain}); what those bring later is handed back.
-   */
-  readonly closing = new AbortController();
   /** Cancels the HTTP requests of long polls still open when `close()` stops waiting for them. */
   readonly #cancel = new AbortController();
   readonly #urls = new Map<string, Promise<string>>();
@@ -206,15 +201,15 @@ export class SqsCalls {
   }
 
   /**
-   * Stops receives waiting and waits for every batch and background call. Long polls still
-   * open get up to {@link CLOSE_POLL_WAIT_MS} to end rather than being cancelled at once: a
-   * cancelled HTTP request leaves the poll running on the server, which then takes the next
-   * visible message (one this worker just handed back, say) into limbo until its visibility
-   * timeout. A poll that ends with messages hands them back at once. Polls still open after
-   * that are cancelled, so `close()` stays prompt.
+   * Waits for every batch and background call, once `close()` has closed the guard (whose
+   * signal ends the receives' waits at once). Long polls still open get up to
+   * {@link CLOSE_POLL_WAIT_MS} to end rather than being cancelled at once: a cancelled HTTP
+   * request leaves the poll running on the server, which then takes the next visible message
+   * (one this worker just handed back, say) into limbo until its visibility timeout. A poll that
+   * ends with messages hands them back at once. Polls still open after that are cancelled, so
+   * `close()` stays prompt.
    */
   async drain(): Promise<void> {
-    this.closing.abort();
     await Promise.all([this.#deletes.drain(), this.#visibility.drain()]);
     await this.background.settle(CLOSE_POLL_WAIT_MS);
     this.#cancel.abort();
