@@ -70,5 +70,11 @@ export function createServiceClient(options: AzureConnectionOptions): QueueServi
       'azureQueueAdapter needs connectionString, url (+ credential), accountName + accountKey, or serviceClient',
     );
   }
-  return new QueueServiceClient(url, credential ?? new AnonymousCredential(), pipeline);
+  try {
+    return new QueueServiceClient(url, credential ?? new AnonymousCredential(), pipeline);
+  } catch (cause) {
+    // The SDK's TypeError carries the whole URL (a SAS signature included) as `input`: the
+    // BgError masks it in its cause.
+    throw new BgError('INVALID_ARGUMENT', 'invalid Azure Storage queue service URL', { cause });
+  }
 }

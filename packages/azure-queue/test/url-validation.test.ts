@@ -1,4 +1,4 @@
-import { fromUrl } from '@bg/azure-queue';
+import { azureQueueAdapter, fromUrl } from '@bg/azure-queue';
 import { type BadUrl, expectAdapterOrConfigError, expectNoSecret, failureOf, hideSecrets, urlRejectionTests } from '@bg/backends';
 import { connect, isBgError } from '@bg/core';
 import fc from 'fast-check';
@@ -37,6 +37,15 @@ describe('azure-queue URLs are validated before anything connects', () => {
     [`azure-queue://?connectionString=${enc(WRONG_KEY)}`, /connection string/],
   ];
   for (const test of urlRejectionTests(bad, { secrets: [WRONG_KEY, key, SIG] })) it(test.name, test.run);
+});
+
+describe('an options url the Azure SDK refuses', () => {
+  it('is INVALID_ARGUMENT without the SAS signature anywhere in the error', async () => {
+    const url = `https://acct.queue.core.windows.net:99999/?sv=2022-11-02&sp=raup&sig=${enc(SIG)}`;
+    const error = await failureOf(async () => azureQueueAdapter({ url }));
+    expect(isBgError(error, 'INVALID_ARGUMENT'), `azureQueueAdapter({ url }) threw ${String(error)}`).toBe(true);
+    expectNoSecret(error, 'azureQueueAdapter({ url }) with a bad port', [SIG, enc(SIG)]);
+  });
 });
 
 describe.skipIf(skipReason !== undefined)('azure credentials never printed (Azurite)', () => {

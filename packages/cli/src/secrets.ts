@@ -31,13 +31,15 @@ export function secretsIn(args: readonly string[], env: Readonly<Record<string, 
     try {
       url = new URL(candidate);
     } catch {
-      // Not a URL (a bad port, say): take what follows "user:" up to the last "@" of the authority.
-      const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@:]*):([^/?#]*)@/i.exec(candidate);
+      // Not a URL (a bad port, or a password with an unencoded "/", "?" or "#", as AWS secret
+      // keys often have): take what follows "user:" up to the last "@".
+      const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^\s/?#@:]*):(.*)@/i.exec(candidate);
       if (userinfo?.[2]) add(userinfo[2]);
       continue;
     }
     if (url.password) add(url.password);
-    if (url.protocol === 'sqs:' && url.username) add(url.username);
+    // SQS URLs carry the access key id as user name; a long user name alone is a token.
+    if (url.username && (url.protocol === 'sqs:' || (!url.password && url.username.length >= 16))) add(url.username);
     for (const [key, value] of url.searchParams) {
       if (isSecretName(key)) add(value);
       else if (/[=;&]/.test(value)) add(value.split(/[?]/).slice(1).join('?'));

@@ -33,6 +33,17 @@ async function failingForms(): Promise<{ form: string; url: string; secrets: str
       url: `sqs://${AWS_ID}:${AWS_SECRET}@us-east-1?endpoint=${enc(closed)}`,
       secrets: [AWS_ID, AWS_SECRET],
     },
+    {
+      form: 'sqs secret key with an unencoded "/" (the URL does not parse)',
+      url: `sqs://${AWS_ID}:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY@us-east-1`,
+      secrets: [AWS_ID, 'wJalrXUtnFEMI', 'K7MDENG', 'bPxRfiCYEXAMPLEKEY'],
+    },
+    {
+      form: 'postgres password with an unencoded "/"',
+      url: 'postgres://app:s3/cr3tPgPw@127.0.0.1:5432/app',
+      secrets: ['cr3tPgPw'],
+    },
+    { form: 'redis password with an unencoded "#"', url: 'redis://:pa#ssWord77@127.0.0.1:6379', secrets: ['ssWord77'] },
     { form: 'azure SAS, unknown parameter', url: `azure-queue://acct?sas=${enc(sas)}&bogus=1`, secrets: [SIG] },
     {
       form: 'azure SAS, closed port',

@@ -26,17 +26,38 @@ export function isSecretName(name: string): boolean {
 const AWS_ACCESS_KEY_ID = /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g;
 /** PEM private keys, also inside JSON strings (`\n` escaped). */
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
-/** HTTP authorization values: `Bearer <token>`, `Basic <base64>`, `SharedKey <account>:<signature>`. */
+/** HTTP authorization values: `Bearer <token>`, `Token <token>`, `Basic <base64>`, `SharedKey <account>:<signature>`. */
 const AUTH_SCHEME =
-  /\b(Bearer\s+)[\w\-.~+/]+=*|\b(Basic\s+)[A-Za-z0-9+/]{8,}=*|\b(SharedKey(?:Lite)?\s+[^\s:]+:)[A-Za-z0-9+/]+=*/g;
+  /\b((?:Bearer|Token)\s+)[\w\-.~+/]+=*|\b(Basic\s+)[A-Za-z0-9+/]{8,}=*|\b(SharedKey(?:Lite)?\s+[^\s:]+:)[A-Za-z0-9+/]+=*/g;
 /** `scheme://user:password@` — also in text that is not a valid URL (a bad port, say). */
 const USERINFO = /(?<![a-z0-9+.-])((?:[a-z][a-z0-9+.-]*:)?\/\/)([^\s/?#@:]*):([^\s/?#]*)@/gi;
+/**
+ * The user information of a URL that does not parse, up to the last `@` of the token: a
+ * password with an unencoded `/`, `?` or `#` (AWS secret keys often have a `/`) ends the
+ * authority early, so {@link USERINFO} alone would stop inside it.
+ */
+const BROKEN_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):(.*)@/i;
+/**
+ * A user name this long without a password is taken for a token (`https://<token>@host`, as Git
+ * hosts take them); real user names are shorter.
+ */
+const TOKEN_USER_LENGTH = 16;
 /** URLs inside free text. */
 const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 /** `name=value` in query strings, connection strings and `key=value` logs. */
 const ASSIGNMENT = /(^|[?&;,\s({[])([A-Za-z_][\w.-]*)(\s*=)([^&;,\s"'<>)}\]]*)/g;
-/** `"name": "value"` (JSON) and `name: 'value'` (util.inspect) pairs. */
-const QUOTED_PAIR = /(?<![\w.-])(["']?)([A-Za-z_][\w.-]*)\1(\s*:\s*)(["'])((?:\\.|(?!\4)[^\\])*)\4/g;
+/** `"name": "value"` (JSON), `name: 'value'` (util.inspect) and `name='value'` (libpq, logs) pairs. */
+const QUOTED_PAIR = /(?<![\w.-])(["']?)([A-Za-z_][\w.-]*)\1(\s*[:=]\s*)(["'])((?:\\.|(?!\4)[^\\])*)\4/g;
+/**
+ * `name:` before a value without quotes (HTTP headers, YAML, `{ password: x }` as people write
+ * it). Only the name and the colon are matched, so that a name that is not secret does not
+ * swallow the next one; {@link redactBarePairs} masks the word after a secret one.
+ */
+const BARE_NAME = /(?<=^|[\s{([,;])([A-Za-z_][\w.-]*)\s*:[ \t]*/g;
+/** The unquoted word a {@link BARE_NAME} names. */
+const BARE_VALUE = /^(?!["'])[^\s,;{}()[\]]+/;
+/** `Authorization:`, `Proxy-Authorization:`, `Cookie:` and `Set-Cookie:` lines: their whole value is secret. */
+const SECRET_HEADER = /(^|[\s{([,;])((?:proxy-)?authorization|(?:set-)?cookie)(\s*:[ \t]*)([^\r\n]+)/gi;
 /** The link suffix older `@bg/core` versions appended to messages. */
 const LEGACY_CODE_LINK = /\s*\[[A-Z_]+: https:\/\/bg\.dev\/errors#[a-z-]+\]/g;
 
@@ -52,20 +73,46 @@ const LEGACY_CODE_LINK = /\s*\[[A-Z_]+: https:\/\/bg\.dev\/errors#[a-z-]+\]/g;
  */
 export function redactText(text: string): string {
   const out = text.replace(PRIVATE_KEY, `${REDACTED}private key${REDACTED}`);
-  return redactPatterns(out.replace(URL_IN_TEXT, (url) => redactParsedUrl(url) ?? url));
+  return redactPatterns(out.replace(URL_IN_TEXT, (url) => redactParsedUrl(url) ?? redactBrokenUrl(url)));
+}
+
+/** A URL that does not parse, its user information masked up to its last `@` ({@link BROKEN_USERINFO}). */
+function redactBrokenUrl(url: string): string {
+  return url.replace(BROKEN_USERINFO, (_m, scheme: string, user: string) => `${scheme}${maskUser(scheme, user)}:${REDACTED}@`);
 }
 
 /** The patterns of {@link redactText} that do not need a parsed URL. */
 function redactPatterns(text: string): string {
   let out = text.replace(USERINFO, (_m, scheme: string, user: string) => `${scheme}${maskUser(scheme, user)}:${REDACTED}@`);
+  out = out.replace(AUTH_SCHEME, (_m, ...lead: unknown[]) => `${lead.slice(0, 3).find((x) => typeof x === 'string')}${REDACTED}`);
   out = out.replace(QUOTED_PAIR, (match, q: string, name: string, sep: string, vq: string, value: string) =>
     isSecretName(name) && value !== '' && value !== REDACTED ? `${q}${name}${q}${sep}${vq}${REDACTED}${vq}` : match,
   );
   out = out.replace(ASSIGNMENT, (match, lead: string, name: string, eq: string, value: string) =>
     isSecretName(name) && value !== '' && value !== REDACTED ? `${lead}${name}${eq}${REDACTED}` : match,
   );
-  out = out.replace(AUTH_SCHEME, (_m, ...lead: unknown[]) => `${lead.slice(0, 3).find((x) => typeof x === 'string')}${REDACTED}`);
+  out = out.replace(SECRET_HEADER, (match, lead: string, name: string, sep: string, value: string) =>
+    /^(\*\*\*\s*)+$/.test(value.trim()) ? match : `${lead}${name}${sep}${REDACTED}`,
+  );
+  out = redactBarePairs(out);
   return out.replace(AWS_ACCESS_KEY_ID, REDACTED);
+}
+
+/** `text` with the word after each secret `name:` ({@link BARE_NAME}) masked. */
+function redactBarePairs(text: string): string {
+  let out = '';
+  let last = 0;
+  BARE_NAME.lastIndex = 0;
+  for (let m = BARE_NAME.exec(text); m !== null; m = BARE_NAME.exec(text)) {
+    if (!isSecretName(m[1] as string)) continue;
+    const start = m.index + m[0].length;
+    const word = BARE_VALUE.exec(text.slice(start, start + 4_096))?.[0];
+    if (word === undefined || word === REDACTED) continue;
+    out += `${text.slice(last, start)}${REDACTED}`;
+    last = start + word.length;
+    BARE_NAME.lastIndex = last;
+  }
+  return last === 0 ? text : out + text.slice(last);
 }
 
 /**
@@ -82,7 +129,7 @@ function redactPatterns(text: string): string {
 export function redactUrl(url: string | URL): string {
   const text = String(url);
   const parsed = redactParsedUrl(text);
-  return parsed === undefined ? redactText(text) : redactPatterns(parsed);
+  return parsed === undefined ? redactText(redactBrokenUrl(text)) : redactPatterns(parsed);
 }
 
 /** `text` as a URL with its secrets masked; `text` itself when it has none; undefined when not a URL. */
@@ -94,13 +141,14 @@ function redactParsedUrl(text: string): string | undefined {
     return undefined;
   }
   let changed = false;
-  if (u.password) {
+  const withPassword = u.password !== '';
+  if (withPassword) {
     u.password = REDACTED;
     changed = true;
   }
   if (u.username) {
     const user = decodeURIComponentSafe(u.username);
-    const masked = maskUser(u.protocol, user);
+    const masked = withPassword ? maskUser(u.protocol, user) : maskLoneUser(u.protocol, user);
     if (masked !== user) {
       u.username = masked;
       changed = true;
@@ -146,6 +194,11 @@ function maskUser(scheme: string, user: string): string {
   // SQS URLs carry the access key id as user name.
   if (/^sqs:/i.test(scheme) && user !== '') return REDACTED;
   return user.replace(AWS_ACCESS_KEY_ID, REDACTED);
+}
+
+/** A user name given without a password: masked when it is long enough to be a token ({@link TOKEN_USER_LENGTH}). */
+function maskLoneUser(scheme: string, user: string): string {
+  return user.length >= TOKEN_USER_LENGTH ? REDACTED : maskUser(scheme, user);
 }
 
 function decodeURIComponentSafe(text: string): string {
@@ -206,6 +259,7 @@ export function redactError(error: unknown): void {
   for (let depth = 0; typeof current === 'object' && current !== null && depth < MAX_DEPTH; depth++) {
     if (seen.has(current)) return;
     seen.add(current);
+    redactStackAccessor(current);
     for (const name of Object.getOwnPropertyNames(current)) {
       if (name === 'cause') continue;
       const descriptor = Object.getOwnPropertyDescriptor(current, name);
@@ -220,6 +274,24 @@ export function redactError(error: unknown): void {
       }
     }
     current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/**
+ * An error's `stack` when V8 keeps it as an own accessor (Node 22+, until something assigns it):
+ * the loop of {@link redactError} only rewrites stored values, so it is read, redacted and
+ * written back through the setter here. Once read, the stack holds the message as it was then.
+ */
+function redactStackAccessor(error: object): void {
+  const descriptor = Object.getOwnPropertyDescriptor(error, 'stack');
+  if (!descriptor || 'value' in descriptor || !descriptor.get || !descriptor.set) return;
+  try {
+    const stack: unknown = (error as { stack?: unknown }).stack;
+    if (typeof stack !== 'string') return;
+    const redacted = redactText(stack);
+    if (redacted !== stack) (error as { stack?: unknown }).stack = redacted;
+  } catch {
+    // a getter that throws: nothing to mask
   }
 }
 

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { BgError, REDACTED, redactText, redactUrl, redactValue, toErrorInfo } from '../src/index.js';
 
@@ -22,6 +23,40 @@ const FORMS: readonly {
   },
   { form: 'unparseable URL (bad port)', input: 'redis://:hunter2Secret@127.0.0.1:99999', secrets: ['hunter2Secret'] },
   { form: 'unparseable URL with @ in the password', input: 'redis://:pa@ssWord9@h:99999', secrets: ['pa@ssWord9', 'ssWord9'] },
+  {
+    form: 'sqs secret key with an unencoded "/" (the URL does not parse)',
+    input: 'sqs://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY@eu-west-1',
+    secrets: ['AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMI', 'K7MDENG', 'bPxRfiCYEXAMPLEKEY'],
+    kept: '@eu-west-1',
+  },
+  {
+    form: 'redis password with an unencoded "#"',
+    input: 'redis://:pa#ssWord77@cache:6379',
+    secrets: ['pa#ssWord77', 'ssWord77'],
+  },
+  {
+    form: 'postgres password with an unencoded "/" and "?"',
+    input: 'postgres://app:s3/cr?3tPw@db:5432/app',
+    secrets: ['s3/cr?3tPw', 'cr?3tPw', '3tPw'],
+    kept: '@db:5432/app',
+  },
+  {
+    form: 'a token as the user name of a URL',
+    input: 'https://ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8@github.com/org/repo.git',
+    secrets: ['ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8'],
+    kept: 'github.com/org/repo.git',
+  },
+  {
+    form: 'quoted libpq-style assignments',
+    input: 'host=db user=app password=\'s3cr3t pw1\' sslpassword="kp-777"',
+    secrets: ['s3cr3t', 'pw1', 'kp-777'],
+  },
+  { form: 'unquoted "password: x"', input: '{password: s3cr3tPw2, user: app}', secrets: ['s3cr3tPw2'] },
+  { form: 'unquoted secret key field', input: 'SecretAccessKey: wJalrXUtnFEMIK7MDENG', secrets: ['wJalrXUtnFEMIK7MDENG'] },
+  { form: 'an API key header', input: 'X-Api-Key: ak-live-4242', secrets: ['ak-live-4242'] },
+  { form: 'a "Token" authorization', input: 'Authorization: Token s3cr3t-tok-3', secrets: ['s3cr3t-tok-3'] },
+  { form: 'an authorization of an unknown scheme', input: 'Authorization: Custom k=v s3cr3t-cst-9', secrets: ['s3cr3t-cst-9'] },
+  { form: 'a cookie header', input: 'Cookie: session=abc123sess; theme=dark', secrets: ['abc123sess'] },
   {
     form: 'postgres user + password',
     input: 'postgres://app:pgS3cretPw@db.internal:5432/app?schema=jobs',
@@ -150,6 +185,11 @@ describe('redaction', () => {
       'memory:',
       'queue "jobs" does not exist; key=value idempotencyKey=k1 limit: 5',
       'Basic auth failed',
+      'redis://default@127.0.0.1:6379',
+      'postgres://app@db:5432/app',
+      'user: app, limit: 5',
+      'Redis rejected the credentials (WRONGPASS invalid username-password pair or user is disabled.)',
+      'GET https://api.example.com:443/v1/items?owner=a@b.example failed',
     ]) {
       expect(redactUrl(text), `redactUrl(${text})`).toBe(text);
       expect(redactText(text), `redactText(${text})`).toBe(text);
@@ -202,5 +242,17 @@ describe('redaction keeps prose', () => {
   it('does not mask the word after "name= " in a sentence', () => {
     const text = 'give one of connectionString=, accountKey= or sas=';
     expect(redactText(text)).toBe(text);
+  });
+});
+
+describe('redaction of a cause whose stack was read before bg wrapped it', () => {
+  it('masks the stack too, not only the message', () => {
+    const cause = new Error('connect to postgres://app:hunter2Pw@db/app failed');
+    // A driver or a logger looked at the stack first: V8 has formatted it with the secret.
+    expect(cause.stack, 'the stack as the driver left it').toContain('hunter2Pw');
+    const error = new BgError('UNREACHABLE', 'cannot connect', { cause });
+    expect(cause.message, 'cause message').not.toContain('hunter2Pw');
+    expect(cause.stack, 'cause stack').not.toContain('hunter2Pw');
+    expect(inspect(error, { depth: 5 }), 'util.inspect of the BgError').not.toContain('hunter2Pw');
   });
 });

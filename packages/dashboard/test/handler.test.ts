@@ -346,3 +346,24 @@ describe('token, auth hook and read-only mode', () => {
     }
   });
 });
+
+describe('a backend URL whose password does not parse', () => {
+  it('never shows the password, on the overview or on the error page', async () => {
+    // An AWS secret key pasted unencoded: its "/" ends the URL's authority, so the URL does not parse.
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const app = await serve(
+      createDashboard({ backends: [{ name: 'prod', url: `sqs://AKIAIOSFODNN7EXAMPLE:${secret}@eu-west-1` }] }),
+    );
+    try {
+      const client = new Browserless(app.url);
+      for (const path of ['/', '/b/0/q/default']) {
+        const text = await (await client.request(path)).text();
+        for (const part of ['AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMI', 'K7MDENG', 'bPxRfiCYEXAMPLEKEY']) {
+          expect(text, `GET ${path} shows ${part.slice(0, 4)}…`).not.toContain(part);
+        }
+      }
+    } finally {
+      await app.stop();
+    }
+  });
+});

@@ -21,7 +21,7 @@ export function mapPgError(error: unknown, during: string): BgError {
   const message = error instanceof Error ? error.message : String(error);
   const code = String((error as { code?: unknown } | null)?.code ?? '');
   if (code === '28P01' || code === '28000' || /password authentication failed|no pg_hba\.conf entry/i.test(message)) {
-    return new BgError('AUTH_FAILED', `${during}: PostgreSQL rejected the credentials: ${message}`, {
+    return new BgError('AUTH_FAILED', `${during}: PostgreSQL rejected the credentials (${message})`, {
       cause: error,
       retryable: false,
     });

@@ -4,13 +4,19 @@ import { BgError, isBgError, networkError } from '@bg/core/adapter';
 /** Commands whose arguments are credentials (ioredis keeps them on its ReplyError). */
 const CREDENTIAL_COMMANDS = new Set(['auth', 'hello', 'migrate']);
 
-/** Maps an ioredis error to a {@link BgError}, keeping it as `cause` (its AUTH/HELLO arguments masked). */
-export function mapRedisError(error: unknown, during: string): BgError {
-  if (isBgError(error)) return error;
+/** `error` with the arguments of the command ioredis keeps on it masked when they are credentials (AUTH, HELLO, MIGRATE). */
+export function maskCommand(error: unknown): unknown {
   const command = (error as { command?: { name?: unknown; args?: unknown } } | null)?.command;
   if (command && typeof command.name === 'string' && CREDENTIAL_COMMANDS.has(command.name.toLowerCase())) {
     command.args = [REDACTED];
   }
+  return error;
+}
+
+/** Maps an ioredis error to a {@link BgError}, keeping it as `cause` (its AUTH/HELLO arguments masked). */
+export function mapRedisError(error: unknown, during: string): BgError {
+  if (isBgError(error)) return error;
+  maskCommand(error);
   // Transient network failures, the same on every backend (the kit's list; looks through causes).
   const network = networkError('Redis', during, error);
   if (network) return network;
@@ -24,7 +30,7 @@ export function mapRedisError(error: unknown, during: string): BgError {
     );
   }
   if (/WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username-password/i.test(message)) {
-    return new BgError('AUTH_FAILED', `${during}: Redis rejected the credentials: ${message}`, {
+    return new BgError('AUTH_FAILED', `${during}: Redis rejected the credentials (${message})`, {
       cause: error,
       retryable: false,
     });

@@ -52,7 +52,7 @@ import {
   SEND_DELAYED,
   STATS,
 } from './lua-scripts.js';
-import { mapRedisError } from './map-error.js';
+import { mapRedisError, maskCommand } from './map-error.js';
 import {
   appendStreamFields,
   streamFields,
@@ -288,7 +288,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   }
 
   function failure(error: unknown, during: string): BgError {
-    if (guard.closed && !isBgError(error)) return new BgError('CLOSED', 'the redis adapter is closed', { cause: error });
+    if (guard.closed && !isBgError(error))
+      return new BgError('CLOSED', 'the redis adapter is closed', { cause: maskCommand(error) });
     return mapRedisError(error, during);
   }
 

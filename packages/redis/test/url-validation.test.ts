@@ -7,11 +7,12 @@ import {
   urlRejectionTests,
 } from '@bg/backends';
 import { type RedisServer, startRedis } from '@bg/backends/redis';
-import { type BgError, connect, isBgError } from '@bg/core';
+import { BgError, connect, isBgError } from '@bg/core';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fromUrl, parseRedisUrl } from '../src/index.js';
+import { maskCommand } from '../src/map-error.js';
 
 const url = inject('redisUrl');
 const passwordUrl = inject('passwordRedisUrl');
@@ -106,6 +107,20 @@ describe.skipIf(!passwordUrl)('redis credentials never printed', () => {
     } finally {
       await adapter.close();
     }
+  });
+});
+
+describe('the arguments of a credential command ioredis keeps on its error', () => {
+  it('are masked before the error becomes a cause (a CLOSED error made during a failed AUTH included)', () => {
+    for (const name of ['auth', 'AUTH', 'hello', 'migrate']) {
+      const reply = Object.assign(new Error('WRONGPASS invalid username-password pair'), {
+        command: { name, args: name === 'hello' ? ['3', 'AUTH', 'app', SECRET] : ['app', SECRET] },
+      });
+      const error = new BgError('CLOSED', 'the redis adapter is closed', { cause: maskCommand(reply) });
+      expectNoSecret(error, `a CLOSED error caused by ${name}`, [SECRET]);
+    }
+    const get = Object.assign(new Error('WRONGTYPE'), { command: { name: 'get', args: ['key'] } });
+    expect((maskCommand(get) as typeof get).command.args, 'other commands keep their arguments').toEqual(['key']);
   });
 });
 
