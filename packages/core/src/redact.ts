@@ -254,12 +254,22 @@ function redactAt(value: unknown, depth: number, seen: WeakSet<object>): unknown
  * URL, connection string or option object it was built from. The object keeps its class.
  */
 export function redactError(error: unknown): void {
+  redactErrorAt(error, new WeakSet(), 0);
+}
+
+/** {@link redactError} of `error` and its `cause` chain, and of the errors an `AggregateError` holds. */
+function redactErrorAt(error: unknown, seen: WeakSet<object>, nesting: number): void {
   let current: unknown = error;
-  const seen = new WeakSet<object>();
   for (let depth = 0; typeof current === 'object' && current !== null && depth < MAX_DEPTH; depth++) {
     if (seen.has(current)) return;
     seen.add(current);
     redactStackAccessor(current);
+    // An AggregateError (Node's connect to every address of a host, say) holds its errors in
+    // `errors`: class instances, which the field loop below leaves alone.
+    const inner = (current as { errors?: unknown }).errors;
+    if (Array.isArray(inner) && nesting < 2) {
+      for (const item of inner.slice(0, 32)) if (item instanceof Error) redactErrorAt(item, seen, nesting + 1);
+    }
     for (const name of Object.getOwnPropertyNames(current)) {
       if (name === 'cause') continue;
       const descriptor = Object.getOwnPropertyDescriptor(current, name);

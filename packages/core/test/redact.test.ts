@@ -255,4 +255,12 @@ describe('redaction of a cause whose stack was read before bg wrapped it', () =>
     expect(cause.stack, 'cause stack').not.toContain('hunter2Pw');
     expect(inspect(error, { depth: 5 }), 'util.inspect of the BgError').not.toContain('hunter2Pw');
   });
+
+  it('masks the errors an AggregateError holds', () => {
+    const inner = [new Error('connect to redis://:hunter2Agg@10.0.0.1:6379 refused'), new Error('password: hunter2Agg2')];
+    const cause = new AggregateError(inner, 'every address failed');
+    const error = new BgError('UNREACHABLE', 'cannot connect', { cause });
+    const text = inspect(error, { depth: 6 });
+    for (const secret of ['hunter2Agg', 'hunter2Agg2']) expect(text, `util.inspect shows ${secret}`).not.toContain(secret);
+  });
 });
