@@ -55,6 +55,10 @@ export async function enqueueRaw(
   const now = options.now ?? Date.now();
   const delayMs = Math.round(options.delayMs ?? 0);
   if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new BgError('INVALID_ARGUMENT', `delay must be ≥ 0, got ${delayMs}`);
+  // The envelope stores the due time as an ISO date: it must fall before the year 10000.
+  if (now + delayMs > Date.UTC(9999, 11, 31, 23, 59, 59, 999)) {
+    throw new BgError('INVALID_ARGUMENT', 'delay puts the job past the year 9999');
+  }
   const caps = adapter.capabilities;
   const envelope: Envelope = {
     bg: 1,

@@ -80,6 +80,11 @@ describe('bgctl on memory: and the command line (subprocess)', () => {
     const unknown = await runBg(['enqueue', 'memory:', 'nope.job', '{}', '--module', fixture]);
     expect(unknown.code).toBe(4);
     expect((await runBg(['enqueue', 'memory:', 'x.y', '{not json'])).code).toBe(2);
+    const far = await runBg(['enqueue', 'memory:', 'x.y', '{}', '--delay', '99999999999999d']);
+    expect(far.code, `a delay past the year 9999: ${far.stderr}`).not.toBe(0);
+    expect(far.stderr, 'a delay past the year 9999 is one typed line, not a stack').toMatch(
+      /^[^\n]*INVALID_ARGUMENT[^\n]*year 9999[^\n]*\n?$/,
+    );
   });
 
   it('queue create/list/delete on memory: (each process has its own store)', async () => {

@@ -55,7 +55,7 @@ export {
   migratePayload,
   validatePayload,
 } from './job.js';
-export { assertJsonValue, type JsonValue } from './json-value.js';
+export { assertJsonValue, type JsonValue, MAX_PAYLOAD_DEPTH } from './json-value.js';
 export {
   type MissingQueuePolicy,
   nameMissingQueue,
@@ -63,6 +63,7 @@ export {
   queueNotFound,
   resolveMissingQueue,
 } from './missing-queue.js';
+export { MAX_TIMER_MS } from './option-checks.js';
 export {
   assertAdapter,
   createQueue,

@@ -1,6 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type RetryPolicy, resolveRetryPolicy } from './backoff.js';
 import { BgError } from './errors.js';
+import { describeValue, MAX_TIMER_MS } from './option-checks.js';
 
 /** A migration from version k to version k + 1 of a job's payload. */
 export type Migration = (previous: never) => unknown;
@@ -62,6 +63,9 @@ export type JobPayload<J> = J extends JobDefinition<string, unknown, infer O> ? 
 export function defineJob<const TType extends string, TSchema extends StandardSchemaV1>(
   options: JobOptions<TType, TSchema>,
 ): JobDefinition<TType, StandardSchemaV1.InferInput<TSchema>, StandardSchemaV1.InferOutput<TSchema>> {
+  if (typeof options !== 'object' || options === null) {
+    throw new BgError('INVALID_JOB_DEFINITION', 'defineJob needs options { type, schema, … }');
+  }
   const version = options.version ?? 1;
   const fail = (why: string): never => {
     throw new BgError('INVALID_JOB_DEFINITION', `job "${String(options.type)}": ${why}`);
@@ -70,7 +74,13 @@ export function defineJob<const TType extends string, TSchema extends StandardSc
     fail('type must be a non-empty string of at most 200 characters');
   }
   if (!Number.isInteger(version) || version < 1) fail(`version must be a positive integer, got ${version}`);
-  if (typeof options.schema !== 'object' || options.schema === null || !('~standard' in options.schema)) {
+  // An ArkType type is a function carrying `~standard`: schemas may be objects or functions.
+  const schema = options.schema as unknown;
+  const standard =
+    (typeof schema === 'object' && schema !== null) || typeof schema === 'function'
+      ? (schema as { '~standard'?: { validate?: unknown } })['~standard']
+      : undefined;
+  if (typeof standard !== 'object' || standard === null || typeof standard.validate !== 'function') {
     fail('schema must implement Standard Schema (zod ≥ 3.24, valibot ≥ 1, arktype ≥ 2 …)');
   }
   const migrations = new Map<number, (previous: unknown) => unknown>();
@@ -85,7 +95,11 @@ export function defineJob<const TType extends string, TSchema extends StandardSc
   for (let from = 1; from < version; from++) {
     if (!migrations.has(from)) fail(`missing migrate[${from}] (version ${from} → ${from + 1})`);
   }
-  if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) fail('timeoutMs must be positive');
+  const { timeoutMs } = options;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) {
+    // Past 2³¹ − 1 ms a timer fires at once: every attempt would time out.
+    fail(`timeoutMs must be a number of milliseconds from 1 to ${MAX_TIMER_MS}, got ${describeValue(timeoutMs)}`);
+  }
   return {
     type: options.type,
     version,

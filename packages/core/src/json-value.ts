@@ -44,13 +44,22 @@ function isPlainJson(value: unknown, depth: number): boolean {
   return true;
 }
 
+/**
+ * Deepest nesting a payload may have: far beyond any real job's, and far from the stack depth
+ * at which a recursive walk (this one, or `JSON.stringify`) would overflow.
+ */
+export const MAX_PAYLOAD_DEPTH = 1_000;
+
 /** The precise walk: throws `INVALID_PAYLOAD` naming the first path that is not plain JSON. */
-function explainNotJson(value: unknown, path: string, seen: Set<object>): void {
+function explainNotJson(value: unknown, path: string, seen: Set<object>, depth = 0): void {
   const fail = (why: string): never => {
-    throw new BgError('INVALID_PAYLOAD', `payload is not plain JSON at ${path}: ${why}`, {
-      details: { path },
+    // A deep path would make a huge message: name its start only.
+    const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+    throw new BgError('INVALID_PAYLOAD', `payload is not plain JSON at ${shown}: ${why}`, {
+      details: { path: shown },
     });
   };
+  if (depth > MAX_PAYLOAD_DEPTH) fail(`nested deeper than ${MAX_PAYLOAD_DEPTH} levels`);
   if (value === null) return;
   switch (typeof value) {
     case 'string':
@@ -69,7 +78,7 @@ function explainNotJson(value: unknown, path: string, seen: Set<object>): void {
   seen.add(obj);
   if (Array.isArray(obj)) {
     obj.forEach((item, i) => {
-      explainNotJson(item, `${path}[${i}]`, seen);
+      explainNotJson(item, `${path}[${i}]`, seen, depth + 1);
     });
   } else {
     const proto = Object.getPrototypeOf(obj);
@@ -78,7 +87,7 @@ function explainNotJson(value: unknown, path: string, seen: Set<object>): void {
     }
     for (const [key, item] of Object.entries(obj)) {
       if (item === undefined) continue;
-      explainNotJson(item, `${path}.${key}`, seen);
+      explainNotJson(item, `${path}.${key}`, seen, depth + 1);
     }
   }
   seen.delete(obj);

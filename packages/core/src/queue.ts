@@ -15,6 +15,7 @@ import type { Instrumentation, TraceCarrier } from './instrumentation.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobInput } from './job.js';
 import { assertJsonValue, type JsonValue } from './json-value.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
+import { checkOptionsObject, describeValue } from './option-checks.js';
 import { sendInBatches } from './send-batches.js';
 import { isUuid, uuidv7 } from './uuid-v7.js';
 import { warnOnce } from './warn-once.js';
@@ -22,6 +23,8 @@ import { warnOnce } from './warn-once.js';
 export type { MissingQueuePolicy } from './missing-queue.js';
 
 const NO_OPTIONS: EnqueueOptions = Object.freeze({});
+/** The last instant an ISO date can hold (9999-12-31T23:59:59.999Z): no job is due later. */
+const MAX_DUE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** The last time {@link isoTime} formatted: jobs enqueued together share their millisecond. */
 let lastIsoMs = Number.NaN;
@@ -219,6 +222,9 @@ export function assertAdapter(adapter: Adapter): void {
  * ```
  */
 export function createQueue(options: QueueOptions): Queue {
+  if (typeof options !== 'object' || options === null) {
+    throw new BgError('INVALID_ARGUMENT', 'createQueue needs options { adapter, queue?, … }');
+  }
   const { adapter } = options;
   const name = options.queue ?? 'default';
   const now = options.now ?? Date.now;
@@ -269,8 +275,12 @@ export function createQueue(options: QueueOptions): Queue {
       }
       delayMs = Math.max(0, opts.runAt.getTime() - created);
     }
-    if (!(delayMs >= 0) || !Number.isFinite(delayMs)) {
-      throw new BgError('INVALID_ARGUMENT', `delayMs must be a finite number ≥ 0, got ${delayMs}`);
+    if (typeof delayMs !== 'number' || !(delayMs >= 0) || !Number.isFinite(delayMs)) {
+      throw new BgError('INVALID_ARGUMENT', `delayMs must be a finite number ≥ 0, got ${describeValue(delayMs)}`);
+    }
+    // The envelope stores the due time as an ISO date: it must fall before the year 10000.
+    if (created + delayMs > MAX_DUE_MS) {
+      throw new BgError('INVALID_ARGUMENT', `${opts.runAt !== undefined ? 'runAt' : 'delayMs'} puts the job past the year 9999`);
     }
     delayMs = Math.round(delayMs);
     if (opts.orderingKey !== undefined && !caps.ordering) {
@@ -388,6 +398,7 @@ export function createQueue(options: QueueOptions): Queue {
     name,
     adapter,
     async enqueue(job, payload, opts) {
+      checkOptionsObject('enqueue options', opts);
       const keyed = opts?.idempotencyKey !== undefined;
       if (keyed && !caps.deduplication) warnNoDeduplication(adapter.name);
       const [result] = await instrumented(job, 1, false, opts, async (o) => sendAll([await prepare(job, payload, o)], [keyed]));
@@ -396,6 +407,17 @@ export function createQueue(options: QueueOptions): Queue {
     },
     async enqueueMany(job, payloads, opts) {
       if (!Array.isArray(payloads)) throw new BgError('INVALID_ARGUMENT', 'enqueueMany needs an array of payloads');
+      checkOptionsObject('enqueueMany options', opts);
+      // Options of enqueueMany apply to every job: one id or idempotency key for all of them would
+      // keep the first job and drop the others as its duplicates.
+      for (const perJob of ['id', 'idempotencyKey'] as const) {
+        if ((opts as EnqueueOptions | undefined)?.[perJob] !== undefined) {
+          throw new BgError(
+            'INVALID_ARGUMENT',
+            `enqueueMany takes no ${perJob} (it would be the same for every job): enqueue each job with its own`,
+          );
+        }
+      }
       return instrumented(job, payloads.length, true, opts, (o) => enqueueMany(job, payloads, o));
     },
     stats: () => adapter.stats(name),

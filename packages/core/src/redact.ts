@@ -72,6 +72,8 @@ const LEGACY_CODE_LINK = /\s*\[[A-Z_]+: https:\/\/bg\.dev\/errors#[a-z-]+\]/g;
  * ```
  */
 export function redactText(text: string): string {
+  // Called from plain JavaScript too: anything else is redacted as its string form.
+  if (typeof text !== 'string') return redactText(String(text));
   const out = text.replace(PRIVATE_KEY, `${REDACTED}private key${REDACTED}`);
   return redactPatterns(out.replace(URL_IN_TEXT, (url) => redactParsedUrl(url) ?? redactBrokenUrl(url)));
 }

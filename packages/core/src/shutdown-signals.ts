@@ -1,4 +1,9 @@
+import { BgError } from './errors.js';
+import { checkDuration, checkOptionalFunction, checkOptionsObject } from './option-checks.js';
 import type { Worker } from './worker.js';
+
+/** Signals a process cannot catch: listening for them fails (EINVAL). */
+const UNCATCHABLE = new Set(['SIGKILL', 'SIGSTOP']);
 
 /** Options of {@link stopOnSignals}. */
 export interface StopOnSignalsOptions {
@@ -21,7 +26,17 @@ export interface StopOnSignalsOptions {
  * ```
  */
 export function stopOnSignals(workers: readonly Worker[], options: StopOnSignalsOptions = {}): () => void {
+  // Checked now: a mistake found only when the signal comes would crash the process instead of stopping it.
+  if (!Array.isArray(workers) || workers.some((w) => typeof (w as Partial<Worker> | null)?.stop !== 'function')) {
+    throw new BgError('INVALID_ARGUMENT', 'stopOnSignals needs an array of workers (from createWorker)');
+  }
+  checkOptionsObject('stopOnSignals options', options);
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  if (!Array.isArray(signals) || signals.some((s) => typeof s !== 'string' || !/^SIG[A-Z0-9]+$/.test(s) || UNCATCHABLE.has(s))) {
+    throw new BgError('INVALID_ARGUMENT', 'stopOnSignals signals must be an array of catchable signal names such as ["SIGTERM"]');
+  }
+  if (options.graceMs !== undefined) checkDuration('graceMs', options.graceMs);
+  checkOptionalFunction('onStopped', options.onStopped);
   let signalled = false;
   const onSignal = (): void => {
     if (signalled) {

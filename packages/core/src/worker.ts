@@ -18,6 +18,7 @@ import { hookDecoded, hookEvent, type Instrumentation, type WorkerHooks } from '
 import { checkPayload, isJobDefinition, type JobDefinition, type JobPayload, migratePayload } from './job.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
+import { checkDuration, checkOptionalFunction, checkOptionsObject } from './option-checks.js';
 import { assertAdapter } from './queue.js';
 import { ReceiveLoop, type SlotCounts } from './receive-loop.js';
 import { type JobContext, RunContext } from './run-context.js';
@@ -155,6 +156,9 @@ interface Registered {
  * ```
  */
 export function createWorker(options: WorkerOptions): Worker {
+  if (typeof options !== 'object' || options === null) {
+    throw new BgError('INVALID_ARGUMENT', 'createWorker needs options { adapter, queue?, concurrency?, … }');
+  }
   const { adapter } = options;
   assertAdapter(adapter);
   const queue = options.queue ?? 'default';
@@ -164,9 +168,19 @@ export function createWorker(options: WorkerOptions): Worker {
   const concurrency = options.concurrency ?? 8;
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new BgError('INVALID_ARGUMENT', 'concurrency must be an integer ≥ 1');
-  const leaseMs = Math.min(Math.max(options.leaseMs ?? 30_000, caps.minLeaseMs), caps.maxLeaseMs);
-  const pollMs = Math.min(Math.max(options.pollMs ?? 5_000, 0), 20_000);
-  const defaultGraceMs = options.graceMs ?? 30_000;
+  // Every duration is checked: a NaN, a string or an Infinity would reach a timer and fire at once.
+  const leaseMs = Math.min(Math.max(checkDuration('leaseMs', options.leaseMs ?? 30_000, 1), caps.minLeaseMs), caps.maxLeaseMs);
+  const pollMs = Math.min(checkDuration('pollMs', options.pollMs ?? 5_000), 20_000);
+  const defaultGraceMs = checkDuration('graceMs', options.graceMs ?? 30_000);
+  const versionWindowMs = checkDuration(
+    'unknownVersionWindowMs',
+    options.unknownVersionWindowMs ?? 15 * 60_000,
+    0,
+    Number.MAX_SAFE_INTEGER,
+  );
+  for (const name of ['isPermanent', 'onEvent', 'now', 'random'] as const) checkOptionalFunction(name, options[name]);
+  checkOptionsObject('logger', options.logger);
+  checkOptionsObject('instrumentation', options.instrumentation);
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const hooks = options.instrumentation?.worker?.({ adapter, queue });
@@ -174,7 +188,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const handlers = new Map<string, Registered>();
   const policy: DecisionPolicy = {
     capabilities: caps,
-    versionWindowMs: options.unknownVersionWindowMs ?? 15 * 60_000,
+    versionWindowMs,
     random,
     isPermanent: options.isPermanent,
   };
@@ -189,6 +203,8 @@ export function createWorker(options: WorkerOptions): Worker {
   let loop: Promise<void> | undefined;
   let stopController = new AbortController();
   let stopping: { force: () => void; done: Promise<void> } | undefined;
+  /** A start in progress (its queue check): a second start joins it, a stop waits for it. */
+  let starting: Promise<void> | undefined;
 
   const observed = options.onEvent !== undefined || hooks?.onEvent !== undefined;
   const emit = (event: WorkerEvent): void => {
@@ -387,28 +403,48 @@ export function createWorker(options: WorkerOptions): Worker {
       handlers.set(job.type, { job, handler: handler as Registered['handler'] });
       return worker;
     },
-    async start() {
-      if (running) return;
-      if (stopping) await stopping.done;
-      try {
-        await prepareQueue(adapter, queue, missingQueue);
-      } catch (error) {
-        // A backend that is down at boot is not fatal: the loop backs off until it is back.
-        if (!isBgError(error) || !error.retryable) throw nameMissingQueue(error, adapter, queue);
-        reportError('queue check at start', error);
-      }
-      running = true;
-      stopController = new AbortController();
-      loop = receiver.run(stopController.signal).catch((error: unknown) => reportError('worker loop', error));
-      log.info?.(`bg worker: started on "${queue}"`, { queue, concurrency, leaseMs });
+    start() {
+      if (running) return Promise.resolve();
+      starting ??= (async () => {
+        try {
+          if (stopping) await stopping.done;
+          try {
+            await prepareQueue(adapter, queue, missingQueue);
+          } catch (error) {
+            // A backend that is down at boot is not fatal: the loop backs off until it is back.
+            if (!isBgError(error) || !error.retryable) throw nameMissingQueue(error, adapter, queue);
+            reportError('queue check at start', error);
+          }
+          running = true;
+          stopController = new AbortController();
+          loop = receiver.run(stopController.signal).catch((error: unknown) => reportError('worker loop', error));
+          log.info?.(`bg worker: started on "${queue}"`, { queue, concurrency, leaseMs });
+        } finally {
+          starting = undefined;
+        }
+      })();
+      return starting;
     },
     stop(stopOptions = {}) {
+      let graceMs: number;
+      try {
+        checkOptionsObject('stop options', stopOptions);
+        graceMs = stopOptions.graceMs === undefined ? defaultGraceMs : checkDuration('graceMs', stopOptions.graceMs);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       if (stopping) {
         stopping.force();
         return stopping.done;
       }
+      // A start still checking the queue: stop once it has started (or failed), not before.
+      if (starting !== undefined) {
+        return starting.then(
+          () => worker.stop(stopOptions),
+          () => undefined,
+        );
+      }
       if (!running && !loop) return Promise.resolve();
-      const graceMs = stopOptions.graceMs ?? defaultGraceMs;
       let force: () => void = () => {};
       const forced = new Promise<void>((resolve) => {
         force = resolve;

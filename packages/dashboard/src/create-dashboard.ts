@@ -20,7 +20,7 @@ import { BodyTooLarge, readBody, securityHeaders, send } from './http-io.js';
 import { badInput, decodeCursor, parseAge, parseDeadFilter, parseForm, parseJobId, parseLimit, parseQueueName } from './input.js';
 import { loadJobDefinitions } from './job-module.js';
 import { layout } from './layout.js';
-import { type DashboardOptions, MIN_SAMPLE_INTERVAL_MS } from './options.js';
+import { type DashboardOptions, MAX_SAMPLE_INTERVAL_MS, MIN_SAMPLE_INTERVAL_MS } from './options.js';
 import type { PageContext } from './pages/context.js';
 import { queuePath } from './pages/context.js';
 import {
@@ -81,8 +81,14 @@ function checkOptions(options: DashboardOptions): void {
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 12))
     throw configError('createDashboard: token must be a string of at least 12 characters');
   const interval = options.sampleIntervalMs;
-  if (interval !== undefined && (!Number.isFinite(interval) || interval < MIN_SAMPLE_INTERVAL_MS))
-    throw configError(`createDashboard: sampleIntervalMs must be at least ${MIN_SAMPLE_INTERVAL_MS}, got ${interval}`);
+  // At most a day: a timer cannot wait longer than 2³¹ − 1 ms (it would fire every millisecond).
+  if (
+    interval !== undefined &&
+    (!Number.isFinite(interval) || interval < MIN_SAMPLE_INTERVAL_MS || interval > MAX_SAMPLE_INTERVAL_MS)
+  )
+    throw configError(
+      `createDashboard: sampleIntervalMs must be from ${MIN_SAMPLE_INTERVAL_MS} to ${MAX_SAMPLE_INTERVAL_MS}, got ${interval}`,
+    );
   const history = options.historySize;
   if (history !== undefined && (!Number.isInteger(history) || history < 10 || history > 2_000))
     throw configError(`createDashboard: historySize must be an integer from 10 to 2000, got ${history}`);

@@ -42,7 +42,7 @@ export interface DashboardOptions {
    * (node:http, Fastify, Hono). Express's `app.use('/bg', …)` is detected from `req.baseUrl`.
    */
   readonly basePath?: string;
-  /** How often the one shared poller reads every queue's counts, ms (default 5 000; at least 2 000). */
+  /** How often the one shared poller reads every queue's counts, ms (default 5 000; from 2 000 to 86 400 000, a day). */
   readonly sampleIntervalMs?: number;
   /** Samples kept per queue for the charts (default 180; 10 … 2 000). */
   readonly historySize?: number;
@@ -52,3 +52,5 @@ export interface DashboardOptions {
 
 /** Shortest sampling interval the poller accepts, ms. */
 export const MIN_SAMPLE_INTERVAL_MS = 2_000;
+/** Longest sampling interval the poller accepts, ms (a day). */
+export const MAX_SAMPLE_INTERVAL_MS = 86_400_000;

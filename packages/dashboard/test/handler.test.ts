@@ -335,8 +335,12 @@ describe('token, auth hook and read-only mode', () => {
   it('rejects bad configuration with typed, non-retryable errors', () => {
     expect(() => createDashboard({ backends: [] }), 'no backends').toThrow(/at least one backend/);
     expect(() => createDashboard({ backends: [{ name: 'm', adapter }], sampleIntervalMs: 100 }), 'poll too often').toThrow(
-      /sampleIntervalMs must be at least 2000/,
+      /sampleIntervalMs must be from 2000 to 86400000/,
     );
+    expect(
+      () => createDashboard({ backends: [{ name: 'm', adapter }], sampleIntervalMs: 3_000_000_000 }),
+      'poll past what a timer can wait (it would fire every millisecond)',
+    ).toThrow(/sampleIntervalMs must be from 2000 to 86400000/);
     expect(() => createDashboard({ backends: [{ name: 'm', adapter }], token: 'short' }), 'short token').toThrow(/at least 12/);
     try {
       createDashboard({ backends: [{ name: 'm' }] });

@@ -1,6 +1,7 @@
 import type { Capabilities, ReceiveOptions } from '../adapter.js';
 import { checkLeaseMs } from '../adapter-guards.js';
 import { BgError } from '../errors.js';
+import { MAX_TIMER_MS } from '../option-checks.js';
 
 /** {@link ReceiveOptions} once checked by {@link checkReceiveOptions}. */
 export interface CheckedReceive {
@@ -16,7 +17,7 @@ export interface CheckedReceive {
  * Checks `receive` options against the manifest, before any I/O: `max` must be an integer
  * ≥ 1 (`INVALID_ARGUMENT`) and at most `maxReceive` (default `capabilities.maxBatchSize`;
  * `BATCH_TOO_LARGE`, never clamped), `leaseMs` goes through `checkLeaseMs`, `waitMs` must be
- * finite and ≥ 0 (`INVALID_ARGUMENT`). None of these errors is retryable.
+ * from 0 to {@link MAX_TIMER_MS} and `signal` an `AbortSignal` when given (`INVALID_ARGUMENT`). None of these errors is retryable.
  */
 export function checkReceiveOptions(
   capabilities: Capabilities,
@@ -39,10 +40,17 @@ export function checkReceiveOptions(
   }
   const leaseMs = checkLeaseMs(capabilities, options.leaseMs);
   const waitMs = options.waitMs ?? 0;
-  if (typeof waitMs !== 'number' || !(waitMs >= 0) || !Number.isFinite(waitMs)) {
-    throw new BgError('INVALID_ARGUMENT', `receive waitMs must be a finite number ≥ 0, got ${String(waitMs)}`, {
-      retryable: false,
-    });
+  if (typeof waitMs !== 'number' || !(waitMs >= 0) || waitMs > MAX_TIMER_MS) {
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `receive waitMs must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${String(waitMs)}`,
+      {
+        retryable: false,
+      },
+    );
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new BgError('INVALID_ARGUMENT', 'receive signal must be an AbortSignal', { retryable: false });
   }
   return { max, leaseMs, waitMs };
 }

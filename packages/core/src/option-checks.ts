@@ -1,0 +1,48 @@
+import { BgError } from './errors.js';
+
+/**
+ * The longest time a Node timer can wait (2³¹ − 1 ms, about 24.8 days): `setTimeout` turns a
+ * longer wait into 1 ms, with a warning. Every duration bg waits on with a timer stays at or
+ * below it.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A short, bounded description of a value for an error message (never the value in full). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return value.length <= 40 ? JSON.stringify(value) : `a string of ${value.length} characters`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/**
+ * `value` when it is a finite number in `[min, max]` (default `[0, MAX_TIMER_MS]`); else
+ * `INVALID_ARGUMENT` (not retryable) naming `name`. For durations: a NaN, a string or an
+ * Infinity would otherwise reach a timer and fire at once.
+ */
+export function checkDuration(name: string, value: unknown, min = 0, max = MAX_TIMER_MS): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `${name} must be a number of milliseconds from ${min} to ${max}, got ${describeValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/** `value` when it is a function or undefined; else `INVALID_ARGUMENT` naming `name`. */
+export function checkOptionalFunction<T>(name: string, value: T): T {
+  if (value !== undefined && typeof value !== 'function') {
+    throw new BgError('INVALID_ARGUMENT', `${name} must be a function, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** `value` when it is an object (not null, not an array) or undefined; else `INVALID_ARGUMENT` naming `name`. */
+export function checkOptionsObject<T>(name: string, value: T): T {
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value))) {
+    throw new BgError('INVALID_ARGUMENT', `${name} must be an object, got ${describeValue(value)}`);
+  }
+  return value;
+}
