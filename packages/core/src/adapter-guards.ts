@@ -32,6 +32,9 @@ export function assertSendable(
     });
   }
   for (const message of messages) {
+    if (typeof message !== 'object' || message === null) {
+      throw new BgError('INVALID_ARGUMENT', 'each message must be an object { id, body, attributes? }');
+    }
     if (typeof message.id !== 'string' || message.id.length === 0 || message.id.length > 128) {
       throw new BgError('INVALID_ARGUMENT', 'message id must be a string of 1–128 characters');
     }

@@ -9,6 +9,8 @@ import {
   CLOSE_HAND_BACK_WAIT_MS,
   capabilitiesWith,
   checkLeaseMs,
+  checkPageOptions,
+  checkPurgeIds,
   checkReceiveOptions,
   checkReleaseDelayMs,
   deadLetterRecord,
@@ -314,9 +316,9 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         owned((await query(undefined, sql.deadLetter, [queue, ...values, seq, token, bodyJson])).length);
       }),
 
-    listDeadLetters: (queue, opts = {}) =>
+    listDeadLetters: (queue, opts) =>
       call(queue, 'listDeadLetters', () =>
-        readDeadLetterPage(opts, async (after, count) => {
+        readDeadLetterPage(checkPageOptions(opts), async (after, count) => {
           const rows = await (after === undefined
             ? query<DeadRow>(undefined, sql.listDead, [queue, count])
             : query<DeadRow>(undefined, sql.listDeadAfter, [queue, count, after.deadLetteredAt, after.id]));
@@ -338,6 +340,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     purgeDeadLetters: (queue, ids) =>
       call(queue, 'purgeDeadLetters', async () => {
+        checkPurgeIds(ids);
         if (ids !== undefined && ids.length === 0) return 0;
         const rows = await query<{ n: string }>(undefined, ids === undefined ? sql.purgeAll : sql.purgeIds, [
           queue,

@@ -14,6 +14,8 @@ import {
   CloseGuard,
   checkLeaseMs,
   checkLimit,
+  checkPageOptions,
+  checkPurgeIds,
   checkReceiveOptions,
   checkReleaseDelayMs,
   type DeadLetter,
@@ -924,8 +926,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         );
       }),
 
-    listDeadLetters: (queue, opts = {}) =>
+    listDeadLetters: (queue, options) =>
       call(queue, 'listDeadLetters', async (k): Promise<DeadLetterPage> => {
+        const opts = checkPageOptions(options);
         const limit = checkLimit(opts.limit);
         const after = opts.cursor === undefined ? [] : positionArgs(decodeDeadLetterCursor(opts.cursor));
         const [records, more] = (await deadPageScript(k.deadIndex, k.dead, limit, ...after)) as [(string | null)[], number];
@@ -951,6 +954,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     purgeDeadLetters: (queue, ids) =>
       call(queue, 'purgeDeadLetters', async (k) => {
+        checkPurgeIds(ids);
         if (ids === undefined) {
           const [[, n]] = (await client.multi().hlen(k.dead).del(k.dead, k.deadIndex).exec()) as [[unknown, number]];
           return n;

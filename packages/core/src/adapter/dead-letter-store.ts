@@ -1,6 +1,7 @@
 import type { Adapter, DeadLetter, DeadLetterPage } from '../adapter.js';
 import { latestPerJob, pageDeadLetters } from './dead-letter-page.js';
 import { KeyedMutex, type SectionLock } from './keyed-mutex.js';
+import { checkPageOptions, checkPurgeIds } from './receive-checks.js';
 
 /**
  * What an adapter maps onto its backend for a {@link DeadLetterStore}: the few calls that
@@ -139,9 +140,9 @@ export class DeadLetterStore<R> {
     open: (queue: string) => void,
   ): Pick<Adapter, 'listDeadLetters' | 'getDeadLetter' | 'replayDeadLetter' | 'purgeDeadLetters'> {
     return {
-      listDeadLetters: async (queue, options = {}) => {
+      listDeadLetters: async (queue, options) => {
         open(queue);
-        return this.list(queue, options);
+        return this.list(queue, checkPageOptions(options));
       },
       getDeadLetter: async (queue, id) => {
         open(queue);
@@ -153,7 +154,7 @@ export class DeadLetterStore<R> {
       },
       purgeDeadLetters: async (queue, ids) => {
         open(queue);
-        return this.purge(queue, ids);
+        return this.purge(queue, checkPurgeIds(ids));
       },
     };
   }

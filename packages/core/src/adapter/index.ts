@@ -51,6 +51,13 @@ export { KeyedMutex, type SectionLock } from './keyed-mutex.js';
 export { leaseLost } from './lease-lost.js';
 export { networkError, TRANSIENT_NETWORK_CODES, transientNetworkCode } from './network-errors.js';
 export { type PartialSendDetails, partialSendError, type SendFailure } from './partial-send-error.js';
-export { type CheckedReceive, checkLimit, checkReceiveOptions, DEFAULT_PAGE_LIMIT } from './receive-checks.js';
+export {
+  type CheckedReceive,
+  checkLimit,
+  checkPageOptions,
+  checkPurgeIds,
+  checkReceiveOptions,
+  DEFAULT_PAGE_LIMIT,
+} from './receive-checks.js';
 export { RecentHandles } from './recent-handles.js';
 export { capabilitiesWith, STORE_CAPABILITIES } from './store-capabilities.js';

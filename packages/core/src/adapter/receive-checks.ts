@@ -55,6 +55,32 @@ export function checkReceiveOptions(
   return { max, leaseMs, waitMs };
 }
 
+/**
+ * `listDeadLetters` options: `{}` for `undefined`; anything but an object is
+ * `INVALID_ARGUMENT` (a `null` would otherwise be a `TypeError` deep in the adapter).
+ */
+export function checkPageOptions<T extends object>(options: T | undefined): T | Record<string, never> {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new BgError('INVALID_ARGUMENT', 'listDeadLetters options must be an object { limit?, cursor? }', { retryable: false });
+  }
+  return options;
+}
+
+/**
+ * `purgeDeadLetters` ids: `undefined` (all) or an array of job id strings; anything else is
+ * `INVALID_ARGUMENT`. A single id given as a string would otherwise be read character by
+ * character and purge nothing, silently.
+ */
+export function checkPurgeIds(ids: readonly string[] | undefined): readonly string[] | undefined {
+  if (ids !== undefined && (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))) {
+    throw new BgError('INVALID_ARGUMENT', 'purgeDeadLetters ids must be an array of job ids (or nothing, to purge all)', {
+      retryable: false,
+    });
+  }
+  return ids;
+}
+
 /** The page size `listDeadLetters` uses when the caller gives none. */
 export const DEFAULT_PAGE_LIMIT = 100;
 
