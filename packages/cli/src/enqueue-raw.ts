@@ -8,6 +8,7 @@ import {
   encodeEnvelope,
   type JobDefinition,
   type JsonValue,
+  MAX_ENVELOPE_TIME_MS,
   migratePayload,
   nameMissingQueue,
   type SendResult,
@@ -56,7 +57,7 @@ export async function enqueueRaw(
   const delayMs = Math.round(options.delayMs ?? 0);
   if (!(delayMs >= 0) || !Number.isFinite(delayMs)) throw new BgError('INVALID_ARGUMENT', `delay must be ≥ 0, got ${delayMs}`);
   // The envelope stores the due time as an ISO date: it must fall before the year 10000.
-  if (now + delayMs > Date.UTC(9999, 11, 31, 23, 59, 59, 999)) {
+  if (now + delayMs > MAX_ENVELOPE_TIME_MS) {
     throw new BgError('INVALID_ARGUMENT', 'delay puts the job past the year 9999');
   }
   const caps = adapter.capabilities;

@@ -10,7 +10,7 @@ import {
   type UrlAdapterModule,
 } from './adapter-registry.js';
 import { BgError } from './errors.js';
-import { checkOptionalFunction, checkOptionsObject, describeValue } from './option-checks.js';
+import { bounded, checkOptionalFunction, checkOptionsObject, describeValue } from './option-checks.js';
 import { assertAdapter } from './queue.js';
 import { redactUrl } from './redact.js';
 
@@ -60,7 +60,7 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
     throw new BgError('INVALID_ARGUMENT', `connect needs a URL (a string or a URL), got ${describeValue(url)}`);
   }
   checkOptionsObject('connect options', options);
-  checkOptionalFunction('load', options?.load);
+  checkOptionalFunction('load', options.load);
   let parsed: URL;
   try {
     parsed = typeof url === 'string' ? new URL(url) : url;
@@ -68,7 +68,7 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
     // No `cause`: the TypeError of `new URL` keeps the whole input, password and all.
     throw new BgError(
       'INVALID_ARGUMENT',
-      `not a URL: ${JSON.stringify(bounded(redactUrl(String(url))))} (check the port is 1-65535 and special characters in the password are percent-encoded)`,
+      `not a URL: ${JSON.stringify(bounded(redactUrl(String(url)), URL_ECHO_LIMIT))} (check the port is 1-65535 and special characters in the password are percent-encoded)`,
     );
   }
   const scheme = parsed.protocol;
@@ -87,19 +87,17 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   return adapter;
 }
 
-/** A URL or scheme as an error shows it: at most 200 characters (it may be anything). */
-function bounded(text: string): string {
-  return text.length <= 200 ? text : `${text.slice(0, 200)}… (${text.length} characters)`;
-}
+/** At most this many characters of a bad URL or scheme reach an error message (it may be anything). */
+const URL_ECHO_LIMIT = 200;
 
 /** The error for a scheme nobody serves, saying how to serve it. */
 function unknownScheme(scheme: string): BgError {
   const registered = registeredSchemes();
   return new BgError(
     'INVALID_ARGUMENT',
-    `unknown backend scheme "${bounded(scheme)}"; built in: ${Object.keys(ADAPTER_PACKAGES).join(' ')}` +
+    `unknown backend scheme "${bounded(scheme, URL_ECHO_LIMIT)}"; built in: ${Object.keys(ADAPTER_PACKAGES).join(' ')}` +
       (registered.length > 0 ? `; registered: ${registered.join(' ')}` : '') +
-      `. For another backend install its adapter package and register it: registerAdapter('${bounded(scheme)}', () => import('<package>')) in code, or bgctl --adapter <package> (BGCTL_ADAPTERS=<package>) on the command line`,
+      `. For another backend install its adapter package and register it: registerAdapter('${bounded(scheme, URL_ECHO_LIMIT)}', () => import('<package>')) in code, or bgctl --adapter <package> (BGCTL_ADAPTERS=<package>) on the command line`,
   );
 }
 

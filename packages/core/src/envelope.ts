@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { BgError } from './errors.js';
 import { assertJsonValue, type JsonValue } from './json-value.js';
+import { bounded } from './option-checks.js';
 import { isUuid, UUID_PATTERN } from './uuid-v7.js';
 
 /** The envelope format version this build writes and reads. */
@@ -44,6 +45,12 @@ export const envelopeSchema = z
 
 /** A decoded envelope v1. */
 export type Envelope = z.infer<typeof envelopeSchema>;
+
+/**
+ * The last instant an envelope's ISO dates (`createdAt`, `notBefore`) can hold,
+ * 9999-12-31T23:59:59.999Z: no job can be due later.
+ */
+export const MAX_ENVELOPE_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 /** Whether `key` is a field of envelope v1 (a switch: no hashing per key and job). */
@@ -143,10 +150,6 @@ const ECHO_LIMIT = 40;
 /** At most this many characters of a schema explanation (it names foreign keys, which can be long). */
 const EXPLANATION_LIMIT = 600;
 
-function bounded(text: string, limit = EXPLANATION_LIMIT): string {
-  return text.length <= limit ? text : `${text.slice(0, limit)}… (${text.length - limit} more characters)`;
-}
-
 /**
  * The envelope's `bg` field as an error may show it: a short number or string as JSON
  * (cut to {@link ECHO_LIMIT} characters), anything else by its kind only. The message of a
@@ -180,7 +183,10 @@ export function decodeEnvelope(text: string): Envelope {
   if (isEnvelope(raw)) return raw;
   const parsed = envelopeSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new BgError('MALFORMED_ENVELOPE', `message is not a bg envelope: ${bounded(z.prettifyError(parsed.error))}`);
+    throw new BgError(
+      'MALFORMED_ENVELOPE',
+      `message is not a bg envelope: ${bounded(z.prettifyError(parsed.error), EXPLANATION_LIMIT)}`,
+    );
   }
   // The schema accepted what the fast check refused: never trust the difference silently.
   throw new BgError('MALFORMED_ENVELOPE', 'message is not a bg envelope (unexpected field types)');

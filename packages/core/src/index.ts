@@ -33,7 +33,15 @@ export {
   isDeadLetterFilterActive,
   matchesDeadLetter,
 } from './dead-letter-filter.js';
-export { decodeEnvelope, ENVELOPE_FORMAT_VERSION, type Envelope, encodeEnvelope, envelopeSchema, utf8Bytes } from './envelope.js';
+export {
+  decodeEnvelope,
+  ENVELOPE_FORMAT_VERSION,
+  type Envelope,
+  encodeEnvelope,
+  envelopeSchema,
+  MAX_ENVELOPE_TIME_MS,
+  utf8Bytes,
+} from './envelope.js';
 export { toErrorInfo } from './error-info.js';
 export { BgError, type BgErrorCode, type BgErrorOptions, isBgError, permanentError } from './errors.js';
 export type {

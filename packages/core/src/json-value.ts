@@ -1,4 +1,5 @@
 import { BgError } from './errors.js';
+import { bounded } from './option-checks.js';
 
 /** A JSON value: what a job payload may contain. No functions, classes, dates or bigints. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -54,7 +55,7 @@ export const MAX_PAYLOAD_DEPTH = 1_000;
 function explainNotJson(value: unknown, path: string, seen: Set<object>, depth = 0): void {
   const fail = (why: string): never => {
     // A deep path would make a huge message: name its start only.
-    const shown = path.length > 200 ? `${path.slice(0, 200)}…` : path;
+    const shown = bounded(path, 200);
     throw new BgError('INVALID_PAYLOAD', `payload is not plain JSON at ${shown}: ${why}`, {
       details: { path: shown },
     });

@@ -7,6 +7,11 @@ import { BgError } from './errors.js';
  */
 export const MAX_TIMER_MS = 2_147_483_647;
 
+/** `text` as an error message may show it: at most `limit` characters, saying how many more there were. */
+export function bounded(text: string, limit: number): string {
+  return text.length <= limit ? text : `${text.slice(0, limit)}… (${text.length - limit} more characters)`;
+}
+
 /** A short, bounded description of a value for an error message (never the value in full). */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return value.length <= 40 ? JSON.stringify(value) : `a string of ${value.length} characters`;

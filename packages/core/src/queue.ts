@@ -8,7 +8,7 @@ import {
   type SendResult,
 } from './adapter.js';
 import { assertQueueName } from './adapter-guards.js';
-import { type Envelope, encodeCheckedEnvelope, isIsoDatetime, utf8Bytes } from './envelope.js';
+import { type Envelope, encodeCheckedEnvelope, isIsoDatetime, MAX_ENVELOPE_TIME_MS, utf8Bytes } from './envelope.js';
 import { type EnvelopeWriter, envelopeWriter } from './envelope-writer.js';
 import { BgError, isBgError } from './errors.js';
 import type { Instrumentation, TraceCarrier } from './instrumentation.js';
@@ -23,8 +23,6 @@ import { warnOnce } from './warn-once.js';
 export type { MissingQueuePolicy } from './missing-queue.js';
 
 const NO_OPTIONS: EnqueueOptions = Object.freeze({});
-/** The last instant an ISO date can hold (9999-12-31T23:59:59.999Z): no job is due later. */
-const MAX_DUE_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /** The last time {@link isoTime} formatted: jobs enqueued together share their millisecond. */
 let lastIsoMs = Number.NaN;
@@ -279,7 +277,7 @@ export function createQueue(options: QueueOptions): Queue {
       throw new BgError('INVALID_ARGUMENT', `delayMs must be a finite number ≥ 0, got ${describeValue(delayMs)}`);
     }
     // The envelope stores the due time as an ISO date: it must fall before the year 10000.
-    if (created + delayMs > MAX_DUE_MS) {
+    if (created + delayMs > MAX_ENVELOPE_TIME_MS) {
       throw new BgError('INVALID_ARGUMENT', `${opts.runAt !== undefined ? 'runAt' : 'delayMs'} puts the job past the year 9999`);
     }
     delayMs = Math.round(delayMs);

@@ -80,12 +80,17 @@ export function redactText(text: string): string {
 
 /** A URL that does not parse, its user information masked up to its last `@` ({@link BROKEN_USERINFO}). */
 function redactBrokenUrl(url: string): string {
-  return url.replace(BROKEN_USERINFO, (_m, scheme: string, user: string) => `${scheme}${maskUser(scheme, user)}:${REDACTED}@`);
+  return url.replace(BROKEN_USERINFO, maskUserinfo);
+}
+
+/** The replacement of a `scheme://user:password@` match: the password masked, the user name as {@link maskUser} has it. */
+function maskUserinfo(_match: string, scheme: string, user: string): string {
+  return `${scheme}${maskUser(scheme, user)}:${REDACTED}@`;
 }
 
 /** The patterns of {@link redactText} that do not need a parsed URL. */
 function redactPatterns(text: string): string {
-  let out = text.replace(USERINFO, (_m, scheme: string, user: string) => `${scheme}${maskUser(scheme, user)}:${REDACTED}@`);
+  let out = text.replace(USERINFO, maskUserinfo);
   out = out.replace(AUTH_SCHEME, (_m, ...lead: unknown[]) => `${lead.slice(0, 3).find((x) => typeof x === 'string')}${REDACTED}`);
   out = out.replace(QUOTED_PAIR, (match, q: string, name: string, sep: string, vq: string, value: string) =>
     isSecretName(name) && value !== '' && value !== REDACTED ? `${q}${name}${q}${sep}${vq}${REDACTED}${vq}` : match,

@@ -590,6 +590,18 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     if (result !== 1) throw leaseLost('redis', result === 0 ? 'the entry is gone' : 'a later delivery owns it');
   }
 
+  /** One receive as its two strategies ({@link waitingReceive}, {@link pollingReceive}) take it. */
+  interface ReceiveRequest {
+    readonly queue: string;
+    readonly k: QueueKeys;
+    readonly max: number;
+    readonly leaseMs: number;
+    /** When the receive gives up and returns nothing (ms since the epoch). */
+    readonly deadline: number;
+    /** The caller's signal. */
+    readonly signal: AbortSignal | undefined;
+  }
+
   /**
    * A receive that may wait (`waitMs` > 0). The receive script runs when something may have
    * changed since the last empty one: the queue is new to this process, its wake-up stream
@@ -597,15 +609,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
    * comes due (a delayed send, a release, the first lease to end) or the fallback poll is due.
    * Otherwise it waits without a command; while the blocking read is down it polls.
    */
-  async function waitingReceive(
-    hub: WakeHub,
-    queue: string,
-    k: QueueKeys,
-    max: number,
-    leaseMs: number,
-    deadline: number,
-    signal: AbortSignal | undefined,
-  ): Promise<ReceivedMessage[]> {
+  async function waitingReceive(hub: WakeHub, request: ReceiveRequest): Promise<ReceivedMessage[]> {
+    const { queue, k, max, leaseMs, deadline, signal } = request;
     let pause = 5;
     for (;;) {
       if (guard.closed) return [];
@@ -637,14 +642,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   }
 
   /** A receive without the wake-up hub (or `waitMs` 0): ticks with a short back-off until something comes. */
-  async function pollingReceive(
-    queue: string,
-    k: QueueKeys,
-    max: number,
-    leaseMs: number,
-    deadline: number,
-    signal: AbortSignal | undefined,
-  ): Promise<ReceivedMessage[]> {
+  async function pollingReceive(request: ReceiveRequest): Promise<ReceivedMessage[]> {
+    const { queue, k, max, leaseMs, deadline, signal } = request;
     let pause = 5;
     for (;;) {
       if (guard.closed) return [];
@@ -866,11 +865,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     receive: (queue, opts) =>
       call(queue, 'receive', async (k) => {
         const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
-        const deadline = Date.now() + waitMs;
-        const receiving =
-          hub !== undefined && waitMs > 0
-            ? waitingReceive(hub, queue, k, max, leaseMs, deadline, opts.signal)
-            : pollingReceive(queue, k, max, leaseMs, deadline, opts.signal);
+        const request: ReceiveRequest = { queue, k, max, leaseMs, deadline: Date.now() + waitMs, signal: opts.signal };
+        const receiving = hub !== undefined && waitMs > 0 ? waitingReceive(hub, request) : pollingReceive(request);
         // A receive still out when close() comes returns nothing: what it brings is handed back
         // (nobody could settle it on a closed adapter), and close() waits for that.
         const outcome = await raceAbortHandBack(receiving, guard.signal, (late) => handBackLate(k, late), background);

@@ -1,7 +1,7 @@
 import type { Capabilities, ReceiveOptions } from '../adapter.js';
 import { checkLeaseMs } from '../adapter-guards.js';
 import { BgError } from '../errors.js';
-import { MAX_TIMER_MS } from '../option-checks.js';
+import { checkOptionsObject, MAX_TIMER_MS } from '../option-checks.js';
 
 /** {@link ReceiveOptions} once checked by {@link checkReceiveOptions}. */
 export interface CheckedReceive {
@@ -60,11 +60,7 @@ export function checkReceiveOptions(
  * `INVALID_ARGUMENT` (a `null` would otherwise be a `TypeError` deep in the adapter).
  */
 export function checkPageOptions<T extends object>(options: T | undefined): T | Record<string, never> {
-  if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new BgError('INVALID_ARGUMENT', 'listDeadLetters options must be an object { limit?, cursor? }', { retryable: false });
-  }
-  return options;
+  return checkOptionsObject('listDeadLetters options', options) ?? {};
 }
 
 /**
