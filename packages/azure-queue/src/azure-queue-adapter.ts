@@ -7,6 +7,7 @@ import {
   assertSendable,
   BackgroundWork,
   CloseGuard,
+  checkDeadLetterArgs,
   checkLeaseMs,
   checkReceiveOptions,
   checkReleaseDelayMs,
@@ -320,6 +321,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
 
     async deadLetter(queue, message: ReceivedMessage, info: DeadLetterInfo) {
       const client = live(queue);
+      checkDeadLetterArgs(message, info);
       poison(queue);
       // Prove the handle still owns the delivery (Azure has no read-only check: updating
       // rotates the pop receipt), keeping the lease as it was (at least 1 s) so a crash

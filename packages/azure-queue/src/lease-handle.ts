@@ -1,4 +1,4 @@
-import { BgError, type LeaseHandle } from '@bg/core/adapter';
+import { invalidHandle, type LeaseHandle } from '@bg/core/adapter';
 
 /** The parts of a lease handle: the Azure message id and its current pop receipt. */
 export interface HandleParts {
@@ -15,7 +15,7 @@ export function makeHandle(messageId: string, popReceipt: string): LeaseHandle {
 export function parseHandle(handle: LeaseHandle): HandleParts {
   const colon = typeof handle === 'string' ? handle.indexOf(':') : -1;
   if (colon <= 0 || colon === handle.length - 1) {
-    throw new BgError('INVALID_ARGUMENT', `not an Azure queue lease handle: ${String(handle)}`);
+    throw invalidHandle('Azure queue', handle);
   }
   return { messageId: handle.slice(0, colon), popReceipt: handle.slice(colon + 1) };
 }

@@ -51,3 +51,18 @@ export function checkOptionsObject<T>(name: string, value: T): T {
   }
   return value;
 }
+
+/**
+ * `value` when it is a plain object (made by `{}` or `Object.create(null)`) or undefined; else
+ * `INVALID_ARGUMENT` naming `name`. For records bg copies with a spread: a `Map` would be
+ * copied as `{}` and a string as its characters, silently.
+ */
+export function checkPlainRecord<T>(name: string, value: T): T {
+  if (value === undefined) return value;
+  const proto = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    const what = value instanceof Map ? 'a Map' : describeValue(value);
+    throw new BgError('INVALID_ARGUMENT', `${name} must be a plain object, got ${what}`);
+  }
+  return value;
+}

@@ -15,7 +15,7 @@ import type { Instrumentation, TraceCarrier } from './instrumentation.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobInput } from './job.js';
 import { assertJsonValue, type JsonValue } from './json-value.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
-import { checkOptionsObject, describeValue } from './option-checks.js';
+import { checkOptionsObject, checkPlainRecord, describeValue } from './option-checks.js';
 import { sendInBatches } from './send-batches.js';
 import { isUuid, uuidv7 } from './uuid-v7.js';
 import { warnOnce } from './warn-once.js';
@@ -68,6 +68,9 @@ function writerOf(job: JobDefinition, opts: EnqueueOptions): EnvelopeWriter {
   const { type, version: v } = job;
   // The same tests as the envelope built field by field (`build`): a key when given, trace and meta when truthy.
   if (opts.idempotencyKey !== undefined || opts.trace || opts.meta) {
+    // Both are copied with a spread, which would turn a Map into {} and a string into its characters.
+    if (opts.trace) checkPlainRecord('trace', opts.trace);
+    if (opts.meta) checkPlainRecord('meta', opts.meta);
     return envelopeWriter({
       type,
       v,
@@ -281,8 +284,11 @@ export function createQueue(options: QueueOptions): Queue {
       throw new BgError('INVALID_ARGUMENT', `${opts.runAt !== undefined ? 'runAt' : 'delayMs'} puts the job past the year 9999`);
     }
     delayMs = Math.round(delayMs);
-    if (opts.orderingKey !== undefined && !caps.ordering) {
-      throw new BgError('UNSUPPORTED', `the ${adapter.name} adapter does not support orderingKey`);
+    if (opts.orderingKey !== undefined) {
+      if (typeof opts.orderingKey !== 'string' || opts.orderingKey === '') {
+        throw new BgError('INVALID_ARGUMENT', `orderingKey must be a non-empty string, got ${describeValue(opts.orderingKey)}`);
+      }
+      if (!caps.ordering) throw new BgError('UNSUPPORTED', `the ${adapter.name} adapter does not support orderingKey`);
     }
     const id = opts.id ?? uuidv7(created);
     const createdAt = isoTime(created);

@@ -147,6 +147,35 @@ describe('bad input gives a typed, non-retryable error (not a TypeError, not a s
     }
   });
 
+  it('enqueue: meta or trace that is not a plain object (a Map was stored as {}), an orderingKey that is not a string', async () => {
+    const adapter = inTestAdapter({ ordering: true });
+    const jobs = createQueue({ adapter });
+    for (const opts of [
+      { meta: new Map([['tenant', 'a']]) },
+      { meta: 'tenant=a' },
+      { meta: ['a'] },
+      { trace: new Map([['traceparent', 'x']]) },
+      { orderingKey: 42 },
+      { orderingKey: '' },
+    ]) {
+      const [name, value] = Object.entries(opts)[0] as [string, unknown];
+      const label = `enqueue with ${name} ${value instanceof Map ? 'a Map' : JSON.stringify(value)}`;
+      expect(await codeOf(() => jobs.enqueue(job, { n: 1 }, opts as never)), label).toBe('INVALID_ARGUMENT');
+      expect(await codeOf(() => jobs.enqueueMany(job, [{ n: 1 }], opts as never)), `${label} (enqueueMany)`).toBe(
+        'INVALID_ARGUMENT',
+      );
+    }
+    expect(adapter.stored('default'), 'nothing was stored').toEqual([]);
+    const error = await jobs.enqueue(job, { n: 1 }, { meta: new Map() as never }).catch((e: unknown) => e);
+    expect(String((error as Error).message), 'the message names the option and what it got').toBe(
+      'meta must be a plain object, got a Map',
+    );
+    const plain = Object.assign(Object.create(null) as Record<string, string>, { tenant: 'a' });
+    expect(await codeOf(() => jobs.enqueue(job, { n: 1 }, { meta: plain, orderingKey: 'k' })), 'a null-prototype meta').toBe(
+      'accepted',
+    );
+  });
+
   it('enqueue: a payload nested deeper than any job needs is INVALID_PAYLOAD, not a stack overflow', async () => {
     const free = defineJob({ type: 'input.free', schema: z.any() });
     let deep: unknown = 1;

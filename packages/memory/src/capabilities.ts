@@ -1,4 +1,4 @@
-import type { Capabilities } from '@bg/core/adapter';
+import { BgError, type Capabilities } from '@bg/core/adapter';
 
 /** The memory adapter's manifest: every capability of the contract, generous limits. */
 export const MEMORY_CAPABILITIES: Capabilities = Object.freeze({
@@ -21,7 +21,45 @@ export type MemoryLimits = Partial<
   Pick<Capabilities, 'maxPayloadBytes' | 'maxDelayMs' | 'maxLeaseMs' | 'maxBatchSize' | 'maxReleaseDelayMs'>
 >;
 
-/** The manifest with the caller's overrides. */
+const LIMIT_NAMES: readonly (keyof MemoryLimits)[] = [
+  'maxPayloadBytes',
+  'maxDelayMs',
+  'maxLeaseMs',
+  'maxBatchSize',
+  'maxReleaseDelayMs',
+];
+
+/**
+ * The manifest with the caller's overrides. Each must be a whole number ≥ 1 (`maxDelayMs` and
+ * `maxReleaseDelayMs` may be 0) and `maxLeaseMs` at least the manifest's `minLeaseMs`; an unknown
+ * name, a `NaN` or a string is `INVALID_ARGUMENT` (a `NaN` limit would let everything through).
+ */
 export function memoryCapabilities(overrides: MemoryLimits = {}): Capabilities {
-  return Object.freeze({ ...MEMORY_CAPABILITIES, ...overrides });
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+    throw new BgError('INVALID_ARGUMENT', 'memoryAdapter capabilities must be an object of limits', { retryable: false });
+  }
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    if (!LIMIT_NAMES.includes(name as keyof MemoryLimits)) {
+      throw new BgError(
+        'INVALID_ARGUMENT',
+        `memoryAdapter capabilities: ${name} cannot be set (only ${LIMIT_NAMES.join(', ')})`,
+        {
+          retryable: false,
+        },
+      );
+    }
+    const min = name === 'maxDelayMs' || name === 'maxReleaseDelayMs' ? 0 : 1;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+      throw new BgError(
+        'INVALID_ARGUMENT',
+        `memoryAdapter capabilities: ${name} must be a whole number ≥ ${min}, got ${String(value)}`,
+        {
+          retryable: false,
+        },
+      );
+    }
+  }
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
+  return Object.freeze({ ...MEMORY_CAPABILITIES, ...defined });
 }

@@ -1,4 +1,4 @@
-import { BgError } from '@bg/core/adapter';
+import { invalidHandle } from '@bg/core/adapter';
 
 /** What a memory lease handle carries. */
 export interface DecodedHandle {
@@ -17,6 +17,6 @@ export function encodeHandle(seq: number, token: string): string {
 export function decodeHandle(handle: string): DecodedHandle {
   const dot = typeof handle === 'string' ? handle.indexOf('.') : -1;
   const seq = dot > 0 ? Number(handle.slice(0, dot)) : Number.NaN;
-  if (!Number.isInteger(seq)) throw new BgError('INVALID_ARGUMENT', `not a memory lease handle: ${String(handle)}`);
+  if (!Number.isInteger(seq)) throw invalidHandle('memory', handle);
   return { seq, token: handle.slice(dot + 1) };
 }

@@ -4,6 +4,7 @@ import {
   assertQueueName,
   assertSendable,
   CloseGuard,
+  checkDeadLetterArgs,
   checkLeaseMs,
   checkReceiveOptions,
   checkReleaseDelayMs,
@@ -243,6 +244,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
 
     async deadLetter(queue, message, info) {
       const state = open(queue);
+      checkDeadLetterArgs(message, info);
       const stored = owned(state, message.handle);
       const record = deadLetterRecord({ ...message, id: stored.id, enqueuedAt: stored.enqueuedAt }, info);
       state.dead.delete(record.id);

@@ -1,4 +1,4 @@
-import { BgError } from '@bg/core/adapter';
+import { invalidHandle } from '@bg/core/adapter';
 
 /** A lease handle: `<row seq>:<lease token>`. */
 const HANDLE = /^(\d{1,19}):(\d{1,16})$/;
@@ -17,6 +17,6 @@ export function formatHandle(seq: string, token: string): string {
 /** The row seq and lease token of a lease handle, or `INVALID_ARGUMENT`. */
 export function parseHandle(handle: string): LeaseRef {
   const match = typeof handle === 'string' ? HANDLE.exec(handle) : null;
-  if (match === null) throw new BgError('INVALID_ARGUMENT', `not a PostgreSQL lease handle: ${String(handle)}`);
+  if (match === null) throw invalidHandle('PostgreSQL', handle);
   return { seq: match[1] as string, token: match[2] as string };
 }

@@ -8,6 +8,7 @@ import {
   BgError,
   CLOSE_HAND_BACK_WAIT_MS,
   capabilitiesWith,
+  checkDeadLetterArgs,
   checkLeaseMs,
   checkPageOptions,
   checkPurgeIds,
@@ -311,6 +312,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     deadLetter: (queue, message, info) =>
       call(queue, 'deadLetter', async () => {
+        checkDeadLetterArgs(message, info);
         const { seq, token } = parseHandle(message.handle);
         const { values, bodyJson } = deadLetterValues(deadLetterRecord(message, info));
         owned((await query(undefined, sql.deadLetter, [queue, ...values, seq, token, bodyJson])).length);

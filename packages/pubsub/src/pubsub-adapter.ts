@@ -9,6 +9,7 @@ import {
   type Capabilities,
   CLOSE_HAND_BACK_WAIT_MS,
   CloseGuard,
+  checkDeadLetterArgs,
   checkLeaseMs,
   checkReceiveOptions,
   checkReleaseDelayMs,
@@ -650,6 +651,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
 
     async deadLetter(queue, message: ReceivedMessage, info: DeadLetterInfo) {
       const state = await open(queue);
+      checkDeadLetterArgs(message, info);
       assertHandle(message.handle);
       if (state.leases.wasAcked(message.handle)) throw leaseLost(message.handle, 'it was acked');
       await assertLocallyOwned(state, message.handle);

@@ -1,4 +1,4 @@
-import { BgError } from '@bg/core/adapter';
+import { invalidHandle } from '@bg/core/adapter';
 
 /**
  * A lease handle: `<entry id>:<delivery count>`, or the entry id alone for a first delivery
@@ -30,8 +30,7 @@ export function leaseHandle(entryId: string, count: number): string {
 
 /** The entry id and delivery count of a lease handle, or `INVALID_ARGUMENT`. */
 export function parseHandle(handle: string): { entry: string; count: string } {
-  if (typeof handle !== 'string' || !HANDLE.test(handle))
-    throw new BgError('INVALID_ARGUMENT', `not a Redis lease handle: ${String(handle)}`);
+  if (typeof handle !== 'string' || !HANDLE.test(handle)) throw invalidHandle('Redis', handle);
   const end = entryEnd(handle);
   return { entry: entryOf(handle, end), count: countOf(handle, end) };
 }

@@ -12,6 +12,7 @@ import {
   type Capabilities,
   CLOSE_HAND_BACK_WAIT_MS,
   CloseGuard,
+  checkDeadLetterArgs,
   checkLeaseMs,
   checkLimit,
   checkPageOptions,
@@ -905,6 +906,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     deadLetter: (queue, message, info) =>
       call(queue, 'deadLetter', async (k) => {
+        checkDeadLetterArgs(message, info);
         const { entry, count } = parseHandle(message.handle);
         const record = deadLetterRecord(message, info);
         owned(

@@ -51,7 +51,7 @@ describe('first deliveries: the handle is the entry id alone', () => {
     });
     expect(parseHandle('1700000000000-3:12'), 'a redelivery').toEqual({ entry: '1700000000000-3', count: '12' });
     for (const bad of ['', '1700000000000', '1700000000000-3:', ':1', '1-2:3:4', '1-2 ', 'x-1']) {
-      expect(() => parseHandle(bad), `parseHandle(${JSON.stringify(bad)})`).toThrow(/not a Redis lease handle/);
+      expect(() => parseHandle(bad), `parseHandle(${JSON.stringify(bad)})`).toThrow(/not a lease handle of the Redis adapter/);
     }
   });
 

@@ -1,4 +1,4 @@
-import { BgError } from '@bg/core';
+import { invalidHandle } from '@bg/core/adapter';
 
 const PREFIX = 'sqs1';
 
@@ -35,5 +35,5 @@ export function decodeHandle(handle: string): DecodedHandle {
       }
     }
   }
-  throw new BgError('INVALID_ARGUMENT', `not an @bg/sqs lease handle: ${String(handle).slice(0, 40)}`);
+  throw invalidHandle('SQS', handle);
 }

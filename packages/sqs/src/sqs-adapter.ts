@@ -17,6 +17,7 @@ import {
   BgError,
   type Capabilities,
   CloseGuard,
+  checkDeadLetterArgs,
   checkLeaseMs,
   checkReceiveOptions,
   checkReleaseDelayMs,
@@ -494,6 +495,7 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
 
     async deadLetter(queue, message, info) {
       open(queue);
+      checkDeadLetterArgs(message, info);
       const { receipt } = decodeHandle(message.handle);
       await leases.assertOwned(receipt, (secs) => calls.changeVisibility(sqsName(queue), receipt, secs));
       const { id, body, attributes, ...dead } = deadLetterRecord(message, info);

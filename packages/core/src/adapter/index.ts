@@ -47,12 +47,14 @@ export {
 export { type LatestSplit, latestPerJob, pageDeadLetters, readDeadLetterPage } from './dead-letter-page.js';
 export { type DeadLetterSourceMessage, deadLetterRecord } from './dead-letter-record.js';
 export { type DeadLetterBackend, DeadLetterStore, type DeadLetterStoreOptions } from './dead-letter-store.js';
+export { invalidHandle } from './invalid-handle.js';
 export { KeyedMutex, type SectionLock } from './keyed-mutex.js';
 export { leaseLost } from './lease-lost.js';
 export { networkError, TRANSIENT_NETWORK_CODES, transientNetworkCode } from './network-errors.js';
 export { type PartialSendDetails, partialSendError, type SendFailure } from './partial-send-error.js';
 export {
   type CheckedReceive,
+  checkDeadLetterArgs,
   checkLimit,
   checkPageOptions,
   checkPurgeIds,

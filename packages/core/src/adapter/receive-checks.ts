@@ -1,4 +1,10 @@
-import type { Capabilities, ReceiveOptions } from '../adapter.js';
+import {
+  type Capabilities,
+  DEAD_LETTER_REASONS,
+  type DeadLetterInfo,
+  type ReceivedMessage,
+  type ReceiveOptions,
+} from '../adapter.js';
 import { checkLeaseMs } from '../adapter-guards.js';
 import { BgError } from '../errors.js';
 import { checkOptionsObject, MAX_TIMER_MS } from '../option-checks.js';
@@ -75,6 +81,41 @@ export function checkPurgeIds(ids: readonly string[] | undefined): readonly stri
     });
   }
   return ids;
+}
+
+/**
+ * `deadLetter(queue, message, info)` arguments, before any I/O: the message must be a delivery
+ * (an object with string `id`, `body` and `handle`) and `info` must name one of
+ * {@link DEAD_LETTER_REASONS} with numeric `attempts` and `deadLetteredAt`; anything else is
+ * `INVALID_ARGUMENT` (a missing message would otherwise be a `TypeError` deep in the adapter).
+ */
+export function checkDeadLetterArgs(message: ReceivedMessage, info: DeadLetterInfo): void {
+  const m = message as Partial<Record<keyof ReceivedMessage, unknown>> | null | undefined;
+  if (
+    typeof m !== 'object' ||
+    m === null ||
+    typeof m.id !== 'string' ||
+    typeof m.body !== 'string' ||
+    typeof m.handle !== 'string'
+  ) {
+    throw new BgError('INVALID_ARGUMENT', 'deadLetter needs the delivery as receive gave it ({ id, body, handle, … })', {
+      retryable: false,
+    });
+  }
+  const i = info as Partial<Record<keyof DeadLetterInfo, unknown>> | null | undefined;
+  if (
+    typeof i !== 'object' ||
+    i === null ||
+    !DEAD_LETTER_REASONS.includes(i.reason as DeadLetterInfo['reason']) ||
+    typeof i.attempts !== 'number' ||
+    typeof i.deadLetteredAt !== 'number'
+  ) {
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `deadLetter needs info { reason, attempts, deadLetteredAt } with reason one of ${DEAD_LETTER_REASONS.join(', ')}`,
+      { retryable: false },
+    );
+  }
 }
 
 /** The page size `listDeadLetters` uses when the caller gives none. */
