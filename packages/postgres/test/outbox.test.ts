@@ -58,6 +58,27 @@ describe.skipIf(!url)('outbox and relay (private PostgreSQL)', () => {
     await db.end();
   });
 
+  it('a relay on a schema never migrated reports typed errors: onError and forwardOnce get QUEUE_NOT_FOUND, not a raw pg error', async () => {
+    const target = postgresAdapter({ url, schema: 'obx' });
+    const errors: unknown[] = [];
+    const relay = startRelay({ db, target, schema: 'never_migrated', pollIntervalMs: 5_000, onError: (e) => errors.push(e) });
+    try {
+      await waitFor('the relay to report its first failed round', async () => errors.length > 0);
+      const reported = errors[0] as { name?: string; code?: string; message?: string };
+      expect({ name: reported.name, code: reported.code }, `onError's error: ${reported.message}`).toEqual({
+        name: 'BgError',
+        code: 'QUEUE_NOT_FOUND',
+      });
+      const direct = await relay.forwardOnce().catch((e: unknown) => e);
+      expect((direct as { code?: string }).code, `forwardOnce's rejection: ${String(direct)}`).toBe('QUEUE_NOT_FOUND');
+      const stats = await relay.stats().catch((e: unknown) => e);
+      expect((stats as { code?: string }).code, `stats' rejection: ${String(stats)}`).toBe('QUEUE_NOT_FOUND');
+    } finally {
+      await relay.stop();
+      await target.close();
+    }
+  });
+
   it('outboxQueueStats breaks backlog and lag down by target queue; hasOutbox finds the table', async () => {
     expect(await hasOutbox(db, 'obs'), 'hasOutbox on a migrated schema').toBe(true);
     expect(await hasOutbox(db, 'no_such_schema'), 'hasOutbox on a schema without bg tables').toBe(false);

@@ -1,7 +1,8 @@
-import type { Adapter, OutgoingMessage } from '@bg/core';
+import type { Adapter, BgError, OutgoingMessage } from '@bg/core';
 import type pg from 'pg';
 import { checkOut } from '../checked-out-client.js';
 import { Wakeups } from '../listener.js';
+import { mapPgError } from '../map-error.js';
 import { loadedBody } from '../postgres-adapter.js';
 import { channelOf, ident, OUTBOX_WAKEUP } from '../schema-sql.js';
 import { NOW_MS } from '../statements.js';
@@ -19,13 +20,17 @@ export interface RelayOptions {
   readonly batchSize?: number;
   /** Longest wait between looks at an idle outbox when no notification arrives (default 2 000 ms). */
   readonly pollIntervalMs?: number;
-  /** Called with each failed round (the relay retries with a backoff); default: ignored. */
-  readonly onError?: (error: unknown) => void;
+  /**
+   * Called with each failed round's error, a `BgError` (the relay retries with a backoff):
+   * the target's own error, or PostgreSQL's mapped as the adapter maps it (`UNREACHABLE`,
+   * `AUTH_FAILED`, `QUEUE_NOT_FOUND` for an outbox never migrated …). Default: ignored.
+   */
+  readonly onError?: (error: BgError) => void;
 }
 
 /** A running relay. */
 export interface Relay {
-  /** Forwards one batch now; resolves with the number of rows forwarded. */
+  /** Forwards one batch now; resolves with the number of rows forwarded, rejects with a `BgError`. */
   forwardOnce(): Promise<number>;
   /** Backlog and lag of the outbox. */
   stats(): Promise<OutboxStats>;
@@ -102,7 +107,9 @@ export function startRelay(options: RelayOptions): Relay {
   }
 
   async function forwardOnce(): Promise<number> {
-    const held = await checkOut(db);
+    const held = await checkOut(db).catch((error: unknown) => {
+      throw mapPgError(error, 'forwarding the outbox');
+    });
     const { client } = held;
     let broken = false;
     try {
@@ -142,7 +149,7 @@ export function startRelay(options: RelayOptions): Relay {
       await client.query('rollback').catch(() => {
         broken = true;
       });
-      throw error;
+      throw mapPgError(error, 'forwarding the outbox');
     } finally {
       held.release(broken);
     }
@@ -159,7 +166,7 @@ export function startRelay(options: RelayOptions): Relay {
       } catch (error) {
         failures++;
         try {
-          options.onError?.(error);
+          options.onError?.(error as BgError);
         } catch {
           // the reporter's own failure must not stop the relay
         }
@@ -177,7 +184,10 @@ export function startRelay(options: RelayOptions): Relay {
 
   return {
     forwardOnce,
-    stats: () => outboxStats(db, schema),
+    stats: () =>
+      outboxStats(db, schema).catch((error: unknown) => {
+        throw mapPgError(error, 'reading the outbox stats');
+      }),
     get forwarded() {
       return forwarded;
     },
