@@ -4,28 +4,50 @@ import { redactText, stripLegacyCodeLink } from './redact.js';
 const MAX_MESSAGE = 4_000;
 const MAX_STACK = 8_000;
 
+/** What is stored when nothing can be read from a thrown value (its getters throw, a revoked Proxy …). */
+const UNPRINTABLE = 'a value was thrown that cannot be printed';
+
 /**
  * A serialisable summary of any thrown value, for dead letters and events: message and
  * stack are redacted ({@link redactText}: a handler's error never stores a credential in a
  * dead letter) and bounded, and the code is a field of its own, never part of the message.
+ * Total: a value whose getters or `toString` throw, or a revoked Proxy, is summarised too (a
+ * summary that threw would leave its job leased and redelivered past `maxAttempts`).
  */
 export function toErrorInfo(error: unknown): ErrorInfo {
+  try {
+    return summary(error);
+  } catch {
+    return { message: UNPRINTABLE };
+  }
+}
+
+function summary(error: unknown): ErrorInfo {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
+    const { code, message, name, stack } = error as Error & { code?: unknown };
     return {
-      message: clean(error.message, MAX_MESSAGE),
-      name: error.name,
+      message: clean(typeof message === 'string' ? message : textOf(message), MAX_MESSAGE),
+      ...(typeof name === 'string' ? { name } : {}),
       ...(typeof code === 'string' ? { code } : {}),
-      ...(error.stack ? { stack: clean(error.stack, MAX_STACK) } : {}),
+      ...(typeof stack === 'string' && stack !== '' ? { stack: clean(stack, MAX_STACK) } : {}),
     };
   }
-  let message: string;
+  return { message: clean(typeof error === 'string' ? error : textOf(error), MAX_MESSAGE) };
+}
+
+/** A thrown value as text: its JSON, else its string form, else {@link UNPRINTABLE}. */
+function textOf(value: unknown): string {
   try {
-    message = typeof error === 'string' ? error : (JSON.stringify(error) ?? String(error));
+    const json = JSON.stringify(value);
+    if (typeof json === 'string') return json;
   } catch {
-    message = String(error);
+    // a cycle, a BigInt, a throwing toJSON: try its string form
   }
-  return { message: clean(message, MAX_MESSAGE) };
+  try {
+    return String(value);
+  } catch {
+    return UNPRINTABLE;
+  }
 }
 
 /** Redacted (before cutting, so no secret is cut in half past the pattern) and bounded. */

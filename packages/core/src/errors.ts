@@ -116,8 +116,13 @@ export class BgError extends Error {
 /** True for a {@link BgError} from any copy of `@bg/core`. Optionally checks the code. */
 export function isBgError(error: unknown, code?: BgErrorCode): error is BgError {
   if (typeof error !== 'object' || error === null) return false;
-  if ((error as Record<symbol, unknown>)[MARKER] !== true) return false;
-  return code === undefined || (error as BgError).code === code;
+  try {
+    if ((error as Record<symbol, unknown>)[MARKER] !== true) return false;
+    return code === undefined || (error as BgError).code === code;
+  } catch {
+    // a revoked Proxy or a throwing getter: not a BgError
+    return false;
+  }
 }
 
 /**

@@ -45,6 +45,11 @@ export interface HeldDelivery {
   beating: boolean;
   /** Holds one of the `concurrency` slots: from delivery until its handler has returned. */
   slot: boolean;
+  /**
+   * Its outcome is decided and being carried out (ack, retry, dead letter, hop): a stop waits
+   * for it and never hands it back (that would run a finished job again).
+   */
+  settling: boolean;
   /** Resolves once the delivery is settled. */
   done: Promise<void>;
 }
@@ -65,6 +70,7 @@ export function holdDelivery(message: ReceivedMessage): HeldDelivery {
     renewal: undefined,
     beating: false,
     slot: false,
+    settling: false,
     done: NOT_STARTED,
   };
 }

@@ -1,6 +1,7 @@
 import type { Adapter, ReceivedMessage } from './adapter.js';
 import type { Envelope } from './envelope.js';
 import type { EnqueueResult } from './queue.js';
+import { quietly } from './quietly.js';
 import type { JobContext } from './worker.js';
 import type { Logger, WorkerEvent } from './worker-events.js';
 
@@ -71,9 +72,5 @@ export function hookDecoded(hooks: WorkerHooks | undefined, message: ReceivedMes
 
 /** Passes a worker event to the hooks; what a hook throws is ignored. */
 export function hookEvent(hooks: WorkerHooks | undefined, event: WorkerEvent): void {
-  try {
-    hooks?.onEvent?.(event);
-  } catch {
-    // observability must never break job handling
-  }
+  if (hooks?.onEvent !== undefined) quietly(() => hooks.onEvent?.(event));
 }

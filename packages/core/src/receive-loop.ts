@@ -106,7 +106,11 @@ export class ReceiveLoop {
     if (wake !== undefined && (!this.#o.isRunning() || this.#plan().max > 0)) wake();
   }
 
-  /** Runs until the worker stops (`isRunning` false), then waits for the receives in flight. */
+  /**
+   * Runs until the worker stops (`isRunning` false, or `signal` aborted: a loop the worker gave
+   * up waiting for must not come back to life when it starts again), then waits for the
+   * receives in flight.
+   */
   async run(signal: AbortSignal): Promise<void> {
     const o = this.#o;
     const { slots } = o;
@@ -117,6 +121,7 @@ export class ReceiveLoop {
     let emptyStreak = 0;
     /** When the loop last let the event loop turn (receives answered from memory never do). */
     let yieldedAt = performance.now();
+    const live = (): boolean => o.isRunning() && !signal.aborted;
 
     const pull = async (max: number): Promise<void> => {
       let messages: ReceivedMessage[];
@@ -128,7 +133,7 @@ export class ReceiveLoop {
       } catch (error) {
         slots.reserved -= max;
         this.#lastFull = false;
-        if (!o.isRunning()) return;
+        if (!live()) return;
         this.#failures++;
         o.reportError('receive', error);
         await pause(receiveFailurePause(this.#failures, o.random()), signal);
@@ -136,7 +141,7 @@ export class ReceiveLoop {
       }
       if (messages.length === 0) {
         this.#lastFull = false;
-        if (!o.isRunning()) return;
+        if (!live()) return;
         // Never poll again in the same turn of the event loop (timers, heartbeats and stop()
         // must run), and back off while the backend answers empty at once.
         emptyStreak = answeredAtOnce(performance.now() - askedAt, o.pollMs) ? emptyStreak + 1 : 0;
@@ -145,7 +150,7 @@ export class ReceiveLoop {
       }
       emptyStreak = 0;
       this.#lastFull = messages.length >= max;
-      if (!o.isRunning()) {
+      if (!live()) {
         // Stopped while polling: give anything that arrived back at once.
         await o.handBackUnheld(messages);
         return;
@@ -153,7 +158,7 @@ export class ReceiveLoop {
       for (const message of messages) o.admit(message);
     };
 
-    while (o.isRunning()) {
+    while (live()) {
       const plan = this.#plan();
       if (plan.max === 0) {
         await new Promise<void>((resolve) => {

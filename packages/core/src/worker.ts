@@ -20,6 +20,7 @@ import { LeaseKeeper } from './lease-keeper.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
 import { checkDuration, checkOptionalFunction, checkOptionsObject } from './option-checks.js';
 import { assertAdapter } from './queue.js';
+import { quietLogger, quietly } from './quietly.js';
 import { ReceiveLoop, type SlotCounts } from './receive-loop.js';
 import { type JobContext, RunContext } from './run-context.js';
 import type { Logger, WorkerEvent } from './worker-events.js';
@@ -78,7 +79,11 @@ export interface WorkerOptions {
 
 /** A worker host for one queue. */
 export interface Worker {
-  /** Registers the handler of a job type (before or after `start`). */
+  /**
+   * Registers the handler of a job type: before `start`, or right after it (the first receive
+   * waits for the next turn of the event loop). A job of a type with no handler is dead-lettered
+   * `unknown-type`.
+   */
   handle<J extends JobDefinition>(job: J, handler: Handler<J>): Worker;
   /** Starts receiving. Resolves once the loop runs. */
   start(): Promise<void>;
@@ -86,7 +91,9 @@ export interface Worker {
    * Graceful stop in two phases: stop receiving and abort every handler's signal; wait up
    * to `graceMs` for handlers to finish (finished ones are acked); then release the
    * unfinished leases so the jobs are redelivered at once, and resolve. Calling it again
-   * while stopping skips the rest of the grace period.
+   * while stopping skips the rest of the grace period. Deliveries whose handler has returned
+   * are acked, retried or dead-lettered first, never handed back. A handler that stops its own
+   * worker must not await the stop (the stop waits for that handler): call `void worker.stop()`.
    */
   stop(options?: { graceMs?: number }): Promise<void>;
   /** True between `start` and the end of `stop`. */
@@ -121,6 +128,8 @@ async function withTimeout(result: unknown, limitMs: number, item: HeldDelivery,
       item.controller.abort(error);
       reject(error);
     }, limitMs);
+    // A handler that never returns keeps it past a stop: it must not keep the process alive.
+    timeout.unref();
   });
   pending.catch(() => {});
   try {
@@ -184,7 +193,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const hooks = options.instrumentation?.worker?.({ adapter, queue });
-  const log = hooks?.logger ? hooks.logger(options.logger ?? {}) : (options.logger ?? {});
+  const log = quietLogger(hooks?.logger ? hooks.logger(options.logger ?? {}) : (options.logger ?? {}));
   const handlers = new Map<string, Registered>();
   const policy: DecisionPolicy = {
     capabilities: caps,
@@ -207,13 +216,10 @@ export function createWorker(options: WorkerOptions): Worker {
   let starting: Promise<void> | undefined;
 
   const observed = options.onEvent !== undefined || hooks?.onEvent !== undefined;
+  const { onEvent } = options;
   const emit = (event: WorkerEvent): void => {
     hookEvent(hooks, event);
-    try {
-      options.onEvent?.(event);
-    } catch {
-      // observability must never break job handling
-    }
+    if (onEvent !== undefined) quietly(() => onEvent(event));
   };
   const reportError = (during: string, error: unknown): void => {
     const info = toErrorInfo(error);
@@ -286,6 +292,9 @@ export function createWorker(options: WorkerOptions): Worker {
   async function settle(item: HeldDelivery): Promise<void> {
     try {
       const { message } = item;
+      // A delivery that waited for a slot may have an extension in flight (its lease was kept
+      // meanwhile): settle with the handle it returns, whatever the outcome.
+      if (item.renewal !== undefined) await leases.quiesce(item);
       if (observed) emit({ type: 'received', jobId: message.id, deliveryCount: message.deliveryCount });
       let envelope: Envelope | undefined;
       let decodeError: unknown;
@@ -308,6 +317,7 @@ export function createWorker(options: WorkerOptions): Worker {
         now(),
       );
       if (run.kind !== 'run') {
+        item.settling = true;
         await executor.execute(item, run, run.kind === 'dead-letter' ? run.jobType : undefined, message.deliveryCount, 0);
         return;
       }
@@ -317,7 +327,15 @@ export function createWorker(options: WorkerOptions): Worker {
         payload = checkPayload(job, migratePayload(job, run.envelope.v, run.envelope.payload));
         if (payload instanceof Promise) payload = await payload;
       } catch (error) {
+        item.settling = true;
         await executor.execute(item, rejectPayload(run, error), job.type, attempt, 0);
+        return;
+      }
+      // Checking the payload may have taken a while (an async schema): a stop or a lost lease
+      // meanwhile means the handler must not start (the stop would not wait for it).
+      if (item.abandoned) return;
+      if (!running) {
+        await handBack(item);
         return;
       }
 
@@ -341,6 +359,7 @@ export function createWorker(options: WorkerOptions): Worker {
       slots.typicalMs = slots.typicalMs === undefined ? durationMs : slots.typicalMs + (durationMs - slots.typicalMs) / 8;
       // The outcome is known: carrying it out (ack, retry, dead letter) no longer needs a slot.
       freeSlot(item);
+      item.settling = true;
       if (!failed) {
         // An extension still in flight would rotate the handle under the ack (Azure's pop
         // receipts): wait for its answer first. Almost always none is, and nothing is awaited.
@@ -374,6 +393,9 @@ export function createWorker(options: WorkerOptions): Worker {
   async function settleFailure(item: HeldDelivery, run: RunDecision, failure: unknown, durationMs: number): Promise<void> {
     const { job, attempt } = run;
     const { message } = item;
+    // An extension still in flight would rotate the handle under the settling call, or find
+    // the lease lost: wait for its answer before deciding.
+    await leases.quiesce(item);
     const errorInfo = item.abandoned ? undefined : toErrorInfo(failure);
     const outcome = decideResult(
       run,
@@ -383,15 +405,18 @@ export function createWorker(options: WorkerOptions): Worker {
     if (errorInfo !== undefined) {
       emit({ type: 'failed', jobId: message.id, jobType: job.type, attempt, durationMs, error: errorInfo });
     }
-    // An extension still in flight would rotate the handle under the settling call.
-    await leases.quiesce(item);
     await executor.execute(item, outcome, job.type, attempt, durationMs);
   }
 
   /** Gives an unfinished delivery back at shutdown so that it is redelivered at once. */
   function handBack(item: HeldDelivery): Promise<void> {
+    // Handed back already (a stop and the delivery's own settle may both try).
+    if (!active.delete(item)) return Promise.resolve();
     // Its handler may never return: do not let it hold a slot after a restart.
-    active.delete(item);
+    if (item.slot) {
+      item.slot = false;
+      slots.handling--;
+    }
     return leases.handBack(item);
   }
 
@@ -417,7 +442,13 @@ export function createWorker(options: WorkerOptions): Worker {
           }
           running = true;
           stopController = new AbortController();
-          loop = receiver.run(stopController.signal).catch((error: unknown) => reportError('worker loop', error));
+          const { signal } = stopController;
+          // The first receive waits for the next turn of the event loop, so that handlers
+          // registered right after `await worker.start()` are in place before any job arrives
+          // (a job of a type without a handler is dead-lettered `unknown-type`).
+          loop = new Promise<void>((resolve) => setImmediate(resolve))
+            .then(() => receiver.run(signal))
+            .catch((error: unknown) => reportError('worker loop', error));
           log.info?.(`bg worker: started on "${queue}"`, { queue, concurrency, leaseMs });
         } finally {
           starting = undefined;
@@ -433,16 +464,17 @@ export function createWorker(options: WorkerOptions): Worker {
       } catch (error) {
         return Promise.reject(error);
       }
-      if (stopping) {
-        stopping.force();
-        return stopping.done;
-      }
-      // A start still checking the queue: stop once it has started (or failed), not before.
+      // A start in progress (still checking the queue, or waiting for an earlier stop to end):
+      // stop once it has started (or failed), not before, so that the last call wins.
       if (starting !== undefined) {
         return starting.then(
           () => worker.stop(stopOptions),
           () => undefined,
         );
+      }
+      if (stopping) {
+        stopping.force();
+        return stopping.done;
       }
       if (!running && !loop) return Promise.resolve();
       let force: () => void = () => {};
@@ -454,20 +486,25 @@ export function createWorker(options: WorkerOptions): Worker {
         stopController.abort(new BgError('CLOSED', 'the worker is stopping'));
         receiver.wake();
         for (const item of active) item.controller.abort(new BgError('CLOSED', 'the worker is stopping'));
-        await loop;
-        // Deliveries received ahead never started: hand them back at once.
-        await Promise.all(waiting.splice(0).map((item) => handBack(item)));
+        // The grace period runs from here: a receive that ignores its signal cannot hold the stop.
         let timer: ReturnType<typeof setTimeout> | undefined;
-        await Promise.race([
-          Promise.all([...active].map((item) => item.done)),
+        const graceOver = Promise.race([
           new Promise<void>((resolve) => {
             timer = setTimeout(resolve, graceMs);
           }),
           forced,
         ]);
+        await Promise.race([loop, graceOver]);
+        // Deliveries received ahead never started: hand them back at once.
+        await Promise.all(waiting.splice(0).map((item) => handBack(item)));
+        await Promise.race([Promise.all([...active].map((item) => item.done)), graceOver]);
         if (timer) clearTimeout(timer);
-        const unfinished = [...active].filter((item) => !item.abandoned);
+        // Handlers still running are handed back; a delivery whose handler returned is being
+        // acked, retried or dead-lettered: handing it back would run a finished job again.
+        const unfinished = [...active].filter((item) => !item.abandoned && !item.settling);
+        const settling = [...active].filter((item) => item.settling);
         await Promise.all(unfinished.map((item) => handBack(item)));
+        await Promise.race([Promise.all(settling.map((item) => item.done)), forced]);
         leases.end();
         loop = undefined;
         stopping = undefined;

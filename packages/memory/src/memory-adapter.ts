@@ -180,6 +180,11 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       const state = open(queue);
       assertSendable(capabilities, messages);
       const now = clock.now();
+      // Keys are kept in the order they expire (one window for all): drop the expired ones.
+      for (const [key, earlier] of state.dedup) {
+        if (earlier.until > now) break;
+        state.dedup.delete(key);
+      }
       const results: SendResult[] = [];
       for (const m of messages) {
         if (m.deduplicationKey !== undefined) {
@@ -188,6 +193,8 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
             results.push({ id: earlier.id, duplicate: true });
             continue;
           }
+          // Deleted first, so that the key moves to the end of the expiry order.
+          state.dedup.delete(m.deduplicationKey);
           state.dedup.set(m.deduplicationKey, { until: now + dedupWindow, id: m.id });
         }
         state.add(++store.seq, { id: m.id, body: m.body, attributes: m.attributes ?? {} }, now, m.delayMs ?? 0, m.orderingKey);
