@@ -1,18 +1,27 @@
 #!/usr/bin/env node
 import { processIo } from './io.js';
-import { runCli } from './run-cli.js';
+import { runCli, stopsGracefully } from './run-cli.js';
 
+// A reader that went away (`bgctl … | head -1`): stop quietly, as other tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
+const argv = process.argv.slice(2);
+const graceful = stopsGracefully(argv);
 const controller = new AbortController();
 let signals = 0;
 const onSignal = (signal: NodeJS.Signals): void => {
   signals++;
-  if (signals > 1) process.exit(130);
+  // Only long commands stop at a safe point; the others (a stats call waiting on a backend) end now.
+  if (signals > 1 || !graceful) process.exit(130);
   process.stderr.write(`\nbgctl: ${signal}: finishing the batch in hand (again to quit now)\n`);
   controller.abort();
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-process.exitCode = await runCli(process.argv.slice(2), { io: processIo(), signal: controller.signal });
+process.exitCode = await runCli(argv, { io: processIo(), signal: controller.signal });
 process.off('SIGINT', onSignal);
 process.off('SIGTERM', onSignal);

@@ -39,7 +39,7 @@ Exit codes: 0 ok · 1 failure · 2 usage error · 3 check failed · 4 not found 
 
 Serves the bg web dashboard (@bg/dashboard) for one or more backends at once: every queue with
 ready / in flight / delayed / dead counts and the adapter's capabilities, charts sampled by one
-shared poller (every --interval seconds, default 5, at least 2), dead letters with filters,
+shared poller (every --interval seconds, default 5, from 2 to 86400), dead letters with filters,
 paging, detail, replay and purge (with a confirmation step), and an enqueue form validated by
 the job schemas of --module (the same module \`bgctl schema\` reads).
 
@@ -91,8 +91,8 @@ Examples:
 
   list    URL [filters] [--limit n]          dead letters, oldest first (default limit 50)
   show    URL ID                             one dead letter with its error and payload
-  replay  URL [ID...] [filters|--all]        back to the live queue: same id and bytes, attempts reset
-  purge   URL [ID...] [filters|--all]        delete for good
+  replay  URL [ID...] [filters|--all] [--limit n]  back to the live queue: same id and bytes, attempts reset
+  purge   URL [ID...] [filters|--all] [--limit n]  delete for good (--limit: the first n that match)
 
 Options:
   --queue q            queue (default "default")

@@ -33,6 +33,9 @@ export function processIo(): CliIo {
       try {
         const answer = await rl.question(`${question} [y/N] `);
         return /^y(es)?$/i.test(answer.trim());
+      } catch {
+        // Ctrl-C or Ctrl-D at the prompt: not a yes.
+        return false;
       } finally {
         rl.close();
       }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Adapter, DeadLetter, DeadLetterInfo, OutgoingMessage, QueueStats, ReceivedMessage } from '@bg/core';
 import { BgError, nameMissingQueue, queueNotFound } from '@bg/core';
 
@@ -30,7 +31,11 @@ export interface MoveResult {
   readonly live: number | null;
   /** Dead letters copied to the destination's dead-letter store and removed from the source. */
   readonly dead: number;
-  /** Sends the destination dropped as duplicates of an id it already had (dedupe by id). */
+  /**
+   * Jobs the destination refused as duplicates of a job it got earlier in this same move (a
+   * destination that is the source under another name): they were not acked, and stay on
+   * the source.
+   */
   readonly duplicates: number;
   /** True when `signal` stopped the move early: run it again to continue. */
   readonly interrupted: boolean;
@@ -54,16 +59,22 @@ function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
 }
 
+/**
+ * The message sent for `message`. With `run`, it carries the deduplication key
+ * `bg-move:<run>:<job id>` where the destination deduplicates: unique to this move, so that an
+ * earlier move's key (a queue moved there and back within the window) never makes the
+ * destination drop a job the source then deletes.
+ */
 function outgoing(
   message: Pick<ReceivedMessage, 'id' | 'body' | 'attributes'>,
   destination: Adapter,
-  dedupe: boolean,
+  run: string | undefined,
 ): OutgoingMessage {
   return {
     id: message.id,
     body: message.body,
     attributes: { ...message.attributes },
-    ...(dedupe && destination.capabilities.deduplication ? { deduplicationKey: `bg-move:${message.id}` } : {}),
+    ...(run !== undefined && destination.capabilities.deduplication ? { deduplicationKey: `bg-move:${run}:${message.id}` } : {}),
   };
 }
 
@@ -72,9 +83,11 @@ function outgoing(
  * `destination`, keeping ids, bodies (byte for byte) and attributes.
  *
  * Live jobs: receive a batch with a lease → send it to the destination → ack it on the
- * source. A job leaves the source only after the destination accepted it; an interruption
- * between send and ack leaves it on both sides (at worst a duplicate, deduplicated by id
- * where the destination supports deduplication), never lost. Rerunning continues.
+ * source. A job leaves the source only after the destination stored it; an interruption
+ * between send and ack leaves it on both sides (at worst a duplicate), never lost. Rerunning
+ * continues. A job the destination drops as a duplicate of one it got earlier in this move
+ * (the source itself, under another URL) is never acked: it stays on the source, counted in
+ * `duplicates`.
  *
  * Dead letters: written to the destination first, removed from the source second.
  *
@@ -93,42 +106,57 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
   const aborted = (): boolean => options.signal?.aborted === true;
   let live = 0;
   let dead = 0;
-  let duplicates = 0;
+  const run = randomUUID();
+  /** Deliveries the destination did not store (duplicates): held until the end, then released. */
+  const held: ReceivedMessage[] = [];
+  const heldIds = new Set<string>();
 
+  // A missing destination queue is named up front (not as a failed send of a batch of ids),
+  // in a dry run too: it says what the move would do.
+  if (typeof destination.queueExists === 'function' && !(await destination.queueExists(queue))) {
+    throw queueNotFound(destination, queue);
+  }
   if (options.dryRun) {
     const stats = await source.stats(queue);
     let deadCount = 0;
     if (options.dead) deadCount = stats.dead ?? 0;
     return { live: stats.ready, dead: deadCount, duplicates: 0, interrupted: false, sourceAfter: stats };
   }
-  // A missing destination queue is named up front (not as a failed send of a batch of ids).
-  if (typeof destination.queueExists === 'function' && !(await destination.queueExists(queue))) {
-    throw queueNotFound(destination, queue);
-  }
 
-  while (!aborted()) {
-    const received = await source.receive(queue, {
-      max: batch,
-      leaseMs,
-      waitMs: idleMs,
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    if (received.length === 0) break;
-    let results: { duplicate: boolean }[];
-    try {
-      results = await destination.send(
-        queue,
-        received.map((m) => outgoing(m, destination, true)),
-      );
-    } catch (error) {
-      // Nothing was acked: hand the batch back to the source at once, then fail.
-      await Promise.allSettled(received.map((m) => source.release(queue, m.handle, 0)));
-      throw nameMissingQueue(error, destination, queue);
+  try {
+    while (!aborted()) {
+      const received = await source.receive(queue, {
+        max: batch,
+        leaseMs,
+        waitMs: idleMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      if (received.length === 0) break;
+      let results: readonly { duplicate: boolean }[];
+      try {
+        results = await destination.send(
+          queue,
+          received.map((m) => outgoing(m, destination, run)),
+        );
+      } catch (error) {
+        // Nothing was acked: hand the batch back to the source at once, then fail.
+        await Promise.allSettled(received.map((m) => source.release(queue, m.handle, 0)));
+        throw nameMissingQueue(error, destination, queue);
+      }
+      for (const [i, m] of received.entries()) {
+        // Only what the destination stored leaves the source.
+        if (results[i]?.duplicate === false) {
+          await source.ack(queue, m.handle);
+          live++;
+        } else {
+          held.push(m);
+          heldIds.add(m.id);
+        }
+      }
+      options.onProgress?.({ live, dead });
     }
-    for (const m of received) await source.ack(queue, m.handle);
-    live += received.length;
-    duplicates += results.filter((r) => r.duplicate).length;
-    options.onProgress?.({ live, dead });
+  } finally {
+    await Promise.allSettled(held.map((m) => source.release(queue, m.handle, 0)));
   }
 
   if (options.dead && !aborted()) {
@@ -155,7 +183,7 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
   } catch {
     sourceAfter = undefined;
   }
-  return { live, dead, duplicates, interrupted: aborted(), ...(sourceAfter ? { sourceAfter } : {}) };
+  return { live, dead, duplicates: heldIds.size, interrupted: aborted(), ...(sourceAfter ? { sourceAfter } : {}) };
 }
 
 /**
@@ -179,7 +207,7 @@ async function copyDeadLetters(
   const wanted = new Map(items.map((d) => [d.id, d]));
   await destination.send(
     queue,
-    items.map((d) => outgoing(d, destination, false)),
+    items.map((d) => outgoing(d, destination, undefined)),
   );
   const others: ReceivedMessage[] = [];
   const deadline = Date.now() + 60_000;

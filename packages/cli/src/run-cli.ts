@@ -12,7 +12,8 @@ import type { Command } from './context.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from './exit-codes.js';
 import { HELP } from './help.js';
 import type { CliIo } from './io.js';
-import { scrubbingIo, secretsIn } from './secrets.js';
+import { printable } from './printable.js';
+import { scrubbingIo, scrubValue, secretsIn } from './secrets.js';
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   stats: statsCommand,
@@ -23,6 +24,17 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   schema: schemaCommand,
   dashboard: dashboardCommand,
 };
+
+/**
+ * Whether the command `argv` runs stops at a safe point when its signal aborts (a move, a
+ * dead-letter replay or purge, the dashboard): a first Ctrl-C or SIGTERM lets it finish the batch
+ * in hand. Every other command has nothing to finish and may end at once.
+ */
+export function stopsGracefully(argv: readonly string[]): boolean {
+  const words = argv.filter((arg) => !arg.startsWith('-'));
+  const name = words[0];
+  return name === 'move' || name === 'dashboard' || (name === 'dead' && (words.includes('replay') || words.includes('purge')));
+}
 
 /** Options of {@link runCli}. */
 export interface RunCliOptions {
@@ -41,8 +53,22 @@ export interface RunCliOptions {
  * ```
  */
 export async function runCli(argv: readonly string[], options: RunCliOptions): Promise<ExitCode> {
-  const io = scrubbingIo(options.io, secretsIn(argv, options.io.env));
+  const secrets = secretsIn(argv, options.io.env);
+  const io = scrubbingIo(options.io, secrets);
   const signal = options.signal ?? new AbortController().signal;
+  // --json output is scrubbed field by field, so that it stays JSON (see scrubValue).
+  const json = (value: unknown): void => options.io.out(`${JSON.stringify(scrubValue(value, secrets), null, 2)}\n`);
+  const jsonErrors = argv.includes('--json');
+  /** Prints a failure on stderr: one line of text, or with --json one JSON object. */
+  const fail = (code: ExitCode, message: string, errorCode?: string): ExitCode => {
+    if (jsonErrors) {
+      const error = scrubValue({ code: errorCode ?? null, message, exitCode: code }, secrets);
+      options.io.err(`${JSON.stringify({ error })}\n`);
+    } else {
+      io.err(`bgctl: ${errorCode ? `${errorCode}: ` : ''}${printable(message)}\n`);
+    }
+    return code;
+  };
   // `--adapter <package>` may stand anywhere (before or after the command); with
   // $BGCTL_ADAPTERS it names third-party adapter packages, loaded when a backend is opened.
   let args: readonly string[];
@@ -51,14 +77,19 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     useAdapterPackages(adapterPackageNames(extracted.names, io.env), io.cwd);
     args = extracted.rest;
   } catch (error) {
-    io.err(`bgctl: ${error instanceof Error ? error.message : String(error)}\nRun \`bgctl --help\` for usage.\n`);
-    return EXIT.USAGE;
+    return fail(EXIT.USAGE, `${error instanceof Error ? error.message : String(error)}\nRun \`bgctl --help\` for usage.`);
   }
   const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
-    io.out((topic && HELP[topic]) || HELP.main || '');
-    return name === undefined ? EXIT.USAGE : EXIT.OK;
+    // Static text, not scrubbed (its URL templates look like credentials); on a usage error, on stderr.
+    const text = (topic && HELP[topic]) || HELP.main || '';
+    if (name === undefined) {
+      options.io.err(text);
+      return EXIT.USAGE;
+    }
+    options.io.out(text);
+    return EXIT.OK;
   }
   if (name === '--version' || name === '-v') {
     io.out('bgctl 0.1.0\n');
@@ -67,22 +98,20 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
   const command = COMMANDS[name];
   try {
     if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
-    return await command(rest, { io, signal });
+    return await command(rest, { io, signal, json, help: (text, stream) => options.io[stream](text) });
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err(`bgctl: ${error.message}\nRun \`bgctl ${command ? `${name} ` : ''}--help\` for usage.\n`);
-      return EXIT.USAGE;
+      return fail(EXIT.USAGE, `${error.message}\nRun \`bgctl ${command ? `${name} ` : ''}--help\` for usage.`);
     }
-    if (error instanceof CliFailure) {
-      io.err(`bgctl: ${error.message}\n`);
-      return error.exitCode;
-    }
+    if (error instanceof CliFailure) return fail(error.exitCode, error.message);
     if (isBgError(error)) {
-      io.err(`bgctl: ${error.code}: ${error.message}\n`);
-      if (error.code === 'INVALID_ARGUMENT') return EXIT.USAGE;
-      return EXIT.FAILURE;
+      const exit =
+        error.code === 'INVALID_ARGUMENT' ? EXIT.USAGE : error.code === 'QUEUE_NOT_FOUND' ? EXIT.NOT_FOUND : EXIT.FAILURE;
+      return fail(exit, error.message, error.code);
     }
-    io.err(`bgctl: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return EXIT.FAILURE;
+    // A file or module error (EISDIR, ERR_MODULE_NOT_FOUND …): its message and code, no stack.
+    const code = (error as { code?: unknown } | null)?.code;
+    const message = error instanceof Error ? error.message : String(error);
+    return fail(EXIT.FAILURE, message, typeof code === 'string' ? code : undefined);
   }
 }

@@ -48,16 +48,40 @@ export function secretsIn(args: readonly string[], env: Readonly<Record<string, 
   return [...secrets].sort((a, b) => b.length - a.length);
 }
 
+/** `text` without the exact `secrets`, then without what {@link redactText} finds. */
+export function scrubText(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) out = out.split(s).join(REDACTED);
+  return redactText(out);
+}
+
+/**
+ * A copy of a JSON value for `--json` output, scrubbed field by field: every string through
+ * {@link scrubText} (a body holding `{"password":"…"}` is a string, whose quotes the JSON text
+ * would escape past the patterns), every field named like a secret masked. Numbers, booleans
+ * and the JSON syntax are never touched, so the output stays valid JSON whatever the password
+ * is (a password `false` scrubbed from the text made `"duplicate": ***`).
+ */
+export function scrubValue(value: unknown, secrets: readonly string[]): unknown {
+  if (typeof value === 'string') return scrubText(value, secrets);
+  if (Array.isArray(value)) return value.map((item) => scrubValue(item, secrets));
+  if (typeof value !== 'object' || value === null) return value;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [name, field] of Object.entries(value)) {
+    out[scrubText(name, secrets)] =
+      isSecretName(name) && typeof field === 'string' && field !== '' ? REDACTED : scrubValue(field, secrets);
+  }
+  return out;
+}
+
 /**
  * Wraps `io` so that everything written to stdout/stderr (and every confirmation question) is
  * redacted: first the exact `secrets` the command was given, then {@link redactText}'s
  * patterns (passwords in URLs, keys, SAS signatures, tokens) for anything else.
  */
 export function scrubbingIo(io: CliIo, secrets: readonly string[]): CliIo {
-  const scrub = (text: string): string => {
-    let out = text;
-    for (const s of secrets) out = out.split(s).join(REDACTED);
-    return redactText(out);
-  };
+  const scrub = (text: string): string => scrubText(text, secrets);
   return { ...io, out: (text) => io.out(scrub(text)), err: (text) => io.err(scrub(text)), confirm: (q) => io.confirm(scrub(q)) };
 }

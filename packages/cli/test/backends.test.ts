@@ -143,9 +143,27 @@ for (const b of BACKENDS) {
       const dry = await runIn(['dead', 'purge', url, '--queue', queue, '--reason', 'max-attempts', '--dry-run', '--json']);
       expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, count: 2 });
       expect((await adapter.stats(queue)).dead).toBe(3);
+      const one = await runIn([
+        'dead',
+        'purge',
+        url,
+        '--queue',
+        queue,
+        '--reason',
+        'max-attempts',
+        '--limit',
+        '1',
+        '--yes',
+        '--json',
+      ]);
+      expect(JSON.parse(one.stdout), `purge --limit 1 (it purged every match): ${one.stderr}`).toMatchObject({
+        count: 1,
+        selected: 1,
+      });
+      expect((await adapter.stats(queue)).dead, 'dead letters left after purge --limit 1').toBe(2);
       const purge = await runIn(['dead', 'purge', url, '--queue', queue, '--reason', 'max-attempts', '--yes', '--json']);
       expect(purge.code).toBe(0);
-      expect(JSON.parse(purge.stdout).count).toBe(2);
+      expect(JSON.parse(purge.stdout).count).toBe(1);
       const rest = await runIn(['dead', 'purge', url, '--queue', queue, '--all', '-y']);
       expect(rest.code).toBe(0);
       expect((await adapter.stats(queue)).dead).toBe(0);
@@ -187,7 +205,7 @@ for (const b of BACKENDS) {
       const again = await runIn(['queue', 'delete', url, q1, '--yes']);
       expect(again.code, 'deleting a missing queue').toBe(4);
       const enqueue = await runIn(['enqueue', url, 'email.welcome', '{}', '--queue', q1]);
-      expect(enqueue.code).toBe(1);
+      expect(enqueue.code, 'enqueue into a missing queue: exit code 4 (not found)').toBe(4);
       expect(enqueue.stderr, 'enqueue into a missing queue names it').toContain(`"${q1}"`);
       expect(enqueue.stderr).toContain('QUEUE_NOT_FOUND');
       await runIn(['queue', 'delete', url, q2, '--yes']);

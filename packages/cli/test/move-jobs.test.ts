@@ -59,6 +59,11 @@ describe('moveJobs (in-process, memory)', () => {
     const a = memoryAdapter();
     const b = memoryAdapter();
     await seed(a, 'jobs', { live: 2, dead: 1 });
+    await expect(
+      moveJobs(a, b, { queue: 'jobs', dead: true, dryRun: true }),
+      'a dry run into a queue the destination lacks fails as the move would',
+    ).rejects.toMatchObject({ code: 'QUEUE_NOT_FOUND' });
+    await b.ensureQueue('jobs');
     expect(await moveJobs(a, b, { queue: 'jobs', dead: true, dryRun: true })).toMatchObject({ live: 2, dead: 1 });
     expect(await a.stats('jobs')).toMatchObject({ ready: 2, dead: 1 });
   });

@@ -98,7 +98,7 @@ describe.skipIf(Boolean(missingSkip))('bgctl move into a missing queue (subproce
         '--queue',
         queue,
       ]);
-      expect(run.code, run.stderr).toBe(1);
+      expect(run.code, `exit code 4 (not found): ${run.stderr}`).toBe(4);
       expect(run.stderr, 'the error names the missing queue').toContain(`queue "${queue}" does not exist on sqs`);
       expect(run.stderr).toContain('QUEUE_NOT_FOUND');
       expect(run.stderr.match(/[0-9a-f]{8}-[0-9a-f]{4}-/g) ?? [], 'no job ids in the error').toEqual([]);

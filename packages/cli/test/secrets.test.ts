@@ -87,7 +87,9 @@ describe('the CLI never prints credentials', () => {
             const what = `bg ${argv[0]} (${form}, ${json ? '--json' : 'human'}, ${source})`;
             const result = await runCaptured(argv, env);
             expect(result.code, `${what} fails: ${result.err}`).not.toBe(0);
-            expect(result.err, `${what} explains the failure with a code`).toMatch(/bgctl: [A-Z_]+: |bgctl: /);
+            expect(result.err, `${what} explains the failure with a code`).toMatch(
+              json ? /^\{"error":\{"code":/ : /bgctl: [A-Z_]+: |bgctl: /,
+            );
             expectClean(result.out + result.err, secrets, what);
           }
         }

@@ -1,13 +1,14 @@
 import { type Capabilities, type OutgoingMessage, QUEUE_NAME_PATTERN } from './adapter.js';
 import { utf8Bytes } from './envelope.js';
 import { BgError } from './errors.js';
+import { describeValue } from './option-checks.js';
 
 /** Throws `INVALID_ARGUMENT` unless `queue` matches {@link QUEUE_NAME_PATTERN}. */
 export function assertQueueName(queue: string): void {
   if (typeof queue !== 'string' || !QUEUE_NAME_PATTERN.test(queue)) {
     throw new BgError(
       'INVALID_ARGUMENT',
-      `invalid queue name ${JSON.stringify(queue)}: use 3–48 lowercase letters, digits and single hyphens, starting with a letter (e.g. "email-jobs"), so the name works on every backend`,
+      `invalid queue name ${describeValue(queue)}: use 3–48 lowercase letters, digits and single hyphens, starting with a letter (e.g. "email-jobs"), so the name works on every backend`,
     );
   }
 }

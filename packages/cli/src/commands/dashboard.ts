@@ -4,7 +4,7 @@ import { type Adapter, type JobDefinition, redactUrl } from '@bg/core';
 import { createDashboard } from '@bg/dashboard';
 import { intOption, parse, queueNames } from '../args.js';
 import { openBackend } from '../backend.js';
-import type { CommandContext } from '../context.js';
+import { type CommandContext, printHelp } from '../context.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
 import { loadJobs } from '../load-jobs.js';
@@ -26,13 +26,13 @@ export async function dashboardCommand(argv: readonly string[], ctx: CommandCont
     interval: { type: 'string' },
   });
   if (values.help) {
-    ctx.io.out(HELP.dashboard ?? '');
+    printHelp(ctx, HELP.dashboard);
     return EXIT.OK;
   }
   const urls = positionals.length > 0 ? positionals : ctx.io.env.BG_URL ? [ctx.io.env.BG_URL] : [];
   if (urls.length === 0) throw new UsageError('missing backend URL (give one or more, or set BG_URL)');
   for (const url of urls) if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) throw new UsageError(`not a backend URL: "${redactUrl(url)}"`);
-  const port = intOption(values.port, 'port', 0) ?? 7070;
+  const port = intOption(values.port, 'port', 0, 65_535) ?? 7070;
   if (port > 65_535) throw new UsageError(`--port must be at most 65535, got ${port}`);
   const host = values.host ?? '127.0.0.1';
   const token = values.token ?? ctx.io.env[DASHBOARD_TOKEN_ENV];
@@ -41,7 +41,7 @@ export async function dashboardCommand(argv: readonly string[], ctx: CommandCont
       `--host ${host} is reachable from other machines: give an access token (--token or $${DASHBOARD_TOKEN_ENV})`,
     );
   if (token !== undefined && token.length < 12) throw new UsageError('the access token must be at least 12 characters');
-  const intervalSeconds = intOption(values.interval, 'interval', 2);
+  const intervalSeconds = intOption(values.interval, 'interval', 2, 86_400);
   const queues = values.queue ? queueNames(values.queue) : undefined;
   let jobs: JobDefinition[] = [];
   if (values.module) jobs = [...(await loadJobs(values.module, ctx.io.cwd)).jobs.values()];

@@ -10,11 +10,12 @@ import {
 import { backendUrl, intOption, parse, singleQueue } from '../args.js';
 import { withBackend } from '../backend.js';
 import { confirmOrRefuse } from '../confirm.js';
-import { type CommandContext, printJson } from '../context.js';
+import { type CommandContext, printHelp, printJson } from '../context.js';
 import { parseReasons, selectDeadLetters } from '../dead-filter.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
+import { echo, printable } from '../printable.js';
 import { progressBar } from '../progress.js';
 import { renderTable, truncate } from '../table.js';
 
@@ -65,8 +66,9 @@ export async function deadCommand(argv: readonly string[], ctx: CommandContext):
   const { values, positionals } = parse(argv, OPTIONS);
   const action = positionals.shift();
   if (values.help || action === undefined || action === 'help') {
-    ctx.io.out(HELP.dead ?? '');
-    return values.help || action === 'help' ? EXIT.OK : EXIT.USAGE;
+    const asked = values.help || action === 'help';
+    printHelp(ctx, HELP.dead, asked ? 'out' : 'err');
+    return asked ? EXIT.OK : EXIT.USAGE;
   }
   if (!['list', 'show', 'replay', 'purge'].includes(action)) {
     throw new UsageError(`unknown dead-letter action "${action}"; use list, show, replay or purge`);
@@ -110,6 +112,7 @@ export async function deadCommand(argv: readonly string[], ctx: CommandContext):
           yes: values.yes,
           json: Boolean(values.json),
           now,
+          limit,
         });
     }
   });
@@ -126,7 +129,7 @@ async function show(
   if (ids.length !== 1) throw new UsageError('usage: bgctl dead show URL ID');
   const id = ids[0] as string;
   const dead = await adapter.getDeadLetter(queue, id);
-  if (!dead) throw new CliFailure(EXIT.NOT_FOUND, `no dead letter ${id} on queue ${queue}`);
+  if (!dead) throw new CliFailure(EXIT.NOT_FOUND, `no dead letter ${echo(id)} on queue ${queue}`);
   let envelope: unknown;
   try {
     envelope = decodeEnvelope(dead.body);
@@ -153,7 +156,8 @@ async function show(
     envelope ? `envelope:\n${JSON.stringify(envelope, null, 2)}` : `body:\n${dead.body}`,
     ...(dead.error?.stack ? [`stack:\n${dead.error.stack}`] : []),
   ];
-  ctx.io.out(`${lines.join('\n')}\n`);
+  // Every field comes from job data: no escape sequence reaches the terminal.
+  ctx.io.out(`${printable(lines.join('\n'))}\n`);
   return EXIT.OK;
 }
 
@@ -166,13 +170,18 @@ interface MutateOptions {
   readonly yes: boolean | undefined;
   readonly json: boolean;
   readonly now: number;
+  /** At most this many (`--limit`); all that match when absent. */
+  readonly limit: number | undefined;
 }
 
 async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): Promise<ExitCode> {
   if (!isDeadLetterFilterActive(o.filter) && !o.all) {
     throw new UsageError(`bgctl dead ${o.action} needs ids, a filter (--reason, --type, --older-than, --newer-than) or --all`);
   }
-  const selected = await selectDeadLetters(adapter, o.queue, o.filter, { now: o.now });
+  const selected = await selectDeadLetters(adapter, o.queue, o.filter, {
+    now: o.now,
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+  });
   const verb = o.action === 'replay' ? 'replay' : 'purge';
   if (o.dryRun || selected.length === 0) {
     if (o.json)

@@ -1,7 +1,7 @@
 import { type JobDefinition, redactUrl } from '@bg/core';
 import { backendUrl, intOption, parse, singleQueue } from '../args.js';
 import { withBackend } from '../backend.js';
-import { type CommandContext, printJson } from '../context.js';
+import { type CommandContext, printHelp, printJson } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { enqueueRaw } from '../enqueue-raw.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
@@ -19,7 +19,7 @@ export async function enqueueCommand(argv: readonly string[], ctx: CommandContex
     id: { type: 'string' },
   });
   if (values.help) {
-    ctx.io.out(HELP.enqueue ?? '');
+    printHelp(ctx, HELP.enqueue);
     return EXIT.OK;
   }
   const url = backendUrl(positionals, ctx.io.env);
@@ -32,7 +32,7 @@ export async function enqueueCommand(argv: readonly string[], ctx: CommandContex
   } catch (error) {
     throw new UsageError(`the payload is not JSON: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const version = intOption(values.version, 'version');
+  const version = intOption(values.version, 'version', 1, 2_147_483_647);
   const delayMs = values.delay === undefined ? undefined : parseDuration(values.delay, '--delay');
   let definition: JobDefinition | undefined;
   if (values.module) {

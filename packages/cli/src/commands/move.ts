@@ -1,12 +1,13 @@
 import { redactUrl } from '@bg/core';
 import { intOption, parse, queueNames } from '../args.js';
 import { openBackend } from '../backend.js';
-import { type CommandContext, printJson } from '../context.js';
+import { type CommandContext, printHelp, printJson } from '../context.js';
 import { parseDuration } from '../duration.js';
 import { EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
 import { type MoveResult, moveJobs } from '../move-jobs.js';
 import { progressBar } from '../progress.js';
+import { sameBackend } from '../same-backend.js';
 import { formatCount, knownLive } from '../stats-format.js';
 
 /** `bgctl move --from URL --to URL [--queue q]... [--dead] [--dry-run]` */
@@ -21,12 +22,13 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
     'dry-run': { type: 'boolean' },
   });
   if (values.help) {
-    ctx.io.out(HELP.move ?? '');
+    printHelp(ctx, HELP.move);
     return EXIT.OK;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (use --from URL --to URL)`);
   if (!values.from || !values.to) throw new UsageError('bgctl move needs --from URL and --to URL');
-  if (values.from === values.to) throw new UsageError('--from and --to are the same backend');
+  // A move onto itself would ack each job after sending it back to the same queue.
+  if (sameBackend(values.from, values.to)) throw new UsageError('--from and --to are the same backend');
   const batchSize = intOption(values.batch, 'batch');
   const idleMs = values.idle === undefined ? undefined : parseDuration(values.idle, '--idle');
   const queues = queueNames(values.queue);
@@ -85,11 +87,12 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
       const leftOver = left && [left.ready, left.delayed, left.inFlight].some((n) => n === null || n > 0);
       ctx.io.out(
         `${r.queue}: ${verb} ${formatCount(r.live)} live job(s)${values.dead ? ` and ${r.dead} dead letter(s)` : ''}` +
-          `${r.duplicates ? `, ${r.duplicates} dropped by the destination as duplicates` : ''}` +
-          `${!values['dry-run'] && left && leftOver ? `; left on the source: ${formatCount(left.ready)} ready, ${formatCount(left.delayed)} delayed, ${formatCount(left.inFlight)} in flight (? = unknown; rerun later)` : ''}\n`,
+          `${r.duplicates ? `; ${r.duplicates} not moved (the destination already had them from this move: is it the source?), left on the source` : ''}` +
+          `${!values['dry-run'] && left && leftOver ? `; left on the source: ${formatCount(left.ready)} ready, ${formatCount(left.delayed)} delayed, ${formatCount(left.inFlight)} in flight (${[left.ready, left.delayed, left.inFlight].includes(null) ? '? = unknown; ' : ''}rerun later)` : ''}\n`,
       );
     }
     if (interrupted) ctx.io.err('interrupted: run the same command again to continue\n');
   }
-  return interrupted ? EXIT.INTERRUPTED : EXIT.OK;
+  if (interrupted) return EXIT.INTERRUPTED;
+  return results.some((r) => r.duplicates > 0) ? EXIT.FAILURE : EXIT.OK;
 }

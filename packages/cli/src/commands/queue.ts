@@ -2,7 +2,7 @@ import { type Adapter, assertQueueName, BgError, redactUrl } from '@bg/core';
 import { backendUrl, parse } from '../args.js';
 import { withBackend } from '../backend.js';
 import { confirmOrRefuse } from '../confirm.js';
-import { type CommandContext, printJson } from '../context.js';
+import { type CommandContext, printHelp, printJson } from '../context.js';
 import { EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
 
@@ -36,8 +36,9 @@ export async function queueCommand(argv: readonly string[], ctx: CommandContext)
   });
   const [action, ...rest] = positionals;
   if (values.help || action === undefined) {
-    ctx.io.out(HELP.queue ?? '');
-    return values.help ? EXIT.OK : EXIT.USAGE;
+    const asked = values.help;
+    printHelp(ctx, HELP.queue, asked ? 'out' : 'err');
+    return asked ? EXIT.OK : EXIT.USAGE;
   }
   if (!(ACTIONS as readonly string[]).includes(action)) {
     throw new UsageError(`unknown queue action "${action}"; actions: ${ACTIONS.join(', ')}`);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse } from '../args.js';
-import { type CommandContext, printJson } from '../context.js';
+import { type CommandContext, printHelp, printJson } from '../context.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
 import { jobJsonSchema } from '../json-schema.js';
@@ -33,8 +33,9 @@ export async function schemaCommand(argv: readonly string[], ctx: CommandContext
   const { values, positionals } = parse(argv, { file: { type: 'string' }, force: { type: 'boolean' } });
   const action = positionals.shift();
   if (values.help || action === undefined) {
-    ctx.io.out(HELP.schema ?? '');
-    return values.help ? EXIT.OK : EXIT.USAGE;
+    const asked = values.help;
+    printHelp(ctx, HELP.schema, asked ? 'out' : 'err');
+    return asked ? EXIT.OK : EXIT.USAGE;
   }
   if (action !== 'snapshot' && action !== 'check')
     throw new UsageError(`unknown schema action "${action}"; use snapshot or check`);

@@ -2,7 +2,7 @@ import type { Adapter, QueueStats } from '@bg/core';
 import { redactUrl } from '@bg/core';
 import { backendUrl, parse, queueNames } from '../args.js';
 import { withBackend } from '../backend.js';
-import { type CommandContext, printJson } from '../context.js';
+import { type CommandContext, printHelp, printJson } from '../context.js';
 import { EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
 import { collectOutboxStats, formatOutbox, type OutboxReport } from '../outbox-stats.js';
@@ -25,7 +25,7 @@ export async function collectStats(adapter: Adapter, queues: readonly string[]):
 export async function statsCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parse(argv, { queue: { type: 'string', multiple: true } });
   if (values.help) {
-    ctx.io.out(HELP.stats ?? '');
+    printHelp(ctx, HELP.stats);
     return EXIT.OK;
   }
   const url = backendUrl(positionals, ctx.io.env);
