@@ -168,6 +168,9 @@ for (const b of BACKENDS) {
       expect(rest.code).toBe(0);
       expect((await adapter.stats(queue)).dead).toBe(0);
       expect((await runIn(['dead', 'show', url, target.id, '--queue', queue])).code).toBe(4);
+      const typo = await runIn(['dead', 'purge', url, target.id, '--queue', queue, '--yes']);
+      expect(typo.code, `purge of an id that is not there (it said "nothing to purge" and exit 0): ${typo.stderr}`).toBe(4);
+      expect(typo.stderr).toContain(`no dead letter ${target.id}`);
     });
 
     it('replay of many asks for confirmation unless --yes', async () => {

@@ -183,6 +183,16 @@ async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): 
     ...(o.limit !== undefined ? { limit: o.limit } : {}),
   });
   const verb = o.action === 'replay' ? 'replay' : 'purge';
+  // Ids asked for by name that do not exist: said, and exit 4 (a typo must not look like success).
+  const named = o.filter.ids ?? [];
+  const unknown = isDeadLetterFilterActive({ ...o.filter, ids: [] })
+    ? []
+    : [...new Set(named)].filter((id) => !selected.some((d) => d.id === id));
+  const notFound = (): ExitCode => {
+    if (unknown.length === 0) return EXIT.OK;
+    if (!o.json) ctx.io.err(`no dead letter ${unknown.map((id) => echo(id, 60)).join(', ')} on ${o.queue}\n`);
+    return EXIT.NOT_FOUND;
+  };
   if (o.dryRun || selected.length === 0) {
     if (o.json)
       printJson(ctx, {
@@ -191,12 +201,13 @@ async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): 
         queue: o.queue,
         count: selected.length,
         items: selected.map((d) => summary(d, o.now)),
+        ...(unknown.length > 0 ? { notFound: unknown } : {}),
       });
     else {
       ctx.io.out(`${o.dryRun ? 'would' : 'nothing to'} ${verb} ${selected.length} dead letter(s) on ${o.queue}\n`);
       if (selected.length > 0) ctx.io.out(table(selected, o.now));
     }
-    return EXIT.OK;
+    return notFound();
   }
   const ask = verb === 'purge' || selected.length > REPLAY_CONFIRM_ABOVE;
   if (ask) await confirmOrRefuse(ctx, `${verb} ${selected.length} dead letter(s) on ${o.queue}?`, o.yes);
@@ -234,11 +245,12 @@ async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): 
       count: done,
       selected: selected.length,
       ...(missing.length ? { missing } : {}),
+      ...(unknown.length > 0 ? { notFound: unknown } : {}),
       interrupted,
     });
   else
     ctx.io.out(
       `${past} ${done} of ${selected.length} dead letter(s) on ${o.queue}${interrupted ? ' (interrupted: rerun to continue)' : ''}\n`,
     );
-  return interrupted ? EXIT.INTERRUPTED : EXIT.OK;
+  return interrupted ? EXIT.INTERRUPTED : notFound();
 }
