@@ -69,6 +69,13 @@ for (const b of BACKENDS) {
         new RegExp(azure ? `${q1}\\s+3\\s+\\?\\s+\\?\\s+2` : `${q1}\\s+3\\s+0\\s+0\\s+2`),
       );
       if (azure) expect(table.stdout).toContain('? = unknown');
+      const absent = freshQueue('absent');
+      const partly = await runBg(['stats', url, '--queue', `${q1},${absent}`, '--json']);
+      expect(partly.code, `stats of a queue that exists and one that does not: ${partly.stderr}`).toBe(4);
+      expect(JSON.parse(partly.stdout), 'the rows that exist, and the queue not found').toMatchObject({
+        queues: [{ queue: q1 }],
+        notFound: [absent],
+      });
     });
 
     it('enqueue writes a job a worker can read (and a delayed one counts as delayed)', async () => {

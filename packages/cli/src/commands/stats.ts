@@ -1,5 +1,5 @@
 import type { Adapter, QueueStats } from '@bg/core';
-import { redactUrl } from '@bg/core';
+import { isBgError, redactUrl } from '@bg/core';
 import { backendUrl, parse, queueNames } from '../args.js';
 import { withBackend } from '../backend.js';
 import { type CommandContext, printHelp, printJson } from '../context.js';
@@ -32,16 +32,31 @@ export async function statsCommand(argv: readonly string[], ctx: CommandContext)
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const queues = queueNames(values.queue);
   let backend = '';
+  /** Queues that do not exist, when several were asked for (one alone fails as QUEUE_NOT_FOUND). */
+  const missing: string[] = [];
   const { rows, outbox } = await withBackend(url, async (adapter) => {
     backend = adapter.name;
-    const counts: QueueStatsRow[] = await collectStats(adapter, queues);
+    const counts: QueueStatsRow[] = [];
+    for (const queue of queues) {
+      try {
+        counts.push(...(await collectStats(adapter, [queue])));
+      } catch (error) {
+        if (queues.length > 1 && isBgError(error, 'QUEUE_NOT_FOUND')) missing.push(queue);
+        else throw error;
+      }
+    }
     // PostgreSQL: the transactional outbox's backlog and lag, when the database has one.
     const report: OutboxReport | undefined = await collectOutboxStats(adapter);
     return { rows: counts, outbox: report };
   });
   if (values.json) {
     // Unknown counts stay null in JSON (never 0).
-    printJson(ctx, { backend: redactUrl(url), queues: rows, ...(outbox ? { outbox } : {}) });
+    printJson(ctx, {
+      backend: redactUrl(url),
+      queues: rows,
+      ...(missing.length > 0 ? { notFound: missing } : {}),
+      ...(outbox ? { outbox } : {}),
+    });
   } else {
     ctx.io.out(
       renderTable(
@@ -51,6 +66,7 @@ export async function statsCommand(argv: readonly string[], ctx: CommandContext)
     );
     for (const note of unknownCountNotes(backend, rows)) ctx.io.out(`${note}\n`);
     if (outbox) ctx.io.out(`\n${formatOutbox(outbox)}`);
+    if (missing.length > 0) ctx.io.err(`not found on this backend: ${missing.join(', ')}\n`);
   }
-  return EXIT.OK;
+  return missing.length > 0 ? EXIT.NOT_FOUND : EXIT.OK;
 }
