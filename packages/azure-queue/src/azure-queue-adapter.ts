@@ -69,6 +69,10 @@ export interface AzureQueueAdapter extends Adapter {
  * message id and the current pop receipt (which rotates on every extend/release), the
  * delivery count is Azure's `dequeueCount`, and dead letters go to `<queue>-poison`.
  *
+ * Calls fail fast: 3 tries, and a try that gets no answer within
+ * `pipelineOptions.retryOptions.tryTimeoutInMs` (10 s, see `DEFAULT_RETRY_OPTIONS`) is aborted —
+ * the call fails with `UNREACHABLE` (retryable) instead of waiting for ever.
+ *
  * @example
  * ```ts
  * const adapter = azureQueueAdapter({ connectionString: process.env.AZURE_STORAGE_CONNECTION_STRING })

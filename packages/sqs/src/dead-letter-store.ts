@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { type DeadLetter, type DeadLetterBackend, isBgError } from '@bg/core/adapter';
 import { decodeMessage } from './message-codec.js';
 import type { SqsCalls } from './sqs-calls.js';
@@ -12,7 +12,8 @@ export interface ScannedDeadLetter {
 
 /** Settings of {@link scanDeadLetters}. */
 export interface ScanSettings {
-  readonly client: SQSClient;
+  /** The adapter's calls (each receive of the scan is one call, with its own timeout). */
+  readonly calls: SqsCalls;
   readonly url: string;
   readonly visibilitySeconds: number;
   readonly limit: number;
@@ -57,24 +58,35 @@ export function toDeadLetter(message: Message): DeadLetter {
  */
 export async function scanDeadLetters(settings: ScanSettings): Promise<ScannedDeadLetter[]> {
   const byMessageId = new Map<string, ScannedDeadLetter>();
+  const { calls } = settings;
   let emptyRounds = 0;
   while (byMessageId.size < settings.limit) {
-    const answer = await settings.client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: settings.url,
-        MaxNumberOfMessages: Math.min(10, settings.limit - byMessageId.size),
-        VisibilityTimeout: settings.visibilitySeconds,
-        WaitTimeSeconds: emptyRounds > 0 ? 1 : 0,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
-      }),
+    const waitSeconds = emptyRounds > 0 ? 1 : 0;
+    const answer = await calls.call(
+      'ReceiveMessage (dead-letter scan)',
+      (abortSignal) =>
+        calls.client.send(
+          new ReceiveMessageCommand({
+            QueueUrl: settings.url,
+            MaxNumberOfMessages: Math.min(10, settings.limit - byMessageId.size),
+            VisibilityTimeout: settings.visibilitySeconds,
+            WaitTimeSeconds: waitSeconds,
+            MessageAttributeNames: ['All'],
+            MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
+          }),
+          { abortSignal },
+        ),
+      { waitSeconds },
     );
     const messages = answer.Messages ?? [];
     if (messages.length === 0) {
       // A short poll samples a subset of SQS servers: confirm the queue really looks empty.
       if (emptyRounds >= 2) break;
-      const attrs = await settings.client.send(
-        new GetQueueAttributesCommand({ QueueUrl: settings.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+      const attrs = await calls.call('GetQueueAttributes (dead-letter scan)', (abortSignal) =>
+        calls.client.send(
+          new GetQueueAttributesCommand({ QueueUrl: settings.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+          { abortSignal },
+        ),
       );
       if (Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0) === 0) break;
       emptyRounds++;
@@ -118,9 +130,7 @@ export function sqsDeadLetterBackend(settings: SqsDeadLetterSettings): DeadLette
   return {
     async scan(queue) {
       const url = await urlOf(queue);
-      return calls.call('ReceiveMessage (dead-letter scan)', () =>
-        scanDeadLetters({ client: calls.client, url, visibilitySeconds: settings.visibilitySeconds, limit: settings.limit }),
-      );
+      return scanDeadLetters({ calls, url, visibilitySeconds: settings.visibilitySeconds, limit: settings.limit });
     },
     letterOf: (record) => record.letter,
     async remove(queue, records) {

@@ -8,4 +8,10 @@ export {
 } from './capabilities.js';
 export { fromUrl, optionsFromUrl } from './from-url.js';
 export type { SqsAdapterOptions } from './options.js';
-export { type SqsAdapter, sqsAdapter } from './sqs-adapter.js';
+export {
+  DEFAULT_CALL_TIMEOUT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type SqsAdapter,
+  sqsAdapter,
+} from './sqs-adapter.js';

@@ -13,14 +13,30 @@ export interface SqsAdapterOptions {
   readonly endpoint?: string;
   /** Static credentials (default: the SDK's credential chain). */
   readonly credentials?: SQSClientConfig['credentials'];
-  /** Any other SDK client settings; merged under the adapter's own defaults. */
+  /**
+   * Any other SDK client settings, over the adapter's defaults. A `requestHandler` given as
+   * options (`{ requestTimeout, … }`) is merged over the adapter's handler settings (see
+   * `connectTimeoutMs`, `requestTimeoutMs`); a handler instance of your own is used as it is.
+   * A `logger` here also receives the HTTP handler's warnings (by default they are dropped).
+   */
   readonly clientConfig?: SQSClientConfig;
   /** SDK attempts per call, retries included (default 3): keeps "unreachable" fast. */
   readonly maxAttempts?: number;
-  /** TCP connect timeout in ms (default 3 000). */
+  /** TCP connect timeout of one attempt, in ms (default 3 000). */
   readonly connectTimeoutMs?: number;
-  /** Socket idle timeout per request in ms (default 30 000; must exceed the 20 s long poll). */
+  /**
+   * Longest wait for the answer to one HTTP attempt, in ms (default 30 000): the SDK's
+   * `requestTimeout` with `throwOnRequestTimeout`, so an attempt that gets no answer is aborted
+   * and fails. Must exceed the 20 s long poll. Settings of the client the adapter makes.
+   */
   readonly requestTimeoutMs?: number;
+  /**
+   * Longest wait for one SQS call, in ms, on top of the long poll it asks for (default
+   * 10 000; `0`: none): a call (its SDK retries included) that has no answer by then is aborted
+   * and fails with `UNREACHABLE` (retryable). A long poll of 20 s gets 30 s, any other call 10 s.
+   * Applies to your own `client` too.
+   */
+  readonly callTimeoutMs?: number;
   /**
    * FIFO queues: SQS names get the `.fifo` suffix, `orderingKey` becomes the message group
    * id, `deduplicationKey` the deduplication id. Per-message delays are not available on

@@ -61,12 +61,13 @@ export class SendBatch {
     await Promise.all(
       batchesOf(encoded, this.maxMessageBytes).map(async (group) => {
         try {
-          const answer = await this.calls.onQueue(queueName, 'SendMessageBatch', (url) =>
+          const answer = await this.calls.onQueue(queueName, 'SendMessageBatch', (url, abortSignal) =>
             this.calls.client.send(
               new SendMessageBatchCommand({
                 QueueUrl: url,
                 Entries: group.map((i) => this.#entry(messages[i] as OutgoingMessage, encoded[i] as EncodedMessage, i, replay)),
               }),
+              { abortSignal },
             ),
           );
           for (const i of group) {

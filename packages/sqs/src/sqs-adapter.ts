@@ -98,11 +98,58 @@ function checkOptions(options: SqsAdapterOptions): { maxMessageBytes: number; re
   return { maxMessageBytes, redrive };
 }
 
+/** Default TCP connect timeout of one attempt (`connectTimeoutMs`). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
+/** Default wait for the answer to one HTTP attempt (`requestTimeoutMs`): the 20 s long poll + 10 s. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Default wait for one call beyond its long poll, retries included (`callTimeoutMs`). */
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+/** Largest `callTimeoutMs` (a timer, with the longest long poll added, must stay below 2^31 ms). */
+const MAX_CALL_TIMEOUT_MS = 2_000_000_000;
+
+type Logger = NonNullable<SQSClientConfig['logger']>;
+
+/** The `NodeHttpHandler` options (`@smithy/node-http-handler`) the adapter sets. */
+type HandlerOptions = {
+  readonly connectionTimeout?: number;
+  readonly requestTimeout?: number;
+  readonly throwOnRequestTimeout?: boolean;
+  readonly logger?: Logger;
+  readonly [setting: string]: unknown;
+};
+
+/** Drops the HTTP handler's log lines: the adapter's errors say what happened. */
+const QUIET_LOGGER: Logger = Object.freeze({
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+});
+
+/** Options for the SDK's `NodeHttpHandler` (not a handler instance, nor a provider function). */
+function isHandlerOptions(setting: SQSClientConfig['requestHandler']): setting is HandlerOptions {
+  return typeof setting === 'object' && setting !== null && typeof (setting as { handle?: unknown }).handle !== 'function';
+}
+
+/**
+ * The config of the client the adapter makes: `maxAttempts`, a `NodeHttpHandler` that fails an
+ * attempt with no answer (`requestTimeout` + `throwOnRequestTimeout`, instead of the SDK's
+ * warning and a 15-minute socket timeout) and logs nothing; the caller's `clientConfig` over it
+ * (handler options merged, a handler instance kept as is).
+ */
 function clientConfigOf(options: SqsAdapterOptions): SQSClientConfig {
+  const handler: HandlerOptions = {
+    connectionTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    throwOnRequestTimeout: true,
+    logger: options.clientConfig?.logger ?? QUIET_LOGGER,
+  };
+  const given = options.clientConfig?.requestHandler;
   return {
     maxAttempts: options.maxAttempts ?? 3,
-    requestHandler: { connectionTimeout: options.connectTimeoutMs ?? 3_000, requestTimeout: options.requestTimeoutMs ?? 30_000 },
     ...options.clientConfig,
+    requestHandler: given === undefined ? handler : isHandlerOptions(given) ? { ...handler, ...given } : given,
     ...(options.region !== undefined ? { region: options.region } : {}),
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
@@ -141,18 +188,21 @@ async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<
   const { name, max, leaseSeconds, waitSeconds, signal } = asked;
   const url = await calls.resolveUrl(name);
   const start = Date.now();
-  const request = calls.call('ReceiveMessage', () =>
-    calls.client.send(
-      new ReceiveMessageCommand({
-        QueueUrl: url,
-        MaxNumberOfMessages: max,
-        VisibilityTimeout: leaseSeconds,
-        WaitTimeSeconds: waitSeconds,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
-      }),
-      { abortSignal: calls.cancelSignal },
-    ),
+  const request = calls.call(
+    'ReceiveMessage',
+    (abortSignal) =>
+      calls.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          MaxNumberOfMessages: max,
+          VisibilityTimeout: leaseSeconds,
+          WaitTimeSeconds: waitSeconds,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        }),
+        { abortSignal },
+      ),
+    { waitSeconds, cancellable: true },
   );
   const outcome = await raceAbortHandBack(
     request,
@@ -264,6 +314,11 @@ function encodeBatch(
  * the delivery count is `ApproximateReceiveCount`, dead letters go to a companion queue
  * `<queue>-dlq` written by the adapter with their reason and error.
  *
+ * A call that gets no answer (an endpoint that accepts connections and never replies) is
+ * aborted and fails with `UNREACHABLE` after {@link SqsAdapterOptions.callTimeoutMs} (10 s)
+ * plus the long poll it asked for; each HTTP attempt of the client the adapter makes is
+ * bounded by `requestTimeoutMs` (30 s) as well, and the SDK's handler warnings are not printed.
+ *
  * @example
  * ```ts
  * import { createQueue } from '@bg/core'
@@ -285,7 +340,14 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
   const client = options.client ?? new SQSClient(clientConfigOf(options));
   const capabilities = sqsCapabilities({ fifo, maxMessageBytes, redriveMaxReceiveCount: redrive });
   const guard = new CloseGuard('sqs');
-  const calls = new SqsCalls(client, guard);
+  const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  if (!Number.isInteger(callTimeoutMs) || callTimeoutMs < 0 || callTimeoutMs > MAX_CALL_TIMEOUT_MS) {
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `callTimeoutMs must be an integer number of milliseconds from 0 (no call timeout) to ${MAX_CALL_TIMEOUT_MS}`,
+    );
+  }
+  const calls = new SqsCalls(client, guard, callTimeoutMs);
   const leases = new LeaseTable(marginMs);
   const sender = new SendBatch(calls, fifo, maxMessageBytes);
   const sqsName = (queue: string): string => `${prefix}${queue}${fifo ? '.fifo' : ''}`;
@@ -337,8 +399,10 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       const deadUrl = await calls.createQueue(deadName(queue), base);
       const live: Record<string, string> = { ...base };
       if (redrive !== undefined) {
-        const arn = await calls.call('GetQueueAttributes', async () => {
-          const answer = await client.send(new GetQueueAttributesCommand({ QueueUrl: deadUrl, AttributeNames: ['QueueArn'] }));
+        const arn = await calls.call('GetQueueAttributes', async (abortSignal) => {
+          const answer = await client.send(new GetQueueAttributesCommand({ QueueUrl: deadUrl, AttributeNames: ['QueueArn'] }), {
+            abortSignal,
+          });
           return answer.Attributes?.QueueArn ?? '';
         });
         live.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: arn, maxReceiveCount: redrive });
@@ -379,13 +443,14 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       const names = new Set<string>();
       let token: string | undefined;
       do {
-        const answer = await calls.call('ListQueues', () =>
+        const answer = await calls.call('ListQueues', (abortSignal) =>
           client.send(
             new ListQueuesCommand({
               ...(prefix ? { QueueNamePrefix: prefix } : {}),
               MaxResults: 1000,
               ...(token ? { NextToken: token } : {}),
             }),
+            { abortSignal },
           ),
         );
         for (const url of answer.QueueUrls ?? []) {
@@ -403,7 +468,9 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       let existed = false;
       for (const name of [sqsName(queue), deadName(queue)]) {
         try {
-          await calls.onQueue(name, `DeleteQueue ${name}`, (QueueUrl) => client.send(new DeleteQueueCommand({ QueueUrl })));
+          await calls.onQueue(name, `DeleteQueue ${name}`, (QueueUrl, abortSignal) =>
+            client.send(new DeleteQueueCommand({ QueueUrl }), { abortSignal }),
+          );
           existed = true;
         } catch (error) {
           if (!isBgError(error, 'QUEUE_NOT_FOUND')) throw error;

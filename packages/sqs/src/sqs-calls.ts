@@ -36,6 +36,14 @@ function entryResults(action: string, count: number, answer: BatchAnswer): Entry
   });
 }
 
+/** What one SQS call may wait for, beyond the adapter's call timeout. */
+export interface CallOptions {
+  /** The call's long poll in seconds (`WaitTimeSeconds`): its deadline grows by as much. */
+  readonly waitSeconds?: number;
+  /** A long poll `close()` may cancel once it stops waiting for it (see {@link SqsCalls.drain}). */
+  readonly cancellable?: boolean;
+}
+
 /**
  * How long `close()` lets long polls still open end by themselves before it cancels them:
  * enough for a message made visible just before or during close (a job handed back) to be
@@ -58,52 +66,102 @@ export class SqsCalls {
   readonly #deletes: Batcher<string, void>;
   readonly #visibility: Batcher<VisibilityEntry, void>;
 
+  /**
+   * @param callTimeoutMs - the longest wait for one call beyond its long poll, retries
+   *   included (0: none); see `SqsAdapterOptions.callTimeoutMs`.
+   */
   constructor(
     readonly client: SQSClient,
     private readonly guard: CloseGuard,
+    private readonly callTimeoutMs: number,
   ) {
     this.#deletes = new Batcher(async (url, receipts) => {
-      const answer = await this.call('DeleteMessageBatch', () =>
+      const answer = await this.call('DeleteMessageBatch', (abortSignal) =>
         client.send(
           new DeleteMessageBatchCommand({
             QueueUrl: url,
             Entries: receipts.map((r, i) => ({ Id: String(i), ReceiptHandle: r })),
           }),
+          { abortSignal },
         ),
       );
       return entryResults('DeleteMessage', receipts.length, answer);
     });
     this.#visibility = new Batcher(async (url, entries) => {
-      const answer = await this.call('ChangeMessageVisibilityBatch', () =>
+      const answer = await this.call('ChangeMessageVisibilityBatch', (abortSignal) =>
         client.send(
           new ChangeMessageVisibilityBatchCommand({
             QueueUrl: url,
             Entries: entries.map((e, i) => ({ Id: String(i), ReceiptHandle: e.receipt, VisibilityTimeout: e.seconds })),
           }),
+          { abortSignal },
         ),
       );
       return entryResults('ChangeMessageVisibility', entries.length, answer);
     });
   }
 
-  /** Runs one SDK call, mapping its error (an abort after close is `CLOSED`). */
-  async call<T>(action: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (this.guard.closed && sqsErrorCode(error) === 'AbortError') {
-        throw new BgError('CLOSED', 'the sqs adapter is closed', { cause: error });
+  /**
+   * Runs one SDK call, mapping its error (an abort after close is `CLOSED`). `run` passes the
+   * signal it gets to `client.send` as `abortSignal`: it aborts the call (retries included)
+   * when it has had no answer within the call timeout plus its long poll, which then fails
+   * with `UNREACHABLE` — and, for a `cancellable` poll, when `close()` gives up on it.
+   */
+  async call<T>(action: string, run: (abortSignal: AbortSignal | undefined) => Promise<T>, options?: CallOptions): Promise<T> {
+    const limitMs = this.callTimeoutMs > 0 ? this.callTimeoutMs + (options?.waitSeconds ?? 0) * 1000 : 0;
+    const cancellable = options?.cancellable === true;
+    if (limitMs === 0 && !cancellable) {
+      try {
+        return await run(undefined);
+      } catch (error) {
+        throw this.#mapped(error, action);
       }
-      throw mapSqsError(error, action);
     }
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer =
+      limitMs > 0
+        ? setTimeout(() => {
+            timedOut = true;
+            controller.abort(new Error(`no answer within ${limitMs} ms`));
+          }, limitMs)
+        : undefined;
+    const cancel = this.#cancel.signal;
+    const onCancel = (): void => controller.abort(cancel.reason);
+    if (cancellable) {
+      if (cancel.aborted) onCancel();
+      else cancel.addEventListener('abort', onCancel, { once: true });
+    }
+    try {
+      return await run(controller.signal);
+    } catch (error) {
+      if (timedOut) {
+        throw new BgError(
+          'UNREACHABLE',
+          `SQS ${action} failed: no answer within ${limitMs} ms (callTimeoutMs ${this.callTimeoutMs}${limitMs > this.callTimeoutMs ? ' + the long poll' : ''})`,
+          { retryable: true, cause: error, details: { networkCode: 'ETIMEDOUT', timeoutMs: limitMs } },
+        );
+      }
+      throw this.#mapped(error, action);
+    } finally {
+      clearTimeout(timer);
+      if (cancellable) cancel.removeEventListener('abort', onCancel);
+    }
+  }
+
+  #mapped(error: unknown, action: string): BgError {
+    if (this.guard.closed && sqsErrorCode(error) === 'AbortError') {
+      return new BgError('CLOSED', 'the sqs adapter is closed', { cause: error });
+    }
+    return mapSqsError(error, action);
   }
 
   /** The URL of an SQS queue (cached; a failed lookup is not). */
   resolveUrl(name: string): Promise<string> {
     let url = this.#urls.get(name);
     if (!url) {
-      url = this.call(`GetQueueUrl ${name}`, async () => {
-        const answer = await this.client.send(new GetQueueUrlCommand({ QueueName: name }));
+      url = this.call(`GetQueueUrl ${name}`, async (abortSignal) => {
+        const answer = await this.client.send(new GetQueueUrlCommand({ QueueName: name }), { abortSignal });
         if (!answer.QueueUrl) throw new BgError('QUEUE_NOT_FOUND', `SQS queue ${name} has no URL`, { retryable: false });
         return answer.QueueUrl;
       });
@@ -129,11 +187,15 @@ export class SqsCalls {
     this.#known.delete(name);
   }
 
-  /** Runs an action on a queue URL; a vanished queue drops its cached URL. */
-  async onQueue<T>(name: string, action: string, run: (url: string) => Promise<T>): Promise<T> {
+  /** Runs an action on a queue URL (see {@link call}); a vanished queue drops its cached URL. */
+  async onQueue<T>(
+    name: string,
+    action: string,
+    run: (url: string, abortSignal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
     const url = await this.resolveUrl(name);
     try {
-      return await this.call(action, () => run(url));
+      return await this.call(action, (abortSignal) => run(url, abortSignal));
     } catch (error) {
       if (error instanceof BgError && error.code === 'QUEUE_NOT_FOUND') this.#forget(name);
       throw error;
@@ -142,8 +204,8 @@ export class SqsCalls {
 
   /** Creates a queue (or finds it) and caches its URL. */
   async createQueue(name: string, attributes: Record<string, string>): Promise<string> {
-    const url = await this.call(`CreateQueue ${name}`, async () => {
-      const answer = await this.client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+    const url = await this.call(`CreateQueue ${name}`, async (abortSignal) => {
+      const answer = await this.client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }), { abortSignal });
       return answer.QueueUrl ?? '';
     });
     this.#urls.set(name, Promise.resolve(url));
@@ -153,7 +215,7 @@ export class SqsCalls {
 
   /** A queue's approximate counts. */
   async queueCounts(name: string): Promise<{ ready: number; inFlight: number; delayed: number }> {
-    const answer = await this.onQueue(name, 'GetQueueAttributes', (url) =>
+    const answer = await this.onQueue(name, 'GetQueueAttributes', (url, abortSignal) =>
       this.client.send(
         new GetQueueAttributesCommand({
           QueueUrl: url,
@@ -163,6 +225,7 @@ export class SqsCalls {
             'ApproximateNumberOfMessagesDelayed',
           ],
         }),
+        { abortSignal },
       ),
     );
     const a = answer.Attributes ?? {};
@@ -193,11 +256,6 @@ export class SqsCalls {
   /** Sets the visibility of a receipt of a named queue. */
   async changeVisibility(name: string, receipt: string, seconds: number): Promise<void> {
     await this.visibilityAt(await this.resolveUrl(name), receipt, seconds);
-  }
-
-  /** The abort signal of every `ReceiveMessage` call: fires only when `close()` gives up on it. */
-  get cancelSignal(): AbortSignal {
-    return this.#cancel.signal;
   }
 
   /**

@@ -1,0 +1,105 @@
+import { once } from 'node:events';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP endpoint on a free loopback port that accepts connections and never answers (a hung
+ * server, a black-holing proxy): the failure under test, not a stand-in for the backend. With
+ * `forwardTo`, it first relays every connection to that real endpoint, until `silence()`:
+ * from then on nothing more is relayed either way, on open connections or new ones.
+ */
+export interface SilentEndpoint {
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Connections accepted so far. */
+  readonly connections: () => number;
+  /** Stops relaying: the endpoint no longer answers anything. */
+  silence(): void;
+  /** Destroys every connection (a call still waiting fails at once) and stops listening. */
+  close(): Promise<void>;
+}
+
+export async function silentEndpoint(forwardTo?: string): Promise<SilentEndpoint> {
+  const target = forwardTo === undefined ? undefined : new URL(forwardTo);
+  let silent = target === undefined;
+  let accepted = 0;
+  const sockets = new Set<Socket>();
+  const track = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  };
+  const server: Server = createServer((client) => {
+    accepted++;
+    track(client);
+    if (target === undefined) return;
+    const upstream = createConnection({ host: target.hostname, port: Number(target.port) });
+    track(upstream);
+    client.on('data', (chunk) => {
+      if (!silent) upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (!silent) client.write(chunk);
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => {
+      if (!silent) client.destroy();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the silent endpoint has no TCP port');
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    connections: () => accepted,
+    silence: () => {
+      silent = true;
+    },
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** How a call ended, and after how long. */
+export type Settled =
+  | { readonly outcome: 'resolved'; readonly ms: number; readonly value: unknown }
+  | { readonly outcome: 'rejected'; readonly ms: number; readonly error: unknown }
+  | { readonly outcome: 'pending'; readonly ms: number };
+
+/** Waits for `promise` at most `limitMs`: how it ended (or that it was still pending), and when. */
+export async function settleWithin(promise: Promise<unknown>, limitMs: number): Promise<Settled> {
+  const start = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'pending'>((resolve) => {
+    timer = setTimeout(() => resolve('pending'), limitMs);
+  });
+  try {
+    const outcome = await Promise.race([
+      promise.then(
+        (value) => ({ outcome: 'resolved' as const, value }),
+        (error: unknown) => ({ outcome: 'rejected' as const, error }),
+      ),
+      late,
+    ]);
+    const ms = Date.now() - start;
+    return outcome === 'pending' ? { outcome, ms } : { ...outcome, ms };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One line saying how a call settled, for assertion messages. */
+export function describeSettled(what: string, settled: Settled): string {
+  switch (settled.outcome) {
+    case 'pending':
+      return `${what} was still waiting after ${settled.ms} ms (it should have failed with UNREACHABLE)`;
+    case 'resolved':
+      return `${what} resolved after ${settled.ms} ms against an endpoint that never answers`;
+    case 'rejected': {
+      const e = settled.error as { code?: unknown; message?: unknown };
+      return `${what} rejected after ${settled.ms} ms with ${String(e?.code)}: ${String(e?.message ?? settled.error)}`;
+    }
+  }
+}
