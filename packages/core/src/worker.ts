@@ -195,11 +195,21 @@ export function createWorker(options: WorkerOptions): Worker {
   const hooks = options.instrumentation?.worker?.({ adapter, queue });
   const log = quietLogger(hooks?.logger ? hooks.logger(options.logger ?? {}) : (options.logger ?? {}));
   const handlers = new Map<string, Registered>();
+  const userIsPermanent = options.isPermanent;
+  /** The user's `isPermanent`; one that throws is reported and counts as "no" (the job is retried). */
+  function isPermanentReported(error: unknown): boolean {
+    try {
+      return (userIsPermanent as (error: unknown) => boolean)(error) === true;
+    } catch (thrown) {
+      reportError('isPermanent', thrown);
+      return false;
+    }
+  }
   const policy: DecisionPolicy = {
     capabilities: caps,
     versionWindowMs,
     random,
-    isPermanent: options.isPermanent,
+    isPermanent: userIsPermanent === undefined ? undefined : isPermanentReported,
   };
   /** Every delivery this worker holds, from receive until it is acked, released or dead-lettered. */
   const active = new Set<HeldDelivery>();

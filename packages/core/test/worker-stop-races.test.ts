@@ -109,6 +109,37 @@ describe('worker start, stop and settling races', () => {
     expect(runs, 'handler runs (2 jobs × maxAttempts 2)').toBe(4);
   });
 
+  it('an isPermanent that throws is reported as an error event and counts as "no": the job is retried, then dead-lettered', async () => {
+    const adapter = inTestAdapter();
+    const queue = 'race-is-permanent';
+    const errors: string[] = [];
+    const worker = createWorker({
+      adapter,
+      queue,
+      pollMs: 20,
+      isPermanent: () => {
+        throw new Error('classifier down');
+      },
+      onEvent: (e) => {
+        if (e.type === 'error') errors.push(`${e.during}: ${e.error.message}`);
+      },
+    });
+    let runs = 0;
+    worker.handle(job, async () => {
+      runs++;
+      throw new Error('flaky');
+    });
+    await createQueue({ adapter, queue }).enqueue(job, { n: 1 });
+    await worker.start();
+    try {
+      await until('the job dead-lettered', () => adapter.deadCount(queue) === 1);
+    } finally {
+      await worker.stop();
+    }
+    expect(runs, 'runs (maxAttempts 2)').toBe(2);
+    expect(errors, 'error events').toContain('isPermanent: classifier down');
+  });
+
   it('an async onEvent that rejects and a logger that throws neither crash the process nor fail the job', async () => {
     const adapter = inTestAdapter();
     const queue = 'race-observers';
