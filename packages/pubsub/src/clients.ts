@@ -1,3 +1,4 @@
+import { BgError } from '@bg/core/adapter';
 import type { CallOptions, ClientConfig, v1 } from '@google-cloud/pubsub';
 import { loadV1 } from './load-v1.js';
 
@@ -109,6 +110,19 @@ export function createClients(settings: ClientSettings): Clients {
     call: { timeout: settings.timeoutMs, retry: null },
     projectId() {
       if (fixed) return Promise.resolve(fixed);
+      // An emulator has no credentials to take a project from: the lookup would ask the cloud
+      // metadata server (a warning, then a failure). Say what is missing instead.
+      if ((resolved as { sslCreds?: unknown }).sslCreds !== undefined) {
+        return Promise.reject(
+          new BgError(
+            'INVALID_ARGUMENT',
+            'a Pub/Sub emulator needs a project id: pubsub://<project>?endpoint=… (or PUBSUB_PROJECT_ID)',
+            {
+              retryable: false,
+            },
+          ),
+        );
+      }
       project ??= subscriber.getProjectId();
       return project;
     },

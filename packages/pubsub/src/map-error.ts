@@ -55,7 +55,8 @@ export function isInvalidAckId(error: unknown): boolean {
 export function mapError(error: unknown, what: string): BgError {
   if (isBgError(error)) return error;
   const code = grpcCode(error);
-  const detail = error instanceof Error ? error.message : String(error);
+  // grpc-js ends some messages with an empty "Resolution note: ": drop it.
+  const detail = (error instanceof Error ? error.message : String(error)).replace(/\.? Resolution note: ?$/, '');
   const message = `Pub/Sub ${what} failed: ${detail}`;
   switch (code) {
     case GRPC.UNAVAILABLE:

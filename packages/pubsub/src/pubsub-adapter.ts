@@ -228,9 +228,13 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     try {
       return await clients.projectId();
     } catch (error) {
-      throw new BgError('INVALID_ARGUMENT', 'no Google Cloud project id: pass projectId or set GOOGLE_CLOUD_PROJECT', {
-        cause: error,
-      });
+      throw new BgError(
+        'INVALID_ARGUMENT',
+        'no Google Cloud project id: pass projectId (pubsub://<project>?…) or set GOOGLE_CLOUD_PROJECT (PUBSUB_PROJECT_ID for an emulator)',
+        {
+          cause: error,
+        },
+      );
     }
   }
 

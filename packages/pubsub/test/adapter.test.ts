@@ -41,6 +41,12 @@ describe('pubsub adapter: pure parts', () => {
       code: 'BACKEND_ERROR',
       retryable: true,
     });
+    const unresolved = new Error(
+      '14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED. Resolution note: ',
+    );
+    expect(mapError(Object.assign(unresolved, { code: 14 }), 'pull').message, "grpc-js's empty resolution note is dropped").toBe(
+      'Pub/Sub pull failed: 14 UNAVAILABLE: No connection established. Last error: connect ECONNREFUSED',
+    );
   });
 
   it('keeps resource names apart: "<prefix><queue>" and "<prefix><queue>.dead"', () => {

@@ -131,3 +131,34 @@ describe.skipIf(!endpoint)('the resolved options reach the emulator', () => {
     await roundTrip({ apiEndpoint: `http://${endpoint}/`, projectId }, 'pubsubAdapter({ apiEndpoint: http://… })');
   });
 });
+
+describe('an emulator endpoint without a project id', () => {
+  it('is a typed error naming what is missing (the SDK asked the cloud metadata server, with a warning)', async () => {
+    const google = process.env.GOOGLE_CLOUD_PROJECT;
+    setEnv({});
+    delete process.env.GOOGLE_CLOUD_PROJECT;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name);
+    };
+    process.on('warning', onWarning);
+    const adapter = pubsubAdapter({ apiEndpoint: 'http://127.0.0.1:1' });
+    try {
+      const error = await adapter.ensureQueue('no-project').catch((e: unknown) => e);
+      expect(error, 'ensureQueue on an emulator endpoint without a project').toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('no Google Cloud project id'),
+      });
+      expect(
+        String((error as { cause?: { message?: unknown } }).cause?.message),
+        'why: said at once, without asking the cloud metadata server (which printed a MetadataLookupWarning)',
+      ).toContain('a Pub/Sub emulator needs a project id');
+      expect(warnings, 'process warnings').not.toContain('MetadataLookupWarning');
+    } finally {
+      process.off('warning', onWarning);
+      await adapter.close();
+      setEnv(saved as Record<string, string>);
+      if (google !== undefined) process.env.GOOGLE_CLOUD_PROJECT = google;
+    }
+  });
+});
