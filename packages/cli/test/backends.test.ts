@@ -234,6 +234,7 @@ for (const b of BACKENDS) {
           duplicate: true,
           deduplication: 'honoured',
         });
+        expect(second.envelope, 'a duplicate shows no envelope (the one built was not stored; its id was another)').toBeNull();
       } else {
         expect(first).toMatchObject({ duplicate: false, deduplication: 'unsupported' });
         expect(second).toMatchObject({ duplicate: false, deduplication: 'unsupported' });

@@ -66,7 +66,8 @@ export async function enqueueCommand(argv: readonly string[], ctx: CommandContex
       id: result.id,
       duplicate: result.duplicate,
       deduplication: result.deduplication,
-      envelope: result.envelope,
+      // A duplicate was not stored: the envelope built for it (another id) would mislead.
+      envelope: result.duplicate ? null : result.envelope,
     });
   } else {
     ctx.io.out(
