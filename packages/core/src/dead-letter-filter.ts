@@ -1,5 +1,6 @@
 import type { DeadLetter, DeadLetterReason } from './adapter.js';
 import { decodeEnvelope } from './envelope.js';
+import { redactText } from './redact.js';
 
 /**
  * Which dead letters a tool shows or acts on (`bgctl dead`, the dashboard). Every field given
@@ -52,7 +53,9 @@ export function matchesDeadLetter(dead: DeadLetter, filter: DeadLetterFilter, no
   if (filter.newerThanMs !== undefined && age > filter.newerThanMs) return false;
   if (filter.text !== undefined && filter.text !== '') {
     const error = dead.error;
-    const haystack = error ? `${error.name ?? ''} ${error.code ?? ''} ${error.message}`.toLowerCase() : '';
+    // The text as it is shown (redacted): matching the stored text would let a filter guess a
+    // secret the page masks, one character at a time.
+    const haystack = error ? redactText(`${error.name ?? ''} ${error.code ?? ''} ${error.message}`).toLowerCase() : '';
     if (!haystack.includes(filter.text.toLowerCase())) return false;
   }
   return true;

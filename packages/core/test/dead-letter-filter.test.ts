@@ -68,6 +68,16 @@ describe('matchesDeadLetter', () => {
     });
   }
 
+  it('the text filter searches the error as shown (redacted): it cannot guess a masked password', () => {
+    const leaky = dead({ error: { message: 'connect to redis://u:pw12345@h:1/ failed' } });
+    for (const guess of ['u:pw1', 'pw12345', 'u:pw12345@']) {
+      expect(matchesDeadLetter(leaky, { text: guess }, NOW), `text ${JSON.stringify(guess)} against a masked password`).toBe(
+        false,
+      );
+    }
+    expect(matchesDeadLetter(leaky, { text: 'failed' }, NOW), 'text that is shown').toBe(true);
+  });
+
   it('a type filter drops a dead letter whose type is unknown; a text filter drops one without an error', () => {
     expect(matchesDeadLetter(dead({ body: '{}' }), { types: ['email.welcome'] }, NOW), 'unknown type').toBe(false);
     const { error: _error, ...withoutError } = dead();

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -51,8 +52,16 @@ export interface Dashboard {
   close(): Promise<void>;
 }
 
-const TOKEN_COOKIE = 'bg_dash_token';
 const SESSION_COOKIE = 'bg_dash_sid';
+
+/** The host of an `Origin` header; `undefined` for one that is not a URL (then refused). */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return undefined;
+  }
+}
 const ASSETS: Readonly<Record<string, string>> = {
   'dashboard.css': 'text/css; charset=utf-8',
   'dashboard.js': 'text/javascript; charset=utf-8',
@@ -144,6 +153,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   });
   const csrf = new CsrfGuard();
   const token = options.token;
+  // The cookie holds a value derived from the token, never the token itself (a cookie reaches
+  // every port of the host), under a name of this token's own (two dashboards on one host, each
+  // with its token, do not overwrite each other's login).
+  const derived = (purpose: string): string =>
+    createHmac('sha256', token ?? '')
+      .update(`bg-dashboard:${purpose}`)
+      .digest('base64url');
+  const tokenCookie = token === undefined ? 'bg_dash_token' : `bg_dash_${derived('cookie-name').slice(0, 10)}`;
+  const cookieValue = token === undefined ? '' : derived('cookie-value');
   let jobs: Promise<Map<string, JobDefinition>> | undefined;
   const loadJobs = (): Promise<Map<string, JobDefinition>> => {
     jobs ??= loadJobDefinitions(options.module, options.jobs ?? []);
@@ -169,6 +187,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const cookies = parseCookies(req.headers.cookie);
     const secure = (req.socket as TLSSocket).encrypted === true;
     const cookieAttrs = `; Path=${base || '/'}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+    // Lax: a link to the dashboard from another site (an alert, a wiki) keeps the login; every
+    // mutation still needs the session's CSRF value (its cookie is Strict) and a same-origin POST.
+    const tokenCookieAttrs = `; Path=${base || '/'}; HttpOnly; SameSite=Lax${secure ? '; Secure' : ''}`;
     const method = req.method ?? 'GET';
 
     // Access: token (header, cookie, or ?token= once), then the auth hook or the loopback rule.
@@ -176,8 +197,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const queryToken = url.searchParams.get('token');
     if (token !== undefined) {
       const auth = req.headers.authorization;
-      const candidate = auth?.startsWith('Bearer ') ? auth.slice(7) : (queryToken ?? cookies.get(TOKEN_COOKIE));
-      if (candidate !== undefined && candidate !== null) presented = sameSecret(candidate, token) ? 'valid' : 'invalid';
+      const given = auth?.startsWith('Bearer ') ? auth.slice(7) : (queryToken ?? undefined);
+      const cookie = cookies.get(tokenCookie);
+      if (given !== undefined) presented = sameSecret(given, token) ? 'valid' : 'invalid';
+      else if (cookie !== undefined) presented = sameSecret(cookie, cookieValue) ? 'valid' : 'invalid';
     }
     const decision = accessDecision({
       remoteAddress: req.socket.remoteAddress,
@@ -192,10 +215,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (token !== undefined && queryToken !== null && method === 'GET') {
       // Trade the token in the URL for a cookie, and drop it from the address bar.
       url.searchParams.delete('token');
-      const location = `${base}${path}${url.search}`;
+      // One leading slash: "//evil.example/x" would send the browser to another site.
+      const location = `${base}${path.replace(/^\/+/, '/')}${url.search}`;
       return send(res, 303, '', 'text/plain; charset=utf-8', {
         Location: location,
-        'Set-Cookie': `${TOKEN_COOKIE}=${encodeURIComponent(token)}${cookieAttrs}`,
+        'Set-Cookie': `${tokenCookie}=${cookieValue}${tokenCookieAttrs}`,
       });
     }
 
@@ -213,7 +237,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (method === 'POST') {
       if (readOnly) return errorPage(res, base, 403, 'this dashboard is read-only: replay, purge and enqueue are disabled');
       const origin = req.headers.origin;
-      if (origin !== undefined && origin !== 'null' && new URL(origin).host !== req.headers.host)
+      if (origin !== undefined && origin !== 'null' && originHost(origin) !== req.headers.host)
         return errorPage(res, base, 403, 'cross-origin form submission refused');
       form = parseForm(req.headers['content-type'], await readBody(req));
       if (!csrf.check(cookies.get(SESSION_COOKIE), form.get('_csrf') ?? undefined))

@@ -1,7 +1,8 @@
 import { type Adapter, type DeadLetter, type DeadLetterFilter, matchesDeadLetter } from '@bg/core';
+import { compareDeadLetters, positionOf } from '@bg/core/adapter';
 import type { ScanCursor } from './input.js';
 
-/** Dead letters read per adapter call while scanning. Fixed, so a cursor's `skip` stays valid. */
+/** Dead letters read per adapter call while scanning. */
 export const SCAN_PAGE_SIZE = 200;
 /** At most this many dead letters are read to fill one filtered page. */
 export const SCAN_BUDGET = 5_000;
@@ -33,31 +34,33 @@ export async function scanDeadLetters(
   const budget = options.budget ?? SCAN_BUDGET;
   const items: DeadLetter[] = [];
   let pageCursor = options.cursor.page;
-  let skip = options.cursor.skip;
+  let after = options.cursor.after;
   let scanned = 0;
   for (;;) {
     const page = await adapter.listDeadLetters(queue, {
       limit: SCAN_PAGE_SIZE,
       ...(pageCursor !== undefined ? { cursor: pageCursor } : {}),
     });
-    for (let i = skip; i < page.items.length; i++) {
+    for (let i = 0; i < page.items.length; i++) {
       const dead = page.items[i] as DeadLetter;
+      // Shown on an earlier page (by position: purges meanwhile shift counts, not positions).
+      if (after !== undefined && compareDeadLetters(dead, after) <= 0) continue;
       scanned++;
       if (matchesDeadLetter(dead, filter, now)) items.push(dead);
       if (items.length >= options.limit) {
         const next: ScanCursor | undefined =
           i + 1 < page.items.length
-            ? { ...(pageCursor !== undefined ? { page: pageCursor } : {}), skip: i + 1 }
+            ? { ...(pageCursor !== undefined ? { page: pageCursor } : {}), after: positionOf(dead) }
             : page.cursor !== undefined
-              ? { page: page.cursor, skip: 0 }
+              ? { page: page.cursor }
               : undefined;
         return { items, scanned, budgetHit: false, ...(next ? { next } : {}) };
       }
     }
     if (page.cursor === undefined) return { items, scanned, budgetHit: false };
     pageCursor = page.cursor;
-    skip = 0;
-    if (scanned >= budget) return { items, scanned, budgetHit: true, next: { page: pageCursor, skip: 0 } };
+    after = undefined;
+    if (scanned >= budget) return { items, scanned, budgetHit: true, next: { page: pageCursor } };
   }
 }
 

@@ -12,9 +12,12 @@ export function parseQueueName(value: string): string {
   return value;
 }
 
-/** A job id: 1–256 printable ASCII characters without spaces. */
+/** A job id: 1–256 characters, none of them a control character (spaces and any script are fine). */
 export function parseJobId(value: string, field = 'id'): string {
-  if (!/^[\x21-\x7e]{1,256}$/.test(value)) throw badInput(`${field}: "${value.slice(0, 60)}" is not a job id`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+  if (value.length < 1 || value.length > 256 || /[\u0000-\u001f\u007f-\u009f]/.test(value)) {
+    throw badInput(`${field}: "${value.slice(0, 60)}" is not a job id`);
+  }
   return value;
 }
 
@@ -74,29 +77,47 @@ export function parseLimit(value: string | null): number {
   return n;
 }
 
-/** A position in the dead-letter store: the adapter's page cursor and how many of that page to skip. */
+/** A position in the dead-letter store: the adapter's page cursor and the last dead letter passed. */
 export interface ScanCursor {
+  /** The adapter's cursor of the page to read (absent: the first page). */
   readonly page?: string;
-  readonly skip: number;
+  /**
+   * The last dead letter already shown or passed over: the page's items up to it (by when they
+   * were dead-lettered, then id) are skipped. A position, not a count, so that dead letters
+   * purged or replayed meanwhile do not make the next page skip others.
+   */
+  readonly after?: { readonly deadLetteredAt: number; readonly id: string };
 }
 
 /** Encodes a {@link ScanCursor} for a URL. */
 export function encodeCursor(cursor: ScanCursor): string {
   return Buffer.from(
-    JSON.stringify(cursor.page === undefined ? { s: cursor.skip } : { c: cursor.page, s: cursor.skip }),
+    JSON.stringify({
+      ...(cursor.page !== undefined ? { c: cursor.page } : {}),
+      ...(cursor.after !== undefined ? { t: cursor.after.deadLetteredAt, i: cursor.after.id } : {}),
+    }),
   ).toString('base64url');
 }
 
 /** Decodes a cursor from {@link encodeCursor}; empty → the start. */
 export function decodeCursor(value: string | null): ScanCursor {
-  if (value === null || value === '') return { skip: 0 };
+  if (value === null || value === '') return {};
   if (value.length > 2_000 || !/^[A-Za-z0-9_-]+$/.test(value)) throw badInput('cursor: not a cursor of this dashboard');
   try {
-    const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as { c?: unknown; s?: unknown };
-    const skip = parsed.s;
-    if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0 || skip > 10_000) throw new Error('skip');
+    const parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as { c?: unknown; t?: unknown; i?: unknown };
+    if (typeof parsed !== 'object' || parsed === null) throw new Error('cursor');
     if (parsed.c !== undefined && typeof parsed.c !== 'string') throw new Error('page');
-    return parsed.c === undefined ? { skip } : { page: parsed.c, skip };
+    const hasAfter = parsed.t !== undefined || parsed.i !== undefined;
+    if (
+      hasAfter &&
+      (typeof parsed.t !== 'number' || !Number.isSafeInteger(parsed.t) || typeof parsed.i !== 'string' || parsed.i.length > 256)
+    ) {
+      throw new Error('after');
+    }
+    return {
+      ...(parsed.c !== undefined ? { page: parsed.c as string } : {}),
+      ...(hasAfter ? { after: { deadLetteredAt: parsed.t as number, id: parsed.i as string } } : {}),
+    };
   } catch {
     throw badInput('cursor: not a cursor of this dashboard');
   }

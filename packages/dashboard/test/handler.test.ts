@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 import { createQueue, defineJob } from '@bg/core';
 import { memoryAdapter } from '@bg/memory';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -132,20 +133,63 @@ describe('createDashboard request handler (memory adapter, no browser)', () => {
       adapter,
       'emails',
       { types: ['nothing.matches'] },
-      { cursor: { skip: 0 }, limit: 10, budget: 1 },
+      { cursor: {}, limit: 10, budget: 1 },
     );
     expect(bounded, 'scanDeadLetters stops at its budget on a non-matching filter').toMatchObject({
       items: [],
       budgetHit: false,
     });
     // The adapter's own order (oldest first, ties by id), not the order they were seeded in.
-    const head = await scanDeadLetters(adapter, 'emails', {}, { cursor: { skip: 0 }, limit: 5 });
+    const head = await scanDeadLetters(adapter, 'emails', {}, { cursor: {}, limit: 5 });
     expect(head.items, 'an unfiltered scan of five').toHaveLength(5);
-    const midPage = await scanDeadLetters(adapter, 'emails', {}, { cursor: decodeCursor(encodeCursor({ skip: 3 })), limit: 2 });
+    const third = head.items[2] as (typeof head.items)[number];
+    const midPage = await scanDeadLetters(
+      adapter,
+      'emails',
+      {},
+      {
+        cursor: decodeCursor(encodeCursor({ after: { deadLetteredAt: third.deadLetteredAt, id: third.id } })),
+        limit: 2,
+      },
+    );
     expect(
       midPage.items.map((d) => d.id),
-      'a cursor skips inside an adapter page',
+      'a cursor resumes inside an adapter page, after the last one shown',
     ).toEqual(head.items.slice(3, 5).map((d) => d.id));
+    // The next page of the first two, after those two were purged: it must still start at the third.
+    await seedDeadLetters(adapter, 'paging', 6, { type: 'email.welcome', reason: 'max-attempts', message: 'x' });
+    const all = await scanDeadLetters(adapter, 'paging', {}, { cursor: {}, limit: 6 });
+    const firstTwo = await scanDeadLetters(adapter, 'paging', {}, { cursor: {}, limit: 2 });
+    await adapter.purgeDeadLetters(
+      'paging',
+      firstTwo.items.map((d) => d.id),
+    );
+    const afterPurge = await scanDeadLetters(adapter, 'paging', {}, { cursor: firstTwo.next ?? {}, limit: 2 });
+    expect(
+      afterPurge.items.map((d) => d.id),
+      'the next page after the shown ones were purged (a count-based cursor skipped two)',
+    ).toEqual(all.items.slice(2, 4).map((d) => d.id));
+  });
+
+  it('shows a dead letter whose id has spaces or other scripts, and masks attributes named like secrets', async () => {
+    await adapter.ensureQueue('oddities');
+    const ids = ['id with space', 'ünïcode-id'];
+    await adapter.send(
+      'oddities',
+      ids.map((id) => ({ id, body: '{}', attributes: { password: 'AttrPw789', 'x-api-key': 'AttrKeyABC', region: 'eu' } })),
+    );
+    const got = await adapter.receive('oddities', { max: 10, leaseMs: 60_000 });
+    for (const message of got) {
+      await adapter.deadLetter('oddities', message, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() });
+      await adapter.ack('oddities', message.handle);
+    }
+    const client = new Browserless(app.url);
+    for (const id of ids) {
+      const detail = await client.page(`/b/0/q/oddities/dead/${encodeURIComponent(id)}`);
+      expect(detail.status, `detail page of ${JSON.stringify(id)} (it was 400 "is not a job id")`).toBe(200);
+      expect(detail.text, 'attribute values named like secrets').not.toMatch(/AttrPw789|AttrKeyABC/);
+      expect(detail.text, 'other attribute values').toContain('>eu<');
+    }
   });
 
   it('refuses mutations without the CSRF value, and confirms before acting', async () => {
@@ -236,8 +280,34 @@ describe('token, auth hook and read-only mode', () => {
       const exchange = await client.request(`/b/0/q/default?token=${TOKEN}`);
       expect(exchange.status, '?token= → 303').toBe(303);
       expect(exchange.headers.get('location'), 'redirect drops the token').toBe('/b/0/q/default');
-      expect(client.cookies.get('bg_dash_token'), 'token cookie set').toBeDefined();
+      const setCookie = exchange.headers.get('set-cookie') ?? '';
+      const tokenCookie = [...client.cookies.entries()].find(([name]) => name.startsWith('bg_dash_') && name !== 'bg_dash_sid');
+      expect(tokenCookie, `token cookie set (${setCookie})`).toBeDefined();
+      expect(
+        tokenCookie?.[1],
+        'the cookie holds a value derived from the token, not the token (cookies reach every port)',
+      ).not.toContain(TOKEN);
+      expect(setCookie, 'SameSite=Lax: a link from another site keeps the login').toContain('SameSite=Lax');
       expect((await client.request('/')).status, 'with the cookie → 200').toBe(200);
+      const forged = new Browserless(app.url);
+      forged.cookies.set(tokenCookie?.[0] ?? 'bg_dash_token', TOKEN);
+      expect((await forged.request('/')).status, 'the raw token as the cookie value is not a login').toBe(401);
+      // Sent as written ("/./" would be resolved away by fetch): the path becomes "//evil.example/x".
+      const location = await new Promise<string | undefined>((resolve, reject) => {
+        const req = httpRequest(`${app.url}/`, { path: `/.//evil.example/x?token=${TOKEN}` }, (res) => {
+          res.resume();
+          resolve(res.headers.location);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(location, 'the redirect after ?token= stays on this site (it went to //evil.example/x)').toBe('/evil.example/x');
+      const garbageOrigin = await fetch(`${app.url}/b/0/q/default/dead/action`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, origin: 'garbage', 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'op=purge-filtered',
+      });
+      expect(garbageOrigin.status, 'a malformed Origin header is refused (it was a 500)').toBe(403);
       const bearer = await fetch(`${app.url}/`, { headers: { authorization: `Bearer ${TOKEN}` } });
       expect(bearer.status, 'Authorization: Bearer → 200').toBe(200);
       const anonymous = new Browserless(app.url);

@@ -1,4 +1,4 @@
-import { type DeadLetter, deadLetterType, redactText } from '@bg/core';
+import { type DeadLetter, deadLetterType, isSecretName, REDACTED, redactText } from '@bg/core';
 import { instant } from '../format.js';
 import { type Html, html } from '../html.js';
 import { type PageContext, queuePath } from './context.js';
@@ -48,7 +48,8 @@ ${error.stack ? html`<details><summary>Stack</summary><pre class="code">${redact
 ${
   attributes.length > 0
     ? html`<section aria-labelledby="h-attrs"><h2 id="h-attrs">Attributes</h2><div class="scroll"><table><thead><tr><th scope="col">Name</th><th scope="col">Value</th></tr></thead><tbody>${attributes.map(
-        ([k, v]) => html`<tr><th scope="row" class="mono">${k}</th><td class="mono">${redactText(v)}</td></tr>`,
+        ([k, v]) =>
+          html`<tr><th scope="row" class="mono">${k}</th><td class="mono">${isSecretName(k) ? REDACTED : redactText(v)}</td></tr>`,
       )}</tbody></table></div></section>`
     : ''
 }
