@@ -71,7 +71,7 @@ export function parseDeadFilter(params: URLSearchParams): { filter: DeadLetterFi
 /** Page size: an integer 1–200 (default 50). */
 export function parseLimit(value: string | null): number {
   if (value === null || value === '') return 50;
-  const n = Number(value);
+  const n = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(n) || n < 1 || n > 200)
     throw badInput(`limit: must be an integer from 1 to 200, got "${value.slice(0, 20)}"`);
   return n;

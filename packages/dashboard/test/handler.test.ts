@@ -104,6 +104,8 @@ describe('createDashboard request handler (memory adapter, no browser)', () => {
       ['/b/0/q/NOT_A_QUEUE/dead', /queue: &quot;NOT_A_QUEUE&quot; is not a queue name/],
       ['/b/0/q/emails/dead?reason=bored', /reason: &quot;bored&quot; is not one of/],
       ['/b/0/q/emails/dead?limit=5000', /limit: must be an integer from 1 to 200/],
+      ['/b/0/q/emails/dead?limit=0x10', /limit: must be an integer from 1 to 200/],
+      ['/b/0/q/emails/dead?limit=1e2', /limit: must be an integer from 1 to 200/],
       ['/b/0/q/emails/dead?older=yesterday', /older than: &quot;yesterday&quot; is not a duration/],
       ['/b/0/q/emails/dead?cursor=@@@', /cursor: not a cursor of this dashboard/],
     ];
