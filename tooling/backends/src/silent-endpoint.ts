@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { type Adapter, isBgError } from '@bg/core';
 
 /**
  * A TCP endpoint on a free loopback port that accepts connections and never answers (a hung
@@ -102,4 +103,48 @@ export function describeSettled(what: string, settled: Settled): string {
       return `${what} rejected after ${settled.ms} ms with ${String(e?.code)}: ${String(e?.message ?? settled.error)}`;
     }
   }
+}
+
+/**
+ * Every call of the adapter contract a worker or an operator makes with no lease in hand, each
+ * named, for a test that points an adapter at a {@link silentEndpoint}: `receive` long-polls for
+ * `waitMs`. Optional calls the adapter lacks reject with a plain `Error` (the test then says so).
+ */
+export function unansweredCalls(adapter: Adapter, waitMs: number): readonly (readonly [string, () => Promise<unknown>])[] {
+  const lacks = (name: string) => Promise.reject(new Error(`the adapter has no ${name}`));
+  return [
+    ['stats', () => adapter.stats('emails')],
+    ['send', () => adapter.send('emails', [{ id: 'j1', body: 'hello' }])],
+    ['listQueues', () => adapter.listQueues?.() ?? lacks('listQueues')],
+    ['queueExists', () => adapter.queueExists?.('emails') ?? lacks('queueExists')],
+    ['ensureQueue', () => adapter.ensureQueue('emails')],
+    ['receive', () => adapter.receive('emails', { max: 1, leaseMs: 5_000, waitMs })],
+    ['listDeadLetters', () => adapter.listDeadLetters('emails')],
+  ];
+}
+
+/**
+ * What is wrong with a call's outcome when it should have failed with a retryable
+ * `UNREACHABLE`: `undefined` when it did, else a sentence naming the call and what it did.
+ */
+export function unreachableProblem(what: string, settled: Settled): string | undefined {
+  const told = describeSettled(what, settled);
+  if (settled.outcome !== 'rejected') return told;
+  if (!isBgError(settled.error, 'UNREACHABLE')) return `${told} (expected UNREACHABLE)`;
+  if ((settled.error as { retryable?: unknown }).retryable !== true) return `${told} (should be retryable)`;
+  return undefined;
+}
+
+/**
+ * Runs every {@link unansweredCalls} call of `adapter` at once, each given `withinMs` to settle,
+ * and returns what went wrong (see {@link unreachableProblem}; `label` is added to each): `[]`
+ * when every call failed with a retryable `UNREACHABLE` in time.
+ */
+export async function unreachableProblems(
+  adapter: Adapter,
+  options: { readonly waitMs: number; readonly withinMs: number; readonly label: string },
+): Promise<string[]> {
+  const calls = unansweredCalls(adapter, options.waitMs);
+  const settled = await Promise.all(calls.map(([, call]) => settleWithin(call(), options.withinMs)));
+  return calls.flatMap(([what], i) => unreachableProblem(`${what} (${options.label})`, settled[i] as Settled) ?? []);
 }
