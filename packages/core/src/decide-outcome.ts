@@ -70,7 +70,10 @@ export interface DecisionPolicy {
   readonly versionWindowMs: number;
   /** Randomness for backoff jitter: a number in [0, 1). */
   readonly random: () => number;
-  /** Errors that must not be retried, besides BgErrors with `retryable: false`. */
+  /**
+   * Errors that must not be retried, besides BgErrors with `retryable: false`. The worker passes
+   * the user's wrapped so that it never throws (a throw is reported and counts as "no").
+   */
   readonly isPermanent?: ((error: unknown) => boolean) | undefined;
 }
 
@@ -160,19 +163,6 @@ export interface HandlerResult {
 }
 
 /**
- * A non-retryable BgError other than `TIMEOUT`, or an error the worker's `isPermanent` names.
- * An `isPermanent` that throws counts as "no": the job is retried, up to its `maxAttempts`.
- */
-function isPermanentFailure(error: unknown, policy: DecisionPolicy): boolean {
-  if (isBgError(error) && !error.retryable && !isBgError(error, 'TIMEOUT')) return true;
-  try {
-    return policy.isPermanent?.(error) === true;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Decides what to do once a handler of `run` returned: forget a delivery whose lease is gone,
  * ack a success, hand back a job whose handler gave up on shutdown, dead-letter a permanent
  * error (a non-retryable BgError other than `TIMEOUT`, or one `isPermanent` names) or the last
@@ -183,7 +173,8 @@ export function decideResult(run: RunDecision, result: HandlerResult, policy: De
   if (!result.failed) return ACK;
   if (result.stopping) return HAND_BACK;
   const { error } = result;
-  const permanent = isPermanentFailure(error, policy);
+  const permanent =
+    (isBgError(error) && !error.retryable && !isBgError(error, 'TIMEOUT')) || (policy.isPermanent?.(error) ?? false);
   const { job, attempt } = run;
   if (permanent || attempt >= job.retry.maxAttempts) {
     return {

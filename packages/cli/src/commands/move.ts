@@ -84,11 +84,12 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
     for (const r of results) {
       const verb = values['dry-run'] ? 'would move' : 'moved';
       const left = r.sourceAfter;
-      const leftOver = left && [left.ready, left.delayed, left.inFlight].some((n) => n === null || n > 0);
+      const leftCounts = left ? [left.ready, left.delayed, left.inFlight] : [];
+      const leftOver = leftCounts.some((n) => n === null || n > 0);
       ctx.io.out(
         `${r.queue}: ${verb} ${formatCount(r.live)} live job(s)${values.dead ? ` and ${r.dead} dead letter(s)` : ''}` +
           `${r.duplicates ? `; ${r.duplicates} not moved (the destination already had them from this move: is it the source?), left on the source` : ''}` +
-          `${!values['dry-run'] && left && leftOver ? `; left on the source: ${formatCount(left.ready)} ready, ${formatCount(left.delayed)} delayed, ${formatCount(left.inFlight)} in flight (${[left.ready, left.delayed, left.inFlight].includes(null) ? '? = unknown; ' : ''}rerun later)` : ''}\n`,
+          `${!values['dry-run'] && left && leftOver ? `; left on the source: ${formatCount(left.ready)} ready, ${formatCount(left.delayed)} delayed, ${formatCount(left.inFlight)} in flight (${leftCounts.includes(null) ? '? = unknown; ' : ''}rerun later)` : ''}\n`,
       );
     }
     if (interrupted) ctx.io.err('interrupted: run the same command again to continue\n');
