@@ -55,12 +55,17 @@ export function scrubText(text: string, secrets: readonly string[]): string {
   return redactText(out);
 }
 
+/** A value a secret-named field may hold in clear: a non-empty string or a number (`"password": 1234`). */
+function isSecretScalar(field: unknown): boolean {
+  return (typeof field === 'string' && field !== '') || typeof field === 'number' || typeof field === 'bigint';
+}
+
 /**
  * A copy of a JSON value for `--json` output, scrubbed field by field: every string through
  * {@link scrubText} (a body holding `{"password":"…"}` is a string, whose quotes the JSON text
- * would escape past the patterns), every field named like a secret masked. Numbers, booleans
- * and the JSON syntax are never touched, so the output stays valid JSON whatever the password
- * is (a password `false` scrubbed from the text made `"duplicate": ***`).
+ * would escape past the patterns), every string or number field named like a secret masked.
+ * Other numbers, booleans and the JSON syntax are never touched, so the output stays valid JSON
+ * whatever the password is (a password `false` scrubbed from the text made `"duplicate": ***`).
  */
 export function scrubValue(value: unknown, secrets: readonly string[]): unknown {
   if (typeof value === 'string') return scrubText(value, secrets);
@@ -70,8 +75,7 @@ export function scrubValue(value: unknown, secrets: readonly string[]): unknown 
   if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(value)) {
-    out[scrubText(name, secrets)] =
-      isSecretName(name) && typeof field === 'string' && field !== '' ? REDACTED : scrubValue(field, secrets);
+    out[scrubText(name, secrets)] = isSecretName(name) && isSecretScalar(field) ? REDACTED : scrubValue(field, secrets);
   }
   return out;
 }

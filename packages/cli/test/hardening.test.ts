@@ -119,11 +119,19 @@ describe('bgctl output', () => {
   });
 
   it('scrubValue masks secrets inside string fields (a JSON body whose quotes the text would escape)', () => {
-    const value = scrubValue({ body: '{"password":"pl-secret"}', count: 12, ok: false, nested: [{ apiKey: 'k-123456' }] }, [
-      'hunter22',
-    ]);
-    expect(JSON.stringify(value)).not.toContain('pl-secret');
-    expect(JSON.stringify(value)).not.toContain('k-123456');
+    const value = scrubValue(
+      {
+        body: '{"password":"pl-secret","config":"{\\"token\\":\\"tk-nested-7\\"}"}',
+        count: 12,
+        ok: false,
+        nested: [{ apiKey: 'k-123456', pin: 8080, password: 918273645 }],
+      },
+      ['hunter22'],
+    );
+    for (const secret of ['pl-secret', 'k-123456', 'tk-nested-7', '918273645']) {
+      expect(JSON.stringify(value), `scrubValue left ${secret}`).not.toContain(secret);
+    }
+    expect(JSON.stringify(value), 'a number under a name that is not secret').toContain('"pin":8080');
     expect(value, 'numbers and booleans untouched').toMatchObject({ count: 12, ok: false });
   });
 

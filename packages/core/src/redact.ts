@@ -50,12 +50,21 @@ const ASSIGNMENT = /(^|[?&;,\s({[])([A-Za-z_][\w.-]*)(\s*=)([^&;,\s"'<>)}\]]*)/g
 const QUOTED_PAIR = /(?<![\w.-])(["']?)([A-Za-z_][\w.-]*)\1(\s*[:=]\s*)(["'])((?:\\.|(?!\4)[^\\])*)\4/g;
 /**
  * `name:` before a value without quotes (HTTP headers, YAML, `{ password: x }` as people write
- * it). Only the name and the colon are matched, so that a name that is not secret does not
+ * it, and a JSON number: `"pin": 1234`, quoted or escaped in a JSON string). Only the name and the colon are matched, so that a name that is not secret does not
  * swallow the next one; {@link redactBarePairs} masks the word after a secret one.
  */
-const BARE_NAME = /(?<=^|[\s{([,;])([A-Za-z_][\w.-]*)\s*:[ \t]*/g;
+const BARE_NAME = /(?<=^|[\s{([,;])(\\*["']?)([A-Za-z_][\w.-]*)\1\s*:[ \t]*/g;
 /** The unquoted word a {@link BARE_NAME} names. */
 const BARE_VALUE = /^(?!["'])[^\s,;{}()[\]]+/;
+/** A masked value in quotes escaped inside a JSON string (`\"***\"`): masked already, by {@link ESCAPED_PAIR}. */
+const ESCAPED_MASK = /^\\+["']\*\*\*\\+["']/;
+/**
+ * `\"name\":\"value\"`: a JSON pair inside a JSON string (a payload field holding JSON, a
+ * body printed as a string), at any depth of escaping. The value ends at a quote escaped as
+ * many times as the name's (`\\\"` inside it is a quote one level deeper); at most 4 096
+ * characters are looked at.
+ */
+const ESCAPED_PAIR = /(\\+)"([A-Za-z_][\w.-]*)\1"(\s*:\s*)\1"((?:(?!(?<!\\)\1")[\s\S]){0,4096}?)(?<!\\)\1"/g;
 /** `Authorization:`, `Proxy-Authorization:`, `Cookie:` and `Set-Cookie:` lines: their whole value is secret. */
 const SECRET_HEADER = /(^|[\s{([,;])((?:proxy-)?authorization|(?:set-)?cookie)(\s*:[ \t]*)([^\r\n]+)/gi;
 /** The link suffix older `@bg/core` versions appended to messages. */
@@ -95,6 +104,9 @@ function redactPatterns(text: string): string {
   out = out.replace(QUOTED_PAIR, (match, q: string, name: string, sep: string, vq: string, value: string) =>
     isSecretName(name) && value !== '' && value !== REDACTED ? `${q}${name}${q}${sep}${vq}${REDACTED}${vq}` : match,
   );
+  out = out.replace(ESCAPED_PAIR, (match, esc: string, name: string, sep: string, value: string) =>
+    isSecretName(name) && value !== '' && value !== REDACTED ? `${esc}"${name}${esc}"${sep}${esc}"${REDACTED}${esc}"` : match,
+  );
   out = out.replace(ASSIGNMENT, (match, lead: string, name: string, eq: string, value: string) =>
     isSecretName(name) && value !== '' && value !== REDACTED ? `${lead}${name}${eq}${REDACTED}` : match,
   );
@@ -111,10 +123,12 @@ function redactBarePairs(text: string): string {
   let last = 0;
   BARE_NAME.lastIndex = 0;
   for (let m = BARE_NAME.exec(text); m !== null; m = BARE_NAME.exec(text)) {
-    if (!isSecretName(m[1] as string)) continue;
+    if (!isSecretName(m[2] as string)) continue;
     const start = m.index + m[0].length;
     const word = BARE_VALUE.exec(text.slice(start, start + 4_096))?.[0];
-    if (word === undefined || word === REDACTED) continue;
+    if (word === undefined || word === REDACTED || ESCAPED_MASK.test(word)) continue;
+    // `"password": null` in JSON holds no secret; a number or a bare word does.
+    if (m[1] !== '' && (word === 'null' || word === 'true' || word === 'false')) continue;
     out += `${text.slice(last, start)}${REDACTED}`;
     last = start + word.length;
     BARE_NAME.lastIndex = last;

@@ -146,6 +146,23 @@ const FORMS: readonly {
     secrets: ['MIIEpAIBAAKCAQEA'],
   },
   {
+    form: 'a numeric secret field in JSON',
+    input: '{"user":"app","password":918273645,"pin":1234}',
+    secrets: ['918273645'],
+    kept: '"pin":1234',
+  },
+  {
+    form: 'JSON inside a JSON string (a payload field holding JSON)',
+    input: '{"payload":{"config":"{\\"user\\":\\"app\\",\\"password\\":\\"nestedPw77\\",\\"apiKey\\":4242424242}"}}',
+    secrets: ['nestedPw77', '4242424242'],
+    kept: '\\"user\\":\\"app\\"',
+  },
+  {
+    form: 'JSON two strings deep, its value holding an escaped quote',
+    input: '{"a":"{\\"b\\":\\"{\\\\\\"token\\\\\\":\\\\\\"tk-\\\\\\\\\\\\\\"q-9z8y\\\\\\"}\\"}"}',
+    secrets: ['tk-', 'q-9z8y'],
+  },
+  {
     form: 'option object printed by util.inspect',
     input: "{ region: 'us-east-1', credentials: { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMIK7' } }",
     secrets: ['AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMIK7'],
@@ -228,6 +245,9 @@ describe('redaction', () => {
       `"${'k'.repeat(50_000)}`,
       `redis://${'u'.repeat(50_000)}`,
       '='.repeat(100_000),
+      `\\"password\\":\\"${'x'.repeat(100_000)}`,
+      '\\"password\\":\\"x'.repeat(10_000),
+      '"pin": '.repeat(20_000),
     ];
     for (const input of inputs) {
       const started = performance.now();
