@@ -38,6 +38,18 @@ import { type EnqueueFields, enqueuePage, enqueueUnavailable } from './pages/enq
 import { type BackendView, overviewPage, overviewTables } from './pages/overview.js';
 import { queueLive, queuePage } from './pages/queue.js';
 import { Poller } from './poller.js';
+import { RESULT_TTL_MS, ResultStore } from './result-store.js';
+
+/** What a mutation's POST leaves for the page its redirect shows. */
+type MutationResult =
+  | { readonly kind: 'action'; readonly backend: number; readonly queue: string; readonly result: ActionResult }
+  | {
+      readonly kind: 'enqueue';
+      readonly backend: number;
+      readonly queue: string;
+      readonly fields: EnqueueFields;
+      readonly enqueued: { readonly id: string; readonly duplicate: boolean };
+    };
 
 /** A mountable request handler plus the dashboard's lifecycle. */
 export interface Dashboard {
@@ -152,6 +164,26 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     idleStopMs: options.idleStopMs ?? 60_000,
   });
   const csrf = new CsrfGuard();
+  const results = new ResultStore<MutationResult>();
+  /** The kept result `id` of this session, when it is one of `kind` for this queue. */
+  function keptResult<K extends MutationResult['kind']>(
+    kind: K,
+    session: string,
+    id: string | null,
+    backend: number,
+    queue: string,
+  ): Extract<MutationResult, { kind: K }> | undefined {
+    const kept = results.get(session, id);
+    return kept?.kind === kind && kept.backend === backend && kept.queue === queue
+      ? (kept as Extract<MutationResult, { kind: K }>)
+      : undefined;
+  }
+  /** Answers a mutation's POST with a redirect to the page of its result (Post/Redirect/Get). */
+  function seeResult(res: ServerResponse, session: string, path: string, value: MutationResult): void {
+    send(res, 303, '', 'text/plain; charset=utf-8', { Location: `${path}?result=${results.put(session, value)}` });
+  }
+  const expiredResult = (what: string): string =>
+    `the result of this ${what} is no longer kept (results are kept ${RESULT_TTL_MS / 60_000} minutes, for the browser session that made them)`;
   const token = options.token;
   // The cookie holds a value derived from the token, never the token itself (a cookie reaches
   // every port of the host), under a name of this token's own (two dashboards on one host, each
@@ -281,7 +313,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         [handle.label, `${base}/#backend-${index}`],
       ]);
     }
-    if (sub === '/enqueue') return enqueue(res, ctx, index, queue, adapter, form, crumbs);
+    if (sub === '/enqueue') return enqueue(res, ctx, session, url, index, queue, adapter, form, crumbs);
     if (sub === '/dead') {
       if (form) return methodNotAllowed(res);
       const { filter, fields } = parseDeadFilter(url.searchParams);
@@ -299,7 +331,13 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return page(res, 200, ctx, `Dead letters of ${queue}`, content, crumbs);
     }
     if (sub === '/dead/action') {
-      if (!form) return methodNotAllowed(res, 'POST');
+      if (!form) {
+        if (!url.searchParams.has('result')) return methodNotAllowed(res, 'POST');
+        const kept = keptResult('action', session, url.searchParams.get('result'), index, queue);
+        if (!kept) return errorPage(res, base, 404, expiredResult('action'));
+        const verb = kept.result.action;
+        return page(res, 200, ctx, `Result: ${verb}`, resultPage(ctx, index, queue, kept.result), crumbs);
+      }
       const request = parseAction(form);
       if (form.get('confirm') !== 'yes') {
         const content = confirmPage(ctx, index, queue, request, samples.at(-1)?.dead);
@@ -307,7 +345,13 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       }
       const result = await runAction(adapter, queue, request, ctx.now);
       await poller.refreshQueue(index, queue);
-      return page(res, 200, ctx, `Result: ${request.action}`, resultPage(ctx, index, queue, result), crumbs);
+      // A reload of the result page must not act again (on whatever matches the filter by then).
+      return seeResult(res, session, `${queuePath(ctx, index, queue)}/dead/action`, {
+        kind: 'action',
+        backend: index,
+        queue,
+        result,
+      });
     }
     // /dead/:id
     if (form) return methodNotAllowed(res);
@@ -337,6 +381,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   async function enqueue(
     res: ServerResponse,
     ctx: PageContext,
+    session: string,
+    url: URL,
     index: number,
     queue: string,
     adapter: Adapter,
@@ -347,7 +393,19 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     const defs = await loadJobs();
     if (defs.size === 0) return page(res, form ? 400 : 200, ctx, title, enqueueUnavailable(), crumbs);
     if (readOnly) return errorPage(res, ctx.base, 403, 'this dashboard is read-only');
-    if (!form) return page(res, 200, ctx, title, enqueuePage(ctx, index, queue, defs, {}), crumbs);
+    if (!form) {
+      if (!url.searchParams.has('result')) return page(res, 200, ctx, title, enqueuePage(ctx, index, queue, defs, {}), crumbs);
+      const kept = keptResult('enqueue', session, url.searchParams.get('result'), index, queue);
+      if (!kept) return errorPage(res, ctx.base, 404, expiredResult('enqueue'));
+      return page(
+        res,
+        200,
+        ctx,
+        title,
+        enqueuePage(ctx, index, queue, defs, { fields: kept.fields, enqueued: kept.enqueued }),
+        crumbs,
+      );
+    }
     const fields: EnqueueFields = {
       type: form.get('type') ?? '',
       payload: form.get('payload') ?? '',
@@ -379,14 +437,14 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         ...(fields.key ? { idempotencyKey: fields.key } : {}),
       });
       await poller.refreshQueue(index, queue);
-      return page(
-        res,
-        200,
-        ctx,
-        title,
-        enqueuePage(ctx, index, queue, defs, { fields: { ...fields, payload: fields.payload }, enqueued: result }),
-        crumbs,
-      );
+      // A reload of the result page must not enqueue the job again.
+      return seeResult(res, session, `${queuePath(ctx, index, queue)}/enqueue`, {
+        kind: 'enqueue',
+        backend: index,
+        queue,
+        fields,
+        enqueued: { id: result.id, duplicate: result.duplicate },
+      });
     } catch (error) {
       if (statusOf(error) === 400)
         return refuse(redactText(isBgError(error) ? `${error.code}: ${error.message}` : String(error)));

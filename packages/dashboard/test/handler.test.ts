@@ -228,8 +228,17 @@ describe('createDashboard request handler (memory adapter, no browser)', () => {
       id: target,
       confirm: 'yes',
     });
-    expect(await done.text(), 'result summary').toContain('Purged 1 of 1 dead letter(s)');
+    expect(done.status, 'the confirmed action answers with a redirect to its result (Post/Redirect/Get)').toBe(303);
+    const resultPath = done.headers.get('location') ?? '';
+    expect(resultPath, 'the result page').toMatch(/^\/b\/0\/q\/emails\/dead\/action\?result=[\w-]+$/);
     expect(await adapter.getDeadLetter('emails', target), 'purged after confirmation').toBeUndefined();
+    const shown = await client.page(resultPath);
+    expect(shown.text, 'result summary').toContain('Purged 1 of 1 dead letter(s)');
+    expect((await client.page(resultPath)).text, 'a reload shows the same result (it does not act again)').toContain(
+      'Purged 1 of 1 dead letter(s)',
+    );
+    expect((await stranger.page(resultPath)).status, "another session cannot read this session's result").toBe(404);
+    expect((await client.page('/b/0/q/emails/dead/action?result=nope')).text, 'an unknown result').toContain('no longer kept');
 
     const bad = await client.post('/b/0/q/emails/dead/action', { _csrf: csrf as string, op: 'explode-all' });
     expect(bad.status, 'unknown op → 400').toBe(400);
@@ -262,9 +271,16 @@ describe('createDashboard request handler (memory adapter, no browser)', () => {
       type: 'email.welcome',
       payload: '{"userId":"u1"}',
     });
-    expect(ok.status, 'valid payload → 200').toBe(200);
-    expect(await ok.text(), 'enqueued id shown').toMatch(/data-enqueued="[0-9a-f-]{36}"/);
-    expect((await adapter.stats('emails')).ready, 'one more ready job').toBe((before ?? 0) + 1);
+    expect(ok.status, 'valid payload → a redirect to the result (Post/Redirect/Get)').toBe(303);
+    const resultPath = ok.headers.get('location') ?? '';
+    expect(resultPath, 'the result page').toMatch(/^\/b\/0\/q\/emails\/enqueue\?result=[\w-]+$/);
+    const shown = await client.page(resultPath);
+    expect(shown.text, 'enqueued id shown').toMatch(/data-enqueued="[0-9a-f-]{36}"/);
+    expect(shown.text, 'the form keeps what was sent').toContain('{&quot;userId&quot;:&quot;u1&quot;}');
+    await client.page(resultPath);
+    expect((await adapter.stats('emails')).ready, 'one more ready job, however often the result page is reloaded').toBe(
+      (before ?? 0) + 1,
+    );
   });
 });
 
