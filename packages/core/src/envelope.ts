@@ -98,6 +98,20 @@ function isStringRecord(value: unknown): boolean {
 }
 
 /**
+ * Whether `value` is an envelope's `trace` field as v1 allows it: `traceparent` (a string of at
+ * most 512 characters) and an optional `tracestate` (at most 2 048), nothing else.
+ * @internal
+ */
+export function isTraceCarrier(value: unknown): boolean {
+  if (!isStringRecord(value)) return false;
+  const t = value as Record<string, unknown>;
+  for (const key in t) if (key !== 'traceparent' && key !== 'tracestate') return false;
+  if (typeof t.traceparent !== 'string' || t.traceparent.length > 512) return false;
+  if (t.tracestate !== undefined && (t.tracestate as string).length > 2048) return false;
+  return true;
+}
+
+/**
  * The hot-path check of envelope v1: the same rules as {@link envelopeSchema} for values
  * that came out of `JSON.parse` (so the payload is JSON by construction). The zod schema
  * runs only to explain a failure.
@@ -114,13 +128,7 @@ function isEnvelope(raw: unknown): raw is Envelope {
   if (!isDatetime(e.createdAt)) return false;
   if (e.notBefore !== undefined && !isDatetime(e.notBefore)) return false;
   if (e.key !== undefined && (typeof e.key !== 'string' || e.key.length < 1 || e.key.length > 512)) return false;
-  if (e.trace !== undefined) {
-    const t = e.trace as Record<string, unknown>;
-    if (!isStringRecord(t)) return false;
-    for (const key in t) if (key !== 'traceparent' && key !== 'tracestate') return false;
-    if (typeof t.traceparent !== 'string' || t.traceparent.length > 512) return false;
-    if (t.tracestate !== undefined && (t.tracestate as string).length > 2048) return false;
-  }
+  if (e.trace !== undefined && !isTraceCarrier(e.trace)) return false;
   if (e.meta !== undefined && !isStringRecord(e.meta)) return false;
   return true;
 }

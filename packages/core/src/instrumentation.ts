@@ -43,8 +43,12 @@ export interface ProducerHooks {
 export interface WorkerHooks {
   /** Every worker event, as `onEvent` sees them (also when no `onEvent` is given). */
   onEvent?(event: WorkerEvent): void;
-  /** A delivery's envelope was decoded, before anything else happens to the delivery. */
-  decoded?(message: ReceivedMessage, envelope: Envelope): void;
+  /**
+   * A delivery's envelope was decoded, before anything else happens to the delivery.
+   * `registered`: this worker has a handler for its type (else the type came from the message
+   * alone: keep it out of metric attributes, where every new value is a new series).
+   */
+  decoded?(message: ReceivedMessage, envelope: Envelope, registered: boolean): void;
   /** Runs a handler (`run`) and returns what it returns, e.g. inside a trace context. */
   runHandler?<T>(context: JobContext, run: () => T): T;
   /** Wraps the worker's logger (e.g. to add trace ids); gets `{}` when no logger is given. */
@@ -62,9 +66,14 @@ export interface Instrumentation {
 }
 
 /** Tells the hooks that a delivery's envelope was decoded; what a hook throws is ignored. */
-export function hookDecoded(hooks: WorkerHooks | undefined, message: ReceivedMessage, envelope: Envelope): void {
+export function hookDecoded(
+  hooks: WorkerHooks | undefined,
+  message: ReceivedMessage,
+  envelope: Envelope,
+  registered: boolean,
+): void {
   try {
-    hooks?.decoded?.(message, envelope);
+    hooks?.decoded?.(message, envelope, registered);
   } catch {
     // observability must never break job handling
   }

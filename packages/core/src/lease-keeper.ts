@@ -13,7 +13,8 @@ export interface LeaseKeeperOptions {
   readonly now: () => number;
   readonly emit: (event: WorkerEvent) => void;
   readonly log: Logger;
-  readonly reportError: (during: string, error: unknown) => void;
+  /** Reports a failure; `jobId` when it ended the hold on that job's delivery. */
+  readonly reportError: (during: string, error: unknown, jobId?: string) => void;
 }
 
 const HAND_BACK = Object.freeze({ kind: 'hand-back', delayMs: 0 } as const);
@@ -87,7 +88,7 @@ export class LeaseKeeper {
         decision: HAND_BACK,
       });
     } catch (error) {
-      reportError(`release of ${item.message.id} on stop`, error);
+      reportError(`release of ${item.message.id} on stop`, error, item.message.id);
     }
   }
 

@@ -8,7 +8,14 @@ import {
   type SendResult,
 } from './adapter.js';
 import { assertQueueName } from './adapter-guards.js';
-import { type Envelope, encodeCheckedEnvelope, isIsoDatetime, MAX_ENVELOPE_TIME_MS, utf8Bytes } from './envelope.js';
+import {
+  type Envelope,
+  encodeCheckedEnvelope,
+  isIsoDatetime,
+  isTraceCarrier,
+  MAX_ENVELOPE_TIME_MS,
+  utf8Bytes,
+} from './envelope.js';
 import { type EnvelopeWriter, envelopeWriter } from './envelope-writer.js';
 import { BgError, isBgError } from './errors.js';
 import type { Instrumentation, TraceCarrier } from './instrumentation.js';
@@ -384,7 +391,12 @@ export function createQueue(options: QueueOptions): Queue {
     return messages.length === 0 ? [] : sendAll(messages, []);
   }
 
-  /** Runs one enqueue call through the producer hooks (when given): they may put a trace in its envelopes. */
+  /**
+   * Runs one enqueue call through the producer hooks (when given): they may put a trace in its
+   * envelopes. Telemetry never decides the outcome: the call's result (or error) is the send's
+   * own, whatever the hook throws before or after it; a hook that fails before sending (or never
+   * sends) leaves the send to run without it, exactly once.
+   */
   function instrumented(
     job: JobDefinition,
     count: number,
@@ -393,9 +405,28 @@ export function createQueue(options: QueueOptions): Queue {
     run: (opts: EnqueueOptions | undefined) => Promise<EnqueueResult[]>,
   ): Promise<EnqueueResult[]> {
     if (!hooks || !isJobDefinition(job)) return run(opts);
-    return hooks.send({ jobType: job.type, count, batch, trace: opts?.trace }, (trace: TraceCarrier | undefined) =>
-      run(trace ? { ...opts, trace } : opts),
-    );
+    // Checked before the hooks see it: a hook that replaces the trace would hide a bad one.
+    if (opts?.trace && !isTraceCarrier(opts.trace)) {
+      return Promise.reject(
+        new BgError(
+          'INVALID_ARGUMENT',
+          'trace must be { traceparent: string (at most 512 characters), tracestate?: string (at most 2048) }',
+        ),
+      );
+    }
+    let sent: Promise<EnqueueResult[]> | undefined;
+    const once = (trace: TraceCarrier | undefined): Promise<EnqueueResult[]> => {
+      sent ??= run(trace ? { ...opts, trace } : opts);
+      return sent;
+    };
+    let hooked: Promise<EnqueueResult[]>;
+    try {
+      hooked = Promise.resolve(hooks.send({ jobType: job.type, count, batch, trace: opts?.trace }, once));
+    } catch {
+      hooked = Promise.reject(new Error('producer hook failed'));
+    }
+    const outcome = (): Promise<EnqueueResult[]> => sent ?? once(undefined);
+    return hooked.then(outcome, outcome);
   }
 
   return {

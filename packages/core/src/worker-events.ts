@@ -72,7 +72,18 @@ export type WorkerEvent =
       readonly delayMs: number;
       readonly decision: WorkerDecision;
     }
-  | { readonly type: 'error'; readonly error: ErrorInfo; readonly during: string };
+  | {
+      readonly type: 'error';
+      readonly error: ErrorInfo;
+      /** What failed: `receive`, `lease extension`, `handling job <id>`, `release of <id> on stop` … */
+      readonly during: string;
+      /**
+       * Set when the failure ended the worker's hold on this job's delivery (its ack, retry, dead
+       * letter or hand-back failed, or its settling threw): the job stays in storage and is
+       * delivered again. Absent for failures that end no delivery.
+       */
+      readonly jobId?: string;
+    };
 
 /** A pluggable logger. Every method is optional; nothing is printed by default. */
 export interface Logger {

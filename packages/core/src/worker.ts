@@ -231,10 +231,14 @@ export function createWorker(options: WorkerOptions): Worker {
     hookEvent(hooks, event);
     if (onEvent !== undefined) quietly(() => onEvent(event));
   };
-  const reportError = (during: string, error: unknown): void => {
+  /** Reports a failure as an `error` event and a log line; `jobId` when it ended the hold on that job's delivery. */
+  const reportError = (during: string, error: unknown, jobId?: string): void => {
     const info = toErrorInfo(error);
-    emit({ type: 'error', error: info, during });
-    log.warn?.(`bg worker: ${during} failed: ${info.message}`, { queue, during });
+    emit(jobId === undefined ? { type: 'error', error: info, during } : { type: 'error', error: info, during, jobId });
+    log.warn?.(
+      `bg worker: ${during} failed: ${info.message}`,
+      jobId === undefined ? { queue, during } : { queue, during, jobId },
+    );
   };
 
   const leases = new LeaseKeeper({ adapter, queue, leaseMs, held: active, now, emit, log, reportError });
@@ -313,8 +317,8 @@ export function createWorker(options: WorkerOptions): Worker {
       } catch (error) {
         decodeError = error;
       }
-      if (envelope !== undefined) hookDecoded(hooks, message, envelope);
       const registered = envelope === undefined ? undefined : handlers.get(envelope.type);
+      if (envelope !== undefined) hookDecoded(hooks, message, envelope, registered !== undefined);
       const run = decideDelivery(
         {
           envelope,
@@ -390,7 +394,7 @@ export function createWorker(options: WorkerOptions): Worker {
         emit({ type: 'lease-lost', jobId: item.message.id, jobType: item.jobType });
       } else {
         // The job stays in storage: its lease runs out and it is delivered again.
-        reportError(`handling job ${item.message.id}`, error);
+        reportError(`handling job ${item.message.id}`, error, item.message.id);
       }
     } finally {
       active.delete(item);

@@ -3,6 +3,8 @@ import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 /** The instruments bg records (names and units in the README's metrics table). */
 export interface BgInstruments {
   readonly sent: Counter;
+  /** `messaging.client.operation.duration` of sends (the conventions require it of producers). */
+  readonly sendDuration: Histogram;
   readonly consumed: Counter;
   readonly processDuration: Histogram;
   readonly queueLatency: Histogram;
@@ -13,7 +15,17 @@ export interface BgInstruments {
   readonly leaseLost: Counter;
 }
 
-/** Histogram buckets in seconds, from 1 ms to 10 min. */
+/**
+ * Buckets of `messaging.client.operation.duration`, as the messaging conventions advise (a send
+ * takes milliseconds).
+ */
+const OPERATION_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+/**
+ * Buckets of bg's job histograms in seconds, from 1 ms to 10 min: jobs and their queue waits run
+ * far past the conventions' 10 s (a wider range than they advise for `messaging.process.duration`,
+ * on purpose).
+ */
 const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
 /** Creates bg's instruments on a meter. */
@@ -22,8 +34,14 @@ export function createInstruments(meter: Meter): BgInstruments {
     meter.createHistogram(name, { description, unit: 's', advice: { explicitBucketBoundaries: SECONDS } });
   return {
     sent: meter.createCounter('messaging.client.sent.messages', {
-      description: 'Jobs a producer sent (enqueue, enqueueMany), failed sends with error.type',
+      description:
+        'Jobs a producer sent (enqueue, enqueueMany), failed sends with error.type; jobs refused before sending are not counted',
       unit: '{message}',
+    }),
+    sendDuration: meter.createHistogram('messaging.client.operation.duration', {
+      description: 'Duration of each send (enqueue, enqueueMany), failed ones with error.type',
+      unit: 's',
+      advice: { explicitBucketBoundaries: OPERATION_SECONDS },
     }),
     consumed: meter.createCounter('messaging.client.consumed.messages', {
       description: 'Deliveries a worker received',

@@ -2,6 +2,7 @@ import type { EnqueueResult, ErrorInfo, InstrumentationTarget, ProducerHooks, Se
 import { toErrorInfo } from '@bg/core';
 import {
   type Attributes,
+  type Context,
   context,
   ROOT_CONTEXT,
   type Span,
@@ -32,9 +33,27 @@ export function recordFailure(span: Span, info: ErrorInfo): void {
 }
 
 /**
+ * Codes of failures raised before a job reached the backend (validation, size): such a job was
+ * never sent, and `messaging.client.sent.messages` must not count it. The span still shows it.
+ */
+const NOT_SENT = new Set(['INVALID_PAYLOAD', 'INVALID_ARGUMENT', 'INVALID_JOB_DEFINITION', 'PAYLOAD_TOO_LARGE']);
+
+/** Runs telemetry code: what it throws is dropped (telemetry never fails or repeats a send). */
+export function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // an SDK, processor or exporter bug must not reach the job
+  }
+}
+
+/**
  * The producer hooks: one `send <queue>` PRODUCER span per `enqueue`/`enqueueMany` (child of
  * the caller's explicit `trace`, else of the active context), its context written into every
- * envelope of the call, and the `messaging.client.sent.messages` counter.
+ * envelope of the call (also when it is not sampled, so that the workers keep the request's
+ * trace and its sampling decision), the `messaging.client.sent.messages` counter and the
+ * `messaging.client.operation.duration` histogram. `run` is called exactly once, outside any
+ * telemetry code: a tracer, processor or meter that throws changes nothing about the send.
  */
 export function producerHooks(
   target: InstrumentationTarget,
@@ -48,47 +67,70 @@ export function producerHooks(
 
   return {
     async send(info: SendInfo, run: (trace: TraceCarrier | undefined) => Promise<EnqueueResult[]>): Promise<EnqueueResult[]> {
-      const explicit = fromTraceCarrier(info.trace);
-      const parent = explicit ? trace.setSpanContext(ROOT_CONTEXT, explicit) : context.active();
-      const span = tracer().startSpan(
-        spanName,
-        {
-          kind: SpanKind.PRODUCER,
-          attributes: {
-            ...base,
-            [ATTR.operationType]: 'send',
-            [ATTR.operationName]: 'send',
-            [ATTR.jobType]: info.jobType,
-            ...(info.count !== 1 ? { [ATTR.batchCount]: info.count } : {}),
+      const startedAt = performance.now();
+      let span: Span | undefined;
+      let parent: Context = ROOT_CONTEXT;
+      safely(() => {
+        const explicit = fromTraceCarrier(info.trace);
+        parent = explicit ? trace.setSpanContext(ROOT_CONTEXT, explicit) : context.active();
+        span = tracer().startSpan(
+          spanName,
+          {
+            kind: SpanKind.PRODUCER,
+            attributes: {
+              ...base,
+              [ATTR.operationType]: 'send',
+              [ATTR.operationName]: 'send',
+              [ATTR.jobType]: info.jobType,
+              ...(info.count !== 1 ? { [ATTR.batchCount]: info.count } : {}),
+            },
           },
-        },
-        parent,
-      );
-      const recording = span.isRecording();
+          parent,
+        );
+      });
+      // A span that is not recorded (not sampled) still carries the trace: its context goes into
+      // the envelopes, with the sampled flag off, so that the workers follow the same decision.
+      const spanContext = span?.spanContext();
+      const carrier = spanContext && trace.isSpanContextValid(spanContext) ? toTraceCarrier(spanContext) : undefined;
+      let called = false;
+      const send = (): Promise<EnqueueResult[]> => {
+        called = true;
+        return run(carrier);
+      };
+      let sending: Promise<EnqueueResult[]>;
+      try {
+        sending = carrier && span ? context.with(trace.setSpan(parent, span), send) : send();
+      } catch (error) {
+        // A context manager that failed before the send: send without it.
+        sending = called ? Promise.reject(error) : send();
+      }
       let results: EnqueueResult[];
       try {
-        results = recording
-          ? await context.with(trace.setSpan(parent, span), () => run(toTraceCarrier(span.spanContext())))
-          : await run(undefined);
+        results = await sending;
       } catch (error) {
-        const failure = toErrorInfo(error);
-        instruments().sent.add(
-          info.count,
-          metricAttributes.get(`${info.jobType}\0${errorType(failure)}`, () => ({
+        safely(() => {
+          const failure = toErrorInfo(error);
+          const type = errorType(failure);
+          if (span?.isRecording()) recordFailure(span, failure);
+          span?.end();
+          const attributes = metricAttributes.get(`${info.jobType}\0${type}`, () => ({
             [ATTR.jobType]: info.jobType,
-            [ATTR.errorType]: errorType(failure),
-          })),
-        );
-        if (recording) recordFailure(span, failure);
-        span.end();
+            [ATTR.errorType]: type,
+          }));
+          const m = instruments();
+          m.sendDuration.record((performance.now() - startedAt) / 1000, attributes);
+          if (!NOT_SENT.has(type)) m.sent.add(info.count, attributes);
+        });
         throw error;
       }
-      instruments().sent.add(
-        results.length,
-        metricAttributes.get(info.jobType, () => ({ [ATTR.jobType]: info.jobType })),
-      );
-      if (recording && results.length === 1 && results[0]) span.setAttribute(ATTR.messageId, results[0].id);
-      span.end();
+      safely(() => {
+        if (span?.isRecording() && results.length === 1 && results[0]) span.setAttribute(ATTR.messageId, results[0].id);
+        span?.end();
+        const attributes = metricAttributes.get(info.jobType, () => ({ [ATTR.jobType]: info.jobType }));
+        const m = instruments();
+        m.sendDuration.record((performance.now() - startedAt) / 1000, attributes);
+        m.sent.add(results.length, attributes);
+      });
       return results;
     },
   };

@@ -20,17 +20,22 @@ export function toTraceCarrier(span: SpanContext): TraceCarrier {
  * or not valid W3C trace context (version `ff`, all-zero ids, wrong lengths).
  */
 export function fromTraceCarrier(carrier: TraceCarrier | undefined): SpanContext | undefined {
-  if (!carrier) return undefined;
-  const match = TRACEPARENT.exec(carrier.traceparent.trim());
+  // From an envelope or a caller's `trace` option: anything may be there (core refuses a bad
+  // option, but after this hook has read it).
+  if (typeof carrier !== 'object' || carrier === null || typeof carrier.traceparent !== 'string') return undefined;
+  const traceparent = carrier.traceparent.trim();
+  const match = TRACEPARENT.exec(traceparent);
   if (!match) return undefined;
   const [, version, traceId, spanId, flags] = match as unknown as [string, string, string, string, string];
-  if (version === 'ff' || (version === '00' && carrier.traceparent.trim().length !== 55)) return undefined;
+  if (version === 'ff' || (version === '00' && traceparent.length !== 55)) return undefined;
   if (INVALID_TRACE.test(traceId) || INVALID_TRACE.test(spanId)) return undefined;
   return {
     traceId,
     spanId,
     traceFlags: Number.parseInt(flags, 16) & TraceFlags.SAMPLED,
     isRemote: true,
-    ...(carrier.tracestate ? { traceState: createTraceState(carrier.tracestate) } : {}),
+    ...(typeof carrier.tracestate === 'string' && carrier.tracestate !== ''
+      ? { traceState: createTraceState(carrier.tracestate) }
+      : {}),
   };
 }

@@ -15,7 +15,7 @@ import { ATTR, EVENT } from './attributes.js';
 import { withTraceIds } from './logger.js';
 import { messagingSystem } from './messaging-system.js';
 import { AttributeCache, type BgInstruments } from './metrics.js';
-import { errorType, recordFailure } from './producer.js';
+import { errorType, recordFailure, safely } from './producer.js';
 import { fromTraceCarrier } from './trace-context.js';
 
 /** How a `process` span relates to the producer's span. */
@@ -36,7 +36,11 @@ const clock = (): number => performance.timeOrigin + performance.now();
 /** Ended spans kept for log correlation. */
 const RECENT = 256;
 
-const HANDLING_JOB = /^handling job (\S+)$/;
+/**
+ * The `bg.job.type` metrics get for a type that no worker here handles: such a type comes from
+ * the message alone (a foreign or hostile producer), and every new value would be a new series.
+ */
+export const OTHER_JOB_TYPE = '_OTHER';
 
 /**
  * The worker hooks: a `process <queue>` CONSUMER span per delivery (child of, or linked to, the
@@ -83,13 +87,23 @@ export function workerHooks(
     },
   };
 
-  const byType = (jobType: string | undefined): Attributes =>
-    metricAttributes.get(jobType ?? '', () => (jobType === undefined ? {} : { [ATTR.jobType]: jobType }));
-  const byTypeAnd = (jobType: string | undefined, key: string, value: string): Attributes =>
-    metricAttributes.get(`${jobType ?? ''}\0${key}\0${value}`, () => ({
+  /** Job types a worker here has a handler for (`decoded`'s `registered`): the only ones metrics name. */
+  const handled = new Set<string>();
+  const metricType = (jobType: string | undefined): string | undefined =>
+    jobType === undefined || handled.has(jobType) ? jobType : OTHER_JOB_TYPE;
+  const byType = (eventType: string | undefined): Attributes => {
+    const jobType = metricType(eventType);
+    return metricAttributes.get(jobType ?? '', () => (jobType === undefined ? {} : { [ATTR.jobType]: jobType }));
+  };
+  const byTypeAnd = (eventType: string | undefined, key: string, value: string): Attributes => {
+    const jobType = metricType(eventType);
+    return metricAttributes.get(`${jobType ?? ''}\0${key}\0${value}`, () => ({
       ...(jobType === undefined ? {} : { [ATTR.jobType]: jobType }),
       [key]: value,
     }));
+  };
+  /** Records metrics; a meter that throws loses the metric, never the spans. */
+  const record = (fn: (m: BgInstruments) => void): void => safely(() => fn(instruments()));
 
   function startSpan(jobId: string, delivery: Delivery, envelope: Envelope | undefined): Span {
     const producer = fromTraceCarrier(envelope?.trace);
@@ -132,7 +146,6 @@ export function workerHooks(
   }
 
   function onEvent(event: WorkerEvent): void {
-    const m = instruments();
     switch (event.type) {
       case 'received': {
         deliveries.add(event.jobId, {
@@ -149,21 +162,24 @@ export function workerHooks(
         return;
       }
       case 'succeeded': {
-        m.processDuration.record(event.durationMs / 1000, byType(event.jobType));
         const delivery = deliveries.get(event.jobId, event.attempt);
-        if (!delivery) return;
-        delivery.span?.addEvent(EVENT.ack);
-        finish(event.jobId, delivery);
+        if (delivery) {
+          safely(() => delivery.span?.addEvent(EVENT.ack));
+          finish(event.jobId, delivery);
+        }
+        record((m) => m.processDuration.record(event.durationMs / 1000, byType(event.jobType)));
         return;
       }
       case 'failed': {
-        m.processDuration.record(event.durationMs / 1000, byTypeAnd(event.jobType, ATTR.errorType, errorType(event.error)));
         const span = deliveries.get(event.jobId, event.attempt)?.span;
-        if (span?.isRecording()) recordFailure(span, event.error);
+        if (span?.isRecording()) safely(() => recordFailure(span, event.error));
+        record((m) =>
+          m.processDuration.record(event.durationMs / 1000, byTypeAnd(event.jobType, ATTR.errorType, errorType(event.error))),
+        );
         return;
       }
       case 'retried': {
-        m.retries.add(1, byType(event.jobType));
+        record((m) => m.retries.add(1, byType(event.jobType)));
         const delivery = deliveries.get(event.jobId, event.attempt);
         if (!delivery) return;
         delivery.span?.addEvent(EVENT.retry, { [ATTR.delayMs]: event.delayMs, [ATTR.attempt]: event.attempt });
@@ -171,7 +187,7 @@ export function workerHooks(
         return;
       }
       case 'dead-lettered': {
-        m.deadLetters.add(1, byTypeAnd(event.jobType, ATTR.deadLetterReason, event.reason));
+        record((m) => m.deadLetters.add(1, byTypeAnd(event.jobType, ATTR.deadLetterReason, event.reason)));
         const delivery = deliveries.get(event.jobId, event.attempt);
         if (!delivery) return;
         const span = delivery.span ?? startSpan(event.jobId, delivery, undefined);
@@ -187,7 +203,7 @@ export function workerHooks(
       }
       case 'deferred': {
         const delivery = deliveries.get(event.jobId, event.deliveryCount);
-        m.deferrals.add(1, byTypeAnd(delivery?.jobType, ATTR.deferReason, event.why));
+        record((m) => m.deferrals.add(1, byTypeAnd(delivery?.jobType, ATTR.deferReason, event.why)));
         if (!delivery) return;
         // `fresh-count`: the re-send of a due delayed job (so its parks do not count as attempts) is
         // the last step of its delay, like a hop.
@@ -200,12 +216,12 @@ export function workerHooks(
         return;
       }
       case 'lease-extended': {
-        m.leaseExtensions.add(1, byType(event.jobType));
+        record((m) => m.leaseExtensions.add(1, byType(event.jobType)));
         deliveries.get(event.jobId)?.span?.addEvent(EVENT.leaseExtended);
         return;
       }
       case 'lease-lost': {
-        m.leaseLost.add(1, byType(event.jobType));
+        record((m) => m.leaseLost.add(1, byType(event.jobType)));
         const delivery = deliveries.oldest(event.jobId);
         if (!delivery) return;
         const span = delivery.span;
@@ -218,11 +234,13 @@ export function workerHooks(
         return;
       }
       case 'error': {
-        // An ack, release or dead letter failed: the job stays in storage and comes back.
-        const jobId = HANDLING_JOB.exec(event.during)?.[1];
+        // The failure ended the delivery (its ack, retry, dead letter or hand-back failed): the
+        // job stays in storage and comes back. Other failures (a receive) name no job.
+        const { jobId } = event;
         const delivery = jobId === undefined ? undefined : deliveries.get(jobId);
         if (jobId === undefined || !delivery) return;
-        if (delivery.span?.isRecording()) recordFailure(delivery.span, event.error);
+        const span = delivery.span;
+        if (span?.isRecording()) safely(() => recordFailure(span, event.error));
         finish(jobId, delivery);
         return;
       }
@@ -231,7 +249,7 @@ export function workerHooks(
 
   return {
     onEvent,
-    decoded(message: ReceivedMessage, envelope: Envelope) {
+    decoded(message: ReceivedMessage, envelope: Envelope, registered = true) {
       let delivery = deliveries.get(message.id, message.deliveryCount);
       if (!delivery) {
         delivery = {
@@ -244,14 +262,18 @@ export function workerHooks(
         deliveries.add(message.id, delivery);
       }
       delivery.jobType = envelope.type;
-      instruments().consumed.add(1, byType(envelope.type));
-      startSpan(message.id, delivery, envelope);
-      // Queue latency: the first attempt, from enqueue (or the end of a long delay) to now.
-      if (message.deliveryCount === 1) {
-        const due = Math.max(Date.parse(envelope.createdAt), envelope.notBefore ? Date.parse(envelope.notBefore) : 0);
-        const waited = delivery.receivedAt - due;
-        if (waited >= 0) instruments().queueLatency.record(waited / 1000, byType(envelope.type));
-      }
+      if (registered && handled.size < 10_000) handled.add(envelope.type);
+      const held = delivery;
+      safely(() => startSpan(message.id, held, envelope));
+      record((m) => {
+        m.consumed.add(1, byType(envelope.type));
+        // Queue latency: the first attempt, from enqueue (or the end of a long delay) to now.
+        if (message.deliveryCount === 1) {
+          const due = Math.max(Date.parse(envelope.createdAt), envelope.notBefore ? Date.parse(envelope.notBefore) : 0);
+          const waited = held.receivedAt - due;
+          if (waited >= 0) m.queueLatency.record(waited / 1000, byType(envelope.type));
+        }
+      });
     },
     runHandler<T>(jobContext: JobContext, run: () => T): T {
       const active = deliveries.get(jobContext.jobId, jobContext.attempt)?.context;
