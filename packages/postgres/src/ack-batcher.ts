@@ -21,6 +21,8 @@ export class AckBatcher {
   readonly #failure: (error: unknown) => BgError;
   readonly #acked = new RecentHandles(10_000);
   #pending: PendingAck[] = [];
+  /** Deletes sent and not answered yet: close() waits for them before it ends the pool. */
+  readonly #inFlight = new Set<Promise<void>>();
 
   /**
    * @param deleteAcked The statement.
@@ -34,13 +36,21 @@ export class AckBatcher {
   /** Queues an ack of `lease` (the handle `handle`) for the end of this turn. */
   ack(queue: string, handle: string, lease: LeaseRef): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      if (this.#pending.length === 0) setImmediate(() => this.flush());
+      if (this.#pending.length === 0) setImmediate(() => this.#sendPending());
       this.#pending.push({ queue, handle, seq: lease.seq, token: lease.token, resolve, reject });
     });
   }
 
-  /** Sends the queued acks now (close() calls it so none waits for a turn that never comes). */
-  flush(): void {
+  /**
+   * Sends the queued acks now and resolves when every ack sent so far is answered (close()
+   * calls it, so no ack waits for a turn that never comes and none is cut off by the pool's end).
+   */
+  flush(): Promise<void> {
+    this.#sendPending();
+    return Promise.all([...this.#inFlight]).then(() => {});
+  }
+
+  #sendPending(): void {
     const all = this.#pending;
     if (all.length === 0) return;
     this.#pending = [];
@@ -54,7 +64,7 @@ export class AckBatcher {
   }
 
   #send(queue: string, batch: PendingAck[]): void {
-    this.#delete(
+    const sent = this.#delete(
       queue,
       batch.map((a) => a.seq),
       batch.map((a) => a.token),
@@ -62,7 +72,8 @@ export class AckBatcher {
       (deleted) => {
         const done = new Set(deleted);
         for (const a of batch) {
-          if (done.has(a.handle)) {
+          // Handles are canonical (lease-handle.ts): the same lease has one spelling.
+          if (done.has(formatHandle(a.seq, a.token))) {
             this.#acked.remember(a.handle, true);
             a.resolve();
           } else if (this.#acked.has(a.handle)) a.resolve();
@@ -74,6 +85,8 @@ export class AckBatcher {
         for (const a of batch) a.reject(failure);
       },
     );
+    this.#inFlight.add(sent);
+    void sent.finally(() => this.#inFlight.delete(sent));
   }
 }
 

@@ -1,22 +1,29 @@
-import type pg from 'pg';
+import pg from 'pg';
 
 /**
- * LISTEN/NOTIFY wake-ups for idle receivers: one connection (taken from the pool and kept)
- * listens on the schema's channel; every send, release(0) and replay notifies with the queue
- * name. A receiver registers before it looks at the table (a generation counter per queue),
- * so a notification between its empty look and its wait is never missed. When the listening
- * connection is down, waits fall back to their bounded timer (the poll interval).
+ * LISTEN/NOTIFY wake-ups for idle receivers: one connection of its own (a `pg.Client` made
+ * from the pool's connection settings, never one of the pool's: a pool of one connection, or
+ * one whose connections are all busy, keeps working) listens on the schema's channel; every
+ * send, release and replay notifies with the queue name. A receiver registers before it looks
+ * at the table (a generation counter per queue), so a notification between its empty look
+ * and its wait is never missed. When the listening connection drops, every waiter is woken
+ * to look again, and waits fall back to a brisk poll until it is back.
  */
 export class Wakeups {
   readonly #pool: pg.Pool;
   readonly #channel: string;
   readonly #generations = new Map<string, number>();
   readonly #waiters = new Map<string, Set<() => void>>();
-  #client: pg.PoolClient | undefined;
+  #client: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
   #lastAttempt = 0;
   #closed = false;
 
+  /**
+   * @param pool The pool whose connection settings the LISTEN connection copies (it takes
+   *   none of the pool's connections).
+   * @param channel The channel to listen on.
+   */
   constructor(pool: pg.Pool, channel: string) {
     this.#pool = pool;
     this.#channel = channel;
@@ -32,6 +39,13 @@ export class Wakeups {
     return this.#generations.get(queue) ?? 0;
   }
 
+  /** A client of its own with the pool's connection settings (its custom `Client` class too). */
+  #newClient(): pg.Client {
+    const options = (this.#pool.options ?? {}) as pg.PoolOptions & { Client?: typeof pg.Client };
+    const Client = options.Client ?? pg.Client;
+    return new Client(options);
+  }
+
   /** Starts listening (at most one attempt a second); never rejects: waits then poll instead. */
   listen(): Promise<void> {
     if (this.#client !== undefined || this.#closed) return Promise.resolve();
@@ -39,25 +53,28 @@ export class Wakeups {
     if (Date.now() - this.#lastAttempt < 1_000) return Promise.resolve();
     this.#lastAttempt = Date.now();
     this.#connecting = (async () => {
-      let client: pg.PoolClient | undefined;
+      let client: pg.Client | undefined;
       try {
-        client = await this.#pool.connect();
+        client = this.#newClient();
         const current = client;
+        // Errors of this connection are never shown (they may name the server): a drop only
+        // makes waits poll until the next attempt.
+        current.on('error', () => this.#drop(current));
+        current.on('end', () => this.#drop(current));
         current.on('notification', (n) => {
           if (n.channel === this.#channel && n.payload !== undefined) this.#wake(n.payload);
         });
-        current.on('error', () => this.#drop(current, true));
-        current.on('end', () => this.#drop(current, true));
+        await current.connect();
         await current.query(`listen "${this.#channel}"`);
         if (this.#closed) {
-          current.release();
+          this.#drop(current);
           return;
         }
         this.#client = current;
         // Anything sent while we were not listening: let every waiter look again.
         this.wakeAll();
       } catch {
-        if (client !== undefined) this.#drop(client, true);
+        if (client !== undefined) this.#drop(client);
       } finally {
         this.#connecting = undefined;
       }
@@ -65,13 +82,12 @@ export class Wakeups {
     return this.#connecting;
   }
 
-  #drop(client: pg.PoolClient, broken: boolean): void {
-    if (this.#client === client) this.#client = undefined;
-    try {
-      client.release(broken);
-    } catch {
-      // released already
-    }
+  /** Ends `client`; when it was the LISTEN connection, wakes every waiter (it may have missed a notification). */
+  #drop(client: pg.Client): void {
+    const wasListening = this.#client === client;
+    if (wasListening) this.#client = undefined;
+    client.end().catch(() => {});
+    if (wasListening) this.wakeAll();
   }
 
   #wake(queue: string): void {
@@ -82,7 +98,7 @@ export class Wakeups {
     for (const wake of waiting) wake();
   }
 
-  /** Wakes every waiter (close, reconnect). */
+  /** Wakes every waiter (close, reconnect, a dropped connection). */
   wakeAll(): void {
     for (const queue of [...this.#waiters.keys()]) this.#wake(queue);
   }
@@ -111,7 +127,7 @@ export class Wakeups {
     });
   }
 
-  /** Stops listening and wakes every waiter. */
+  /** Stops listening, ends the LISTEN connection and wakes every waiter. */
   async close(): Promise<void> {
     this.#closed = true;
     this.wakeAll();
@@ -119,11 +135,6 @@ export class Wakeups {
     const client = this.#client;
     this.#client = undefined;
     if (client === undefined) return;
-    try {
-      await client.query(`unlisten "${this.#channel}"`);
-      client.release();
-    } catch {
-      client.release(true);
-    }
+    await client.end().catch(() => {});
   }
 }

@@ -1,12 +1,15 @@
+import { BgError, describeValue, durationOption, integerOption, invalidUrl, objectOption, oneOfOption } from '@bg/core/adapter';
 import type pg from 'pg';
+import { type PostgresUrl, parsePostgresUrl } from './postgres-url.js';
+import { assertSchemaName } from './schema-sql.js';
 
 /** Options of `postgresAdapter`: give a `url`, or a `pool` (the application's own). */
 export interface PostgresAdapterOptions {
   /** `postgres://user:password@host:port/database` (`postgresql://` too). */
   readonly url?: string;
   /**
-   * Bring your own `pg.Pool` (the application's): the adapter never ends it. One of its
-   * connections is kept for LISTEN while a worker waits for jobs.
+   * Bring your own `pg.Pool` (the application's): the adapter never ends it. The LISTEN
+   * connection of waiting workers is one more connection with the pool's settings, outside it.
    */
   readonly pool?: pg.Pool;
   /** Schema of bg's tables (default `bg`). */
@@ -28,4 +31,72 @@ export interface PostgresAdapterOptions {
    * lost (default 2 000 ms). Notifications and the next delayed job's time wake it sooner.
    */
   readonly pollIntervalMs?: number;
+}
+
+/** {@link PostgresAdapterOptions} checked, with their defaults. */
+export interface CheckedAdapterOptions {
+  /** The URL for node-postgres (without the parameters bg reads), when a `url` was given. */
+  readonly connectionString: string | undefined;
+  readonly schema: string;
+  readonly migrate: 'auto' | 'never';
+  readonly maxPayloadBytes: number;
+  readonly poolSize: number;
+  readonly connectTimeoutMs: number;
+  readonly pollIntervalMs: number;
+}
+
+/** Largest `maxPayloadBytes`: what one PostgreSQL `text` value holds (1 GB), less room for the row. */
+const MAX_PAYLOAD_LIMIT = 1_000_000_000;
+
+/**
+ * Checks the options of `postgresAdapter`: anything of the wrong type or out of range is
+ * `INVALID_ARGUMENT` (never retryable) naming the option and the value, before anything
+ * connects. `url` is checked as `fromUrl` checks it ({@link parsePostgresUrl}); its `schema`,
+ * `poolSize` and `connectTimeoutMs` parameters apply unless the options set them.
+ */
+export function checkAdapterOptions(options: PostgresAdapterOptions): CheckedAdapterOptions {
+  const owner = 'postgresAdapter';
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new BgError('INVALID_ARGUMENT', `postgresAdapter options must be an object, got ${describeValue(options)}`, {
+      retryable: false,
+    });
+  }
+  if (options.pool === undefined && options.url === undefined) {
+    throw new BgError('INVALID_ARGUMENT', 'postgresAdapter needs a url or a pool', { retryable: false });
+  }
+  if (options.pool !== undefined) objectOption(owner, 'pool', options.pool, 'a pg.Pool', ['query', 'connect', 'on']);
+  let fromUrl: PostgresUrl | undefined;
+  if (options.url !== undefined) {
+    if (typeof options.url !== 'string') {
+      throw new BgError('INVALID_ARGUMENT', `postgresAdapter option url must be a string, got ${describeValue(options.url)}`, {
+        retryable: false,
+      });
+    }
+    let url: URL;
+    try {
+      url = new URL(options.url);
+    } catch {
+      // Not the TypeError itself: it holds the whole input, password included.
+      throw invalidUrl('postgres', 'it is not a valid URL (postgres://[user[:password]@]host[:port]/database)');
+    }
+    fromUrl = parsePostgresUrl(url);
+  }
+  const schema = options.schema ?? fromUrl?.schema ?? 'bg';
+  assertSchemaName(schema);
+  return {
+    connectionString: fromUrl?.connectionString,
+    schema,
+    migrate: oneOfOption(owner, 'migrate', options.migrate, ['auto', 'never'] as const) ?? 'auto',
+    maxPayloadBytes: integerOption(owner, 'maxPayloadBytes', options.maxPayloadBytes, 1024 * 1024, 1, MAX_PAYLOAD_LIMIT),
+    poolSize: integerOption(owner, 'poolSize', options.poolSize, fromUrl?.poolSize ?? 10, 1, 1000),
+    connectTimeoutMs: integerOption(
+      owner,
+      'connectTimeoutMs',
+      options.connectTimeoutMs,
+      fromUrl?.connectTimeoutMs ?? 5_000,
+      1,
+      600_000,
+    ),
+    pollIntervalMs: durationOption(owner, 'pollIntervalMs', options.pollIntervalMs, 2_000),
+  };
 }

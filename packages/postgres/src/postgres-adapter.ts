@@ -41,8 +41,8 @@ import {
   toReceived,
 } from './message-codec.js';
 import { migrateSchema } from './migrate.js';
-import type { PostgresAdapterOptions } from './options.js';
-import { assertSchemaName, channelOf } from './schema-sql.js';
+import { checkAdapterOptions, type PostgresAdapterOptions } from './options.js';
+import { channelOf } from './schema-sql.js';
 import { statements } from './statements.js';
 
 // The outbox reads and writes bodies as the adapter does.
@@ -77,19 +77,16 @@ export interface PostgresAdapter extends Adapter {
  * ```
  */
 export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresAdapter {
-  const schema = options.schema ?? 'bg';
-  assertSchemaName(schema);
-  if (options.pool === undefined && options.url === undefined) {
-    throw new BgError('INVALID_ARGUMENT', 'postgresAdapter needs a url or a pool', { retryable: false });
-  }
-  const capabilities = capabilitiesWith(POSTGRES_CAPABILITIES, { maxPayloadBytes: options.maxPayloadBytes });
+  const checked = checkAdapterOptions(options);
+  const { schema } = checked;
+  const capabilities = capabilitiesWith(POSTGRES_CAPABILITIES, { maxPayloadBytes: checked.maxPayloadBytes });
   const ownsPool = options.pool === undefined;
   const pool =
     options.pool ??
     new pg.Pool({
-      connectionString: options.url,
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+      connectionString: checked.connectionString,
+      max: checked.poolSize,
+      connectionTimeoutMillis: checked.connectTimeoutMs,
       idleTimeoutMillis: 30_000,
       allowExitOnIdle: true,
     });
@@ -102,7 +99,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const { guard } = calls;
   /** Receives still out and the late hand-backs of aborted ones: close() waits for them. */
   const background = new BackgroundWork();
-  const pollIntervalMs = options.pollIntervalMs ?? 2_000;
+  const { pollIntervalMs } = checked;
   /** Queues known to exist (checked once per adapter). */
   const known = new Set<string>();
   let migrated: Promise<void> | undefined;
@@ -208,6 +205,65 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     }
   }
 
+  /** Inserts `messages`; the ids of the rows stored (a message whose key is taken stores none). */
+  async function insertRows(queue: string, messages: readonly OutgoingMessage[]): Promise<Set<string>> {
+    const keyed = messages.some((m) => m.deduplicationKey !== undefined);
+    const bodies = messages.map((m) => storedBody(m.body));
+    const rows = await query<{ id: string }>(
+      keyed ? `bg_send_keyed_${schema}` : `bg_send_${schema}`,
+      keyed ? sql.sendKeyed : sql.send,
+      [
+        queue,
+        messages.map((m) => m.id),
+        bodies.map((b) => b[0]),
+        messages.map((m) => attributesText(m.attributes)),
+        messages.map((m) => Math.round(m.delayMs ?? 0)),
+        messages.map((m) => m.deduplicationKey ?? null),
+        channel,
+        bodies.map((b) => b[1]),
+      ],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Stores `messages`. A message whose key is taken is a duplicate, answered with the id of the
+   * job stored under the key. That job may complete (its row deleted, the key free) between the
+   * insert and the look-up: the message is then inserted again — it is no duplicate any more —
+   * so a result always names a job that was stored.
+   */
+  async function sendRows(queue: string, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
+    const results = new Map<OutgoingMessage, SendResult>();
+    let pending: readonly OutgoingMessage[] = messages;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const stored = await insertRows(queue, pending);
+      const duplicates: OutgoingMessage[] = [];
+      for (const m of pending) {
+        if (m.deduplicationKey === undefined || stored.has(m.id)) results.set(m, { id: m.id, duplicate: false });
+        else duplicates.push(m);
+      }
+      if (duplicates.length === 0) break;
+      const found = await query<{ id: string; dedup_key: string }>(undefined, sql.dedupIds, [
+        queue,
+        duplicates.map((m) => m.deduplicationKey),
+      ]);
+      const holder = new Map(found.map((f) => [f.dedup_key, f.id]));
+      const again: OutgoingMessage[] = [];
+      for (const m of duplicates) {
+        const id = holder.get(m.deduplicationKey as string);
+        if (id !== undefined) results.set(m, { id, duplicate: true });
+        else again.push(m);
+      }
+      if (again.length > 0 && attempt >= 5) {
+        throw new BgError('BACKEND_ERROR', `send: the deduplication keys of ${again.length} messages kept changing hands`, {
+          details: { failedIds: again.map((m) => m.id) },
+        });
+      }
+      pending = again;
+    }
+    return messages.map((m) => results.get(m) as SendResult);
+  }
+
   /** Throws `LEASE_LOST` unless the statement touched the leased row. */
   function owned(count: number | string | undefined): void {
     if (Number(count ?? 0) === 0) throw leaseLost('postgres', 'the row is gone or a later delivery owns it');
@@ -223,7 +279,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     ensureQueue: (queue) =>
       calls.onQueue(queue, 'ensureQueue', async () => {
-        if (options.migrate !== 'never') await migrateOnce();
+        if (checked.migrate !== 'never') await migrateOnce();
         await query(undefined, sql.ensureQueue, [queue]);
         known.add(queue);
       }),
@@ -258,32 +314,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     send: (queue, messages: readonly OutgoingMessage[]) =>
       call(queue, 'send', async (): Promise<SendResult[]> => {
         assertSendable(capabilities, messages);
-        const bodies = messages.map((m) => storedBody(m.body));
-        const rows = await query<{ id: string; dedup_key: string | null }>(`bg_send_${schema}`, sql.send, [
-          queue,
-          messages.map((m) => m.id),
-          bodies.map((b) => b[0]),
-          messages.map((m) => attributesText(m.attributes)),
-          messages.map((m) => Math.round(m.delayMs ?? 0)),
-          messages.map((m) => m.deduplicationKey ?? null),
-          channel,
-          bodies.map((b) => b[1]),
-        ]);
-        const stored = new Set(rows.map((r) => r.id));
-        const duplicates = messages.filter((m) => m.deduplicationKey !== undefined && !stored.has(m.id));
-        const earlier = new Map<string, string>();
-        if (duplicates.length > 0) {
-          const found = await query<{ id: string; dedup_key: string }>(undefined, sql.dedupIds, [
-            queue,
-            duplicates.map((m) => m.deduplicationKey),
-          ]);
-          for (const f of found) earlier.set(f.dedup_key, f.id);
-        }
-        return messages.map((m) =>
-          m.deduplicationKey !== undefined && !stored.has(m.id)
-            ? { id: earlier.get(m.deduplicationKey) ?? m.id, duplicate: true }
-            : { id: m.id, duplicate: false },
-        );
+        return await sendRows(queue, messages);
       }),
 
     receive: (queue, opts) =>
@@ -366,10 +397,12 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     async close() {
       if (!guard.close()) return;
+      // Acks made before close() are sent now and answered before the pool ends.
+      const acked = acks.flush();
       // A receive whose statement was running hands its rows back before the pool ends.
       await background.settle(CLOSE_HAND_BACK_WAIT_MS);
       await wakeups.close();
-      acks.flush();
+      await acked;
       if (ownsPool) {
         try {
           await pool.end();

@@ -4,14 +4,24 @@ import { BgError } from '@bg/core';
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
 /** The version of the tables {@link schemaSql} creates. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
-/** Checks a schema name (`INVALID_ARGUMENT`, never retryable, when it is not a plain identifier). */
+/**
+ * Checks a schema name (`INVALID_ARGUMENT`, never retryable, when it is not a plain identifier,
+ * or one PostgreSQL keeps for itself: `pg_…` and `information_schema`, where `create schema` fails).
+ */
 export function assertSchemaName(schema: string): void {
   if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) {
     throw new BgError(
       'INVALID_ARGUMENT',
       `invalid schema name ${JSON.stringify(String(schema).slice(0, 60))}: use 1-48 lowercase letters, digits and underscores, starting with a letter or underscore`,
+      { retryable: false },
+    );
+  }
+  if (schema.startsWith('pg_') || schema === 'information_schema') {
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `invalid schema name "${schema}": PostgreSQL reserves information_schema and names starting with pg_ for itself`,
       { retryable: false },
     );
   }
@@ -40,6 +50,7 @@ export function channelOf(schema: string): string {
  * Tables: `queues` (the queues that exist), `jobs` (live jobs: waiting, delayed and leased;
  * `visible_at` is the time a job may be received — for a leased job the end of its lease),
  * `dead` (dead letters), `outbox` (the transactional outbox, see `@bg/postgres/outbox`),
+ * `outbox_failed` (outbox rows the relay's target refused for good, with the error),
  * `processed` (job ids whose effects committed, for effectively-once handlers) and
  * `schema_version`. A body PostgreSQL's `text` cannot hold byte for byte (a NUL character, a
  * lone surrogate) is stored as a JSON string with `body_json` set.
@@ -107,6 +118,22 @@ end
 $fn$;
 drop trigger if exists outbox_notify on ${s}.outbox;
 create trigger outbox_notify after insert on ${s}.outbox for each statement execute function ${s}.outbox_notify();
+-- v3: outbox rows the target refused for good (PAYLOAD_TOO_LARGE …), set aside by the relay with the error.
+create table if not exists ${s}.outbox_failed (
+  seq bigint primary key,
+  queue text not null,
+  id text not null,
+  body text not null,
+  body_json boolean not null default false,
+  attributes text,
+  delay_ms bigint not null default 0,
+  ordering_key text,
+  dedup_key text,
+  created_at bigint not null,
+  error_code text not null,
+  error text not null,
+  failed_at bigint not null
+);
 create table if not exists ${s}.processed (
   job_id text primary key,
   processed_at timestamptz not null default now()

@@ -14,6 +14,7 @@ export interface Statements {
   readonly listQueues: string;
   readonly deleteQueue: string;
   readonly send: string;
+  readonly sendKeyed: string;
   readonly dedupIds: string;
   readonly receive: string;
   readonly nextVisible: string;
@@ -54,6 +55,23 @@ export function statements(schema: string): Statements {
         returning id, dedup_key
       )
       select ins.id, ins.dedup_key, pg_notify($7, $1) from ins`,
+    // The same for a batch with deduplication keys (same parameters). Rows are inserted in key
+    // order, so two batches with the same keys in any order take their unique-index entries in
+    // the same order and never deadlock; the seqs are drawn first, in input order, so the batch
+    // is still received in send order. (A CTE with a volatile function is never inlined.)
+    sendKeyed: `with input as materialized (
+        select t.*, nextval(pg_get_serial_sequence('${s}.jobs', 'seq')) as seq
+          from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $8::boolean[])
+          with ordinality as t(id, body, attributes, delay_ms, dedup_key, body_json, n)
+      ), ins as (
+        insert into ${s}.jobs (seq, queue, id, body, body_json, attributes, visible_at, enqueued_at, dedup_key)
+        overriding system value
+        select seq, $1, id, body, body_json, attributes, ${NOW_MS} + delay_ms, ${NOW_MS}, dedup_key from input
+        order by dedup_key collate "C", n
+        on conflict (queue, dedup_key) where dedup_key is not null do nothing
+        returning id, dedup_key
+      )
+      select ins.id, ins.dedup_key, pg_notify($7, $1) from ins`,
     // $1 queue, $2 keys
     dedupIds: `select dedup_key, id from ${s}.jobs where queue = $1 and dedup_key = any($2::text[])`,
     // $1 queue, $2 max, $3 lease ms, $4 lease token
@@ -76,11 +94,12 @@ export function statements(schema: string): Statements {
     // $1 seqs, $2 tokens, $3 queue
     ack: `delete from ${s}.jobs j using unnest($1::bigint[], $2::bigint[]) as a(seq, token)
       where j.seq = a.seq and j.lease_token = a.token and j.queue = $3 returning j.seq, j.lease_token`,
-    // $1 seq, $2 token, $3 delay ms, $4 queue, $5 channel: notifies waiting receivers when due at once
+    // $1 seq, $2 token, $3 delay ms, $4 queue, $5 channel: notifies waiting receivers, with a delay
+    // too (they look again and learn the new due time, which may be sooner than what they wait for)
     release: `with u as (
         update ${s}.jobs set visible_at = ${NOW_MS} + $3::bigint, lease_token = null
         where seq = $1 and lease_token = $2 and queue = $4 returning 1
-      ), n as (select pg_notify($5, $4) from u where $3::bigint = 0)
+      ), n as (select pg_notify($5, $4) from u)
       select (select count(*) from u) as released, (select count(*) from n) as notified`,
     // $1 queue … $9 dead-lettered at, $10 seq, $11 token: written only while the lease is owned
     deadLetter: `insert into ${s}.dead (queue, id, body, body_json, attributes, reason, error, attempts, enqueued_at, dead_lettered_at)

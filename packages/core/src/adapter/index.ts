@@ -27,6 +27,7 @@ export { assertQueueName, assertSendable, CloseGuard, checkLeaseMs, checkRelease
 export { utf8Bytes } from '../envelope.js';
 export { toErrorInfo } from '../error-info.js';
 export { BgError, type BgErrorCode, type BgErrorOptions, isBgError } from '../errors.js';
+export { describeValue } from '../option-checks.js';
 export { invalidUrl, type UrlParams, urlParams } from '../url-params.js';
 export {
   abortableSleep,
@@ -36,6 +37,7 @@ export {
   raceAbortHandBack,
 } from './abortable.js';
 export { AdapterCalls, type MapError } from './adapter-calls.js';
+export { durationOption, integerOption, objectOption, oneOfOption } from './adapter-options.js';
 export { BackgroundWork, CLOSE_HAND_BACK_WAIT_MS } from './background-work.js';
 export {
   compareDeadLetters,

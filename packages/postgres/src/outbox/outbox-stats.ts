@@ -2,18 +2,27 @@ import type pg from 'pg';
 import { ident } from '../schema-sql.js';
 import { NOW_MS } from '../statements.js';
 
-/** Backlog and lag of an outbox. */
+/** Backlog and lag of an outbox, and the rows set aside. */
 export interface OutboxStats {
   /** Rows waiting to be forwarded (committed ones; rows of open transactions are not seen). */
   readonly backlog: number;
   /** Age of the oldest waiting row in ms (0 when empty): how far the relays are behind. */
   readonly lagMs: number;
+  /**
+   * Rows the relay set aside in `outbox_failed` because the target refused them for good
+   * (0 when the schema predates that table).
+   */
+  readonly failed: number;
 }
 
 /** Backlog and lag of the outbox rows bound for one target queue. */
-export interface OutboxQueueStats extends OutboxStats {
+export interface OutboxQueueStats {
   /** The queue the relay forwards these rows to. */
   readonly queue: string;
+  /** Rows waiting to be forwarded to this queue. */
+  readonly backlog: number;
+  /** Age of the oldest of them in ms. */
+  readonly lagMs: number;
 }
 
 /** Something that runs a query: a `pg.Pool` or a client. */
@@ -25,16 +34,24 @@ interface StatsRow {
   lag_ms: string | null;
 }
 
-function toStats(row: StatsRow | undefined): OutboxStats {
+function toStats(row: StatsRow | undefined): { backlog: number; lagMs: number } {
   return { backlog: Number(row?.backlog ?? 0), lagMs: Math.max(0, Number(row?.lag_ms ?? 0)) };
 }
 
-/** Backlog and lag of the outbox in `schema`, read with `db`. */
+/** Backlog and lag of the outbox in `schema`, and the rows set aside, read with `db`. */
 export async function outboxStats(db: Db, schema = 'bg'): Promise<OutboxStats> {
-  const r = await db.query<StatsRow>(
-    `select count(*) as backlog, ${NOW_MS} - min(created_at) as lag_ms from ${ident(schema)}.outbox`,
+  const s = ident(schema);
+  const r = await db.query<StatsRow & { has_failed: boolean }>(
+    `select count(*) as backlog, ${NOW_MS} - min(created_at) as lag_ms,
+      to_regclass($1) is not null as has_failed from ${s}.outbox`,
+    [`${s}.outbox_failed`],
   );
-  return toStats(r.rows[0]);
+  let failed = 0;
+  if (r.rows[0]?.has_failed === true) {
+    const f = await db.query<{ n: string }>(`select count(*) as n from ${s}.outbox_failed`);
+    failed = Number(f.rows[0]?.n ?? 0);
+  }
+  return { ...toStats(r.rows[0]), failed };
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   type OutgoingMessage,
 } from '@bg/core';
 import { POSTGRES_CAPABILITIES } from '../capabilities.js';
+import { mapPgError } from '../map-error.js';
 import { storedBody } from '../postgres-adapter.js';
 import { ident } from '../schema-sql.js';
 
@@ -88,16 +89,21 @@ export function createOutbox(options: OutboxOptions = {}): Outbox {
       ensureQueue: async () => {},
       async send(queue: string, messages: readonly OutgoingMessage[]) {
         const bodies = messages.map((m) => storedBody(m.body));
-        await tx.query(insert, [
-          queue,
-          messages.map((m) => m.id),
-          bodies.map((b) => b[0]),
-          bodies.map((b) => b[1]),
-          messages.map((m) => (m.attributes ? JSON.stringify(m.attributes) : null)),
-          messages.map((m) => m.delayMs ?? 0),
-          messages.map((m) => m.orderingKey ?? null),
-          messages.map((m) => m.deduplicationKey ?? null),
-        ]);
+        await tx
+          .query(insert, [
+            queue,
+            messages.map((m) => m.id),
+            bodies.map((b) => b[0]),
+            bodies.map((b) => b[1]),
+            messages.map((m) => (m.attributes ? JSON.stringify(m.attributes) : null)),
+            messages.map((m) => m.delayMs ?? 0),
+            messages.map((m) => m.orderingKey ?? null),
+            messages.map((m) => m.deduplicationKey ?? null),
+          ])
+          .catch((error: unknown) => {
+            // PostgreSQL's errors as the adapter maps them (QUEUE_NOT_FOUND for a schema never migrated …).
+            throw mapPgError(error, 'outbox.enqueue');
+          });
         return messages.map((m) => ({ id: m.id, duplicate: false }));
       },
       receive: unsupported,
