@@ -63,7 +63,8 @@ no backlog; Azure cannot tell leased from delayed jobs (it reports their approxi
 PostgreSQL: when the database has bg's transactional outbox, its backlog (committed jobs
 waiting for a relay) and lag (age of the oldest of them) follow, per target queue (every
 queue with waiting rows, whatever --queue says); "outbox" in --json. A growing lag means no
-relay runs, or the relays cannot keep up.
+relay runs, or the relays cannot keep up. Rows the target refused for good, set aside in
+<schema>.outbox_failed, are counted ("failed"): no relay forwards them.
 
 Examples:
   bgctl stats redis://127.0.0.1:6379 --queue default --queue emails

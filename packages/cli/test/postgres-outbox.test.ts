@@ -117,7 +117,20 @@ describe.skipIf(!server)('bgctl stats on PostgreSQL with the transactional outbo
       backlog: 0,
       lagMs: 0,
       queues: [],
+      failed: 0,
     });
+
+    // A row a relay set aside (the target refused it for good): no relay forwards it any more.
+    await empty.pool.query(
+      `insert into cli_empty.outbox_failed (seq, queue, id, body, created_at, error_code, error, failed_at)
+       values (1, 'default', 'job-1', '{}', 0, 'PAYLOAD_TOO_LARGE', 'too large for the target', 0)`,
+    );
+    const failed = await runInProcess(['stats', withSchema('cli_empty')]);
+    expect(failed.stdout, 'set-aside rows are shown').toContain(
+      'OUTBOX cli_empty.outbox: 1 job(s) set aside in cli_empty.outbox_failed',
+    );
+    const failedJson = JSON.parse((await runInProcess(['stats', withSchema('cli_empty'), '--json'])).stdout);
+    expect(failedJson.outbox?.failed, 'set-aside rows in --json').toBe(1);
 
     await empty.pool.query('drop table cli_empty.outbox');
     const none = await runInProcess(['stats', withSchema('cli_empty'), '--json']);
