@@ -63,7 +63,7 @@ export function assertSendable(
 /**
  * Validates a lease length: `INVALID_ARGUMENT` when not positive; above `maxLeaseMs` it
  * is clamped or rejected (`LEASE_TOO_LONG`) as the manifest declares; below `minLeaseMs`
- * it is raised to the minimum.
+ * it is raised to the minimum. Returns whole milliseconds, rounded up.
  */
 export function checkLeaseMs(capabilities: Capabilities, leaseMs: number): number {
   if (!(leaseMs > 0) || !Number.isFinite(leaseMs)) {
@@ -77,10 +77,12 @@ export function checkLeaseMs(capabilities: Capabilities, leaseMs: number): numbe
     }
     return capabilities.maxLeaseMs;
   }
-  return Math.max(leaseMs, capabilities.minLeaseMs);
+  // Whole milliseconds, rounded up (never a shorter lease than asked): backends take integers,
+  // and one that parses a fraction back (a Redis consumer name, an XCLAIM IDLE) would misread it.
+  return Math.max(Math.ceil(leaseMs), capabilities.minLeaseMs);
 }
 
-/** Validates a release delay: finite, ≥ 0 and ≤ `maxReleaseDelayMs` (`DELAY_TOO_LONG`). */
+/** Validates a release delay: finite, ≥ 0 and ≤ `maxReleaseDelayMs` (`DELAY_TOO_LONG`); returns whole ms, rounded up. */
 export function checkReleaseDelayMs(capabilities: Capabilities, delayMs: number): number {
   if (!(delayMs >= 0) || !Number.isFinite(delayMs)) {
     throw new BgError('INVALID_ARGUMENT', `release delay must be a finite number of ms ≥ 0, got ${delayMs}`);
@@ -90,7 +92,8 @@ export function checkReleaseDelayMs(capabilities: Capabilities, delayMs: number)
       details: { limit: capabilities.maxReleaseDelayMs },
     });
   }
-  return delayMs;
+  // Whole milliseconds, rounded up (never earlier than asked), within the limit.
+  return Math.min(Math.ceil(delayMs), capabilities.maxReleaseDelayMs);
 }
 
 /**

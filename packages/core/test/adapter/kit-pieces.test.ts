@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   abortableSleep,
   type Capabilities,
+  checkLeaseMs,
   checkLimit,
   checkReceiveOptions,
+  checkReleaseDelayMs,
   deadLetterRecord,
   isBgError,
   KeyedMutex,
@@ -275,5 +277,14 @@ describe('deadLetterRecord and leaseLost', () => {
     expect(e.message, 'message').toBe('azure-queue: the lease handle no longer owns its message (PopReceiptMismatch)');
     expect(e.details, 'details.why').toEqual({ why: 'PopReceiptMismatch' });
     expect(e.cause, 'cause kept').toBe(cause);
+  });
+});
+
+describe('lease and release checks give whole milliseconds', () => {
+  it('rounds a fractional lease or release delay up (a Redis consumer name could not carry 200.5)', () => {
+    expect(checkLeaseMs(caps, 2_000.5), 'checkLeaseMs(2000.5)').toBe(2_001);
+    expect(checkLeaseMs(caps, 59_999.2), 'checkLeaseMs just under the max').toBe(60_000);
+    expect(checkReleaseDelayMs(caps, 0.4), 'checkReleaseDelayMs(0.4)').toBe(1);
+    expect(checkReleaseDelayMs(caps, 999.5), 'checkReleaseDelayMs(999.5), within the max of 1000').toBe(1_000);
   });
 });
