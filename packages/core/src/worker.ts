@@ -416,7 +416,9 @@ export function createWorker(options: WorkerOptions): Worker {
       { failed: true, error: failure, errorInfo, abandoned: item.abandoned, stopping: !running && item.controller.aborted },
       policy,
     );
-    if (errorInfo !== undefined) {
+    // A handler that gave up because this worker is stopping did not fail: its job is handed
+    // back (a `deferred` event, `why: 'shutdown'`), not counted as a failed attempt.
+    if (errorInfo !== undefined && outcome.kind !== 'hand-back') {
       emit({ type: 'failed', jobId: message.id, jobType: job.type, attempt, durationMs, error: errorInfo });
     }
     await executor.execute(item, outcome, job.type, attempt, durationMs);

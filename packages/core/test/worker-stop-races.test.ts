@@ -339,4 +339,23 @@ describe('worker start, stop and settling races', () => {
     expect(outcome, 'stop({ graceMs: 50 }) with a receive stuck').toBe('stopped');
     expect(worker.running).toBe(false);
   });
+  it('a handler that gives up on its abort signal at stop is handed back, not reported as a failed attempt', async () => {
+    const adapter = inTestAdapter();
+    const queue = 'race-honour';
+    const events: WorkerEvent[] = [];
+    let started = false;
+    const worker = createWorker({ adapter, queue, pollMs: 20, onEvent: (e) => events.push(e) });
+    worker.handle(job, async (_payload, ctx) => {
+      started = true;
+      await new Promise<void>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+    });
+    await createQueue({ adapter, queue }).enqueue(job, { n: 1 });
+    await worker.start();
+    await until('the handler to start', () => started);
+    await worker.stop({ graceMs: 2_000 });
+    const kinds = events.map((e) => (e.type === 'deferred' ? `deferred:${e.why}` : e.type));
+    expect(kinds, 'events of a job interrupted by the stop').toContain('deferred:shutdown');
+    expect(kinds, 'events of a job interrupted by the stop').not.toContain('failed');
+    expect(adapter.liveCount(queue), 'the job is back in the queue').toBe(1);
+  });
 });
