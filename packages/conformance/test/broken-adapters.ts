@@ -12,6 +12,7 @@ import { type MemoryAdapter, type MemoryStore, memoryAdapter } from '@bg/memory'
 import type { ConformanceOptions } from '../src/index.js';
 import { withCapabilities } from '../src/index.js';
 import { DEAD_LETTER_CONCURRENCY_VARIANTS } from './broken-dead-letter-concurrency.js';
+import { OUTSIDE_AUDIT_VARIANTS } from './broken-outside-audit.js';
 import { failingEverywhere, MEMORY_URL_HOOK, missingQueues, refusingEntries, sharedMemory } from './memory-options.js';
 
 /** A deliberately broken memory adapter and the case that must catch it. */
@@ -1269,4 +1270,5 @@ export const BROKEN_VARIANTS: readonly BrokenVariant[] = [
   ...DEAD_LETTER_CONCURRENCY_VARIANTS,
   ...COVERAGE_GAPS,
   ...AUDIT_GAPS,
+  ...OUTSIDE_AUDIT_VARIANTS,
 ];

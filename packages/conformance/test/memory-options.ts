@@ -9,7 +9,11 @@ import { type ConformanceOptions, REFUSED_SUFFIX, serveAdapterOverIpc } from '..
  * `errors.missingQueue` scenario.
  */
 export function missingQueues(inner: Adapter): Adapter {
-  return failingEverywhere(inner, () => new BgError('QUEUE_NOT_FOUND', 'no such queue', { retryable: false }));
+  return {
+    ...failingEverywhere(inner, () => new BgError('QUEUE_NOT_FOUND', 'no such queue', { retryable: false })),
+    // ensureQueue is what creates a missing queue.
+    ensureQueue: (queue) => inner.ensureQueue(queue),
+  };
 }
 
 /**
@@ -22,6 +26,7 @@ export function failingEverywhere(inner: Adapter, error: () => Error): Adapter {
   };
   return {
     ...inner,
+    ensureQueue: missing,
     send: missing,
     receive: missing,
     extend: missing,

@@ -49,12 +49,19 @@ export const attributeCases: readonly ConformanceCase[] = [
   {
     id: 'attributes.empty-values-kept',
     group: 'Attributes',
-    title: 'an attribute whose value is the empty string is kept, sent alone and in a batch',
+    title:
+      'an attribute whose value is empty, or has leading or trailing whitespace, is kept exactly (not dropped, not trimmed), sent alone and in a batch',
     async run(ctx) {
-      const attributes = { 'bg-type': 'conformance.empty', tenant: '' };
+      const attributes = { 'bg-type': 'conformance.empty', tenant: '', note: '  padded  ', tabbed: '\tx\n' };
       const sent = [message('empty alone', { attributes }), message('empty in a batch', { attributes }), message('other')];
       const got = await roundTrip(ctx, sent);
-      expectExactAttributes(ctx, sent, got, `send/receive on queue ${ctx.queue}`, 'keeps an attribute with an empty value');
+      expectExactAttributes(
+        ctx,
+        sent,
+        got,
+        `send/receive on queue ${ctx.queue}`,
+        'keeps an attribute with an empty value and values with surrounding whitespace, untrimmed',
+      );
     },
   },
   {

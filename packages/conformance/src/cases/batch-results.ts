@@ -69,7 +69,8 @@ export const batchResultCases: readonly ConformanceCase[] = [
   {
     id: 'optional.deduplication-batch-result',
     group: 'Optional',
-    title: 'in a batch, an entry whose deduplication key was seen is answered duplicate with the stored id; the others are not',
+    title:
+      'in a batch, an entry whose deduplication key was seen (before, or earlier in the same batch) is answered duplicate with the stored id; the others are not',
     skip: (o) => (o.capabilities.deduplication ? undefined : 'the manifest does not declare deduplication'),
     async run(ctx) {
       const { adapter, queue, timing } = ctx;
@@ -98,11 +99,38 @@ export const batchResultCases: readonly ConformanceCase[] = [
           { id: first.id, duplicate: true },
           { id: fresh.id, duplicate: false },
         ]);
-      const lease = longLease(timing, adapter.capabilities);
-      const got = await receiveCount(ctx, 2, { leaseMs: lease });
+      // Two entries with one key in the same batch: the second is a duplicate of the first.
+      const twice = `batch-twice-${Math.random().toString(36).slice(2, 8)}`;
+      const x = message('first of two in one batch', { deduplicationKey: twice });
+      const y = message('second of two in one batch', { deduplicationKey: twice });
+      const callTwice = `send([${x.id}, ${y.id}], both with key ${twice}) on queue ${queue}`;
+      let twiceResults: unknown;
+      try {
+        twiceResults = await adapter.send(queue, [x, y]);
+      } catch (error) {
+        throw new Error(say(callTwice, 'resolves', describeError(error)));
+      }
       ctx
-        .expect(got.map((m) => m.id).sort(), say(call, 'stores the first job and the fresh one'))
-        .toEqual([first.id, fresh.id].sort());
+        .expect(
+          twiceResults,
+          say(
+            callTwice,
+            `answers [{ id: ${x.id}, duplicate: false }, { id: ${x.id} (the first entry), duplicate: true }]`,
+            show(twiceResults),
+          ),
+        )
+        .toEqual([
+          { id: x.id, duplicate: false },
+          { id: x.id, duplicate: true },
+        ]);
+      const lease = longLease(timing, adapter.capabilities);
+      const got = await receiveCount(ctx, 3, { leaseMs: lease });
+      ctx
+        .expect(
+          got.map((m) => m.id).sort(),
+          say(`${call}, then ${callTwice}`, `stores ${first.id}, ${fresh.id} and ${x.id}`, show(got.map((m) => m.id))),
+        )
+        .toEqual([first.id, fresh.id, x.id].sort());
       ctx
         .expect(await watchQuiet(ctx, timing.quietMs, { leaseMs: lease }), say(call, 'never delivers the duplicate'))
         .toEqual([]);

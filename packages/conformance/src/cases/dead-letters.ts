@@ -1,6 +1,7 @@
 import type { DeadLetter, DeadLetterInfo } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
-import { eventually, message, receiveCount, receiveOne } from '../helpers.js';
+import { eventually, message, receiveCount, receiveOne, say } from '../helpers.js';
+import { randomInt } from '../random.js';
 import { longLease, shortLease } from '../timing.js';
 import { AWKWARD_ATTRIBUTES, AWKWARD_BODIES } from './delivery.js';
 
@@ -25,7 +26,9 @@ export const deadLetterCases: readonly ConformanceCase[] = [
       const m = message(AWKWARD_BODIES[1] as string, { attributes: AWKWARD_ATTRIBUTES });
       await adapter.send(queue, [m]);
       const got = await receiveOne(ctx, { leaseMs: longLease(timing, adapter.capabilities) });
-      const record = info('max-attempts', got.deliveryCount);
+      // enqueuedAt as the core passes it (here an odd millisecond an hour ago, so that neither the
+      // dead-letter time nor a rounding to seconds can pass for it).
+      const record = { ...info('max-attempts', got.deliveryCount), enqueuedAt: Date.now() - 3_600_000 - randomInt(1, 999) };
       await adapter.deadLetter(queue, got, record);
       await adapter.ack(queue, got.handle);
       expect(await ctx.inspector.liveCount(queue)).toBe(0);
@@ -44,6 +47,16 @@ export const deadLetterCases: readonly ConformanceCase[] = [
       expect(d.error?.code).toBe('E_CONF');
       expect(d.attempts).toBe(1);
       expect(Math.abs(d.deadLetteredAt - record.deadLetteredAt)).toBeLessThan(1000);
+      if (d.enqueuedAt !== undefined) {
+        expect(
+          d.enqueuedAt,
+          say(
+            `getDeadLetter(${m.id}) on queue ${queue} after deadLetter(…, { enqueuedAt: ${record.enqueuedAt} })`,
+            'a dead letter’s enqueuedAt, when present, is the one the core passed (when the job was first enqueued)',
+            String(d.enqueuedAt),
+          ),
+        ).toBe(record.enqueuedAt);
+      }
       const page = await adapter.listDeadLetters(queue);
       expect(page.items.map((x) => x.id)).toEqual([m.id]);
     },

@@ -1,6 +1,6 @@
 import { createQueue, defineJob, isBgError, type QueueStats } from '@bg/core';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { eventually, message, receiveCount, uniqueQueueName, watchQuiet } from '../helpers.js';
+import { describeError, eventually, message, receiveCount, say, show, uniqueQueueName, watchQuiet } from '../helpers.js';
 import { longLease } from '../timing.js';
 
 /** A job with a trivial schema (Standard Schema by hand: the suite needs no schema library). */
@@ -117,7 +117,8 @@ export const honestQueueCases: readonly ConformanceCase[] = [
   {
     id: 'queues.exists-list-delete',
     group: 'Queue management',
-    title: 'queueExists, listQueues and deleteQueue (where implemented) see and remove exactly the named queue',
+    title:
+      'queueExists, listQueues and deleteQueue (where implemented) see and remove exactly the named queue; deleteQueue removes its jobs, dead letters and deduplication keys',
     async run(ctx) {
       const { adapter, queue, expect } = ctx;
       const missing = missingQueueName(ctx);
@@ -132,12 +133,74 @@ export const honestQueueCases: readonly ConformanceCase[] = [
       }
       if (adapter.deleteQueue) {
         const doomed = await ctx.newQueue();
-        await adapter.send(doomed, [message('doomed')]);
+        ctx.defer(async () => {
+          await adapter.deleteQueue?.(doomed);
+        });
+        const lease = longLease(ctx.timing, adapter.capabilities);
+        const dedup = adapter.capabilities.deduplication;
+        const key = `doomed-key-${Math.random().toString(36).slice(2, 8)}`;
+        // A live job, a leased one and a dead letter (and a deduplication key): deleteQueue removes all of it.
+        const toDie = message('doomed dead letter', dedup ? { deduplicationKey: key } : {});
+        await adapter.send(doomed, [toDie, message('doomed leased'), message('doomed ready')]);
+        const leased = await receiveCount(ctx, 2, { queue: doomed, leaseMs: lease });
+        const dying = leased.find((m) => m.id === toDie.id) ?? (await receiveCount(ctx, 1, { queue: doomed, leaseMs: lease }))[0];
+        expect(dying?.id, say(`receive on queue ${doomed}`, `delivers ${toDie.id}`, show(dying?.id))).toBe(toDie.id);
+        if (dying) {
+          await adapter.deadLetter(doomed, dying, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() });
+          await adapter.ack(doomed, dying.handle);
+        }
+        await eventually(ctx, `the dead letter of ${toDie.id} on queue ${doomed}`, async () =>
+          (await ctx.inspector.deadCount(doomed)) === 1 ? true : undefined,
+        );
         expect(await adapter.deleteQueue(doomed), `deleteQueue("${doomed}") of an existing queue`).toBe(true);
         if (adapter.queueExists) expect(await adapter.queueExists(doomed), 'queueExists after deleteQueue').toBe(false);
         if (adapter.listQueues) expect(await adapter.listQueues(), 'listQueues after deleteQueue').not.toContain(doomed);
         expect(await adapter.deleteQueue(doomed), 'deleteQueue of a queue already deleted').toBe(false);
         expect(await adapter.queueExists?.(queue), 'the other queue is untouched').not.toBe(false);
+        // The same name again is a new, empty queue: no old jobs, dead letters or deduplication keys.
+        let lastError: unknown;
+        await eventually(
+          ctx,
+          `ensureQueue("${doomed}") to succeed after deleteQueue (a backend may refuse the name for a while)`,
+          async () => {
+            try {
+              await adapter.ensureQueue(doomed);
+              return true;
+            } catch (error) {
+              lastError = error;
+              return undefined;
+            }
+          },
+        ).catch((error: unknown) => {
+          throw new Error(`${String(error)}; last error: ${describeError(lastError)}`);
+        });
+        const recreated = `queue ${doomed} deleted by deleteQueue and created again with ensureQueue`;
+        const dead = await adapter.listDeadLetters(doomed);
+        expect(
+          dead.items.map((d) => d.id),
+          say(`listDeadLetters on ${recreated}`, 'lists no dead letter of the deleted queue', show(dead.items.map((d) => d.id))),
+        ).toEqual([]);
+        const stats = await adapter.stats(doomed);
+        expect(
+          statsMatch(stats, { ready: 0, inFlight: 0, delayed: 0, dead: 0 }),
+          say(`stats on ${recreated}`, 'every count is 0 (or null: unknown)', JSON.stringify(stats)),
+        ).toBe(true);
+        expect(
+          (await watchQuiet(ctx, ctx.timing.pollMs, { queue: doomed, leaseMs: lease })).map((m) => m.id),
+          say(`receive on ${recreated}`, 'delivers no job of the deleted queue'),
+        ).toEqual([]);
+        if (dedup) {
+          const again = message('same key, new queue', { deduplicationKey: key });
+          const [result] = await adapter.send(doomed, [again]);
+          expect(
+            result,
+            say(
+              `send(${again.id}, key ${key}) on ${recreated}`,
+              'the deleted queue’s deduplication keys are gone: not a duplicate',
+              show(result),
+            ),
+          ).toEqual({ id: again.id, duplicate: false });
+        }
       }
     },
   },

@@ -12,6 +12,7 @@ import { fromUrlCases } from './from-url.js';
 import { handleCases } from './handles.js';
 import { honestQueueCases } from './honest-queues.js';
 import { leaseCases } from './lease.js';
+import { leaseOwnershipCases } from './lease-ownership.js';
 import { lifecycleCases } from './lifecycle.js';
 import { limitCases } from './limits.js';
 import { optionalCases } from './optional.js';
@@ -31,6 +32,7 @@ export const adapterCases: readonly ConformanceCase[] = [
   ...processCases,
   ...receiveCases,
   ...leaseCases,
+  ...leaseOwnershipCases,
   ...handleCases,
   ...releaseCases,
   ...deadLetterCases,

@@ -1,6 +1,6 @@
 import type { Adapter } from '@bg/core';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { expectBgError, message, receiveOne } from '../helpers.js';
+import { expectBgError, message, receiveOne, say } from '../helpers.js';
 import { longLease } from '../timing.js';
 
 async function withScenario(
@@ -36,6 +36,59 @@ async function withScenario(
   ctx
     .expect(Date.now() - start, `${code} should be reported promptly, not after minutes of retries`)
     .toBeLessThan(ctx.timing.deadlineMs * 2);
+  await leaseCallsInScenario(ctx, broken, code, retryable);
+}
+
+/**
+ * The lease calls under the scenario, with a real handle: a job sent and leased through the
+ * working adapter, then extended, acked, released and dead-lettered through the failing one.
+ * Each must reject with the scenario's code and `retryable` — never LEASE_LOST for a failure
+ * of the backend (the worker would give the job up), never a made-up success (a heartbeat that
+ * extended nothing, an ack that removed nothing).
+ */
+async function leaseCallsInScenario(ctx: CaseContext, broken: Adapter, code: string, retryable: boolean): Promise<void> {
+  const { adapter, queue: q, timing } = ctx;
+  const lease = longLease(timing, adapter.capabilities);
+  const m = message('leased by the working adapter');
+  await adapter.send(q, [m]);
+  const got = await receiveOne(ctx, { leaseMs: lease });
+  const start = Date.now();
+  const handle = `handle of ${got.id} from the working adapter`;
+  const calls: Array<[string, () => Promise<unknown>]> = [
+    [`extend(${handle}, ${lease})`, () => broken.extend(q, got.handle, lease)],
+    [`ack(${handle})`, () => broken.ack(q, got.handle)],
+    [`release(${handle}, 0)`, () => broken.release(q, got.handle, 0)],
+    [
+      `deadLetter(delivery of ${got.id} from the working adapter)`,
+      () => broken.deadLetter(q, got, { reason: 'manual', attempts: got.deliveryCount, deadLetteredAt: Date.now() }),
+    ],
+    // A missing queue is what ensureQueue creates: it is checked under the other scenarios only.
+    ...(code === 'QUEUE_NOT_FOUND'
+      ? []
+      : ([['ensureQueue', () => broken.ensureQueue(q)]] as Array<[string, () => Promise<unknown>]>)),
+  ];
+  for (const [name, call] of calls) {
+    await expectBgError(
+      ctx,
+      `${name} on queue ${q} (${code} scenario)`,
+      Promise.resolve().then(call),
+      code,
+      retryable,
+      name === 'ensureQueue'
+        ? `ensureQueue maps the backend failure to ${code} too, never a success that created nothing`
+        : `a lease call maps the backend failure to ${code} too: never LEASE_LOST (the lease was not lost), never a success that did nothing`,
+    );
+  }
+  ctx
+    .expect(
+      Date.now() - start,
+      say(`lease calls in the ${code} scenario`, 'reported promptly, not after minutes of retries', `${Date.now() - start} ms`),
+    )
+    .toBeLessThan(timing.deadlineMs * 2);
+  ctx
+    .expect(await ctx.inspector.liveCount(q), say(`lease calls in the ${code} scenario on queue ${q}`, 'leave the job stored'))
+    .toBe(1);
+  await adapter.ack(q, got.handle);
 }
 
 /** Limits and errors. */
@@ -115,7 +168,7 @@ export const limitCases: readonly ConformanceCase[] = [
   {
     id: 'errors.missing-queue',
     group: 'Limits and errors',
-    title: 'every call on a missing queue is QUEUE_NOT_FOUND (not retryable)',
+    title: 'every call on a missing queue is QUEUE_NOT_FOUND (not retryable), lease calls with a real handle included',
     skip: (o) =>
       o.errors?.missingQueue ? undefined : 'no errors.missingQueue scenario given (the backend creates queues on demand)',
     run: (ctx) => withScenario(ctx, ctx.options.errors?.missingQueue as () => Adapter, 'QUEUE_NOT_FOUND', false),
@@ -123,7 +176,8 @@ export const limitCases: readonly ConformanceCase[] = [
   {
     id: 'errors.bad-credentials',
     group: 'Limits and errors',
-    title: 'every call with bad credentials is AUTH_FAILED (not retryable)',
+    title:
+      'every call with bad credentials is AUTH_FAILED (not retryable), lease calls with a real handle and ensureQueue included',
     skip: (o) =>
       o.errors?.badCredentials ? undefined : 'no errors.badCredentials scenario given (the backend does not check credentials)',
     run: (ctx) => withScenario(ctx, ctx.options.errors?.badCredentials as () => Adapter, 'AUTH_FAILED', false),
@@ -131,7 +185,8 @@ export const limitCases: readonly ConformanceCase[] = [
   {
     id: 'errors.unreachable',
     group: 'Limits and errors',
-    title: 'every call to an unreachable server is UNREACHABLE (retryable), reported promptly',
+    title:
+      'every call to an unreachable server is UNREACHABLE (retryable), reported promptly; lease calls with a real handle and ensureQueue included',
     skip: (o) => (o.errors?.unreachable ? undefined : 'no errors.unreachable scenario given'),
     run: (ctx) => withScenario(ctx, ctx.options.errors?.unreachable as () => Adapter, 'UNREACHABLE', true),
   },

@@ -1,5 +1,6 @@
+import type { ReceivedMessage } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
-import { eventually, message, receiveCount, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
+import { eventually, expectBgError, message, receiveCount, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
 import { longLease, shortLease } from '../timing.js';
 
 /** Manifest-gated cases. */
@@ -7,47 +8,171 @@ export const optionalCases: readonly ConformanceCase[] = [
   {
     id: 'optional.ordering',
     group: 'Optional',
-    title: 'jobs sharing an ordering key are delivered one at a time, in send order',
+    title:
+      'jobs sharing an ordering key are delivered one at a time, in send order (a batch too); a released head comes back before the rest of its group, after its delay',
     skip: (o) => (o.capabilities.ordering ? undefined : 'the manifest does not declare ordering'),
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
-      const lease = longLease(timing, adapter.capabilities);
+      const caps = adapter.capabilities;
+      const lease = longLease(timing, caps);
       const a = [1, 2, 3].map((i) => message(`a${i}`, { orderingKey: 'group-a' }));
-      const b = message('b1', { orderingKey: 'group-b' });
-      for (const m of [...a, b]) await adapter.send(queue, [m]);
+      const b = [1, 2].map((i) => message(`b${i}`, { orderingKey: 'group-b' }));
+      // group-a in ONE send (a batch is stored in its order), group-b one send per job.
+      const batched = caps.maxBatchSize >= a.length;
+      if (batched) await adapter.send(queue, a);
+      else for (const m of a) await adapter.send(queue, [m]);
+      for (const m of b) await adapter.send(queue, [m]);
+      const sentA = batched ? `send([a1, a2, a3]) as one batch` : 'send(a1), send(a2), send(a3)';
       const firstRound = await receiveCount(ctx, 2, { leaseMs: lease });
-      expect(firstRound.map((m) => m.body).sort()).toEqual(['a1', 'b1']);
       expect(
-        await watchQuiet(ctx, timing.quietMs, { leaseMs: lease }),
-        'a second job of group-a was delivered while a1 was leased',
+        firstRound.map((m) => m.body).sort(),
+        say(
+          `receive on queue ${queue} after ${sentA} and send(b1), send(b2)`,
+          'delivers the head of each group first: a1 and b1',
+          show(firstRound.map((m) => m.body)),
+        ),
+      ).toEqual(['a1', 'b1']);
+      expect(
+        (await watchQuiet(ctx, timing.quietMs, { leaseMs: lease })).map((m) => m.body),
+        say(`receive on queue ${queue} while a1 and b1 are leased`, 'delivers nothing more of their groups'),
       ).toEqual([]);
+      const b1 = firstRound.find((m) => m.body === 'b1') as ReceivedMessage;
+      const a1 = firstRound.find((m) => m.body === 'a1') as ReceivedMessage;
+      // The head released at once comes back before the rest of its group (not re-queued behind a2).
+      await adapter.release(queue, a1.handle, 0);
+      const again = await receiveOne(ctx, { leaseMs: lease });
+      const afterRelease = `receive on queue ${queue} after release(a1, 0)`;
+      expect(again.body, say(afterRelease, 'delivers a1 again before a2 (a released head keeps its place)', again.body)).toBe(
+        'a1',
+      );
+      expect(again.deliveryCount, say(afterRelease, 'a1 counts its second delivery', String(again.deliveryCount))).toBe(2);
+      // The head released with a delay keeps its group blocked until it comes back.
+      const delay = Math.min(caps.maxReleaseDelayMs, Math.max(timing.quietMs, shortLease(timing, caps)));
+      const releasedAt = Date.now();
+      await adapter.release(queue, again.handle, delay);
+      const early = await watchQuiet(ctx, delay - timing.toleranceMs - since(releasedAt), { leaseMs: lease });
+      expect(
+        early.map((m) => `${m.body} after ${since(releasedAt)} ms`),
+        say(
+          `receive on queue ${queue} after release(a1, ${delay})`,
+          `delivers nothing of group-a before a1's ${delay} ms delay (neither a1 nor a2)`,
+        ),
+      ).toEqual([]);
+      const late = await receiveOne(ctx, { leaseMs: lease, deadlineMs: delay + timing.deadlineMs });
+      const afterDelay = `receive on queue ${queue} after release(a1, ${delay})`;
+      expect(late.body, say(afterDelay, 'delivers a1 again, still before a2', late.body)).toBe('a1');
+      expect(late.deliveryCount, say(afterDelay, 'a1 counts its third delivery', String(late.deliveryCount))).toBe(3);
       const seen: string[] = [];
-      let current = firstRound.find((m) => m.body === 'a1');
+      let current: ReceivedMessage | undefined = late;
       while (current) {
         seen.push(current.body);
         await adapter.ack(queue, current.handle);
         if (seen.length === 3) break;
         current = await receiveOne(ctx, { leaseMs: lease });
       }
-      expect(seen).toEqual(['a1', 'a2', 'a3']);
+      expect(seen, say(`receive and ack on queue ${queue} after ${sentA}`, 'delivers group-a in send order')).toEqual([
+        'a1',
+        'a2',
+        'a3',
+      ]);
+      await adapter.ack(queue, b1.handle);
+      const b2 = await receiveOne(ctx, { leaseMs: lease });
+      expect(b2.body, say(`receive on queue ${queue} after ack(b1)`, 'delivers b2', b2.body)).toBe('b2');
+      await adapter.ack(queue, b2.handle);
     },
   },
   {
     id: 'optional.deduplication',
     group: 'Optional',
-    title: 'a second send with the same deduplication key is reported duplicate and not delivered',
+    title:
+      'a second send with the same deduplication key is reported duplicate, not delivered and changes nothing stored; keys are exact (case kept, never cut); a failed send reserves no key',
     skip: (o) => (o.capabilities.deduplication ? undefined : 'the manifest does not declare deduplication'),
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const lease = longLease(timing, adapter.capabilities);
-      const first = message('once', { deduplicationKey: 'same-key' });
-      const second = message('twice', { deduplicationKey: 'same-key' });
-      expect((await adapter.send(queue, [first]))[0]?.duplicate).toBe(false);
-      expect((await adapter.send(queue, [second]))[0]?.duplicate).toBe(true);
-      const got = await receiveOne(ctx, { leaseMs: lease });
-      expect(got.id).toBe(first.id);
-      expect(await watchQuiet(ctx, timing.quietMs, { leaseMs: lease })).toEqual([]);
-      expect(await ctx.inspector.liveCount(queue)).toBe(1);
+      const max = adapter.capabilities.maxPayloadBytes;
+      const first = message('once', { deduplicationKey: 'same-key', attributes: { version: 'first' } });
+      const second = message('twice', { deduplicationKey: 'same-key', attributes: { version: 'second', extra: 'x' } });
+      const [r1] = await adapter.send(queue, [first]);
+      expect(
+        r1?.duplicate,
+        say(`send(${first.id}, key same-key) on queue ${queue}`, 'first use of a key is not a duplicate', show(r1)),
+      ).toBe(false);
+      const [r2] = await adapter.send(queue, [second]);
+      expect(
+        r2?.duplicate,
+        say(`send(${second.id}, key same-key) on queue ${queue}`, 'the same key again is a duplicate', show(r2)),
+      ).toBe(true);
+      // Keys are compared exactly: one differing only in case is another key.
+      const otherCase = message('other case', { deduplicationKey: 'Same-Key' });
+      const [r3] = await adapter.send(queue, [otherCase]);
+      expect(
+        r3,
+        say(
+          `send(${otherCase.id}, key Same-Key) on queue ${queue} after key same-key`,
+          'keys are case-sensitive: not a duplicate',
+          show(r3),
+        ),
+      ).toEqual({ id: otherCase.id, duplicate: false });
+      // Long keys are compared whole: two sharing their first 200 characters are different keys.
+      const prefix = `long-key-${'k'.repeat(191)}`;
+      const longA = message('long key a', { deduplicationKey: `${prefix}-a` });
+      const longB = message('long key b', { deduplicationKey: `${prefix}-b` });
+      await adapter.send(queue, [longA]);
+      const [rLong] = await adapter.send(queue, [longB]);
+      expect(
+        rLong,
+        say(
+          `send(${longB.id}, a ${prefix.length + 2}-character key) on queue ${queue} after a key differing only in its last character`,
+          'keys are compared whole (not cut to a length): not a duplicate',
+          show(rLong),
+        ),
+      ).toEqual({ id: longB.id, duplicate: false });
+      // A send that failed stored nothing, so it reserves nothing: the retry is stored.
+      await expectBgError(
+        ctx,
+        `send(${max + 1}-byte body, key failed-key) on queue ${queue}`,
+        adapter.send(queue, [message('x'.repeat(max + 1), { deduplicationKey: 'failed-key' })]),
+        'PAYLOAD_TOO_LARGE',
+        false,
+        `maxPayloadBytes is ${max}`,
+      );
+      const retried = message('retried after a failed send', { deduplicationKey: 'failed-key' });
+      const [r4] = await adapter.send(queue, [retried]);
+      expect(
+        r4,
+        say(
+          `send(${retried.id}, key failed-key) on queue ${queue} after a send with that key failed PAYLOAD_TOO_LARGE`,
+          'a failed send reserves no key: stored, not a duplicate',
+          show(r4),
+        ),
+      ).toEqual({ id: retried.id, duplicate: false });
+      const want = [first.id, otherCase.id, longA.id, longB.id, retried.id];
+      const got = await receiveCount(ctx, want.length, { leaseMs: lease });
+      expect(
+        got.map((m) => m.id).sort(),
+        say(
+          `receive on queue ${queue}`,
+          `delivers ${first.id} (key same-key), ${otherCase.id} (Same-Key), ${longA.id} and ${longB.id} (long keys) and ${retried.id} (failed-key)`,
+          show(got.map((m) => m.id)),
+        ),
+      ).toEqual([...want].sort());
+      const stored = got.find((m) => m.id === first.id);
+      expect(
+        { body: stored?.body, attributes: stored?.attributes },
+        say(
+          `receive of ${first.id} on queue ${queue} after the duplicate send(${second.id})`,
+          'the duplicate changes nothing stored: body and attributes are the first send’s',
+          show({ body: stored?.body, attributes: stored?.attributes }),
+        ),
+      ).toEqual({ body: 'once', attributes: { version: 'first' } });
+      expect(
+        await watchQuiet(ctx, timing.quietMs, { leaseMs: lease }),
+        say(`receive on queue ${queue}`, 'never delivers the duplicate'),
+      ).toEqual([]);
+      expect(await ctx.inspector.liveCount(queue), say(`inspector on queue ${queue}`, `stores ${want.length} jobs`)).toBe(
+        want.length,
+      );
     },
   },
   {

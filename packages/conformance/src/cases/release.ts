@@ -1,5 +1,6 @@
 import type { ConformanceCase } from '../case.js';
 import { message, receiveOne, say, since, watchQuiet } from '../helpers.js';
+import { randomInt } from '../random.js';
 import { longLease, promptly, shortLease } from '../timing.js';
 
 /** Release cases. */
@@ -32,25 +33,42 @@ export const releaseCases: readonly ConformanceCase[] = [
   {
     id: 'release.delayed',
     group: 'Release',
-    title: 'release with a delay keeps the job hidden until then, delivery count kept',
+    title:
+      'release with a delay with a fraction of a second (random) keeps the job hidden until then (no rounding down), at most one second late, delivery count kept',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const lease = longLease(timing, adapter.capabilities);
-      const delay = Math.max(shortLease(timing, adapter.capabilities), 1_000);
+      const delay = Math.min(
+        adapter.capabilities.maxReleaseDelayMs,
+        Math.max(shortLease(timing, adapter.capabilities), 1_000) + randomInt(400, 900),
+      );
       await adapter.send(queue, [message('later')]);
       const first = await receiveOne(ctx, { leaseMs: lease });
       // The delay runs from the release's arrival, which is no earlier than the call: timed from
       // the call, a slow answer (a loaded machine) cannot make a punctual backend look early.
       const releasedAt = Date.now();
       await adapter.release(queue, first.handle, delay);
+      const call = `release(handle, ${delay}) on queue ${queue}`;
+      const early = await watchQuiet(ctx, delay - timing.toleranceMs - since(releasedAt), { leaseMs: lease });
       expect(
-        await watchQuiet(ctx, delay - timing.toleranceMs - since(releasedAt), { leaseMs: lease }),
-        'released job came back before its delay',
+        early.map((m) => m.id),
+        say(
+          call,
+          'keeps the job hidden until the delay ends (no rounding down to whole seconds)',
+          `delivered after ${since(releasedAt)} ms`,
+        ),
       ).toEqual([]);
       const again = await receiveOne(ctx, { leaseMs: lease, deadlineMs: delay + timing.deadlineMs });
-      expect(since(releasedAt)).toBeGreaterThanOrEqual(delay - timing.toleranceMs);
+      const at = since(releasedAt);
+      expect(at, say(call, 'delivers the job at least delay − toleranceMs after the release', `${at} ms`)).toBeGreaterThanOrEqual(
+        delay - timing.toleranceMs,
+      );
+      expect(
+        at,
+        say(call, 'delivers the job at most one second (+ pollMs + toleranceMs) after the delay', `${at} ms`),
+      ).toBeLessThanOrEqual(delay + 1_000 + timing.pollMs + timing.toleranceMs);
       expect(again.id).toBe(first.id);
-      expect(again.deliveryCount).toBe(2);
+      expect(again.deliveryCount, say(call, 'the next delivery counts 2', String(again.deliveryCount))).toBe(2);
     },
   },
 ];
