@@ -6,7 +6,8 @@ import { type Capabilities, STORE_CAPABILITIES } from '@bg/core/adapter';
  * (raise it with the `maxPayloadBytes` option). Delays and releases are a `visible_at` time in
  * the row, so any length up to 10 years is native; leases are clamped at 12 hours. The
  * delivery count is a column bumped by the receiving statement, so it survives any crash.
- * Deduplication is a unique index on `(queue, dedup_key)`: a key blocks a second send while
- * the first job is stored (waiting, delayed or running).
+ * Deduplication keys are rows of `<schema>.dedup`: a key blocks a second send for the
+ * adapter's `deduplicationWindowMs` (default 5 min) from the first send, whether the first job
+ * is still stored, completed or dead-lettered.
  */
 export const POSTGRES_CAPABILITIES: Capabilities = STORE_CAPABILITIES;

@@ -1,11 +1,27 @@
 import type pg from 'pg';
 import { checkOut } from './checked-out-client.js';
-import { SCHEMA_VERSION, schemaSql } from './schema-sql.js';
+import { migrationLockName, SCHEMA_VERSION, schemaSql } from './schema-sql.js';
+
+/** The schema's version as this transaction sees it (undefined: no bg tables), without aborting it. */
+async function versionIn(client: pg.PoolClient, versionSql: string): Promise<number | undefined> {
+  await client.query('savepoint bg_version');
+  try {
+    const version = (await client.query<{ version: number | null }>(versionSql)).rows[0]?.version;
+    await client.query('release savepoint bg_version');
+    return version ?? undefined;
+  } catch {
+    await client.query('rollback to savepoint bg_version');
+    return undefined;
+  }
+}
 
 /**
  * Creates or completes bg's tables in `schema` over one connection of `pool`: nothing when
  * the schema is at {@link SCHEMA_VERSION} already, else {@link schemaSql} in a transaction
- * (rolled back on failure). Errors are node-postgres's (the caller maps them).
+ * (rolled back on failure). The version is read again under the migration lock: a process that
+ * waited for another one's migration runs nothing (the script's `create index if not exists`
+ * would lock tables the other processes are sending to, and could deadlock with their keyed
+ * sends, which lock `dedup` before `jobs`). Errors are node-postgres's (the caller maps them).
  */
 export async function migrateSchema(pool: pg.Pool, schema: string, versionSql: string): Promise<void> {
   const held = await checkOut(pool);
@@ -18,7 +34,9 @@ export async function migrateSchema(pool: pg.Pool, schema: string, versionSql: s
     if (current !== undefined && current !== null && current >= SCHEMA_VERSION) return;
     await client.query('begin');
     try {
-      await client.query(schemaSql(schema));
+      await client.query('select pg_advisory_xact_lock(hashtext($1))', [migrationLockName(schema)]);
+      const locked = await versionIn(client, versionSql);
+      if (locked === undefined || locked < SCHEMA_VERSION) await client.query(schemaSql(schema));
       await client.query('commit');
     } catch (error) {
       await client.query('rollback').catch(() => {});

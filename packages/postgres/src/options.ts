@@ -1,7 +1,7 @@
 import { BgError, describeValue, durationOption, integerOption, invalidUrl, objectOption, oneOfOption } from '@bg/core/adapter';
 import type pg from 'pg';
-import { type PostgresUrl, parsePostgresUrl } from './postgres-url.js';
-import { assertSchemaName } from './schema-sql.js';
+import { MAX_DEDUPLICATION_WINDOW_MS, type PostgresUrl, parsePostgresUrl } from './postgres-url.js';
+import { assertSchemaName, DEFAULT_DEDUPLICATION_WINDOW_MS } from './schema-sql.js';
 
 /** Options of `postgresAdapter`: give a `url`, or a `pool` (the application's own). */
 export interface PostgresAdapterOptions {
@@ -31,6 +31,12 @@ export interface PostgresAdapterOptions {
    * lost (default 2 000 ms). Notifications and the next delayed job's time wake it sooner.
    */
   readonly pollIntervalMs?: number;
+  /**
+   * How long a deduplication key blocks a second send, counted from the first send (default
+   * 5 min = 300 000 ms, as Redis, SQS FIFO and the memory adapter), whether the first job is
+   * still stored, completed or dead-lettered. An integer number of ms, 1 to 10 years.
+   */
+  readonly deduplicationWindowMs?: number;
 }
 
 /** {@link PostgresAdapterOptions} checked, with their defaults. */
@@ -43,6 +49,7 @@ export interface CheckedAdapterOptions {
   readonly poolSize: number;
   readonly connectTimeoutMs: number;
   readonly pollIntervalMs: number;
+  readonly deduplicationWindowMs: number;
 }
 
 /** Largest `maxPayloadBytes`: what one PostgreSQL `text` value holds (1 GB), less room for the row. */
@@ -52,7 +59,8 @@ const MAX_PAYLOAD_LIMIT = 1_000_000_000;
  * Checks the options of `postgresAdapter`: anything of the wrong type or out of range is
  * `INVALID_ARGUMENT` (never retryable) naming the option and the value, before anything
  * connects. `url` is checked as `fromUrl` checks it ({@link parsePostgresUrl}); its `schema`,
- * `poolSize` and `connectTimeoutMs` parameters apply unless the options set them.
+ * `poolSize`, `connectTimeoutMs` and `deduplicationWindowMs` parameters apply unless the options
+ * set them.
  */
 export function checkAdapterOptions(options: PostgresAdapterOptions): CheckedAdapterOptions {
   const owner = 'postgresAdapter';
@@ -98,5 +106,13 @@ export function checkAdapterOptions(options: PostgresAdapterOptions): CheckedAda
       600_000,
     ),
     pollIntervalMs: durationOption(owner, 'pollIntervalMs', options.pollIntervalMs, 2_000),
+    deduplicationWindowMs: integerOption(
+      owner,
+      'deduplicationWindowMs',
+      options.deduplicationWindowMs,
+      fromUrl?.deduplicationWindowMs ?? DEFAULT_DEDUPLICATION_WINDOW_MS,
+      1,
+      MAX_DEDUPLICATION_WINDOW_MS,
+    ),
   };
 }

@@ -45,6 +45,11 @@ import { checkAdapterOptions, type PostgresAdapterOptions } from './options.js';
 import { channelOf } from './schema-sql.js';
 import { statements } from './statements.js';
 
+/** Longest time between two sweeps of expired deduplication keys (shorter when the window is). */
+const DEDUP_SWEEP_EVERY_MS = 60_000;
+/** Most expired deduplication keys one sweep deletes. */
+const DEDUP_SWEEP_LIMIT = 1_000;
+
 // The outbox reads and writes bodies as the adapter does.
 export { loadedBody, storedBody } from './message-codec.js';
 
@@ -67,7 +72,8 @@ export interface PostgresAdapter extends Adapter {
  * The PostgreSQL adapter. Jobs are rows; a receive is one `UPDATE … FROM (SELECT … FOR UPDATE
  * SKIP LOCKED)` that bumps the delivery count, sets a fresh lease token and moves `visible_at`
  * to the end of the lease, so an expired lease simply makes the row visible again. Delays are
- * a future `visible_at`; dead letters a table; deduplication a unique index. Idle receivers
+ * a future `visible_at`; dead letters a table; deduplication keys rows of `dedup`, remembered
+ * for `deduplicationWindowMs` from the first send. Idle receivers
  * wait on LISTEN/NOTIFY (and the next delayed job's time), with a bounded fallback poll.
  *
  * @example
@@ -205,63 +211,74 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     }
   }
 
-  /** Inserts `messages`; the ids of the rows stored (a message whose key is taken stores none). */
-  async function insertRows(queue: string, messages: readonly OutgoingMessage[]): Promise<Set<string>> {
-    const keyed = messages.some((m) => m.deduplicationKey !== undefined);
-    const bodies = messages.map((m) => storedBody(m.body));
-    const rows = await query<{ id: string }>(
-      keyed ? `bg_send_keyed_${schema}` : `bg_send_${schema}`,
-      keyed ? sql.sendKeyed : sql.send,
-      [
-        queue,
-        messages.map((m) => m.id),
-        bodies.map((b) => b[0]),
-        messages.map((m) => attributesText(m.attributes)),
-        messages.map((m) => Math.round(m.delayMs ?? 0)),
-        messages.map((m) => m.deduplicationKey ?? null),
-        channel,
-        bodies.map((b) => b[1]),
-      ],
+  /** How often keyed sends sweep expired deduplication keys: once a minute, or once a window if shorter. */
+  const sweepEveryMs = Math.min(checked.deduplicationWindowMs, DEDUP_SWEEP_EVERY_MS);
+  let nextSweepAt = 0;
+
+  /**
+   * After a keyed send, at most every {@link sweepEveryMs}: deletes up to {@link DEDUP_SWEEP_LIMIT}
+   * expired keys (of any queue) in the background, so the `dedup` table does not grow without
+   * bound. A full batch lets the next keyed send sweep again at once. Failures are ignored (the
+   * next sweep deletes what this one left); `close()` waits for a sweep under way.
+   */
+  function sweepNowAndThen(): void {
+    const now = Date.now();
+    if (now < nextSweepAt || guard.closed) return;
+    nextSweepAt = now + sweepEveryMs;
+    background.track(
+      query<{ n: string }>(`bg_sweep_${schema}`, sql.sweepDedup, [DEDUP_SWEEP_LIMIT]).then((rows) => {
+        if (Number(rows[0]?.n ?? 0) >= DEDUP_SWEEP_LIMIT) nextSweepAt = 0;
+      }),
     );
-    return new Set(rows.map((r) => r.id));
   }
 
   /**
-   * Stores `messages`. A message whose key is taken is a duplicate, answered with the id of the
-   * job stored under the key. That job may complete (its row deleted, the key free) between the
-   * insert and the look-up: the message is then inserted again — it is no duplicate any more —
-   * so a result always names a job that was stored.
+   * Stores `messages` in one statement. Without keys: one insert. With keys: the statement
+   * claims each key in `dedup` (a new key, or one whose window ended) and stores only the
+   * entries that claimed theirs; an entry whose key is held — by an earlier send within the
+   * window, or by an earlier entry of this batch — is a duplicate, answered with the id stored
+   * under the key (a job that was stored, even if it has completed since). A send that fails
+   * rolls back as a whole and claims nothing.
    */
   async function sendRows(queue: string, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
-    const results = new Map<OutgoingMessage, SendResult>();
-    let pending: readonly OutgoingMessage[] = messages;
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      const stored = await insertRows(queue, pending);
-      const duplicates: OutgoingMessage[] = [];
-      for (const m of pending) {
-        if (m.deduplicationKey === undefined || stored.has(m.id)) results.set(m, { id: m.id, duplicate: false });
-        else duplicates.push(m);
-      }
-      if (duplicates.length === 0) break;
-      const found = await query<{ id: string; dedup_key: string }>(undefined, sql.dedupIds, [
-        queue,
-        duplicates.map((m) => m.deduplicationKey),
-      ]);
-      const holder = new Map(found.map((f) => [f.dedup_key, f.id]));
-      const again: OutgoingMessage[] = [];
-      for (const m of duplicates) {
-        const id = holder.get(m.deduplicationKey as string);
-        if (id !== undefined) results.set(m, { id, duplicate: true });
-        else again.push(m);
-      }
-      if (again.length > 0 && attempt >= 5) {
-        throw new BgError('BACKEND_ERROR', `send: the deduplication keys of ${again.length} messages kept changing hands`, {
-          details: { failedIds: again.map((m) => m.id) },
+    const bodies = messages.map((m) => storedBody(m.body));
+    const ids = messages.map((m) => m.id);
+    const texts = bodies.map((b) => b[0]);
+    const attributes = messages.map((m) => attributesText(m.attributes));
+    const delays = messages.map((m) => Math.round(m.delayMs ?? 0));
+    const json = bodies.map((b) => b[1]);
+    if (!messages.some((m) => m.deduplicationKey !== undefined)) {
+      await query(`bg_send_${schema}`, sql.send, [queue, ids, texts, attributes, delays, channel, json]);
+      return messages.map((m) => ({ id: m.id, duplicate: false }));
+    }
+    const rows = await query<{ key: string | null; id: string; reserved: boolean }>(`bg_send_dedup_${schema}`, sql.sendKeyed, [
+      queue,
+      ids,
+      texts,
+      attributes,
+      delays,
+      messages.map((m) => m.deduplicationKey ?? null),
+      channel,
+      json,
+      checked.deduplicationWindowMs,
+    ]);
+    sweepNowAndThen();
+    const holders = new Map<string, { id: string; reserved: boolean }>();
+    for (const r of rows) if (r.key !== null) holders.set(r.key, r);
+    const seen = new Set<string>();
+    return messages.map((m): SendResult => {
+      const key = m.deduplicationKey;
+      if (key === undefined) return { id: m.id, duplicate: false };
+      const holder = holders.get(key);
+      if (holder === undefined) {
+        throw new BgError('BACKEND_ERROR', 'send: the statement did not answer for a deduplication key', {
+          details: { id: m.id },
         });
       }
-      pending = again;
-    }
-    return messages.map((m) => results.get(m) as SendResult);
+      const first = !seen.has(key);
+      seen.add(key);
+      return first && holder.reserved ? { id: m.id, duplicate: false } : { id: holder.id, duplicate: true };
+    });
   }
 
   /** Throws `LEASE_LOST` unless the statement touched the leased row. */

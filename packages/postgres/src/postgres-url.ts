@@ -11,15 +11,21 @@ export interface PostgresUrl {
   readonly poolSize?: number;
   /** `?connectTimeoutMs=` (1-600000). */
   readonly connectTimeoutMs?: number;
+  /** `?deduplicationWindowMs=` (1 ms to 10 years). */
+  readonly deduplicationWindowMs?: number;
 }
 
+/** Longest deduplication window: 10 years, as the longest delay. */
+export const MAX_DEDUPLICATION_WINDOW_MS = 10 * 365 * 24 * 3_600_000;
+
 /** Parameters bg reads itself; the rest of {@link KNOWN} go to node-postgres. */
-const OWN = ['schema', 'poolSize', 'connectTimeoutMs'] as const;
+const OWN = ['schema', 'poolSize', 'connectTimeoutMs', 'deduplicationWindowMs'] as const;
 const KNOWN = [...OWN, 'sslmode', 'application_name'] as const;
 
 /**
  * Parses and validates `postgres://[user[:password]@]host[:port]/database[?schema=bg]`
- * (`postgresql://` too; also `poolSize`, `connectTimeoutMs`, `sslmode`, `application_name`).
+ * (`postgresql://` too; also `poolSize`, `connectTimeoutMs`, `deduplicationWindowMs`, `sslmode`,
+ * `application_name`).
  * Anything malformed — another scheme, no host, port 0, a path that is not one database name, an
  * unknown or repeated parameter, a bad schema name — is `INVALID_ARGUMENT` (never retryable)
  * naming the part, never echoing the password.
@@ -47,6 +53,7 @@ export function parsePostgresUrl(url: URL): PostgresUrl {
   }
   const poolSize = params.integer('poolSize', { min: 1, max: 1000 });
   const connectTimeoutMs = params.integer('connectTimeoutMs', { min: 1, max: 600_000 });
+  const deduplicationWindowMs = params.integer('deduplicationWindowMs', { min: 1, max: MAX_DEDUPLICATION_WINDOW_MS });
   params.oneOf('sslmode', ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify']);
   params.string('application_name');
   const copy = new URL(url.toString());
@@ -56,5 +63,6 @@ export function parsePostgresUrl(url: URL): PostgresUrl {
     ...(schema !== undefined ? { schema } : {}),
     ...(poolSize !== undefined ? { poolSize } : {}),
     ...(connectTimeoutMs !== undefined ? { connectTimeoutMs } : {}),
+    ...(deduplicationWindowMs !== undefined ? { deduplicationWindowMs } : {}),
   };
 }

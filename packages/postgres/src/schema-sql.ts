@@ -1,10 +1,16 @@
 import { BgError } from '@bg/core';
 
+/** The database clock in epoch ms, fixed for the statement (stable, so indexes apply). */
+export const NOW_MS = '(extract(epoch from statement_timestamp()) * 1000)::bigint';
+
 /** Schema names the adapter accepts: a plain lowercase SQL identifier (quoted anyway). */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
 
 /** The version of the tables {@link schemaSql} creates. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
+
+/** How long a deduplication key is remembered from its first send unless the adapter says otherwise (5 min). */
+export const DEFAULT_DEDUPLICATION_WINDOW_MS = 300_000;
 
 /**
  * Checks a schema name (`INVALID_ARGUMENT`, never retryable, when it is not a plain identifier,
@@ -33,6 +39,11 @@ export function ident(schema: string): string {
   return `"${schema}"`;
 }
 
+/** The name of the advisory lock (`hashtext` of it) that migrations of `schema` take. */
+export function migrationLockName(schema: string): string {
+  return `bg-migrate:${schema}`;
+}
+
 /** The notification payload that wakes outbox relays (no queue name can start with `~`). */
 export const OUTBOX_WAKEUP = '~outbox';
 
@@ -51,14 +62,16 @@ export function channelOf(schema: string): string {
  * `visible_at` is the time a job may be received — for a leased job the end of its lease),
  * `dead` (dead letters), `outbox` (the transactional outbox, see `@bg/postgres/outbox`),
  * `outbox_failed` (outbox rows the relay's target refused for good, with the error),
- * `processed` (job ids whose effects committed, for effectively-once handlers) and
- * `schema_version`. A body PostgreSQL's `text` cannot hold byte for byte (a NUL character, a
+ * `processed` (job ids whose effects committed, for effectively-once handlers), `dedup`
+ * (deduplication keys: the job id stored first with the key, remembered until `expires_at`,
+ * the adapter's `deduplicationWindowMs` after that first send, whether the job is still stored
+ * or not) and `schema_version`. A body PostgreSQL's `text` cannot hold byte for byte (a NUL character, a
  * lone surrogate) is stored as a JSON string with `body_json` set.
  */
 export function schemaSql(schema = 'bg'): string {
   const s = ident(schema);
   return `-- bg PostgreSQL schema v${SCHEMA_VERSION} in schema ${s}
-select pg_advisory_xact_lock(hashtext('bg-migrate:${schema}'));
+select pg_advisory_xact_lock(hashtext('${migrationLockName(schema)}'));
 create schema if not exists ${s};
 create table if not exists ${s}.schema_version (version integer not null);
 create table if not exists ${s}.queues (
@@ -79,6 +92,9 @@ create table if not exists ${s}.jobs (
   dedup_key text
 );
 create index if not exists jobs_receive on ${s}.jobs (queue, visible_at, seq);
+-- Up to v3 a key was held by this index while its job was stored. Since v4 the keys live in
+-- dedup and jobs.dedup_key is no longer written; the (then empty) index stays for adapters of
+-- earlier versions during a rolling upgrade, whose send statements name it in on conflict.
 create unique index if not exists jobs_dedup on ${s}.jobs (queue, dedup_key) where dedup_key is not null;
 create table if not exists ${s}.dead (
   seq bigint generated always as identity,
@@ -138,6 +154,23 @@ create table if not exists ${s}.processed (
   job_id text primary key,
   processed_at timestamptz not null default now()
 );
+-- v4: deduplication keys, remembered for the adapter's window from the first send whether
+-- the job is still stored, acked or dead-lettered. claim is the transaction that stored the id.
+create table if not exists ${s}.dedup (
+  queue text not null,
+  key text not null,
+  id text not null,
+  expires_at bigint not null,
+  claim bigint not null default 0,
+  primary key (queue, key)
+);
+create index if not exists dedup_expiry on ${s}.dedup (expires_at);
+-- Keys of jobs stored before v4 (or by an earlier adapter during a rolling upgrade) keep
+-- deduplicating: for the default window from now, or from a delayed or leased job's due time.
+insert into ${s}.dedup (queue, key, id, expires_at)
+  select queue, dedup_key, id, greatest(${NOW_MS}, visible_at) + ${DEFAULT_DEDUPLICATION_WINDOW_MS} from ${s}.jobs
+  where dedup_key is not null
+  on conflict (queue, key) do nothing;
 insert into ${s}.schema_version (version)
   select ${SCHEMA_VERSION} where not exists (select 1 from ${s}.schema_version where version >= ${SCHEMA_VERSION});
 `;

@@ -1,7 +1,6 @@
-import { ident } from './schema-sql.js';
+import { ident, NOW_MS } from './schema-sql.js';
 
-/** The database clock in epoch ms, fixed for the statement (stable, so indexes apply). */
-export const NOW_MS = '(extract(epoch from statement_timestamp()) * 1000)::bigint';
+export { NOW_MS } from './schema-sql.js';
 
 /** The columns of a dead letter (a `DeadRow`). */
 const DEAD_COLUMNS = 'id, body, body_json, attributes, reason, error, attempts, enqueued_at, dead_lettered_at';
@@ -15,7 +14,7 @@ export interface Statements {
   readonly deleteQueue: string;
   readonly send: string;
   readonly sendKeyed: string;
-  readonly dedupIds: string;
+  readonly sweepDedup: string;
   readonly receive: string;
   readonly nextVisible: string;
   readonly extend: string;
@@ -40,40 +39,64 @@ export function statements(schema: string): Statements {
     ensureQueue: `insert into ${s}.queues (name) values ($1) on conflict do nothing`,
     queueExists: `select 1 from ${s}.queues where name = $1`,
     listQueues: `select name from ${s}.queues order by name`,
+    // $1 queue. Its deduplication keys go too (k runs though nothing reads it), locked in key
+    // order as keyed sends lock them.
     deleteQueue: `with q as (delete from ${s}.queues where name = $1 returning 1),
       j as (delete from ${s}.jobs where queue = $1 returning 1),
-      d as (delete from ${s}.dead where queue = $1 returning 1)
+      d as (delete from ${s}.dead where queue = $1 returning 1),
+      k as (delete from ${s}.dedup where (queue, key) in (
+        select queue, key from ${s}.dedup where queue = $1 order by key collate "C" for update) returning 1)
       select (select count(*) from q) + (select count(*) from j) + (select count(*) from d) > 0 as existed`,
-    // $1 queue, $2 ids, $3 bodies, $4 attributes, $5 delays, $6 dedup keys, $7 channel, $8 body_json flags
-    send: `with input as (
+    // $1 queue, $2 ids, $3 bodies, $4 attributes, $5 delays, $6 channel, $7 body_json flags: a batch without keys
+    send: `with ins as (
+        insert into ${s}.jobs (queue, id, body, body_json, attributes, visible_at, enqueued_at)
+        select $1, id, body, body_json, attributes, ${NOW_MS} + delay_ms, ${NOW_MS}
+          from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $7::boolean[])
+          with ordinality as t(id, body, attributes, delay_ms, body_json, n)
+          order by n
+        returning 1
+      )
+      select pg_notify($6, $1) from ins limit 1`,
+    // $1 queue, $2 ids, $3 bodies, $4 attributes, $5 delays, $6 dedup keys (null: none), $7 channel,
+    // $8 body_json flags, $9 deduplication window ms: a batch with keys, in one statement (so a
+    // send that fails reserves nothing). The first entry of each key claims it in dedup: a new
+    // key, or one whose window has ended, takes the entry's id (claim = this transaction);
+    // a live key keeps its id and claim, and still comes back (an update that changes nothing),
+    // so the holder's id is known even when another transaction stored it after this
+    // statement began. Keys are claimed in key order, so two batches with the same keys in any
+    // order never deadlock. Only entries that claimed their key (and those without a key) are
+    // stored, in send order. One row per distinct key: key, id (the holder), reserved.
+    sendKeyed: `with input as materialized (
         select * from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $8::boolean[])
           with ordinality as t(id, body, attributes, delay_ms, dedup_key, body_json, n)
+      ), firsts as materialized (
+        select distinct on (dedup_key) dedup_key, id, n from input where dedup_key is not null order by dedup_key, n
+      ), claimed as (
+        insert into ${s}.dedup as d (queue, key, id, expires_at, claim)
+        select $1, dedup_key, id, ${NOW_MS} + $9::bigint, txid_current() from firsts order by dedup_key collate "C"
+        on conflict (queue, key) do update set
+          id = case when d.expires_at <= ${NOW_MS} then excluded.id else d.id end,
+          claim = case when d.expires_at <= ${NOW_MS} then excluded.claim else d.claim end,
+          expires_at = case when d.expires_at <= ${NOW_MS} then excluded.expires_at else d.expires_at end
+        returning d.key, d.id, d.claim = txid_current() as reserved
       ), ins as (
-        insert into ${s}.jobs (queue, id, body, body_json, attributes, visible_at, enqueued_at, dedup_key)
-        select $1, id, body, body_json, attributes, ${NOW_MS} + delay_ms, ${NOW_MS}, dedup_key from input order by n
-        on conflict (queue, dedup_key) where dedup_key is not null do nothing
-        returning id, dedup_key
+        insert into ${s}.jobs (queue, id, body, body_json, attributes, visible_at, enqueued_at)
+        select $1, id, body, body_json, attributes, ${NOW_MS} + delay_ms, ${NOW_MS} from input
+          where dedup_key is null or n in (select f.n from firsts f join claimed c on c.key = f.dedup_key where c.reserved)
+          order by n
+        returning 1
+      ), notified as (select pg_notify($7, $1) from ins limit 1)
+      select c.key, c.id, c.reserved from (select count(*) from notified) n left join claimed c on true`,
+    // $1 limit: deletes up to $1 expired keys of any queue, skipping keys a send holds (never waits)
+    sweepDedup: `with gone as (
+        delete from ${s}.dedup d using (
+          select queue, key from ${s}.dedup where expires_at <= ${NOW_MS}
+          order by expires_at limit $1 for update skip locked
+        ) x
+        where d.queue = x.queue and d.key = x.key and d.expires_at <= ${NOW_MS}
+        returning 1
       )
-      select ins.id, ins.dedup_key, pg_notify($7, $1) from ins`,
-    // The same for a batch with deduplication keys (same parameters). Rows are inserted in key
-    // order, so two batches with the same keys in any order take their unique-index entries in
-    // the same order and never deadlock; the seqs are drawn first, in input order, so the batch
-    // is still received in send order. (A CTE with a volatile function is never inlined.)
-    sendKeyed: `with input as materialized (
-        select t.*, nextval(pg_get_serial_sequence('${s}.jobs', 'seq')) as seq
-          from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $8::boolean[])
-          with ordinality as t(id, body, attributes, delay_ms, dedup_key, body_json, n)
-      ), ins as (
-        insert into ${s}.jobs (seq, queue, id, body, body_json, attributes, visible_at, enqueued_at, dedup_key)
-        overriding system value
-        select seq, $1, id, body, body_json, attributes, ${NOW_MS} + delay_ms, ${NOW_MS}, dedup_key from input
-        order by dedup_key collate "C", n
-        on conflict (queue, dedup_key) where dedup_key is not null do nothing
-        returning id, dedup_key
-      )
-      select ins.id, ins.dedup_key, pg_notify($7, $1) from ins`,
-    // $1 queue, $2 keys
-    dedupIds: `select dedup_key, id from ${s}.jobs where queue = $1 and dedup_key = any($2::text[])`,
+      select count(*) as n from gone`,
     // $1 queue, $2 max, $3 lease ms, $4 lease token
     receive: `update ${s}.jobs j
       set visible_at = ${NOW_MS} + $3::bigint, deliveries = j.deliveries + 1, lease_token = $4::bigint
