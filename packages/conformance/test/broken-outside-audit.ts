@@ -7,7 +7,7 @@ import { failingEverywhere, missingQueues, sharedMemory } from './memory-options
 
 /**
  * Variants for the bugs an outside mutation audit found the suite missing (its ids in brackets:
- * v02, v08, v16, v17, v20a, v20b, v24, v25, v26, v27, v28, v28b, v29, v30, v31, v33, v34, v47, v66),
+ * v02, v08, v16, v17, v20a, v20b, v23, v24, v25, v26, v27, v28, v28b, v29, v30, v31, v33, v34, v47, v66),
  * each ONE realistic bug of an adapter author wrapped around the healthy memory adapter, mapped to
  * the case that now catches it.
  */
@@ -365,6 +365,23 @@ export const OUTSIDE_AUDIT_VARIANTS: readonly BrokenVariant[] = [
           }
           if (fresh.length > 0) await inner.send(q, fresh); // the write: the limits are checked here
           return results;
+        },
+      })),
+  },
+  {
+    name: '[v23] deduplication by a unique index on stored jobs: once the first job is acked, its key is taken again inside the window',
+    caughtBy: 'optional.deduplication-after-ack',
+    make: (s) =>
+      broken(s, (inner) => ({
+        send: (q, ms) => {
+          const state = inner.store.queue(q);
+          const stored = new Set([...state.messages.values()].map((m) => m.id));
+          for (const m of ms) {
+            const key = m.deduplicationKey;
+            const earlier = key === undefined ? undefined : state.dedup.get(key);
+            if (key !== undefined && earlier !== undefined && !stored.has(earlier.id)) state.dedup.delete(key);
+          }
+          return inner.send(q, ms);
         },
       })),
   },

@@ -176,6 +176,38 @@ export const optionalCases: readonly ConformanceCase[] = [
     },
   },
   {
+    id: 'optional.deduplication-after-ack',
+    group: 'Optional',
+    title:
+      'a key stays a duplicate after its first job was received and acked (the window counts from the first send, not while the job is stored)',
+    skip: (o) => (o.capabilities.deduplication ? undefined : 'the manifest does not declare deduplication'),
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const key = `done-${Math.random().toString(36).slice(2, 8)}`;
+      const first = message('first run', { deduplicationKey: key });
+      await adapter.send(queue, [first]);
+      const got = await receiveOne(ctx, { leaseMs: lease });
+      expect(got.id, say(`receive on queue ${queue}`, `delivers ${first.id} (key ${key})`, got.id)).toBe(first.id);
+      await adapter.ack(queue, got.handle);
+      // A producer retrying an enqueue whose answer it lost: the job already ran.
+      const retry = message('retried enqueue', { deduplicationKey: key });
+      const [r] = await adapter.send(queue, [retry]);
+      expect(
+        r,
+        say(
+          `send(${retry.id}, key ${key}) on queue ${queue} after ${first.id} with that key was received and acked`,
+          'within the window the key is still a duplicate, naming the first job',
+          show(r),
+        ),
+      ).toEqual({ id: first.id, duplicate: true });
+      expect(
+        await watchQuiet(ctx, timing.quietMs, { leaseMs: lease }),
+        say(`receive on queue ${queue}`, 'never delivers the retried duplicate: the job would run twice'),
+      ).toEqual([]);
+    },
+  },
+  {
     id: 'optional.deduplication-per-queue',
     group: 'Optional',
     title: 'deduplication keys are per queue: the same key on another queue is not a duplicate',
