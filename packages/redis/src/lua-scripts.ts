@@ -59,11 +59,61 @@ export const PENDING_LOOKAHEAD = 100;
 /** With more entries pending than {@link PENDING_LOOKAHEAD}, a waiting worker sweeps at least this often. */
 export const PENDING_UNSEEN_MS = 1_000;
 
-/** Shared prelude: the lease length an owner's name carries ({@link HORIZON_MS} when none). */
+/**
+ * Backstop passes over the release marker's pending list are this far apart at least (and
+ * `marker pending / SCAN_PER_MS` ms): released entries come back through the released zset at
+ * their exact time, so the marker's (possibly many) parked entries neither slow the expired-lease
+ * pass nor count toward its pacing.
+ */
+export const MARKER_PASS_INTERVAL_MS = 1_000;
+
+/**
+ * A released entry taken from the released zset is claimed only when idle for at least
+ * `HORIZON_MS - RELEASE_SLACK_MS` (its release time, within this slack): a zset member whose
+ * entry a live consumer owns by now is never taken from it, and a release time written a little
+ * earlier than the entry's idle time says (a writer's clock, a millisecond's rounding) does not
+ * strand the entry with the marker.
+ */
+export const RELEASE_SLACK_MS = 1_000;
+
+/**
+ * Shared prelude: the lease length an owner's name carries ({@link HORIZON_MS} when it carries
+ * none: the release marker, consumers of @bg/redis 0.1). A name with a lease part (`~…`) that is
+ * not a number of ms is a script error, never a silent 10-year lease; a fraction (written by
+ * releases before leases were whole ms) is rounded up.
+ */
 const LEASE_OF = `
 local function lease_of(name)
-  local ms = string.match(name, '~(%d+)$')
-  return ms and tonumber(ms) or ${HORIZON_MS}
+  local at = string.find(name, '~[^~]*$')
+  if not at then return ${HORIZON_MS} end
+  local ms = string.match(name, '^~(%d+%.?%d*)$', at)
+  if not ms then
+    error('bg: consumer ' .. name .. ' of the group carries no readable lease length: remove it (XGROUP DELCONSUMER) once its entries are settled')
+  end
+  return math.ceil(tonumber(ms))
+end
+`;
+
+/** Shared prelude: the server's clock in ms (one clock for delays, releases and pass pacing, whatever the clients' clocks). */
+const SERVER_NOW = `
+local function server_now()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/** Largest number of ids one XACK / XDEL / HMGET gets (Lua's unpack stops near 8 000 values). */
+export const UNPACK_CHUNK = 5_000;
+
+/** Shared prelude: XACK + XDEL of `ids`, at most {@link UNPACK_CHUNK} per call. */
+const ACK_IDS = `
+local function ack_ids(s, group, ids)
+  local n = #ids
+  for i = 1, n, ${UNPACK_CHUNK} do
+    local j = math.min(i + ${UNPACK_CHUNK} - 1, n)
+    redis.call('XACK', s, group, unpack(ids, i, j))
+    redis.call('XDEL', s, unpack(ids, i, j))
+  end
 end
 `;
 
@@ -91,7 +141,7 @@ end
  * 1 acked, 0 gone, -1 stale, one result per handle; a handle not among those entries is checked
  * with its own XPENDING. Acked entries are XACKed and XDELed.
  */
-const ACK_MANY_FN = `
+const ACK_MANY_FN = `${ACK_IDS}
 local function ack_many(s, group, consumer, at)
   local first = at + 2
   local n = math.floor((#ARGV - first + 1) / 2)
@@ -109,8 +159,7 @@ local function ack_many(s, group, consumer, at)
       ids[k] = id
     end
     if ids then
-      redis.call('XACK', s, group, unpack(ids))
-      redis.call('XDEL', s, unpack(ids))
+      ack_ids(s, group, ids)
       return {}
     end
   end
@@ -133,43 +182,44 @@ local function ack_many(s, group, consumer, at)
     out[k] = r
     if r == 1 then ids[#ids + 1] = id end
   end
-  if #ids > 0 then
-    redis.call('XACK', s, group, unpack(ids))
-    redis.call('XDEL', s, unpack(ids))
-  end
+  if #ids > 0 then ack_ids(s, group, ids) end
   return out
 end
 `;
 
 /**
  * receive, the full path — KEYS: stream, delayed zset, released zset, pass state, wake stream; ARGV:
- * group, consumer (a {@link leaseConsumer} name: the lease), now, max, delayed-key prefix.
+ * group, consumer (a {@link leaseConsumer} name: the lease), max, delayed-key prefix.
  * Promotes due delayed messages, takes due released entries, runs a pass over the consumers'
  * pending lists for expired leases when one is due (passes are paced by {@link MIN_PASS_INTERVAL_MS}
  * and {@link SCAN_PER_MS}; a pass cut short by a full receive goes on with the next one, from the
- * consumer it stopped at; a pass also removes consumers gone for {@link IDLE_CONSUMER_MS}), then
- * reads new entries. Optional ARGV 6 on: handles to ack first (lowest id, highest id, then each
+ * consumer it stopped at; a pass also removes consumers gone for {@link IDLE_CONSUMER_MS}; the
+ * release marker is visited apart, at most every {@link MARKER_PASS_INTERVAL_MS}), then
+ * reads new entries. Optional ARGV 5 on: handles to ack first (lowest id, highest id, then each
  * handle's entry id and delivery count), as for {@link ACK_MANY}, so that a worker's acks and its
  * next receive cost one call.
+ * Every time is the server's (`TIME`): due delayed sends and releases (their scores were written
+ * with it) and the pass's pacing, so no client's clock decides for the others.
  * Returns { entries as XREADGROUP gives them ({ id, { field, value, … } }), redelivered first;
  * the delivery counts of the redelivered ones (the others are first deliveries); ack results
  * (`{}`: all acked);
- * { last wake-stream id and when something is next due (a delayed send, a release, the first
- * lease to end; -1 none) — only when nothing was handed out, for a worker that waits — and
- * when this full path is next needed (the next pass, delayed send or release) } }.
+ * { last wake-stream id and in how many ms something is next due (a delayed send, a release, the
+ * first lease to end; -1 none) — only when nothing was handed out, for a worker that waits — and
+ * in how many ms this full path is next needed (the next pass, delayed send or release) } }.
  * Between full calls a busy worker reads new entries with a plain XREADGROUP.
  * `idleConsumerMs`: how long a consumer with nothing pending may go without reading before a
  * pass removes it ({@link IDLE_CONSUMER_MS} by default).
  */
 export function receiveLua(idleConsumerMs: number = IDLE_CONSUMER_MS): string {
-  return `${OWNS}${LEASE_OF}${ACK_MANY_FN}
+  return `${OWNS}${LEASE_OF}${SERVER_NOW}${ACK_MANY_FN}
 local s, dz, rz, cur, wk = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local group, consumer = ARGV[1], ARGV[2]
-local now, max, dprefix = tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local max, dprefix = tonumber(ARGV[3]), ARGV[4]
 local horizon = ${HORIZON_MS}
 if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
 local acked = {}
-if ARGV[6] then acked = ack_many(s, group, consumer, 6) end
+if ARGV[5] then acked = ack_many(s, group, consumer, 5) end
+local now = server_now()
 local dfirst = redis.call('ZRANGE', dz, 0, 0, 'WITHSCORES')
 if dfirst[2] and tonumber(dfirst[2]) <= now then
   local due = redis.call('ZRANGEBYSCORE', dz, '-inf', now, 'LIMIT', 0, 1000)
@@ -201,17 +251,19 @@ if rfirst[2] and tonumber(rfirst[2]) <= now then
   local released = redis.call('ZRANGEBYSCORE', rz, '-inf', now, 'LIMIT', 0, want)
   if #released > 0 then
     redis.call('ZREM', rz, unpack(released))
-    take(redis.call('XCLAIM', s, group, consumer, horizon, unpack(released)))
+    take(redis.call('XCLAIM', s, group, consumer, horizon - ${RELEASE_SLACK_MS}, unpack(released)))
   end
   rfirst = redis.call('ZRANGE', rz, 0, 0, 'WITHSCORES')
 end
 -- When the next pass over the pending lists may start, and the consumer it starts at: a pass
 -- that filled the receive before visiting every consumer leaves the next one to start where
--- it stopped, so that expired leases of every consumer come back in turn.
-local state = redis.call('HMGET', cur, 't', 'o')
-local passAt, from = tonumber(state[1]) or 0, tonumber(state[2]) or 0
+-- it stopped, so that expired leases of every consumer come back in turn. The release marker's
+-- entries come back through the released zset; the pass visits the marker only as a backstop,
+-- paced on its own ('m'), and its entries do not count toward the pass's pacing.
+local state = redis.call('HMGET', cur, 't', 'o', 'm')
+local passAt, from, markerAt = tonumber(state[1]) or 0, tonumber(state[2]) or 0, tonumber(state[3]) or 0
 if want > 0 and now >= passAt then
-  local scanned = 0
+  local scanned, markerScanned = 0, -1
   local consumers = redis.call('XINFO', 'CONSUMERS', s, group)
   local nc = #consumers
   local resume, stopped = 0, false
@@ -224,9 +276,10 @@ if want > 0 and now >= passAt then
       if k == 'name' then name = c[j + 1] elseif k == 'pending' then pending = c[j + 1] elseif k == 'idle' then idle = c[j + 1] end
     end
     if pending > 0 then
-      if want > 0 then
+      local marker = name == '${RELEASED_CONSUMER}'
+      if want > 0 and (not marker or now >= markerAt) then
         local lease = lease_of(name)
-        scanned = scanned + pending
+        if marker then markerScanned = pending else scanned = scanned + pending end
         local ids = {}
         for _, p in ipairs(redis.call('XPENDING', s, group, 'IDLE', lease, '-', '+', want, name)) do ids[#ids + 1] = p[1] end
         if #ids > 0 then take(redis.call('XCLAIM', s, group, consumer, lease, unpack(ids))) end
@@ -238,7 +291,11 @@ if want > 0 and now >= passAt then
   end
   -- A pass cut short by a full receive goes on with the next receive; a finished one is paced.
   passAt = stopped and now or now + math.max(${MIN_PASS_INTERVAL_MS}, math.floor(scanned / ${SCAN_PER_MS}))
-  redis.call('HSET', cur, 't', passAt, 'o', resume)
+  if markerScanned >= 0 then
+    redis.call('HSET', cur, 't', passAt, 'o', resume, 'm', now + math.max(${MARKER_PASS_INTERVAL_MS}, math.floor(markerScanned / ${SCAN_PER_MS})))
+  else
+    redis.call('HSET', cur, 't', passAt, 'o', resume)
+  end
 end
 if want > 0 then
   local r = redis.call('XREADGROUP', 'GROUP', group, consumer, 'COUNT', want, 'STREAMS', s, '>')
@@ -250,6 +307,7 @@ end
 local full = passAt
 if dfirst[2] then full = math.min(full, tonumber(dfirst[2])) end
 if rfirst[2] then full = math.min(full, tonumber(rfirst[2])) end
+full = math.max(full - now, 0)
 if #out > 0 then return { out, counts, acked, { '', -1, full } } end
 -- Nothing to hand out: what a waiting worker needs to sleep until something changes.
 local wake = redis.call('XREVRANGE', wk, '+', '-', 'COUNT', 1)
@@ -267,6 +325,7 @@ if #p > 0 then
   if #p >= ${PENDING_LOOKAHEAD} then lease = math.min(lease, now + ${PENDING_UNSEEN_MS}) end
   soon(math.max(lease, passAt))
 end
+if due >= 0 then due = math.max(due - now, 0) end
 return { out, counts, acked, { wake[1] and wake[1][1] or '0-0', due, full } }
 `;
 }
@@ -293,17 +352,18 @@ return 1
 `;
 
 /**
- * release — KEYS: stream, released zset, wake stream; ARGV: group, entry id, count, delay ms, visible-at.
+ * release — KEYS: stream, released zset, wake stream; ARGV: group, entry id, count, delay ms (whole).
  * Hands the entry to the marker consumer without bumping its count (JUSTID), idle so that it
- * expires at the release time, and notes it in the released zset; the next receive after
- * that time claims it with count + 1.
+ * expires at the release time, and notes it in the released zset at the server's now + delay;
+ * the next receive after that time claims it with count + 1.
  */
-export const RELEASE = `${OWNS}
+export const RELEASE = `${OWNS}${SERVER_NOW}
 local s, rz = KEYS[1], KEYS[2]
 local r = owns(s, ARGV[1], ARGV[2], ARGV[3])
 if r ~= 1 then return r end
-redis.call('XCLAIM', s, ARGV[1], '${RELEASED_CONSUMER}', 0, ARGV[2], 'IDLE', ${HORIZON_MS} - tonumber(ARGV[4]), 'JUSTID')
-redis.call('ZADD', rz, tonumber(ARGV[5]), ARGV[2])
+local delay = tonumber(ARGV[4])
+redis.call('XCLAIM', s, ARGV[1], '${RELEASED_CONSUMER}', 0, ARGV[2], 'IDLE', ${HORIZON_MS} - delay, 'JUSTID')
+redis.call('ZADD', rz, server_now() + delay, ARGV[2])
 ${WAKE('KEYS[3]')}
 return 1
 `;
@@ -320,10 +380,11 @@ return 1
 
 /**
  * stats — KEYS: stream, delayed zset; ARGV: group. Returns { stream length, pending, pending
- * whose lease ran out, released pending, released pending that is due, delayed sends }.
+ * whose lease ran out, released pending, released pending that is due, delayed sends, delayed
+ * sends that are due (by the server's clock, as the receive script promotes them) }.
  * Counting expired leases scans each consumer's pending list (bounded at 100 000 each).
  */
-export const STATS = `${LEASE_OF}
+export const STATS = `${LEASE_OF}${SERVER_NOW}
 local s, dz, group = KEYS[1], KEYS[2], ARGV[1]
 if redis.call('EXISTS', s) == 0 then return redis.error_reply('NOGROUP queue stream does not exist') end
 local len = redis.call('XLEN', s)
@@ -345,7 +406,7 @@ if pending > 0 then
     end
   end
 end
-return { len, pending, expired, released, releasedDue, redis.call('ZCARD', dz) }
+return { len, pending, expired, released, releasedDue, redis.call('ZCARD', dz), redis.call('ZCOUNT', dz, '-inf', server_now()) }
 `;
 
 /**
@@ -377,17 +438,18 @@ return 1
 `;
 
 /**
- * delayed send — KEYS: delayed zset, message hash, dedup key, wake stream; ARGV: token, due, window (0: no
- * dedup), id, fields. Returns 1 when stored, or the id stored earlier under the same key.
+ * delayed send — KEYS: delayed zset, message hash, dedup key, wake stream; ARGV: token, delay ms
+ * (whole), window (0: no dedup), id, fields. Due at the server's now + delay (the clock the receive
+ * script promotes by). Returns 1 when stored, or the id stored earlier under the same key.
  */
-export const SEND_DELAYED = `
+export const SEND_DELAYED = `${SERVER_NOW}
 if tonumber(ARGV[3]) > 0 then
   local earlier = redis.call('GET', KEYS[3])
   if earlier then return earlier end
   redis.call('SET', KEYS[3], ARGV[4], 'PX', tonumber(ARGV[3]))
 end
 redis.call('HSET', KEYS[2], unpack(ARGV, 5))
-redis.call('ZADD', KEYS[1], tonumber(ARGV[2]), ARGV[1])
+redis.call('ZADD', KEYS[1], server_now() + tonumber(ARGV[2]), ARGV[1])
 ${WAKE('KEYS[4]')}
 return 1
 `;
@@ -415,5 +477,9 @@ if #ids > limit then
   ids[#ids] = nil
 end
 if #ids == 0 then return { {}, more } end
-return { redis.call('HMGET', dh, unpack(ids)), more }
+local records = {}
+for i = 1, #ids, ${UNPACK_CHUNK} do
+  for _, r in ipairs(redis.call('HMGET', dh, unpack(ids, i, math.min(i + ${UNPACK_CHUNK} - 1, #ids)))) do records[#records + 1] = r end
+end
+return { records, more }
 `;

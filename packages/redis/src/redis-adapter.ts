@@ -24,6 +24,7 @@ import {
   deadLetterRecord,
   decodeDeadLetterCursor,
   encodeDeadLetterCursor,
+  integerOption,
   isBgError,
   type KnownQueueStats,
   leaseLost,
@@ -45,6 +46,7 @@ import {
   DEAD_LETTER,
   DEAD_PAGE,
   EXTEND,
+  HORIZON_MS,
   IDLE_CONSUMER_MS,
   leaseConsumer,
   MIN_PASS_INTERVAL_MS,
@@ -144,7 +146,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     ...REDIS_CAPABILITIES,
     ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
   });
-  const dedupWindow = options.deduplicationWindowMs ?? 5 * 60_000;
+  // Whole ms (Redis's `SET … PX` takes nothing else), at most 10 years.
+  const dedupWindow = integerOption('redis', 'deduplicationWindowMs', options.deduplicationWindowMs, 5 * 60_000, 1, HORIZON_MS);
   const { fallbackPollMs } = options;
   const idleConsumerMs = options.idleConsumerMs ?? IDLE_CONSUMER_MS;
   if (!(Number.isSafeInteger(idleConsumerMs) && idleConsumerMs > 0))
@@ -509,7 +512,6 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         k.wake,
         GROUP,
         name,
-        now,
         max,
         k.delayedMessage,
         ...(acking ? ackArguments(acking.acks) : []),
@@ -518,13 +520,14 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       if (acking) settleAcks(acking, undefined, error);
       throw error;
     }
+    // `due` and `full` are in ms from the script's run (the server's clock): on this one, from `now`.
     const [entries, counts, acked, [wakeId, due, full]] = reply;
     if (acking) settleAcks(acking, acked, undefined);
     if (entries.length === 0) {
       fullAt.delete(queue);
-      if (hub) hub.noteEmpty(k.wake, wakeId, Number(due));
+      if (hub) hub.noteEmpty(k.wake, wakeId, Number(due) >= 0 ? now + Number(due) : -1);
     } else {
-      fullAt.set(queue, Math.min(Number(full), now + MIN_PASS_INTERVAL_MS));
+      fullAt.set(queue, now + Math.min(Number(full), MIN_PASS_INTERVAL_MS));
     }
     return toMessages(entries, counts, now + leaseMs);
   }
@@ -613,23 +616,31 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   async function waitingReceive(hub: WakeHub, request: ReceiveRequest): Promise<ReceivedMessage[]> {
     const { queue, k, max, leaseMs, deadline, signal } = request;
     let pause = 5;
+    // The change this receive last looked at: to begin with, the last empty script's (a change
+    // since then runs the script at once). Each waiter keeps its own, so one wake-up reaches
+    // every receive waiting on the queue.
+    let seen = hub.watch(k.wake).checkedSeq;
     for (;;) {
       if (guard.closed) return [];
       const watch = hub.watch(k.wake);
-      if (watch.dirty || !hub.healthy || Date.now() >= watch.dueAt) {
-        watch.dirty = false;
+      if (watch.seq !== seen || !hub.healthy || Date.now() >= watch.dueAt) {
+        seen = watch.seq;
         let out: ReceivedMessage[];
         try {
           out = await tickReceive(queue, k, max, leaseMs);
         } catch (error) {
-          watch.dirty = true;
+          hub.changed(watch);
           throw error;
         }
         if (out.length > 0) {
-          // More may be waiting: the next receive asks again.
-          watch.dirty = true;
+          // More may be waiting: the next receive, and any other waiting one, asks again.
+          hub.changed(watch);
           return out;
         }
+        if (seen > watch.checkedSeq) watch.checkedSeq = seen;
+        // A change while the script ran (its wake-up may have come after the script read):
+        // look again before waiting.
+        if (hub.healthy && watch.seq !== seen) continue;
       }
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted || guard.closed) return [];
@@ -662,7 +673,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     await Promise.all(
       late.map((m) => {
         const { entry, count } = parseHandle(m.handle);
-        return releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, 0, Date.now());
+        return releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, 0);
       }),
     );
   }
@@ -796,14 +807,16 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             const token = randomBytes(9).toString('base64url');
             const dedupKey = `${k.dedup}${m.deduplicationKey ?? ''}`;
             const window = m.deduplicationKey !== undefined ? dedupWindow : 0;
-            dueAt(queue, now + delay);
+            // Whole ms, rounded up: a delayed send never comes before its time.
+            const wholeDelay = Math.ceil(delay);
+            dueAt(queue, now + wholeDelay);
             scripts.bg_send_delayed?.(
               k.delayed,
               `${k.delayedMessage}${token}`,
               dedupKey,
               k.wake,
               token,
-              now + delay,
+              wholeDelay,
               window,
               m.id,
               ...streamFields(m, now),
@@ -899,9 +912,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       call(queue, 'release', async (k) => {
         const { entry, count } = parseHandle(handle);
         const delay = checkReleaseDelayMs(capabilities, delayMs);
-        const visibleAt = Date.now() + delay;
-        owned(await releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, delay, visibleAt));
-        dueAt(queue, visibleAt);
+        owned(await releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, delay));
+        dueAt(queue, Date.now() + delay);
       }),
 
     deadLetter: (queue, message, info) =>
@@ -968,7 +980,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     stats: (queue) =>
       call(queue, 'stats', async (k): Promise<KnownQueueStats> => {
-        const [[length, pending, expired, released, releasedDue, delayedSends], dead] = await Promise.all([
+        const [[length, pending, expired, released, releasedDue, delayedSends, delayedDue], dead] = await Promise.all([
           statsScript(k.stream, k.delayed, GROUP) as Promise<number[]>,
           client.hlen(k.dead),
         ]).then(([r, d]) => [r.map(Number), d] as const);
@@ -977,10 +989,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const e = expired ?? 0;
         const r = released ?? 0;
         const rd = releasedDue ?? 0;
+        // A delayed send past its time counts as ready, as the next receive promotes it.
+        const dd = delayedDue ?? 0;
         return {
-          ready: l - p + e,
+          ready: l - p + e + dd,
           inFlight: p - r - (e - rd),
-          delayed: (delayedSends ?? 0) + r - rd,
+          delayed: (delayedSends ?? 0) - dd + r - rd,
           dead,
         };
       }),

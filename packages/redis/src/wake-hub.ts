@@ -19,8 +19,15 @@ export interface Watch {
   readonly wakeKey: string;
   /** The last wake-up entry seen: the blocking read returns on anything newer. */
   wakeId: string;
-  /** Something may have changed since the last empty receive: run the receive script again. */
-  dirty: boolean;
+  /**
+   * Bumped (from one counter for every watch of the hub) whenever something may have changed:
+   * a wake-up, a failed read, a receive that took entries or failed. Each waiting receive keeps
+   * the value it last ran the receive script at, so a change reaches every waiter of the queue,
+   * not only the first to look.
+   */
+  seq: number;
+  /** The {@link Watch.seq} the last empty receive script ran at (-1 none): a new receive that sees it unchanged waits. */
+  checkedSeq: number;
   /** When the receive script is due anyway (delayed send, release, lease end, fallback poll). */
   dueAt: number;
   /** Last time a receive used this watch. */
@@ -47,8 +54,10 @@ export interface WakeHubOptions {
 export interface WakeHub {
   /** True while the blocking read is up: a watch's state can be trusted between receives. */
   readonly healthy: boolean;
-  /** The watch of a queue (created dirty). */
+  /** The watch of a queue (created unchecked: its first receive runs the script). */
   watch(wakeKey: string): Watch;
+  /** Something may have changed on a watched queue (a receive took entries or failed): its waiters look again. */
+  changed(watch: Watch): void;
   /** Records an empty receive's report on a watched queue: last wake-up id, next due time (-1 none). */
   noteEmpty(wakeKey: string, wakeId: string, nextDue: number): void;
   /** Waits until the queue is woken, `ms` pass, the signal aborts or the hub closes. */
@@ -68,7 +77,22 @@ export function newerStreamId(a: string, b: string): boolean {
   return Number(as) > Number(bs);
 }
 
-type XReadReply = [string, [string, string[]][]][] | null;
+type StreamEntries = [string, string[]][];
+
+/**
+ * The `[key, entries]` pairs of an XREAD reply, whatever the protocol: RESP2 gives
+ * `[[key, entries], …]`; RESP3 (ioredis 6's default) a map, which ioredis gives as a flat
+ * `[key, entries, key, entries, …]` (or as an object or a Map, depending on its version).
+ */
+export function xreadPairs(reply: unknown): [string, StreamEntries][] {
+  if (reply === null || reply === undefined) return [];
+  if (reply instanceof Map) return [...reply.entries()] as [string, StreamEntries][];
+  if (!Array.isArray(reply)) return Object.entries(reply as Record<string, StreamEntries>);
+  if (reply.length === 0 || Array.isArray(reply[0])) return reply as [string, StreamEntries][];
+  const pairs: [string, StreamEntries][] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([String(reply[i]), reply[i + 1] as StreamEntries]);
+  return pairs;
+}
 
 /** Creates the {@link WakeHub} of an adapter (a plain Redis client; a cluster does not multiplex). */
 export function createWakeHub(options: WakeHubOptions): WakeHub {
@@ -85,16 +109,33 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
   let cycle = 0;
   let reading = new Set<string>();
   let restartAsked = -1;
+  /** The last {@link Watch.seq} handed out. */
+  let seq = 0;
 
   function wakeAll(watch: Watch): void {
+    if (watch.waiters.size === 0) return;
     for (const wake of [...watch.waiters]) wake();
+  }
+
+  /** Marks a change on `watch` and wakes its waiters. */
+  function bump(watch: Watch): void {
+    watch.seq = ++seq;
+    wakeAll(watch);
   }
 
   async function ready(): Promise<Redis> {
     if (blocker === undefined) {
-      blocker = client.duplicate({ lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+      // No reconnection by ioredis: it would resend the read under way on the new connection,
+      // whose CLIENT ID restart() does not know (a queue joining then went unwatched for up to
+      // BLOCK_MS). A dropped connection fails the read instead; the loop reconnects (below).
+      blocker = client.duplicate({
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => null,
+      });
       blocker.on('error', () => {});
-      blocker.on('ready', () => {
+      blocker.on('close', () => {
         blockerId = undefined;
       });
     }
@@ -134,25 +175,21 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
         cycle++;
         reading = new Set(keys);
         healthy = true;
-        const reply = (await connection.call('XREAD', 'COUNT', 1, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids)) as XReadReply;
+        const reply = await connection.call('XREAD', 'COUNT', 1, 'BLOCK', BLOCK_MS, 'STREAMS', ...keys, ...ids);
         failures = 0;
-        for (const [key, entries] of reply ?? []) {
+        for (const [key, entries] of xreadPairs(reply)) {
           const watch = watches.get(key);
           const last = entries[entries.length - 1]?.[0];
           if (watch === undefined || last === undefined) continue;
           if (newerStreamId(last, watch.wakeId)) watch.wakeId = last;
-          watch.dirty = true;
-          wakeAll(watch);
+          bump(watch);
         }
       } catch {
         if (closed) break;
         healthy = false;
         reading = new Set();
         failures++;
-        for (const watch of watches.values()) {
-          watch.dirty = true;
-          wakeAll(watch);
-        }
+        for (const watch of watches.values()) bump(watch);
         await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** Math.min(failures, 6), 2_000)));
       }
     }
@@ -168,11 +205,15 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
     watch(wakeKey) {
       let watch = watches.get(wakeKey);
       if (watch === undefined) {
-        watch = { wakeKey, wakeId: '0-0', dirty: true, dueAt: 0, lastUsed: now(), waiters: new Set() };
+        watch = { wakeKey, wakeId: '0-0', seq: ++seq, checkedSeq: -1, dueAt: 0, lastUsed: now(), waiters: new Set() };
         watches.set(wakeKey, watch);
       }
       watch.lastUsed = now();
       return watch;
+    },
+
+    changed(watch) {
+      bump(watch);
     },
 
     noteEmpty(wakeKey, wakeId, nextDue) {
@@ -208,8 +249,7 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
       const watch = watches.get(wakeKey);
       if (watch === undefined) return;
       watches.delete(wakeKey);
-      watch.dirty = true;
-      wakeAll(watch);
+      bump(watch);
     },
 
     close() {

@@ -110,6 +110,61 @@ describe.skipIf(!inject('redisUrl'))('@bg/redis idle queues', () => {
     }
   });
 
+  // The test above sends nothing while it counts, so it cannot see what a wake-up costs: with
+  // ioredis 6 (RESP3, the adapter's own client) the hub once failed to read every XREAD reply
+  // that carried one, and every watched queue then polled its receive script (5–100 ms apart).
+  it('idle queues stay quiet while another queue of the same process gets a send every 100 ms (ioredis 6, RESP3)', async () => {
+    const url = (server as RedisServer).url;
+    const adapter = redisAdapter({ url, prefix: 'wakes', onWarning: quiet });
+    const producer = redisAdapter({ url, prefix: 'wakes', onWarning: quiet });
+    const queues = Array.from({ length: 20 }, (_, i) => `idle-${i}`);
+    for (const queue of [...queues, 'busy']) await adapter.ensureQueue(queue);
+    const handled: number[] = [];
+    const workers: Worker[] = [...queues, 'busy'].map((queue) => {
+      const worker = createWorker({ adapter, queue, concurrency: 4 });
+      worker.handle(ping, (payload) => {
+        handled.push(payload.n);
+      });
+      return worker;
+    });
+    const evalshaCalls = async (): Promise<number> =>
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
+    try {
+      await Promise.all(workers.map((w) => w.start()));
+      let last = -1;
+      await waitUntil(
+        'the idle workers to go quiet',
+        async () => {
+          const count = await commandCount(admin);
+          const quietNow = count === last;
+          last = count;
+          return quietNow;
+        },
+        20_000,
+        500,
+      );
+      const jobs = createQueue({ adapter: producer, queue: 'busy' });
+      const sends = 20;
+      const before = await evalshaCalls();
+      for (let n = 0; n < sends; n++) {
+        await jobs.enqueue(ping, { n });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await waitUntil(`the ${sends} jobs to be handled`, () => handled.length === sends, 10_000, 5);
+      const used = (await evalshaCalls()) - before;
+      const bound = 4 * sends + queues.length;
+      console.log(`wake-ups: ${sends} sends into one of ${queues.length + 1} watched queues, ${used} EVALSHA`);
+      expect(
+        used,
+        `${sends} sends 100 ms apart into one queue while ${queues.length} others sit idle must cost ≤ ${bound} receive/ack scripts (a few per job); they cost ${used} (the idle queues polled)`,
+      ).toBeLessThanOrEqual(bound);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop({ graceMs: 1_000 })));
+      await adapter.close();
+      await producer.close();
+    }
+  });
+
   it('a lost wake-up only delays a job, by at most the fallback poll', async () => {
     const url = (server as RedisServer).url;
     const adapter = redisAdapter({ url, prefix: 'lost', fallbackPollMs: 300, onWarning: quiet });
