@@ -6,6 +6,8 @@ import {
   assertQueueName,
   assertSendable,
   BackgroundWork,
+  BgError,
+  type Capabilities,
   CloseGuard,
   checkDeadLetterArgs,
   checkLeaseMs,
@@ -15,6 +17,9 @@ import {
   type DeadLetterInfo,
   DeadLetterStore,
   deadLetterRecord,
+  describeValue,
+  durationOption,
+  integerOption,
   type LeaseHandle,
   leaseLost,
   type OutgoingMessage,
@@ -28,7 +33,7 @@ import {
   type SendResult,
 } from '@bg/core/adapter';
 import { AZURE_QUEUE_CAPABILITIES, MAX_RECEIVE, MAX_VISIBILITY_MS, seconds } from './capabilities.js';
-import { azureDeadLetterBackend, countDeadLetters } from './dead-letter-store.js';
+import { azureDeadLetterBackend, countDeadLetters, DEFAULT_SCAN_LIMIT } from './dead-letter-store.js';
 import { makeHandle, parseHandle } from './lease-handle.js';
 import { isLeaseLost, mapAzureError, restErrorOf } from './map-error.js';
 import { decodeLive, encodeDeadLetter, encodeLive, overheadBytes } from './message-codec.js';
@@ -49,8 +54,65 @@ export interface AzureQueueAdapterOptions extends AzureConnectionOptions {
    * waits `min` ms, doubling up to `max` ms. Default `{ min: 50, max: 1000 }`.
    */
   readonly pollIntervalMs?: { readonly min?: number; readonly max?: number };
-  /** How long a dead-letter scan hides the poison queue's messages, in seconds (default 30). */
+  /**
+   * How long a dead-letter scan hides the poison queue's messages, in seconds (default 30, at
+   * most 7 days). A scan stops receiving after 3/4 of it, with what it has read.
+   */
   readonly scanVisibilitySeconds?: number;
+  /** Most poison-queue records one dead-letter scan reads (default 10 000). */
+  readonly scanLimit?: number;
+}
+
+const OWNER = 'azure-queue';
+
+/** The checked tuning options (`INVALID_ARGUMENT`, not retryable, naming the option). */
+function checkTuning(options: AzureQueueAdapterOptions): {
+  ttl: number;
+  pollMin: number;
+  pollMax: number;
+  scanVisibility: number;
+  scanLimit: number;
+} {
+  const ttl = integerOption(OWNER, 'messageTimeToLiveSeconds', options.messageTimeToLiveSeconds, -1, -1, 2_147_483_647);
+  if (ttl === 0) {
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `${OWNER} option messageTimeToLiveSeconds must be -1 (never expires) or a positive number of seconds, got 0`,
+      { retryable: false },
+    );
+  }
+  const poll = options.pollIntervalMs;
+  if (poll !== undefined && (typeof poll !== 'object' || poll === null)) {
+    throw new BgError('INVALID_ARGUMENT', `${OWNER} option pollIntervalMs must be { min?, max? }, got ${describeValue(poll)}`, {
+      retryable: false,
+    });
+  }
+  const pollMin = durationOption(OWNER, 'pollIntervalMs.min', poll?.min, 50);
+  const pollMax = durationOption(OWNER, 'pollIntervalMs.max', poll?.max, Math.max(pollMin, 1_000), pollMin);
+  return {
+    ttl,
+    pollMin,
+    pollMax,
+    scanVisibility: integerOption(
+      OWNER,
+      'scanVisibilitySeconds',
+      options.scanVisibilitySeconds,
+      30,
+      1,
+      MAX_VISIBILITY_MS / 1_000,
+    ),
+    scanLimit: integerOption(OWNER, 'scanLimit', options.scanLimit, DEFAULT_SCAN_LIMIT, 1, 1_000_000),
+  };
+}
+
+/**
+ * The manifest for a message TTL: a delay must end before the message expires (Azure wants
+ * the visibility timeout below the TTL), so with a TTL the longest native delay is the TTL
+ * less 1 s, and the core hops longer delays (re-sends the job).
+ */
+export function capabilitiesForTtl(ttlSeconds: number): Capabilities {
+  if (ttlSeconds < 0 || (ttlSeconds - 1) * 1_000 >= AZURE_QUEUE_CAPABILITIES.maxDelayMs) return AZURE_QUEUE_CAPABILITIES;
+  return Object.freeze({ ...AZURE_QUEUE_CAPABILITIES, maxDelayMs: (ttlSeconds - 1) * 1_000 });
 }
 
 /** Handles remembered per map (acked, forwarded, lease ends): two generations of this many. */
@@ -81,12 +143,9 @@ export interface AzureQueueAdapter extends Adapter {
  * ```
  */
 export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueueAdapter {
+  const { ttl, pollMin, pollMax, scanVisibility, scanLimit } = checkTuning(options);
   const service = createServiceClient(options);
-  const capabilities = AZURE_QUEUE_CAPABILITIES;
-  const ttl = options.messageTimeToLiveSeconds ?? -1;
-  const pollMin = Math.max(1, options.pollIntervalMs?.min ?? 50);
-  const pollMax = Math.max(pollMin, options.pollIntervalMs?.max ?? 1_000);
-  const scanVisibility = Math.max(1, Math.ceil(options.scanVisibilitySeconds ?? 30));
+  const capabilities = capabilitiesForTtl(ttl);
   const guard = new CloseGuard('azure-queue');
   /** Receives still out and the late hand-backs of aborted ones, awaited by `close()`. */
   const background = new BackgroundWork();
@@ -127,7 +186,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       poison,
       (queue, letter) =>
         call('replay', () => writeLive(live(queue), { id: letter.id, body: letter.body, attributes: letter.attributes })),
-      scanVisibility,
+      { visibilitySeconds: scanVisibility, limit: scanLimit },
     ),
   );
 

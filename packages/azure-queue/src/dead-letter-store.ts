@@ -54,16 +54,48 @@ async function settleAll<T>(items: readonly T[], fn: (item: T) => Promise<void>)
   if (errors.length > 0) throw errors[0];
 }
 
-/** Receives every message of a poison queue, hiding them for `visibilitySeconds`. */
-async function receiveAll(client: QueueClient, visibilitySeconds: number): Promise<PoisonEntry[]> {
+/** Default {@link ScanSettings.limit}: most records one scan reads. */
+export const DEFAULT_SCAN_LIMIT = 10_000;
+
+/**
+ * The share of the scan's visibility timeout a scan may take: past it, the records it received
+ * first would soon be visible again and be received a second time (the scan would never end),
+ * and the caller needs the rest of the timeout to act on the records while it holds them.
+ */
+export const SCAN_TIME_SHARE = 0.75;
+
+/** How a poison queue is scanned. */
+export interface ScanSettings {
+  /** Visibility timeout of the records received, in seconds. */
+  readonly visibilitySeconds: number;
+  /** Most records one scan reads. */
+  readonly limit: number;
+}
+
+/**
+ * Receives every message of a poison queue, hiding them for `visibilitySeconds`, until a
+ * receive is empty. It stops early, with what it has read, at `limit` records, once
+ * {@link SCAN_TIME_SHARE} of the visibility timeout has passed, or when a receive brings only
+ * records it holds already (their visibility ran out: the queue has been read round).
+ */
+async function receiveAll(client: QueueClient, settings: ScanSettings): Promise<PoisonEntry[]> {
   const byId = new Map<string, PoisonEntry>();
-  for (;;) {
+  const deadline = Date.now() + settings.visibilitySeconds * 1_000 * SCAN_TIME_SHARE;
+  while (byId.size < settings.limit && Date.now() < deadline) {
     const got = await call('scan dead letters', () =>
-      client.receiveMessages({ numberOfMessages: PAGE, visibilityTimeout: visibilitySeconds }),
+      client.receiveMessages({
+        numberOfMessages: Math.min(PAGE, settings.limit - byId.size),
+        visibilityTimeout: settings.visibilitySeconds,
+      }),
     );
-    for (const m of got.receivedMessageItems) byId.set(m.messageId, entryOf(m));
-    if (got.receivedMessageItems.length === 0) return [...byId.values()];
+    let fresh = 0;
+    for (const m of got.receivedMessageItems) {
+      if (!byId.has(m.messageId)) fresh++;
+      byId.set(m.messageId, entryOf(m));
+    }
+    if (fresh === 0) break;
   }
+  return [...byId.values()];
 }
 
 /**
@@ -71,13 +103,13 @@ async function receiveAll(client: QueueClient, visibilitySeconds: number): Promi
  * 32 messages and needs a pop receipt (from a receive) to delete one, so a listing peeks when
  * the poison queue holds fewer than 32 messages, and otherwise — and always before a replay
  * or purge — *scans*: receives in pages of 32 with a short visibility timeout until nothing
- * is left; `restore` then makes every message kept visible again at once (visibility 0). A
+ * is left (or the scan's limit or deadline, see {@link receiveAll}); `restore` then makes every message kept visible again at once (visibility 0). A
  * scan interrupted by a crash hides the dead letters for `visibilitySeconds` only.
  */
 export function azureDeadLetterBackend(
   poison: (queue: string) => QueueClient,
   requeue: (queue: string, letter: DeadLetter) => Promise<void>,
-  visibilitySeconds: number,
+  settings: ScanSettings,
 ): DeadLetterBackend<PoisonEntry> {
   return {
     async scan(queue, intent) {
@@ -86,7 +118,7 @@ export function azureDeadLetterBackend(
         const peeked = await call('peek dead letters', () => client.peekMessages({ numberOfMessages: PAGE }));
         if (peeked.peekedMessageItems.length < PAGE) return peeked.peekedMessageItems.map(entryOf);
       }
-      return receiveAll(client, visibilitySeconds);
+      return receiveAll(client, settings);
     },
     letterOf: (entry) => entry.record,
     async remove(queue, entries) {

@@ -21,7 +21,8 @@ export const SQS_MAX_BATCH = 10;
  * `maxBatchSize` of a standard queue: most messages per `send` and `receive` of the adapter,
  * which splits them into SQS calls of 10 sent in parallel (a worker of concurrency 80 then
  * has 80 messages in flight, not the 10–20 that receives of 10 allow). FIFO queues keep
- * {@link SQS_MAX_BATCH}: one call per send and receive keeps their order simple.
+ * {@link SQS_MAX_BATCH}: one `ReceiveMessage` per receive, and a send split by size goes out
+ * one call after another, in order.
  */
 export const SQS_STANDARD_MAX_BATCH = 100;
 /** Most message attributes per message. */

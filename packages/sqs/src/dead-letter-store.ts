@@ -17,6 +17,8 @@ export interface ScanSettings {
   readonly url: string;
   readonly visibilitySeconds: number;
   readonly limit: number;
+  /** Longest wait of a confirming receive, in seconds (1 unless the request timeout is short). */
+  readonly maxWaitSeconds?: number;
 }
 
 /** Turns a dead-letter queue message into a dead letter (records moved by an SQS redrive policy too). */
@@ -51,17 +53,28 @@ export function toDeadLetter(message: Message): DeadLetter {
 }
 
 /**
+ * The share of the scan's visibility timeout a scan may take: past it, the records it received
+ * first would soon be visible again and be received a second time (the scan would never end),
+ * and the caller needs the rest of the timeout to act on the records while it holds them.
+ */
+export const SCAN_TIME_SHARE = 0.75;
+
+/**
  * Reads the whole dead-letter queue: receives every message (batches of 10) with a
- * visibility timeout of `visibilitySeconds`, until SQS has no visible message left.
+ * visibility timeout of `visibilitySeconds`, until SQS has no visible message left. It stops
+ * early, with what it has read, at `limit` records, once {@link SCAN_TIME_SHARE} of the
+ * visibility timeout has passed since its first receive, or when a receive brings only
+ * records it holds already (their visibility ran out: the queue has been read round).
  * The caller must delete or release (visibility 0) every returned receipt.
  * Messages another consumer holds invisible at that moment are not seen.
  */
 export async function scanDeadLetters(settings: ScanSettings): Promise<ScannedDeadLetter[]> {
   const byMessageId = new Map<string, ScannedDeadLetter>();
   const { calls } = settings;
+  const deadline = Date.now() + settings.visibilitySeconds * 1000 * SCAN_TIME_SHARE;
   let emptyRounds = 0;
-  while (byMessageId.size < settings.limit) {
-    const waitSeconds = emptyRounds > 0 ? 1 : 0;
+  while (byMessageId.size < settings.limit && Date.now() < deadline) {
+    const waitSeconds = emptyRounds > 0 ? Math.min(1, settings.maxWaitSeconds ?? 1) : 0;
     const answer = await calls.call(
       'ReceiveMessage (dead-letter scan)',
       (abortSignal) =>
@@ -93,8 +106,10 @@ export async function scanDeadLetters(settings: ScanSettings): Promise<ScannedDe
       continue;
     }
     emptyRounds = 0;
+    let fresh = 0;
     for (const message of messages) {
       if (!message.ReceiptHandle || !message.MessageId) continue;
+      if (!byMessageId.has(message.MessageId)) fresh++;
       // Seen twice (visibility ran out mid-scan): keep the newest receipt only.
       byMessageId.set(message.MessageId, {
         letter: toDeadLetter(message),
@@ -102,6 +117,8 @@ export async function scanDeadLetters(settings: ScanSettings): Promise<ScannedDe
         messageId: message.MessageId,
       });
     }
+    // Only records read already: the queue has been read round (their visibility ran out).
+    if (fresh === 0) break;
   }
   return [...byMessageId.values()];
 }
@@ -115,6 +132,8 @@ export interface SqsDeadLetterSettings {
   readonly visibilitySeconds: number;
   /** Most messages one scan reads. */
   readonly limit: number;
+  /** Longest wait of a confirming receive, in seconds. */
+  readonly maxWaitSeconds: number;
   /** Writes a dead letter back to the live queue (replay). */
   readonly requeue: (queue: string, letter: DeadLetter) => Promise<void>;
 }
@@ -130,7 +149,13 @@ export function sqsDeadLetterBackend(settings: SqsDeadLetterSettings): DeadLette
   return {
     async scan(queue) {
       const url = await urlOf(queue);
-      return scanDeadLetters({ calls, url, visibilitySeconds: settings.visibilitySeconds, limit: settings.limit });
+      return scanDeadLetters({
+        calls,
+        url,
+        visibilitySeconds: settings.visibilitySeconds,
+        limit: settings.limit,
+        maxWaitSeconds: settings.maxWaitSeconds,
+      });
     },
     letterOf: (record) => record.letter,
     async remove(queue, records) {

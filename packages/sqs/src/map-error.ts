@@ -19,6 +19,42 @@ const AUTH = new Set([
 const NETWORK_CODES: ReadonlySet<string> = new Set(TRANSIENT_NETWORK_CODES);
 /** SDK error names meaning a timeout or a network failure. */
 const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError']);
+/**
+ * Sender-fault codes: SQS refused the request itself (a bad parameter, attribute or batch, an
+ * unsupported operation, a KMS key it cannot use): sending it again can never succeed, so the
+ * error is not retryable. Throttling (`RequestThrottled`, `OverLimit`, `KmsThrottled`) and
+ * `QueueDeletedRecently` stay retryable. Codes may carry the `AWS.SimpleQueueService.` prefix.
+ */
+const SENDER_FAULT = new Set([
+  'InvalidParameterValue',
+  'InvalidParameterCombination',
+  'MissingParameter',
+  'ValidationError',
+  'InvalidAttributeName',
+  'InvalidAttributeValue',
+  'InvalidMessageContents',
+  'InvalidBatchEntryId',
+  'BatchEntryIdsNotDistinct',
+  'BatchRequestTooLong',
+  'EmptyBatchRequest',
+  'TooManyEntriesInBatchRequest',
+  'UnsupportedOperation',
+  'InvalidAddress',
+  'InvalidIdFormat',
+  'QueueNameExists',
+  'QueueAlreadyExists',
+  'KmsDisabled',
+  'KmsInvalidState',
+  'KmsNotFound',
+  'KmsOptInRequired',
+  'KmsInvalidKeyUsage',
+]);
+
+/** True for a sender-fault code (see {@link SENDER_FAULT}). */
+export function isSenderFault(code: string | undefined): boolean {
+  return code !== undefined && SENDER_FAULT.has(code.replace(/^AWS\.SimpleQueueService\./, ''));
+}
+
 /** Per-entry or per-call codes meaning "this receipt handle no longer owns the message". */
 const LOST_RECEIPT = new Set(['ReceiptHandleIsInvalid', 'MessageNotInflight', 'AWS.SimpleQueueService.MessageNotInflight']);
 
@@ -61,7 +97,9 @@ function messageOf(error: unknown): string {
  * Maps an SDK error to a {@link BgError}: an invalid endpoint URL → `INVALID_ARGUMENT` (never
  * retryable), missing queue → `QUEUE_NOT_FOUND`, rejected
  * credentials → `AUTH_FAILED`, connection failures and timeouts → `UNREACHABLE`, stale
- * receipts → `LEASE_LOST`, anything else → `BACKEND_ERROR`. The original is kept as `cause`.
+ * receipts → `LEASE_LOST`, a request SQS refuses as such (sender-fault codes such as
+ * `InvalidParameterValue`) → `BACKEND_ERROR` not retryable, anything else → `BACKEND_ERROR`
+ * (retryable). The original is kept as `cause`.
  */
 export function mapSqsError(error: unknown, action: string): BgError {
   if (isBgError(error)) return error as BgError;
@@ -79,6 +117,7 @@ export function mapSqsError(error: unknown, action: string): BgError {
   const network = networkError('SQS', action, error);
   if (network !== undefined) return network;
   if (isLostReceipt(code, messageOf(error))) return lostReceipt(action, error);
+  if (isSenderFault(code)) return new BgError('BACKEND_ERROR', text, { retryable: false, cause: error });
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
   if (status === 401 || status === 403) return new BgError('AUTH_FAILED', text, { retryable: false, cause: error });
   if (status === undefined && error instanceof Error && /getaddrinfo/i.test(error.message)) {

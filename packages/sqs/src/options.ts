@@ -27,7 +27,8 @@ export interface SqsAdapterOptions {
   /**
    * Longest wait for the answer to one HTTP attempt, in ms (default 30 000): the SDK's
    * `requestTimeout` with `throwOnRequestTimeout`, so an attempt that gets no answer is aborted
-   * and fails. Must exceed the 20 s long poll. Settings of the client the adapter makes.
+   * and fails. A long poll asks for at most this minus 5 s (`WaitTimeSeconds` ≤ 20; below 6 s
+   * the adapter short-polls). Settings of the client the adapter makes.
    */
   readonly requestTimeoutMs?: number;
   /**
@@ -55,7 +56,11 @@ export interface SqsAdapterOptions {
    * real SQS accepts and saves the 33 % base64 overhead on such bodies.
    */
   readonly astralText?: 'base64' | 'raw';
-  /** Suffix of the companion dead-letter queue (default `-dlq`, i.e. `<queue>-dlq`). */
+  /**
+   * Suffix of the companion dead-letter queue (default `-dlq`, i.e. `<queue>-dlq`): non-empty,
+   * `A-Z a-z 0-9 _ -`. bg queue names ending in it are refused (`INVALID_ARGUMENT`): such a
+   * queue would be another queue's dead-letter queue.
+   */
   readonly deadLetterSuffix?: string;
   /**
    * Largest SQS message (body + attributes) in bytes: 1 MiB by default; set it to your queues'
@@ -71,7 +76,8 @@ export interface SqsAdapterOptions {
   readonly redriveMaxReceiveCount?: number;
   /**
    * Dead-letter reads scan the dead-letter queue by receiving every message with this
-   * visibility timeout (seconds, default 30) and making them visible again afterwards.
+   * visibility timeout (seconds, default 30) and making them visible again afterwards. A scan
+   * stops after 3/4 of it, with what it has read.
    */
   readonly deadLetterScanVisibilitySeconds?: number;
   /** Most dead-letter messages one scan reads (default 10 000). */

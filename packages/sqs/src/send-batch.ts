@@ -32,8 +32,9 @@ function batchesOf(encoded: readonly EncodedMessage[], maxBytes: number): number
 }
 
 /**
- * Sends encoded messages with `SendMessageBatch` (split by count and size, batches in
- * parallel). FIFO: the ordering key is the group id, the deduplication key the deduplication
+ * Sends encoded messages with `SendMessageBatch` (split by count and size; on a standard
+ * queue the batches go in parallel, on FIFO one after another, in order, stopping at the
+ * first that fails). FIFO: the ordering key is the group id, the deduplication key the deduplication
  * id (a replay gets a fresh one), and a send answered with a MessageId seen within the
  * window is reported as a duplicate of the job stored under it. Any failed entry rejects
  * the call with the kit's `partialSendError`.
@@ -58,41 +59,64 @@ export class SendBatch {
     const results: SendResult[] = messages.map((m) => ({ id: m.id, duplicate: false }));
     const failed: SendFailure[] = [];
     let firstError: unknown;
-    await Promise.all(
-      batchesOf(encoded, this.maxMessageBytes).map(async (group) => {
-        try {
-          const answer = await this.calls.onQueue(queueName, 'SendMessageBatch', (url, abortSignal) =>
-            this.calls.client.send(
-              new SendMessageBatchCommand({
-                QueueUrl: url,
-                Entries: group.map((i) => this.#entry(messages[i] as OutgoingMessage, encoded[i] as EncodedMessage, i, replay)),
-              }),
-              { abortSignal },
-            ),
-          );
-          for (const i of group) {
-            const m = messages[i] as OutgoingMessage;
-            const ok = answer.Successful?.find((s) => s.Id === String(i));
-            if (!ok) {
-              const bad = answer.Failed?.find((f) => f.Id === String(i));
-              failed.push({
-                id: m.id,
-                ...(bad?.Code ? { code: bad.Code } : {}),
-                ...(bad?.Message ? { message: bad.Message } : {}),
-              });
-              continue;
-            }
-            if (this.fifo && ok.MessageId) {
-              const earlier = this.#noteMessageId(ok.MessageId, m.id);
-              if (earlier !== undefined) results[i] = { id: earlier, duplicate: true };
-            }
+    const sendGroup = async (group: readonly number[]): Promise<boolean> => {
+      try {
+        const answer = await this.calls.onQueue(queueName, 'SendMessageBatch', (url, abortSignal) =>
+          this.calls.client.send(
+            new SendMessageBatchCommand({
+              QueueUrl: url,
+              Entries: group.map((i) => this.#entry(messages[i] as OutgoingMessage, encoded[i] as EncodedMessage, i, replay)),
+            }),
+            { abortSignal },
+          ),
+        );
+        let allStored = true;
+        for (const i of group) {
+          const m = messages[i] as OutgoingMessage;
+          const ok = answer.Successful?.find((s) => s.Id === String(i));
+          if (!ok) {
+            allStored = false;
+            const bad = answer.Failed?.find((f) => f.Id === String(i));
+            failed.push({
+              id: m.id,
+              ...(bad?.Code ? { code: bad.Code } : {}),
+              ...(bad?.Message ? { message: bad.Message } : {}),
+            });
+            continue;
           }
-        } catch (error) {
-          firstError ??= error;
-          for (const i of group) failed.push({ id: (messages[i] as OutgoingMessage).id });
+          if (this.fifo && ok.MessageId) {
+            const earlier = this.#noteMessageId(ok.MessageId, m.id);
+            if (earlier !== undefined) results[i] = { id: earlier, duplicate: true };
+          }
         }
-      }),
-    );
+        return allStored;
+      } catch (error) {
+        firstError ??= error;
+        for (const i of group) failed.push({ id: (messages[i] as OutgoingMessage).id });
+        return false;
+      }
+    };
+    const groups = batchesOf(encoded, this.maxMessageBytes);
+    if (this.fifo) {
+      // FIFO: a group's order on the queue is the order SQS stores the calls in, so the calls
+      // of one send go one after another; after a failed one the rest is not sent (storing
+      // later messages of a group before the failed ones would break the group's order).
+      for (const [n, group] of groups.entries()) {
+        if (await sendGroup(group)) continue;
+        for (const rest of groups.slice(n + 1)) {
+          for (const i of rest) {
+            failed.push({
+              id: (messages[i] as OutgoingMessage).id,
+              code: 'NotSent',
+              message: 'not sent: an earlier SendMessageBatch of this FIFO send failed',
+            });
+          }
+        }
+        break;
+      }
+    } else {
+      await Promise.all(groups.map(sendGroup));
+    }
     if (failed.length > 0) throw partialSendError('sqs', messages, failed, firstError);
     return results;
   }

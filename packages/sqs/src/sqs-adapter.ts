@@ -23,8 +23,12 @@ import {
   checkReleaseDelayMs,
   DeadLetterStore,
   deadLetterRecord,
+  describeValue,
+  durationOption,
+  integerOption,
   isBgError,
   type OutgoingMessage,
+  oneOfOption,
   QUEUE_NAME_PATTERN,
   type QueueStats,
   type ReceivedMessage,
@@ -72,6 +76,16 @@ function remainingCap(receivedAt: number): number {
 }
 
 /**
+ * How much of a release delay SQS's 12 h cap may cut, in seconds: 1 % of the delay, at least
+ * the 1 s rounding. A release at `maxReleaseDelayMs` (12 h) right after the receive loses only
+ * the time since the receive; one the cap would cut more (a delivery held for hours, released
+ * for longer than what is left of its 12 h) is `DELAY_TOO_LONG`, never silently shortened.
+ */
+function releaseSlackSeconds(delayMs: number): number {
+  return Math.max(1, Math.floor(delayMs / 100_000));
+}
+
+/**
  * The bg queue behind an SQS queue name (`<prefix><queue>[.fifo]`), or undefined for a
  * dead-letter queue, a queue of the other kind (FIFO or standard) or a foreign name.
  */
@@ -84,20 +98,6 @@ export function bgQueueOfSqsName(name: string, prefix: string, deadSuffix: strin
   return QUEUE_NAME_PATTERN.test(rest) ? rest : undefined;
 }
 
-/** Validated numeric options. */
-function checkOptions(options: SqsAdapterOptions): { maxMessageBytes: number; redrive: number | undefined } {
-  const maxMessageBytes = options.maxMessageBytes ?? SQS_MAX_MESSAGE_BYTES;
-  const min = SQS_MIN_MESSAGE_BYTES + ADAPTER_RESERVED_BYTES;
-  if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < min || maxMessageBytes > SQS_MAX_MESSAGE_BYTES) {
-    throw new BgError('INVALID_ARGUMENT', `maxMessageBytes must be an integer between ${min} and ${SQS_MAX_MESSAGE_BYTES}`);
-  }
-  const redrive = options.redriveMaxReceiveCount;
-  if (redrive !== undefined && (!Number.isInteger(redrive) || redrive < 1 || redrive > 1000)) {
-    throw new BgError('INVALID_ARGUMENT', 'redriveMaxReceiveCount must be an integer between 1 and 1000');
-  }
-  return { maxMessageBytes, redrive };
-}
-
 /** Default TCP connect timeout of one attempt (`connectTimeoutMs`). */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
 /** Default wait for the answer to one HTTP attempt (`requestTimeoutMs`): the 20 s long poll + 10 s. */
@@ -106,6 +106,118 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 /** Largest `callTimeoutMs` (a timer, with the longest long poll added, must stay below 2^31 ms). */
 const MAX_CALL_TIMEOUT_MS = 2_000_000_000;
+/**
+ * Room a long poll leaves within `requestTimeoutMs` for the answer to come back: the long
+ * poll (`WaitTimeSeconds`) of the client the adapter makes is at most `requestTimeoutMs`
+ * minus this, so an idle poll never outlives its HTTP attempt.
+ */
+export const LONG_POLL_MARGIN_MS = 5_000;
+/** Longest SQS queue name. */
+export const SQS_MAX_QUEUE_NAME = 80;
+/** Shortest bg queue name (`QUEUE_NAME_PATTERN`), longest: 48. */
+const MIN_BG_NAME = 3;
+/** Characters SQS allows in a queue name (the prefix and the dead-letter suffix are parts of it). */
+const NAME_PART = /^[A-Za-z0-9_-]*$/;
+const OWNER = 'sqs';
+
+/** The adapter's options, checked (`INVALID_ARGUMENT`, not retryable, naming the option). */
+interface CheckedOptions {
+  readonly fifo: boolean;
+  readonly maxMessageBytes: number;
+  readonly redrive: number | undefined;
+  readonly deadSuffix: string;
+  readonly prefix: string;
+  readonly marginMs: number;
+  readonly astral: boolean;
+  readonly callTimeoutMs: number;
+  readonly scanVisibilitySeconds: number;
+  readonly scanLimit: number;
+}
+
+function invalidOption(name: string, what: string, value: unknown): BgError {
+  return new BgError('INVALID_ARGUMENT', `${OWNER} option ${name} must be ${what}, got ${describeValue(value)}`, {
+    retryable: false,
+  });
+}
+
+/** Checks every option at construction, with the kit's option checks. */
+export function checkOptions(options: SqsAdapterOptions): CheckedOptions {
+  if (options.fifo !== undefined && typeof options.fifo !== 'boolean') throw invalidOption('fifo', 'true or false', options.fifo);
+  const fifo = options.fifo ?? false;
+  const min = SQS_MIN_MESSAGE_BYTES + ADAPTER_RESERVED_BYTES;
+  const maxMessageBytes = integerOption(
+    OWNER,
+    'maxMessageBytes',
+    options.maxMessageBytes,
+    SQS_MAX_MESSAGE_BYTES,
+    min,
+    SQS_MAX_MESSAGE_BYTES,
+  );
+  const redrive =
+    options.redriveMaxReceiveCount === undefined
+      ? undefined
+      : integerOption(OWNER, 'redriveMaxReceiveCount', options.redriveMaxReceiveCount, 0, 1, 1000);
+  const deadSuffix = options.deadLetterSuffix ?? '-dlq';
+  if (typeof deadSuffix !== 'string' || deadSuffix === '' || !NAME_PART.test(deadSuffix)) {
+    throw invalidOption(
+      'deadLetterSuffix',
+      'a non-empty string of A-Z a-z 0-9 _ - (else the dead-letter queue is the live queue)',
+      deadSuffix,
+    );
+  }
+  const prefix = options.queueNamePrefix ?? '';
+  if (typeof prefix !== 'string' || !NAME_PART.test(prefix)) {
+    throw invalidOption('queueNamePrefix', 'a string of A-Z a-z 0-9 _ - (SQS queue name characters)', prefix);
+  }
+  const fixed = prefix.length + deadSuffix.length + (fifo ? '.fifo'.length : 0);
+  if (fixed + MIN_BG_NAME > SQS_MAX_QUEUE_NAME) {
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `${OWNER} options queueNamePrefix and deadLetterSuffix are ${fixed} characters with the FIFO suffix: SQS queue names have at most ${SQS_MAX_QUEUE_NAME}, which leaves no room for a queue name`,
+      { retryable: false },
+    );
+  }
+  const astral = oneOfOption(OWNER, 'astralText', options.astralText, ['base64', 'raw'] as const) === 'raw';
+  // Settings of the client the adapter makes (checked with a client of your own too).
+  durationOption(OWNER, 'connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
+  durationOption(OWNER, 'requestTimeoutMs', options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS);
+  integerOption(OWNER, 'maxAttempts', options.maxAttempts, 3, 1, 100);
+  return {
+    fifo,
+    maxMessageBytes,
+    redrive,
+    deadSuffix,
+    prefix,
+    // Negative would let a stale handle delete without proving ownership.
+    marginMs: durationOption(OWNER, 'ownershipMarginMs', options.ownershipMarginMs, 250, 0),
+    astral,
+    callTimeoutMs: integerOption(OWNER, 'callTimeoutMs', options.callTimeoutMs, DEFAULT_CALL_TIMEOUT_MS, 0, MAX_CALL_TIMEOUT_MS),
+    scanVisibilitySeconds: integerOption(
+      OWNER,
+      'deadLetterScanVisibilitySeconds',
+      options.deadLetterScanVisibilitySeconds,
+      30,
+      1,
+      SQS_MAX_VISIBILITY_SECONDS,
+    ),
+    scanLimit: integerOption(OWNER, 'deadLetterScanLimit', options.deadLetterScanLimit, 10_000, 1, 1_000_000),
+  };
+}
+
+/**
+ * The longest `WaitTimeSeconds` a receive may ask for: 20 s, or less when the client the
+ * adapter makes would abort the attempt earlier (`requestTimeoutMs` − {@link LONG_POLL_MARGIN_MS}).
+ * With a client or handler instance of your own its timeout is unknown: 20 s.
+ */
+export function longPollSecondsOf(options: SqsAdapterOptions): number {
+  if (options.client !== undefined) return SQS_MAX_WAIT_SECONDS;
+  const given = options.clientConfig?.requestHandler;
+  if (given !== undefined && !isHandlerOptions(given)) return SQS_MAX_WAIT_SECONDS;
+  const fromHandler = given?.requestTimeout;
+  const timeout = typeof fromHandler === 'number' ? fromHandler : (options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  if (timeout <= 0) return SQS_MAX_WAIT_SECONDS;
+  return Math.max(0, Math.min(SQS_MAX_WAIT_SECONDS, Math.floor((timeout - LONG_POLL_MARGIN_MS) / 1000)));
+}
 
 type Logger = NonNullable<SQSClientConfig['logger']>;
 
@@ -140,14 +252,14 @@ function isHandlerOptions(setting: SQSClientConfig['requestHandler']): setting i
  */
 function clientConfigOf(options: SqsAdapterOptions): SQSClientConfig {
   const handler: HandlerOptions = {
-    connectionTimeout: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
-    requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    connectionTimeout: durationOption(OWNER, 'connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS),
+    requestTimeout: durationOption(OWNER, 'requestTimeoutMs', options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS),
     throwOnRequestTimeout: true,
     logger: options.clientConfig?.logger ?? QUIET_LOGGER,
   };
   const given = options.clientConfig?.requestHandler;
   return {
-    maxAttempts: options.maxAttempts ?? 3,
+    maxAttempts: integerOption(OWNER, 'maxAttempts', options.maxAttempts, 3, 1, 100),
     ...options.clientConfig,
     requestHandler: given === undefined ? handler : isHandlerOptions(given) ? { ...handler, ...given } : given,
     ...(options.region !== undefined ? { region: options.region } : {}),
@@ -161,6 +273,31 @@ interface ReceiveContext {
   readonly calls: SqsCalls;
   readonly leases: LeaseTable;
   readonly marginMs: number;
+  /** FIFO: one delivery per message group and receive (see {@link oneDeliveryPerGroup}). */
+  readonly fifo: boolean;
+}
+
+/**
+ * FIFO: the messages of a `ReceiveMessage` answer to lease, and those to hand back at once.
+ * Real SQS returns several messages of one group per receive (fauxqs one); handing them all
+ * out would run a group's step 2 while its step 1 runs. Only the first of each group is
+ * kept: SQS keeps the group locked while it is in flight, so the others (made visible again)
+ * come one at a time, in order, once it is deleted or visible again.
+ */
+export function oneDeliveryPerGroup(messages: readonly Message[]): { keep: Message[]; handBack: Message[] } {
+  const groups = new Set<string>();
+  const keep: Message[] = [];
+  const handBack: Message[] = [];
+  for (const message of messages) {
+    const group = message.Attributes?.MessageGroupId;
+    if (group === undefined) keep.push(message);
+    else if (groups.has(group)) handBack.push(message);
+    else {
+      groups.add(group);
+      keep.push(message);
+    }
+  }
+  return { keep, handBack };
 }
 
 /** What one `ReceiveMessage` call asks for. */
@@ -198,7 +335,9 @@ async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<
           VisibilityTimeout: leaseSeconds,
           WaitTimeSeconds: waitSeconds,
           MessageAttributeNames: ['All'],
-          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+          MessageSystemAttributeNames: ctx.fifo
+            ? ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId']
+            : ['ApproximateReceiveCount', 'SentTimestamp'],
         }),
         { abortSignal },
       ),
@@ -215,7 +354,15 @@ async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<
   const expiresAt = start + leaseSeconds * 1000;
   const deliveredAt = Math.max(start, Date.now() - ctx.marginMs);
   const out: ReceivedMessage[] = [];
-  for (const message of outcome.value.Messages ?? []) {
+  const { keep, handBack } = ctx.fifo
+    ? oneDeliveryPerGroup(outcome.value.Messages ?? [])
+    : { keep: outcome.value.Messages ?? [], handBack: [] };
+  for (const message of handBack) {
+    if (!message.ReceiptHandle) continue;
+    // A failed hand-back leaves the message invisible until its lease ends (nothing is lost).
+    calls.background.track(calls.visibilityAt(url, message.ReceiptHandle, 0));
+  }
+  for (const message of keep) {
     if (!message.ReceiptHandle) continue;
     ctx.leases.remember(message.ReceiptHandle, expiresAt);
     out.push(toReceived(message, message.ReceiptHandle, deliveredAt + leaseSeconds * 1000, start));
@@ -330,23 +477,12 @@ function encodeBatch(
  * ```
  */
 export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
-  const fifo = options.fifo ?? false;
-  const deadSuffix = options.deadLetterSuffix ?? '-dlq';
-  const { maxMessageBytes, redrive } = checkOptions(options);
-  const marginMs = options.ownershipMarginMs ?? 250;
-  const prefix = options.queueNamePrefix ?? '';
-  const astral = options.astralText === 'raw';
+  const { fifo, deadSuffix, maxMessageBytes, redrive, marginMs, prefix, astral, callTimeoutMs, ...scan } = checkOptions(options);
   const ownsClient = options.client === undefined;
   const client = options.client ?? new SQSClient(clientConfigOf(options));
+  const longPollSeconds = longPollSecondsOf(options);
   const capabilities = sqsCapabilities({ fifo, maxMessageBytes, redriveMaxReceiveCount: redrive });
   const guard = new CloseGuard('sqs');
-  const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  if (!Number.isInteger(callTimeoutMs) || callTimeoutMs < 0 || callTimeoutMs > MAX_CALL_TIMEOUT_MS) {
-    throw new BgError(
-      'INVALID_ARGUMENT',
-      `callTimeoutMs must be an integer number of milliseconds from 0 (no call timeout) to ${MAX_CALL_TIMEOUT_MS}`,
-    );
-  }
   const calls = new SqsCalls(client, guard, callTimeoutMs);
   const leases = new LeaseTable(marginMs);
   const sender = new SendBatch(calls, fifo, maxMessageBytes);
@@ -356,15 +492,16 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
     sqsDeadLetterBackend({
       calls,
       deadName,
-      visibilitySeconds: options.deadLetterScanVisibilitySeconds ?? 30,
-      limit: options.deadLetterScanLimit ?? 10_000,
+      visibilitySeconds: scan.scanVisibilitySeconds,
+      limit: scan.scanLimit,
+      maxWaitSeconds: Math.min(1, longPollSeconds),
       requeue: async (queue, letter) => {
         const outgoing: OutgoingMessage = { id: letter.id, body: letter.body, attributes: letter.attributes };
         await sender.send(sqsName(queue), [outgoing], [encodeMessage(outgoing, undefined, astral)], true);
       },
     }),
   );
-  const receiving: ReceiveContext = { calls, leases, marginMs };
+  const receiving: ReceiveContext = { calls, leases, marginMs, fifo };
   /** Per queue: how its receives split into parallel calls. */
   const fanouts = new Map<string, ReceiveFanout>();
   const fanoutOf = (queue: string): ReceiveFanout => {
@@ -379,9 +516,23 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
   function open(queue: string): void {
     guard.assertOpen();
     assertQueueName(queue);
+    if (queue.endsWith(deadSuffix)) {
+      throw new BgError(
+        'INVALID_ARGUMENT',
+        `queue "${queue}" ends in the dead-letter suffix "${deadSuffix}": on SQS it would be the dead-letter queue of "${queue.slice(0, -deadSuffix.length)}"; choose another name`,
+        { retryable: false, details: { queue, deadLetterSuffix: deadSuffix } },
+      );
+    }
+    if (deadName(queue).length > SQS_MAX_QUEUE_NAME) {
+      throw new BgError(
+        'INVALID_ARGUMENT',
+        `queue "${queue}": its SQS dead-letter queue name ${deadName(queue)} would be ${deadName(queue).length} characters; SQS allows ${SQS_MAX_QUEUE_NAME} (shorten the queue name or queueNamePrefix)`,
+        { retryable: false, details: { queue, limit: SQS_MAX_QUEUE_NAME } },
+      );
+    }
   }
 
-  return {
+  const adapter: SqsAdapter = {
     name: 'sqs',
     contractVersion: ADAPTER_CONTRACT_VERSION,
     capabilities,
@@ -492,7 +643,7 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
         const left = deadline - Date.now();
         // SQS long-polls in whole seconds: poll the whole seconds that fit in the wait, then
         // cover a sub-second rest with short polls, so a receive never outlasts its waitMs.
-        const waitSeconds = Math.min(SQS_MAX_WAIT_SECONDS, Math.max(0, Math.floor(left / 1000)));
+        const waitSeconds = Math.min(longPollSeconds, Math.max(0, Math.floor(left / 1000)));
         if (waitSeconds === 0 && !first) {
           await abortableSleep(Math.min(SHORT_POLL_EVERY_MS, left), opts.signal);
           if (opts.signal?.aborted || guard.closed) return [];
@@ -555,7 +706,16 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       const h = decodeHandle(handle);
       const delay = checkReleaseDelayMs(capabilities, delayMs);
       leases.assertNotFinished(h.receipt);
-      const secs = Math.max(0, Math.min(seconds(delay), remainingCap(h.receivedAt)));
+      const cap = Math.max(0, remainingCap(h.receivedAt));
+      if (seconds(delay) - cap > releaseSlackSeconds(delay)) {
+        // SQS caps visibility at 12 h after the receive: the delay would be cut short.
+        throw new BgError(
+          'DELAY_TOO_LONG',
+          `release delay ${delay} ms: SQS caps visibility at 12 hours after the receive, ${Math.max(0, cap)} s are left for this delivery`,
+          { retryable: false, details: { limit: Math.max(0, cap) * 1000 } },
+        );
+      }
+      const secs = Math.min(seconds(delay), cap);
       await leases.changeGuarded(h.receipt, () => calls.changeVisibility(sqsName(queue), h.receipt, secs));
       leases.finish(h.receipt, 'released');
     },
@@ -588,8 +748,40 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
 
     async close() {
       if (!guard.close()) return;
+      // Calls still in flight finish first: destroying the client under them would cut
+      // their HTTP requests, and the SDK would retry attempts SQS had carried out already.
+      await calls.operations.settle();
       await calls.drain();
       if (ownsClient) client.destroy();
     },
   };
+  return withTrackedCalls(adapter, calls);
+}
+
+/** The adapter methods `close()` waits for (every call but `receive`, which close ends itself). */
+const TRACKED_METHODS = [
+  'ensureQueue',
+  'send',
+  'queueExists',
+  'listQueues',
+  'deleteQueue',
+  'extend',
+  'ack',
+  'release',
+  'deadLetter',
+  'listDeadLetters',
+  'getDeadLetter',
+  'replayDeadLetter',
+  'purgeDeadLetters',
+  'stats',
+] as const;
+
+/** `adapter` with each of {@link TRACKED_METHODS} tracked as a call in flight. */
+function withTrackedCalls(adapter: SqsAdapter, calls: SqsCalls): SqsAdapter {
+  const tracked: Record<string, unknown> = { ...adapter };
+  for (const key of TRACKED_METHODS) {
+    const method = adapter[key] as (...args: unknown[]) => Promise<unknown>;
+    tracked[key] = (...args: unknown[]) => calls.track(method(...args));
+  }
+  return tracked as unknown as SqsAdapter;
 }

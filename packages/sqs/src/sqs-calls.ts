@@ -6,6 +6,7 @@ import {
   GetQueueUrlCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { warnOnce } from '@bg/core';
 import { BackgroundWork, BgError, type CloseGuard } from '@bg/core/adapter';
 import { Batcher, type EntryResult } from './batcher.js';
 import { isLostReceipt, lostReceipt, mapSqsError, sqsErrorCode } from './map-error.js';
@@ -36,6 +37,13 @@ function entryResults(action: string, count: number, answer: BatchAnswer): Entry
   });
 }
 
+/** True for the error of a `CreateQueue` naming a queue that exists with other attributes. */
+function isQueueExists(error: unknown): boolean {
+  const cause = error instanceof BgError ? error.cause : error;
+  const code = sqsErrorCode(cause);
+  return code !== undefined && /(^|\.)Queue(NameExists|AlreadyExists)$/.test(code);
+}
+
 /** What one SQS call may wait for, beyond the adapter's call timeout. */
 export interface CallOptions {
   /** The call's long poll in seconds (`WaitTimeSeconds`): its deadline grows by as much. */
@@ -63,6 +71,13 @@ export class SqsCalls {
   readonly #known = new Map<string, string>();
   /** Receives still out and their late hand-backs, awaited at close. */
   readonly background = new BackgroundWork();
+  /**
+   * The adapter's calls in flight (sends, acks, scans, stats, `ensureQueue` …): `close()`
+   * waits for them before it destroys the client, which would otherwise cut their HTTP
+   * requests, and the SDK would retry attempts SQS had already carried out (a
+   * `SendMessageBatch` stored twice).
+   */
+  readonly operations = new BackgroundWork();
   readonly #deletes: Batcher<string, void>;
   readonly #visibility: Batcher<VisibilityEntry, void>;
 
@@ -202,12 +217,37 @@ export class SqsCalls {
     }
   }
 
-  /** Creates a queue (or finds it) and caches its URL. */
+  /** Runs `operation` as one of the adapter's calls in flight, awaited by `close()`. */
+  track<T>(operation: Promise<T>): Promise<T> {
+    this.operations.track(operation);
+    return operation;
+  }
+
+  /**
+   * Creates a queue (or finds it) and caches its URL. A queue that already exists with other
+   * attributes (created by hand or by infrastructure code: SQS answers `QueueNameExists`) is
+   * used as it is: its URL is looked up, and a warning (once per queue and process) says that
+   * its attributes were left alone.
+   */
   async createQueue(name: string, attributes: Record<string, string>): Promise<string> {
-    const url = await this.call(`CreateQueue ${name}`, async (abortSignal) => {
-      const answer = await this.client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }), { abortSignal });
-      return answer.QueueUrl ?? '';
-    });
+    let url: string;
+    try {
+      url = await this.call(`CreateQueue ${name}`, async (abortSignal) => {
+        const answer = await this.client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }), {
+          abortSignal,
+        });
+        return answer.QueueUrl ?? '';
+      });
+    } catch (error) {
+      if (!isQueueExists(error)) throw error;
+      this.forgetUrl(name);
+      url = await this.resolveUrl(name);
+      warnOnce(
+        `sqs:existing-queue:${name}`,
+        `@bg/sqs: SQS queue ${name} already exists with other attributes than ensureQueue sets (${Object.keys(attributes).join(', ')}); it is used as it is`,
+      );
+      return url;
+    }
     this.#urls.set(name, Promise.resolve(url));
     this.#known.set(name, url);
     return url;
