@@ -40,6 +40,11 @@ export class AckBatcher {
     });
   }
 
+  /** Sends every ack waiting for the end of the event-loop turn now (`close()`). */
+  flush(): void {
+    this.#flush();
+  }
+
   #flush(): void {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, MAX_BATCH);

@@ -1,12 +1,12 @@
 import type { Adapter } from '@bg/core/adapter';
 import { invalidUrl, urlParams } from '@bg/core/adapter';
 import { type PubSubAdapterOptions, pubsubAdapter } from './pubsub-adapter.js';
+import { PREFIX_PATTERN } from './resource-names.js';
 
 /** The parameters a `pubsub://` URL may carry (the URL tests generate from this list). */
 export const PUBSUB_URL_PARAMETERS = ['endpoint', 'prefix', 'timeoutMs', 'pollIntervalMs', 'exactlyOnce'] as const;
 /** Project ids (also domain-scoped `example.com:project`). */
 const PROJECT = /^[A-Za-z0-9][A-Za-z0-9.:-]{0,62}$/;
-const PREFIX = /^[A-Za-z0-9._~+-]{1,40}$/;
 
 /**
  * Parses a `pubsub://` URL into adapter options:
@@ -39,8 +39,8 @@ export function optionsFromUrl(url: URL): PubSubAdapterOptions {
   const params = urlParams(url, 'pubsub', PUBSUB_URL_PARAMETERS);
   const endpoint = params.hostPort('endpoint');
   const prefix = params.string('prefix');
-  if (prefix !== undefined && !PREFIX.test(prefix)) {
-    throw invalidUrl('pubsub', 'parameter "prefix" must be 1-40 characters of A-Z a-z 0-9 . _ ~ + -');
+  if (prefix !== undefined && !PREFIX_PATTERN.test(prefix)) {
+    throw invalidUrl('pubsub', 'parameter "prefix" must be 1-40 characters of A-Z a-z 0-9 . _ ~ + -, starting with a letter');
   }
   const timeoutMs = params.integer('timeoutMs', { min: 1, max: 3_600_000 });
   const pollIntervalMs = params.integer('pollIntervalMs', { min: 1, max: 60_000 });

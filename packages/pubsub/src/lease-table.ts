@@ -28,6 +28,11 @@ export class LeaseTable {
     if (this.#expiry.has(handle)) this.#expiry.set(handle, 0);
   }
 
+  /** True when {@link LeaseTable.end} ended the handle's lease (it was released through this instance). */
+  ended(handle: string): boolean {
+    return this.#expiry.get(handle) === 0;
+  }
+
   /** Marks the handle acked. */
   acked(handle: string): void {
     this.#expiry.delete(handle);

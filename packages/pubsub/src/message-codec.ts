@@ -26,8 +26,8 @@ const DL = {
   errorCode: 'bg-dl-error-code',
   errorStack: 'bg-dl-error-stack',
 } as const;
-/** Attributes Pub/Sub's own dead-letter forwarding adds. */
-const NATIVE_DL_PREFIX = 'CloudPubSubDeadLetterSource';
+/** Attributes Pub/Sub's own dead-letter forwarding adds (reserved: never sent, dropped on read). */
+export const NATIVE_DL_PREFIX = 'CloudPubSubDeadLetterSource';
 /** Attributes the adapter may add to a message: the id plus every dead-letter attribute. */
 const RESERVED_ATTRIBUTE_COUNT = 1 + Object.keys(DL).length;
 /** Most attributes a caller may give one message (Pub/Sub's 100 minus the adapter's own). */
@@ -58,7 +58,9 @@ export function attributeBytes(attributes: Readonly<Record<string, string>>): nu
 /**
  * Checks a message's own attributes against real Pub/Sub rules and the adapter's reserved
  * names (`INVALID_ARGUMENT`): at most {@link MAX_USER_ATTRIBUTES}, keys of 1–256 bytes not
- * starting with `goog`, values up to 1 024 bytes, no `bg-id` / `bg-dl-*`. Returns their bytes
+ * starting with `goog`, values up to 1 024 bytes, no `bg-id` / `bg-dl-*` /
+ * `CloudPubSubDeadLetterSource*` (Pub/Sub's own dead-letter forwarding writes those, and reads
+ * drop them). Returns their bytes
  * as Pub/Sub counts them (keys plus values).
  */
 export function assertAttributes(id: string, attributes: Readonly<Record<string, string>>): number {
@@ -78,7 +80,7 @@ export function assertAttributes(id: string, attributes: Readonly<Record<string,
     if (/^goog/i.test(key)) {
       throw new BgError('INVALID_ARGUMENT', `message ${id}: attribute ${key}: keys starting with "goog" are reserved by Pub/Sub`);
     }
-    if (key === ID_ATTRIBUTE || key.startsWith(DEAD_LETTER_PREFIX)) {
+    if (key === ID_ATTRIBUTE || key.startsWith(DEAD_LETTER_PREFIX) || key.startsWith(NATIVE_DL_PREFIX)) {
       throw new BgError('INVALID_ARGUMENT', `message ${id}: attribute ${key} is reserved by the bg Pub/Sub adapter`);
     }
     const valueBytes = utf8Length(value);

@@ -11,11 +11,14 @@ import {
   CloseGuard,
   checkDeadLetterArgs,
   checkLeaseMs,
+  checkPurgeIds,
   checkReceiveOptions,
   checkReleaseDelayMs,
   type DeadLetterInfo,
   DeadLetterStore,
   deadLetterRecord,
+  describeValue,
+  integerOption,
   isBgError,
   leaseLost as kitLeaseLost,
   type LeaseHandle,
@@ -46,7 +49,7 @@ import { LeaseTable } from './lease-table.js';
 import { ackIdFailures, isAlreadyExists, isInvalidAckId, isNotFound, mapError } from './map-error.js';
 import { decodeReceived, type EncodedMessage, encodeDeadLetter, encodeOutgoing } from './message-codec.js';
 import { PullPlanner } from './pull-planner.js';
-import { type QueueResources, queueResources } from './resource-names.js';
+import { PREFIX_PATTERN, QUEUE_LABEL, type QueueResources, queueResources } from './resource-names.js';
 
 /** Options of {@link pubsubAdapter}. */
 export interface PubSubAdapterOptions {
@@ -58,12 +61,15 @@ export interface PubSubAdapterOptions {
   readonly emulator?: boolean;
   /** Extra options for the Google client (credentials, keyFilename …), as the `PubSub` class takes them. */
   readonly clientConfig?: ClientConfig;
-  /** Prefix of every topic and subscription name (default `bg-`). */
+  /**
+   * Prefix of every topic and subscription name (default `bg-`): 1–40 characters of
+   * `A-Z a-z 0-9 . _ ~ + -`, starting with a letter.
+   */
   readonly prefix?: string;
-  /** Timeout of every Pub/Sub call, ms (default 30 000). Calls are not retried by the client: errors surface at once. */
+  /** Timeout of every Pub/Sub call, ms, 1–3 600 000 (default 30 000). Calls are not retried by the client: errors surface at once. */
   readonly timeoutMs?: number;
   /**
-   * Longest pause between two pulls of a queue while it is empty, ms (default 1 000): empty pulls
+   * Longest pause between two pulls of a queue while it is empty, ms, 1–60 000 (default 1 000): empty pulls
    * back off from 10 ms to this, across receives, so an idle worker costs about one pull per
    * `pollIntervalMs` per queue. A send or release through this adapter ends the pause at once;
    * a job sent by another process waits at most this long.
@@ -75,17 +81,21 @@ export interface PubSubAdapterOptions {
    * reports `LEASE_LOST`. Without it the adapter falls back to its own lease clock.
    */
   readonly exactlyOnceDelivery?: boolean;
-  /** Unacked-message retention of the worker subscription, seconds (default and maximum: 7 days). */
+  /** Unacked-message retention of the worker subscription, whole seconds from 600 (10 min) to 7 days (default: 7 days). */
   readonly retentionSeconds?: number;
-  /** Retention of the dead-letter topic, seconds (default and maximum: 31 days): how long a dead letter is kept. */
+  /** Retention of the dead-letter topic, whole seconds from 600 (10 min) to 31 days (default: 31 days): how long a dead letter is kept. */
   readonly deadLetterRetentionSeconds?: number;
-  /** Most dead letters one list/show/replay/purge reads (default 10 000). */
+  /**
+   * Most dead letters one scan reads, 1–1 000 000 (default 10 000). Past it `stats().dead` is
+   * `null` (unknown), list/get/replay/purge by id fail with `UNSUPPORTED`, purge of all works in rounds.
+   */
   readonly deadLetterScanLimit?: number;
   /**
    * `maxDeliveryAttempts` of the dead-letter policy `ensureQueue` gives a new worker
    * subscription, 5–100 (default and maximum 100), declared as `capabilities.maxDeliveries`
-   * (the worker keeps parked delays below it). Lower it only for tests; an existing
-   * subscription keeps its policy.
+   * (the worker keeps parked delays below it). An existing subscription keeps its policy: one
+   * whose policy forwards after fewer attempts than this is refused on first use (set this
+   * option to its value).
    */
   readonly maxDeliveryAttempts?: number;
 }
@@ -96,6 +106,7 @@ interface SubscriptionInfo {
 }
 
 interface QueueState {
+  readonly queue: string;
   readonly resources: QueueResources;
   readonly leases: LeaseTable;
   readonly acks: AckBatcher;
@@ -110,6 +121,12 @@ interface QueueState {
 
 const DEFAULT_RETENTION_SECONDS = 7 * 24 * 3_600;
 const DEFAULT_DEAD_RETENTION_SECONDS = 31 * 24 * 3_600;
+/** Shortest retention Pub/Sub accepts on a subscription or topic, seconds (10 minutes). */
+const MIN_RETENTION_SECONDS = 600;
+/** `maxDeliveryAttempts` Pub/Sub applies when a dead-letter policy leaves it unset (0). */
+const POLICY_DEFAULT_DELIVERY_ATTEMPTS = 5;
+/** Longest `close()` waits for acks, sends and other settling calls still in flight. */
+const CLOSE_SETTLE_WAIT_MS = 10_000;
 const DEAD_SUBSCRIPTION_ACK_DEADLINE_SECONDS = 60;
 /** Bytes of request framing counted per message when splitting a publish into requests. */
 const PER_MESSAGE_OVERHEAD_BYTES = 64;
@@ -122,6 +139,36 @@ function leaseSeconds(ms: number): number {
 /** The kit's `LEASE_LOST` error of this adapter (the handle is not repeated: ack ids are long and opaque). */
 function leaseLost(_handle: string, why: string, cause?: unknown): BgError {
   return kitLeaseLost('pubsub', why, cause);
+}
+
+/** The options' owner in error messages. */
+const OWNER = 'pubsub';
+
+function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') {
+    throw new BgError('INVALID_ARGUMENT', `${OWNER} option ${name} must be true or false, got ${describeValue(value)}`, {
+      retryable: false,
+    });
+  }
+  return value;
+}
+
+function prefixOption(value: unknown): string {
+  if (value === undefined) return 'bg-';
+  if (typeof value !== 'string' || !PREFIX_PATTERN.test(value)) {
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `${OWNER} option prefix must be 1-40 characters of A-Z a-z 0-9 . _ ~ + -, starting with a letter, got ${describeValue(value)}`,
+      { retryable: false },
+    );
+  }
+  return value;
+}
+
+/** The last segment of a resource name (`projects/p/subscriptions/bg-x` → `bg-x`). */
+function shortName(resource: string): string {
+  return resource.slice(resource.lastIndexOf('/') + 1);
 }
 
 /** Splits encoded messages into publish requests within Pub/Sub's count and size limits. */
@@ -157,22 +204,43 @@ function publishRequests(encoded: readonly EncodedMessage[]): EncodedMessage[][]
  * ```
  */
 export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
-  const maxDeliveryAttempts = options.maxDeliveryAttempts ?? MAX_DELIVERY_ATTEMPTS;
-  if (!Number.isInteger(maxDeliveryAttempts) || maxDeliveryAttempts < 5 || maxDeliveryAttempts > MAX_DELIVERY_ATTEMPTS) {
-    throw new BgError('INVALID_ARGUMENT', `maxDeliveryAttempts must be an integer between 5 and ${MAX_DELIVERY_ATTEMPTS}`);
-  }
+  // Every option is checked here, with the rules of the pubsub:// URL where it has a parameter:
+  // a bad value is INVALID_ARGUMENT (not retryable) naming the option, not a failure at first use.
+  const maxDeliveryAttempts = integerOption(
+    OWNER,
+    'maxDeliveryAttempts',
+    options.maxDeliveryAttempts,
+    MAX_DELIVERY_ATTEMPTS,
+    POLICY_DEFAULT_DELIVERY_ATTEMPTS,
+    MAX_DELIVERY_ATTEMPTS,
+  );
   const capabilities: Capabilities =
     maxDeliveryAttempts === MAX_DELIVERY_ATTEMPTS
       ? PUBSUB_CAPABILITIES
       : Object.freeze({ ...PUBSUB_CAPABILITIES, maxDeliveries: maxDeliveryAttempts });
-  const prefix = options.prefix ?? 'bg-';
-  const pollIntervalMs = Math.max(1, options.pollIntervalMs ?? 1_000);
-  const exactlyOnceDelivery = options.exactlyOnceDelivery ?? true;
-  const retentionSeconds = options.retentionSeconds ?? DEFAULT_RETENTION_SECONDS;
-  const deadRetentionSeconds = options.deadLetterRetentionSeconds ?? DEFAULT_DEAD_RETENTION_SECONDS;
-  const scanLimit = options.deadLetterScanLimit ?? 10_000;
+  const prefix = prefixOption(options.prefix);
+  const timeoutMs = integerOption(OWNER, 'timeoutMs', options.timeoutMs, 30_000, 1, 3_600_000);
+  const pollIntervalMs = integerOption(OWNER, 'pollIntervalMs', options.pollIntervalMs, 1_000, 1, 60_000);
+  const exactlyOnceDelivery = booleanOption('exactlyOnceDelivery', options.exactlyOnceDelivery, true);
+  const retentionSeconds = integerOption(
+    OWNER,
+    'retentionSeconds',
+    options.retentionSeconds,
+    DEFAULT_RETENTION_SECONDS,
+    MIN_RETENTION_SECONDS,
+    DEFAULT_RETENTION_SECONDS,
+  );
+  const deadRetentionSeconds = integerOption(
+    OWNER,
+    'deadLetterRetentionSeconds',
+    options.deadLetterRetentionSeconds,
+    DEFAULT_DEAD_RETENTION_SECONDS,
+    MIN_RETENTION_SECONDS,
+    DEFAULT_DEAD_RETENTION_SECONDS,
+  );
+  const scanLimit = integerOption(OWNER, 'deadLetterScanLimit', options.deadLetterScanLimit, 10_000, 1, 1_000_000);
   const clients: Clients = createClients({
-    timeoutMs: options.timeoutMs ?? 30_000,
+    timeoutMs,
     ...(options.projectId !== undefined ? { projectId: options.projectId } : {}),
     ...(options.apiEndpoint !== undefined ? { apiEndpoint: options.apiEndpoint } : {}),
     ...(options.emulator !== undefined ? { emulator: options.emulator } : {}),
@@ -182,23 +250,24 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   const guard = new CloseGuard('pubsub');
   /** Pulls still out and the late hand-backs of aborted ones: `close()` lets them finish before it closes the clients. */
   const background = new BackgroundWork();
+  /** Acks, sends, extends, releases and dead-letterings in flight: `close()` lets them finish (bounded) first. */
+  const settling = new BackgroundWork();
+  /** Set once `close()` closes the clients: a call failing after that is `CLOSED`. */
+  let clientsClosed = false;
   const queues = new Map<string, QueueState>();
   /** Dead-letter management (list, get, replay, purge), its mutations serialised per queue. */
-  const deadLetters = new DeadLetterStore(
-    pubsubDeadLetterBackend(
-      subscriber,
-      call,
-      async (queue) => (await open(queue)).resources.deadSubscription,
-      async (queue, letter) => {
-        const state = await open(queue);
-        // A new Pub/Sub message: a fresh delivery count.
-        await publish(state.resources.topic, [
-          encodeOutgoing({ id: letter.id, body: letter.body, attributes: letter.attributes }),
-        ]);
-      },
-      scanLimit,
-    ),
+  const dead = pubsubDeadLetterBackend(
+    subscriber,
+    call,
+    async (queue) => (await open(queue)).resources.deadSubscription,
+    async (queue, letter) => {
+      const state = await open(queue);
+      // A new Pub/Sub message: a fresh delivery count.
+      await publish(state.resources.topic, [encodeOutgoing({ id: letter.id, body: letter.body, attributes: letter.attributes })]);
+    },
+    scanLimit,
   );
+  const deadLetters = new DeadLetterStore(dead.backend);
 
   async function open(queue: string): Promise<QueueState> {
     guard.assertOpen();
@@ -209,6 +278,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     const existing = queues.get(queue);
     if (existing) return existing;
     const state: QueueState = {
+      queue,
       resources,
       leases: new LeaseTable(),
       pulls: new PullPlanner(),
@@ -238,15 +308,59 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     }
   }
 
-  /** Reads the worker subscription's settings once (also: does the queue exist). */
+  /**
+   * The settings of a worker subscription as read, once checked: it must have a dead-letter
+   * policy (without one Pub/Sub never fills `deliveryAttempt`: every delivery would be attempt 1
+   * and `maxAttempts` would never end a poison job), forwarding after no fewer attempts than
+   * `capabilities.maxDeliveries` says (the worker parks delayed jobs up to half of it; a lower
+   * real policy would dead-letter them unrun), and must not be labelled as another prefix's
+   * queue. Each failure is a non-retryable `BACKEND_ERROR` saying what to change.
+   */
+  function checkedInfo(state: QueueState, sub: protos.google.pubsub.v1.ISubscription): SubscriptionInfo {
+    const { resources, queue } = state;
+    const name = shortName(resources.subscription);
+    const owner = sub.labels?.[QUEUE_LABEL];
+    if (owner !== undefined && owner !== queue) {
+      throw new BgError(
+        'BACKEND_ERROR',
+        `Pub/Sub subscription ${name} belongs to queue "${owner}" of a longer prefix than "${prefix}" (label ${QUEUE_LABEL}), not to queue "${queue}": use that prefix, or another queue name`,
+        { retryable: false, details: { subscription: name, label: owner } },
+      );
+    }
+    const policy = sub.deadLetterPolicy;
+    if (!policy?.deadLetterTopic) {
+      const deadTopic = shortName(resources.deadTopic);
+      throw new BgError(
+        'BACKEND_ERROR',
+        `Pub/Sub subscription ${name} has no dead-letter policy (deadLetterPolicy): without it Pub/Sub never counts deliveries, every delivery would be attempt 1 and maxAttempts would never apply. Add one: gcloud pubsub subscriptions update ${name} --dead-letter-topic=${deadTopic} --max-delivery-attempts=${maxDeliveryAttempts} (Terraform: dead_letter_policy { dead_letter_topic = "${resources.deadTopic}", max_delivery_attempts = ${maxDeliveryAttempts} } on the google_pubsub_subscription), or delete the subscription and let ensureQueue create it`,
+        { retryable: false, details: { subscription: name, missing: 'deadLetterPolicy' } },
+      );
+    }
+    const real = policy.maxDeliveryAttempts || POLICY_DEFAULT_DELIVERY_ATTEMPTS;
+    if (real < maxDeliveryAttempts) {
+      throw new BgError(
+        'BACKEND_ERROR',
+        `Pub/Sub subscription ${name} dead-letters after ${real} delivery attempts (deadLetterPolicy.maxDeliveryAttempts) but this adapter declares capabilities.maxDeliveries ${maxDeliveryAttempts}: the worker would park delayed jobs past ${real} deliveries and Pub/Sub would dead-letter them without running them. Pass the option maxDeliveryAttempts: ${real} to pubsubAdapter, or raise the policy (gcloud pubsub subscriptions update ${name} --max-delivery-attempts=${maxDeliveryAttempts})`,
+        { retryable: false, details: { subscription: name, policyMaxDeliveryAttempts: real, maxDeliveryAttempts } },
+      );
+    }
+    return {
+      exactlyOnce: sub.enableExactlyOnceDelivery === true,
+      ackDeadlineSeconds: sub.ackDeadlineSeconds ?? MIN_ACK_DEADLINE_SECONDS,
+    };
+  }
+
+  /** Reads the worker subscription's settings once (also: does the queue exist), checked by {@link checkedInfo}. */
   function subscriptionInfo(state: QueueState): Promise<SubscriptionInfo> {
     if (!state.info) {
       const loading = subscriber.getSubscription({ subscription: state.resources.subscription }, call).then(
         ([sub]) => {
-          state.infoValue = {
-            exactlyOnce: sub.enableExactlyOnceDelivery === true,
-            ackDeadlineSeconds: sub.ackDeadlineSeconds ?? MIN_ACK_DEADLINE_SECONDS,
-          };
+          try {
+            state.infoValue = checkedInfo(state, sub);
+          } catch (error) {
+            state.info = undefined;
+            throw error;
+          }
           return state.infoValue;
         },
         (error: unknown) => {
@@ -284,7 +398,11 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     }
   }
 
-  /** Throws LEASE_LOST when the lease is known to be over (subscriptions without exactly-once). */
+  /**
+   * Throws LEASE_LOST when the lease is known to be over: released through this adapter (on
+   * any subscription: an extend or ack would otherwise undo the release), or its ack deadline
+   * passed (subscriptions without exactly-once; with it Pub/Sub rejects expired ack ids itself).
+   */
   async function assertLocallyOwned(state: QueueState, handle: string): Promise<SubscriptionInfo> {
     const info = await subscriptionInfo(state);
     checkLocallyOwned(state, info, handle);
@@ -293,6 +411,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
 
   /** {@link assertLocallyOwned} once the subscription's settings are known. */
   function checkLocallyOwned(state: QueueState, info: SubscriptionInfo, handle: string): void {
+    if (state.leases.ended(handle)) throw leaseLost(handle, 'it was released (its lease ended)');
     if (!info.exactlyOnce) {
       const expiresAt = state.leases.expiresAt(handle);
       if (expiresAt !== undefined && expiresAt <= Date.now()) {
@@ -438,13 +557,13 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
         },
       );
     const [live, dead] = await Promise.all([read(resources.subscription), read(resources.deadSubscription)]);
-    if (live?.topic !== resources.topic || dead?.topic !== resources.deadTopic) return false;
+    // A worker subscription that is there already is checked now (it keeps its settings: a
+    // create would only answer ALREADY_EXISTS).
+    const info = live ? checkedInfo(state, live) : undefined;
+    if (live?.topic !== resources.topic || dead?.topic !== resources.deadTopic || !info) return false;
     if (!state.infoValue) {
-      state.infoValue = {
-        exactlyOnce: live.enableExactlyOnceDelivery === true,
-        ackDeadlineSeconds: live.ackDeadlineSeconds ?? MIN_ACK_DEADLINE_SECONDS,
-      };
-      state.info = Promise.resolve(state.infoValue);
+      state.infoValue = info;
+      state.info = Promise.resolve(info);
     }
     return true;
   }
@@ -458,6 +577,55 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       if (isNotFound(error)) return false;
       throw mapError(error, what);
     }
+  }
+
+  /**
+   * Runs a settling call (ack, send, extend, release, deadLetter) so that `close()` waits for
+   * it (bounded) before it closes the clients; one that still fails after the clients closed is
+   * `CLOSED`.
+   */
+  function settled<T>(run: Promise<T>): Promise<T> {
+    const outcome = run.catch((error: unknown) => {
+      if (clientsClosed && !isBgError(error, 'CLOSED')) {
+        throw new BgError('CLOSED', 'the pubsub adapter was closed before this call finished', { cause: error });
+      }
+      throw error;
+    });
+    settling.track(outcome);
+    return outcome;
+  }
+
+  /**
+   * Whether a resource of this queue may be touched: false when its label says it is another
+   * queue (created under a longer prefix). Unlabelled resources (created before the label) are
+   * taken as this prefix's. Missing ones: true.
+   */
+  async function ownResource(what: string, read: () => Promise<{ labels?: Record<string, string> | null }>, queue: string) {
+    try {
+      const owner = (await read()).labels?.[QUEUE_LABEL];
+      return owner === undefined || owner === queue;
+    } catch (error) {
+      if (isNotFound(error)) return true;
+      throw mapError(error, what);
+    }
+  }
+
+  /** Every dead letter of the queue removed, in rounds of `deadLetterScanLimit`; resolves how many jobs. */
+  function purgeAll(queue: string): Promise<number> {
+    return deadLetters.exclusive(queue, async () => {
+      const ids = new Set<string>();
+      for (;;) {
+        const { records, truncated } = await dead.scanAll(queue);
+        try {
+          await dead.backend.remove(queue, records);
+        } catch (error) {
+          await dead.backend.restore(queue, records).catch(() => undefined);
+          throw error;
+        }
+        for (const r of records) ids.add(r.letter.id);
+        if (!truncated) return ids.size;
+      }
+    });
   }
 
   /** {@link Adapter.receive}: pulls until something comes, `waitMs` passes or the signal aborts. */
@@ -496,15 +664,20 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       // there already costs one round of two reads, not four failing creates in two rounds.
       if (await queueInPlace(state)) return;
       const retention = { seconds: retentionSeconds };
+      // Which queue each resource is, for listQueues/deleteQueue when prefixes nest.
+      const labels = { [QUEUE_LABEL]: queue };
       // Two rounds of two concurrent calls, not four in a row (every worker pays this at
       // start): the topics, then the subscriptions; the worker subscription's dead-letter
       // policy needs both topics. Topic retention keeps dead letters for up to 31 days (a
       // subscription alone keeps 7).
       await Promise.all([
         create('createTopic (dead letters)', () =>
-          publisher.createTopic({ name: resources.deadTopic, messageRetentionDuration: { seconds: deadRetentionSeconds } }, call),
+          publisher.createTopic(
+            { name: resources.deadTopic, labels, messageRetentionDuration: { seconds: deadRetentionSeconds } },
+            call,
+          ),
         ),
-        create('createTopic', () => publisher.createTopic({ name: resources.topic }, call)),
+        create('createTopic', () => publisher.createTopic({ name: resources.topic, labels }, call)),
       ]);
       await Promise.all([
         create('createSubscription (dead letters)', () =>
@@ -512,6 +685,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
             {
               name: resources.deadSubscription,
               topic: resources.deadTopic,
+              labels,
               ackDeadlineSeconds: DEAD_SUBSCRIPTION_ACK_DEADLINE_SECONDS,
               messageRetentionDuration: retention,
               expirationPolicy: {},
@@ -524,6 +698,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
             {
               name: resources.subscription,
               topic: resources.topic,
+              labels,
               ackDeadlineSeconds: MIN_ACK_DEADLINE_SECONDS,
               messageRetentionDuration: retention,
               // Never delete an idle queue (the default expires subscriptions after 31 idle days).
@@ -547,7 +722,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       guard.assertOpen();
       const project = await projectId();
       const head = `projects/${project}/topics/${prefix}`;
-      let topics: { name?: string | null }[];
+      let topics: { name?: string | null; labels?: Record<string, string> | null }[];
       try {
         [topics] = await publisher.listTopics({ project: `projects/${project}` }, call);
       } catch (error) {
@@ -558,6 +733,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
         const name = topic.name ?? '';
         if (!name.startsWith(head)) continue;
         const queue = name.slice(head.length);
+        // A topic labelled as another queue belongs to a longer prefix (bg-staging-emails of
+        // "bg-staging-" is not "staging-emails" of "bg-").
+        const owner = topic.labels?.[QUEUE_LABEL];
+        if (owner !== undefined && owner !== queue) continue;
         if (QUEUE_NAME_PATTERN.test(queue)) names.add(queue);
       }
       return [...names].sort();
@@ -565,6 +744,27 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
 
     async deleteQueue(queue) {
       const { resources } = await open(queue);
+      // Nothing is deleted when any of the four resources is labelled as another queue: then
+      // they are another (longer) prefix's, and this prefix has no such queue.
+      const own = await Promise.all([
+        ownResource(
+          'getSubscription',
+          async () => (await subscriber.getSubscription({ subscription: resources.subscription }, call))[0],
+          queue,
+        ),
+        ownResource('getTopic', async () => (await publisher.getTopic({ topic: resources.topic }, call))[0], queue),
+        ownResource(
+          'getSubscription (dead letters)',
+          async () => (await subscriber.getSubscription({ subscription: resources.deadSubscription }, call))[0],
+          queue,
+        ),
+        ownResource(
+          'getTopic (dead letters)',
+          async () => (await publisher.getTopic({ topic: resources.deadTopic }, call))[0],
+          queue,
+        ),
+      ]);
+      if (!own.every(Boolean)) return false;
       // The worker subscription first: nothing can be delivered while the rest goes.
       const gone = [
         await found('deleteSubscription', () => subscriber.deleteSubscription({ subscription: resources.subscription }, call)),
@@ -578,29 +778,8 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       return gone.some(Boolean);
     },
 
-    async send(queue, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
-      const state = await open(queue);
-      assertSendable(capabilities, messages);
-      const encoded = messages.map((m) => {
-        if (m.orderingKey !== undefined) throw new BgError('UNSUPPORTED', 'the pubsub adapter does not declare ordering');
-        if (m.deduplicationKey !== undefined) {
-          throw new BgError('UNSUPPORTED', 'the pubsub adapter does not declare deduplication');
-        }
-        const e = encodeOutgoing(m);
-        if (e.bytes > MESSAGE_LIMIT_BYTES) {
-          throw new BgError(
-            'PAYLOAD_TOO_LARGE',
-            `message ${m.id} is ${e.bytes} bytes with its attributes; the limit is ${MESSAGE_LIMIT_BYTES}`,
-            {
-              details: { id: m.id, bytes: e.bytes, limit: MESSAGE_LIMIT_BYTES },
-            },
-          );
-        }
-        return e;
-      });
-      await publish(state.resources.topic, encoded);
-      state.idle.wake();
-      return messages.map((m) => ({ id: m.id, duplicate: false }));
+    send(queue, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
+      return settled(sendOn(queue, messages));
     },
 
     async receive(queue, opts: ReceiveOptions): Promise<ReceivedMessage[]> {
@@ -615,65 +794,20 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       }
     },
 
-    async extend(queue, handle, leaseMs) {
-      const state = await open(queue);
-      assertHandle(handle);
-      const seconds = leaseSeconds(checkLeaseMs(capabilities, leaseMs));
-      if (state.leases.wasAcked(handle)) throw leaseLost(handle, 'it was acked');
-      await assertLocallyOwned(state, handle);
-      const startedAt = Date.now();
-      await settleOne(state, handle, seconds, 'modifyAckDeadline');
-      const leaseExpiresAt = startedAt + seconds * 1_000;
-      state.leases.set(handle, leaseExpiresAt);
-      return { handle, leaseExpiresAt };
+    extend(queue, handle, leaseMs) {
+      return settled(extendOn(queue, handle, leaseMs));
     },
 
-    async ack(queue, handle) {
-      // The hot path (a worker acks every job): no await but the acknowledge itself once the
-      // queue and its subscription's settings are known.
-      guard.assertOpen();
-      const state = queues.get(queue) ?? (await open(queue));
-      assertHandle(handle);
-      if (state.leases.wasAcked(handle)) return;
-      if (state.infoValue) checkLocallyOwned(state, state.infoValue, handle);
-      else await assertLocallyOwned(state, handle);
-      await state.acks.ack(handle);
-      state.leases.acked(handle);
+    ack(queue, handle) {
+      return settled(ackOn(queue, handle));
     },
 
-    async release(queue, handle, delayMs) {
-      const state = await open(queue);
-      assertHandle(handle);
-      const delay = checkReleaseDelayMs(capabilities, delayMs);
-      if (state.leases.wasAcked(handle)) throw leaseLost(handle, 'it was acked');
-      await assertLocallyOwned(state, handle);
-      // The message stays leased to nobody until the deadline passes, then is redelivered.
-      await settleOne(state, handle, Math.ceil(delay / 1_000), 'modifyAckDeadline');
-      state.leases.end(handle);
-      if (delay === 0) state.idle.wake();
+    release(queue, handle, delayMs) {
+      return settled(releaseOn(queue, handle, delayMs));
     },
 
-    async deadLetter(queue, message: ReceivedMessage, info: DeadLetterInfo) {
-      const state = await open(queue);
-      checkDeadLetterArgs(message, info);
-      assertHandle(message.handle);
-      if (state.leases.wasAcked(message.handle)) throw leaseLost(message.handle, 'it was acked');
-      await assertLocallyOwned(state, message.handle);
-      // Prove the lease is still ours (exactly-once rejects a stale ack id) without shortening it.
-      const expiresAt = state.leases.expiresAt(message.handle);
-      const seconds =
-        expiresAt === undefined ? 60 : leaseSeconds(Math.max(expiresAt - Date.now(), MIN_ACK_DEADLINE_SECONDS * 1_000));
-      const startedAt = Date.now();
-      await settleOne(state, message.handle, seconds, 'modifyAckDeadline');
-      state.leases.set(message.handle, Math.max(expiresAt ?? 0, startedAt + seconds * 1_000));
-      try {
-        await publisher.publish(
-          { topic: state.resources.deadTopic, messages: [encodeDeadLetter(deadLetterRecord(message, info))] },
-          call,
-        );
-      } catch (error) {
-        throw mapError(error, 'publish (dead letter)');
-      }
+    deadLetter(queue, message: ReceivedMessage, info: DeadLetterInfo) {
+      return settled(deadLetterOn(queue, message, info));
     },
 
     ...deadLetters.adapterMethods((queue) => {
@@ -681,9 +815,18 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       assertQueueName(queue);
     }),
 
+    async purgeDeadLetters(queue, ids) {
+      guard.assertOpen();
+      assertQueueName(queue);
+      const checked = checkPurgeIds(ids);
+      // All of them: in rounds, past deadLetterScanLimit (by ids: a scan that cannot see them all fails).
+      return checked === undefined ? purgeAll(queue) : deadLetters.purge(queue, checked);
+    },
+
     async stats(queue): Promise<QueueStats> {
       await open(queue);
-      const dead = (await deadLetters.list(queue, { limit: scanLimit })).items.length;
+      // Distinct jobs in the dead-letter store; null (unknown) when it holds more than one scan reads.
+      const dead = await deadLetters.exclusive(queue, () => deadCount(queue));
       // Pub/Sub's data plane does not count a backlog (Cloud Monitoring does:
       // subscription/num_undelivered_messages), nor other consumers' leases: unknown, not 0.
       return { ready: null, inFlight: null, delayed: null, dead };
@@ -691,11 +834,109 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
 
     async close() {
       if (!guard.close()) return;
+      // Acks waiting for the end of this turn go out now; acks, sends and the other settling
+      // calls in flight finish (bounded) before the clients close, or they would be lost.
+      for (const state of queues.values()) state.acks.flush();
       // A pull in flight brings its messages back after the abort: hand them back while the
       // clients are open, or they wait out the subscription's ack deadline leased by nobody.
-      await background.settle(CLOSE_HAND_BACK_WAIT_MS);
+      await Promise.all([background.settle(CLOSE_HAND_BACK_WAIT_MS), settling.settle(Math.min(timeoutMs, CLOSE_SETTLE_WAIT_MS))]);
+      clientsClosed = true;
       await clients.close();
     },
   };
+
+  /** Distinct jobs in the queue's dead-letter store, or null when it holds more than one scan reads. */
+  async function deadCount(queue: string): Promise<number | null> {
+    const { records, truncated } = await dead.scanAll(queue);
+    await dead.backend.restore(queue, records).catch(() => undefined);
+    return truncated ? null : new Set(records.map((r) => r.letter.id)).size;
+  }
+
+  async function sendOn(queue: string, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
+    const state = await open(queue);
+    assertSendable(capabilities, messages);
+    const encoded = messages.map((m) => {
+      if (m.orderingKey !== undefined) throw new BgError('UNSUPPORTED', 'the pubsub adapter does not declare ordering');
+      if (m.deduplicationKey !== undefined) {
+        throw new BgError('UNSUPPORTED', 'the pubsub adapter does not declare deduplication');
+      }
+      const e = encodeOutgoing(m);
+      if (e.bytes > MESSAGE_LIMIT_BYTES) {
+        throw new BgError(
+          'PAYLOAD_TOO_LARGE',
+          `message ${m.id} is ${e.bytes} bytes with its attributes; the limit is ${MESSAGE_LIMIT_BYTES}`,
+          {
+            details: { id: m.id, bytes: e.bytes, limit: MESSAGE_LIMIT_BYTES },
+          },
+        );
+      }
+      return e;
+    });
+    await publish(state.resources.topic, encoded);
+    state.idle.wake();
+    return messages.map((m) => ({ id: m.id, duplicate: false }));
+  }
+
+  async function extendOn(queue: string, handle: LeaseHandle, leaseMs: number) {
+    const state = await open(queue);
+    assertHandle(handle);
+    const seconds = leaseSeconds(checkLeaseMs(capabilities, leaseMs));
+    if (state.leases.wasAcked(handle)) throw leaseLost(handle, 'it was acked');
+    await assertLocallyOwned(state, handle);
+    const startedAt = Date.now();
+    await settleOne(state, handle, seconds, 'modifyAckDeadline');
+    const leaseExpiresAt = startedAt + seconds * 1_000;
+    state.leases.set(handle, leaseExpiresAt);
+    return { handle, leaseExpiresAt };
+  }
+
+  async function ackOn(queue: string, handle: LeaseHandle): Promise<void> {
+    // The hot path (a worker acks every job): no await but the acknowledge itself once the
+    // queue and its subscription's settings are known.
+    guard.assertOpen();
+    const state = queues.get(queue) ?? (await open(queue));
+    assertHandle(handle);
+    if (state.leases.wasAcked(handle)) return;
+    if (state.infoValue) checkLocallyOwned(state, state.infoValue, handle);
+    else await assertLocallyOwned(state, handle);
+    await state.acks.ack(handle);
+    state.leases.acked(handle);
+  }
+
+  async function releaseOn(queue: string, handle: LeaseHandle, delayMs: number): Promise<void> {
+    const state = await open(queue);
+    assertHandle(handle);
+    const delay = checkReleaseDelayMs(capabilities, delayMs);
+    if (state.leases.wasAcked(handle)) throw leaseLost(handle, 'it was acked');
+    await assertLocallyOwned(state, handle);
+    // The message stays leased to nobody until the deadline passes, then is redelivered.
+    await settleOne(state, handle, Math.ceil(delay / 1_000), 'modifyAckDeadline');
+    state.leases.end(handle);
+    if (delay === 0) state.idle.wake();
+  }
+
+  async function deadLetterOn(queue: string, message: ReceivedMessage, info: DeadLetterInfo): Promise<void> {
+    const state = await open(queue);
+    checkDeadLetterArgs(message, info);
+    assertHandle(message.handle);
+    if (state.leases.wasAcked(message.handle)) throw leaseLost(message.handle, 'it was acked');
+    await assertLocallyOwned(state, message.handle);
+    // Prove the lease is still ours (exactly-once rejects a stale ack id) without shortening it.
+    const expiresAt = state.leases.expiresAt(message.handle);
+    const seconds =
+      expiresAt === undefined ? 60 : leaseSeconds(Math.max(expiresAt - Date.now(), MIN_ACK_DEADLINE_SECONDS * 1_000));
+    const startedAt = Date.now();
+    await settleOne(state, message.handle, seconds, 'modifyAckDeadline');
+    state.leases.set(message.handle, Math.max(expiresAt ?? 0, startedAt + seconds * 1_000));
+    try {
+      await publisher.publish(
+        { topic: state.resources.deadTopic, messages: [encodeDeadLetter(deadLetterRecord(message, info))] },
+        call,
+      );
+    } catch (error) {
+      throw mapError(error, 'publish (dead letter)');
+    }
+  }
+
   return adapter;
 }

@@ -1,5 +1,19 @@
 import { assertQueueName, BgError } from '@bg/core/adapter';
 
+/**
+ * What a prefix may be (the `prefix` option and URL parameter): 1–40 characters of
+ * `A-Z a-z 0-9 . _ ~ + -`, starting with a letter (Pub/Sub resource names must).
+ */
+export const PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9._~+-]{0,39}$/;
+
+/**
+ * Label every topic and subscription `ensureQueue` creates carries: the queue name without
+ * the prefix. `listQueues` and `deleteQueue` skip a resource whose label names another queue
+ * (it was created under a longer prefix: `bg-staging-emails` is queue `emails` of `bg-staging-`,
+ * not `staging-emails` of `bg-`).
+ */
+export const QUEUE_LABEL = 'bg-queue';
+
 /** The Pub/Sub resources behind one bg queue. */
 export interface QueueResources {
   /** Topic the jobs are published to. */

@@ -28,6 +28,7 @@ describe('pubsub URLs are validated before anything connects', () => {
     ['pubsub://proj?endpiont=127.0.0.1:8085', /unknown parameter "endpiont"/],
     ['pubsub://proj?prefix=a&prefix=b', /more than once/],
     ['pubsub://proj?prefix=a%20b', /"prefix" must be/],
+    ['pubsub://proj?prefix=1-', /"prefix" must be .*starting with a letter/],
     ['pubsub://user:hunter2Secret@proj', /credentials do not belong/],
     ['pubsub://proj:8085', /port/],
     ['pubsub://proj/extra', /nothing may follow/],
