@@ -40,7 +40,7 @@ import {
 
 /** Options of {@link fsqAdapter}. */
 export interface FsqOptions {
-  /** The root folder; each queue is a folder inside it. Created by `ensureQueue` when missing. */
+  /** The root folder (it must exist: a missing one is `UNREACHABLE`); each queue is a folder inside it, made by `ensureQueue`. */
   readonly root: string;
   /** How often a long poll looks for new messages, in ms (default 20). */
   readonly pollMs?: number;
@@ -102,6 +102,18 @@ export function fsqAdapter(options: FsqOptions): Adapter {
     };
   };
 
+  /** Resolves when the root folder exists; `UNREACHABLE` when it does not (an unmounted volume). */
+  const rootThere = async (): Promise<void> => {
+    try {
+      await stat(root);
+    } catch (error) {
+      if (isMissing(error)) {
+        throw new BgError('UNREACHABLE', `fsq: the root folder ${root} does not exist (not mounted?)`, { retryable: true });
+      }
+      throw toBgError(error, `root ${root}`);
+    }
+  };
+
   /** The queue's folders, or `QUEUE_NOT_FOUND` (root there, queue not) / `UNREACHABLE` (no root). */
   const existing = async (queue: string): Promise<QueueDirs> => {
     const dirs = dirsOf(queue);
@@ -111,14 +123,7 @@ export function fsqAdapter(options: FsqOptions): Adapter {
     } catch (error) {
       if (!isMissing(error)) throw toBgError(error, `queue ${queue}`);
     }
-    try {
-      await stat(root);
-    } catch (error) {
-      if (isMissing(error)) {
-        throw new BgError('UNREACHABLE', `fsq: the root folder ${root} does not exist (not mounted?)`, { retryable: true });
-      }
-      throw toBgError(error, `root ${root}`);
-    }
+    await rootThere();
     throw new BgError('QUEUE_NOT_FOUND', `fsq: queue ${queue} does not exist in ${root}; create it with ensureQueue`, {
       retryable: false,
     });
@@ -283,6 +288,9 @@ export function fsqAdapter(options: FsqOptions): Adapter {
 
     async ensureQueue(queue) {
       const dirs = dirsOf(queue);
+      // The root is the backend: a missing one is an unmounted volume, never created here (a
+      // queue made on the disk under the mount point would hide the real one).
+      await rootThere();
       await wrap(`ensureQueue ${queue}`, async () => {
         for (const dir of [dirs.msgs, dirs.acked, dirs.dead, dirs.state]) await mkdir(dir, { recursive: true });
         await syncDir(dirs.base);
