@@ -41,7 +41,10 @@ export class Wakeups {
 
   /** A client of its own with the pool's connection settings (its custom `Client` class too). */
   #newClient(): pg.Client {
-    const options = (this.#pool.options ?? {}) as pg.PoolOptions & { Client?: typeof pg.Client };
+    // `pool.options` is typed only by recent @types/pg: read it structurally (the floor's types lack it).
+    const options = ((this.#pool as unknown as { options?: pg.PoolConfig }).options ?? {}) as pg.PoolConfig & {
+      Client?: typeof pg.Client;
+    };
     const Client = options.Client ?? pg.Client;
     return new Client(options);
   }
