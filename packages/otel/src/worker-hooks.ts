@@ -270,8 +270,11 @@ export function workerHooks(
         // Queue latency: the first attempt, from enqueue (or the end of a long delay) to now.
         if (message.deliveryCount === 1) {
           const due = Math.max(Date.parse(envelope.createdAt), envelope.notBefore ? Date.parse(envelope.notBefore) : 0);
-          const waited = held.receivedAt - due;
-          if (waited >= 0) m.queueLatency.record(waited / 1000, byType(envelope.type));
+          // On the wall clock, as `createdAt` was written: the span clock (the time origin plus a
+          // monotonic offset) can differ from it by milliseconds, more than a fast queue's wait.
+          // A producer's clock ahead of this one (skew) counts as no wait, not as no sample.
+          const waited = Math.max(0, Date.now() - due);
+          m.queueLatency.record(waited / 1000, byType(envelope.type));
         }
       });
     },

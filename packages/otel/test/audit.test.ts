@@ -1,4 +1,4 @@
-import { BgError, createQueue, createWorker, defineJob, isBgError, type WorkerEvent } from '@bg/core';
+import { BgError, createQueue, createWorker, defineJob, encodeEnvelope, isBgError, uuidv7, type WorkerEvent } from '@bg/core';
 import { memoryAdapter } from '@bg/memory';
 import { type Span as ApiSpan, context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
@@ -195,6 +195,34 @@ describe('@bg/otel audit fixes', () => {
       const expected = name === 'bg.job.dead_letters' ? [OTHER_JOB_TYPE] : ['email.welcome', OTHER_JOB_TYPE];
       expect(types, `bg.job.type values of ${name}`).toEqual(new Set(expected));
     }
+  });
+
+  it('queue latency is recorded for every first attempt, even from a producer whose clock runs ahead (as no wait)', async () => {
+    const { otel, metrics } = sdk();
+    const adapter = memoryAdapter();
+    const events: WorkerEvent[] = [];
+    const worker = createWorker({ adapter, queue: 'skewed', pollMs: 20, instrumentation: otel, onEvent: (e) => events.push(e) });
+    worker.handle(welcome, () => {});
+    await adapter.ensureQueue('skewed');
+    // A producer on another host whose clock is a minute ahead of this one.
+    const id = uuidv7();
+    const body = encodeEnvelope({
+      bg: 1,
+      id,
+      type: welcome.type,
+      v: 1,
+      payload: { userId: 'u1' },
+      createdAt: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await adapter.send('skewed', [{ id, body, attributes: { 'bg-type': welcome.type } }]);
+    await createQueue({ adapter, queue: 'skewed' }).enqueue(welcome, { userId: 'u2' });
+    await worker.start();
+    await until('both jobs acked', () => events.filter((e) => e.type === 'succeeded').length === 2);
+    await worker.stop();
+    await adapter.close();
+    const latency = (await metrics()).find((m) => m.descriptor.name === 'bg.job.queue_latency');
+    const count = latency?.dataPoints.reduce((n, p) => n + ((p.value as { count?: number }).count ?? 0), 0);
+    expect(count, 'bg.job.queue_latency samples for two first attempts (one from a clock a minute ahead)').toBe(2);
   });
 
   it('jobs refused before sending are not counted as sent; the send duration is recorded', async () => {
