@@ -292,16 +292,30 @@ async function main(): Promise<DemoSummary> {
   await traffic.whenAnswered(Math.floor(signupCount * 0.2));
   // Kill it in the middle of its jobs: while it runs thumbnails (100–300 ms each), or at
   // least one job, so the kill lands between receive and ack.
+  // w1 is the one to kill; when the backend hands all the work to w2 for a while (a Pub/Sub
+  // pull may take every message there is), w2 is killed instead and w1 recycled after.
+  const workers = { w1, w2 };
   const killWaitFrom = Date.now();
+  const busy = (entries: readonly LedgerEntry[], name: 'w1' | 'w2'): boolean =>
+    inFlight(entries, name, 'image.thumbnail') >= 2 || (Date.now() - killWaitFrom > 3_000 && inFlight(entries, name) >= 1);
+  let victim: 'w1' | 'w2' = 'w1';
   await waitFor(() => {
     const entries = refreshLedger();
-    return inFlight(entries, 'w1', 'image.thumbnail') >= 2 || (Date.now() - killWaitFrom > 3_000 && inFlight(entries, 'w1') >= 1);
+    if (busy(entries, 'w1')) return true;
+    if (Date.now() - killWaitFrom > 6_000 && busy(entries, 'w2')) {
+      victim = 'w2';
+      return true;
+    }
+    return false;
   }, 15_000);
+  const survivor: 'w1' | 'w2' = victim === 'w1' ? 'w2' : 'w1';
+  const killed = workers[victim];
+  const recycled = workers[survivor];
   const killedAt = Date.now();
-  w1.signal('SIGKILL');
-  await w1.exited;
-  step(4, `kill -9 w1 (pid ${w1.pid}) in the middle of its jobs`, startedAt);
-  detail(`it had ${inFlight(refreshLedger(), 'w1')} job(s) started and not finished; their leases stay with the queue,`);
+  killed.signal('SIGKILL');
+  await killed.exited;
+  step(4, `kill -9 ${victim} (pid ${killed.pid}) in the middle of its jobs`, startedAt);
+  detail(`it had ${inFlight(refreshLedger(), victim)} job(s) started and not finished; their leases stay with the queue,`);
   detail('so those jobs reappear when the leases run out');
   // A supervisor (systemd, Kubernetes …) restarts it; it takes a moment to boot.
   const w3 = startWorker('w3', url, backend.env, leaseMs);
@@ -309,23 +323,26 @@ async function main(): Promise<DemoSummary> {
 
   // 5. SIGTERM ------------------------------------------------------------------------------
   await traffic.whenAnswered(Math.floor(signupCount * 0.35));
-  step(5, 'Rolling deploy: w4 (the new release) starts, then w2 gets SIGTERM', startedAt);
+  step(5, `Rolling deploy: w4 (the new release) starts, then ${survivor} gets SIGTERM`, startedAt);
   const w4 = await startWorker('w4', url, backend.env, leaseMs);
   detail(`w3 (pid ${(await w3).pid}) and w4 (pid ${w4.pid}) are up`);
   const termWaitFrom = Date.now();
   await waitFor(() => {
     const entries = refreshLedger();
-    return inFlight(entries, 'w2', 'image.thumbnail') >= 2 || (Date.now() - termWaitFrom > 3_000 && inFlight(entries, 'w2') >= 1);
+    return (
+      inFlight(entries, survivor, 'image.thumbnail') >= 2 ||
+      (Date.now() - termWaitFrom > 3_000 && inFlight(entries, survivor) >= 1)
+    );
   }, 10_000);
   const recycledAt = Date.now();
-  w2.signal('SIGTERM');
+  recycled.signal('SIGTERM');
   detail(
-    `SIGTERM → w2 (pid ${w2.pid}) with ${inFlight(ledger, 'w2')} job(s) in flight: it stops taking work, aborts the handlers' signals,`,
+    `SIGTERM → ${survivor} (pid ${recycled.pid}) with ${inFlight(ledger, survivor)} job(s) in flight: it stops taking work, aborts the handlers' signals,`,
   );
   detail(`waits up to ${seconds(graceMs)} for them, and hands unfinished jobs back at once`);
-  const w2Exit = await w2.exited;
+  const recycledExit = await recycled.exited;
   const recycledExitMs = Date.now() - recycledAt;
-  detail(`w2 exited (${String(w2Exit)}) after ${seconds(recycledExitMs)}`);
+  detail(`${survivor} exited (${String(recycledExit)}) after ${seconds(recycledExitMs)}`);
 
   // 6. Settle -------------------------------------------------------------------------------
   const results: SignupResult[] = await traffic.done;
@@ -437,8 +454,8 @@ async function main(): Promise<DemoSummary> {
     signupsFailed: failed.length,
     expected,
     ledger: readLedgers(ledgerDir),
-    killed: { worker: 'w1', pid: w1.pid, at: killedAt },
-    recycled: { worker: 'w2', pid: w2.pid, at: recycledAt, exitedAfterMs: recycledExitMs },
+    killed: { worker: victim, pid: killed.pid, at: killedAt },
+    recycled: { worker: survivor, pid: recycled.pid, at: recycledAt, exitedAfterMs: recycledExitMs },
     fixAt,
     deadBeforeFix,
     replayVia,

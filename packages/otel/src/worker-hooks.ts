@@ -269,12 +269,16 @@ export function workerHooks(
         m.consumed.add(1, byType(envelope.type));
         // Queue latency: the first attempt, from enqueue (or the end of a long delay) to now.
         if (message.deliveryCount === 1) {
-          const due = Math.max(Date.parse(envelope.createdAt), envelope.notBefore ? Date.parse(envelope.notBefore) : 0);
-          // On the wall clock, as `createdAt` was written: the span clock (the time origin plus a
-          // monotonic offset) can differ from it by milliseconds, more than a fast queue's wait.
-          // A producer's clock ahead of this one (skew) counts as no wait, not as no sample.
-          const waited = Math.max(0, Date.now() - due);
-          m.queueLatency.record(waited / 1000, byType(envelope.type));
+          // On the wall clock, as `createdAt` and `notBefore` were written: the span clock (the
+          // time origin plus a monotonic offset) can differ from it by milliseconds, more than a
+          // fast queue's wait. A delivery before `notBefore` is a hop of a long delay, not an
+          // attempt: not counted. A producer whose clock runs ahead counts as no wait.
+          const now = Date.now();
+          const notBefore = envelope.notBefore ? Date.parse(envelope.notBefore) : undefined;
+          if (notBefore === undefined || now >= notBefore) {
+            const due = Math.max(Date.parse(envelope.createdAt), notBefore ?? 0);
+            m.queueLatency.record(Math.max(0, now - due) / 1000, byType(envelope.type));
+          }
         }
       });
     },
