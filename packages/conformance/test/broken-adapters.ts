@@ -11,6 +11,7 @@ import {
 import { type MemoryAdapter, type MemoryStore, memoryAdapter } from '@bg/memory';
 import type { ConformanceOptions } from '../src/index.js';
 import { withCapabilities } from '../src/index.js';
+import { perStore } from './audit/variant.js';
 import { DEAD_LETTER_CONCURRENCY_VARIANTS } from './broken-dead-letter-concurrency.js';
 import { OUTSIDE_AUDIT_VARIANTS } from './broken-outside-audit.js';
 import { failingEverywhere, MEMORY_URL_HOOK, missingQueues, refusingEntries, sharedMemory } from './memory-options.js';
@@ -862,19 +863,6 @@ const ROUND_ONE_GAPS: readonly BrokenVariant[] = [
       })),
   },
 ];
-
-/** Per-store state of a variant: every adapter on one store (one "backend") shares it. */
-function perStore<T>(init: () => T): (store: MemoryStore) => T {
-  const map = new WeakMap<MemoryStore, T>();
-  return (store) => {
-    let value = map.get(store);
-    if (value === undefined) {
-      value = init();
-      map.set(store, value);
-    }
-    return value;
-  };
-}
 
 const releasesOf = perStore(() => new Map<string, number>());
 const highestCountOf = perStore(() => new Map<string, number>());

@@ -2,6 +2,7 @@ import { type Adapter, BgError, isBgError, type OutgoingMessage, type SendResult
 import { leaseLost } from '@bg/core/adapter';
 import type { MemoryAdapter, MemoryStore } from '@bg/memory';
 import type { ConformanceOptions } from '../src/index.js';
+import { perStore, splitHandle } from './audit/variant.js';
 import type { BrokenVariant } from './broken-adapters.js';
 import { failingEverywhere, missingQueues, sharedMemory } from './memory-options.js';
 
@@ -17,26 +18,7 @@ function broken(store: MemoryStore, override: (inner: MemoryAdapter) => Partial<
   return Object.assign(Object.create(inner) as MemoryAdapter, inner, override(inner));
 }
 
-/** Splits a memory lease handle (`seq.token`). */
-function split(handle: string): { seq: number; token: string } {
-  const dot = handle.indexOf('.');
-  return { seq: Number(handle.slice(0, dot)), token: handle.slice(dot + 1) };
-}
-
 const unreachable = () => new BgError('UNREACHABLE', 'connect ECONNREFUSED 127.0.0.1:1', { retryable: true });
-
-/** Per-store state of a variant: every adapter on one store (one "backend") shares it. */
-function perStore<T>(init: () => T): (store: MemoryStore) => T {
-  const map = new WeakMap<MemoryStore, T>();
-  return (store) => {
-    let value = map.get(store);
-    if (value === undefined) {
-      value = init();
-      map.set(store, value);
-    }
-    return value;
-  };
-}
 
 type Dedup = Map<string, { readonly until: number; readonly id: string }>;
 const deadLeftOvers = perStore(() => new Map<string, Map<string, never>>());
@@ -48,7 +30,7 @@ function timerLeases(s: MemoryStore): Adapter {
   const caps = inner.capabilities;
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   const arm = (q: string, handle: string, ms: number): void => {
-    const key = `${q}/${split(handle).seq}`;
+    const key = `${q}/${splitHandle(handle).seq}`;
     clearTimeout(timers.get(key));
     timers.set(
       key,
@@ -59,7 +41,7 @@ function timerLeases(s: MemoryStore): Adapter {
     );
   };
   const disarm = (q: string, handle: string): void => {
-    const key = `${q}/${split(handle).seq}`;
+    const key = `${q}/${splitHandle(handle).seq}`;
     clearTimeout(timers.get(key));
     timers.delete(key);
   };
@@ -119,7 +101,7 @@ export const OUTSIDE_AUDIT_VARIANTS: readonly BrokenVariant[] = [
     make: (s) =>
       broken(s, (inner) => ({
         extend: async (q, h, l) => {
-          const { seq, token } = split(h);
+          const { seq, token } = splitHandle(h);
           const m = inner.store.queue(q).messages.get(seq);
           if (m && m.leaseToken === token && m.leaseExpiresAt <= Date.now()) return { handle: h, leaseExpiresAt: Date.now() + l };
           return inner.extend(q, h, l);
@@ -133,7 +115,7 @@ export const OUTSIDE_AUDIT_VARIANTS: readonly BrokenVariant[] = [
       broken(s, (inner) => ({
         extend: async (q, h, l) => {
           const state = inner.store.queue(q);
-          const { seq, token } = split(h);
+          const { seq, token } = splitHandle(h);
           const m = state.messages.get(seq);
           if (m && m.state === 'leased' && m.leaseToken !== token) {
             m.leaseExpiresAt = Date.now() + l;
@@ -232,8 +214,8 @@ export const OUTSIDE_AUDIT_VARIANTS: readonly BrokenVariant[] = [
       broken(s, (inner) => ({
         release: async (q, h, d) => {
           const state = inner.store.queue(q);
-          const m = state.messages.get(split(h).seq);
-          if (!m || m.orderingKey === undefined || m.leaseToken !== split(h).token) return inner.release(q, h, d);
+          const m = state.messages.get(splitHandle(h).seq);
+          if (!m || m.orderingKey === undefined || m.leaseToken !== splitHandle(h).token) return inner.release(q, h, d);
           const count = m.deliveryCount;
           await inner.ack(q, h);
           await inner.send(q, [
@@ -250,7 +232,7 @@ export const OUTSIDE_AUDIT_VARIANTS: readonly BrokenVariant[] = [
     make: (s) =>
       broken(s, (inner) => ({
         release: (q, h, d) => {
-          const m = inner.store.queue(q).messages.get(split(h).seq);
+          const m = inner.store.queue(q).messages.get(splitHandle(h).seq);
           return inner.release(q, h, m?.orderingKey !== undefined ? 0 : d);
         },
       })),
