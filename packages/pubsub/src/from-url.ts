@@ -4,13 +4,20 @@ import { type PubSubAdapterOptions, pubsubAdapter } from './pubsub-adapter.js';
 import { PREFIX_PATTERN } from './resource-names.js';
 
 /** The parameters a `pubsub://` URL may carry (the URL tests generate from this list). */
-export const PUBSUB_URL_PARAMETERS = ['endpoint', 'prefix', 'timeoutMs', 'pollIntervalMs', 'exactlyOnce'] as const;
+export const PUBSUB_URL_PARAMETERS = [
+  'endpoint',
+  'prefix',
+  'timeoutMs',
+  'pollIntervalMs',
+  'exactlyOnce',
+  'maxDeliveryAttempts',
+] as const;
 /** Project ids (also domain-scoped `example.com:project`). */
 const PROJECT = /^[A-Za-z0-9][A-Za-z0-9.:-]{0,62}$/;
 
 /**
  * Parses a `pubsub://` URL into adapter options:
- * `pubsub://<project>[?endpoint=host:port][&prefix=bg-][&timeoutMs=30000][&pollIntervalMs=1000][&exactlyOnce=false]`.
+ * `pubsub://<project>[?endpoint=host:port][&prefix=bg-][&timeoutMs=30000][&pollIntervalMs=1000][&exactlyOnce=false][&maxDeliveryAttempts=100]`.
  * With `endpoint` the adapter talks plain text to an emulator; without it, to Google with
  * Application Default Credentials (never credentials in the URL).
  *
@@ -45,6 +52,8 @@ export function optionsFromUrl(url: URL): PubSubAdapterOptions {
   const timeoutMs = params.integer('timeoutMs', { min: 1, max: 3_600_000 });
   const pollIntervalMs = params.integer('pollIntervalMs', { min: 1, max: 60_000 });
   const exactlyOnce = params.boolean('exactlyOnce');
+  // A subscription made outside bg keeps its own policy: connect() users set this to match it.
+  const maxDeliveryAttempts = params.integer('maxDeliveryAttempts', { min: 5, max: 100 });
   return {
     ...(projectId !== undefined ? { projectId } : {}),
     ...(endpoint !== undefined ? { apiEndpoint: endpoint } : {}),
@@ -52,6 +61,7 @@ export function optionsFromUrl(url: URL): PubSubAdapterOptions {
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
     ...(exactlyOnce !== undefined ? { exactlyOnceDelivery: exactlyOnce } : {}),
+    ...(maxDeliveryAttempts !== undefined ? { maxDeliveryAttempts } : {}),
   };
 }
 

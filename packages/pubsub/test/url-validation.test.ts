@@ -25,6 +25,8 @@ describe('pubsub URLs are validated before anything connects', () => {
     ['pubsub://proj?timeoutMs=-1', /"timeoutMs" must be an integer from 1/],
     ['pubsub://proj?pollIntervalMs=fast', /"pollIntervalMs" must be an integer/],
     ['pubsub://proj?exactlyOnce=maybe', /"exactlyOnce" must be true, false, 1 or 0/],
+    ['pubsub://proj?maxDeliveryAttempts=4', /"maxDeliveryAttempts" must be an integer from 5/],
+    ['pubsub://proj?maxDeliveryAttempts=101', /"maxDeliveryAttempts" must be an integer from 5/],
     ['pubsub://proj?endpiont=127.0.0.1:8085', /unknown parameter "endpiont"/],
     ['pubsub://proj?prefix=a&prefix=b', /more than once/],
     ['pubsub://proj?prefix=a%20b', /"prefix" must be/],
@@ -63,8 +65,9 @@ describe('pubsub credentials never printed', () => {
   });
 
   it.skipIf(!endpoint)('connect() to the emulator by URL works after validation', async () => {
-    const adapter = await connect(`pubsub://url-check?endpoint=${endpoint}&exactlyOnce=1&timeoutMs=5000`);
+    const adapter = await connect(`pubsub://url-check?endpoint=${endpoint}&exactlyOnce=1&timeoutMs=5000&maxDeliveryAttempts=7`);
     try {
+      expect(adapter.capabilities.maxDeliveries, 'maxDeliveryAttempts=7 in the URL').toBe(7);
       const error = await failureOf(() => adapter.stats('never-created'));
       expect(isBgError(error, 'QUEUE_NOT_FOUND'), `stats on a missing queue: ${String(error)}`).toBe(true);
     } finally {
