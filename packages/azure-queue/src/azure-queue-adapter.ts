@@ -17,9 +17,9 @@ import {
   type DeadLetterInfo,
   DeadLetterStore,
   deadLetterRecord,
-  describeValue,
   durationOption,
   integerOption,
+  invalidOption,
   type LeaseHandle,
   leaseLost,
   type OutgoingMessage,
@@ -83,9 +83,7 @@ function checkTuning(options: AzureQueueAdapterOptions): {
   }
   const poll = options.pollIntervalMs;
   if (poll !== undefined && (typeof poll !== 'object' || poll === null)) {
-    throw new BgError('INVALID_ARGUMENT', `${OWNER} option pollIntervalMs must be { min?, max? }, got ${describeValue(poll)}`, {
-      retryable: false,
-    });
+    throw invalidOption(OWNER, 'pollIntervalMs', '{ min?, max? }', poll);
   }
   const pollMin = durationOption(OWNER, 'pollIntervalMs.min', poll?.min, 50);
   const pollMax = durationOption(OWNER, 'pollIntervalMs.max', poll?.max, Math.max(pollMin, 1_000), pollMin);

@@ -1,5 +1,5 @@
 import type { QueueClient } from '@azure/storage-queue';
-import type { DeadLetter, DeadLetterBackend } from '@bg/core/adapter';
+import { type DeadLetter, type DeadLetterBackend, scanDeadline } from '@bg/core/adapter';
 import { isLeaseLost, mapAzureError, restErrorOf } from './map-error.js';
 import { decodeDeadLetter } from './message-codec.js';
 
@@ -57,13 +57,6 @@ async function settleAll<T>(items: readonly T[], fn: (item: T) => Promise<void>)
 /** Default {@link ScanSettings.limit}: most records one scan reads. */
 export const DEFAULT_SCAN_LIMIT = 10_000;
 
-/**
- * The share of the scan's visibility timeout a scan may take: past it, the records it received
- * first would soon be visible again and be received a second time (the scan would never end),
- * and the caller needs the rest of the timeout to act on the records while it holds them.
- */
-export const SCAN_TIME_SHARE = 0.75;
-
 /** How a poison queue is scanned. */
 export interface ScanSettings {
   /** Visibility timeout of the records received, in seconds. */
@@ -75,12 +68,12 @@ export interface ScanSettings {
 /**
  * Receives every message of a poison queue, hiding them for `visibilitySeconds`, until a
  * receive is empty. It stops early, with what it has read, at `limit` records, once
- * {@link SCAN_TIME_SHARE} of the visibility timeout has passed, or when a receive brings only
+ * three quarters ({@link scanDeadline}) of the visibility timeout has passed, or when a receive brings only
  * records it holds already (their visibility ran out: the queue has been read round).
  */
 async function receiveAll(client: QueueClient, settings: ScanSettings): Promise<PoisonEntry[]> {
   const byId = new Map<string, PoisonEntry>();
-  const deadline = Date.now() + settings.visibilitySeconds * 1_000 * SCAN_TIME_SHARE;
+  const deadline = scanDeadline(settings.visibilitySeconds);
   while (byId.size < settings.limit && Date.now() < deadline) {
     const got = await call('scan dead letters', () =>
       client.receiveMessages({

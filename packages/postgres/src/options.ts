@@ -1,4 +1,13 @@
-import { BgError, describeValue, durationOption, integerOption, invalidUrl, objectOption, oneOfOption } from '@bg/core/adapter';
+import {
+  BgError,
+  describeValue,
+  durationOption,
+  integerOption,
+  invalidOption,
+  invalidUrl,
+  objectOption,
+  oneOfOption,
+} from '@bg/core/adapter';
 import type pg from 'pg';
 import { MAX_DEDUPLICATION_WINDOW_MS, type PostgresUrl, parsePostgresUrl } from './postgres-url.js';
 import { assertSchemaName, DEFAULT_DEDUPLICATION_WINDOW_MS } from './schema-sql.js';
@@ -76,9 +85,7 @@ export function checkAdapterOptions(options: PostgresAdapterOptions): CheckedAda
   let fromUrl: PostgresUrl | undefined;
   if (options.url !== undefined) {
     if (typeof options.url !== 'string') {
-      throw new BgError('INVALID_ARGUMENT', `postgresAdapter option url must be a string, got ${describeValue(options.url)}`, {
-        retryable: false,
-      });
+      throw invalidOption(owner, 'url', 'a string', options.url);
     }
     let url: URL;
     try {

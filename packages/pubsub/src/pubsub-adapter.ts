@@ -6,6 +6,7 @@ import {
   assertSendable,
   BackgroundWork,
   BgError,
+  booleanOption,
   type Capabilities,
   CLOSE_HAND_BACK_WAIT_MS,
   CloseGuard,
@@ -17,8 +18,8 @@ import {
   type DeadLetterInfo,
   DeadLetterStore,
   deadLetterRecord,
-  describeValue,
   integerOption,
+  invalidOption,
   isBgError,
   leaseLost as kitLeaseLost,
   type LeaseHandle,
@@ -144,24 +145,10 @@ function leaseLost(_handle: string, why: string, cause?: unknown): BgError {
 /** The options' owner in error messages. */
 const OWNER = 'pubsub';
 
-function booleanOption(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') {
-    throw new BgError('INVALID_ARGUMENT', `${OWNER} option ${name} must be true or false, got ${describeValue(value)}`, {
-      retryable: false,
-    });
-  }
-  return value;
-}
-
 function prefixOption(value: unknown): string {
   if (value === undefined) return 'bg-';
   if (typeof value !== 'string' || !PREFIX_PATTERN.test(value)) {
-    throw new BgError(
-      'INVALID_ARGUMENT',
-      `${OWNER} option prefix must be 1-40 characters of A-Z a-z 0-9 . _ ~ + -, starting with a letter, got ${describeValue(value)}`,
-      { retryable: false },
-    );
+    throw invalidOption(OWNER, 'prefix', '1-40 characters of A-Z a-z 0-9 . _ ~ + -, starting with a letter', value);
   }
   return value;
 }
@@ -221,7 +208,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   const prefix = prefixOption(options.prefix);
   const timeoutMs = integerOption(OWNER, 'timeoutMs', options.timeoutMs, 30_000, 1, 3_600_000);
   const pollIntervalMs = integerOption(OWNER, 'pollIntervalMs', options.pollIntervalMs, 1_000, 1, 60_000);
-  const exactlyOnceDelivery = booleanOption('exactlyOnceDelivery', options.exactlyOnceDelivery, true);
+  const exactlyOnceDelivery = booleanOption(OWNER, 'exactlyOnceDelivery', options.exactlyOnceDelivery, true);
   const retentionSeconds = integerOption(
     OWNER,
     'retentionSeconds',

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { type DeadLetter, type DeadLetterBackend, isBgError } from '@bg/core/adapter';
+import { type DeadLetter, type DeadLetterBackend, isBgError, scanDeadline } from '@bg/core/adapter';
 import { decodeMessage } from './message-codec.js';
 import type { SqsCalls } from './sqs-calls.js';
 
@@ -53,16 +53,9 @@ export function toDeadLetter(message: Message): DeadLetter {
 }
 
 /**
- * The share of the scan's visibility timeout a scan may take: past it, the records it received
- * first would soon be visible again and be received a second time (the scan would never end),
- * and the caller needs the rest of the timeout to act on the records while it holds them.
- */
-export const SCAN_TIME_SHARE = 0.75;
-
-/**
  * Reads the whole dead-letter queue: receives every message (batches of 10) with a
  * visibility timeout of `visibilitySeconds`, until SQS has no visible message left. It stops
- * early, with what it has read, at `limit` records, once {@link SCAN_TIME_SHARE} of the
+ * early, with what it has read, at `limit` records, once three quarters ({@link scanDeadline}) of the
  * visibility timeout has passed since its first receive, or when a receive brings only
  * records it holds already (their visibility ran out: the queue has been read round).
  * The caller must delete or release (visibility 0) every returned receipt.
@@ -71,7 +64,7 @@ export const SCAN_TIME_SHARE = 0.75;
 export async function scanDeadLetters(settings: ScanSettings): Promise<ScannedDeadLetter[]> {
   const byMessageId = new Map<string, ScannedDeadLetter>();
   const { calls } = settings;
-  const deadline = Date.now() + settings.visibilitySeconds * 1000 * SCAN_TIME_SHARE;
+  const deadline = scanDeadline(settings.visibilitySeconds);
   let emptyRounds = 0;
   while (byMessageId.size < settings.limit && Date.now() < deadline) {
     const waitSeconds = emptyRounds > 0 ? Math.min(1, settings.maxWaitSeconds ?? 1) : 0;

@@ -15,6 +15,7 @@ import {
   assertQueueName,
   assertSendable,
   BgError,
+  booleanOption,
   type Capabilities,
   CloseGuard,
   checkDeadLetterArgs,
@@ -23,9 +24,9 @@ import {
   checkReleaseDelayMs,
   DeadLetterStore,
   deadLetterRecord,
-  describeValue,
   durationOption,
   integerOption,
+  invalidOption,
   isBgError,
   type OutgoingMessage,
   oneOfOption,
@@ -134,16 +135,9 @@ interface CheckedOptions {
   readonly scanLimit: number;
 }
 
-function invalidOption(name: string, what: string, value: unknown): BgError {
-  return new BgError('INVALID_ARGUMENT', `${OWNER} option ${name} must be ${what}, got ${describeValue(value)}`, {
-    retryable: false,
-  });
-}
-
 /** Checks every option at construction, with the kit's option checks. */
 export function checkOptions(options: SqsAdapterOptions): CheckedOptions {
-  if (options.fifo !== undefined && typeof options.fifo !== 'boolean') throw invalidOption('fifo', 'true or false', options.fifo);
-  const fifo = options.fifo ?? false;
+  const fifo = booleanOption(OWNER, 'fifo', options.fifo, false);
   const min = SQS_MIN_MESSAGE_BYTES + ADAPTER_RESERVED_BYTES;
   const maxMessageBytes = integerOption(
     OWNER,
@@ -160,6 +154,7 @@ export function checkOptions(options: SqsAdapterOptions): CheckedOptions {
   const deadSuffix = options.deadLetterSuffix ?? '-dlq';
   if (typeof deadSuffix !== 'string' || deadSuffix === '' || !NAME_PART.test(deadSuffix)) {
     throw invalidOption(
+      OWNER,
       'deadLetterSuffix',
       'a non-empty string of A-Z a-z 0-9 _ - (else the dead-letter queue is the live queue)',
       deadSuffix,
@@ -167,7 +162,7 @@ export function checkOptions(options: SqsAdapterOptions): CheckedOptions {
   }
   const prefix = options.queueNamePrefix ?? '';
   if (typeof prefix !== 'string' || !NAME_PART.test(prefix)) {
-    throw invalidOption('queueNamePrefix', 'a string of A-Z a-z 0-9 _ - (SQS queue name characters)', prefix);
+    throw invalidOption(OWNER, 'queueNamePrefix', 'a string of A-Z a-z 0-9 _ - (SQS queue name characters)', prefix);
   }
   const fixed = prefix.length + deadSuffix.length + (fifo ? '.fifo'.length : 0);
   if (fixed + MIN_BG_NAME > SQS_MAX_QUEUE_NAME) {

@@ -8,7 +8,8 @@ import { describeValue, MAX_TIMER_MS } from '../option-checks.js';
  * @module
  */
 
-function invalidOption(owner: string, name: string, what: string, value: unknown): BgError {
+/** The `INVALID_ARGUMENT` (not retryable) of option `name` of `owner`: it must be `what`, and what it was instead. */
+export function invalidOption(owner: string, name: string, what: string, value: unknown): BgError {
   return new BgError('INVALID_ARGUMENT', `${owner} option ${name} must be ${what}, got ${describeValue(value)}`, {
     retryable: false,
   });
@@ -29,6 +30,13 @@ export function durationOption(owner: string, name: string, value: unknown, fall
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
     throw invalidOption(owner, name, `a number of milliseconds from ${min} to ${MAX_TIMER_MS}`, value);
   }
+  return value;
+}
+
+/** `value` (or `fallback` when undefined) when it is a boolean; else `INVALID_ARGUMENT` (a string `"false"` is not one). */
+export function booleanOption(owner: string, name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw invalidOption(owner, name, 'true or false', value);
   return value;
 }
 

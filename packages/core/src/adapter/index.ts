@@ -37,7 +37,14 @@ export {
   raceAbortHandBack,
 } from './abortable.js';
 export { AdapterCalls, type MapError } from './adapter-calls.js';
-export { durationOption, integerOption, objectOption, oneOfOption } from './adapter-options.js';
+export {
+  booleanOption,
+  durationOption,
+  integerOption,
+  invalidOption,
+  objectOption,
+  oneOfOption,
+} from './adapter-options.js';
 export { BackgroundWork, CLOSE_HAND_BACK_WAIT_MS } from './background-work.js';
 export {
   compareDeadLetters,
@@ -64,4 +71,5 @@ export {
   DEFAULT_PAGE_LIMIT,
 } from './receive-checks.js';
 export { RecentHandles } from './recent-handles.js';
+export { SCAN_TIME_SHARE, scanDeadline } from './scan-deadline.js';
 export { capabilitiesWith, STORE_CAPABILITIES } from './store-capabilities.js';

@@ -7,7 +7,7 @@ import {
   isBgError,
   type OutgoingMessage,
 } from '@bg/core';
-import { describeValue, durationOption, integerOption, objectOption } from '@bg/core/adapter';
+import { describeValue, durationOption, integerOption, invalidOption, objectOption } from '@bg/core/adapter';
 import type pg from 'pg';
 import { checkOut } from '../checked-out-client.js';
 import { Wakeups } from '../listener.js';
@@ -159,9 +159,7 @@ export function startRelay(options: RelayOptions): Relay {
     });
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new BgError('INVALID_ARGUMENT', `startRelay option onError must be a function, got ${describeValue(options.onError)}`, {
-      retryable: false,
-    });
+    throw invalidOption(owner, 'onError', 'a function', options.onError);
   }
   const schema = options.schema ?? 'bg';
   const table = `${ident(schema)}.outbox`;
