@@ -419,11 +419,12 @@ export function createQueue(options: QueueOptions): Queue {
       sent ??= run(trace ? { ...opts, trace } : opts);
       return sent;
     };
-    let hooked: Promise<EnqueueResult[]>;
+    // Whatever the hook resolves, rejects or throws, the outcome is the send's own.
+    let hooked: Promise<unknown> = Promise.resolve();
     try {
       hooked = Promise.resolve(hooks.send({ jobType: job.type, count, batch, trace: opts?.trace }, once));
     } catch {
-      hooked = Promise.reject(new Error('producer hook failed'));
+      // a hook that threw before sending: the send runs without it
     }
     const outcome = (): Promise<EnqueueResult[]> => sent ?? once(undefined);
     return hooked.then(outcome, outcome);
