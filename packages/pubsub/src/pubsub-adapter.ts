@@ -301,7 +301,8 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
    * and `maxAttempts` would never end a poison job), forwarding after no fewer attempts than
    * `capabilities.maxDeliveries` says (the worker parks delayed jobs up to half of it; a lower
    * real policy would dead-letter them unrun), and must not be labelled as another prefix's
-   * queue. Each failure is a non-retryable `BACKEND_ERROR` saying what to change.
+   * queue; its policy must forward to this queue's `<queue>.dead` topic (the one bg lists, replays
+   * and purges). Each failure is a non-retryable `BACKEND_ERROR` saying what to change.
    */
   function checkedInfo(state: QueueState, sub: protos.google.pubsub.v1.ISubscription): SubscriptionInfo {
     const { resources, queue } = state;
@@ -321,6 +322,16 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
         'BACKEND_ERROR',
         `Pub/Sub subscription ${name} has no dead-letter policy (deadLetterPolicy): without it Pub/Sub never counts deliveries, every delivery would be attempt 1 and maxAttempts would never apply. Add one: gcloud pubsub subscriptions update ${name} --dead-letter-topic=${deadTopic} --max-delivery-attempts=${maxDeliveryAttempts} (Terraform: dead_letter_policy { dead_letter_topic = "${resources.deadTopic}", max_delivery_attempts = ${maxDeliveryAttempts} } on the google_pubsub_subscription), or delete the subscription and let ensureQueue create it`,
         { retryable: false, details: { subscription: name, missing: 'deadLetterPolicy' } },
+      );
+    }
+    if (policy.deadLetterTopic !== resources.deadTopic) {
+      throw new BgError(
+        'BACKEND_ERROR',
+        `Pub/Sub subscription ${name} forwards undeliverable messages to ${policy.deadLetterTopic} (deadLetterPolicy.deadLetterTopic), but bg keeps this queue's dead letters in ${resources.deadTopic}: what Pub/Sub forwards there would never be listed, replayed or purged (and is dropped if that topic has no subscription). Point the policy at it: gcloud pubsub subscriptions update ${name} --dead-letter-topic=${shortName(resources.deadTopic)} (Terraform: dead_letter_topic = "${resources.deadTopic}"), or delete the subscription and let ensureQueue create it`,
+        {
+          retryable: false,
+          details: { subscription: name, policyDeadLetterTopic: policy.deadLetterTopic, deadLetterTopic: resources.deadTopic },
+        },
       );
     }
     const real = policy.maxDeliveryAttempts || POLICY_DEFAULT_DELIVERY_ATTEMPTS;

@@ -134,6 +134,43 @@ describe.skipIf(!endpoint)('pubsub audit fixes against the emulator', () => {
     expect(receive.message).toContain('deadLetterPolicy');
   });
 
+  it.concurrent('a subscription whose policy forwards to another topic than <queue>.dead is refused, naming both topics', async () => {
+    const queue = name('othertopic');
+    const base = `projects/${projectId}`;
+    // Terraform-made: the policy forwards to a shared topic. Pub/Sub drops what it publishes to a
+    // topic without subscriptions, and bg's dead-letter list, replay and purge read <queue>.dead.
+    const shared = name('shared-dlq');
+    for (const t of [`bg-${queue}`, `bg-${queue}.dead`, shared]) await publisher.createTopic({ name: `${base}/topics/${t}` });
+    await subscriber.createSubscription({
+      name: `${base}/subscriptions/bg-${queue}`,
+      topic: `${base}/topics/bg-${queue}`,
+      ackDeadlineSeconds: 10,
+      enableExactlyOnceDelivery: true,
+      deadLetterPolicy: { deadLetterTopic: `${base}/topics/${shared}`, maxDeliveryAttempts: 100 },
+    });
+    await subscriber.createSubscription({
+      name: `${base}/subscriptions/bg-${queue}.dead`,
+      topic: `${base}/topics/bg-${queue}.dead`,
+      ackDeadlineSeconds: 60,
+    });
+    const ensure = await errorOf('ensureQueue on a policy forwarding to another topic', () => make().ensureQueue(queue));
+    expect([ensure.code, ensure.retryable], `ensureQueue on a policy forwarding to ${shared}: ${ensure.message}`).toEqual([
+      'BACKEND_ERROR',
+      false,
+    ]);
+    expect(ensure.message, 'the error names the policy topic and the one bg reads').toMatch(
+      new RegExp(`${shared}.*bg-${queue}\\.dead`),
+    );
+    expect(ensure.message, 'the error says how to fix it').toMatch(/gcloud pubsub subscriptions update .*--dead-letter-topic=/);
+    const receive = await errorOf('receive on a policy forwarding to another topic', () =>
+      make().receive(queue, { max: 1, leaseMs: 10_000, waitMs: 0 }),
+    );
+    expect([receive.code, receive.retryable], `receive on a policy forwarding to ${shared}: ${receive.message}`).toEqual([
+      'BACKEND_ERROR',
+      false,
+    ]);
+  });
+
   it.concurrent('a subscription whose policy dead-letters before capabilities.maxDeliveries is refused, naming both values', async () => {
     const queue = name('policy');
     await make({ maxDeliveryAttempts: 5 }).ensureQueue(queue);
