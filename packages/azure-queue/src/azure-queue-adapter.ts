@@ -31,6 +31,7 @@ import {
   RecentHandles,
   raceAbortHandBack,
   type SendResult,
+  trackCalls,
 } from '@bg/core/adapter';
 import { AZURE_QUEUE_CAPABILITIES, MAX_RECEIVE, MAX_VISIBILITY_MS, seconds } from './capabilities.js';
 import { azureDeadLetterBackend, countDeadLetters, DEFAULT_SCAN_LIMIT } from './dead-letter-store.js';
@@ -147,6 +148,12 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
   const guard = new CloseGuard('azure-queue');
   /** Receives still out and the late hand-backs of aborted ones, awaited by `close()`. */
   const background = new BackgroundWork();
+  /**
+   * The adapter's calls in flight (sends, acks, extends, dead-letterings, scans, stats,
+   * `ensureQueue` …), awaited by `close()`: it used to resolve at once, and a process exiting
+   * then lost the sends and acks still on their way.
+   */
+  const operations = new BackgroundWork();
   /** Handles already acked by this adapter (a second ack is harmless). */
   const acked = new RecentHandles<true>(REMEMBERED_HANDLES);
   /** Handles rotated internally by `deadLetter` → the handle that owns the delivery now. */
@@ -156,9 +163,17 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
   const clients = new Map<string, QueueClient>();
   const poisonClients = new Map<string, QueueClient>();
 
-  function live(queue: string): QueueClient {
+  /** The checks at the start of every call: `CLOSED` once closed, then the queue name. */
+  function open(queue: string): void {
     guard.assertOpen();
     assertQueueName(queue);
+  }
+
+  /**
+   * The client of a live queue, unchecked: for the later steps of a call already admitted by
+   * {@link open} (a call in flight when `close()` starts finishes, it is not cut half-way).
+   */
+  function liveClient(queue: string): QueueClient {
     let client = clients.get(queue);
     if (!client) {
       client = service.getQueueClient(azureQueueName(queue));
@@ -167,9 +182,8 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
     return client;
   }
 
-  function poison(queue: string): QueueClient {
-    guard.assertOpen();
-    assertQueueName(queue);
+  /** The client of a poison queue, unchecked (see {@link liveClient}). */
+  function poisonClient(queue: string): QueueClient {
     let client = poisonClients.get(queue);
     if (!client) {
       client = service.getQueueClient(deadLetterQueueName(queue));
@@ -178,12 +192,18 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
     return client;
   }
 
+  /** {@link open}, then the live queue's client. */
+  function live(queue: string): QueueClient {
+    open(queue);
+    return liveClient(queue);
+  }
+
   /** Dead-letter management (list, get, replay, purge), its mutations serialised per queue. */
   const deadLetters = new DeadLetterStore(
     azureDeadLetterBackend(
-      poison,
+      poisonClient,
       (queue, letter) =>
-        call('replay', () => writeLive(live(queue), { id: letter.id, body: letter.body, attributes: letter.attributes })),
+        call('replay', () => writeLive(liveClient(queue), { id: letter.id, body: letter.body, attributes: letter.attributes })),
       { visibilitySeconds: scanVisibility, limit: scanLimit },
     ),
   );
@@ -249,7 +269,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
   }
 
   async function writeDeadLetter(queue: string, record: DeadLetter): Promise<void> {
-    const client = poison(queue);
+    const client = poisonClient(queue);
     const text = encodeDeadLetter(record);
     try {
       await client.sendMessage(text, { messageTimeToLive: -1 });
@@ -269,7 +289,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
 
     async ensureQueue(queue) {
       const client = live(queue);
-      const dead = poison(queue);
+      const dead = poisonClient(queue);
       // Concurrently: every worker pays this at start.
       await Promise.all([
         call('create queue', () => client.createIfNotExists()),
@@ -296,7 +316,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
 
     async deleteQueue(queue) {
       const client = live(queue);
-      const dead = poison(queue);
+      const dead = poisonClient(queue);
       const [liveGone, deadGone] = await Promise.all([
         call('delete queue', () => client.deleteIfExists()),
         call('delete poison queue', () => dead.deleteIfExists()),
@@ -383,7 +403,6 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
     async deadLetter(queue, message: ReceivedMessage, info: DeadLetterInfo) {
       const client = live(queue);
       checkDeadLetterArgs(message, info);
-      poison(queue);
       // Prove the handle still owns the delivery (Azure has no read-only check: updating
       // rotates the pop receipt), keeping the lease as it was (at least 1 s) so a crash
       // before the core's ack redelivers on time. The caller's handle is forwarded to the
@@ -399,14 +418,14 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       await writeDeadLetter(queue, deadLetterRecord(message, info));
     },
 
-    ...deadLetters.adapterMethods(poison),
+    ...deadLetters.adapterMethods(open),
 
     async stats(queue): Promise<QueueStats> {
       const client = live(queue);
       const [props, peeked, dead] = await Promise.all([
         call('stats', () => client.getProperties()),
         call('stats', () => client.peekMessages({ numberOfMessages: MAX_RECEIVE })),
-        countDeadLetters(poison(queue)),
+        countDeadLetters(poisonClient(queue)),
       ]);
       const total = props.approximateMessagesCount ?? null;
       const visible = peeked.peekedMessageItems.length;
@@ -415,10 +434,13 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
 
     async close() {
       if (!guard.close()) return;
-      await background.settle();
+      // Later calls are CLOSED; the calls in flight finish (the SDK has nothing to close, but a
+      // process that exits once close() resolved would lose the sends and acks still on their
+      // way), and the receives ended by the guard hand back what they brought.
+      await Promise.all([operations.settle(), background.settle()]);
     },
   };
-  return adapter;
+  return trackCalls(adapter, operations);
 }
 
 /**

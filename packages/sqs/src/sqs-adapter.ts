@@ -34,6 +34,7 @@ import {
   type QueueStats,
   type ReceivedMessage,
   raceAbortHandBack,
+  trackCalls,
 } from '@bg/core/adapter';
 import {
   ADAPTER_RESERVED_BYTES,
@@ -750,33 +751,5 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       if (ownsClient) client.destroy();
     },
   };
-  return withTrackedCalls(adapter, calls);
-}
-
-/** The adapter methods `close()` waits for (every call but `receive`, which close ends itself). */
-const TRACKED_METHODS = [
-  'ensureQueue',
-  'send',
-  'queueExists',
-  'listQueues',
-  'deleteQueue',
-  'extend',
-  'ack',
-  'release',
-  'deadLetter',
-  'listDeadLetters',
-  'getDeadLetter',
-  'replayDeadLetter',
-  'purgeDeadLetters',
-  'stats',
-] as const;
-
-/** `adapter` with each of {@link TRACKED_METHODS} tracked as a call in flight. */
-function withTrackedCalls(adapter: SqsAdapter, calls: SqsCalls): SqsAdapter {
-  const tracked: Record<string, unknown> = { ...adapter };
-  for (const key of TRACKED_METHODS) {
-    const method = adapter[key] as (...args: unknown[]) => Promise<unknown>;
-    tracked[key] = (...args: unknown[]) => calls.track(method(...args));
-  }
-  return tracked as unknown as SqsAdapter;
+  return trackCalls(adapter, calls.operations);
 }

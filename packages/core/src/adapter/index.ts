@@ -73,3 +73,4 @@ export {
 export { RecentHandles } from './recent-handles.js';
 export { SCAN_TIME_SHARE, scanDeadline } from './scan-deadline.js';
 export { capabilitiesWith, STORE_CAPABILITIES } from './store-capabilities.js';
+export { trackCalls } from './tracked-calls.js';
