@@ -2,15 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { type Adapter, isBgError, type OutgoingMessage, type ReceivedMessage } from '@bg/core';
 import type { CaseContext } from './case.js';
 
-/** A unique, portable queue name for a case. */
-export function uniqueQueueName(prefix: string, caseId: string): string {
+/**
+ * A unique, portable queue name for a case, at most `maxLength` characters. The random part is
+ * never cut (a long prefix is): names must not repeat across runs, since a cloud backend may
+ * refuse for a while the name of a queue an earlier run deleted.
+ */
+export function uniqueQueueName(prefix: string, caseId: string, maxLength = 48): string {
   const slug = caseId
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 24)
     .replace(/-+$/, '');
-  return `${prefix}-${slug}-${randomBytes(4).toString('hex')}`.slice(0, 48);
+  const suffix = `-${randomBytes(4).toString('hex')}`;
+  const head = `${prefix}-${slug}`.slice(0, Math.max(1, maxLength - suffix.length)).replace(/-+$/, '');
+  return `${head}${suffix}`;
 }
 
 let counter = 0;

@@ -111,6 +111,16 @@ export interface ConformanceOptions {
   readonly timing?: Partial<Timing>;
   /** Prefix for the unique queue names the suite makes (default `conf`). */
   readonly queuePrefix?: string;
+  /**
+   * Whether the backend under test lets a queue be created again at once under the name of one
+   * just deleted. Default true: memory, Redis, PostgreSQL and the emulators (fauxqs, Azurite,
+   * the Pub/Sub emulator) do. Set false against a backend that refuses the name for a while —
+   * real SQS for 60 s (`QueueDeletedRecently`), real Azure Storage while the queue is being
+   * deleted (`QueueBeingDeleted`) — and `queues.recreate-same-name`, the one case that creates a
+   * queue again under a deleted name, is skipped with that reason. Every other case uses fresh
+   * names only.
+   */
+  readonly deletedQueueNamesReusable?: boolean;
   /** Restarts the backend keeping its data (durability case; skipped when absent or `durable` is false). */
   readonly restartBackend?: () => Promise<void>;
   /** Broken-on-purpose adapters for the error cases; each absent one is skipped visibly. */

@@ -207,6 +207,18 @@ const ROUND_ONE: readonly BrokenVariant[] = [
     make: (s) => broken(s, () => ({ deleteQueue: async () => true })),
   },
   {
+    name: 'deleteQueue that deletes every queue whose name starts with the name ("q" takes "q-b" along)',
+    caughtBy: 'queues.exists-list-delete',
+    make: (s) =>
+      broken(s, (inner) => ({
+        deleteQueue: async (q) => {
+          const doomed = [...inner.store.queues.keys()].filter((n) => n.startsWith(q));
+          for (const n of doomed) await inner.deleteQueue(n);
+          return doomed.length > 0;
+        },
+      })),
+  },
+  {
     name: 'queueExists that always says yes (a missing queue is created behind missingQueue: fail)',
     caughtBy: 'queues.missing-queue-policy',
     make: (s) => broken(s, () => ({ queueExists: async () => true })),

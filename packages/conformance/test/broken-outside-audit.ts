@@ -398,7 +398,7 @@ export const OUTSIDE_AUDIT_VARIANTS: readonly BrokenVariant[] = [
   },
   {
     name: '[v33] deleteQueue removes the live jobs but forgets the dead-letter key: the queue created again shows the old dead letters',
-    caughtBy: 'queues.exists-list-delete',
+    caughtBy: 'queues.recreate-same-name',
     make: (s) =>
       broken(s, (inner) => ({
         deleteQueue: async (q) => {
@@ -417,7 +417,7 @@ export const OUTSIDE_AUDIT_VARIANTS: readonly BrokenVariant[] = [
   },
   {
     name: 'deleteQueue leaves the deduplication keys (a separate key space): a queue created again drops a new job as a duplicate',
-    caughtBy: 'queues.exists-list-delete',
+    caughtBy: 'queues.recreate-same-name',
     make: (s) =>
       broken(s, (inner) => ({
         deleteQueue: async (q) => {

@@ -53,6 +53,18 @@ describe('honest reporting', () => {
     );
   });
 
+  it('deletedQueueNamesReusable: false skips only queues.recreate-same-name, with the reason', () => {
+    const options = { ...memoryOptions('memory', sharedMemory), deletedQueueNamesReusable: false };
+    const { api, registered } = recorder();
+    runConformance(api, options);
+    const skipped = registered.filter((r) => r.kind === 'skip' && !r.name.startsWith('optional.'));
+    expect(skipped.map((r) => r.name)).toEqual([
+      expect.stringMatching(/^queues\.recreate-same-name.*\[skipped: .*deletedQueueNamesReusable: false\)\]$/),
+    ]);
+    const text = summaryText('memory', resolveTiming(options.timing), planCases(conformanceCases(), options));
+    expect(text).toContain('- queues.recreate-same-name: the backend refuses a deleted queue’s name for a while');
+  });
+
   it('an exclusion naming no case, or without a reason, is reported as a problem', () => {
     const options = {
       ...memoryOptions('memory', sharedMemory),

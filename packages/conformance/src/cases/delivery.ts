@@ -164,7 +164,7 @@ export const deliveryCases: readonly ConformanceCase[] = [
     async run(ctx) {
       const { adapter, expect, timing } = ctx;
       const lease = longLease(timing, adapter.capabilities);
-      const base = uniqueQueueName(ctx.options.queuePrefix ?? 'conf', 'pfx').slice(0, 40);
+      const base = uniqueQueueName(ctx.options.queuePrefix ?? 'conf', 'pfx', 40);
       const names = [base, `${base}-b`, `${base}b`] as const;
       for (const q of names) await adapter.ensureQueue(q);
       const [parent, dashed, glued] = names;

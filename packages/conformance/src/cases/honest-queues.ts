@@ -46,6 +46,28 @@ function missingQueueName(ctx: CaseContext): string {
 }
 
 /**
+ * Fills `queue` with what `deleteQueue` must remove: a ready job, a leased one and a dead letter
+ * (whose job was sent with a deduplication key when the backend deduplicates). Returns that key.
+ */
+async function fillDoomedQueue(ctx: CaseContext, queue: string, lease: number): Promise<string | undefined> {
+  const { adapter, expect } = ctx;
+  const key = adapter.capabilities.deduplication ? `doomed-key-${Math.random().toString(36).slice(2, 8)}` : undefined;
+  const toDie = message('doomed dead letter', key === undefined ? {} : { deduplicationKey: key });
+  await adapter.send(queue, [toDie, message('doomed leased'), message('doomed ready')]);
+  const leased = await receiveCount(ctx, 2, { queue, leaseMs: lease });
+  const dying = leased.find((m) => m.id === toDie.id) ?? (await receiveCount(ctx, 1, { queue, leaseMs: lease }))[0];
+  expect(dying?.id, say(`receive on queue ${queue}`, `delivers ${toDie.id}`, show(dying?.id))).toBe(toDie.id);
+  if (dying) {
+    await adapter.deadLetter(queue, dying, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() });
+    await adapter.ack(queue, dying.handle);
+  }
+  await eventually(ctx, `the dead letter of ${toDie.id} on queue ${queue}`, async () =>
+    (await ctx.inspector.deadCount(queue)) === 1 ? true : undefined,
+  );
+  return key;
+}
+
+/**
  * Honest semantics and queue management: deduplication is either done (a duplicate answers
  * with the stored job's id) or reported as not done; counts a backend cannot know are `null`,
  * never a made-up 0; the optional queue operations do what they say.
@@ -118,7 +140,7 @@ export const honestQueueCases: readonly ConformanceCase[] = [
     id: 'queues.exists-list-delete',
     group: 'Queue management',
     title:
-      'queueExists, listQueues and deleteQueue (where implemented) see and remove exactly the named queue; deleteQueue removes its jobs, dead letters and deduplication keys',
+      'queueExists, listQueues and deleteQueue (where implemented) see and remove exactly the named queue, jobs and dead letters included, and nothing of a queue whose name extends it',
     async run(ctx) {
       const { adapter, queue, expect } = ctx;
       const missing = missingQueueName(ctx);
@@ -132,75 +154,104 @@ export const honestQueueCases: readonly ConformanceCase[] = [
         expect(listed, 'listQueues() omits a queue never created').not.toContain(missing);
       }
       if (adapter.deleteQueue) {
-        const doomed = await ctx.newQueue();
+        // Fresh names only, never created again here: real SQS and Azure Storage refuse a deleted
+        // queue's name for a while (queues.recreate-same-name is the case that reuses one).
+        const doomed = uniqueQueueName(ctx.options.queuePrefix ?? 'conf', 'doomed', 40);
+        const sibling = `${doomed}-b`; // its name extends the doomed one: a delete by prefix takes it too
+        await adapter.ensureQueue(doomed);
+        await adapter.ensureQueue(sibling);
         ctx.defer(async () => {
+          await adapter.deleteQueue?.(sibling);
           await adapter.deleteQueue?.(doomed);
         });
         const lease = longLease(ctx.timing, adapter.capabilities);
-        const dedup = adapter.capabilities.deduplication;
-        const key = `doomed-key-${Math.random().toString(36).slice(2, 8)}`;
-        // A live job, a leased one and a dead letter (and a deduplication key): deleteQueue removes all of it.
-        const toDie = message('doomed dead letter', dedup ? { deduplicationKey: key } : {});
-        await adapter.send(doomed, [toDie, message('doomed leased'), message('doomed ready')]);
-        const leased = await receiveCount(ctx, 2, { queue: doomed, leaseMs: lease });
-        const dying = leased.find((m) => m.id === toDie.id) ?? (await receiveCount(ctx, 1, { queue: doomed, leaseMs: lease }))[0];
-        expect(dying?.id, say(`receive on queue ${doomed}`, `delivers ${toDie.id}`, show(dying?.id))).toBe(toDie.id);
-        if (dying) {
-          await adapter.deadLetter(doomed, dying, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() });
-          await adapter.ack(doomed, dying.handle);
-        }
-        await eventually(ctx, `the dead letter of ${toDie.id} on queue ${doomed}`, async () =>
-          (await ctx.inspector.deadCount(doomed)) === 1 ? true : undefined,
-        );
+        const kept = message('kept on the sibling queue');
+        await adapter.send(sibling, [kept]);
+        // A live job, a leased one and a dead letter: deleteQueue removes a queue holding all of it.
+        await fillDoomedQueue(ctx, doomed, lease);
         expect(await adapter.deleteQueue(doomed), `deleteQueue("${doomed}") of an existing queue`).toBe(true);
         if (adapter.queueExists) expect(await adapter.queueExists(doomed), 'queueExists after deleteQueue').toBe(false);
         if (adapter.listQueues) expect(await adapter.listQueues(), 'listQueues after deleteQueue').not.toContain(doomed);
         expect(await adapter.deleteQueue(doomed), 'deleteQueue of a queue already deleted').toBe(false);
         expect(await adapter.queueExists?.(queue), 'the other queue is untouched').not.toBe(false);
-        // The same name again is a new, empty queue: no old jobs, dead letters or deduplication keys.
-        let lastError: unknown;
-        await eventually(
-          ctx,
-          `ensureQueue("${doomed}") to succeed after deleteQueue (a backend may refuse the name for a while)`,
-          async () => {
-            try {
-              await adapter.ensureQueue(doomed);
-              return true;
-            } catch (error) {
-              lastError = error;
-              return undefined;
-            }
-          },
-        ).catch((error: unknown) => {
-          throw new Error(`${String(error)}; last error: ${describeError(lastError)}`);
-        });
-        const recreated = `queue ${doomed} deleted by deleteQueue and created again with ensureQueue`;
-        const dead = await adapter.listDeadLetters(doomed);
+        const untouched = `queue ${sibling}, whose name extends the deleted ${doomed}`;
+        expect(await adapter.queueExists?.(sibling), say(`queueExists on ${untouched}`, 'is still true')).not.toBe(false);
+        if (adapter.listQueues) expect(await adapter.listQueues(), `listQueues() still lists ${untouched}`).toContain(sibling);
+        const got = await receiveCount(ctx, 1, { queue: sibling, leaseMs: lease });
         expect(
-          dead.items.map((d) => d.id),
-          say(`listDeadLetters on ${recreated}`, 'lists no dead letter of the deleted queue', show(dead.items.map((d) => d.id))),
-        ).toEqual([]);
-        const stats = await adapter.stats(doomed);
+          got.map((m) => m.id),
+          say(`receive on ${untouched}`, `still delivers its job ${kept.id}`, show(got.map((m) => m.id))),
+        ).toEqual([kept.id]);
+      }
+    },
+  },
+  {
+    id: 'queues.recreate-same-name',
+    group: 'Queue management',
+    title:
+      'a queue deleted with deleteQueue and created again under the same name is new: no jobs, dead letters or deduplication keys of the old one',
+    skip: (o) =>
+      o.deletedQueueNamesReusable === false
+        ? 'the backend refuses a deleted queue’s name for a while (deletedQueueNamesReusable: false)'
+        : undefined,
+    async run(ctx) {
+      const { adapter, expect } = ctx;
+      if (!adapter.deleteQueue) return;
+      const doomed = await ctx.newQueue();
+      ctx.defer(async () => {
+        await adapter.deleteQueue?.(doomed);
+      });
+      const lease = longLease(ctx.timing, adapter.capabilities);
+      // A live job, a leased one and a dead letter (and a deduplication key): deleteQueue removes all of it.
+      const key = await fillDoomedQueue(ctx, doomed, lease);
+      expect(await adapter.deleteQueue(doomed), `deleteQueue("${doomed}") of an existing queue`).toBe(true);
+      // The same name again is a new, empty queue: no old jobs, dead letters or deduplication keys.
+      let lastError: unknown;
+      await eventually(
+        ctx,
+        `ensureQueue("${doomed}") to succeed after deleteQueue (a backend may need a moment to free the name)`,
+        async () => {
+          try {
+            await adapter.ensureQueue(doomed);
+            return true;
+          } catch (error) {
+            lastError = error;
+            return undefined;
+          }
+        },
+      ).catch((error: unknown) => {
+        throw new Error(
+          `${String(error)}; last error: ${describeError(lastError)}. A backend that refuses a deleted queue's name for a while ` +
+            '(real SQS for 60 s, real Azure Storage while the queue is being deleted) says so with the suite option ' +
+            'deletedQueueNamesReusable: false, which skips this case',
+        );
+      });
+      const recreated = `queue ${doomed} deleted by deleteQueue and created again with ensureQueue`;
+      const dead = await adapter.listDeadLetters(doomed);
+      expect(
+        dead.items.map((d) => d.id),
+        say(`listDeadLetters on ${recreated}`, 'lists no dead letter of the deleted queue', show(dead.items.map((d) => d.id))),
+      ).toEqual([]);
+      const stats = await adapter.stats(doomed);
+      expect(
+        statsMatch(stats, { ready: 0, inFlight: 0, delayed: 0, dead: 0 }),
+        say(`stats on ${recreated}`, 'every count is 0 (or null: unknown)', JSON.stringify(stats)),
+      ).toBe(true);
+      expect(
+        (await watchQuiet(ctx, ctx.timing.pollMs, { queue: doomed, leaseMs: lease })).map((m) => m.id),
+        say(`receive on ${recreated}`, 'delivers no job of the deleted queue'),
+      ).toEqual([]);
+      if (key !== undefined) {
+        const again = message('same key, new queue', { deduplicationKey: key });
+        const [result] = await adapter.send(doomed, [again]);
         expect(
-          statsMatch(stats, { ready: 0, inFlight: 0, delayed: 0, dead: 0 }),
-          say(`stats on ${recreated}`, 'every count is 0 (or null: unknown)', JSON.stringify(stats)),
-        ).toBe(true);
-        expect(
-          (await watchQuiet(ctx, ctx.timing.pollMs, { queue: doomed, leaseMs: lease })).map((m) => m.id),
-          say(`receive on ${recreated}`, 'delivers no job of the deleted queue'),
-        ).toEqual([]);
-        if (dedup) {
-          const again = message('same key, new queue', { deduplicationKey: key });
-          const [result] = await adapter.send(doomed, [again]);
-          expect(
-            result,
-            say(
-              `send(${again.id}, key ${key}) on ${recreated}`,
-              'the deleted queue’s deduplication keys are gone: not a duplicate',
-              show(result),
-            ),
-          ).toEqual({ id: again.id, duplicate: false });
-        }
+          result,
+          say(
+            `send(${again.id}, key ${key}) on ${recreated}`,
+            'the deleted queue’s deduplication keys are gone: not a duplicate',
+            show(result),
+          ),
+        ).toEqual({ id: again.id, duplicate: false });
       }
     },
   },
