@@ -1,4 +1,5 @@
 import { BgError } from './errors.js';
+import { describeValue } from './option-checks.js';
 
 /** How a job is retried after a retryable failure. */
 export interface RetryPolicy {
@@ -26,18 +27,53 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   jitter: 'full',
 });
 
-/** Fills a partial policy with defaults and validates it (`INVALID_ARGUMENT`). */
-export function resolveRetryPolicy(partial: Partial<RetryPolicy> | undefined, where = 'retry'): RetryPolicy {
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...partial };
+/** The names a retry policy has: any other is a typo, refused rather than ignored. */
+const RETRY_OPTIONS: readonly (keyof RetryPolicy)[] = ['maxAttempts', 'backoff', 'baseMs', 'maxMs', 'jitter'];
+const BACKOFFS: readonly string[] = ['exponential', 'linear', 'fixed'];
+const JITTERS: readonly string[] = ['full', 'none'];
+
+/**
+ * Fills a partial policy with defaults and validates it: `INVALID_JOB_DEFINITION` (never
+ * retryable) when `partial` is not a plain object (a string would be spread into its
+ * characters), names an option a policy does not have (`maxAttempt` would be ignored
+ * silently), or gives a value of the wrong type or range. An option given as `undefined` takes
+ * its default. `where` (`job "email.welcome"`) starts the message.
+ */
+export function resolveRetryPolicy(partial: Partial<RetryPolicy> | undefined, where?: string): RetryPolicy {
   const fail = (why: string): never => {
-    throw new BgError('INVALID_JOB_DEFINITION', `${where}: ${why}`);
+    throw new BgError('INVALID_JOB_DEFINITION', where === undefined ? why : `${where}: ${why}`);
   };
-  if (!Number.isInteger(policy.maxAttempts) || policy.maxAttempts < 1) fail('maxAttempts must be an integer ≥ 1');
-  if (!(policy.baseMs >= 0) || !Number.isFinite(policy.baseMs)) fail('baseMs must be a finite number ≥ 0');
-  if (!(policy.maxMs >= policy.baseMs)) fail('maxMs must be ≥ baseMs');
-  if (!['exponential', 'linear', 'fixed'].includes(policy.backoff)) fail(`unknown backoff "${policy.backoff}"`);
-  if (!['full', 'none'].includes(policy.jitter)) fail(`unknown jitter "${policy.jitter}"`);
-  return policy;
+  if (partial === undefined) return { ...DEFAULT_RETRY_POLICY };
+  const proto = typeof partial === 'object' && partial !== null ? Object.getPrototypeOf(partial) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
+    const what = partial instanceof Map ? 'a Map' : describeValue(partial);
+    fail(`retry must be a plain object { ${RETRY_OPTIONS.join(', ')} }, got ${what}`);
+  }
+  const given: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(partial)) {
+    if (!(RETRY_OPTIONS as readonly string[]).includes(name)) {
+      fail(`retry has no option ${JSON.stringify(name)} (${RETRY_OPTIONS.join(', ')})`);
+    }
+    if (value !== undefined) given[name] = value;
+  }
+  const policy = { ...DEFAULT_RETRY_POLICY, ...given } as { readonly [K in keyof RetryPolicy]: unknown };
+  const { maxAttempts, backoff, baseMs, maxMs, jitter } = policy;
+  if (typeof maxAttempts !== 'number' || !Number.isInteger(maxAttempts) || maxAttempts < 1) {
+    fail(`retry: maxAttempts must be an integer ≥ 1, got ${describeValue(maxAttempts)}`);
+  }
+  if (typeof baseMs !== 'number' || !Number.isFinite(baseMs) || baseMs < 0) {
+    fail(`retry: baseMs must be a finite number of milliseconds ≥ 0, got ${describeValue(baseMs)}`);
+  }
+  if (typeof maxMs !== 'number' || !(maxMs >= (baseMs as number))) {
+    fail(`retry: maxMs must be a number of milliseconds ≥ baseMs (${String(baseMs)}), got ${describeValue(maxMs)}`);
+  }
+  if (typeof backoff !== 'string' || !BACKOFFS.includes(backoff)) {
+    fail(`retry: backoff must be one of ${BACKOFFS.map((b) => `"${b}"`).join(', ')}, got ${describeValue(backoff)}`);
+  }
+  if (typeof jitter !== 'string' || !JITTERS.includes(jitter)) {
+    fail(`retry: jitter must be ${JITTERS.map((j) => `"${j}"`).join(' or ')}, got ${describeValue(jitter)}`);
+  }
+  return policy as RetryPolicy;
 }
 
 /**

@@ -1,9 +1,10 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type RetryPolicy, resolveRetryPolicy } from './backoff.js';
 import { BgError } from './errors.js';
-import { describeValue, MAX_TIMER_MS } from './option-checks.js';
+import { bounded, describeValue, MAX_TIMER_MS } from './option-checks.js';
+import { isSecretName, REDACTED } from './redact.js';
 
-/** A migration from version k to version k + 1 of a job's payload. */
+/** A migration from version k to version k + 1 of a job's payload: the new payload, or a promise of it. */
 export type Migration = (previous: never) => unknown;
 
 /** What {@link defineJob} takes. */
@@ -15,8 +16,9 @@ export interface JobOptions<TType extends string, TSchema extends StandardSchema
   /** Payload schema of the current version: any Standard Schema (zod, valibot, arktype …). */
   readonly schema: TSchema;
   /**
-   * `migrate[k]` upgrades a version-k payload to version k + 1. Every older version
-   * 1 … version − 1 needs one, so any queued job can be brought to the current shape.
+   * `migrate[k]` upgrades a version-k payload to version k + 1 (it may be async). Every older
+   * version 1 … version − 1 needs one, so any queued job can be brought to the current shape.
+   * A step that throws or rejects dead-letters the job `invalid-payload` with its error.
    */
   readonly migrate?: Readonly<Record<number, (previous: any) => unknown>>;
   /** Retry policy; defaults in {@link DEFAULT_RETRY_POLICY}. */
@@ -118,7 +120,8 @@ export function isJobDefinition(value: unknown): value is JobDefinition {
 
 /**
  * Validates a payload against a job's schema. Resolves with the schema's output or
- * rejects with `INVALID_PAYLOAD` listing the issues.
+ * rejects with `INVALID_PAYLOAD` listing the issues. Takes {@link migratePayload}'s result
+ * as it is, a promise included (an async migration).
  */
 export async function validatePayload<I, O>(job: JobDefinition<string, I, O>, payload: unknown): Promise<O> {
   return checkPayload(job, payload);
@@ -126,24 +129,29 @@ export async function validatePayload<I, O>(job: JobDefinition<string, I, O>, pa
 
 /**
  * {@link validatePayload} without a promise when the schema validates synchronously (the
- * worker's hot path): the value, a promise of it for an async schema, or a thrown
- * `INVALID_PAYLOAD`.
+ * worker's hot path): the value, a promise of it for an async schema or migration, or a
+ * thrown `INVALID_PAYLOAD`.
  * @internal
  */
 export function checkPayload<I, O>(job: JobDefinition<string, I, O>, payload: unknown): O | Promise<O> {
+  // A payload is JSON, never a promise: this one is an async migration still running.
+  if (payload instanceof Promise && MIGRATING.has(payload)) return payload.then((migrated) => checkPayload(job, migrated));
   const result = job.schema['~standard'].validate(payload);
-  return result instanceof Promise ? result.then((r) => payloadOf(job, r)) : payloadOf(job, result);
+  return result instanceof Promise ? result.then((r) => payloadOf(job, r, payload)) : payloadOf(job, result, payload);
 }
 
-function payloadOf<I, O>(job: JobDefinition<string, I, O>, result: StandardSchemaV1.Result<O>): O {
+/** At most this many characters of one issue's text reach the error (a schema may quote a whole received value). */
+const MAX_ISSUE_TEXT = 300;
+/** At most this many issues are listed (a payload of 100 000 bad items has as many issues). */
+const MAX_ISSUES = 100;
+/** What replaces the text of an issue on a secret field: schemas quote the value they received. */
+const WITHHELD = `${REDACTED} (invalid; the schema’s message is withheld: the field holds a secret)`;
+
+function payloadOf<I, O>(job: JobDefinition<string, I, O>, result: StandardSchemaV1.Result<O>, payload: unknown): O {
   if (result.issues) {
-    const issues = result.issues.map((issue) => {
-      const path = (issue.path ?? [])
-        .map((p) => (typeof p === 'object' && p !== null && 'key' in p ? p.key : p))
-        .map(String)
-        .join('.');
-      return path ? `${path}: ${issue.message}` : issue.message;
-    });
+    const secrets = secretValues(payload);
+    const issues = result.issues.slice(0, MAX_ISSUES).map((issue) => issueText(issue, secrets));
+    if (result.issues.length > MAX_ISSUES) issues.push(`… and ${result.issues.length - MAX_ISSUES} more issues`);
     throw new BgError('INVALID_PAYLOAD', `payload for "${job.type}" v${job.version} is invalid: ${issues.join('; ')}`, {
       details: { issues },
     });
@@ -152,8 +160,62 @@ function payloadOf<I, O>(job: JobDefinition<string, I, O>, result: StandardSchem
 }
 
 /**
+ * One issue as `path: message`. Schema libraries quote the value they received (valibot's
+ * `… but received "sk_live_…"`, arktype's `(was "…")`): the text of an issue whose path names
+ * a secret (`apiKey`, `credentials.value`, `headers.x-api-key`) is withheld whole, and any
+ * value held under a secret field is masked wherever another issue quotes it.
+ */
+function issueText(issue: StandardSchemaV1.Issue, secrets: readonly string[]): string {
+  const segments = (issue.path ?? []).map((p) => String(typeof p === 'object' && p !== null && 'key' in p ? p.key : p));
+  const path = segments.join('.');
+  if (segments.some(isSecretName)) return `${path}: ${WITHHELD}`;
+  let message = typeof issue.message === 'string' ? issue.message : String(issue.message);
+  for (const secret of secrets) message = message.replaceAll(secret, REDACTED);
+  message = bounded(message, MAX_ISSUE_TEXT);
+  return path ? `${path}: ${message}` : message;
+}
+
+/** Shortest value {@link secretValues} masks in issue texts (a shorter one would mask common words). */
+const MIN_SECRET_LENGTH = 4;
+
+/**
+ * The strings and numbers held under secret-named fields of `payload` (a secret object's every
+ * value), longest first; bounded in depth and in the number of values looked at.
+ */
+function secretValues(payload: unknown): string[] {
+  const found = new Set<string>();
+  let budget = 10_000;
+  const visit = (value: unknown, secret: boolean, depth: number): void => {
+    if (budget-- <= 0 || depth > 32) return;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') {
+      const text = String(value);
+      if (secret && text.length >= MIN_SECRET_LENGTH) found.add(text);
+      return;
+    }
+    if (typeof value !== 'object' || value === null) return;
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, secret, depth + 1);
+      return;
+    }
+    for (const [name, field] of Object.entries(value)) visit(field, secret || isSecretName(name), depth + 1);
+  };
+  try {
+    visit(payload, false, 0);
+  } catch {
+    // a getter that throws (a payload from plain JavaScript): mask what was found so far
+  }
+  return [...found].sort((a, b) => b.length - a.length);
+}
+
+/** Promises of {@link migratePayload} (an async step): {@link checkPayload} waits for them. */
+const MIGRATING = new WeakSet<Promise<unknown>>();
+
+/**
  * Upgrades a payload stored at `fromVersion` to the job's current version by running
  * its migrations in order. Throws `UNKNOWN_VERSION` for versions newer than the job's.
+ * Synchronous migrations give the upgraded payload; once a step returns a promise (an async
+ * migration), the result is a promise of it, which {@link validatePayload} (and the worker)
+ * waits for.
  */
 export function migratePayload(job: JobDefinition, fromVersion: number, payload: unknown): unknown {
   if (fromVersion > job.version) {
@@ -163,9 +225,32 @@ export function migratePayload(job: JobDefinition, fromVersion: number, payload:
   }
   let value = payload;
   for (let v = fromVersion; v < job.version; v++) {
-    const step = job.migrations.get(v);
-    if (!step) throw new BgError('INVALID_JOB_DEFINITION', `"${job.type}" has no migration from v${v}`);
-    value = step(value);
+    value = migrationStep(job, v)(value);
+    if (isThenable(value)) {
+      const pending = finishMigration(job, v + 1, value);
+      MIGRATING.add(pending);
+      return pending;
+    }
   }
   return value;
+}
+
+/** The rest of a migration once a step returned a promise: each step from `from` on, awaited in turn. */
+async function finishMigration(job: JobDefinition, from: number, pending: PromiseLike<unknown>): Promise<unknown> {
+  let value = await pending;
+  for (let v = from; v < job.version; v++) value = await migrationStep(job, v)(value);
+  return value;
+}
+
+function migrationStep(job: JobDefinition, from: number): (previous: unknown) => unknown {
+  const step = job.migrations.get(from);
+  if (!step) throw new BgError('INVALID_JOB_DEFINITION', `"${job.type}" has no migration from v${from}`);
+  return step;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

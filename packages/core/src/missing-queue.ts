@@ -1,5 +1,6 @@
 import type { Adapter } from './adapter.js';
 import { BgError, isBgError } from './errors.js';
+import { describeValue } from './option-checks.js';
 
 /**
  * What a producer or worker does when its queue does not exist yet:
@@ -16,7 +17,7 @@ export type MissingQueuePolicy = 'create' | 'fail';
 export function resolveMissingQueue(value: unknown): MissingQueuePolicy {
   if (value === undefined) return 'create';
   if (value === 'create' || value === 'fail') return value;
-  throw new BgError('INVALID_ARGUMENT', `missingQueue must be "create" or "fail", got ${JSON.stringify(value)}`);
+  throw new BgError('INVALID_ARGUMENT', `missingQueue must be "create" or "fail", got ${describeValue(value)}`);
 }
 
 /** The `QUEUE_NOT_FOUND` error of a missing queue: it names the queue, the backend and the fix. */

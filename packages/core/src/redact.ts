@@ -44,8 +44,11 @@ const BROKEN_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*):(.*)@/i;
 const TOKEN_USER_LENGTH = 16;
 /** URLs inside free text. */
 const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
-/** `name=value` in query strings, connection strings and `key=value` logs. */
-const ASSIGNMENT = /(^|[?&;,\s({[])([A-Za-z_][\w.-]*)(\s*=)([^&;,\s"'<>)}\]]*)/g;
+/**
+ * `name=value` in query strings, connection strings and `key=value` logs, also at the start of a
+ * quoted value (`"AccountKey=…;AccountName=…"` in a JSON payload, `'token=…'`, `` `sig=…` ``).
+ */
+const ASSIGNMENT = /(^|[?&;,\s({["'`])([A-Za-z_][\w.-]*)(\s*=)([^&;,\s"'`<>)}\]]*)/g;
 /** `"name": "value"` (JSON), `name: 'value'` (util.inspect) and `name='value'` (libpq, logs) pairs. */
 const QUOTED_PAIR = /(?<![\w.-])(["']?)([A-Za-z_][\w.-]*)\1(\s*[:=]\s*)(["'])((?:\\.|(?!\4)[^\\])*)\4/g;
 /**

@@ -284,3 +284,36 @@ describe('redaction of a cause whose stack was read before bg wrapped it', () =>
     for (const secret of ['hunter2Agg', 'hunter2Agg2']) expect(text, `util.inspect shows ${secret}`).not.toContain(secret);
   });
 });
+
+describe('redaction of a secret assignment at the start of a quoted value (an outside audit: bgctl dead show, the dashboard)', () => {
+  const payloads: readonly { readonly field: string; readonly value: string; readonly secret: string; readonly kept: string }[] =
+    [
+      { field: 'storage', value: 'AccountKey=LeakKey123==;AccountName=acct', secret: 'LeakKey123', kept: 'AccountName=acct' },
+      { field: 'db', value: 'Password=LeakPw789;Server=sql1', secret: 'LeakPw789', kept: 'Server=sql1' },
+      { field: 'hook', value: 'token=LeakTok000', secret: 'LeakTok000', kept: 'token=***' },
+      { field: 'q', value: 'sig=LeakSig222&se=2030', secret: 'LeakSig222', kept: 'se=2030' },
+    ];
+  for (const { field, value, secret, kept } of payloads) {
+    it(`masks "${field}":"${value}" in JSON as stored, pretty-printed, and in single quotes`, () => {
+      const body = JSON.stringify({ payload: { [field]: value } });
+      const texts: Record<string, string> = {
+        'compact JSON': body,
+        'pretty JSON (bgctl dead show)': JSON.stringify(JSON.parse(body), null, 2),
+        'JSON inside a JSON string (dead list --json)': JSON.stringify({ body }),
+        'util.inspect style': `{ ${field}: '${value}' }`,
+        'an array item': JSON.stringify([value]),
+      };
+      for (const [form, text] of Object.entries(texts)) {
+        const out = redactText(text);
+        expect(out, `redactText of ${form} ${text} must not contain ${secret}`).not.toContain(secret);
+        expect(out, `redactText of ${form} ${text} keeps what is not secret`).toContain(kept);
+      }
+    });
+  }
+
+  it('leaves a quoted assignment that is not secret as it was', () => {
+    for (const text of ['{"q":"limit=5&page=2"}', '{"cs":"AccountName=acct;EndpointSuffix=core.windows.net"}', "'key=value'"]) {
+      expect(redactText(text), `redactText(${text})`).toBe(text);
+    }
+  });
+});

@@ -1,4 +1,4 @@
 export { fromUrl } from './from-url.js';
-export { type MemoryAdapter, type MemoryAdapterOptions, memoryAdapter } from './memory-adapter.js';
+export { FAKE_CLOCK_RECHECK_MS, type MemoryAdapter, type MemoryAdapterOptions, memoryAdapter } from './memory-adapter.js';
 export { memoryInspector } from './memory-inspector.js';
 export { type Clock, createMemoryStore, MemoryStore } from './memory-store.js';

@@ -3,6 +3,7 @@ import {
   type Adapter,
   assertQueueName,
   assertSendable,
+  BgError,
   CloseGuard,
   checkDeadLetterArgs,
   checkLeaseMs,
@@ -11,27 +12,93 @@ import {
   type DeadLetter,
   DeadLetterStore,
   deadLetterRecord,
+  describeValue,
+  integerOption,
+  invalidOption,
   type KnownQueueStats,
   type LeaseHandle,
   leaseLost,
+  objectOption,
   type ReceivedMessage,
   type SendResult,
 } from '@bg/core/adapter';
 import { type MemoryLimits, memoryCapabilities } from './capabilities.js';
 import { memoryDeadLetterBackend } from './dead-letter-store.js';
 import { decodeHandle, encodeHandle } from './lease-handle.js';
-import { type Clock, createMemoryStore, type MemoryQueueState, type MemoryStore, type StoredMessage } from './memory-store.js';
+import { type Clock, createMemoryStore, type MemoryQueueState, MemoryStore, type StoredMessage } from './memory-store.js';
 
 /** Options of {@link memoryAdapter}. */
 export interface MemoryAdapterOptions {
   /** Share a store between adapters (several "processes", one backend). */
   readonly store?: MemoryStore;
-  /** Fake clock for tests (ignored when `store` is given: the store's clock is used). */
+  /**
+   * Fake clock for tests: leases, delays and deduplication windows follow it, and a waiting
+   * long poll looks at it again every {@link FAKE_CLOCK_RECHECK_MS} ms, so advancing it wakes a
+   * waiting receive promptly. With `store`, give the clock to `createMemoryStore({ clock })`.
+   */
   readonly clock?: Clock;
   /** Override manifest limits, e.g. a smaller `maxPayloadBytes` to test limits quickly. */
   readonly capabilities?: MemoryLimits;
-  /** How long an idempotency key blocks a second send (default 5 min, like SQS FIFO). */
+  /** How long an idempotency key blocks a second send: whole ms from 1 to 10 years (default 5 min, like SQS FIFO). */
   readonly deduplicationWindowMs?: number;
+}
+
+const OWNER = 'memoryAdapter';
+const OPTION_NAMES: readonly string[] = ['store', 'clock', 'capabilities', 'deduplicationWindowMs'];
+/** The longest deduplication window (as the Redis and PostgreSQL adapters have it). */
+const MAX_DEDUPLICATION_WINDOW_MS = 10 * 365 * 24 * 3_600_000;
+/**
+ * Real ms a long poll waits at most between two looks at a custom clock: a fake clock moves
+ * without telling the store, and a test that advances it must not wait for a 5 s poll to end.
+ */
+export const FAKE_CLOCK_RECHECK_MS = 10;
+
+/**
+ * `options` checked: anything of the wrong type, a name it does not know or a clock beside a
+ * store is `INVALID_ARGUMENT` (never retryable) naming the option, before anything is stored.
+ */
+function checkOptions(options: MemoryAdapterOptions | undefined): MemoryAdapterOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new BgError('INVALID_ARGUMENT', `${OWNER} options must be an object, got ${describeValue(options)}`, {
+      retryable: false,
+    });
+  }
+  for (const [name, value] of Object.entries(options)) {
+    if (value !== undefined && !OPTION_NAMES.includes(name)) {
+      throw new BgError('INVALID_ARGUMENT', `${OWNER} has no option ${JSON.stringify(name)} (${OPTION_NAMES.join(', ')})`, {
+        retryable: false,
+      });
+    }
+  }
+  const { store, clock } = options;
+  if (store !== undefined && !isMemoryStore(store)) {
+    throw invalidOption(OWNER, 'store', 'a MemoryStore (createMemoryStore())', store);
+  }
+  if (clock !== undefined) {
+    objectOption(OWNER, 'clock', clock, 'an object with a now() method returning ms', ['now']);
+    if (store !== undefined && clock !== store.clock) {
+      throw new BgError(
+        'INVALID_ARGUMENT',
+        `${OWNER} option clock cannot be used with store (the store’s clock is used): pass it to createMemoryStore({ clock })`,
+        { retryable: false },
+      );
+    }
+  }
+  return options;
+}
+
+/** A store made by `createMemoryStore` (of any copy of this package). */
+function isMemoryStore(value: unknown): value is MemoryStore {
+  if (value instanceof MemoryStore) return true;
+  const store = value as Partial<MemoryStore> | null;
+  return (
+    typeof store === 'object' &&
+    store !== null &&
+    store.queues instanceof Map &&
+    typeof store.queue === 'function' &&
+    typeof store.clock?.now === 'function'
+  );
 }
 
 /** The memory adapter, with its store exposed for inspection. */
@@ -108,11 +175,20 @@ function countLive(state: MemoryQueueState, now: number): { ready: number; inFli
  * const jobs = createQueue({ adapter, queue: 'default' })
  * ```
  */
-export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter {
-  const store = options.store ?? createMemoryStore(options.clock ? { clock: options.clock } : {});
+export function memoryAdapter(options?: MemoryAdapterOptions): MemoryAdapter {
+  const checked = checkOptions(options);
+  const capabilities = memoryCapabilities(checked.capabilities);
+  const dedupWindow = integerOption(
+    OWNER,
+    'deduplicationWindowMs',
+    checked.deduplicationWindowMs,
+    5 * 60_000,
+    1,
+    MAX_DEDUPLICATION_WINDOW_MS,
+  );
+  const store = checked.store ?? createMemoryStore(checked.clock ? { clock: checked.clock } : {});
   const clock = store.clock;
-  const capabilities = memoryCapabilities(options.capabilities);
-  const dedupWindow = options.deduplicationWindowMs ?? 5 * 60_000;
+  const customClock = store.customClock === true;
   const guard = new CloseGuard('memory');
   const closeWaiters = new Set<() => void>();
   const requeue = (state: MemoryQueueState, letter: DeadLetter): void => {
@@ -137,8 +213,15 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
         signal?.removeEventListener('abort', done);
         resolve();
       };
+      // A custom clock moves without telling the store: look at it again every few ms. The
+      // real clock is waited on until the next due time (a delay ending, a lease expiring).
       const nextDue = state.due.peekKey();
-      const timer = setTimeout(done, nextDue === undefined ? ms : Math.min(ms, Math.max(1, nextDue - clock.now())));
+      const wait = customClock
+        ? Math.min(ms, FAKE_CLOCK_RECHECK_MS)
+        : nextDue === undefined
+          ? ms
+          : Math.min(ms, Math.max(1, nextDue - clock.now()));
+      const timer = setTimeout(done, wait);
       state.waiters.add(done);
       closeWaiters.add(done);
       signal?.addEventListener('abort', done, { once: true });

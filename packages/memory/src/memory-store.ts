@@ -162,7 +162,18 @@ export class MemoryQueueState {
 export class MemoryStore {
   readonly queues = new Map<string, MemoryQueueState>();
   seq = 0;
-  constructor(readonly clock: Clock = { now: Date.now }) {}
+  /** The store's clock: the one it was given, else the real one. */
+  readonly clock: Clock;
+  /**
+   * True when the store was given a clock (a fake one, in tests): such a clock moves without
+   * telling anyone, so a waiting long poll looks at it again every few milliseconds.
+   */
+  readonly customClock: boolean;
+
+  constructor(clock?: Clock) {
+    this.clock = clock ?? { now: Date.now };
+    this.customClock = clock !== undefined;
+  }
 
   /** The state of a queue, created on first use. */
   queue(name: string): MemoryQueueState {

@@ -26,7 +26,7 @@ const UNTRACKED: ReadonlySet<string> = new Set(['receive', 'close']);
  * ```
  */
 export function trackCalls<A extends Adapter>(adapter: A, work: BackgroundWork): A {
-  const tracked: Record<string, unknown> = { ...adapter };
+  const tracked = { ...adapter } as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(adapter)) {
     if (typeof value !== 'function' || UNTRACKED.has(key)) continue;
     const method = value as (...args: unknown[]) => unknown;
@@ -36,5 +36,5 @@ export function trackCalls<A extends Adapter>(adapter: A, work: BackgroundWork):
       return result;
     };
   }
-  return tracked as A;
+  return tracked as unknown as A;
 }
