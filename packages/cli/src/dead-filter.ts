@@ -19,9 +19,58 @@ export function parseReasons(values: readonly string[]): DeadLetterReason[] {
   return reasons as DeadLetterReason[];
 }
 
+/** What {@link findDeadLetters} found. */
+export interface FoundDeadLetters {
+  /** The dead letters matching the filter, oldest first, at most `limit`. */
+  readonly items: DeadLetter[];
+  /**
+   * Ids of the filter that are no dead letter of the queue at all (whatever the other filters
+   * and the limit), in the order given. Empty when the filter names no ids.
+   */
+  readonly notFound: string[];
+}
+
 /**
- * The dead letters of `queue` matching `filter`, oldest first, at most `limit`. Ids are
- * looked up one by one; everything else pages through the whole dead-letter store.
+ * The dead letters of `queue` matching `filter`, oldest first (by `deadLetteredAt`), at most
+ * `limit`, and the ids named in the filter that are not there. Ids are looked up one by one,
+ * all of them (the limit applies after sorting); everything else pages through the whole
+ * dead-letter store.
+ */
+export async function findDeadLetters(
+  adapter: Adapter,
+  queue: string,
+  filter: DeadLetterFilter,
+  options: { limit?: number; now?: number } = {},
+): Promise<FoundDeadLetters> {
+  const now = options.now ?? Date.now();
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  const selected: DeadLetter[] = [];
+  if (filter.ids && filter.ids.length > 0) {
+    const notFound: string[] = [];
+    for (const id of new Set(filter.ids)) {
+      const dead = await adapter.getDeadLetter(queue, id);
+      if (!dead) notFound.push(id);
+      else if (matchesDeadLetter(dead, filter, now)) selected.push(dead);
+    }
+    // Stable: ids dead-lettered at the same moment keep the order given.
+    selected.sort((a, b) => a.deadLetteredAt - b.deadLetteredAt);
+    return { items: selected.slice(0, limit), notFound };
+  }
+  let cursor: string | undefined;
+  do {
+    const page = await adapter.listDeadLetters(queue, { limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const dead of page.items) {
+      if (matchesDeadLetter(dead, filter, now)) selected.push(dead);
+      if (selected.length >= limit) return { items: selected, notFound: [] };
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return { items: selected, notFound: [] };
+}
+
+/**
+ * The dead letters of `queue` matching `filter`, oldest first, at most `limit` (see
+ * {@link findDeadLetters}, which also names the ids that are not there).
  */
 export async function selectDeadLetters(
   adapter: Adapter,
@@ -29,25 +78,5 @@ export async function selectDeadLetters(
   filter: DeadLetterFilter,
   options: { limit?: number; now?: number } = {},
 ): Promise<DeadLetter[]> {
-  const now = options.now ?? Date.now();
-  const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const selected: DeadLetter[] = [];
-  if (filter.ids && filter.ids.length > 0) {
-    for (const id of new Set(filter.ids)) {
-      const dead = await adapter.getDeadLetter(queue, id);
-      if (dead && matchesDeadLetter(dead, filter, now)) selected.push(dead);
-      if (selected.length >= limit) break;
-    }
-    return selected;
-  }
-  let cursor: string | undefined;
-  do {
-    const page = await adapter.listDeadLetters(queue, { limit: 100, ...(cursor ? { cursor } : {}) });
-    for (const dead of page.items) {
-      if (matchesDeadLetter(dead, filter, now)) selected.push(dead);
-      if (selected.length >= limit) return selected;
-    }
-    cursor = page.cursor;
-  } while (cursor);
-  return selected;
+  return (await findDeadLetters(adapter, queue, filter, options)).items;
 }

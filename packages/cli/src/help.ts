@@ -95,6 +95,9 @@ Examples:
   replay  URL [ID...] [filters|--all] [--limit n]  back to the live queue: same id and bytes, attempts reset
   purge   URL [ID...] [filters|--all] [--limit n]  delete for good (--limit: the first n that match)
 
+Ids named that are no dead letter of the queue are said on stderr (exit 4), whatever the
+filters and --limit. --limit takes the oldest first, for ids too.
+
 Options:
   --queue q            queue (default "default")
   --reason r           max-attempts, permanent-error, malformed-envelope, invalid-payload,
@@ -128,7 +131,8 @@ Options:
                    (bgctl queue create); a missing one is named and nothing moves
   --dead           also move dead letters (written on the destination first, then removed).
                    Without a native import they pass through the destination's live queue
-                   for a moment: stop the destination's workers first.
+                   for a moment: stop the destination's workers first. Nothing is removed
+                   when the destination turns out to be the source under another URL (exit 1).
   --batch n        messages per round trip (default: the adapters' maximum)
   --idle d         stop after a receive waited this long for nothing (default 2s)
   --dry-run        only count what would move
@@ -140,8 +144,9 @@ Example:
   enqueue: `bgctl enqueue URL TYPE JSON [--queue q] [--delay d] [--key k] [--version n] [--module m]
 
 Writes one job as an envelope v1 with the given type, payload version (default 1) and JSON
-payload. With --module (an ES module exporting job definitions) the payload is validated
-first, as a worker would; --version then defaults to the definition's version.
+payload; a type with a control character is refused (exit 2). With --module (an ES module
+exporting job definitions) the payload is validated first, as a worker would; --version then
+defaults to the definition's version.
 
 Options:
   --queue q      queue (default "default")

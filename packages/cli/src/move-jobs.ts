@@ -37,6 +37,13 @@ export interface MoveResult {
    * the source.
    */
   readonly duplicates: number;
+  /**
+   * Why the dead letters were not moved (with `dead`; none was removed from the source):
+   * `duplicates`, the destination refused live jobs as duplicates of this move (it looks like
+   * the source); `same-store`, a probe dead letter written through the destination could be
+   * read through the source: they are one store under two URLs.
+   */
+  readonly deadSkipped?: 'duplicates' | 'same-store';
   /** True when `signal` stopped the move early: run it again to continue. */
   readonly interrupted: boolean;
   /** Source counts after the move (delayed and in-flight jobs are not moved until visible). */
@@ -89,7 +96,10 @@ function outgoing(
  * (the source itself, under another URL) is never acked: it stays on the source, counted in
  * `duplicates`.
  *
- * Dead letters: written to the destination first, removed from the source second.
+ * Dead letters: written to the destination first, removed from the source second — and only
+ * once the destination is known to be another store: not after the live phase saw duplicates,
+ * and not when a probe dead letter written through the destination can be read through the
+ * source (`deadSkipped` says which; removing them from the source would delete the only copy).
  *
  * @example
  * ```ts
@@ -159,11 +169,23 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
     await Promise.allSettled(held.map((m) => source.release(queue, m.handle, 0)));
   }
 
+  let deadSkipped: MoveResult['deadSkipped'];
   if (options.dead && !aborted()) {
-    for (;;) {
-      if (aborted()) break;
+    // A destination that refused jobs of this very move as duplicates is the source under
+    // another name: a dead letter "moved" there and then purged from the source would be gone.
+    if (heldIds.size > 0) deadSkipped = 'duplicates';
+    let distinct = false;
+    while (deadSkipped === undefined && !aborted()) {
       const page = await source.listDeadLetters(queue, { limit: batch });
       if (page.items.length === 0) break;
+      // Before the first purge: prove the destination is another store.
+      if (!distinct) {
+        if (await isOneStore(source, destination, queue, leaseMs)) {
+          deadSkipped = 'same-store';
+          break;
+        }
+        distinct = true;
+      }
       await copyDeadLetters(destination, queue, page.items, leaseMs);
       const removed = await source.purgeDeadLetters(
         queue,
@@ -183,7 +205,52 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
   } catch {
     sourceAfter = undefined;
   }
-  return { live, dead, duplicates: heldIds.size, interrupted: aborted(), ...(sourceAfter ? { sourceAfter } : {}) };
+  return {
+    live,
+    dead,
+    duplicates: heldIds.size,
+    ...(deadSkipped ? { deadSkipped } : {}),
+    interrupted: aborted(),
+    ...(sourceAfter ? { sourceAfter } : {}),
+  };
+}
+
+/**
+ * Whether `destination` is `source` under another URL, for this queue's dead letters: a probe
+ * dead letter (a fresh id, a body that is no bg job) is written through the destination
+ * and looked up through the source, then removed through the destination. Two URLs that
+ * `sameBackend` cannot see through (a host name this machine resolves to itself) are caught
+ * here, before anything is removed from the source. A destination that cannot find the probe
+ * it just wrote proves nothing, and stops the move.
+ */
+async function isOneStore(source: Adapter, destination: Adapter, queue: string, leaseMs: number): Promise<boolean> {
+  const id = randomUUID();
+  const probe: DeadLetter = {
+    id,
+    body: JSON.stringify({ bgctlMoveProbe: id }),
+    attributes: {},
+    reason: 'manual',
+    error: { message: 'bgctl move: a probe telling the destination from the source; removed at once' },
+    attempts: 1,
+    deadLetteredAt: Date.now(),
+  };
+  await copyDeadLetters(destination, queue, [probe], leaseMs);
+  let seen: boolean;
+  try {
+    seen = (await source.getDeadLetter(queue, id)) !== undefined;
+  } catch (error) {
+    await destination.purgeDeadLetters(queue, [id]).catch(() => 0);
+    throw error;
+  }
+  // Removed whatever the answer, through the destination (it wrote it).
+  const removed = await destination.purgeDeadLetters(queue, [id]);
+  if (!seen && removed === 0) {
+    throw new BgError(
+      'BACKEND_ERROR',
+      `${destination.name} did not find the probe dead letter it had just written: cannot tell it from the source, so no dead letter was moved`,
+    );
+  }
+  return seen;
 }
 
 /**

@@ -16,3 +16,21 @@ export function echo(text: string, max = 100): string {
   const shown = text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
   return printable(shown);
 }
+
+/**
+ * A name (a job type, an id) as a message quotes it: in double quotes with every control
+ * character escaped, newlines and tabs too, so it stays on its line; at most `max` characters.
+ */
+export function quoted(text: string, max = 100): string {
+  const shown = text.length <= max ? text : text.slice(0, max);
+  return `${printable(JSON.stringify(shown))}${text.length <= max ? '' : `… (${text.length} characters)`}`;
+}
+
+/** Any control character at all (C0 including tab and newline, DEL, C1). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const ANY_CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** True when `text` has a control character (tab and newline included): not for a name. */
+export function hasControlCharacter(text: string): boolean {
+  return ANY_CONTROL.test(text);
+}

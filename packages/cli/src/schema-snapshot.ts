@@ -1,6 +1,7 @@
 import type { JobDefinition } from '@bg/core';
 import { CliFailure, EXIT } from './exit-codes.js';
 import { canonicalJson, type JsonSchema } from './json-schema.js';
+import { quoted } from './printable.js';
 
 /** Format marker of the snapshot file. */
 export const SNAPSHOT_FORMAT = 1 as const;
@@ -55,7 +56,42 @@ export function parseSnapshot(text: string, file: string): SchemaSnapshot {
   if (typeof raw !== 'object' || raw === null || s.format !== SNAPSHOT_FORMAT || typeof s.jobs !== 'object' || s.jobs === null) {
     throw new CliFailure(EXIT.FAILURE, `${file} is not a bg schema snapshot (format ${SNAPSHOT_FORMAT})`);
   }
+  if (Array.isArray(s.jobs)) {
+    throw new CliFailure(EXIT.FAILURE, `${file} is not a bg schema snapshot (format ${SNAPSHOT_FORMAT}): "jobs" is a list`);
+  }
+  // Every entry, before anything reads it: a hand-edited or merged file fails here, naming the
+  // job, not as a JavaScript error half-way (or, worse, as a snapshot quietly rewritten).
+  const bad = (what: string): CliFailure =>
+    new CliFailure(
+      EXIT.FAILURE,
+      `${file} is not a valid bg schema snapshot: ${what} (expected { "versions": { "1": { …JSON Schema… } } })`,
+    );
+  for (const [type, entry] of Object.entries(s.jobs as Record<string, unknown>)) {
+    if (!isPlainObject(entry) || !isPlainObject(entry.versions)) {
+      throw bad(
+        `job ${quoted(type)} is ${describe(entry)}${isPlainObject(entry) ? ` with "versions" ${describe(entry.versions)}` : ''}`,
+      );
+    }
+    for (const [version, schema] of Object.entries(entry.versions)) {
+      if (!/^[1-9][0-9]{0,9}$/.test(version)) {
+        throw bad(`job ${quoted(type)} has a version ${quoted(version)} that is not a positive whole number`);
+      }
+      if (!isPlainObject(schema)) throw bad(`job ${quoted(type)} v${version} is ${describe(schema)}, not a JSON Schema object`);
+    }
+  }
   return s as SchemaSnapshot;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** What a JSON value is, for an error message. */
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (value === undefined) return 'missing';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** The {@link CurrentJob} of a definition and its JSON Schema. */

@@ -11,7 +11,7 @@ import { backendUrl, intOption, parse, singleQueue } from '../args.js';
 import { withBackend } from '../backend.js';
 import { confirmOrRefuse } from '../confirm.js';
 import { type CommandContext, printHelp, printJson } from '../context.js';
-import { parseReasons, selectDeadLetters } from '../dead-filter.js';
+import { findDeadLetters, parseReasons, selectDeadLetters } from '../dead-filter.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
@@ -178,16 +178,15 @@ async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): 
   if (!isDeadLetterFilterActive(o.filter) && !o.all) {
     throw new UsageError(`bgctl dead ${o.action} needs ids, a filter (--reason, --type, --older-than, --newer-than) or --all`);
   }
-  const selected = await selectDeadLetters(adapter, o.queue, o.filter, {
+  const found = await findDeadLetters(adapter, o.queue, o.filter, {
     now: o.now,
     ...(o.limit !== undefined ? { limit: o.limit } : {}),
   });
+  const selected = found.items;
   const verb = o.action === 'replay' ? 'replay' : 'purge';
-  // Ids asked for by name that do not exist: said, and exit 4 (a typo must not look like success).
-  const named = o.filter.ids ?? [];
-  const unknown = isDeadLetterFilterActive({ ...o.filter, ids: [] })
-    ? []
-    : [...new Set(named)].filter((id) => !selected.some((d) => d.id === id));
+  // Ids asked for by name that do not exist: said, and exit 4 (a typo must not look like
+  // success), whatever the other filters and the limit.
+  const unknown = found.notFound;
   const notFound = (): ExitCode => {
     if (unknown.length === 0) return EXIT.OK;
     if (!o.json) ctx.io.err(`no dead letter ${unknown.map((id) => echo(id, 60)).join(', ')} on ${o.queue}\n`);

@@ -7,6 +7,7 @@ import { enqueueRaw } from '../enqueue-raw.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
 import { loadJobs } from '../load-jobs.js';
+import { echo, hasControlCharacter, printable, quoted } from '../printable.js';
 
 /** `bgctl enqueue URL TYPE JSON [--queue q] [--delay d] [--key k] [--version n] [--module m]` */
 export async function enqueueCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
@@ -25,7 +26,10 @@ export async function enqueueCommand(argv: readonly string[], ctx: CommandContex
   const url = backendUrl(positionals, ctx.io.env);
   const [type, json, extra] = positionals;
   if (!type || json === undefined) throw new UsageError('usage: bgctl enqueue URL TYPE JSON');
-  if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}" (quote the JSON payload)`);
+  if (extra !== undefined) throw new UsageError(`unexpected argument "${echo(extra)}" (quote the JSON payload)`);
+  // A type is a name: a control character in it is a mistake (or an attack on whoever later
+  // reads it in a terminal, a log or the dashboard), never part of a job type.
+  if (hasControlCharacter(type)) throw new UsageError(`the job type ${quoted(type)} has a control character`);
   let payload: unknown;
   try {
     payload = JSON.parse(json);
@@ -41,7 +45,7 @@ export async function enqueueCommand(argv: readonly string[], ctx: CommandContex
     if (!found) {
       throw new CliFailure(
         EXIT.NOT_FOUND,
-        `${loaded.path} defines no job "${type}" (it has: ${[...loaded.jobs.keys()].join(', ')})`,
+        `${loaded.path} defines no job "${type}" (it has: ${[...loaded.jobs.keys()].map((t) => echo(t)).join(', ')})`,
       );
     }
     definition = found;
@@ -71,7 +75,7 @@ export async function enqueueCommand(argv: readonly string[], ctx: CommandContex
     });
   } else {
     ctx.io.out(
-      `${result.duplicate ? 'duplicate (dropped by the backend; stored earlier as)' : 'enqueued'} ${result.id} (${type} v${result.envelope.v}) on ${queue}\n`,
+      `${result.duplicate ? 'duplicate (dropped by the backend; stored earlier as)' : 'enqueued'} ${printable(result.id)} (${printable(type)} v${result.envelope.v}) on ${queue}\n`,
     );
     if (result.deduplication === 'unsupported') {
       ctx.io.out(`note: this backend does not deduplicate: --key was stored for the handler but did not stop duplicates\n`);

@@ -10,6 +10,12 @@ import { progressBar } from '../progress.js';
 import { sameBackend } from '../same-backend.js';
 import { formatCount, knownLive } from '../stats-format.js';
 
+/** Why `moveJobs` left the dead letters where they were, for people. */
+const DEAD_SKIPPED: Readonly<Record<NonNullable<MoveResult['deadSkipped']>, string>> = {
+  duplicates: 'the destination refused live jobs of this move as duplicates (is it the source?)',
+  'same-store': 'a probe dead letter written through --to was there through --from (one store under two URLs)',
+};
+
 /** `bgctl move --from URL --to URL [--queue q]... [--dead] [--dry-run]` */
 export async function moveCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parse(argv, {
@@ -89,11 +95,12 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
       ctx.io.out(
         `${r.queue}: ${verb} ${formatCount(r.live)} live job(s)${values.dead ? ` and ${r.dead} dead letter(s)` : ''}` +
           `${r.duplicates ? `; ${r.duplicates} not moved (the destination already had them from this move: is it the source?), left on the source` : ''}` +
+          `${r.deadSkipped ? `; dead letters not moved, all left on the source: ${DEAD_SKIPPED[r.deadSkipped]}` : ''}` +
           `${!values['dry-run'] && left && leftOver ? `; left on the source: ${formatCount(left.ready)} ready, ${formatCount(left.delayed)} delayed, ${formatCount(left.inFlight)} in flight (${leftCounts.includes(null) ? '? = unknown; ' : ''}rerun later)` : ''}\n`,
       );
     }
     if (interrupted) ctx.io.err('interrupted: run the same command again to continue\n');
   }
   if (interrupted) return EXIT.INTERRUPTED;
-  return results.some((r) => r.duplicates > 0) ? EXIT.FAILURE : EXIT.OK;
+  return results.some((r) => r.duplicates > 0 || r.deadSkipped !== undefined) ? EXIT.FAILURE : EXIT.OK;
 }
