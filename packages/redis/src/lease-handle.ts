@@ -23,6 +23,11 @@ function countOf(handle: string, end: number): string {
   return end === handle.length ? '1' : handle.slice(end + 1);
 }
 
+/** The entry id of a well-formed handle (see {@link HANDLE}): the handle itself for a first delivery. */
+export function entryIdOf(handle: string): string {
+  return entryOf(handle, entryEnd(handle));
+}
+
 /** The handle of delivery `count` of the entry `entryId` (see {@link HANDLE}). */
 export function leaseHandle(entryId: string, count: number): string {
   return count === 1 ? entryId : `${entryId}:${count}`;

@@ -32,6 +32,12 @@ export interface RedisAdapterOptions {
    * by its next read. A consumer that still holds leases is never removed.
    */
   readonly idleConsumerMs?: number;
+  /**
+   * How close to the end of a lease this process took an ack first proves, inside Redis, that
+   * the handle still owns its delivery (default 250 ms; ≥ 0). Before that, nobody else can hold
+   * the entry and the ack is a plain `XACK` + `XDEL`; see "Acks" in the README.
+   */
+  readonly ownershipMarginMs?: number;
   /** How long the first connection may take before calls fail with `UNREACHABLE` (default 5 s). */
   readonly connectTimeoutMs?: number;
   /**

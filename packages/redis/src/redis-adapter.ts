@@ -23,6 +23,7 @@ import {
   type DeadLetterPage,
   deadLetterRecord,
   decodeDeadLetterCursor,
+  durationOption,
   encodeDeadLetterCursor,
   integerOption,
   isBgError,
@@ -40,7 +41,7 @@ import {
 import { Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
 import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
-import { ackArguments, HANDLE, parseHandle, sortHandles } from './lease-handle.js';
+import { ackArguments, entryIdOf, HANDLE, parseHandle, sortHandles } from './lease-handle.js';
 import {
   ACK_MANY,
   DEAD_LETTER,
@@ -68,6 +69,7 @@ import {
   xaddManyFailures,
 } from './message-codec.js';
 import type { RedisAdapterOptions } from './options.js';
+import { OwnedLeases } from './owned-leases.js';
 import { redisDbOf, selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
 import { createWakeHub, type WakeHub } from './wake-hub.js';
@@ -148,6 +150,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   });
   // Whole ms (Redis's `SET … PX` takes nothing else), at most 10 years.
   const dedupWindow = integerOption('redis', 'deduplicationWindowMs', options.deduplicationWindowMs, 5 * 60_000, 1, HORIZON_MS);
+  /** The leases this process holds, so that an ack well inside one needs no ownership check. */
+  const leases = new OwnedLeases(durationOption('redis', 'ownershipMarginMs', options.ownershipMarginMs, 250, 0));
   const { fallbackPollMs } = options;
   const idleConsumerMs = options.idleConsumerMs ?? IDLE_CONSUMER_MS;
   if (!(Number.isSafeInteger(idleConsumerMs) && idleConsumerMs > 0))
@@ -351,6 +355,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     readonly result: Deferred<ReceivedMessage[]>;
   }
   const ticks = new Map<string, Tick>();
+  const NO_RECEIVES: Tick['receives'] = new Map();
   let flushScheduled = false;
 
   function tickOf(queue: string, keys: QueueKeys): Tick {
@@ -396,6 +401,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   };
 
   function flushTick(tick: Tick): void {
+    if (tick.acks.length > 0) ackOwned(tick);
     const { queue, keys: k, acks, receives } = tick;
     let acksSent = acks.length === 0;
     // In stream order, as the ack scripts read them with XPENDING (their quick path).
@@ -443,6 +449,64 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   }
 
   /**
+   * Takes out of `tick` the acks of leases this process surely still holds ({@link OwnedLeases}:
+   * nobody else can have claimed those entries) and acks them with a plain `XACK` + `XDEL` in
+   * one `MULTI`, with no ownership check in Redis (a script's per-entry glue is most of an ack's
+   * server time). The others stay in `tick` for the checked path (the ack script). The `EXISTS`
+   * tells a deleted queue (`QUEUE_NOT_FOUND`, as the script would say) from entries removed
+   * under the lease (by `deleteQueue` and re-creation elsewhere): the job is done either way,
+   * so those acks succeed.
+   */
+  function ackOwned(tick: Tick): void {
+    const { queue, keys: k, acks, ackSettlers } = tick;
+    const held = leases.of(queue);
+    const now = performance.now();
+    const fast: string[] = [];
+    const fastSettlers: ((value?: unknown) => void)[] = [];
+    let kept = 0;
+    for (let n = 0; n < acks.length; n++) {
+      const handle = acks[n] as string;
+      if (leases.ownsNow(held, handle, now)) {
+        held.delete(handle);
+        fast.push(handle);
+        fastSettlers.push(ackSettlers[2 * n] as () => void, ackSettlers[2 * n + 1] as () => void);
+      } else {
+        acks[kept] = handle;
+        ackSettlers[2 * kept] = ackSettlers[2 * n] as () => void;
+        ackSettlers[2 * kept + 1] = ackSettlers[2 * n + 1] as () => void;
+        kept++;
+      }
+    }
+    if (fast.length === 0) return;
+    acks.length = kept;
+    ackSettlers.length = 2 * kept;
+    const ids = fast.map(entryIdOf);
+    const done: Tick = {
+      queue,
+      keys: k,
+      acks: fast,
+      ackSettlers: fastSettlers as ((value?: unknown) => void)[],
+      receives: NO_RECEIVES,
+    };
+    (
+      client
+        .multi()
+        .exists(k.stream)
+        .xack(k.stream, GROUP, ...ids)
+        .xdel(k.stream, ...ids)
+        .exec() as Promise<[Error | null, unknown][] | null>
+    ).then(
+      (replies) => {
+        const failed = replies?.find(([error]) => error !== null)?.[0];
+        if (replies === null || failed) return settleAcks(done, undefined, failed ?? new Error('the MULTI was discarded'));
+        if (replies[0]?.[1] === 0) return settleAcks(done, undefined, new Error('NOGROUP queue stream does not exist'));
+        settleAcks(done, [], undefined);
+      },
+      (error: unknown) => settleAcks(done, undefined, error),
+    );
+  }
+
+  /**
    * One merged receive of up to `max` entries under consumer `name`, with `acking`'s acks riding
    * along. While the queue's full path is not due, new entries are read with a plain XREADGROUP
    * (pipelined after the acks: one round trip); an empty answer there, or a due full path, runs
@@ -458,6 +522,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   ): Promise<ReceivedMessage[]> {
     const now = Date.now();
     const expiresAt = now + leaseMs;
+    // The lease as this process records it: from before the read is sent (Redis starts it later).
+    const heldUntil = performance.now() + leaseMs;
     if (now < (fullAt.get(queue) ?? 0)) {
       const pipeline = client.pipeline();
       if (acking)
@@ -485,11 +551,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       if (entries.length > 0) {
         // Fewer than asked: the stream is drained of new entries; look at the rest next time.
         if (entries.length < max) fullAt.delete(queue);
-        return toMessages(entries, [], expiresAt);
+        return toMessages(queue, entries, [], expiresAt, heldUntil);
       }
-      return fullReceive(queue, k, name, max, undefined, Date.now(), leaseMs);
+      return fullReceive(queue, k, name, max, undefined, Date.now(), leaseMs, performance.now() + leaseMs);
     }
-    return fullReceive(queue, k, name, max, acking, now, leaseMs);
+    return fullReceive(queue, k, name, max, acking, now, leaseMs, heldUntil);
   }
 
   /** The receive script (the full path), with `acking`'s acks riding along. */
@@ -501,6 +567,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     acking: Tick | undefined,
     now: number,
     leaseMs: number,
+    heldUntil: number,
   ): Promise<ReceivedMessage[]> {
     let reply: ScriptReply;
     try {
@@ -529,15 +596,28 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     } else {
       fullAt.set(queue, now + Math.min(Number(full), MIN_PASS_INTERVAL_MS));
     }
-    return toMessages(entries, counts, now + leaseMs);
+    return toMessages(queue, entries, counts, now + leaseMs, heldUntil);
   }
 
-  /** The messages `entries` stand for: the first `counts.length` are redeliveries with those counts, the rest first deliveries. */
-  function toMessages(entries: StreamEntry[], counts: number[], expiresAt: number): ReceivedMessage[] {
+  /**
+   * The messages `entries` stand for: the first `counts.length` are redeliveries with those
+   * counts, the rest first deliveries. Each lease is recorded as held until `heldUntil`.
+   */
+  function toMessages(
+    queue: string,
+    entries: StreamEntry[],
+    counts: number[],
+    expiresAt: number,
+    heldUntil: number,
+  ): ReceivedMessage[] {
     const out: ReceivedMessage[] = new Array(entries.length);
+    if (entries.length === 0) return out;
+    const held = leases.of(queue);
     for (let n = 0; n < entries.length; n++) {
       const [id, fields] = entries[n] as StreamEntry;
-      out[n] = toReceived(id, fields, n < counts.length ? Number(counts[n]) : 1, expiresAt);
+      const message = toReceived(id, fields, n < counts.length ? Number(counts[n]) : 1, expiresAt);
+      held.set(message.handle, heldUntil);
+      out[n] = message;
     }
     return out;
   }
@@ -669,9 +749,10 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   }
 
   /** Releases at once what a receive brought after close() began (not through the closed adapter's `release`). */
-  async function handBackLate(k: QueueKeys, late: readonly ReceivedMessage[]): Promise<void> {
+  async function handBackLate(queue: string, k: QueueKeys, late: readonly ReceivedMessage[]): Promise<void> {
     await Promise.all(
       late.map((m) => {
+        leases.drop(queue, m.handle);
         const { entry, count } = parseHandle(m.handle);
         return releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, 0);
       }),
@@ -758,6 +839,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
           let removed = 0;
           for (let i = 0; i < keys.length; i += 500) removed += await client.del(...keys.slice(i, i + 500));
           known.delete(queue);
+          leases.forget(queue);
           fullAt.delete(queue);
           return existed || removed > 0;
         },
@@ -883,7 +965,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const receiving = hub !== undefined && waitMs > 0 ? waitingReceive(hub, request) : pollingReceive(request);
         // A receive still out when close() comes returns nothing: what it brings is handed back
         // (nobody could settle it on a closed adapter), and close() waits for that.
-        const outcome = await raceAbortHandBack(receiving, guard.signal, (late) => handBackLate(k, late), background);
+        const outcome = await raceAbortHandBack(receiving, guard.signal, (late) => handBackLate(queue, k, late), background);
         return outcome.done ? outcome.value : [];
       }),
 
@@ -892,7 +974,17 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const { entry, count } = parseHandle(handle);
         const ms = checkLeaseMs(capabilities, leaseMs);
         const leaseExpiresAt = Date.now() + ms;
-        owned(await extendScript(k.stream, GROUP, entry, count, consumerFor(ms)));
+        const heldUntil = performance.now() + ms;
+        // A shorter lease may be in force as soon as the script runs: no fast ack past it meanwhile.
+        leases.shorten(queue, handle, heldUntil);
+        let result: unknown;
+        try {
+          result = await extendScript(k.stream, GROUP, entry, count, consumerFor(ms));
+        } finally {
+          if (result === 1) leases.hold(queue, handle, heldUntil);
+          else if (result !== undefined) leases.drop(queue, handle);
+        }
+        owned(result);
         return { handle, leaseExpiresAt };
       }),
 
@@ -912,6 +1004,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       call(queue, 'release', async (k) => {
         const { entry, count } = parseHandle(handle);
         const delay = checkReleaseDelayMs(capabilities, delayMs);
+        // Given up from now on (whatever the answer): a later ack of the handle is checked in Redis.
+        leases.drop(queue, handle);
         owned(await releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, delay));
         dueAt(queue, Date.now() + delay);
       }),

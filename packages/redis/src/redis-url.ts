@@ -19,8 +19,9 @@ const MAX_DB = 2_147_483_647;
 /**
  * Parses and validates a `redis://[user:password@]host[:port][/db][?prefix=bg][&family=4]`
  * URL (`rediss://` for TLS). Anything malformed — another scheme, port 0, a path that is not
- * a database number, an unknown or repeated parameter, a bad prefix — is `INVALID_ARGUMENT`
- * (not retryable) naming the part, never echoing the password.
+ * a database number, a malformed %-escape in the credentials, an unknown or repeated
+ * parameter, a bad prefix — is `INVALID_ARGUMENT` (not retryable) naming the part, never
+ * echoing the password.
  *
  * @example
  * ```ts
@@ -44,7 +45,8 @@ export function parseRedisUrl(url: URL): RedisUrl {
 }
 
 /**
- * The database number in the path of a redis URL: none or `/` → 0, `/3` → 3. Anything else
+ * The database number in the path of a redis URL: none or `/` → 0, `/3` → 3 (a malformed
+ * %-escape in the credentials is refused here too: ioredis would throw a bare URIError). Anything else
  * (`/abc`, `/-1`, `/1/2`) is `INVALID_ARGUMENT`; whether the server has that many databases
  * is checked when the adapter connects.
  */
@@ -54,6 +56,15 @@ export function redisDbOf(url: URL | string): number {
     parsed = typeof url === 'string' ? new URL(url) : url;
   } catch {
     throw invalidUrl('redis', 'not a URL (check the port is 1-65535 and special characters are percent-encoded)');
+  }
+  // ioredis decodes the user name and password with decodeURIComponent: a bad escape there
+  // would be an untyped URIError at connect. Said here, without the value.
+  for (const part of [parsed.username, parsed.password]) {
+    try {
+      decodeURIComponent(part);
+    } catch {
+      throw invalidUrl('redis', 'a malformed %-escape in the credentials (write % itself as %25)');
+    }
   }
   const path = parsed.pathname;
   if (path === '' || path === '/') return 0;

@@ -11,7 +11,7 @@ import { BgError, connect, isBgError } from '@bg/core';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { fromUrl, parseRedisUrl } from '../src/index.js';
+import { fromUrl, parseRedisUrl, redisAdapter } from '../src/index.js';
 import { maskCommand } from '../src/map-error.js';
 
 const url = inject('redisUrl');
@@ -31,8 +31,25 @@ describe('redis URLs are validated before anything connects', () => {
     [`redis://:${SECRET}@127.0.0.1:6379?family=5`, /"family" must be one of 4, 6/],
     [`redis://:${SECRET}@127.0.0.1:6379#frag`, /fragment/],
     [`redis://:${SECRET}@127.0.0.1:99999`, /not a URL/],
+    // ioredis decodes the user information with decodeURIComponent: a bad escape was an
+    // untyped URIError ("URI malformed", exit 1 in bgctl).
+    [`redis://user:pa%zz${SECRET}@127.0.0.1:6390`, /malformed %-escape in the credentials/],
+    [`redis://us%E0%A4er:${SECRET}@127.0.0.1:6390`, /malformed %-escape in the credentials/],
+    [`rediss://:${SECRET}%@127.0.0.1:6390/1?prefix=app`, /malformed %-escape in the credentials/],
   ];
   for (const test of urlRejectionTests(bad, { secrets: [SECRET] })) it(test.name, test.run);
+
+  it('redisAdapter({ url }) with a malformed %-escape in the credentials is INVALID_ARGUMENT, without the password', () => {
+    let error: unknown;
+    try {
+      redisAdapter({ url: `redis://user:pa%zz${SECRET}@127.0.0.1:6390` });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isBgError(error, 'INVALID_ARGUMENT'), `redisAdapter({ url: bad escape }) threw ${String(error)}`).toBe(true);
+    expect(String((error as Error).message)).toMatch(/malformed %-escape in the credentials/);
+    expect(String((error as Error).message)).not.toContain(SECRET);
+  });
 
   it('accepts the documented forms', () => {
     expect(parseRedisUrl(new URL('redis://127.0.0.1:6379'))).toEqual({ db: 0, clientUrl: 'redis://127.0.0.1:6379' });

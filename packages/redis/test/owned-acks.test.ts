@@ -1,0 +1,156 @@
+import { waitUntil } from '@bg/backends';
+import { type RedisServer, startRedis } from '@bg/backends/redis';
+import { isBgError, type ReceivedMessage } from '@bg/core';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { queueKeys, type RedisAdapter, redisAdapter } from '../src/index.js';
+
+const enabled = inject('redisUrl');
+const quiet = () => {};
+
+/** The error `promise` rejects with (undefined when it resolves). */
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+/** Receives (each call waiting up to 1 s) until `n` messages came, or fails after `timeoutMs`. */
+async function receiveN(adapter: RedisAdapter, queue: string, n: number, leaseMs: number, timeoutMs = 5_000) {
+  const got: ReceivedMessage[] = [];
+  await waitUntil(
+    `${n} messages from ${queue}`,
+    async () => {
+      got.push(...(await adapter.receive(queue, { max: n - got.length, leaseMs, waitMs: 1_000 })));
+      return got.length >= n;
+    },
+    timeoutMs,
+    1,
+  );
+  return got;
+}
+
+// A private server: the tests count the server's script calls, which other files' clients must not add to.
+describe.skipIf(!enabled)('@bg/redis: acks inside a lease this process holds skip the ownership script', () => {
+  let server: RedisServer | undefined;
+  let url = '';
+  let admin: Redis;
+  let n = 0;
+  const adapters: RedisAdapter[] = [];
+  const make = (extra: Parameters<typeof redisAdapter>[0] = {}): RedisAdapter => {
+    const adapter = redisAdapter({ url, prefix: `oa${process.pid}x${++n}`, onWarning: quiet, ...extra });
+    adapters.push(adapter);
+    return adapter;
+  };
+  /** Calls of the ack script and of XACK on the server so far. */
+  const calls = async (): Promise<{ script: number; xack: number }> => {
+    const info = await admin.info('commandstats');
+    const count = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+    return { script: count('evalsha') + count('eval'), xack: count('xack') };
+  };
+
+  beforeAll(async () => {
+    server = await startRedis();
+    url = (server as RedisServer).url;
+    admin = new Redis(url);
+  });
+  afterAll(async () => {
+    for (const a of adapters) await a.close();
+    await admin?.quit();
+    await server?.stop();
+  });
+
+  it('an ack well inside the lease is a plain XACK + XDEL: no script call, the entry is gone', async () => {
+    const adapter = make();
+    await adapter.ensureQueue('jobs');
+    await adapter.send('jobs', [
+      { id: 'a', body: 'x' },
+      { id: 'b', body: 'y' },
+    ]);
+    const got = await receiveN(adapter, 'jobs', 2, 30_000);
+    const before = await calls();
+    await Promise.all(got.map((m) => adapter.ack('jobs', m.handle)));
+    const after = await calls();
+    expect(
+      { scripts: after.script - before.script, xacks: after.xack - before.xack },
+      'ack() of two deliveries 30 s inside their lease: one XACK, no ack script',
+    ).toEqual({ scripts: 0, xacks: 1 });
+    expect(await admin.xlen(queueKeys(`oa${process.pid}x${n}`, 'jobs').stream), 'the acked entries are deleted').toBe(0);
+    // A second ack of the same handle is harmless (it goes through the checked path).
+    await adapter.ack('jobs', (got[0] as ReceivedMessage).handle);
+  });
+
+  it('within ownershipMarginMs of the lease end the ack is checked in Redis; a stale one is LEASE_LOST', async () => {
+    // A margin as long as the lease: every ack of it is checked.
+    const adapter = make({ ownershipMarginMs: 60_000 });
+    await adapter.ensureQueue('jobs');
+    await adapter.send('jobs', [{ id: 'a', body: 'x' }]);
+    const [m] = await receiveN(adapter, 'jobs', 1, 30_000);
+    const before = await calls();
+    await adapter.ack('jobs', (m as ReceivedMessage).handle);
+    const after = await calls();
+    expect(after.script - before.script, 'ack() inside the margin runs the ack script').toBe(1);
+  });
+
+  it('an extension to a shorter lease counts at once: once it ran out and another consumer holds the job, the ack is LEASE_LOST and the other delivery stays', async () => {
+    const first = make();
+    const prefix = `oa${process.pid}x${n}`;
+    const other = redisAdapter({ url, prefix, onWarning: quiet });
+    adapters.push(other);
+    await first.ensureQueue('jobs');
+    await first.send('jobs', [{ id: 'a', body: 'x' }]);
+    const [m] = await receiveN(first, 'jobs', 1, 60_000);
+    const held = m as ReceivedMessage;
+    await first.extend('jobs', held.handle, 1_000);
+    const [again] = await receiveN(other, 'jobs', 1, 30_000, 10_000);
+    expect(again?.deliveryCount, 'the other consumer got the job once the 1 s extension ran out').toBe(2);
+    const error = await rejection(first.ack('jobs', held.handle));
+    expect(
+      isBgError(error, 'LEASE_LOST'),
+      `ack(handle whose lease was extended to 1 s and ran out; another consumer holds the job): ${String(error)}`,
+    ).toBe(true);
+    expect(await admin.xlen(queueKeys(prefix, 'jobs').stream), 'the stale ack must not remove the other delivery').toBe(1);
+    await other.ack('jobs', (again as ReceivedMessage).handle);
+    expect(await admin.xlen(queueKeys(prefix, 'jobs').stream)).toBe(0);
+  });
+
+  it('an ack after release is LEASE_LOST (the released handle is no longer held)', async () => {
+    const adapter = make();
+    await adapter.ensureQueue('jobs');
+    await adapter.send('jobs', [{ id: 'a', body: 'x' }]);
+    const [m] = await receiveN(adapter, 'jobs', 1, 30_000);
+    await adapter.release('jobs', (m as ReceivedMessage).handle, 60_000);
+    const error = await rejection(adapter.ack('jobs', (m as ReceivedMessage).handle));
+    expect(isBgError(error, 'LEASE_LOST'), `ack(released handle): ${String(error)}`).toBe(true);
+    expect(await adapter.stats('jobs'), 'the released job stays stored, delayed').toMatchObject({ delayed: 1 });
+  });
+
+  it('a queue deleted by another process under a held lease: the ack is QUEUE_NOT_FOUND, not a success', async () => {
+    const adapter = make();
+    const prefix = `oa${process.pid}x${n}`;
+    await adapter.ensureQueue('jobs');
+    await adapter.send('jobs', [{ id: 'a', body: 'x' }]);
+    const [m] = await receiveN(adapter, 'jobs', 1, 30_000);
+    const elsewhere = redisAdapter({ url, prefix, onWarning: quiet });
+    adapters.push(elsewhere);
+    expect(await elsewhere.deleteQueue('jobs')).toBe(true);
+    const error = await rejection(adapter.ack('jobs', (m as ReceivedMessage).handle));
+    expect(isBgError(error, 'QUEUE_NOT_FOUND'), `ack on a queue deleted meanwhile: ${String(error)}`).toBe(true);
+  });
+
+  it.each([-1, Number.NaN, '250'])('ownershipMarginMs %s is INVALID_ARGUMENT naming the option', (bad) => {
+    let error: unknown;
+    try {
+      redisAdapter({ url: 'redis://127.0.0.1:1', ownershipMarginMs: bad as number });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isBgError(error, 'INVALID_ARGUMENT'), `redisAdapter({ ownershipMarginMs: ${String(bad)} }): ${String(error)}`).toBe(
+      true,
+    );
+    expect(String((error as Error).message)).toContain('ownershipMarginMs');
+  });
+});
