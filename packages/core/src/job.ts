@@ -69,11 +69,16 @@ export function defineJob<const TType extends string, TSchema extends StandardSc
     throw new BgError('INVALID_JOB_DEFINITION', 'defineJob needs options { type, schema, … }');
   }
   const version = options.version ?? 1;
+  // Quoted with every control character as an escape (`\u001b`), never raw to a terminal.
+  const shown = typeof options.type === 'string' ? quoted(options.type) : `"${String(options.type)}"`;
   const fail = (why: string): never => {
-    throw new BgError('INVALID_JOB_DEFINITION', `job "${String(options.type)}": ${why}`);
+    throw new BgError('INVALID_JOB_DEFINITION', `job ${shown}: ${why}`);
   };
   if (typeof options.type !== 'string' || options.type.length === 0 || options.type.length > 200) {
     fail('type must be a non-empty string of at most 200 characters');
+  }
+  if (hasControlCharacter(options.type as string)) {
+    fail('type must not contain control characters (it is printed by bgctl, the dashboard and logs)');
   }
   if (!Number.isInteger(version) || version < 1) fail(`version must be a positive integer, got ${version}`);
   // An ArkType type is a function carrying `~standard`: schemas may be objects or functions.
@@ -253,4 +258,24 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
     typeof (value as { then?: unknown }).then === 'function'
   );
+}
+
+/** Whether `text` holds a C0 or C1 control character (or DEL). */
+function hasControlCharacter(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
+
+/** `text` in JSON quotes, with DEL and C1 control characters escaped too (JSON leaves them raw). */
+function quoted(text: string): string {
+  let out = JSON.stringify(text);
+  if (hasControlCharacter(out)) {
+    out = [...out]
+      .map((ch) => (hasControlCharacter(ch) ? `\\u${(ch.codePointAt(0) ?? 0).toString(16).padStart(4, '0')}` : ch))
+      .join('');
+  }
+  return out;
 }

@@ -339,3 +339,34 @@ describe('options that were not typed errors, or were silently ignored', () => {
     ).toBe(3);
   });
 });
+
+describe('job types with control characters (bgctl printed them raw to the terminal)', () => {
+  it.each(['evil\u001b]0;pwned\u0007', 'tab\there', 'c1\u009bx', 'del\u007f'])(
+    'defineJob({ type: %j }) is INVALID_JOB_DEFINITION, and the message shows the type escaped',
+    (type) => {
+      let error: unknown;
+      try {
+        defineJob({ type, schema: z.object({}) });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(isBgError(error, 'INVALID_JOB_DEFINITION'), `defineJob({ type: ${JSON.stringify(type)} }): ${String(error)}`).toBe(
+        true,
+      );
+      const message = (error as Error).message;
+      expect(message).toContain('control characters');
+      expect(
+        [...message].some(
+          (ch) => (ch.codePointAt(0) ?? 0) < 0x20 || ((ch.codePointAt(0) ?? 0) >= 0x7f && (ch.codePointAt(0) ?? 0) <= 0x9f),
+        ),
+        `the message must hold no raw control character: ${JSON.stringify(message)}`,
+      ).toBe(false);
+    },
+  );
+
+  it('ordinary types with dots, dashes and non-ASCII letters are accepted', () => {
+    for (const type of ['email.welcome', 'billing-v2:charge', 'rechnung.prüfen', '通知.送信']) {
+      expect(defineJob({ type, schema: z.object({}) }).type).toBe(type);
+    }
+  });
+});
