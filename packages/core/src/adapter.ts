@@ -68,7 +68,11 @@ export interface OutgoingMessage {
   readonly id: string;
   /** Encoded envelope (UTF-8 text, usually JSON). Stored and returned byte for byte. */
   readonly body: string;
-  /** Small string attributes stored beside the body (job type, version, trace context). */
+  /**
+   * Small string attributes stored beside the body and returned on every delivery and dead
+   * letter. The core's own are named `bg-…` (`bg-type`; `bg-ordering-key`, `bg-hopped` and
+   * `bg-deferred` on some jobs: up to four a message).
+   */
   readonly attributes?: Readonly<Record<string, string>>;
   /** Delay before first delivery, in ms; never above `capabilities.maxDelayMs`. */
   readonly delayMs?: number;

@@ -1,13 +1,12 @@
 import type { Capabilities, DeadLetterReason, ErrorInfo } from './adapter.js';
 import { backoffDelay } from './backoff.js';
-import { needsFreshCount, planEarlyDelivery } from './delay-hop.js';
+import { needsFreshCount, parkBudget, planEarlyDelivery } from './delay-hop.js';
 import type { Envelope } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
 import { isBgError } from './errors.js';
 import type { JobDefinition } from './job.js';
 
-/** The attribute a delivery carries once it was re-sent for a fresh delivery count after its parks. */
-export const HOPPED_ATTRIBUTE = 'bg-hopped';
+export { HOPPED_ATTRIBUTE } from './message-attributes.js';
 
 /**
  * What the worker does with a delivery; decided by {@link decideDelivery},
@@ -17,9 +16,12 @@ export const HOPPED_ATTRIBUTE = 'bg-hopped';
  * - `dead-letter`: set it aside with `reason` (write the record, then remove the original).
  * - `hop`: it came before its `notBefore`: wait `remainingMs` more without running it, by a
  *   re-send natively delayed `delayMs` (`via: 'resend'`) or a release for `delayMs` (`'park'`).
- * - `re-send`: it is due after parks that raised its delivery count: send it again as a new
- *   message marked {@link HOPPED_ATTRIBUTE}, then remove this one.
- * - `defer`: a payload version newer than this worker knows: release it for `delayMs`.
+ * - `re-send`: it is due but its delivery count holds deliveries that were no attempts (parks,
+ *   deferrals): send it again as a new message marked `bg-hopped`, then remove
+ *   this one.
+ * - `defer`: a payload version newer than this worker knows: wait `delayMs` without running it,
+ *   by a re-send marked `bg-deferred` with `deferredAt` (`via: 'resend'`, natively
+ *   delayed where the backend can) or, once marked, a release (`'park'`).
  * - `hand-back`: the handler gave up because the worker stops: release it at once.
  * - `forget`: the lease was lost or handed back meanwhile: touch nothing.
  */
@@ -37,7 +39,8 @@ export type Outcome =
     }
   | { readonly kind: 'hop'; readonly via: 'resend' | 'park'; readonly delayMs: number; readonly remainingMs: number }
   | { readonly kind: 're-send' }
-  | { readonly kind: 'defer'; readonly delayMs: number }
+  | { readonly kind: 'defer'; readonly via: 'park'; readonly delayMs: number }
+  | { readonly kind: 'defer'; readonly via: 'resend'; readonly delayMs: number; readonly deferredAt: number }
   | { readonly kind: 'hand-back' }
   | { readonly kind: 'forget' };
 
@@ -59,14 +62,16 @@ export interface DeliveryFacts {
   readonly job: JobDefinition | undefined;
   /** The backend's delivery count (1 on the first delivery): the attempt number. */
   readonly deliveryCount: number;
-  /** True when the delivery carries {@link HOPPED_ATTRIBUTE}. */
+  /** True when the delivery carries `bg-hopped`. */
   readonly hopped: boolean;
+  /** When the job was first deferred as an unknown version (`bg-deferred`), if it was. */
+  readonly deferredAt?: number | undefined;
 }
 
 /** The worker's settings the decisions read. */
 export interface DecisionPolicy {
   readonly capabilities: Capabilities;
-  /** How long after enqueue an unknown newer payload version is deferred before it is dead-lettered. */
+  /** How long after its first deferral an unknown newer payload version is deferred before it is dead-lettered. */
   readonly versionWindowMs: number;
   /** Randomness for backoff jitter: a number in [0, 1). */
   readonly random: () => number;
@@ -84,9 +89,10 @@ const RE_SEND: Outcome = Object.freeze({ kind: 're-send' });
 
 /**
  * Decides, before any handler runs, what to do with a delivery at time `now`: dead-letter a
- * malformed envelope, an unknown type or (past the window) an unknown newer version; hop or
- * re-send an early or freshly due delayed job; defer an unknown version within the window; or
- * run the handler. Pure: no I/O, the clock and randomness come in.
+ * malformed envelope, an unknown type or (past the window) an unknown newer version; hop an
+ * early delayed job; defer an unknown version within the window; re-send a due job whose
+ * delivery count holds parks or deferrals; or run the handler. Pure: no I/O, the clock and
+ * randomness come in.
  */
 export function decideDelivery(facts: DeliveryFacts, policy: DecisionPolicy, now: number): Outcome | RunDecision {
   const { envelope, deliveryCount } = facts;
@@ -106,7 +112,6 @@ export function decideDelivery(facts: DeliveryFacts, policy: DecisionPolicy, now
       const step = planEarlyDelivery(caps, remainingMs, deliveryCount);
       return { kind: 'hop', via: step.action, delayMs: step.delayMs, remainingMs };
     }
-    if (needsFreshCount(caps, deliveryCount, facts.hopped)) return RE_SEND;
   }
   const { job } = facts;
   if (job === undefined) {
@@ -119,21 +124,48 @@ export function decideDelivery(facts: DeliveryFacts, policy: DecisionPolicy, now
       enqueuedAt: Date.parse(envelope.createdAt),
     };
   }
-  if (envelope.v > job.version) {
-    const createdAt = Date.parse(envelope.createdAt);
-    if (now - createdAt < policy.versionWindowMs) {
-      return { kind: 'defer', delayMs: Math.min(backoffDelay(job.retry, deliveryCount, policy.random), caps.maxReleaseDelayMs) };
-    }
-    return {
-      kind: 'dead-letter',
-      reason: 'unknown-version',
-      attempts: deliveryCount,
-      jobType: job.type,
-      error: { message: `"${job.type}" payload v${envelope.v} is newer than v${job.version} known to this worker` },
-      enqueuedAt: createdAt,
-    };
-  }
+  if (envelope.v > job.version) return deferUnknownVersion(facts, envelope, job, policy, now);
+  // After the version check: a job deferred by this worker is never re-sent for a fresh count
+  // here (that would undo the deferral's mark, and the two re-sends would follow each other).
+  if (needsFreshCount(caps, envelope.notBefore !== undefined, facts.hopped, facts.deferredAt !== undefined)) return RE_SEND;
   return { kind: 'run', job, envelope, attempt: deliveryCount };
+}
+
+/**
+ * A payload version newer than this worker knows (a rolling deploy may bring a worker that knows
+ * it): defer it for the window, then dead-letter it `unknown-version`. The window runs from the
+ * first deferral, whatever delay or backlog came before, so a job is never dead-lettered on its
+ * first delivery (unless the window is 0). The first deferral re-sends the job marked
+ * `bg-deferred` with that time; later ones release it (parks, re-sent again like delay parks at
+ * half the backend's own delivery cap). A worker that knows the version re-sends the marked job
+ * for a fresh count before running it: deferrals are never attempts.
+ */
+function deferUnknownVersion(
+  facts: DeliveryFacts,
+  envelope: Envelope,
+  job: JobDefinition,
+  policy: DecisionPolicy,
+  now: number,
+): Outcome {
+  const { deliveryCount, deferredAt } = facts;
+  const caps = policy.capabilities;
+  const since = deferredAt ?? now;
+  if (now - since < policy.versionWindowMs) {
+    const delayMs = backoffDelay(job.retry, deliveryCount, policy.random);
+    const cap = caps.maxDeliveries;
+    if (deferredAt !== undefined && (cap === undefined || deliveryCount < parkBudget(cap))) {
+      return { kind: 'defer', via: 'park', delayMs: Math.min(delayMs, caps.maxReleaseDelayMs) };
+    }
+    return { kind: 'defer', via: 'resend', delayMs: Math.min(delayMs, caps.maxDelayMs), deferredAt: since };
+  }
+  return {
+    kind: 'dead-letter',
+    reason: 'unknown-version',
+    attempts: deliveryCount,
+    jobType: job.type,
+    error: { message: `"${job.type}" payload v${envelope.v} is newer than v${job.version} known to this worker` },
+    enqueuedAt: Date.parse(envelope.createdAt),
+  };
 }
 
 /** The outcome of a payload that failed its migration or schema: dead-letter it `invalid-payload`. */

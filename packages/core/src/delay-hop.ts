@@ -33,10 +33,21 @@ export function planEarlyDelivery(capabilities: Capabilities, remainingMs: numbe
 }
 
 /**
- * True when a delivery that is due (its `notBefore` passed) must first be re-sent as a new
- * message so that its parks are not counted as attempts: on backends without native delays,
- * when parks raised its delivery count and it was not re-sent for that reason already.
+ * True when a delivery that is due (its `notBefore` passed, or it had none) must first be re-sent
+ * as a new message, marked `bg-hopped`, so that the deliveries before it are not counted as
+ * attempts. That is when it is not marked already (`hopped`) and either
+ * - its job was deferred as an unknown version (`deferred`: the message carries `bg-deferred`),
+ *   whose deferrals were releases that raised the delivery count; or
+ * - it is `delayed` (its envelope has a `notBefore`) on a backend without native delays, where
+ *   early deliveries are parked with releases.
+ *
+ * The second case does not look at the delivery count: a delayed job first delivered once due
+ * (no parks) and one parked before are told apart by nothing stored with the message, and a
+ * retry's release raises the count exactly as a park does. So such a job always runs from the
+ * re-sent message (one extra send when it was never parked), and its retries, on that message,
+ * never trigger another re-send: it runs `maxAttempts` times, never one more.
  */
-export function needsFreshCount(capabilities: Capabilities, deliveryCount: number, alreadyReset: boolean): boolean {
-  return capabilities.maxDelayMs <= 0 && deliveryCount > 1 && !alreadyReset;
+export function needsFreshCount(capabilities: Capabilities, delayed: boolean, hopped: boolean, deferred = false): boolean {
+  if (hopped) return false;
+  return deferred || (delayed && capabilities.maxDelayMs <= 0);
 }

@@ -1,8 +1,9 @@
-import type { Adapter, DeadLetterInfo } from './adapter.js';
-import { HOPPED_ATTRIBUTE, type Outcome } from './decide-outcome.js';
+import type { Adapter, DeadLetterInfo, OutgoingMessage } from './adapter.js';
+import type { Outcome } from './decide-outcome.js';
 import { utf8Bytes } from './envelope.js';
 import { isBgError } from './errors.js';
 import type { HeldDelivery } from './held-delivery.js';
+import { DEFERRED_ATTRIBUTE, HOPPED_ATTRIBUTE, ORDERING_KEY_ATTRIBUTE, withMark } from './message-attributes.js';
 import type { Logger, WorkerDecision, WorkerEvent } from './worker-events.js';
 
 /** What an {@link OutcomeExecutor} needs from its worker. */
@@ -116,7 +117,7 @@ export class OutcomeExecutor {
         });
         return;
       case 're-send':
-        await this.#resend(item, 0, { ...message.attributes, [HOPPED_ATTRIBUTE]: '1' });
+        await this.#resend(item, 0, withMark(message.attributes, HOPPED_ATTRIBUTE, '1', DEFERRED_ATTRIBUTE));
         emit({
           type: 'deferred',
           jobId: message.id,
@@ -127,7 +128,14 @@ export class OutcomeExecutor {
         });
         return;
       case 'defer':
-        await adapter.release(queue, item.handle, outcome.delayMs);
+        if (outcome.via === 'resend') {
+          // Marked with the time of the first deferral: its later deferrals are releases that a
+          // worker knowing the version discounts (it re-sends the job for a fresh count first).
+          const marked = withMark(message.attributes, DEFERRED_ATTRIBUTE, String(outcome.deferredAt), HOPPED_ATTRIBUTE);
+          await this.#resend(item, outcome.delayMs, marked);
+        } else {
+          await adapter.release(queue, item.handle, outcome.delayMs);
+        }
         emit({
           type: 'deferred',
           jobId: message.id,
@@ -154,12 +162,24 @@ export class OutcomeExecutor {
     }
   }
 
-  /** Re-sends the message as a new one (fresh delivery count), then removes the old one. */
+  /**
+   * Re-sends the message as a new one (fresh delivery count), then removes the old one. A job
+   * enqueued with an `orderingKey` (kept in its `bg-ordering-key` attribute) is sent with it
+   * again, so the new message stays in the job's ordering group (at its end: jobs of the same
+   * key sent meanwhile come first).
+   */
   async #resend(item: HeldDelivery, delayMs: number, attributes: Readonly<Record<string, string>>): Promise<void> {
     const { adapter, queue } = this.#o;
-    await adapter.send(queue, [
-      { id: item.message.id, body: item.message.body, attributes, ...(delayMs > 0 ? { delayMs } : {}) },
-    ]);
+    const message: { -readonly [K in keyof OutgoingMessage]: OutgoingMessage[K] } = {
+      id: item.message.id,
+      body: item.message.body,
+      attributes,
+    };
+    if (delayMs > 0) message.delayMs = delayMs;
+    const orderingKey = attributes[ORDERING_KEY_ATTRIBUTE];
+    // A job moved to a backend without ordering keeps the attribute, but its send must not fail.
+    if (orderingKey !== undefined && orderingKey !== '' && adapter.capabilities.ordering) message.orderingKey = orderingKey;
+    await adapter.send(queue, [message]);
     await adapter.ack(queue, item.handle);
   }
 

@@ -83,3 +83,74 @@ export function hookDecoded(
 export function hookEvent(hooks: WorkerHooks | undefined, event: WorkerEvent): void {
   if (hooks?.onEvent !== undefined) quietly(() => hooks.onEvent?.(event));
 }
+
+/** True for a promise or another thenable. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+/**
+ * Runs a handler through the hooks' `runHandler` (e.g. inside a span's context) and returns the
+ * handler's OWN result (its return value, or its synchronous throw): instrumentation never
+ * decides an outcome.
+ * - A hook that throws before calling `run` is reported, and the handler runs directly.
+ * - A hook that throws (or whose returned promise rejects) after `run` is reported and ignored.
+ * - A hook that returns without calling `run` leaves the handler to run directly; a later call
+ *   of `run` by the hook gets the same result: the handler runs exactly once.
+ * - A throw of the handler itself stays the handler's, whatever the hook does with it.
+ */
+export function runHandlerThrough(
+  runHandler: NonNullable<WorkerHooks['runHandler']>,
+  hooks: WorkerHooks,
+  context: JobContext,
+  handler: () => unknown,
+  report: (error: unknown) => void,
+): unknown {
+  let ran = false;
+  let threw = false;
+  let result: unknown;
+  const run = (): unknown => {
+    if (!ran) {
+      ran = true;
+      try {
+        result = handler();
+      } catch (error) {
+        threw = true;
+        result = error;
+      }
+    }
+    if (threw) throw result;
+    return result;
+  };
+  let returned: unknown;
+  try {
+    returned = runHandler.call(hooks, context, run);
+  } catch (error) {
+    // The handler's own throw, passed on by the hook, is no failure of the hook.
+    if (!(threw && error === result)) report(error);
+  }
+  if (!ran) run();
+  if (returned !== result && isThenable(returned)) {
+    // An async hook: its rejection is reported, unless it only passes on the handler's own.
+    returned.then(undefined, (error: unknown) => {
+      if (threw) {
+        if (error !== result) report(error);
+      } else if (isThenable(result)) {
+        result.then(
+          () => report(error),
+          (own: unknown) => {
+            if (own !== error) report(error);
+          },
+        );
+      } else {
+        report(error);
+      }
+    });
+  }
+  if (threw) throw result;
+  return result;
+}

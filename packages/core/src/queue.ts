@@ -21,8 +21,9 @@ import { BgError, isBgError } from './errors.js';
 import type { Instrumentation, TraceCarrier } from './instrumentation.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobInput } from './job.js';
 import { assertJsonValue, type JsonValue } from './json-value.js';
+import { ORDERING_KEY_ATTRIBUTE, TYPE_ATTRIBUTE } from './message-attributes.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
-import { checkOptionsObject, checkPlainRecord, describeValue } from './option-checks.js';
+import { checkOptionalFunction, checkOptionsObject, checkPlainRecord, describeValue } from './option-checks.js';
 import { sendInBatches } from './send-batches.js';
 import { isUuid, uuidv7 } from './uuid-v7.js';
 import { warnOnce } from './warn-once.js';
@@ -53,7 +54,7 @@ const typeAttributeCache = new Map<string, Readonly<Record<string, string>>>();
 function typeAttributes(type: string): Readonly<Record<string, string>> {
   let attributes = typeAttributeCache.get(type);
   if (attributes === undefined) {
-    attributes = Object.freeze({ 'bg-type': type });
+    attributes = Object.freeze({ [TYPE_ATTRIBUTE]: type });
     if (typeAttributeCache.size < 1_000) typeAttributeCache.set(type, attributes);
   }
   return attributes;
@@ -106,7 +107,12 @@ export interface EnqueueOptions {
    * `deduplication: 'unsupported'` and a one-line warning is printed once per process.
    */
   readonly idempotencyKey?: string;
-  /** Jobs with the same key run one at a time in order, where `capabilities.ordering`. */
+  /**
+   * Jobs with the same key run one at a time in order, where `capabilities.ordering`. The key
+   * is also stored beside the job (`bg-ordering-key` attribute): a job re-sent by the worker (a
+   * delay beyond the backend's native maximum, an unknown-version deferral) stays in its group,
+   * at its end, so jobs of the same key sent meanwhile may run before it.
+   */
   readonly orderingKey?: string;
   /** Explicit job id (a UUID); generated (UUIDv7) when absent. */
   readonly id?: string;
@@ -235,10 +241,13 @@ export function createQueue(options: QueueOptions): Queue {
   }
   const { adapter } = options;
   const name = options.queue ?? 'default';
-  const now = options.now ?? Date.now;
   assertAdapter(adapter);
   assertQueueName(name);
   const missingQueue = resolveMissingQueue(options.missingQueue);
+  // Checked like createWorker's: a clock that is not a function would fail every enqueue with a TypeError.
+  const now = checkOptionalFunction('now', options.now) ?? Date.now;
+  checkOptionsObject('instrumentation', options.instrumentation);
+  checkOptionalFunction('instrumentation.producer', options.instrumentation?.producer);
   const caps = adapter.capabilities;
   const hooks = options.instrumentation?.producer?.({ adapter, queue: name });
   /** The queue checked (or created) once per producer; forgotten when a send finds it missing. */
@@ -338,7 +347,11 @@ export function createQueue(options: QueueOptions): Queue {
       attributes: typeAttributes(job.type),
     };
     if (delayMs > 0) message.delayMs = Math.min(delayMs, caps.maxDelayMs);
-    if (opts.orderingKey !== undefined) message.orderingKey = opts.orderingKey;
+    if (opts.orderingKey !== undefined) {
+      message.orderingKey = opts.orderingKey;
+      // Kept beside the job so that the worker's re-sends keep it in its group.
+      message.attributes = { [TYPE_ATTRIBUTE]: job.type, [ORDERING_KEY_ATTRIBUTE]: opts.orderingKey };
+    }
     if (opts.idempotencyKey !== undefined && caps.deduplication) message.deduplicationKey = opts.idempotencyKey;
     return message;
   }
@@ -416,7 +429,12 @@ export function createQueue(options: QueueOptions): Queue {
     }
     let sent: Promise<EnqueueResult[]> | undefined;
     const once = (trace: TraceCarrier | undefined): Promise<EnqueueResult[]> => {
-      sent ??= run(trace ? { ...opts, trace } : opts);
+      if (sent === undefined) {
+        sent = run(trace ? { ...opts, trace } : opts);
+        // Handled from the start: a hook may await other work before it awaits the send, and a
+        // rejection nobody listened to yet would end the process. The caller still gets it below.
+        sent.catch(() => {});
+      }
       return sent;
     };
     // Whatever the hook resolves, rejects or throws, the outcome is the send's own.

@@ -60,8 +60,10 @@ export type WorkerEvent =
       readonly jobId: string;
       /**
        * `not-before`: delivered before its delay ended (hopped or parked); `fresh-count`: due
-       * after parks, re-sent as a new message so they do not count as attempts;
-       * `unknown-version`: a payload version newer than this worker knows; `shutdown`: handed back.
+       * after parks or unknown-version deferrals (or, without native delays, due at all), re-sent
+       * as a new message so that they do not count as attempts; `unknown-version`: a payload
+       * version newer than this worker knows (re-sent marked the first time, else released);
+       * `shutdown`: handed back.
        */
       readonly why: 'not-before' | 'fresh-count' | 'unknown-version' | 'shutdown';
       /**
@@ -75,7 +77,11 @@ export type WorkerEvent =
   | {
       readonly type: 'error';
       readonly error: ErrorInfo;
-      /** What failed: `receive`, `lease extension`, `handling job <id>`, `release of <id> on stop` … */
+      /**
+       * What failed: `receive`, `lease extension`, `handling job <id>`, `release of <id> on stop`,
+       * `settling job <id> on stop` (its ack, retry or dead letter was still pending when the stop
+       * ended), `instrumentation runHandler` (ignored: the handler's own result decides) …
+       */
       readonly during: string;
       /**
        * Set when the failure ended the worker's hold on this job's delivery (its ack, retry, dead

@@ -14,9 +14,10 @@ import { toErrorInfo } from './error-info.js';
 import { BgError, isBgError } from './errors.js';
 import { OutcomeExecutor } from './execute-outcome.js';
 import { type HeldDelivery, holdDelivery } from './held-delivery.js';
-import { hookDecoded, hookEvent, type Instrumentation, type WorkerHooks } from './instrumentation.js';
+import { hookDecoded, hookEvent, type Instrumentation, runHandlerThrough, type WorkerHooks } from './instrumentation.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobPayload, migratePayload } from './job.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { deferredSince } from './message-attributes.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
 import { checkDuration, checkOptionalFunction, checkOptionsObject } from './option-checks.js';
 import { assertAdapter } from './queue.js';
@@ -59,9 +60,11 @@ export interface WorkerOptions {
   /** Default grace period of {@link Worker.stop} (default 30 s). */
   readonly graceMs?: number;
   /**
-   * How long after enqueue a job of an unknown newer version is released for retry
-   * (a rolling deploy may bring a worker that knows it) before it is dead-lettered
-   * `unknown-version` (default 15 min).
+   * How long a job of an unknown newer version is deferred (a rolling deploy may bring a worker
+   * that knows it) before it is dead-lettered `unknown-version` (default 15 min; 0 dead-letters
+   * it at once). The window runs from the job's first deferral, so a delayed or long-queued job
+   * gets all of it. Deferrals are not attempts: the worker that knows the version runs it as
+   * attempt 1.
    */
   readonly unknownVersionWindowMs?: number;
   /** Errors that must not be retried, besides BgErrors with `retryable: false`. */
@@ -92,8 +95,13 @@ export interface Worker {
    * to `graceMs` for handlers to finish (finished ones are acked); then release the
    * unfinished leases so the jobs are redelivered at once, and resolve. Calling it again
    * while stopping skips the rest of the grace period. Deliveries whose handler has returned
-   * are acked, retried or dead-lettered first, never handed back. A handler that stops its own
-   * worker must not await the stop (the stop waits for that handler): call `void worker.stop()`.
+   * are acked, retried or dead-lettered first, never handed back. Those releases, acks, retries
+   * and dead letters get {@link STOP_SETTLE_WAIT_MS} (2 s) more after the grace period (a call
+   * of `stop` after the grace period ends that wait too); any still pending then is reported as
+   * an `error` event with its `jobId`, and the job stays in storage until its lease runs out.
+   * A stop during a `start` still checking the queue cancels that start at once. A handler that
+   * stops its own worker must not await the stop (the stop waits for that handler): call
+   * `void worker.stop()`.
    */
   stop(options?: { graceMs?: number }): Promise<void>;
   /** True between `start` and the end of `stop`. */
@@ -103,17 +111,29 @@ export interface Worker {
 }
 
 /**
- * Calls a job's handler, through the instrumentation's `runHandler` when there is one. A
- * function of its own, so that `settle` makes no closure (and no heap context) per job.
+ * Calls a job's handler, through the instrumentation's `runHandler` when there is one (whose
+ * failures are reported and never change the handler's result). A function of its own, so that
+ * `settle` makes no closure (and no heap context) per job without instrumentation.
  */
 function callHandler(
   hooks: WorkerHooks | undefined,
   handler: Registered['handler'],
   payload: unknown,
   context: JobContext,
+  reportHook: (error: unknown) => void,
 ): unknown {
-  return hooks?.runHandler ? hooks.runHandler(context, () => handler(payload, context)) : handler(payload, context);
+  const runHandler = hooks?.runHandler;
+  if (runHandler === undefined) return handler(payload, context);
+  return runHandlerThrough(runHandler, hooks as WorkerHooks, context, () => handler(payload, context), reportHook);
 }
+
+/**
+ * How long a stop waits, once the grace period is over, for the hand-backs (releases) of
+ * unfinished jobs and the acks, retries and dead letters of finished ones. What is still pending
+ * then is reported (`error` events naming the job) and left: the jobs stay in storage and are
+ * delivered again when their leases run out. A second `stop()` ends this wait at once.
+ */
+export const STOP_SETTLE_WAIT_MS = 2_000;
 
 /**
  * Waits for a handler's `result` for at most `limitMs`: past it, the handler's signal is
@@ -190,6 +210,7 @@ export function createWorker(options: WorkerOptions): Worker {
   for (const name of ['isPermanent', 'onEvent', 'now', 'random'] as const) checkOptionalFunction(name, options[name]);
   checkOptionsObject('logger', options.logger);
   checkOptionsObject('instrumentation', options.instrumentation);
+  checkOptionalFunction('instrumentation.worker', options.instrumentation?.worker);
   const now = options.now ?? Date.now;
   const random = options.random ?? Math.random;
   const hooks = options.instrumentation?.worker?.({ adapter, queue });
@@ -221,9 +242,13 @@ export function createWorker(options: WorkerOptions): Worker {
   let running = false;
   let loop: Promise<void> | undefined;
   let stopController = new AbortController();
+  /** A stop in progress: `force` ends its current wait (the grace period, then the settling wait). */
   let stopping: { force: () => void; done: Promise<void> } | undefined;
-  /** A start in progress (its queue check): a second start joins it, a stop waits for it. */
-  let starting: Promise<void> | undefined;
+  /**
+   * A start in progress (its queue check, or waiting for a stop to end): a second start joins it;
+   * a stop cancels it (it then never runs the loop), so the last call wins without waiting for it.
+   */
+  let starting: { done: Promise<void>; cancelled: boolean } | undefined;
 
   const observed = options.onEvent !== undefined || hooks?.onEvent !== undefined;
   const { onEvent } = options;
@@ -240,6 +265,9 @@ export function createWorker(options: WorkerOptions): Worker {
       jobId === undefined ? { queue, during } : { queue, during, jobId },
     );
   };
+
+  /** Reports a failure of the instrumentation's `runHandler` (it never changes the job's outcome). */
+  const reportHook = (error: unknown): void => reportError('instrumentation runHandler', error);
 
   const leases = new LeaseKeeper({ adapter, queue, leaseMs, held: active, now, emit, log, reportError });
   const executor = new OutcomeExecutor({ adapter, queue, now, emit, observed, log });
@@ -326,6 +354,7 @@ export function createWorker(options: WorkerOptions): Worker {
           job: registered?.job,
           deliveryCount: message.deliveryCount,
           hopped: message.attributes[HOPPED_ATTRIBUTE] === '1',
+          deferredAt: deferredSince(message.attributes),
         },
         policy,
         now(),
@@ -360,7 +389,7 @@ export function createWorker(options: WorkerOptions): Worker {
       let failed = false;
       let failure: unknown;
       try {
-        const result = callHandler(hooks, (registered as Registered).handler, payload, context);
+        const result = callHandler(hooks, (registered as Registered).handler, payload, context, reportHook);
         if (job.timeoutMs !== undefined) await withTimeout(result, job.timeoutMs, item, job.type);
         else if (result !== undefined) await result;
       } catch (error) {
@@ -436,6 +465,52 @@ export function createWorker(options: WorkerOptions): Worker {
     return leases.handBack(item);
   }
 
+  /**
+   * The last wait of a stop, after its grace period: the hand-backs (releases) and the settling
+   * (acks, retries, dead letters) of deliveries still held, for at most {@link STOP_SETTLE_WAIT_MS}
+   * or until `forced`. Each one still pending then is reported with its job id: the job stays in
+   * storage and is delivered again once its lease runs out.
+   */
+  async function settleWithin(
+    handingBack: ReadonlyMap<HeldDelivery, Promise<void>>,
+    settling: readonly HeldDelivery[],
+    forced: Promise<void>,
+  ): Promise<void> {
+    const pending = new Map<HeldDelivery, string>();
+    const waits: Promise<void>[] = [];
+    const track = (item: HeldDelivery, promise: Promise<void>, during: string): void => {
+      pending.set(item, during);
+      waits.push(
+        promise.then(() => {
+          pending.delete(item);
+        }),
+      );
+    };
+    for (const [item, promise] of handingBack) track(item, promise, `release of ${item.message.id} on stop`);
+    for (const item of settling) track(item, item.done, `settling job ${item.message.id} on stop`);
+    if (waits.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timedOut = false;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve();
+      }, STOP_SETTLE_WAIT_MS);
+    });
+    await Promise.race([Promise.all(waits), limit, forced]);
+    clearTimeout(timer);
+    for (const [item, during] of pending) {
+      const why = timedOut
+        ? `still pending ${STOP_SETTLE_WAIT_MS} ms after the grace period`
+        : 'still pending when a second stop() forced the stop';
+      reportError(
+        during,
+        new BgError('TIMEOUT', `${why}: the job stays in storage and is delivered again once its lease runs out`),
+        item.message.id,
+      );
+    }
+  }
+
   const worker: Worker = {
     handle(job, handler) {
       if (!isJobDefinition(job)) throw new BgError('INVALID_ARGUMENT', 'handle needs a job made by defineJob()');
@@ -446,16 +521,22 @@ export function createWorker(options: WorkerOptions): Worker {
     },
     start() {
       if (running) return Promise.resolve();
-      starting ??= (async () => {
+      if (starting !== undefined) return starting.done;
+      const attempt: { done: Promise<void>; cancelled: boolean } = { done: Promise.resolve(), cancelled: false };
+      starting = attempt;
+      attempt.done = (async () => {
         try {
           if (stopping) await stopping.done;
+          if (attempt.cancelled) return;
           try {
             await prepareQueue(adapter, queue, missingQueue);
           } catch (error) {
             // A backend that is down at boot is not fatal: the loop backs off until it is back.
             if (!isBgError(error) || !error.retryable) throw nameMissingQueue(error, adapter, queue);
-            reportError('queue check at start', error);
+            if (!attempt.cancelled) reportError('queue check at start', error);
           }
+          // A stop called meanwhile wins: the worker stays stopped.
+          if (attempt.cancelled) return;
           running = true;
           stopController = new AbortController();
           const { signal } = stopController;
@@ -467,10 +548,10 @@ export function createWorker(options: WorkerOptions): Worker {
             .catch((error: unknown) => reportError('worker loop', error));
           log.info?.(`bg worker: started on "${queue}"`, { queue, concurrency, leaseMs });
         } finally {
-          starting = undefined;
+          if (starting === attempt) starting = undefined;
         }
       })();
-      return starting;
+      return attempt.done;
     },
     stop(stopOptions = {}) {
       let graceMs: number;
@@ -480,23 +561,30 @@ export function createWorker(options: WorkerOptions): Worker {
       } catch (error) {
         return Promise.reject(error);
       }
-      // A start in progress (still checking the queue, or waiting for an earlier stop to end):
-      // stop once it has started (or failed), not before, so that the last call wins.
+      // A start in progress (still checking the queue, or waiting for an earlier stop to end) is
+      // cancelled, so that the last call wins; the stop never waits for a queue check that may
+      // hang. An earlier stop it waited for goes on with its own grace period.
       if (starting !== undefined) {
-        return starting.then(
-          () => worker.stop(stopOptions),
-          () => undefined,
-        );
+        starting.cancelled = true;
+        starting = undefined;
+        return stopping ? stopping.done : Promise.resolve();
       }
       if (stopping) {
         stopping.force();
         return stopping.done;
       }
       if (!running && !loop) return Promise.resolve();
-      let force: () => void = () => {};
-      const forced = new Promise<void>((resolve) => {
-        force = resolve;
+      let forceGrace: () => void = () => {};
+      const graceForced = new Promise<void>((resolve) => {
+        forceGrace = resolve;
       });
+      let forceSettling: () => void = () => {};
+      const settlingForced = new Promise<void>((resolve) => {
+        forceSettling = resolve;
+      });
+      let graceEnded = false;
+      // A second stop ends the grace period; one after it ends the wait for the hand-backs.
+      const force = (): void => (graceEnded ? forceSettling() : forceGrace());
       const done = (async () => {
         running = false;
         stopController.abort(new BgError('CLOSED', 'the worker is stopping'));
@@ -508,19 +596,21 @@ export function createWorker(options: WorkerOptions): Worker {
           new Promise<void>((resolve) => {
             timer = setTimeout(resolve, graceMs);
           }),
-          forced,
+          graceForced,
         ]);
+        // Deliveries received ahead never started: hand them back at once (awaited below, bounded).
+        const handingBack = new Map<HeldDelivery, Promise<void>>();
+        for (const item of waiting.splice(0)) handingBack.set(item, handBack(item));
         await Promise.race([loop, graceOver]);
-        // Deliveries received ahead never started: hand them back at once.
-        await Promise.all(waiting.splice(0).map((item) => handBack(item)));
         await Promise.race([Promise.all([...active].map((item) => item.done)), graceOver]);
         if (timer) clearTimeout(timer);
+        graceEnded = true;
         // Handlers still running are handed back; a delivery whose handler returned is being
         // acked, retried or dead-lettered: handing it back would run a finished job again.
         const unfinished = [...active].filter((item) => !item.abandoned && !item.settling);
         const settling = [...active].filter((item) => item.settling);
-        await Promise.all(unfinished.map((item) => handBack(item)));
-        await Promise.race([Promise.all(settling.map((item) => item.done)), forced]);
+        for (const item of unfinished) handingBack.set(item, handBack(item));
+        await settleWithin(handingBack, settling, settlingForced);
         leases.end();
         loop = undefined;
         stopping = undefined;

@@ -65,10 +65,15 @@ describe('planEarlyDelivery', () => {
 });
 
 describe('needsFreshCount', () => {
-  it('re-sends a due job whose parks raised its count, once, and only without native delays', () => {
-    expect(needsFreshCount(base, 3, false)).toBe(true);
-    expect(needsFreshCount(base, 3, true)).toBe(false);
-    expect(needsFreshCount(base, 1, false)).toBe(false);
-    expect(needsFreshCount({ ...base, maxDelayMs: 900_000 }, 3, false)).toBe(false);
+  it('re-sends a due delayed job once (not yet hopped), and only without native delays', () => {
+    expect(needsFreshCount(base, true, false), 'delayed, not hopped, no native delays').toBe(true);
+    expect(needsFreshCount(base, true, true), 'delayed, hopped already').toBe(false);
+    expect(needsFreshCount(base, false, false), 'not delayed').toBe(false);
+    expect(needsFreshCount({ ...base, maxDelayMs: 900_000 }, true, false), 'delayed, native delays').toBe(false);
+  });
+
+  it('re-sends a job deferred as an unknown version (bg-deferred) on every backend', () => {
+    expect(needsFreshCount(base, false, false, true), 'deferred, no native delays').toBe(true);
+    expect(needsFreshCount({ ...base, maxDelayMs: 900_000 }, false, false, true), 'deferred, native delays').toBe(true);
   });
 });
