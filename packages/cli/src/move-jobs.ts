@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Adapter, DeadLetter, DeadLetterInfo, OutgoingMessage, QueueStats, ReceivedMessage } from '@bg/core';
 import { BgError, nameMissingQueue, queueNotFound } from '@bg/core';
+import { ORDERING_KEY_ATTRIBUTE } from '@bg/core/adapter';
 
 /** Options of {@link moveJobs}. */
 export interface MoveOptions {
@@ -77,11 +78,14 @@ function outgoing(
   destination: Adapter,
   run: string | undefined,
 ): OutgoingMessage {
+  // A job enqueued with an orderingKey keeps it (stored as an attribute) where the destination orders.
+  const orderingKey = destination.capabilities.ordering ? message.attributes[ORDERING_KEY_ATTRIBUTE] : undefined;
   return {
     id: message.id,
     body: message.body,
     attributes: { ...message.attributes },
     ...(run !== undefined && destination.capabilities.deduplication ? { deduplicationKey: `bg-move:${run}:${message.id}` } : {}),
+    ...(orderingKey !== undefined ? { orderingKey } : {}),
   };
 }
 

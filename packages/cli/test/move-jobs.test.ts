@@ -1,6 +1,7 @@
-import type { Adapter } from '@bg/core';
+import { type Adapter, createQueue, defineJob } from '@bg/core';
 import { memoryAdapter } from '@bg/memory';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { moveJobs } from '../src/move-jobs.js';
 import { receiveAll, seed } from './helpers.js';
 
@@ -32,6 +33,34 @@ describe('moveJobs (in-process, memory)', () => {
     const dead = await b.listDeadLetters('jobs');
     expect(dead.items.map((d) => d.id).sort()).toEqual([...seeded.dead].sort());
     expect(dead.items.map((d) => d.attempts).sort()).toEqual([1, 1, 5]);
+  });
+
+  it('a job enqueued with an orderingKey keeps it when the destination orders (memory), and only then', async () => {
+    const a = memoryAdapter();
+    const b = memoryAdapter();
+    const job = defineJob({ type: 'ordered.job', schema: z.object({ n: z.number() }) });
+    await createQueue({ adapter: a, queue: 'jobs' }).enqueue(job, { n: 1 }, { orderingKey: 'acct-1' });
+    await createQueue({ adapter: a, queue: 'jobs' }).enqueue(job, { n: 2 });
+    await b.ensureQueue('jobs');
+    const keys: (string | undefined)[] = [];
+    const recording = (inner: Adapter, ordering: boolean): Adapter => ({
+      ...inner,
+      capabilities: { ...inner.capabilities, ordering },
+      send: (queue, messages) => {
+        keys.push(...messages.map((m) => m.orderingKey));
+        return inner.send(
+          queue,
+          messages.map(({ orderingKey: _dropped, ...m }) => m),
+        );
+      },
+    });
+    await moveJobs(a, recording(b, true), { queue: 'jobs', idleMs: 0 });
+    expect(keys, 'moveJobs onto an ordering destination: orderingKey of each job sent').toEqual(['acct-1', undefined]);
+    keys.length = 0;
+    const c = memoryAdapter();
+    await c.ensureQueue('jobs');
+    expect(await moveJobs(b, recording(c, false), { queue: 'jobs', idleMs: 0 })).toMatchObject({ live: 2 });
+    expect(keys, 'moveJobs onto a destination without ordering: no orderingKey sent').toEqual([undefined, undefined]);
   });
 
   it('a failing destination leaves every job on the source, visible again at once', async () => {

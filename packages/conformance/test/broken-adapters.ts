@@ -980,7 +980,7 @@ const COVERAGE_GAPS: readonly BrokenVariant[] = [
   },
   {
     name: 'release with a delay re-sends the job under a new message id',
-    caughtBy: 'worker.versions',
+    caughtBy: 'worker.max-attempts',
     make: (s) =>
       broken(s, (inner) => ({
         release: async (q, h, d) => {

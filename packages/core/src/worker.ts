@@ -368,7 +368,16 @@ export function createWorker(options: WorkerOptions): Worker {
       let payload: unknown;
       try {
         payload = checkPayload(job, migratePayload(job, run.envelope.v, run.envelope.payload));
-        if (payload instanceof Promise) payload = await payload;
+        if (payload instanceof Promise) {
+          // An async schema or migration may outlast the lease: keep it meanwhile (else the job
+          // is delivered again while it is checked here, and its ack is refused).
+          leases.keep(item, job.type);
+          try {
+            payload = await payload;
+          } finally {
+            await leases.quiesce(item);
+          }
+        }
       } catch (error) {
         item.settling = true;
         await executor.execute(item, rejectPayload(run, error), job.type, attempt, 0);

@@ -28,6 +28,7 @@ import {
   integerOption,
   invalidOption,
   isBgError,
+  ORDERING_KEY_ATTRIBUTE,
   type OutgoingMessage,
   oneOfOption,
   QUEUE_NAME_PATTERN,
@@ -492,7 +493,14 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       limit: scan.scanLimit,
       maxWaitSeconds: Math.min(1, longPollSeconds),
       requeue: async (queue, letter) => {
-        const outgoing: OutgoingMessage = { id: letter.id, body: letter.body, attributes: letter.attributes };
+        // A FIFO replay goes back into the job's ordering group (its key travels as an attribute).
+        const key = fifo ? letter.attributes[ORDERING_KEY_ATTRIBUTE] : undefined;
+        const outgoing: OutgoingMessage = {
+          id: letter.id,
+          body: letter.body,
+          attributes: letter.attributes,
+          ...(key !== undefined ? { orderingKey: key } : {}),
+        };
         await sender.send(sqsName(queue), [outgoing], [encodeMessage(outgoing, undefined, astral)], true);
       },
     }),

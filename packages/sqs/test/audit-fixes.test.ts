@@ -67,6 +67,31 @@ describe.skipIf(skipReason !== undefined)('@bg/sqs audit fixes (fauxqs)', () => 
     expect(stored, `close() under a send of 30 jobs: SQS must store each once (stored ${stored})`).toBe(30);
   });
 
+  it('FIFO: a replayed dead letter goes back into its ordering group (bg-ordering-key), held back while the group is busy', async () => {
+    const a = adapter({ fifo: true });
+    const q = queueName('fifo');
+    await a.ensureQueue(q);
+    const attributes = { 'bg-type': 'acct.job', 'bg-ordering-key': 'acct-9' };
+    await a.send(q, [{ id: 'r1', body: 'replayed', attributes, orderingKey: 'acct-9' }]);
+    const [first] = await a.receive(q, { max: 1, leaseMs: 30_000, waitMs: 2_000 });
+    expect(first?.id).toBe('r1');
+    await a.deadLetter(q, first as NonNullable<typeof first>, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() });
+    await a.ack(q, (first as NonNullable<typeof first>).handle);
+    // The group acct-9 is busy: b2 is held (leased, not acked).
+    await a.send(q, [{ id: 'b2', body: 'busy', attributes, orderingKey: 'acct-9' }]);
+    const [busy] = await a.receive(q, { max: 1, leaseMs: 30_000, waitMs: 2_000 });
+    expect(busy?.id).toBe('b2');
+    expect(await a.replayDeadLetter(q, 'r1'), 'replayDeadLetter(r1)').toBe(true);
+    const meanwhile = await a.receive(q, { max: 10, leaseMs: 30_000, waitMs: 1_000 });
+    expect(
+      meanwhile.map((m) => m.id),
+      'a replayed job of ordering key acct-9 must wait while b2 of the same key is held (it went to a group of its own)',
+    ).toEqual([]);
+    await a.ack(q, (busy as NonNullable<typeof busy>).handle);
+    const [after] = await a.receive(q, { max: 1, leaseMs: 30_000, waitMs: 2_000 });
+    expect(after?.id, 'the replayed job once its group is free').toBe('r1');
+  });
+
   it('FIFO: one send split by size goes out one SendMessageBatch after another, keeping the group order', async () => {
     const a = adapter({ fifo: true });
     let inFlight = 0;
