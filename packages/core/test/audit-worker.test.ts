@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Capabilities, OutgoingMessage } from '../src/adapter.js';
 import { type DecisionPolicy, decideDelivery } from '../src/decide-outcome.js';
@@ -13,6 +13,7 @@ import {
   type WorkerEvent,
 } from '../src/index.js';
 import { type InTestAdapter, inTestAdapter } from './support/in-test-adapter.js';
+import { collectUnhandledRejections } from './support/unhandled-rejections.js';
 
 /**
  * Worker and producer bugs an outside audit proved (scripts under /tmp/audit-core): each test
@@ -47,17 +48,7 @@ async function within(promise: Promise<unknown>, ms: number): Promise<string> {
 
 const never = <T>(): Promise<T> => new Promise<T>(() => {});
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-beforeEach(() => {
-  unhandled.length = 0;
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
+const unhandled = collectUnhandledRejections();
 
 describe('1. a re-sent job stays in its ordering group', () => {
   const step = defineJob({ type: 'audit.step', schema: z.object({ name: z.string() }) });

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type Adapter, createQueue, createWorker, defineJob, permanentError, type WorkerEvent } from '../src/index.js';
 import { type InTestAdapter, inTestAdapter } from './support/in-test-adapter.js';
+import { collectUnhandledRejections } from './support/unhandled-rejections.js';
 
 /**
  * Races of a worker's start, stop and settling that an outside audit reproduced: each test
@@ -32,17 +33,7 @@ function wrapped(inner: InTestAdapter, methods: Partial<Adapter>): Adapter {
   return Object.assign(Object.create(inner) as Adapter, inner, methods);
 }
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => {
-  unhandled.push(reason);
-};
-beforeEach(() => {
-  unhandled.length = 0;
-  process.on('unhandledRejection', onUnhandled);
-});
-afterEach(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
+const unhandled = collectUnhandledRejections();
 
 describe('worker start, stop and settling races', () => {
   it('a handler that never returns does not keep its slot after a stop: the restarted worker runs jobs', async () => {

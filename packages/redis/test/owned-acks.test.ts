@@ -1,4 +1,4 @@
-import { waitUntil } from '@bg/backends';
+import { failureOf, waitUntil } from '@bg/backends';
 import { type RedisServer, startRedis } from '@bg/backends/redis';
 import { isBgError, type ReceivedMessage } from '@bg/core';
 import { Redis } from 'ioredis';
@@ -7,16 +7,6 @@ import { queueKeys, type RedisAdapter, redisAdapter } from '../src/index.js';
 
 const enabled = inject('redisUrl');
 const quiet = () => {};
-
-/** The error `promise` rejects with (undefined when it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-    return undefined;
-  } catch (error) {
-    return error;
-  }
-}
 
 /** Receives (each call waiting up to 1 s) until `n` messages came, or fails after `timeoutMs`. */
 async function receiveN(adapter: RedisAdapter, queue: string, n: number, leaseMs: number, timeoutMs = 5_000) {
@@ -107,7 +97,7 @@ describe.skipIf(!enabled)('@bg/redis: acks inside a lease this process holds ski
     await first.extend('jobs', held.handle, 1_000);
     const [again] = await receiveN(other, 'jobs', 1, 30_000, 10_000);
     expect(again?.deliveryCount, 'the other consumer got the job once the 1 s extension ran out').toBe(2);
-    const error = await rejection(first.ack('jobs', held.handle));
+    const error = await failureOf(() => first.ack('jobs', held.handle));
     expect(
       isBgError(error, 'LEASE_LOST'),
       `ack(handle whose lease was extended to 1 s and ran out; another consumer holds the job): ${String(error)}`,
@@ -123,7 +113,7 @@ describe.skipIf(!enabled)('@bg/redis: acks inside a lease this process holds ski
     await adapter.send('jobs', [{ id: 'a', body: 'x' }]);
     const [m] = await receiveN(adapter, 'jobs', 1, 30_000);
     await adapter.release('jobs', (m as ReceivedMessage).handle, 60_000);
-    const error = await rejection(adapter.ack('jobs', (m as ReceivedMessage).handle));
+    const error = await failureOf(() => adapter.ack('jobs', (m as ReceivedMessage).handle));
     expect(isBgError(error, 'LEASE_LOST'), `ack(released handle): ${String(error)}`).toBe(true);
     expect(await adapter.stats('jobs'), 'the released job stays stored, delayed').toMatchObject({ delayed: 1 });
   });
@@ -137,7 +127,7 @@ describe.skipIf(!enabled)('@bg/redis: acks inside a lease this process holds ski
     const elsewhere = redisAdapter({ url, prefix, onWarning: quiet });
     adapters.push(elsewhere);
     expect(await elsewhere.deleteQueue('jobs')).toBe(true);
-    const error = await rejection(adapter.ack('jobs', (m as ReceivedMessage).handle));
+    const error = await failureOf(() => adapter.ack('jobs', (m as ReceivedMessage).handle));
     expect(isBgError(error, 'QUEUE_NOT_FOUND'), `ack on a queue deleted meanwhile: ${String(error)}`).toBe(true);
   });
 
