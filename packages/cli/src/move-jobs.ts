@@ -63,6 +63,12 @@ function canImport(adapter: Adapter): adapter is Adapter & DeadLetterImporter {
   return typeof (adapter as Partial<DeadLetterImporter>).importDeadLetter === 'function';
 }
 
+/**
+ * How many moved job ids a move remembers to notice a destination that is its source (see
+ * `movedIds` in {@link moveJobs}): any of them coming back proves it, however large the queue.
+ */
+const MOVED_IDS_KEPT = 100_000;
+
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
 }
@@ -124,6 +130,12 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
   /** Deliveries the destination did not store (duplicates): held until the end, then released. */
   const held: ReceivedMessage[] = [];
   const heldIds = new Set<string>();
+  /**
+   * Ids of jobs this move stored in the destination (the first {@link MOVED_IDS_KEPT}): one coming
+   * back from the source means the two are one store (a backend that does not deduplicate would
+   * otherwise move the same jobs round and round for ever).
+   */
+  const movedIds = new Set<string>();
 
   // A missing destination queue is named up front (not as a failed send of a batch of ids),
   // in a dry run too: it says what the move would do.
@@ -146,6 +158,15 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
         ...(options.signal ? { signal: options.signal } : {}),
       });
       if (received.length === 0) break;
+      const back = received.find((m) => movedIds.has(m.id));
+      if (back !== undefined) {
+        await Promise.allSettled(received.map((m) => source.release(queue, m.handle, 0)));
+        throw new BgError(
+          'INVALID_ARGUMENT',
+          `--from and --to are one store under two URLs: job ${back.id}, moved by this run, came back from the source. Every job is stored once; nothing more was moved`,
+          { retryable: false, details: { jobId: back.id } },
+        );
+      }
       let results: readonly { duplicate: boolean }[];
       try {
         results = await destination.send(
@@ -160,6 +181,7 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
       for (const [i, m] of received.entries()) {
         // Only what the destination stored leaves the source.
         if (results[i]?.duplicate === false) {
+          if (movedIds.size < MOVED_IDS_KEPT) movedIds.add(m.id);
           await source.ack(queue, m.handle);
           live++;
         } else {

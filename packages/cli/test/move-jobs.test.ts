@@ -63,6 +63,32 @@ describe('moveJobs (in-process, memory)', () => {
     expect(keys, 'moveJobs onto a destination without ordering: no orderingKey sent').toEqual([undefined, undefined]);
   });
 
+  it('onto itself under another name, on a backend that does not deduplicate: it stops when a moved job comes back, nothing lost', async () => {
+    const a = memoryAdapter();
+    await seed(a, 'jobs', { live: 5, dead: 0 });
+    // The same store, seen through an adapter that declares no deduplication (as SQS standard,
+    // Azure or Pub/Sub): the move's sends are never reported as duplicates.
+    const alias: Adapter = {
+      ...a,
+      capabilities: { ...a.capabilities, deduplication: false },
+      // A real backend's send yields to the event loop (so the 5 s abort below can fire).
+      send: async (queue, messages) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return a.send(queue, messages);
+      },
+    };
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 5_000);
+    const error = await moveJobs(a, alias, { queue: 'jobs', idleMs: 0, signal: controller.signal }).then(
+      (result) => new Error(`moveJobs onto itself resolved: ${JSON.stringify(result)}`),
+      (caught: unknown) => caught,
+    );
+    clearTimeout(timer);
+    expect(String(error), 'moveJobs(a, a under another name) must stop, naming the cause').toMatch(/one store under two URLs/);
+    expect(controller.signal.aborted, 'it stopped by itself, not at the 5 s abort').toBe(false);
+    expect(await a.stats('jobs'), 'every job still stored once, visible').toMatchObject({ ready: 5, inFlight: 0 });
+  });
+
   it('a failing destination leaves every job on the source, visible again at once', async () => {
     const a = memoryAdapter();
     const b = memoryAdapter();
