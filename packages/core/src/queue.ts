@@ -50,6 +50,12 @@ function isoTime(ms: number): string {
 
 const typeAttributeCache = new Map<string, Readonly<Record<string, string>>>();
 
+/**
+ * Longest `orderingKey`, in characters: it travels beside the job as an attribute
+ * (`bg-ordering-key`), within the room adapters keep for attributes outside `maxPayloadBytes`.
+ */
+export const MAX_ORDERING_KEY_LENGTH = 256;
+
 /** The frozen `{ 'bg-type': type }` attributes of a message, one object per job type. */
 function typeAttributes(type: string): Readonly<Record<string, string>> {
   let attributes = typeAttributeCache.get(type);
@@ -301,8 +307,11 @@ export function createQueue(options: QueueOptions): Queue {
     }
     delayMs = Math.round(delayMs);
     if (opts.orderingKey !== undefined) {
-      if (typeof opts.orderingKey !== 'string' || opts.orderingKey === '') {
-        throw new BgError('INVALID_ARGUMENT', `orderingKey must be a non-empty string, got ${describeValue(opts.orderingKey)}`);
+      if (typeof opts.orderingKey !== 'string' || opts.orderingKey === '' || opts.orderingKey.length > MAX_ORDERING_KEY_LENGTH) {
+        throw new BgError(
+          'INVALID_ARGUMENT',
+          `orderingKey must be a non-empty string of at most ${MAX_ORDERING_KEY_LENGTH} characters, got ${describeValue(opts.orderingKey)}`,
+        );
       }
       if (!caps.ordering) throw new BgError('UNSUPPORTED', `the ${adapter.name} adapter does not support orderingKey`);
     }

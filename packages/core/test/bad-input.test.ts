@@ -157,6 +157,8 @@ describe('bad input gives a typed, non-retryable error (not a TypeError, not a s
       { trace: new Map([['traceparent', 'x']]) },
       { orderingKey: 42 },
       { orderingKey: '' },
+      // It travels as an attribute (bg-ordering-key), within the adapters' attribute allowance.
+      { orderingKey: 'k'.repeat(257) },
     ]) {
       const [name, value] = Object.entries(opts)[0] as [string, unknown];
       const label = `enqueue with ${name} ${value instanceof Map ? 'a Map' : JSON.stringify(value)}`;
@@ -172,6 +174,9 @@ describe('bad input gives a typed, non-retryable error (not a TypeError, not a s
     );
     const plain = Object.assign(Object.create(null) as Record<string, string>, { tenant: 'a' });
     expect(await codeOf(() => jobs.enqueue(job, { n: 1 }, { meta: plain, orderingKey: 'k' })), 'a null-prototype meta').toBe(
+      'accepted',
+    );
+    expect(await codeOf(() => jobs.enqueue(job, { n: 1 }, { orderingKey: 'k'.repeat(256) })), 'an orderingKey of 256').toBe(
       'accepted',
     );
   });
