@@ -56,6 +56,12 @@ export interface ErrorScenarios {
    * `delivery.batch-partial-failure` case checks that `send` rejects and names the failed ids.
    */
   readonly refusedEntry?: () => Adapter | Promise<Adapter>;
+  /**
+   * A secret the scenario adapters above are configured with (the password in their URL, an
+   * access key): `errors.missing-queue`, `errors.bad-credentials` and `errors.unreachable` check
+   * that no error of theirs shows it (message, stack, JSON, causes). Absent: not checked.
+   */
+  readonly secret?: string;
 }
 
 /** Connecting by URL, for the `connect.from-url` case. */

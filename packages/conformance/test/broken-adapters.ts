@@ -14,6 +14,7 @@ import { withCapabilities } from '../src/index.js';
 import { perStore } from './audit/variant.js';
 import { DEAD_LETTER_CONCURRENCY_VARIANTS } from './broken-dead-letter-concurrency.js';
 import { OUTSIDE_AUDIT_VARIANTS } from './broken-outside-audit.js';
+import { ROUND_TWO_VARIANTS } from './broken-round-two.js';
 import { failingEverywhere, MEMORY_URL_HOOK, missingQueues, refusingEntries, sharedMemory } from './memory-options.js';
 
 /** A deliberately broken memory adapter and the case that must catch it. */
@@ -1271,4 +1272,5 @@ export const BROKEN_VARIANTS: readonly BrokenVariant[] = [
   ...COVERAGE_GAPS,
   ...AUDIT_GAPS,
   ...OUTSIDE_AUDIT_VARIANTS,
+  ...ROUND_TWO_VARIANTS,
 ];

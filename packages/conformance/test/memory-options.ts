@@ -96,6 +96,8 @@ export function memoryOptions(
       unreachable: () =>
         failingEverywhere(sharedMemory(store), () => new BgError('UNREACHABLE', 'connect ECONNREFUSED 127.0.0.1:1')),
       refusedEntry: () => refusingEntries(sharedMemory(store)),
+      // No scenario here writes it anywhere: the leak check runs and passes on the healthy baseline.
+      secret: MEMORY_URL_HOOK.secret,
     },
     url: MEMORY_URL_HOOK,
     inspector: () => memoryInspector(store),

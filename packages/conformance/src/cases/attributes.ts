@@ -50,17 +50,25 @@ export const attributeCases: readonly ConformanceCase[] = [
     id: 'attributes.empty-values-kept',
     group: 'Attributes',
     title:
-      'an attribute whose value is empty, or has leading or trailing whitespace, is kept exactly (not dropped, not trimmed), sent alone and in a batch',
+      'attribute values are kept exactly, sent alone and in a batch: empty (not dropped), padded (not trimmed), numeric- or JSON-looking (not normalised or parsed), holding separators (= ; ,) or characters outside the BMP',
     async run(ctx) {
       const attributes = { 'bg-type': 'conformance.empty', tenant: '', note: '  padded  ', tabbed: '\tx\n' };
-      const sent = [message('empty alone', { attributes }), message('empty in a batch', { attributes }), message('other')];
+      // Strings that look like something else: an adapter must not store them as numbers, parse
+      // them back as JSON, split them at separators or lose characters beyond U+FFFF.
+      const lookalikes = { count: '007', price: '1.50', flag: 'true', none: 'null', packed: 'a=b;c=d, e', astral: '🚀 x 𝄞' };
+      const sent = [
+        message('empty alone', { attributes }),
+        message('empty in a batch', { attributes }),
+        message('look-alike values in a batch', { attributes: lookalikes }),
+        message('other'),
+      ];
       const got = await roundTrip(ctx, sent);
       expectExactAttributes(
         ctx,
         sent,
         got,
         `send/receive on queue ${ctx.queue}`,
-        'keeps an attribute with an empty value and values with surrounding whitespace, untrimmed',
+        'keeps every attribute value exactly as sent (empty, padded, numeric- or JSON-looking, with separators, astral)',
       );
     },
   },

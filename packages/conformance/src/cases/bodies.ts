@@ -4,7 +4,7 @@ import { firstDifference, message, receiveCount, say, show } from '../helpers.js
 import { randomInt, randomText, textOfBytes } from '../random.js';
 import { longLease } from '../timing.js';
 
-/** Raw (not JSON-encoded) bodies that break naive transports: control characters, CRLF, NUL, replacement patterns. */
+/** Raw (not JSON-encoded) bodies that break naive transports: control characters, CRLF, NUL, replacement patterns, Base64 look-alikes. */
 export const RAW_BODIES: readonly string[] = [
   `${Array.from({ length: 32 }, (_, i) => String.fromCharCode(i)).join('')}\u007f`,
   'line 1\r\nline 2\r\n\r\n',
@@ -15,6 +15,9 @@ export const RAW_BODIES: readonly string[] = [
   '\u2028line separator\u2029paragraph separator',
   '\t\u000b\u000c whitespace zoo \u00a0\u3000',
   ']]> <![CDATA[ & </MessageText>',
+  // Valid Base64 of UTF-8 text ("Hello world", {"a":1}): the bytes as sent, never decoded on read.
+  'SGVsbG8gd29ybGQ=',
+  'eyJhIjoxfQ==',
 ];
 
 async function sendAll(ctx: CaseContext, sent: readonly OutgoingMessage[]): Promise<void> {
@@ -39,7 +42,8 @@ export const bodyCases: readonly ConformanceCase[] = [
   {
     id: 'delivery.raw-bodies',
     group: 'Delivery',
-    title: 'raw control characters, CRLF, NUL, $-patterns, random text and a body near the limit come back byte for byte',
+    title:
+      'raw control characters, CRLF, NUL, $-patterns, Base64 look-alikes, random text and a body near the limit come back byte for byte',
     slow: 2,
     async run(ctx) {
       const { adapter, expect, timing } = ctx;

@@ -59,10 +59,10 @@ export const deadLetterRuleCases: readonly ConformanceCase[] = [
     id: 'dead-letter.order-and-paging',
     group: 'Dead letters',
     title:
-      'dead letters are listed oldest first; paging (random page size, ties in one millisecond, slow pages, writes meanwhile) lists each once',
+      'dead letters are listed oldest first; paging (random page size, ties in one millisecond, slow pages, writes meanwhile) lists each once; purging them all answers how many',
     slow: 2,
     async run(ctx) {
-      const { queue, expect } = ctx;
+      const { adapter, queue, expect } = ctx;
       const n = randomInt(7, 12);
       const ties = randomInt(4, 6); // always more than one page (limit ≤ 3) shares one millisecond
       const base = Date.now();
@@ -92,6 +92,18 @@ export const deadLetterRuleCases: readonly ConformanceCase[] = [
         all.map((d) => d.id).sort(),
         say(`listDeadLetters(limit 100) on queue ${queue}`, 'lists everything after the late write'),
       ).toEqual([...sent, late].map((m) => m.id).sort());
+      const purged = await adapter.purgeDeadLetters(queue);
+      expect(
+        purged,
+        say(
+          `purgeDeadLetters() on queue ${queue} holding ${n + 1} dead letters`,
+          `answers how many dead letters it removed (${n + 1}), not how many keys or calls`,
+          String(purged),
+        ),
+      ).toBe(n + 1);
+      await eventually(ctx, `no dead letters left on queue ${queue}`, async () =>
+        (await ctx.inspector.deadCount(queue)) === 0 ? true : undefined,
+      );
     },
   },
   {

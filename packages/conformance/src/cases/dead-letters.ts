@@ -1,6 +1,6 @@
 import type { DeadLetter, DeadLetterInfo } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
-import { eventually, message, receiveCount, receiveOne, say } from '../helpers.js';
+import { eventually, message, receiveCount, receiveOne, say, show } from '../helpers.js';
 import { randomInt } from '../random.js';
 import { longLease, shortLease } from '../timing.js';
 import { AWKWARD_ATTRIBUTES, AWKWARD_BODIES } from './delivery.js';
@@ -20,15 +20,18 @@ export const deadLetterCases: readonly ConformanceCase[] = [
   {
     id: 'dead-letter.moves-original',
     group: 'Dead letters',
-    title: 'dead-lettering keeps the original bytes, reason, error and attempts; the job leaves the live queue',
+    title:
+      'dead-lettering keeps the original bytes, reason, error and the attempts passed in; the job leaves the live queue; the listing shows the whole record',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const m = message(AWKWARD_BODIES[1] as string, { attributes: AWKWARD_ATTRIBUTES });
       await adapter.send(queue, [m]);
       const got = await receiveOne(ctx, { leaseMs: longLease(timing, adapter.capabilities) });
       // enqueuedAt as the core passes it (here an odd millisecond an hour ago, so that neither the
-      // dead-letter time nor a rounding to seconds can pass for it).
-      const record = { ...info('max-attempts', got.deliveryCount), enqueuedAt: Date.now() - 3_600_000 - randomInt(1, 999) };
+      // dead-letter time nor a rounding to seconds can pass for it). Attempts are the core's count,
+      // which is not the delivery count when deliveries were not attempts (deferrals, parks).
+      const attempts = got.deliveryCount + randomInt(2, 7);
+      const record = { ...info('max-attempts', attempts), enqueuedAt: Date.now() - 3_600_000 - randomInt(1, 999) };
       await adapter.deadLetter(queue, got, record);
       await adapter.ack(queue, got.handle);
       expect(await ctx.inspector.liveCount(queue)).toBe(0);
@@ -45,7 +48,14 @@ export const deadLetterCases: readonly ConformanceCase[] = [
       expect(d.error?.message).toBe(record.error?.message);
       expect(d.error?.name).toBe('TypeError');
       expect(d.error?.code).toBe('E_CONF');
-      expect(d.attempts).toBe(1);
+      expect(
+        d.attempts,
+        say(
+          `getDeadLetter(${m.id}) on queue ${queue} after deadLetter(delivery #${got.deliveryCount}, { attempts: ${attempts} })`,
+          'the record keeps the attempts the core passed, not the delivery count',
+          String(d.attempts),
+        ),
+      ).toBe(attempts);
       expect(Math.abs(d.deadLetteredAt - record.deadLetteredAt)).toBeLessThan(1000);
       if (d.enqueuedAt !== undefined) {
         expect(
@@ -59,12 +69,21 @@ export const deadLetterCases: readonly ConformanceCase[] = [
       }
       const page = await adapter.listDeadLetters(queue);
       expect(page.items.map((x) => x.id)).toEqual([m.id]);
+      expect(
+        page.items[0],
+        say(
+          `listDeadLetters on queue ${queue}`,
+          'lists the whole record, as getDeadLetter returns it (attributes, error, attempts and times included)',
+          show(page.items[0]),
+        ),
+      ).toEqual(d);
     },
   },
   {
     id: 'dead-letter.manage',
     group: 'Dead letters',
-    title: 'dead letters can be listed (paged), shown, replayed (id kept, attempts reset) and purged',
+    title:
+      'dead letters can be listed (paged; no cursor on a last page, full or not), shown, replayed (id kept, attempts reset) and purged (a purged one is gone for get and replay too)',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const lease = longLease(timing, adapter.capabilities);
@@ -87,7 +106,19 @@ export const deadLetterCases: readonly ConformanceCase[] = [
       const second = await adapter.listDeadLetters(queue, { limit: 2, cursor: first.cursor as string });
       const listed = [...first.items, ...second.items].map((d) => d.id);
       expect([...listed].sort(), 'paging must list every dead letter exactly once').toEqual(sent.map((m) => m.id).sort());
-      expect(second.cursor).toBeUndefined();
+      expect(
+        second.cursor,
+        say(`listDeadLetters(limit 2, cursor) on queue ${queue}`, 'the last page has no cursor'),
+      ).toBeUndefined();
+      const whole = await adapter.listDeadLetters(queue, { limit: 3 });
+      expect(
+        [whole.items.length, whole.cursor],
+        say(
+          `listDeadLetters(limit 3) on queue ${queue} holding 3 dead letters`,
+          'a page that is exactly full but last has no cursor (a cursor means more follow)',
+          show({ items: whole.items.length, cursor: whole.cursor }),
+        ),
+      ).toEqual([3, undefined]);
       const shown = await adapter.getDeadLetter(queue, sent[1]?.id as string);
       expect(shown?.reason).toBe('invalid-payload');
       expect(await adapter.getDeadLetter(queue, 'no-such-id')).toBeUndefined();
@@ -106,15 +137,32 @@ export const deadLetterCases: readonly ConformanceCase[] = [
       expect(replayed.deliveryCount, 'replay must reset attempts').toBe(1);
       await adapter.ack(queue, replayed.handle);
 
-      expect(await adapter.purgeDeadLetters(queue, [sent[1]?.id as string])).toBe(1);
+      const purgedId = sent[1]?.id as string;
+      expect(await adapter.purgeDeadLetters(queue, [purgedId])).toBe(1);
       await eventually(ctx, 'one dead letter left', async () =>
         (await ctx.inspector.deadCount(queue)) === 1 ? true : undefined,
       );
+      const afterPurge = `after purgeDeadLetters([${purgedId}]) on queue ${queue}`;
+      expect(await adapter.getDeadLetter(queue, purgedId), say(`getDeadLetter(${purgedId}) ${afterPurge}`, 'finds nothing')).toBe(
+        undefined,
+      );
+      expect(
+        await adapter.replayDeadLetter(queue, purgedId),
+        say(`replayDeadLetter(${purgedId}) ${afterPurge}`, 'returns false: a purged dead letter is gone, it cannot come back'),
+      ).toBe(false);
+      expect(
+        await ctx.inspector.liveCount(queue),
+        say(`replayDeadLetter(${purgedId}) ${afterPurge}`, 'writes nothing to the live queue'),
+      ).toBe(0);
       expect(await adapter.purgeDeadLetters(queue)).toBe(1);
       await eventually(ctx, 'no dead letters left', async () =>
         (await ctx.inspector.deadCount(queue)) === 0 ? true : undefined,
       );
       expect((await adapter.listDeadLetters(queue)).items).toEqual([]);
+      expect(
+        await adapter.getDeadLetter(queue, sent[2]?.id as string),
+        say(`getDeadLetter(${sent[2]?.id}) after purgeDeadLetters() on queue ${queue}`, 'finds nothing'),
+      ).toBe(undefined);
       expect((await adapter.stats(queue)).dead).toBe(0);
     },
   },

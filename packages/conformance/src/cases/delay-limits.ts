@@ -1,5 +1,5 @@
 import type { ConformanceCase } from '../case.js';
-import { eventually, expectBgError, message, receiveOne, say, since, watchQuiet } from '../helpers.js';
+import { describeError, eventually, expectBgError, message, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
 import { randomInt } from '../random.js';
 import { longLease } from '../timing.js';
 
@@ -9,7 +9,7 @@ export const delayLimitCases: readonly ConformanceCase[] = [
     id: 'limits.delay-too-long',
     group: 'Limits and errors',
     title:
-      'a send or release delay above the manifest maximum is DELAY_TOO_LONG (never clamped); a release delay at the maximum keeps the job',
+      'a send or release delay above the manifest maximum is DELAY_TOO_LONG (never clamped); a send delay and a release delay of exactly the maximum are accepted and keep the job hidden',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const caps = adapter.capabilities;
@@ -35,19 +35,38 @@ export const delayLimitCases: readonly ConformanceCase[] = [
         false,
         `maxReleaseDelayMs is ${caps.maxReleaseDelayMs}`,
       );
-      const near = Math.max(0, caps.maxReleaseDelayMs - randomInt(0, 1_000));
-      await adapter.release(queue, got.handle, near);
+      // The limits are inclusive: exactly the maximum is accepted, and honoured (not dropped, not
+      // delivered at once because the backend stops short of the declared maximum).
+      const atMax =
+        caps.maxDelayMs >= timing.deadlineMs ? message('delayed by exactly maxDelayMs', { delayMs: caps.maxDelayMs }) : undefined;
+      const sendAtMax = `send(delayMs ${caps.maxDelayMs}) on queue ${queue} (maxDelayMs ${caps.maxDelayMs})`;
+      if (atMax) {
+        try {
+          await adapter.send(queue, [atMax]);
+        } catch (error) {
+          throw new Error(say(sendAtMax, 'accepts a delay of exactly maxDelayMs', describeError(error)));
+        }
+      }
+      const near = caps.maxReleaseDelayMs;
       const call = `release(handle, ${near}) on queue ${queue} (maxReleaseDelayMs ${caps.maxReleaseDelayMs})`;
+      try {
+        await adapter.release(queue, got.handle, near);
+      } catch (error) {
+        throw new Error(say(call, 'accepts a release delay of exactly maxReleaseDelayMs', describeError(error)));
+      }
       if (near >= timing.deadlineMs) {
-        expect(await watchQuiet(ctx, timing.quietMs, { leaseMs: lease }), say(call, 'keeps the job hidden')).toEqual([]);
+        const seen = (await watchQuiet(ctx, timing.quietMs, { leaseMs: lease })).map((m) => m.body);
+        expect(seen, say(`${call}${atMax ? ` and ${sendAtMax}` : ''}`, 'keep both jobs hidden', show(seen))).toEqual([]);
         expect(await ctx.inspector.liveCount(queue), say(call, 'keeps the job stored, to be delivered later (not dropped)')).toBe(
-          1,
+          atMax ? 2 : 1,
         );
         const stats = await adapter.stats(queue);
         expect(stats.ready ?? 0, say(call, 'the job is not ready', JSON.stringify(stats))).toBe(0);
       } else {
         const back = await receiveOne(ctx, { leaseMs: lease, deadlineMs: near + timing.deadlineMs });
-        expect(back.id, say(call, 'delivers the job after the delay')).toBe(got.id);
+        expect(back.id, say(call, `delivers the job after the delay${atMax ? ` (and not the one of ${sendAtMax})` : ''}`)).toBe(
+          got.id,
+        );
       }
     },
   },

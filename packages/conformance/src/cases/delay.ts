@@ -7,7 +7,8 @@ export const delayCases: readonly ConformanceCase[] = [
   {
     id: 'delay.native',
     group: 'Delay',
-    title: 'a delayed job is not delivered before its time and is delivered after it; in a batch each entry keeps its own delay',
+    title:
+      'a delayed job is not delivered before its time and is delivered after it, with enqueuedAt its send time; in a batch each entry keeps its own delay',
     skip: (o) =>
       o.capabilities.maxDelayMs <= 0
         ? 'no native delay (maxDelayMs 0): delays hop through the core, see the worker group'
@@ -29,6 +30,7 @@ export const delayCases: readonly ConformanceCase[] = [
         await adapter.send(queue, [now]);
         await adapter.send(queue, [m]);
       }
+      const sendEnd = Date.now();
       const prompt = await receiveCount(ctx, 1, { leaseMs: lease, deadlineMs: promptly(timing) });
       expect(
         prompt.map((x) => x.id),
@@ -48,6 +50,16 @@ export const delayCases: readonly ConformanceCase[] = [
       );
       expect(got.id).toBe(m.id);
       expect(got.deliveryCount).toBe(1);
+      if (got.enqueuedAt !== undefined) {
+        expect(
+          got.enqueuedAt,
+          say(
+            `receive of ${m.id} after ${call}`,
+            `enqueuedAt is when the job was sent (≤ ${sendEnd} + toleranceMs), not when its delay ended (${sentAt + delay})`,
+            String(got.enqueuedAt),
+          ),
+        ).toBeLessThanOrEqual(sendEnd + timing.toleranceMs);
+      }
       const stats = await adapter.stats(queue);
       // Counts a backend cannot know are null (unknown): check the ones it reports.
       const parts = [stats.inFlight, stats.ready, stats.delayed];

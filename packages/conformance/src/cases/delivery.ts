@@ -106,16 +106,41 @@ export const deliveryCases: readonly ConformanceCase[] = [
           `${afterAbort} ms after the abort`,
         ),
       ).toBeLessThan(abortLimit);
+      // The abort ended the long poll itself, not only the wait for it: a job sent now is not
+      // leased by a poll nobody awaits (or, where the server keeps the poll, it is handed back).
+      const late = message('sent after the aborted long poll returned');
+      await adapter.send(queue, [late]);
+      const after = await receiveCount(ctx, 1, { leaseMs: lease, deadlineMs: promptly(ctx.timing) });
+      expect(
+        after.map((m) => m.id),
+        say(
+          `receive on queue ${queue}, after the aborted receive(waitMs 15000) returned`,
+          `gets the job sent after the abort within promptMs + pollMs = ${promptly(ctx.timing)} ms (the aborted poll's lease is ${lease} ms): an aborted long poll must not go on leasing behind the caller`,
+          show(after.map((m) => m.id)),
+        ),
+      ).toEqual([late.id]);
     },
   },
   {
     id: 'delivery.already-aborted-receive',
     group: 'Delivery',
     title:
-      'a receive whose signal is already aborted counts no delivery behind the caller: it returns what it leased, or the job is next delivered as its first delivery',
+      'a receive whose signal is already aborted returns at once (no long poll on an empty queue) and counts no delivery behind the caller: it returns what it leased, or the job is next delivered as its first delivery',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const lease = longLease(timing, adapter.capabilities);
+      // On the empty queue: an aborted signal ends the wait before it begins (an adapter that only
+      // listens for the 'abort' event never hears it and long-polls the whole waitMs).
+      const emptyCall = `receive(waitMs 15000) on empty queue ${queue} with a signal aborted before the call`;
+      const limit = Math.max(1_000, promptly(timing));
+      const start = Date.now();
+      const none = await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: 15_000, signal: AbortSignal.abort() });
+      const took = since(start);
+      expect(none, say(emptyCall, 'returns nothing')).toEqual([]);
+      expect(
+        took,
+        say(emptyCall, `returns within ${limit} ms (the signal was aborted already: look at signal.aborted)`, `${took} ms`),
+      ).toBeLessThan(limit);
       const sent = message('aborted before the receive');
       await adapter.send(queue, [sent]);
       const controller = new AbortController();

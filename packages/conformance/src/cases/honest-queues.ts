@@ -40,6 +40,22 @@ function statsMatch(stats: QueueStats, want: { ready: number; inFlight: number; 
   return stats.total === undefined || stats.total === null || stats.total === live;
 }
 
+/** `listQueues()` answers its names sorted (code-unit order, as `Array.prototype.sort` does). */
+function expectSortedQueues(ctx: CaseContext, listed: readonly string[]): void {
+  const sorted = [...listed].sort();
+  const at = listed.findIndex((name, i) => name !== sorted[i]);
+  ctx
+    .expect(
+      at,
+      say(
+        'listQueues()',
+        'answers the queue names sorted',
+        at < 0 ? 'sorted' : `${show(listed[at])} at position ${at}, where ${show(sorted[at])} belongs`,
+      ),
+    )
+    .toBe(-1);
+}
+
 /** A queue name of this run that was never created. */
 function missingQueueName(ctx: CaseContext): string {
   return uniqueQueueName(ctx.options.queuePrefix ?? 'conf', 'missing');
@@ -140,7 +156,7 @@ export const honestQueueCases: readonly ConformanceCase[] = [
     id: 'queues.exists-list-delete',
     group: 'Queue management',
     title:
-      'queueExists, listQueues and deleteQueue (where implemented) see and remove exactly the named queue, jobs and dead letters included, and nothing of a queue whose name extends it',
+      'queueExists, listQueues and deleteQueue (where implemented) see and remove exactly the named queue, jobs and dead letters included, and nothing of a queue whose name extends it; listQueues is sorted and lists no dead-letter store',
     async run(ctx) {
       const { adapter, queue, expect } = ctx;
       const missing = missingQueueName(ctx);
@@ -152,6 +168,7 @@ export const honestQueueCases: readonly ConformanceCase[] = [
         const listed = await adapter.listQueues();
         expect(listed, 'listQueues() includes an ensured queue').toContain(queue);
         expect(listed, 'listQueues() omits a queue never created').not.toContain(missing);
+        expectSortedQueues(ctx, listed);
       }
       if (adapter.deleteQueue) {
         // Fresh names only, never created again here: real SQS and Azure Storage refuse a deleted
@@ -169,6 +186,24 @@ export const honestQueueCases: readonly ConformanceCase[] = [
         await adapter.send(sibling, [kept]);
         // A live job, a leased one and a dead letter: deleteQueue removes a queue holding all of it.
         await fillDoomedQueue(ctx, doomed, lease);
+        if (adapter.listQueues) {
+          // The doomed queue now has a dead letter, so its dead-letter store exists wherever it lives.
+          const listed = await adapter.listQueues();
+          const helpers = listed.filter((name) => name.includes(doomed) && name !== doomed && name !== sibling);
+          expect(
+            helpers,
+            say(
+              `listQueues() while queue ${doomed} holds a job, a leased job and a dead letter`,
+              'lists bg queues only: no dead-letter store or other helper resource of a queue',
+              show(helpers),
+            ),
+          ).toEqual([]);
+          expect(
+            [doomed, sibling].filter((name) => !listed.includes(name)),
+            say('listQueues()', `includes ${doomed} and ${sibling}`),
+          ).toEqual([]);
+          expectSortedQueues(ctx, listed);
+        }
         expect(await adapter.deleteQueue(doomed), `deleteQueue("${doomed}") of an existing queue`).toBe(true);
         if (adapter.queueExists) expect(await adapter.queueExists(doomed), 'queueExists after deleteQueue').toBe(false);
         if (adapter.listQueues) expect(await adapter.listQueues(), 'listQueues after deleteQueue').not.toContain(doomed);

@@ -1,5 +1,6 @@
 import type { ConformanceCase } from '../case.js';
 import {
+  describeError,
   eventually,
   expectBgError,
   leaseStartBound,
@@ -196,12 +197,27 @@ export const leaseCases: readonly ConformanceCase[] = [
   {
     id: 'lease.beyond-maximum',
     group: 'Lease',
-    title: 'a lease beyond the backend maximum is clamped or rejected with LEASE_TOO_LONG, as the manifest declares',
+    title:
+      'a lease of exactly the backend maximum is accepted (receive and extend); beyond it, clamped or rejected with LEASE_TOO_LONG, as the manifest declares',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const caps = adapter.capabilities;
       await adapter.send(queue, [message('long lease')]);
-      const got = await receiveOne(ctx, { leaseMs: shortLease(timing, caps) });
+      const received = await receiveOne(ctx, { leaseMs: shortLease(timing, caps) });
+      // The maximum itself is a lease the backend takes (the worker's heartbeat asks for it).
+      const atMax = `extend(handle, ${caps.maxLeaseMs}) on queue ${queue} (maxLeaseMs ${caps.maxLeaseMs})`;
+      let got: { handle: string };
+      try {
+        got = await adapter.extend(queue, received.handle, caps.maxLeaseMs);
+      } catch (error) {
+        throw new Error(say(atMax, 'accepts a lease of exactly maxLeaseMs', describeError(error)));
+      }
+      const receiveAtMax = `receive(leaseMs ${caps.maxLeaseMs}) on queue ${queue} (maxLeaseMs ${caps.maxLeaseMs})`;
+      try {
+        await adapter.receive(queue, { max: 1, leaseMs: caps.maxLeaseMs, waitMs: 0 });
+      } catch (error) {
+        throw new Error(say(receiveAtMax, 'accepts a lease of exactly maxLeaseMs', describeError(error)));
+      }
       const tooLong = caps.maxLeaseMs + 60_000;
       if (caps.extendBeyondMax === 'reject') {
         await expectBgError(

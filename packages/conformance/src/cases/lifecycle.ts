@@ -8,7 +8,8 @@ export const lifecycleCases: readonly ConformanceCase[] = [
   {
     id: 'lifecycle.close-every-call',
     group: 'Limits and errors',
-    title: 'after close() every call is CLOSED (not only send, receive and stats), and nothing is changed',
+    title:
+      'after close() every call is CLOSED (not only send, receive and stats; queueExists, listQueues and deleteQueue too), and nothing is changed',
     async run(ctx) {
       const { queue, expect, timing } = ctx;
       const adapter = await ctx.newAdapter();
@@ -26,6 +27,10 @@ export const lifecycleCases: readonly ConformanceCase[] = [
         ['getDeadLetter', () => adapter.getDeadLetter(queue, got.id)],
         ['replayDeadLetter', () => adapter.replayDeadLetter(queue, got.id)],
         ['purgeDeadLetters', () => adapter.purgeDeadLetters(queue)],
+        // The optional queue operations too, where implemented (an admin client is no exception).
+        ...(adapter.queueExists ? [['queueExists', () => adapter.queueExists?.(queue)] as [string, () => Promise<unknown>]] : []),
+        ...(adapter.listQueues ? [['listQueues', () => adapter.listQueues?.()] as [string, () => Promise<unknown>]] : []),
+        ...(adapter.deleteQueue ? [['deleteQueue', () => adapter.deleteQueue?.(queue)] as [string, () => Promise<unknown>]] : []),
       ];
       for (const [name, call] of calls) {
         await expectBgError(
@@ -37,7 +42,7 @@ export const lifecycleCases: readonly ConformanceCase[] = [
           'any call after close() is CLOSED',
         );
       }
-      expect(await ctx.inspector.liveCount(queue), say('ack after close()', 'must not remove the job')).toBe(1);
+      expect(await ctx.inspector.liveCount(queue), say('ack (and deleteQueue) after close()', 'must not remove the job')).toBe(1);
       expect(await ctx.inspector.deadCount(queue), say('deadLetter after close()', 'must write nothing')).toBe(0);
     },
   },

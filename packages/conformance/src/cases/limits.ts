@@ -1,7 +1,29 @@
 import type { Adapter } from '@bg/core';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { expectBgError, message, receiveOne, say } from '../helpers.js';
+import { errorTexts } from '../error-texts.js';
+import { describeError, expectBgError, message, outcome, receiveOne, say, show } from '../helpers.js';
 import { longLease } from '../timing.js';
+
+/**
+ * The error a scenario's call rejected with shows nowhere (message, stack, JSON, causes) the
+ * secret the scenarios were configured with (`errors.secret`, e.g. the password in their URL).
+ */
+async function expectNoSecret(ctx: CaseContext, call: string, attempt: Promise<unknown>): Promise<void> {
+  const secret = ctx.options.errors?.secret;
+  if (!secret) return;
+  const error = await outcome(attempt);
+  const leaks = errorTexts(error).filter((t) => t.includes(secret));
+  ctx
+    .expect(
+      leaks.length,
+      say(
+        call,
+        'never shows errors.secret in the error (message, stack, JSON, causes): credentials are redacted before anything is thrown',
+        show(leaks[0]?.split(secret).join('<secret>')),
+      ),
+    )
+    .toBe(0);
+}
 
 async function withScenario(
   ctx: CaseContext,
@@ -24,14 +46,16 @@ async function withScenario(
     ['purgeDeadLetters', () => broken.purgeDeadLetters(q)],
   ];
   for (const [name, call] of calls) {
+    const attempt = Promise.resolve().then(call);
     await expectBgError(
       ctx,
       `${name} on queue ${q} (${code} scenario)`,
-      Promise.resolve().then(call),
+      attempt,
       code,
       retryable,
       'every call maps the backend failure to its typed error',
     );
+    await expectNoSecret(ctx, `${name} on queue ${q} (${code} scenario)`, attempt);
   }
   ctx
     .expect(Date.now() - start, `${code} should be reported promptly, not after minutes of retries`)
@@ -68,16 +92,18 @@ async function leaseCallsInScenario(ctx: CaseContext, broken: Adapter, code: str
       : ([['ensureQueue', () => broken.ensureQueue(q)]] as Array<[string, () => Promise<unknown>]>)),
   ];
   for (const [name, call] of calls) {
+    const attempt = Promise.resolve().then(call);
     await expectBgError(
       ctx,
       `${name} on queue ${q} (${code} scenario)`,
-      Promise.resolve().then(call),
+      attempt,
       code,
       retryable,
       name === 'ensureQueue'
         ? `ensureQueue maps the backend failure to ${code} too, never a success that created nothing`
         : `a lease call maps the backend failure to ${code} too: never LEASE_LOST (the lease was not lost), never a success that did nothing`,
     );
+    await expectNoSecret(ctx, `${name} on queue ${q} (${code} scenario)`, attempt);
   }
   ctx
     .expect(
@@ -193,11 +219,18 @@ export const limitCases: readonly ConformanceCase[] = [
   {
     id: 'lifecycle.close',
     group: 'Limits and errors',
-    title: 'use after close() is CLOSED; close() twice is harmless',
+    title: 'use after close() is CLOSED; close() twice, also while the first is still running, is harmless',
     async run(ctx) {
       const { queue, timing } = ctx;
       const adapter = await ctx.newAdapter();
-      await adapter.close();
+      // Two at once (a shutdown hook and a finally block), then once more.
+      const both = await Promise.allSettled([adapter.close(), adapter.close()]);
+      ctx
+        .expect(
+          both.map((r) => (r.status === 'fulfilled' ? 'resolved' : describeError(r.reason))),
+          say('close() called twice at once', 'both resolve (a second close is harmless, also while the first runs)'),
+        )
+        .toEqual(['resolved', 'resolved']);
       await adapter.close();
       await expectBgError(ctx, 'send after close()', adapter.send(queue, [message('late')]), 'CLOSED', false);
       await expectBgError(

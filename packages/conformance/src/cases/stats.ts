@@ -1,6 +1,6 @@
 import type { KnownQueueStats, QueueStats } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
-import { eventually, leaseStartBound, message, receiveCount, receiveOne, say, show } from '../helpers.js';
+import { eventually, leaseStartBound, message, receiveCount, receiveOne, say, show, since } from '../helpers.js';
 import { longLease, shortLease } from '../timing.js';
 
 /**
@@ -34,7 +34,7 @@ export const statsCases: readonly ConformanceCase[] = [
     id: 'stats.counts',
     group: 'Stats',
     title:
-      'stats counts ready, in-flight, delayed and dead jobs exactly (a count the backend cannot know may be undefined; without native delays a released job may count as in flight)',
+      'stats counts ready, in-flight, delayed and dead jobs exactly, a job released at once as ready (a count the backend cannot know may be undefined; without native delays a job released with a delay may count as in flight)',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const caps = adapter.capabilities;
@@ -58,8 +58,12 @@ export const statsCases: readonly ConformanceCase[] = [
         const r = await receiveOne(ctx, { leaseMs: lease });
         await adapter.release(queue, r.handle, Math.min(hidden, caps.maxReleaseDelayMs));
       }
+      // A job received and released at once is ready again, not in flight (not a lease any more).
+      await adapter.send(queue, [message('released at once')]);
+      const handedBack = await receiveOne(ctx, { leaseMs: lease });
+      await adapter.release(queue, handedBack.handle, 0);
       await adapter.send(queue, [message('ready 1'), message('ready 2')]);
-      const expected: KnownQueueStats = { ready: 2, inFlight: 1, delayed: 1, dead: 1 };
+      const expected: KnownQueueStats = { ready: 3, inFlight: 1, delayed: 1, dead: 1 };
       let last: QueueStats | undefined;
       try {
         await eventually(ctx, 'stats to settle', async () => {
@@ -69,9 +73,51 @@ export const statsCases: readonly ConformanceCase[] = [
       } catch {
         expect(
           last,
-          say(`stats(${queue})`, `counts ${show(expected)} (2 ready, 1 leased, 1 delayed, 1 dead letter)`, show(last)),
+          say(
+            `stats(${queue})`,
+            `counts ${show(expected)} (2 ready, 1 released at once: ready; 1 leased, 1 delayed, 1 dead letter)`,
+            show(last),
+          ),
         ).toEqual(expected);
       }
+    },
+  },
+  {
+    id: 'stats.delay-due',
+    group: 'Stats',
+    title:
+      'a job whose native delay has passed counts as ready, not delayed, before any receive looked at it (unknown counts may be null)',
+    skip: (o) =>
+      o.capabilities.maxDelayMs < 1_000
+        ? `native delays up to ${o.capabilities.maxDelayMs} ms only (delays hop through the core)`
+        : undefined,
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const delay = Math.min(adapter.capabilities.maxDelayMs, 1_000);
+      const sentAt = Date.now();
+      await adapter.send(queue, [message('due soon', { delayMs: delay })]);
+      // Time must pass (nothing to await): the delay runs out on the backend.
+      await eventually(ctx, 'the delay to pass', async () => (since(sentAt) >= delay + timing.toleranceMs ? true : undefined));
+      const expected: KnownQueueStats = { ready: 1, inFlight: 0, delayed: 0, dead: 0 };
+      let last: QueueStats | undefined;
+      try {
+        await eventually(ctx, 'stats to count the due job as ready', async () => {
+          last = await adapter.stats(queue);
+          return matches(last, expected) ? true : undefined;
+        });
+      } catch (error) {
+        if (last === undefined) throw error;
+        expect(
+          last,
+          say(
+            `stats(${queue}) ${since(sentAt)} ms after send(delayMs ${delay}), nothing received`,
+            `counts the job, whose delay has passed, as ready (visible, waiting for a worker), not delayed: ${show(expected)}`,
+            show(last),
+          ),
+        ).toEqual(expected);
+      }
+      const got = await receiveOne(ctx, { leaseMs: longLease(timing, adapter.capabilities) });
+      expect(got.deliveryCount, say(`receive on queue ${queue}`, 'delivers the due job, first delivery')).toBe(1);
     },
   },
   {
