@@ -158,7 +158,8 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
         ...(options.signal ? { signal: options.signal } : {}),
       });
       if (received.length === 0) break;
-      const back = received.find((m) => movedIds.has(m.id));
+      // (A destination that deduplicates refuses the copy instead: held below, counted as a duplicate.)
+      const back = dst.deduplication ? undefined : received.find((m) => movedIds.has(m.id));
       if (back !== undefined) {
         await Promise.allSettled(received.map((m) => source.release(queue, m.handle, 0)));
         throw new BgError(
@@ -181,7 +182,7 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
       for (const [i, m] of received.entries()) {
         // Only what the destination stored leaves the source.
         if (results[i]?.duplicate === false) {
-          if (movedIds.size < MOVED_IDS_KEPT) movedIds.add(m.id);
+          if (!dst.deduplication && movedIds.size < MOVED_IDS_KEPT) movedIds.add(m.id);
           await source.ack(queue, m.handle);
           live++;
         } else {

@@ -12,20 +12,30 @@ export interface CheckedOutClient {
  * is out, the pool no longer listens for its `error` event: a connection lost between two
  * queries (the server restarted) would be an unhandled `'error'` that ends the process. This
  * listens for it until the release, so the next query fails instead (and the caller's error
- * handling sees it), and the lost client is destroyed, not reused.
+ * handling sees it), and the lost client is destroyed, not reused. The listener is attached in
+ * the pool's own callback, in the turn the client is handed over: a promise would leave a gap in
+ * which a failure read together with the end of the connection's start-up (a server restarting
+ * while a process boots) has nobody listening.
  */
-export async function checkOut(pool: pg.Pool): Promise<CheckedOutClient> {
-  const client = await pool.connect();
-  let lost = false;
-  const onError = (): void => {
-    lost = true;
-  };
-  client.on('error', onError);
-  return {
-    client,
-    release(broken = false) {
-      client.off('error', onError);
-      client.release(broken || lost);
-    },
-  };
+export function checkOut(pool: pg.Pool): Promise<CheckedOutClient> {
+  return new Promise((resolve, reject) => {
+    pool.connect((error, client, done) => {
+      if (error || client === undefined) {
+        reject(error ?? new Error('the pool handed over no client'));
+        return;
+      }
+      let lost = false;
+      const onError = (): void => {
+        lost = true;
+      };
+      client.on('error', onError);
+      resolve({
+        client,
+        release(broken = false) {
+          client.off('error', onError);
+          done(broken || lost);
+        },
+      });
+    });
+  });
 }

@@ -31,6 +31,12 @@ export interface ChaosBackend {
   readonly url: string | undefined;
   /** The harness's own adapter on the backend (enqueue, dead-letter listing, stats). */
   readonly adapter: Adapter;
+  /**
+   * The adapter's `stats` count exactly (memory, Redis, PostgreSQL): a queue holding no live
+   * message while jobs are missing proves them lost, and the run ends without waiting out
+   * the stall window. Absent where counts are approximate or unknown (SQS, Azure, Pub/Sub).
+   */
+  readonly exactStats?: boolean;
   /** Lease the workers use (Pub/Sub's minimum ack deadline is 10 s). */
   readonly leaseMs: number;
   readonly raw: RawLimits;
@@ -60,6 +66,7 @@ async function memoryBackend(): Promise<ChaosBackend> {
   const inspector = memoryInspector(store);
   return {
     name: 'memory',
+    exactStats: true,
     url: undefined,
     adapter,
     leaseMs: 3_000,
@@ -84,6 +91,7 @@ async function redisBackend(): Promise<ChaosBackend | undefined> {
   raw.on('error', () => {}); // it reconnects by itself after the restart and the outage
   return {
     name: 'redis',
+    exactStats: true,
     url,
     adapter,
     leaseMs: 3_000,
@@ -229,6 +237,7 @@ async function postgresBackend(): Promise<ChaosBackend | undefined> {
   raw.on('error', () => {}); // reconnects by itself after the restart and the outage
   return {
     name: 'postgres',
+    exactStats: true,
     url,
     adapter,
     leaseMs: 3_000,

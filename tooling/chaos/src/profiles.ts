@@ -59,3 +59,26 @@ export const FULL_PROFILE: ChaosProfile = {
   deadlineMs: 45 * 60_000,
   graceMs: 5_000,
 };
+
+/**
+ * The self-proof profile (`test/self-proof.test.ts`): small enough to run twice on every
+ * push, once with workers that lose jobs on purpose and once with healthy ones. Handlers
+ * are slow enough that each worker always has jobs in hand when it is killed. The backend is
+ * neither restarted nor stopped (the test runs it without those faults): the proof is about
+ * the verdict on kills, which the CI profile exercises with every fault.
+ */
+export const SELF_PROOF_PROFILE: ChaosProfile = {
+  name: 'self-proof',
+  jobs: 120,
+  workers: 3,
+  concurrency: 4,
+  workMs: [150, 450],
+  killEveryMs: 700,
+  maxKills: 3,
+  garbageAtMs: 300,
+  restartAtMs: 1_500,
+  outageAtMs: 3_500,
+  outageMs: 3_000,
+  deadlineMs: 60_000,
+  graceMs: 2_000,
+};

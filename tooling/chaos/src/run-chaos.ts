@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createQueue, type DeadLetter, isBgError, type QueueStats } from '@bg/core';
 import type { AdapterName, ChaosBackend } from './backends.js';
 import { bootTimings, median } from './boot-phases.js';
+import type { TestOnlyBreakage } from './breakage.js';
 import { type Garbage, garbageMarker, garbageSet } from './garbage.js';
 import { flakyJob, healthyJob, type JobKind, poisonJob } from './jobs.js';
 import { type LedgerEntry, readLedgers } from './ledger.js';
@@ -27,6 +28,8 @@ export interface Redelivery {
 export interface ChaosReport {
   readonly adapter: AdapterName;
   readonly profile: string;
+  /** The test-only breakage the workers ran with (`self-proof.test.ts`); absent in a real run. */
+  readonly breakage?: TestOnlyBreakage;
   readonly enqueued: Readonly<Record<JobKind, number>>;
   readonly garbage: number;
   /** Jobs completed at least once. */
@@ -42,6 +45,8 @@ export interface ChaosReport {
   /** Problems besides losses (healthy dead-lettered, garbage missing, worker deaths …). */
   readonly problems: readonly string[];
   readonly kills: number;
+  /** The worker processes killed (`kill -9`) and when (epoch ms). */
+  readonly killed: readonly { readonly id: string; readonly at: number }[];
   readonly redelivery: Redelivery;
   /** Worker processes' boot, fork to first `receive` (ms): p50, max, and how many booted that far. */
   readonly boot: { readonly p50Ms: number; readonly maxMs: number; readonly count: number };
@@ -67,6 +72,11 @@ export interface RunChaosOptions {
   readonly runDir: string;
   /** Progress messages. */
   readonly log?: (message: string) => void;
+  /**
+   * Tests only: run workers that lose jobs on purpose, to prove the verdict catches it
+   * (`test/self-proof.test.ts`). Never set by the CLI or the CI chaos test.
+   */
+  readonly testOnlyBreakage?: TestOnlyBreakage;
 }
 
 function kindOf(i: number): JobKind {
@@ -148,6 +158,16 @@ async function allDeadLettered(
   return poisonIds.every((id) => sorted.jobs.has(id)) && garbage.every((g) => sorted.garbage.has(g.marker));
 }
 
+/** The queue holds no live message (ready, in flight or delayed), by the adapter's own counts. */
+async function holdsNothingLive(backend: ChaosBackend, queue: string): Promise<boolean> {
+  try {
+    const stats = await backend.adapter.stats(queue);
+    return stats.ready === 0 && stats.inFlight === 0 && stats.delayed === 0 && (stats.total ?? 0) === 0;
+  } catch {
+    return false; // the backend may be stopped for the outage step: ask again next poll
+  }
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
@@ -176,7 +196,13 @@ export function measureRedelivery(
   for (const kill of kills) {
     const open = new Set<string>();
     for (const e of entries) {
-      if (e.w !== kill.id || e.id === undefined || e.t > kill.at) continue;
+      if (e.id === undefined || e.t > kill.at) continue;
+      if (e.w !== kill.id) {
+        // Another worker took the job over before the kill (the killed worker's lease had run
+        // out, e.g. its retry's release failed while the backend was down): not in its hand.
+        if (e.e === 'start' || e.e === 'done' || e.e === 'dead') open.delete(e.id);
+        continue;
+      }
       if (e.e === 'start') open.add(e.id);
       else if (e.e === 'done' || e.e === 'retried' || e.e === 'dead' || e.e === 'deferred') open.delete(e.id);
     }
@@ -282,6 +308,7 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     runDir,
     concurrency: profile.concurrency,
     graceMs: profile.graceMs,
+    ...(options.testOnlyBreakage ? { testOnlyBreakage: options.testOnlyBreakage } : {}),
   });
   for (let i = 0; i < profile.workers; i++) pool.spawn();
   const t0 = Date.now();
@@ -362,6 +389,8 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
   const poisonIds = [...kinds].filter(([, k]) => k === 'poison').map(([id]) => id);
   const mustComplete = [...kinds].filter(([, k]) => k !== 'poison').map(([id]) => id);
   let drained = false;
+  // Stopped waiting before the deadline (stalled, or jobs lost for good): already a problem.
+  let gaveUp = false;
   const pollMs = profile.jobs > 2_000 ? 2_000 : 500;
   let lastReport = Date.now();
   let progress = '';
@@ -378,10 +407,13 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     const entries = readLedgers(runDir);
     const done = new Set<string>();
     const dead = new Set<string>();
+    let lastDoneAt = t0;
     for (const e of entries) {
       if (e.id === undefined) continue;
-      if (e.e === 'done') done.add(e.id);
-      else if (e.e === 'dead') dead.add(e.id);
+      if (e.e === 'done') {
+        done.add(e.id);
+        lastDoneAt = Math.max(lastDoneAt, e.t);
+      } else if (e.e === 'dead') dead.add(e.id);
     }
     const deadForeign = [...dead].filter((id) => !kinds.has(id)).length;
     const remaining = mustComplete.filter((id) => !done.has(id)).length;
@@ -399,11 +431,36 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     } else if (Date.now() - progressAt > stallMs && pool.kills.length >= Math.min(profile.maxKills, 1)) {
       log(`${backend.name}: no progress for ${seconds(stallMs)}, giving up`);
       problems.push(`stalled: nothing completed or dead-lettered for ${seconds(stallMs)}`);
+      gaveUp = true;
       break;
     }
     if (Date.now() - lastReport > 10_000) {
       lastReport = Date.now();
       log(`${backend.name}: ${remaining} jobs to go, ${pool.kills.length} kills, ${seconds(Date.now() - t0)}`);
+    }
+    // Lost for good: jobs are missing, no job completed for a lease, and the backend, where
+    // its counts are exact, holds no live message that could still bring them (a job a live
+    // worker holds is in flight; one a killed worker held is in flight until its lease ends,
+    // then ready). Waiting out the stall window would only delay the verdict.
+    if (
+      remaining > 0 &&
+      backend.exactStats &&
+      !backendDown &&
+      Date.now() - lastDoneAt > backend.leaseMs &&
+      (await holdsNothingLive(backend, queue))
+    ) {
+      // A job completed (ledger line, then ack) just before the counts were read is in the
+      // ledgers by now: count again.
+      const doneNow = new Set(readLedgers(runDir).flatMap((e) => (e.e === 'done' && e.id !== undefined ? [e.id] : [])));
+      const missing = mustComplete.filter((id) => !doneNow.has(id)).length;
+      if (missing > 0) {
+        log(`${backend.name}: ${missing} jobs missing and the backend holds nothing live, giving up`);
+        problems.push(
+          `${missing} jobs never completed while the backend held no live message (none completed for ${seconds(Date.now() - lastDoneAt)})`,
+        );
+        gaveUp = true;
+        break;
+      }
     }
     const ledgersSayDone = poisonIds.every((id) => dead.has(id)) && deadForeign >= garbage.length;
     if (
@@ -479,7 +536,7 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
   try {
     leftover = await backend.adapter.stats(queue);
   } catch {}
-  if (!drained) problems.push(`not drained within ${seconds(profile.deadlineMs)}`);
+  if (!drained && !gaveUp) problems.push(`not drained within ${seconds(profile.deadlineMs)}`);
   const duplicates = [...completions.values()].filter((n) => n > 1).length;
   const faultText = [...faults, ...(backend.skipped ? [backend.skipped] : [])].join('; ');
   const ok = lost.length === 0 && problems.length === 0;
@@ -488,15 +545,16 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     .map(([r, n]) => `${r} ${n}`)
     .join(', ');
   const line =
-    `${backend.name} [${profile.name}]: enqueued ${profile.jobs} (${enqueued.healthy} healthy, ${enqueued.flaky} flaky, ${enqueued.poison} poison) + ${garbage.length} garbage; ` +
+    `${backend.name} [${profile.name}${options.testOnlyBreakage ? `, TEST-ONLY BREAKAGE ${options.testOnlyBreakage}` : ''}]: enqueued ${profile.jobs} (${enqueued.healthy} healthy, ${enqueued.flaky} flaky, ${enqueued.poison} poison) + ${garbage.length} garbage; ` +
     `completed ${completions.size}, duplicates ${duplicates}, dead-lettered ${deadLetters.length} (${reasons}), missing from dead letters ${missingDead.length}, lost ${lost.length}; ` +
     `${pool.kills.length} kills, redelivery after kill p50 ${seconds(redelivery.p50Ms)} max ${seconds(redelivery.maxMs)} (${redelivery.count} jobs, lease ${seconds(backend.leaseMs)}); ` +
     `worker boot to first receive p50 ${seconds(boot.p50Ms)} max ${seconds(boot.maxMs)} (${boot.count} workers); machine load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}; ` +
     `backend: ${faultText}; worker errors logged ${workerErrors}, unexpected worker deaths ${unexpectedExits.length}; ` +
-    `drained in ${seconds(drainMs)} — ${ok ? 'PASS' : 'FAIL'}`;
+    `${drained ? 'drained' : 'NOT drained, stopped'} in ${seconds(drainMs)} — ${ok ? 'PASS' : 'FAIL'}`;
   return {
     adapter: backend.name,
     profile: profile.name,
+    ...(options.testOnlyBreakage ? { breakage: options.testOnlyBreakage } : {}),
     enqueued,
     garbage: garbage.length,
     completed: completions.size,
@@ -506,6 +564,7 @@ export async function runChaos(options: RunChaosOptions): Promise<ChaosReport> {
     missingDead,
     problems,
     kills: pool.kills.length,
+    killed: [...pool.kills],
     redelivery,
     boot,
     faults: faultText,

@@ -3,6 +3,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChaosBackend } from './backends.js';
+import { TEST_ONLY_BREAKAGE_ENV, type TestOnlyBreakage } from './breakage.js';
 import { buildWorker } from './worker-build.js';
 
 const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -42,6 +43,8 @@ export interface WorkerPoolOptions {
    * (the harness's old way, kept to measure what it cost: `pnpm boot-time --tsx`).
    */
   readonly viaTsx?: boolean;
+  /** Tests only: every worker process forked loses jobs on purpose (see `breakage.ts`). */
+  readonly testOnlyBreakage?: TestOnlyBreakage;
 }
 
 const pools = new Set<WorkerPool>();
@@ -100,6 +103,8 @@ export class WorkerPool {
         CHAOS_LEASE_MS: String(backend.leaseMs),
         CHAOS_CONCURRENCY: String(concurrency),
         CHAOS_GRACE_MS: String(graceMs),
+        // Set only when a test asks for it; never inherited from the harness's environment.
+        [TEST_ONLY_BREAKAGE_ENV]: this.#options.testOnlyBreakage,
         ...(backend.url !== undefined
           ? { CHAOS_URL: backend.url }
           : { CHAOS_CAPABILITIES: JSON.stringify(backend.adapter.capabilities) }),

@@ -4,7 +4,8 @@
  *
  * Environment: CHAOS_WORKER (id), CHAOS_LEDGER (folder), CHAOS_QUEUE, CHAOS_URL (connect
  * URL) or CHAOS_CAPABILITIES (memory over IPC), CHAOS_LEASE_MS, CHAOS_CONCURRENCY,
- * CHAOS_GRACE_MS.
+ * CHAOS_GRACE_MS; CHAOS_TEST_ONLY_BREAKAGE (tests only: a worker that loses jobs on purpose,
+ * see `breakage.ts`).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ipcAdapter } from '@bg/conformance';
 import { type Adapter, type Capabilities, connect, createWorker, isBgError, stopOnSignals } from '@bg/core';
 import type { BootPhase } from './boot-phases.js';
+import { ackOnReceive, TEST_ONLY_BREAKAGE_ENV, testOnlyBreakage } from './breakage.js';
 import { FLAKY_FAILURES, flakyJob, healthyJob, longJob, poisonJob } from './jobs.js';
 import { LedgerWriter } from './ledger.js';
 import { traceAdapter } from './trace-adapter.js';
@@ -42,12 +44,16 @@ const say = (level: string, message: string): void => {
   process.stderr.write(`${new Date().toISOString()} ${id} ${level} ${message}\n`);
 };
 
-const adapter: Adapter = traceAdapter(
+const breakage = testOnlyBreakage(process.env[TEST_ONLY_BREAKAGE_ENV]);
+const traced: Adapter = traceAdapter(
   process.env.CHAOS_URL
     ? await connect(process.env.CHAOS_URL, { load: (name) => import(name) })
     : ipcAdapter(JSON.parse(env('CHAOS_CAPABILITIES')) as Capabilities),
   { mark, received: (m) => ledger.write({ e: 'received', id: m.id, attempt: m.deliveryCount }) },
 );
+// Tests only: outside the trace, as if the adapter itself were broken; the ledger is untouched.
+const adapter: Adapter = breakage === 'ack-on-receive' ? ackOnReceive(traced, healthyJob.type) : traced;
+if (breakage) say('warn', `TEST-ONLY BREAKAGE ${breakage}: this worker loses jobs on purpose`);
 mark('adapter');
 
 const worker = createWorker({

@@ -27,6 +27,15 @@ describe('measureRedelivery', () => {
     expect(r.unseen).toBe(0);
   });
 
+  it('does not count a job another worker took over before the kill', () => {
+    // w1's retry could not be released (backend down): its ledger leaves the job open, but the
+    // lease ran out and w2 started and finished it before w1 was killed.
+    const entries = [entry(-8_000, 'w1', 'start', 'a'), entry(-1_600, 'w2', 'start', 'a'), entry(-1_500, 'w2', 'done', 'a')];
+    expect(measureRedelivery(entries, [{ id: 'w1', at }])).toMatchObject({ count: 0, unseen: 0 });
+    // Started again by w1 after that: in its hand at the kill again.
+    expect(measureRedelivery([...entries, entry(-500, 'w1', 'start', 'a')], [{ id: 'w1', at }]).unseen).toBe(1);
+  });
+
   it('does not count a job found in the dead letters (dead-lettered by the killed worker before it could log it)', () => {
     const entries = [entry(-50, 'w1', 'start', 'p')];
     expect(measureRedelivery(entries, [{ id: 'w1', at }], new Set(['p'])).unseen).toBe(0);
