@@ -632,6 +632,9 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
     const seconds = leaseSeconds(leaseMs);
     const signal = guard.withClose(opts.signal);
+    // Aborted already: nothing to wait for, not even the subscription's first read (a first
+    // call on a cold gRPC channel can take seconds).
+    if (signal.aborted) return [];
     await subscriptionInfo(state);
     const deadline = Date.now() + waitMs;
     // Empty pulls back off from 10 ms to pollIntervalMs, across receives: quick when messages

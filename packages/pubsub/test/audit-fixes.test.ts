@@ -64,6 +64,26 @@ describe('pubsub audit fixes: options checked at construction (no emulator neede
     });
   }
 
+  it('a receive whose signal is already aborted returns [] at once, without a call (not even the subscription read)', async () => {
+    // Nothing listens on port 1: any call would fail (or wait out its retries).
+    const adapter = pubsubAdapter({ apiEndpoint: '127.0.0.1:1', projectId: 'p', timeoutMs: 5_000 });
+    try {
+      const start = Date.now();
+      const got = await adapter.receive('aborted-queue', {
+        max: 1,
+        leaseMs: 10_000,
+        waitMs: 15_000,
+        signal: AbortSignal.abort(),
+      });
+      expect(
+        { got, fast: Date.now() - start < 500 },
+        'receive(signal already aborted) on an unreachable endpoint: [] within 500 ms, no call made',
+      ).toEqual({ got: [], fast: true });
+    } finally {
+      await adapter.close();
+    }
+  });
+
   it('accepts the documented ranges', async () => {
     const adapter = pubsubAdapter({
       apiEndpoint: '127.0.0.1:1',
