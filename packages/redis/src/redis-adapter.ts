@@ -958,8 +958,14 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         return results;
       }),
 
-    receive: (queue, opts) =>
-      call(queue, 'receive', async (k) => {
+    receive: (queue, opts) => {
+      // Aborted already: nothing to wait for, not even the first connection or queue check.
+      if (opts?.signal?.aborted === true && !guard.closed) {
+        assertQueueName(queue);
+        checkReceiveOptions(capabilities, opts);
+        return Promise.resolve([]);
+      }
+      return call(queue, 'receive', async (k) => {
         const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
         const request: ReceiveRequest = { queue, k, max, leaseMs, deadline: Date.now() + waitMs, signal: opts.signal };
         const receiving = hub !== undefined && waitMs > 0 ? waitingReceive(hub, request) : pollingReceive(request);
@@ -967,7 +973,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         // (nobody could settle it on a closed adapter), and close() waits for that.
         const outcome = await raceAbortHandBack(receiving, guard.signal, (late) => handBackLate(queue, k, late), background);
         return outcome.done ? outcome.value : [];
-      }),
+      });
+    },
 
     extend: (queue, handle, leaseMs) =>
       call(queue, 'extend', async (k) => {

@@ -51,6 +51,20 @@ describe('redis URLs are validated before anything connects', () => {
     expect(String((error as Error).message)).not.toContain(SECRET);
   });
 
+  it('a receive whose signal is already aborted returns [] at once, before connecting (nothing listens on port 1)', async () => {
+    const adapter = redisAdapter({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 3_000 });
+    try {
+      const start = Date.now();
+      const got = await adapter.receive('jobs', { max: 1, leaseMs: 30_000, waitMs: 15_000, signal: AbortSignal.abort() });
+      expect({ got, fast: Date.now() - start < 500 }, 'receive(signal already aborted): [] within 500 ms').toEqual({
+        got: [],
+        fast: true,
+      });
+    } finally {
+      await adapter.close();
+    }
+  });
+
   it('accepts the documented forms', () => {
     expect(parseRedisUrl(new URL('redis://127.0.0.1:6379'))).toEqual({ db: 0, clientUrl: 'redis://127.0.0.1:6379' });
     expect(parseRedisUrl(new URL('rediss://u:p@h:1/15?prefix=app&family=6'))).toEqual({
