@@ -50,6 +50,13 @@ describe('bgctl on memory: and the command line (subprocess)', () => {
     const list = await runBg(['dead', 'list', 'memory:', '--json']);
     expect(list.code).toBe(0);
     expect(JSON.parse(list.stdout).items).toEqual([]);
+    const id = '0190c3e2-7f6a-7cc1-8a31-5b2f1c0e9d11';
+    const named = await runBg(['dead', 'list', 'memory:', id]);
+    expect(named.code, `dead list ${id} (no such dead letter) must exit 4, as replay and purge do: ${named.stderr}`).toBe(4);
+    expect(named.stderr, 'dead list names the id that is not there').toContain(`no dead letter ${id} on default`);
+    const namedJson = await runBg(['dead', 'list', 'memory:', id, '--json']);
+    expect(namedJson.code, 'dead list --json with a missing id').toBe(4);
+    expect(JSON.parse(namedJson.stdout), 'dead list --json names the missing id').toMatchObject({ items: [], notFound: [id] });
     const show = await runBg(['dead', 'show', 'memory:', '0190c3e2-7f6a-7cc1-8a31-5b2f1c0e9d11']);
     expect(show.code).toBe(4);
     expect(show.stderr).toContain('no dead letter');

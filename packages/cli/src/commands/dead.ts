@@ -11,7 +11,7 @@ import { backendUrl, intOption, parse, singleQueue } from '../args.js';
 import { withBackend } from '../backend.js';
 import { confirmOrRefuse } from '../confirm.js';
 import { type CommandContext, printHelp, printJson } from '../context.js';
-import { findDeadLetters, parseReasons, selectDeadLetters } from '../dead-filter.js';
+import { findDeadLetters, parseReasons } from '../dead-filter.js';
 import { formatDuration, parseDuration } from '../duration.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
@@ -88,17 +88,21 @@ export async function deadCommand(argv: readonly string[], ctx: CommandContext):
     const now = Date.now();
     switch (action) {
       case 'list': {
-        const items = await selectDeadLetters(adapter, queue, filter, { limit: limit ?? 50, now });
+        const { items, notFound } = await findDeadLetters(adapter, queue, filter, { limit: limit ?? 50, now });
         if (values.json)
           printJson(ctx, {
             backend: redactUrl(url),
             queue,
             items: items.map((d) => ({ ...summary(d, now), attributes: d.attributes, body: d.body })),
+            ...(notFound.length > 0 ? { notFound } : {}),
           });
         else if (items.length === 0)
           ctx.io.out(`no dead letters on ${queue}${isDeadLetterFilterActive(filter) ? ' match' : ''}\n`);
         else ctx.io.out(table(items, now));
-        return EXIT.OK;
+        // Ids asked for by name that are not there: named, exit 4 (as replay and purge do).
+        if (notFound.length === 0) return EXIT.OK;
+        if (!values.json) ctx.io.err(`no dead letter ${notFound.map((id) => echo(id, 60)).join(', ')} on ${queue}\n`);
+        return EXIT.NOT_FOUND;
       }
       case 'show':
         return show(adapter, ctx, queue, ids, Boolean(values.json), now);
