@@ -15,7 +15,7 @@ export const ATTR = Object.freeze({
   deliveryCount: 'bg.delivery_count',
   /** bg's own: the dead-letter reason (`max-attempts`, `permanent-error` …). */
   deadLetterReason: 'bg.dead_letter.reason',
-  /** bg's own: why a delivery was put back without running (`not-before`, `unknown-version`, `shutdown`). */
+  /** bg's own: why a delivery was put back without running (`not-before`, `fresh-count`, `unknown-version`, `shutdown`). */
   deferReason: 'bg.defer.reason',
   /** bg's own: the delay in ms of a retry or a hop. */
   delayMs: 'bg.delay_ms',

@@ -1,4 +1,5 @@
 export { ATTR, EVENT } from './attributes.js';
+export { OTHER_ERROR_TYPE } from './error-type.js';
 export { type BgOtel, INSTRUMENTATION_SCOPE, instrument, type OtelOptions } from './instrument.js';
 export { withTraceIds } from './logger.js';
 export { MESSAGING_SYSTEMS, messagingSystem } from './messaging-system.js';

@@ -12,6 +12,7 @@ import {
 import { Backlog } from './backlog.js';
 import { withTraceIds } from './logger.js';
 import { type BgInstruments, createInstruments } from './metrics.js';
+import { checkOptions } from './options.js';
 import { producerHooks } from './producer.js';
 import { type ProcessParent, workerHooks } from './worker-hooks.js';
 
@@ -55,7 +56,9 @@ export interface BgOtel extends Instrumentation {
  * OpenTelemetry for bg: `send` and `process` spans following the messaging semantic
  * conventions, the producer's trace context carried in each envelope, metrics per queue and
  * job type, backlog gauges, and trace ids on the worker's log lines. Uses whatever SDK the
- * application registered; with none, it records nothing and costs next to nothing.
+ * application registered; with none, it records nothing and costs next to nothing. Options of
+ * the wrong kind (an unknown name, a tracer for a provider, a `backlogIntervalMs` of `NaN`) are
+ * `INVALID_ARGUMENT`.
  *
  * @example
  * ```ts
@@ -64,11 +67,9 @@ export interface BgOtel extends Instrumentation {
  * const worker = createWorker({ adapter, queue: 'emails', instrumentation: otel })
  * ```
  */
-export function instrument(options: OtelOptions = {}): BgOtel {
+export function instrument(given?: OtelOptions): BgOtel {
+  const options = checkOptions(given);
   const parentMode = options.processParent ?? 'child';
-  if (parentMode !== 'child' && parentMode !== 'link') {
-    throw new TypeError(`processParent must be 'child' or 'link', got ${String(parentMode)}`);
-  }
   let tracer: Tracer | undefined;
   let meter: Meter | undefined;
   let instruments: BgInstruments | undefined;
@@ -99,7 +100,7 @@ export function instrument(options: OtelOptions = {}): BgOtel {
     return tracing || options.meterProvider !== undefined || Object.getPrototypeOf(getMeter()) !== NOOP_METER_PROTOTYPE;
   };
   const interval = options.backlogIntervalMs ?? 15_000;
-  const backlog = interval === false ? undefined : new Backlog(Math.max(0, interval), getMeter);
+  const backlog = interval === false ? undefined : new Backlog(interval, getMeter);
 
   return {
     get recording() {

@@ -1,5 +1,5 @@
 import type { EnqueueResult, ErrorInfo, InstrumentationTarget, ProducerHooks, SendInfo, TraceCarrier } from '@bg/core';
-import { toErrorInfo } from '@bg/core';
+import { isBgError, toErrorInfo } from '@bg/core';
 import {
   type Attributes,
   type Context,
@@ -12,14 +12,10 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { ATTR } from './attributes.js';
+import { errorType } from './error-type.js';
 import { messagingSystem } from './messaging-system.js';
 import { AttributeCache, type BgInstruments } from './metrics.js';
 import { fromTraceCarrier, toTraceCarrier } from './trace-context.js';
-
-/** The `error.type` of a failure: the BgError code, else the error's class name. */
-export function errorType(info: ErrorInfo): string {
-  return info.code ?? info.name ?? 'Error';
-}
 
 /** Marks a span failed with a redacted exception event. */
 export function recordFailure(span: Span, info: ErrorInfo): void {
@@ -37,6 +33,16 @@ export function recordFailure(span: Span, info: ErrorInfo): void {
  * never sent, and `messaging.client.sent.messages` must not count it. The span still shows it.
  */
 const NOT_SENT = new Set(['INVALID_PAYLOAD', 'INVALID_ARGUMENT', 'INVALID_JOB_DEFINITION', 'PAYLOAD_TOO_LARGE']);
+
+/**
+ * How many jobs of a failed send were stored after all: a partial send's `details.sentIds`
+ * (an `enqueueMany` whose later batch failed), else none.
+ */
+function storedOf(error: unknown, count: number): number {
+  if (!isBgError(error)) return 0;
+  const sentIds = (error.details as { sentIds?: unknown } | undefined)?.sentIds;
+  return Array.isArray(sentIds) ? Math.min(sentIds.length, count) : 0;
+}
 
 /** Runs telemetry code: what it throws is dropped (telemetry never fails or repeats a send). */
 export function safely(fn: () => void): void {
@@ -119,7 +125,15 @@ export function producerHooks(
           }));
           const m = instruments();
           m.sendDuration.record((performance.now() - startedAt) / 1000, attributes);
-          if (!NOT_SENT.has(type)) m.sent.add(info.count, attributes);
+          if (NOT_SENT.has(type)) return;
+          // A partial send stored some jobs: those count as sent, only the others as failed.
+          const stored = storedOf(error, info.count);
+          if (stored > 0)
+            m.sent.add(
+              stored,
+              metricAttributes.get(info.jobType, () => ({ [ATTR.jobType]: info.jobType })),
+            );
+          if (info.count > stored) m.sent.add(info.count - stored, attributes);
         });
         throw error;
       }

@@ -4,14 +4,33 @@ import { createTraceState, type SpanContext, TraceFlags } from '@opentelemetry/a
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:-.*)?$/;
 const INVALID_TRACE = /^0+$/;
 
+/** The longest `tracestate` an envelope's `trace` field holds (envelope v1). */
+export const MAX_TRACESTATE_LENGTH = 2048;
+
+/**
+ * A `tracestate` that fits the envelope: whole list members are dropped from the end (the W3C
+ * way to shorten it) until it does. Spans get their trace state from any propagator or sampler;
+ * one too long for the envelope would make the enqueue fail.
+ */
+function fitted(tracestate: string): string {
+  let kept = tracestate;
+  while (kept.length > MAX_TRACESTATE_LENGTH) {
+    const cut = kept.lastIndexOf(',');
+    kept = cut < 0 ? '' : kept.slice(0, cut);
+  }
+  return kept.trim();
+}
+
 /**
  * The W3C `traceparent` (and `tracestate`) of a span context: the envelope's `trace` field is
- * W3C trace context by definition, whatever propagator the application registered.
+ * W3C trace context by definition, whatever propagator the application registered. A trace state
+ * longer than the envelope takes ({@link MAX_TRACESTATE_LENGTH}) loses its last list members.
  */
 export function toTraceCarrier(span: SpanContext): TraceCarrier {
   const flags = (span.traceFlags & TraceFlags.SAMPLED).toString(16).padStart(2, '0');
   const traceparent = `00-${span.traceId}-${span.spanId}-${flags}`;
-  const tracestate = span.traceState?.serialize();
+  const serialized = span.traceState?.serialize();
+  const tracestate = typeof serialized === 'string' ? fitted(serialized) : undefined;
   return tracestate ? { traceparent, tracestate } : { traceparent };
 }
 

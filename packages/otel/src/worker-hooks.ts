@@ -1,7 +1,6 @@
 import type { Envelope, InstrumentationTarget, JobContext, Logger, ReceivedMessage, WorkerEvent, WorkerHooks } from '@bg/core';
 import {
   type Attributes,
-  type Context,
   context,
   type Link,
   ROOT_CONTEXT,
@@ -12,23 +11,16 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { ATTR, EVENT } from './attributes.js';
+import { errorType } from './error-type.js';
 import { withTraceIds } from './logger.js';
 import { messagingSystem } from './messaging-system.js';
 import { AttributeCache, type BgInstruments } from './metrics.js';
-import { errorType, recordFailure, safely } from './producer.js';
+import { type Delivery, OpenDeliveries } from './open-deliveries.js';
+import { recordFailure, safely } from './producer.js';
 import { fromTraceCarrier } from './trace-context.js';
 
 /** How a `process` span relates to the producer's span. */
 export type ProcessParent = 'child' | 'link';
-
-/** One delivery a worker holds, from `received` until its outcome. */
-interface Delivery {
-  readonly receivedAt: number;
-  readonly deliveryCount: number;
-  jobType: string | undefined;
-  span: Span | undefined;
-  context: Context | undefined;
-}
 
 /** Epoch ms with sub-ms precision (span times). */
 const clock = (): number => performance.timeOrigin + performance.now();
@@ -41,6 +33,21 @@ const RECENT = 256;
  * the message alone (a foreign or hostile producer), and every new value would be a new series.
  */
 export const OTHER_JOB_TYPE = '_OTHER';
+
+/**
+ * The wait (s) of a job's first delivery, received now: from enqueue, or from the end of a long
+ * delay, to now, on the wall clock (as `createdAt` and `notBefore` were written: the span clock
+ * can differ from it by milliseconds, more than a fast queue's wait). `undefined` for a delivery
+ * before `notBefore` (a hop of a long delay, not an attempt). A producer whose clock runs ahead
+ * counts as no wait.
+ */
+function firstWait(envelope: Envelope): number | undefined {
+  const now = Date.now();
+  const notBefore = envelope.notBefore ? Date.parse(envelope.notBefore) : undefined;
+  if (notBefore !== undefined && now < notBefore) return undefined;
+  const due = Math.max(Date.parse(envelope.createdAt), notBefore ?? 0);
+  return Math.max(0, now - due) / 1000;
+}
 
 /**
  * The worker hooks: a `process <queue>` CONSUMER span per delivery (child of, or linked to, the
@@ -57,35 +64,8 @@ export function workerHooks(
   const base: Attributes = { [ATTR.system]: messagingSystem(target.adapter.name), [ATTR.destination]: queue };
   const metricAttributes = new AttributeCache({ ...base, [ATTR.operationName]: 'process' });
   const spanName = `process ${queue}`;
-  /**
-   * Open deliveries by job id. Two deliveries of one job at once (a lease that expired while
-   * its handler ran, or a re-sent job's new message received before the old one's `deferred`)
-   * are told apart by the attempt or delivery count an event names; a lost lease is the oldest's.
-   */
-  const open = new Map<string, Delivery[]>();
-  const deliveries = {
-    get(jobId: string, attempt?: number): Delivery | undefined {
-      const list = open.get(jobId);
-      if (!list) return undefined;
-      if (list.length === 1 || attempt === undefined) return list[list.length - 1];
-      return list.find((d) => d.deliveryCount === attempt) ?? list[list.length - 1];
-    },
-    oldest(jobId: string): Delivery | undefined {
-      return open.get(jobId)?.[0];
-    },
-    add(jobId: string, delivery: Delivery): void {
-      const list = open.get(jobId);
-      if (list) list.push(delivery);
-      else open.set(jobId, [delivery]);
-    },
-    delete(jobId: string, delivery: Delivery): void {
-      const list = open.get(jobId);
-      if (!list) return;
-      const at = list.indexOf(delivery);
-      if (at >= 0) list.splice(at, 1);
-      if (list.length === 0) open.delete(jobId);
-    },
-  };
+  /** Open deliveries (see {@link OpenDeliveries} for two of one job at once). */
+  const deliveries = new OpenDeliveries();
 
   /** Job types a worker here has a handler for (`decoded`'s `registered`): the only ones metrics name. */
   const handled = new Set<string>();
@@ -104,6 +84,13 @@ export function workerHooks(
   };
   /** Records metrics; a meter that throws loses the metric, never the spans. */
   const record = (fn: (m: BgInstruments) => void): void => safely(() => fn(instruments()));
+  /** Records the queue latency of a first delivery that turned out to be an attempt (once). */
+  const recordLatency = (delivery: Delivery | undefined): void => {
+    const latency = delivery?.latency;
+    if (delivery === undefined || latency === undefined) return;
+    delivery.latency = undefined;
+    record((m) => m.queueLatency.record(latency, byType(delivery.jobType)));
+  };
 
   function startSpan(jobId: string, delivery: Delivery, envelope: Envelope | undefined): Span {
     const producer = fromTraceCarrier(envelope?.trace);
@@ -135,7 +122,7 @@ export function workerHooks(
   const recent = new Map<string, Span>();
 
   function finish(jobId: string, delivery: Delivery): void {
-    deliveries.delete(jobId, delivery);
+    deliveries.delete(delivery);
     const span = delivery.span;
     if (!span) return;
     span.end();
@@ -148,21 +135,17 @@ export function workerHooks(
   function onEvent(event: WorkerEvent): void {
     switch (event.type) {
       case 'received': {
-        deliveries.add(event.jobId, {
-          receivedAt: clock(),
-          deliveryCount: event.deliveryCount,
-          jobType: undefined,
-          span: undefined,
-          context: undefined,
-        });
+        deliveries.receive(event.jobId, event.deliveryCount, clock());
         return;
       }
       case 'started': {
-        deliveries.get(event.jobId, event.attempt)?.span?.setAttribute(ATTR.attempt, event.attempt);
+        const delivery = deliveries.start(event.jobId, event.attempt);
+        recordLatency(delivery);
+        delivery?.span?.setAttribute(ATTR.attempt, event.attempt);
         return;
       }
       case 'succeeded': {
-        const delivery = deliveries.get(event.jobId, event.attempt);
+        const delivery = deliveries.ran(event.jobId, event.attempt);
         if (delivery) {
           safely(() => delivery.span?.addEvent(EVENT.ack));
           finish(event.jobId, delivery);
@@ -171,7 +154,7 @@ export function workerHooks(
         return;
       }
       case 'failed': {
-        const span = deliveries.get(event.jobId, event.attempt)?.span;
+        const span = deliveries.ran(event.jobId, event.attempt)?.span;
         if (span?.isRecording()) safely(() => recordFailure(span, event.error));
         record((m) =>
           m.processDuration.record(event.durationMs / 1000, byTypeAnd(event.jobType, ATTR.errorType, errorType(event.error))),
@@ -180,7 +163,7 @@ export function workerHooks(
       }
       case 'retried': {
         record((m) => m.retries.add(1, byType(event.jobType)));
-        const delivery = deliveries.get(event.jobId, event.attempt);
+        const delivery = deliveries.ran(event.jobId, event.attempt);
         if (!delivery) return;
         delivery.span?.addEvent(EVENT.retry, { [ATTR.delayMs]: event.delayMs, [ATTR.attempt]: event.attempt });
         finish(event.jobId, delivery);
@@ -188,8 +171,10 @@ export function workerHooks(
       }
       case 'dead-lettered': {
         record((m) => m.deadLetters.add(1, byTypeAnd(event.jobType, ATTR.deadLetterReason, event.reason)));
-        const delivery = deliveries.get(event.jobId, event.attempt);
+        const delivery = deliveries.ran(event.jobId, event.attempt);
         if (!delivery) return;
+        // A first delivery dead-lettered without running (an invalid payload) was its attempt.
+        recordLatency(delivery);
         const span = delivery.span ?? startSpan(event.jobId, delivery, undefined);
         if (span.isRecording()) {
           span.addEvent(EVENT.deadLetter, { [ATTR.deadLetterReason]: event.reason, [ATTR.attempt]: event.attempt });
@@ -202,7 +187,8 @@ export function workerHooks(
         return;
       }
       case 'deferred': {
-        const delivery = deliveries.get(event.jobId, event.deliveryCount);
+        // Put back without running: no attempt, its queue latency is not recorded.
+        const delivery = deliveries.deferred(event.jobId, event.deliveryCount);
         record((m) => m.deferrals.add(1, byTypeAnd(delivery?.jobType, ATTR.deferReason, event.why)));
         if (!delivery) return;
         // `fresh-count`: the re-send of a due delayed job (so its parks do not count as attempts) is
@@ -217,7 +203,7 @@ export function workerHooks(
       }
       case 'lease-extended': {
         record((m) => m.leaseExtensions.add(1, byType(event.jobType)));
-        deliveries.get(event.jobId)?.span?.addEvent(EVENT.leaseExtended);
+        deliveries.oldest(event.jobId)?.span?.addEvent(EVENT.leaseExtended);
         return;
       }
       case 'lease-lost': {
@@ -237,7 +223,7 @@ export function workerHooks(
         // The failure ended the delivery (its ack, retry, dead letter or hand-back failed): the
         // job stays in storage and comes back. Other failures (a receive) name no job.
         const { jobId } = event;
-        const delivery = jobId === undefined ? undefined : deliveries.get(jobId);
+        const delivery = jobId === undefined ? undefined : deliveries.oldest(jobId);
         if (jobId === undefined || !delivery) return;
         const span = delivery.span;
         if (span?.isRecording()) safely(() => recordFailure(span, event.error));
@@ -250,46 +236,23 @@ export function workerHooks(
   return {
     onEvent,
     decoded(message: ReceivedMessage, envelope: Envelope, registered = true) {
-      let delivery = deliveries.get(message.id, message.deliveryCount);
-      if (!delivery) {
-        delivery = {
-          receivedAt: clock(),
-          deliveryCount: message.deliveryCount,
-          jobType: undefined,
-          span: undefined,
-          context: undefined,
-        };
-        deliveries.add(message.id, delivery);
-      }
+      const delivery = deliveries.decoded(message.id, message.deliveryCount, clock());
       delivery.jobType = envelope.type;
       if (registered && handled.size < 10_000) handled.add(envelope.type);
-      const held = delivery;
-      safely(() => startSpan(message.id, held, envelope));
-      record((m) => {
-        m.consumed.add(1, byType(envelope.type));
-        // Queue latency: the first attempt, from enqueue (or the end of a long delay) to now.
-        if (message.deliveryCount === 1) {
-          // On the wall clock, as `createdAt` and `notBefore` were written: the span clock (the
-          // time origin plus a monotonic offset) can differ from it by milliseconds, more than a
-          // fast queue's wait. A delivery before `notBefore` is a hop of a long delay, not an
-          // attempt: not counted. A producer whose clock runs ahead counts as no wait.
-          const now = Date.now();
-          const notBefore = envelope.notBefore ? Date.parse(envelope.notBefore) : undefined;
-          if (notBefore === undefined || now >= notBefore) {
-            const due = Math.max(Date.parse(envelope.createdAt), notBefore ?? 0);
-            m.queueLatency.record(Math.max(0, now - due) / 1000, byType(envelope.type));
-          }
-        }
-      });
+      safely(() => startSpan(message.id, delivery, envelope));
+      record((m) => m.consumed.add(1, byType(envelope.type)));
+      // Queue latency: the first attempt, from enqueue (or the end of a long delay) to its receipt;
+      // recorded once this delivery turns out to be an attempt (not a hop, re-send or deferral).
+      if (message.deliveryCount === 1) safely(() => (delivery.latency = firstWait(envelope)));
     },
     runHandler<T>(jobContext: JobContext, run: () => T): T {
-      const active = deliveries.get(jobContext.jobId, jobContext.attempt)?.context;
+      const active = deliveries.running(jobContext.jobId, jobContext.attempt)?.context;
       return active ? context.with(active, run) : run();
     },
     logger(logger: Logger): Logger {
       return withTraceIds(logger, (data) => {
         const jobId = data?.jobId;
-        return typeof jobId === 'string' ? (deliveries.get(jobId)?.span ?? recent.get(jobId)) : undefined;
+        return typeof jobId === 'string' ? (deliveries.newest(jobId)?.span ?? recent.get(jobId)) : undefined;
       });
     },
   };
