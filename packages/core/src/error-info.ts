@@ -3,13 +3,15 @@ import { redactText, stripLegacyCodeLink } from './redact.js';
 
 const MAX_MESSAGE = 4_000;
 const MAX_STACK = 8_000;
+/** An error's class name and code are short by nature; anything longer is cut. */
+const MAX_NAME = 200;
 
 /** What is stored when nothing can be read from a thrown value (its getters throw, a revoked Proxy …). */
 const UNPRINTABLE = 'a value was thrown that cannot be printed';
 
 /**
- * A serialisable summary of any thrown value, for dead letters and events: message and
- * stack are redacted ({@link redactText}: a handler's error never stores a credential in a
+ * A serialisable summary of any thrown value, for dead letters and events: message, stack,
+ * name and code are redacted ({@link redactText}: a handler's error never stores a credential in a
  * dead letter) and bounded, and the code is a field of its own, never part of the message.
  * Total: a value whose getters or `toString` throw, or a revoked Proxy, is summarised too (a
  * summary that threw would leave its job leased and redelivered past `maxAttempts`).
@@ -27,8 +29,9 @@ function summary(error: unknown): ErrorInfo {
     const { code, message, name, stack } = error as Error & { code?: unknown };
     return {
       message: clean(typeof message === 'string' ? message : textOf(message), MAX_MESSAGE),
-      ...(typeof name === 'string' ? { name } : {}),
-      ...(typeof code === 'string' ? { code } : {}),
+      // Redacted too: a class name or code is free text (`GET https://…?access_token=…`).
+      ...(typeof name === 'string' ? { name: clean(name, MAX_NAME) } : {}),
+      ...(typeof code === 'string' ? { code: clean(code, MAX_NAME) } : {}),
       ...(typeof stack === 'string' && stack !== '' ? { stack: clean(stack, MAX_STACK) } : {}),
     };
   }

@@ -183,6 +183,9 @@ describe('redaction', () => {
         'err.stack': error.stack ?? '',
         'toErrorInfo(new Error)': JSON.stringify(toErrorInfo(new Error(`handler failed: ${input}`))),
         'toErrorInfo(string)': JSON.stringify(toErrorInfo(`thrown string ${input}`)),
+        // An HTTP client's error class name or code can carry the URL it called.
+        'toErrorInfo(error.name)': JSON.stringify(toErrorInfo(Object.assign(new Error('x'), { name: `GET ${input}` }))),
+        'toErrorInfo(error.code)': JSON.stringify(toErrorInfo(Object.assign(new Error('x'), { code: `E_FETCH ${input}` }))),
       };
       for (const [where, text] of Object.entries(outputs)) {
         for (const secret of secrets) {
