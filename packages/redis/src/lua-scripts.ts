@@ -120,13 +120,32 @@ end
 /** Wake-up event: a tiny entry added to the queue's wake stream (trimmed to one entry). */
 const WAKE = (key: string) => `redis.call('XADD', ${key}, 'MAXLEN', 1, '*', 'w', 1)`;
 
-/** Shared prelude: who owns the entry — 1 + owner when `count` is still its delivery, 0 gone, -1 stale. */
+/**
+ * Shared prelude: who owns the entry — 1, its owner and its idle time (ms) when `count` is still
+ * its delivery; 0 gone, -1 stale.
+ */
 const OWNS = `
 local function owns(s, group, id, count)
   local p = redis.call('XPENDING', s, group, id, id, 1)
   if #p == 0 then return 0 end
   if tonumber(p[1][4]) ~= tonumber(count) or p[1][2] == '${RELEASED_CONSUMER}' then return -1 end
-  return 1, p[1][2]
+  return 1, p[1][2], tonumber(p[1][3])
+end
+`;
+
+/**
+ * Shared prelude: the adapter instance a consumer name belongs to (the name without its `~<lease>`
+ * part; a name without one is its own instance), and what is left of the lease `owner` holds an
+ * entry under that has been idle `idle` ms. An instance acks entries it leased without asking
+ * Redis until that lease ends (`OwnedLeases` of the adapter), so a lease change made with its
+ * handle by another instance may never end the lease sooner.
+ */
+const INSTANCE_OF = `
+local function instance_of(name)
+  return string.match(name, '^(.*)~[^~]*$') or name
+end
+local function lease_left(owner, idle)
+  return lease_of(owner) - idle
 end
 `;
 
@@ -341,27 +360,42 @@ return ack_many(KEYS[1], ARGV[1], ARGV[2], 3)
 
 /**
  * extend — KEYS: stream; ARGV: group, entry id, count, consumer (a {@link leaseConsumer} name: the
- * new lease). Restarts the entry's idle time under that consumer; the count is not bumped.
+ * new lease). Restarts the entry's idle time under that consumer; the count is not bumped; 1.
+ * With a handle another adapter instance leased (the owner's name is not of the caller's
+ * instance), the lease stays that instance's, which may ack without asking Redis until it ends:
+ * it is restarted under the owner's instance, and only when the new lease ends later than the
+ * one left; the answer is then 2 (extended, but the caller holds nothing it may ack unchecked).
  */
-export const EXTEND = `${OWNS}
+export const EXTEND = `${OWNS}${LEASE_OF}${INSTANCE_OF}
 local s = KEYS[1]
-local r = owns(s, ARGV[1], ARGV[2], ARGV[3])
+local r, owner, idle = owns(s, ARGV[1], ARGV[2], ARGV[3])
 if r ~= 1 then return r end
-redis.call('XCLAIM', s, ARGV[1], ARGV[4], 0, ARGV[2], 'IDLE', 0, 'JUSTID')
-return 1
+local theirs = instance_of(owner)
+if theirs == instance_of(ARGV[4]) then
+  redis.call('XCLAIM', s, ARGV[1], ARGV[4], 0, ARGV[2], 'IDLE', 0, 'JUSTID')
+  return 1
+end
+local lease = lease_of(ARGV[4])
+if lease >= lease_left(owner, idle) then
+  redis.call('XCLAIM', s, ARGV[1], theirs .. '~' .. lease, 0, ARGV[2], 'IDLE', 0, 'JUSTID')
+end
+return 2
 `;
 
 /**
- * release — KEYS: stream, released zset, wake stream; ARGV: group, entry id, count, delay ms (whole).
- * Hands the entry to the marker consumer without bumping its count (JUSTID), idle so that it
- * expires at the release time, and notes it in the released zset at the server's now + delay;
- * the next receive after that time claims it with count + 1.
+ * release — KEYS: stream, released zset, wake stream; ARGV: group, entry id, count, delay ms
+ * (whole), the caller's instance (its consumer name without the lease part). Hands the entry to
+ * the marker consumer without bumping its count (JUSTID), idle so that it expires at the release
+ * time, and notes it in the released zset at the server's now + delay; the next receive after
+ * that time claims it with count + 1. A handle another instance leased is released no sooner
+ * than that instance's lease ends (it may ack without asking Redis until then).
  */
-export const RELEASE = `${OWNS}${SERVER_NOW}
+export const RELEASE = `${OWNS}${LEASE_OF}${INSTANCE_OF}${SERVER_NOW}
 local s, rz = KEYS[1], KEYS[2]
-local r = owns(s, ARGV[1], ARGV[2], ARGV[3])
+local r, owner, idle = owns(s, ARGV[1], ARGV[2], ARGV[3])
 if r ~= 1 then return r end
 local delay = tonumber(ARGV[4])
+if ARGV[5] and instance_of(owner) ~= ARGV[5] then delay = math.max(delay, lease_left(owner, idle)) end
 redis.call('XCLAIM', s, ARGV[1], '${RELEASED_CONSUMER}', 0, ARGV[2], 'IDLE', ${HORIZON_MS} - delay, 'JUSTID')
 redis.call('ZADD', rz, server_now() + delay, ARGV[2])
 ${WAKE('KEYS[3]')}

@@ -23,9 +23,7 @@ import {
   type DeadLetterPage,
   deadLetterRecord,
   decodeDeadLetterCursor,
-  durationOption,
   encodeDeadLetterCursor,
-  integerOption,
   isBgError,
   type KnownQueueStats,
   leaseLost,
@@ -40,6 +38,7 @@ import {
 } from '@bg/core/adapter';
 import { Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
+import { checkOptions, DEFAULT_URL } from './check-options.js';
 import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
 import { ackArguments, entryIdOf, HANDLE, parseHandle, sortHandles } from './lease-handle.js';
 import {
@@ -47,8 +46,6 @@ import {
   DEAD_LETTER,
   DEAD_PAGE,
   EXTEND,
-  HORIZON_MS,
-  IDLE_CONSUMER_MS,
   leaseConsumer,
   MIN_PASS_INTERVAL_MS,
   RELEASE,
@@ -70,7 +67,7 @@ import {
 } from './message-codec.js';
 import type { RedisAdapterOptions } from './options.js';
 import { OwnedLeases } from './owned-leases.js';
-import { redisDbOf, selectDb } from './redis-url.js';
+import { selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
 import { createWakeHub, type WakeHub } from './wake-hub.js';
 
@@ -141,32 +138,19 @@ function captureSettlers(resolve: () => void, reject: (reason: unknown) => void)
  * ```
  */
 export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
-  const prefix = options.prefix ?? 'bg';
-  if (!/^[A-Za-z0-9:_.-]{1,64}$/.test(prefix))
-    throw new BgError('INVALID_ARGUMENT', `invalid key prefix ${JSON.stringify(prefix)}`);
-  const capabilities: Capabilities = Object.freeze({
-    ...REDIS_CAPABILITIES,
-    ...(options.maxPayloadBytes !== undefined ? { maxPayloadBytes: options.maxPayloadBytes } : {}),
-  });
-  // Whole ms (Redis's `SET … PX` takes nothing else), at most 10 years.
-  const dedupWindow = integerOption('redis', 'deduplicationWindowMs', options.deduplicationWindowMs, 5 * 60_000, 1, HORIZON_MS);
+  const checked = checkOptions(options);
+  const { prefix, idleConsumerMs } = checked;
+  const capabilities: Capabilities = Object.freeze({ ...REDIS_CAPABILITIES, maxPayloadBytes: checked.maxPayloadBytes });
+  const dedupWindow = checked.deduplicationWindowMs;
   /** The leases this process holds, so that an ack well inside one needs no ownership check. */
-  const leases = new OwnedLeases(durationOption('redis', 'ownershipMarginMs', options.ownershipMarginMs, 250, 0));
-  const { fallbackPollMs } = options;
-  const idleConsumerMs = options.idleConsumerMs ?? IDLE_CONSUMER_MS;
-  if (!(Number.isSafeInteger(idleConsumerMs) && idleConsumerMs > 0))
-    throw new BgError('INVALID_ARGUMENT', `idleConsumerMs must be a positive whole number of ms, got ${idleConsumerMs}`);
-  if (fallbackPollMs !== undefined && !(Number.isFinite(fallbackPollMs) && fallbackPollMs > 0))
-    throw new BgError('INVALID_ARGUMENT', `fallbackPollMs must be a positive number of ms, got ${fallbackPollMs}`);
+  const leases = new OwnedLeases(checked.ownershipMarginMs);
   const ownsClient = options.client === undefined;
   // Checked here, not left to ioredis: it would send `SELECT NaN` for `/abc` (an uncaught
   // ReplyError) and only emit the failed SELECT of a missing database (then use db 0).
-  if (options.cluster !== undefined && (!Array.isArray(options.cluster) || options.cluster.length === 0))
-    throw new BgError('INVALID_ARGUMENT', 'cluster must list at least one { host, port } startup node');
-  const db = ownsClient && options.cluster === undefined ? redisDbOf(options.url ?? 'redis://127.0.0.1:6379') : 0;
+  const db = checked.url?.db ?? 0;
   const connectionOptions = {
     maxRetriesPerRequest: 1,
-    connectTimeout: options.connectTimeoutMs ?? 5_000,
+    connectTimeout: checked.connectTimeoutMs,
   };
   const client: Redis | Cluster =
     options.client ??
@@ -178,11 +162,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             enableOfflineQueue: false,
             redisOptions: connectionOptions,
             // The slot map is read at connect; a busy node may take more than ioredis's 1 s.
-            slotsRefreshTimeout: options.connectTimeoutMs ?? 5_000,
+            slotsRefreshTimeout: checked.connectTimeoutMs,
             clusterRetryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),
           },
         )
-      : new Redis(options.url ?? 'redis://127.0.0.1:6379', {
+      : new Redis(checked.url?.clientUrl ?? DEFAULT_URL, {
           lazyConnect: true,
           enableOfflineQueue: false,
           ...connectionOptions,
@@ -244,7 +228,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         serverChecked = checkServer(client, warn);
         return;
       }
-      const timeout = options.connectTimeoutMs ?? 5_000;
+      const timeout = checked.connectTimeoutMs;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let onClose: (() => void) | undefined;
       try {
@@ -754,7 +738,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       late.map((m) => {
         leases.drop(queue, m.handle);
         const { entry, count } = parseHandle(m.handle);
-        return releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, 0);
+        return releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, 0, consumer);
       }),
     );
   }
@@ -991,7 +975,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
           if (result === 1) leases.hold(queue, handle, heldUntil);
           else if (result !== undefined) leases.drop(queue, handle);
         }
-        owned(result);
+        // 2: another instance leased it and keeps the lease (no shorter than it was); extended, not held here.
+        owned(result === 2 ? 1 : result);
         return { handle, leaseExpiresAt };
       }),
 
@@ -1013,7 +998,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const delay = checkReleaseDelayMs(capabilities, delayMs);
         // Given up from now on (whatever the answer): a later ack of the handle is checked in Redis.
         leases.drop(queue, handle);
-        owned(await releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, delay));
+        // Our instance: a handle another instance leased comes back no sooner than its lease ends.
+        owned(await releaseScript(k.stream, k.released, k.wake, GROUP, entry, count, delay, consumer));
         dueAt(queue, Date.now() + delay);
       }),
 

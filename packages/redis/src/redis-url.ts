@@ -45,6 +45,23 @@ export function parseRedisUrl(url: URL): RedisUrl {
 }
 
 /**
+ * The `url` option of `redisAdapter`, checked as {@link parseRedisUrl} checks a `connect()` URL
+ * (a string that is no URL is `INVALID_ARGUMENT` too, without echoing it). Nothing of the URL
+ * reaches ioredis unchecked: it read any query parameter as a client option (`?db=3` chose
+ * another database than the path, `?keyPrefix=` split a queue's keys in two, `?prefix=` was
+ * dropped) and tried other schemes (`http://`) as if they were Redis.
+ */
+export function clientUrlOf(url: string): RedisUrl {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalidUrl('redis', 'not a URL (check the port is 1-65535 and special characters are percent-encoded)');
+  }
+  return parseRedisUrl(parsed);
+}
+
+/**
  * The database number in the path of a redis URL: none or `/` → 0, `/3` → 3 (a malformed
  * %-escape in the credentials is refused here too: ioredis would throw a bare URIError). Anything else
  * (`/abc`, `/-1`, `/1/2`) is `INVALID_ARGUMENT`; whether the server has that many databases

@@ -107,6 +107,41 @@ describe.skipIf(!enabled)('@bg/redis: acks inside a lease this process holds ski
     expect(await admin.xlen(queueKeys(prefix, 'jobs').stream)).toBe(0);
   });
 
+  it("extend and release with the handle by another adapter instance never end the holder's lease sooner: its unchecked ack cannot remove a later delivery", async () => {
+    const holder = make();
+    const prefix = `oa${process.pid}x${n}`;
+    const other = redisAdapter({ url, prefix, onWarning: quiet });
+    const third = redisAdapter({ url, prefix, onWarning: quiet });
+    adapters.push(other, third);
+    await holder.ensureQueue('jobs');
+    await holder.send('jobs', [
+      { id: 'ext', body: 'x' },
+      { id: 'rel', body: 'y' },
+    ]);
+    const lease = 800;
+    const receivedFrom = Date.now();
+    const got = await receiveN(holder, 'jobs', 2, lease);
+    const handle = (id: string) => (got.find((m) => m.id === id) as ReceivedMessage).handle;
+    await other.extend('jobs', handle('ext'), 50);
+    await other.release('jobs', handle('rel'), 0);
+    const again = await receiveN(third, 'jobs', 2, 30_000);
+    const after = Date.now() - receivedFrom;
+    for (const m of got) {
+      const error = await failureOf(() => holder.ack('jobs', m.handle));
+      expect(
+        isBgError(error, 'LEASE_LOST'),
+        `holder.ack(${m.id}, handle of delivery 1) after another instance extended/released it and a third received delivery ${again.find((x) => x.id === m.id)?.deliveryCount}: must be LEASE_LOST, got ${error === undefined ? 'success' : String(error)}`,
+      ).toBe(true);
+    }
+    expect(await admin.xlen(queueKeys(prefix, 'jobs').stream), "the holder's stale acks must leave the third's deliveries").toBe(
+      2,
+    );
+    expect(
+      after,
+      `receive by a third instance after another instance extended one handle to 50 ms and released the other (delay 0): the holder's ${lease} ms lease must run out first, got both ${after} ms after the holder's receive`,
+    ).toBeGreaterThanOrEqual(lease);
+  });
+
   it('an ack after release is LEASE_LOST (the released handle is no longer held)', async () => {
     const adapter = make();
     await adapter.ensureQueue('jobs');

@@ -51,6 +51,41 @@ describe('redis URLs are validated before anything connects', () => {
     expect(String((error as Error).message)).not.toContain(SECRET);
   });
 
+  // ioredis took these as they came: a negative or string connectTimeoutMs threw from its timer
+  // (the process died), NaN maxPayloadBytes let any body through, query parameters of `url`
+  // became client options (?db=3 chose another database than the path, ?keyPrefix= split a
+  // queue's keys), another scheme was tried as Redis.
+  it.each([
+    ['connectTimeoutMs', { connectTimeoutMs: -5 }],
+    ['connectTimeoutMs', { connectTimeoutMs: '5s' }],
+    ['maxPayloadBytes', { maxPayloadBytes: Number.NaN }],
+    ['maxPayloadBytes', { maxPayloadBytes: '1mb' }],
+    ['maxPayloadBytes', { maxPayloadBytes: 1e12 }],
+    ['cluster', { cluster: [{ host: '127.0.0.1', port: 'x' }] }],
+    ['onWarning', { onWarning: 5 }],
+    ['parameter "db"', { url: `redis://:${SECRET}@127.0.0.1:6390?db=3` }],
+    ['parameter "keyPrefix"', { url: `redis://:${SECRET}@127.0.0.1:6390?keyPrefix=zz` }],
+    ['scheme', { url: `http://:${SECRET}@127.0.0.1:6390` }],
+    ['prefix', { url: 'redis://127.0.0.1:6390?prefix=app', prefix: 'other' }],
+  ])('redisAdapter(%s bad) is INVALID_ARGUMENT at once, naming it', (name, bad) => {
+    let error: unknown;
+    try {
+      redisAdapter({ onWarning: () => {}, ...(bad as object) });
+    } catch (caught) {
+      error = caught;
+    }
+    const call = `redisAdapter(${JSON.stringify(bad).replace(SECRET, '…')})`;
+    expect(isBgError(error, 'INVALID_ARGUMENT'), `${call} must throw INVALID_ARGUMENT, threw ${String(error)}`).toBe(true);
+    expect(String((error as Error).message), `${call}: the message names the option`).toContain(name);
+    expect(String((error as Error).message), `${call}: the message hides the password`).not.toContain(SECRET);
+  });
+
+  it("redisAdapter({ url: '…?prefix=app' }) uses the prefix, as connect() does", async () => {
+    const adapter = redisAdapter({ url: 'redis://127.0.0.1:6390/2?prefix=app' });
+    expect(adapter.keys('jobs').stream, 'the keys of queue jobs').toBe('{app:jobs}:s');
+    await adapter.close();
+  });
+
   it('a receive whose signal is already aborted returns [] at once, before connecting (nothing listens on port 1)', async () => {
     const adapter = redisAdapter({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 3_000 });
     try {
