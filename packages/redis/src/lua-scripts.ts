@@ -1,3 +1,5 @@
+import { MISSING_QUEUE_ERROR } from './message-codec.js';
+
 /**
  * The Lua scripts of the Redis adapter. Each runs atomically, so no crash can leave a
  * message half-moved. Keys of one queue share a hash tag (one cluster slot).
@@ -119,6 +121,14 @@ end
 
 /** Wake-up event: a tiny entry added to the queue's wake stream (trimmed to one entry). */
 const WAKE = (key: string) => `redis.call('XADD', ${key}, 'MAXLEN', 1, '*', 'w', 1)`;
+
+/**
+ * A send refuses a queue whose stream is gone (deleted, maybe by another process since this one
+ * last checked) instead of making a stream without its consumer group, where no worker would see
+ * the job: `QUEUE_NOT_FOUND`.
+ */
+const STREAM_MUST_EXIST = (key: string) =>
+  `if redis.call('EXISTS', ${key}) == 0 then return redis.error_reply('${MISSING_QUEUE_ERROR}') end`;
 
 /**
  * Shared prelude: who owns the entry — 1, its owner and its idle time (ms) when `count` is still
@@ -460,9 +470,11 @@ return 1
 
 /**
  * send with deduplication — KEYS: stream, dedup key, wake stream; ARGV: id, window ms, then stream fields.
- * Returns 1 when stored, or the id stored earlier under the same key (a duplicate).
+ * Returns 1 when stored, or the id stored earlier under the same key (a duplicate). Like every
+ * send, an error when the queue's stream is gone.
  */
 export const SEND_DEDUP = `
+${STREAM_MUST_EXIST('KEYS[1]')}
 local earlier = redis.call('GET', KEYS[2])
 if earlier then return earlier end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', tonumber(ARGV[2]))
@@ -472,11 +484,12 @@ return 1
 `;
 
 /**
- * delayed send — KEYS: delayed zset, message hash, dedup key, wake stream; ARGV: token, delay ms
+ * delayed send — KEYS: delayed zset, message hash, dedup key, wake stream, stream; ARGV: token, delay ms
  * (whole), window (0: no dedup), id, fields. Due at the server's now + delay (the clock the receive
  * script promotes by). Returns 1 when stored, or the id stored earlier under the same key.
  */
 export const SEND_DELAYED = `${SERVER_NOW}
+${STREAM_MUST_EXIST('KEYS[5]')}
 if tonumber(ARGV[3]) > 0 then
   local earlier = redis.call('GET', KEYS[3])
   if earlier then return earlier end

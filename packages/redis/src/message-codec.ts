@@ -73,19 +73,27 @@ export function appendStreamFields(
   return out.length - start;
 }
 
+/** The error a send to a queue whose stream is gone answers with (mapped to `QUEUE_NOT_FOUND`). */
+export const MISSING_QUEUE_ERROR = 'NOGROUP the queue stream does not exist (the queue was deleted)';
+/** {@link MISSING_QUEUE_ERROR} as a Lua error table, for `pcall`-style replies. */
+const MISSING_QUEUE_REPLY = `{ err = '${MISSING_QUEUE_ERROR}' }`;
+
 /**
  * Appends plain messages to a stream in one call: one command instead of one XADD each (the
  * client's cost per command is most of a send's). KEYS: the stream. ARGV: for each message
  * its number of field arguments, then those ({@link streamFields}). Each XADD runs on its own
  * (`pcall`), so a refusal names exactly the entries not stored, as a pipeline of XADDs would:
  * the reply lists, for each entry not stored, its place (0-based) and its error; it is empty
- * when all were stored.
+ * when all were stored. A stream that does not exist (the queue was deleted, maybe by another
+ * process since this one last checked) is not made: every entry fails with `NOGROUP`.
  */
 export const XADD_MANY = `
 local failed, n, i = {}, 0, 1
+local missing = redis.call('EXISTS', KEYS[1]) == 0
 while i <= #ARGV do
   local count = tonumber(ARGV[i])
-  local r = redis.pcall('XADD', KEYS[1], '*', unpack(ARGV, i + 1, i + count))
+  local r = ${MISSING_QUEUE_REPLY}
+  if not missing then r = redis.pcall('XADD', KEYS[1], '*', unpack(ARGV, i + 1, i + count)) end
   if type(r) == 'table' and r.err then
     failed[#failed + 1] = n
     failed[#failed + 1] = r.err

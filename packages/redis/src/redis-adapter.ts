@@ -58,6 +58,7 @@ import {
 import { mapRedisError, maskCommand } from './map-error.js';
 import {
   appendStreamFields,
+  MISSING_QUEUE_ERROR,
   streamFields,
   toReceived,
   XADD_MANY,
@@ -198,7 +199,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const deadPageScript = script('dead_page', 2, DEAD_PAGE);
   // Registered for use inside pipelines (pipeline.bg_send_dedup / bg_send_delayed / bg_xadd_many).
   script('send_dedup', 3, SEND_DEDUP);
-  script('send_delayed', 4, SEND_DELAYED);
+  script('send_delayed', 5, SEND_DELAYED);
   script('xadd_many', 1, XADD_MANY);
   /**
    * Waiting receives block on the queues' wake-up streams over one extra connection (a
@@ -851,7 +852,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         const flushMany = (): void => {
           if (manyCount === 0) return;
           if (manyCount === 1) {
-            pipeline.xadd(k.stream, '*', ...many.slice(1)); // without its field count
+            // Without its field count; NOMKSTREAM: a deleted queue's stream is not made again (a null reply).
+            pipeline.xadd(k.stream, 'NOMKSTREAM', '*', ...many.slice(1));
             placeOf[manyFirst] = -1;
           } else {
             scripts.bg_xadd_many?.(k.stream, ...many);
@@ -881,6 +883,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
               `${k.delayedMessage}${token}`,
               dedupKey,
               k.wake,
+              k.stream,
               token,
               wholeDelay,
               window,
@@ -922,6 +925,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             const refused = failures?.get(place);
             if (refused !== undefined) error = new Error(refused);
             value = null;
+          } else if (!error && value === null && m.deduplicationKey === undefined && !((m.delayMs ?? 0) > 0)) {
+            error = new Error(MISSING_QUEUE_ERROR); // a lone plain XADD … NOMKSTREAM found no stream
           }
           if (error) {
             failed.push(m.id);
@@ -932,11 +937,14 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
           return earlier !== undefined ? { id: earlier, duplicate: true } : { id: m.id, duplicate: false };
         });
         if (failed.length > 0) {
+          const mapped = mapRedisError(first, 'send');
+          // The queue is gone (deleted elsewhere): the next call checks it again, as a first one does.
+          if (isBgError(mapped, 'QUEUE_NOT_FOUND')) known.delete(queue);
           throw partialSendError(
             'redis',
             messages,
             failed.map((id) => ({ id, message: String(first) })),
-            mapRedisError(first, 'send'),
+            mapped,
           );
         }
         return results;

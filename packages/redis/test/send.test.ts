@@ -18,6 +18,12 @@ describe.skipIf(!url)('@bg/redis send', () => {
     const client = new Redis(url as string);
     try {
       await client.del('xadd-many-test');
+      expect(
+        xaddManyFailures(await client.eval(XADD_MANY, 1, 'xadd-many-test', '2', 'b', 'zero'))?.get(0),
+        'no stream: not made',
+      ).toMatch(/^NOGROUP/);
+      expect(await client.exists('xadd-many-test'), 'XADD_MANY made a stream that did not exist').toBe(0);
+      await client.xgroup('CREATE', 'xadd-many-test', 'g', '$', 'MKSTREAM');
       // The second entry has an odd number of field arguments: its XADD fails on its own.
       const reply = await client.eval(XADD_MANY, 1, 'xadd-many-test', '2', 'b', 'one', '3', 'b', 'two', 'x', '2', 'b', 'three');
       const failures = xaddManyFailures(reply);
@@ -29,6 +35,48 @@ describe.skipIf(!url)('@bg/redis send', () => {
     } finally {
       await client.del('xadd-many-test');
       await client.quit();
+    }
+  });
+
+  it('sends to a queue another process deleted are QUEUE_NOT_FOUND and make no stream; once it is created again they work', async () => {
+    const adapter = redisAdapter({ url, prefix: 'send-gone', onWarning: () => {} });
+    const elsewhere = redisAdapter({ url, prefix: 'send-gone', onWarning: () => {} });
+    const admin = new Redis(url as string);
+    try {
+      await adapter.ensureQueue('gone');
+      await adapter.send('gone', [{ id: 'first', body: 'x' }]); // the queue is known to this adapter now
+      expect(await elsewhere.deleteQueue('gone')).toBe(true);
+      const sends: [string, Parameters<typeof adapter.send>[1]][] = [
+        ['one plain message', [{ id: 'p1', body: 'x' }]],
+        [
+          'a plain batch',
+          [
+            { id: 'p2', body: 'x' },
+            { id: 'p3', body: 'y' },
+          ],
+        ],
+        ['a keyed message', [{ id: 'k1', body: 'x', deduplicationKey: 'k' }]],
+        ['a delayed message', [{ id: 'd1', body: 'x', delayMs: 60_000 }]],
+      ];
+      for (const [what, messages] of sends) {
+        await adapter.ensureQueue('gone').then(() => elsewhere.deleteQueue('gone')); // known again, deleted elsewhere
+        const error = await rejection(adapter.send('gone', messages));
+        expect(isBgError(error, 'QUEUE_NOT_FOUND'), `send(${what}) to a queue deleted by another process: ${String(error)}`).toBe(
+          true,
+        );
+        // The wake-up stream may be written (a one-entry wake-up, harmless); nothing a job is in.
+        const keys = (await admin.keys('{send-gone:gone}*')).filter((key) => !key.endsWith(':w'));
+        expect(keys, `send(${what}) to a deleted queue left keys where no worker looks`).toEqual([]);
+      }
+      await elsewhere.ensureQueue('gone');
+      expect(await adapter.send('gone', [{ id: 'again', body: 'x' }]), 'send once the queue exists again').toEqual([
+        { id: 'again', duplicate: false },
+      ]);
+    } finally {
+      await adapter.deleteQueue('gone');
+      await adapter.close();
+      await elsewhere.close();
+      await admin.quit();
     }
   });
 
