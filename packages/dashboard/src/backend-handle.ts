@@ -16,6 +16,7 @@ export class BackendHandle {
   readonly #config: DashboardBackend;
   #adapter: Promise<Adapter> | undefined;
   #owned = false;
+  #closed = false;
 
   constructor(config: DashboardBackend) {
     this.#config = config;
@@ -23,8 +24,9 @@ export class BackendHandle {
     this.shownUrl = config.url !== undefined ? redactUrl(config.url) : undefined;
   }
 
-  /** The adapter, connected on first call. */
+  /** The adapter, connected on first call; `CLOSED` after {@link close}. */
   adapter(): Promise<Adapter> {
+    if (this.#closed) return Promise.reject(new BgError('CLOSED', `backend "${this.label}": the dashboard is closed`));
     if (this.#adapter !== undefined) return this.#adapter;
     if (this.#config.adapter) this.#adapter = Promise.resolve(this.#config.adapter);
     else if (this.#config.url !== undefined) {
@@ -50,6 +52,7 @@ export class BackendHandle {
 
   /** Closes the adapter when the dashboard opened it from a URL. */
   async close(): Promise<void> {
+    this.#closed = true;
     const pending = this.#adapter;
     this.#adapter = undefined;
     if (!this.#owned || !pending) return;

@@ -15,7 +15,8 @@ import {
 import { accessDecision, parseCookies, sameSecret, type TokenPresented } from './access.js';
 import { BackendHandle } from './backend-handle.js';
 import { CsrfGuard } from './csrf.js';
-import { matchingIds, scanDeadLetters } from './dead-scan.js';
+import { parseAction, runAction } from './dead-actions.js';
+import { actionScope, scanDeadLetters } from './dead-scan.js';
 import { type Html, html } from './html.js';
 import { BodyTooLarge, readBody, securityHeaders, send } from './http-io.js';
 import { badInput, decodeCursor, parseAge, parseDeadFilter, parseForm, parseJobId, parseLimit, parseQueueName } from './input.js';
@@ -24,14 +25,7 @@ import { layout } from './layout.js';
 import { type DashboardOptions, MAX_SAMPLE_INTERVAL_MS, MIN_SAMPLE_INTERVAL_MS } from './options.js';
 import type { PageContext } from './pages/context.js';
 import { queuePath } from './pages/context.js';
-import {
-  type ActionRequest,
-  type ActionResult,
-  confirmPage,
-  type DeadAction,
-  type DeadScope,
-  resultPage,
-} from './pages/dead-action.js';
+import { type ActionResult, confirmPage, resultPage } from './pages/dead-action.js';
 import { deadDetailPage } from './pages/dead-detail.js';
 import { deadListPage } from './pages/dead-list.js';
 import { type EnqueueFields, enqueuePage, enqueueUnavailable } from './pages/enqueue.js';
@@ -39,6 +33,7 @@ import { type BackendView, overviewPage, overviewTables } from './pages/overview
 import { queueLive, queuePage } from './pages/queue.js';
 import { Poller } from './poller.js';
 import { RESULT_TTL_MS, ResultStore } from './result-store.js';
+import { SubmitOnce } from './submit-once.js';
 
 /** What a mutation's POST leaves for the page its redirect shows. */
 type MutationResult =
@@ -79,9 +74,6 @@ const ASSETS: Readonly<Record<string, string>> = {
   'dashboard.js': 'text/javascript; charset=utf-8',
 };
 const HTML_TYPE = 'text/html; charset=utf-8';
-const ACTION_CONCURRENCY = 8;
-const PURGE_CHUNK = 500;
-const MAX_SELECTED = 1_000;
 
 function configError(message: string): BgError {
   return new BgError('INVALID_ARGUMENT', message, { retryable: false });
@@ -113,6 +105,10 @@ function checkOptions(options: DashboardOptions): void {
   const history = options.historySize;
   if (history !== undefined && (!Number.isInteger(history) || history < 10 || history > 2_000))
     throw configError(`createDashboard: historySize must be an integer from 10 to 2000, got ${history}`);
+  const idle = options.idleStopMs;
+  // A negative (or NaN) idle time stopped the poller before its first round: every page waited forever.
+  if (idle !== undefined && (typeof idle !== 'number' || Number.isNaN(idle) || idle < 0))
+    throw configError(`createDashboard: idleStopMs must be 0 or more (Infinity: never stop), got ${idle}`);
 }
 
 /** Status of an error thrown while serving a request. */
@@ -164,7 +160,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     idleStopMs: options.idleStopMs ?? 60_000,
   });
   const csrf = new CsrfGuard();
+  let closed = false;
   const results = new ResultStore<MutationResult>();
+  const submits = new SubmitOnce();
   /** The kept result `id` of this session, when it is one of `kind` for this queue. */
   function keptResult<K extends MutationResult['kind']>(
     kind: K,
@@ -178,9 +176,25 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       ? (kept as Extract<MutationResult, { kind: K }>)
       : undefined;
   }
-  /** Answers a mutation's POST with a redirect to the page of its result (Post/Redirect/Get). */
-  function seeResult(res: ServerResponse, session: string, path: string, value: MutationResult): void {
-    send(res, 303, '', 'text/plain; charset=utf-8', { Location: `${path}?result=${results.put(session, value)}` });
+  /** Keeps the result of a mutation and answers its POST with a redirect to it (Post/Redirect/Get); returns its id. */
+  function seeResult(res: ServerResponse, session: string, path: string, value: MutationResult): string {
+    const id = results.put(session, value);
+    redirectToResult(res, path, id);
+    return id;
+  }
+  function redirectToResult(res: ServerResponse, path: string, id: string): void {
+    send(res, 303, '', 'text/plain; charset=utf-8', { Location: `${path}?result=${id}` });
+  }
+  /** Runs a mutation once per form; a form sent again is redirected to the first one's result. */
+  async function once(
+    res: ServerResponse,
+    session: string,
+    form: URLSearchParams,
+    path: string,
+    act: () => Promise<string | undefined>,
+  ): Promise<void> {
+    const outcome = await submits.run(session, form.get('_once'), act);
+    if ('again' in outcome) redirectToResult(res, path, outcome.again);
   }
   const expiredResult = (what: string): string =>
     `the result of this ${what} is no longer kept (results are kept ${RESULT_TTL_MS / 60_000} minutes, for the browser session that made them)`;
@@ -212,6 +226,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   async function serve(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
     securityHeaders(res);
     const base = (options.basePath ?? (req as { baseUrl?: string }).baseUrl ?? '').replace(/\/+$/, '');
+    // After close() a request must not open the backends again (nobody would close them).
+    if (closed) return errorPage(res, base, 503, 'this dashboard is closed');
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     let path = url.pathname;
     if (options.basePath && path.startsWith(base)) path = path.slice(base.length);
@@ -263,7 +279,14 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       session = csrf.newSession();
       res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${session}${cookieAttrs}`);
     }
-    const ctx: PageContext = { base, readOnly, csrf: csrf.tokenFor(session), refreshMs: intervalMs, now: Date.now() };
+    const ctx: PageContext = {
+      base,
+      readOnly,
+      csrf: csrf.tokenFor(session),
+      once: submits.newValue(),
+      refreshMs: intervalMs,
+      now: Date.now(),
+    };
 
     let form: URLSearchParams | undefined;
     if (method === 'POST') {
@@ -299,11 +322,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       return errorPage(res, base, 404, `queue "${queue}" does not exist on ${handle.label}`);
     const sub = m[3] ?? '';
     const crumbs: [string, string][] = [[`${handle.label} / ${queue}`, queuePath(ctx, index, queue)]];
-    let samples = poller.history(index, queue);
-    if (samples.length === 0) {
-      await poller.refreshQueue(index, queue);
-      samples = poller.history(index, queue);
-    }
+    const samples = await poller.viewed(index, queue);
 
     if (sub === '' || sub === '/live') {
       if (form) return methodNotAllowed(res);
@@ -330,9 +349,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       });
       return page(res, 200, ctx, `Dead letters of ${queue}`, content, crumbs);
     }
-    if (sub === '/dead/action') {
+    // GET /dead/action without ?result= is the dead letter whose id is "action".
+    if (sub === '/dead/action' && (form || url.searchParams.has('result'))) {
       if (!form) {
-        if (!url.searchParams.has('result')) return methodNotAllowed(res, 'POST');
         const kept = keptResult('action', session, url.searchParams.get('result'), index, queue);
         if (!kept) return errorPage(res, base, 404, expiredResult('action'));
         const verb = kept.result.action;
@@ -340,17 +359,17 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       }
       const request = parseAction(form);
       if (form.get('confirm') !== 'yes') {
-        const content = confirmPage(ctx, index, queue, request, samples.at(-1)?.dead);
+        const scope =
+          request.scope === 'filtered' ? await actionScope(adapter, queue, parseDeadFilter(form).filter, ctx.now) : undefined;
+        const content = confirmPage(ctx, index, queue, request, scope);
         return page(res, 200, ctx, `Confirm: ${request.action}`, content, crumbs);
       }
-      const result = await runAction(adapter, queue, request, ctx.now);
-      await poller.refreshQueue(index, queue);
-      // A reload of the result page must not act again (on whatever matches the filter by then).
-      return seeResult(res, session, `${queuePath(ctx, index, queue)}/dead/action`, {
-        kind: 'action',
-        backend: index,
-        queue,
-        result,
+      // A reload of the result page, or the form sent twice, must not act again (on whatever matches by then).
+      const resultPath = `${queuePath(ctx, index, queue)}/dead/action`;
+      return once(res, session, form, resultPath, async () => {
+        const result = await runAction(adapter, queue, request, ctx.now);
+        await poller.refreshQueue(index, queue);
+        return seeResult(res, session, resultPath, { kind: 'action', backend: index, queue, result });
       });
     }
     // /dead/:id
@@ -406,50 +425,55 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         crumbs,
       );
     }
-    const fields: EnqueueFields = {
-      type: form.get('type') ?? '',
-      payload: form.get('payload') ?? '',
-      delay: form.get('delay') ?? '',
-      key: form.get('key') ?? '',
-    };
-    const refuse = (message: string): void =>
-      page(res, 400, ctx, title, enqueuePage(ctx, index, queue, defs, { fields, error: message }), crumbs);
-    const def = defs.get(fields.type);
-    if (!def)
-      return refuse(`type: "${fields.type.slice(0, 60)}" is not a job type of the module (${[...defs.keys()].join(', ')})`);
-    let payload: unknown;
-    try {
-      payload = JSON.parse(fields.payload);
-    } catch (error) {
-      return refuse(`payload: not JSON (${(error as Error).message})`);
-    }
-    let delayMs: number | undefined;
-    try {
-      delayMs = parseAge(fields.delay, 'delay');
-    } catch (error) {
-      return refuse((error as Error).message);
-    }
-    if (fields.key.length > 200) return refuse('idempotency key: at most 200 characters');
-    try {
-      const jobsQueue = createQueue({ adapter, queue, missingQueue: adapter.queueExists ? 'fail' : 'create' });
-      const result = await jobsQueue.enqueue(def, payload as never, {
-        ...(delayMs !== undefined ? { delayMs } : {}),
-        ...(fields.key ? { idempotencyKey: fields.key } : {}),
-      });
-      await poller.refreshQueue(index, queue);
-      // A reload of the result page must not enqueue the job again.
-      return seeResult(res, session, `${queuePath(ctx, index, queue)}/enqueue`, {
-        kind: 'enqueue',
-        backend: index,
-        queue,
-        fields,
-        enqueued: { id: result.id, duplicate: result.duplicate },
-      });
-    } catch (error) {
-      if (statusOf(error) === 400)
-        return refuse(redactText(isBgError(error) ? `${error.code}: ${error.message}` : String(error)));
-      throw error;
-    }
+    // A reload of the result page, or the form sent twice (a double click), must not enqueue again.
+    const resultPath = `${queuePath(ctx, index, queue)}/enqueue`;
+    return once(res, session, form, resultPath, async () => {
+      const fields: EnqueueFields = {
+        type: form.get('type') ?? '',
+        payload: form.get('payload') ?? '',
+        delay: form.get('delay') ?? '',
+        key: form.get('key') ?? '',
+      };
+      const refuse = (message: string): undefined => {
+        page(res, 400, ctx, title, enqueuePage(ctx, index, queue, defs, { fields, error: message }), crumbs);
+        return undefined;
+      };
+      const def = defs.get(fields.type);
+      if (!def)
+        return refuse(`type: "${fields.type.slice(0, 60)}" is not a job type of the module (${[...defs.keys()].join(', ')})`);
+      let payload: unknown;
+      try {
+        payload = JSON.parse(fields.payload);
+      } catch (error) {
+        return refuse(`payload: not JSON (${(error as Error).message})`);
+      }
+      let delayMs: number | undefined;
+      try {
+        delayMs = parseAge(fields.delay, 'delay');
+      } catch (error) {
+        return refuse((error as Error).message);
+      }
+      if (fields.key.length > 200) return refuse('idempotency key: at most 200 characters');
+      try {
+        const jobsQueue = createQueue({ adapter, queue, missingQueue: adapter.queueExists ? 'fail' : 'create' });
+        const result = await jobsQueue.enqueue(def, payload as never, {
+          ...(delayMs !== undefined ? { delayMs } : {}),
+          ...(fields.key ? { idempotencyKey: fields.key } : {}),
+        });
+        await poller.refreshQueue(index, queue);
+        return seeResult(res, session, resultPath, {
+          kind: 'enqueue',
+          backend: index,
+          queue,
+          fields,
+          enqueued: { id: result.id, duplicate: result.duplicate },
+        });
+      } catch (error) {
+        if (statusOf(error) === 400)
+          return refuse(redactText(isBgError(error) ? `${error.code}: ${error.message}` : String(error)));
+        throw error;
+      }
+    });
   }
 
   async function serveAsset(res: ServerResponse, name: string): Promise<void> {
@@ -521,6 +545,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     return (event: WorkerEvent) => poller.recordEvent(index, queue, event);
   };
   handler.close = async () => {
+    closed = true;
     await poller.close();
     await Promise.all(backends.map((b) => b.close()));
   };
@@ -533,52 +558,4 @@ function safeDecode(text: string): string {
   } catch {
     throw badInput(`not a valid URL component: ${text.slice(0, 60)}`);
   }
-}
-
-function parseAction(form: URLSearchParams): ActionRequest {
-  const op = form.get('op') ?? '';
-  const m = /^(replay|purge)-(one|selected|filtered)$/.exec(op);
-  if (!m) throw badInput(`op: "${op.slice(0, 40)}" is not an action (replay|purge)-(one|selected|filtered)`);
-  const action = m[1] as DeadAction;
-  const scope = m[2] as DeadScope;
-  const ids = [...new Set(form.getAll('id').map((id) => parseJobId(id)))];
-  if (scope === 'one' && ids.length !== 1) throw badInput(`${action} one: give exactly one id, got ${ids.length}`);
-  if (scope === 'selected' && ids.length === 0) throw badInput(`${action} selected: select at least one dead letter`);
-  if (ids.length > MAX_SELECTED) throw badInput(`at most ${MAX_SELECTED} selected dead letters at once, got ${ids.length}`);
-  const { filter, fields } = parseDeadFilter(form);
-  return { action, scope, ids: scope === 'filtered' ? [] : ids, fields, filtered: isDeadLetterFilterActive(filter) };
-}
-
-async function runAction(adapter: Adapter, queue: string, request: ActionRequest, now: number): Promise<ActionResult> {
-  const { filter } = parseDeadFilter(new URLSearchParams(Object.entries(request.fields)));
-  if (request.action === 'purge' && request.scope === 'filtered' && !request.filtered) {
-    const done = await adapter.purgeDeadLetters(queue);
-    return { action: 'purge', requested: done, done, missing: 0, failed: [], truncated: false };
-  }
-  let ids = request.ids;
-  let truncated = false;
-  if (request.scope === 'filtered') ({ ids, truncated } = await matchingIds(adapter, queue, filter, now));
-  if (request.action === 'purge') {
-    let done = 0;
-    for (let i = 0; i < ids.length; i += PURGE_CHUNK)
-      done += await adapter.purgeDeadLetters(queue, ids.slice(i, i + PURGE_CHUNK));
-    return { action: 'purge', requested: ids.length, done, missing: ids.length - done, failed: [], truncated };
-  }
-  let done = 0;
-  let missing = 0;
-  const failed: { id: string; message: string }[] = [];
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < ids.length) {
-      const id = ids[next++] as string;
-      try {
-        if (await adapter.replayDeadLetter(queue, id)) done++;
-        else missing++;
-      } catch (error) {
-        failed.push({ id, message: redactText(isBgError(error) ? `${error.code}: ${error.message}` : String(error)) });
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(ACTION_CONCURRENCY, ids.length) }, lane));
-  return { action: 'replay', requested: ids.length, done, missing, failed, truncated };
 }

@@ -1,5 +1,5 @@
 import { type Adapter, type DeadLetter, type DeadLetterFilter, matchesDeadLetter } from '@bg/core';
-import { compareDeadLetters, positionOf } from '@bg/core/adapter';
+import { compareDeadLetters, type DeadLetterPosition, positionOf } from '@bg/core/adapter';
 import type { ScanCursor } from './input.js';
 
 /** Dead letters read per adapter call while scanning. */
@@ -67,18 +67,24 @@ export async function scanDeadLetters(
 /** Most dead letters one "filtered" or "all" replay acts on; run it again for the rest. */
 export const MAX_ACTION_IDS = 100_000;
 
-/** The ids of every dead letter matching `filter` (up to {@link MAX_ACTION_IDS}), oldest first. */
+/**
+ * The ids of every dead letter matching `filter` (up to {@link MAX_ACTION_IDS}), oldest first;
+ * with `upto`, only those at or before that position (the dead letters that existed when the
+ * action was confirmed).
+ */
 export async function matchingIds(
   adapter: Adapter,
   queue: string,
   filter: DeadLetterFilter,
   now = Date.now(),
+  upto?: DeadLetterPosition,
 ): Promise<{ ids: string[]; truncated: boolean }> {
   const ids: string[] = [];
   let cursor: string | undefined;
   do {
     const page = await adapter.listDeadLetters(queue, { limit: SCAN_PAGE_SIZE, ...(cursor !== undefined ? { cursor } : {}) });
     for (const dead of page.items) {
+      if (upto !== undefined && compareDeadLetters(dead, upto) > 0) continue;
       if (!matchesDeadLetter(dead, filter, now)) continue;
       ids.push(dead.id);
       if (ids.length >= MAX_ACTION_IDS) return { ids, truncated: true };
@@ -86,4 +92,41 @@ export async function matchingIds(
     cursor = page.cursor;
   } while (cursor !== undefined);
   return { ids, truncated: false };
+}
+
+/** What a "filtered" or "all" action would act on, counted when it is confirmed. */
+export interface ActionScope {
+  /** Dead letters matching the filter now (at most {@link MAX_ACTION_IDS}). */
+  readonly matching: number;
+  /** More match than {@link MAX_ACTION_IDS}. */
+  readonly truncated: boolean;
+  /** The newest dead letter in the store now; `null` when it is empty. The action acts on none after it. */
+  readonly upto: DeadLetterPosition | null;
+}
+
+/**
+ * Counts the dead letters a "filtered" or "all" action would act on, and where the store ends
+ * now. The confirmation names that number, and the confirmed action acts only on dead letters up
+ * to that end: it used to act on every one there by the time of "Yes" (a confirmed "purge all 3"
+ * purged 5, two of them never shown).
+ */
+export async function actionScope(
+  adapter: Adapter,
+  queue: string,
+  filter: DeadLetterFilter,
+  now = Date.now(),
+): Promise<ActionScope> {
+  let matching = 0;
+  let upto: DeadLetterPosition | null = null;
+  let cursor: string | undefined;
+  do {
+    const page = await adapter.listDeadLetters(queue, { limit: SCAN_PAGE_SIZE, ...(cursor !== undefined ? { cursor } : {}) });
+    for (const dead of page.items) {
+      if (upto === null || compareDeadLetters(dead, upto) > 0) upto = positionOf(dead);
+      if (!matchesDeadLetter(dead, filter, now)) continue;
+      if (++matching > MAX_ACTION_IDS) return { matching: MAX_ACTION_IDS, truncated: true, upto };
+    }
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return { matching, truncated: false, upto };
 }

@@ -46,7 +46,7 @@ export interface DashboardOptions {
   readonly sampleIntervalMs?: number;
   /** Samples kept per queue for the charts (default 180; 10 … 2 000). */
   readonly historySize?: number;
-  /** The poller stops after this long without a viewer, ms (default 60 000). */
+  /** The poller stops after this long without a viewer, ms (default 60 000; 0 or more, `Infinity`: never). */
   readonly idleStopMs?: number;
 }
 

@@ -26,6 +26,8 @@ export interface PollerOptions {
 }
 
 const STATS_CONCURRENCY = 8;
+/** Most queues per backend polled because someone opened them, beyond the listed ones. */
+const MAX_WATCHED = 100;
 
 /**
  * The one poller of a dashboard: every `intervalMs` it reads the counts of every queue of every
@@ -39,31 +41,51 @@ export class Poller {
   readonly #states = new Map<number, BackendState>();
   readonly #history = new Map<string, Sample[]>();
   readonly #events = new Map<string, { succeeded: number; failed: number }>();
+  /** Per backend: queues opened by a viewer that are not among the backend's listed queues, and when. */
+  readonly #watched = new Map<number, Map<string, number>>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  /** The round a viewer started (first viewer, or first after an idle stop), while it runs. */
+  #catchUp: Promise<void> | undefined;
   #lastViewer = 0;
   #closed = false;
   /** Number of completed polling rounds (for tests and the page footer). */
   rounds = 0;
+
+  /** Whether the poller is polling (a round running or the next one due), not stopped or idle. */
+  get polling(): boolean {
+    return this.#timer !== undefined || this.#running !== undefined;
+  }
 
   constructor(backends: readonly BackendHandle[], options: PollerOptions) {
     this.#backends = backends;
     this.#options = options;
   }
 
-  /** A viewer arrived: starts polling if stopped, and waits for the first round when nothing is known yet. */
+  /**
+   * A viewer arrived. When the poller is stopped (the first viewer, or the first after an idle
+   * stop) it reads every queue now and waits for that round: the samples it holds are old, and
+   * a page must not show hour-old counts as the current ones. Otherwise it returns at once.
+   */
   async touch(): Promise<void> {
     this.#lastViewer = Date.now();
     if (this.#closed) return;
-    if (this.#timer === undefined && this.#running === undefined) this.#schedule(0);
-    if (this.rounds === 0) await this.#waitForRound();
+    // Viewers arriving while that round runs wait for it too.
+    if (!this.polling)
+      this.#catchUp = this.#startRound().finally(() => {
+        this.#catchUp = undefined;
+      });
+    await this.#catchUp;
   }
 
-  async #waitForRound(): Promise<void> {
-    while (this.rounds === 0 && !this.#closed) {
-      if (this.#running !== undefined) await this.#running;
-      else await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  /** Starts a round now (a viewer is waiting: no idle check), then schedules the next one. */
+  #startRound(): Promise<void> {
+    const running = this.#round().finally(() => {
+      this.#running = undefined;
+      this.#schedule(this.#options.intervalMs);
+    });
+    this.#running = running;
+    return running;
   }
 
   #schedule(delayMs: number): void {
@@ -71,10 +93,7 @@ export class Poller {
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       if (Date.now() - this.#lastViewer > this.#options.idleStopMs) return; // idle: stop until the next viewer
-      this.#running = this.#round().finally(() => {
-        this.#running = undefined;
-        this.#schedule(this.#options.intervalMs);
-      });
+      void this.#startRound();
     }, delayMs);
     this.#timer.unref();
   }
@@ -88,10 +107,11 @@ export class Poller {
     try {
       const queues = await backend.queues();
       const adapter = await backend.adapter();
+      const polled = [...new Set([...queues, ...this.#watchedQueues(index)])];
       let firstError: string | undefined;
-      for (let i = 0; i < queues.length; i += STATS_CONCURRENCY) {
+      for (let i = 0; i < polled.length; i += STATS_CONCURRENCY) {
         await Promise.all(
-          queues.slice(i, i + STATS_CONCURRENCY).map(async (queue) => {
+          polled.slice(i, i + STATS_CONCURRENCY).map(async (queue) => {
             try {
               this.#record(index, queue, await adapter.stats(queue));
             } catch (error) {
@@ -124,6 +144,37 @@ export class Poller {
     list.push(sample);
     if (list.length > this.#options.historySize) list.splice(0, list.length - this.#options.historySize);
     this.#history.set(key, list);
+  }
+
+  /**
+   * The samples of a queue a viewer opened, read now when there are none or they are old. A
+   * queue that is not among the backend's listed ones (a `queues` option, more than the listed
+   * maximum, an adapter without `listQueues`) is read by the rounds too from then on, while
+   * viewers come: its counts used to stay at their first reading for good.
+   */
+  async viewed(backend: number, queue: string): Promise<readonly Sample[]> {
+    this.#watch(backend, queue);
+    const last = this.history(backend, queue).at(-1);
+    if (last === undefined || Date.now() - last.at > 2 * this.#options.intervalMs) await this.refreshQueue(backend, queue);
+    return this.history(backend, queue);
+  }
+
+  #watch(backend: number, queue: string): void {
+    if (this.#states.get(backend)?.queues.includes(queue)) return;
+    const watched = this.#watched.get(backend) ?? new Map<string, number>();
+    watched.delete(queue);
+    watched.set(queue, Date.now());
+    if (watched.size > MAX_WATCHED) watched.delete(watched.keys().next().value as string);
+    this.#watched.set(backend, watched);
+  }
+
+  /** The watched queues of a backend that a viewer opened within the idle time. */
+  #watchedQueues(backend: number): string[] {
+    const watched = this.#watched.get(backend);
+    if (!watched) return [];
+    const since = Date.now() - this.#options.idleStopMs;
+    for (const [queue, at] of watched) if (at < since) watched.delete(queue);
+    return [...watched.keys()];
   }
 
   /** Reads one queue's counts now (after a mutation), outside the regular rounds. */

@@ -1,8 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { createQueue, defineJob } from '@bg/core';
 import { memoryAdapter } from '@bg/memory';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
+import { BackendHandle } from '../src/backend-handle.js';
 import {
   accessDecision,
   CONTENT_SECURITY_POLICY,
@@ -11,7 +12,8 @@ import {
   encodeCursor,
   scanDeadLetters,
 } from '../src/index.js';
-import { Browserless, seedDeadLetters, serve } from './helpers.js';
+import { Poller } from '../src/poller.js';
+import { Browserless, hiddenFields, seedDeadLetters, serve } from './helpers.js';
 
 const welcome = defineJob({ type: 'email.welcome', version: 1, schema: z.object({ userId: z.string() }) });
 const TOKEN = 'correct-horse-battery';
@@ -175,11 +177,13 @@ describe('createDashboard request handler (memory adapter, no browser)', () => {
 
   it('shows a dead letter whose id has spaces or other scripts, and masks attributes named like secrets', async () => {
     await adapter.ensureQueue('oddities');
-    const ids = ['id with space', 'ünïcode-id'];
-    await adapter.send(
-      'oddities',
-      ids.map((id) => ({ id, body: '{}', attributes: { password: 'AttrPw789', 'x-api-key': 'AttrKeyABC', region: 'eu' } })),
-    );
+    // "action" is also the path of the actions; a lone surrogate cannot be written in a URL.
+    const ids = ['id with space', 'ünïcode-id', 'action'];
+    const body = '{"payload":{"orderId":12345678901234567890,"amount":0.10000000000000000555}}';
+    await adapter.send('oddities', [
+      ...ids.map((id) => ({ id, body, attributes: { password: 'AttrPw789', 'x-api-key': 'AttrKeyABC', region: 'eu' } })),
+      { id: 'lone-\ud800-surrogate', body: '{}', attributes: {} },
+    ]);
     const got = await adapter.receive('oddities', { max: 10, leaseMs: 60_000 });
     for (const message of got) {
       await adapter.deadLetter('oddities', message, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() });
@@ -188,10 +192,20 @@ describe('createDashboard request handler (memory adapter, no browser)', () => {
     const client = new Browserless(app.url);
     for (const id of ids) {
       const detail = await client.page(`/b/0/q/oddities/dead/${encodeURIComponent(id)}`);
-      expect(detail.status, `detail page of ${JSON.stringify(id)} (it was 400 "is not a job id")`).toBe(200);
+      expect(
+        detail.status,
+        `detail page of ${JSON.stringify(id)} (it was 400 "is not a job id" for spaces, 405 for the id "action")`,
+      ).toBe(200);
       expect(detail.text, 'attribute values named like secrets').not.toMatch(/AttrPw789|AttrKeyABC/);
       expect(detail.text, 'other attribute values').toContain('>eu<');
+      expect(
+        detail.text,
+        `GET /dead/${id}: the envelope keeps the stored digits of 12345678901234567890 (re-parsed, it showed …567000)`,
+      ).toMatch(/12345678901234567890[\s\S]*0\.10000000000000000555/);
     }
+    const list = await client.page('/b/0/q/oddities/dead');
+    expect(list.status, 'GET /dead of a queue holding an id with a lone surrogate (it was a 500 "URI malformed")').toBe(200);
+    expect(list.text.match(/name="id" value=/g)?.length, 'every dead letter listed, the lone-surrogate one too').toBe(4);
   });
 
   it('refuses mutations without the CSRF value, and confirms before acting', async () => {
@@ -281,6 +295,47 @@ describe('createDashboard request handler (memory adapter, no browser)', () => {
     expect((await adapter.stats('emails')).ready, 'one more ready job, however often the result page is reloaded').toBe(
       (before ?? 0) + 1,
     );
+
+    // One form sent twice at once (a double click, a resubmission): one job, one result for both.
+    const form = hiddenFields((await client.page('/b/0/q/emails/enqueue')).text);
+    expect(form._once, 'the enqueue form carries a one-time value').toBeDefined();
+    const twice = { ...form, type: 'email.welcome', payload: '{"userId":"twice"}' };
+    const [first, second] = await Promise.all([
+      client.post('/b/0/q/emails/enqueue', twice),
+      client.post('/b/0/q/emails/enqueue', twice),
+    ]);
+    expect(
+      (await adapter.stats('emails')).ready,
+      'POST /enqueue twice with one _once value: one job (a double click enqueued two)',
+    ).toBe((before ?? 0) + 2);
+    expect(second.headers.get('location'), 'the second POST is sent to the result of the first').toBe(
+      first.headers.get('location'),
+    );
+  });
+
+  it('acts only on the dead letters there when "all" was confirmed, and says how many', async () => {
+    await seedDeadLetters(adapter, 'scope-queue', 3, { type: 'email.welcome', reason: 'max-attempts', message: 'x' });
+    const client = new Browserless(app.url);
+    const { csrf } = await client.page('/b/0/q/scope-queue/dead');
+    const confirm = await (
+      await client.post('/b/0/q/scope-queue/dead/action', { _csrf: csrf as string, op: 'purge-filtered' })
+    ).text();
+    expect(confirm, 'the confirmation counts what it will purge').toContain('Purge all 3 dead letter(s) of this queue');
+    // Later by the clock, not only in order: ids made in one millisecond do not sort by creation.
+    const confirmedAt = Date.now();
+    await vi.waitFor(() => expect(Date.now(), 'a millisecond after the confirmation').toBeGreaterThan(confirmedAt));
+    const later = await seedDeadLetters(adapter, 'scope-queue', 2, {
+      type: 'email.welcome',
+      reason: 'max-attempts',
+      message: 'x',
+    });
+    const done = await client.post('/b/0/q/scope-queue/dead/action', hiddenFields(confirm));
+    const result = await client.page(done.headers.get('location') ?? '');
+    expect(result.text, 'purge-filtered confirmed for 3, two more came before "Yes"').toContain('Purged 3 of 3 dead letter(s)');
+    expect(
+      (await adapter.listDeadLetters('scope-queue', { limit: 10 })).items.map((d) => d.id).sort(),
+      'the two that came after the confirmation are left (they were purged unseen)',
+    ).toEqual([...later].sort());
   });
 });
 
@@ -430,6 +485,11 @@ describe('token, auth hook and read-only mode', () => {
       'poll past what a timer can wait (it would fire every millisecond)',
     ).toThrow(/sampleIntervalMs must be from 2000 to 86400000/);
     expect(() => createDashboard({ backends: [{ name: 'm', adapter }], token: 'short' }), 'short token').toThrow(/at least 12/);
+    for (const idleStopMs of [-1, Number.NaN])
+      expect(
+        () => createDashboard({ backends: [{ name: 'm', adapter }], idleStopMs }),
+        `idleStopMs ${idleStopMs} (negative: every page waited forever for a first round)`,
+      ).toThrow(/idleStopMs must be 0 or more/);
     try {
       createDashboard({ backends: [{ name: 'm' }] });
       expect.unreachable('a backend without url or adapter must throw');
@@ -454,6 +514,81 @@ describe('a backend URL whose password does not parse', () => {
           expect(text, `GET ${path} shows ${part.slice(0, 4)}…`).not.toContain(part);
         }
       }
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe('the shared poller', () => {
+  const adapter = memoryAdapter();
+  afterAll(() => adapter.close());
+  const jobs = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `p${i}-${Math.random()}`, body: '{}', attributes: {} }));
+
+  it('reads afresh for the first viewer after an idle stop', async () => {
+    await adapter.ensureQueue('idle-queue');
+    const poller = new Poller([new BackendHandle({ name: 'm', adapter, queues: ['idle-queue'] })], {
+      intervalMs: 20,
+      historySize: 10,
+      idleStopMs: 0,
+    });
+    try {
+      await poller.touch();
+      await vi.waitFor(() => expect(poller.polling, 'the poller stops without viewers').toBe(false));
+      await adapter.send('idle-queue', jobs(7));
+      const first = poller.touch();
+      await poller.touch(); // a second viewer at the same time waits for the same fresh round
+      expect(
+        poller.history(0, 'idle-queue').at(-1)?.ready,
+        'touch() after an idle stop: the latest sample is read now (it was the one from before the stop, ready 0)',
+      ).toBe(7);
+      await first;
+    } finally {
+      await poller.close();
+    }
+  });
+
+  it('keeps reading a queue a viewer opened that is not among the listed ones', async () => {
+    await adapter.ensureQueue('listed-queue');
+    await adapter.ensureQueue('unlisted-queue');
+    const poller = new Poller([new BackendHandle({ name: 'm', adapter, queues: ['listed-queue'] })], {
+      intervalMs: 20,
+      historySize: 10,
+      idleStopMs: 60_000,
+    });
+    try {
+      await poller.touch();
+      expect((await poller.viewed(0, 'unlisted-queue')).at(-1)?.ready, 'first reading').toBe(0);
+      await adapter.send('unlisted-queue', jobs(4));
+      await vi.waitFor(
+        () =>
+          expect(
+            poller.history(0, 'unlisted-queue').at(-1)?.ready,
+            'the rounds read an opened queue outside `queues` (its counts stayed at the first reading, 0)',
+          ).toBe(4),
+        { timeout: 2_000 },
+      );
+    } finally {
+      await poller.close();
+    }
+  });
+
+  it('refuses requests after close() and does not open backends again', async () => {
+    const dashboard = createDashboard({ backends: [{ name: 'mem', url: 'memory://dashboard-close' }] });
+    const app = await serve(dashboard);
+    try {
+      expect((await fetch(`${app.url}/`)).status, 'before close').toBe(200);
+      await dashboard.close();
+      const after = await fetch(`${app.url}/b/0/q/default`);
+      expect(after.status, 'GET after close() (it re-opened the adapter from its URL, and nothing closed it)').toBe(503);
+      const handle = new BackendHandle({ name: 'm', url: 'memory://dashboard-close' });
+      await (await handle.adapter()).ensureQueue('close-queue');
+      await handle.close();
+      const reopened = await handle.adapter().then(
+        () => 'a new adapter',
+        (error: { code?: string }) => error.code,
+      );
+      expect(reopened, 'BackendHandle.adapter() after close() (it opened a new adapter that nobody closes)').toBe('CLOSED');
     } finally {
       await app.stop();
     }

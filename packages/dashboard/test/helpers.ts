@@ -68,6 +68,22 @@ export async function serve(dashboard: Dashboard): Promise<{ url: string; server
   };
 }
 
+/** The hidden inputs of a page's forms (the CSRF and one-time values, a confirmation's fields), as a browser sends them. */
+export function hiddenFields(page: string): Record<string, string[]> {
+  const fields: Record<string, string[]> = {};
+  for (const m of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    const value = (m[2] ?? '')
+      .replaceAll('&quot;', '"')
+      .replaceAll('&#39;', "'")
+      .replaceAll('&lt;', '<')
+      .replaceAll('&gt;', '>')
+      .replaceAll('&amp;', '&');
+    const name = m[1] ?? '';
+    fields[name] = [...(fields[name] ?? []), value];
+  }
+  return fields;
+}
+
 /** A tiny cookie-keeping client for the handler tests. */
 export class Browserless {
   readonly cookies = new Map<string, string>();

@@ -1,6 +1,8 @@
+import type { DeadLetterPosition } from '@bg/core/adapter';
+import type { ActionScope } from '../dead-scan.js';
 import { type Html, html } from '../html.js';
-import type { DeadFilterFields } from '../input.js';
-import { type PageContext, queuePath } from './context.js';
+import { type DeadFilterFields, encodeCursor } from '../input.js';
+import { idSegment, type PageContext, queuePath } from './context.js';
 import { filterInputs, filterQuery } from './dead-list.js';
 
 /** replay or purge. */
@@ -15,6 +17,11 @@ export interface ActionRequest {
   readonly ids: readonly string[];
   readonly fields: DeadFilterFields;
   readonly filtered: boolean;
+  /**
+   * For a confirmed "filtered" action: the newest dead letter when it was confirmed (`null`: there
+   * were none); it acts on none after it. Absent: on every one matching when it runs.
+   */
+  readonly upto?: DeadLetterPosition | null;
 }
 
 /** The outcome of an action. */
@@ -34,20 +41,24 @@ export interface ActionResult {
 
 const SHOWN_IDS = 50;
 
-function what(request: ActionRequest, deadCount: number | null | undefined): string {
+function what(request: ActionRequest, scope: ActionScope | undefined): string {
   if (request.scope === 'one') return `dead letter ${request.ids[0]}`;
   if (request.scope === 'selected') return `the ${request.ids.length} selected dead letter(s)`;
-  if (request.filtered) return 'every dead letter matching the filter';
-  return `all ${deadCount === null || deadCount === undefined ? '' : `${deadCount.toLocaleString('en-US')} `}dead letters of this queue`;
+  const n = scope === undefined ? '' : `${scope.truncated ? 'first ' : ''}${scope.matching.toLocaleString('en-US')} `;
+  if (request.filtered) return `the ${n}dead letter(s) matching the filter`;
+  return `all ${n}dead letter(s) of this queue`;
 }
 
-/** The confirmation step of an action. */
+/**
+ * The confirmation step of an action. A "filtered" one names the number counted by `scope` and
+ * carries where the store ended (`upto`): the confirmed action acts on none that came later.
+ */
 export function confirmPage(
   ctx: PageContext,
   backend: number,
   queue: string,
   request: ActionRequest,
-  deadCount: number | null | undefined,
+  scope: ActionScope | undefined,
 ): Html {
   const path = queuePath(ctx, backend, queue);
   const verb = request.action === 'replay' ? 'Replay' : 'Purge';
@@ -55,7 +66,7 @@ export function confirmPage(
     request.action === 'replay'
       ? 'They go back to the live queue with their job id kept and attempts reset; workers will run them again.'
       : 'They are deleted for good. This cannot be undone.';
-  return html`<p class="lead">${verb} ${what(request, deadCount)} in <strong>${queue}</strong>?</p>
+  return html`<p class="lead">${verb} ${what(request, scope)} in <strong>${queue}</strong>?</p>
 <p>${consequence}</p>
 ${
   request.filtered && request.scope === 'filtered'
@@ -65,15 +76,17 @@ ${
         .join(', ')}. The whole dead-letter store is scanned to find them.</p>`
     : ''
 }
+${request.scope === 'filtered' ? html`<p class="muted">Dead letters that arrive after this confirmation are left alone.</p>` : ''}
 ${request.ids.length > 0 ? html`<ul class="ids">${request.ids.slice(0, SHOWN_IDS).map((id) => html`<li class="mono">${id}</li>`)}${request.ids.length > SHOWN_IDS ? html`<li>… and ${request.ids.length - SHOWN_IDS} more</li>` : ''}</ul>` : ''}
 <form method="post" action="${path}/dead/action" class="actions">
-<input type="hidden" name="_csrf" value="${ctx.csrf}">
+<input type="hidden" name="_csrf" value="${ctx.csrf}"><input type="hidden" name="_once" value="${ctx.once}">
 <input type="hidden" name="op" value="${request.action}-${request.scope}">
 <input type="hidden" name="confirm" value="yes">
 ${request.ids.map((id) => html`<input type="hidden" name="id" value="${id}">`)}
 ${filterInputs(request.fields)}
+${scope !== undefined ? html`<input type="hidden" name="upto" value="${scope.upto === null ? 'none' : encodeCursor({ after: scope.upto })}">` : ''}
 <button type="submit" class="${request.action === 'purge' ? 'danger' : ''}" autofocus>Yes, ${verb.toLowerCase()}</button>
-<a class="button secondary" href="${request.scope === 'one' ? `${path}/dead/${encodeURIComponent(request.ids[0] ?? '')}` : `${path}/dead${filterQuery(request.fields)}`}">Cancel</a>
+<a class="button secondary" href="${request.scope === 'one' ? `${path}/dead/${idSegment(request.ids[0] ?? '')}` : `${path}/dead${filterQuery(request.fields)}`}">Cancel</a>
 </form>`;
 }
 

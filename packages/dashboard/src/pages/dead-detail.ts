@@ -3,11 +3,24 @@ import { instant } from '../format.js';
 import { type Html, html } from '../html.js';
 import { type PageContext, queuePath } from './context.js';
 
-/** The body pretty-printed when it is JSON, redacted either way. */
+/** `JSON.parse` with the source text of each value (ES2025; Node 21 and later). */
+type ParseWithSource = (text: string, reviver: (key: string, value: unknown, context: { source?: string }) => unknown) => unknown;
+/** `JSON.rawJSON` (ES2025; Node 21 and later): a value `JSON.stringify` writes as the given text. */
+type RawJson = (text: string) => unknown;
+
+/**
+ * The body pretty-printed when it is JSON, redacted either way. Numbers keep the digits they were
+ * stored with: a re-parsed 12345678901234567890 was shown as 12345678901234567000, another
+ * order id than the one in the stored bytes.
+ */
 export function prettyBody(body: string): string {
   let text = body;
   try {
-    text = JSON.stringify(JSON.parse(body), null, 2);
+    const rawJSON = (JSON as unknown as { rawJSON?: RawJson }).rawJSON;
+    const parsed = (JSON.parse as ParseWithSource)(body, (_key, value, context) =>
+      typeof value === 'number' && rawJSON !== undefined && context?.source !== undefined ? rawJSON(context.source) : value,
+    );
+    text = JSON.stringify(parsed, null, 2);
   } catch {
     // not JSON: shown as stored
   }

@@ -3,7 +3,7 @@ import { SCAN_BUDGET, type ScanPage } from '../dead-scan.js';
 import { age, count } from '../format.js';
 import { type Html, html } from '../html.js';
 import { type DeadFilterFields, encodeCursor } from '../input.js';
-import { type PageContext, queuePath } from './context.js';
+import { idSegment, type PageContext, queuePath } from './context.js';
 
 /** Hidden inputs carrying the filter into a POST form. */
 export function filterInputs(fields: DeadFilterFields): Html {
@@ -65,7 +65,7 @@ export function deadListPage(
     const type = deadLetterType(d);
     return html`<tr>
 ${ctx.readOnly ? '' : html`<td><input type="checkbox" name="id" value="${d.id}" id="sel-${i}" aria-label="select ${d.id}"></td>`}
-<th scope="row"><a class="mono" href="${path}/dead/${encodeURIComponent(d.id)}">${d.id}</a></th>
+<th scope="row"><a class="mono" href="${path}/dead/${idSegment(d.id)}">${d.id}</a></th>
 <td>${type ?? html`<span class="unknown">unknown</span>`}</td>
 <td><span class="reason">${d.reason}</span></td>
 <td class="num">${d.attempts}</td>

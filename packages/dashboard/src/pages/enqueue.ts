@@ -23,7 +23,7 @@ export function enqueuePage(
   return html`${state.error ? html`<div class="error" role="alert" id="enqueue-error"><p><strong>Not enqueued:</strong> ${state.error}</p></div>` : ''}
 ${state.enqueued ? html`<p class="ok" role="status" data-enqueued="${state.enqueued.id}">${state.enqueued.duplicate ? 'Duplicate of job' : 'Enqueued job'} <span class="mono">${state.enqueued.id}</span>.</p>` : ''}
 <form method="post" action="${path}/enqueue" class="stack" ${state.error ? html`aria-describedby="enqueue-error"` : ''}>
-<input type="hidden" name="_csrf" value="${ctx.csrf}">
+<input type="hidden" name="_csrf" value="${ctx.csrf}"><input type="hidden" name="_once" value="${ctx.once}">
 <div><label for="e-type">Job type</label>
 <select id="e-type" name="type" required>${[...jobs.values()].map(
     (j) => html`<option value="${j.type}" ${j.type === f.type ? html`selected` : ''}>${j.type} (v${j.version})</option>`,
