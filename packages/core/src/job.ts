@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type RetryPolicy, resolveRetryPolicy } from './backoff.js';
+import { hasControlCharacter } from './control-characters.js';
 import { BgError } from './errors.js';
 import { bounded, describeValue, MAX_TIMER_MS } from './option-checks.js';
 import { isSecretName, REDACTED } from './redact.js';
@@ -258,15 +259,6 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
     typeof (value as { then?: unknown }).then === 'function'
   );
-}
-
-/** Whether `text` holds a C0 or C1 control character (or DEL). */
-function hasControlCharacter(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
-  }
-  return false;
 }
 
 /** `text` in JSON quotes, with DEL and C1 control characters escaped too (JSON leaves them raw). */

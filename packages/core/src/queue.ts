@@ -8,6 +8,7 @@ import {
   type SendResult,
 } from './adapter.js';
 import { assertQueueName } from './adapter-guards.js';
+import { hasControlCharacter } from './control-characters.js';
 import {
   type Envelope,
   encodeCheckedEnvelope,
@@ -72,6 +73,18 @@ interface EnqueueCall {
 }
 
 /** The envelope writer of each job definition, for calls without shared envelope options. */
+/**
+ * A key (idempotency or ordering) holding a control character is refused: keys are printed by
+ * bgctl, the dashboard and logs, and backends limit their characters (SQS FIFO ids take printable
+ * ASCII only).
+ */
+function checkKeyText(name: string, key: unknown): void {
+  if (typeof key === 'string' && hasControlCharacter(key)) {
+    // Not echoed: the text is what must not reach a terminal.
+    throw new BgError('INVALID_ARGUMENT', `${name} must not contain control characters (got a string of ${key.length})`);
+  }
+}
+
 const plainWriters = new WeakMap<JobDefinition, { type: string; v: number; write: EnvelopeWriter }>();
 
 /**
@@ -82,6 +95,7 @@ function writerOf(job: JobDefinition, opts: EnqueueOptions): EnvelopeWriter {
   const { type, version: v } = job;
   // The same tests as the envelope built field by field (`build`): a key when given, trace and meta when truthy.
   if (opts.idempotencyKey !== undefined || opts.trace || opts.meta) {
+    checkKeyText('idempotencyKey', opts.idempotencyKey);
     // Both are copied with a spread, which would turn a Map into {} and a string into its characters.
     if (opts.trace) checkPlainRecord('trace', opts.trace);
     if (opts.meta) checkPlainRecord('meta', opts.meta);
@@ -313,6 +327,7 @@ export function createQueue(options: QueueOptions): Queue {
           `orderingKey must be a non-empty string of at most ${MAX_ORDERING_KEY_LENGTH} characters, got ${describeValue(opts.orderingKey)}`,
         );
       }
+      checkKeyText('orderingKey', opts.orderingKey);
       if (!caps.ordering) throw new BgError('UNSUPPORTED', `the ${adapter.name} adapter does not support orderingKey`);
     }
     const id = opts.id ?? uuidv7(created);

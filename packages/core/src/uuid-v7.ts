@@ -15,7 +15,7 @@ function hex(at: number, byte: number): void {
 
 /**
  * A UUID version 7 (RFC 9562): 48-bit millisecond timestamp, then random bits, so ids
- * sort by creation time. Written as ASCII bytes and read out once: one flat string, not a
+ * sort by creation time to the millisecond (ids of one millisecond in random order). Written as ASCII bytes and read out once: one flat string, not a
  * chain of concatenations (producers keep thousands of ids alive while a batch is sent).
  */
 export function uuidv7(now: number = Date.now()): string {

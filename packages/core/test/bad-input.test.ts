@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { STORE_CAPABILITIES } from '../src/adapter/index.js';
 import { checkReceiveOptions } from '../src/adapter/receive-checks.js';
-import { connect, createQueue, createWorker, defineJob, redactText, stopOnSignals } from '../src/index.js';
+import { connect, createQueue, createWorker, defineJob, isBgError, redactText, stopOnSignals } from '../src/index.js';
 import { inTestAdapter } from './support/in-test-adapter.js';
 
 const job = defineJob({ type: 'input.check', schema: z.object({ n: z.number() }) });
@@ -159,6 +159,9 @@ describe('bad input gives a typed, non-retryable error (not a TypeError, not a s
       { orderingKey: '' },
       // It travels as an attribute (bg-ordering-key), within the adapters' attribute allowance.
       { orderingKey: 'k'.repeat(257) },
+      // Keys are printed by bgctl and the dashboard: no control character (C0, DEL or C1).
+      { orderingKey: 'k\u0001' },
+      { orderingKey: 'k\u009b31m' },
     ]) {
       const [name, value] = Object.entries(opts)[0] as [string, unknown];
       const label = `enqueue with ${name} ${value instanceof Map ? 'a Map' : JSON.stringify(value)}`;
@@ -166,6 +169,13 @@ describe('bad input gives a typed, non-retryable error (not a TypeError, not a s
       expect(await codeOf(() => jobs.enqueueMany(job, [{ n: 1 }], opts as never)), `${label} (enqueueMany)`).toBe(
         'INVALID_ARGUMENT',
       );
+    }
+    for (const key of ['a\u0001b', 'a\u007fb', 'a\u009b31mb']) {
+      const error = await jobs.enqueue(job, { n: 1 }, { idempotencyKey: key }).catch((e: unknown) => e);
+      expect(isBgError(error, 'INVALID_ARGUMENT'), `enqueue with idempotencyKey ${JSON.stringify(key)}: ${String(error)}`).toBe(
+        true,
+      );
+      expect(String((error as Error).message), 'the refused key is not echoed').not.toContain(key);
     }
     expect(adapter.stored('default'), 'nothing was stored').toEqual([]);
     const error = await jobs.enqueue(job, { n: 1 }, { meta: new Map() as never }).catch((e: unknown) => e);
