@@ -39,6 +39,7 @@ import {
 import { Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
 import { checkOptions, DEFAULT_URL } from './check-options.js';
+import { createClusterWakeHub } from './cluster-wake-hub.js';
 import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
 import { ackArguments, entryIdOf, HANDLE, parseHandle, sortHandles } from './lease-handle.js';
 import {
@@ -202,15 +203,13 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   script('send_delayed', 5, SEND_DELAYED);
   script('xadd_many', 1, XADD_MANY);
   /**
-   * Waiting receives block on the queues' wake-up streams over one extra connection (a
-   * cluster has no multi-slot blocking read: its receives poll).
+   * Waiting receives block on the queues' wake-up streams over one extra connection (on a
+   * cluster, which has no multi-slot blocking read, one per waiting queue, up to a bound).
    */
-  const hub: WakeHub | undefined = client.isCluster
-    ? undefined
-    : createWakeHub({
-        client: client as Redis,
-        ...(options.fallbackPollMs !== undefined ? { fallbackPollMs: options.fallbackPollMs } : {}),
-      });
+  const hubOptions = options.fallbackPollMs !== undefined ? { fallbackPollMs: options.fallbackPollMs } : {};
+  const hub: WakeHub = client.isCluster
+    ? createClusterWakeHub({ cluster: client as Cluster, ...hubOptions })
+    : createWakeHub({ client: client as Redis, ...hubOptions });
 
   let ready: Promise<void> | undefined;
   /** The first connection is up (ioredis reports later failures on each command). */
@@ -577,7 +576,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     if (acking) settleAcks(acking, acked, undefined);
     if (entries.length === 0) {
       fullAt.delete(queue);
-      if (hub) hub.noteEmpty(k.wake, wakeId, Number(due) >= 0 ? now + Number(due) : -1);
+      hub.noteEmpty(k.wake, wakeId, Number(due) >= 0 ? now + Number(due) : -1);
     } else {
       fullAt.set(queue, now + Math.min(Number(full), MIN_PASS_INTERVAL_MS));
     }
@@ -688,7 +687,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     for (;;) {
       if (guard.closed) return [];
       const watch = hub.watch(k.wake);
-      if (watch.seq !== seen || !hub.healthy || Date.now() >= watch.dueAt) {
+      if (watch.seq !== seen || !hub.healthyFor(watch) || Date.now() >= watch.dueAt) {
         seen = watch.seq;
         let out: ReceivedMessage[];
         try {
@@ -705,11 +704,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         if (seen > watch.checkedSeq) watch.checkedSeq = seen;
         // A change while the script ran (its wake-up may have come after the script read):
         // look again before waiting.
-        if (hub.healthy && watch.seq !== seen) continue;
+        if (hub.healthyFor(watch) && watch.seq !== seen) continue;
       }
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted || guard.closed) return [];
-      if (hub.healthy) {
+      if (hub.healthyFor(watch)) {
         await hub.wait(watch, Math.min(left, watch.dueAt - Date.now()), signal);
       } else {
         await hub.wait(watch, Math.min(left, pause), signal);
@@ -819,7 +818,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         async (k) => {
           const existed = await groupExists(k);
           const keys = [k.stream, k.released, k.cursor, k.delayed, k.dead, k.deadIndex, k.wake];
-          hub?.forget(k.wake);
+          hub.forget(k.wake);
           keys.push(...(await scanKeys(`${escapeGlob(k.delayedMessage)}*`)), ...(await scanKeys(`${escapeGlob(k.dedup)}*`)));
           let removed = 0;
           for (let i = 0; i < keys.length; i += 500) removed += await client.del(...keys.slice(i, i + 500));
@@ -960,7 +959,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       return call(queue, 'receive', async (k) => {
         const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
         const request: ReceiveRequest = { queue, k, max, leaseMs, deadline: Date.now() + waitMs, signal: opts.signal };
-        const receiving = hub !== undefined && waitMs > 0 ? waitingReceive(hub, request) : pollingReceive(request);
+        const receiving = waitMs > 0 ? waitingReceive(hub, request) : pollingReceive(request);
         // A receive still out when close() comes returns nothing: what it brings is handed back
         // (nobody could settle it on a closed adapter), and close() waits for that.
         const outcome = await raceAbortHandBack(receiving, guard.signal, (late) => handBackLate(queue, k, late), background);
@@ -1096,7 +1095,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     async close() {
       if (!guard.close()) return;
-      hub?.close();
+      hub.close();
       await background.settle(CLOSE_HAND_BACK_WAIT_MS);
       await settledWithin(serverChecked, 1_000);
       // A client of the caller's outlives the adapter: leave it as it came.

@@ -44,6 +44,12 @@ export interface WakeHubOptions {
   readonly fallbackPollMs?: number;
   /** Now, in ms (tests may pass a clock). */
   readonly now?: () => number;
+  /**
+   * The counter {@link Watch.seq} values come from (default: the hub's own). Hubs that take
+   * turns watching one queue share one, so a watch's `seq` never repeats a value its queue's
+   * receives have seen.
+   */
+  readonly counter?: { value: number };
 }
 
 /**
@@ -54,6 +60,8 @@ export interface WakeHubOptions {
 export interface WakeHub {
   /** True while the blocking read is up: a watch's state can be trusted between receives. */
   readonly healthy: boolean;
+  /** {@link WakeHub.healthy} for the read that watches `watch` (a cluster has one per queue). */
+  healthyFor(watch: Watch): boolean;
   /** The watch of a queue (created unchecked: its first receive runs the script). */
   watch(wakeKey: string): Watch;
   /** Something may have changed on a watched queue (a receive took entries or failed): its waiters look again. */
@@ -94,6 +102,26 @@ export function xreadPairs(reply: unknown): [string, StreamEntries][] {
   return pairs;
 }
 
+/** A new watch of `wakeKey`, never checked (its first receive runs the script). */
+export function newWatch(wakeKey: string, seq: number, at: number): Watch {
+  return { wakeKey, wakeId: '0-0', seq, checkedSeq: -1, dueAt: 0, lastUsed: at, waiters: new Set() };
+}
+
+/** Waits until `watch` is woken, `ms` pass or `signal` aborts ({@link WakeHub.wait}). */
+export function waitOn(watch: Watch, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      watch.waiters.delete(done);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(ms, 0));
+    watch.waiters.add(done);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** Creates the {@link WakeHub} of an adapter (a plain Redis client; a cluster does not multiplex). */
 export function createWakeHub(options: WakeHubOptions): WakeHub {
   const { client } = options;
@@ -110,7 +138,7 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
   let reading = new Set<string>();
   let restartAsked = -1;
   /** The last {@link Watch.seq} handed out. */
-  let seq = 0;
+  const counter = options.counter ?? { value: 0 };
 
   function wakeAll(watch: Watch): void {
     if (watch.waiters.size === 0) return;
@@ -119,7 +147,7 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
 
   /** Marks a change on `watch` and wakes its waiters. */
   function bump(watch: Watch): void {
-    watch.seq = ++seq;
+    watch.seq = ++counter.value;
     wakeAll(watch);
   }
 
@@ -205,7 +233,7 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
     watch(wakeKey) {
       let watch = watches.get(wakeKey);
       if (watch === undefined) {
-        watch = { wakeKey, wakeId: '0-0', seq: ++seq, checkedSeq: -1, dueAt: 0, lastUsed: now(), waiters: new Set() };
+        watch = newWatch(wakeKey, ++counter.value, now());
         watches.set(wakeKey, watch);
       }
       watch.lastUsed = now();
@@ -231,19 +259,11 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
       }
     },
 
-    wait(watch, ms, signal) {
-      return new Promise((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          watch.waiters.delete(done);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, Math.max(ms, 0));
-        watch.waiters.add(done);
-        signal?.addEventListener('abort', done, { once: true });
-      });
+    healthyFor() {
+      return healthy && !closed;
     },
+
+    wait: waitOn,
 
     forget(wakeKey) {
       const watch = watches.get(wakeKey);
