@@ -1,4 +1,5 @@
-import type { JobContext } from '@bg/core';
+import { BgError, type JobContext } from '@bg/core';
+import { describeValue, invalidOption, objectOption } from '@bg/core/adapter';
 import type pg from 'pg';
 import { checkOut } from './checked-out-client.js';
 import { ident } from './schema-sql.js';
@@ -25,6 +26,11 @@ export interface EffectivelyOnceOptions {
  * back, the id included, so the retry runs it again. Two deliveries of one job at the same
  * time are serialised by the primary key: the second waits for the first to commit, then skips.
  *
+ * A `commit` that PostgreSQL turns into a rollback (a statement of the transaction failed and
+ * the handler caught the error and went on) is a retryable `BACKEND_ERROR`, never a success: the
+ * job is not acked, since nothing it wrote was kept. The options and the handler are checked
+ * here (`INVALID_ARGUMENT`, not retryable), not when the first job runs.
+ *
  * Exactly-once in effect holds only for effects inside that transaction (rows written through
  * `ctx.tx` in the same database). An e-mail sent, an HTTP call or a write to another store is
  * still at-least-once: it can happen again when the process dies after it and before the commit.
@@ -40,6 +46,14 @@ export function effectivelyOnce<P>(
   options: EffectivelyOnceOptions,
   handler: (payload: P, context: TransactionalContext) => Promise<void> | void,
 ): (payload: P, context: JobContext) => Promise<void> {
+  const owner = 'effectivelyOnce';
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new BgError('INVALID_ARGUMENT', `effectivelyOnce options must be an object, got ${describeValue(options)}`, {
+      retryable: false,
+    });
+  }
+  objectOption(owner, 'db', options.db, 'a pg.Pool', ['connect', 'query']);
+  if (typeof handler !== 'function') throw invalidOption(owner, 'handler', 'a function', handler);
   const s = ident(options.schema ?? 'bg');
   const claim = `insert into ${s}.processed (job_id) values ($1) on conflict do nothing returning 1`;
   return async (payload, context) => {
@@ -56,7 +70,7 @@ export function effectivelyOnce<P>(
         }
         // The context may carry getters: extend it rather than copy it.
         await handler(payload, Object.create(context, { tx: { value: tx, enumerable: true } }) as TransactionalContext);
-        await tx.query('commit');
+        await commitOrThrow(tx, context.jobId);
       } catch (error) {
         await tx.query('rollback').catch(() => {
           broken = true;
@@ -67,4 +81,19 @@ export function effectivelyOnce<P>(
       held.release(broken);
     }
   };
+}
+
+/**
+ * Commits, or throws when PostgreSQL rolled the transaction back instead: a `commit` of a
+ * transaction in which a statement failed answers `ROLLBACK`, without an error.
+ */
+async function commitOrThrow(tx: pg.PoolClient, jobId: string): Promise<void> {
+  const result = await tx.query('commit');
+  if (result.command === 'ROLLBACK') {
+    throw new BgError(
+      'BACKEND_ERROR',
+      `effectivelyOnce: the transaction of job ${jobId} was rolled back at commit (a statement in it failed and the handler went on): nothing it wrote was kept, so the job is not done`,
+      { retryable: true, details: { jobId } },
+    );
+  }
 }

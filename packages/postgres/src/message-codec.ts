@@ -14,7 +14,12 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
  * which PostgreSQL's UTF-8 `text` cannot keep byte for byte — as a JSON string (flag true).
  */
 export function storedBody(body: string): [text: string, json: boolean] {
-  return body.includes('\u0000') || LONE_SURROGATE.test(body) ? [JSON.stringify(body), true] : [body, false];
+  return textLoses(body) ? [JSON.stringify(body), true] : [body, false];
+}
+
+/** Whether PostgreSQL's UTF-8 `text` would not keep `value` byte for byte (a NUL character, a lone surrogate). */
+export function textLoses(value: string): boolean {
+  return value.includes('\u0000') || LONE_SURROGATE.test(value);
 }
 
 /** The body back from its stored form. */

@@ -44,6 +44,7 @@ import { migrateSchema } from './migrate.js';
 import { checkAdapterOptions, type PostgresAdapterOptions } from './options.js';
 import { channelOf } from './schema-sql.js';
 import { statements } from './statements.js';
+import { storedKey } from './stored-key.js';
 
 /** Longest time between two sweeps of expired deduplication keys (shorter when the window is). */
 const DEDUP_SWEEP_EVERY_MS = 60_000;
@@ -257,7 +258,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       texts,
       attributes,
       delays,
-      messages.map((m) => m.deduplicationKey ?? null),
+      messages.map((m) => (m.deduplicationKey === undefined ? null : storedKey(m.deduplicationKey))),
       channel,
       json,
       checked.deduplicationWindowMs,
@@ -269,14 +270,16 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     return messages.map((m): SendResult => {
       const key = m.deduplicationKey;
       if (key === undefined) return { id: m.id, duplicate: false };
-      const holder = holders.get(key);
+      // Keyed by the stored form: a key text cannot keep is stored as its JSON string (stored-key.ts).
+      const stored = storedKey(key);
+      const holder = holders.get(stored);
       if (holder === undefined) {
         throw new BgError('BACKEND_ERROR', 'send: the statement did not answer for a deduplication key', {
           details: { id: m.id },
         });
       }
-      const first = !seen.has(key);
-      seen.add(key);
+      const first = !seen.has(stored);
+      seen.add(stored);
       return first && holder.reserved ? { id: m.id, duplicate: false } : { id: holder.id, duplicate: true };
     });
   }

@@ -1,6 +1,7 @@
 import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
+  assertQueueName,
   BgError,
   type Capabilities,
   createQueue,
@@ -10,10 +11,12 @@ import {
   type JobInput,
   type OutgoingMessage,
 } from '@bg/core';
+import { describeValue, invalidOption } from '@bg/core/adapter';
 import { POSTGRES_CAPABILITIES } from '../capabilities.js';
 import { mapPgError } from '../map-error.js';
 import { storedBody } from '../postgres-adapter.js';
 import { ident } from '../schema-sql.js';
+import { storedKey } from '../stored-key.js';
 
 /** Anything that runs a parameterised query: a `pg.PoolClient` or `pg.Client` inside your transaction. */
 export interface Queryable {
@@ -49,7 +52,9 @@ export interface Outbox {
   /**
    * Validates the payload (as `createQueue().enqueue` does) and inserts the envelope into the
    * outbox table through `options.tx`. Nothing reaches a queue until the transaction commits
-   * and a relay ({@link startRelay}) forwards it; a rollback leaves no job.
+   * and a relay ({@link startRelay}) forwards it; a rollback leaves no job. A job with an
+   * `orderingKey` takes a lock on its key and queue until the transaction ends, so transactions
+   * writing one key take turns and the relay forwards their jobs in commit order.
    */
   enqueue<J extends JobDefinition>(job: J, payload: JobInput<J>, options: OutboxEnqueueOptions): Promise<EnqueueResult>;
 }
@@ -71,9 +76,16 @@ export interface Outbox {
  * ```
  */
 export function createOutbox(options: OutboxOptions = {}): Outbox {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new BgError('INVALID_ARGUMENT', `createOutbox options must be an object, got ${describeValue(options)}`, {
+      retryable: false,
+    });
+  }
   const schema = options.schema ?? 'bg';
   const table = `${ident(schema)}.outbox`;
-  const capabilities: Capabilities = Object.freeze({ ...(options.capabilities ?? POSTGRES_CAPABILITIES) });
+  if (options.queue !== undefined) assertQueueName(options.queue);
+  const capabilities: Capabilities = Object.freeze({ ...checkedCapabilities(options.capabilities) });
+  const lockKeys = orderingLockSql(schema);
   const insert = `insert into ${table} (queue, id, body, body_json, attributes, delay_ms, ordering_key, dedup_key)
     select $1, * from unnest($2::text[], $3::text[], $4::boolean[], $5::text[], $6::bigint[], $7::text[], $8::text[])`;
 
@@ -89,6 +101,14 @@ export function createOutbox(options: OutboxOptions = {}): Outbox {
       ensureQueue: async () => {},
       async send(queue: string, messages: readonly OutgoingMessage[]) {
         const bodies = messages.map((m) => storedBody(m.body));
+        const orderingKeys = messages.flatMap((m) => (m.orderingKey === undefined ? [] : [storedKey(m.orderingKey)]));
+        // Transactions writing one ordering key take turns (until commit): their rows' seq
+        // order is then their commit order, the order the relay sends them in.
+        if (orderingKeys.length > 0) {
+          await tx.query(lockKeys, [queue, orderingKeys]).catch((error: unknown) => {
+            throw mapPgError(error, 'outbox.enqueue');
+          });
+        }
         await tx
           .query(insert, [
             queue,
@@ -97,8 +117,9 @@ export function createOutbox(options: OutboxOptions = {}): Outbox {
             bodies.map((b) => b[1]),
             messages.map((m) => (m.attributes ? JSON.stringify(m.attributes) : null)),
             messages.map((m) => m.delayMs ?? 0),
-            messages.map((m) => m.orderingKey ?? null),
-            messages.map((m) => m.deduplicationKey ?? null),
+            // Keys as text keeps them one to one (the relay reads them back with loadedKey).
+            messages.map((m) => (m.orderingKey === undefined ? null : storedKey(m.orderingKey))),
+            messages.map((m) => (m.deduplicationKey === undefined ? null : storedKey(m.deduplicationKey))),
           ])
           .catch((error: unknown) => {
             // PostgreSQL's errors as the adapter maps them (QUEUE_NOT_FOUND for a schema never migrated …).
@@ -134,4 +155,35 @@ export function createOutbox(options: OutboxOptions = {}): Outbox {
       return producer.enqueue(job, payload, enqueueOptions);
     },
   };
+}
+
+/** The capability fields `enqueue` reads, with their kinds. */
+const CAPABILITY_FIELDS = [
+  ['maxPayloadBytes', 'number'],
+  ['maxBatchSize', 'number'],
+  ['maxDelayMs', 'number'],
+  ['ordering', 'boolean'],
+  ['deduplication', 'boolean'],
+] as const;
+
+/** `capabilities` (PostgreSQL's when undefined) when it is a manifest; else `INVALID_ARGUMENT`. */
+function checkedCapabilities(capabilities: unknown): Capabilities {
+  if (capabilities === undefined) return POSTGRES_CAPABILITIES;
+  const ok =
+    typeof capabilities === 'object' &&
+    capabilities !== null &&
+    CAPABILITY_FIELDS.every(([field, kind]) => typeof (capabilities as Record<string, unknown>)[field] === kind);
+  if (!ok) {
+    throw invalidOption('createOutbox', 'capabilities', "an adapter's capability manifest (target.capabilities)", capabilities);
+  }
+  return capabilities as Capabilities;
+}
+
+/**
+ * `$1` queue, `$2` ordering keys: takes a transaction-level advisory lock per distinct key (in
+ * key order, so two batches never deadlock each other), held until the transaction ends.
+ */
+function orderingLockSql(schema: string): string {
+  return `select count(pg_advisory_xact_lock(hashtext($1 || ':${schema}:bg-outbox'), hashtext(k)))
+    from (select k from unnest($2::text[]) as k group by k order by k collate "C") keys`;
 }

@@ -15,6 +15,7 @@ import { mapPgError } from '../map-error.js';
 import { loadedBody } from '../postgres-adapter.js';
 import { channelOf, ident, OUTBOX_WAKEUP } from '../schema-sql.js';
 import { NOW_MS } from '../statements.js';
+import { loadedKey } from '../stored-key.js';
 import { type OutboxStats, outboxStats } from './outbox-stats.js';
 
 /** Options of {@link startRelay}. */
@@ -227,8 +228,8 @@ export function startRelay(options: RelayOptions): Relay {
       body,
       ...(row.attributes !== null ? { attributes: JSON.parse(row.attributes) as Record<string, string> } : {}),
       ...(delayMs > 0 ? { delayMs } : {}),
-      ...(row.ordering_key !== null && caps.ordering ? { orderingKey: row.ordering_key } : {}),
-      ...(row.dedup_key !== null && caps.deduplication ? { deduplicationKey: row.dedup_key } : {}),
+      ...(row.ordering_key !== null && caps.ordering ? { orderingKey: loadedKey(row.ordering_key) } : {}),
+      ...(row.dedup_key !== null && caps.deduplication ? { deduplicationKey: loadedKey(row.dedup_key) } : {}),
     };
   }
 
