@@ -1,9 +1,9 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { type RetryPolicy, resolveRetryPolicy } from './backoff.js';
-import { hasControlCharacter } from './control-characters.js';
 import { BgError } from './errors.js';
 import { bounded, describeValue, MAX_TIMER_MS } from './option-checks.js';
 import { isSecretName, REDACTED } from './redact.js';
+import { hasControlCharacter } from './text-checks.js';
 
 /** A migration from version k to version k + 1 of a job's payload: the new payload, or a promise of it. */
 export type Migration = (previous: never) => unknown;

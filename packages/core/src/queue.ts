@@ -8,7 +8,6 @@ import {
   type SendResult,
 } from './adapter.js';
 import { assertQueueName } from './adapter-guards.js';
-import { hasControlCharacter } from './control-characters.js';
 import {
   type Envelope,
   encodeCheckedEnvelope,
@@ -26,6 +25,7 @@ import { ORDERING_KEY_ATTRIBUTE, TYPE_ATTRIBUTE } from './message-attributes.js'
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
 import { checkOptionalFunction, checkOptionsObject, checkPlainRecord, describeValue } from './option-checks.js';
 import { sendInBatches } from './send-batches.js';
+import { hasControlCharacter, hasLoneSurrogate } from './text-checks.js';
 import { isUuid, uuidv7 } from './uuid-v7.js';
 import { warnOnce } from './warn-once.js';
 
@@ -76,12 +76,17 @@ interface EnqueueCall {
 /**
  * A key (idempotency or ordering) holding a control character is refused: keys are printed by
  * bgctl, the dashboard and logs, and backends limit their characters (SQS FIFO ids take printable
- * ASCII only).
+ * ASCII only). So is one with a lone surrogate (an emoji cut in half by `slice`): UTF-8 and
+ * database text turn every lone surrogate into U+FFFD, so two such keys would be one.
  */
 function checkKeyText(name: string, key: unknown): void {
-  if (typeof key === 'string' && hasControlCharacter(key)) {
-    // Not echoed: the text is what must not reach a terminal.
+  if (typeof key !== 'string') return;
+  // Not echoed: the text is what must not reach a terminal.
+  if (hasControlCharacter(key)) {
     throw new BgError('INVALID_ARGUMENT', `${name} must not contain control characters (got a string of ${key.length})`);
+  }
+  if (hasLoneSurrogate(key)) {
+    throw new BgError('INVALID_ARGUMENT', `${name} must be well-formed Unicode: it holds a lone surrogate (half of a character)`);
   }
 }
 

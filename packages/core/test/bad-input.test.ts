@@ -162,6 +162,7 @@ describe('bad input gives a typed, non-retryable error (not a TypeError, not a s
       // Keys are printed by bgctl and the dashboard: no control character (C0, DEL or C1).
       { orderingKey: 'k\u0001' },
       { orderingKey: 'k\u009b31m' },
+      { orderingKey: 'k\ud83d' }, // half an emoji: UTF-8 would make it U+FFFD, like every other half
     ]) {
       const [name, value] = Object.entries(opts)[0] as [string, unknown];
       const label = `enqueue with ${name} ${value instanceof Map ? 'a Map' : JSON.stringify(value)}`;
@@ -170,7 +171,7 @@ describe('bad input gives a typed, non-retryable error (not a TypeError, not a s
         'INVALID_ARGUMENT',
       );
     }
-    for (const key of ['a\u0001b', 'a\u007fb', 'a\u009b31mb']) {
+    for (const key of ['a\u0001b', 'a\u007fb', 'a\u009b31mb', 'a\ud800b', 'a\udfff']) {
       const error = await jobs.enqueue(job, { n: 1 }, { idempotencyKey: key }).catch((e: unknown) => e);
       expect(isBgError(error, 'INVALID_ARGUMENT'), `enqueue with idempotencyKey ${JSON.stringify(key)}: ${String(error)}`).toBe(
         true,
