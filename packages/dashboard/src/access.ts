@@ -13,7 +13,15 @@ export interface AccessFacts {
   readonly token: TokenPresented;
   /** An `auth(req)` hook decides instead of the loopback rule. */
   readonly hasAuthHook: boolean;
+  /**
+   * The request carries a proxy's forwarding header (`Forwarded`, `X-Forwarded-For`,
+   * `X-Real-IP`): its loopback address is the proxy's, not the client's.
+   */
+  readonly proxied?: boolean;
 }
+
+/** Headers a reverse proxy adds naming the client it forwards for (lower case, as Node gives them). */
+export const FORWARDING_HEADERS: readonly string[] = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
 
 /** Outcome of {@link accessDecision}: serve, ask the hook, or refuse with a status and a reason. */
 export type AccessDecision =
@@ -38,7 +46,8 @@ export function isLoopbackHost(host: string | undefined): boolean {
 /**
  * Who may use the dashboard. A configured token is always required. Without one, an `auth`
  * hook decides; without either, only loopback clients that also address a loopback host
- * are served (the `Host` check stops DNS-rebinding pages from reaching a local dashboard).
+ * are served (the `Host` check stops DNS-rebinding pages from reaching a local dashboard),
+ * and never a request that came through a proxy (its loopback address is the proxy's).
  */
 export function accessDecision(facts: AccessFacts): AccessDecision {
   if (facts.tokenConfigured) {
@@ -48,6 +57,15 @@ export function accessDecision(facts: AccessFacts): AccessDecision {
     return facts.hasAuthHook ? { kind: 'ask-hook' } : { kind: 'allow' };
   }
   if (facts.hasAuthHook) return { kind: 'ask-hook' };
+  // A reverse proxy on this machine connects from loopback and may send a loopback Host
+  // (nginx's default for proxy_pass): the loopback rule would serve the whole network through it.
+  if (facts.proxied)
+    return {
+      kind: 'deny',
+      status: 403,
+      message:
+        'this dashboard has no access token, so it serves loopback clients only, and this request came through a proxy (a Forwarded / X-Forwarded-For / X-Real-IP header); give it a token (or an auth hook) to serve it behind a proxy',
+    };
   if (!isLoopbackAddress(facts.remoteAddress))
     return {
       kind: 'deny',

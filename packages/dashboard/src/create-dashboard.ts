@@ -12,7 +12,7 @@ import {
   redactText,
   type WorkerEvent,
 } from '@bg/core';
-import { accessDecision, parseCookies, sameSecret, type TokenPresented } from './access.js';
+import { accessDecision, FORWARDING_HEADERS, parseCookies, sameSecret, type TokenPresented } from './access.js';
 import { BackendHandle } from './backend-handle.js';
 import { CsrfGuard } from './csrf.js';
 import { parseAction, runAction } from './dead-actions.js';
@@ -256,6 +256,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       tokenConfigured: token !== undefined,
       token: presented,
       hasAuthHook: options.auth !== undefined,
+      proxied: FORWARDING_HEADERS.some((name) => req.headers[name] !== undefined),
     });
     if (decision.kind === 'deny') return errorPage(res, base, decision.status, decision.message);
     if (decision.kind === 'ask-hook' && !(await options.auth?.(req)))

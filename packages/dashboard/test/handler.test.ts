@@ -41,6 +41,14 @@ describe('accessDecision (who may use the dashboard)', () => {
       kind: 'deny',
       status: 403,
     });
+    // nginx on the same machine: loopback address, and proxy_pass's own loopback Host by default.
+    expect(
+      accessDecision({ ...base, proxied: true }),
+      'a request through a reverse proxy on this machine (loopback address and Host), no token → 403',
+    ).toMatchObject({ kind: 'deny', status: 403, message: expect.stringMatching(/proxy/) });
+    expect(accessDecision({ ...base, proxied: true, tokenConfigured: true, token: 'valid' }).kind, 'proxied, valid token').toBe(
+      'allow',
+    );
   });
   it('requires a configured token from everyone, then asks the hook when there is one', () => {
     const withToken = { ...base, tokenConfigured: true };
@@ -98,6 +106,17 @@ describe('createDashboard request handler (memory adapter, no browser)', () => {
     expect(text, 'redacted name shown').toContain('redis://:***@db.internal:6379');
     expect(text, 'dead count of emails (35) in the table').toMatch(/data-count="dead"><a [^>]*>35</);
     expect(text, 'no inline script').not.toMatch(/<script>(?!<\/script>)|<script(?![^>]*src=)/);
+    // A reverse proxy on this machine (nginx: loopback address, its proxy_pass Host) is no loopback client.
+    for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip']) {
+      const proxied = await fetch(`${app.url}/`, {
+        headers: { [header]: header === 'forwarded' ? 'for=203.0.113.9' : '203.0.113.9' },
+      });
+      expect(
+        proxied.status,
+        `GET / with ${header} (through a proxy), no token: the dashboard must refuse, not serve the network`,
+      ).toBe(403);
+      expect(await proxied.text(), 'the refusal says why').toContain('proxy');
+    }
   });
 
   it('answers bad input with 400 and a message naming the field', async () => {
