@@ -1,25 +1,17 @@
 import { BgError, createQueue, createWorker, defineJob, encodeEnvelope, isBgError, uuidv7, type WorkerEvent } from '@bg/core';
 import { memoryAdapter } from '@bg/memory';
 import { type Span as ApiSpan, context, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
-  AggregationTemporality,
-  InMemoryMetricExporter,
-  MeterProvider,
-  PeriodicExportingMetricReader,
-} from '@opentelemetry/sdk-metrics';
-import {
-  AlwaysOnSampler,
   BasicTracerProvider,
   InMemorySpanExporter,
-  ParentBasedSampler,
   type ReadableSpan,
   SimpleSpanProcessor,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { instrument, OTHER_JOB_TYPE } from '../src/index.js';
+import { inMemorySdk, until, useContextManager } from './in-memory-sdk.js';
 
 /**
  * Defects an outside audit of `@bg/otel` reproduced; each test failed on the code before its fix.
@@ -28,45 +20,10 @@ import { instrument, OTHER_JOB_TYPE } from '../src/index.js';
 const welcome = defineJob({ type: 'email.welcome', schema: z.object({ userId: z.string() }) });
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 
-const contextManager = new AsyncLocalStorageContextManager();
-beforeAll(() => {
-  context.setGlobalContextManager(contextManager.enable());
-});
-afterAll(() => {
-  contextManager.disable();
-  context.disable();
-});
+useContextManager();
 
 /** A tracer and a meter provider with in-memory exporters; `extra` span processors after the exporter's. */
-function sdk(extra: SpanProcessor[] = []) {
-  const spans = new InMemorySpanExporter();
-  const tracerProvider = new BasicTracerProvider({
-    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-    spanProcessors: [new SimpleSpanProcessor(spans), ...extra],
-  });
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  const otel = instrument({ tracerProvider, meterProvider, backlogIntervalMs: false });
-  const metrics = async () => {
-    await meterProvider.forceFlush();
-    return (
-      exporter
-        .getMetrics()
-        .at(-1)
-        ?.scopeMetrics.flatMap((s) => s.metrics) ?? []
-    );
-  };
-  return { spans, otel, metrics };
-}
-
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+const sdk = inMemorySdk;
 
 const named = (spans: InMemorySpanExporter, name: string): ReadableSpan[] =>
   spans.getFinishedSpans().filter((s) => s.name === name);

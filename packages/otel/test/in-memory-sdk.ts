@@ -17,6 +17,7 @@ import {
   type ReadableSpan,
   SimpleSpanProcessor,
   type Span,
+  type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll } from 'vitest';
 import { type BgOtel, instrument } from '../src/index.js';
@@ -36,6 +37,8 @@ export function useContextManager(): void {
 /** A tracer and a meter provider with in-memory exporters, and `instrument()` on them (no backlog gauges). */
 export interface InMemorySdk {
   readonly otel: BgOtel;
+  /** The span exporter (every ended span). */
+  readonly spans: InMemorySpanExporter;
   /** Ended spans called `name`. */
   named(name: string): ReadableSpan[];
   /** Spans started and not ended (leaks). */
@@ -44,8 +47,8 @@ export interface InMemorySdk {
   metrics(): Promise<MetricData[]>;
 }
 
-/** Makes an {@link InMemorySdk}. */
-export function inMemorySdk(): InMemorySdk {
+/** Makes an {@link InMemorySdk}; `extra` span processors run after the exporter's. */
+export function inMemorySdk(extra: SpanProcessor[] = []): InMemorySdk {
   const spans = new InMemorySpanExporter();
   const started: Span[] = [];
   const tracerProvider = new BasicTracerProvider({
@@ -58,6 +61,7 @@ export function inMemorySdk(): InMemorySdk {
         forceFlush: async () => {},
         shutdown: async () => {},
       },
+      ...extra,
     ],
   });
   const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
@@ -65,6 +69,7 @@ export function inMemorySdk(): InMemorySdk {
   const meterProvider = new MeterProvider({ readers: [reader] });
   return {
     otel: instrument({ tracerProvider, meterProvider, backlogIntervalMs: false }),
+    spans,
     named: (name) => spans.getFinishedSpans().filter((s) => s.name === name),
     open: () => started.filter((s) => !s.ended),
     metrics: async () => {
