@@ -143,8 +143,9 @@ export function azureDeadLetterBackend(
 /**
  * Dead-lettered jobs (0 when the poison queue does not exist). A job dead-lettered twice (a
  * crash between the dead-letter write and the ack) counts once while the poison queue holds
- * fewer than 32 records (they are peeked); beyond that it is Azure's approximate count of
- * records, until a scan (replay, purge, a listing of 32 or more) drops the older copy.
+ * fewer than 32 records (the visible ones are peeked; records a scan holds invisible count one
+ * each); beyond that it is Azure's approximate count of records, until a scan (replay, purge, a
+ * listing of 32 or more) drops the older copy.
  */
 export async function countDeadLetters(client: QueueClient): Promise<number> {
   let records: number;
@@ -155,7 +156,10 @@ export async function countDeadLetters(client: QueueClient): Promise<number> {
     throw mapAzureError(error, 'count dead letters');
   }
   if (records === 0 || records >= PAGE) return records;
-  const peeked = await call('peek dead letters', () => client.peekMessages({ numberOfMessages: PAGE }));
-  if (peeked.peekedMessageItems.length >= PAGE) return records;
-  return new Set(peeked.peekedMessageItems.map((m) => entryOf(m).record.id)).size;
+  const peeked = (await call('peek dead letters', () => client.peekMessages({ numberOfMessages: PAGE }))).peekedMessageItems;
+  if (peeked.length >= PAGE) return records;
+  // Records a scan holds (another process's replay or purge, or a scan that crashed) are not
+  // peeked: they count as records, or the count would drop by them until their visibility ends.
+  const hidden = Math.max(0, records - peeked.length);
+  return new Set(peeked.map((m) => entryOf(m).record.id)).size + hidden;
 }

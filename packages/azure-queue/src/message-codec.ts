@@ -1,11 +1,11 @@
-import type { DeadLetter, OutgoingMessage } from '@bg/core/adapter';
+import { type DeadLetter, decodeWtf8, encodeWtf8, type OutgoingMessage } from '@bg/core/adapter';
 
 /**
  * The text stored in an Azure message, as written by this adapter.
  *
  * Azure messages carry no attributes, so the job id and attributes travel inside the
  * message text. A live message is the Base64 encoding (standard alphabet, padded) of the
- * UTF-8 bytes of
+ * UTF-8 bytes (WTF-8: a lone surrogate as the 3 bytes of its code point) of
  *
  * ```text
  * bg1 {"i":"<job id>","a":{"<attribute>":"<value>"}}\n<body>
@@ -59,7 +59,8 @@ export function overheadBytes(message: OutgoingMessage): number {
 
 /** Encodes a live message into its stored text. */
 export function encodeLive(id: string, body: string, attributes: Readonly<Record<string, string>> | undefined): string {
-  return Buffer.from(liveHeader(id, attributes) + body, 'utf8').toString('base64');
+  // WTF-8, not UTF-8: a lone surrogate in the body comes back as itself, not as U+FFFD.
+  return encodeWtf8(liveHeader(id, attributes) + body).toString('base64');
 }
 
 /** A decoded live message. */
@@ -71,7 +72,7 @@ export interface DecodedLive {
 
 function unwrap(text: string, marker: string): { header: Record<string, unknown>; body: string } | undefined {
   if (text.length === 0 || text.length % 4 !== 0 || !BASE64.test(text)) return undefined;
-  const decoded = Buffer.from(text, 'base64').toString('utf8');
+  const decoded = decodeWtf8(Buffer.from(text, 'base64'));
   if (!decoded.startsWith(marker)) return undefined;
   const newline = decoded.indexOf('\n');
   if (newline < 0) return undefined;
@@ -130,7 +131,7 @@ export function encodeDeadLetter(record: DeadLetter): string {
     if (error && !error.stack) delete error.stack;
   }
   const text = `${DEAD_MARKER}${JSON.stringify(error ? { ...header, error } : header)}\n${record.body}`;
-  return Buffer.from(text, 'utf8').toString('base64');
+  return encodeWtf8(text).toString('base64');
 }
 
 /**

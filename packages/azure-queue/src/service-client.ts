@@ -7,6 +7,7 @@ import {
   StorageSharedKeyCredential,
 } from '@azure/storage-queue';
 import { BgError } from '@bg/core/adapter';
+import { checkPipelineOptions } from './pipeline-options.js';
 
 /**
  * A credential `QueueServiceClient` accepts: `StorageSharedKeyCredential`, `AnonymousCredential`
@@ -102,6 +103,7 @@ function credentialOf(client: QueueServiceClient): AzureCredential | undefined {
  */
 export function createServiceClient(options: AzureConnectionOptions): QueueServiceClient {
   if (options.serviceClient) return options.serviceClient;
+  checkPipelineOptions(options.pipelineOptions);
   const retryOptions = { ...DEFAULT_RETRY_OPTIONS, ...options.pipelineOptions?.retryOptions };
   const pipelineOptions: StoragePipelineOptions = { ...options.pipelineOptions, retryOptions };
   const tryTimeoutMs = retryOptions.tryTimeoutInMs;

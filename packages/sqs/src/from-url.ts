@@ -12,7 +12,8 @@ export const SQS_URL_PARAMETERS = [
   'redriveMaxReceiveCount',
   'astralText',
 ] as const;
-const REGION = /^[a-z0-9-]{1,40}$/;
+/** One hostname label (no hyphen first or last), as `sqsAdapter` checks `region`. */
+const REGION = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
 const NAME_PART = /^[A-Za-z0-9_-]{1,40}$/;
 
 /**

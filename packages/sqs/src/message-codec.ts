@@ -1,5 +1,6 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { DeadLetterInfo, ErrorInfo } from '@bg/core';
+import { decodeWtf8, encodeWtf8 } from '@bg/core/adapter';
 import { ATTRIBUTE_ALLOWANCE_BYTES, SQS_MAX_ATTRIBUTES } from './capabilities.js';
 
 /** Message attribute holding the job id. */
@@ -20,7 +21,7 @@ export interface DeadMeta {
 
 /** The JSON in `bg.meta`. */
 interface Meta {
-  /** `b64`: the body is the base64 of the UTF-8 text (it held characters SQS rejects). */
+  /** `b64`: the body is the base64 of the text's WTF-8 (UTF-8 and lone surrogates; it held characters SQS rejects). */
   enc?: 'b64';
   /** Caller attributes that could not be stored as SQS message attributes. */
   attrs?: Record<string, string>;
@@ -92,7 +93,8 @@ export function encodeMessage(
   const meta: Meta = {};
   let body = message.body;
   if (!text(body)) {
-    body = Buffer.from(body, 'utf8').toString('base64');
+    // WTF-8, not UTF-8: a lone surrogate comes back as itself, not as U+FFFD.
+    body = encodeWtf8(body).toString('base64');
     meta.enc = 'b64';
   }
   const attributes: Record<string, MessageAttributeValue> = {};
@@ -177,7 +179,7 @@ export function decodeMessage(message: {
     if (typeof value.StringValue === 'string') attributes[name] = value.StringValue;
   }
   Object.assign(attributes, meta.attrs);
-  const body = meta.enc === 'b64' ? Buffer.from(message.Body ?? '', 'base64').toString('utf8') : (message.Body ?? '');
+  const body = meta.enc === 'b64' ? decodeWtf8(Buffer.from(message.Body ?? '', 'base64')) : (message.Body ?? '');
   const id = (typeof meta.id === 'string' ? meta.id : undefined) ?? raw[ID_ATTRIBUTE]?.StringValue ?? message.MessageId ?? '';
   return { id, body, attributes, ...(meta.dead ? { dead: meta.dead } : {}) };
 }

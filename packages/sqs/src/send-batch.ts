@@ -1,17 +1,13 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { type OutgoingMessage, partialSendError, RecentHandles, type SendFailure, type SendResult } from '@bg/core/adapter';
 import { SQS_MAX_BATCH, SQS_MAX_DELAY_SECONDS } from './capabilities.js';
+import { fifoToken } from './fifo-token.js';
 import type { EncodedMessage } from './message-codec.js';
 import type { SqsCalls } from './sqs-calls.js';
 
 /** SQS deduplicates FIFO sends for five minutes. */
 const DEDUP_WINDOW_MS = 5 * 60_000;
-
-/** A FIFO group or deduplication id: SQS allows 128 printable ASCII characters. */
-function fifoToken(key: string): string {
-  return /^[!-~]{1,128}$/.test(key) ? key : createHash('sha256').update(key).digest('hex');
-}
 
 /** Splits encoded messages into batches of at most 10 entries and `maxBytes` in total. */
 function batchesOf(encoded: readonly EncodedMessage[], maxBytes: number): number[][] {

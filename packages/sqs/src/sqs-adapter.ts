@@ -46,6 +46,7 @@ import {
   SQS_MIN_MESSAGE_BYTES,
   sqsCapabilities,
 } from './capabilities.js';
+import { checkClientOptions } from './client-options.js';
 import { sqsDeadLetterBackend } from './dead-letter-store.js';
 import { decodeHandle, encodeHandle } from './lease-handle.js';
 import { LeaseTable } from './lease-table.js';
@@ -179,6 +180,7 @@ export function checkOptions(options: SqsAdapterOptions): CheckedOptions {
   durationOption(OWNER, 'connectTimeoutMs', options.connectTimeoutMs, DEFAULT_CONNECT_TIMEOUT_MS);
   durationOption(OWNER, 'requestTimeoutMs', options.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS);
   integerOption(OWNER, 'maxAttempts', options.maxAttempts, 3, 1, 100);
+  checkClientOptions(options);
   return {
     fifo,
     maxMessageBytes,

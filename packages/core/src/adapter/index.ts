@@ -75,3 +75,4 @@ export { RecentHandles } from './recent-handles.js';
 export { SCAN_TIME_SHARE, scanDeadline } from './scan-deadline.js';
 export { capabilitiesWith, STORE_CAPABILITIES } from './store-capabilities.js';
 export { trackCalls } from './tracked-calls.js';
+export { decodeWtf8, encodeWtf8 } from './wtf8.js';
