@@ -134,7 +134,9 @@ function take(state: MemoryQueueState, max: number, leaseMs: number, now: number
     out.push({
       id: message.id,
       body: message.body,
-      attributes: message.attributes,
+      // A copy per delivery, as a real backend decodes one: a caller changing it must not change
+      // what the next delivery (or the dead letter) of the job carries.
+      attributes: { ...message.attributes },
       deliveryCount: message.deliveryCount,
       handle,
       leaseExpiresAt: message.leaseExpiresAt,
@@ -288,7 +290,7 @@ export function memoryAdapter(options?: MemoryAdapterOptions): MemoryAdapter {
     },
 
     async receive(queue, opts): Promise<ReceivedMessage[]> {
-      const state = open(queue);
+      let state = open(queue);
       const { max, leaseMs, waitMs } = checkReceiveOptions(capabilities, opts);
       const deadline = Date.now() + waitMs;
       for (;;) {
@@ -296,6 +298,9 @@ export function memoryAdapter(options?: MemoryAdapterOptions): MemoryAdapter {
         const left = deadline - Date.now();
         if (got.length > 0 || left <= 0 || opts.signal?.aborted || guard.closed) return got;
         await waitForWork(state, left, opts.signal);
+        // deleteQueue (through any adapter of the store) wakes the wait: go on with the queue the
+        // store has now, or a job sent right after the delete would wait out the whole poll.
+        state = store.queue(queue);
       }
     },
 

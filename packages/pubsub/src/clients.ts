@@ -1,6 +1,7 @@
 import { BgError } from '@bg/core/adapter';
 import type { CallOptions, ClientConfig, v1 } from '@google-cloud/pubsub';
 import { loadV1 } from './load-v1.js';
+import { quietInitialize } from './quiet-initialize.js';
 
 /** How to reach Pub/Sub (see {@link PubSubAdapterOptions}). */
 export interface ClientSettings {
@@ -15,8 +16,14 @@ export interface ClientSettings {
 export interface Clients {
   readonly publisher: v1.PublisherClient;
   readonly subscriber: v1.SubscriberClient;
-  /** No gax retries (the worker retries; errors surface at once) and a per-call timeout. */
-  readonly call: CallOptions;
+  /**
+   * The options of one call, a new object each time: no gax retries (the worker retries; errors
+   * surface at once) and a per-call timeout. Never share one between calls: every generated
+   * method writes its routing header (`x-goog-request-params`, naming the subscription or topic)
+   * into the object it is given, and gax reads it only once the stub is ready, so concurrent
+   * calls sharing one sent each other's header.
+   */
+  call(): CallOptions;
   /** Resolves the project id (given, from the environment, or from the credentials). */
   projectId(): Promise<string>;
   close(): Promise<void>;
@@ -102,12 +109,15 @@ export function createClients(settings: ClientSettings): Clients {
   });
   const publisher = new sdk.PublisherClient(resolved);
   const subscriber = new sdk.SubscriberClient(resolved);
+  // A stub that cannot be built (credentials not loadable) must fail the calls, not the process.
+  quietInitialize(publisher);
+  quietInitialize(subscriber);
   let project: Promise<string> | undefined;
   const fixed = (resolved.projectId as string | undefined) || process.env.PUBSUB_PROJECT_ID || process.env.GOOGLE_CLOUD_PROJECT;
   return {
     publisher,
     subscriber,
-    call: { timeout: settings.timeoutMs, retry: null },
+    call: () => ({ timeout: settings.timeoutMs, retry: null }),
     projectId() {
       if (fixed) return Promise.resolve(fixed);
       // An emulator has no credentials to take a project from: the lookup would ask the cloud

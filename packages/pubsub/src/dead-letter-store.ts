@@ -46,7 +46,7 @@ export function scanLimitError(queue: string, scanLimit: number): BgError {
  */
 export function pubsubDeadLetterBackend(
   subscriber: v1.SubscriberClient,
-  call: CallOptions,
+  call: () => CallOptions,
   deadSubscription: (queue: string) => Promise<string>,
   requeue: (queue: string, letter: DeadLetter) => Promise<void>,
   scanLimit: number,
@@ -70,7 +70,7 @@ export function pubsubDeadLetterBackend(
   };
   const restore = (queue: string, records: readonly DeadRecord[]) =>
     chunked(queue, records, 'modifyAckDeadline (dead letters)', (subscription, ackIds) =>
-      subscriber.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: 0 }, call),
+      subscriber.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: 0 }, call()),
     );
   async function scanAll(queue: string): Promise<DeadScan> {
     const subscription = await deadSubscription(queue);
@@ -82,7 +82,7 @@ export function pubsubDeadLetterBackend(
       while (records.length < wanted) {
         const [response] = await subscriber.pull(
           { subscription, maxMessages: Math.min(1_000, wanted - records.length), returnImmediately: true },
-          call,
+          call(),
         );
         const got: protos.google.pubsub.v1.IReceivedMessage[] = response.receivedMessages ?? [];
         if (got.length === 0) break;
@@ -115,7 +115,7 @@ export function pubsubDeadLetterBackend(
       letterOf: (record) => record.letter,
       remove: (queue, records) =>
         chunked(queue, records, 'acknowledge (dead letters)', (subscription, ackIds) =>
-          subscriber.acknowledge({ subscription, ackIds }, call),
+          subscriber.acknowledge({ subscription, ackIds }, call()),
         ),
       requeue,
       restore,

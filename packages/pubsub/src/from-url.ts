@@ -1,7 +1,7 @@
 import type { Adapter } from '@bg/core/adapter';
 import { invalidUrl, urlParams } from '@bg/core/adapter';
 import { type PubSubAdapterOptions, pubsubAdapter } from './pubsub-adapter.js';
-import { PREFIX_PATTERN } from './resource-names.js';
+import { PREFIX_PATTERN, PROJECT_ID_PATTERN } from './resource-names.js';
 
 /** The parameters a `pubsub://` URL may carry (the URL tests generate from this list). */
 export const PUBSUB_URL_PARAMETERS = [
@@ -12,8 +12,6 @@ export const PUBSUB_URL_PARAMETERS = [
   'exactlyOnce',
   'maxDeliveryAttempts',
 ] as const;
-/** Project ids (also domain-scoped `example.com:project`). */
-const PROJECT = /^[A-Za-z0-9][A-Za-z0-9.:-]{0,62}$/;
 
 /**
  * Parses a `pubsub://` URL into adapter options:
@@ -40,7 +38,7 @@ export function optionsFromUrl(url: URL): PubSubAdapterOptions {
   } catch {
     throw invalidUrl('pubsub', 'a malformed %-escape in the project id');
   }
-  if (projectId !== undefined && !PROJECT.test(projectId)) {
+  if (projectId !== undefined && !PROJECT_ID_PATTERN.test(projectId)) {
     throw invalidUrl('pubsub', 'the project id must be letters, digits and hyphens (such as my-project)');
   }
   const params = urlParams(url, 'pubsub', PUBSUB_URL_PARAMETERS);

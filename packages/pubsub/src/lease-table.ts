@@ -23,9 +23,13 @@ export class LeaseTable {
     return this.#expiry.get(handle);
   }
 
-  /** Marks the lease ended without an ack (released): later use of the handle is stale. */
+  /**
+   * Marks the lease ended without an ack (released): later use of the handle is stale. Also for a
+   * handle another instance received (an extend here would otherwise cancel the release).
+   */
   end(handle: string): void {
-    if (this.#expiry.has(handle)) this.#expiry.set(handle, 0);
+    this.#expiry.set(handle, 0);
+    if (this.#expiry.size > 4 * ACKED_MEMORY) this.prune(Date.now());
   }
 
   /** True when {@link LeaseTable.end} ended the handle's lease (it was released through this instance). */

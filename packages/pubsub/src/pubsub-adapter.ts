@@ -44,9 +44,12 @@ import {
   PUBSUB_CAPABILITIES,
 } from './capabilities.js';
 import { type Clients, createClients } from './clients.js';
+import { connectionOptions } from './connection-options.js';
 import { pubsubDeadLetterBackend } from './dead-letter-store.js';
+import { detachedSubscriptionError } from './detached-subscription.js';
 import { IdlePacer } from './idle-pacer.js';
 import { LeaseTable } from './lease-table.js';
+import { trackManagementCalls } from './management-calls.js';
 import { ackIdFailures, isAlreadyExists, isInvalidAckId, isNotFound, mapError } from './map-error.js';
 import { decodeReceived, type EncodedMessage, encodeDeadLetter, encodeOutgoing } from './message-codec.js';
 import { PullPlanner } from './pull-planner.js';
@@ -193,6 +196,8 @@ function publishRequests(encoded: readonly EncodedMessage[]): EncodedMessage[][]
 export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   // Every option is checked here, with the rules of the pubsub:// URL where it has a parameter:
   // a bad value is INVALID_ARGUMENT (not retryable) naming the option, not a failure at first use.
+  // Unknown names, and what goes to the Google client (project, endpoint, emulator, clientConfig), first.
+  const connection = connectionOptions(options);
   const maxDeliveryAttempts = integerOption(
     OWNER,
     'maxDeliveryAttempts',
@@ -226,14 +231,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     DEFAULT_DEAD_RETENTION_SECONDS,
   );
   const scanLimit = integerOption(OWNER, 'deadLetterScanLimit', options.deadLetterScanLimit, 10_000, 1, 1_000_000);
-  const clients: Clients = createClients({
-    timeoutMs,
-    ...(options.projectId !== undefined ? { projectId: options.projectId } : {}),
-    ...(options.apiEndpoint !== undefined ? { apiEndpoint: options.apiEndpoint } : {}),
-    ...(options.emulator !== undefined ? { emulator: options.emulator } : {}),
-    ...(options.clientConfig !== undefined ? { clientConfig: options.clientConfig } : {}),
-  });
-  const { publisher, subscriber, call } = clients;
+  const clients: Clients = createClients({ timeoutMs, ...connection });
+  const { publisher, subscriber } = clients;
+  /** Fresh call options per call: the generated methods write their routing header into them. */
+  const call = clients.call;
   const guard = new CloseGuard('pubsub');
   /** Pulls still out and the late hand-backs of aborted ones: `close()` lets them finish before it closes the clients. */
   const background = new BackgroundWork();
@@ -272,7 +273,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       idle: new IdlePacer(pollIntervalMs),
       acks: new AckBatcher(
         async (ackIds) => {
-          await subscriber.acknowledge({ subscription: resources.subscription, ackIds }, call);
+          await subscriber.acknowledge({ subscription: resources.subscription, ackIds }, call());
         },
         (ackId) => settleOne(state, ackId, 'ack', 'acknowledge'),
       ),
@@ -351,7 +352,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   /** Reads the worker subscription's settings once (also: does the queue exist), checked by {@link checkedInfo}. */
   function subscriptionInfo(state: QueueState): Promise<SubscriptionInfo> {
     if (!state.info) {
-      const loading = subscriber.getSubscription({ subscription: state.resources.subscription }, call).then(
+      const loading = subscriber.getSubscription({ subscription: state.resources.subscription }, call()).then(
         ([sub]) => {
           try {
             state.infoValue = checkedInfo(state, sub);
@@ -379,8 +380,8 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     const subscription = state.resources.subscription;
     for (let attempt = 0; ; attempt++) {
       try {
-        if (deadlineSeconds === 'ack') await subscriber.acknowledge({ subscription, ackIds: [handle] }, call);
-        else await subscriber.modifyAckDeadline({ subscription, ackIds: [handle], ackDeadlineSeconds: deadlineSeconds }, call);
+        if (deadlineSeconds === 'ack') await subscriber.acknowledge({ subscription, ackIds: [handle] }, call());
+        else await subscriber.modifyAckDeadline({ subscription, ackIds: [handle], ackDeadlineSeconds: deadlineSeconds }, call());
         return;
       } catch (error) {
         const failures = ackIdFailures(error);
@@ -427,7 +428,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   async function handBack(state: QueueState, response: protos.google.pubsub.v1.IPullResponse): Promise<void> {
     const ackIds = (response.receivedMessages ?? []).map((m) => m.ackId).filter((id): id is string => Boolean(id));
     if (ackIds.length === 0) return;
-    await subscriber.modifyAckDeadline({ subscription: state.resources.subscription, ackIds, ackDeadlineSeconds: 0 }, call);
+    await subscriber.modifyAckDeadline({ subscription: state.resources.subscription, ackIds, ackDeadlineSeconds: 0 }, call());
   }
 
   /** One pull; undefined when `signal` aborted it first (what it brings later is handed back). */
@@ -437,7 +438,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     signal: AbortSignal,
   ): Promise<protos.google.pubsub.v1.IReceivedMessage[] | undefined> {
     const pending = subscriber
-      .pull({ subscription: state.resources.subscription, maxMessages: max, returnImmediately: true }, call)
+      .pull({ subscription: state.resources.subscription, maxMessages: max, returnImmediately: true }, call())
       .then(([response]) => response);
     const outcome = await raceAbortHandBack(pending, signal, (late) => handBack(state, late), background).catch(
       (error: unknown) => {
@@ -495,7 +496,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       try {
         await subscriber.modifyAckDeadline(
           { subscription: state.resources.subscription, ackIds, ackDeadlineSeconds: seconds },
-          call,
+          call(),
         );
       } catch (error) {
         const failures = ackIdFailures(error);
@@ -522,7 +523,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   async function publish(topic: string, encoded: readonly EncodedMessage[]): Promise<void> {
     const requests = publishRequests(encoded);
     const settled = await Promise.allSettled(
-      requests.map((request) => publisher.publish({ topic, messages: request.map((m) => m.message) }, call)),
+      requests.map((request) => publisher.publish({ topic, messages: request.map((m) => m.message) }, call())),
     );
     const failed = settled.flatMap((outcome, i) =>
       outcome.status === 'rejected' ? (requests[i] ?? []).map((m) => ({ id: m.id, reason: outcome.reason as unknown })) : [],
@@ -547,7 +548,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
   async function queueInPlace(state: QueueState): Promise<boolean> {
     const { resources } = state;
     const read = (subscription: string) =>
-      subscriber.getSubscription({ subscription }, call).then(
+      subscriber.getSubscription({ subscription }, call()).then(
         ([sub]) => sub,
         (error: unknown) => {
           if (isNotFound(error)) return undefined;
@@ -555,6 +556,14 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
         },
       );
     const [live, dead] = await Promise.all([read(resources.subscription), read(resources.deadSubscription)]);
+    // A subscription whose topic was deleted stays attached to `_deleted-topic_`: creating the
+    // topic again would not feed it, and every job (or dead letter) sent from then on would be dropped.
+    for (const [sub, topic] of [
+      [live, resources.topic],
+      [dead, resources.deadTopic],
+    ] as const) {
+      if (sub && sub.topic !== topic) throw detachedSubscriptionError(shortName(sub.name ?? ''), sub.topic ?? '', topic);
+    }
     // A worker subscription that is there already is checked now (it keeps its settings: a
     // create would only answer ALREADY_EXISTS).
     const info = live ? checkedInfo(state, live) : undefined;
@@ -675,10 +684,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
         create('createTopic (dead letters)', () =>
           publisher.createTopic(
             { name: resources.deadTopic, labels, messageRetentionDuration: { seconds: deadRetentionSeconds } },
-            call,
+            call(),
           ),
         ),
-        create('createTopic', () => publisher.createTopic({ name: resources.topic, labels }, call)),
+        create('createTopic', () => publisher.createTopic({ name: resources.topic, labels }, call())),
       ]);
       await Promise.all([
         create('createSubscription (dead letters)', () =>
@@ -691,7 +700,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
               messageRetentionDuration: retention,
               expirationPolicy: {},
             },
-            call,
+            call(),
           ),
         ),
         create('createSubscription', () =>
@@ -708,7 +717,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
               // Needed for deliveryAttempt; also a safety net for deliveries nobody ever settles.
               deadLetterPolicy: { deadLetterTopic: resources.deadTopic, maxDeliveryAttempts },
             },
-            call,
+            call(),
           ),
         ),
       ]);
@@ -716,19 +725,29 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
 
     async queueExists(queue) {
       const { resources } = await open(queue);
-      return found('getSubscription', () => subscriber.getSubscription({ subscription: resources.subscription }, call));
+      return found('getSubscription', () => subscriber.getSubscription({ subscription: resources.subscription }, call()));
     },
 
     async listQueues() {
       guard.assertOpen();
       const project = await projectId();
       const head = `projects/${project}/topics/${prefix}`;
-      let topics: { name?: string | null; labels?: Record<string, string> | null }[];
-      try {
-        [topics] = await publisher.listTopics({ project: `projects/${project}` }, call);
-      } catch (error) {
-        throw mapError(error, 'listTopics');
-      }
+      const topics: { name?: string | null; labels?: Record<string, string> | null }[] = [];
+      // Page by page: google-gax's own paging (autoPaginate) with retries off never settles
+      // when the client closes under it, and leaves an unhandled rejection behind.
+      let pageToken = '';
+      do {
+        try {
+          const [page, , response] = await publisher.listTopics(
+            { project: `projects/${project}`, pageToken },
+            { ...call(), autoPaginate: false },
+          );
+          topics.push(...page);
+          pageToken = response?.nextPageToken ?? '';
+        } catch (error) {
+          throw mapError(error, 'listTopics');
+        }
+      } while (pageToken !== '');
       const names = new Set<string>();
       for (const topic of topics) {
         const name = topic.name ?? '';
@@ -750,30 +769,30 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       const own = await Promise.all([
         ownResource(
           'getSubscription',
-          async () => (await subscriber.getSubscription({ subscription: resources.subscription }, call))[0],
+          async () => (await subscriber.getSubscription({ subscription: resources.subscription }, call()))[0],
           queue,
         ),
-        ownResource('getTopic', async () => (await publisher.getTopic({ topic: resources.topic }, call))[0], queue),
+        ownResource('getTopic', async () => (await publisher.getTopic({ topic: resources.topic }, call()))[0], queue),
         ownResource(
           'getSubscription (dead letters)',
-          async () => (await subscriber.getSubscription({ subscription: resources.deadSubscription }, call))[0],
+          async () => (await subscriber.getSubscription({ subscription: resources.deadSubscription }, call()))[0],
           queue,
         ),
         ownResource(
           'getTopic (dead letters)',
-          async () => (await publisher.getTopic({ topic: resources.deadTopic }, call))[0],
+          async () => (await publisher.getTopic({ topic: resources.deadTopic }, call()))[0],
           queue,
         ),
       ]);
       if (!own.every(Boolean)) return false;
       // The worker subscription first: nothing can be delivered while the rest goes.
       const gone = [
-        await found('deleteSubscription', () => subscriber.deleteSubscription({ subscription: resources.subscription }, call)),
-        await found('deleteTopic', () => publisher.deleteTopic({ topic: resources.topic }, call)),
+        await found('deleteSubscription', () => subscriber.deleteSubscription({ subscription: resources.subscription }, call())),
+        await found('deleteTopic', () => publisher.deleteTopic({ topic: resources.topic }, call())),
         await found('deleteSubscription (dead letters)', () =>
-          subscriber.deleteSubscription({ subscription: resources.deadSubscription }, call),
+          subscriber.deleteSubscription({ subscription: resources.deadSubscription }, call()),
         ),
-        await found('deleteTopic (dead letters)', () => publisher.deleteTopic({ topic: resources.deadTopic }, call)),
+        await found('deleteTopic (dead letters)', () => publisher.deleteTopic({ topic: resources.deadTopic }, call())),
       ];
       queues.delete(queue);
       return gone.some(Boolean);
@@ -932,12 +951,15 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     try {
       await publisher.publish(
         { topic: state.resources.deadTopic, messages: [encodeDeadLetter(deadLetterRecord(message, info))] },
-        call,
+        call(),
       );
     } catch (error) {
       throw mapError(error, 'publish (dead letter)');
     }
   }
 
+  // Queue and dead-letter management still running when close() comes finishes first (bounded,
+  // as the settling calls: a dead-letter scan hands its records back) and, cut short, is CLOSED.
+  trackManagementCalls(adapter, settled);
   return adapter;
 }

@@ -6,6 +6,9 @@ import { assertQueueName, BgError } from '@bg/core/adapter';
  */
 export const PREFIX_PATTERN = /^[A-Za-z][A-Za-z0-9._~+-]{0,39}$/;
 
+/** A Google Cloud project id (also a domain-scoped one, `example.com:project`): the `projectId` option and the URL's host. */
+export const PROJECT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9.:-]{0,62}$/;
+
 /**
  * Label every topic and subscription `ensureQueue` creates carries: the queue name without
  * the prefix. `listQueues` and `deleteQueue` skip a resource whose label names another queue
