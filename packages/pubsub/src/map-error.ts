@@ -51,9 +51,32 @@ export function isInvalidAckId(error: unknown): boolean {
   return grpcCode(error) === GRPC.INVALID_ARGUMENT && /invalid ack ?id/i.test(String((error as Error)?.message ?? ''));
 }
 
+/**
+ * True when the Google client could not load credentials at all (no Application Default
+ * Credentials, a key file that cannot be read): a configuration error, before any request.
+ */
+export function isCredentialsFailure(error: unknown): boolean {
+  const e = error as { message?: unknown; code?: unknown; syscall?: unknown; path?: unknown } | null;
+  if (
+    typeof e?.message === 'string' &&
+    /could not load the default credentials|unable to read the credential file/i.test(e.message)
+  )
+    return true;
+  // Reading a key file (GOOGLE_APPLICATION_CREDENTIALS, keyFilename) is the client's only file access.
+  return (e?.code === 'ENOENT' || e?.code === 'EACCES' || e?.code === 'EISDIR') && e?.syscall === 'open';
+}
+
 /** Maps any client error to a {@link BgError} (kept as `cause`). BgErrors pass through. */
 export function mapError(error: unknown, what: string): BgError {
   if (isBgError(error)) return error;
+  if (isCredentialsFailure(error)) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return new BgError(
+      'AUTH_FAILED',
+      `Pub/Sub ${what} failed: no credentials could be loaded (${detail}); set GOOGLE_APPLICATION_CREDENTIALS to a readable key file, use Application Default Credentials, or point the adapter at the emulator (pubsub://<project>?endpoint=host:port)`,
+      { cause: error, retryable: false },
+    );
+  }
   const code = grpcCode(error);
   // grpc-js ends some messages with an empty "Resolution note: ": drop it.
   const detail = (error instanceof Error ? error.message : String(error)).replace(/\.? Resolution note: ?$/, '');

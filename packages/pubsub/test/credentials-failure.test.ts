@@ -33,6 +33,11 @@ describe('credentials that cannot be loaded', () => {
           (e: unknown) => e,
         );
         expect(isBgError(error), `${call} without loadable credentials rejects with a BgError: ${String(error)}`).toBe(true);
+        // A configuration error: retrying cannot help (a worker would retry it for ever).
+        expect(
+          { code: (error as { code?: unknown }).code, retryable: (error as { retryable?: unknown }).retryable },
+          `${call} without loadable credentials: ${String(error)}`,
+        ).toEqual({ code: 'AUTH_FAILED', retryable: false });
       }
       await turns(5);
       expect(
