@@ -163,6 +163,11 @@ export function minimalAdapter(backend: MinimalBackend): Adapter {
     },
     async listDeadLetters(queue, { limit = 100, cursor } = {}) {
       rows(queue);
+      // A cursor is an offset this adapter made; anything else is the caller's mistake, not page 1.
+      if (cursor !== undefined && !/^\d+$/.test(cursor))
+        throw new BgError('INVALID_ARGUMENT', `bad dead-letter cursor ${JSON.stringify(cursor.slice(0, 60))}`, {
+          retryable: false,
+        });
       const start = cursor ? Number(cursor) : 0;
       const all = deadOf(queue);
       const items = all.slice(start, start + limit);

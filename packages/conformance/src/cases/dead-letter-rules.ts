@@ -143,7 +143,10 @@ export const deadLetterRuleCases: readonly ConformanceCase[] = [
         say(`after purge([]) and purge([prefix]) on queue ${queue}`, 'both dead letters are still stored'),
       ).toBe(2);
       expect(await ctx.inspector.liveCount(queue), say(`after replay(prefix) on queue ${queue}`, 'nothing was replayed')).toBe(0);
-      expect(await adapter.purgeDeadLetters(queue, [a.id]), say(`purgeDeadLetters([${a.id}])`, 'removes exactly one')).toBe(1);
+      expect(
+        await adapter.purgeDeadLetters(queue, [a.id, a.id]),
+        say(`purgeDeadLetters([${a.id}, ${a.id}])`, 'removes exactly one and answers 1 (an id named twice is one dead letter)'),
+      ).toBe(1);
       expect(
         (await adapter.getDeadLetter(queue, longer.id))?.id,
         say(`purgeDeadLetters([${a.id}])`, `must not remove ${longer.id}`),
@@ -181,6 +184,15 @@ export const deadLetterRuleCases: readonly ConformanceCase[] = [
       expect(await ctx.inspector.deadCount(other), say(call('replayDeadLetter'), `keeps the dead letter of queue ${other}`)).toBe(
         1,
       );
+      // Queue A holds no dead letter with that id any more (replayed); queue B still does.
+      expect(
+        await adapter.purgeDeadLetters(queue, [mine.id]),
+        say(call('purgeDeadLetters'), `removes nothing: queue ${queue} holds no such dead letter now (it was replayed)`),
+      ).toBe(0);
+      expect(
+        (await adapter.getDeadLetter(other, mine.id))?.body,
+        say(call('purgeDeadLetters'), `keeps the dead letter with that id on queue ${other}`),
+      ).toBe('dead on B');
       await deadLetterAll(ctx, queue, [message('second on A')], () => Date.now());
       await adapter.ack(queue, replayed.handle);
       expect(

@@ -1,6 +1,6 @@
 import type { DeadLetter, DeadLetterInfo } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
-import { eventually, message, receiveCount, receiveOne, say, show } from '../helpers.js';
+import { eventually, expectBgError, message, receiveCount, receiveOne, say, show } from '../helpers.js';
 import { randomInt } from '../random.js';
 import { longLease, shortLease } from '../timing.js';
 import { AWKWARD_ATTRIBUTES, AWKWARD_BODIES } from './delivery.js';
@@ -110,6 +110,14 @@ export const deadLetterCases: readonly ConformanceCase[] = [
         second.cursor,
         say(`listDeadLetters(limit 2, cursor) on queue ${queue}`, 'the last page has no cursor'),
       ).toBeUndefined();
+      await expectBgError(
+        ctx,
+        `listDeadLetters(limit 2, cursor "not-a-cursor") on queue ${queue}`,
+        adapter.listDeadLetters(queue, { limit: 2, cursor: 'not-a-cursor' }),
+        'INVALID_ARGUMENT',
+        false,
+        'a cursor that is not one this adapter made is INVALID_ARGUMENT (the kit’s decodeDeadLetterCursor), not a parse error',
+      );
       const whole = await adapter.listDeadLetters(queue, { limit: 3 });
       expect(
         [whole.items.length, whole.cursor],

@@ -1,3 +1,4 @@
+import { isBgError, type ReceivedMessage } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
 import {
   describeError,
@@ -65,21 +66,63 @@ export const leaseCases: readonly ConformanceCase[] = [
   {
     id: 'lease.extend',
     group: 'Lease',
-    title: 'extending a lease keeps the job hidden past the original lease; the latest handle acks',
+    title:
+      'extending a lease keeps the job hidden past the original lease; the latest handle acks; extend sets the lease to now + leaseMs, so it also shortens one',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const lease = shortLease(timing, adapter.capabilities);
-      await adapter.send(queue, [message('extend me')]);
+      const long = longLease(timing, adapter.capabilities);
+      const kept = message('extend me');
+      await adapter.send(queue, [kept]);
       const got = await receiveOne(ctx, { leaseMs: lease });
       const receivedAt = Date.now();
       const extended = await adapter.extend(queue, got.handle, lease * 3);
       expect(typeof extended.handle).toBe('string');
       expect(extended.leaseExpiresAt).toBeGreaterThanOrEqual(receivedAt + lease * 3 - timing.toleranceMs - 1000);
-      const quietFor = lease * 2 - since(receivedAt);
+      // A second job, leased for long and then extended to the short lease, comes back after it
+      // (while the first stays hidden): an extend that only ever lengthens (ZADD GT) keeps it away.
+      const shortened = message('shorten my lease');
+      await adapter.send(queue, [shortened]);
+      const long1 = await receiveOne(ctx, { leaseMs: long });
+      const cutAt = Date.now();
+      const cut = await adapter.extend(queue, long1.handle, lease);
+      const cutCall = `extend(handle, ${lease}) on queue ${queue} of a job received with leaseMs ${long}`;
       expect(
-        await watchQuiet(ctx, Math.max(quietFor, timing.quietMs), { leaseMs: lease }),
-        'job reappeared although its lease was extended',
+        cut.leaseExpiresAt,
+        say(
+          cutCall,
+          `reports the lease it set: at most now + ${lease} ms (+ 1 s for whole seconds)`,
+          `${cut.leaseExpiresAt - cutAt} ms from the call`,
+        ),
+      ).toBeLessThanOrEqual(Date.now() + lease + timing.toleranceMs + 1000);
+      const end = receivedAt + Math.max(lease * 2, timing.quietMs);
+      const seen: string[] = [];
+      let back: ReceivedMessage | undefined;
+      for (let left = end - Date.now(); left > 0; left = end - Date.now()) {
+        const batch = await adapter.receive(queue, {
+          max: Math.min(10, adapter.capabilities.maxBatchSize),
+          leaseMs: long,
+          waitMs: Math.min(left, timing.pollMs),
+        });
+        for (const m of batch) {
+          seen.push(m.id);
+          if (m.id === shortened.id) back = m;
+        }
+      }
+      expect(
+        seen.filter((id) => id === kept.id),
+        say(`receive on queue ${queue} within the first lease × 2`, 'job reappeared although its lease was extended'),
       ).toEqual([]);
+      if (!back) [back] = await receiveCount(ctx, 1, { leaseMs: long });
+      expect(
+        back?.id,
+        say(
+          cutCall,
+          `sets the lease to now + ${lease} ms (it shortens one too): the job comes back within ${lease} ms + deadlineMs`,
+          back ? show(back.id) : `nothing after ${since(cutAt)} ms`,
+        ),
+      ).toBe(shortened.id);
+      await adapter.ack(queue, (back as ReceivedMessage).handle);
       await adapter.ack(queue, extended.handle);
       expect(await ctx.inspector.liveCount(queue)).toBe(0);
     },
@@ -194,6 +237,37 @@ export const leaseCases: readonly ConformanceCase[] = [
       await adapter.ack(queue, got.handle);
       await adapter.ack(queue, got.handle);
       expect(await ctx.inspector.liveCount(queue)).toBe(0);
+      // The handle of an acked job owns nothing: extending it is LEASE_LOST (a heartbeat after the ack
+      // must not look like success), never a second "harmless ack".
+      await expectBgError(
+        ctx,
+        `extend(handle of an acked job, ${lease}) on queue ${queue}`,
+        adapter.extend(queue, got.handle, lease),
+        'LEASE_LOST',
+        false,
+        'the job was acked: the handle owns no delivery',
+      );
+      // A handle this adapter never made is a typed error (INVALID_ARGUMENT, or LEASE_LOST where a
+      // backend cannot tell), never a plain Error from parsing it, never a success.
+      const garbage = 'not a lease handle ✗ {]';
+      for (const [name, call] of [
+        ['ack', () => adapter.ack(queue, garbage)],
+        ['extend', () => adapter.extend(queue, garbage, lease)],
+        ['release', () => adapter.release(queue, garbage, 0)],
+      ] as const) {
+        const outcome = await call().then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(
+          isBgError(outcome) && ['INVALID_ARGUMENT', 'LEASE_LOST'].includes(outcome.code) && !outcome.retryable,
+          say(
+            `${name}(${show(garbage)}) on queue ${queue}`,
+            'a handle the adapter never made is a BgError INVALID_ARGUMENT or LEASE_LOST, not retryable',
+            describeError(outcome),
+          ),
+        ).toBe(true);
+      }
       expect(await watchQuiet(ctx, lease + timing.toleranceMs, { leaseMs: lease }), 'an acked job came back').toEqual([]);
     },
   },
@@ -209,12 +283,22 @@ export const leaseCases: readonly ConformanceCase[] = [
       const received = await receiveOne(ctx, { leaseMs: shortLease(timing, caps) });
       // The maximum itself is a lease the backend takes (the worker's heartbeat asks for it).
       const atMax = `extend(handle, ${caps.maxLeaseMs}) on queue ${queue} (maxLeaseMs ${caps.maxLeaseMs})`;
-      let got: { handle: string };
+      let got: { handle: string; leaseExpiresAt: number };
+      const extendedAt = Date.now();
       try {
         got = await adapter.extend(queue, received.handle, caps.maxLeaseMs);
       } catch (error) {
         throw new Error(say(atMax, 'accepts a lease of exactly maxLeaseMs', describeError(error)));
       }
+      // …and grants it: a backend that cuts it shorter than the manifest says is caught by the expiry it reports.
+      expect(
+        got.leaseExpiresAt,
+        say(
+          atMax,
+          `sets the lease to now + maxLeaseMs (− ${timing.toleranceMs} ms − 1 s for whole seconds): the manifest's maxLeaseMs is a lease the backend really grants`,
+          `${got.leaseExpiresAt - extendedAt} ms from the call`,
+        ),
+      ).toBeGreaterThanOrEqual(extendedAt + caps.maxLeaseMs - timing.toleranceMs - 1000);
       const receiveAtMax = `receive(leaseMs ${caps.maxLeaseMs}) on queue ${queue} (maxLeaseMs ${caps.maxLeaseMs})`;
       try {
         await adapter.receive(queue, { max: 1, leaseMs: caps.maxLeaseMs, waitMs: 0 });

@@ -1,6 +1,17 @@
 import type { ReceivedMessage } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
-import { expectBgError, message, receiveCount, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
+import {
+  describeError,
+  expectBgError,
+  message,
+  receiveCount,
+  receiveOne,
+  say,
+  show,
+  since,
+  uniqueQueueName,
+  watchQuiet,
+} from '../helpers.js';
 import { longLease, promptly } from '../timing.js';
 
 /** Lifecycle cases: close and ensureQueue. */
@@ -157,6 +168,17 @@ export const lifecycleCases: readonly ConformanceCase[] = [
       const other = await ctx.newAdapter();
       await other.ensureQueue(queue);
       const call = `ensureQueue(${queue}) twice on an existing queue`;
+      // Two callers (a producer and a worker starting together) creating one new queue at once
+      // both succeed: "already exists" from the loser of the race is success.
+      const racing = uniqueQueueName(ctx.options.queuePrefix ?? 'conf', 'ensure-race');
+      const raced = await Promise.allSettled([adapter.ensureQueue(racing), other.ensureQueue(racing)]);
+      expect(
+        raced.map((r) => (r.status === 'fulfilled' ? 'resolved' : describeError(r.reason))),
+        say(`ensureQueue(${racing}) by two adapters at once on a queue that did not exist`, 'both resolve'),
+      ).toEqual(['resolved', 'resolved']);
+      ctx.defer(async () => {
+        await adapter.deleteQueue?.(racing);
+      });
       expect(await ctx.inspector.liveCount(queue), say(call, 'keeps both live jobs')).toBe(2);
       expect(await ctx.inspector.deadCount(queue), say(call, 'keeps the dead letter')).toBe(1);
       expect((await adapter.getDeadLetter(queue, dead.id))?.id, say(call, 'keeps the dead letter readable')).toBe(dead.id);

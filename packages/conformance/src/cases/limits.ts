@@ -223,6 +223,9 @@ export const limitCases: readonly ConformanceCase[] = [
     async run(ctx) {
       const { queue, timing } = ctx;
       const adapter = await ctx.newAdapter();
+      // A send that resolved is stored: close() right after it loses nothing (no write-behind buffer).
+      const sent = message('sent just before close()');
+      await adapter.send(queue, [sent]);
       // Two at once (a shutdown hook and a finally block), then once more.
       const both = await Promise.allSettled([adapter.close(), adapter.close()]);
       ctx
@@ -241,6 +244,23 @@ export const limitCases: readonly ConformanceCase[] = [
         false,
       );
       await expectBgError(ctx, 'stats after close()', adapter.stats(queue), 'CLOSED', false);
+      // Read through the inspector (its own client), waiting up to deadlineMs for a backend that counts late.
+      const until = Date.now() + timing.deadlineMs;
+      let stored = await ctx.inspector.liveCount(queue);
+      while (stored !== 1 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, timing.pollMs));
+        stored = await ctx.inspector.liveCount(queue);
+      }
+      ctx
+        .expect(
+          stored,
+          say(
+            `send(${sent.id}) on queue ${queue}, then close()`,
+            'the job is stored once send resolved: close() drops nothing (send resolves only when every message is stored)',
+            `${stored} jobs stored`,
+          ),
+        )
+        .toBe(1);
     },
   },
   {

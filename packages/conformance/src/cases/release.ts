@@ -1,5 +1,5 @@
 import type { ConformanceCase } from '../case.js';
-import { message, receiveOne, say, since, watchQuiet } from '../helpers.js';
+import { eventually, message, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
 import { randomInt } from '../random.js';
 import { longLease, promptly, shortLease } from '../timing.js';
 
@@ -44,6 +44,11 @@ export const releaseCases: readonly ConformanceCase[] = [
       );
       await adapter.send(queue, [message('later')]);
       const first = await receiveOne(ctx, { leaseMs: lease });
+      // The release comes measurably after the send, so that an enqueuedAt rewritten by it shows.
+      const enqueuedAt = first.enqueuedAt;
+      if (enqueuedAt !== undefined) {
+        await eventually(ctx, 'the clock to move past enqueuedAt', async () => (Date.now() > enqueuedAt + 1 ? true : undefined));
+      }
       // The delay runs from the release's arrival, which is no earlier than the call: timed from
       // the call, a slow answer (a loaded machine) cannot make a punctual backend look early.
       const releasedAt = Date.now();
@@ -69,6 +74,14 @@ export const releaseCases: readonly ConformanceCase[] = [
       ).toBeLessThanOrEqual(delay + 1_000 + timing.pollMs + timing.toleranceMs);
       expect(again.id).toBe(first.id);
       expect(again.deliveryCount, say(call, 'the next delivery counts 2', String(again.deliveryCount))).toBe(2);
+      expect(
+        again.enqueuedAt,
+        say(
+          call,
+          'the next delivery keeps enqueuedAt (when the job was first written, not when it was released)',
+          show(again.enqueuedAt),
+        ),
+      ).toBe(first.enqueuedAt);
     },
   },
 ];

@@ -1,6 +1,6 @@
 /**
  * Measures which cases of the whole suite catch each broken variant of `test/broken-*.ts` (by
- * default the second outside audit's, `[r2-…]`, the caught ones and those left out): one child
+ * default the second round's, `[r2-…]`; `--only r3-` the third round's): one child
  * process per variant runs every case (`runCase`, five at a time, as `it.concurrent` does) with the
  * options `test/broken.test.ts` gives it; a failing case is rerun alone on the variant and must
  * fail again, and a case that fails on either healthy control run counts for no variant.
@@ -21,14 +21,15 @@ import {
   skipReason,
 } from '../../src/index.js';
 import type { BrokenVariant } from '../broken-adapters.js';
-import { ROUND_TWO_LEFT_OUT, ROUND_TWO_VARIANTS } from '../broken-round-two.js';
+import { ROUND_THREE_VARIANTS } from '../broken-round-three.js';
+import { ROUND_TWO_VARIANTS } from '../broken-round-two.js';
 import { memoryOptions, sharedMemory } from '../memory-options.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const work = join(here, '..', '..', '.reports', 'measure-broken');
 
 type Target = Pick<BrokenVariant, 'name' | 'make' | 'options'>;
-const TARGETS: readonly Target[] = [...ROUND_TWO_VARIANTS, ...ROUND_TWO_LEFT_OUT];
+const TARGETS: readonly Target[] = [...ROUND_TWO_VARIANTS, ...ROUND_THREE_VARIANTS];
 
 interface Outcome {
   readonly case: string;
