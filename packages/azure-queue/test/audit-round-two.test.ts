@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { type AzureQueueAdapter, type AzureQueueAdapterOptions, azureQueueAdapter, deadLetterQueueName } from '@bg/azure-queue';
+import { receiveUntil } from '@bg/backends';
 import { type DeadLetterInfo, isBgError, type ReceivedMessage } from '@bg/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectionString, rawService, skipReason } from './backend.js';
@@ -19,16 +20,6 @@ function adapter(options: Omit<AzureQueueAdapterOptions, 'connectionString'> = {
 
 function queueName(prefix = 't'): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
-}
-
-/** Receives until `count` deliveries came or `deadlineMs` passed; acks none. */
-async function receiveAll(a: AzureQueueAdapter, queue: string, count: number, deadlineMs = 3_000): Promise<ReceivedMessage[]> {
-  const got: ReceivedMessage[] = [];
-  const until = Date.now() + deadlineMs;
-  while (got.length < count && Date.now() < until) {
-    got.push(...(await a.receive(queue, { max: 32, leaseMs: 30_000, waitMs: 1_000 })));
-  }
-  return got;
 }
 
 const deadInfo = (): DeadLetterInfo => ({ reason: 'manual', attempts: 1, deadLetteredAt: Date.now() });
@@ -72,7 +63,7 @@ describe.skipIf(skipReason !== undefined)('@bg/azure-queue audit round two (Azur
       queue,
       [1, 2, 3, 4, 5].map((i) => ({ id: `job-${i}`, body: `b${i}` })),
     );
-    const got = await receiveAll(a, queue, 5);
+    const got = await receiveUntil(a, queue, 5);
     for (const m of got) {
       await a.deadLetter(queue, m, deadInfo());
       await a.ack(queue, m.handle);
@@ -91,7 +82,7 @@ describe.skipIf(skipReason !== undefined)('@bg/azure-queue audit round two (Azur
     await a.ensureQueue(queue);
     const body = 'half an emoji: \uD83D, a low half \uDE00, then text';
     await a.send(queue, [{ id: 'lone', body }]);
-    const [got] = await receiveAll(a, queue, 1);
+    const [got] = await receiveUntil(a, queue, 1);
     expect(got?.body, 'receive() of a body holding lone surrogates returns it byte for byte').toBe(body);
     await a.deadLetter(queue, got as ReceivedMessage, deadInfo());
     expect((await a.getDeadLetter(queue, 'lone'))?.body, 'the dead letter keeps the lone surrogates too').toBe(body);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { delimiter, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { receiveUntil } from '@bg/backends';
 import { type Adapter, connect, createQueue, defineJob } from '@bg/core';
 import { inject } from 'vitest';
 import { z } from 'zod';
@@ -110,20 +111,8 @@ export function open(url: string): Promise<Adapter> {
 }
 
 /** Receives until `count` messages are leased (or the deadline passes); returns them all. */
-export async function receiveAll(adapter: Adapter, queue: string, count: number, timeoutMs = 15_000) {
-  const got: Awaited<ReturnType<Adapter['receive']>> = [];
-  const deadline = Date.now() + timeoutMs;
-  const leaseMs = Math.min(Math.max(30_000, adapter.capabilities.minLeaseMs), adapter.capabilities.maxLeaseMs);
-  while (got.length < count && Date.now() < deadline) {
-    got.push(
-      ...(await adapter.receive(queue, {
-        max: Math.min(adapter.capabilities.maxBatchSize, count - got.length),
-        leaseMs,
-        waitMs: 500,
-      })),
-    );
-  }
-  return got;
+export function receiveAll(adapter: Adapter, queue: string, count: number, timeoutMs = 15_000) {
+  return receiveUntil(adapter, queue, count, { waitMs: 500, timeoutMs });
 }
 
 /**

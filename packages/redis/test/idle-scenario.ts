@@ -27,6 +27,22 @@ export async function commandCount(servers: readonly Redis[]): Promise<number> {
   return total;
 }
 
+/** Waits for the steady state: no command on `servers` for 500 ms (every queue checked once, the blocking reads up). */
+export async function waitQuiet(servers: readonly Redis[]): Promise<void> {
+  let last = -1;
+  await waitUntil(
+    'the idle workers to go quiet',
+    async () => {
+      const count = await commandCount(servers);
+      const quietNow = count === last;
+      last = count;
+      return quietNow;
+    },
+    20_000,
+    500,
+  );
+}
+
 /** What {@link idleScenario} measured. */
 export interface IdleMeasure {
   /** Commands the servers ran while every queue sat idle. */
@@ -60,19 +76,7 @@ export async function idleScenario(
   });
   try {
     await Promise.all(workers.map((w) => w.start()));
-    // Steady state: no command for 500 ms (every queue checked once, the blocking reads up).
-    let last = -1;
-    await waitUntil(
-      'the idle workers to go quiet',
-      async () => {
-        const count = await commandCount(servers);
-        const quietNow = count === last;
-        last = count;
-        return quietNow;
-      },
-      20_000,
-      500,
-    );
+    await waitQuiet(servers);
     const before = await commandCount(servers);
     await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
     const used = (await commandCount(servers)) - before;

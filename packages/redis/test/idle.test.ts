@@ -4,7 +4,7 @@ import { createQueue, createWorker, type Worker } from '@bg/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { queueKeys, redisAdapter } from '../src/index.js';
-import { commandCount, idleScenario, median, ping } from './idle-scenario.js';
+import { idleScenario, median, ping, waitQuiet } from './idle-scenario.js';
 
 const quiet = () => {};
 // A private server: INFO commandstats counts every client of the server.
@@ -65,18 +65,7 @@ describe.skipIf(!inject('redisUrl'))('@bg/redis idle queues', () => {
       Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
     try {
       await Promise.all(workers.map((w) => w.start()));
-      let last = -1;
-      await waitUntil(
-        'the idle workers to go quiet',
-        async () => {
-          const count = await commandCount([admin]);
-          const quietNow = count === last;
-          last = count;
-          return quietNow;
-        },
-        20_000,
-        500,
-      );
+      await waitQuiet([admin]);
       const jobs = createQueue({ adapter: producer, queue: 'busy' });
       const sends = 20;
       const before = await evalshaCalls();

@@ -1,4 +1,4 @@
-import { failureOf, waitUntil } from '@bg/backends';
+import { failureOf, receiveUntil } from '@bg/backends';
 import { type RedisServer, startRedis } from '@bg/backends/redis';
 import { isBgError, type ReceivedMessage } from '@bg/core';
 import { Redis } from 'ioredis';
@@ -8,18 +8,16 @@ import { queueKeys, type RedisAdapter, redisAdapter } from '../src/index.js';
 const enabled = inject('redisUrl');
 const quiet = () => {};
 
-/** Receives (each call waiting up to 1 s) until `n` messages came, or fails after `timeoutMs`. */
-async function receiveN(adapter: RedisAdapter, queue: string, n: number, leaseMs: number, timeoutMs = 5_000) {
-  const got: ReceivedMessage[] = [];
-  await waitUntil(
-    `${n} messages from ${queue}`,
-    async () => {
-      got.push(...(await adapter.receive(queue, { max: n - got.length, leaseMs, waitMs: 1_000 })));
-      return got.length >= n;
-    },
-    timeoutMs,
-    1,
-  );
+/** Receives until `n` messages came (each call waiting up to 1 s); fails naming the queue after `timeoutMs`. */
+async function receiveN(
+  adapter: RedisAdapter,
+  queue: string,
+  n: number,
+  leaseMs: number,
+  timeoutMs = 5_000,
+): Promise<ReceivedMessage[]> {
+  const got = await receiveUntil(adapter, queue, n, { leaseMs, timeoutMs });
+  if (got.length < n) throw new Error(`expected ${n} messages from ${queue} within ${timeoutMs} ms, got ${got.length}`);
   return got;
 }
 

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { receiveUntil } from '@bg/backends';
 import { type DeadLetterInfo, isBgError, type ReceivedMessage } from '@bg/core';
 import { type SqsAdapter, type SqsAdapterOptions, sqsAdapter } from '@bg/sqs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,16 +19,6 @@ afterEach(async () => {
 
 function queueName(prefix = 't'): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
-}
-
-/** Receives until `count` deliveries came or `deadlineMs` passed; acks none. */
-async function receiveAll(a: SqsAdapter, queue: string, count: number, deadlineMs = 3_000): Promise<ReceivedMessage[]> {
-  const got: ReceivedMessage[] = [];
-  const until = Date.now() + deadlineMs;
-  while (got.length < count && Date.now() < until) {
-    got.push(...(await a.receive(queue, { max: 10, leaseMs: 30_000, waitMs: 1_000 })));
-  }
-  return got;
 }
 
 function construction(options: SqsAdapterOptions): { code: string; retryable: boolean; message: string } {
@@ -94,7 +85,7 @@ describe.skipIf(skipReason !== undefined)('@bg/sqs audit round two (fauxqs)', ()
         sent.push(id);
       }
     }
-    const stored = (await receiveAll(a, queue, sent.length)).map((m) => m.id).sort();
+    const stored = (await receiveUntil(a, queue, sent.length)).map((m) => m.id).sort();
     expect(stored, 'every job with its own deduplication key is stored').toEqual(sent);
   });
 
@@ -104,7 +95,7 @@ describe.skipIf(skipReason !== undefined)('@bg/sqs audit round two (fauxqs)', ()
     await a.ensureQueue(queue);
     const body = 'half an emoji: \uD83D, a low half \uDE00, then text';
     await a.send(queue, [{ id: 'lone', body }]);
-    const [got] = await receiveAll(a, queue, 1);
+    const [got] = await receiveUntil(a, queue, 1);
     expect(got?.body, 'receive() of a body holding lone surrogates returns it byte for byte').toBe(body);
     const info: DeadLetterInfo = { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() };
     await a.deadLetter(queue, got as ReceivedMessage, info);
@@ -117,9 +108,9 @@ describe.skipIf(skipReason !== undefined)('@bg/sqs audit round two (fauxqs)', ()
     const other = adapter();
     await owner.ensureQueue(queue);
     await owner.send(queue, [{ id: 'job', body: 'b' }]);
-    const [first] = await receiveAll(owner, queue, 1);
+    const [first] = await receiveUntil(owner, queue, 1);
     await other.release(queue, (first as ReceivedMessage).handle, 0);
-    const [second] = await receiveAll(other, queue, 1);
+    const [second] = await receiveUntil(other, queue, 1);
     expect(second?.deliveryCount, 'the other instance received the job again').toBe(2);
     const outcome = await owner.ack(queue, (first as ReceivedMessage).handle).then(
       () => 'acked',

@@ -17,6 +17,7 @@ export {
   managedServer,
   skipMissing,
 } from './managed-server.js';
+export { type ReceiveUntilOptions, receiveUntil } from './receive-until.js';
 export { type RestartEndpoint, requestRestart, serveRestart } from './restart-endpoint.js';
 export { expectNoSecret } from './secrets.js';
 export {
