@@ -57,13 +57,19 @@ export function isInvalidAckId(error: unknown): boolean {
  */
 export function isCredentialsFailure(error: unknown): boolean {
   const e = error as { message?: unknown; code?: unknown; syscall?: unknown; path?: unknown } | null;
+  // The texts of google-auth-library's versions (the oldest supported one says "The file at … does not exist").
   if (
     typeof e?.message === 'string' &&
-    /could not load the default credentials|unable to read the credential file/i.test(e.message)
+    /could not load the default credentials|unable to read the credential file|the file at .* does not exist, or it is not a file/i.test(
+      e.message,
+    )
   )
     return true;
   // Reading a key file (GOOGLE_APPLICATION_CREDENTIALS, keyFilename) is the client's only file access.
-  return (e?.code === 'ENOENT' || e?.code === 'EACCES' || e?.code === 'EISDIR') && e?.syscall === 'open';
+  return (
+    (e?.code === 'ENOENT' || e?.code === 'EACCES' || e?.code === 'EISDIR') &&
+    (e?.syscall === 'open' || e?.syscall === 'lstat' || e?.syscall === 'stat')
+  );
 }
 
 /** Maps any client error to a {@link BgError} (kept as `cause`). BgErrors pass through. */

@@ -34,6 +34,13 @@ describe('pubsub adapter: pure parts', () => {
 
   it('maps gRPC statuses to typed errors (the emulator never checks credentials)', () => {
     expect(mapError({ code: 16, message: 'UNAUTHENTICATED' }, 'pull')).toMatchObject({ code: 'AUTH_FAILED', retryable: false });
+    // Credentials that cannot be loaded, as each google-auth-library version words it: a configuration error.
+    for (const text of [
+      'Could not load the default credentials. Browse to https://cloud.google.com/docs/authentication/getting-started',
+      'Unable to read the credential file specified by the GOOGLE_APPLICATION_CREDENTIALS environment variable: …',
+      'The file at /nonexistent/key.json does not exist, or it is not a file. ENOENT: no such file or directory',
+    ])
+      expect(mapError(new Error(text), 'pull'), text).toMatchObject({ code: 'AUTH_FAILED', retryable: false });
     expect(mapError({ code: 7, message: 'PERMISSION_DENIED' }, 'pull')).toMatchObject({ code: 'AUTH_FAILED', retryable: false });
     expect(mapError({ code: 14, message: 'UNAVAILABLE' }, 'pull')).toMatchObject({ code: 'UNREACHABLE', retryable: true });
     expect(mapError({ code: 5, message: 'NOT_FOUND' }, 'pull')).toMatchObject({ code: 'QUEUE_NOT_FOUND', retryable: false });
