@@ -425,4 +425,19 @@ export const ROUND_THREE_VARIANTS: readonly BrokenVariant[] = [
       }));
     },
   },
+  {
+    name: '[r3-28] a send to a queue another adapter instance deleted succeeds and stores nothing a receive finds (the adapter trusts its cache of queues it has used; Redis wrote a stream without its consumer group)',
+    caughtBy: 'queues.recreate-same-name',
+    make: (s) => {
+      const used = new Set<string>();
+      return broken(s, (inner) => ({
+        send: async (q, messages) => {
+          if (used.has(q) && !(await inner.queueExists(q))) return messages.map((m) => ({ id: m.id, duplicate: false }));
+          const results = await inner.send(q, messages);
+          used.add(q);
+          return results;
+        },
+      }));
+    },
+  },
 ];

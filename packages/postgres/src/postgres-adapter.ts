@@ -126,15 +126,25 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     return migrated;
   }
 
+  /** The error of a call on a queue that does not exist. */
+  function missingQueue(queue: string): BgError {
+    return new BgError(
+      'QUEUE_NOT_FOUND',
+      `queue "${queue}" does not exist in PostgreSQL schema "${schema}": create it with \`bgctl queue create <url> ${queue}\` or let the producer/worker create it (missingQueue: 'create')`,
+      { details: { queue } },
+    );
+  }
+
+  /** A send found the queue gone (deleted since this adapter checked it, maybe by another process): checked again next time. */
+  function queueGone(queue: string): BgError {
+    known.delete(queue);
+    return missingQueue(queue);
+  }
+
   async function assertQueueExists(queue: string): Promise<void> {
     if (known.has(queue)) return;
     const rows = await query(undefined, sql.queueExists, [queue]);
-    if (rows.length === 0)
-      throw new BgError(
-        'QUEUE_NOT_FOUND',
-        `queue "${queue}" does not exist in PostgreSQL schema "${schema}": create it with \`bgctl queue create <url> ${queue}\` or let the producer/worker create it (missingQueue: 'create')`,
-        { details: { queue } },
-      );
+    if (rows.length === 0) throw missingQueue(queue);
     known.add(queue);
   }
 
@@ -249,20 +259,34 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     const delays = messages.map((m) => Math.round(m.delayMs ?? 0));
     const json = bodies.map((b) => b[1]);
     if (!messages.some((m) => m.deduplicationKey !== undefined)) {
-      await query(`bg_send_${schema}`, sql.send, [queue, ids, texts, attributes, delays, channel, json]);
+      const [sent] = await query<{ present: boolean }>(`bg_send_${schema}`, sql.send, [
+        queue,
+        ids,
+        texts,
+        attributes,
+        delays,
+        channel,
+        json,
+      ]);
+      if (sent?.present !== true) throw queueGone(queue);
       return messages.map((m) => ({ id: m.id, duplicate: false }));
     }
-    const rows = await query<{ key: string | null; id: string; reserved: boolean }>(`bg_send_dedup_${schema}`, sql.sendKeyed, [
-      queue,
-      ids,
-      texts,
-      attributes,
-      delays,
-      messages.map((m) => (m.deduplicationKey === undefined ? null : storedKey(m.deduplicationKey))),
-      channel,
-      json,
-      checked.deduplicationWindowMs,
-    ]);
+    const rows = await query<{ present: boolean; key: string | null; id: string; reserved: boolean }>(
+      `bg_send_dedup_${schema}`,
+      sql.sendKeyed,
+      [
+        queue,
+        ids,
+        texts,
+        attributes,
+        delays,
+        messages.map((m) => (m.deduplicationKey === undefined ? null : storedKey(m.deduplicationKey))),
+        channel,
+        json,
+        checked.deduplicationWindowMs,
+      ],
+    );
+    if (rows[0]?.present !== true) throw queueGone(queue);
     sweepNowAndThen();
     const holders = new Map<string, { id: string; reserved: boolean }>();
     for (const r of rows) if (r.key !== null) holders.set(r.key, r);

@@ -47,16 +47,21 @@ export function statements(schema: string): Statements {
       k as (delete from ${s}.dedup where (queue, key) in (
         select queue, key from ${s}.dedup where queue = $1 order by key collate "C" for update) returning 1)
       select (select count(*) from q) + (select count(*) from j) + (select count(*) from d) > 0 as existed`,
-    // $1 queue, $2 ids, $3 bodies, $4 attributes, $5 delays, $6 channel, $7 body_json flags: a batch without keys
-    send: `with ins as (
+    // $1 queue, $2 ids, $3 bodies, $4 attributes, $5 delays, $6 channel, $7 body_json flags: a batch
+    // without keys. Stored only while the queue exists (its row locked against a concurrent
+    // deleteQueue, which then waits and deletes these rows too): one row \`present\`, false when the
+    // queue is gone (deleted, maybe by another process since this one checked it).
+    send: `with q as (select 1 from ${s}.queues where name = $1 for key share),
+      ins as (
         insert into ${s}.jobs (queue, id, body, body_json, attributes, visible_at, enqueued_at)
         select $1, id, body, body_json, attributes, ${NOW_MS} + delay_ms, ${NOW_MS}
           from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $7::boolean[])
           with ordinality as t(id, body, attributes, delay_ms, body_json, n)
+          where exists (select 1 from q)
           order by n
         returning 1
-      )
-      select pg_notify($6, $1) from ins limit 1`,
+      ), notified as (select pg_notify($6, $1) from ins limit 1)
+      select exists (select 1 from q) as present, (select count(*) from notified) as notified`,
     // $1 queue, $2 ids, $3 bodies, $4 attributes, $5 delays, $6 dedup keys (null: none), $7 channel,
     // $8 body_json flags, $9 deduplication window ms: a batch with keys, in one statement (so a
     // send that fails reserves nothing). The first entry of each key claims it in dedup: a new
@@ -65,10 +70,13 @@ export function statements(schema: string): Statements {
     // so the holder's id is known even when another transaction stored it after this
     // statement began. Keys are claimed in key order, so two batches with the same keys in any
     // order never deadlock. Only entries that claimed their key (and those without a key) are
-    // stored, in send order. One row per distinct key: key, id (the holder), reserved.
-    sendKeyed: `with input as materialized (
+    // stored, in send order, and only while the queue exists (as \`send\`). One row per distinct
+    // key: present (the queue exists), key, id (the holder), reserved.
+    sendKeyed: `with q as (select 1 from ${s}.queues where name = $1 for key share),
+      input as materialized (
         select * from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $8::boolean[])
           with ordinality as t(id, body, attributes, delay_ms, dedup_key, body_json, n)
+          where exists (select 1 from q)
       ), firsts as materialized (
         select distinct on (dedup_key) dedup_key, id, n from input where dedup_key is not null order by dedup_key, n
       ), claimed as (
@@ -86,7 +94,7 @@ export function statements(schema: string): Statements {
           order by n
         returning 1
       ), notified as (select pg_notify($7, $1) from ins limit 1)
-      select c.key, c.id, c.reserved from (select count(*) from notified) n left join claimed c on true`,
+      select exists (select 1 from q) as present, c.key, c.id, c.reserved from (select count(*) from notified) n left join claimed c on true`,
     // $1 limit: deletes up to $1 expired keys of any queue, skipping keys a send holds (never waits)
     sweepDedup: `with gone as (
         delete from ${s}.dedup d using (

@@ -15,6 +15,50 @@ const keyedJob = defineJob({
   },
 });
 
+/**
+ * A queue this adapter has used and another adapter instance (another process) deleted: a send
+ * must fail with `QUEUE_NOT_FOUND`, or store the job where a receive finds it (a backend that
+ * creates queues on demand). A success that stores it where no receive looks (an adapter that
+ * trusts its cache and writes a stream without its consumer group) loses the job.
+ */
+async function sendAfterDeleteElsewhere(ctx: CaseContext, lease: number): Promise<void> {
+  const { adapter, expect } = ctx;
+  const gone = await ctx.newQueue();
+  ctx.defer(async () => {
+    await adapter.deleteQueue?.(gone);
+  });
+  await adapter.send(gone, [message('before the delete')]); // this adapter has seen the queue
+  const other = await ctx.newAdapter();
+  expect(await other.deleteQueue?.(gone), `deleteQueue("${gone}") through another adapter instance`).toBe(true);
+  const after = message('after a delete elsewhere');
+  const call = `send(${after.id}) on queue ${gone}, which another adapter instance deleted after this one used it`;
+  let sendError: unknown;
+  try {
+    await adapter.send(gone, [after]);
+  } catch (error) {
+    sendError = error;
+  }
+  if (sendError !== undefined) {
+    expect(isBgError(sendError, 'QUEUE_NOT_FOUND'), say(call, 'fails with QUEUE_NOT_FOUND', describeError(sendError))).toBe(true);
+    return;
+  }
+  let receiveError: unknown;
+  const got = await receiveCount(ctx, 1, { adapter: await ctx.newAdapter(), queue: gone, leaseMs: lease }).catch(
+    (error: unknown) => {
+      receiveError = error;
+      return [];
+    },
+  );
+  expect(
+    got.map((m) => m.id),
+    say(
+      call,
+      'succeeded, so a receive (through a fresh adapter instance) must find the job; a job stored where no receive looks is lost',
+      receiveError === undefined ? show(got.map((m) => m.id)) : `receive failed: ${describeError(receiveError)}`,
+    ),
+  ).toContain(after.id);
+}
+
 /** The counts the contract allows: a non-negative integer, or `null` (unknown) — nothing else. */
 function checkCount(ctx: CaseContext, stats: QueueStats, field: keyof QueueStats): void {
   const value = stats[field];
@@ -224,7 +268,7 @@ export const honestQueueCases: readonly ConformanceCase[] = [
     id: 'queues.recreate-same-name',
     group: 'Queue management',
     title:
-      'a queue deleted with deleteQueue and created again under the same name is new: no jobs, dead letters or deduplication keys of the old one',
+      'a queue deleted with deleteQueue and created again under the same name is new: no jobs, dead letters or deduplication keys of the old one; a send to a queue another adapter instance deleted fails with QUEUE_NOT_FOUND or stores a job a receive finds',
     skip: (o) =>
       o.deletedQueueNamesReusable === false
         ? 'the backend refuses a deleted queue’s name for a while (deletedQueueNamesReusable: false)'
@@ -288,6 +332,7 @@ export const honestQueueCases: readonly ConformanceCase[] = [
           ),
         ).toEqual({ id: again.id, duplicate: false });
       }
+      await sendAfterDeleteElsewhere(ctx, lease);
     },
   },
   {
