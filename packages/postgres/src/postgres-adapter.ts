@@ -259,16 +259,9 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     const delays = messages.map((m) => Math.round(m.delayMs ?? 0));
     const json = bodies.map((b) => b[1]);
     if (!messages.some((m) => m.deduplicationKey !== undefined)) {
-      const [sent] = await query<{ present: boolean }>(`bg_send_${schema}`, sql.send, [
-        queue,
-        ids,
-        texts,
-        attributes,
-        delays,
-        channel,
-        json,
-      ]);
-      if (sent?.present !== true) throw queueGone(queue);
+      const stored = await query(`bg_send_${schema}`, sql.send, [queue, ids, texts, attributes, delays, channel, json]);
+      // No row: nothing was stored, which a batch of at least one message means the queue is gone.
+      if (stored.length === 0 && messages.length > 0) throw queueGone(queue);
       return messages.map((m) => ({ id: m.id, duplicate: false }));
     }
     const rows = await query<{ present: boolean; key: string | null; id: string; reserved: boolean }>(

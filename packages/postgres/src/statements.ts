@@ -49,19 +49,18 @@ export function statements(schema: string): Statements {
       select (select count(*) from q) + (select count(*) from j) + (select count(*) from d) > 0 as existed`,
     // $1 queue, $2 ids, $3 bodies, $4 attributes, $5 delays, $6 channel, $7 body_json flags: a batch
     // without keys. Stored only while the queue exists (its row locked against a concurrent
-    // deleteQueue, which then waits and deletes these rows too): one row \`present\`, false when the
-    // queue is gone (deleted, maybe by another process since this one checked it).
-    send: `with q as (select 1 from ${s}.queues where name = $1 for key share),
-      ins as (
+    // deleteQueue, which then waits and deletes these rows too): no row back when the queue is
+    // gone (deleted, maybe by another process since this one checked it), one row when stored.
+    send: `with ins as (
         insert into ${s}.jobs (queue, id, body, body_json, attributes, visible_at, enqueued_at)
         select $1, id, body, body_json, attributes, ${NOW_MS} + delay_ms, ${NOW_MS}
           from unnest($2::text[], $3::text[], $4::text[], $5::bigint[], $7::boolean[])
           with ordinality as t(id, body, attributes, delay_ms, body_json, n)
-          where exists (select 1 from q)
+          where exists (select 1 from ${s}.queues where name = $1 for key share)
           order by n
         returning 1
-      ), notified as (select pg_notify($6, $1) from ins limit 1)
-      select exists (select 1 from q) as present, (select count(*) from notified) as notified`,
+      )
+      select pg_notify($6, $1) from ins limit 1`,
     // $1 queue, $2 ids, $3 bodies, $4 attributes, $5 delays, $6 dedup keys (null: none), $7 channel,
     // $8 body_json flags, $9 deduplication window ms: a batch with keys, in one statement (so a
     // send that fails reserves nothing). The first entry of each key claims it in dedup: a new
