@@ -223,6 +223,15 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     return data;
   }
 
+  /** Whether a proxy in front says the client's connection is https (the first hop it names). */
+  function forwardedHttps(headers: IncomingMessage['headers']): boolean {
+    const proto = headers['x-forwarded-proto'];
+    const first = (Array.isArray(proto) ? proto[0] : proto)?.split(',')[0]?.trim().toLowerCase();
+    if (first === 'https') return true;
+    const forwarded = headers.forwarded?.split(',')[0] ?? '';
+    return /(?:^|;)\s*proto="?https"?\s*(?:;|$)/i.test(forwarded);
+  }
+
   async function serve(req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): Promise<void> {
     securityHeaders(res);
     const base = (options.basePath ?? (req as { baseUrl?: string }).baseUrl ?? '').replace(/\/+$/, '');
@@ -233,7 +242,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (options.basePath && path.startsWith(base)) path = path.slice(base.length);
     if (path === '') path = '/';
     const cookies = parseCookies(req.headers.cookie);
-    const secure = (req.socket as TLSSocket).encrypted === true;
+    // Secure over TLS, Node's own or a proxy's in front (it says so in X-Forwarded-Proto or
+    // Forwarded). Adding Secure is safe whoever sends the header: a browser then only keeps the
+    // cookie for https, never sends it in clear.
+    const secure = (req.socket as TLSSocket).encrypted === true || forwardedHttps(req.headers);
     const cookieAttrs = `; Path=${base || '/'}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
     // Lax: a link to the dashboard from another site (an alert, a wiki) keeps the login; every
     // mutation still needs the session's CSRF value (its cookie is Strict) and a same-origin POST.

@@ -402,6 +402,15 @@ describe('token, auth hook and read-only mode', () => {
       expect(garbageOrigin.status, 'a malformed Origin header is refused (it was a 500)').toBe(403);
       const bearer = await fetch(`${app.url}/`, { headers: { authorization: `Bearer ${TOKEN}` } });
       expect(bearer.status, 'Authorization: Bearer → 200').toBe(200);
+      expect(setCookie, 'over plain http, no proxy: cookies without Secure').not.toContain('Secure');
+      // Behind a TLS-terminating proxy the cookies are Secure, as over Node's own TLS.
+      for (const headers of [{ 'x-forwarded-proto': 'https' }, { forwarded: 'for=203.0.113.9;proto=https' }]) {
+        const viaProxy = await fetch(`${app.url}/b/0/q/default?token=${TOKEN}`, { headers, redirect: 'manual' });
+        expect(
+          viaProxy.headers.get('set-cookie') ?? '',
+          `?token= through a TLS proxy (${JSON.stringify(headers)}): the login cookie must be Secure`,
+        ).toMatch(/; Secure/);
+      }
       const anonymous = new Browserless(app.url);
       const post = await anonymous.post('/b/0/q/default/dead/action', { op: 'purge-filtered', confirm: 'yes' });
       expect(post.status, 'mutation without the token → 401').toBe(401);
