@@ -110,6 +110,16 @@ export interface RedisCluster {
   stop(): Promise<void>;
 }
 
+/** Options of {@link startRedisCluster}. */
+export interface StartRedisClusterOptions {
+  /**
+   * Every node with AOF `appendfsync always` (as {@link StartRedisOptions.durable}): a node
+   * killed and started again (`nodes[i].kill()`, `start()`) keeps its data, and its
+   * `nodes.conf` (in its data folder) keeps its node ID and slots. Default false.
+   */
+  readonly durable?: boolean;
+}
+
 /**
  * Starts a private Redis Cluster of `masters` nodes (default 3) on free loopback ports (the
  * cluster bus ports too): each node a `redis-server --cluster-enabled yes` started by
@@ -117,7 +127,7 @@ export interface RedisCluster {
  * with `CLUSTER ADDSLOTSRANGE`; resolves when every node reports `cluster_state:ok`. Returns
  * undefined where redis-server is missing (as {@link startRedis}).
  */
-export async function startRedisCluster(masters = 3): Promise<RedisCluster | undefined> {
+export async function startRedisCluster(masters = 3, options: StartRedisClusterOptions = {}): Promise<RedisCluster | undefined> {
   const nodes: RedisServer[] = [];
   const buses: number[] = [];
   try {
@@ -125,6 +135,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster | und
       const bus = await freePort();
       buses.push(bus);
       const node = await startRedis({
+        ...(options.durable ? { durable: true } : {}),
         args: [
           '--cluster-enabled',
           'yes',

@@ -18,21 +18,34 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startStoppableAzurite } from './azurite-server.js';
 import type { RawLimits } from './garbage.js';
+import { redisClusterBackend } from './redis-cluster-backend.js';
+import { diagnoseRedisQueue } from './redis-diagnose.js';
 
 /** The adapters the harness knows. */
-export const ADAPTER_NAMES = ['memory', 'redis', 'sqs', 'azure-queue', 'pubsub', 'postgres'] as const;
+export const ADAPTER_NAMES = ['memory', 'redis', 'redis-cluster', 'sqs', 'azure-queue', 'pubsub', 'postgres'] as const;
 /** One of {@link ADAPTER_NAMES}. */
 export type AdapterName = (typeof ADAPTER_NAMES)[number];
+
+/** Where worker processes find a Redis Cluster: its startup nodes and the key prefix. */
+export interface RedisClusterTarget {
+  readonly nodes: readonly { readonly host: string; readonly port: number }[];
+  readonly prefix: string;
+}
 
 /** A private backend started for one chaos run, with the faults it supports. */
 export interface ChaosBackend {
   readonly name: AdapterName;
-  /** Connection URL for `connect()` in worker processes; undefined for memory (served over IPC). */
+  /**
+   * Connection URL for `connect()` in worker processes; undefined for memory (served over IPC)
+   * and for a Redis Cluster ({@link ChaosBackend.cluster}).
+   */
   readonly url: string | undefined;
+  /** A Redis Cluster no URL can name: worker processes build `redisAdapter({ cluster, prefix })`. */
+  readonly cluster?: RedisClusterTarget;
   /** The harness's own adapter on the backend (enqueue, dead-letter listing, stats). */
   readonly adapter: Adapter;
   /**
-   * The adapter's `stats` count exactly (memory, Redis, PostgreSQL): a queue holding no live
+   * The adapter's `stats` count exactly (memory, Redis, Redis Cluster, PostgreSQL): a queue holding no live
    * message while jobs are missing proves them lost, and the run ends without waiting out
    * the stall window. Absent where counts are approximate or unknown (SQS, Azure, Pub/Sub).
    */
@@ -107,27 +120,7 @@ async function redisBackend(): Promise<ChaosBackend | undefined> {
     async inject(queue, body) {
       await raw.xadd(queueKeys(prefix, queue).stream, '*', 'b', body);
     },
-    async diagnose(queue, ids) {
-      const k = queueKeys(prefix, queue);
-      const entries = (await raw.xrange(k.stream, '-', '+')) as [string, string[]][];
-      const pending = (await raw.xpending(k.stream, 'bg', '-', '+', 100_000)) as [string, string, number, number][];
-      const out: string[] = [`stream length ${entries.length}, pending ${pending.length}`];
-      for (const id of ids) {
-        const entry = entries.find(([, f]) => f.some((v) => v === id || v.includes(`"id":"${id}"`)));
-        if (!entry) {
-          out.push(`${id}: not in the stream`);
-          continue;
-        }
-        const p = pending.find(([e]) => e === entry[0]);
-        const released = await raw.zscore(`{${prefix}:${queue}}:r`, entry[0]);
-        out.push(
-          `${id}: stream entry ${entry[0]}; ${p ? `pending: consumer ${p[1]}, idle ${p[2]} ms, deliveries ${p[3]}` : 'not pending (never read by the group?)'}; released-zset score ${released}`,
-        );
-      }
-      const group = await raw.xinfo('GROUPS', k.stream);
-      out.push(`group: ${JSON.stringify(group)}`);
-      return out;
-    },
+    diagnose: (queue, ids) => diagnoseRedisQueue(raw, prefix, queue, ids),
     async stop() {
       await adapter.close();
       raw.disconnect();
@@ -285,6 +278,8 @@ export async function startBackend(name: AdapterName): Promise<ChaosBackend | un
       return memoryBackend();
     case 'redis':
       return redisBackend();
+    case 'redis-cluster':
+      return redisClusterBackend();
     case 'sqs':
       return sqsBackend();
     case 'azure-queue':

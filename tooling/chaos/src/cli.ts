@@ -1,5 +1,5 @@
 /**
- * `pnpm chaos [--adapter memory|redis|sqs|azure-queue|pubsub|all] [--profile full|ci] [--jobs N] [--kill-every MS] [--no-recycle]`
+ * `pnpm chaos [--adapter memory|redis|redis-cluster|sqs|azure-queue|pubsub|postgres|all] [--profile full|ci] [--jobs N] [--kill-every MS] [--no-recycle]`
  *
  * Runs the "nothing lost" chaos profile against private real backends, one adapter after
  * the other, prints one summary line per adapter and exits non-zero if anything was lost,

@@ -107,7 +107,9 @@ export class WorkerPool {
         [TEST_ONLY_BREAKAGE_ENV]: this.#options.testOnlyBreakage,
         ...(backend.url !== undefined
           ? { CHAOS_URL: backend.url }
-          : { CHAOS_CAPABILITIES: JSON.stringify(backend.adapter.capabilities) }),
+          : backend.cluster !== undefined
+            ? { CHAOS_REDIS_CLUSTER: JSON.stringify(backend.cluster) }
+            : { CHAOS_CAPABILITIES: JSON.stringify(backend.adapter.capabilities) }),
         METADATA_SERVER_DETECTION: 'none',
         // Node's on-disk compile cache (Node >= 22.1), shared by every worker of every run;
         // the application's choice, set here as an application would (RELIABILITY.md has its worth).

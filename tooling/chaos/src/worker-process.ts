@@ -3,7 +3,8 @@
  * start and completion in its own append-only ledger. Started (and killed) by the harness.
  *
  * Environment: CHAOS_WORKER (id), CHAOS_LEDGER (folder), CHAOS_QUEUE, CHAOS_URL (connect
- * URL) or CHAOS_CAPABILITIES (memory over IPC), CHAOS_LEASE_MS, CHAOS_CONCURRENCY,
+ * URL), CHAOS_REDIS_CLUSTER (a Redis Cluster's startup nodes and prefix, JSON) or
+ * CHAOS_CAPABILITIES (memory over IPC), CHAOS_LEASE_MS, CHAOS_CONCURRENCY,
  * CHAOS_GRACE_MS; CHAOS_TEST_ONLY_BREAKAGE (tests only: a worker that loses jobs on purpose,
  * see `breakage.ts`).
  */
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ipcAdapter } from '@bg/conformance';
 import { type Adapter, type Capabilities, connect, createWorker, isBgError, stopOnSignals } from '@bg/core';
+import type { RedisClusterTarget } from './backends.js';
 import type { BootPhase } from './boot-phases.js';
 import { ackOnReceive, TEST_ONLY_BREAKAGE_ENV, testOnlyBreakage } from './breakage.js';
 import { FLAKY_FAILURES, flakyJob, healthyJob, longJob, poisonJob } from './jobs.js';
@@ -45,12 +47,23 @@ const say = (level: string, message: string): void => {
 };
 
 const breakage = testOnlyBreakage(process.env[TEST_ONLY_BREAKAGE_ENV]);
-const traced: Adapter = traceAdapter(
-  process.env.CHAOS_URL
-    ? await connect(process.env.CHAOS_URL, { load: (name) => import(name) })
-    : ipcAdapter(JSON.parse(env('CHAOS_CAPABILITIES')) as Capabilities),
-  { mark, received: (m) => ledger.write({ e: 'received', id: m.id, attempt: m.deliveryCount }) },
-);
+/** The adapter under test: from a URL, on a Redis Cluster (no URL names one), or memory over IPC. */
+async function adapterUnderTest(): Promise<Adapter> {
+  if (process.env.CHAOS_URL) return connect(process.env.CHAOS_URL, { load: (name) => import(name) });
+  const cluster = process.env.CHAOS_REDIS_CLUSTER;
+  if (cluster) {
+    // Loaded only here, as connect() loads an adapter package: other workers never pay for it.
+    const { redisAdapter } = await import('@bg/redis');
+    const { nodes, prefix } = JSON.parse(cluster) as RedisClusterTarget;
+    return redisAdapter({ cluster: nodes, prefix });
+  }
+  return ipcAdapter(JSON.parse(env('CHAOS_CAPABILITIES')) as Capabilities);
+}
+
+const traced: Adapter = traceAdapter(await adapterUnderTest(), {
+  mark,
+  received: (m) => ledger.write({ e: 'received', id: m.id, attempt: m.deliveryCount }),
+});
 // Tests only: outside the trace, as if the adapter itself were broken; the ledger is untouched.
 const adapter: Adapter = breakage === 'ack-on-receive' ? ackOnReceive(traced, healthyJob.type) : traced;
 if (breakage) say('warn', `TEST-ONLY BREAKAGE ${breakage}: this worker loses jobs on purpose`);

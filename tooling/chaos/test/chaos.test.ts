@@ -16,7 +16,15 @@ const root = mkdtempSync(join(tmpdir(), 'bg-chaos-ci-'));
  */
 const PROFILE_IN_CI: Partial<Record<string, ChaosProfile>> = { postgres: FULL_PROFILE };
 
-for (const name of ADAPTER_NAMES) {
+/**
+ * Adapters CI leaves out. `redis-cluster`: its CI profile plus recycle takes ~28 s on a quiet
+ * 2-core box (the cluster needs ~2 s to report `cluster_state:ok` after each restart and its
+ * workers up to ~5 s to refresh their slot map after the outage); run it by hand with
+ * `pnpm chaos --adapter redis-cluster --profile ci`.
+ */
+const NOT_IN_CI: readonly string[] = ['redis-cluster'];
+
+for (const name of ADAPTER_NAMES.filter((n) => !NOT_IN_CI.includes(n))) {
   describe(`chaos on ${name}`, () => {
     let backend: ChaosBackend | undefined;
     beforeAll(async () => {
