@@ -17,6 +17,12 @@ export function maskCommand(error: unknown): unknown {
 export function mapRedisError(error: unknown, during: string): BgError {
   if (isBgError(error)) return error;
   maskCommand(error);
+  // A MULTI discarded because a queued command failed (EXECABORT): what failed is the cause
+  // (CLUSTERDOWN while the cluster recovers, …); ioredis keeps those errors on the EXECABORT.
+  const previous = (error as { previousErrors?: unknown } | null)?.previousErrors;
+  if (Array.isArray(previous) && previous.length > 0 && /^EXECABORT/.test(String((error as Error).message))) {
+    return mapRedisError(previous[0], during);
+  }
   // Transient network failures, the same on every backend (the kit's list; looks through causes).
   const network = networkError('Redis', during, error);
   if (network) return network;
@@ -37,7 +43,7 @@ export function mapRedisError(error: unknown, during: string): BgError {
   }
   if (
     /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE/.test(code + message) ||
-    /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|None of startup nodes is available|Failed to refresh slots cache/i.test(
+    /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|None of startup nodes is available|Failed to refresh slots cache|Cluster isn't ready/i.test(
       message,
     )
   ) {
