@@ -91,8 +91,9 @@ const RE_SEND: Outcome = Object.freeze({ kind: 're-send' });
  * Decides, before any handler runs, what to do with a delivery at time `now`: dead-letter a
  * malformed envelope, an unknown type or (past the window) an unknown newer version; hop an
  * early delayed job; defer an unknown version within the window; re-send a due job whose
- * delivery count holds parks or deferrals; or run the handler. Pure: no I/O, the clock and
- * randomness come in.
+ * delivery count holds parks or deferrals; dead-letter (`max-attempts`) a job delivered more
+ * than `maxAttempts` times (its earlier deliveries ended without a result); or run the handler.
+ * Pure: no I/O, the clock and randomness come in.
  */
 export function decideDelivery(facts: DeliveryFacts, policy: DecisionPolicy, now: number): Outcome | RunDecision {
   const { envelope, deliveryCount } = facts;
@@ -128,7 +129,30 @@ export function decideDelivery(facts: DeliveryFacts, policy: DecisionPolicy, now
   // After the version check: a job deferred by this worker is never re-sent for a fresh count
   // here (that would undo the deferral's mark, and the two re-sends would follow each other).
   if (needsFreshCount(caps, envelope.notBefore !== undefined, facts.hopped, facts.deferredAt !== undefined)) return RE_SEND;
+  if (deliveryCount > job.retry.maxAttempts) return overDelivered(job, envelope, deliveryCount);
   return { kind: 'run', job, envelope, attempt: deliveryCount };
+}
+
+/**
+ * A job delivered more times than its `maxAttempts`: the deliveries before this one ended
+ * without a result (a worker crashed, perhaps killed by this very job, or stopped, or a lease
+ * ran out). Every delivery is an attempt, so it is dead-lettered `max-attempts` without running:
+ * a job that kills its worker still ends up set aside, and no handler runs past `maxAttempts`.
+ */
+function overDelivered(job: JobDefinition, envelope: Envelope, deliveryCount: number): Outcome {
+  const { maxAttempts } = job.retry;
+  return {
+    kind: 'dead-letter',
+    reason: 'max-attempts',
+    attempts: deliveryCount,
+    jobType: job.type,
+    error: {
+      message:
+        `delivered ${deliveryCount} times, more than its maxAttempts (${maxAttempts}): the deliveries before ended ` +
+        'without a result (a crashed or stopped worker, or a lease that ran out)',
+    },
+    enqueuedAt: Date.parse(envelope.createdAt),
+  };
 }
 
 /**

@@ -37,6 +37,12 @@ export interface HeldDelivery {
   jobType: string | undefined;
   /** When the lease keeper extends the lease next (ms on the worker's clock). */
   renewAt: number;
+  /**
+   * When the lease ends at the latest, as far as this worker knows (ms on the worker's clock):
+   * set when the lease keeper first keeps it, moved by each extension that succeeds. Once it
+   * has passed and an extension fails, the lease is lost.
+   */
+  leaseEndsAt: number;
   /** An extension is in flight. */
   renewing: boolean;
   /** The extension in flight, if any (it never rejects): settle only after it, with its handle. */
@@ -66,6 +72,7 @@ export function holdDelivery(message: ReceivedMessage): HeldDelivery {
     abandoned: false,
     jobType: undefined,
     renewAt: Number.POSITIVE_INFINITY,
+    leaseEndsAt: Number.POSITIVE_INFINITY,
     renewing: false,
     renewal: undefined,
     beating: false,

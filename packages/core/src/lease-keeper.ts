@@ -22,8 +22,9 @@ const HAND_BACK = Object.freeze({ kind: 'hand-back', delayMs: 0 } as const);
 /**
  * Keeps the leases of a worker's deliveries: one heartbeat timer for all of them extends each
  * lease once a third of it has passed (so thousands of jobs cost one timer), notices a lost
- * lease (`LEASE_LOST`: the delivery is abandoned and its handler's signal aborted), and hands
- * deliveries back (release at once) when the worker stops.
+ * lease (`LEASE_LOST`, or extensions that failed until the lease ran out: the delivery is
+ * abandoned and its handler's signal aborted), and hands deliveries back (release at once) when
+ * the worker stops.
  */
 export class LeaseKeeper {
   readonly #options: LeaseKeeperOptions;
@@ -37,8 +38,11 @@ export class LeaseKeeper {
 
   /** Starts keeping the lease of `item` (its handler runs, or it waits for a slot). */
   keep(item: HeldDelivery, jobType: string | undefined): void {
+    const t = this.#options.now();
     item.jobType = jobType;
-    item.renewAt = this.#options.now() + this.#renewEvery;
+    item.renewAt = t + this.#renewEvery;
+    // The lease was taken at the receive, a moment before: it ends no later than a lease from now.
+    if (item.leaseEndsAt === Number.POSITIVE_INFINITY) item.leaseEndsAt = t + this.#options.leaseMs;
     item.beating = true;
     if (!this.#heartbeat) {
       this.#heartbeat = setInterval(() => this.#beatAll(), Math.max(5, Math.min(Math.floor(this.#renewEvery / 4), 1_000)));
@@ -112,7 +116,7 @@ export class LeaseKeeper {
   }
 
   async #renew(item: HeldDelivery): Promise<void> {
-    const { adapter, queue, leaseMs, now, emit, log, reportError } = this.#options;
+    const { adapter, queue, leaseMs, now, emit, reportError } = this.#options;
     item.renewing = true;
     // The new lease runs from no earlier than this request: time the next renewal from here,
     // not from the answer, or a slow backend (a round trip of half a lease) lets it lapse.
@@ -122,23 +126,33 @@ export class LeaseKeeper {
       if (!item.abandoned) {
         item.handle = next.handle;
         item.renewAt = sentAt + this.#renewEvery;
+        item.leaseEndsAt = sentAt + leaseMs;
         emit({ type: 'lease-extended', jobId: item.message.id, jobType: item.jobType });
       }
     } catch (error) {
       if (isBgError(error, 'LEASE_LOST')) {
-        if (!item.abandoned) {
-          item.abandoned = true;
-          item.beating = false;
-          emit({ type: 'lease-lost', jobId: item.message.id, jobType: item.jobType });
-          log.warn?.(`bg worker: lost the lease of ${item.message.id}`, { queue, jobId: item.message.id });
-          item.controller.abort(new BgError('LEASE_LOST', `the lease of job ${item.message.id} was lost`, { retryable: false }));
-        }
+        this.#lose(item, 'was lost');
       } else {
         reportError('lease extension', error);
-        item.renewAt = now() + Math.min(this.#renewEvery, 1_000);
+        const t = now();
+        // Extensions failed until the lease ran out: another consumer may hold the job now.
+        if (t >= item.leaseEndsAt) this.#lose(item, 'ran out while its extensions failed');
+        // Tried again soon, and once more when the lease ends at the latest (to notice its loss then).
+        else item.renewAt = Math.min(t + Math.min(this.#renewEvery, 1_000), item.leaseEndsAt);
       }
     } finally {
       item.renewing = false;
     }
+  }
+
+  /** Gives up a lost lease: the delivery is abandoned (never acked) and its handler's signal aborted. */
+  #lose(item: HeldDelivery, why: string): void {
+    if (item.abandoned) return;
+    const { queue, emit, log } = this.#options;
+    item.abandoned = true;
+    item.beating = false;
+    emit({ type: 'lease-lost', jobId: item.message.id, jobType: item.jobType });
+    log.warn?.(`bg worker: the lease of ${item.message.id} ${why}`, { queue, jobId: item.message.id });
+    item.controller.abort(new BgError('LEASE_LOST', `the lease of job ${item.message.id} ${why}`, { retryable: false }));
   }
 }

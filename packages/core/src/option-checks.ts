@@ -66,3 +66,18 @@ export function checkPlainRecord<T>(name: string, value: T): T {
   }
   return value;
 }
+
+/**
+ * Throws `INVALID_ARGUMENT` naming `what` when `options` (an object, or undefined) holds an
+ * option `known` does not have: a misspelt one (`delay` for `delayMs`, `concurency`) would be
+ * ignored silently, so that a delayed job runs at once. An unknown name given `undefined`
+ * changes nothing and passes.
+ */
+export function checkOptionNames(what: string, options: object | undefined, known: ReadonlySet<string>): void {
+  if (options === undefined) return;
+  for (const name in options) {
+    if (!known.has(name) && (options as Record<string, unknown>)[name] !== undefined) {
+      throw new BgError('INVALID_ARGUMENT', `${what} has no option ${describeValue(name)} (${[...known].join(', ')})`);
+    }
+  }
+}

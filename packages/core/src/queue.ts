@@ -23,7 +23,7 @@ import { checkPayload, isJobDefinition, type JobDefinition, type JobInput } from
 import { assertJsonValue, type JsonValue } from './json-value.js';
 import { ORDERING_KEY_ATTRIBUTE, TYPE_ATTRIBUTE } from './message-attributes.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
-import { checkOptionalFunction, checkOptionsObject, checkPlainRecord, describeValue } from './option-checks.js';
+import { checkOptionalFunction, checkOptionNames, checkOptionsObject, checkPlainRecord, describeValue } from './option-checks.js';
 import { sendInBatches } from './send-batches.js';
 import { hasControlCharacter, hasLoneSurrogate } from './text-checks.js';
 import { isUuid, uuidv7 } from './uuid-v7.js';
@@ -182,6 +182,20 @@ export interface QueueOptions {
   readonly now?: () => number;
 }
 
+/** The names of {@link QueueOptions}: any other is a typo, refused rather than ignored. */
+const QUEUE_OPTIONS: ReadonlySet<string> = new Set(['adapter', 'queue', 'missingQueue', 'instrumentation', 'now']);
+
+/** The names of {@link EnqueueOptions} (`enqueueMany` refuses `id` and `idempotencyKey` on its own). */
+const ENQUEUE_OPTIONS: ReadonlySet<string> = new Set([
+  'delayMs',
+  'runAt',
+  'idempotencyKey',
+  'orderingKey',
+  'id',
+  'meta',
+  'trace',
+]);
+
 /** Dead-letter operations for one queue. */
 export interface DeadLetters {
   /** A page of dead letters, oldest first. */
@@ -264,6 +278,7 @@ export function createQueue(options: QueueOptions): Queue {
   if (typeof options !== 'object' || options === null) {
     throw new BgError('INVALID_ARGUMENT', 'createQueue needs options { adapter, queue?, … }');
   }
+  checkOptionNames('createQueue options', options, QUEUE_OPTIONS);
   const { adapter } = options;
   const name = options.queue ?? 'default';
   assertAdapter(adapter);
@@ -482,6 +497,7 @@ export function createQueue(options: QueueOptions): Queue {
     adapter,
     async enqueue(job, payload, opts) {
       checkOptionsObject('enqueue options', opts);
+      checkOptionNames('enqueue options', opts, ENQUEUE_OPTIONS);
       const keyed = opts?.idempotencyKey !== undefined;
       if (keyed && !caps.deduplication) warnNoDeduplication(adapter.name);
       const [result] = await instrumented(job, 1, false, opts, async (o) => sendAll([await prepare(job, payload, o)], [keyed]));
@@ -501,6 +517,7 @@ export function createQueue(options: QueueOptions): Queue {
           );
         }
       }
+      checkOptionNames('enqueueMany options', opts, ENQUEUE_OPTIONS);
       return instrumented(job, payloads.length, true, opts, (o) => enqueueMany(job, payloads, o));
     },
     stats: () => adapter.stats(name),

@@ -19,7 +19,7 @@ import { checkPayload, isJobDefinition, type JobDefinition, type JobPayload, mig
 import { LeaseKeeper } from './lease-keeper.js';
 import { deferredSince } from './message-attributes.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
-import { checkDuration, checkOptionalFunction, checkOptionsObject } from './option-checks.js';
+import { checkDuration, checkOptionalFunction, checkOptionNames, checkOptionsObject } from './option-checks.js';
 import { assertAdapter } from './queue.js';
 import { quietLogger, quietly } from './quietly.js';
 import { ReceiveLoop, type SlotCounts } from './receive-loop.js';
@@ -159,6 +159,27 @@ async function withTimeout(result: unknown, limitMs: number, item: HeldDelivery,
   }
 }
 
+/** The names of {@link WorkerOptions}: any other is a typo, refused rather than ignored. */
+const WORKER_OPTIONS: ReadonlySet<string> = new Set([
+  'adapter',
+  'queue',
+  'missingQueue',
+  'concurrency',
+  'leaseMs',
+  'pollMs',
+  'graceMs',
+  'unknownVersionWindowMs',
+  'isPermanent',
+  'onEvent',
+  'logger',
+  'instrumentation',
+  'now',
+  'random',
+]);
+
+/** The names of the options of {@link Worker.stop}. */
+const STOP_OPTIONS: ReadonlySet<string> = new Set(['graceMs']);
+
 /** Results of handlers that returned. */
 const SUCCEEDED: HandlerResult = Object.freeze({ failed: false, abandoned: false, stopping: false });
 const ABANDONED: HandlerResult = Object.freeze({ failed: false, abandoned: true, stopping: false });
@@ -188,6 +209,7 @@ export function createWorker(options: WorkerOptions): Worker {
   if (typeof options !== 'object' || options === null) {
     throw new BgError('INVALID_ARGUMENT', 'createWorker needs options { adapter, queue?, concurrency?, … }');
   }
+  checkOptionNames('createWorker options', options, WORKER_OPTIONS);
   const { adapter } = options;
   assertAdapter(adapter);
   const queue = options.queue ?? 'default';
@@ -462,7 +484,10 @@ export function createWorker(options: WorkerOptions): Worker {
     await executor.execute(item, outcome, job.type, attempt, durationMs);
   }
 
-  /** Gives an unfinished delivery back at shutdown so that it is redelivered at once. */
+  /**
+   * Gives an unfinished delivery back at shutdown so that it is redelivered at once (one whose
+   * lease was lost is only let go), and frees its slot.
+   */
   function handBack(item: HeldDelivery): Promise<void> {
     // Handed back already (a stop and the delivery's own settle may both try).
     if (!active.delete(item)) return Promise.resolve();
@@ -566,6 +591,7 @@ export function createWorker(options: WorkerOptions): Worker {
       let graceMs: number;
       try {
         checkOptionsObject('stop options', stopOptions);
+        checkOptionNames('stop options', stopOptions, STOP_OPTIONS);
         graceMs = stopOptions.graceMs === undefined ? defaultGraceMs : checkDuration('graceMs', stopOptions.graceMs);
       } catch (error) {
         return Promise.reject(error);
@@ -615,10 +641,14 @@ export function createWorker(options: WorkerOptions): Worker {
         if (timer) clearTimeout(timer);
         graceEnded = true;
         // Handlers still running are handed back; a delivery whose handler returned is being
-        // acked, retried or dead-lettered: handing it back would run a finished job again.
+        // acked, retried or dead-lettered: handing it back would run a finished job again. One
+        // whose lease was lost is only let go (nothing to release), its slot freed all the same:
+        // a handler that never returns must not hold a slot after a restart.
         const unfinished = [...active].filter((item) => !item.abandoned && !item.settling);
+        const lost = [...active].filter((item) => item.abandoned && !item.settling);
         const settling = [...active].filter((item) => item.settling);
         for (const item of unfinished) handingBack.set(item, handBack(item));
+        for (const item of lost) handingBack.set(item, handBack(item));
         await settleWithin(handingBack, settling, settlingForced);
         leases.end();
         loop = undefined;
