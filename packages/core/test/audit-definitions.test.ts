@@ -17,14 +17,7 @@ import {
   validatePayload,
 } from '../src/index.js';
 import { inTestAdapter } from './support/in-test-adapter.js';
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { until } from './support/until.js';
 
 /** The code of what `fn` throws or rejects with (with its message), or "accepted". */
 async function outcomeOf(fn: () => unknown): Promise<string> {

@@ -1,26 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type Adapter, BgError, createQueue, createWorker, defineJob, isBgError, type WorkerEvent } from '../src/index.js';
-import { type InTestAdapter, inTestAdapter } from './support/in-test-adapter.js';
+import { BgError, createQueue, createWorker, defineJob, isBgError, type WorkerEvent } from '../src/index.js';
+import { inTestAdapter } from './support/in-test-adapter.js';
 import { collectUnhandledRejections } from './support/unhandled-rejections.js';
+import { until } from './support/until.js';
+import { wrapped } from './support/wrapped-adapter.js';
 
 /**
  * Worker bugs the third outside audit proved (scripts under /tmp/core-audit): each test failed
  * on the code before its fix.
  */
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 3_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** `inner` with some methods replaced (the rest are the adapter's own). */
-function wrapped(inner: InTestAdapter, methods: Partial<Adapter>): Adapter {
-  return Object.assign(Object.create(inner) as Adapter, inner, methods);
-}
 
 const unhandled = collectUnhandledRejections();
 

@@ -3,35 +3,16 @@ import { z } from 'zod';
 import type { Capabilities, OutgoingMessage } from '../src/adapter.js';
 import { type DecisionPolicy, decideDelivery } from '../src/decide-outcome.js';
 import type { Envelope } from '../src/envelope.js';
-import {
-  type Adapter,
-  createQueue,
-  createWorker,
-  defineJob,
-  type Instrumentation,
-  isBgError,
-  type WorkerEvent,
-} from '../src/index.js';
-import { type InTestAdapter, inTestAdapter } from './support/in-test-adapter.js';
+import { createQueue, createWorker, defineJob, type Instrumentation, isBgError, type WorkerEvent } from '../src/index.js';
+import { inTestAdapter } from './support/in-test-adapter.js';
 import { collectUnhandledRejections } from './support/unhandled-rejections.js';
+import { until } from './support/until.js';
+import { wrapped } from './support/wrapped-adapter.js';
 
 /**
  * Worker and producer bugs an outside audit proved (scripts under /tmp/audit-core): each test
  * failed on the code before its fix.
  */
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** `inner` with some methods replaced (the rest are the adapter's own). */
-function wrapped(inner: InTestAdapter, methods: Partial<Adapter>): Adapter {
-  return Object.assign(Object.create(inner) as Adapter, inner, methods);
-}
 
 /** Resolves with `'settled'` when `promise` settles within `ms`, else `'pending after <ms> ms'`. */
 async function within(promise: Promise<unknown>, ms: number): Promise<string> {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  type Adapter,
   BgError,
   createQueue,
   createWorker,
@@ -10,7 +9,9 @@ import {
   isBgError,
   type WorkerEvent,
 } from '../src/index.js';
-import { type InTestAdapter, inTestAdapter } from './support/in-test-adapter.js';
+import { inTestAdapter } from './support/in-test-adapter.js';
+import { until } from './support/until.js';
+import { wrapped } from './support/wrapped-adapter.js';
 
 /**
  * The instrumentation contract, as an outside audit of `@bg/otel` found it broken: telemetry
@@ -19,18 +20,6 @@ import { type InTestAdapter, inTestAdapter } from './support/in-test-adapter.js'
  */
 
 const job = defineJob({ type: 'hooked.job', schema: z.object({ n: z.number() }) });
-
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function wrapped(inner: InTestAdapter, methods: Partial<Adapter>): Adapter {
-  return Object.assign(Object.create(inner) as Adapter, inner, methods);
-}
 
 /** A producer hook that calls `run` and then fails as a span processor's `onEnd` might. */
 const failsAfterSend: Instrumentation = {

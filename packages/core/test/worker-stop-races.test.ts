@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type Adapter, createQueue, createWorker, defineJob, permanentError, type WorkerEvent } from '../src/index.js';
-import { type InTestAdapter, inTestAdapter } from './support/in-test-adapter.js';
+import { createQueue, createWorker, defineJob, permanentError, type WorkerEvent } from '../src/index.js';
+import { inTestAdapter } from './support/in-test-adapter.js';
 import { collectUnhandledRejections } from './support/unhandled-rejections.js';
+import { until } from './support/until.js';
+import { wrapped } from './support/wrapped-adapter.js';
 
 /**
  * Races of a worker's start, stop and settling that an outside audit reproduced: each test
@@ -11,14 +13,6 @@ import { collectUnhandledRejections } from './support/unhandled-rejections.js';
 
 const job = defineJob({ type: 'race.job', schema: z.object({ n: z.number() }), retry: { baseMs: 5, maxMs: 20, maxAttempts: 2 } });
 
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** A promise and the function that resolves it. */
 function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
@@ -26,11 +20,6 @@ function gate(): { promise: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { promise, open };
-}
-
-/** `inner` with some methods replaced (the rest are the adapter's own). */
-function wrapped(inner: InTestAdapter, methods: Partial<Adapter>): Adapter {
-  return Object.assign(Object.create(inner) as Adapter, inner, methods);
 }
 
 const unhandled = collectUnhandledRejections();

@@ -13,16 +13,9 @@ import {
 } from '../src/index.js';
 import { PREFETCH_SHORT_BATCH } from '../src/receive-planner.js';
 import { inTestAdapter } from './support/in-test-adapter.js';
+import { until } from './support/until.js';
 
 const job = defineJob({ type: 'unit.job', schema: z.object({ n: z.number() }), retry: { baseMs: 5, maxMs: 20, maxAttempts: 3 } });
-
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('createWorker', () => {
   it('reports events in order and never exceeds its concurrency', async () => {
