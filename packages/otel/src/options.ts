@@ -1,16 +1,8 @@
 import { BgError } from '@bg/core';
+import { checkOptionNames, describeValue as describe } from '@bg/core/adapter';
 import type { OtelOptions } from './instrument.js';
 
-const NAMES: readonly string[] = ['tracerProvider', 'meterProvider', 'processParent', 'backlogIntervalMs'];
-
-/** A short description of a value for an error message (never a long value in full). */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return value.length <= 40 ? JSON.stringify(value) : `a string of ${value.length} characters`;
-  if (typeof value !== 'object' && typeof value !== 'function') return String(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'function' ? 'a function' : 'an object';
-}
+const NAMES: ReadonlySet<string> = new Set(['tracerProvider', 'meterProvider', 'processParent', 'backlogIntervalMs']);
 
 function invalid(message: string): BgError {
   return new BgError('INVALID_ARGUMENT', `instrument(): ${message}`, { retryable: false });
@@ -36,11 +28,7 @@ export function checkOptions(options: unknown): OtelOptions {
     throw invalid(`options must be an object, got ${describe(options)}`);
   }
   const given = options as Record<string, unknown>;
-  for (const name of Object.keys(given)) {
-    if (given[name] !== undefined && !NAMES.includes(name)) {
-      throw invalid(`unknown option ${JSON.stringify(name)} (${NAMES.join(', ')})`);
-    }
-  }
+  checkOptionNames('instrument()', given, NAMES);
   const { tracerProvider, meterProvider, processParent, backlogIntervalMs } = given;
   if (tracerProvider !== undefined && !hasMethod(tracerProvider, 'getTracer')) {
     throw invalid(`tracerProvider must be a TracerProvider (with getTracer), got ${describe(tracerProvider)}`);

@@ -1,4 +1,4 @@
-import type { DeadLetter, ReceivedMessage } from '@bg/core/adapter';
+import { type DeadLetter, hasLoneSurrogate, type ReceivedMessage } from '@bg/core/adapter';
 import { formatHandle } from './lease-handle.js';
 
 /**
@@ -6,8 +6,6 @@ import { formatHandle } from './lease-handle.js';
  * when `text` cannot keep them), attributes as JSON text (null for none), dead-letter errors
  * as JSON text, times as epoch ms.
  */
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /**
  * A body as `text` can store it: as is, or — when it holds a NUL character or a lone surrogate,
@@ -19,7 +17,7 @@ export function storedBody(body: string): [text: string, json: boolean] {
 
 /** Whether PostgreSQL's UTF-8 `text` would not keep `value` byte for byte (a NUL character, a lone surrogate). */
 export function textLoses(value: string): boolean {
-  return value.includes('\u0000') || LONE_SURROGATE.test(value);
+  return value.includes('\u0000') || hasLoneSurrogate(value);
 }
 
 /** The body back from its stored form. */

@@ -1,4 +1,4 @@
-import { BgError, booleanOption, describeValue, invalidOption } from '@bg/core/adapter';
+import { BgError, booleanOption, checkOptionNames, describeValue, invalidOption } from '@bg/core/adapter';
 import type { ClientConfig } from '@google-cloud/pubsub';
 import type { PubSubAdapterOptions } from './pubsub-adapter.js';
 import { PROJECT_ID_PATTERN } from './resource-names.js';
@@ -21,6 +21,7 @@ export const PUBSUB_OPTION_NAMES: readonly (keyof PubSubAdapterOptions)[] = [
   'deadLetterScanLimit',
   'maxDeliveryAttempts',
 ];
+const OPTION_NAMES: ReadonlySet<string> = new Set(PUBSUB_OPTION_NAMES);
 
 /**
  * `host`, `host:port` or `[ipv6]:port`, optionally after `http://` or `https://` and before one
@@ -51,15 +52,7 @@ export function connectionOptions(options: unknown): ConnectionOptions {
     });
   }
   const given = options as Record<string, unknown>;
-  for (const [name, value] of Object.entries(given)) {
-    if (value !== undefined && !(PUBSUB_OPTION_NAMES as readonly string[]).includes(name)) {
-      throw new BgError(
-        'INVALID_ARGUMENT',
-        `${OWNER} has no option ${JSON.stringify(name.slice(0, 40))} (${PUBSUB_OPTION_NAMES.join(', ')})`,
-        { retryable: false },
-      );
-    }
-  }
+  checkOptionNames(OWNER, given, OPTION_NAMES);
   const { projectId, apiEndpoint, emulator, clientConfig } = given;
   if (projectId !== undefined && (typeof projectId !== 'string' || !PROJECT_ID_PATTERN.test(projectId))) {
     throw invalidOption(

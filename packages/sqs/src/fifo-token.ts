@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hasLoneSurrogate } from '@bg/core/adapter';
 
 /** A key SQS takes as it is: 1–128 printable ASCII characters (no space). */
 const PRINTABLE = /^[!-~]{1,128}$/;
@@ -6,9 +7,6 @@ const PRINTABLE = /^[!-~]{1,128}$/;
 const PLAIN_HASH = /^[0-9a-f]{64}$/;
 /** Marks the tokens of keys that would otherwise read as another key's token. */
 const MARKER = 'bg~';
-
-/** A lone surrogate (half of a character), which UTF-8 turns into U+FFFD, merging two keys. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * The FIFO message group id or deduplication id of a key (SQS allows 1–128 printable ASCII
@@ -21,7 +19,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  *   its UTF-16 code units.
  */
 export function fifoToken(key: string): string {
-  if (LONE_SURROGATE.test(key) || PLAIN_HASH.test(key) || key.startsWith(MARKER)) {
+  // A lone surrogate (half of a character): UTF-8 turns it into U+FFFD, merging two keys.
+  if (hasLoneSurrogate(key) || PLAIN_HASH.test(key) || key.startsWith(MARKER)) {
     return `${MARKER}${createHash('sha256').update(Buffer.from(key, 'utf16le')).digest('hex')}`;
   }
   return PRINTABLE.test(key) ? key : createHash('sha256').update(key, 'utf8').digest('hex');

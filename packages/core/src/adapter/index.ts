@@ -28,7 +28,8 @@ export { utf8Bytes } from '../envelope.js';
 export { toErrorInfo } from '../error-info.js';
 export { BgError, type BgErrorCode, type BgErrorOptions, isBgError } from '../errors.js';
 export { ORDERING_KEY_ATTRIBUTE, TYPE_ATTRIBUTE } from '../message-attributes.js';
-export { describeValue } from '../option-checks.js';
+export { checkOptionNames, describeValue } from '../option-checks.js';
+export { hasLoneSurrogate } from '../text-checks.js';
 export { invalidUrl, type UrlParams, urlParams } from '../url-params.js';
 export {
   abortableSleep,

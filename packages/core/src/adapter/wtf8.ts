@@ -5,15 +5,14 @@
  * well-formed text the bytes are the UTF-8 bytes, and their count is `Buffer.byteLength`'s.
  * For adapters whose backend stores bytes (base64 bodies): a body comes back exactly as sent.
  */
+import { hasLoneSurrogate } from '../text-checks.js';
 
-/** A lone surrogate (a high one not followed by a low one, or a low one not after a high one). */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** {@link LONE_SURROGATE}, every one. */
-const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
+/** Every lone surrogate (a high one not followed by a low one, or a low one not after a high one). */
+const LONE_SURROGATES = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** The bytes of `text`: its UTF-8, with each lone surrogate as the 3 bytes of its code point. */
 export function encodeWtf8(text: string): Buffer {
-  if (!LONE_SURROGATE.test(text)) return Buffer.from(text, 'utf8');
+  if (!hasLoneSurrogate(text)) return Buffer.from(text, 'utf8');
   const parts: Buffer[] = [];
   let from = 0;
   for (const match of text.matchAll(LONE_SURROGATES)) {
