@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import { keySlot } from './key-slot.js';
-import { createWakeHub, LINGER_MS, newerStreamId, newWatch, type WakeHub, type Watch, waitOn } from './wake-hub.js';
+import { bumpWatch, createWakeHub, LINGER_MS, newerStreamId, newWatch, type WakeHub, type Watch, waitOn } from './wake-hub.js';
 
 /**
  * Most queues one adapter watches with a blocking read of their own on a cluster; receives on
@@ -97,10 +97,7 @@ export function createClusterWakeHub(options: ClusterWakeHubOptions): WakeHub {
     return watch;
   }
 
-  function bump(watch: Watch): void {
-    watch.seq = ++counter.value;
-    for (const wake of [...watch.waiters]) wake();
-  }
+  const bump = (watch: Watch): void => bumpWatch(watch, counter);
 
   return {
     get healthy() {

@@ -107,6 +107,18 @@ export function newWatch(wakeKey: string, seq: number, at: number): Watch {
   return { wakeKey, wakeId: '0-0', seq, checkedSeq: -1, dueAt: 0, lastUsed: at, waiters: new Set() };
 }
 
+/** Wakes every receive waiting on `watch`. */
+export function wakeAll(watch: Watch): void {
+  if (watch.waiters.size === 0) return;
+  for (const wake of [...watch.waiters]) wake();
+}
+
+/** Marks a change on `watch` (a new `seq` from `counter`) and wakes its waiters. */
+export function bumpWatch(watch: Watch, counter: { value: number }): void {
+  watch.seq = ++counter.value;
+  wakeAll(watch);
+}
+
 /** Waits until `watch` is woken, `ms` pass or `signal` aborts ({@link WakeHub.wait}). */
 export function waitOn(watch: Watch, ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
@@ -140,16 +152,7 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
   /** The last {@link Watch.seq} handed out. */
   const counter = options.counter ?? { value: 0 };
 
-  function wakeAll(watch: Watch): void {
-    if (watch.waiters.size === 0) return;
-    for (const wake of [...watch.waiters]) wake();
-  }
-
-  /** Marks a change on `watch` and wakes its waiters. */
-  function bump(watch: Watch): void {
-    watch.seq = ++counter.value;
-    wakeAll(watch);
-  }
+  const bump = (watch: Watch): void => bumpWatch(watch, counter);
 
   async function ready(): Promise<Redis> {
     if (blocker === undefined) {
