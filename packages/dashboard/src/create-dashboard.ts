@@ -2,16 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import {
-  type Adapter,
-  BgError,
-  createQueue,
-  isBgError,
-  isDeadLetterFilterActive,
-  type JobDefinition,
-  redactText,
-  type WorkerEvent,
-} from '@bg/core';
+import { type Adapter, BgError, createQueue, isBgError, isDeadLetterFilterActive, redactText, type WorkerEvent } from '@bg/core';
 import { accessDecision, FORWARDING_HEADERS, parseCookies, sameSecret, type TokenPresented } from './access.js';
 import { BackendHandle } from './backend-handle.js';
 import { CsrfGuard } from './csrf.js';
@@ -20,7 +11,7 @@ import { actionScope, scanDeadLetters } from './dead-scan.js';
 import { type Html, html } from './html.js';
 import { BodyTooLarge, readBody, securityHeaders, send } from './http-io.js';
 import { badInput, decodeCursor, parseAge, parseDeadFilter, parseForm, parseJobId, parseLimit, parseQueueName } from './input.js';
-import { loadJobDefinitions } from './job-module.js';
+import { checkModulePath, JobSource } from './job-source.js';
 import { layout } from './layout.js';
 import { type DashboardOptions, MAX_SAMPLE_INTERVAL_MS, MIN_SAMPLE_INTERVAL_MS } from './options.js';
 import type { PageContext } from './pages/context.js';
@@ -28,7 +19,7 @@ import { queuePath } from './pages/context.js';
 import { type ActionResult, confirmPage, resultPage } from './pages/dead-action.js';
 import { deadDetailPage } from './pages/dead-detail.js';
 import { deadListPage } from './pages/dead-list.js';
-import { type EnqueueFields, enqueuePage, enqueueUnavailable } from './pages/enqueue.js';
+import { type EnqueueFields, enqueueFailed, enqueuePage, enqueueUnavailable } from './pages/enqueue.js';
 import { type BackendView, overviewPage, overviewTables } from './pages/overview.js';
 import { queueLive, queuePage } from './pages/queue.js';
 import { Poller } from './poller.js';
@@ -91,6 +82,7 @@ function checkOptions(options: DashboardOptions): void {
       throw configError(`createDashboard: backend "${redactText(b.name)}" needs a url or an adapter`);
     for (const q of b.queues ?? []) parseQueueName(q);
   }
+  checkModulePath(options.module);
   if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 12))
     throw configError('createDashboard: token must be a string of at least 12 characters');
   const interval = options.sampleIntervalMs;
@@ -208,11 +200,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       .digest('base64url');
   const tokenCookie = token === undefined ? 'bg_dash_token' : `bg_dash_${derived('cookie-name').slice(0, 10)}`;
   const cookieValue = token === undefined ? '' : derived('cookie-value');
-  let jobs: Promise<Map<string, JobDefinition>> | undefined;
-  const loadJobs = (): Promise<Map<string, JobDefinition>> => {
-    jobs ??= loadJobDefinitions(options.module, options.jobs ?? []);
-    return jobs;
-  };
+  const jobSource = new JobSource(options.module, options.jobs ?? []);
+  // Loaded now, so that a module that does not import is reported when the dashboard starts.
+  if (options.module !== undefined) void jobSource.get();
   const assetCache = new Map<string, Buffer>();
 
   async function asset(name: string): Promise<Buffer> {
@@ -278,17 +268,21 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       url.searchParams.delete('token');
       // One leading slash: "//evil.example/x" would send the browser to another site.
       const location = `${base}${path.replace(/^\/+/, '/')}${url.search}`;
-      return send(res, 303, '', 'text/plain; charset=utf-8', {
-        Location: location,
-        'Set-Cookie': `${tokenCookie}=${cookieValue}${tokenCookieAttrs}`,
-      });
+      // A login starts a fresh session: a session cookie planted before it is not kept.
+      res.setHeader('Set-Cookie', [
+        `${tokenCookie}=${cookieValue}${tokenCookieAttrs}`,
+        `${SESSION_COOKIE}=${csrf.newSession()}${cookieAttrs}`,
+      ]);
+      return send(res, 303, '', 'text/plain; charset=utf-8', { Location: location });
     }
 
     const assetMatch = /^\/assets\/([a-z.]+)$/.exec(path);
     if (assetMatch && method === 'GET') return serveAsset(res, assetMatch[1] ?? '');
 
+    // Only ids this dashboard issued: one chosen by the client, or planted by another site of the
+    // host (cookies are shared across ports), would let whoever chose it read this session's results.
     let session = cookies.get(SESSION_COOKIE);
-    if (!session || !/^[A-Za-z0-9_-]{16,64}$/.test(session)) {
+    if (!csrf.issued(session)) {
       session = csrf.newSession();
       res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${session}${cookieAttrs}`);
     }
@@ -340,7 +334,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     if (sub === '' || sub === '/live') {
       if (form) return methodNotAllowed(res);
       if (sub === '/live') return send(res, 200, queueLive(samples).value, HTML_TYPE);
-      const canEnqueue = (await loadJobs()).size > 0;
+      // Only the enqueue link depends on the job definitions: a module failing to load hides it.
+      const defs = await jobSource.get();
+      const canEnqueue = defs.ok && defs.jobs.size > 0;
       return page(res, 200, ctx, `Queue ${queue}`, queuePage(ctx, index, queue, samples, canEnqueue), [
         [handle.label, `${base}/#backend-${index}`],
       ]);
@@ -422,7 +418,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     crumbs: [string, string][],
   ): Promise<void> {
     const title = `Enqueue on ${queue}`;
-    const defs = await loadJobs();
+    const state = await jobSource.get();
+    if (!state.ok) return page(res, 503, ctx, title, enqueueFailed(state.problem), crumbs);
+    const defs = state.jobs;
     if (defs.size === 0) return page(res, form ? 400 : 200, ctx, title, enqueueUnavailable(), crumbs);
     if (readOnly) return errorPage(res, ctx.base, 403, 'this dashboard is read-only');
     if (!form) {

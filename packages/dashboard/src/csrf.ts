@@ -1,6 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { sameSecret } from './access.js';
 
+/** Characters of a session id: 24 of randomness, 22 of MAC. */
+const SESSION_LENGTH = 46;
+
 /**
  * CSRF protection bound to a session cookie: each browser gets a random session id (an
  * HttpOnly, SameSite=Strict cookie) and its forms carry `HMAC(secret, session id)`, where the
@@ -10,9 +13,25 @@ import { sameSecret } from './access.js';
 export class CsrfGuard {
   readonly #secret = randomBytes(32);
 
-  /** A new random session id. */
+  /**
+   * A new session id: 18 random bytes and a MAC of them under this dashboard's secret, so that
+   * {@link issued} tells the ids this dashboard made from ones a client (or a cookie planted by
+   * another site of the same host) chose itself.
+   */
   newSession(): string {
-    return randomBytes(18).toString('base64url');
+    const random = randomBytes(18).toString('base64url');
+    return random + this.#sessionMac(random);
+  }
+
+  /** True when `session` is an id {@link newSession} of this dashboard made. */
+  issued(session: string | undefined): session is string {
+    if (session === undefined || session.length !== SESSION_LENGTH) return false;
+    const random = session.slice(0, 24);
+    return /^[A-Za-z0-9_-]{24}$/.test(random) && sameSecret(this.#sessionMac(random), session.slice(24));
+  }
+
+  #sessionMac(random: string): string {
+    return createHmac('sha256', this.#secret).update(`session:${random}`).digest('base64url').slice(0, 22);
   }
 
   /** The form value for a session. */
@@ -20,9 +39,9 @@ export class CsrfGuard {
     return createHmac('sha256', this.#secret).update(session).digest('base64url');
   }
 
-  /** True when `value` is the form value of `session`. */
+  /** True when `value` is the form value of `session`, a session this dashboard issued. */
   check(session: string | undefined, value: string | undefined): boolean {
-    if (!session || !value) return false;
+    if (!this.issued(session) || !value) return false;
     return sameSecret(this.tokenFor(session), value);
   }
 }

@@ -2,7 +2,7 @@ import { type Adapter, isBgError, isDeadLetterFilterActive, redactText } from '@
 import type { DeadLetterPosition } from '@bg/core/adapter';
 import { matchingIds } from './dead-scan.js';
 import { badInput, decodeCursor, parseDeadFilter, parseJobId } from './input.js';
-import type { ActionRequest, ActionResult, DeadAction, DeadScope } from './pages/dead-action.js';
+import { type ActionRequest, type ActionResult, type DeadAction, type DeadScope, SHOWN_FAILURES } from './pages/dead-action.js';
 
 const ACTION_CONCURRENCY = 8;
 const PURGE_CHUNK = 500;
@@ -53,7 +53,7 @@ export async function runAction(adapter: Adapter, queue: string, request: Action
   const { filter } = parseDeadFilter(new URLSearchParams(Object.entries(request.fields)));
   if (request.action === 'purge' && request.scope === 'filtered' && !request.filtered && request.upto === undefined) {
     const done = await adapter.purgeDeadLetters(queue);
-    return { action: 'purge', requested: done, done, missing: 0, failed: [], truncated: false };
+    return { action: 'purge', requested: done, done, missing: 0, failedCount: 0, failed: [], truncated: false };
   }
   let ids = request.ids;
   let truncated = false;
@@ -63,11 +63,12 @@ export async function runAction(adapter: Adapter, queue: string, request: Action
     let done = 0;
     for (let i = 0; i < ids.length; i += PURGE_CHUNK)
       done += await adapter.purgeDeadLetters(queue, ids.slice(i, i + PURGE_CHUNK));
-    return { action: 'purge', requested: ids.length, done, missing: ids.length - done, failed: [], truncated };
+    return { action: 'purge', requested: ids.length, done, missing: ids.length - done, failedCount: 0, failed: [], truncated };
   }
   let done = 0;
   let missing = 0;
   const failed: { id: string; message: string }[] = [];
+  let failedCount = 0;
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < ids.length) {
@@ -76,10 +77,13 @@ export async function runAction(adapter: Adapter, queue: string, request: Action
         if (await adapter.replayDeadLetter(queue, id)) done++;
         else missing++;
       } catch (error) {
-        failed.push({ id, message: redactText(isBgError(error) ? `${error.code}: ${error.message}` : String(error)) });
+        // The result is kept in memory for its page: the first failures only (a replay of 100 000
+        // during an outage would keep 100 000 messages per result).
+        if (++failedCount <= SHOWN_FAILURES)
+          failed.push({ id, message: redactText(isBgError(error) ? `${error.code}: ${error.message}` : String(error)) });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(ACTION_CONCURRENCY, ids.length) }, lane));
-  return { action: 'replay', requested: ids.length, done, missing, failed, truncated };
+  return { action: 'replay', requested: ids.length, done, missing, failedCount, failed, truncated };
 }

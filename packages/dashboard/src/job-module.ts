@@ -19,13 +19,17 @@ function collect(value: unknown, into: Set<JobDefinition>, depth: number): void 
 export async function loadJobDefinitions(
   modulePath: string | undefined,
   extra: readonly JobDefinition[] = [],
+  attempt = 0,
 ): Promise<Map<string, JobDefinition>> {
   const found = new Set<JobDefinition>(extra);
   if (modulePath !== undefined) {
     const path = resolve(modulePath);
     let mod: Record<string, unknown>;
+    // A later attempt imports the module under a URL of its own: a module whose evaluation threw
+    // stays failed under its URL for the life of the process.
+    const url = pathToFileURL(path).href + (attempt > 0 ? `?bg-dashboard-attempt=${attempt}` : '');
     try {
-      mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+      mod = (await import(url)) as Record<string, unknown>;
     } catch (cause) {
       throw new BgError('INVALID_ARGUMENT', `cannot load the job module ${path}: ${(cause as Error).message}`, {
         cause,

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 
 /** How long the result of a form's POST stays readable at its address (ms). */
 export const RESULT_TTL_MS = 10 * 60_000;
-/** Results kept at most; the oldest go first. */
-const MAX_RESULTS = 200;
+/** Results kept at most for one session; its oldest go first (it never evicts another session's). */
+export const MAX_RESULTS_PER_SESSION = 20;
+/** Results kept at most in all; the oldest go first. */
+export const MAX_RESULTS = 1_000;
 
 interface Kept<T> {
   readonly session: string;
@@ -15,10 +17,15 @@ interface Kept<T> {
  * The results of mutations, kept briefly so that a POST can answer with a redirect to a page
  * that shows its result (Post/Redirect/Get): reloading that page reads the result again
  * instead of submitting the form again (a second enqueue, or a replay of whatever matches the
- * filter by then). Each result is readable only by the session that made it.
+ * filter by then). Each result is readable only by the session that made it, under a random id
+ * (96 bits); a session keeps at most {@link MAX_RESULTS_PER_SESSION}, so one busy session (or a
+ * script) cannot push the results of the others out, and all of them at most {@link MAX_RESULTS}.
  */
 export class ResultStore<T> {
+  /** By id, oldest first. */
   readonly #kept = new Map<string, Kept<T>>();
+  /** The ids of each session, oldest first. */
+  readonly #bySession = new Map<string, string[]>();
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -28,12 +35,13 @@ export class ResultStore<T> {
   /** Keeps `value` for `session`; returns the id its page is addressed by. */
   put(session: string, value: T): string {
     this.#expire();
-    while (this.#kept.size >= MAX_RESULTS) {
-      const oldest = this.#kept.keys().next().value as string;
-      this.#kept.delete(oldest);
-    }
+    const own = this.#bySession.get(session) ?? [];
+    while (own.length >= MAX_RESULTS_PER_SESSION) this.#kept.delete(own.shift() as string);
+    while (this.#kept.size >= MAX_RESULTS) this.#drop(this.#kept.keys().next().value as string);
     const id = randomBytes(12).toString('base64url');
     this.#kept.set(id, { session, value, at: this.#now() });
+    own.push(id);
+    this.#bySession.set(session, own);
     return id;
   }
 
@@ -45,11 +53,26 @@ export class ResultStore<T> {
     return kept !== undefined && kept.session === session ? kept.value : undefined;
   }
 
+  /** Results kept now (all sessions). */
+  get size(): number {
+    return this.#kept.size;
+  }
+
+  #drop(id: string): void {
+    const kept = this.#kept.get(id);
+    if (kept === undefined) return;
+    this.#kept.delete(id);
+    const own = this.#bySession.get(kept.session);
+    const at = own?.indexOf(id) ?? -1;
+    if (own !== undefined && at >= 0) own.splice(at, 1);
+    if (own?.length === 0) this.#bySession.delete(kept.session);
+  }
+
   #expire(): void {
     const limit = this.#now() - RESULT_TTL_MS;
     for (const [id, kept] of this.#kept) {
       if (kept.at >= limit) break; // kept in insertion order: the rest are newer
-      this.#kept.delete(id);
+      this.#drop(id);
     }
   }
 }

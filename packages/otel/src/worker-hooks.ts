@@ -165,7 +165,7 @@ export function workerHooks(
         record((m) => m.retries.add(1, byType(event.jobType)));
         const delivery = deliveries.ran(event.jobId, event.attempt);
         if (!delivery) return;
-        delivery.span?.addEvent(EVENT.retry, { [ATTR.delayMs]: event.delayMs, [ATTR.attempt]: event.attempt });
+        safely(() => delivery.span?.addEvent(EVENT.retry, { [ATTR.delayMs]: event.delayMs, [ATTR.attempt]: event.attempt }));
         finish(event.jobId, delivery);
         return;
       }
@@ -175,14 +175,18 @@ export function workerHooks(
         if (!delivery) return;
         // A first delivery dead-lettered without running (an invalid payload) was its attempt.
         recordLatency(delivery);
-        const span = delivery.span ?? startSpan(event.jobId, delivery, undefined);
-        if (span.isRecording()) {
+        // The span of a delivery that had none (a malformed envelope) is started here: a span
+        // processor whose onStart throws must not keep the delivery open (one record per job).
+        const hadSpan = delivery.span !== undefined;
+        safely(() => {
+          const span = delivery.span ?? startSpan(event.jobId, delivery, undefined);
+          if (!span.isRecording()) return;
           span.addEvent(EVENT.deadLetter, { [ATTR.deadLetterReason]: event.reason, [ATTR.attempt]: event.attempt });
-          if (!delivery.span || event.reason !== 'max-attempts') {
+          if (!hadSpan || event.reason !== 'max-attempts') {
             span.setAttribute(ATTR.errorType, event.error?.code ?? event.reason);
             span.setStatus({ code: SpanStatusCode.ERROR, message: `dead-lettered: ${event.reason}` });
           }
-        }
+        });
         finish(event.jobId, delivery);
         return;
       }
@@ -194,10 +198,12 @@ export function workerHooks(
         // `fresh-count`: the re-send of a due delayed job (so its parks do not count as attempts) is
         // the last step of its delay, like a hop.
         const hop = event.why === 'not-before' || event.why === 'fresh-count';
-        delivery.span?.addEvent(hop ? EVENT.hop : EVENT.defer, {
-          [ATTR.deferReason]: event.why,
-          [ATTR.delayMs]: event.delayMs,
-        });
+        safely(() =>
+          delivery.span?.addEvent(hop ? EVENT.hop : EVENT.defer, {
+            [ATTR.deferReason]: event.why,
+            [ATTR.delayMs]: event.delayMs,
+          }),
+        );
         finish(event.jobId, delivery);
         return;
       }
@@ -211,11 +217,12 @@ export function workerHooks(
         const delivery = deliveries.oldest(event.jobId);
         if (!delivery) return;
         const span = delivery.span;
-        if (span?.isRecording()) {
-          span.addEvent(EVENT.leaseLost);
-          span.setAttribute(ATTR.errorType, 'LEASE_LOST');
-          span.setStatus({ code: SpanStatusCode.ERROR, message: 'lease lost' });
-        }
+        if (span?.isRecording())
+          safely(() => {
+            span.addEvent(EVENT.leaseLost);
+            span.setAttribute(ATTR.errorType, 'LEASE_LOST');
+            span.setStatus({ code: SpanStatusCode.ERROR, message: 'lease lost' });
+          });
         finish(event.jobId, delivery);
         return;
       }

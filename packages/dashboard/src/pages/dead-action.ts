@@ -33,13 +33,17 @@ export interface ActionResult {
   readonly done: number;
   /** Dead letters that were no longer there. */
   readonly missing: number;
-  /** Ids that failed, with the (redacted) reason. */
+  /** How many failed. */
+  readonly failedCount: number;
+  /** The first ids that failed (at most {@link SHOWN_FAILURES}: the result is kept in memory), with the (redacted) reason. */
   readonly failed: readonly { readonly id: string; readonly message: string }[];
   /** The id list was cut at its maximum: run the action again for the rest. */
   readonly truncated: boolean;
 }
 
 const SHOWN_IDS = 50;
+/** Failures an {@link ActionResult} keeps (and its page shows). */
+export const SHOWN_FAILURES = SHOWN_IDS;
 
 function what(request: ActionRequest, scope: ActionScope | undefined): string {
   if (request.scope === 'one') return `dead letter ${request.ids[0]}`;
@@ -76,7 +80,7 @@ ${
         .join(', ')}. The whole dead-letter store is scanned to find them.</p>`
     : ''
 }
-${request.scope === 'filtered' ? html`<p class="muted">Dead letters that arrive after this confirmation are left alone.</p>` : ''}
+${request.scope === 'filtered' ? html`<p class="muted">${scope?.counted === 'backend' ? 'Counted by the backend. ' : ''}Dead letters that arrive after this confirmation are left alone${scope !== undefined && scope.later > 0 ? html`, and so are the <span data-later="${scope.later}">${scope.later}</span> dated after it (written by a worker whose clock runs ahead)` : ''}.</p>` : ''}
 ${request.ids.length > 0 ? html`<ul class="ids">${request.ids.slice(0, SHOWN_IDS).map((id) => html`<li class="mono">${id}</li>`)}${request.ids.length > SHOWN_IDS ? html`<li>… and ${request.ids.length - SHOWN_IDS} more</li>` : ''}</ul>` : ''}
 <form method="post" action="${path}/dead/action" class="actions">
 <input type="hidden" name="_csrf" value="${ctx.csrf}"><input type="hidden" name="_once" value="${ctx.once}">
@@ -96,7 +100,7 @@ export function resultPage(ctx: PageContext, backend: number, queue: string, res
   const verb = result.action === 'replay' ? 'replayed' : 'purged';
   return html`<p class="lead" role="status" data-result="${verb}">${verb[0]?.toUpperCase()}${verb.slice(1)} ${result.done} of ${result.requested} dead letter(s) on <strong>${queue}</strong>.</p>
 ${result.missing > 0 ? html`<p>${result.missing} were already gone (replayed or purged by someone else).</p>` : ''}
-${result.failed.length > 0 ? html`<div class="error" role="alert"><p>${result.failed.length} failed:</p><ul>${result.failed.slice(0, SHOWN_IDS).map((f) => html`<li><span class="mono">${f.id}</span>: ${f.message}</li>`)}</ul></div>` : ''}
+${result.failedCount > 0 ? html`<div class="error" role="alert"><p>${result.failedCount} failed${result.failedCount > result.failed.length ? ` (the first ${result.failed.length} shown)` : ''}:</p><ul>${result.failed.map((f) => html`<li><span class="mono">${f.id}</span>: ${f.message}</li>`)}</ul></div>` : ''}
 ${result.truncated ? html`<p class="error">Stopped after ${result.requested.toLocaleString('en-US')}; run it again for the rest.</p>` : ''}
 <p><a href="${path}/dead">Back to the dead letters</a> · <a href="${path}">Queue</a></p>`;
 }

@@ -41,3 +41,9 @@ export function enqueueUnavailable(): Html {
   return html`<p>Enqueueing from the dashboard needs the job definitions, to validate payloads with their schemas:
 start it with <code>bgctl dashboard URL --module ./dist/jobs.js</code>, or pass <code>module</code> / <code>jobs</code> to <code>createDashboard</code>.</p>`;
 }
+
+/** The explanation shown while the job module does not load (`problem`: one line, no server paths). */
+export function enqueueFailed(problem: string): Html {
+  return html`<div class="error" role="alert"><p>Enqueueing is unavailable: ${problem}.</p>
+<p>The other pages work meanwhile; the module is loaded again on a later visit, no restart needed.</p></div>`;
+}
