@@ -3,7 +3,10 @@ import type pg from 'pg';
 /** A client taken from a pool for several queries, and how to give it back. */
 export interface CheckedOutClient {
   readonly client: pg.PoolClient;
-  /** Gives the client back; `broken` (or a lost connection) destroys it instead of reusing it. */
+  /**
+   * Gives the client back; `broken` (or a lost connection) destroys it instead of reusing it.
+   * Only the first call counts (a relay's `stop()` may destroy a client its round still holds).
+   */
   release(broken?: boolean): void;
 }
 
@@ -25,6 +28,7 @@ export function checkOut(pool: pg.Pool): Promise<CheckedOutClient> {
         return;
       }
       let lost = false;
+      let released = false;
       const onError = (): void => {
         lost = true;
       };
@@ -32,6 +36,8 @@ export function checkOut(pool: pg.Pool): Promise<CheckedOutClient> {
       resolve({
         client,
         release(broken = false) {
+          if (released) return;
+          released = true;
           client.off('error', onError);
           done(broken || lost);
         },

@@ -12,7 +12,8 @@ const UNREACHABLE_TEXT =
  * error class). Transient network failures are the kit's (`networkError`: `UNREACHABLE`);
  * wrong credentials are `AUTH_FAILED` (not retryable); a dropped connection, a server
  * shutting down or out of connection slots is `UNREACHABLE`; a missing schema or table is
- * `QUEUE_NOT_FOUND` (the schema was never migrated); a missing database `INVALID_ARGUMENT`.
+ * `QUEUE_NOT_FOUND` (the schema was never migrated); a missing database, or a server without
+ * SSL when the settings require it, `INVALID_ARGUMENT` (not retryable).
  */
 export function mapPgError(error: unknown, during: string): BgError {
   if (isBgError(error)) return error;
@@ -25,6 +26,13 @@ export function mapPgError(error: unknown, during: string): BgError {
       cause: error,
       retryable: false,
     });
+  }
+  if (/does not support SSL/i.test(message)) {
+    return new BgError(
+      'INVALID_ARGUMENT',
+      `${during}: the PostgreSQL server does not support SSL connections, which the connection settings require (sslmode): enable SSL on the server, or connect without it`,
+      { cause: error, retryable: false },
+    );
   }
   if (code === '3D000') {
     return new BgError('INVALID_ARGUMENT', `${during}: the database does not exist: ${message}`, {

@@ -1,5 +1,6 @@
 import {
   BgError,
+  checkOptionNames,
   describeValue,
   durationOption,
   integerOption,
@@ -61,6 +62,46 @@ export interface CheckedAdapterOptions {
   readonly deduplicationWindowMs: number;
 }
 
+/** Every option of `postgresAdapter` (a misspelt one would be ignored silently). */
+const OPTION_NAMES: ReadonlySet<string> = new Set([
+  'url',
+  'pool',
+  'schema',
+  'migrate',
+  'maxPayloadBytes',
+  'poolSize',
+  'connectTimeoutMs',
+  'pollIntervalMs',
+  'deduplicationWindowMs',
+]);
+
+/** Options that only shape the pool the adapter makes from `url`: with the application's own `pool` they would be ignored. */
+const URL_POOL_OPTIONS = ['poolSize', 'connectTimeoutMs'] as const;
+
+/**
+ * With the application's own `pool`, a `url` (or an option of the pool made from one) would be
+ * ignored silently — the adapter would query another database than the url names. Each is
+ * `INVALID_ARGUMENT` naming the conflict; the url itself is never shown (it may hold a password).
+ */
+function checkPoolConflicts(options: PostgresAdapterOptions): void {
+  if (options.url !== undefined) {
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      'postgresAdapter takes a url or a pool, not both: with a pool the url would be ignored (give the pool alone, or the url alone and let the adapter make its pool)',
+      { retryable: false },
+    );
+  }
+  for (const name of URL_POOL_OPTIONS) {
+    if (options[name] !== undefined) {
+      throw new BgError(
+        'INVALID_ARGUMENT',
+        `postgresAdapter option ${name} shapes the pool made from a url; with your own pool it would be ignored (set it on the pg.Pool instead)`,
+        { retryable: false },
+      );
+    }
+  }
+}
+
 /** Largest `maxPayloadBytes`: what one PostgreSQL `text` value holds (1 GB), less room for the row. */
 const MAX_PAYLOAD_LIMIT = 1_000_000_000;
 
@@ -78,10 +119,14 @@ export function checkAdapterOptions(options: PostgresAdapterOptions): CheckedAda
       retryable: false,
     });
   }
+  checkOptionNames(owner, options, OPTION_NAMES);
   if (options.pool === undefined && options.url === undefined) {
     throw new BgError('INVALID_ARGUMENT', 'postgresAdapter needs a url or a pool', { retryable: false });
   }
-  if (options.pool !== undefined) objectOption(owner, 'pool', options.pool, 'a pg.Pool', ['query', 'connect', 'on']);
+  if (options.pool !== undefined) {
+    objectOption(owner, 'pool', options.pool, 'a pg.Pool', ['query', 'connect', 'on']);
+    checkPoolConflicts(options);
+  }
   let fromUrl: PostgresUrl | undefined;
   if (options.url !== undefined) {
     if (typeof options.url !== 'string') {
@@ -92,7 +137,10 @@ export function checkAdapterOptions(options: PostgresAdapterOptions): CheckedAda
       url = new URL(options.url);
     } catch {
       // Not the TypeError itself: it holds the whole input, password included.
-      throw invalidUrl('postgres', 'it is not a valid URL (postgres://[user[:password]@]host[:port]/database)');
+      throw invalidUrl(
+        'postgres',
+        'it is not a valid URL (expected postgres://user@host:5432/database, a password after the user and a colon)',
+      );
     }
     fromUrl = parsePostgresUrl(url);
   }

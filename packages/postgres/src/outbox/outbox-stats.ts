@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { mapPgError } from '../map-error.js';
 import { ident } from '../schema-sql.js';
 import { NOW_MS } from '../statements.js';
 
@@ -34,21 +35,34 @@ interface StatsRow {
   lag_ms: string | null;
 }
 
+/** Runs `db.query`, PostgreSQL's errors mapped as the adapter maps them (typed; no connection string shown). */
+async function read<R extends pg.QueryResultRow>(db: Db, text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  try {
+    return await db.query<R>(text, values);
+  } catch (error) {
+    throw mapPgError(error, 'reading the outbox stats');
+  }
+}
+
 function toStats(row: StatsRow | undefined): { backlog: number; lagMs: number } {
   return { backlog: Number(row?.backlog ?? 0), lagMs: Math.max(0, Number(row?.lag_ms ?? 0)) };
 }
 
-/** Backlog and lag of the outbox in `schema`, and the rows set aside, read with `db`. */
+/**
+ * Backlog and lag of the outbox in `schema`, and the rows set aside, read with `db`. Fails with
+ * a `BgError` (`QUEUE_NOT_FOUND` for a schema never migrated, `UNREACHABLE`, `AUTH_FAILED` …).
+ */
 export async function outboxStats(db: Db, schema = 'bg'): Promise<OutboxStats> {
   const s = ident(schema);
-  const r = await db.query<StatsRow & { has_failed: boolean }>(
+  const r = await read<StatsRow & { has_failed: boolean }>(
+    db,
     `select count(*) as backlog, ${NOW_MS} - min(created_at) as lag_ms,
       to_regclass($1) is not null as has_failed from ${s}.outbox`,
     [`${s}.outbox_failed`],
   );
   let failed = 0;
   if (r.rows[0]?.has_failed === true) {
-    const f = await db.query<{ n: string }>(`select count(*) as n from ${s}.outbox_failed`);
+    const f = await read<{ n: string }>(db, `select count(*) as n from ${s}.outbox_failed`);
     failed = Number(f.rows[0]?.n ?? 0);
   }
   return { ...toStats(r.rows[0]), failed };
@@ -59,7 +73,8 @@ export async function outboxStats(db: Db, schema = 'bg'): Promise<OutboxStats> {
  * sorted by name): which queue's jobs are held up.
  */
 export async function outboxQueueStats(db: Db, schema = 'bg'): Promise<OutboxQueueStats[]> {
-  const r = await db.query<StatsRow>(
+  const r = await read<StatsRow>(
+    db,
     `select queue, count(*) as backlog, ${NOW_MS} - min(created_at) as lag_ms
       from ${ident(schema)}.outbox group by queue order by queue`,
   );
@@ -68,6 +83,6 @@ export async function outboxQueueStats(db: Db, schema = 'bg'): Promise<OutboxQue
 
 /** Whether the database has an outbox table in `schema` (tools show outbox stats only then). */
 export async function hasOutbox(db: Db, schema = 'bg'): Promise<boolean> {
-  const r = await db.query<{ found: boolean }>('select to_regclass($1) is not null as found', [`${ident(schema)}.outbox`]);
+  const r = await read<{ found: boolean }>(db, 'select to_regclass($1) is not null as found', [`${ident(schema)}.outbox`]);
   return r.rows[0]?.found === true;
 }

@@ -1,43 +1,30 @@
-import {
-  type Adapter,
-  BgError,
-  type BgErrorCode,
-  decodeEnvelope,
-  encodeEnvelope,
-  isBgError,
-  type OutgoingMessage,
-} from '@bg/core';
-import { describeValue, durationOption, integerOption, invalidOption, objectOption } from '@bg/core/adapter';
+import { BgError, type BgErrorCode, decodeEnvelope, encodeEnvelope, isBgError, type OutgoingMessage } from '@bg/core';
+import { durationOption } from '@bg/core/adapter';
 import type pg from 'pg';
 import { checkOut } from '../checked-out-client.js';
 import { Wakeups } from '../listener.js';
 import { mapPgError } from '../map-error.js';
 import { loadedBody } from '../postgres-adapter.js';
-import { channelOf, ident, OUTBOX_WAKEUP } from '../schema-sql.js';
-import { NOW_MS } from '../statements.js';
+import { channelOf, OUTBOX_WAKEUP } from '../schema-sql.js';
 import { loadedKey } from '../stored-key.js';
 import { type OutboxStats, outboxStats } from './outbox-stats.js';
+import { checkRelayOptions, type RelayOptions } from './relay-options.js';
+import { ABANDONED, type AbandonedRow, type RoundInFlight, RoundsInFlight, stillRunning, within } from './relay-rounds.js';
+import { relaySql } from './relay-sql.js';
+import { claimSharedPool } from './shared-pool.js';
 
-/** Options of {@link startRelay}. */
-export interface RelayOptions {
-  /** The pool of the database holding the outbox. */
-  readonly db: pg.Pool;
-  /** Where jobs go: any bg adapter (Redis, SQS, Azure, Pub/Sub, PostgreSQL itself …). */
-  readonly target: Adapter;
-  /** Schema of the outbox table (default `bg`). */
-  readonly schema?: string;
-  /** Rows forwarded per transaction (default 100). */
-  readonly batchSize?: number;
-  /** Longest wait between looks at an idle outbox when no notification arrives (default 2 000 ms). */
-  readonly pollIntervalMs?: number;
+export type { RelayOptions } from './relay-options.js';
+export type { AbandonedRow } from './relay-rounds.js';
+
+/** What `stop()` resolves with. */
+export interface RelayStopped {
   /**
-   * Called with each failed round's error, a `BgError` (the relay retries with a backoff):
-   * the target's own error, or PostgreSQL's mapped as the adapter maps it (`UNREACHABLE`,
-   * `AUTH_FAILED`, `QUEUE_NOT_FOUND` for an outbox never migrated …); and once for each row
-   * set aside in `outbox_failed` because the target refused it for good (`details.setAside`
-   * is true; the code and cause are the target's). Default: ignored.
+   * The rows of rounds still running after `graceMs` (a `target.send` that never settled):
+   * their transactions were rolled back, so they wait in the outbox for the next relay. If such a
+   * send completes after all, the target gets those jobs twice (same job ids). Empty when every
+   * round finished in time.
    */
-  readonly onError?: (error: BgError) => void;
+  readonly abandoned: readonly AbandonedRow[];
 }
 
 /** A running relay. */
@@ -50,8 +37,13 @@ export interface Relay {
   readonly forwarded: number;
   /** Rows this relay set aside in `outbox_failed` so far (refused by the target for good). */
   readonly setAside: number;
-  /** Stops after the batch in flight (its transaction commits or rolls back); resolves when stopped. */
-  stop(): Promise<void>;
+  /**
+   * Stops taking rows and waits for the round in flight (its transaction commits or rolls
+   * back), at most `graceMs` (the option's, default 10 s); a round still running then is
+   * abandoned: its transaction is rolled back and its rows stay in the outbox (see
+   * {@link RelayStopped}). Calling it again returns the same promise.
+   */
+  stop(options?: { readonly graceMs?: number }): Promise<RelayStopped>;
 }
 
 interface OutboxRow {
@@ -107,6 +99,14 @@ function refusesRows(error: unknown): error is BgError {
   return isBgError(error) && !error.retryable && !TARGET_WIDE.has(error.code);
 }
 
+/** What a round came to: rows taken, forwarded and set aside, and whether any had an ordering key. */
+interface RoundResult {
+  readonly taken: number;
+  readonly sent: number;
+  readonly refused: number;
+  readonly ordered: boolean;
+}
+
 /** The longest error text kept with a row set aside. */
 const ERROR_TEXT_LIMIT = 2_000;
 
@@ -126,69 +126,38 @@ const ERROR_TEXT_LIMIT = 2_000;
  * `stats().failed` and reported to `onError`. Retryable errors, and errors about the target as
  * a whole (`AUTH_FAILED`, `QUEUE_NOT_FOUND` …), keep the rows for the next round (with a backoff).
  *
- * Rows with an `orderingKey` are taken only when no earlier row of the same key and queue is
- * waiting, and sent in order, so per-key order holds where the target keeps it
- * (`capabilities.ordering`); while such rows are forwarded the relay goes round again at once.
+ * Rows with an `orderingKey`: a round takes the first waiting row of a key and queue only when
+ * no other relay holds it (`SKIP LOCKED`), and with it, while the batch has room, the key's
+ * following rows, in order; no other relay takes a later row of a key while its first row
+ * waits. So a key's backlog goes in batches, each row once, and per-key order holds where the
+ * target keeps it (`capabilities.ordering`).
  * Delays count from the enqueue: the remaining delay is forwarded; one longer than the target's
  * `maxDelayMs` hops as in the core (the envelope gets `notBefore`, the message the target's
  * longest delay). Idle relays wake on the outbox's NOTIFY (a trigger, on a connection of their
  * own outside `db`), with a bounded poll.
  *
- * Every option is checked here: anything of the wrong type or out of range is
- * `INVALID_ARGUMENT` (not retryable) naming the option.
+ * `stop()` waits for the round in flight at most `graceMs` (default 10 s); a round still running
+ * then (a `target.send` that never settles) is abandoned: its connection is closed, so its
+ * transaction rolls back and its rows stay in the outbox; `stop()` resolves with them.
+ *
+ * Every option is checked here: anything misspelt, of the wrong type or out of range is
+ * `INVALID_ARGUMENT` (not retryable) naming the option; so is a target querying through `db`
+ * itself when `db` has no connection to spare for it (see {@link RelayOptions.target}).
  *
  * @example
  * ```ts
  * const relay = startRelay({ db: pool, target: redisAdapter({ url }) })
  * // … on shutdown
- * await relay.stop()
+ * const { abandoned } = await relay.stop()
  * ```
  */
 export function startRelay(options: RelayOptions): Relay {
-  const owner = 'startRelay';
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new BgError('INVALID_ARGUMENT', `startRelay options must be an object, got ${describeValue(options)}`, {
-      retryable: false,
-    });
-  }
-  const { db, target } = options;
-  objectOption(owner, 'db', db, 'a pg.Pool', ['connect', 'query', 'on']);
-  objectOption(owner, 'target', target, 'a bg adapter', ['send', 'ensureQueue']);
-  if (typeof target.capabilities !== 'object' || target.capabilities === null) {
-    throw new BgError('INVALID_ARGUMENT', 'startRelay option target must be a bg adapter: it has no capabilities', {
-      retryable: false,
-    });
-  }
-  if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw invalidOption(owner, 'onError', 'a function', options.onError);
-  }
-  const schema = options.schema ?? 'bg';
-  const table = `${ident(schema)}.outbox`;
-  const batchSize = integerOption(owner, 'batchSize', options.batchSize, 100, 1, 10_000);
-  const pollIntervalMs = durationOption(owner, 'pollIntervalMs', options.pollIntervalMs, 2_000);
+  const { db, target, schema, batchSize, pollIntervalMs, graceMs, onError } = checkRelayOptions(options);
+  const sql = relaySql(schema);
+  const leavePool = claimSharedPool(db, target);
   const wakeups = new Wakeups(db, channelOf(schema));
   const ensured = new Set<string>();
-  const take = `select seq, queue, id, body, body_json, attributes, delay_ms, ordering_key, dedup_key, created_at, ${NOW_MS} as now
-    from ${table} o
-    where o.ordering_key is null
-      or not exists (select 1 from ${table} e where e.queue = o.queue and e.ordering_key = o.ordering_key and e.seq < o.seq)
-    order by seq
-    limit $1
-    for update skip locked`;
-  const remove = `delete from ${table} where seq = any($1::bigint[])`;
-  // $1 seqs, $2 error codes, $3 error texts: moves the rows to outbox_failed in one statement.
-  const setAsideSql = `with refused as (
-      select * from unnest($1::bigint[], $2::text[], $3::text[]) as r(seq, code, error)
-    ), moved as (
-      delete from ${table} o using refused r where o.seq = r.seq
-      returning o.seq, o.queue, o.id, o.body, o.body_json, o.attributes, o.delay_ms, o.ordering_key, o.dedup_key,
-        o.created_at, r.code, r.error
-    )
-    insert into ${ident(schema)}.outbox_failed
-      (seq, queue, id, body, body_json, attributes, delay_ms, ordering_key, dedup_key, created_at, error_code, error, failed_at)
-    select seq, queue, id, body, body_json, attributes, delay_ms, ordering_key, dedup_key, created_at, code, error, ${NOW_MS}
-    from moved
-    on conflict (seq) do nothing`;
+  const inFlight = new RoundsInFlight();
   let running = true;
   let forwarded = 0;
   let setAside = 0;
@@ -196,7 +165,7 @@ export function startRelay(options: RelayOptions): Relay {
 
   function report(error: BgError): void {
     try {
-      options.onError?.(error);
+      onError?.(error);
     } catch {
       // the reporter's own failure must not stop the relay
     }
@@ -263,7 +232,7 @@ export function startRelay(options: RelayOptions): Relay {
    * rows for good, the rows not stored are sent one by one, so that only the refused ones are
    * set aside; a retryable or target-wide error stops the chunk (the rest stay).
    */
-  async function forwardChunk(queue: string, rows: readonly OutboxRow[]): Promise<Outcome> {
+  async function forwardChunk(queue: string, rows: readonly OutboxRow[], state: RoundInFlight): Promise<Outcome> {
     const outcome: Outcome = { sent: [], refused: [] };
     const ready: Ready[] = [];
     for (const row of rows) {
@@ -279,9 +248,11 @@ export function startRelay(options: RelayOptions): Relay {
         queue,
         ready.map((r) => r.message),
       );
+      stillRunning(state);
       outcome.sent.push(...ready.map((r) => r.row));
       return outcome;
     } catch (error) {
+      stillRunning(state);
       const rest = notStored(error, ready, outcome.sent);
       if (!refusesRows(error) || rest.length === 0) {
         if (rest.length > 0) outcome.failure = error;
@@ -294,8 +265,11 @@ export function startRelay(options: RelayOptions): Relay {
       for (const r of rest) {
         try {
           await target.send(queue, [r.message]);
+          stillRunning(state);
           outcome.sent.push(r.row);
         } catch (one) {
+          if (one === ABANDONED) throw one;
+          stillRunning(state);
           if (notStored(one, [r], outcome.sent).length === 0) continue;
           if (!refusesRows(one)) {
             outcome.failure = one;
@@ -308,16 +282,46 @@ export function startRelay(options: RelayOptions): Relay {
     }
   }
 
+  /**
+   * Takes up to `batchSize` rows: the first rows that are keyless or the first of their key (the
+   * heads, `SKIP LOCKED`: holding a key's first row holds the key), then, while there is room,
+   * the rows following the keyed heads, in order. Sorted by `seq`, so each key goes in order.
+   */
+  async function take(client: pg.PoolClient): Promise<OutboxRow[]> {
+    const { rows: heads } = await client.query<OutboxRow>(sql.takeHeads, [batchSize]);
+    const keyed = heads.filter((r) => r.ordering_key !== null);
+    if (keyed.length === 0 || heads.length >= batchSize) return heads;
+    const { rows: followers } = await client.query<OutboxRow>(sql.takeFollowers, [
+      keyed.map((r) => r.queue),
+      keyed.map((r) => r.ordering_key),
+      keyed.map((r) => r.seq),
+      batchSize - heads.length,
+    ]);
+    if (followers.length === 0) return heads;
+    return [...heads, ...followers].sort((x, y) => (BigInt(x.seq) < BigInt(y.seq) ? -1 : 1));
+  }
+
   /** One round: rows taken, forwarded and set aside (and whether any had an ordering key). */
-  async function round(): Promise<{ taken: number; sent: number; refused: number; ordered: boolean }> {
+  function round(): Promise<RoundResult> {
+    return inFlight.run(roundOf);
+  }
+
+  async function roundOf(state: RoundInFlight): Promise<RoundResult> {
     const held = await checkOut(db).catch((error: unknown) => {
       throw mapPgError(error, 'forwarding the outbox');
     });
+    if (state.abandoned) {
+      held.release();
+      throw ABANDONED;
+    }
+    state.held = held;
     const { client } = held;
     let broken = false;
     try {
       await client.query('begin');
-      const { rows } = await client.query<OutboxRow>(take, [batchSize]);
+      const rows = await take(client);
+      state.rows = rows;
+      stillRunning(state);
       const byQueue = new Map<string, OutboxRow[]>();
       for (const row of rows) {
         const list = byQueue.get(row.queue);
@@ -331,23 +335,25 @@ export function startRelay(options: RelayOptions): Relay {
         try {
           if (!ensured.has(queue)) {
             await target.ensureQueue(queue);
+            stillRunning(state);
             ensured.add(queue);
           }
           const max = target.capabilities.maxBatchSize;
           for (let i = 0; i < list.length; i += max) {
-            const outcome = await forwardChunk(queue, list.slice(i, i + max));
+            const outcome = await forwardChunk(queue, list.slice(i, i + max), state);
             sent.push(...outcome.sent);
             refused.push(...outcome.refused);
             if (outcome.failure !== undefined) throw outcome.failure;
           }
         } catch (error) {
+          if (error === ABANDONED) throw error;
           failure ??= error;
         }
       }
       // Only rows the target has stored are removed; refused ones are set aside; the rest stay.
-      if (sent.length > 0) await client.query(remove, [sent.map((r) => r.seq)]);
+      if (sent.length > 0) await client.query(sql.remove, [sent.map((r) => r.seq)]);
       if (refused.length > 0) {
-        await client.query(setAsideSql, [
+        await client.query(sql.setAside, [
           refused.map((r) => r.row.seq),
           refused.map((r) => r.error.code),
           refused.map((r) => r.error.message.slice(0, ERROR_TEXT_LIMIT)),
@@ -373,6 +379,8 @@ export function startRelay(options: RelayOptions): Relay {
         ordered: rows.some((r) => r.ordering_key !== null),
       };
     } catch (error) {
+      // Abandoned by stop(): it closed the connection (the server rolled the transaction back).
+      if (state.abandoned) throw ABANDONED;
       await client.query('rollback').catch(() => {
         broken = true;
       });
@@ -390,23 +398,63 @@ export function startRelay(options: RelayOptions): Relay {
     let failures = 0;
     while (running) {
       const since = wakeups.generation(OUTBOX_WAKEUP);
-      let done: Awaited<ReturnType<typeof round>>;
+      let done: RoundResult;
       try {
         done = await round();
         failures = 0;
       } catch (error) {
+        if (error === ABANDONED) return;
         failures++;
         report(error as BgError);
         await wakeups.wait('~never', 0, Math.min(100 * 2 ** Math.min(failures - 1, 6), 5_000), stopController.signal);
         continue;
       }
-      // A full batch: more may wait. Rows of an ordering key go one per key per round: the next
-      // row of a key just forwarded may be waiting, so look again at once.
+      // A full batch: more may wait. Rows of an ordering key beyond the batch, or written since,
+      // may wait behind the rows just forwarded: look again at once.
       if (done.taken >= batchSize) continue;
       if (done.ordered && done.sent + done.refused > 0) continue;
       void wakeups.listen();
       await wakeups.wait(OUTBOX_WAKEUP, since, wakeups.listening ? pollIntervalMs : 100, stopController.signal);
     }
+  }
+
+  /**
+   * Gives up on the rounds still running: closes their connections (the server rolls their
+   * transactions back, so their rows stay in the outbox) and reports them.
+   */
+  function abandonRounds(waitedMs: number): AbandonedRow[] {
+    const { rounds, rows: abandoned } = inFlight.abandonAll();
+    if (rounds > 0) {
+      report(
+        new BgError(
+          'TIMEOUT',
+          `relay.stop(): ${rounds} round(s) still running after graceMs (${waitedMs} ms), waiting on the ${target.name} target: abandoned; their transactions were rolled back, so their ${abandoned.length} row(s) stay in ${schema}.outbox for the next relay (the target gets them twice if the abandoned send completes after all)`,
+          {
+            retryable: true,
+            details: { abandoned: abandoned.length, queues: [...new Set(abandoned.map((r) => r.queue))] },
+          },
+        ),
+      );
+    }
+    return abandoned;
+  }
+
+  let stopping: Promise<RelayStopped> | undefined;
+
+  async function stop(waitMs: number): Promise<RelayStopped> {
+    running = false;
+    stopController.abort();
+    leavePool();
+    const finished = await within(
+      Promise.all([done, inFlight.settled()]).then(() => true),
+      waitMs,
+      false,
+    );
+    const abandoned = finished ? [] : abandonRounds(waitMs);
+    // The LISTEN connection may still be connecting to a server that does not answer: bounded
+    // too (it ends itself once connected, since it is closed).
+    await within(wakeups.close(), waitMs, undefined);
+    return { abandoned };
   }
 
   void wakeups.listen();
@@ -424,11 +472,16 @@ export function startRelay(options: RelayOptions): Relay {
     get setAside() {
       return setAside;
     },
-    async stop() {
-      running = false;
-      stopController.abort();
-      await done;
-      await wakeups.close();
+    stop(stopOptions) {
+      if (stopping !== undefined) return stopping;
+      let waitMs: number;
+      try {
+        waitMs = durationOption('relay.stop', 'graceMs', stopOptions?.graceMs, graceMs, 0);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      stopping = stop(waitMs);
+      return stopping;
     },
   };
 }
