@@ -1,5 +1,6 @@
 import type { ExitCode } from './exit-codes.js';
 import type { CliIo } from './io.js';
+import { printableJson } from './printable.js';
 
 /** What a command gets besides its arguments. */
 export interface CommandContext {
@@ -27,5 +28,5 @@ export function printHelp(ctx: CommandContext, text: string | undefined, stream:
 /** Writes a value as pretty JSON on stdout. */
 export function printJson(ctx: CommandContext, value: unknown): void {
   if (ctx.json) ctx.json(value);
-  else ctx.io.out(`${JSON.stringify(value, null, 2)}\n`);
+  else ctx.io.out(`${printableJson(JSON.stringify(value, null, 2))}\n`);
 }

@@ -28,11 +28,13 @@ export interface FoundDeadLetters {
    * and the limit), in the order given. Empty when the filter names no ids.
    */
   readonly notFound: string[];
+  /** True when more dead letters match than `limit`: `items` is the oldest `limit` of them. */
+  readonly more: boolean;
 }
 
 /**
  * The dead letters of `queue` matching `filter`, oldest first (by `deadLetteredAt`), at most
- * `limit`, and the ids named in the filter that are not there. Ids are looked up one by one,
+ * `limit`, whether more match, and the ids named in the filter that are not there. Ids are looked up one by one,
  * all of them (the limit applies after sorting); everything else pages through the whole
  * dead-letter store.
  */
@@ -54,18 +56,19 @@ export async function findDeadLetters(
     }
     // Stable: ids dead-lettered at the same moment keep the order given.
     selected.sort((a, b) => a.deadLetteredAt - b.deadLetteredAt);
-    return { items: selected.slice(0, limit), notFound };
+    return { items: selected.slice(0, limit), notFound, more: selected.length > limit };
   }
   let cursor: string | undefined;
   do {
     const page = await adapter.listDeadLetters(queue, { limit: 100, ...(cursor ? { cursor } : {}) });
     for (const dead of page.items) {
       if (matchesDeadLetter(dead, filter, now)) selected.push(dead);
-      if (selected.length >= limit) return { items: selected, notFound: [] };
+      // One past the limit tells whether there are more (a cut list must not look whole).
+      if (selected.length > limit) return { items: selected.slice(0, limit), notFound: [], more: true };
     }
     cursor = page.cursor;
   } while (cursor);
-  return { items: selected, notFound: [] };
+  return { items: selected, notFound: [], more: false };
 }
 
 /**

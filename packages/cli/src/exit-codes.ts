@@ -15,6 +15,10 @@ export const EXIT = Object.freeze({
   NOT_FOUND: 4,
   /** A destructive operation was not confirmed (answer "no", or no TTY and no `--yes`). */
   NOT_CONFIRMED: 5,
+  /** The backend could not be reached (`UNREACHABLE`): worth retrying later. */
+  UNREACHABLE: 6,
+  /** The backend refused the credentials (`AUTH_FAILED`): retrying will not help. */
+  AUTH_FAILED: 7,
   /** Interrupted by SIGINT/SIGTERM before the work was done (rerun to continue). */
   INTERRUPTED: 130,
 } as const);
@@ -27,6 +31,26 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * The exit code of a `BgError` code: `QUEUE_NOT_FOUND` is {@link EXIT.NOT_FOUND}, `UNREACHABLE`
+ * and `AUTH_FAILED` have their own (a script retries the one, not the other), `INVALID_ARGUMENT`
+ * is a usage error, anything else {@link EXIT.FAILURE}.
+ */
+export function exitCodeOf(code: string): ExitCode {
+  switch (code) {
+    case 'INVALID_ARGUMENT':
+      return EXIT.USAGE;
+    case 'QUEUE_NOT_FOUND':
+      return EXIT.NOT_FOUND;
+    case 'UNREACHABLE':
+      return EXIT.UNREACHABLE;
+    case 'AUTH_FAILED':
+      return EXIT.AUTH_FAILED;
+    default:
+      return EXIT.FAILURE;
   }
 }
 

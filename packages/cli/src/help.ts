@@ -32,7 +32,7 @@ Common options: --json (machine-readable output), --help (per command: bgctl <co
 Warnings are one line on stderr, printed once; BG_NO_WARNINGS=1 turns them off.
 
 Exit codes: 0 ok · 1 failure · 2 usage error · 3 check failed · 4 not found ·
-            5 not confirmed · 130 interrupted
+            5 not confirmed · 6 backend unreachable · 7 credentials refused · 130 interrupted
 `,
   dashboard: `bgctl dashboard URL... [--port 7070] [--host 127.0.0.1] [--read-only] [--token T]
                 [--module MODULE] [--queue q]... [--interval SECONDS]
@@ -90,13 +90,14 @@ Examples:
 `,
   dead: `bgctl dead <list|show|replay|purge> URL [options]
 
-  list    URL [filters] [--limit n]          dead letters, oldest first (default limit 50)
+  list    URL [filters] [--limit n]          dead letters, oldest first (default limit 50; says when more match)
   show    URL ID                             one dead letter with its error and payload
   replay  URL [ID...] [filters|--all] [--limit n]  back to the live queue: same id and bytes, attempts reset
   purge   URL [ID...] [filters|--all] [--limit n]  delete for good (--limit: the first n that match)
 
 Ids named that are no dead letter of the queue are said on stderr (exit 4), whatever the
-filters and --limit. --limit takes the oldest first, for ids too.
+filters and --limit. --limit takes the oldest first, for ids too. Dead letters a replay
+selected but found gone (replayed or purged meanwhile) are named too (exit 4).
 
 Options:
   --queue q            queue (default "default")
@@ -123,15 +124,16 @@ Drains the live jobs (and with --dead the dead letters) of each queue from one b
 another, keeping job ids, envelope bytes and attributes. A job is removed from the source only
 after the destination accepted it (receive with a lease → send → ack). Interrupt it at any
 time (Ctrl-C finishes the batch in hand) and run it again to continue. A job interrupted
-between send and ack is at worst duplicated, never lost; destinations with deduplication drop
-the duplicate by id. Delayed and in-flight jobs move once they become visible: rerun later.
+between send and ack is at worst duplicated, never lost (a rerun sends it again: each run has
+deduplication keys of its own, so the destination keeps both copies; handlers are idempotent). Delayed and in-flight jobs move once they become visible: rerun later.
 
 Options:
   --queue q        queue(s) to move (default "default"); the destination queue must exist
                    (bgctl queue create); a missing one is named and nothing moves
   --dead           also move dead letters (written on the destination first, then removed).
                    Without a native import they pass through the destination's live queue
-                   for a moment: stop the destination's workers first. Nothing is removed
+                   for a moment: stop the destination's workers first (after a crash there,
+                   check the destination's live queue: a rerun leaves those copies). Nothing is removed
                    when the destination turns out to be the source under another URL (exit 1).
   --batch n        messages per round trip (default: the adapters' maximum)
   --idle d         stop after a receive waited this long for nothing (default 2s)

@@ -12,7 +12,7 @@ export { collectStats, type QueueStatsRow } from './commands/stats.js';
 export { selectDeadLetters } from './dead-filter.js';
 export { formatDuration, parseDuration } from './duration.js';
 export { enqueueRaw, type RawEnqueueOptions } from './enqueue-raw.js';
-export { CliFailure, EXIT, type ExitCode, UsageError } from './exit-codes.js';
+export { CliFailure, EXIT, type ExitCode, exitCodeOf, UsageError } from './exit-codes.js';
 export { type CliIo, processIo } from './io.js';
 export { canonicalJson, type JsonSchema, jobJsonSchema } from './json-schema.js';
 export { type LoadedJobs, loadJobs } from './load-jobs.js';

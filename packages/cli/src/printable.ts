@@ -1,14 +1,46 @@
-/** Control characters a terminal acts on (C0 but tab and newline, DEL, C1): ESC starts a sequence. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+/**
+ * What a terminal acts on or reorders: control characters (C0 but tab and newline, DEL, C1 — ESC
+ * starts a sequence, U+009B is an 8-bit CSI), the bidirectional formatting characters (U+202E
+ * shows `exe.png` as `gnp.exe`: "Trojan Source"), the line and paragraph separators, and lone
+ * surrogates (a terminal shows U+FFFD instead: the escape says what the data really holds).
+ */
+const UNSAFE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** {@link UNSAFE}, and newlines and tabs too: for a value that must stay on its line. */
+const UNSAFE_IN_LINE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+const unicodeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /**
  * `text` safe to print on a terminal: control characters (an escape sequence in a job type, an
- * error or a body could clear the screen, retitle the window or hide a link) are shown as
- * `\u001b`-style escapes instead of being sent to the terminal. Newlines and tabs are kept.
+ * error or a body could clear the screen, retitle the window or hide a link), bidirectional
+ * overrides and lone surrogates are shown as `\u001b`-style escapes instead of being sent to the
+ * terminal. Newlines and tabs are kept.
  */
 export function printable(text: string): string {
-  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(UNSAFE, unicodeEscape);
+}
+
+/**
+ * {@link printable}, with newlines and tabs escaped too: a table cell or a one-line field (an id,
+ * a job type) that job data must not split into lines of its own (a type holding `\n` printed a
+ * made-up row under the real one).
+ */
+export function printableLine(text: string): string {
+  return text.replace(UNSAFE_IN_LINE, unicodeEscape);
+}
+
+/**
+ * JSON text with the characters JSON.stringify leaves raw but a terminal acts on (DEL, C1, bidi
+ * formatting, line separators) written as `\uXXXX` escapes: the same JSON value, safe to print.
+ * They can only occur inside strings, where the escape means the same character.
+ */
+export function printableJson(json: string): string {
+  return json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, unicodeEscape);
 }
 
 /** `text` as a message may echo it: {@link printable}, and at most `max` characters. */

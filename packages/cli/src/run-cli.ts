@@ -9,11 +9,12 @@ import { queueCommand } from './commands/queue.js';
 import { schemaCommand } from './commands/schema.js';
 import { statsCommand } from './commands/stats.js';
 import type { Command } from './context.js';
-import { CliFailure, EXIT, type ExitCode, UsageError } from './exit-codes.js';
+import { CliFailure, EXIT, type ExitCode, exitCodeOf, UsageError } from './exit-codes.js';
 import { HELP } from './help.js';
 import type { CliIo } from './io.js';
-import { printable } from './printable.js';
+import { printable, printableJson } from './printable.js';
 import { scrubbingIo, scrubValue, secretsIn } from './secrets.js';
+import { cliVersion } from './version.js';
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   stats: statsCommand,
@@ -57,13 +58,16 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
   const io = scrubbingIo(options.io, secrets);
   const signal = options.signal ?? new AbortController().signal;
   // --json output is scrubbed field by field, so that it stays JSON (see scrubValue).
-  const json = (value: unknown): void => options.io.out(`${JSON.stringify(scrubValue(value, secrets), null, 2)}\n`);
+  // DEL, C1, bidi and line-separator characters in job data are written as \u escapes (the same
+  // JSON value), so that `--json` read on a terminal cannot drive it either.
+  const json = (value: unknown): void =>
+    options.io.out(`${printableJson(JSON.stringify(scrubValue(value, secrets), null, 2))}\n`);
   const jsonErrors = argv.includes('--json');
   /** Prints a failure on stderr: one line of text, or with --json one JSON object. */
   const fail = (code: ExitCode, message: string, errorCode?: string): ExitCode => {
     if (jsonErrors) {
       const error = scrubValue({ code: errorCode ?? null, message, exitCode: code }, secrets);
-      options.io.err(`${JSON.stringify({ error })}\n`);
+      options.io.err(`${printableJson(JSON.stringify({ error }))}\n`);
     } else {
       io.err(`bgctl: ${errorCode ? `${errorCode}: ` : ''}${printable(message)}\n`);
     }
@@ -92,7 +96,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     return EXIT.OK;
   }
   if (name === '--version' || name === '-v') {
-    io.out('bgctl 0.1.0\n');
+    io.out(`bgctl ${cliVersion()}\n`);
     return EXIT.OK;
   }
   const command = COMMANDS[name];
@@ -105,9 +109,7 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
     }
     if (error instanceof CliFailure) return fail(error.exitCode, error.message);
     if (isBgError(error)) {
-      const exit =
-        error.code === 'INVALID_ARGUMENT' ? EXIT.USAGE : error.code === 'QUEUE_NOT_FOUND' ? EXIT.NOT_FOUND : EXIT.FAILURE;
-      return fail(exit, error.message, error.code);
+      return fail(exitCodeOf(error.code), error.message, error.code);
     }
     // A file or module error (EISDIR, ERR_MODULE_NOT_FOUND …): its message and code, no stack.
     const code = (error as { code?: unknown } | null)?.code;

@@ -1,11 +1,11 @@
-import { printable } from './printable.js';
+import { printableLine } from './printable.js';
 
 /**
  * Renders rows as a left-aligned text table with a header line (numbers right-aligned). Cells
- * are made {@link printable}: they come from job data.
+ * are made {@link printableLine}: they come from job data, and a newline in one must not make up a row.
  */
 export function renderTable(header: readonly string[], data: readonly (readonly string[])[]): string {
-  const rows = data.map((row) => row.map(printable));
+  const rows = data.map((row) => row.map(printableLine));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const numeric = header.map((_, i) => rows.length > 0 && rows.every((r) => /^(-?\d+|\?)$/.test(r[i] ?? '')));
   const line = (cells: readonly string[]): string =>

@@ -255,11 +255,11 @@ for (const b of BACKENDS) {
       expect(quiet.stderr, 'BG_NO_WARNINGS=1').toBe('');
     });
 
-    it('an unreachable backend is a failure (exit 1, the bin, by name)', async () => {
+    it('an unreachable backend is UNREACHABLE, exit 6 (the bin, by name)', async () => {
       const broken = url.replace(/127\.0\.0\.1(%3A|:)\d+/, '127.0.0.1$1' + '1');
       const run = await runBg(['stats', broken]);
-      expect(run.code).toBe(1);
-      expect(run.stderr).toMatch(/UNREACHABLE|BACKEND_ERROR/);
+      expect(run.stderr).toMatch(/^bgctl: UNREACHABLE: /);
+      expect(run.code, run.stderr).toBe(6);
     });
   });
 }

@@ -13,9 +13,10 @@ import { confirmOrRefuse } from '../confirm.js';
 import { type CommandContext, printHelp, printJson } from '../context.js';
 import { findDeadLetters, parseReasons } from '../dead-filter.js';
 import { formatDuration, parseDuration } from '../duration.js';
+import { errorSummary } from '../error-summary.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
-import { echo, printable } from '../printable.js';
+import { echo, printable, printableLine } from '../printable.js';
 import { progressBar } from '../progress.js';
 import { renderTable, truncate } from '../table.js';
 
@@ -88,17 +89,22 @@ export async function deadCommand(argv: readonly string[], ctx: CommandContext):
     const now = Date.now();
     switch (action) {
       case 'list': {
-        const { items, notFound } = await findDeadLetters(adapter, queue, filter, { limit: limit ?? 50, now });
+        const shown = limit ?? 50;
+        const { items, notFound, more } = await findDeadLetters(adapter, queue, filter, { limit: shown, now });
         if (values.json)
           printJson(ctx, {
             backend: redactUrl(url),
             queue,
             items: items.map((d) => ({ ...summary(d, now), attributes: d.attributes, body: d.body })),
+            more,
             ...(notFound.length > 0 ? { notFound } : {}),
           });
         else if (items.length === 0)
           ctx.io.out(`no dead letters on ${queue}${isDeadLetterFilterActive(filter) ? ' match' : ''}\n`);
         else ctx.io.out(table(items, now));
+        // A list cut at --limit says so: the oldest `shown` are not all of them.
+        if (more && !values.json)
+          ctx.io.err(`more dead letters match: these are the oldest ${shown} (--limit n shows more, --newer-than narrows)\n`);
         // Ids asked for by name that are not there: named, exit 4 (as replay and purge do).
         if (notFound.length === 0) return EXIT.OK;
         if (!values.json) ctx.io.err(`no dead letter ${notFound.map((id) => echo(id, 60)).join(', ')} on ${queue}\n`);
@@ -144,16 +150,19 @@ async function show(
     printJson(ctx, { ...summary(dead, now), attributes: dead.attributes, body: dead.body, ...(envelope ? { envelope } : {}) });
     return EXIT.OK;
   }
+  // One-line fields stay on their line (a type holding "\n" made up a line of its own).
+  const line = printableLine;
+  const type = deadLetterType(dead);
   const lines = [
-    `id:        ${dead.id}`,
-    `type:      ${deadLetterType(dead) ?? '? (not a bg envelope)'}`,
-    `reason:    ${dead.reason}`,
+    `id:        ${line(dead.id)}`,
+    `type:      ${type === undefined ? '? (not a bg envelope)' : line(type)}`,
+    `reason:    ${line(dead.reason)}`,
     `attempts:  ${dead.attempts}`,
     `dead at:   ${new Date(dead.deadLetteredAt).toISOString()} (${formatDuration(now - dead.deadLetteredAt)} ago)`,
     ...(dead.enqueuedAt !== undefined ? [`enqueued:  ${new Date(dead.enqueuedAt).toISOString()}`] : []),
     ...(dead.error
       ? [
-          `error:     ${dead.error.name ? `${dead.error.name}: ` : ''}${dead.error.message}${dead.error.code ? ` [${dead.error.code}]` : ''}`,
+          `error:     ${dead.error.name ? `${line(dead.error.name)}: ` : ''}${dead.error.message}${dead.error.code ? ` [${line(dead.error.code)}]` : ''}`,
         ]
       : []),
     `attributes: ${JSON.stringify(dead.attributes)}`,
@@ -196,6 +205,17 @@ async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): 
     if (!o.json) ctx.io.err(`no dead letter ${unknown.map((id) => echo(id, 60)).join(', ')} on ${o.queue}\n`);
     return EXIT.NOT_FOUND;
   };
+  /** Selected, then gone before they were replayed (another replay or purge): a partial replay is not a success. */
+  const gone = (missing: readonly string[]): ExitCode => {
+    if (missing.length === 0) return notFound();
+    if (!o.json) {
+      ctx.io.err(
+        `gone since they were listed (replayed or purged by someone else?): ${missing.map((id) => echo(id, 60)).join(', ')}\n`,
+      );
+    }
+    notFound();
+    return EXIT.NOT_FOUND;
+  };
   if (o.dryRun || selected.length === 0) {
     if (o.json)
       printJson(ctx, {
@@ -203,11 +223,14 @@ async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): 
         dryRun: o.dryRun,
         queue: o.queue,
         count: selected.length,
+        more: found.more,
         items: selected.map((d) => summary(d, o.now)),
         ...(unknown.length > 0 ? { notFound: unknown } : {}),
       });
     else {
-      ctx.io.out(`${o.dryRun ? 'would' : 'nothing to'} ${verb} ${selected.length} dead letter(s) on ${o.queue}\n`);
+      ctx.io.out(
+        `${o.dryRun ? 'would' : 'nothing to'} ${verb} ${selected.length} dead letter(s) on ${o.queue}${found.more ? ` (the oldest ${selected.length}: --limit leaves more that match)` : ''}\n`,
+      );
       if (selected.length > 0) ctx.io.out(table(selected, o.now));
     }
     return notFound();
@@ -217,6 +240,8 @@ async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): 
   const bar = progressBar(ctx.io, verb === 'replay' ? 'replaying' : 'purging', selected.length);
   let done = 0;
   const missing: string[] = [];
+  /** A failure half-way (the backend went away): what was done is said first, then the error. */
+  let failure: unknown;
   try {
     if (verb === 'replay') {
       for (const dead of selected) {
@@ -236,6 +261,8 @@ async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): 
         bar.update(Math.min(selected.length, i + chunk));
       }
     }
+  } catch (error) {
+    failure = error;
   } finally {
     bar.done();
   }
@@ -250,10 +277,12 @@ async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): 
       ...(missing.length ? { missing } : {}),
       ...(unknown.length > 0 ? { notFound: unknown } : {}),
       interrupted,
+      ...(failure !== undefined ? { error: errorSummary(failure) } : {}),
     });
   else
     ctx.io.out(
-      `${past} ${done} of ${selected.length} dead letter(s) on ${o.queue}${interrupted ? ' (interrupted: rerun to continue)' : ''}\n`,
+      `${past} ${done} of ${selected.length} dead letter(s) on ${o.queue}${interrupted ? ' (interrupted: rerun to continue)' : ''}${failure !== undefined ? ' before it failed (rerun to continue)' : ''}\n`,
     );
-  return interrupted ? EXIT.INTERRUPTED : notFound();
+  if (failure !== undefined) throw failure;
+  return interrupted ? EXIT.INTERRUPTED : gone(missing);
 }

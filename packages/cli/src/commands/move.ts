@@ -1,8 +1,9 @@
-import { redactUrl } from '@bg/core';
+import { queueNotFound, redactUrl } from '@bg/core';
 import { intOption, parse, queueNames } from '../args.js';
 import { openBackend } from '../backend.js';
 import { type CommandContext, printHelp, printJson } from '../context.js';
 import { parseDuration } from '../duration.js';
+import { errorSummary } from '../error-summary.js';
 import { EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
 import { type MoveResult, moveJobs } from '../move-jobs.js';
@@ -40,9 +41,20 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
   const queues = queueNames(values.queue);
   const source = await openBackend(values.from);
   const results: (MoveResult & { queue: string })[] = [];
+  /** A failure half-way (a queue moved, the next failed): the summary says what moved, then the error. */
+  let failure: { queue: string; error: unknown } | undefined;
   try {
     const destination = await openBackend(values.to);
     try {
+      // Every queue is checked on both sides before anything moves: a missing one of several
+      // must not fail after the others were moved, as if nothing had.
+      for (const queue of queues) {
+        for (const adapter of [source, destination]) {
+          if (typeof adapter.queueExists === 'function' && !(await adapter.queueExists(queue))) {
+            throw queueNotFound(adapter, queue);
+          }
+        }
+      }
       for (const queue of queues) {
         const total = values['dry-run']
           ? undefined
@@ -65,6 +77,9 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
             ...(idleMs !== undefined ? { idleMs } : {}),
             onProgress: (p) => bar.update(p.live + p.dead),
           });
+        } catch (error) {
+          failure = { queue, error };
+          break;
         } finally {
           bar.done();
         }
@@ -85,6 +100,7 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
       dryRun: Boolean(values['dry-run']),
       interrupted,
       queues: results,
+      ...(failure ? { failed: { queue: failure.queue, ...errorSummary(failure.error) } } : {}),
     });
   } else {
     for (const r of results) {
@@ -100,7 +116,9 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
       );
     }
     if (interrupted) ctx.io.err('interrupted: run the same command again to continue\n');
+    if (failure) ctx.io.err(`${failure.queue}: failed; what it had moved is counted above, the rest is on the source:\n`);
   }
+  if (failure) throw failure.error;
   if (interrupted) return EXIT.INTERRUPTED;
   return results.some((r) => r.duplicates > 0 || r.deadSkipped !== undefined) ? EXIT.FAILURE : EXIT.OK;
 }

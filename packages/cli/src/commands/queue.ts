@@ -5,6 +5,7 @@ import { confirmOrRefuse } from '../confirm.js';
 import { type CommandContext, printHelp, printJson } from '../context.js';
 import { EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
+import { printableLine } from '../printable.js';
 
 const ACTIONS = ['create', 'list', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
@@ -50,7 +51,7 @@ export async function queueCommand(argv: readonly string[], ctx: CommandContext)
       if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
       const queues = await withBackend(url, (adapter) => supported(adapter, 'listQueues')());
       if (values.json) printJson(ctx, { backend, queues });
-      else ctx.io.out(queues.length > 0 ? `${queues.join('\n')}\n` : `no queues on ${backend}\n`);
+      else ctx.io.out(queues.length > 0 ? `${queues.map(printableLine).join('\n')}\n` : `no queues on ${backend}\n`);
       return EXIT.OK;
     }
     case 'create': {
