@@ -1,7 +1,9 @@
-import type { Adapter, DeadLetterInfo, OutgoingMessage } from './adapter.js';
+import type { Adapter, DeadLetterInfo, OutgoingMessage, ReceivedMessage } from './adapter.js';
 import type { Outcome } from './decide-outcome.js';
 import { utf8Bytes } from './envelope.js';
-import { isBgError } from './errors.js';
+import { toErrorInfo } from './error-info.js';
+import { BgError, isBgError } from './errors.js';
+import { type HandBackVia, type HandBackWhy, planHandBack } from './hand-back.js';
 import type { HeldDelivery } from './held-delivery.js';
 import { DEFERRED_ATTRIBUTE, HOPPED_ATTRIBUTE, ORDERING_KEY_ATTRIBUTE, withMark } from './message-attributes.js';
 import type { Logger, WorkerDecision, WorkerEvent } from './worker-events.js';
@@ -15,9 +17,14 @@ export interface OutcomeExecutorOptions {
   /** True when someone listens to events (the `succeeded` event of the hot path is skipped otherwise). */
   readonly observed: boolean;
   readonly log: Logger;
+  /** Reports a failure that ended the worker's hold on a job's delivery (an `error` event with its `jobId`). */
+  readonly reportError: (during: string, error: unknown, jobId: string) => void;
+  /** Told of every delivery handed back because the worker stops (for the stop's report). */
+  readonly handedBack: (message: ReceivedMessage, why: HandBackWhy, via: HandBackVia) => void;
 }
 
 const ACKED: WorkerDecision = Object.freeze({ kind: 'ack' });
+const HAND_BACK: WorkerDecision = Object.freeze({ kind: 'hand-back', delayMs: 0 });
 
 /** The longest prefix of `text` of at most `maxBytes` UTF-8 bytes, never splitting a character. */
 export function truncateUtf8(text: string, maxBytes: number): string {
@@ -46,7 +53,7 @@ export class OutcomeExecutor {
    * handler ran) go into the events.
    */
   execute(item: HeldDelivery, outcome: Outcome, jobType: string | undefined, attempt: number, durationMs: number): Promise<void> {
-    if (outcome.kind !== 'ack') return this.#settle(item, outcome, jobType, attempt);
+    if (outcome.kind !== 'ack') return this.#settle(item, outcome, jobType, attempt, durationMs);
     const acked = this.ack(item);
     if (!this.#o.observed) return acked;
     return acked.then(() => this.acked(item, jobType, attempt, durationMs));
@@ -78,7 +85,13 @@ export class OutcomeExecutor {
   }
 
   /** Every outcome but an ack. */
-  async #settle(item: HeldDelivery, outcome: Outcome, jobType: string | undefined, attempt: number): Promise<void> {
+  async #settle(
+    item: HeldDelivery,
+    outcome: Outcome,
+    jobType: string | undefined,
+    attempt: number,
+    durationMs: number,
+  ): Promise<void> {
     const { adapter, queue, emit } = this.#o;
     const { message } = item;
     switch (outcome.kind) {
@@ -146,16 +159,10 @@ export class OutcomeExecutor {
         });
         return;
       case 'hand-back':
-        // The handler gave up because we are stopping: hand the job back at once.
+        // The handler gave up because we are stopping: hand the job back at once. It ran, so
+        // the run was an attempt: released, never re-sent for a fresh count.
         await adapter.release(queue, item.handle, 0);
-        emit({
-          type: 'deferred',
-          jobId: message.id,
-          deliveryCount: message.deliveryCount,
-          why: 'shutdown',
-          delayMs: 0,
-          decision: { kind: 'hand-back', delayMs: 0 },
-        });
+        this.#handedBack(item, 'gave-up', 'release', durationMs);
         return;
       case 'forget':
         return;
@@ -163,12 +170,79 @@ export class OutcomeExecutor {
   }
 
   /**
-   * Re-sends the message as a new one (fresh delivery count), then removes the old one. A job
-   * enqueued with an `orderingKey` (kept in its `bg-ordering-key` attribute) is sent with it
-   * again, so the new message stays in the job's ordering group (at its end: jobs of the same
-   * key sent meanwhile come first).
+   * Hands a delivery back because the worker stops, and never rejects: a failure is reported
+   * (`release of <id> on stop`, `re-send of <id> on stop`) and the job stays in storage until its
+   * lease runs out. How ({@link planHandBack}): a delivery whose handler never ran, on its first
+   * delivery, is sent again as a new message with the same id, body and attributes, then the old
+   * one is removed, so that the hand-back spends no attempt; send first, remove second, so a crash
+   * in between leaves a duplicate, never a loss. A re-send that fails, or that the backend drops
+   * as a duplicate, falls back to a release. Every other delivery is released at once.
    */
-  async #resend(item: HeldDelivery, delayMs: number, attributes: Readonly<Record<string, string>>): Promise<void> {
+  async handBackAtStop(item: HeldDelivery, why: HandBackWhy): Promise<void> {
+    const { adapter, queue, log, reportError } = this.#o;
+    const { message } = item;
+    if (planHandBack(adapter.capabilities, message, why) === 're-send') {
+      let stored = false;
+      try {
+        stored = await this.#sendCopy(item, 0, message.attributes);
+        if (!stored) {
+          log.warn?.(`bg worker: the re-send of ${message.id} on stop was dropped as a duplicate: released instead`, {
+            queue,
+            jobId: message.id,
+          });
+        }
+      } catch (error) {
+        log.warn?.(`bg worker: the re-send of ${message.id} on stop failed (${toErrorInfo(error).message}): released instead`, {
+          queue,
+          jobId: message.id,
+        });
+      }
+      if (stored) {
+        try {
+          await adapter.ack(queue, item.handle);
+        } catch (error) {
+          // The copy is stored: the job is handed back. This delivery stays too (a duplicate).
+          this.#handedBack(item, why, 're-send', undefined);
+          reportError(`re-send of ${message.id} on stop`, error, message.id);
+          return;
+        }
+        this.#handedBack(item, why, 're-send', undefined);
+        return;
+      }
+    }
+    try {
+      await adapter.release(queue, item.handle, 0);
+    } catch (error) {
+      reportError(`release of ${message.id} on stop`, error, message.id);
+      return;
+    }
+    this.#handedBack(item, why, 'release', undefined);
+  }
+
+  /** Reports a hand-back: its `deferred` event (`why: 'shutdown'`) and the stop's ledger. */
+  #handedBack(item: HeldDelivery, why: HandBackWhy, via: HandBackVia, durationMs: number | undefined): void {
+    const { message } = item;
+    this.#o.handedBack(message, why, via);
+    this.#o.emit({
+      type: 'deferred',
+      jobId: message.id,
+      deliveryCount: message.deliveryCount,
+      why: 'shutdown',
+      delayMs: 0,
+      decision: HAND_BACK,
+      ...(durationMs === undefined ? {} : { durationMs }),
+    });
+  }
+
+  /**
+   * Sends the message again as a new one (fresh delivery count) with the same id and body.
+   * Resolves false when the backend dropped it as a duplicate (nothing new is stored): the old
+   * delivery must then be kept. A job enqueued with an `orderingKey` (kept in its
+   * `bg-ordering-key` attribute) is sent with it again, so the new message stays in the job's
+   * ordering group (at its end: jobs of the same key sent meanwhile come first). No
+   * deduplication key is passed: the copy must not be dropped as a duplicate of the job itself.
+   */
+  async #sendCopy(item: HeldDelivery, delayMs: number, attributes: Readonly<Record<string, string>>): Promise<boolean> {
     const { adapter, queue } = this.#o;
     const message: { -readonly [K in keyof OutgoingMessage]: OutgoingMessage[K] } = {
       id: item.message.id,
@@ -179,7 +253,23 @@ export class OutcomeExecutor {
     const orderingKey = attributes[ORDERING_KEY_ATTRIBUTE];
     // A job moved to a backend without ordering keeps the attribute, but its send must not fail.
     if (orderingKey !== undefined && orderingKey !== '' && adapter.capabilities.ordering) message.orderingKey = orderingKey;
-    await adapter.send(queue, [message]);
+    const [result] = await adapter.send(queue, [message]);
+    return result?.duplicate !== true;
+  }
+
+  /**
+   * Re-sends the message as a new one (fresh delivery count, with `#sendCopy`),
+   * then removes the old one. A copy the backend dropped as a duplicate is an error: the old
+   * delivery is kept (not acked), and comes back once its lease runs out.
+   */
+  async #resend(item: HeldDelivery, delayMs: number, attributes: Readonly<Record<string, string>>): Promise<void> {
+    const { adapter, queue } = this.#o;
+    if (!(await this.#sendCopy(item, delayMs, attributes))) {
+      throw new BgError(
+        'BACKEND_ERROR',
+        `the ${adapter.name} adapter dropped the re-send of job ${item.message.id} as a duplicate: its delivery is kept (not acked)`,
+      );
+    }
     await adapter.ack(queue, item.handle);
   }
 

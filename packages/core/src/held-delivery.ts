@@ -34,6 +34,8 @@ export interface HeldDelivery {
   readonly controller: LazyAbort;
   /** Set when the worker gave the lease back or lost it: never ack after that. */
   abandoned: boolean;
+  /** Set when it was abandoned because its lease was lost (not handed back by a stop). */
+  leaseLost: boolean;
   jobType: string | undefined;
   /** When the lease keeper extends the lease next (ms on the worker's clock). */
   renewAt: number;
@@ -70,6 +72,7 @@ export function holdDelivery(message: ReceivedMessage): HeldDelivery {
     handle: message.handle,
     controller: new LazyAbort(),
     abandoned: false,
+    leaseLost: false,
     jobType: undefined,
     renewAt: Number.POSITIVE_INFINITY,
     leaseEndsAt: Number.POSITIVE_INFINITY,

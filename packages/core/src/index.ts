@@ -44,6 +44,7 @@ export {
 } from './envelope.js';
 export { toErrorInfo } from './error-info.js';
 export { BgError, type BgErrorCode, type BgErrorOptions, isBgError, permanentError } from './errors.js';
+export type { HandBackVia, HandBackWhy } from './hand-back.js';
 export type {
   Instrumentation,
   InstrumentationTarget,
@@ -85,6 +86,7 @@ export {
 } from './queue.js';
 export { isSecretName, REDACTED, redactError, redactText, redactValue, stripLegacyCodeLink } from './redact.js';
 export { type StopOnSignalsOptions, stopOnSignals } from './shutdown-signals.js';
+export type { HandedBack, LeftToLease, StopReport } from './stop-report.js';
 export { invalidUrl, type UrlParams, urlParams } from './url-params.js';
 export { UUID_PATTERN, uuidv7 } from './uuid-v7.js';
 export { formatWarning, NO_WARNINGS_ENV, setWarningSink, type WarningSink, warningsDisabled, warnOnce } from './warn-once.js';

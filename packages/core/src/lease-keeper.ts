@@ -1,4 +1,4 @@
-import type { Adapter, ReceivedMessage } from './adapter.js';
+import type { Adapter } from './adapter.js';
 import { BgError, isBgError } from './errors.js';
 import type { HeldDelivery } from './held-delivery.js';
 import type { Logger, WorkerEvent } from './worker-events.js';
@@ -17,14 +17,12 @@ export interface LeaseKeeperOptions {
   readonly reportError: (during: string, error: unknown, jobId?: string) => void;
 }
 
-const HAND_BACK = Object.freeze({ kind: 'hand-back', delayMs: 0 } as const);
-
 /**
  * Keeps the leases of a worker's deliveries: one heartbeat timer for all of them extends each
  * lease once a third of it has passed (so thousands of jobs cost one timer), notices a lost
  * lease (`LEASE_LOST`, or extensions that failed until the lease ran out: the delivery is
- * abandoned and its handler's signal aborted), and hands deliveries back (release at once) when
- * the worker stops.
+ * abandoned and its handler's signal aborted). Handing deliveries back when the worker stops is
+ * the outcome executor's (`handBackAtStop`), after {@link LeaseKeeper.quiesce}.
  */
 export class LeaseKeeper {
   readonly #options: LeaseKeeperOptions;
@@ -69,39 +67,6 @@ export class LeaseKeeper {
   end(): void {
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     this.#heartbeat = undefined;
-  }
-
-  /**
-   * Gives an unfinished delivery back at shutdown (release, delay 0) so that it is redelivered
-   * at once; never acked afterwards. One whose lease was already lost is only abandoned.
-   */
-  async handBack(item: HeldDelivery): Promise<void> {
-    await this.quiesce(item);
-    const lost = item.abandoned;
-    item.abandoned = true;
-    if (lost) return;
-    const { adapter, queue, emit, reportError } = this.#options;
-    try {
-      await adapter.release(queue, item.handle, 0);
-      emit({
-        type: 'deferred',
-        jobId: item.message.id,
-        deliveryCount: item.message.deliveryCount,
-        why: 'shutdown',
-        delayMs: 0,
-        decision: HAND_BACK,
-      });
-    } catch (error) {
-      reportError(`release of ${item.message.id} on stop`, error, item.message.id);
-    }
-  }
-
-  /** Gives back at once deliveries that arrived after the worker began to stop (never held). */
-  async handBackUnheld(messages: readonly ReceivedMessage[]): Promise<void> {
-    const { adapter, queue, reportError } = this.#options;
-    await Promise.all(
-      messages.map((m) => adapter.release(queue, m.handle, 0).catch((error: unknown) => reportError('release on stop', error))),
-    );
   }
 
   #beatAll(): void {
@@ -150,6 +115,7 @@ export class LeaseKeeper {
     if (item.abandoned) return;
     const { queue, emit, log } = this.#options;
     item.abandoned = true;
+    item.leaseLost = true;
     item.beating = false;
     emit({ type: 'lease-lost', jobId: item.message.id, jobType: item.jobType });
     log.warn?.(`bg worker: the lease of ${item.message.id} ${why}`, { queue, jobId: item.message.id });

@@ -1,5 +1,6 @@
 import { BgError } from './errors.js';
 import { checkDuration, checkOptionalFunction, checkOptionsObject } from './option-checks.js';
+import type { StopReport } from './stop-report.js';
 import type { Worker } from './worker.js';
 
 /** Signals a process cannot catch: listening for them fails (EINVAL). */
@@ -11,8 +12,12 @@ export interface StopOnSignalsOptions {
   readonly signals?: readonly NodeJS.Signals[];
   /** Grace period for the first signal (default: the worker's `graceMs`). */
   readonly graceMs?: number;
-  /** Called once every worker has stopped (e.g. close the adapter, then `process.exit(0)`). */
-  readonly onStopped?: () => Promise<void> | void;
+  /**
+   * Called once every worker has stopped (e.g. close the adapter, then `process.exit(0)`), with
+   * each worker's stop report ({@link Worker.lastStop}; in the order of `workers`): what each
+   * handed back and left to its lease.
+   */
+  readonly onStopped?: (reports: readonly (StopReport | undefined)[]) => Promise<void> | void;
 }
 
 /**
@@ -45,7 +50,7 @@ export function stopOnSignals(workers: readonly Worker[], options: StopOnSignals
     }
     signalled = true;
     void Promise.all(workers.map((worker) => worker.stop(options.graceMs !== undefined ? { graceMs: options.graceMs } : {})))
-      .then(() => options.onStopped?.())
+      .then(() => options.onStopped?.(workers.map((worker) => worker.lastStop)))
       .catch(() => {});
   };
   for (const signal of signals) process.on(signal, onSignal);

@@ -6,6 +6,7 @@ import {
   decideResult,
   type HandlerResult,
   HOPPED_ATTRIBUTE,
+  type Outcome,
   type RunDecision,
   rejectPayload,
 } from './decide-outcome.js';
@@ -13,6 +14,7 @@ import { decodeEnvelope, type Envelope } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
 import { BgError, isBgError } from './errors.js';
 import { OutcomeExecutor } from './execute-outcome.js';
+import type { HandBackWhy } from './hand-back.js';
 import { type HeldDelivery, holdDelivery } from './held-delivery.js';
 import { hookDecoded, hookEvent, type Instrumentation, runHandlerThrough, type WorkerHooks } from './instrumentation.js';
 import { checkPayload, isJobDefinition, type JobDefinition, type JobPayload, migratePayload } from './job.js';
@@ -24,6 +26,7 @@ import { assertAdapter } from './queue.js';
 import { quietLogger, quietly } from './quietly.js';
 import { ReceiveLoop, type SlotCounts } from './receive-loop.js';
 import { type JobContext, RunContext } from './run-context.js';
+import { StopLedger, type StopReport } from './stop-report.js';
 import type { Logger, WorkerEvent } from './worker-events.js';
 
 export type { JobContext } from './run-context.js';
@@ -102,8 +105,27 @@ export interface Worker {
    * A stop during a `start` still checking the queue cancels that start at once. A handler that
    * stops its own worker must not await the stop (the stop waits for that handler): call
    * `void worker.stop()`.
+   *
+   * What the stop handed back and left is its {@link StopReport}: {@link Worker.lastStop} once
+   * it resolves, and the `stopped` event. A delivery whose handler never ran, on its first
+   * delivery, is handed back by a re-send (a new message with the same id, then the old one
+   * removed) so that it spends no attempt (not a job with an ordering key on a backend that
+   * orders: that one is released, to keep its place).
    */
   stop(options?: { graceMs?: number }): Promise<void>;
+  /**
+   * The report of the last stop that ran to its end (undefined before): the deliveries it handed
+   * back (job id, delivery count, why: `not-started`, `unfinished` or `gave-up`; how: `release`
+   * or `re-send`) and those it left in storage to their lease. Set before that stop resolves; a
+   * `stop()` of a worker that is not running changes nothing.
+   *
+   * @example
+   * ```ts
+   * await worker.stop()
+   * const { handedBack, leftToLease } = worker.lastStop ?? { handedBack: [], leftToLease: [] }
+   * ```
+   */
+  readonly lastStop: StopReport | undefined;
   /** True between `start` and the end of `stop`. */
   readonly running: boolean;
   /** Deliveries this worker holds: running, waiting for a slot (received ahead) or being acked, retried or dead-lettered. */
@@ -182,7 +204,9 @@ const STOP_OPTIONS: ReadonlySet<string> = new Set(['graceMs']);
 
 /** Results of handlers that returned. */
 const SUCCEEDED: HandlerResult = Object.freeze({ failed: false, abandoned: false, stopping: false });
-const ABANDONED: HandlerResult = Object.freeze({ failed: false, abandoned: true, stopping: false });
+
+/** Why a handler's run ended without an event that reports it (see the `finished` event). */
+type UnheldWhy = 'lease-lost' | 'shutdown' | 'not-settled';
 
 interface Registered {
   readonly job: JobDefinition;
@@ -266,6 +290,10 @@ export function createWorker(options: WorkerOptions): Worker {
   let stopController = new AbortController();
   /** A stop in progress: `force` ends its current wait (the grace period, then the settling wait). */
   let stopping: { force: () => void; done: Promise<void> } | undefined;
+  /** What the stop in progress handed back or left (its report), while it runs. */
+  let ledger: StopLedger | undefined;
+  /** The report of the last stop that ran to its end. */
+  let lastStop: StopReport | undefined;
   /**
    * A start in progress (its queue check, or waiting for a stop to end): a second start joins it;
    * a stop cancels it (it then never runs the loop), so the last call wins without waiting for it.
@@ -281,6 +309,8 @@ export function createWorker(options: WorkerOptions): Worker {
   /** Reports a failure as an `error` event and a log line; `jobId` when it ended the hold on that job's delivery. */
   const reportError = (during: string, error: unknown, jobId?: string): void => {
     const info = toErrorInfo(error);
+    // A failure that ends a hold while stopping leaves that job to its lease: the stop reports it.
+    if (jobId !== undefined) ledger?.left(jobId, during);
     emit(jobId === undefined ? { type: 'error', error: info, during } : { type: 'error', error: info, during, jobId });
     log.warn?.(
       `bg worker: ${during} failed: ${info.message}`,
@@ -292,7 +322,16 @@ export function createWorker(options: WorkerOptions): Worker {
   const reportHook = (error: unknown): void => reportError('instrumentation runHandler', error);
 
   const leases = new LeaseKeeper({ adapter, queue, leaseMs, held: active, now, emit, log, reportError });
-  const executor = new OutcomeExecutor({ adapter, queue, now, emit, observed, log });
+  const executor = new OutcomeExecutor({
+    adapter,
+    queue,
+    now,
+    emit,
+    observed,
+    log,
+    reportError,
+    handedBack: (message, why, via) => ledger?.handedBack(message.id, message.deliveryCount, why, via),
+  });
   const receiver = new ReceiveLoop({
     adapter,
     queue,
@@ -303,7 +342,9 @@ export function createWorker(options: WorkerOptions): Worker {
     slots,
     isRunning: () => running,
     admit,
-    handBackUnheld: (messages) => leases.handBackUnheld(messages),
+    // Never held (no slot, no heartbeat): handed back like deliveries that waited for a slot.
+    handBackUnheld: (messages) =>
+      Promise.all(messages.map((message) => executor.handBackAtStop(holdDelivery(message), 'not-started'))).then(() => {}),
     reportError,
   });
 
@@ -354,6 +395,13 @@ export function createWorker(options: WorkerOptions): Worker {
 
   /** Runs one delivery to its end: decide, run the handler, decide again, carry the outcome out. */
   async function settle(item: HeldDelivery): Promise<void> {
+    // The handler's run once it returned (-1 before), until an event has reported its duration
+    // (`succeeded`, `failed`, `deferred`): plain locals, no object per job.
+    let ranMs = -1;
+    let jobType = '';
+    let attempt = 0;
+    let failed = false;
+    let failure: unknown;
     try {
       const { message } = item;
       // A delivery that waited for a slot may have an extension in flight (its lease was kept
@@ -369,7 +417,7 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       const registered = envelope === undefined ? undefined : handlers.get(envelope.type);
       if (envelope !== undefined) hookDecoded(hooks, message, envelope, registered !== undefined);
-      const run = decideDelivery(
+      const decision = decideDelivery(
         {
           envelope,
           decodeError,
@@ -381,15 +429,23 @@ export function createWorker(options: WorkerOptions): Worker {
         policy,
         now(),
       );
-      if (run.kind !== 'run') {
+      if (decision.kind !== 'run') {
         item.settling = true;
-        await executor.execute(item, run, run.kind === 'dead-letter' ? run.jobType : undefined, message.deliveryCount, 0);
+        await executor.execute(
+          item,
+          decision,
+          decision.kind === 'dead-letter' ? decision.jobType : undefined,
+          message.deliveryCount,
+          0,
+        );
         return;
       }
-      const { job, attempt } = run;
+      const { job } = decision;
+      jobType = job.type;
+      attempt = decision.attempt;
       let payload: unknown;
       try {
-        payload = checkPayload(job, migratePayload(job, run.envelope.v, run.envelope.payload));
+        payload = checkPayload(job, migratePayload(job, decision.envelope.v, decision.envelope.payload));
         if (payload instanceof Promise) {
           // An async schema or migration may outlast the lease: keep it meanwhile (else the job
           // is delivered again while it is checked here, and its ack is refused).
@@ -402,23 +458,21 @@ export function createWorker(options: WorkerOptions): Worker {
         }
       } catch (error) {
         item.settling = true;
-        await executor.execute(item, rejectPayload(run, error), job.type, attempt, 0);
+        await executor.execute(item, rejectPayload(decision, error), job.type, attempt, 0);
         return;
       }
       // Checking the payload may have taken a while (an async schema): a stop or a lost lease
       // meanwhile means the handler must not start (the stop would not wait for it).
       if (item.abandoned) return;
       if (!running) {
-        await handBack(item);
+        await handBack(item, 'not-started');
         return;
       }
 
-      const context = new RunContext(run.envelope, job, attempt, item.controller);
+      const context = new RunContext(decision.envelope, job, attempt, item.controller);
       if (observed) emit({ type: 'started', jobId: message.id, jobType: job.type, attempt });
       const started = now();
       leases.keep(item, job.type);
-      let failed = false;
-      let failure: unknown;
       try {
         const result = callHandler(hooks, (registered as Registered).handler, payload, context, reportHook);
         if (job.timeoutMs !== undefined) await withTimeout(result, job.timeoutMs, item, job.type);
@@ -431,16 +485,25 @@ export function createWorker(options: WorkerOptions): Worker {
       }
       const durationMs = now() - started;
       slots.typicalMs = slots.typicalMs === undefined ? durationMs : slots.typicalMs + (durationMs - slots.typicalMs) / 8;
+      ranMs = durationMs;
       // The outcome is known: carrying it out (ack, retry, dead letter) no longer needs a slot.
       freeSlot(item);
       item.settling = true;
+      // An extension still in flight would rotate the handle under the ack (Azure's pop receipts),
+      // or find the lease lost: wait for its answer first. Almost always none is, and nothing is
+      // awaited. A failure waits in any case (its outcome may take a while to decide).
+      if (failed || item.renewal !== undefined) await leases.quiesce(item);
+      if (item.abandoned) {
+        // The lease was lost, or a stop handed the delivery back, while the handler ran: the job's
+        // other delivery decides. Never acked here; the run is reported all the same.
+        finished(item, jobType, attempt, durationMs, failed, failure, item.leaseLost ? 'lease-lost' : 'shutdown');
+        return;
+      }
       if (!failed) {
-        // An extension still in flight would rotate the handle under the ack (Azure's pop
-        // receipts): wait for its answer first. Almost always none is, and nothing is awaited.
-        if (item.renewal !== undefined) await leases.quiesce(item);
-        const outcome = decideResult(run, item.abandoned ? ABANDONED : SUCCEEDED, policy);
+        const outcome = decideResult(decision, SUCCEEDED, policy);
         if (outcome.kind === 'ack') {
           // The hot path: the adapter's own promise is awaited, with no derived one per job.
+          // (An ack or outcome that fails lands in the catch below with the run unreported.)
           await executor.ack(item);
           executor.acked(item, job.type, attempt, durationMs);
         } else {
@@ -448,13 +511,20 @@ export function createWorker(options: WorkerOptions): Worker {
         }
         return;
       }
-      await settleFailure(item, run, failure, durationMs);
+      const outcome = failedOutcome(item, decision, failure, durationMs);
+      // Its `failed` event reported the run (not a hand-back: its `deferred` event will).
+      if (outcome.kind !== 'hand-back') ranMs = -1;
+      await executor.execute(item, outcome, job.type, attempt, durationMs);
     } catch (error) {
+      // An ack, retry or dead letter that failed after the handler ran: the run is reported too.
       if (isBgError(error, 'LEASE_LOST')) {
+        item.leaseLost = true;
         emit({ type: 'lease-lost', jobId: item.message.id, jobType: item.jobType });
+        if (ranMs >= 0) finished(item, jobType, attempt, ranMs, failed, failure, 'lease-lost');
       } else {
         // The job stays in storage: its lease runs out and it is delivered again.
         reportError(`handling job ${item.message.id}`, error, item.message.id);
+        if (ranMs >= 0) finished(item, jobType, attempt, ranMs, failed, failure, 'not-settled');
       }
     } finally {
       active.delete(item);
@@ -463,40 +533,66 @@ export function createWorker(options: WorkerOptions): Worker {
     }
   }
 
-  /** Carries out a failed handler's outcome (retry, dead letter, hand back), after its `failed` event. */
-  async function settleFailure(item: HeldDelivery, run: RunDecision, failure: unknown, durationMs: number): Promise<void> {
-    const { job, attempt } = run;
-    const { message } = item;
-    // An extension still in flight would rotate the handle under the settling call, or find
-    // the lease lost: wait for its answer before deciding.
-    await leases.quiesce(item);
-    const errorInfo = item.abandoned ? undefined : toErrorInfo(failure);
+  /**
+   * Decides a failed handler's outcome (retry, dead letter, hand back) and emits its `failed`
+   * event, unless the handler gave up because the worker stops: that job is handed back (a
+   * `deferred` event, `why: 'shutdown'`, with the run's duration), not counted as a failed
+   * attempt. The caller checked that the lease is held (after a quiesce).
+   */
+  function failedOutcome(item: HeldDelivery, decision: RunDecision, failure: unknown, durationMs: number): Outcome {
+    const { job, attempt } = decision;
+    const errorInfo = toErrorInfo(failure);
     const outcome = decideResult(
-      run,
-      { failed: true, error: failure, errorInfo, abandoned: item.abandoned, stopping: !running && item.controller.aborted },
+      decision,
+      { failed: true, error: failure, errorInfo, abandoned: false, stopping: !running && item.controller.aborted },
       policy,
     );
-    // A handler that gave up because this worker is stopping did not fail: its job is handed
-    // back (a `deferred` event, `why: 'shutdown'`), not counted as a failed attempt.
-    if (errorInfo !== undefined && outcome.kind !== 'hand-back') {
-      emit({ type: 'failed', jobId: message.id, jobType: job.type, attempt, durationMs, error: errorInfo });
+    if (outcome.kind !== 'hand-back') {
+      emit({ type: 'failed', jobId: item.message.id, jobType: job.type, attempt, durationMs, error: errorInfo });
     }
-    await executor.execute(item, outcome, job.type, attempt, durationMs);
+    return outcome;
   }
 
   /**
-   * Gives an unfinished delivery back at shutdown so that it is redelivered at once (one whose
-   * lease was lost is only let go), and frees its slot.
+   * Reports the run of a handler whose delivery this worker no longer holds, or could not settle,
+   * and that no other event reported: a `finished` event.
    */
-  function handBack(item: HeldDelivery): Promise<void> {
+  function finished(
+    item: HeldDelivery,
+    jobType: string,
+    attempt: number,
+    durationMs: number,
+    failed: boolean,
+    failure: unknown,
+    why: UnheldWhy,
+  ): void {
+    const jobId = item.message.id;
+    emit(
+      failed
+        ? { type: 'finished', jobId, jobType, attempt, durationMs, why, result: 'threw', error: toErrorInfo(failure) }
+        : { type: 'finished', jobId, jobType, attempt, durationMs, why, result: 'returned' },
+    );
+  }
+
+  /**
+   * Gives a delivery back at shutdown so that it is redelivered at once (see
+   * {@link OutcomeExecutor.handBackAtStop}; one whose lease was lost is only let go), and frees
+   * its slot. Never rejects.
+   */
+  async function handBack(item: HeldDelivery, why: HandBackWhy): Promise<void> {
     // Handed back already (a stop and the delivery's own settle may both try).
-    if (!active.delete(item)) return Promise.resolve();
+    if (!active.delete(item)) return;
     // Its handler may never return: do not let it hold a slot after a restart.
     if (item.slot) {
       item.slot = false;
       slots.handling--;
     }
-    return leases.handBack(item);
+    // An extension in flight may rotate the handle (Azure): hand back with the one it returns.
+    await leases.quiesce(item);
+    const lost = item.abandoned;
+    item.abandoned = true;
+    if (lost) return;
+    await executor.handBackAtStop(item, why);
   }
 
   /**
@@ -620,7 +716,9 @@ export function createWorker(options: WorkerOptions): Worker {
       let graceEnded = false;
       // A second stop ends the grace period; one after it ends the wait for the hand-backs.
       const force = (): void => (graceEnded ? forceSettling() : forceGrace());
-      const done = (async () => {
+      const done = (async (): Promise<void> => {
+        const current = new StopLedger();
+        ledger = current;
         running = false;
         stopController.abort(new BgError('CLOSED', 'the worker is stopping'));
         receiver.wake();
@@ -635,7 +733,7 @@ export function createWorker(options: WorkerOptions): Worker {
         ]);
         // Deliveries received ahead never started: hand them back at once (awaited below, bounded).
         const handingBack = new Map<HeldDelivery, Promise<void>>();
-        for (const item of waiting.splice(0)) handingBack.set(item, handBack(item));
+        for (const item of waiting.splice(0)) handingBack.set(item, handBack(item, 'not-started'));
         await Promise.race([loop, graceOver]);
         await Promise.race([Promise.all([...active].map((item) => item.done)), graceOver]);
         if (timer) clearTimeout(timer);
@@ -647,13 +745,21 @@ export function createWorker(options: WorkerOptions): Worker {
         const unfinished = [...active].filter((item) => !item.abandoned && !item.settling);
         const lost = [...active].filter((item) => item.abandoned && !item.settling);
         const settling = [...active].filter((item) => item.settling);
-        for (const item of unfinished) handingBack.set(item, handBack(item));
-        for (const item of lost) handingBack.set(item, handBack(item));
+        for (const item of unfinished) handingBack.set(item, handBack(item, 'unfinished'));
+        for (const item of lost) handingBack.set(item, handBack(item, 'unfinished'));
         await settleWithin(handingBack, settling, settlingForced);
         leases.end();
         loop = undefined;
         stopping = undefined;
-        log.info?.(`bg worker: stopped on "${queue}" (${unfinished.length} job(s) handed back)`, { queue });
+        ledger = undefined;
+        const report = current.report();
+        lastStop = report;
+        emit({ type: 'stopped', handedBack: report.handedBack, leftToLease: report.leftToLease });
+        log.info?.(`bg worker: stopped on "${queue}": ${current.summary()}`, {
+          queue,
+          handedBack: report.handedBack.length,
+          leftToLease: report.leftToLease.length,
+        });
       })();
       stopping = { force, done };
       return done;
@@ -663,6 +769,9 @@ export function createWorker(options: WorkerOptions): Worker {
     },
     get active() {
       return active.size;
+    },
+    get lastStop() {
+      return lastStop;
     },
   };
   return worker;
