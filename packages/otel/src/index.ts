@@ -5,4 +5,4 @@ export { withTraceIds } from './logger.js';
 export { MESSAGING_SYSTEMS, messagingSystem } from './messaging-system.js';
 export type { BgInstruments } from './metrics.js';
 export { fromTraceCarrier, toTraceCarrier } from './trace-context.js';
-export { OTHER_JOB_TYPE, type ProcessParent } from './worker-hooks.js';
+export { OTHER_JOB_TYPE, type ProcessParent, UNSETTLED_RUN } from './worker-hooks.js';

@@ -25,6 +25,16 @@ export type ProcessParent = 'child' | 'link';
 /** Epoch ms with sub-ms precision (span times). */
 const clock = (): number => performance.timeOrigin + performance.now();
 
+/**
+ * The `error.type` of `messaging.process.duration` for a handler run that returned but was never
+ * acked (the `finished` event's `why`; a `deferred` event of a handler that gave up on a stop).
+ */
+export const UNSETTLED_RUN = Object.freeze({
+  'lease-lost': 'LEASE_LOST',
+  shutdown: 'SHUTDOWN',
+  'not-settled': 'NOT_SETTLED',
+} as const);
+
 /** Ended spans kept for log correlation. */
 const RECENT = 256;
 
@@ -194,6 +204,13 @@ export function workerHooks(
         // Put back without running: no attempt, its queue latency is not recorded.
         const delivery = deliveries.deferred(event.jobId, event.deliveryCount);
         record((m) => m.deferrals.add(1, byTypeAnd(delivery?.jobType, ATTR.deferReason, event.why)));
+        // A handler that gave up when the worker stopped: its run, handed back, not an attempt.
+        const ranMs = event.durationMs;
+        if (ranMs !== undefined) {
+          record((m) =>
+            m.processDuration.record(ranMs / 1000, byTypeAnd(delivery?.jobType, ATTR.errorType, UNSETTLED_RUN.shutdown)),
+          );
+        }
         if (!delivery) return;
         // `fresh-count`: the re-send of a due delayed job (so its parks do not count as attempts) is
         // the last step of its delay, like a hop.
@@ -224,6 +241,14 @@ export function workerHooks(
             span.setStatus({ code: SpanStatusCode.ERROR, message: 'lease lost' });
           });
         finish(event.jobId, delivery);
+        return;
+      }
+      case 'finished': {
+        // The run of a handler whose delivery was let go (lease lost, handed back at the end of a
+        // stop's grace period) or could not be settled: its span was ended by the event that let
+        // it go; only its duration is left to record, failed in any case (never acked).
+        const type = event.error !== undefined ? errorType(event.error) : UNSETTLED_RUN[event.why];
+        record((m) => m.processDuration.record(event.durationMs / 1000, byTypeAnd(event.jobType, ATTR.errorType, type)));
         return;
       }
       case 'error': {
