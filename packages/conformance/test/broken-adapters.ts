@@ -14,6 +14,7 @@ import { withCapabilities } from '../src/index.js';
 import { perStore } from './audit/variant.js';
 import { DEAD_LETTER_CONCURRENCY_VARIANTS } from './broken-dead-letter-concurrency.js';
 import { OUTSIDE_AUDIT_VARIANTS } from './broken-outside-audit.js';
+import { ROUND_FOUR_AUTHOR_VARIANTS, ROUND_FOUR_VARIANTS } from './broken-round-four.js';
 import { ROUND_THREE_VARIANTS } from './broken-round-three.js';
 import { ROUND_TWO_VARIANTS } from './broken-round-two.js';
 import { failingEverywhere, MEMORY_URL_HOOK, missingQueues, refusingEntries, sharedMemory } from './memory-options.js';
@@ -1275,4 +1276,6 @@ export const BROKEN_VARIANTS: readonly BrokenVariant[] = [
   ...OUTSIDE_AUDIT_VARIANTS,
   ...ROUND_TWO_VARIANTS,
   ...ROUND_THREE_VARIANTS,
+  ...ROUND_FOUR_VARIANTS,
+  ...ROUND_FOUR_AUTHOR_VARIANTS,
 ];

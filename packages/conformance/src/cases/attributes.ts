@@ -1,6 +1,6 @@
-import type { Adapter, OutgoingMessage, ReceivedMessage } from '@bg/core';
+import { type Adapter, isBgError, type OutgoingMessage, type ReceivedMessage } from '@bg/core';
 import type { CaseContext, ConformanceCase } from '../case.js';
-import { message, receiveCount, receiveOne, say, show } from '../helpers.js';
+import { describeError, message, receiveCount, receiveOne, say, show, watchQuiet } from '../helpers.js';
 import { longLease, shortLease } from '../timing.js';
 
 /** Sends `sent` (one by one for the first, the rest as one batch) and receives them all. */
@@ -70,6 +70,50 @@ export const attributeCases: readonly ConformanceCase[] = [
         `send/receive on queue ${ctx.queue}`,
         'keeps every attribute value exactly as sent (empty, padded, numeric- or JSON-looking, with separators, astral)',
       );
+    },
+  },
+  {
+    id: 'attributes.many-and-long-kept',
+    group: 'Attributes',
+    title:
+      'a job with 16 attributes keeps every one (none dropped past a header count) and a value of 1 000 characters comes back whole (not cut at 255), sent alone and in a batch, unless the send is refused with a typed error',
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const many = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`attr-${String(i).padStart(2, '0')}`, `value ${i}`]));
+      // 1 000 ASCII characters: within every backend's limit on one value (Pub/Sub: 1 024 bytes).
+      const long = { 'bg-type': 'conformance.long', note: `${'0123456789'.repeat(99)}-end-of-1k` };
+      const sends = [
+        [message('16 attributes, alone', { attributes: many })],
+        [message('a 1 000-character value, alone', { attributes: long })],
+        [message('16 attributes, in a batch', { attributes: many }), message('a long value, in a batch', { attributes: long })],
+      ].filter((batch) => batch.length <= adapter.capabilities.maxBatchSize);
+      // The contract sets no count or length for attributes: a backend that cannot keep these may
+      // refuse the send with a typed error (nothing stored), never keep part of them.
+      const stored: OutgoingMessage[] = [];
+      const refused: string[] = [];
+      for (const batch of sends) {
+        const call = `send(${batch.map((m) => m.body).join(', ')}) on queue ${queue}`;
+        try {
+          await adapter.send(queue, batch);
+          stored.push(...batch);
+        } catch (error) {
+          expect(
+            isBgError(error) && !error.retryable,
+            say(
+              call,
+              'stores the attributes whole or refuses the send with a typed error that is not retryable',
+              describeError(error),
+            ),
+          ).toBe(true);
+          refused.push(...batch.map((m) => m.id));
+        }
+      }
+      const got = await receiveCount(ctx, stored.length, { leaseMs: longLease(timing, adapter.capabilities) });
+      expectExactAttributes(ctx, stored, got, `send/receive on queue ${queue}`, 'keeps all its attributes, long values whole');
+      const extra = [...got, ...(await watchQuiet(ctx, timing.quietMs, { leaseMs: longLease(timing, adapter.capabilities) }))]
+        .map((m) => m.id)
+        .filter((id) => refused.includes(id));
+      expect(extra, say(`receive on queue ${queue}`, 'delivers nothing of a refused send', show(extra))).toEqual([]);
     },
   },
   {

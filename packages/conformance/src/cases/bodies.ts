@@ -18,6 +18,9 @@ export const RAW_BODIES: readonly string[] = [
   // Valid Base64 of UTF-8 text ("Hello world", {"a":1}): the bytes as sent, never decoded on read.
   'SGVsbG8gd29ybGQ=',
   'eyJhIjoxfQ==',
+  // JSON text as written, not as a JSON column (jsonb, MySQL JSON) gives it back: white space,
+  // key order, a repeated key, number forms and escapes are kept.
+  '{ "zeta": 1, "alpha": [1.0, 2e3, -0],\n  "zeta": "repeated", "esc": "\\u00e9\\/" }\n',
 ];
 
 async function sendAll(ctx: CaseContext, sent: readonly OutgoingMessage[]): Promise<void> {
@@ -43,7 +46,7 @@ export const bodyCases: readonly ConformanceCase[] = [
     id: 'delivery.raw-bodies',
     group: 'Delivery',
     title:
-      'raw control characters, CRLF, NUL, $-patterns, Base64 look-alikes, random text and a body near the limit come back byte for byte',
+      'raw control characters, CRLF, NUL, $-patterns, Base64 look-alikes, JSON text with its white space, key order, repeated keys and escapes (not re-serialised), random text and a body near the limit come back byte for byte',
     slow: 2,
     async run(ctx) {
       const { adapter, expect, timing } = ctx;

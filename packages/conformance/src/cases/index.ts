@@ -19,6 +19,7 @@ import { optionalCases } from './optional.js';
 import { processCases } from './processes.js';
 import { receiveCases } from './receive.js';
 import { releaseCases } from './release.js';
+import { resourceCases } from './resources.js';
 import { statsCases } from './stats.js';
 import { workerCases } from './worker.js';
 import { reliabilityCases } from './worker-rel.js';
@@ -43,6 +44,7 @@ export const adapterCases: readonly ConformanceCase[] = [
   ...limitCases,
   ...delayLimitCases,
   ...lifecycleCases,
+  ...resourceCases,
   ...optionalCases,
   ...honestQueueCases,
   ...fromUrlCases,

@@ -105,7 +105,8 @@ export const optionalCases: readonly ConformanceCase[] = [
       ).toBe(true);
       // Keys live in the backend: a send with the key through another adapter instance (another
       // process) stores nothing either (checked below with what is delivered and stored). Its
-      // `duplicate` flag is not checked: SQS FIFO drops it but cannot tell another process so.
+      // `duplicate` flag is checked by optional.deduplication-across-instances (SQS FIFO drops
+      // the message but cannot tell another process so: that case is excluded there).
       const third = message('thrice', { deduplicationKey: 'same-key' });
       await (await ctx.newAdapter()).send(queue, [third]);
       // Keys are compared exactly: one differing only in case is another key.
@@ -178,6 +179,60 @@ export const optionalCases: readonly ConformanceCase[] = [
       expect(await ctx.inspector.liveCount(queue), say(`inspector on queue ${queue}`, `stores ${want.length} jobs`)).toBe(
         want.length,
       );
+    },
+  },
+  {
+    id: 'optional.deduplication-across-instances',
+    group: 'Optional',
+    title:
+      'a send through another adapter instance with a key used before is reported duplicate, with the id stored first (the backend keeps the keys, not the instance), in a batch too',
+    skip: (o) => (o.capabilities.deduplication ? undefined : 'the manifest does not declare deduplication'),
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const other = await ctx.newAdapter();
+      const key = `shared-${Math.random().toString(36).slice(2, 8)}`;
+      const first = message('first, through this instance', { deduplicationKey: key });
+      const [r1] = await adapter.send(queue, [first]);
+      expect(r1, say(`send(${first.id}, key ${key}) on queue ${queue}`, 'first use of a key is stored', show(r1))).toEqual({
+        id: first.id,
+        duplicate: false,
+      });
+      const again = message('again, through another instance', { deduplicationKey: key });
+      const [r2] = await other.send(queue, [again]);
+      expect(
+        r2,
+        say(
+          `send(${again.id}, key ${key}) through another adapter instance on queue ${queue}, after ${first.id} was sent with that key through this one`,
+          `the backend dropped it: duplicate true, with the id stored first (${first.id}), whichever instance sent first`,
+          show(r2),
+        ),
+      ).toEqual({ id: first.id, duplicate: true });
+      const fresh = message('fresh key, batch', { deduplicationKey: `${key}-fresh` });
+      const thrice = message('thrice, batch', { deduplicationKey: key });
+      const batch = adapter.capabilities.maxBatchSize >= 2 ? [[fresh, thrice]] : [[fresh], [thrice]];
+      const results = [];
+      for (const b of batch) results.push(...(await other.send(queue, b)));
+      expect(
+        results,
+        say(
+          `send([${fresh.id} (key ${key}-fresh), ${thrice.id} (key ${key})]) through the other instance on queue ${queue}`,
+          `one result per message, in order: the new key stored, the used one a duplicate of ${first.id}`,
+          show(results),
+        ),
+      ).toEqual([
+        { id: fresh.id, duplicate: false },
+        { id: first.id, duplicate: true },
+      ]);
+      const got = await receiveCount(ctx, 2, { leaseMs: lease });
+      expect(
+        got.map((m) => m.id).sort(),
+        say(`receive on queue ${queue}`, `delivers ${first.id} and ${fresh.id} only`, show(got.map((m) => m.id))),
+      ).toEqual([first.id, fresh.id].sort());
+      expect(
+        await watchQuiet(ctx, timing.quietMs, { leaseMs: lease }),
+        say(`receive on queue ${queue}`, 'never delivers a duplicate'),
+      ).toEqual([]);
     },
   },
   {

@@ -1,4 +1,4 @@
-import type { ReceivedMessage } from '@bg/core';
+import type { Adapter, ReceivedMessage, ReceiveOptions } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
 import { expectBgError, message, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
 import { randomInt } from '../random.js';
@@ -7,6 +7,26 @@ import { longLease, promptly, shortLease } from '../timing.js';
 /** A long-poll wait the backend can honour: whole seconds (SQS and Azure count in seconds), at least one poll. */
 function pollWait(pollMs: number): number {
   return Math.ceil(Math.max(1_000, 2 * pollMs) / 1_000) * 1_000;
+}
+
+/** One receive, timed; `timedOut` when it had not answered after `limitMs` (it is left running). */
+async function timedReceive(
+  adapter: Adapter,
+  queue: string,
+  options: ReceiveOptions,
+  limitMs: number,
+): Promise<{ got: ReceivedMessage[]; took: number; timedOut: boolean }> {
+  const start = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), limitMs);
+  });
+  try {
+    const got = await Promise.race([adapter.receive(queue, options), late]);
+    return { got: got ?? [], took: since(start), timedOut: got === undefined };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Receive cases: `max`, `waitMs` and when the lease starts. */
@@ -146,6 +166,82 @@ export const receiveCases: readonly ConformanceCase[] = [
         late,
         say(call2, `delivers it within promptMs + pollMs = ${promptly(timing)} ms of the send (no lost wake-up)`, `${late} ms`),
       ).toBeLessThanOrEqual(promptly(timing));
+    },
+  },
+  {
+    id: 'receive.wait-bounds',
+    group: 'Receive',
+    title:
+      'receive without waitMs, or with waitMs 0, answers an empty queue at once (no default long poll); a sub-second waitMs and one of several seconds are each waited out (not rounded down to whole seconds, not cut to one backend poll)',
+    slow: 2,
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const absolute = Math.max(2_000, 2 * promptly(timing));
+      // The first call may open connections and read the queue's metadata: not timed.
+      await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: 0 });
+      // What a receive that cannot wait costs here: one that finds a job.
+      const jobs = [message('timing 1'), message('timing 2'), message('timing 3')];
+      for (const m of jobs) await adapter.send(queue, [m]);
+      const costs: number[] = [];
+      const end = Date.now() + timing.deadlineMs;
+      while (costs.length < jobs.length && Date.now() < end) {
+        const start = Date.now();
+        const got = await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: pollWait(timing.pollMs) });
+        if (got.length === 0) continue;
+        costs.push(since(start));
+        for (const m of got) await adapter.ack(queue, m.handle);
+      }
+      expect(costs.length, say(`receive on queue ${queue}`, `delivers the ${jobs.length} jobs sent`, `${costs.length}`)).toBe(
+        jobs.length,
+      );
+      // An empty queue answered without a long poll costs about as much: twice the slowest
+      // delivering receive, plus toleranceMs (the fastest of three counts: a loaded machine).
+      const quick = 2 * Math.max(...costs) + timing.toleranceMs;
+      for (const [label, options] of [
+        ['without waitMs', { max: 1, leaseMs: lease }],
+        ['with waitMs 0', { max: 1, leaseMs: lease, waitMs: 0 }],
+      ] as const) {
+        const call = `receive(${label}) on empty queue ${queue}`;
+        const times: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const r = await timedReceive(adapter, queue, options, absolute);
+          expect(
+            r.timedOut,
+            say(
+              call,
+              `answers at once (0 or no waitMs is no long poll): within ${absolute} ms`,
+              `no answer after ${absolute} ms`,
+            ),
+          ).toBe(false);
+          expect(r.got, say(call, 'returns nothing')).toEqual([]);
+          times.push(r.took);
+        }
+        expect(
+          Math.min(...times),
+          say(
+            call,
+            `answers at once, as fast as a receive that finds a job (slowest of those ${Math.max(...costs)} ms): the fastest of three within 2 × that + toleranceMs = ${quick} ms, not after a default long poll`,
+            `${show(times)} ms`,
+          ),
+        ).toBeLessThanOrEqual(quick);
+      }
+      // Waits shorter than a second and longer than one backend poll (a capped fetch) are waited out.
+      for (const wait of [600, 2_500]) {
+        const call = `receive(waitMs ${wait}) on empty queue ${queue}`;
+        const r = await timedReceive(adapter, queue, { max: 1, leaseMs: lease, waitMs: wait }, wait + absolute);
+        expect(r.got, say(call, 'returns nothing')).toEqual([]);
+        expect(
+          r.took,
+          say(
+            call,
+            `waits about waitMs (≥ ${wait - timing.toleranceMs} ms): not rounded down to whole seconds, not cut to one shorter backend poll`,
+            `returned after ${r.took} ms`,
+          ),
+        ).toBeGreaterThanOrEqual(wait - timing.toleranceMs);
+        // An overrun is receive.wait-honoured's to judge (this one only guards against a hang).
+        expect(r.timedOut, say(call, `returns within waitMs + ${absolute} ms`, `no answer after ${r.took} ms`)).toBe(false);
+      }
     },
   },
   {

@@ -1,6 +1,6 @@
 /**
  * Measures which cases of the whole suite catch each broken variant of `test/broken-*.ts` (by
- * default the second round's, `[r2-…]`; `--only r3-` the third round's): one child
+ * default the second round's, `[r2-…]`; `--only r3-` the third round's, `--only r4-` the fourth's): one child
  * process per variant runs every case (`runCase`, five at a time, as `it.concurrent` does) with the
  * options `test/broken.test.ts` gives it; a failing case is rerun alone on the variant and must
  * fail again, and a case that fails on either healthy control run counts for no variant.
@@ -21,6 +21,7 @@ import {
   skipReason,
 } from '../../src/index.js';
 import type { BrokenVariant } from '../broken-adapters.js';
+import { ROUND_FOUR_AUTHOR_VARIANTS, ROUND_FOUR_KNOWN_MISSES, ROUND_FOUR_VARIANTS } from '../broken-round-four.js';
 import { ROUND_THREE_VARIANTS } from '../broken-round-three.js';
 import { ROUND_TWO_VARIANTS } from '../broken-round-two.js';
 import { memoryOptions, sharedMemory } from '../memory-options.js';
@@ -29,7 +30,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const work = join(here, '..', '..', '.reports', 'measure-broken');
 
 type Target = Pick<BrokenVariant, 'name' | 'make' | 'options'>;
-const TARGETS: readonly Target[] = [...ROUND_TWO_VARIANTS, ...ROUND_THREE_VARIANTS];
+const TARGETS: readonly Target[] = [
+  ...ROUND_TWO_VARIANTS,
+  ...ROUND_THREE_VARIANTS,
+  ...ROUND_FOUR_VARIANTS,
+  ...ROUND_FOUR_AUTHOR_VARIANTS,
+  ...ROUND_FOUR_KNOWN_MISSES,
+];
 
 interface Outcome {
   readonly case: string;
