@@ -126,9 +126,10 @@ export const leaseOwnershipCases: readonly ConformanceCase[] = [
       const owner = await ctx.newAdapter();
       const watcher = await ctx.newAdapter();
       const lease = shortLease(timing, adapter.capabilities);
-      // The new owner's lease outlasts the stale extend's (lease) by a clear margin: a stale extend
-      // that moved it would show before the watch below ends.
-      const ownerLease = Math.min(adapter.capabilities.maxLeaseMs, lease + timing.toleranceMs * 3 + timing.pollMs);
+      // The new owner's lease outlasts the stale extend's (lease) by a clear margin, counted from
+      // the owner's receive call (below): a stale extend that moved it shows before the watch ends,
+      // even when the owner's receive and the extend are slow to answer (a loaded machine).
+      const ownerLease = Math.min(adapter.capabilities.maxLeaseMs, lease * 2 + timing.toleranceMs * 3 + timing.pollMs);
       const m = message('taken over');
       await adapter.send(queue, [m]);
       const first = await receiveOne(ctx, { leaseMs: lease });
@@ -143,7 +144,10 @@ export const leaseOwnershipCases: readonly ConformanceCase[] = [
           deadlineMs: lease + timing.deadlineMs,
         },
       );
-      const ownedFrom = Date.now();
+      // The owner's lease began no earlier than its receive call was sent: it ends no earlier than
+      // this (a slow answer on a loaded machine must not make a punctual backend look early).
+      const ownedFrom = leaseStartBound(second);
+      const ownerLeaseEnd = ownedFrom + ownerLease - timing.toleranceMs;
       const call = `extend(handle from receive #1, ${lease}) on queue ${queue} after another adapter received ${m.id} with a ${ownerLease} ms lease`;
       let result: unknown;
       let error: unknown;
@@ -161,10 +165,17 @@ export const leaseOwnershipCases: readonly ConformanceCase[] = [
         ),
       ).toBe(true);
       // Until the owner's lease ends, nobody else may receive the job (the stale extend set no shorter lease).
-      const quietFor = ownerLease - timing.toleranceMs - since(ownedFrom);
-      const seen = (await watchQuiet(ctx, quietFor, { adapter: watcher, leaseMs: longLease(timing, adapter.capabilities) })).map(
-        (x) => `${x.id} (delivery ${x.deliveryCount}, ${since(ownedFrom)} ms into the owner's lease)`,
-      );
+      // Only a delivery that arrived before the owner's lease can have ended counts: one whose
+      // receive was sent in time but answered late (a loaded machine) may be a legitimate one.
+      const watched = await watchQuiet(ctx, ownerLeaseEnd - Date.now(), {
+        adapter: watcher,
+        leaseMs: longLease(timing, adapter.capabilities),
+      });
+      const arrivedAt = Date.now();
+      const seen =
+        arrivedAt < ownerLeaseEnd
+          ? watched.map((x) => `${x.id} (delivery ${x.deliveryCount}, ${arrivedAt - ownedFrom} ms into the owner's lease)`)
+          : [];
       expect(
         seen,
         say(
