@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Adapter, DeadLetter, DeadLetterInfo, OutgoingMessage, QueueStats, ReceivedMessage } from '@bg/core';
-import { BgError, nameMissingQueue, queueNotFound } from '@bg/core';
+import {
+  BgError,
+  DEAD_LETTER_ATTRIBUTE,
+  deadLetterMarkOf,
+  encodeDeadLetterMark,
+  nameMissingQueue,
+  queueNotFound,
+  withoutDeadLetterMark,
+} from '@bg/core';
 import { ORDERING_KEY_ATTRIBUTE } from '@bg/core/adapter';
 
 /** Options of {@link moveJobs}. */
@@ -53,7 +61,8 @@ export interface MoveResult {
 
 /**
  * An adapter that can write a dead letter directly. Not part of the adapter contract v1;
- * used when an adapter offers it, otherwise dead letters pass through the live queue.
+ * used when an adapter offers it, otherwise dead letters pass through the live queue, marked
+ * `bg-dead-letter` (see {@link copyDeadLetters}).
  */
 interface DeadLetterImporter {
   importDeadLetter(queue: string, dead: DeadLetter): Promise<void>;
@@ -281,10 +290,39 @@ async function isOneStore(source: Adapter, destination: Adapter, queue: string, 
 }
 
 /**
+ * The live message that carries dead letter `dead` through the destination's live queue: its
+ * id, body and attributes, plus the `bg-dead-letter` marker holding its record (reason,
+ * attempts, timestamps, the error cut to fit one attribute). A worker that receives it
+ * dead-letters it at once with that record and never runs it.
+ */
+function inTransit(dead: DeadLetter, destination: Adapter): OutgoingMessage {
+  const message = outgoing(dead, destination, undefined);
+  const info: DeadLetterInfo = {
+    reason: dead.reason,
+    ...(dead.error ? { error: dead.error } : {}),
+    attempts: dead.attempts,
+    ...(dead.enqueuedAt !== undefined ? { enqueuedAt: dead.enqueuedAt } : {}),
+    deadLetteredAt: dead.deadLetteredAt,
+  };
+  return { ...message, attributes: { ...message.attributes, [DEAD_LETTER_ATTRIBUTE]: encodeDeadLetterMark(info) } };
+}
+
+/** Dead-letters a leased delivery with `info` (its marker left out of the record), then acks it. */
+async function settleInTransit(destination: Adapter, queue: string, m: ReceivedMessage, info: DeadLetterInfo): Promise<void> {
+  await destination.deadLetter(queue, { ...m, attributes: withoutDeadLetterMark(m.attributes) }, info);
+  await destination.ack(queue, m.handle);
+}
+
+/**
  * Writes dead letters to the destination. With an adapter that imports dead letters, directly;
- * otherwise through the live queue (the contract only dead-letters a leased delivery): send,
- * receive until every id is leased (other deliveries are held and released afterwards),
- * `deadLetter` with the original reason/attempts/timestamps, then ack.
+ * otherwise through the live queue (the contract only dead-letters a leased delivery): send
+ * each marked `bg-dead-letter` ({@link inTransit}), receive until every id is leased,
+ * `deadLetter` with the original reason/error/attempts/timestamps (the marker left out), then
+ * ack. No one ever runs them meanwhile: a worker on the destination that receives one
+ * dead-letters it with the marker's record (then it is found in the dead-letter store here), and
+ * one left behind by a crash (`kill -9` of this process) is dead-lettered by the next worker or
+ * move that receives it. Other deliveries received on the way are held and released afterwards;
+ * a marked one of an earlier, interrupted move is dead-lettered with its own record.
  */
 async function copyDeadLetters(
   destination: Adapter,
@@ -301,7 +339,7 @@ async function copyDeadLetters(
   const wanted = new Map(items.map((d) => [d.id, d]));
   await destination.send(
     queue,
-    items.map((d) => outgoing(d, destination, undefined)),
+    items.map((d) => inTransit(d, destination)),
   );
   const others: ReceivedMessage[] = [];
   const deadline = Date.now() + 60_000;
@@ -314,22 +352,33 @@ async function copyDeadLetters(
         );
       }
       const got = await destination.receive(queue, { max: caps.maxBatchSize, leaseMs, waitMs: 1_000 });
+      let found = false;
       for (const m of got) {
         const original = wanted.get(m.id);
-        if (!original) {
-          others.push(m);
+        if (original) {
+          // The original record, whole (the marker's error may be cut).
+          const info: DeadLetterInfo = {
+            reason: original.reason,
+            ...(original.error ? { error: original.error } : {}),
+            attempts: original.attempts,
+            ...(original.enqueuedAt !== undefined ? { enqueuedAt: original.enqueuedAt } : {}),
+            deadLetteredAt: original.deadLetteredAt,
+          };
+          await settleInTransit(destination, queue, m, info);
+          wanted.delete(m.id);
+          found = true;
           continue;
         }
-        const info: DeadLetterInfo = {
-          reason: original.reason,
-          ...(original.error ? { error: original.error } : {}),
-          attempts: original.attempts,
-          ...(original.enqueuedAt !== undefined ? { enqueuedAt: original.enqueuedAt } : {}),
-          deadLetteredAt: original.deadLetteredAt,
-        };
-        await destination.deadLetter(queue, m, info);
-        await destination.ack(queue, m.handle);
-        wanted.delete(m.id);
+        const mark = deadLetterMarkOf(m.attributes);
+        // A dead letter in transit left by an interrupted move: set aside as a worker would.
+        if (mark?.valid === true) await settleInTransit(destination, queue, m, mark.info);
+        else others.push(m);
+      }
+      // None of ours came back: a worker on the destination may have dead-lettered them.
+      if (!found) {
+        for (const id of [...wanted.keys()]) {
+          if ((await destination.getDeadLetter(queue, id)) !== undefined) wanted.delete(id);
+        }
       }
     }
   } finally {

@@ -1,5 +1,6 @@
 import type { Capabilities, DeadLetterReason, ErrorInfo } from './adapter.js';
 import { backoffDelay } from './backoff.js';
+import type { DeadLetterMark } from './dead-letter-mark.js';
 import { needsFreshCount, parkBudget, planEarlyDelivery } from './delay-hop.js';
 import type { Envelope } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
@@ -36,6 +37,8 @@ export type Outcome =
       readonly error?: ErrorInfo;
       /** When the job was first enqueued (its envelope's `createdAt`), when the envelope was readable. */
       readonly enqueuedAt?: number;
+      /** When it was dead-lettered, when that is already known (a dead letter in transit); else now. */
+      readonly deadLetteredAt?: number;
     }
   | { readonly kind: 'hop'; readonly via: 'resend' | 'park'; readonly delayMs: number; readonly remainingMs: number }
   | { readonly kind: 're-send' }
@@ -66,6 +69,8 @@ export interface DeliveryFacts {
   readonly hopped: boolean;
   /** When the job was first deferred as an unknown version (`bg-deferred`), if it was. */
   readonly deferredAt?: number | undefined;
+  /** Its `bg-dead-letter` marker, read (a dead letter in transit), if it bears one. */
+  readonly deadLetterMark?: DeadLetterMark | undefined;
 }
 
 /** The worker's settings the decisions read. */
@@ -89,7 +94,7 @@ const RE_SEND: Outcome = Object.freeze({ kind: 're-send' });
 
 /**
  * Decides, before any handler runs, what to do with a delivery at time `now`: dead-letter a
- * malformed envelope, an unknown type or (past the window) an unknown newer version; hop an
+ * dead letter in transit (`bg-dead-letter` marker) with its record, a malformed envelope, an unknown type or (past the window) an unknown newer version; hop an
  * early delayed job; defer an unknown version within the window; re-send a due job whose
  * delivery count holds parks or deferrals; dead-letter (`max-attempts`) a job delivered more
  * than `maxAttempts` times (its earlier deliveries ended without a result); or run the handler.
@@ -98,6 +103,8 @@ const RE_SEND: Outcome = Object.freeze({ kind: 're-send' });
 export function decideDelivery(facts: DeliveryFacts, policy: DecisionPolicy, now: number): Outcome | RunDecision {
   const { envelope, deliveryCount } = facts;
   const caps = policy.capabilities;
+  // Before anything else: a dead letter in transit is never run, hopped or deferred.
+  if (facts.deadLetterMark !== undefined) return markedDeadLetter(facts, facts.deadLetterMark);
   if (envelope === undefined) {
     return {
       kind: 'dead-letter',
@@ -131,6 +138,40 @@ export function decideDelivery(facts: DeliveryFacts, policy: DecisionPolicy, now
   if (needsFreshCount(caps, envelope.notBefore !== undefined, facts.hopped, facts.deferredAt !== undefined)) return RE_SEND;
   if (deliveryCount > job.retry.maxAttempts) return overDelivered(job, envelope, deliveryCount);
   return { kind: 'run', job, envelope, attempt: deliveryCount };
+}
+
+/**
+ * A delivery bearing the `bg-dead-letter` marker: a dead letter in transit through the live queue
+ * (`bgctl move --dead`). It is dead-lettered at once with the record the marker carries (reason,
+ * attempts, error, timestamps), never run. A marker that cannot be read is dead-lettered too,
+ * `malformed-envelope`, with this delivery's count and the problem: never run either.
+ */
+function markedDeadLetter(facts: DeliveryFacts, mark: DeadLetterMark): Outcome {
+  const { envelope } = facts;
+  const jobType = envelope?.type;
+  if (mark.valid) {
+    const { info } = mark;
+    return {
+      kind: 'dead-letter',
+      reason: info.reason,
+      attempts: info.attempts,
+      jobType,
+      ...(info.error !== undefined ? { error: info.error } : {}),
+      ...(info.enqueuedAt !== undefined ? { enqueuedAt: info.enqueuedAt } : {}),
+      deadLetteredAt: info.deadLetteredAt,
+    };
+  }
+  const enqueuedAt = envelope === undefined ? Number.NaN : Date.parse(envelope.createdAt);
+  return {
+    kind: 'dead-letter',
+    reason: 'malformed-envelope',
+    attempts: facts.deliveryCount,
+    jobType,
+    error: {
+      message: `its bg-dead-letter attribute (a dead letter in transit) cannot be read: ${mark.problem}; set aside without running`,
+    },
+    ...(Number.isFinite(enqueuedAt) ? { enqueuedAt } : {}),
+  };
 }
 
 /**

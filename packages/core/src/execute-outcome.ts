@@ -1,4 +1,5 @@
 import type { Adapter, DeadLetterInfo, OutgoingMessage, ReceivedMessage } from './adapter.js';
+import { withoutDeadLetterMark } from './dead-letter-mark.js';
 import type { Outcome } from './decide-outcome.js';
 import { utf8Bytes } from './envelope.js';
 import { toErrorInfo } from './error-info.js';
@@ -273,18 +274,21 @@ export class OutcomeExecutor {
     await adapter.ack(queue, item.handle);
   }
 
-  /** Writes the dead letter, then removes the original (never the other way round). */
+  /**
+   * Writes the dead letter, then removes the original (never the other way round). The record
+   * never keeps a `bg-dead-letter` marker (a dead letter in transit): a replay of it must run.
+   */
   async #deadLetter(item: HeldDelivery, outcome: Extract<Outcome, { kind: 'dead-letter' }>): Promise<void> {
     const { adapter, queue, now, emit, log } = this.#o;
     const { reason, attempts, error, jobType } = outcome;
-    const message = { ...item.message, handle: item.handle };
+    const message = { ...item.message, handle: item.handle, attributes: withoutDeadLetterMark(item.message.attributes) };
     const enqueuedAt = outcome.enqueuedAt ?? item.message.enqueuedAt;
     const info: DeadLetterInfo = {
       reason,
       attempts,
       ...(error ? { error } : {}),
       ...(enqueuedAt !== undefined ? { enqueuedAt } : {}),
-      deadLetteredAt: now(),
+      deadLetteredAt: outcome.deadLetteredAt ?? now(),
     };
     try {
       await adapter.deadLetter(queue, message, info);

@@ -34,6 +34,14 @@ export {
   matchesDeadLetter,
 } from './dead-letter-filter.js';
 export {
+  type DeadLetterMark,
+  deadLetterMarkOf,
+  encodeDeadLetterMark,
+  MAX_DEAD_LETTER_MARK_BYTES,
+  readDeadLetterMark,
+  withoutDeadLetterMark,
+} from './dead-letter-mark.js';
+export {
   decodeEnvelope,
   ENVELOPE_FORMAT_VERSION,
   type Envelope,
@@ -65,6 +73,7 @@ export {
   validatePayload,
 } from './job.js';
 export { assertJsonValue, type JsonValue, MAX_PAYLOAD_DEPTH } from './json-value.js';
+export { DEAD_LETTER_ATTRIBUTE } from './message-attributes.js';
 export {
   type MissingQueuePolicy,
   nameMissingQueue,

@@ -29,6 +29,16 @@ export const HOPPED_ATTRIBUTE = 'bg-hopped';
  */
 export const DEFERRED_ATTRIBUTE = 'bg-deferred';
 
+/**
+ * Marks a dead letter in transit through a live queue (`bgctl move --dead` onto a backend that
+ * cannot import dead letters): its value is the dead-letter record as JSON (see
+ * `encodeDeadLetterMark`). A worker never runs a delivery bearing it: it dead-letters it at once
+ * with that record (`malformed-envelope` when the value cannot be read), and the dead letter it
+ * writes does not keep the marker, so a replay makes the job runnable again. The producer never
+ * sets it (its messages carry only `bg-type` and `bg-ordering-key`).
+ */
+export const DEAD_LETTER_ATTRIBUTE = 'bg-dead-letter';
+
 /** When the job was first deferred, from its {@link DEFERRED_ATTRIBUTE} (undefined when unmarked or unreadable). */
 export function deferredSince(attributes: Readonly<Record<string, string>>): number | undefined {
   const mark = attributes[DEFERRED_ATTRIBUTE];

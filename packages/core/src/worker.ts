@@ -1,5 +1,6 @@
 import type { Adapter, ReceivedMessage } from './adapter.js';
 import { assertQueueName } from './adapter-guards.js';
+import { deadLetterMarkOf } from './dead-letter-mark.js';
 import {
   type DecisionPolicy,
   decideDelivery,
@@ -425,6 +426,7 @@ export function createWorker(options: WorkerOptions): Worker {
           deliveryCount: message.deliveryCount,
           hopped: message.attributes[HOPPED_ATTRIBUTE] === '1',
           deferredAt: deferredSince(message.attributes),
+          deadLetterMark: deadLetterMarkOf(message.attributes),
         },
         policy,
         now(),
