@@ -1,4 +1,18 @@
+import { settleWithin } from '@bg/core/adapter';
 import pg from 'pg';
+
+/** Longest the LISTEN connection's goodbye may take before its socket is destroyed. */
+const END_WAIT_MS = 1_000;
+
+/**
+ * Ends `client`, destroying its socket when the goodbye is not answered within
+ * {@link END_WAIT_MS}: on a black-holed or half-open connection `end()` waits for ever for the
+ * server's side to close (and the open socket would keep the process alive).
+ */
+async function endConnection(client: pg.Client): Promise<void> {
+  await settleWithin(client.end(), END_WAIT_MS);
+  client.connection?.stream?.destroy();
+}
 
 /**
  * LISTEN/NOTIFY wake-ups for idle receivers: one connection of its own (a `pg.Client` made
@@ -89,7 +103,7 @@ export class Wakeups {
   #drop(client: pg.Client): void {
     const wasListening = this.#client === client;
     if (wasListening) this.#client = undefined;
-    client.end().catch(() => {});
+    void endConnection(client);
     if (wasListening) this.wakeAll();
   }
 
@@ -134,10 +148,11 @@ export class Wakeups {
   async close(): Promise<void> {
     this.#closed = true;
     this.wakeAll();
-    await this.#connecting;
+    // A connection still being made is dropped by listen() itself once it is up (or failed).
+    await settleWithin(this.#connecting, END_WAIT_MS);
     const client = this.#client;
     this.#client = undefined;
     if (client === undefined) return;
-    await client.end().catch(() => {});
+    await endConnection(client);
   }
 }

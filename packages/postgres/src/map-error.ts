@@ -3,9 +3,9 @@ import { BgError, isBgError, networkError } from '@bg/core/adapter';
 /** SQLSTATE classes and codes that mean "the server is not reachable (now)". */
 const UNREACHABLE_STATES = /^(08|57P0[1-3]|53300)/;
 
-/** node-postgres's own words for a connection that failed or went away. */
+/** node-postgres's own words for a connection that failed, went away or stopped answering (`query_timeout`). */
 const UNREACHABLE_TEXT =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery)|Connection ended|not queryable/i;
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery)|Connection ended|not queryable/i;
 
 /**
  * Maps a node-postgres error to a {@link BgError}, keeping it as `cause` (redacted by the

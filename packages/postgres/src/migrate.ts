@@ -1,6 +1,15 @@
+import { MAX_TIMER_MS } from '@bg/core';
 import type pg from 'pg';
 import { checkOut } from './checked-out-client.js';
 import { migrationLockName, SCHEMA_VERSION, schemaSql } from './schema-sql.js';
+
+/**
+ * A query exempt from the pool's `query_timeout` (the adapter's `queryTimeoutMs`): waiting for
+ * another process's migration lock, or building an index on a large table, may take longer.
+ */
+function unbounded(text: string, values?: unknown[]): pg.QueryConfig {
+  return { text, ...(values === undefined ? {} : { values }), query_timeout: MAX_TIMER_MS } as pg.QueryConfig;
+}
 
 /** The schema's version as this transaction sees it (undefined: no bg tables), without aborting it. */
 async function versionIn(client: pg.PoolClient, versionSql: string): Promise<number | undefined> {
@@ -34,9 +43,9 @@ export async function migrateSchema(pool: pg.Pool, schema: string, versionSql: s
     if (current !== undefined && current !== null && current >= SCHEMA_VERSION) return;
     await client.query('begin');
     try {
-      await client.query('select pg_advisory_xact_lock(hashtext($1))', [migrationLockName(schema)]);
+      await client.query(unbounded('select pg_advisory_xact_lock(hashtext($1))', [migrationLockName(schema)]));
       const locked = await versionIn(client, versionSql);
-      if (locked === undefined || locked < SCHEMA_VERSION) await client.query(schemaSql(schema));
+      if (locked === undefined || locked < SCHEMA_VERSION) await client.query(unbounded(schemaSql(schema)));
       await client.query('commit');
     } catch (error) {
       await client.query('rollback').catch(() => {});

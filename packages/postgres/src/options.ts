@@ -37,6 +37,15 @@ export interface PostgresAdapterOptions {
   /** How long a connection may take before calls fail with `UNREACHABLE` (default 5 s). */
   readonly connectTimeoutMs?: number;
   /**
+   * Longest one query of the pool the adapter makes may wait for its answer (default 30 000 ms;
+   * node-postgres's `query_timeout`): past it the call fails with `UNREACHABLE` and the
+   * connection is destroyed, not reused. It bounds calls on a black-holed or half-open
+   * connection (a NAT or firewall timeout, a failed-over host: no RST ever comes), which
+   * otherwise wait for ever and keep their pool slot. Schema migrations (`ensureQueue`,
+   * `migrate()`) are not bounded by it: they may wait for another process's migration lock.
+   */
+  readonly queryTimeoutMs?: number;
+  /**
    * Longest an idle long poll waits without looking at the table, in case a notification was
    * lost (default 2 000 ms). Notifications and the next delayed job's time wake it sooner.
    */
@@ -49,6 +58,9 @@ export interface PostgresAdapterOptions {
   readonly deduplicationWindowMs?: number;
 }
 
+/** Default of `queryTimeoutMs`: longest one query of the adapter's pool waits for its answer. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+
 /** {@link PostgresAdapterOptions} checked, with their defaults. */
 export interface CheckedAdapterOptions {
   /** The URL for node-postgres (without the parameters bg reads), when a `url` was given. */
@@ -58,6 +70,7 @@ export interface CheckedAdapterOptions {
   readonly maxPayloadBytes: number;
   readonly poolSize: number;
   readonly connectTimeoutMs: number;
+  readonly queryTimeoutMs: number;
   readonly pollIntervalMs: number;
   readonly deduplicationWindowMs: number;
 }
@@ -71,12 +84,13 @@ const OPTION_NAMES: ReadonlySet<string> = new Set([
   'maxPayloadBytes',
   'poolSize',
   'connectTimeoutMs',
+  'queryTimeoutMs',
   'pollIntervalMs',
   'deduplicationWindowMs',
 ]);
 
 /** Options that only shape the pool the adapter makes from `url`: with the application's own `pool` they would be ignored. */
-const URL_POOL_OPTIONS = ['poolSize', 'connectTimeoutMs'] as const;
+const URL_POOL_OPTIONS = ['poolSize', 'connectTimeoutMs', 'queryTimeoutMs'] as const;
 
 /**
  * With the application's own `pool`, a `url` (or an option of the pool made from one) would be
@@ -160,6 +174,7 @@ export function checkAdapterOptions(options: PostgresAdapterOptions): CheckedAda
       1,
       600_000,
     ),
+    queryTimeoutMs: durationOption(owner, 'queryTimeoutMs', options.queryTimeoutMs, DEFAULT_QUERY_TIMEOUT_MS),
     pollIntervalMs: durationOption(owner, 'pollIntervalMs', options.pollIntervalMs, 2_000),
     deduplicationWindowMs: integerOption(
       owner,

@@ -94,6 +94,10 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       connectionString: checked.connectionString,
       max: checked.poolSize,
       connectionTimeoutMillis: checked.connectTimeoutMs,
+      // A black-holed or half-open connection never errors by itself: without this a query on
+      // it waited for ever and kept its pool slot (and close() waited for it). A query that times
+      // out fails, and the pool destroys its connection rather than reuse it.
+      query_timeout: checked.queryTimeoutMs,
       idleTimeoutMillis: 30_000,
       allowExitOnIdle: true,
     });

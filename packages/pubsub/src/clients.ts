@@ -107,11 +107,39 @@ export function createClients(settings: ClientSettings): Clients {
     ...(sdk.version !== undefined ? { libVersion: sdk.version } : {}),
     env: process.env,
   });
-  const publisher = new sdk.PublisherClient(resolved);
-  const subscriber = new sdk.SubscriberClient(resolved);
-  // A stub that cannot be built (credentials not loadable) must fail the calls, not the process.
-  quietInitialize(publisher);
-  quietInitialize(subscriber);
+  // Each pair of clients gets gRPC subchannels of its own (not the process-wide pool), so that a
+  // renewed pair makes a new connection instead of taking the dead one back.
+  const own = { ...resolved, 'grpc.use_local_subchannel_pool': 1 } as V1Options;
+  const make = (): Pair => {
+    const pair = { publisher: new sdk.PublisherClient(own), subscriber: new sdk.SubscriberClient(own) };
+    // A stub that cannot be built (credentials not loadable) must fail the calls, not the process.
+    quietInitialize(pair.publisher);
+    quietInitialize(pair.subscriber);
+    return pair;
+  };
+  let current = make();
+  let closed = false;
+  /** Pairs given up by {@link renew}, closing in the background: `close()` waits for them. */
+  const retiring = new Set<Promise<unknown>>();
+  const retire = (pair: Pair): void => {
+    const closing = Promise.allSettled([pair.publisher.close(), pair.subscriber.close()]);
+    retiring.add(closing);
+    void closing.then(() => retiring.delete(closing));
+  };
+  /**
+   * A call that got no answer in time (DEADLINE_EXCEEDED) may have waited on a dead connection:
+   * a black-holed network or a half-open connection after a failover never fails by itself, and
+   * gRPC's keepalive (5 min, as Google's own clients: lower risks `too_many_pings`) notices only
+   * after minutes, so every later call would time out too. The pair that made the call is
+   * replaced by a new one (a new connection); calls under way on the old one end as they would.
+   */
+  const renew = (pair: Pair): void => {
+    if (closed || current !== pair) return;
+    current = make();
+    retire(pair);
+  };
+  const publisher = forwarding(() => current, 'publisher', renew);
+  const subscriber = forwarding(() => current, 'subscriber', renew);
   let project: Promise<string> | undefined;
   const fixed = (resolved.projectId as string | undefined) || process.env.PUBSUB_PROJECT_ID || process.env.GOOGLE_CLOUD_PROJECT;
   return {
@@ -137,7 +165,43 @@ export function createClients(settings: ClientSettings): Clients {
       return project;
     },
     async close() {
-      await Promise.allSettled([publisher.close(), subscriber.close()]);
+      closed = true;
+      retire(current);
+      await Promise.all([...retiring]);
     },
   };
 }
+
+/** The publisher and subscriber clients of one gRPC connection. */
+interface Pair {
+  readonly publisher: v1.PublisherClient;
+  readonly subscriber: v1.SubscriberClient;
+}
+
+/**
+ * A stand-in for the `which` client of the current {@link Pair}: every method call goes to the
+ * pair current at the time of the call, and a call that fails with `DEADLINE_EXCEEDED` calls
+ * `onTimeout` with the pair it ran on (the caller still gets the failure).
+ */
+function forwarding<K extends keyof Pair>(current: () => Pair, which: K, onTimeout: (pair: Pair) => void): Pair[K] {
+  return new Proxy({} as Pair[K], {
+    get(_, property) {
+      const pair = current();
+      const client = pair[which] as unknown as Record<PropertyKey, unknown>;
+      const value = client[property];
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const result = (value as (...a: unknown[]) => unknown).apply(client, args);
+        if (result instanceof Promise) {
+          result.catch((error: unknown) => {
+            if ((error as { code?: unknown } | null)?.code === GRPC_DEADLINE_EXCEEDED) onTimeout(pair);
+          });
+        }
+        return result;
+      };
+    },
+  });
+}
+
+/** gRPC's status code for a call that got no answer before its deadline. */
+const GRPC_DEADLINE_EXCEEDED = 4;

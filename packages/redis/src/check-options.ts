@@ -10,6 +10,12 @@ export const DEFAULT_URL = 'redis://127.0.0.1:6379';
 /** Redis's largest string (`proto-max-bulk-len`, 512 MB by default): no body can be larger. */
 export const MAX_BODY_BYTES = 512 * 1024 * 1024;
 
+/**
+ * Default of `commandTimeoutMs`: longest a call waits for Redis's answer, and a connection may go
+ * without a byte from Redis while commands wait before it is taken for dead and made again.
+ */
+export const COMMAND_TIMEOUT_MS = 10_000;
+
 const PREFIX = /^[A-Za-z0-9:_.-]{1,64}$/;
 
 /** The options of {@link redisAdapter} after {@link checkOptions}: every value known good. */
@@ -21,6 +27,7 @@ export interface CheckedOptions {
   readonly idleConsumerMs: number;
   readonly fallbackPollMs: number | undefined;
   readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
   /** The URL the adapter connects to, checked; undefined with `client` or `cluster`. */
   readonly url: RedisUrl | undefined;
 }
@@ -77,6 +84,7 @@ export function checkOptions(options: RedisAdapterOptions): CheckedOptions {
     idleConsumerMs,
     fallbackPollMs,
     connectTimeoutMs: durationOption('redis', 'connectTimeoutMs', options.connectTimeoutMs, 5_000, 1),
+    commandTimeoutMs: durationOption('redis', 'commandTimeoutMs', options.commandTimeoutMs, COMMAND_TIMEOUT_MS, 1),
     url,
   };
 }

@@ -43,7 +43,7 @@ export function mapRedisError(error: unknown, during: string): BgError {
   }
   if (
     /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE/.test(code + message) ||
-    /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|None of startup nodes is available|Failed to refresh slots cache|Cluster isn't ready/i.test(
+    /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Command timed out|Socket timeout|Reached the max retries|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|None of startup nodes is available|Failed to refresh slots cache|Cluster isn't ready/i.test(
       message,
     )
   ) {

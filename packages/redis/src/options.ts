@@ -41,6 +41,16 @@ export interface RedisAdapterOptions {
   /** How long the first connection may take before calls fail with `UNREACHABLE` (default 5 s). */
   readonly connectTimeoutMs?: number;
   /**
+   * Longest a Redis call waits for its answer (default 10 000 ms): past it the call fails with
+   * `UNREACHABLE` (ioredis's `commandTimeout`), and a connection that brought no byte for that
+   * long while commands waited is taken for dead (a black-holed network, a half-open connection
+   * after a failover: no RST ever comes), destroyed and made again (`socketTimeout`). A command
+   * slower than this on a live server (a huge `stats` scan) fails the same way. The blocking
+   * wake-up read gets its block time on top. Not applied to a `client` you bring: set
+   * `commandTimeout` and `socketTimeout` on it yourself.
+   */
+  readonly commandTimeoutMs?: number;
+  /**
    * Receives the startup warnings (eviction policy, persistence off). Default: one line on
    * stderr, once per process (`warnOnce` of `@bg/core`; `BG_NO_WARNINGS=1` turns it off).
    * Pass `() => {}` to silence them.

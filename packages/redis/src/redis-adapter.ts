@@ -35,6 +35,7 @@ import {
   RecentHandles,
   raceAbortHandBack,
   type SendResult,
+  settleWithin,
 } from '@bg/core/adapter';
 import { Cluster, Redis } from 'ioredis';
 import { REDIS_CAPABILITIES } from './capabilities.js';
@@ -115,6 +116,9 @@ function deferred<T>(): Deferred<T> {
 }
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
+/** Longest `close()` waits for Redis to answer its `QUIT` before it drops the connection. */
+const QUIT_WAIT_MS = 1_000;
+
 /** The settlers of the promise {@link captureSettlers} last ran for (read at once by its caller). */
 const captured: { resolve: () => void; reject: (reason: unknown) => void } = { resolve: () => {}, reject: () => {} };
 
@@ -153,6 +157,13 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const connectionOptions = {
     maxRetriesPerRequest: 1,
     connectTimeout: checked.connectTimeoutMs,
+    // A black-holed or half-open connection never errors by itself: without these, every call
+    // on it (and close()'s QUIT) waited for ever, and the client never reconnected after a heal.
+    // Both are needed: the socket timeout replaces the dead connection, but ioredis keeps the
+    // commands that were on it for a connection that becomes ready (none, while the network is
+    // down); the command timeout ends those calls.
+    socketTimeout: checked.commandTimeoutMs,
+    commandTimeout: checked.commandTimeoutMs,
   };
   const client: Redis | Cluster =
     options.client ??
@@ -1097,7 +1108,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       if (!guard.close()) return;
       hub.close();
       await background.settle(CLOSE_HAND_BACK_WAIT_MS);
-      await settledWithin(serverChecked, 1_000);
+      await settleWithin(serverChecked, 1_000);
       // A client of the caller's outlives the adapter: leave it as it came.
       client.off('error', noteError);
       if (!ownsClient) return;
@@ -1105,7 +1116,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       // afterwards, and that error must not reach the console as an unhandled one.
       client.on('error', () => {});
       try {
-        if (client.status === 'ready') await client.quit();
+        // QUIT waits for Redis's answer: on a dead connection, not for longer than this.
+        if (client.status === 'ready') await settleWithin(client.quit(), QUIT_WAIT_MS);
       } catch {
         // already gone
       } finally {
@@ -1119,16 +1131,4 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 /** The dead-letter page script's arguments for a position: score and member of the index. */
 function positionArgs(position: { deadLetteredAt: number; id: string }): string[] {
   return [String(position.deadLetteredAt), position.id];
-}
-
-/** Waits for `promise` (which never rejects) at most `ms`. */
-async function settledWithin(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    promise,
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]);
-  clearTimeout(timer);
 }

@@ -134,6 +134,19 @@ export function waitOn(watch: Watch, ms: number, signal: AbortSignal | undefined
   });
 }
 
+/**
+ * The client's command and socket timeouts (the adapter's `commandTimeoutMs`) with the block time
+ * on top, for the connection of the blocking read: it waits that long for its answer by design,
+ * and must not be taken for dead meanwhile.
+ */
+export function blockingTimeouts(client: Redis): { commandTimeout?: number; socketTimeout?: number } {
+  const { commandTimeout, socketTimeout } = client.options;
+  return {
+    ...(typeof commandTimeout === 'number' && commandTimeout > 0 ? { commandTimeout: commandTimeout + BLOCK_MS } : {}),
+    ...(typeof socketTimeout === 'number' && socketTimeout > 0 ? { socketTimeout: socketTimeout + BLOCK_MS } : {}),
+  };
+}
+
 /** Creates the {@link WakeHub} of an adapter (a plain Redis client; a cluster does not multiplex). */
 export function createWakeHub(options: WakeHubOptions): WakeHub {
   const { client } = options;
@@ -164,6 +177,7 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
         retryStrategy: () => null,
+        ...blockingTimeouts(client),
       });
       blocker.on('error', () => {});
       blocker.on('close', () => {

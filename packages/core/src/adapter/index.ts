@@ -74,6 +74,7 @@ export {
 } from './receive-checks.js';
 export { RecentHandles } from './recent-handles.js';
 export { SCAN_TIME_SHARE, scanDeadline } from './scan-deadline.js';
+export { settleWithin } from './settle-within.js';
 export { capabilitiesWith, STORE_CAPABILITIES } from './store-capabilities.js';
 export { trackCalls } from './tracked-calls.js';
 export { decodeWtf8, encodeWtf8 } from './wtf8.js';
