@@ -318,12 +318,17 @@ describe('6. a runHandler hook never decides the outcome', () => {
     const queue = 'audit-run-handler';
     const events: WorkerEvent[] = [];
     let runs = 0;
+    // The runs counted when the ending event came: a retry may run again before the stop.
+    let runsAtEnd: number | undefined;
     const worker = createWorker({
       adapter,
       queue,
       pollMs: 10,
       instrumentation: { worker: () => ({ runHandler }) },
-      onEvent: (e) => events.push(e),
+      onEvent: (e) => {
+        events.push(e);
+        if (runsAtEnd === undefined && ended(events)) runsAtEnd = runs;
+      },
     });
     worker.handle(charge, async () => {
       runs++;
@@ -336,7 +341,7 @@ describe('6. a runHandler hook never decides the outcome', () => {
     } finally {
       await worker.stop({ graceMs: 0 });
     }
-    return { runs, events };
+    return { runs: runsAtEnd ?? runs, events };
   }
   const outcomes = (events: WorkerEvent[]) =>
     events.filter((e) => ['succeeded', 'failed', 'retried', 'dead-lettered'].includes(e.type)).map((e) => e.type);

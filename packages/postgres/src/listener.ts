@@ -11,7 +11,8 @@ const END_WAIT_MS = 1_000;
  */
 async function endConnection(client: pg.Client): Promise<void> {
   await settleWithin(client.end(), END_WAIT_MS);
-  client.connection?.stream?.destroy();
+  // node-postgres's connection object (typed only by later @types/pg): its socket.
+  (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 /**

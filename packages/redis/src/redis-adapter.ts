@@ -72,6 +72,7 @@ import type { RedisAdapterOptions } from './options.js';
 import { OwnedLeases } from './owned-leases.js';
 import { selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
+import { clearSocketTimer } from './socket-timer.js';
 import { createWakeHub, type WakeHub } from './wake-hub.js';
 
 /** The Redis adapter, with its client exposed for tools. */
@@ -190,6 +191,9 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     lastConnectionError = error;
   };
   client.on('error', noteError);
+  // A socket timer left armed by a connection that closed would fire on the next one (ioredis
+  // reads its stream when the timer fires) or hold the process open after close().
+  if (ownsClient && !('nodes' in client)) client.on('close', () => clearSocketTimer(client));
   const consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const guard = new CloseGuard('redis');
   /** Recently acked handles: a second ack of one (gone by then) is harmless. */
@@ -1121,7 +1125,10 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       } catch {
         // already gone
       } finally {
+        // A cluster's node clients, read before disconnect() forgets them.
+        const nodes = 'nodes' in client ? client.nodes() : [client];
         client.disconnect();
+        for (const node of nodes) clearSocketTimer(node);
       }
     },
   };

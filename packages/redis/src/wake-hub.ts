@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { clearSocketTimer } from './socket-timer.js';
 
 /** Longest single blocking read: an idle worker process sends one command per this period. */
 export const BLOCK_MS = 10_000;
@@ -180,8 +181,10 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
         ...blockingTimeouts(client),
       });
       blocker.on('error', () => {});
-      blocker.on('close', () => {
+      const connection = blocker;
+      connection.on('close', () => {
         blockerId = undefined;
+        clearSocketTimer(connection);
       });
     }
     if (blocker.status === 'wait' || blocker.status === 'end') await blocker.connect();
@@ -295,6 +298,7 @@ export function createWakeHub(options: WakeHubOptions): WakeHub {
       for (const watch of watches.values()) wakeAll(watch);
       watches.clear();
       blocker?.disconnect();
+      clearSocketTimer(blocker);
     },
   };
 }
