@@ -132,11 +132,13 @@ Options:
                    (bgctl queue create); a missing one is named and nothing moves
   --dead           also move dead letters (written on the destination first, then removed).
                    Without a native import they pass through the destination's live queue
-                   for a moment: stop the destination's workers first (after a crash there,
-                   check the destination's live queue: a rerun leaves those copies). Nothing is removed
+                   for a moment, marked bg-dead-letter: a worker there sets them aside
+                   without running them (also the copies a crash leaves). Nothing is removed
                    when the destination turns out to be the source under another URL (exit 1).
   --batch n        messages per round trip (default: the adapters' maximum)
   --idle d         stop after a receive waited this long for nothing (default 2s)
+  --lease d        lease on what is in hand while it is copied (default 60s); after a
+                   crash it comes back when the lease ends
   --dry-run        only count what would move
   --json           JSON summary
 

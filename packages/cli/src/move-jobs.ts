@@ -21,7 +21,11 @@ export interface MoveOptions {
   readonly dryRun?: boolean;
   /** Most messages per round trip (default: the smaller `maxBatchSize` of both sides). */
   readonly batchSize?: number;
-  /** Lease taken on the source while a batch is copied (default 60 s, clamped to the source's bounds). */
+  /**
+   * Lease taken on the source while a batch is copied, and on the destination while dead letters
+   * pass through its live queue (default 60 s, clamped to each side's bounds). After a crash, what
+   * was in hand comes back when it ends.
+   */
   readonly leaseMs?: number;
   /** Stop once a receive waited this long and got nothing (default 2 000 ms). */
   readonly idleMs?: number;
@@ -130,7 +134,8 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
   const src = source.capabilities;
   const dst = destination.capabilities;
   const batch = Math.max(1, Math.min(options.batchSize ?? Number.POSITIVE_INFINITY, src.maxBatchSize, dst.maxBatchSize));
-  const leaseMs = clamp(options.leaseMs ?? 60_000, src.minLeaseMs, src.maxLeaseMs);
+  const wantedLeaseMs = options.leaseMs ?? 60_000;
+  const leaseMs = clamp(wantedLeaseMs, src.minLeaseMs, src.maxLeaseMs);
   const idleMs = options.idleMs ?? 2_000;
   const aborted = (): boolean => options.signal?.aborted === true;
   let live = 0;
@@ -216,13 +221,13 @@ export async function moveJobs(source: Adapter, destination: Adapter, options: M
       if (page.items.length === 0) break;
       // Before the first purge: prove the destination is another store.
       if (!distinct) {
-        if (await isOneStore(source, destination, queue, leaseMs)) {
+        if (await isOneStore(source, destination, queue, wantedLeaseMs)) {
           deadSkipped = 'same-store';
           break;
         }
         distinct = true;
       }
-      await copyDeadLetters(destination, queue, page.items, leaseMs);
+      await copyDeadLetters(destination, queue, page.items, wantedLeaseMs);
       const removed = await source.purgeDeadLetters(
         queue,
         page.items.map((d) => d.id),
@@ -328,14 +333,14 @@ async function copyDeadLetters(
   destination: Adapter,
   queue: string,
   items: readonly DeadLetter[],
-  sourceLeaseMs: number,
+  wantedLeaseMs: number,
 ): Promise<void> {
   if (canImport(destination)) {
     for (const item of items) await destination.importDeadLetter(queue, item);
     return;
   }
   const caps = destination.capabilities;
-  const leaseMs = clamp(Math.max(sourceLeaseMs, 60_000), caps.minLeaseMs, caps.maxLeaseMs);
+  const leaseMs = clamp(wantedLeaseMs, caps.minLeaseMs, caps.maxLeaseMs);
   const wanted = new Map(items.map((d) => [d.id, d]));
   await destination.send(
     queue,

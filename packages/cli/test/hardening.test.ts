@@ -71,6 +71,17 @@ describe('bgctl move never deletes a job the destination did not store', () => {
     expect(run.code, run.err).toBe(2);
     expect(run.err).toContain('--from and --to are the same backend');
   });
+
+  it('bgctl move --lease must be a duration longer than 0', async () => {
+    for (const [lease, says] of [
+      ['0', '--lease must be longer than 0'],
+      ['soon', '--lease: "soon" is not a duration'],
+    ] as const) {
+      const run = await runCaptured(['move', '--from', 'memory:', '--to', 'redis://127.0.0.1:1', '--lease', lease]);
+      expect({ code: run.code, out: run.out }, `bgctl move --lease ${lease}: ${run.err}`).toEqual({ code: 2, out: '' });
+      expect(run.err, `bgctl move --lease ${lease}`).toContain(says);
+    }
+  });
 });
 
 describe('bgctl arguments', () => {

@@ -196,7 +196,7 @@ describe('bgctl move --dead: a dead letter in transit is never run', () => {
         await b.ensureQueue(queue);
         const child = spawn(
           process.execPath,
-          [BIN, 'move', '--from', fromUrl, '--to', toUrl, '--queue', queue, '--dead', '--batch', '25'],
+          [BIN, 'move', '--from', fromUrl, '--to', toUrl, '--queue', queue, '--dead', '--batch', '25', '--lease', '3s'],
           { cwd: PACKAGE_DIR, env: CHILD_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
         );
         let stderr = '';
@@ -242,7 +242,7 @@ describe('bgctl move --dead: a dead letter in transit is never run', () => {
           ]);
           expect(runs, 'dead letters RUN by the destination worker during the rerun').toEqual([]);
           expect(rerun.code, `rerun of the move: ${rerun.stderr}`).toBe(0);
-          // The copies the killed move had leased come back once their lease (60 s) ends.
+          // The copies the killed move had leased come back once their lease (--lease 3s) ends.
           const drained = await waitFor(async () => {
             if (runs.length > 0) return true;
             const s = await b.stats(queue);

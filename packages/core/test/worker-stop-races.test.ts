@@ -275,7 +275,8 @@ describe('worker start, stop and settling races', () => {
     await worker.start();
     await until('the handler to start', () => started);
     await worker.stop({ graceMs: 0 });
-    expect(timers() - before, 'timers that keep the process alive, beyond those before the start').toBe(0);
+    // At most as many as before: a timer of an earlier test may have ended meanwhile (never more).
+    expect(timers() - before, 'timers that keep the process alive, beyond those before the start').toBeLessThanOrEqual(0);
   });
 
   it('a handler registered right after `await worker.start()` gets the jobs already queued (they were dead-lettered unknown-type)', async () => {

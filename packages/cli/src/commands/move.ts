@@ -26,6 +26,7 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
     dead: { type: 'boolean' },
     batch: { type: 'string' },
     idle: { type: 'string' },
+    lease: { type: 'string' },
     'dry-run': { type: 'boolean' },
   });
   if (values.help) {
@@ -38,6 +39,8 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
   if (sameBackend(values.from, values.to)) throw new UsageError('--from and --to are the same backend');
   const batchSize = intOption(values.batch, 'batch');
   const idleMs = values.idle === undefined ? undefined : parseDuration(values.idle, '--idle');
+  const leaseMs = values.lease === undefined ? undefined : parseDuration(values.lease, '--lease');
+  if (leaseMs === 0) throw new UsageError('--lease must be longer than 0');
   const queues = queueNames(values.queue);
   const source = await openBackend(values.from);
   const results: (MoveResult & { queue: string })[] = [];
@@ -75,6 +78,7 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
             signal: ctx.signal,
             ...(batchSize !== undefined ? { batchSize } : {}),
             ...(idleMs !== undefined ? { idleMs } : {}),
+            ...(leaseMs !== undefined ? { leaseMs } : {}),
             onProgress: (p) => bar.update(p.live + p.dead),
           });
         } catch (error) {
