@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import {
+  leaseCallProblems,
   type SilentEndpoint,
   settleWithin,
   silentEndpoint,
-  unreachableProblem,
   unreachableProblems,
 } from '@bg/backends/silent-endpoint';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -50,14 +50,7 @@ describe.skipIf(!url)('postgres adapter on a black-holed network', () => {
     if (!m) throw new Error('the job sent before the black hole was not received');
     relay.silence();
     const problems = await unreachableProblems(adapter, { waitMs: 500, withinMs: 5_000, label: 'queryTimeoutMs 1000' });
-    for (const [what, call] of [
-      ['ack', () => adapter.ack(queue, m.handle)],
-      ['extend', () => adapter.extend(queue, m.handle, 30_000)],
-      ['release', () => adapter.release(queue, m.handle, 0)],
-    ] as const) {
-      const problem = unreachableProblem(`${what} (queryTimeoutMs 1000)`, await settleWithin(call(), 5_000));
-      if (problem) problems.push(problem);
-    }
+    problems.push(...(await leaseCallProblems(adapter, queue, m.handle, { withinMs: 5_000, label: 'queryTimeoutMs 1000' })));
     expect(problems, 'calls that did not fail with a retryable UNREACHABLE in time on a black-holed network').toEqual([]);
   });
 

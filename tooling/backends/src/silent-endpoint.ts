@@ -148,3 +148,26 @@ export async function unreachableProblems(
   const settled = await Promise.all(calls.map(([, call]) => settleWithin(call(), options.withinMs)));
   return calls.flatMap(([what], i) => unreachableProblem(`${what} (${options.label})`, settled[i] as Settled) ?? []);
 }
+
+/**
+ * Runs `ack`, `extend` and `release` of a lease in hand (`handle` on `queue`) one after another,
+ * each given `withinMs` to settle, and returns what went wrong (see {@link unreachableProblem};
+ * `label` is added to each): `[]` when each failed with a retryable `UNREACHABLE` in time.
+ */
+export async function leaseCallProblems(
+  adapter: Adapter,
+  queue: string,
+  handle: string,
+  options: { readonly withinMs: number; readonly label: string },
+): Promise<string[]> {
+  const problems: string[] = [];
+  for (const [what, call] of [
+    ['ack', () => adapter.ack(queue, handle)],
+    ['extend', () => adapter.extend(queue, handle, 30_000)],
+    ['release', () => adapter.release(queue, handle, 0)],
+  ] as const) {
+    const problem = unreachableProblem(`${what} (${options.label})`, await settleWithin(call(), options.withinMs));
+    if (problem) problems.push(problem);
+  }
+  return problems;
+}
