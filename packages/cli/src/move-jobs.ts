@@ -302,14 +302,19 @@ async function isOneStore(source: Adapter, destination: Adapter, queue: string, 
  */
 function inTransit(dead: DeadLetter, destination: Adapter): OutgoingMessage {
   const message = outgoing(dead, destination, undefined);
-  const info: DeadLetterInfo = {
+  const mark = encodeDeadLetterMark(recordOf(dead));
+  return { ...message, attributes: { ...message.attributes, [DEAD_LETTER_ATTRIBUTE]: mark } };
+}
+
+/** The dead-letter record of `dead` (reason, error, attempts, timestamps), whole. */
+function recordOf(dead: DeadLetter): DeadLetterInfo {
+  return {
     reason: dead.reason,
     ...(dead.error ? { error: dead.error } : {}),
     attempts: dead.attempts,
     ...(dead.enqueuedAt !== undefined ? { enqueuedAt: dead.enqueuedAt } : {}),
     deadLetteredAt: dead.deadLetteredAt,
   };
-  return { ...message, attributes: { ...message.attributes, [DEAD_LETTER_ATTRIBUTE]: encodeDeadLetterMark(info) } };
 }
 
 /** Dead-letters a leased delivery with `info` (its marker left out of the record), then acks it. */
@@ -362,14 +367,7 @@ async function copyDeadLetters(
         const original = wanted.get(m.id);
         if (original) {
           // The original record, whole (the marker's error may be cut).
-          const info: DeadLetterInfo = {
-            reason: original.reason,
-            ...(original.error ? { error: original.error } : {}),
-            attempts: original.attempts,
-            ...(original.enqueuedAt !== undefined ? { enqueuedAt: original.enqueuedAt } : {}),
-            deadLetteredAt: original.deadLetteredAt,
-          };
-          await settleInTransit(destination, queue, m, info);
+          await settleInTransit(destination, queue, m, recordOf(original));
           wanted.delete(m.id);
           found = true;
           continue;

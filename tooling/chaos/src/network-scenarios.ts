@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Adapter, createQueue, createWorker, defineJob, permanentError, type Worker, type WorkerEvent } from '@bg/core';
+import { settleWithin } from '@bg/core/adapter';
 import { z } from 'zod';
 import { startFaultProxy } from './fault-proxy.js';
 import type { NetworkTarget } from './network-targets.js';
@@ -354,25 +355,6 @@ export async function runBlackHole(o: BlackHoleOptions): Promise<NetworkReport> 
     `notice ${extra.noticeMs?.map((ms) => `${ms} ms`).join(' / ')}, stop during the hole ${extra.stopMs} ms, ` +
     `close ${extra.closeMs} ms, drained ${extra.recoveredMs} ms after the heal`;
   return summarize(target, 'black-hole', enqueued, ledger, problems, extra, details);
-}
-
-/** Resolves true when `promise` settles (either way) within `limitMs`, false otherwise. */
-async function settleWithin(promise: Promise<unknown>, limitMs: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), limitMs);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true,
-        () => true,
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Options of {@link runResets}. */

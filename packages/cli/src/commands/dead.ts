@@ -7,6 +7,7 @@ import {
   decodeEnvelope,
   isDeadLetterFilterActive,
   redactUrl,
+  withoutDeadLetterMark,
 } from '@bg/core';
 import { ORDERING_KEY_ATTRIBUTE } from '@bg/core/adapter';
 import { backendUrl, intOption, parse, singleQueue } from '../args.js';
@@ -73,8 +74,7 @@ function table(items: readonly DeadLetter[], now: number): string {
  */
 async function replayOne(adapter: Adapter, queue: string, dead: DeadLetter): Promise<boolean> {
   if (!Object.hasOwn(dead.attributes, DEAD_LETTER_ATTRIBUTE)) return adapter.replayDeadLetter(queue, dead.id);
-  const attributes: Record<string, string> = { ...dead.attributes };
-  delete attributes[DEAD_LETTER_ATTRIBUTE];
+  const attributes = withoutDeadLetterMark(dead.attributes);
   const orderingKey = adapter.capabilities.ordering ? attributes[ORDERING_KEY_ATTRIBUTE] : undefined;
   if ((await adapter.getDeadLetter(queue, dead.id)) === undefined) return false;
   await adapter.send(queue, [{ id: dead.id, body: dead.body, attributes, ...(orderingKey ? { orderingKey } : {}) }]);
