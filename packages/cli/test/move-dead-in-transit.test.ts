@@ -213,8 +213,17 @@ describe('bgctl move --dead: a dead letter in transit is never run', () => {
           const s = await b.stats(queue);
           return (s.dead ?? 0) >= 25 && (s.ready ?? 0) + (s.inFlight ?? 0) > 0;
         };
-        await waitFor(async () => exitedEarly || (await inTransit()), 60_000);
-        expect(exitedEarly, `the move ended before it could be killed in transit: ${stderr}`).toBe(false);
+        // The move is frozen (SIGSTOP) and looked at again before the kill: between the look that
+        // saw a page in transit and the signal it may have settled that page, and a kill between
+        // pages would not test what this test is for. Frozen and not in transit: thaw, look again.
+        for (;;) {
+          const seen = await waitFor(async () => exitedEarly || (await inTransit()), 60_000);
+          expect(seen, 'a page of dead letters in transit in the destination live queue within 60 s').toBe(true);
+          expect(exitedEarly, `the move ended before it could be killed in transit: ${stderr}`).toBe(false);
+          child.kill('SIGSTOP');
+          if (await inTransit()) break;
+          child.kill('SIGCONT');
+        }
         child.kill('SIGKILL');
         await exited;
         const after = await b.stats(queue);
