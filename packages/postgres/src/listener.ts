@@ -145,15 +145,18 @@ export class Wakeups {
     });
   }
 
-  /** Stops listening, ends the LISTEN connection and wakes every waiter. */
-  async close(): Promise<void> {
+  /**
+   * Stops listening and wakes every waiter. The LISTEN connection's goodbye goes on in the
+   * background, never waited for: the connection holds nothing (no lease, no statement), and
+   * its goodbye took 0.1–3 s on a loaded machine, which close() must not. A connection still
+   * being made is dropped by listen() itself once it is up (or failed); an unanswered goodbye
+   * destroys the socket after {@link END_WAIT_MS}, so nothing keeps the process alive longer.
+   */
+  close(): void {
     this.#closed = true;
     this.wakeAll();
-    // A connection still being made is dropped by listen() itself once it is up (or failed).
-    await settleWithin(this.#connecting, END_WAIT_MS);
     const client = this.#client;
     this.#client = undefined;
-    if (client === undefined) return;
-    await endConnection(client);
+    if (client !== undefined) void endConnection(client);
   }
 }

@@ -442,7 +442,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       const acked = acks.flush();
       // A receive whose statement was running hands its rows back before the pool ends.
       await background.settle(CLOSE_HAND_BACK_WAIT_MS);
-      await wakeups.close();
+      wakeups.close();
       await acked;
       if (ownsPool) {
         try {

@@ -451,9 +451,9 @@ export function startRelay(options: RelayOptions): Relay {
       false,
     );
     const abandoned = finished ? [] : abandonRounds(waitMs);
-    // The LISTEN connection may still be connecting to a server that does not answer: bounded
-    // too (it ends itself once connected, since it is closed).
-    await within(wakeups.close(), waitMs, undefined);
+    // The LISTEN connection says goodbye in the background (and one still connecting ends
+    // itself once connected, since it is closed).
+    wakeups.close();
     return { abandoned };
   }
 
