@@ -20,4 +20,5 @@ export declare function runSuite(options: {
   lint?: boolean;
   typecheck?: boolean;
   exclude?: readonly string[];
-}): Sums;
+  lane?: readonly string[];
+}): Promise<Sums>;

@@ -1,14 +1,48 @@
 // One run of the whole suite in one workspace folder: build, typecheck, (lint,) every
 // package's tests through turbo, and the sum of the per-package vitest JSON reports.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 
 /** Runs a command to the end with inherited output; true when it exited 0. */
 export function run(title, cmd, args, { cwd, env }) {
   console.log(`\n=== ${title}: ${cmd} ${args.join(' ')}`);
   const result = spawnSync(cmd, args, { cwd, stdio: 'inherit', env });
   return result.status === 0;
+}
+
+/** Starts a command with inherited output; resolves true when it exits 0. */
+function runInherited(title, cmd, args, { cwd, env }) {
+  console.log(`\n=== ${title}: ${cmd} ${args.join(' ')}`);
+  const child = spawn(cmd, args, { cwd, stdio: 'inherit', env });
+  return new Promise((resolve) => {
+    child.on('error', () => resolve(false));
+    child.on('close', (code) => resolve(code === 0));
+  });
+}
+
+/**
+ * Runs the tests of `names` (package names) one after the other, each line of their output
+ * prefixed as turbo prefixes its own (`@bg/chaos:test: …`); resolves true when all passed.
+ */
+async function runLane(label, names, { cwd, env }) {
+  let ok = true;
+  for (const name of names) {
+    console.log(`\n=== ${label}test lane: pnpm --filter ${name} test`);
+    const child = spawn('pnpm', ['--filter', name, 'test'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
+        console.log(`${name}:test: ${line}`),
+      );
+    }
+    const passed = await new Promise((resolve) => {
+      child.on('error', () => resolve(false));
+      child.on('close', (code) => resolve(code === 0));
+    });
+    ok &&= passed;
+  }
+  return ok;
 }
 
 /** Names (folder names) of the workspace packages with a `test` script, minus `exclude`. */
@@ -82,9 +116,12 @@ export function sumReports(reports, names, label = '') {
  * Runs the suite in `root` with `env` (its PATH chooses the Node). `label` prefixes the
  * names of failures ("floor: "); `lint` adds Biome; `typecheck` the type check of tests and
  * benches (the build type-checks the sources either way); `exclude` names packages whose
- * tests do not run here. Returns `{ passed, failed, skipped, failures }`.
+ * tests do not run here; `lane` names packages (the longest runs) whose tests run one after
+ * the other from the start, beside turbo's run of the others with one slot less, so that the
+ * longest ones do not start last and end the run alone. Resolves to `{ passed, failed,
+ * skipped, failures }`.
  */
-export function runSuite({ root, env, label = '', lint = true, typecheck = true, exclude = [] }) {
+export async function runSuite({ root, env, label = '', lint = true, typecheck = true, exclude = [], lane = [] }) {
   const reports = join(root, '.reports');
   rmSync(reports, { recursive: true, force: true });
   const total = { passed: 0, failed: 0, skipped: 0, failures: [] };
@@ -105,14 +142,19 @@ export function runSuite({ root, env, label = '', lint = true, typecheck = true,
   if (lint) check('lint', run(`${label}lint`, 'pnpm', ['exec', 'biome', 'check', '.'], opts));
   // Three packages at a time on the 2-core CI machine: most test time is spent waiting on the
   // emulators, servers and child processes (two at a time left CI at 20 minutes).
-  const concurrency = env.BG_TEST_CONCURRENCY ?? '3';
-  const filters = exclude.map((name) => `--filter=!${name}`);
-  const testsOk = run(
-    `${label}test`,
-    'pnpm',
-    ['exec', 'turbo', 'run', 'test', `--concurrency=${concurrency}`, '--continue', ...filters],
-    opts,
-  );
+  const concurrency = Number(env.BG_TEST_CONCURRENCY ?? 3);
+  const laned = concurrency > 1 ? lane.filter((name) => !exclude.includes(name)) : [];
+  const filters = [...exclude, ...laned].map((name) => `--filter=!${name}`);
+  const [turboOk, laneOk] = await Promise.all([
+    runInherited(
+      `${label}test`,
+      'pnpm',
+      ['exec', 'turbo', 'run', 'test', `--concurrency=${concurrency - (laned.length > 0 ? 1 : 0)}`, '--continue', ...filters],
+      opts,
+    ),
+    runLane(label, laned, opts),
+  ]);
+  const testsOk = turboOk && laneOk;
   const sums = sumReports(reports, packagesWithTests(root, exclude), label);
   total.passed += sums.passed;
   total.failed += sums.failed;

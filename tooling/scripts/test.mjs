@@ -32,7 +32,10 @@ function runInBackground(cmd, args, { cwd, env }, logFile) {
 }
 
 console.log(`test: Node ${process.version} (${process.execPath})`);
-const total = runSuite({ root, env: process.env });
+// The longest test runs (the chaos harness ~320 s, the demo ~130 s on a quiet CI machine) in a
+// lane of their own from the start: turbo starts them last otherwise (they depend on every
+// adapter), and the run ended with them alone.
+const total = await runSuite({ root, env: process.env, lane: ['@bg/chaos', '@bg/example', '@bg/otel'] });
 
 // The reference third-party adapter is not a workspace package: its ci.mjs packs the
 // packages, installs them with npm into a temporary copy and runs its vitest suite there.
@@ -112,13 +115,15 @@ if (floorWanted) {
     };
     // No lint and no separate typecheck on the floor (the floor's build type-checks every
     // package's sources against the oldest types; tests and benches are type-checked above).
-    const sums = runSuite({
+    const sums = await runSuite({
       root: floor.dir,
       env: floorEnv,
       label: 'floor: ',
       lint: false,
       typecheck: false,
       exclude: FLOOR_EXCLUDE,
+      // Pub/Sub's tests are the floor's longest (~160 s): from the start, beside the others.
+      lane: ['@bg/pubsub'],
     });
     total.passed += sums.passed + 1;
     total.failed += sums.failed;
