@@ -304,7 +304,14 @@ export const deliveryCases: readonly ConformanceCase[] = [
         a.filter((id) => b.includes(id)),
         'jobs leased to both consumers',
       ).toEqual([]);
-      expect(all.sort()).toEqual(sent.map((m) => m.id).sort());
+      expect(
+        all.sort(),
+        say(
+          `two adapters receiving (max 3, waitMs ${ctx.timing.pollMs}) from queue ${queue} until all ${sent.length} jobs sent came`,
+          `together they receive every job within deadlineMs = ${ctx.timing.deadlineMs} ms`,
+          `${all.length} received`,
+        ),
+      ).toEqual(sent.map((m) => m.id).sort());
     },
   },
 ];
