@@ -75,6 +75,19 @@ export function nodeFloor(manifests) {
 }
 
 /**
+ * The environment of the floor run for `node` (the floor Node's version): with-node.sh picks
+ * that Node and shares the clone's `.tools`; fauxqs 2 (the SQS emulator the tests run, not a
+ * dependency of any package) imports node:sqlite, which Node 22.12 has only behind a flag
+ * (unflagged from 22.13).
+ */
+export function floorEnv(root, node, base) {
+  const nodeOptions = [base.NODE_OPTIONS, '--experimental-sqlite', '--no-warnings=ExperimentalWarning'];
+  const env = { ...base, BG_NODE: node, BG_TOOLS: join(root, '.tools'), NODE_OPTIONS: nodeOptions.filter(Boolean).join(' ') };
+  delete env.BG_NODE_ANNOUNCED;
+  return env;
+}
+
+/**
  * Copies the workspace's files (tracked and untracked, not ignored: no node_modules, dist,
  * .tools) into a fresh temp folder and writes the floor overrides into its root
  * package.json. Returns `{ dir, node, overrides }`.

