@@ -1,7 +1,7 @@
 import type { Adapter, ReceivedMessage } from './adapter.js';
 import type { Envelope } from './envelope.js';
 import type { EnqueueResult } from './queue.js';
-import { quietly } from './quietly.js';
+import { quietlyNotify } from './quietly.js';
 import type { JobContext } from './worker.js';
 import type { Logger, WorkerEvent } from './worker-events.js';
 
@@ -81,7 +81,7 @@ export function hookDecoded(
 
 /** Passes a worker event to the hooks; what a hook throws is ignored. */
 export function hookEvent(hooks: WorkerHooks | undefined, event: WorkerEvent): void {
-  if (hooks?.onEvent !== undefined) quietly(() => hooks.onEvent?.(event));
+  if (hooks?.onEvent !== undefined) quietlyNotify(hooks.onEvent, hooks, event);
 }
 
 /** True for a promise or another thenable. */

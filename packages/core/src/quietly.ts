@@ -9,12 +9,28 @@ const ignore = (): void => {};
  */
 export function quietly(call: () => unknown): void {
   try {
-    const result = call();
-    if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
-      (result as PromiseLike<unknown>).then(undefined, ignore);
-    }
+    swallowRejection(call());
   } catch {
     // observability must never break job handling
+  }
+}
+
+/**
+ * {@link quietly} for a listener called with one argument, `listener.call(self, arg)`: the same
+ * protection without a closure per call (the worker's `onEvent` gets a few events per job).
+ */
+export function quietlyNotify<A>(listener: (this: unknown, arg: A) => unknown, self: unknown, arg: A): void {
+  try {
+    swallowRejection(listener.call(self, arg));
+  } catch {
+    // observability must never break job handling
+  }
+}
+
+/** Swallows the rejection of `result` when it is a promise or another thenable. */
+function swallowRejection(result: unknown): void {
+  if (typeof result === 'object' && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+    (result as PromiseLike<unknown>).then(undefined, ignore);
   }
 }
 

@@ -3,6 +3,7 @@ import { assertQueueName } from './adapter-guards.js';
 import { deadLetterMarkOf } from './dead-letter-mark.js';
 import {
   type DecisionPolicy,
+  type DeliveryFacts,
   decideDelivery,
   decideResult,
   type HandlerResult,
@@ -24,7 +25,7 @@ import { deferredSince } from './message-attributes.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
 import { checkDuration, checkOptionalFunction, checkOptionNames, checkOptionsObject } from './option-checks.js';
 import { assertAdapter } from './queue.js';
-import { quietLogger, quietly } from './quietly.js';
+import { quietLogger, quietlyNotify } from './quietly.js';
 import { ReceiveLoop, type SlotCounts } from './receive-loop.js';
 import { type JobContext, RunContext } from './run-context.js';
 import { StopLedger, type StopReport } from './stop-report.js';
@@ -206,6 +207,11 @@ const STOP_OPTIONS: ReadonlySet<string> = new Set(['graceMs']);
 /** Results of handlers that returned. */
 const SUCCEEDED: HandlerResult = Object.freeze({ failed: false, abandoned: false, stopping: false });
 
+/** A payload that failed its migration or schema (what `preparePayload` gives instead of throwing). */
+class PayloadRejection {
+  constructor(readonly error: unknown) {}
+}
+
 /** Why a handler's run ended without an event that reports it (see the `finished` event). */
 type UnheldWhy = 'lease-lost' | 'shutdown' | 'not-settled';
 
@@ -305,7 +311,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const { onEvent } = options;
   const emit = (event: WorkerEvent): void => {
     hookEvent(hooks, event);
-    if (onEvent !== undefined) quietly(() => onEvent(event));
+    if (onEvent !== undefined) quietlyNotify(onEvent, undefined, event);
   };
   /** Reports a failure as an `error` event and a log line; `jobId` when it ended the hold on that job's delivery. */
   const reportError = (during: string, error: unknown, jobId?: string): void => {
@@ -394,6 +400,78 @@ export function createWorker(options: WorkerOptions): Worker {
     receiver.wake();
   }
 
+  /**
+   * The facts {@link decide} hands to {@link decideDelivery}: one record per worker, refilled for
+   * each delivery (the decision is synchronous and keeps no reference to it), so no object per job.
+   */
+  const facts: { -readonly [K in keyof DeliveryFacts]: DeliveryFacts[K] } = {
+    envelope: undefined,
+    decodeError: undefined,
+    job: undefined,
+    deliveryCount: 0,
+    hopped: false,
+    deferredAt: undefined,
+    deadLetterMark: undefined,
+  };
+
+  /**
+   * Decodes a delivery's envelope and decides what to do with it ({@link decideDelivery}),
+   * after its `received` event. Synchronous and apart from {@link settle}: the async function's
+   * frame, allocated per job, stays small.
+   */
+  function decide(message: ReceivedMessage): Outcome | RunDecision {
+    if (observed) emit({ type: 'received', jobId: message.id, deliveryCount: message.deliveryCount });
+    let envelope: Envelope | undefined;
+    let decodeError: unknown;
+    try {
+      envelope = decodeEnvelope(message.body);
+    } catch (error) {
+      decodeError = error;
+    }
+    const registered = envelope === undefined ? undefined : handlers.get(envelope.type);
+    if (envelope !== undefined) hookDecoded(hooks, message, envelope, registered !== undefined);
+    facts.envelope = envelope;
+    facts.decodeError = decodeError;
+    facts.job = registered?.job;
+    facts.deliveryCount = message.deliveryCount;
+    facts.hopped = message.attributes[HOPPED_ATTRIBUTE] === '1';
+    facts.deferredAt = deferredSince(message.attributes);
+    facts.deadLetterMark = deadLetterMarkOf(message.attributes);
+    const decision = decideDelivery(facts, policy, now());
+    // The record must not keep the last delivery's body alive.
+    facts.envelope = undefined;
+    facts.decodeError = undefined;
+    return decision;
+  }
+
+  /**
+   * The payload a handler of `decision` gets (migrated, checked): the value, a promise of it (an
+   * async migration or schema) or, when it failed, a {@link PayloadRejection}. Never throws.
+   */
+  function preparePayload(decision: RunDecision): unknown {
+    try {
+      return checkPayload(decision.job, migratePayload(decision.job, decision.envelope.v, decision.envelope.payload));
+    } catch (error) {
+      return new PayloadRejection(error);
+    }
+  }
+
+  /**
+   * Waits for a payload being checked asynchronously (see {@link preparePayload}) while keeping
+   * the lease (an async schema or migration may outlast it: else the job is delivered again
+   * while it is checked here, and its ack is refused). Resolves to the payload or a rejection.
+   */
+  async function awaitPayload(item: HeldDelivery, jobType: string, pending: Promise<unknown>): Promise<unknown> {
+    leases.keep(item, jobType);
+    try {
+      return await pending;
+    } catch (error) {
+      return new PayloadRejection(error);
+    } finally {
+      await leases.quiesce(item);
+    }
+  }
+
   /** Runs one delivery to its end: decide, run the handler, decide again, carry the outcome out. */
   async function settle(item: HeldDelivery): Promise<void> {
     // The handler's run once it returned (-1 before), until an event has reported its duration
@@ -404,40 +482,17 @@ export function createWorker(options: WorkerOptions): Worker {
     let failed = false;
     let failure: unknown;
     try {
-      const { message } = item;
       // A delivery that waited for a slot may have an extension in flight (its lease was kept
       // meanwhile): settle with the handle it returns, whatever the outcome.
       if (item.renewal !== undefined) await leases.quiesce(item);
-      if (observed) emit({ type: 'received', jobId: message.id, deliveryCount: message.deliveryCount });
-      let envelope: Envelope | undefined;
-      let decodeError: unknown;
-      try {
-        envelope = decodeEnvelope(message.body);
-      } catch (error) {
-        decodeError = error;
-      }
-      const registered = envelope === undefined ? undefined : handlers.get(envelope.type);
-      if (envelope !== undefined) hookDecoded(hooks, message, envelope, registered !== undefined);
-      const decision = decideDelivery(
-        {
-          envelope,
-          decodeError,
-          job: registered?.job,
-          deliveryCount: message.deliveryCount,
-          hopped: message.attributes[HOPPED_ATTRIBUTE] === '1',
-          deferredAt: deferredSince(message.attributes),
-          deadLetterMark: deadLetterMarkOf(message.attributes),
-        },
-        policy,
-        now(),
-      );
+      const decision = decide(item.message);
       if (decision.kind !== 'run') {
         item.settling = true;
         await executor.execute(
           item,
           decision,
           decision.kind === 'dead-letter' ? decision.jobType : undefined,
-          message.deliveryCount,
+          item.message.deliveryCount,
           0,
         );
         return;
@@ -445,22 +500,11 @@ export function createWorker(options: WorkerOptions): Worker {
       const { job } = decision;
       jobType = job.type;
       attempt = decision.attempt;
-      let payload: unknown;
-      try {
-        payload = checkPayload(job, migratePayload(job, decision.envelope.v, decision.envelope.payload));
-        if (payload instanceof Promise) {
-          // An async schema or migration may outlast the lease: keep it meanwhile (else the job
-          // is delivered again while it is checked here, and its ack is refused).
-          leases.keep(item, job.type);
-          try {
-            payload = await payload;
-          } finally {
-            await leases.quiesce(item);
-          }
-        }
-      } catch (error) {
+      let payload = preparePayload(decision);
+      if (payload instanceof Promise) payload = await awaitPayload(item, job.type, payload);
+      if (payload instanceof PayloadRejection) {
         item.settling = true;
-        await executor.execute(item, rejectPayload(decision, error), job.type, attempt, 0);
+        await executor.execute(item, rejectPayload(decision, payload.error), job.type, attempt, 0);
         return;
       }
       // Checking the payload may have taken a while (an async schema): a stop or a lost lease
@@ -472,11 +516,11 @@ export function createWorker(options: WorkerOptions): Worker {
       }
 
       const context = new RunContext(decision.envelope, job, attempt, item.controller);
-      if (observed) emit({ type: 'started', jobId: message.id, jobType: job.type, attempt });
+      if (observed) emit({ type: 'started', jobId: item.message.id, jobType: job.type, attempt });
       const started = now();
       leases.keep(item, job.type);
       try {
-        const result = callHandler(hooks, (registered as Registered).handler, payload, context, reportHook);
+        const result = callHandler(hooks, (handlers.get(job.type) as Registered).handler, payload, context, reportHook);
         if (job.timeoutMs !== undefined) await withTimeout(result, job.timeoutMs, item, job.type);
         else if (result !== undefined) await result;
       } catch (error) {
