@@ -12,14 +12,18 @@ export function run(title, cmd, args, { cwd, env }) {
   return result.status === 0;
 }
 
-/** Starts a command with inherited output; resolves true when it exits 0. */
-function runInherited(title, cmd, args, { cwd, env }) {
-  console.log(`\n=== ${title}: ${cmd} ${args.join(' ')}`);
-  const child = spawn(cmd, args, { cwd, stdio: 'inherit', env });
+/** Resolves true when `child` (a spawned process) exits 0, false when it fails or cannot start. */
+export function exitedOk(child) {
   return new Promise((resolve) => {
     child.on('error', () => resolve(false));
     child.on('close', (code) => resolve(code === 0));
   });
+}
+
+/** Starts a command with inherited output; resolves true when it exits 0. */
+function runInherited(title, cmd, args, { cwd, env }) {
+  console.log(`\n=== ${title}: ${cmd} ${args.join(' ')}`);
+  return exitedOk(spawn(cmd, args, { cwd, stdio: 'inherit', env }));
 }
 
 /**
@@ -36,11 +40,7 @@ async function runLane(label, names, { cwd, env }) {
         console.log(`${name}:test: ${line}`),
       );
     }
-    const passed = await new Promise((resolve) => {
-      child.on('error', () => resolve(false));
-      child.on('close', (code) => resolve(code === 0));
-    });
-    ok &&= passed;
+    ok = (await exitedOk(child)) && ok;
   }
   return ok;
 }

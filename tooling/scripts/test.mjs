@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { floorEnv } from './floor.mjs';
-import { runSuite, sumReports } from './suite.mjs';
+import { exitedOk, runSuite, sumReports } from './suite.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const startedAt = Date.now();
@@ -25,10 +25,7 @@ function runInBackground(cmd, args, { cwd, env }, logFile) {
   const fd = openSync(logFile, 'w');
   const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  return new Promise((resolve) => {
-    child.on('error', () => resolve(false));
-    child.on('close', (code) => resolve(code === 0));
-  });
+  return exitedOk(child);
 }
 
 console.log(`test: Node ${process.version} (${process.execPath})`);
