@@ -24,6 +24,7 @@ import { assertJsonValue, type JsonValue } from './json-value.js';
 import { ORDERING_KEY_ATTRIBUTE, TYPE_ATTRIBUTE } from './message-attributes.js';
 import { type MissingQueuePolicy, nameMissingQueue, prepareQueue, resolveMissingQueue } from './missing-queue.js';
 import { checkOptionalFunction, checkOptionNames, checkOptionsObject, checkPlainRecord, describeValue } from './option-checks.js';
+import { replayDeadLetter } from './replay-dead-letter.js';
 import { sendInBatches } from './send-batches.js';
 import { hasControlCharacter, hasLoneSurrogate } from './text-checks.js';
 import { isUuid, uuidv7 } from './uuid-v7.js';
@@ -204,7 +205,11 @@ export interface DeadLetters {
   all(): AsyncIterable<DeadLetter>;
   /** One dead letter by job id. */
   show(id: string): Promise<DeadLetter | undefined>;
-  /** Back to the live queue: same id and bytes, attempts reset. False if not found. */
+  /**
+   * Back to the live queue: same id and bytes, attempts reset; a `bg-dead-letter` marker left by
+   * a backend's own redrive is dropped, so the job runs (see {@link replayDeadLetter}). False if
+   * not found.
+   */
   replay(id: string): Promise<boolean>;
   /** Deletes the given dead letters, or all. Resolves with the number removed. */
   purge(ids?: readonly string[]): Promise<number>;
@@ -430,7 +435,7 @@ export function createQueue(options: QueueOptions): Queue {
       } while (cursor);
     },
     show: (id) => adapter.getDeadLetter(name, id),
-    replay: (id) => adapter.replayDeadLetter(name, id),
+    replay: (id) => replayDeadLetter(adapter, name, id),
     purge: (ids) => adapter.purgeDeadLetters(name, ids),
   };
 

@@ -1,4 +1,4 @@
-import { type Adapter, isBgError, isDeadLetterFilterActive, redactText } from '@bg/core';
+import { type Adapter, isBgError, isDeadLetterFilterActive, redactText, replayDeadLetter } from '@bg/core';
 import type { DeadLetterPosition } from '@bg/core/adapter';
 import { matchingIds } from './dead-scan.js';
 import { badInput, decodeCursor, parseDeadFilter, parseJobId } from './input.js';
@@ -74,7 +74,7 @@ export async function runAction(adapter: Adapter, queue: string, request: Action
     while (next < ids.length) {
       const id = ids[next++] as string;
       try {
-        if (await adapter.replayDeadLetter(queue, id)) done++;
+        if (await replayDeadLetter(adapter, queue, id)) done++;
         else missing++;
       } catch (error) {
         // The result is kept in memory for its page: the first failures only (a replay of 100 000

@@ -1,15 +1,13 @@
 import {
   type Adapter,
-  DEAD_LETTER_ATTRIBUTE,
   type DeadLetter,
   type DeadLetterFilter,
   deadLetterType,
   decodeEnvelope,
   isDeadLetterFilterActive,
   redactUrl,
-  withoutDeadLetterMark,
+  replayDeadLetter,
 } from '@bg/core';
-import { ORDERING_KEY_ATTRIBUTE } from '@bg/core/adapter';
 import { backendUrl, intOption, parse, singleQueue } from '../args.js';
 import { withBackend } from '../backend.js';
 import { confirmOrRefuse } from '../confirm.js';
@@ -63,23 +61,6 @@ function table(items: readonly DeadLetter[], now: number): string {
       truncate(d.error?.message ?? '', 60),
     ]),
   );
-}
-
-/**
- * Replays one dead letter. One that still bears a `bg-dead-letter` marker (a dead letter in
- * transit that the backend set aside by itself, e.g. an SQS redrive policy, before any worker
- * dead-lettered it) would be dead-lettered again by the first worker: it is sent back without
- * the marker (a new live message, same id, body and other attributes), then removed from the
- * dead letters: a crash in between leaves a duplicate, never a loss. False when it is gone.
- */
-async function replayOne(adapter: Adapter, queue: string, dead: DeadLetter): Promise<boolean> {
-  if (!Object.hasOwn(dead.attributes, DEAD_LETTER_ATTRIBUTE)) return adapter.replayDeadLetter(queue, dead.id);
-  const attributes = withoutDeadLetterMark(dead.attributes);
-  const orderingKey = adapter.capabilities.ordering ? attributes[ORDERING_KEY_ATTRIBUTE] : undefined;
-  if ((await adapter.getDeadLetter(queue, dead.id)) === undefined) return false;
-  await adapter.send(queue, [{ id: dead.id, body: dead.body, attributes, ...(orderingKey ? { orderingKey } : {}) }]);
-  await adapter.purgeDeadLetters(queue, [dead.id]);
-  return true;
 }
 
 /** `bgctl dead list|show|replay|purge URL …` */
@@ -266,7 +247,7 @@ async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): 
     if (verb === 'replay') {
       for (const dead of selected) {
         if (ctx.signal.aborted) break;
-        if (!(await replayOne(adapter, o.queue, dead))) missing.push(dead.id);
+        if (!(await replayDeadLetter(adapter, o.queue, dead))) missing.push(dead.id);
         else done++;
         bar.update(done + missing.length);
       }
