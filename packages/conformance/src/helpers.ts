@@ -119,6 +119,25 @@ export async function watchQuiet(
 }
 
 /**
+ * Watches `queue` for deliveries until `notBeforeMs` after `from` (the earliest a delivery may
+ * come: a delay's end less `toleranceMs`) and says which of them came early. A receive the watch
+ * started in time may come back past the bound (a loaded machine): what it brings is early only
+ * when it came back before the bound; later, it is the on-time delivery itself (`watched`, leased
+ * by the watch, at `at` ms after `from`). A broken adapter's early delivery ends its long poll at
+ * once, so it still comes back before the bound.
+ */
+export async function watchNotBefore(
+  ctx: CaseContext,
+  from: number,
+  notBeforeMs: number,
+  options: { adapter?: Adapter; queue?: string; leaseMs: number },
+): Promise<{ watched: ReceivedMessage[]; early: string[]; at: number }> {
+  const watched = await watchQuiet(ctx, notBeforeMs - since(from), options);
+  const at = since(from);
+  return { watched, early: at < notBeforeMs ? watched.map((m) => `${m.id} (${m.body.slice(0, 40)}) after ${at} ms`) : [], at };
+}
+
+/**
  * Asserts that a promise rejects with a bg error of `code` (and `retryable`, when given).
  * `call` names the call and `rule` why it must fail, e.g.
  * `expectBgError(ctx, 'ack(stale handle) on queue q', p, 'LEASE_LOST', false, 'after the lease expired')`.

@@ -1,5 +1,16 @@
 import type { ConformanceCase } from '../case.js';
-import { describeError, eventually, expectBgError, message, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
+import {
+  describeError,
+  eventually,
+  expectBgError,
+  message,
+  receiveOne,
+  say,
+  show,
+  since,
+  watchNotBefore,
+  watchQuiet,
+} from '../helpers.js';
 import { randomInt } from '../random.js';
 import { longLease } from '../timing.js';
 
@@ -85,19 +96,18 @@ export const delayLimitCases: readonly ConformanceCase[] = [
       const m = message('precise', { delayMs: delay });
       const sentAt = Date.now();
       await adapter.send(queue, [m]);
-      const early = await watchQuiet(ctx, delay - timing.toleranceMs - since(sentAt), { leaseMs: lease });
+      const watch = await watchNotBefore(ctx, sentAt, delay - timing.toleranceMs, { leaseMs: lease });
       const call = `send(delayMs ${delay}) on queue ${queue}`;
-      expect(
-        early.map((x) => x.id),
-        say(call, 'not delivered before the delay (no rounding down)', `delivered after ${since(sentAt)} ms`),
-      ).toEqual([]);
-      const got = await eventually(
-        ctx,
-        `the delayed job on queue ${queue}`,
-        async () => (await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: timing.pollMs }))[0],
-        delay + timing.deadlineMs,
-      );
-      const at = since(sentAt);
+      expect(watch.early, say(call, 'not delivered before the delay (no rounding down)', show(watch.early))).toEqual([]);
+      const got =
+        watch.watched[0] ??
+        (await eventually(
+          ctx,
+          `the delayed job on queue ${queue}`,
+          async () => (await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: timing.pollMs }))[0],
+          delay + timing.deadlineMs,
+        ));
+      const at = watch.watched[0] !== undefined ? watch.at : since(sentAt);
       expect(got.id).toBe(m.id);
       expect(at, say(call, 'delivered at least delay − toleranceMs after the send', `${at} ms`)).toBeGreaterThanOrEqual(
         delay - timing.toleranceMs,

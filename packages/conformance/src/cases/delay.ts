@@ -1,5 +1,5 @@
 import type { ConformanceCase } from '../case.js';
-import { message, receiveCount, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
+import { message, receiveCount, receiveOne, say, show, since, watchNotBefore } from '../helpers.js';
 import { longLease, promptly, shortLease } from '../timing.js';
 
 /** Native delay case (delays beyond the native maximum are the worker group's hop case). */
@@ -40,12 +40,7 @@ export const delayCases: readonly ConformanceCase[] = [
           `${show(prompt.map((x) => x.id))} after ${since(sentAt)} ms`,
         ),
       ).toEqual([now.id]);
-      const watched = await watchQuiet(ctx, delay - timing.toleranceMs - since(sentAt), { leaseMs: lease });
-      // A receive the watch started in time may come back past the watch (a loaded machine):
-      // what it brings is early only when it came back before delay − toleranceMs; later, it is
-      // the delivery itself.
-      const watchedAt = since(sentAt);
-      const early = watchedAt < delay - timing.toleranceMs ? watched.map((x) => `${x.id} after ${watchedAt} ms`) : [];
+      const { watched, early } = await watchNotBefore(ctx, sentAt, delay - timing.toleranceMs, { leaseMs: lease });
       expect(early, say(call, `does not deliver ${m.id} before its ${delay} ms delay`, show(early))).toEqual([]);
       expect(watched.length, say(call, `delivers ${m.id} once`, show(watched.map((x) => x.id)))).toBeLessThanOrEqual(1);
       const got = watched[0] ?? (await receiveOne(ctx, { leaseMs: lease, deadlineMs: delay + timing.deadlineMs }));

@@ -1,6 +1,6 @@
 import type { Adapter, ReceivedMessage, ReceiveOptions } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
-import { expectBgError, message, receiveOne, say, show, since, watchQuiet } from '../helpers.js';
+import { expectBgError, message, receiveOne, say, show, since, watchNotBefore } from '../helpers.js';
 import { randomInt } from '../random.js';
 import { longLease, promptly, shortLease } from '../timing.js';
 
@@ -271,19 +271,19 @@ export const receiveCases: readonly ConformanceCase[] = [
           `${got.leaseExpiresAt - deliveredAt} ms after the delivery`,
         ),
       ).toBeGreaterThanOrEqual(deliveredAt + lease - 2 * timing.toleranceMs);
-      const quiet = await watchQuiet(ctx, Math.max(0, lease - 2 * timing.toleranceMs - since(deliveredAt)), {
-        adapter: producer,
-        leaseMs: lease,
-      });
+      const watch = await watchNotBefore(ctx, deliveredAt, lease - 2 * timing.toleranceMs, { adapter: producer, leaseMs: lease });
       expect(
-        quiet.map((m) => m.id),
+        watch.early,
         say(
           `receive by another adapter on queue ${queue}`,
           `the job stays leased for ${lease} ms after its delivery`,
-          `redelivered after ${since(deliveredAt)} ms`,
+          show(watch.early),
         ),
       ).toEqual([]);
-      await adapter.ack(queue, got.handle);
+      // Redelivered once the lease ended, to a watch that came back late (a loaded machine): that
+      // delivery holds the job now.
+      if (watch.watched.length > 0) await Promise.all(watch.watched.map((m) => producer.ack(queue, m.handle)));
+      else await adapter.ack(queue, got.handle);
     },
   },
 ];
