@@ -7,7 +7,7 @@ import { memoryAdapter } from '@bg/memory';
 import { afterAll, describe, expect, it } from 'vitest';
 import { moveJobs } from '../src/move-jobs.js';
 import { sameBackend } from '../src/same-backend.js';
-import { adapterNotReady, backend, freshQueue, open, runBg } from './helpers.js';
+import { adapterNotReady, backend, freshQueue, open, receiveAll, runBg } from './helpers.js';
 
 /** What the second outside audit of bgctl found; each test failed on the code before its fix. */
 
@@ -260,6 +260,37 @@ describe.skipIf(Boolean(redisSkip))('bgctl dead replay|purge with ids (subproces
       const typo = await runBg(['dead', 'purge', REDIS, 'a-1', 'a-9', '--queue', queue, '--limit', '1', '--dry-run']);
       expect(typo.code, typo.stderr).toBe(4);
       expect(typo.stderr).toBe(`no dead letter a-9 on ${queue}\n`);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('replays 60 dead letters several at a time: each live again exactly once, none left dead, a marker dropped', async () => {
+    const a = await open(REDIS);
+    try {
+      const queue = freshQueue('many');
+      const specs = Array.from({ length: 60 }, (_, i) => ({ id: `m-${i}`, type: 'email.welcome', agoMs: 60_000 - i }));
+      await seedDead(a, queue, specs);
+      // One as a backend's own redrive would keep it: still marked a dead letter in transit.
+      const marked = await a.getDeadLetter(queue, 'm-30');
+      if (!marked) throw new Error('m-30 was not seeded');
+      await a.purgeDeadLetters(queue, ['m-30']);
+      await a.send(queue, [{ id: 'm-30', body: marked.body, attributes: { ...marked.attributes, 'bg-dead-letter': '{"v":1}' } }]);
+      const [m] = await a.receive(queue, { max: 1, leaseMs: 30_000, waitMs: 1_000 });
+      if (!m) throw new Error('m-30: nothing received');
+      await a.deadLetter(queue, m, { reason: 'max-attempts', attempts: 5, deadLetteredAt: Date.now() });
+      await a.ack(queue, m.handle);
+
+      const replay = await runBg(['dead', 'replay', REDIS, '--all', '--queue', queue, '--yes', '--json']);
+      expect({ code: replay.code, stderr: replay.stderr }, 'dead replay --all of 60').toEqual({ code: 0, stderr: '' });
+      expect(JSON.parse(replay.stdout), 'the replay summary').toMatchObject({ count: 60, selected: 60, interrupted: false });
+      expect(await deadIds(a, queue), 'dead letters left after the replay').toEqual([]);
+      const live = await receiveAll(a, queue, 60);
+      expect(live.map((l) => l.id).sort(), 'the live queue: every replayed id once').toEqual(specs.map((d) => d.id).sort());
+      expect(
+        live.filter((l) => 'bg-dead-letter' in l.attributes).map((l) => l.id),
+        'replayed jobs still bearing the bg-dead-letter marker',
+      ).toEqual([]);
     } finally {
       await a.close();
     }

@@ -23,6 +23,8 @@ import { renderTable, truncate } from '../table.js';
 
 /** Replays of more than this many jobs ask for confirmation (unless `--yes`). */
 export const REPLAY_CONFIRM_ABOVE = 10;
+/** Dead letters replayed at once by `bgctl dead replay` (one at a time on backends that keep an order). */
+const REPLAY_CONCURRENCY = 8;
 
 const OPTIONS = {
   queue: { type: 'string' },
@@ -245,12 +247,24 @@ async function mutate(adapter: Adapter, ctx: CommandContext, o: MutateOptions): 
   let failure: unknown;
   try {
     if (verb === 'replay') {
-      for (const dead of selected) {
-        if (ctx.signal.aborted) break;
-        if (!(await replayDeadLetter(adapter, o.queue, dead))) missing.push(dead.id);
-        else done++;
-        bar.update(done + missing.length);
-      }
+      // Several at a time (each replay is a round trip or two); one at a time, oldest first,
+      // where the backend keeps an order (an ordering key's jobs come back in turn). The first
+      // failure stops every lane after the replay in its hands.
+      let next = 0;
+      const lane = async (): Promise<void> => {
+        while (next < selected.length && failure === undefined && !ctx.signal.aborted) {
+          const dead = selected[next++] as DeadLetter;
+          try {
+            if (await replayDeadLetter(adapter, o.queue, dead)) done++;
+            else missing.push(dead.id);
+          } catch (error) {
+            failure ??= error;
+          }
+          bar.update(done + missing.length);
+        }
+      };
+      const lanes = adapter.capabilities.ordering ? 1 : REPLAY_CONCURRENCY;
+      await Promise.all(Array.from({ length: Math.min(lanes, selected.length) }, lane));
     } else {
       const chunk = 100;
       for (let i = 0; i < selected.length; i += chunk) {
