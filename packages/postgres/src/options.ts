@@ -47,7 +47,8 @@ export interface PostgresAdapterOptions {
   readonly queryTimeoutMs?: number;
   /**
    * Longest an idle long poll waits without looking at the table, in case a notification was
-   * lost (default 2 000 ms). Notifications and the next delayed job's time wake it sooner.
+   * lost (default 10 000 ms; a worker's own `pollMs`, 5 s by default, ends its receives sooner).
+   * Notifications and the next delayed job's or expiring lease's time wake it sooner.
    */
   readonly pollIntervalMs?: number;
   /**
@@ -60,6 +61,8 @@ export interface PostgresAdapterOptions {
 
 /** Default of `queryTimeoutMs`: longest one query of the adapter's pool waits for its answer. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+/** Default of {@link PostgresAdapterOptions.pollIntervalMs}. */
+export const DEFAULT_POLL_INTERVAL_MS = 10_000;
 
 /** {@link PostgresAdapterOptions} checked, with their defaults. */
 export interface CheckedAdapterOptions {
@@ -175,7 +178,7 @@ export function checkAdapterOptions(options: PostgresAdapterOptions): CheckedAda
       600_000,
     ),
     queryTimeoutMs: durationOption(owner, 'queryTimeoutMs', options.queryTimeoutMs, DEFAULT_QUERY_TIMEOUT_MS),
-    pollIntervalMs: durationOption(owner, 'pollIntervalMs', options.pollIntervalMs, 2_000),
+    pollIntervalMs: durationOption(owner, 'pollIntervalMs', options.pollIntervalMs, DEFAULT_POLL_INTERVAL_MS),
     deduplicationWindowMs: integerOption(
       owner,
       'deduplicationWindowMs',

@@ -223,6 +223,10 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       const fallback = wakeups.listening ? pollIntervalMs : 100;
       await wakeups.wait(queue, since, Math.max(1, Math.min(left, due.value + 1, fallback)), signal);
       if (signal.aborted || guard.closed) return [];
+      // The wait ran out with no notification and nothing due before it: nothing came. The
+      // caller's next receive looks at once; one more look here would only double an idle
+      // queue's statements.
+      if (Date.now() >= deadline && wakeups.listening && wakeups.generation(queue) === since && due.value + 1 >= left) return [];
     }
   }
 

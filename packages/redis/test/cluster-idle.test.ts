@@ -1,11 +1,11 @@
-import { waitUntil } from '@bg/backends';
+import { idleScenario, median, waitUntil } from '@bg/backends';
 import { type RedisCluster, startRedisCluster } from '@bg/backends/redis';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createClusterWakeHub } from '../src/cluster-wake-hub.js';
 import { redisAdapter } from '../src/index.js';
 import { keySlot } from '../src/key-slot.js';
-import { idleScenario, median } from './idle-scenario.js';
+import { commandCount } from './command-count.js';
 
 const quiet = () => {};
 // A private cluster: INFO commandstats counts every client of each master.
@@ -65,7 +65,7 @@ describe.skipIf(!inject('redisClusterNodes'))('@bg/redis idle queues on a Redis 
     });
     const queues = Array.from({ length: 6 }, (_, i) => `idle-${i}`);
     try {
-      const { used, seconds, latencies } = await idleScenario(adapter, queues, masters, { jobs: 6 });
+      const { used, seconds, latencies } = await idleScenario(adapter, queues, commandCount(masters), { jobs: 6 });
       console.log(`cluster idle: ${queues.length} queues, ${used} commands in ${seconds} s`);
       expect(
         used,

@@ -1,10 +1,10 @@
-import { waitUntil } from '@bg/backends';
+import { idleScenario, median, ping, waitQuiet, waitUntil } from '@bg/backends';
 import { type RedisServer, startRedis } from '@bg/backends/redis';
 import { createQueue, createWorker, type Worker } from '@bg/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { queueKeys, redisAdapter } from '../src/index.js';
-import { idleScenario, median, ping, waitQuiet } from './idle-scenario.js';
+import { commandCount } from './command-count.js';
 
 const quiet = () => {};
 // A private server: INFO commandstats counts every client of the server.
@@ -25,7 +25,7 @@ describe.skipIf(!inject('redisUrl'))('@bg/redis idle queues', () => {
     const adapter = redisAdapter({ url, prefix: 'idle', onWarning: quiet });
     const queues = Array.from({ length: 20 }, (_, i) => `idle-${i}`);
     try {
-      const { used, seconds, latencies, wakeups } = await idleScenario(adapter, queues, [admin]);
+      const { used, seconds, latencies, wakeups } = await idleScenario(adapter, queues, commandCount([admin]));
       console.log(`idle: ${queues.length} queues, ${used} commands in ${seconds} s`);
       expect(
         used,
@@ -65,7 +65,7 @@ describe.skipIf(!inject('redisUrl'))('@bg/redis idle queues', () => {
       Number(/cmdstat_evalsha:calls=(\d+)/.exec(await admin.info('commandstats'))?.[1] ?? 0);
     try {
       await Promise.all(workers.map((w) => w.start()));
-      await waitQuiet([admin]);
+      await waitQuiet(commandCount([admin]));
       const jobs = createQueue({ adapter: producer, queue: 'busy' });
       const sends = 20;
       const before = await evalshaCalls();

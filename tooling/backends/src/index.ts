@@ -7,6 +7,7 @@ export {
   failureOf,
   parsedUrl,
 } from './config-error.js';
+export { type CallCounter, type IdleMeasure, idleScenario, median, ping, waitQuiet } from './idle-scenario.js';
 export {
   type KillableServer,
   type KillableServerPlace,

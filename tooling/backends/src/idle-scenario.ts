@@ -1,10 +1,10 @@
-import { waitUntil } from '@bg/backends';
 import { type Adapter, createQueue, createWorker, defineJob, type Worker } from '@bg/core';
-import type { Redis } from 'ioredis';
+import { waitUntil } from './server-process.js';
 
 interface Ping {
   readonly n: number;
 }
+
 /** The idle tests' job: records when its handler starts. */
 export const ping = defineJob({
   type: 'idle.ping',
@@ -18,24 +18,21 @@ export const ping = defineJob({
   },
 });
 
-/** Commands `servers` ran (scripts' inner calls included), INFO, CONFIG, CLUSTER and CLIENT SETNAME left out. */
-export async function commandCount(servers: readonly Redis[]): Promise<number> {
-  let total = 0;
-  for (const server of servers)
-    for (const m of (await server.info('commandstats')).matchAll(/cmdstat_([\w|]+):calls=(\d+)/g))
-      if (!/^(info|config|cluster\|.*|client\|setname)$/.test(m[1] ?? '')) total += Number(m[2]);
-  return total;
-}
+/**
+ * Counts the backend calls made so far (Redis: the servers' `INFO commandstats`; PostgreSQL: the
+ * statements sent through the pool). Only differences are used.
+ */
+export type CallCounter = () => Promise<number> | number;
 
-/** Waits for the steady state: no command on `servers` for 500 ms (every queue checked once, the blocking reads up). */
-export async function waitQuiet(servers: readonly Redis[]): Promise<void> {
+/** Waits for the steady state: no call for 500 ms (every queue looked at once, the blocking reads up). */
+export async function waitQuiet(count: CallCounter): Promise<void> {
   let last = -1;
   await waitUntil(
     'the idle workers to go quiet',
     async () => {
-      const count = await commandCount(servers);
-      const quietNow = count === last;
-      last = count;
+      const now = await count();
+      const quietNow = now === last;
+      last = now;
       return quietNow;
     },
     20_000,
@@ -45,7 +42,7 @@ export async function waitQuiet(servers: readonly Redis[]): Promise<void> {
 
 /** What {@link idleScenario} measured. */
 export interface IdleMeasure {
-  /** Commands the servers ran while every queue sat idle. */
+  /** Backend calls while every queue sat idle. */
   readonly used: number;
   readonly seconds: number;
   /** Per job, from the enqueue call to its handler's start (ms). */
@@ -55,15 +52,16 @@ export interface IdleMeasure {
 }
 
 /**
- * One worker per queue on `adapter` (concurrency 4); once the servers go quiet, counts their
- * commands for `seconds`, then enqueues `jobs` jobs into queues that sat idle all along and times
- * each until its handler starts. Workers are stopped at the end.
+ * One worker per queue on `adapter` (concurrency 4); once the backend goes quiet (no call for
+ * 500 ms; or, given `settleMs`, that long after the start, for backends whose idle workers keep
+ * making a few calls), counts its calls for `seconds`, then enqueues `jobs` jobs into queues that
+ * sat idle all along and times each until its handler starts. Workers are stopped at the end.
  */
 export async function idleScenario(
   adapter: Adapter,
   queues: readonly string[],
-  servers: readonly Redis[],
-  { seconds = 3, jobs = 10 }: { seconds?: number; jobs?: number } = {},
+  count: CallCounter,
+  { seconds = 3, jobs = 10, settleMs }: { seconds?: number; jobs?: number; settleMs?: number } = {},
 ): Promise<IdleMeasure> {
   for (const queue of queues) await adapter.ensureQueue(queue);
   const startedAt = new Map<number, number>();
@@ -76,10 +74,11 @@ export async function idleScenario(
   });
   try {
     await Promise.all(workers.map((w) => w.start()));
-    await waitQuiet(servers);
-    const before = await commandCount(servers);
+    if (settleMs === undefined) await waitQuiet(count);
+    else await new Promise((resolve) => setTimeout(resolve, settleMs));
+    const before = await count();
     await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
-    const used = (await commandCount(servers)) - before;
+    const used = (await count()) - before;
     const latencies: number[] = [];
     const wakeups: number[] = [];
     for (let n = 0; n < jobs; n++) {
