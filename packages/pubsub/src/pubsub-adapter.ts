@@ -647,8 +647,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     await subscriptionInfo(state);
     const deadline = Date.now() + waitMs;
     // Empty pulls back off from 10 ms to pollIntervalMs, across receives: quick when messages
-    // are about to arrive (or another consumer is busy with them), cheap when idle.
+    // are about to arrive (or another consumer is busy with them), cheap when idle. A receive
+    // that does not wait pulls at once.
     for (;;) {
+      if (waitMs > 0) await state.idle.spaced(deadline - Date.now(), signal);
       if (signal.aborted) return [];
       const got = await pullLeased(state, max, seconds, signal);
       if (got === undefined) return [];
@@ -656,9 +658,8 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
         state.idle.busy();
         return got;
       }
-      const left = deadline - Date.now();
-      if (left <= 0) return [];
-      await state.idle.sleep(left, signal);
+      state.idle.empty();
+      if (deadline - Date.now() <= 0) return [];
     }
   }
 
