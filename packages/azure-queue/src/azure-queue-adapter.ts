@@ -2,7 +2,6 @@ import type { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
-  abortableSleep,
   assertQueueName,
   assertSendable,
   BackgroundWork,
@@ -18,6 +17,7 @@ import {
   DeadLetterStore,
   deadLetterRecord,
   durationOption,
+  IdlePacer,
   integerOption,
   invalidOption,
   type LeaseHandle,
@@ -162,6 +162,17 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
   const leaseEnds = new RecentHandles<number>(REMEMBERED_HANDLES);
   const clients = new Map<string, QueueClient>();
   const poisonClients = new Map<string, QueueClient>();
+  /** Pauses between empty receives of each queue, across receives (Azure has no long poll). */
+  const pacers = new Map<string, IdlePacer>();
+
+  function pacerOf(queue: string): IdlePacer {
+    let pacer = pacers.get(queue);
+    if (!pacer) {
+      pacer = new IdlePacer({ firstMs: pollMin, maxMs: pollMax });
+      pacers.set(queue, pacer);
+    }
+    return pacer;
+  }
 
   /** The checks at the start of every call: `CLOSED` once closed, then the queue name. */
   function open(queue: string): void {
@@ -321,6 +332,8 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
         call('delete queue', () => client.deleteIfExists()),
         call('delete poison queue', () => dead.deleteIfExists()),
       ]);
+      pacers.get(queue)?.wake();
+      pacers.delete(queue);
       return liveGone.succeeded || deadGone.succeeded;
     },
 
@@ -340,6 +353,8 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
           cause,
         );
       }
+      // A job visible at once: the receives of this process waiting on the queue look now.
+      if (messages.some((m) => !m.delayMs)) pacers.get(queue)?.wake();
       return messages.map((m) => ({ id: m.id, duplicate: false }));
     },
 
@@ -350,8 +365,11 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       // close() too ends the wait; what a receive in flight brings then is handed back.
       const signal = guard.withClose(opts.signal);
       const deadline = Date.now() + waitMs;
-      let pause = pollMin;
+      // Empty receives back off from pollIntervalMs.min to .max, across receives: a receive that
+      // waits looks a pause after the queue's last empty look (one that does not wait, at once).
+      const pacer = pacerOf(queue);
       for (;;) {
+        if (waitMs > 0) await pacer.spaced(deadline - Date.now(), signal);
         if (signal.aborted) return [];
         const outcome = await raceAbortHandBack(
           receiveOnce(client, max, visibility),
@@ -361,10 +379,12 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
         );
         if (!outcome.done) return [];
         const got = outcome.value;
-        const left = deadline - Date.now();
-        if (got.length > 0 || left <= 0) return got;
-        await abortableSleep(Math.min(pause, left), signal);
-        pause = Math.min(pause * 2, pollMax);
+        if (got.length > 0) {
+          pacer.busy();
+          return got;
+        }
+        pacer.empty();
+        if (deadline - Date.now() <= 0) return got;
       }
     },
 
@@ -398,6 +418,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       await withLease('release', () => client.updateMessage(messageId, popReceipt, undefined, visibility));
       forwarded.forget(handle);
       leaseEnds.forget(messageId);
+      if (visibility === 0) pacers.get(queue)?.wake();
     },
 
     async deadLetter(queue, message: ReceivedMessage, info: DeadLetterInfo) {

@@ -18,6 +18,7 @@ import {
   type DeadLetterInfo,
   DeadLetterStore,
   deadLetterRecord,
+  IdlePacer,
   integerOption,
   invalidOption,
   isBgError,
@@ -47,7 +48,6 @@ import { type Clients, createClients } from './clients.js';
 import { connectionOptions } from './connection-options.js';
 import { pubsubDeadLetterBackend } from './dead-letter-store.js';
 import { detachedSubscriptionError } from './detached-subscription.js';
-import { IdlePacer } from './idle-pacer.js';
 import { LeaseTable } from './lease-table.js';
 import { trackManagementCalls } from './management-calls.js';
 import { ackIdFailures, isAlreadyExists, isInvalidAckId, isNotFound, mapError } from './map-error.js';
@@ -131,6 +131,8 @@ const MIN_RETENTION_SECONDS = 600;
 const POLICY_DEFAULT_DELIVERY_ATTEMPTS = 5;
 /** Longest `close()` waits for acks, sends and other settling calls still in flight. */
 const CLOSE_SETTLE_WAIT_MS = 10_000;
+/** The pause after a queue's first empty pull, ms (then doubling up to `pollIntervalMs`). */
+const FIRST_IDLE_PAUSE_MS = 10;
 const DEAD_SUBSCRIPTION_ACK_DEADLINE_SECONDS = 60;
 /** Bytes of request framing counted per message when splitting a publish into requests. */
 const PER_MESSAGE_OVERHEAD_BYTES = 64;
@@ -270,7 +272,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       resources,
       leases: new LeaseTable(),
       pulls: new PullPlanner(),
-      idle: new IdlePacer(pollIntervalMs),
+      idle: new IdlePacer({ firstMs: FIRST_IDLE_PAUSE_MS, maxMs: pollIntervalMs }),
       acks: new AckBatcher(
         async (ackIds) => {
           await subscriber.acknowledge({ subscription: resources.subscription, ackIds }, call());

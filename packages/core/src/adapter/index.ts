@@ -58,6 +58,7 @@ export {
 export { type LatestSplit, latestPerJob, pageDeadLetters, readDeadLetterPage } from './dead-letter-page.js';
 export { type DeadLetterSourceMessage, deadLetterRecord } from './dead-letter-record.js';
 export { type DeadLetterBackend, DeadLetterStore, type DeadLetterStoreOptions } from './dead-letter-store.js';
+export { IdlePacer, type IdlePacerOptions } from './idle-pacer.js';
 export { invalidHandle } from './invalid-handle.js';
 export { KeyedMutex, type SectionLock } from './keyed-mutex.js';
 export { leaseLost } from './lease-lost.js';

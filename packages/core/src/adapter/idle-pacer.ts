@@ -1,22 +1,28 @@
-import { abortableSleep } from '@bg/core/adapter';
+import { abortableSleep } from './abortable.js';
 
-/** The first pause after an empty pull, ms. */
-const FIRST_PAUSE_MS = 10;
+/** Options of {@link IdlePacer}. */
+export interface IdlePacerOptions {
+  /** The pause after the first empty look, ms. */
+  readonly firstMs: number;
+  /** The longest pause, ms: an idle queue costs one look per `maxMs`. */
+  readonly maxMs: number;
+}
 
 /**
- * Paces the pulls of one queue while it is empty, across receives: after an empty pull the next
- * pull of a waiting receive comes a pause later, and each empty pull doubles the pause, from
- * 10 ms up to `maxMs`. The spacing holds across receives too (a worker's receives end and start
- * again every `pollMs`; the last pull of one and the first of the next are a pause apart), so an
- * idle worker costs one pull per `maxMs`. A pull that brings messages starts over at 10 ms. A
+ * Paces the looks (pulls, polls) of one queue of a backend without blocking reads while the
+ * queue is empty: after an empty pull the next pull of a waiting receive comes a pause later,
+ * and each empty pull doubles the pause, from `firstMs` up to `maxMs`. The spacing holds across
+ * receives too (a worker's receives end and start again every `pollMs`; the last pull of one and
+ * the first of the next are a pause apart), so an idle worker costs one pull per `maxMs`. A pull that brings messages starts over at `firstMs`. A
  * send or release through this process ({@link IdlePacer.wake}) ends every pause of the queue at
  * once, so a job sent into an idle queue by the same process starts without waiting for the
  * next pull. Jobs sent by another process wait at most `maxMs`.
  */
 export class IdlePacer {
+  readonly #firstMs: number;
   readonly #maxMs: number;
   /** The pause that follows the next empty pull. */
-  #pause = FIRST_PAUSE_MS;
+  #pause: number;
   /** The pause since the last empty pull (0: the next pull may go at once). */
   #gap = 0;
   /** When the last empty pull came back. */
@@ -24,13 +30,15 @@ export class IdlePacer {
   /** Aborted by {@link wake}: ends the waits under way (then replaced for later ones). */
   #wake = new AbortController();
 
-  constructor(maxMs: number) {
-    this.#maxMs = maxMs;
+  constructor({ firstMs, maxMs }: IdlePacerOptions) {
+    this.#firstMs = firstMs;
+    this.#maxMs = Math.max(firstMs, maxMs);
+    this.#pause = firstMs;
   }
 
-  /** A pull brought messages: the next empty one pauses briefly again. */
+  /** A pull brought messages: the next empty one pauses `firstMs` again. */
   busy(): void {
-    this.#pause = FIRST_PAUSE_MS;
+    this.#pause = this.#firstMs;
     this.#gap = 0;
   }
 
@@ -50,7 +58,7 @@ export class IdlePacer {
     if (ms > 0) await abortableSleep(ms, signal, this.#wake.signal);
   }
 
-  /** Something was sent or released here: end every pause at once and start over at 10 ms. */
+  /** Something was sent or released here: end every pause at once and start over at `firstMs`. */
   wake(): void {
     this.busy();
     this.#wake.abort();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IdlePacer } from '../src/idle-pacer.js';
+import { IdlePacer } from '../../src/adapter/idle-pacer.js';
 
 /** How long `spaced` took, ms. */
 async function timed(pacer: IdlePacer, leftMs: number, signal = new AbortController().signal): Promise<number> {
@@ -16,7 +16,7 @@ async function emptyThenWait(pacer: IdlePacer, leftMs = 10_000): Promise<number>
 
 describe('IdlePacer (pauses between empty pulls of one queue)', () => {
   it('pulls at once before any empty pull; doubles the pause after each empty one up to its maximum; starts over once a pull is busy', async () => {
-    const pacer = new IdlePacer(40);
+    const pacer = new IdlePacer({ firstMs: 10, maxMs: 40 });
     expect(await timed(pacer, 10_000), 'the first pull waits for nothing').toBeLessThan(5);
     const pauses: number[] = [];
     for (let i = 0; i < 4; i++) pauses.push(await emptyThenWait(pacer));
@@ -33,7 +33,7 @@ describe('IdlePacer (pauses between empty pulls of one queue)', () => {
   });
 
   it('keeps pulls a pause apart across receives: time spent elsewhere since the empty pull counts', async () => {
-    const pacer = new IdlePacer(200);
+    const pacer = new IdlePacer({ firstMs: 10, maxMs: 200 });
     for (let i = 0; i < 6; i++) await emptyThenWait(pacer, 0); // the pause grows to 200 ms
     pacer.empty();
     await new Promise((resolve) => setTimeout(resolve, 120));
@@ -44,13 +44,13 @@ describe('IdlePacer (pauses between empty pulls of one queue)', () => {
   });
 
   it('never waits past what the receive has left', async () => {
-    const pacer = new IdlePacer(10_000);
+    const pacer = new IdlePacer({ firstMs: 10, maxMs: 10_000 });
     for (let i = 0; i < 3; i++) await emptyThenWait(pacer, 0);
     expect(await emptyThenWait(pacer, 30), 'a wait with 30 ms left').toBeLessThan(30 + 200);
   });
 
   it('wake() ends every wait of the queue at once and resets the pause; abort ends one', async () => {
-    const pacer = new IdlePacer(60_000);
+    const pacer = new IdlePacer({ firstMs: 10, maxMs: 60_000 });
     for (let i = 0; i < 14; i++) pacer.empty(); // pause grows to the maximum
     const start = performance.now();
     const waiting = [pacer.spaced(60_000, new AbortController().signal), pacer.spaced(60_000, new AbortController().signal)];
