@@ -1,4 +1,5 @@
 import { type Adapter, createQueue, createWorker, defineJob, type Worker } from '@bg/core';
+import { passThrough } from './pass-through-schema.js';
 import { waitUntil } from './server-process.js';
 
 interface Ping {
@@ -8,14 +9,7 @@ interface Ping {
 /** The idle tests' job: records when its handler starts. */
 export const ping = defineJob({
   type: 'idle.ping',
-  schema: {
-    '~standard': {
-      version: 1,
-      vendor: 'test',
-      types: undefined as unknown as { input: Ping; output: Ping },
-      validate: (value: unknown) => ({ value: value as Ping }),
-    },
-  },
+  schema: passThrough<Ping>('test'),
 });
 
 /**
@@ -100,4 +94,38 @@ export async function idleScenario(
 /** The median of `values`. */
 export function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+}
+
+/** The part of vitest's `expect` {@link expectIdleCost} uses. */
+type IdleExpect = (
+  actual: number,
+  message: string,
+) => { toBeLessThanOrEqual(bound: number): void; toBeLessThan(bound: number): void };
+
+/**
+ * Prints and checks what {@link idleScenario} measured: at most `perQueuePerSecond` calls per
+ * second per idle queue (a window of s seconds may hold s + 1 of a call made once a second, so
+ * the bound allows one more per queue when `fencepost`), and a median start of a job sent into an
+ * idle queue below `startMs`.
+ */
+export function expectIdleCost(
+  expect: IdleExpect,
+  label: string,
+  { used, seconds, latencies }: IdleMeasure,
+  { queues, unit, startMs, fencepost = false }: { queues: number; unit: string; startMs: number; fencepost?: boolean },
+): void {
+  const bound = queues * (seconds + (fencepost ? 1 : 0));
+  console.log(`${label} idle: ${queues} queues, ${used} ${unit}s in ${seconds} s`);
+  expect(
+    used,
+    `${queues} idle queues over ${seconds} s must cost ≤ 1 ${unit}/s/queue (≤ ${bound}); they cost ${used}`,
+  ).toBeLessThanOrEqual(bound);
+  const p50 = median(latencies);
+  console.log(
+    `${label} idle: enqueue call → handler start p50 ${p50.toFixed(1)} ms, max ${Math.max(...latencies).toFixed(1)} ms`,
+  );
+  expect(
+    p50,
+    `enqueue into an idle queue → handler start: p50 ${p50.toFixed(1)} ms (must be < ${startMs} ms); all: ${latencies.map((l) => l.toFixed(0)).join(', ')}`,
+  ).toBeLessThan(startMs);
 }

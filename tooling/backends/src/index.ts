@@ -7,7 +7,15 @@ export {
   failureOf,
   parsedUrl,
 } from './config-error.js';
-export { type CallCounter, type IdleMeasure, idleScenario, median, ping, waitQuiet } from './idle-scenario.js';
+export {
+  type CallCounter,
+  expectIdleCost,
+  type IdleMeasure,
+  idleScenario,
+  median,
+  ping,
+  waitQuiet,
+} from './idle-scenario.js';
 export {
   type KillableServer,
   type KillableServerPlace,
@@ -18,6 +26,7 @@ export {
   managedServer,
   skipMissing,
 } from './managed-server.js';
+export { passThrough } from './pass-through-schema.js';
 export { type ReceiveUntilOptions, receiveUntil } from './receive-until.js';
 export { type RestartEndpoint, requestRestart, serveRestart } from './restart-endpoint.js';
 export { expectNoSecret } from './secrets.js';

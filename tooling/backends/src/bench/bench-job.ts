@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { defineJob, encodeEnvelope, uuidv7 } from '@bg/core';
+import { passThrough } from '../pass-through-schema.js';
 
 /** Payload of {@link benchJob}. */
 export interface BenchPayload {
@@ -11,14 +12,7 @@ export interface BenchPayload {
 /** The benchmarks' no-op job: a ~200-byte payload, validated by a pass-through Standard Schema. */
 export const benchJob = defineJob({
   type: 'bench.noop',
-  schema: {
-    '~standard': {
-      version: 1,
-      vendor: 'bg-bench',
-      types: undefined as unknown as { input: BenchPayload; output: BenchPayload },
-      validate: (value: unknown) => ({ value: value as BenchPayload }),
-    },
-  },
+  schema: passThrough<BenchPayload>('bg-bench'),
 });
 
 /** `n` payloads of {@link benchJob}. */
