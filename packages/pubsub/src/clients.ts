@@ -126,20 +126,27 @@ export function createClients(settings: ClientSettings): Clients {
     retiring.add(closing);
     void closing.then(() => retiring.delete(closing));
   };
+  /** When each pair last got an answer from the server (`performance.now()`). */
+  const answeredAt = new WeakMap<Pair, number>();
   /**
    * A call that got no answer in time (DEADLINE_EXCEEDED) may have waited on a dead connection:
    * a black-holed network or a half-open connection after a failover never fails by itself, and
    * gRPC's keepalive (5 min, as Google's own clients: lower risks `too_many_pings`) notices only
-   * after minutes, so every later call would time out too. The pair that made the call is
+   * after minutes, so every later call would time out too. Unless the server answered another
+   * call on the pair since the timed-out one began (the connection lives; the server was only
+   * slow with that call: a new connection would not help and costs it a handshake), the pair is
    * replaced by a new one (a new connection); calls under way on the old one end as they would.
    */
-  const renew = (pair: Pair): void => {
-    if (closed || current !== pair) return;
+  const renew = (pair: Pair, startedAt: number): void => {
+    if (closed || current !== pair || !renewalDue(startedAt, answeredAt.get(pair))) return;
     current = make();
     retire(pair);
   };
-  const publisher = forwarding(() => current, 'publisher', renew);
-  const subscriber = forwarding(() => current, 'subscriber', renew);
+  const answered = (pair: Pair): void => {
+    answeredAt.set(pair, performance.now());
+  };
+  const publisher = forwarding(() => current, 'publisher', { answered, timedOut: renew });
+  const subscriber = forwarding(() => current, 'subscriber', { answered, timedOut: renew });
   let project: Promise<string> | undefined;
   const fixed = (resolved.projectId as string | undefined) || process.env.PUBSUB_PROJECT_ID || process.env.GOOGLE_CLOUD_PROJECT;
   return {
@@ -173,17 +180,33 @@ export function createClients(settings: ClientSettings): Clients {
 }
 
 /** The publisher and subscriber clients of one gRPC connection. */
-interface Pair {
+export interface Pair {
   readonly publisher: v1.PublisherClient;
   readonly subscriber: v1.SubscriberClient;
 }
 
 /**
- * A stand-in for the `which` client of the current {@link Pair}: every method call goes to the
- * pair current at the time of the call, and a call that fails with `DEADLINE_EXCEEDED` calls
- * `onTimeout` with the pair it ran on (the caller still gets the failure).
+ * Whether a call that began at `startedAt` and got no answer in time calls for a new connection:
+ * only when its pair got no answer since it began (`lastAnswerAt`, `performance.now()` times).
  */
-function forwarding<K extends keyof Pair>(current: () => Pair, which: K, onTimeout: (pair: Pair) => void): Pair[K] {
+export function renewalDue(startedAt: number, lastAnswerAt: number | undefined): boolean {
+  return lastAnswerAt === undefined || lastAnswerAt < startedAt;
+}
+
+/** What {@link forwarding} reports about the calls it forwards. */
+export interface CallOutcomes {
+  /** The server answered a call of `pair` (a result, or an error it sent). */
+  answered(pair: Pair): void;
+  /** A call of `pair` begun at `startedAt` got no answer before its deadline. */
+  timedOut(pair: Pair, startedAt: number): void;
+}
+
+/**
+ * A stand-in for the `which` client of the current {@link Pair}: every method call goes to the
+ * pair current at the time of the call, and its outcome is reported with the pair it ran on
+ * (the caller still gets the result or the failure).
+ */
+export function forwarding<K extends keyof Pair>(current: () => Pair, which: K, outcomes: CallOutcomes): Pair[K] {
   return new Proxy({} as Pair[K], {
     get(_, property) {
       const pair = current();
@@ -191,11 +214,17 @@ function forwarding<K extends keyof Pair>(current: () => Pair, which: K, onTimeo
       const value = client[property];
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
+        const startedAt = performance.now();
         const result = (value as (...a: unknown[]) => unknown).apply(client, args);
         if (result instanceof Promise) {
-          result.catch((error: unknown) => {
-            if ((error as { code?: unknown } | null)?.code === GRPC_DEADLINE_EXCEEDED) onTimeout(pair);
-          });
+          result.then(
+            () => outcomes.answered(pair),
+            (error: unknown) => {
+              const code = (error as { code?: unknown } | null)?.code;
+              if (code === GRPC_DEADLINE_EXCEEDED) outcomes.timedOut(pair, startedAt);
+              else if (typeof code === 'number' && !NOT_FROM_THE_SERVER.has(code)) outcomes.answered(pair);
+            },
+          );
         }
         return result;
       };
@@ -205,3 +234,5 @@ function forwarding<K extends keyof Pair>(current: () => Pair, which: K, onTimeo
 
 /** gRPC's status code for a call that got no answer before its deadline. */
 const GRPC_DEADLINE_EXCEEDED = 4;
+/** gRPC status codes the client makes up itself (CANCELLED, UNKNOWN, UNAVAILABLE): no sign of a live server. */
+const NOT_FROM_THE_SERVER: ReadonlySet<number> = new Set([1, 2, 14]);
