@@ -364,28 +364,17 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       const visibility = seconds(leaseMs);
       // close() too ends the wait; what a receive in flight brings then is handed back.
       const signal = guard.withClose(opts.signal);
-      const deadline = Date.now() + waitMs;
       // Empty receives back off from pollIntervalMs.min to .max, across receives: a receive that
       // waits looks a pause after the queue's last empty look (one that does not wait, at once).
-      const pacer = pacerOf(queue);
-      for (;;) {
-        if (waitMs > 0) await pacer.spaced(deadline - Date.now(), signal);
-        if (signal.aborted) return [];
+      return pacerOf(queue).receive(waitMs, signal, async () => {
         const outcome = await raceAbortHandBack(
           receiveOnce(client, max, visibility),
           signal,
           (late) => handBack(client, late),
           background,
         );
-        if (!outcome.done) return [];
-        const got = outcome.value;
-        if (got.length > 0) {
-          pacer.busy();
-          return got;
-        }
-        pacer.empty();
-        if (deadline - Date.now() <= 0) return got;
-      }
+        return outcome.done ? outcome.value : undefined;
+      });
     },
 
     async extend(queue, handle, leaseMs) {

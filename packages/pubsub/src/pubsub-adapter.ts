@@ -647,22 +647,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     // call on a cold gRPC channel can take seconds).
     if (signal.aborted) return [];
     await subscriptionInfo(state);
-    const deadline = Date.now() + waitMs;
     // Empty pulls back off from 10 ms to pollIntervalMs, across receives: quick when messages
     // are about to arrive (or another consumer is busy with them), cheap when idle. A receive
     // that does not wait pulls at once.
-    for (;;) {
-      if (waitMs > 0) await state.idle.spaced(deadline - Date.now(), signal);
-      if (signal.aborted) return [];
-      const got = await pullLeased(state, max, seconds, signal);
-      if (got === undefined) return [];
-      if (got.length > 0) {
-        state.idle.busy();
-        return got;
-      }
-      state.idle.empty();
-      if (deadline - Date.now() <= 0) return [];
-    }
+    return state.idle.receive(waitMs, signal, () => pullLeased(state, max, seconds, signal));
   }
 
   const adapter: Adapter = {

@@ -10,23 +10,22 @@ export interface IdlePacerOptions {
 
 /**
  * Paces the looks (pulls, polls) of one queue of a backend without blocking reads while the
- * queue is empty: after an empty pull the next pull of a waiting receive comes a pause later,
- * and each empty pull doubles the pause, from `firstMs` up to `maxMs`. The spacing holds across
- * receives too (a worker's receives end and start again every `pollMs`; the last pull of one and
- * the first of the next are a pause apart), so an idle worker costs one pull per `maxMs`. A pull that brings messages starts over at `firstMs`. A
- * send or release through this process ({@link IdlePacer.wake}) ends every pause of the queue at
- * once, so a job sent into an idle queue by the same process starts without waiting for the
- * next pull. Jobs sent by another process wait at most `maxMs`.
+ * queue is empty: after an empty look the next look of a waiting receive comes a pause later,
+ * and each empty look doubles the pause, from `firstMs` up to `maxMs`. The spacing holds across
+ * receives too (a worker's receives end and start again every `pollMs`; the last look of one and
+ * the first of the next are a pause apart), so an idle worker costs one look per `maxMs`. A look
+ * that brings messages starts over at `firstMs`. A send or release through this process
+ * ({@link IdlePacer.wake}) ends every pause of the queue at once, so a job sent into an idle
+ * queue by the same process starts without waiting for the next look. Jobs sent by another
+ * process wait at most `maxMs`.
  */
 export class IdlePacer {
   readonly #firstMs: number;
   readonly #maxMs: number;
-  /** The pause that follows the next empty pull. */
+  /** The pause that follows the next empty look. */
   #pause: number;
-  /** The pause since the last empty pull (0: the next pull may go at once). */
-  #gap = 0;
-  /** When the last empty pull came back. */
-  #emptyAt = 0;
+  /** When the next look of a waiting receive may go (0: at once). */
+  #nextLookAt = 0;
   /** Aborted by {@link wake}: ends the waits under way (then replaced for later ones). */
   #wake = new AbortController();
 
@@ -36,25 +35,45 @@ export class IdlePacer {
     this.#pause = firstMs;
   }
 
-  /** A pull brought messages: the next empty one pauses `firstMs` again. */
-  busy(): void {
-    this.#pause = this.#firstMs;
-    this.#gap = 0;
+  /**
+   * One receive: looks (`look`; a receive that waits looks a pause after the queue's last empty
+   * look, one with `waitMs` 0 at once) until a look brings messages, `waitMs` passes, `signal`
+   * aborts or `look` gives up (undefined: returns nothing).
+   */
+  async receive<T>(waitMs: number, signal: AbortSignal, look: () => Promise<T[] | undefined>): Promise<T[]> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      if (waitMs > 0) await this.spaced(deadline - Date.now(), signal);
+      if (signal.aborted) return [];
+      const got = await look();
+      if (got === undefined) return [];
+      if (got.length > 0) {
+        this.busy();
+        return got;
+      }
+      this.empty();
+      if (deadline - Date.now() <= 0) return got;
+    }
   }
 
-  /** A pull came back empty: the next pull waits the current pause, which then doubles. */
+  /** A look brought messages: the next one may go at once, and the next empty one pauses `firstMs`. */
+  busy(): void {
+    this.#pause = this.#firstMs;
+    this.#nextLookAt = 0;
+  }
+
+  /** A look came back empty: the next one waits the current pause, which then doubles. */
   empty(): void {
-    this.#gap = Math.min(this.#pause, this.#maxMs);
+    this.#nextLookAt = Date.now() + this.#pause;
     this.#pause = Math.min(this.#pause * 2, this.#maxMs);
-    this.#emptyAt = Date.now();
   }
 
   /**
-   * Before a pull of a receive that may wait: sleeps until a pause has passed since the last
-   * empty pull (at most `leftMs`), or until {@link wake} or `signal`.
+   * Before a look of a receive that may wait: sleeps until a pause has passed since the last
+   * empty look (at most `leftMs`), or until {@link wake} or `signal`.
    */
   async spaced(leftMs: number, signal: AbortSignal): Promise<void> {
-    const ms = Math.min(this.#emptyAt + this.#gap - Date.now(), leftMs);
+    const ms = Math.min(this.#nextLookAt - Date.now(), leftMs);
     if (ms > 0) await abortableSleep(ms, signal, this.#wake.signal);
   }
 

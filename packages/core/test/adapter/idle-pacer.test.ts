@@ -65,3 +65,42 @@ describe('IdlePacer (pauses between empty pulls of one queue)', () => {
     expect(await timed(pacer, 60_000, controller.signal), 'an aborted wait').toBeLessThan(2_000);
   });
 });
+
+describe('IdlePacer.receive (one receive: looks until something comes, waitMs passes or the look gives up)', () => {
+  it('returns the first look that brings messages, spacing the empty ones; and a waitMs 0 receive looks once, at once', async () => {
+    const pacer = new IdlePacer({ firstMs: 10, maxMs: 40 });
+    const looks: number[] = [];
+    const replies: number[][] = [[], [], [7]];
+    const got = await pacer.receive(10_000, new AbortController().signal, async () => {
+      looks.push(performance.now());
+      return replies.shift() ?? [];
+    });
+    expect(got, 'what the receive returned').toEqual([7]);
+    expect(looks.length, 'looks made').toBe(3);
+    expect((looks[1] as number) - (looks[0] as number), 'pause after the first empty look').toBeGreaterThanOrEqual(8);
+    expect((looks[2] as number) - (looks[1] as number), 'pause after the second empty look').toBeGreaterThanOrEqual(18);
+    let once = 0;
+    const start = performance.now();
+    expect(
+      await pacer.receive(0, new AbortController().signal, async () => [++once]),
+      'a waitMs 0 receive after a busy look',
+    ).toEqual([1]);
+    expect(performance.now() - start, 'it looked at once').toBeLessThan(5);
+  });
+
+  it('returns nothing when the look gives up, and nothing after waitMs of empty looks', async () => {
+    const pacer = new IdlePacer({ firstMs: 10, maxMs: 20 });
+    let looks = 0;
+    expect(
+      await pacer.receive(10_000, new AbortController().signal, async () => {
+        looks++;
+        return undefined;
+      }),
+      'a look that gave up',
+    ).toEqual([]);
+    expect(looks, 'looks before giving up').toBe(1);
+    const start = performance.now();
+    expect(await pacer.receive(100, new AbortController().signal, async () => []), 'empty looks for 100 ms').toEqual([]);
+    expect(performance.now() - start, 'the receive ended with its wait').toBeLessThan(100 + 200);
+  });
+});
