@@ -6,6 +6,7 @@ export interface Sums {
   failures: string[];
 }
 export declare function exitedOk(child: import('node:child_process').ChildProcess): Promise<boolean>;
+export declare function failedTestLines(report: unknown, limit?: number): string[];
 export declare function sumReports(reports: string, names: readonly string[], label?: string): Sums;
 export declare function packagesWithTests(root: string, exclude?: readonly string[]): string[];
 export declare function run(

@@ -61,6 +61,44 @@ export function packagesWithTests(root, exclude = []) {
   return found;
 }
 
+/** Terminal colour codes (vitest colours its messages). */
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+
+/** Credentials in URLs (`scheme://user:secret@host`) and long tokens are cut from a failure line. */
+function redact(text) {
+  return text.replace(/(\w+:\/\/[^/\s:@]*):[^@\s/]*@/g, '$1:***@').replace(/[A-Za-z0-9+/=_-]{40,}/g, '***');
+}
+
+/**
+ * One line per failed test of a vitest JSON report (at most 10): its file, its full name and the
+ * first line of its first failure message (and the line saying what was expected, when a
+ * message given to `expect` came first), redacted and cut to 400 characters.
+ */
+export function failedTestLines(report, limit = 10) {
+  const lines = [];
+  for (const file of report.testResults ?? []) {
+    for (const a of file.assertionResults ?? []) {
+      if (a.status !== 'failed') continue;
+      const text = String(a.failureMessages?.[0] ?? '')
+        .replace(ANSI_COLOUR, '')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('at '));
+      // A message given to expect() may run over many lines before vitest's "expected … to …".
+      const first = text[0] ?? '(no message)';
+      const verdict = /expected .+ to /.test(first) ? undefined : text.find((l) => /expected .+ to /.test(l));
+      const message = verdict ? `${first.slice(0, 150)} … ${verdict}` : first;
+      const where = String(file.name ?? '')
+        .split('/')
+        .slice(-2)
+        .join('/');
+      lines.push(redact(`${where} > ${a.fullName ?? a.title}: ${message}`).slice(0, 400));
+    }
+  }
+  if (lines.length > limit) return [...lines.slice(0, limit), `… and ${lines.length - limit} more`];
+  return lines;
+}
+
 /**
  * Sums the vitest JSON reports of `names` under `reports`: `{ passed, failed, skipped,
  * failures }`. Every vitest run that did not succeed counts, even when no test failed: a
@@ -84,7 +122,13 @@ export function sumReports(reports, names, label = '') {
     total.passed += r.numPassedTests ?? 0;
     total.failed += failedTests;
     total.skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-    if (failedTests > 0) total.failures.push(`${label}${name}: ${failedTests} failed`);
+    // CI keeps only the tail of the output: the line names each failed test and what broke.
+    if (failedTests > 0)
+      total.failures.push(
+        `${label}${name}: ${failedTests} failed${failedTestLines(r)
+          .map((l) => `\n    ${l}`)
+          .join('')}`,
+      );
     // A file whose suite failed (syntax error, a throwing hook) has failed but may count no failed test.
     const brokenFiles = (r.testResults ?? []).filter(
       (t) => t.status === 'failed' && !(t.assertionResults ?? []).some((a) => a.status === 'failed'),

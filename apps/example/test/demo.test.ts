@@ -49,12 +49,14 @@ describe('pnpm demo, unchanged on every backend (only BG_URL differs)', () => {
       }
       const run = await runDemo({ BG_URL: backend.url, DEMO_SIGNUPS: '200', DEMO_RATE: '25' }, 100_000);
       const summary = run.summary;
-      expect(summary, run.output).toBeDefined();
-      expect(summary?.error, run.output).toBeUndefined();
-      const failed = summary?.checks?.filter((check) => !check.ok).map((check) => check.text) ?? [];
-      expect(failed, run.output).toEqual([]);
-      expect(summary?.ok, run.output).toBe(true);
-      expect(run.code).toBe(0);
+      // The first line says which check of which run broke (CI's summary keeps only that line).
+      const printed = `the demo on BG_URL=${backend.url} (exit ${String(run.code)}); it printed:\n${run.output}`;
+      expect(summary, `no summary from ${printed}`).toBeDefined();
+      expect(summary?.error, `an error from ${printed}`).toBeUndefined();
+      const failed = summary?.checks?.filter((check) => !check.ok).map((check) => `${check.name}: ${check.text}`) ?? [];
+      expect(failed, `failed checks of ${printed}`).toEqual([]);
+      expect(summary?.ok, `verdict of ${printed}`).toBe(true);
+      expect(run.code, `exit code of ${printed}`).toBe(0);
       if (!summary) return;
 
       // Nothing lost: every enqueued job completed, the dead letters are empty again.

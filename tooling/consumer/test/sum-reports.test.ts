@@ -122,4 +122,51 @@ describe('sumReports', () => {
     const total = sumReports(dir, ['green', 'failing-test', 'unhandled'], '');
     expect(total, 'sumReports(green, failing-test, unhandled)').toMatchObject({ passed: 4, failed: 2, skipped: 0 });
   });
+
+  it('names each failed test with the first line of what broke, credentials and tokens cut', () => {
+    const failed = (fullName: string, message: string) => ({
+      status: 'failed',
+      title: fullName,
+      fullName,
+      failureMessages: [message],
+    });
+    const total = sum(
+      'named-failures',
+      report({
+        numFailedTests: 3,
+        success: false,
+        testResults: [
+          {
+            status: 'failed',
+            name: '/repo/apps/example/test/demo.test.ts',
+            message: '',
+            assertionResults: [
+              failed('demo > BG_URL=redis', '\u001b[31mAssertionError: expected 1 to be 0\u001b[39m\n    at stack (x.ts:1:1)'),
+              failed(
+                'demo > BG_URL=sqs',
+                "AssertionError: [1] demo output\nline two\n: expected [ 'sigterm' ] to deeply equal []\n    at x",
+              ),
+              failed(
+                'demo > BG_URL=postgres',
+                `Error: connect postgres://bg_secret:hunter2@127.0.0.1:5432/bg refused with ${'k'.repeat(48)}`,
+              ),
+            ],
+          },
+        ],
+      }),
+    );
+    expect(total.failures, 'sumReports(named-failures): still one entry per package').toHaveLength(1);
+    const [line] = total.failures;
+    expect(line, 'the count comes first').toMatch(/^floor: named-failures: 3 failed\n/);
+    expect(line, 'the first failed test, its file and the first line of its message (no colour codes)').toContain(
+      'test/demo.test.ts > demo > BG_URL=redis: AssertionError: expected 1 to be 0',
+    );
+    expect(line, 'only the first line of the message').not.toContain('at stack');
+    expect(line, 'a multi-line message: its first line and the expectation').toContain(
+      "BG_URL=sqs: AssertionError: [1] demo output … : expected [ 'sigterm' ] to deeply equal []",
+    );
+    expect(line, 'the third failed test').toContain('demo > BG_URL=postgres: Error: connect postgres://bg_secret:***@127.0.0.1');
+    expect(line, 'no password').not.toContain('hunter2');
+    expect(line, 'no long token').not.toContain('k'.repeat(40));
+  });
 });
