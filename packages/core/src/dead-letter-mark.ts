@@ -1,3 +1,4 @@
+import { MAX_ATTEMPTS_VALUE } from './adapter/receive-checks.js';
 import { DEAD_LETTER_REASONS, type DeadLetterInfo, type DeadLetterReason, type ErrorInfo } from './adapter.js';
 import { MAX_ENVELOPE_TIME_MS } from './envelope.js';
 import { DEAD_LETTER_ATTRIBUTE } from './message-attributes.js';
@@ -127,7 +128,7 @@ function readError(value: unknown): ErrorInfo | string {
 /**
  * Reads a `bg-dead-letter` attribute as untrusted input: at most
  * {@link MAX_DEAD_LETTER_MARK_BYTES} characters of JSON (parsed, never evaluated), an object of
- * exactly the marker's fields: `v` 1, a known `reason`, `attempts` an integer ≥ 0,
+ * exactly the marker's fields: `v` 1, a known `reason`, `attempts` an integer from 0 to `MAX_ATTEMPTS_VALUE`,
  * `deadLetteredAt` (and `enqueuedAt`, if any) epoch ms, `error` (if any) `{ message, name?,
  * code?, stack? }` of strings. Anything else is `valid: false` with the problem: the worker
  * dead-letters such a delivery `malformed-envelope`, and never runs it.
@@ -149,8 +150,8 @@ export function readDeadLetterMark(value: string): DeadLetterMark {
   if (typeof reason !== 'string' || !DEAD_LETTER_REASONS.includes(reason as DeadLetterReason)) {
     return invalid('"reason" is not a dead-letter reason');
   }
-  if (typeof attempts !== 'number' || !Number.isSafeInteger(attempts) || attempts < 0) {
-    return invalid('"attempts" is not an integer ≥ 0');
+  if (typeof attempts !== 'number' || !Number.isSafeInteger(attempts) || attempts < 0 || attempts > MAX_ATTEMPTS_VALUE) {
+    return invalid(`"attempts" is not an integer from 0 to ${MAX_ATTEMPTS_VALUE}`);
   }
   if (!isTime(deadLetteredAt)) return invalid('"deadLetteredAt" is not a time in epoch ms');
   if (enqueuedAt !== undefined && !isTime(enqueuedAt)) return invalid('"enqueuedAt" is not a time in epoch ms');

@@ -288,7 +288,8 @@ export class OutcomeExecutor {
       attempts,
       ...(error ? { error } : {}),
       ...(enqueuedAt !== undefined ? { enqueuedAt } : {}),
-      deadLetteredAt: outcome.deadLetteredAt ?? now(),
+      // Whole milliseconds, whatever clock the worker was given (adapters refuse fractions).
+      deadLetteredAt: Math.floor(outcome.deadLetteredAt ?? now()),
     };
     try {
       await adapter.deadLetter(queue, message, info);

@@ -474,3 +474,34 @@ describe('8. createQueue checks now and instrumentation like createWorker', () =
     ).toBe(true);
   });
 });
+
+describe('8. a worker whose clock gives fractions of a millisecond', () => {
+  it('dead-letters with whole milliseconds (adapters refuse fractions, which a backend could not store)', async () => {
+    const adapter = inTestAdapter();
+    const queue = 'audit-fraction-clock';
+    const poison = defineJob({ type: 'audit.poison', schema: z.object({}), retry: { maxAttempts: 1 } });
+    await createQueue({ adapter, queue }).enqueue(poison, {});
+    const errors: string[] = [];
+    const worker = createWorker({
+      adapter,
+      queue,
+      pollMs: 10,
+      now: () => Date.now() + 0.25,
+      onEvent: (e) => {
+        if (e.type === 'error') errors.push(`${e.during}: ${e.error.message}`);
+      },
+    });
+    worker.handle(poison, () => {
+      throw new Error('always fails');
+    });
+    await worker.start();
+    try {
+      await until('the job dead-lettered, or an error', () => adapter.deadCount(queue) === 1 || errors.length > 0);
+    } finally {
+      await worker.stop({ graceMs: 0 });
+    }
+    const [dead] = (await adapter.listDeadLetters(queue)).items;
+    expect(errors, 'worker errors (a fractional deadLetteredAt is INVALID_ARGUMENT)').toEqual([]);
+    expect(Number.isInteger(dead?.deadLetteredAt), `deadLetteredAt ${dead?.deadLetteredAt} is whole milliseconds`).toBe(true);
+  });
+});

@@ -76,6 +76,10 @@ describe('encodeDeadLetterMark / readDeadLetterMark: the record a dead letter in
     ['a prototype key', '{"v":1,"reason":"max-attempts","attempts":1,"deadLetteredAt":1,"__proto__":{"x":1}}'],
     ['a negative attempts', '{"v":1,"reason":"max-attempts","attempts":-1,"deadLetteredAt":1}'],
     ['a fractional attempts', '{"v":1,"reason":"max-attempts","attempts":1.5,"deadLetteredAt":1}'],
+    [
+      'attempts past a 32-bit integer (no SQL integer column holds it)',
+      '{"v":1,"reason":"max-attempts","attempts":2147483648,"deadLetteredAt":1}',
+    ],
     ['attempts as text', '{"v":1,"reason":"max-attempts","attempts":"1","deadLetteredAt":1}'],
     ['no deadLetteredAt', '{"v":1,"reason":"max-attempts","attempts":1}'],
     ['a time past year 9999', '{"v":1,"reason":"max-attempts","attempts":1,"deadLetteredAt":1e20}'],

@@ -12,7 +12,8 @@ const UNREACHABLE_TEXT =
  * error class). Transient network failures are the kit's (`networkError`: `UNREACHABLE`);
  * wrong credentials are `AUTH_FAILED` (not retryable); a dropped connection, a server
  * shutting down or out of connection slots is `UNREACHABLE`; a missing schema or table is
- * `QUEUE_NOT_FOUND` (the schema was never migrated); a missing database, or a server without
+ * `QUEUE_NOT_FOUND` (the schema was never migrated); a statement the server cancelled at its
+ * `statement_timeout` `TIMEOUT` (retryable: rolled back); a missing database, or a server without
  * SSL when the settings require it, `INVALID_ARGUMENT` (not retryable).
  */
 export function mapPgError(error: unknown, during: string): BgError {
@@ -44,6 +45,13 @@ export function mapPgError(error: unknown, during: string): BgError {
     return new BgError(
       'QUEUE_NOT_FOUND',
       `${during}: the bg tables do not exist in this schema (run migrate(), or create the queue: bgctl queue create, or missingQueue: 'create'): ${message}`,
+      { cause: error },
+    );
+  }
+  if (code === '57014' && /statement timeout/i.test(message)) {
+    return new BgError(
+      'TIMEOUT',
+      `${during}: PostgreSQL cancelled the statement at its statement_timeout (waiting for a lock, or overloaded); nothing of it was stored: ${message}`,
       { cause: error },
     );
   }

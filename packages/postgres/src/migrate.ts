@@ -1,4 +1,5 @@
 import { MAX_TIMER_MS } from '@bg/core';
+import { abortableSleep, BgError } from '@bg/core/adapter';
 import type pg from 'pg';
 import { checkOut } from './checked-out-client.js';
 import { migrationLockName, SCHEMA_VERSION, schemaSql } from './schema-sql.js';
@@ -9,6 +10,28 @@ import { migrationLockName, SCHEMA_VERSION, schemaSql } from './schema-sql.js';
  */
 function unbounded(text: string, values?: unknown[]): pg.QueryConfig {
   return { text, ...(values === undefined ? {} : { values }), query_timeout: MAX_TIMER_MS } as pg.QueryConfig;
+}
+
+/** How often a migration waiting for another process's migration lock tries it again (ms). */
+const LOCK_RETRY_MS = 100;
+
+/**
+ * Takes the schema's migration lock for this transaction, waiting while another process holds
+ * it (its migration, maybe a long index build). It is tried, not waited for on the server: a
+ * close() of the adapter (`signal`) ends the wait at once (`CLOSED`), where a server-side wait
+ * held the connection, and so close(), until the other process let go.
+ */
+async function lockForMigration(client: pg.PoolClient, schema: string, signal: AbortSignal | undefined): Promise<void> {
+  const name = migrationLockName(schema);
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_xact_lock(hashtext($1)) as locked', [name]);
+    if (rows[0]?.locked === true) return;
+    if (signal?.aborted)
+      throw new BgError('CLOSED', 'the postgres adapter was closed while it waited for another process to migrate the schema');
+    await abortableSleep(LOCK_RETRY_MS, signal);
+    if (signal?.aborted)
+      throw new BgError('CLOSED', 'the postgres adapter was closed while it waited for another process to migrate the schema');
+  }
 }
 
 /** The schema's version as this transaction sees it (undefined: no bg tables), without aborting it. */
@@ -30,9 +53,10 @@ async function versionIn(client: pg.PoolClient, versionSql: string): Promise<num
  * (rolled back on failure). The version is read again under the migration lock: a process that
  * waited for another one's migration runs nothing (the script's `create index if not exists`
  * would lock tables the other processes are sending to, and could deadlock with their keyed
- * sends, which lock `dedup` before `jobs`). Errors are node-postgres's (the caller maps them).
+ * sends, which lock `dedup` before `jobs`). While another process holds the lock, `signal` (the
+ * adapter's close) ends the wait with `CLOSED`. Errors are node-postgres's (the caller maps them).
  */
-export async function migrateSchema(pool: pg.Pool, schema: string, versionSql: string): Promise<void> {
+export async function migrateSchema(pool: pg.Pool, schema: string, versionSql: string, signal?: AbortSignal): Promise<void> {
   const held = await checkOut(pool);
   const { client } = held;
   try {
@@ -43,7 +67,9 @@ export async function migrateSchema(pool: pg.Pool, schema: string, versionSql: s
     if (current !== undefined && current !== null && current >= SCHEMA_VERSION) return;
     await client.query('begin');
     try {
-      await client.query(unbounded('select pg_advisory_xact_lock(hashtext($1))', [migrationLockName(schema)]));
+      // Nor by the pool's statement_timeout, for this transaction only.
+      await client.query('set local statement_timeout = 0');
+      await lockForMigration(client, schema, signal);
       const locked = await versionIn(client, versionSql);
       if (locked === undefined || locked < SCHEMA_VERSION) await client.query(unbounded(schemaSql(schema)));
       await client.query('commit');

@@ -41,8 +41,11 @@ export interface PostgresAdapterOptions {
    * node-postgres's `query_timeout`): past it the call fails with `UNREACHABLE` and the
    * connection is destroyed, not reused. It bounds calls on a black-holed or half-open
    * connection (a NAT or firewall timeout, a failed-over host: no RST ever comes), which
-   * otherwise wait for ever and keep their pool slot. Schema migrations (`ensureQueue`,
-   * `migrate()`) are not bounded by it: they may wait for another process's migration lock.
+   * otherwise wait for ever and keep their pool slot. The pool also sets PostgreSQL's
+   * `statement_timeout` a little shorter (a tenth, at most a second less), so the server rolls
+   * back what the client gave up on (a pool you pass in as `pool` should do the same). Schema
+   * migrations (`ensureQueue`, `migrate()`) are not bounded by either: they may wait for another
+   * process's migration lock.
    */
   readonly queryTimeoutMs?: number;
   /**
@@ -61,6 +64,17 @@ export interface PostgresAdapterOptions {
 
 /** Default of `queryTimeoutMs`: longest one query of the adapter's pool waits for its answer. */
 export const DEFAULT_QUERY_TIMEOUT_MS = 30_000;
+/**
+ * The server-side `statement_timeout` of the adapter's own pool for its `queryTimeoutMs`:
+ * a little shorter (by a tenth, at most a second), so that PostgreSQL cancels and rolls back a
+ * statement before the client gives up on it. Without it a statement the client abandoned (stuck
+ * behind a lock) still ran to its end: a receive then leased jobs to nobody (hidden for a whole
+ * lease, an attempt counted), a send stored jobs its caller retried. Pure.
+ */
+export function statementTimeoutMs(queryTimeoutMs: number): number {
+  return Math.max(1, Math.floor(queryTimeoutMs - Math.min(1_000, queryTimeoutMs / 10)));
+}
+
 /** Default of {@link PostgresAdapterOptions.pollIntervalMs}. */
 export const DEFAULT_POLL_INTERVAL_MS = 10_000;
 

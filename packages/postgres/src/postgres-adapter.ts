@@ -28,6 +28,8 @@ import {
 import pg from 'pg';
 import { AckBatcher, deletedHandle } from './ack-batcher.js';
 import { POSTGRES_CAPABILITIES } from './capabilities.js';
+import { deleteQueueRows } from './delete-queue.js';
+import { assertStorableIds, assertStoredPosition, storableId } from './job-id.js';
 import { parseHandle } from './lease-handle.js';
 import { Wakeups } from './listener.js';
 import { mapPgError } from './map-error.js';
@@ -41,10 +43,12 @@ import {
   toReceived,
 } from './message-codec.js';
 import { migrateSchema } from './migrate.js';
-import { checkAdapterOptions, type PostgresAdapterOptions } from './options.js';
+import { checkAdapterOptions, type PostgresAdapterOptions, statementTimeoutMs } from './options.js';
 import { channelOf } from './schema-sql.js';
+import { entryChars, firstOfEachKey, statementRanges } from './send-chunks.js';
 import { statements } from './statements.js';
 import { storedKey } from './stored-key.js';
+import { inTransaction } from './transaction.js';
 
 /** Longest time between two sweeps of expired deduplication keys (shorter when the window is). */
 const DEDUP_SWEEP_EVERY_MS = 60_000;
@@ -98,6 +102,10 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       // it waited for ever and kept its pool slot (and close() waited for it). A query that times
       // out fails, and the pool destroys its connection rather than reuse it.
       query_timeout: checked.queryTimeoutMs,
+      // …and the server cancels (rolls back) a statement before the client gives up on it: one
+      // stuck behind a lock no longer commits after its caller saw a timeout (a receive leasing
+      // jobs to nobody, a send storing jobs its caller sends again).
+      statement_timeout: statementTimeoutMs(checked.queryTimeoutMs),
       idleTimeoutMillis: 30_000,
       allowExitOnIdle: true,
     });
@@ -120,7 +128,9 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     return result.rows;
   }
 
-  const migrate = (): Promise<void> => migrateSchema(pool, schema, sql.schemaVersion);
+  /** Aborted by close(): ends a migration's wait for another process's migration lock. */
+  const closing = new AbortController();
+  const migrate = (): Promise<void> => migrateSchema(pool, schema, sql.schemaVersion, closing.signal);
 
   function migrateOnce(): Promise<void> {
     migrated ??= migrate().catch((error: unknown) => {
@@ -251,43 +261,73 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     );
   }
 
+  /** A row of the keyed send statement. */
+  type KeyedRow = { present: boolean; key: string | null; id: string; reserved: boolean };
+
   /**
-   * Stores `messages` in one statement. Without keys: one insert. With keys: the statement
-   * claims each key in `dedup` (a new key, or one whose window ended) and stores only the
-   * entries that claimed theirs; an entry whose key is held — by an earlier send within the
-   * window, or by an earlier entry of this batch — is a duplicate, answered with the id stored
-   * under the key (a job that was stored, even if it has completed since). A send that fails
-   * rolls back as a whole and claims nothing.
+   * Runs the send statement for `batch` through `run` (the pool, or a transaction's client):
+   * its key rows when keyed; throws `QUEUE_NOT_FOUND` when the queue is gone (nothing stored).
+   */
+  async function sendStatement(
+    run: (name: string, text: string, values: unknown[]) => Promise<pg.QueryResultRow[]>,
+    queue: string,
+    batch: readonly OutgoingMessage[],
+    keyed: boolean,
+  ): Promise<KeyedRow[]> {
+    const bodies = batch.map((m) => storedBody(m.body));
+    const ids = batch.map((m) => m.id);
+    const texts = bodies.map((b) => b[0]);
+    const attributes = batch.map((m) => attributesText(m.attributes));
+    const delays = batch.map((m) => Math.round(m.delayMs ?? 0));
+    const json = bodies.map((b) => b[1]);
+    if (!keyed) {
+      const stored = await run(`bg_send_${schema}`, sql.send, [queue, ids, texts, attributes, delays, channel, json]);
+      // No row: nothing was stored, which a batch of at least one message means the queue is gone.
+      if (stored.length === 0 && batch.length > 0) throw queueGone(queue);
+      return [];
+    }
+    const keys = batch.map((m) => (m.deduplicationKey === undefined ? null : storedKey(m.deduplicationKey)));
+    const rows = (await run(`bg_send_dedup_${schema}`, sql.sendKeyed, [
+      queue,
+      ids,
+      texts,
+      attributes,
+      delays,
+      keys,
+      channel,
+      json,
+      checked.deduplicationWindowMs,
+    ])) as KeyedRow[];
+    if (rows[0]?.present !== true) throw queueGone(queue);
+    return rows;
+  }
+
+  /**
+   * Stores `messages` in one statement (in several of one transaction when their text would not
+   * fit one: see send-chunks.ts). Without keys: one insert. With keys: the statement claims each
+   * key in `dedup` (a new key, or one whose window ended) and stores only the entries that claimed
+   * theirs; an entry whose key is held — by an earlier send within the window, or by an earlier
+   * entry of this batch — is a duplicate, answered with the id stored under the key (a job that
+   * was stored, even if it has completed since). A send that fails rolls back as a whole and
+   * claims nothing.
    */
   async function sendRows(queue: string, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
-    const bodies = messages.map((m) => storedBody(m.body));
-    const ids = messages.map((m) => m.id);
-    const texts = bodies.map((b) => b[0]);
-    const attributes = messages.map((m) => attributesText(m.attributes));
-    const delays = messages.map((m) => Math.round(m.delayMs ?? 0));
-    const json = bodies.map((b) => b[1]);
-    if (!messages.some((m) => m.deduplicationKey !== undefined)) {
-      const stored = await query(`bg_send_${schema}`, sql.send, [queue, ids, texts, attributes, delays, channel, json]);
-      // No row: nothing was stored, which a batch of at least one message means the queue is gone.
-      if (stored.length === 0 && messages.length > 0) throw queueGone(queue);
-      return messages.map((m) => ({ id: m.id, duplicate: false }));
-    }
-    const rows = await query<{ present: boolean; key: string | null; id: string; reserved: boolean }>(
-      `bg_send_dedup_${schema}`,
-      sql.sendKeyed,
-      [
-        queue,
-        ids,
-        texts,
-        attributes,
-        delays,
-        messages.map((m) => (m.deduplicationKey === undefined ? null : storedKey(m.deduplicationKey))),
-        channel,
-        json,
-        checked.deduplicationWindowMs,
-      ],
-    );
-    if (rows[0]?.present !== true) throw queueGone(queue);
+    const keyed = messages.some((m) => m.deduplicationKey !== undefined);
+    // Only the first entry of each key is sent when split: a later one, in a later statement of
+    // the same transaction, would find its key claimed by this very transaction and be stored too.
+    const sent = keyed ? firstOfEachKey(messages) : messages;
+    const ranges = statementRanges(sent.map((m) => entryChars(m.id, m.body, attributesText(m.attributes))));
+    const rows =
+      ranges.length === 1
+        ? await sendStatement((name, text, values) => query(name, text, values), queue, messages, keyed)
+        : await inTransaction(pool, async (client) => {
+            const all: KeyedRow[] = [];
+            const run = async (name: string, text: string, values: unknown[]) =>
+              (await client.query({ name, text, values })).rows;
+            for (const [from, to] of ranges) all.push(...(await sendStatement(run, queue, sent.slice(from, to), keyed)));
+            return all;
+          });
+    if (!keyed) return messages.map((m) => ({ id: m.id, duplicate: false }));
     sweepNowAndThen();
     const holders = new Map<string, { id: string; reserved: boolean }>();
     for (const r of rows) if (r.key !== null) holders.set(r.key, r);
@@ -351,14 +391,15 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     deleteQueue: (queue) =>
       calls.onQueue(queue, 'deleteQueue', async () => {
-        const rows = await query<{ existed: boolean }>(undefined, sql.deleteQueue, [queue]);
+        const existed = await deleteQueueRows(pool, sql, queue);
         known.delete(queue);
-        return rows[0]?.existed === true;
+        return existed;
       }),
 
     send: (queue, messages: readonly OutgoingMessage[]) =>
       call(queue, 'send', async (): Promise<SendResult[]> => {
         assertSendable(capabilities, messages);
+        assertStorableIds(messages);
         return await sendRows(queue, messages);
       }),
 
@@ -397,6 +438,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     listDeadLetters: (queue, opts) =>
       call(queue, 'listDeadLetters', () =>
         readDeadLetterPage(checkPageOptions(opts), async (after, count) => {
+          if (after !== undefined) assertStoredPosition(after);
           const rows = await (after === undefined
             ? query<DeadRow>(undefined, sql.listDead, [queue, count])
             : query<DeadRow>(undefined, sql.listDeadAfter, [queue, count, after.deadLetteredAt, after.id]));
@@ -406,12 +448,15 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     getDeadLetter: (queue, id) =>
       call(queue, 'getDeadLetter', async () => {
+        // An id text cannot hold was never stored (send refuses it): nothing to look up.
+        if (!storableId(id)) return undefined;
         const [row] = await query<DeadRow>(undefined, sql.getDead, [queue, id]);
         return row === undefined ? undefined : toDeadLetter(row);
       }),
 
     replayDeadLetter: (queue, id) =>
       call(queue, 'replayDeadLetter', async () => {
+        if (!storableId(id)) return false;
         const [row] = await query<{ replayed: string }>(undefined, sql.replay, [queue, id, channel]);
         return Number(row?.replayed ?? 0) > 0;
       }),
@@ -419,10 +464,11 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     purgeDeadLetters: (queue, ids) =>
       call(queue, 'purgeDeadLetters', async () => {
         checkPurgeIds(ids);
-        if (ids !== undefined && ids.length === 0) return 0;
-        const rows = await query<{ n: string }>(undefined, ids === undefined ? sql.purgeAll : sql.purgeIds, [
+        const stored = ids?.filter(storableId);
+        if (stored !== undefined && stored.length === 0) return 0;
+        const rows = await query<{ n: string }>(undefined, stored === undefined ? sql.purgeAll : sql.purgeIds, [
           queue,
-          ...(ids === undefined ? [] : [[...ids]]),
+          ...(stored === undefined ? [] : [stored]),
         ]);
         return Number(rows[0]?.n ?? 0);
       }),
@@ -442,6 +488,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     async close() {
       if (!guard.close()) return;
+      closing.abort();
       // Acks made before close() are sent now and answered before the pool ends.
       const acked = acks.flush();
       // A receive whose statement was running hands its rows back before the pool ends.

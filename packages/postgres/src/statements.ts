@@ -11,7 +11,8 @@ export interface Statements {
   readonly ensureQueue: string;
   readonly queueExists: string;
   readonly listQueues: string;
-  readonly deleteQueue: string;
+  readonly deleteQueueRow: string;
+  readonly deleteQueueContents: string;
   readonly send: string;
   readonly sendKeyed: string;
   readonly sweepDedup: string;
@@ -39,17 +40,22 @@ export function statements(schema: string): Statements {
     ensureQueue: `insert into ${s}.queues (name) values ($1) on conflict do nothing`,
     queueExists: `select 1 from ${s}.queues where name = $1`,
     listQueues: `select name from ${s}.queues order by name`,
-    // $1 queue. Its deduplication keys go too (k runs though nothing reads it), locked in key
-    // order as keyed sends lock them.
-    deleteQueue: `with q as (delete from ${s}.queues where name = $1 returning 1),
-      j as (delete from ${s}.jobs where queue = $1 returning 1),
+    // $1 queue: the first statement of deleteQueue's transaction. Deleting the queue's row waits
+    // for every statement that holds it \`for key share\` (a send, a replay, a dead letter: they
+    // store rows of the queue only while it exists) and makes later ones find no queue.
+    deleteQueueRow: `delete from ${s}.queues where name = $1 returning 1`,
+    // $1 queue: the second statement, with a snapshot taken after the row above was locked, so
+    // that it sees the rows of the writers it waited for (one statement would not: its snapshot
+    // predates the wait, and their rows stayed behind, to reappear in a queue created later with
+    // the same name). Its deduplication keys go too, locked in key order as keyed sends lock them.
+    deleteQueueContents: `with j as (delete from ${s}.jobs where queue = $1 returning 1),
       d as (delete from ${s}.dead where queue = $1 returning 1),
       k as (delete from ${s}.dedup where (queue, key) in (
         select queue, key from ${s}.dedup where queue = $1 order by key collate "C" for update) returning 1)
-      select (select count(*) from q) + (select count(*) from j) + (select count(*) from d) > 0 as existed`,
+      select (select count(*) from j) + (select count(*) from d) > 0 as stored`,
     // $1 queue, $2 ids, $3 bodies, $4 attributes, $5 delays, $6 channel, $7 body_json flags: a batch
     // without keys. Stored only while the queue exists (its row locked against a concurrent
-    // deleteQueue, which then waits and deletes these rows too): no row back when the queue is
+    // deleteQueue, which then waits and deletes these rows in its second statement): no row back when the queue is
     // gone (deleted, maybe by another process since this one checked it), one row when stored.
     send: `with ins as (
         insert into ${s}.jobs (queue, id, body, body_json, attributes, visible_at, enqueued_at)
@@ -131,10 +137,12 @@ export function statements(schema: string): Statements {
         where seq = $1 and lease_token = $2 and queue = $4 returning 1
       ), n as (select pg_notify($5, $4) from u)
       select (select count(*) from u) as released, (select count(*) from n) as notified`,
-    // $1 queue … $9 dead-lettered at, $10 seq, $11 token: written only while the lease is owned
+    // $1 queue … $9 dead-lettered at, $10 seq, $11 token: written only while the lease is owned and
+    // the queue exists (its row held against a concurrent deleteQueue, as send holds it)
     deadLetter: `insert into ${s}.dead (queue, id, body, body_json, attributes, reason, error, attempts, enqueued_at, dead_lettered_at)
       select $1, $2, $3, $12, $4, $5, $6, $7, $8, $9
-      where exists (select 1 from ${s}.jobs where seq = $10 and lease_token = $11 and queue = $1)
+      where exists (select 1 from ${s}.queues where name = $1 for key share)
+        and exists (select 1 from ${s}.jobs where seq = $10 and lease_token = $11 and queue = $1)
       on conflict (queue, id) do update set body = excluded.body, body_json = excluded.body_json, attributes = excluded.attributes,
         reason = excluded.reason, error = excluded.error, attempts = excluded.attempts,
         enqueued_at = excluded.enqueued_at, dead_lettered_at = excluded.dead_lettered_at
@@ -148,8 +156,10 @@ export function statements(schema: string): Statements {
       where queue = $1 and (dead_lettered_at, id collate "C") > ($3::bigint, $4::text collate "C")
       order by dead_lettered_at, id collate "C" limit $2`,
     getDead: `select ${DEAD_COLUMNS} from ${s}.dead where queue = $1 and id = $2`,
-    // $1 queue, $2 id, $3 channel: one statement, so the live row and the removal commit together
-    replay: `with d as (delete from ${s}.dead where queue = $1 and id = $2 returning id, body, body_json, attributes),
+    // $1 queue, $2 id, $3 channel: one statement, so the live row and the removal commit together;
+    // the queue's row held first (as send holds it), so a concurrent deleteQueue removes the live row
+    replay: `with q as (select 1 from ${s}.queues where name = $1 for key share),
+      d as (delete from ${s}.dead where queue = $1 and id = $2 and exists (select 1 from q) returning id, body, body_json, attributes),
       i as (insert into ${s}.jobs (queue, id, body, body_json, attributes, visible_at, enqueued_at)
         select $1, id, body, body_json, attributes, ${NOW_MS}, ${NOW_MS} from d returning seq),
       n as (select pg_notify($3, $1) from i)

@@ -29,7 +29,8 @@ export function encodeDeadLetterCursor(position: DeadLetterPosition): string {
 
 /**
  * Parses a cursor made by {@link encodeDeadLetterCursor}. Anything else — another format, a
- * truncated or edited cursor — is `INVALID_ARGUMENT` (not retryable).
+ * truncated or edited cursor, a time no clock gives (beyond the safe integers) — is
+ * `INVALID_ARGUMENT` (not retryable).
  */
 export function decodeDeadLetterCursor(cursor: string): DeadLetterPosition {
   let parsed: unknown;
@@ -48,6 +49,7 @@ export function decodeDeadLetterCursor(cursor: string): DeadLetterPosition {
     parsed.length === 2 &&
     typeof parsed[0] === 'number' &&
     Number.isFinite(parsed[0]) &&
+    Math.abs(parsed[0]) <= Number.MAX_SAFE_INTEGER &&
     typeof parsed[1] === 'string'
   ) {
     return { deadLetteredAt: parsed[0], id: parsed[1] };

@@ -72,6 +72,7 @@ export {
   checkPurgeIds,
   checkReceiveOptions,
   DEFAULT_PAGE_LIMIT,
+  MAX_ATTEMPTS_VALUE,
 } from './receive-checks.js';
 export { RecentHandles } from './recent-handles.js';
 export { SCAN_TIME_SHARE, scanDeadline } from './scan-deadline.js';

@@ -86,8 +86,10 @@ export function checkPurgeIds(ids: readonly string[] | undefined): readonly stri
 /**
  * `deadLetter(queue, message, info)` arguments, before any I/O: the message must be a delivery
  * (an object with string `id`, `body` and `handle`) and `info` must name one of
- * {@link DEAD_LETTER_REASONS} with numeric `attempts` and `deadLetteredAt`; anything else is
- * `INVALID_ARGUMENT` (a missing message would otherwise be a `TypeError` deep in the adapter).
+ * {@link DEAD_LETTER_REASONS}, `attempts` an integer from 0 to {@link MAX_ATTEMPTS_VALUE},
+ * `deadLetteredAt` (and `enqueuedAt`, when given) whole epoch milliseconds; anything else is
+ * `INVALID_ARGUMENT` (a missing message would otherwise be a `TypeError` deep in the adapter,
+ * a fraction a retryable backend error at every try).
  */
 export function checkDeadLetterArgs(message: ReceivedMessage, info: DeadLetterInfo): void {
   const m = message as Partial<Record<keyof ReceivedMessage, unknown>> | null | undefined;
@@ -116,19 +118,43 @@ export function checkDeadLetterArgs(message: ReceivedMessage, info: DeadLetterIn
       { retryable: false },
     );
   }
+  // Numbers a backend cannot store (a fraction, NaN, past its integer columns) would fail there,
+  // as a retryable backend error, again at every try: refused here, for good.
+  if (!Number.isInteger(i.attempts) || i.attempts < 0 || i.attempts > MAX_ATTEMPTS_VALUE) {
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `deadLetter info.attempts must be an integer from 0 to ${MAX_ATTEMPTS_VALUE}, got ${String(i.attempts)}`,
+      { retryable: false },
+    );
+  }
+  for (const name of ['deadLetteredAt', 'enqueuedAt'] as const) {
+    const value = i[name];
+    if (value === undefined && name === 'enqueuedAt') continue;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      throw new BgError(
+        'INVALID_ARGUMENT',
+        `deadLetter info.${name} must be a time in whole epoch milliseconds (a safe integer ≥ 0), got ${String(value)}`,
+        { retryable: false },
+      );
+    }
+  }
 }
+
+/** The largest `attempts` a dead letter may record (a 32-bit signed integer, as SQL's `integer`). */
+export const MAX_ATTEMPTS_VALUE = 2_147_483_647;
 
 /** The page size `listDeadLetters` uses when the caller gives none. */
 export const DEFAULT_PAGE_LIMIT = 100;
 
 /**
  * Checks a page size (`limit` of `listDeadLetters` and the like): absent → `fallback`
- * (default {@link DEFAULT_PAGE_LIMIT}); otherwise an integer ≥ 1, or `INVALID_ARGUMENT`.
+ * (default {@link DEFAULT_PAGE_LIMIT}); otherwise a safe integer ≥ 1 (a backend's integer
+ * column holds it), or `INVALID_ARGUMENT`.
  */
 export function checkLimit(limit: number | undefined, fallback: number = DEFAULT_PAGE_LIMIT): number {
   const value = limit ?? fallback;
-  if (!Number.isInteger(value) || value < 1) {
-    throw new BgError('INVALID_ARGUMENT', `limit must be an integer ≥ 1, got ${String(limit)}`, { retryable: false });
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new BgError('INVALID_ARGUMENT', `limit must be a safe integer ≥ 1, got ${String(limit)}`, { retryable: false });
   }
   return value;
 }

@@ -53,6 +53,9 @@ describe('dead-letter cursor', () => {
       `dl1.${Buffer.from('["1","x"]').toString('base64url')}`,
       `dl1.${Buffer.from('[1,"x",3]').toString('base64url')}`,
       `dl1.${Buffer.from('{"a":1}').toString('base64url')}`,
+      // A time no clock gives: a backend's integer column would fail it as a retryable error.
+      `dl1.${Buffer.from('[1e300,"x"]').toString('base64url')}`,
+      `dl1.${Buffer.from('[-1e300,"x"]').toString('base64url')}`,
     ];
     for (const cursor of bad) {
       expect(

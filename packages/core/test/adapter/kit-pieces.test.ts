@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   abortableSleep,
   type Capabilities,
+  checkDeadLetterArgs,
   checkLeaseMs,
   checkLimit,
   checkReceiveOptions,
@@ -10,6 +11,7 @@ import {
   isBgError,
   KeyedMutex,
   leaseLost,
+  MAX_ATTEMPTS_VALUE,
   RecentHandles,
   raceAbort,
   raceAbortHandBack,
@@ -232,10 +234,45 @@ describe('receive and limit checks', () => {
     expect(checkLimit(undefined), 'default').toBe(100);
     expect(checkLimit(undefined, 7), 'own default').toBe(7);
     expect(checkLimit(3)).toBe(3);
-    for (const limit of [0, -2, 2.5, Number.NaN]) {
+    // 1e19 is an integer, but past every backend's integer column (PostgreSQL's bigint failed it).
+    for (const limit of [0, -2, 2.5, Number.NaN, 1e19, Number.POSITIVE_INFINITY]) {
       expect(
         codeOf(() => checkLimit(limit)),
         `limit ${limit}`,
+      ).toBe('INVALID_ARGUMENT/false');
+    }
+  });
+});
+
+describe('checkDeadLetterArgs', () => {
+  const delivery = { id: 'j', body: 'b', handle: 'h', attributes: {}, deliveryCount: 1, enqueuedAt: 1, leaseExpiresAt: 2 };
+  const info = { reason: 'manual' as const, attempts: 1, deadLetteredAt: 1_700_000_000_000 };
+
+  it('accepts whole numbers in range', () => {
+    for (const ok of [info, { ...info, attempts: 0 }, { ...info, attempts: MAX_ATTEMPTS_VALUE }, { ...info, enqueuedAt: 5 }]) {
+      expect(
+        codeOf(() => checkDeadLetterArgs(delivery, ok)),
+        `checkDeadLetterArgs(${JSON.stringify(ok)})`,
+      ).toBeUndefined();
+    }
+  });
+
+  it('refuses, for good, numbers a backend cannot store: fractions, NaN, negatives, past the integer columns', () => {
+    const bad = [
+      { ...info, attempts: 1.5 },
+      { ...info, attempts: Number.NaN },
+      { ...info, attempts: -1 },
+      { ...info, attempts: MAX_ATTEMPTS_VALUE + 1 },
+      { ...info, deadLetteredAt: 1_700_000_000_000.5 },
+      { ...info, deadLetteredAt: 1e300 },
+      { ...info, deadLetteredAt: -1 },
+      { ...info, enqueuedAt: 0.5 },
+      { ...info, enqueuedAt: Number.NaN },
+    ];
+    for (const b of bad) {
+      expect(
+        codeOf(() => checkDeadLetterArgs(delivery, b)),
+        `checkDeadLetterArgs(${String(Object.entries(b))})`,
       ).toBe('INVALID_ARGUMENT/false');
     }
   });

@@ -7,7 +7,7 @@
  * adapters).
  */
 
-import { STORE_CAPABILITIES } from '../../src/adapter/index.js';
+import { checkDeadLetterArgs, STORE_CAPABILITIES } from '../../src/adapter/index.js';
 import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
@@ -201,6 +201,7 @@ export function inTestAdapter(capabilities: Partial<Capabilities> = {}): InTestA
       notify(state);
     },
     async deadLetter(queue, message, info) {
+      checkDeadLetterArgs(message, info);
       const state = open(queue);
       owned(state, message.handle);
       state.dead.set(message.id, { id: message.id, body: message.body, attributes: { ...message.attributes }, ...info });
