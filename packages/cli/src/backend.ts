@@ -1,6 +1,7 @@
 import { type Adapter, connect, redactUrl } from '@bg/core';
 import { loadAdapterPackages } from './adapter-packages.js';
 import { UsageError } from './exit-codes.js';
+import { shownNonUrl } from './secrets.js';
 
 /** Adapter packages named by `--adapter` / `$BGCTL_ADAPTERS`, loaded before the first connection. */
 let adapterPackages: { names: readonly string[]; cwd: string } = { names: [], cwd: process.cwd() };
@@ -24,7 +25,7 @@ export async function openBackend(url: string): Promise<Adapter> {
   try {
     parsed = new URL(url);
   } catch {
-    throw new UsageError(`not a backend URL: ${redactUrl(url)} (e.g. redis://127.0.0.1:6379)`);
+    throw new UsageError(`not a backend URL: ${shownNonUrl(redactUrl(url))} (e.g. redis://127.0.0.1:6379)`);
   }
   if (adapterPackages.names.length > 0) await loadAdapterPackages(adapterPackages.names, adapterPackages.cwd);
   return connect(parsed, { load: (name) => import(name) });

@@ -3,9 +3,11 @@ import { processIo } from './io.js';
 import { runCli, stopsGracefully } from './run-cli.js';
 
 // A reader that went away (`bgctl … | head -1`): stop quietly, as other tools do.
+// Any other failure to write the output (a full disk, a closed terminal) is one line, not a stack.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw error;
+  process.stderr.write(`bgctl: cannot write the output: ${error.code ?? error.name}: ${error.message}\n`);
+  process.exit(1);
 });
 
 const argv = process.argv.slice(2);

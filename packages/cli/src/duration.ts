@@ -4,13 +4,16 @@ const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h:
 
 /**
  * Parses a duration: a number of milliseconds (`1500`) or a number with a unit
- * (`500ms`, `30s`, `5m`, `2h`, `7d`). Throws a {@link UsageError} naming `option`.
+ * (`500ms`, `30s`, `5m`, `2h`, `7d`), at most `maxMs`. Throws a {@link UsageError} naming `option`.
  */
-export function parseDuration(text: string, option: string): number {
+export function parseDuration(text: string, option: string, maxMs: number = Number.POSITIVE_INFINITY): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
   if (!match) throw new UsageError(`${option}: "${text}" is not a duration (e.g. 1500, 30s, 5m, 2h, 7d)`);
   const value = Number(match[1]) * (UNITS[match[2] ?? 'ms'] ?? 1);
   if (!Number.isFinite(value)) throw new UsageError(`${option}: "${text}" is too large`);
+  if (Math.round(value) > maxMs) {
+    throw new UsageError(`${option}: "${text}" is too long (at most ${maxMs} ms)`);
+  }
   return Math.round(value);
 }
 

@@ -136,7 +136,7 @@ Options:
                    without running them (also the copies a crash leaves). Nothing is removed
                    when the destination turns out to be the source under another URL (exit 1).
   --batch n        messages per round trip (default: the adapters' maximum)
-  --idle d         stop after a receive waited this long for nothing (default 2s)
+  --idle d         stop after a receive waited this long for nothing (default 2s, at most 24.8 days)
   --lease d        lease on what is in hand while it is copied (default 60s); after a
                    crash it comes back when the lease ends
   --dry-run        only count what would move

@@ -1,3 +1,5 @@
+import { redactText } from '@bg/core';
+
 /**
  * What a terminal acts on or reorders: control characters (C0 but tab and newline, DEL, C1 — ESC
  * starts a sequence, U+009B is an 8-bit CSI), the bidirectional formatting characters (U+202E
@@ -43,19 +45,26 @@ export function printableJson(json: string): string {
   return json.replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, unicodeEscape);
 }
 
-/** `text` as a message may echo it: {@link printable}, and at most `max` characters. */
+/**
+ * `text` as a message may echo it: {@link printable}, and at most `max` characters. Redacted
+ * ({@link redactText}) before it is cut: a password cut short no longer reads as one, and its
+ * first characters would be printed (the output's own scrubbing masks whole secrets).
+ */
 export function echo(text: string, max = 100): string {
-  const shown = text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+  const safe = redactText(text);
+  const shown = safe.length <= max ? safe : `${safe.slice(0, max)}… (${text.length} characters)`;
   return printable(shown);
 }
 
 /**
  * A name (a job type, an id) as a message quotes it: in double quotes with every control
- * character escaped, newlines and tabs too, so it stays on its line; at most `max` characters.
+ * character escaped, newlines and tabs too, so it stays on its line; at most `max` characters,
+ * redacted before it is cut (as {@link echo}).
  */
 export function quoted(text: string, max = 100): string {
-  const shown = text.length <= max ? text : text.slice(0, max);
-  return `${printable(JSON.stringify(shown))}${text.length <= max ? '' : `… (${text.length} characters)`}`;
+  const safe = redactText(text);
+  const shown = safe.length <= max ? safe : safe.slice(0, max);
+  return `${printable(JSON.stringify(shown))}${safe.length <= max ? '' : `… (${text.length} characters)`}`;
 }
 
 /** Any control character at all (C0 including tab and newline, DEL, C1). */

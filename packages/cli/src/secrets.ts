@@ -26,6 +26,14 @@ export function secretsIn(args: readonly string[], env: Readonly<Record<string, 
   const candidates = [...args, env.BG_URL ?? ''].flatMap((arg) =>
     arg.startsWith('--') && arg.includes('=') ? [arg.slice(arg.indexOf('=') + 1)] : [arg],
   );
+  // The dashboard's access token: never printed on purpose, but a token given where a URL was
+  // expected (`--token` forgotten) is echoed as that URL.
+  add(env.BG_DASHBOARD_TOKEN ?? '');
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--token') add(args[i + 1] ?? '');
+    else if (arg.startsWith('--token=')) add(arg.slice('--token='.length));
+  }
   for (const candidate of candidates) {
     let url: URL;
     try {
@@ -33,7 +41,8 @@ export function secretsIn(args: readonly string[], env: Readonly<Record<string, 
     } catch {
       // Not a URL (a bad port, or a password with an unencoded "/", "?" or "#", as AWS secret
       // keys often have): take what follows "user:" up to the last "@".
-      const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^\s/?#@:]*):(.*)@/i.exec(candidate);
+      // A newline in the password is part of it (it broke the URL).
+      const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^\s/?#@:]*):([\s\S]*)@/i.exec(candidate);
       if (userinfo?.[2]) add(userinfo[2]);
       continue;
     }
@@ -48,11 +57,52 @@ export function secretsIn(args: readonly string[], env: Readonly<Record<string, 
   return [...secrets].sort((a, b) => b.length - a.length);
 }
 
-/** `text` without the exact `secrets`, then without what {@link redactText} finds. */
+/**
+ * An argument that should have been a backend URL, as an error may show it: what
+ * {@link redactText} leaves of it, unless it reads like a token or key (16 or more letters, digits
+ * and `+/=_.-`, with both letters and digits, no scheme): a dashboard token given where the URL
+ * goes (`--token` forgotten) is not echoed, only its length.
+ */
+export function shownNonUrl(text: string): string {
+  if (text.length >= 16 && /^[A-Za-z0-9+/=_.-]+$/.test(text) && /[0-9]/.test(text) && /[A-Za-z]/.test(text)) {
+    return `(a ${text.length}-character value that reads like a token or key, not shown)`;
+  }
+  return redactText(text);
+}
+
+/** The fewest first characters of a secret masked where a message cut the text after them. */
+const MIN_CUT_SECRET = 6;
+
+/**
+ * `text` with the start of a secret masked where the text was cut right after it (an echo cut at
+ * `…`, maybe after the closing quote of a JSON string): a cut secret no longer matches whole.
+ */
+function maskCutSecrets(text: string, secrets: readonly string[]): string {
+  if (!text.includes('…')) return text;
+  let out = text;
+  for (let at = out.indexOf('…'); at >= 0; at = out.indexOf('…', at + 1)) {
+    const end = out[at - 1] === '"' ? at - 1 : at;
+    for (const s of secrets) {
+      let k = Math.min(s.length - 1, end);
+      while (k >= MIN_CUT_SECRET && out.slice(end - k, end) !== s.slice(0, k)) k--;
+      if (k >= MIN_CUT_SECRET) {
+        out = `${out.slice(0, end - k)}${REDACTED}${out.slice(end)}`;
+        at = end - k + REDACTED.length + (at - end);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * `text` without the exact `secrets` (and the start of one cut short at `…`), then without what
+ * {@link redactText} finds.
+ */
 export function scrubText(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join(REDACTED);
-  return redactText(out);
+  return redactText(maskCutSecrets(out, secrets));
 }
 
 /** A value a secret-named field may hold in clear: a non-empty string or a number (`"password": 1234`). */

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { memoryAdapter } from '@bg/memory';
 import { describe, expect, it } from 'vitest';
@@ -81,6 +82,25 @@ describe('bgctl move never deletes a job the destination did not store', () => {
       expect({ code: run.code, out: run.out }, `bgctl move --lease ${lease}: ${run.err}`).toEqual({ code: 2, out: '' });
       expect(run.err, `bgctl move --lease ${lease}`).toContain(says);
     }
+  });
+});
+
+describe('bgctl move --idle', () => {
+  it('past what a timer holds is a usage error before any backend is opened (not a receive error after)', async () => {
+    const run = await runCaptured([
+      'move',
+      '--from',
+      'redis://127.0.0.1:1',
+      '--to',
+      'redis://127.0.0.1:1/1',
+      '--queue',
+      'q-idle',
+      '--idle',
+      '30d',
+    ]);
+    expect({ code: run.code, out: run.out }, `bgctl move --idle 30d: ${run.err}`).toEqual({ code: 2, out: '' });
+    expect(run.err, 'bgctl move --idle 30d').toContain('--idle: "30d" is too long');
+    expect(run.err, 'no backend was reached').not.toMatch(/UNREACHABLE|failed/);
   });
 });
 
@@ -175,6 +195,15 @@ describe('bgctl output', () => {
     const run = await runShell('bgctl --help | head -c 0; bgctl stats memory: --json | head -c 0');
     expect(run.stderr, 'stderr').not.toMatch(/EPIPE|Unhandled|node:events/);
   });
+
+  it.skipIf(!existsSync('/dev/full'))(
+    'output that cannot be written (a full disk) is one line and exit 1, not a stack trace',
+    async () => {
+      const run = await runShell('bgctl stats memory: --queue q-full > /dev/full');
+      expect(run.code, `exit code; stderr: ${run.stderr}`).toBe(1);
+      expect(run.stderr.trim(), 'stderr: one line naming the error').toMatch(/^bgctl: cannot write the output: ENOSPC: [^\n]+$/);
+    },
+  );
 });
 
 describe('bgctl signals', () => {

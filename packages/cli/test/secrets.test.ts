@@ -1,5 +1,6 @@
 import { freePort } from '@bg/backends';
 import { describe, expect, inject, it } from 'vitest';
+import { scrubText } from '../src/secrets.js';
 import { runCaptured } from './capture-io.js';
 
 const azure = inject('azure');
@@ -128,5 +129,68 @@ describe('the CLI never prints credentials', () => {
     const result = await runCaptured(['stats', url, '--queue', 'secret-ok', '--json']);
     expectClean(result.out + result.err, [AWS_ID, AWS_SECRET], 'bg stats --json (fauxqs)');
     if (result.code === 0) expect(JSON.parse(result.out).backend, 'backend field redacted').toMatch(/^sqs:\/\/\*\*\*:\*\*\*@/);
+  });
+
+  it('where a message cuts an echoed value short, a newline breaks the URL, or the dashboard token lands where a URL goes', async () => {
+    // A long password (an IAM or Entra token used as one) cut at 40, 60 or 100 characters used to
+    // print its first part: the masking matched whole secrets only, and a URL cut before its "@"
+    // no longer read as one.
+    const long = 'Passw0rdXYZ123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJ';
+    const pgUrl = `postgres://production_app_user:${long}@db.internal:5432/app`;
+    const redisUrl = `redis://admin:${long}@127.0.0.1:${await freePort()}`;
+    const token = '9f86d081884c7d659a2feaa0c55ad015';
+    const cases: { what: string; argv: string[]; env?: Record<string, string>; secrets: string[] }[] = [
+      { what: 'a URL as the value of --port (cut at 40)', argv: ['dashboard', '--port', redisUrl, 'memory:'], secrets: [long] },
+      {
+        what: 'a URL as the value of --limit (cut at 40)',
+        argv: ['dead', 'list', 'memory:', '--queue', 'q-cut', '--limit', pgUrl],
+        secrets: [long],
+      },
+      {
+        what: 'a stray URL argument of enqueue (cut at 100)',
+        argv: ['enqueue', 'email.welcome', '{}', pgUrl, '--queue', 'q-cut'],
+        env: { BG_URL: 'memory:' },
+        secrets: [long],
+      },
+      {
+        what: 'a URL as a dead-letter id (cut at 60)',
+        argv: ['dead', 'replay', 'memory:', '--queue', 'q-cut', pgUrl, '--yes'],
+        secrets: [long],
+      },
+      {
+        what: 'a password with a newline, in a URL that does not parse',
+        argv: ['stats', 'redis://u:S3c\nr3tzzQQ@127.0.0.1:99999', '--queue', 'q-cut'],
+        secrets: ['S3c\nr3tzzQQ', 'r3tzzQQ'],
+      },
+      { what: 'the dashboard token given where the URL goes', argv: ['dashboard', 'memory:', token], secrets: [token] },
+      {
+        what: 'BG_DASHBOARD_TOKEN given where the URL goes',
+        argv: ['dashboard', 'memory:', token],
+        env: { BG_DASHBOARD_TOKEN: token },
+        secrets: [token],
+      },
+    ];
+    for (const c of cases) {
+      for (const json of [false, true]) {
+        const what = `bgctl ${c.argv[0]}: ${c.what}${json ? ' (--json)' : ''}`;
+        const result = await runCaptured([...c.argv, ...(json ? ['--json'] : [])], c.env ?? {});
+        expect(result.code, `${what} fails: ${result.err}`).not.toBe(0);
+        for (const secret of c.secrets) {
+          // Not the secret, and not its first 12 characters either (a cut one).
+          for (const part of [secret, secret.slice(0, 12)]) {
+            expect(result.out + result.err, `${what}: printed ${JSON.stringify(part.slice(0, 4))}…`).not.toContain(part);
+          }
+        }
+      }
+    }
+  });
+
+  it('scrubText masks the start of a known secret where a message cut it short (at "…"), and nothing else', () => {
+    const secret = 'ZmFrZS10b2tlbi0xMjM0NTY3ODkwYWJjZGVm';
+    const cut = `${secret.slice(0, 20)}`;
+    expect(scrubText(`got ${cut}… (36 characters)`, [secret]), 'cut at …').toBe('got ***… (36 characters)');
+    expect(scrubText(`got "${cut}"… (36 characters)`, [secret]), 'cut inside a JSON string').toBe('got "***"… (36 characters)');
+    expect(scrubText(`got ${cut} and more`, [secret]), 'not cut: not a secret as such').toBe(`got ${cut} and more`);
+    expect(scrubText('got ZmFrZ… (5 characters)', [secret]), 'fewer than 6 characters of it').toBe('got ZmFrZ… (5 characters)');
   });
 });

@@ -8,6 +8,7 @@ import { type CommandContext, printHelp } from '../context.js';
 import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
 import { loadJobs } from '../load-jobs.js';
+import { shownNonUrl } from '../secrets.js';
 
 /** Environment variable holding the dashboard's access token (keeps it out of `ps`). */
 export const DASHBOARD_TOKEN_ENV = 'BG_DASHBOARD_TOKEN';
@@ -31,7 +32,8 @@ export async function dashboardCommand(argv: readonly string[], ctx: CommandCont
   }
   const urls = positionals.length > 0 ? positionals : ctx.io.env.BG_URL ? [ctx.io.env.BG_URL] : [];
   if (urls.length === 0) throw new UsageError('missing backend URL (give one or more, or set BG_URL)');
-  for (const url of urls) if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) throw new UsageError(`not a backend URL: "${redactUrl(url)}"`);
+  for (const url of urls)
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) throw new UsageError(`not a backend URL: "${shownNonUrl(redactUrl(url))}"`);
   const port = intOption(values.port, 'port', 0, 65_535) ?? 7070;
   const host = values.host ?? '127.0.0.1';
   const token = values.token ?? ctx.io.env[DASHBOARD_TOKEN_ENV];

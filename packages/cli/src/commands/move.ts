@@ -1,4 +1,4 @@
-import { queueNotFound, redactUrl } from '@bg/core';
+import { MAX_TIMER_MS, queueNotFound, redactUrl } from '@bg/core';
 import { intOption, parse, queueNames } from '../args.js';
 import { openBackend } from '../backend.js';
 import { type CommandContext, printHelp, printJson } from '../context.js';
@@ -38,7 +38,8 @@ export async function moveCommand(argv: readonly string[], ctx: CommandContext):
   // A move onto itself would ack each job after sending it back to the same queue.
   if (sameBackend(values.from, values.to)) throw new UsageError('--from and --to are the same backend');
   const batchSize = intOption(values.batch, 'batch');
-  const idleMs = values.idle === undefined ? undefined : parseDuration(values.idle, '--idle');
+  // A wait is one receive's long poll: at most what a timer holds (about 24.8 days).
+  const idleMs = values.idle === undefined ? undefined : parseDuration(values.idle, '--idle', MAX_TIMER_MS);
   const leaseMs = values.lease === undefined ? undefined : parseDuration(values.lease, '--lease');
   if (leaseMs === 0) throw new UsageError('--lease must be longer than 0');
   const queues = queueNames(values.queue);
