@@ -85,6 +85,22 @@ describe('bgctl move never deletes a job the destination did not store', () => {
   });
 });
 
+describe('bgctl enqueue --id and --key', () => {
+  it('a bad one is one line naming the option, before any backend is opened', async () => {
+    for (const [flag, value, says] of [
+      ['--id', 'nope', '--id must be a UUID'],
+      ['--key', '', '--key must be 1 to 512 characters, got 0'],
+      ['--key', 'k'.repeat(513), '--key must be 1 to 512 characters, got 513'],
+    ] as const) {
+      const run = await runCaptured(['enqueue', 'redis://127.0.0.1:1', 'a.b', '{}', '--queue', 'q-id', flag, value]);
+      const what = `bgctl enqueue ${flag} ${JSON.stringify(value.slice(0, 10))}`;
+      expect({ code: run.code, out: run.out }, `${what}: ${run.err}`).toEqual({ code: 2, out: '' });
+      expect(run.err, what).toContain(says);
+      expect(run.err.trim().split('\n'), `${what}: one line (and the hint)`).toHaveLength(run.err.includes('--help') ? 2 : 1);
+    }
+  });
+});
+
 describe('bgctl move --idle', () => {
   it('past what a timer holds is a usage error before any backend is opened (not a receive error after)', async () => {
     const run = await runCaptured([

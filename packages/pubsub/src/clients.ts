@@ -88,6 +88,18 @@ export function resolveClientOptions(config: ClientConfig, context: ResolveConte
 }
 
 /**
+ * What the clients of an emulator (an insecure channel, no credentials) also get: the default
+ * universe domain, named, so that gax's stub does not ask Application Default Credentials for
+ * it. That lookup probes the GCE metadata server, which off Google Cloud printed a Node
+ * `MetadataLookupWarning` on every process (every `bgctl` command on the emulator). Pure.
+ */
+export function emulatorAuth(resolved: V1Options): { universeDomain?: string } {
+  const options = resolved as { sslCreds?: unknown; universeDomain?: string; universe_domain?: string };
+  if (options.sslCreds === undefined || options.universeDomain || options.universe_domain) return {};
+  return { universeDomain: 'googleapis.com' };
+}
+
+/**
  * Builds the v1 `PublisherClient` and `SubscriberClient` with the options the high-level
  * `PubSub` class would give them ({@link resolveClientOptions}), so `apiEndpoint`
  * (emulator: `127.0.0.1:8085`, insecure channel) and credentials resolve as they do there,
@@ -109,7 +121,7 @@ export function createClients(settings: ClientSettings): Clients {
   });
   // Each pair of clients gets gRPC subchannels of its own (not the process-wide pool), so that a
   // renewed pair makes a new connection instead of taking the dead one back.
-  const own = { ...resolved, 'grpc.use_local_subchannel_pool': 1 } as V1Options;
+  const own = { ...resolved, 'grpc.use_local_subchannel_pool': 1, ...emulatorAuth(resolved) } as V1Options;
   const make = (): Pair => {
     const pair = { publisher: new sdk.PublisherClient(own), subscriber: new sdk.SubscriberClient(own) };
     // A stub that cannot be built (credentials not loadable) must fail the calls, not the process.

@@ -1,4 +1,8 @@
-import { type JobDefinition, redactUrl } from '@bg/core';
+import { type JobDefinition, redactUrl, UUID_PATTERN } from '@bg/core';
+
+/** A UUID for the `--id` error message. */
+const EXAMPLE_ID = '0192f3a4-5b6c-7d8e-9f01-23456789abcd';
+
 import { backendUrl, intOption, parse, singleQueue } from '../args.js';
 import { withBackend } from '../backend.js';
 import { type CommandContext, printHelp, printJson } from '../context.js';
@@ -49,6 +53,14 @@ export async function enqueueCommand(argv: readonly string[], ctx: CommandContex
       );
     }
     definition = found;
+  }
+  // Checked here, on one line, before any backend is opened (the envelope's own check says
+  // where in its schema the value failed, over two lines).
+  if (values.id !== undefined && !UUID_PATTERN.test(values.id)) {
+    throw new UsageError(`--id must be a UUID (e.g. ${EXAMPLE_ID}), got ${quoted(values.id, 60)}`);
+  }
+  if (values.key !== undefined && (values.key.length < 1 || values.key.length > 512)) {
+    throw new UsageError(`--key must be 1 to 512 characters, got ${values.key.length}`);
   }
   const queue = singleQueue(values.queue);
   const result = await withBackend(url, (adapter) =>
