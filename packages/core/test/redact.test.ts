@@ -251,6 +251,10 @@ describe('redaction', () => {
       `\\"password\\":\\"${'x'.repeat(100_000)}`,
       '\\"password\\":\\"x'.repeat(10_000),
       '"pin": '.repeat(20_000),
+      // A payload of backslashes (a Windows path gone wrong): ESCAPED_PAIR was tried at every one.
+      '\\'.repeat(200_000),
+      `${'\\'.repeat(100_000)}"password${'\\'.repeat(100_000)}"`,
+      ' = '.repeat(30_000),
     ];
     for (const input of inputs) {
       const started = performance.now();
@@ -265,6 +269,12 @@ describe('redaction keeps prose', () => {
   it('does not mask the word after "name= " in a sentence', () => {
     const text = 'give one of connectionString=, accountKey= or sas=';
     expect(redactText(text)).toBe(text);
+  });
+
+  it('masks "name = value" with spaces on both sides (config files), for secret names only', () => {
+    expect(redactText('bad config line: password = SECRETC1')).toBe('bad config line: password = ***');
+    expect(redactText('aws_secret_access_key = wJalrXUtnFEMI/K7MDENG')).toBe('aws_secret_access_key = ***');
+    expect(redactText('region = eu-west-1'), 'not a secret name').toBe('region = eu-west-1');
   });
 });
 
