@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -49,8 +49,6 @@ export interface Dashboard {
   /** Stops the poller and closes the adapters the dashboard opened from URLs. */
   close(): Promise<void>;
 }
-
-const SESSION_COOKIE = 'bg_dash_sid';
 
 /** The host of an `Origin` header; `undefined` for one that is not a URL (then refused). */
 function originHost(origin: string): string | undefined {
@@ -152,6 +150,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     idleStopMs: options.idleStopMs ?? 60_000,
   });
   const csrf = new CsrfGuard();
+  // The session cookie is this dashboard's own: cookies reach every port of a host, and a second
+  // dashboard on it replaced the first one's session (its forms then failed their CSRF check).
+  const SESSION_COOKIE = `bg_dash_sid_${randomBytes(6).toString('base64url')}`;
   let closed = false;
   const results = new ResultStore<MutationResult>();
   const submits = new SubmitOnce();

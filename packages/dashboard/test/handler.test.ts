@@ -227,6 +227,49 @@ describe('createDashboard request handler (memory adapter, no browser)', () => {
     expect(list.text.match(/name="id" value=/g)?.length, 'every dead letter listed, the lone-surrogate one too').toBe(4);
   });
 
+  it('masks secrets inside multi-line strings of a dead letter body (raw headers, a .env file) on its detail page', async () => {
+    await adapter.ensureQueue('multiline');
+    const strings = JSON.stringify({
+      rawHeaders: 'Host: api.example\r\nX-Api-Key: SECRETA1\r\nCookie: sid=SECRETA2\r\n',
+      dotenv: 'DB_HOST=db\nDB_PASSWORD=SECRETB1\nSTRIPE_SECRET_KEY=SECRETB2',
+    });
+    // Written out by hand: the number has more digits than a double keeps.
+    const body = `${strings.slice(0, -1)},"nested":[{"password":"SECRETC1","n":12345678901234567890}]}`;
+    await adapter.send('multiline', [{ id: 'multi-1', body, attributes: {} }]);
+    const [message] = await adapter.receive('multiline', { max: 1, leaseMs: 60_000 });
+    if (!message) throw new Error('the job was not received');
+    await adapter.deadLetter('multiline', message, { reason: 'manual', attempts: 1, deadLetteredAt: Date.now() });
+    await adapter.ack('multiline', message.handle);
+    const detail = await new Browserless(app.url).page('/b/0/q/multiline/dead/multi-1');
+    expect(detail.status, 'GET the detail page').toBe(200);
+    for (const secret of ['SECRETA1', 'SECRETA2', 'SECRETB1', 'SECRETB2', 'SECRETC1']) {
+      expect(detail.text, `the detail page shows ${secret} (masked in the JSON text, its line breaks were \\n)`).not.toContain(
+        secret,
+      );
+    }
+    expect(detail.text, 'what is not secret stays').toContain('DB_HOST=db');
+    expect(detail.text, 'numbers keep their stored digits').toContain('12345678901234567890');
+  });
+
+  it('two dashboards on one host each have a session cookie of their own (one replaced the other and broke its forms)', async () => {
+    const other = await serve(createDashboard({ backends: [{ name: 'mem', adapter }] }));
+    try {
+      const names = await Promise.all(
+        [app.url, other.url].map(async (url) => {
+          const res = await fetch(`${url}/`);
+          return res.headers.getSetCookie().map((c) => c.slice(0, c.indexOf('=')));
+        }),
+      );
+      expect(names[0]?.length, 'the first dashboard sets a session cookie').toBeGreaterThan(0);
+      expect(
+        names[0]?.filter((n) => names[1]?.includes(n)),
+        'cookie names both dashboards set',
+      ).toEqual([]);
+    } finally {
+      await other.stop();
+    }
+  });
+
   it('refuses mutations without the CSRF value, and confirms before acting', async () => {
     const client = new Browserless(app.url);
     const { csrf } = await client.page('/b/0/q/emails/dead');
@@ -373,7 +416,9 @@ describe('token, auth hook and read-only mode', () => {
       expect(exchange.status, '?token= → 303').toBe(303);
       expect(exchange.headers.get('location'), 'redirect drops the token').toBe('/b/0/q/default');
       const setCookie = exchange.headers.get('set-cookie') ?? '';
-      const tokenCookie = [...client.cookies.entries()].find(([name]) => name.startsWith('bg_dash_') && name !== 'bg_dash_sid');
+      const tokenCookie = [...client.cookies.entries()].find(
+        ([name]) => name.startsWith('bg_dash_') && !name.startsWith('bg_dash_sid'),
+      );
       expect(tokenCookie, `token cookie set (${setCookie})`).toBeDefined();
       expect(
         tokenCookie?.[1],

@@ -38,16 +38,24 @@ describe('results of mutations belong to the session that made them', () => {
   });
 
   it('a session id the dashboard did not issue is replaced, so whoever chose it cannot read the results', async () => {
-    // A cookie planted by another site of the same host (cookies are shared across ports), known to its author.
-    const planted = 'bg_dash_sid=chosen-by-someone-else-0001';
+    // A cookie planted by another site of the same host (cookies are shared across ports), known
+    // to its author, under the name this dashboard uses (learnt from any response of it).
+    const sid = (await fetch(`${app.url}/`)).headers
+      .getSetCookie()
+      .map((c) => c.slice(0, c.indexOf('=')))
+      .find((n) => n.startsWith('bg_dash_sid'));
+    if (sid === undefined) throw new Error('the dashboard set no session cookie');
+    const planted = 'chosen-by-someone-else-0001';
     const victim = new Browserless(app.url);
     const author = new Browserless(app.url);
-    for (const client of [victim, author]) client.cookies.set('bg_dash_sid', planted.split('=')[1] as string);
+    for (const client of [victim, author]) client.cookies.set(sid, planted);
     const first = await victim.request('/');
-    expect(first.headers.getSetCookie().join('\n'), 'a fresh session cookie replaces the chosen one').toMatch(/^bg_dash_sid=/m);
+    expect(first.headers.getSetCookie().join('\n'), 'a fresh session cookie replaces the chosen one').toMatch(
+      new RegExp(`^${sid}=(?!${planted})`, 'm'),
+    );
     const result = await enqueue(victim, 'victim');
     expect((await victim.page(result)).status, 'the victim reads its result').toBe(200);
-    author.cookies.set('bg_dash_sid', planted.split('=')[1] as string);
+    author.cookies.set(sid, planted);
     expect((await author.page(result)).status, "the planted session's author reads the victim's result").toBe(404);
   });
 

@@ -20,11 +20,29 @@ export function prettyBody(body: string): string {
     const parsed = (JSON.parse as ParseWithSource)(body, (_key, value, context) =>
       typeof value === 'number' && rawJSON !== undefined && context?.source !== undefined ? rawJSON(context.source) : value,
     );
-    text = JSON.stringify(parsed, null, 2);
+    // Masked value by value before it is written out: in the JSON text a string's line breaks are
+    // `\n`, and patterns that look for a line start (`X-Api-Key:`, `DB_PASSWORD=`) missed them.
+    text = JSON.stringify(redactStrings(parsed), null, 2);
   } catch {
     // not JSON: shown as stored
   }
   return redactText(text);
+}
+
+/** A parsed JSON value with every string redacted and every secret-named field masked; numbers kept as parsed. */
+function redactStrings(value: unknown): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (Array.isArray(value)) return value.map(redactStrings);
+  if (typeof value !== 'object' || value === null) return value;
+  const isRaw = (JSON as unknown as { isRawJSON?: (v: unknown) => boolean }).isRawJSON;
+  if (isRaw?.(value)) return value;
+  // No prototype: a "__proto__" key of the payload stays a field.
+  const out: Record<string, unknown> = Object.create(null);
+  for (const [key, field] of Object.entries(value)) {
+    const masked = isSecretName(key) && (typeof field === 'string' || isRaw?.(field) === true) && field !== '';
+    out[key] = masked ? REDACTED : redactStrings(field);
+  }
+  return out;
 }
 
 /** The dead-letter detail page content. */
