@@ -18,6 +18,9 @@ export function hasControlCharacter(text: string): boolean {
  * @internal
  */
 export function hasLoneSurrogate(text: string): boolean {
+  // Native where the runtime has it (Node 20+): a scan in C++, cheap enough for every body sent.
+  const native = (text as { isWellFormed?: () => boolean }).isWellFormed;
+  if (native !== undefined) return !native.call(text);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0xd800 || c > 0xdfff) continue;

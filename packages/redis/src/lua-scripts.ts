@@ -510,11 +510,20 @@ return 1
 export const DEAD_PAGE = `
 local di, dh, limit = KEYS[1], KEYS[2], tonumber(ARGV[1])
 local start = 0
+-- Byte order, as the sorted set orders ties: Lua's <= on strings is strcoll, which follows the
+-- locale redis-server runs under (en_US.UTF-8 puts 'a' before 'B'; pages then skipped records).
+local function bytes_le(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a <= #b
+end
 if ARGV[2] then
   local score, id = ARGV[2], ARGV[3]
   start = redis.call('ZCOUNT', di, '-inf', '(' .. score)
   for _, member in ipairs(redis.call('ZRANGE', di, score, score, 'BYSCORE')) do
-    if member <= id then start = start + 1 end
+    if bytes_le(member, id) then start = start + 1 end
   end
 end
 local ids = redis.call('ZRANGE', di, start, start + limit)

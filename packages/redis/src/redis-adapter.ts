@@ -43,6 +43,7 @@ import { checkOptions, DEFAULT_URL } from './check-options.js';
 import { createClusterWakeHub } from './cluster-wake-hub.js';
 import { escapeGlob, GROUP, type QueueKeys, queueKeys, queueOfStreamKey, streamKeyPattern } from './keys.js';
 import { ackArguments, entryIdOf, HANDLE, parseHandle, sortHandles } from './lease-handle.js';
+import { assertLosslessText } from './lossless-text.js';
 import {
   ACK_MANY,
   DEAD_LETTER,
@@ -375,6 +376,19 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     const due = [...ticks.values()];
     ticks.clear();
     for (const tick of due) flushTick(tick);
+  }
+
+  /**
+   * On close(): the acks of this turn go out now, ahead of QUIT (their flush at the end of the
+   * turn came after it, and they failed `CLOSED`: the job ran again), and receives not sent yet
+   * end empty (sent now, they would lease jobs to an adapter that is gone).
+   */
+  function flushForClose(): void {
+    for (const tick of ticks.values()) {
+      for (const waiting of tick.receives.values()) for (const pending of waiting) pending.result.resolve([]);
+      tick.receives.clear();
+    }
+    flush();
   }
 
   /**
@@ -848,6 +862,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     send: (queue, messages: readonly OutgoingMessage[]) =>
       call(queue, 'send', async (k): Promise<SendResult[]> => {
         assertSendable(capabilities, messages);
+        assertLosslessText(messages);
         const now = Date.now();
         const pipeline = client.pipeline();
         const scripts = pipeline as unknown as Record<string, (...a: unknown[]) => void>;
@@ -1110,6 +1125,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     async close() {
       if (!guard.close()) return;
+      flushForClose();
       hub.close();
       await background.settle(CLOSE_HAND_BACK_WAIT_MS);
       await settleWithin(serverChecked, 1_000);
