@@ -851,6 +851,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
           keys.push(...(await scanKeys(`${escapeGlob(k.delayedMessage)}*`)), ...(await scanKeys(`${escapeGlob(k.dedup)}*`)));
           let removed = 0;
           for (let i = 0; i < keys.length; i += 500) removed += await client.del(...keys.slice(i, i + 500));
+          // A keyed send between the scan and the first DEL (its script still saw the stream) left
+          // its key: a queue created later with this name dropped a new job with that key as a
+          // duplicate. No send stores a key once the stream is gone, so a second look finds them
+          // all (at worst it also takes a key of a queue created since: a duplicate, never a loss).
+          const late = await scanKeys(`${escapeGlob(k.dedup)}*`);
+          for (let i = 0; i < late.length; i += 500) removed += await client.del(...late.slice(i, i + 500));
           known.delete(queue);
           leases.forget(queue);
           fullAt.delete(queue);

@@ -50,6 +50,39 @@ describe.skipIf(!url)('redis adapter, outside review round four', () => {
     }
   });
 
+  it('a keyed send that lands while deleteQueue runs leaves no key for a queue created later with the name (its new job was dropped as a duplicate)', async () => {
+    const prefix = `r4-del-${Math.random().toString(36).slice(2, 8)}`;
+    const deleter = redisAdapter({ url, prefix, onWarning: () => {} });
+    const producer = redisAdapter({ url, prefix, onWarning: () => {} });
+    opened.push(deleter, producer);
+    await deleter.ensureQueue('orders');
+    await producer.send('orders', [{ id: 'warm', body: 'x' }]);
+    // The producer's keyed send runs right after deleteQueue's scans, before its DEL.
+    const client = deleter.client as unknown as { del: (...keys: string[]) => Promise<number> };
+    const del = client.del.bind(client);
+    let injected = false;
+    client.del = async (...keys: string[]) => {
+      if (!injected) {
+        injected = true;
+        await producer.send('orders', [{ id: 'keyed-old', body: 'old', deduplicationKey: 'order-42' }]);
+      }
+      return del(...keys);
+    };
+    try {
+      expect(await deleter.deleteQueue('orders'), 'deleteQueue').toBe(true);
+    } finally {
+      client.del = del;
+    }
+    const again = redisAdapter({ url, prefix, onWarning: () => {} });
+    opened.push(again);
+    await again.ensureQueue('orders');
+    expect(
+      await again.send('orders', [{ id: 'keyed-new', body: 'new', deduplicationKey: 'order-42' }]),
+      'a new job with the key, in the queue created again',
+    ).toEqual([{ id: 'keyed-new', duplicate: false }]);
+    await again.deleteQueue('orders');
+  });
+
   it('a send with a lone surrogate in a job id, deduplication key or body is INVALID_ARGUMENT, nothing stored (it came back as U+FFFD)', async () => {
     const a = open();
     await a.ensureQueue('lone');
