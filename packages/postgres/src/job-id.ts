@@ -16,12 +16,13 @@ export function storableId(id: string): boolean {
  * retryable (the server would refuse it at every try, or store another id).
  */
 export function assertStorableIds(messages: readonly OutgoingMessage[]): void {
-  for (const m of messages) {
+  for (let position = 0; position < messages.length; position++) {
+    const m = messages[position] as OutgoingMessage;
     if (storableId(m.id)) continue;
     throw new BgError(
       'INVALID_ARGUMENT',
       `job id ${JSON.stringify(m.id.slice(0, 40))}${m.id.length > 40 ? '…' : ''} holds a NUL character or a lone surrogate, which PostgreSQL text cannot keep: give the job another id`,
-      { retryable: false, details: { position: messages.indexOf(m) } },
+      { retryable: false, details: { position } },
     );
   }
 }

@@ -26,13 +26,14 @@ async function lockForMigration(client: pg.PoolClient, schema: string, signal: A
   for (;;) {
     const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_xact_lock(hashtext($1)) as locked', [name]);
     if (rows[0]?.locked === true) return;
-    if (signal?.aborted)
-      throw new BgError('CLOSED', 'the postgres adapter was closed while it waited for another process to migrate the schema');
+    if (signal?.aborted) throw closedWhileWaiting();
     await abortableSleep(LOCK_RETRY_MS, signal);
-    if (signal?.aborted)
-      throw new BgError('CLOSED', 'the postgres adapter was closed while it waited for another process to migrate the schema');
+    if (signal?.aborted) throw closedWhileWaiting();
   }
 }
+
+const closedWhileWaiting = (): BgError =>
+  new BgError('CLOSED', 'the postgres adapter was closed while it waited for another process to migrate the schema');
 
 /** The schema's version as this transaction sees it (undefined: no bg tables), without aborting it. */
 async function versionIn(client: pg.PoolClient, versionSql: string): Promise<number | undefined> {

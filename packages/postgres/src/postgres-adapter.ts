@@ -264,36 +264,57 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   /** A row of the keyed send statement. */
   type KeyedRow = { present: boolean; key: string | null; id: string; reserved: boolean };
 
+  /** The send statement's array parameters for a batch, each message's value at its index. */
+  interface SendColumns {
+    readonly ids: string[];
+    readonly texts: string[];
+    readonly attributes: (string | null)[];
+    readonly delays: number[];
+    readonly json: boolean[];
+    /** Stored deduplication keys (null: none); only for a batch with keys. */
+    readonly keys: (string | null)[] | undefined;
+  }
+
+  function sendColumns(batch: readonly OutgoingMessage[], keyed: boolean): SendColumns {
+    const bodies = batch.map((m) => storedBody(m.body));
+    return {
+      ids: batch.map((m) => m.id),
+      texts: bodies.map((b) => b[0]),
+      attributes: batch.map((m) => attributesText(m.attributes)),
+      delays: batch.map((m) => Math.round(m.delayMs ?? 0)),
+      json: bodies.map((b) => b[1]),
+      keys: keyed ? batch.map((m) => (m.deduplicationKey === undefined ? null : storedKey(m.deduplicationKey))) : undefined,
+    };
+  }
+
   /**
-   * Runs the send statement for `batch` through `run` (the pool, or a transaction's client):
-   * its key rows when keyed; throws `QUEUE_NOT_FOUND` when the queue is gone (nothing stored).
+   * Runs the send statement for entries `[from, to)` of `c` through `run` (the pool, or a
+   * transaction's client): its key rows when keyed; throws `QUEUE_NOT_FOUND` when the queue is
+   * gone (nothing stored).
    */
   async function sendStatement(
     run: (name: string, text: string, values: unknown[]) => Promise<pg.QueryResultRow[]>,
     queue: string,
-    batch: readonly OutgoingMessage[],
-    keyed: boolean,
+    c: SendColumns,
+    from: number,
+    to: number,
   ): Promise<KeyedRow[]> {
-    const bodies = batch.map((m) => storedBody(m.body));
-    const ids = batch.map((m) => m.id);
-    const texts = bodies.map((b) => b[0]);
-    const attributes = batch.map((m) => attributesText(m.attributes));
-    const delays = batch.map((m) => Math.round(m.delayMs ?? 0));
-    const json = bodies.map((b) => b[1]);
-    if (!keyed) {
+    const whole = from === 0 && to === c.ids.length;
+    const part = <T>(column: T[]): T[] => (whole ? column : column.slice(from, to));
+    const [ids, texts, attributes, delays, json] = [part(c.ids), part(c.texts), part(c.attributes), part(c.delays), part(c.json)];
+    if (c.keys === undefined) {
       const stored = await run(`bg_send_${schema}`, sql.send, [queue, ids, texts, attributes, delays, channel, json]);
       // No row: nothing was stored, which a batch of at least one message means the queue is gone.
-      if (stored.length === 0 && batch.length > 0) throw queueGone(queue);
+      if (stored.length === 0 && to > from) throw queueGone(queue);
       return [];
     }
-    const keys = batch.map((m) => (m.deduplicationKey === undefined ? null : storedKey(m.deduplicationKey)));
     const rows = (await run(`bg_send_dedup_${schema}`, sql.sendKeyed, [
       queue,
       ids,
       texts,
       attributes,
       delays,
-      keys,
+      part(c.keys),
       channel,
       json,
       checked.deduplicationWindowMs,
@@ -313,18 +334,20 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
    */
   async function sendRows(queue: string, messages: readonly OutgoingMessage[]): Promise<SendResult[]> {
     const keyed = messages.some((m) => m.deduplicationKey !== undefined);
-    // Only the first entry of each key is sent when split: a later one, in a later statement of
-    // the same transaction, would find its key claimed by this very transaction and be stored too.
+    // Only the first entry of each key is sent (the statement would store no later one): split
+    // into several statements of one transaction, a later one would find its key claimed by this
+    // very transaction and be stored too.
     const sent = keyed ? firstOfEachKey(messages) : messages;
-    const ranges = statementRanges(sent.map((m) => entryChars(m.id, m.body, attributesText(m.attributes))));
+    const c = sendColumns(sent, keyed);
+    const ranges = statementRanges(c.ids.map((id, i) => entryChars(id, c.texts[i] as string, c.attributes[i] ?? null)));
     const rows =
       ranges.length === 1
-        ? await sendStatement((name, text, values) => query(name, text, values), queue, messages, keyed)
+        ? await sendStatement((name, text, values) => query(name, text, values), queue, c, 0, sent.length)
         : await inTransaction(pool, async (client) => {
             const all: KeyedRow[] = [];
             const run = async (name: string, text: string, values: unknown[]) =>
               (await client.query({ name, text, values })).rows;
-            for (const [from, to] of ranges) all.push(...(await sendStatement(run, queue, sent.slice(from, to), keyed)));
+            for (const [from, to] of ranges) all.push(...(await sendStatement(run, queue, c, from, to)));
             return all;
           });
     if (!keyed) return messages.map((m) => ({ id: m.id, duplicate: false }));

@@ -1,8 +1,4 @@
 import { type JobDefinition, redactUrl, UUID_PATTERN } from '@bg/core';
-
-/** A UUID for the `--id` error message. */
-const EXAMPLE_ID = '0192f3a4-5b6c-7d8e-9f01-23456789abcd';
-
 import { backendUrl, intOption, parse, singleQueue } from '../args.js';
 import { withBackend } from '../backend.js';
 import { type CommandContext, printHelp, printJson } from '../context.js';
@@ -12,6 +8,9 @@ import { CliFailure, EXIT, type ExitCode, UsageError } from '../exit-codes.js';
 import { HELP } from '../help.js';
 import { loadJobs } from '../load-jobs.js';
 import { echo, hasControlCharacter, printable, quoted } from '../printable.js';
+
+/** A UUID for the `--id` error message. */
+const EXAMPLE_ID = '0192f3a4-5b6c-7d8e-9f01-23456789abcd';
 
 /** `bgctl enqueue URL TYPE JSON [--queue q] [--delay d] [--key k] [--version n] [--module m]` */
 export async function enqueueCommand(argv: readonly string[], ctx: CommandContext): Promise<ExitCode> {

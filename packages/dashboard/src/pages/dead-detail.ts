@@ -29,12 +29,14 @@ export function prettyBody(body: string): string {
   return redactText(text);
 }
 
+/** `JSON.isRawJSON` where the runtime has it (the numbers {@link prettyBody} keeps as parsed). */
+const isRaw = (JSON as unknown as { isRawJSON?: (v: unknown) => boolean }).isRawJSON;
+
 /** A parsed JSON value with every string redacted and every secret-named field masked; numbers kept as parsed. */
 function redactStrings(value: unknown): unknown {
   if (typeof value === 'string') return redactText(value);
   if (Array.isArray(value)) return value.map(redactStrings);
   if (typeof value !== 'object' || value === null) return value;
-  const isRaw = (JSON as unknown as { isRawJSON?: (v: unknown) => boolean }).isRawJSON;
   if (isRaw?.(value)) return value;
   // No prototype: a "__proto__" key of the payload stays a field.
   const out: Record<string, unknown> = Object.create(null);
