@@ -60,7 +60,11 @@ export interface AzureQueueAdapterOptions extends AzureConnectionOptions {
    * most 7 days). A scan stops receiving after 3/4 of it, with what it has read.
    */
   readonly scanVisibilitySeconds?: number;
-  /** Most poison-queue records one dead-letter scan reads (default 10 000). */
+  /**
+   * Most dead-letter records one scan reads (default 10 000): it bounds the memory a listing,
+   * replay or purge holds. A purge of all dead letters scans again until none are left; a
+   * listing, `getDeadLetter` or `replayDeadLetter` sees only the records one scan read.
+   */
   readonly scanLimit?: number;
 }
 
@@ -216,6 +220,7 @@ export function azureQueueAdapter(options: AzureQueueAdapterOptions): AzureQueue
       (queue, letter) =>
         call('replay', () => writeLive(liveClient(queue), { id: letter.id, body: letter.body, attributes: letter.attributes })),
       { visibilitySeconds: scanVisibility, limit: scanLimit },
+      (queue) => call('queue exists', () => liveClient(queue).exists()),
     ),
   );
 

@@ -1,5 +1,5 @@
 import type { QueueClient } from '@azure/storage-queue';
-import { type DeadLetter, type DeadLetterBackend, scanDeadline } from '@bg/core/adapter';
+import { type DeadLetter, type DeadLetterBackend, isBgError, scanDeadline } from '@bg/core/adapter';
 import { isLeaseLost, mapAzureError, restErrorOf } from './map-error.js';
 import { decodeDeadLetter } from './message-codec.js';
 
@@ -103,15 +103,23 @@ export function azureDeadLetterBackend(
   poison: (queue: string) => QueueClient,
   requeue: (queue: string, letter: DeadLetter) => Promise<void>,
   settings: ScanSettings,
+  liveExists: (queue: string) => Promise<boolean>,
 ): DeadLetterBackend<PoisonEntry> {
   return {
     async scan(queue, intent) {
       const client = poison(queue);
-      if (intent === 'read') {
-        const peeked = await call('peek dead letters', () => client.peekMessages({ numberOfMessages: PAGE }));
-        if (peeked.peekedMessageItems.length < PAGE) return peeked.peekedMessageItems.map(entryOf);
+      try {
+        if (intent === 'read') {
+          const peeked = await call('peek dead letters', () => client.peekMessages({ numberOfMessages: PAGE }));
+          if (peeked.peekedMessageItems.length < PAGE) return peeked.peekedMessageItems.map(entryOf);
+        }
+        return await receiveAll(client, settings);
+      } catch (error) {
+        // The poison queue is created on first use (a live queue made outside ensureQueue has
+        // none): no poison queue beside an existing live queue is no dead letters, not an error.
+        if (isBgError(error, 'QUEUE_NOT_FOUND') && (await liveExists(queue))) return [];
+        throw error;
       }
-      return receiveAll(client, settings);
     },
     letterOf: (entry) => entry.record,
     async remove(queue, entries) {
@@ -126,6 +134,8 @@ export function azureDeadLetterBackend(
       });
     },
     requeue,
+    // A scan stops at its limit or deadline: a purge of all of them scans again while records remain.
+    remaining: (queue) => countDeadLetters(poison(queue)),
     async restore(queue, entries) {
       const client = poison(queue);
       await settleAll(entries, async (e) => {

@@ -63,6 +63,7 @@ export function mapAzureError(error: unknown, what: string): BgError {
   if (status === 413) {
     return new BgError('PAYLOAD_TOO_LARGE', `Azure Storage rejected the message size (${detail})`, { cause: error });
   }
-  const retryable = status === undefined || status >= 500 || status === 408 || status === 429;
+  // 409 QueueBeingDeleted: Azure refuses the name for about 40 s after Delete Queue (try again later).
+  const retryable = status === undefined || status >= 500 || status === 408 || status === 429 || code === 'QueueBeingDeleted';
   return new BgError('BACKEND_ERROR', `Azure Storage error (${detail})`, { cause: error, retryable, details: { status, code } });
 }

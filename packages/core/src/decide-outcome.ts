@@ -261,18 +261,24 @@ export interface HandlerResult {
 
 /**
  * Decides what to do once a handler of `run` returned: forget a delivery whose lease is gone,
- * ack a success, hand back a job whose handler gave up on shutdown, dead-letter a permanent
+ * ack a success, hand back a job whose handler gave up on shutdown (unless its failure is
+ * permanent or its last attempt), dead-letter a permanent
  * error (a non-retryable BgError other than `TIMEOUT`, or one `isPermanent` names) or the last
  * attempt, else retry with the job's backoff (at most the backend's longest release). Pure.
  */
 export function decideResult(run: RunDecision, result: HandlerResult, policy: DecisionPolicy): Outcome {
   if (result.abandoned) return FORGET;
   if (!result.failed) return ACK;
-  if (result.stopping) return HAND_BACK;
   const { error } = result;
+  // The stop's own abort reason (`CLOSED`) passed on by a handler is no permanent error of the job.
   const permanent =
-    (isBgError(error) && !error.retryable && !isBgError(error, 'TIMEOUT')) || (policy.isPermanent?.(error) ?? false);
+    (isBgError(error) && !error.retryable && !isBgError(error, 'TIMEOUT') && !(result.stopping && isBgError(error, 'CLOSED'))) ||
+    (policy.isPermanent?.(error) ?? false);
   const { job, attempt } = run;
+  // A handler that failed while the worker stops is handed back (its run was cut short), unless
+  // its failure is final: a permanent error of its own, or its last attempt (handed back, it would
+  // be dead-lettered `max-attempts` at its next delivery anyway, without this failure).
+  if (result.stopping && !permanent && attempt < job.retry.maxAttempts) return HAND_BACK;
   if (permanent || attempt >= job.retry.maxAttempts) {
     return {
       kind: 'dead-letter',

@@ -175,7 +175,8 @@ function describeFormat(value: unknown): string {
 
 /**
  * Parses stored text into an envelope. Throws `MALFORMED_ENVELOPE` (not retryable) for
- * anything else: invalid JSON, other shapes, unknown format versions.
+ * anything else: invalid JSON, other shapes, unknown format versions. A malformed `trace` field
+ * alone is dropped (the envelope decodes without it).
  */
 export function decodeEnvelope(text: string): Envelope {
   let raw: unknown;
@@ -189,6 +190,13 @@ export function decodeEnvelope(text: string): Envelope {
     throw new BgError('MALFORMED_ENVELOPE', `unknown envelope format version ${format}`, { details: { format } });
   }
   if (isEnvelope(raw)) return raw;
+  // The trace context is telemetry: a malformed one (another producer's, a truncated header) is
+  // dropped, never a reason to set the job aside without running it.
+  if (typeof raw === 'object' && raw !== null && !Array.isArray(raw) && 'trace' in raw && !isTraceCarrier(raw.trace)) {
+    const { trace: _dropped, ...rest } = raw as Record<string, unknown>;
+    if (isEnvelope(rest)) return rest;
+    raw = rest;
+  }
   const parsed = envelopeSchema.safeParse(raw);
   if (!parsed.success) {
     throw new BgError(

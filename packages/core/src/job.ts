@@ -24,7 +24,11 @@ export interface JobOptions<TType extends string, TSchema extends StandardSchema
   readonly migrate?: Readonly<Record<number, (previous: any) => unknown>>;
   /** Retry policy; defaults in {@link DEFAULT_RETRY_POLICY}. */
   readonly retry?: Partial<RetryPolicy>;
-  /** Handler time limit in ms; the handler's signal aborts and the attempt fails retryably. */
+  /**
+   * Handler time limit in ms; the handler's signal aborts and the attempt fails retryably. A
+   * handler that ignores its signal keeps its `concurrency` slot until it returns (or until a
+   * stop's grace period ends): the worker never runs more handlers at once than its concurrency.
+   */
   readonly timeoutMs?: number;
 }
 

@@ -161,15 +161,23 @@ export const STOP_SETTLE_WAIT_MS = 2_000;
 
 /**
  * Waits for a handler's `result` for at most `limitMs`: past it, the handler's signal is
- * aborted and the wait rejects with `TIMEOUT` (the handler itself cannot be stopped).
+ * aborted, `overdue` is told of the handler still running (it keeps its slot until it ends) and
+ * the wait rejects with `TIMEOUT` (the handler itself cannot be stopped).
  */
-async function withTimeout(result: unknown, limitMs: number, item: HeldDelivery, jobType: string): Promise<void> {
+async function withTimeout(
+  result: unknown,
+  limitMs: number,
+  item: HeldDelivery,
+  jobType: string,
+  overdue: (pending: Promise<unknown>) => void,
+): Promise<void> {
   const pending = Promise.resolve(result);
   let timeout: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timeout = setTimeout(() => {
       const error = new BgError('TIMEOUT', `job ${item.message.id} ("${jobType}") exceeded its ${limitMs} ms timeout`);
       item.controller.abort(error);
+      overdue(pending);
       reject(error);
     }, limitMs);
     // A handler that never returns keeps it past a stop: it must not keep the process alive.
@@ -290,6 +298,21 @@ export function createWorker(options: WorkerOptions): Worker {
   /** Deliveries received ahead, waiting for a slot (only while jobs are short and a backlog waits). */
   const waiting: HeldDelivery[] = [];
   const slots: SlotCounts = { held: active, waiting, handling: 0, reserved: 0, typicalMs: undefined };
+  /**
+   * Deliveries whose handler outlived its timeout: settled (retried, dead-lettered) already, but
+   * their handler still runs, so they keep their slot until it ends (`concurrency` handlers at
+   * most), or until a stop's grace period ends (a handler that never returns must not hold a
+   * slot after a restart).
+   */
+  const overdue = new Set<HeldDelivery>();
+  const holdSlotUntilEnd = (item: HeldDelivery, pending: Promise<unknown>): void => {
+    if (!item.slot) return;
+    overdue.add(item);
+    const end = (): void => {
+      if (overdue.delete(item)) freeSlot(item);
+    };
+    pending.then(end, end);
+  };
   let startingWaiting = false;
 
   let running = false;
@@ -393,7 +416,7 @@ export function createWorker(options: WorkerOptions): Worker {
   }
 
   function freeSlot(item: HeldDelivery): void {
-    if (!item.slot) return;
+    if (!item.slot || overdue.has(item)) return;
     item.slot = false;
     slots.handling--;
     startWaiting();
@@ -502,14 +525,16 @@ export function createWorker(options: WorkerOptions): Worker {
       attempt = decision.attempt;
       let payload = preparePayload(decision);
       if (payload instanceof Promise) payload = await awaitPayload(item, job.type, payload);
+      // Checking the payload may have taken a while (an async schema or migration): a stop that
+      // handed the delivery back, or a lost lease, meanwhile means it is no longer this worker's
+      // to settle, whatever the check found (the hand-back or the loss was reported already).
+      if (item.abandoned) return;
       if (payload instanceof PayloadRejection) {
         item.settling = true;
         await executor.execute(item, rejectPayload(decision, payload.error), job.type, attempt, 0);
         return;
       }
-      // Checking the payload may have taken a while (an async schema): a stop or a lost lease
-      // meanwhile means the handler must not start (the stop would not wait for it).
-      if (item.abandoned) return;
+      // A stop meanwhile means the handler must not start (the stop would not wait for it).
       if (!running) {
         await handBack(item, 'not-started');
         return;
@@ -521,8 +546,9 @@ export function createWorker(options: WorkerOptions): Worker {
       leases.keep(item, job.type);
       try {
         const result = callHandler(hooks, (handlers.get(job.type) as Registered).handler, payload, context, reportHook);
-        if (job.timeoutMs !== undefined) await withTimeout(result, job.timeoutMs, item, job.type);
-        else if (result !== undefined) await result;
+        if (job.timeoutMs !== undefined) {
+          await withTimeout(result, job.timeoutMs, item, job.type, (pending) => holdSlotUntilEnd(item, pending));
+        } else if (result !== undefined) await result;
       } catch (error) {
         failed = true;
         failure = error;
@@ -784,6 +810,11 @@ export function createWorker(options: WorkerOptions): Worker {
         await Promise.race([Promise.all([...active].map((item) => item.done)), graceOver]);
         if (timer) clearTimeout(timer);
         graceEnded = true;
+        // Handlers still running past their timeout (their jobs settled already) give up their slots.
+        for (const item of [...overdue]) {
+          overdue.delete(item);
+          freeSlot(item);
+        }
         // Handlers still running are handed back; a delivery whose handler returned is being
         // acked, retried or dead-lettered: handing it back would run a finished job again. One
         // whose lease was lost is only let go (nothing to release), its slot freed all the same:

@@ -289,9 +289,22 @@ describe('decideResult: what to do once the handler returned', () => {
       expected: { kind: 'hand-back' },
     },
     {
-      branch: 'permanent error while the worker stops → hand-back (shutdown wins)',
+      branch: 'permanent error of its own while the worker stops → dead-letter permanent-error',
       attempt: 1,
-      result: failed(permanentError('no'), { stopping: true }),
+      result: failed(permanentError('no'), { stopping: true, errorInfo: { message: 'no' } }),
+      expected: {
+        kind: 'dead-letter',
+        reason: 'permanent-error',
+        attempts: 1,
+        jobType: 'unit.job',
+        error: { message: 'no' },
+        enqueuedAt: Date.parse(CREATED),
+      },
+    },
+    {
+      branch: "the stop's own CLOSED passed on while the worker stops → hand-back",
+      attempt: 1,
+      result: failed(new BgError('CLOSED', 'the worker is stopping'), { stopping: true }),
       expected: { kind: 'hand-back' },
     },
     {

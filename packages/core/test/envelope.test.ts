@@ -181,7 +181,13 @@ describe('the fast envelope check agrees with the zod schema', () => {
   ];
   for (const [i, variant] of variants.entries()) {
     it(`variant ${i}`, () => {
-      const zodOk = envelopeSchema.safeParse(variant).success;
+      // A malformed trace alone is dropped on decode: such an envelope decodes as the schema
+      // accepts it without its trace.
+      const withoutTrace =
+        typeof variant === 'object' && variant !== null && !Array.isArray(variant) && 'trace' in variant
+          ? Object.fromEntries(Object.entries(variant).filter(([k]) => k !== 'trace'))
+          : variant;
+      const zodOk = envelopeSchema.safeParse(variant).success || envelopeSchema.safeParse(withoutTrace).success;
       let fastOk = true;
       try {
         decodeEnvelope(JSON.stringify(variant));

@@ -19,10 +19,27 @@ export interface ScanSettings {
   readonly limit: number;
   /** Longest wait of a confirming receive, in seconds (1 unless the request timeout is short). */
   readonly maxWaitSeconds?: number;
+  /** The live queue's redrive `maxReceiveCount`: the attempts of a record the redrive policy moved. */
+  readonly redriveMaxReceiveCount?: number | undefined;
 }
 
-/** Turns a dead-letter queue message into a dead letter (records moved by an SQS redrive policy too). */
-export function toDeadLetter(message: Message): DeadLetter {
+/** The messages of a queue SQS counts as visible (`ApproximateNumberOfMessages`). */
+async function visibleMessages(calls: SqsCalls, url: string, during: string): Promise<number> {
+  const attrs = await calls.call(during, (abortSignal) =>
+    calls.client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }), {
+      abortSignal,
+    }),
+  );
+  return Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0);
+}
+
+/**
+ * Turns a dead-letter queue message into a dead letter (records moved by an SQS redrive policy
+ * too). A moved record carries no bg dead-letter info; its attempt count is the redrive policy's
+ * `maxReceiveCount` (SQS moves a message once it has been received that often), or 0 when not
+ * known: never its `ApproximateReceiveCount`, which every dead-letter scan raises by one.
+ */
+export function toDeadLetter(message: Message, redriveMaxReceiveCount?: number): DeadLetter {
   const decoded = decodeMessage(message);
   const sent = Number(message.Attributes?.SentTimestamp ?? Date.now());
   const dead = decoded.dead;
@@ -39,14 +56,13 @@ export function toDeadLetter(message: Message): DeadLetter {
     };
   }
   // Moved by the SQS RedrivePolicy (or written by another client): no bg dead-letter info.
-  const receives = Number(message.Attributes?.ApproximateReceiveCount ?? 0);
   return {
     id: decoded.id,
     body: decoded.body,
     attributes: decoded.attributes,
     reason: 'max-attempts',
     error: { message: 'moved to the dead-letter queue by the SQS redrive policy', name: 'SqsRedrivePolicy' },
-    attempts: receives,
+    attempts: redriveMaxReceiveCount ?? 0,
     enqueuedAt: sent,
     deadLetteredAt: sent,
   };
@@ -88,13 +104,7 @@ export async function scanDeadLetters(settings: ScanSettings): Promise<ScannedDe
     if (messages.length === 0) {
       // A short poll samples a subset of SQS servers: confirm the queue really looks empty.
       if (emptyRounds >= 2) break;
-      const attrs = await calls.call('GetQueueAttributes (dead-letter scan)', (abortSignal) =>
-        calls.client.send(
-          new GetQueueAttributesCommand({ QueueUrl: settings.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
-          { abortSignal },
-        ),
-      );
-      if (Number(attrs.Attributes?.ApproximateNumberOfMessages ?? 0) === 0) break;
+      if ((await visibleMessages(calls, settings.url, 'GetQueueAttributes (dead-letter scan)')) === 0) break;
       emptyRounds++;
       continue;
     }
@@ -105,7 +115,7 @@ export async function scanDeadLetters(settings: ScanSettings): Promise<ScannedDe
       if (!byMessageId.has(message.MessageId)) fresh++;
       // Seen twice (visibility ran out mid-scan): keep the newest receipt only.
       byMessageId.set(message.MessageId, {
-        letter: toDeadLetter(message),
+        letter: toDeadLetter(message, settings.redriveMaxReceiveCount),
         receipt: message.ReceiptHandle,
         messageId: message.MessageId,
       });
@@ -127,6 +137,8 @@ export interface SqsDeadLetterSettings {
   readonly limit: number;
   /** Longest wait of a confirming receive, in seconds. */
   readonly maxWaitSeconds: number;
+  /** The live queue's redrive `maxReceiveCount` (`redriveMaxReceiveCount`), if set. */
+  readonly redriveMaxReceiveCount?: number | undefined;
   /** Writes a dead letter back to the live queue (replay). */
   readonly requeue: (queue: string, letter: DeadLetter) => Promise<void>;
 }
@@ -148,8 +160,12 @@ export function sqsDeadLetterBackend(settings: SqsDeadLetterSettings): DeadLette
         visibilitySeconds: settings.visibilitySeconds,
         limit: settings.limit,
         maxWaitSeconds: settings.maxWaitSeconds,
+        redriveMaxReceiveCount: settings.redriveMaxReceiveCount,
       });
     },
+    // A scan stops at its limit or deadline (and on FIFO, records behind a received one of their
+    // message group stay hidden until it is deleted): a purge of all of them scans again.
+    remaining: async (queue) => visibleMessages(calls, await urlOf(queue), 'GetQueueAttributes (dead letters left)'),
     letterOf: (record) => record.letter,
     async remove(queue, records) {
       const url = await urlOf(queue);

@@ -80,7 +80,11 @@ export interface SqsAdapterOptions {
    * stops after 3/4 of it, with what it has read.
    */
   readonly deadLetterScanVisibilitySeconds?: number;
-  /** Most dead-letter messages one scan reads (default 10 000). */
+  /**
+   * Most dead-letter records one scan reads (default 10 000): it bounds the memory a listing,
+   * replay or purge holds. A purge of all dead letters scans again until none are left; a
+   * listing, `getDeadLetter` or `replayDeadLetter` sees only the records one scan read.
+   */
   readonly deadLetterScanLimit?: number;
   /**
    * Within this margin (ms, default 250) of its local lease expiry an `ack` or `deadLetter`

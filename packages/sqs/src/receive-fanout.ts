@@ -4,10 +4,9 @@ import { SQS_MAX_BATCH } from './capabilities.js';
  * Splits a receive of more than 10 messages (SQS's most per `ReceiveMessage`) into parallel
  * calls while a backlog waits. A receive is one call of up to 10 unless the last receive of
  * the queue found a backlog (every call came back full); then a receive of `max` is
- * `ceil(max / 10)` calls that together ask for `max`. Only the first of them long-polls; the
- * others are short polls (`WaitTimeSeconds` 0), so a receive never waits out a long poll for
- * messages another call of it already got. An idle queue costs one call per long poll, as
- * before.
+ * `ceil(max / 10)` calls that together ask for `max`, all short polls (`WaitTimeSeconds` 0),
+ * so a receive never waits out a long poll for messages another call of it already got (their
+ * lease would run out meanwhile). An idle queue costs one call per long poll, as before.
  */
 export class ReceiveFanout {
   #backlog = false;

@@ -371,21 +371,23 @@ async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<
 
 /**
  * One receive's `ReceiveMessage` calls, as its queue's {@link ReceiveFanout} plans them: one
- * call of up to 10, or (while a backlog waits) parallel calls together asking for `max`, the
- * first long-polling and the others short polls. A call that fails while another brought
- * messages does not fail the receive: those messages are leased to this worker and returned
- * (a lasting error shows on the next receive).
+ * call of up to 10, or (while a backlog waits) parallel short polls together asking for `max`.
+ * None of the parallel calls long-polls: the receive waits for all of them, and a long poll
+ * that found the queue empty (its parallel short polls took the backlog first) would hold the
+ * messages they brought for the whole poll while their lease runs out. A fan-out that finds
+ * nothing ends the backlog, and the receive's next round long-polls with one call. A call that
+ * fails while another brought messages does not fail the receive: those messages are leased to
+ * this worker and returned (a lasting error shows on the next receive).
  */
 async function receiveWide(ctx: ReceiveContext, fanout: ReceiveFanout, request: ReceiveRequest): Promise<ReceivedMessage[]> {
+  if (ctx.fifo) return receiveFifo(ctx, request);
   const asked = fanout.plan(request.max);
   if (asked.length === 1) {
     const got = await receiveOnce(ctx, { ...request, max: asked[0] as number });
     fanout.record(asked, [got.length]);
     return got;
   }
-  const settled = await Promise.allSettled(
-    asked.map((n, i) => receiveOnce(ctx, { ...request, max: n, waitSeconds: i === 0 ? request.waitSeconds : 0 })),
-  );
+  const settled = await Promise.allSettled(asked.map((n) => receiveOnce(ctx, { ...request, max: n, waitSeconds: 0 })));
   const out: ReceivedMessage[] = [];
   let failure: unknown;
   for (const outcome of settled) {
@@ -398,6 +400,25 @@ async function receiveWide(ctx: ReceiveContext, fanout: ReceiveFanout, request: 
     settled.map((o) => (o.status === 'fulfilled' ? o.value.length : 0)),
   );
   return out;
+}
+
+/**
+ * FIFO: every `ReceiveMessage` asks for one message. SQS answers a call for more with several
+ * messages of one group, and every one of them counts a receive: handing the later ones back
+ * (see {@link oneDeliveryPerGroup}) raised the delivery count of the n-th job of a group backlog
+ * to n before it ever ran (dead-lettered as `max-attempts`, or moved by the redrive policy).
+ * One long poll of 1 first; when it brings a message, short polls of 1 in parallel for the rest
+ * (a group in flight is locked, so each brings another group's head, or nothing).
+ */
+async function receiveFifo(ctx: ReceiveContext, request: ReceiveRequest): Promise<ReceivedMessage[]> {
+  const first = await receiveOnce(ctx, { ...request, max: 1 });
+  if (first.length === 0 || request.max === 1) return first;
+  const settled = await Promise.allSettled(
+    Array.from({ length: request.max - 1 }, () => receiveOnce(ctx, { ...request, max: 1, waitSeconds: 0 })),
+  );
+  // A failed call does not fail the receive: the messages of the others are leased to this worker.
+  for (const outcome of settled) if (outcome.status === 'fulfilled') first.push(...outcome.value);
+  return first;
 }
 
 function toReceived(message: Message, receipt: string, leaseExpiresAt: number, receivedAt: number): ReceivedMessage {
@@ -494,6 +515,7 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       visibilitySeconds: scan.scanVisibilitySeconds,
       limit: scan.scanLimit,
       maxWaitSeconds: Math.min(1, longPollSeconds),
+      redriveMaxReceiveCount: redrive,
       requeue: async (queue, letter) => {
         // A FIFO replay goes back into the job's ordering group (its key travels as an attribute).
         const key = fifo ? letter.attributes[ORDERING_KEY_ATTRIBUTE] : undefined;

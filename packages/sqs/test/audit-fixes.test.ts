@@ -316,6 +316,7 @@ describe('@bg/sqs FIFO receive against a stand-in server (real SQS returns sever
       },
     });
     const requested: unknown[] = [];
+    const asked: unknown[] = [];
     let releasedHandles: (entries: { ReceiptHandle: string; VisibilityTimeout: number }[]) => void = () => {};
     const released = new Promise<{ ReceiptHandle: string; VisibilityTimeout: number }[]>((resolve) => {
       releasedHandles = resolve;
@@ -334,7 +335,10 @@ describe('@bg/sqs FIFO receive against a stand-in server (real SQS returns sever
           res.end(JSON.stringify({ QueueUrl: `http://127.0.0.1:${port}/000000000000/orders.fifo` }));
         } else if (target.endsWith('ReceiveMessage')) {
           requested.push(input.MessageSystemAttributeNames);
-          res.end(JSON.stringify({ Messages: [message(1, 'user-1'), message(2, 'user-1'), message(3, 'user-2')] }));
+          asked.push(input.MaxNumberOfMessages);
+          // The first call answers with more than it asked for (the hand-back path); later ones find nothing.
+          const messages = asked.length === 1 ? [message(1, 'user-1'), message(2, 'user-1'), message(3, 'user-2')] : [];
+          res.end(JSON.stringify({ Messages: messages }));
         } else if (target.endsWith('ChangeMessageVisibilityBatch')) {
           releasedHandles(input.Entries);
           res.end(JSON.stringify({ Successful: input.Entries.map((e: { Id: string }) => ({ Id: e.Id })), Failed: [] }));
@@ -349,6 +353,9 @@ describe('@bg/sqs FIFO receive against a stand-in server (real SQS returns sever
     try {
       const got = await a.receive('orders', { max: 10, leaseMs: 30_000 });
       expect(requested[0], 'ReceiveMessage must ask for MessageGroupId').toContain('MessageGroupId');
+      expect(new Set(asked), 'FIFO ReceiveMessage asks for one message (each message SQS returns counts a receive)').toEqual(
+        new Set([1]),
+      );
       expect(
         got.map((m) => m.body),
         'one receive answered with steps 1 and 2 of group user-1 and step 3 of user-2: hand out one per group',

@@ -34,6 +34,13 @@ export interface DeadLetterBackend<R> {
   restore?(queue: string, records: readonly R[]): Promise<void>;
   /** Optional: the records of one job id without a scan (random-access stores). */
   find?(queue: string, id: string): Promise<readonly R[]>;
+  /**
+   * Optional, for backends whose one scan may stop short of the whole store (a record limit,
+   * a deadline, records another receive hides for a moment): how many records the store holds
+   * now (approximate counts do). A purge of every dead letter then scans again while its last
+   * scan removed something and records remain, up to the number there when it began.
+   */
+  remaining?(queue: string): Promise<number>;
 }
 
 /** Options of {@link DeadLetterStore}. */
@@ -124,11 +131,23 @@ export class DeadLetterStore<R> {
         return n;
       }
       const wanted = ids === undefined ? undefined : new Set(ids);
-      return this.#scanned(queue, 'write', async (live, remove) => {
-        const targets = wanted === undefined ? live : live.filter((r) => wanted.has(this.#backend.letterOf(r).id));
-        await remove(targets);
-        return new Set(targets.map((r) => this.#backend.letterOf(r).id)).size;
-      });
+      const round = (): Promise<number> =>
+        this.#scanned(queue, 'write', async (live, remove) => {
+          const targets = wanted === undefined ? live : live.filter((r) => wanted.has(this.#backend.letterOf(r).id));
+          await remove(targets);
+          return new Set(targets.map((r) => this.#backend.letterOf(r).id)).size;
+        });
+      const { remaining } = this.#backend;
+      if (wanted !== undefined || remaining === undefined) return await round();
+      // One scan may stop short (see `remaining`): scan again while the last round removed
+      // something and records remain, until as many as the store held at the start are gone
+      // (dead letters written meanwhile do not keep a purge going for ever).
+      const atStart = await remaining.call(this.#backend, queue);
+      let removed = 0;
+      for (let last = await round(); ; last = await round()) {
+        removed += last;
+        if (last === 0 || removed >= atStart || (await remaining.call(this.#backend, queue)) === 0) return removed;
+      }
     });
   }
 

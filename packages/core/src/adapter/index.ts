@@ -78,5 +78,6 @@ export { RecentHandles } from './recent-handles.js';
 export { SCAN_TIME_SHARE, scanDeadline } from './scan-deadline.js';
 export { settleWithin } from './settle-within.js';
 export { capabilitiesWith, STORE_CAPABILITIES } from './store-capabilities.js';
+export { tlsFailureCode } from './tls-errors.js';
 export { trackCalls } from './tracked-calls.js';
 export { decodeWtf8, encodeWtf8 } from './wtf8.js';

@@ -1,4 +1,5 @@
 import { BgError } from '../errors.js';
+import { tlsFailureCode } from './tls-errors.js';
 
 /**
  * The error codes (Node `code`, undici and SDK codes) meaning "the network failed, trying
@@ -56,14 +57,24 @@ export function transientNetworkCode(error: unknown, depth = 0): string | undefi
 
 /**
  * `UNREACHABLE` (retryable) when `error` is a transient network failure (see
- * {@link transientNetworkCode}), with `details.networkCode`; undefined otherwise, so a
+ * {@link transientNetworkCode}), with `details.networkCode`; `UNREACHABLE` not retryable, with
+ * `details.tls`, when it is a TLS handshake that cannot succeed (see {@link tlsFailureCode}: a
+ * wrong protocol or certificate is a configuration error); undefined otherwise, so a
  * `map-error.ts` goes on with its backend's own codes. `backend` names it for the reader
  * (`"SQS"`), `what` is the call (`"ReceiveMessage"`).
  */
 export function networkError(backend: string, what: string, error: unknown): BgError | undefined {
+  const text = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  const tls = tlsFailureCode(error);
+  if (tls !== undefined) {
+    return new BgError(
+      'UNREACHABLE',
+      `${backend} ${what} failed: the TLS handshake failed (${tls}), check the endpoint's protocol (http or https, tls or not) and certificate: ${text}`,
+      { retryable: false, cause: error, details: { tls } },
+    );
+  }
   const code = transientNetworkCode(error);
   if (code === undefined) return undefined;
-  const text = error instanceof Error ? error.message.split('\n')[0] : String(error);
   return new BgError('UNREACHABLE', `${backend} ${what} failed: the network failed (${code}): ${text}`, {
     retryable: true,
     cause: error,

@@ -146,6 +146,53 @@ describe('DeadLetterStore over a scanning backend', () => {
   });
 });
 
+describe('DeadLetterStore purge of all dead letters over a scan that stops short', () => {
+  /** The scanning backend, its scans cut at `limit` records, with `remaining` (the records stored and not hidden). */
+  function limited(count: number, limit: number) {
+    const base = scanningBackend(Array.from({ length: count }, (_, i) => letter(`j${i}`, i)));
+    const backend: DeadLetterBackend<Rec> = {
+      ...base.backend,
+      async scan(q, intent) {
+        const got = await base.backend.scan(q, intent);
+        const kept = got.slice(0, limit);
+        for (const r of got.slice(limit)) base.hidden.delete(r.key);
+        return kept;
+      },
+      remaining: async () => [...base.stored.keys()].filter((k) => !base.hidden.has(k)).length,
+    };
+    return { ...base, backend };
+  }
+
+  it('scans again until none are left, and counts each job once', async () => {
+    const { backend, stored } = limited(12, 5);
+    const removed = await new DeadLetterStore(backend).purge('q');
+    expect({ removed, left: stored.size }, 'purge() over scans of 5 records, 12 stored').toEqual({ removed: 12, left: 0 });
+  });
+
+  it('purges by id in one scan (what it read), and without `remaining` in one scan as before', async () => {
+    const byId = limited(12, 5);
+    expect(await new DeadLetterStore(byId.backend).purge('q', ['j0', 'j11']), 'purge([j0, j11]): j11 is beyond one scan').toBe(1);
+    const { remaining: _none, ...once } = limited(12, 5).backend;
+    expect(await new DeadLetterStore(once).purge('q'), 'a backend without remaining: one scan').toBe(5);
+  });
+
+  it('stops at as many as were stored when it began: dead letters written meanwhile do not keep it going', async () => {
+    const { backend, stored } = limited(6, 2);
+    let added = 0;
+    const store = new DeadLetterStore({
+      ...backend,
+      async remove(q, records) {
+        await backend.remove(q, records);
+        // Every removal is followed by two new dead letters (a poison flood while purging).
+        for (let i = 0; i < 2; i++) stored.set(1_000 + added++, letter(`new${added}`, 1_000 + added));
+      },
+    });
+    const removed = await store.purge('q');
+    expect(removed, 'purge() removed the 6 there at the start (in rounds of 2), then stopped').toBe(6);
+    expect(stored.size, 'the dead letters written meanwhile are left').toBe(6);
+  });
+});
+
 describe('DeadLetterStore over a random-access backend', () => {
   it('uses find for get, replay and purge by ids, and does not lock reads', async () => {
     const map = new Map<string, DeadLetter>([

@@ -4,6 +4,7 @@ import {
   networkError,
   partialSendError,
   TRANSIENT_NETWORK_CODES,
+  tlsFailureCode,
   transientNetworkCode,
 } from '../../src/adapter/index.js';
 
@@ -76,5 +77,31 @@ describe('network-error classification', () => {
     expect(e?.details, 'details.networkCode').toEqual({ networkCode: 'ECONNREFUSED' });
     expect(e?.cause).toBe(cause);
     expect(networkError('SQS', 'x', new Error('QueueDoesNotExist')), 'not a network error').toBeUndefined();
+  });
+
+  it('a TLS handshake that cannot succeed is UNREACHABLE and not retryable (configuration, not an outage)', () => {
+    const wrongProtocol = Object.assign(new Error('write EPROTO 40E8:error:0A00010B:SSL routines::wrong version number'), {
+      code: 'EPROTO',
+    });
+    const selfSigned = new Error('request failed', {
+      cause: Object.assign(new Error('self-signed certificate'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }),
+    });
+    const cases: [string, unknown, string | undefined][] = [
+      ['https to a plain port', wrongProtocol, 'EPROTO'],
+      ['self-signed, in the cause', selfSigned, 'DEPTH_ZERO_SELF_SIGNED_CERT'],
+      ['host name', Object.assign(new Error('x'), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), 'ERR_TLS_CERT_ALTNAME_INVALID'],
+      ['text only', new Error('SSL routines::wrong version number'), 'TLS'],
+      [
+        'a reset during the handshake stays transient',
+        Object.assign(new Error('socket disconnected'), { code: 'ECONNRESET' }),
+        undefined,
+      ],
+    ];
+    for (const [name, error, code] of cases) expect(tlsFailureCode(error), name).toBe(code);
+    const e = networkError('Redis', 'connect', wrongProtocol);
+    expect(`${e?.code}/${e?.retryable}`, 'networkError of a TLS failure').toBe('UNREACHABLE/false');
+    expect(e?.details, 'details.tls').toEqual({ tls: 'EPROTO' });
+    expect(e?.message, 'the message says what to check').toMatch(/protocol .* certificate/);
+    expect(networkError('Redis', 'x', wrongProtocol.message), 'a string is no error object').toBeUndefined();
   });
 });
