@@ -1,9 +1,8 @@
-// One run of the whole suite in one workspace folder: build, typecheck, (lint,) every
-// package's tests through turbo, and the sum of the per-package vitest JSON reports.
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+// The pieces of a run of the suite in one workspace folder (tooling/scripts/test.mjs runs
+// them): commands, the packages with tests, and the sum of the per-package vitest JSON reports.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 
 /** Runs a command to the end with inherited output; true when it exited 0. */
 export function run(title, cmd, args, { cwd, env }) {
@@ -20,32 +19,10 @@ export function exitedOk(child) {
   });
 }
 
-/** Starts a command with inherited output; resolves true when it exits 0. */
-function runInherited(title, cmd, args, { cwd, env }) {
-  console.log(`\n=== ${title}: ${cmd} ${args.join(' ')}`);
-  return exitedOk(spawn(cmd, args, { cwd, stdio: 'inherit', env }));
-}
-
 /**
- * Runs the tests of `names` (package names) one after the other, each line of their output
- * prefixed as turbo prefixes its own (`@bg/chaos:test: …`); resolves true when all passed.
+ * The workspace packages with a `test` script, minus `exclude` (package names): `{ dir, name }`
+ * each, `dir` the folder name (the name of its report under `.reports/`), `name` the package name.
  */
-async function runLane(label, names, { cwd, env }) {
-  let ok = true;
-  for (const name of names) {
-    console.log(`\n=== ${label}test lane: pnpm --filter ${name} test`);
-    const child = spawn('pnpm', ['--filter', name, 'test'], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) =>
-        console.log(`${name}:test: ${line}`),
-      );
-    }
-    ok = (await exitedOk(child)) && ok;
-  }
-  return ok;
-}
-
-/** Names (folder names) of the workspace packages with a `test` script, minus `exclude`. */
 export function packagesWithTests(root, exclude = []) {
   const found = [];
   for (const dir of ['packages', 'apps', 'tooling']) {
@@ -55,7 +32,7 @@ export function packagesWithTests(root, exclude = []) {
       const pkgFile = join(base, name, 'package.json');
       if (!existsSync(pkgFile)) continue;
       const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
-      if (pkg.scripts?.test && !exclude.includes(pkg.name)) found.push(name);
+      if (pkg.scripts?.test && !exclude.includes(pkg.name)) found.push({ dir: name, name: pkg.name });
     }
   }
   return found;
@@ -152,61 +129,6 @@ export function sumReports(reports, names, label = '') {
       total.failed++;
       total.failures.push(`${label}${name}: ${problems.join('; ')}`);
     }
-  }
-  return total;
-}
-
-/**
- * Runs the suite in `root` with `env` (its PATH chooses the Node). `label` prefixes the
- * names of failures ("floor: "); `lint` adds Biome; `typecheck` the type check of tests and
- * benches (the build type-checks the sources either way); `exclude` names packages whose
- * tests do not run here; `lane` names packages (the longest runs) whose tests run one after
- * the other from the start, beside turbo's run of the others with one slot less, so that the
- * longest ones do not start last and end the run alone. Resolves to `{ passed, failed,
- * skipped, failures }`.
- */
-export async function runSuite({ root, env, label = '', lint = true, typecheck = true, exclude = [], lane = [] }) {
-  const reports = join(root, '.reports');
-  rmSync(reports, { recursive: true, force: true });
-  const total = { passed: 0, failed: 0, skipped: 0, failures: [] };
-  const check = (title, ok) => {
-    if (ok) total.passed++;
-    else {
-      total.failed++;
-      total.failures.push(`${label}${title}`);
-    }
-  };
-  const opts = { cwd: root, env };
-  check('build', run(`${label}build`, 'pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], opts));
-  if (typecheck)
-    check(
-      'typecheck',
-      run(`${label}typecheck`, 'pnpm', ['exec', 'turbo', 'run', 'typecheck', '--output-logs=errors-only'], opts),
-    );
-  if (lint) check('lint', run(`${label}lint`, 'pnpm', ['exec', 'biome', 'check', '.'], opts));
-  // Three packages at a time on the 2-core CI machine: most test time is spent waiting on the
-  // emulators, servers and child processes (two at a time left CI at 20 minutes).
-  const concurrency = Number(env.BG_TEST_CONCURRENCY ?? 3);
-  const laned = concurrency > 1 ? lane.filter((name) => !exclude.includes(name)) : [];
-  const filters = [...exclude, ...laned].map((name) => `--filter=!${name}`);
-  const [turboOk, laneOk] = await Promise.all([
-    runInherited(
-      `${label}test`,
-      'pnpm',
-      ['exec', 'turbo', 'run', 'test', `--concurrency=${concurrency - (laned.length > 0 ? 1 : 0)}`, '--continue', ...filters],
-      opts,
-    ),
-    runLane(label, laned, opts),
-  ]);
-  const testsOk = turboOk && laneOk;
-  const sums = sumReports(reports, packagesWithTests(root, exclude), label);
-  total.passed += sums.passed;
-  total.failed += sums.failed;
-  total.skipped += sums.skipped;
-  total.failures.push(...sums.failures);
-  if (!testsOk && total.failures.length === 0) {
-    total.failed++;
-    total.failures.push(`${label}turbo test failed`);
   }
   return total;
 }

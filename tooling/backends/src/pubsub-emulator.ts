@@ -28,7 +28,17 @@ export interface StartPubSubEmulatorOptions {
   readonly readyTimeoutMs?: number;
   /** Project id handed back in {@link PubSubEmulator.projectId} (default `bg-test`). */
   readonly projectId?: string;
+  /**
+   * JVM options (`CLOUD_PUBSUB_EMULATOR_OPTS`; an environment variable of that name wins).
+   * Default: the client JIT only, one compiler thread and the serial collector, which on a
+   * 2-core box take about a third less CPU and answer tests as fast; benches pass `''` for the
+   * JVM's defaults (its peak throughput).
+   */
+  readonly jvmOptions?: string;
 }
+
+/** The emulator's default JVM options: the C1 compiler only, one compiler thread, the serial collector. */
+const LEAN_JVM_OPTIONS = '-XX:TieredStopAtLevel=1 -XX:CICompilerCount=1 -XX:+UseSerialGC';
 
 /** Path of the emulator start script, or undefined when the Debian package is not installed. */
 export function pubsubEmulatorBin(): string | undefined {
@@ -60,7 +70,11 @@ export async function startPubSubEmulator(options: StartPubSubEmulatorOptions = 
     where: `${host}:${port}`,
     command: bin,
     args: [`--host=${host}`, `--port=${port}`],
-    env: { ...process.env, METADATA_SERVER_DETECTION: 'none' },
+    env: {
+      CLOUD_PUBSUB_EMULATOR_OPTS: options.jvmOptions ?? LEAN_JVM_OPTIONS,
+      ...process.env,
+      METADATA_SERVER_DETECTION: 'none',
+    },
     spawn: { processGroup: true },
     ready: () => answers(host, port),
     readyTimeoutMs: options.readyTimeoutMs ?? 60_000,

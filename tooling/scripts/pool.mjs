@@ -1,0 +1,80 @@
+// A pool of CI jobs (test runs, the type check, lint, builds) run a few at a time, the
+// heaviest ready job first, so that the longest runs start early and the run does not end
+// with one of them alone. Jobs may be added while the pool runs (the floor run's jobs once
+// its copy is installed and built).
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { exitedOk } from './suite.mjs';
+
+/**
+ * A job of the pool: `run` resolves true when it succeeded (it must not reject); `weight`
+ * (expected seconds) orders the ready jobs, heaviest first.
+ * @typedef {{ title: string, weight: number, run: () => Promise<boolean> }} PoolJob
+ */
+
+/**
+ * Creates a pool running at most `concurrency` jobs at a time. `add(job)` queues a job;
+ * `close()` says no more will be added; `done` resolves, once every job has ended after
+ * `close()`, to the titles of the jobs that failed.
+ * @param {number} concurrency
+ */
+export function createPool(concurrency) {
+  /** @type {PoolJob[]} */
+  const ready = [];
+  /** @type {string[]} */
+  const failed = [];
+  let running = 0;
+  let closed = false;
+  /** @type {(failed: string[]) => void} */
+  let finish = () => {};
+  const done = new Promise((resolve) => {
+    finish = resolve;
+  });
+  const next = () => {
+    while (running < Math.max(1, concurrency) && ready.length > 0) {
+      ready.sort((a, b) => b.weight - a.weight);
+      const job = /** @type {PoolJob} */ (ready.shift());
+      running++;
+      const startedAt = Date.now();
+      console.log(`\n=== pool: start ${job.title} (${running} running, ${ready.length} waiting)`);
+      job
+        .run()
+        .catch(() => false)
+        .then((ok) => {
+          running--;
+          if (!ok) failed.push(job.title);
+          console.log(`\n=== pool: ${job.title} ${ok ? 'ok' : 'FAILED'} in ${Math.round((Date.now() - startedAt) / 1000)} s`);
+          next();
+        });
+    }
+    if (closed && running === 0 && ready.length === 0) finish(failed);
+  };
+  return {
+    /** @param {PoolJob} job */
+    add(job) {
+      ready.push(job);
+      next();
+    },
+    close() {
+      closed = true;
+      next();
+    },
+    done,
+  };
+}
+
+/**
+ * Runs a command with each line of its output (stdout and stderr) prefixed by `prefix`, as
+ * turbo prefixes its tasks' lines (`@bg/chaos:test: …`); resolves true when it exits 0.
+ * @param {string} prefix
+ * @param {string} cmd
+ * @param {readonly string[]} args
+ * @param {{ cwd: string, env: NodeJS.ProcessEnv }} options
+ */
+export function runPrefixed(prefix, cmd, args, { cwd, env }) {
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on('line', (line) => console.log(`${prefix}${line}`));
+  }
+  return exitedOk(child);
+}
