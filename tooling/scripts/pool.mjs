@@ -8,12 +8,14 @@ import { exitedOk } from './suite.mjs';
 
 /**
  * A job of the pool: `run` resolves true when it succeeded (it must not reject); `weight`
- * (expected seconds) orders the ready jobs, heaviest first.
- * @typedef {{ title: string, weight: number, run: () => Promise<boolean> }} PoolJob
+ * (expected seconds) orders the ready jobs, heaviest first; `slots` (default 1) is the share of
+ * the pool it holds while it runs (less than 1 for a run that mostly waits on a server).
+ * @typedef {{ title: string, weight: number, slots?: number, run: () => Promise<boolean> }} PoolJob
  */
 
 /**
- * Creates a pool running at most `concurrency` jobs at a time. `add(job)` queues a job;
+ * Creates a pool running jobs whose slots add up to at most `concurrency` (at least one job
+ * runs at a time), the heaviest ready job that fits first. `add(job)` queues a job;
  * `close()` says no more will be added; `done` resolves, once every job has ended after
  * `close()`, to the titles of the jobs that failed.
  * @param {number} concurrency
@@ -24,6 +26,7 @@ export function createPool(concurrency) {
   /** @type {string[]} */
   const failed = [];
   let running = 0;
+  let used = 0;
   let closed = false;
   /** @type {(failed: string[]) => void} */
   let finish = () => {};
@@ -31,10 +34,14 @@ export function createPool(concurrency) {
     finish = resolve;
   });
   const next = () => {
-    while (running < Math.max(1, concurrency) && ready.length > 0) {
-      ready.sort((a, b) => b.weight - a.weight);
-      const job = /** @type {PoolJob} */ (ready.shift());
+    ready.sort((a, b) => b.weight - a.weight);
+    for (;;) {
+      const at = ready.findIndex((j) => running === 0 || used + (j.slots ?? 1) <= concurrency + 1e-9);
+      if (at < 0) break;
+      const [job] = ready.splice(at, 1);
+      const slots = job.slots ?? 1;
       running++;
+      used += slots;
       const startedAt = Date.now();
       console.log(`\n=== pool: start ${job.title} (${running} running, ${ready.length} waiting)`);
       job
@@ -42,6 +49,7 @@ export function createPool(concurrency) {
         .catch(() => false)
         .then((ok) => {
           running--;
+          used -= slots;
           if (!ok) failed.push(job.title);
           console.log(`\n=== pool: ${job.title} ${ok ? 'ok' : 'FAILED'} in ${Math.round((Date.now() - startedAt) / 1000)} s`);
           next();
@@ -49,15 +57,25 @@ export function createPool(concurrency) {
     }
     if (closed && running === 0 && ready.length === 0) finish(failed);
   };
+  // Jobs added in one go (one synchronous stretch of code) are ordered together before any starts.
+  let scheduled = false;
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      next();
+    });
+  };
   return {
     /** @param {PoolJob} job */
     add(job) {
       ready.push(job);
-      next();
+      schedule();
     },
     close() {
       closed = true;
-      next();
+      schedule();
     },
     done,
   };
