@@ -14,8 +14,9 @@ import { exitedOk } from './suite.mjs';
  */
 
 /**
- * Creates a pool running jobs whose slots add up to at most `concurrency` (at least one job
- * runs at a time), the heaviest ready job that fits first. `add(job)` queues a job;
+ * Creates a pool that starts the heaviest ready job whenever the slots of the running ones add
+ * up to less than `concurrency` (so a part-slot job never leaves the rest of its slot idle: the
+ * running jobs may hold up to one slot more). `add(job)` queues a job;
  * `close()` says no more will be added; `done` resolves, once every job has ended after
  * `close()`, to the titles of the jobs that failed.
  * @param {number} concurrency
@@ -36,9 +37,8 @@ export function createPool(concurrency) {
   const next = () => {
     ready.sort((a, b) => b.weight - a.weight);
     for (;;) {
-      const at = ready.findIndex((j) => running === 0 || used + (j.slots ?? 1) <= concurrency + 1e-9);
-      if (at < 0) break;
-      const [job] = ready.splice(at, 1);
+      if (ready.length === 0 || used >= concurrency - 1e-9) break;
+      const job = /** @type {PoolJob} */ (ready.shift());
       const slots = job.slots ?? 1;
       running++;
       used += slots;

@@ -24,6 +24,27 @@ export function isSecretName(name: string): boolean {
 
 /** AWS access key ids (long-term `AKIA…`, temporary `ASIA…`). */
 const AWS_ACCESS_KEY_ID = /\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b/g;
+/**
+ * Tokens recognisable by their own shape, wherever they stand (a bare token in a handler's error
+ * message has no `token=` before it): GitHub (`ghp_…`, `github_pat_…`), GitLab (`glpat-…`), Slack
+ * (`xoxb-…`) and its webhook paths, npm (`npm_…`), Google API keys (`AIza…`) and OAuth access
+ * tokens (`ya29.…`), Stripe secret and restricted keys, OpenAI/Anthropic-style `sk-…` keys, and
+ * JSON Web Tokens (`eyJ….eyJ….…`).
+ */
+const WELL_KNOWN_TOKEN = new RegExp(
+  [
+    String.raw`\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|glpat-[A-Za-z0-9_-]{20,})`,
+    String.raw`\bxox[abeoprs]-[A-Za-z0-9-]{10,}`,
+    String.raw`(?<=hooks\.slack\.com/services/)[A-Za-z0-9/]+`,
+    String.raw`\bnpm_[A-Za-z0-9]{36,}`,
+    String.raw`\bAIza[0-9A-Za-z_-]{35}`,
+    String.raw`\bya29\.[0-9A-Za-z_-]{20,}`,
+    String.raw`\b[sr]k_(?:live|test)_[0-9A-Za-z]{16,}`,
+    String.raw`\bsk-[A-Za-z0-9_-]{32,}`,
+    String.raw`\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*`,
+  ].join('|'),
+  'g',
+);
 /** PEM private keys, also inside JSON strings (`\n` escaped). */
 const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g;
 /** HTTP authorization values: `Bearer <token>`, `Token <token>`, `Basic <base64>`, `SharedKey <account>:<signature>`. */
@@ -80,7 +101,8 @@ const LEGACY_CODE_LINK = /\s*\[[A-Z_]+: https:\/\/bg\.dev\/errors#[a-z-]+\]/g;
 /**
  * Free text with every credential it holds masked: passwords in URLs (parsed or not),
  * secret query and connection-string parameters, JSON and object fields, bearer tokens,
- * AWS access key ids and PEM private keys.
+ * AWS access key ids, PEM private keys and tokens of well-known shapes (GitHub, GitLab, Slack,
+ * npm, Google, Stripe, `sk-…` API keys, JSON Web Tokens).
  *
  * @example
  * ```ts
@@ -121,7 +143,7 @@ function redactPatterns(text: string): string {
     /^(\*\*\*\s*)+$/.test(value.trim()) ? match : `${lead}${name}${sep}${REDACTED}`,
   );
   out = redactBarePairs(out);
-  return out.replace(AWS_ACCESS_KEY_ID, REDACTED);
+  return out.replace(AWS_ACCESS_KEY_ID, REDACTED).replace(WELL_KNOWN_TOKEN, REDACTED);
 }
 
 /** `text` with the word after each secret `name:` ({@link BARE_NAME}) masked. */

@@ -255,6 +255,10 @@ describe('redaction', () => {
       '\\'.repeat(200_000),
       `${'\\'.repeat(100_000)}"password${'\\'.repeat(100_000)}"`,
       ' = '.repeat(30_000),
+      `sk-${'a-'.repeat(50_000)}!`,
+      `eyJ${'a'.repeat(50_000)}.`.repeat(2),
+      'ghp_'.repeat(25_000),
+      'hooks.slack.com/services/'.repeat(4_000),
     ];
     for (const input of inputs) {
       const started = performance.now();
@@ -328,5 +332,51 @@ describe('redaction of a secret assignment at the start of a quoted value (an ou
     for (const text of ['{"q":"limit=5&page=2"}', '{"cs":"AccountName=acct;EndpointSuffix=core.windows.net"}', "'key=value'"]) {
       expect(redactText(text), `redactText(${text})`).toBe(text);
     }
+  });
+});
+
+describe('redaction of tokens by their shape (no name before them)', () => {
+  // Made-up tokens in the published shapes of each service; each must not survive anywhere.
+  const tokens: readonly (readonly [string, string])[] = [
+    ['GitHub personal access token', `ghp_${'A1b2C3d4E5'.repeat(4)}`],
+    ['GitHub fine-grained token', `github_pat_11AB${'cD3_eF4gH5'.repeat(6)}`],
+    ['GitLab token', `glpat-${'xY9_zW8-vU'.repeat(2)}`],
+    ['Slack bot token', 'xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx'],
+    ['npm token', `npm_${'Qw3Er4Ty5U'.repeat(4)}`],
+    ['Google API key', `AIza${'Sy0123456789abcdefghijklmnopqrstuvw'.slice(0, 35)}`],
+    ['Google OAuth access token', `ya29.${'a0AfH6SMB-xyz_123'.repeat(3)}`],
+    ['Stripe secret key', `sk_live_${'51HxYzAbCdEf'.repeat(2)}`],
+    ['sk- API key', `sk-proj-${'Ab1Cd2Ef3Gh4'.repeat(4)}`],
+    ['JSON Web Token', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyLTQyIn0.c2lnbmF0dXJlLXNlY3JldA'],
+  ];
+  for (const [kind, token] of tokens) {
+    it(`masks a bare ${kind} in free text, URLs, option objects and dead-letter errors`, () => {
+      const outputs = {
+        redactText: redactText(`GET /repos failed (401) with ${token}, retrying`),
+        redactUrl: redactUrl(`https://api.example.com/v1/items?x=1#${token}`),
+        'redactUrl of a path': redactUrl(`https://api.example.com/t/${token}/items`),
+        redactValue: JSON.stringify(redactValue({ note: `using ${token}` })),
+        toErrorInfo: JSON.stringify(toErrorInfo(new Error(`upstream refused ${token}`))),
+      };
+      for (const [where, text] of Object.entries(outputs))
+        expect(text, `${where} kept the ${kind}: ${text}`).not.toContain(token.slice(8));
+      expect(outputs.redactText, 'the text around the token is kept').toContain('GET /repos failed (401) with ***, retrying');
+    });
+  }
+
+  it('masks the secret path of a Slack webhook URL', () => {
+    const url = 'https://hooks.slack.com/services/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';
+    const text = redactText(`webhook ${url} answered 500`);
+    expect(text, text).not.toContain('zYxWvUtSrQpOnMlKjIhGfEdC');
+    expect(text).toContain('hooks.slack.com/services/***');
+  });
+
+  it('keeps words and ids that only look a little like tokens', () => {
+    for (const text of [
+      'task-runner sk-learn ghp_short eyJ alone',
+      'job 0193f1d2-7c4e-7b1a-9f3e-2a1b3c4d5e6f failed: sk_live is not set',
+      'xoxb- prefix documented',
+    ])
+      expect(redactText(text), text).toBe(text);
   });
 });

@@ -41,7 +41,7 @@ describe('createPool', () => {
     expect(await pool.done, 'done names the failed job').toEqual(['light']);
   });
 
-  it('counts slots: two half-slot jobs share one slot, a whole job waits until it fits', async () => {
+  it('counts slots: two half-slot jobs share one slot; a job starts whenever part of a slot is free', async () => {
     const log: string[] = [];
     const pool = createPool(2);
     const big = manualJob('big', 100, log);
@@ -50,20 +50,23 @@ describe('createPool', () => {
     const whole = manualJob('whole', 70, log);
     for (const j of [big, halfA, halfB, whole]) pool.add(j.job);
     await settle();
-    expect(log, 'big + halfA + halfB fill 2 slots; whole (1 slot) does not fit').toEqual([
-      'start big',
-      'start halfA',
-      'start halfB',
-    ]);
+    expect(log, 'big + halfA + halfB fill 2 slots; whole waits').toEqual(['start big', 'start halfA', 'start halfB']);
     halfA.end();
     await settle();
-    expect(log, 'with 1.5 slots used, the whole job still does not fit').toHaveLength(3);
+    expect(log.at(-1), 'with 1.5 of 2 slots used, the whole job starts').toBe('start whole');
+    const last = manualJob('last', 1, log, 0.5);
+    pool.add(last.job);
+    await settle();
+    expect(log, 'with 2.5 slots used nothing more starts, not even a half-slot job').toHaveLength(4);
     halfB.end();
     await settle();
-    expect(log.at(-1), 'with one slot free the whole job starts').toBe('start whole');
-    pool.close();
+    expect(log, 'with 2 of 2 slots used nothing more starts').toHaveLength(4);
     big.end();
+    await settle();
+    expect(log.at(-1), 'with 1 of 2 slots used the last job starts').toBe('start last');
+    pool.close();
     whole.end();
+    last.end();
     expect(await pool.done).toEqual([]);
   });
 
