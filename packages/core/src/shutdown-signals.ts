@@ -1,5 +1,6 @@
 import { BgError } from './errors.js';
 import { checkDuration, checkOptionalFunction, checkOptionsObject } from './option-checks.js';
+import { redactText } from './redact.js';
 import type { StopReport } from './stop-report.js';
 import type { Worker } from './worker.js';
 
@@ -22,8 +23,11 @@ export interface StopOnSignalsOptions {
 
 /**
  * Wires SIGTERM/SIGINT to a graceful stop of the given workers: the first signal starts
- * the two-phase stop; a second signal skips the rest of the grace period. Returns a
- * function that removes the listeners.
+ * the two-phase stop; a second signal skips the rest of the grace period. Once the stop has
+ * ended (after `onStopped`), or after that second signal, the listeners are removed, so that a
+ * further signal ends the process as it would without them. A stop or `onStopped` that fails is
+ * reported as a process warning (redacted) and sets `process.exitCode` to 1. Returns a function
+ * that removes the listeners.
  *
  * @example
  * ```ts
@@ -43,18 +47,33 @@ export function stopOnSignals(workers: readonly Worker[], options: StopOnSignals
   if (options.graceMs !== undefined) checkDuration('graceMs', options.graceMs);
   checkOptionalFunction('onStopped', options.onStopped);
   let signalled = false;
+  const dispose = (): void => {
+    for (const signal of signals) process.off(signal, onSignal);
+  };
   const onSignal = (): void => {
     if (signalled) {
+      // The second signal skips the rest of the grace period; from then on a signal has its
+      // default effect again (a third Ctrl-C ends the process).
+      dispose();
       for (const worker of workers) void worker.stop();
       return;
     }
     signalled = true;
     void Promise.all(workers.map((worker) => worker.stop(options.graceMs !== undefined ? { graceMs: options.graceMs } : {})))
       .then(() => options.onStopped?.(workers.map((worker) => worker.lastStop)))
-      .catch(() => {});
+      .catch(reportStopFailure)
+      .finally(dispose);
   };
   for (const signal of signals) process.on(signal, onSignal);
-  return () => {
-    for (const signal of signals) process.off(signal, onSignal);
-  };
+  return dispose;
+}
+
+/**
+ * A stop or an `onStopped` callback that failed on a signal: nobody awaits it, so it is said
+ * (a process warning, redacted) and the process exit code is set to 1.
+ */
+function reportStopFailure(error: unknown): void {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  process.exitCode = 1;
+  process.emitWarning(`stopOnSignals: the stop on a signal failed: ${redactText(message)}`, { code: 'BG_STOP_FAILED' });
 }
