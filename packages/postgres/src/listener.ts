@@ -5,6 +5,16 @@ import pg from 'pg';
 const END_WAIT_MS = 1_000;
 
 /**
+ * How often, while receivers wait, the LISTEN connection is checked with a `select 1`. A
+ * connection the network forgot (a NAT or firewall idle timeout, a failed-over host: no RST
+ * ever comes) gives no error by itself: without the check, notifications were lost for good and
+ * every idle receive waited for its deadline or the fallback poll.
+ */
+const PING_EVERY_MS = 5_000;
+/** Longest that check may take before the connection is given up (and made again). */
+const PING_TIMEOUT_MS = 3_000;
+
+/**
  * Ends `client`, destroying its socket when the goodbye is not answered within
  * {@link END_WAIT_MS}: on a black-holed or half-open connection `end()` waits for ever for the
  * server's side to close (and the open socket would keep the process alive).
@@ -32,6 +42,7 @@ export class Wakeups {
   #client: pg.Client | undefined;
   #connecting: Promise<void> | undefined;
   #lastAttempt = 0;
+  #lastPing = 0;
   #closed = false;
 
   /**
@@ -89,6 +100,7 @@ export class Wakeups {
           return;
         }
         this.#client = current;
+        this.#lastPing = Date.now();
         // Anything sent while we were not listening: let every waiter look again.
         this.wakeAll();
       } catch {
@@ -122,11 +134,27 @@ export class Wakeups {
   }
 
   /**
+   * Checks the LISTEN connection (at most every {@link PING_EVERY_MS}, and only while someone
+   * waits on it): one that does not answer within {@link PING_TIMEOUT_MS} is dropped, which wakes
+   * every waiter to look again and poll briskly until {@link listen} has made a new one.
+   */
+  #checkNowAndThen(): void {
+    const client = this.#client;
+    if (client === undefined || this.#closed || Date.now() - this.#lastPing < PING_EVERY_MS) return;
+    this.#lastPing = Date.now();
+    client.query({ text: 'select 1', query_timeout: PING_TIMEOUT_MS } as pg.QueryConfig).then(
+      () => {},
+      () => this.#drop(client),
+    );
+  }
+
+  /**
    * Waits until a notification for `queue` arrives after generation `since`, `ms` pass, or
-   * `signal` aborts.
+   * `signal` aborts. While it waits, the LISTEN connection is checked now and then.
    */
   wait(queue: string, since: number, ms: number, signal?: AbortSignal): Promise<void> {
     if (this.generation(queue) !== since || this.#closed || signal?.aborted || ms <= 0) return Promise.resolve();
+    this.#checkNowAndThen();
     return new Promise<void>((resolve) => {
       let waiting = this.#waiters.get(queue);
       if (waiting === undefined) {
@@ -135,11 +163,14 @@ export class Wakeups {
       }
       const done = (): void => {
         clearTimeout(timer);
+        clearInterval(checks);
         this.#waiters.get(queue)?.delete(done);
         signal?.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, ms);
+      // A long wait checks the connection during it too (a worker may wait 20 s in one receive).
+      const checks = ms > PING_EVERY_MS ? setInterval(() => this.#checkNowAndThen(), PING_EVERY_MS) : undefined;
       waiting.add(done);
       signal?.addEventListener('abort', done, { once: true });
     });

@@ -334,7 +334,16 @@ export function startRelay(options: RelayOptions): Relay {
       for (const [queue, list] of byQueue) {
         try {
           if (!ensured.has(queue)) {
-            await target.ensureQueue(queue);
+            try {
+              await target.ensureQueue(queue);
+            } catch (error) {
+              stillRunning(state);
+              // The target refuses the queue itself for good (a name it cannot take): its rows
+              // would fail every round, and hold up the rows behind them; set them aside.
+              if (!refusesRows(error)) throw error;
+              for (const row of list) refused.push({ row, error });
+              continue;
+            }
             stillRunning(state);
             ensured.add(queue);
           }
@@ -347,6 +356,9 @@ export function startRelay(options: RelayOptions): Relay {
           }
         } catch (error) {
           if (error === ABANDONED) throw error;
+          // The queue is gone (deleted since it was ensured, maybe by another process): ensure
+          // it again next round, as a relay started now would, rather than fail for ever.
+          if (isBgError(error, 'QUEUE_NOT_FOUND')) ensured.delete(queue);
           failure ??= error;
         }
       }
