@@ -54,6 +54,8 @@ import { inTransaction } from './transaction.js';
 const DEDUP_SWEEP_EVERY_MS = 60_000;
 /** Most expired deduplication keys one sweep deletes. */
 const DEDUP_SWEEP_LIMIT = 1_000;
+/** Pause of a waiting receive before it looks again at a due row another transaction has locked. */
+const LOCKED_ROW_PAUSE_MS = 25;
 
 // The outbox reads and writes bodies as the adapter does.
 export { loadedBody, storedBody } from './message-codec.js';
@@ -231,7 +233,11 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       // Not listening (yet, or the connection dropped): poll briskly until it is.
       void wakeups.listen();
       const fallback = wakeups.listening ? pollIntervalMs : 100;
-      await wakeups.wait(queue, since, Math.max(1, Math.min(left, due.value + 1, fallback)), signal);
+      // A row due already that the look did not take is locked by another transaction (a receive
+      // under way, a deleteQueue, an application's own `select … for update`): look again after
+      // a short pause, not every millisecond for as long as that transaction holds it.
+      const dueWait = due.value > 0 ? due.value + 1 : LOCKED_ROW_PAUSE_MS;
+      await wakeups.wait(queue, since, Math.max(1, Math.min(left, dueWait, fallback)), signal);
       if (signal.aborted || guard.closed) return [];
       // The wait ran out with no notification and nothing due before it: nothing came. The
       // caller's next receive looks at once; one more look here would only double an idle

@@ -242,3 +242,48 @@ describe.skipIf(!url)('audit round six: a LISTEN connection the network forgot (
     }
   }, 40_000);
 });
+
+describe.skipIf(!url)('audit round six: a waiting receive and a due row another transaction holds (private PostgreSQL)', () => {
+  it('looks again after short pauses, not every millisecond, while the lock is held; takes the row once it is free', async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 3 });
+    let statements = 0;
+    const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+    (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (...args) => {
+      statements++;
+      return query(...args);
+    };
+    const adapter = postgresAdapter({ pool, schema: 'r6_locked' });
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    const queue = fresh('locked');
+    try {
+      await adapter.ensureQueue(queue);
+      const id = 'locked-1';
+      await adapter.send(queue, [{ id, body: '{"n":1}' }]);
+      // Another transaction holds the due row (an application's own `select … for update`).
+      await locker.query('begin');
+      const held = await locker.query('select 1 from r6_locked.jobs where queue = $1 for update', [queue]);
+      expect(held.rowCount, 'the row to lock').toBe(1);
+      statements = 0;
+      const waitMs = 1_000;
+      const got = await adapter.receive(queue, { max: 1, leaseMs: 30_000, waitMs });
+      expect(got, 'the locked row cannot be received').toEqual([]);
+      // Two statements per look: with a 25 ms pause about 80 in one second; every millisecond
+      // (the bug) several hundred to thousands.
+      expect(
+        statements,
+        `receive(waitMs ${waitMs}) on a queue whose due row is locked ran ${statements} statements`,
+      ).toBeLessThan(150);
+      await locker.query('rollback');
+      const after = await adapter.receive(queue, { max: 1, leaseMs: 30_000, waitMs: 2_000 });
+      expect(
+        after.map((m) => m.id),
+        'the row is received once the lock is gone',
+      ).toEqual([id]);
+    } finally {
+      await locker.end();
+      await adapter.close();
+      await pool.end();
+    }
+  }, 30_000);
+});
