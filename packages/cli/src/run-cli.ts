@@ -12,7 +12,7 @@ import type { Command } from './context.js';
 import { CliFailure, EXIT, type ExitCode, exitCodeOf, UsageError } from './exit-codes.js';
 import { HELP } from './help.js';
 import type { CliIo } from './io.js';
-import { printable, printableJson } from './printable.js';
+import { printable, printableJson, quoted } from './printable.js';
 import { scrubbingIo, scrubValue, secretsIn } from './secrets.js';
 import { cliVersion } from './version.js';
 
@@ -86,8 +86,15 @@ export async function runCli(argv: readonly string[], options: RunCliOptions): P
   const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
+    // Own keys only: `help constructor` read Object's and printed its source (or crashed the bin).
+    if (topic !== undefined && !(Object.hasOwn(COMMANDS, topic) && Object.hasOwn(HELP, topic))) {
+      return fail(
+        EXIT.USAGE,
+        `no help on ${quoted(topic, 40)}: it is not a command; commands: ${Object.keys(COMMANDS).join(', ')}\nRun \`bgctl --help\` for usage.`,
+      );
+    }
     // Static text, not scrubbed (its URL templates look like credentials); on a usage error, on stderr.
-    const text = (topic && HELP[topic]) || HELP.main || '';
+    const text = (topic !== undefined ? HELP[topic] : HELP.main) ?? '';
     if (name === undefined) {
       options.io.err(text);
       return EXIT.USAGE;

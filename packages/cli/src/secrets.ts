@@ -105,15 +105,23 @@ export function scrubText(text: string, secrets: readonly string[]): string {
   return redactText(maskCutSecrets(out, secrets));
 }
 
-/** A value a secret-named field may hold in clear: a non-empty string or a number (`"password": 1234`). */
-function isSecretScalar(field: unknown): boolean {
-  return (typeof field === 'string' && field !== '') || typeof field === 'number' || typeof field === 'bigint';
+/**
+ * A value a secret-named field may hold in clear: a non-empty string, a number (`"password": 1234`),
+ * or a non-empty list or object (`"apiKeys": ["…"]`, a JWK under `"privateKey"`: every value in it).
+ * `null`, booleans and empty ones say nothing.
+ */
+function isSecretValue(field: unknown): boolean {
+  if (typeof field === 'string') return field !== '';
+  if (typeof field === 'number' || typeof field === 'bigint') return true;
+  if (Array.isArray(field)) return field.length > 0;
+  return typeof field === 'object' && field !== null && Object.keys(field).length > 0;
 }
 
 /**
  * A copy of a JSON value for `--json` output, scrubbed field by field: every string through
  * {@link scrubText} (a body holding `{"password":"…"}` is a string, whose quotes the JSON text
- * would escape past the patterns), every string or number field named like a secret masked.
+ * would escape past the patterns), every field named like a secret masked: a string, a number, a
+ * list or an object ({@link isSecretValue}).
  * Other numbers, booleans and the JSON syntax are never touched, so the output stays valid JSON
  * whatever the password is (a password `false` scrubbed from the text made `"duplicate": ***`).
  */
@@ -125,7 +133,7 @@ export function scrubValue(value: unknown, secrets: readonly string[]): unknown 
   if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(value)) {
-    out[scrubText(name, secrets)] = isSecretName(name) && isSecretScalar(field) ? REDACTED : scrubValue(field, secrets);
+    out[scrubText(name, secrets)] = isSecretName(name) && isSecretValue(field) ? REDACTED : scrubValue(field, secrets);
   }
   return out;
 }

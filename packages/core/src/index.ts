@@ -94,6 +94,7 @@ export {
   type QueueOptions,
 } from './queue.js';
 export { isSecretName, REDACTED, redactError, redactText, redactValue, stripLegacyCodeLink } from './redact.js';
+export { redactJsonText, redactJsonValue } from './redact-json.js';
 export { replayDeadLetter } from './replay-dead-letter.js';
 export { type StopOnSignalsOptions, stopOnSignals } from './shutdown-signals.js';
 export type { HandedBack, LeftToLease, StopReport } from './stop-report.js';

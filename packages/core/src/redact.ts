@@ -72,8 +72,14 @@ const URL_IN_TEXT = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
  * accountKey= or sas="), not an assignment.
  */
 const ASSIGNMENT = /(^|[?&;,\s({["'`])([A-Za-z_][\w.-]*)(\s+=[ \t]+|\s*=)([^&;,\s"'`<>)}\]]*)/g;
-/** `"name": "value"` (JSON), `name: 'value'` (util.inspect) and `name='value'` (libpq, logs) pairs. */
-const QUOTED_PAIR = /(?<![\w.-])(["']?)([A-Za-z_][\w.-]*)\1(\s*[:=]\s*)(["'])((?:\\.|(?!\4)[^\\])*)\4/g;
+/**
+ * `"name": "value"` (JSON), `name: 'value'` (util.inspect) and `name='value'` (libpq, logs) pairs.
+ * The value is one run of plain characters after another, each escape between two (`[^"\\]*(?:\\.[^"\\]*)*`):
+ * written as one alternation repeated per character, the pattern ran out of stack on a string of
+ * about 10 MB (a large dead-letter body), and every text around it went unredacted.
+ */
+const QUOTED_PAIR =
+  /(?<![\w.-])(["']?)([A-Za-z_][\w.-]*)\1(\s*[:=]\s*)(?:"([^"\\]*(?:\\.[^"\\]*)*)"|'([^'\\]*(?:\\.[^'\\]*)*)')/g;
 /**
  * `name:` before a value without quotes (HTTP headers, YAML, `{ password: x }` as people write
  * it, and a JSON number: `"pin": 1234`, quoted or escaped in a JSON string). Only the name and the colon are matched, so that a name that is not secret does not
@@ -130,8 +136,13 @@ function maskUserinfo(_match: string, scheme: string, user: string): string {
 function redactPatterns(text: string): string {
   let out = text.replace(USERINFO, maskUserinfo);
   out = out.replace(AUTH_SCHEME, (_m, ...lead: unknown[]) => `${lead.slice(0, 3).find((x) => typeof x === 'string')}${REDACTED}`);
-  out = out.replace(QUOTED_PAIR, (match, q: string, name: string, sep: string, vq: string, value: string) =>
-    isSecretName(name) && value !== '' && value !== REDACTED ? `${q}${name}${q}${sep}${vq}${REDACTED}${vq}` : match,
+  out = out.replace(
+    QUOTED_PAIR,
+    (match, q: string, name: string, sep: string, dq: string | undefined, sq: string | undefined) => {
+      const value = dq ?? sq ?? '';
+      const vq = dq !== undefined ? '"' : "'";
+      return isSecretName(name) && value !== '' && value !== REDACTED ? `${q}${name}${q}${sep}${vq}${REDACTED}${vq}` : match;
+    },
   );
   out = out.replace(ESCAPED_PAIR, (match, esc: string, name: string, sep: string, value: string) =>
     isSecretName(name) && value !== '' && value !== REDACTED ? `${esc}"${name}${esc}"${sep}${esc}"${REDACTED}${esc}"` : match,

@@ -20,7 +20,13 @@ describe('stopOnSignals', () => {
     worker.handle(job, () => {});
     await worker.start();
     let stopped = false;
-    stopOnSignals([worker], { signals: [SIGNAL], graceMs: 100, onStopped: () => void (stopped = true) });
+    stopOnSignals([worker], {
+      signals: [SIGNAL],
+      graceMs: 100,
+      onStopped: () => {
+        stopped = true;
+      },
+    });
     expect(process.listenerCount(SIGNAL), 'stopOnSignals listens').toBe(before + 1);
     process.emit(SIGNAL, SIGNAL);
     await until('onStopped', () => stopped);
@@ -41,7 +47,13 @@ describe('stopOnSignals', () => {
     await worker.start();
     await until('the handler to start', () => started);
     let stoppedAt = 0;
-    stopOnSignals([worker], { signals: [SIGNAL], graceMs: 60_000, onStopped: () => void (stoppedAt = Date.now()) });
+    stopOnSignals([worker], {
+      signals: [SIGNAL],
+      graceMs: 60_000,
+      onStopped: () => {
+        stoppedAt = Date.now();
+      },
+    });
     process.emit(SIGNAL, SIGNAL);
     expect(process.listenerCount(SIGNAL), 'still listening during the grace period').toBe(before + 1);
     const secondAt = Date.now();

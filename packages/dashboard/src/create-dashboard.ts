@@ -63,6 +63,8 @@ const ASSETS: Readonly<Record<string, string>> = {
   'dashboard.js': 'text/javascript; charset=utf-8',
 };
 const HTML_TYPE = 'text/html; charset=utf-8';
+/** How long a `?token=` login lasts (12 hours), in seconds: the login cookie's Max-Age, checked here too. */
+export const LOGIN_TTL_S = 12 * 60 * 60;
 
 function configError(message: string): BgError {
   return new BgError('INVALID_ARGUMENT', message, { retryable: false });
@@ -200,7 +202,16 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       .update(`bg-dashboard:${purpose}`)
       .digest('base64url');
   const tokenCookie = token === undefined ? 'bg_dash_token' : `bg_dash_${derived('cookie-name').slice(0, 10)}`;
-  const cookieValue = token === undefined ? '' : derived('cookie-value');
+  // The login cookie's value says when it was issued, under a MAC of the token: it ends after
+  // LOGIN_TTL_S here as in the browser (a copy of a constant value worked for ever).
+  const loginValue = (issuedS: number): string => `${issuedS}.${derived(`cookie-value:${issuedS}`)}`;
+  const validLogin = (value: string): boolean => {
+    const m = /^(\d{1,12})\.[A-Za-z0-9_-]{43}$/.exec(value);
+    if (!m) return false;
+    const issuedS = Number(m[1]);
+    const age = Date.now() / 1_000 - issuedS;
+    return age >= -60 && age < LOGIN_TTL_S && sameSecret(value, loginValue(issuedS));
+  };
   const jobSource = new JobSource(options.module, options.jobs ?? []);
   // Loaded now, so that a module that does not import is reported when the dashboard starts.
   if (options.module !== undefined) void jobSource.get();
@@ -251,7 +262,8 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       const given = auth?.startsWith('Bearer ') ? auth.slice(7) : (queryToken ?? undefined);
       const cookie = cookies.get(tokenCookie);
       if (given !== undefined) presented = sameSecret(given, token) ? 'valid' : 'invalid';
-      else if (cookie !== undefined) presented = sameSecret(cookie, cookieValue) ? 'valid' : 'invalid';
+      // An ended or altered login cookie is no login: the answer says to open ?token= again.
+      else if (cookie !== undefined && validLogin(cookie)) presented = 'valid';
     }
     const decision = accessDecision({
       remoteAddress: req.socket.remoteAddress,
@@ -271,7 +283,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       const location = `${base}${path.replace(/^\/+/, '/')}${url.search}`;
       // A login starts a fresh session: a session cookie planted before it is not kept.
       res.setHeader('Set-Cookie', [
-        `${tokenCookie}=${cookieValue}${tokenCookieAttrs}`,
+        `${tokenCookie}=${loginValue(Math.floor(Date.now() / 1_000))}${tokenCookieAttrs}; Max-Age=${LOGIN_TTL_S}`,
         `${SESSION_COOKIE}=${csrf.newSession()}${cookieAttrs}`,
       ]);
       return send(res, 303, '', 'text/plain; charset=utf-8', { Location: location });

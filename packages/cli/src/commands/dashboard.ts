@@ -77,7 +77,7 @@ export async function dashboardCommand(argv: readonly string[], ctx: CommandCont
     ctx.io.out(
       `bg dashboard on ${at} for ${names.join(', ')}${values['read-only'] ? ' (read-only)' : ''}${jobs.length > 0 ? `; enqueue form: ${jobs.length} job type(s)` : ''}\n`,
     );
-    if (token) ctx.io.out(`open ${at}?token=<your token> once; the browser keeps it in a cookie\n`);
+    if (token) ctx.io.out(`open ${at}?token=<your token> once; the browser keeps the login 12 hours\n`);
     ctx.io.out('Ctrl-C to stop\n');
     await new Promise<void>((resolve) => {
       if (ctx.signal.aborted) resolve();

@@ -5,6 +5,9 @@ import {
   deadLetterType,
   decodeEnvelope,
   isDeadLetterFilterActive,
+  redactJsonText,
+  redactJsonValue,
+  redactText,
   redactUrl,
   replayDeadLetter,
 } from '@bg/core';
@@ -60,7 +63,8 @@ function table(items: readonly DeadLetter[], now: number): string {
       d.reason,
       String(d.attempts),
       formatDuration(now - d.deadLetteredAt),
-      truncate(d.error?.message ?? '', 60),
+      // Redacted before it is cut: a password cut short no longer reads as one (its start was shown).
+      truncate(redactText(d.error?.message ?? ''), 60),
     ]),
   );
 }
@@ -98,7 +102,7 @@ export async function deadCommand(argv: readonly string[], ctx: CommandContext):
           printJson(ctx, {
             backend: redactUrl(url),
             queue,
-            items: items.map((d) => ({ ...summary(d, now), attributes: d.attributes, body: d.body })),
+            items: items.map((d) => ({ ...summary(d, now), attributes: d.attributes, body: redactJsonText(d.body) })),
             more,
             ...(notFound.length > 0 ? { notFound } : {}),
           });
@@ -150,7 +154,12 @@ async function show(
     envelope = undefined;
   }
   if (json) {
-    printJson(ctx, { ...summary(dead, now), attributes: dead.attributes, body: dead.body, ...(envelope ? { envelope } : {}) });
+    printJson(ctx, {
+      ...summary(dead, now),
+      attributes: dead.attributes,
+      body: redactJsonText(dead.body),
+      ...(envelope ? { envelope } : {}),
+    });
     return EXIT.OK;
   }
   // One-line fields stay on their line (a type holding "\n" made up a line of its own).
@@ -168,8 +177,10 @@ async function show(
           `error:     ${dead.error.name ? `${line(dead.error.name)}: ` : ''}${dead.error.message}${dead.error.code ? ` [${line(dead.error.code)}]` : ''}`,
         ]
       : []),
-    `attributes: ${JSON.stringify(dead.attributes)}`,
-    envelope ? `envelope:\n${JSON.stringify(envelope, null, 2)}` : `body:\n${dead.body}`,
+    // Masked value by value before they are written out (see redactJsonValue): in JSON text a
+    // string's line breaks are \n, and a secret-named list or object is not one string.
+    `attributes: ${JSON.stringify(redactJsonValue(dead.attributes))}`,
+    envelope ? `envelope:\n${JSON.stringify(redactJsonValue(envelope), null, 2)}` : `body:\n${redactJsonText(dead.body)}`,
     ...(dead.error?.stack ? [`stack:\n${dead.error.stack}`] : []),
   ];
   // Every field comes from job data: no escape sequence reaches the terminal.

@@ -1,50 +1,17 @@
-import { type DeadLetter, deadLetterType, isSecretName, REDACTED, redactText } from '@bg/core';
+import { type DeadLetter, deadLetterType, isSecretName, REDACTED, redactJsonText, redactText } from '@bg/core';
 import { instant } from '../format.js';
 import { type Html, html } from '../html.js';
 import { type PageContext, queuePath } from './context.js';
 
-/** `JSON.parse` with the source text of each value (ES2025; Node 21 and later). */
-type ParseWithSource = (text: string, reviver: (key: string, value: unknown, context: { source?: string }) => unknown) => unknown;
-/** `JSON.rawJSON` (ES2025; Node 21 and later): a value `JSON.stringify` writes as the given text. */
-type RawJson = (text: string) => unknown;
-
 /**
- * The body pretty-printed when it is JSON, redacted either way. Numbers keep the digits they were
- * stored with: a re-parsed 12345678901234567890 was shown as 12345678901234567000, another
- * order id than the one in the stored bytes.
+ * The body pretty-printed when it is JSON, masked value by value ({@link redactJsonText}: a
+ * string's line breaks are real there, so `X-Api-Key:` or `DB_PASSWORD=` on a line of their own
+ * are found), redacted as text either way. Numbers keep the digits they were stored with: a
+ * re-parsed 12345678901234567890 was shown as 12345678901234567000, another order id than the one
+ * in the stored bytes.
  */
 export function prettyBody(body: string): string {
-  let text = body;
-  try {
-    const rawJSON = (JSON as unknown as { rawJSON?: RawJson }).rawJSON;
-    const parsed = (JSON.parse as ParseWithSource)(body, (_key, value, context) =>
-      typeof value === 'number' && rawJSON !== undefined && context?.source !== undefined ? rawJSON(context.source) : value,
-    );
-    // Masked value by value before it is written out: in the JSON text a string's line breaks are
-    // `\n`, and patterns that look for a line start (`X-Api-Key:`, `DB_PASSWORD=`) missed them.
-    text = JSON.stringify(redactStrings(parsed), null, 2);
-  } catch {
-    // not JSON: shown as stored
-  }
-  return redactText(text);
-}
-
-/** `JSON.isRawJSON` where the runtime has it (the numbers {@link prettyBody} keeps as parsed). */
-const isRaw = (JSON as unknown as { isRawJSON?: (v: unknown) => boolean }).isRawJSON;
-
-/** A parsed JSON value with every string redacted and every secret-named field masked; numbers kept as parsed. */
-function redactStrings(value: unknown): unknown {
-  if (typeof value === 'string') return redactText(value);
-  if (Array.isArray(value)) return value.map(redactStrings);
-  if (typeof value !== 'object' || value === null) return value;
-  if (isRaw?.(value)) return value;
-  // No prototype: a "__proto__" key of the payload stays a field.
-  const out: Record<string, unknown> = Object.create(null);
-  for (const [key, field] of Object.entries(value)) {
-    const masked = isSecretName(key) && (typeof field === 'string' || isRaw?.(field) === true) && field !== '';
-    out[key] = masked ? REDACTED : redactStrings(field);
-  }
-  return out;
+  return redactText(redactJsonText(body, 2));
 }
 
 /** The dead-letter detail page content. */
