@@ -1,4 +1,12 @@
-import { BgError, durationOption, integerOption, invalidOption } from '@bg/core/adapter';
+import {
+  BgError,
+  checkOptionNames,
+  describeValue,
+  durationOption,
+  integerOption,
+  invalidOption,
+  objectOption,
+} from '@bg/core/adapter';
 import { REDIS_CAPABILITIES } from './capabilities.js';
 import { HORIZON_MS, IDLE_CONSUMER_MS } from './lua-scripts.js';
 import type { RedisAdapterOptions } from './options.js';
@@ -17,6 +25,22 @@ export const MAX_BODY_BYTES = 512 * 1024 * 1024;
 export const COMMAND_TIMEOUT_MS = 10_000;
 
 const PREFIX = /^[A-Za-z0-9:_.-]{1,64}$/;
+
+/** Every option of {@link RedisAdapterOptions}: any other name is `INVALID_ARGUMENT`. */
+const OPTION_NAMES: ReadonlySet<string> = new Set<keyof RedisAdapterOptions>([
+  'url',
+  'client',
+  'cluster',
+  'prefix',
+  'maxPayloadBytes',
+  'deduplicationWindowMs',
+  'fallbackPollMs',
+  'idleConsumerMs',
+  'ownershipMarginMs',
+  'connectTimeoutMs',
+  'commandTimeoutMs',
+  'onWarning',
+]);
 
 /** The options of {@link redisAdapter} after {@link checkOptions}: every value known good. */
 export interface CheckedOptions {
@@ -41,6 +65,25 @@ export interface CheckedOptions {
  * `prefix` option is not given, and may not disagree with it.
  */
 export function checkOptions(options: RedisAdapterOptions): CheckedOptions {
+  // A URL string given as the options, or ioredis's own options ({ host, port, password }), were
+  // ignored: the adapter connected to 127.0.0.1:6379, another server than the one meant.
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      `redis options must be an object such as { url }, got ${typeof options === 'string' ? 'a string (pass it as { url })' : describeValue(options)}`,
+      { retryable: false },
+    );
+  checkOptionNames('redisAdapter options', options, OPTION_NAMES);
+  if (options.client !== undefined) {
+    objectOption('redis', 'client', options.client, 'an ioredis Redis or Cluster', [
+      'on',
+      'off',
+      'defineCommand',
+      'pipeline',
+      'multi',
+    ]);
+    checkNoKeyPrefix(options.client);
+  }
   const ownsConnection = options.client === undefined && options.cluster === undefined;
   const url = ownsConnection ? clientUrlOf(options.url ?? DEFAULT_URL) : undefined;
   if (options.prefix !== undefined && url?.prefix !== undefined && url.prefix !== options.prefix)
@@ -98,4 +141,21 @@ function checkClusterNodes(cluster: unknown): void {
     if (typeof host !== 'string' || host === '' || !Number.isInteger(port) || (port as number) < 1 || (port as number) > 65_535)
       throw invalidOption('redis', 'cluster', 'a list of { host: a host name, port: 1-65535 }', node);
   }
+}
+
+/**
+ * A client of the caller's may not carry ioredis's `keyPrefix`: ioredis prefixes the keys a command
+ * names, not those the scripts build (a delayed job's hash) nor SCAN patterns nor the key names of
+ * an XREAD reply, so a delayed job was dropped when it came due (its hash looked up unprefixed),
+ * listQueues found no queue and idle workers missed every wake-up. The `prefix` option is the way.
+ */
+function checkNoKeyPrefix(client: unknown): void {
+  const options = (client as { options?: { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } } }).options;
+  const keyPrefix = options?.keyPrefix ?? options?.redisOptions?.keyPrefix;
+  if (keyPrefix !== undefined && keyPrefix !== '')
+    throw new BgError(
+      'INVALID_ARGUMENT',
+      "redis option client must not set ioredis's keyPrefix (the adapter's scripts and scans build keys it would not prefix): use the adapter's prefix option instead",
+      { retryable: false },
+    );
 }

@@ -4,7 +4,11 @@ import type { Cluster, Redis } from 'ioredis';
 export interface RedisAdapterOptions {
   /** `redis://[user:password@]host:port[/db]` (`rediss://` for TLS). Default `redis://127.0.0.1:6379`. */
   readonly url?: string;
-  /** Bring your own ioredis client or cluster (the adapter then never closes it). */
+  /**
+   * Bring your own ioredis client or cluster (the adapter then never closes it). It may not set
+   * ioredis's `keyPrefix` (use {@link RedisAdapterOptions.prefix}); give it
+   * `autoResendUnfulfilledCommands: false`, as the adapter gives its own connection.
+   */
   readonly client?: Redis | Cluster;
   /**
    * Startup nodes of a Redis Cluster (`[{ host, port }, …]`): the adapter opens (and closes)

@@ -73,7 +73,7 @@ import type { RedisAdapterOptions } from './options.js';
 import { OwnedLeases } from './owned-leases.js';
 import { selectDb } from './redis-url.js';
 import { checkServer } from './server-checks.js';
-import { clearSocketTimer } from './socket-timer.js';
+import { clearSocketTimer, failUnanswered } from './socket-timer.js';
 import { createWakeHub, type WakeHub } from './wake-hub.js';
 
 /** The Redis adapter, with its client exposed for tools. */
@@ -166,6 +166,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     // down); the command timeout ends those calls.
     socketTimeout: checked.commandTimeoutMs,
     commandTimeout: checked.commandTimeoutMs,
+    // ioredis sends the commands a lost connection left unanswered again on the next one, after
+    // their callers may have been told UNREACHABLE (commandTimeout): a receive script then leased
+    // jobs to nobody for their whole lease, a send stored a job its caller was about to send
+    // again. A call on a lost connection fails (retryable) and runs at most once, as it was sent.
+    autoResendUnfulfilledCommands: false,
   };
   const client: Redis | Cluster =
     options.client ??
@@ -194,7 +199,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   client.on('error', noteError);
   // A socket timer left armed by a connection that closed would fire on the next one (ioredis
   // reads its stream when the timer fires) or hold the process open after close().
-  if (ownsClient && !('nodes' in client)) client.on('close', () => clearSocketTimer(client));
+  if (ownsClient && !('nodes' in client))
+    client.on('close', () => {
+      clearSocketTimer(client);
+      failUnanswered(client);
+    });
   const consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const guard = new CloseGuard('redis');
   /** Recently acked handles: a second ack of one (gone by then) is harmless. */
