@@ -14,6 +14,7 @@ import { withCapabilities } from '../src/index.js';
 import { perStore } from './audit/variant.js';
 import { DEAD_LETTER_CONCURRENCY_VARIANTS } from './broken-dead-letter-concurrency.js';
 import { OUTSIDE_AUDIT_VARIANTS } from './broken-outside-audit.js';
+import { ROUND_FIVE_VARIANTS } from './broken-round-five.js';
 import { ROUND_FOUR_AUTHOR_VARIANTS, ROUND_FOUR_VARIANTS } from './broken-round-four.js';
 import { ROUND_THREE_VARIANTS } from './broken-round-three.js';
 import { ROUND_TWO_VARIANTS } from './broken-round-two.js';
@@ -1278,4 +1279,5 @@ export const BROKEN_VARIANTS: readonly BrokenVariant[] = [
   ...ROUND_THREE_VARIANTS,
   ...ROUND_FOUR_VARIANTS,
   ...ROUND_FOUR_AUTHOR_VARIANTS,
+  ...ROUND_FIVE_VARIANTS,
 ];

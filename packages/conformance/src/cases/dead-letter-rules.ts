@@ -4,6 +4,12 @@ import { eventually, firstDifference, message, receiveCount, receiveOne, say, sh
 import { randomInt, textOfBytes } from '../random.js';
 import { longLease } from '../timing.js';
 
+/**
+ * Dead letters of `dead-letter.more-than-one-scan`: more than one read of a scanning store
+ * (an Azure peek reads 32, an SQS receive 10) and than one page of 32 or fewer.
+ */
+const MANY_DEAD = 45;
+
 function info(at: number, attempts = 1): DeadLetterInfo {
   return { reason: 'permanent-error', attempts, error: { message: 'dead on purpose' }, deadLetteredAt: at };
 }
@@ -111,13 +117,18 @@ export const deadLetterRuleCases: readonly ConformanceCase[] = [
   {
     id: 'dead-letter.exact-ids-and-empty-purge',
     group: 'Dead letters',
-    title: 'get, replay and purge match ids exactly (no prefix or case folding); purge([]) removes nothing',
+    title:
+      'get, replay and purge match ids exactly (no prefix or case folding), ids holding separators, spaces, % and non-ASCII included; purge([]) removes nothing',
     async run(ctx) {
       const { adapter, queue, expect } = ctx;
       const a = message('exact-a');
       const b = message('exact-b', {});
       const longer = { ...b, id: `${a.id}x` };
-      await deadLetterAll(ctx, queue, [a, longer], () => Date.now());
+      // A caller's job id need not be a UUID: separators, a space, a percent escape and non-ASCII
+      // must not stop get, purge or replay from finding it (an id escaped on one path only).
+      const odd = { ...message('odd id'), id: `order:42/ship é+%2F ${a.id}` };
+      const oddToo = { ...message('odd id, replayed'), id: `order:43/ship é+%2F ${a.id}` };
+      await deadLetterAll(ctx, queue, [a, longer, odd, oddToo], () => Date.now());
       const prefix = a.id.slice(0, -1);
       expect(
         await adapter.getDeadLetter(queue, prefix),
@@ -142,8 +153,8 @@ export const deadLetterRuleCases: readonly ConformanceCase[] = [
       ).toBe(0);
       expect(
         await ctx.inspector.deadCount(queue),
-        say(`after purge([]) and purge([prefix]) on queue ${queue}`, 'both dead letters are still stored'),
-      ).toBe(2);
+        say(`after purge([]) and purge([prefix]) on queue ${queue}`, 'the four dead letters are still stored'),
+      ).toBe(4);
       expect(await ctx.inspector.liveCount(queue), say(`after replay(prefix) on queue ${queue}`, 'nothing was replayed')).toBe(0);
       expect(
         await adapter.purgeDeadLetters(queue, [a.id, a.id]),
@@ -153,6 +164,67 @@ export const deadLetterRuleCases: readonly ConformanceCase[] = [
         (await adapter.getDeadLetter(queue, longer.id))?.id,
         say(`purgeDeadLetters([${a.id}])`, `must not remove ${longer.id}`),
       ).toBe(longer.id);
+      expect(
+        (await adapter.getDeadLetter(queue, odd.id))?.id,
+        say(`getDeadLetter(${show(odd.id)}) on queue ${queue}`, 'finds an id holding : / space + % and é'),
+      ).toBe(odd.id);
+      expect(
+        await adapter.purgeDeadLetters(queue, [odd.id]),
+        say(`purgeDeadLetters([${show(odd.id)}]) on queue ${queue}`, 'removes that dead letter and answers 1'),
+      ).toBe(1);
+      expect(
+        await adapter.getDeadLetter(queue, odd.id),
+        say(`getDeadLetter(${show(odd.id)}) after purging it on queue ${queue}`, 'finds nothing'),
+      ).toBeUndefined();
+      expect(
+        await adapter.replayDeadLetter(queue, oddToo.id),
+        say(`replayDeadLetter(${show(oddToo.id)}) on queue ${queue}`, 'finds and replays an id holding : / space + % and é'),
+      ).toBe(true);
+      const replayed = await receiveOne(ctx, { leaseMs: longLease(ctx.timing, adapter.capabilities) });
+      expect(
+        replayed.id,
+        say(`receive on queue ${queue} after replayDeadLetter(${show(oddToo.id)})`, 'delivers the job under its id, unchanged'),
+      ).toBe(oddToo.id);
+      await adapter.ack(queue, replayed.handle);
+    },
+  },
+  {
+    id: 'dead-letter.more-than-one-scan',
+    group: 'Dead letters',
+    title: `${MANY_DEAD} dead letters (more than one peek or receive of a scanning store reads) are all listed, found, and purged by a purge of all, which answers ${MANY_DEAD}`,
+    slow: 2,
+    async run(ctx) {
+      const { adapter, queue, expect } = ctx;
+      const base = Date.now();
+      const sent = Array.from({ length: MANY_DEAD }, (_, i) => message(`many-${i}`));
+      await deadLetterAll(ctx, queue, sent, (i) => base + i);
+      const listed = await listAll(ctx, queue, 100);
+      const call = `listDeadLetters(limit 100) paged on queue ${queue} holding ${MANY_DEAD} dead letters`;
+      expect(
+        listed.map((d) => d.id),
+        say(
+          call,
+          `lists all ${MANY_DEAD}, oldest first, each once (not only what one scan of the store reads)`,
+          `${listed.length} items`,
+        ),
+      ).toEqual(sent.map((m) => m.id));
+      const last = sent[MANY_DEAD - 1] as OutgoingMessage;
+      expect(
+        (await adapter.getDeadLetter(queue, last.id))?.id,
+        say(`getDeadLetter(${last.id}) on queue ${queue}`, `finds the dead letter written last of ${MANY_DEAD}`),
+      ).toBe(last.id);
+      const purged = await adapter.purgeDeadLetters(queue);
+      expect(
+        purged,
+        say(
+          `purgeDeadLetters() on queue ${queue} holding ${MANY_DEAD} dead letters`,
+          `removes them all and answers ${MANY_DEAD}`,
+          String(purged),
+        ),
+      ).toBe(MANY_DEAD);
+      await eventually(ctx, `no dead letters left on queue ${queue}`, async () =>
+        (await ctx.inspector.deadCount(queue)) === 0 ? true : undefined,
+      );
     },
   },
   {

@@ -177,7 +177,8 @@ export const deadLetterCases: readonly ConformanceCase[] = [
   {
     id: 'dead-letter.crash-between-write-and-remove',
     group: 'Dead letters',
-    title: 'a crash between writing the dead letter and removing the original leaves a duplicate, never a loss',
+    title:
+      'a crash between writing the dead letter and removing the original leaves a duplicate, never a loss; the redelivery dead-lettered again shows its own record',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const lease = shortLease(timing, adapter.capabilities);
@@ -191,6 +192,20 @@ export const deadLetterCases: readonly ConformanceCase[] = [
       const again = await receiveOne(ctx, { leaseMs: lease, deadlineMs: lease + timing.deadlineMs });
       expect(again.id).toBe(m.id);
       expect(again.deliveryCount).toBe(2);
+      // The redelivery fails for good too: its dead letter is the one shown (the later write wins).
+      await adapter.deadLetter(queue, again, info('max-attempts', 2));
+      await adapter.ack(queue, again.handle);
+      const call = `deadLetter(redelivery of ${m.id}, max-attempts, 2 attempts) on queue ${queue} after a crash left its first dead letter`;
+      const shown = await adapter.getDeadLetter(queue, m.id);
+      expect(
+        { reason: shown?.reason, attempts: shown?.attempts },
+        say(call, 'getDeadLetter shows the later record (reason and attempts of the second write)', show(shown)),
+      ).toEqual({ reason: 'max-attempts', attempts: 2 });
+      const listed = (await adapter.listDeadLetters(queue)).items;
+      expect(
+        listed.map((d) => [d.id, d.reason, d.attempts]),
+        say(call, 'listDeadLetters shows the job once, with the later record', show(listed)),
+      ).toEqual([[m.id, 'max-attempts', 2]]);
     },
   },
 ];

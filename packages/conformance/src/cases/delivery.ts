@@ -41,6 +41,22 @@ function callerCopies(messages: readonly OutgoingMessage[]): (ctx: CaseContext, 
   };
 }
 
+/**
+ * `promise`, or a rejection naming `what` once `limitMs` passed without an answer: a receive that
+ * ignores its `waitMs` fails the case with what broke instead of hanging it until its timeout.
+ */
+async function answeredWithin<T>(promise: Promise<T>, limitMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}; no answer after ${limitMs} ms`)), limitMs);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function byId(messages: readonly ReceivedMessage[]): Map<string, ReceivedMessage> {
   return new Map(messages.map((m) => [m.id, m]));
 }
@@ -91,21 +107,28 @@ export const deliveryCases: readonly ConformanceCase[] = [
       const lease = longLease(ctx.timing, adapter.capabilities);
       // A long-lived signal, as a worker passes to every poll: no receive may leave a listener on it.
       const idle = new AbortController();
+      const emptyLimit = Math.max(2_000, 2 * promptly(ctx.timing));
+      // A signal does not replace waitMs: each of these answers by itself, the signal never aborts.
+      const withSignal = (waitMs: number, what: string) =>
+        answeredWithin(
+          adapter.receive(queue, { max: 1, leaseMs: lease, waitMs, signal: idle.signal }),
+          waitMs + 5 * emptyLimit,
+          say(`${what} with a signal that never aborts`, `answers after waitMs=${waitMs} (the signal does not replace waitMs)`),
+        );
       // The first call may open connections and read the queue's metadata: time later ones.
       expect(
-        await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: 0, signal: idle.signal }),
+        await withSignal(0, `first receive(waitMs 0) on empty queue ${queue}`),
         say(`first receive(waitMs 0) on empty queue ${queue}`, 'returns nothing'),
       ).toEqual([]);
       const times: number[] = [];
       for (let i = 0; i < 3; i++) {
         const start = Date.now();
         expect(
-          await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: 0, signal: idle.signal }),
+          await withSignal(0, `receive(waitMs 0) on empty queue ${queue}`),
           say(`receive(waitMs 0) on empty queue ${queue}`, 'returns nothing'),
         ).toEqual([]);
         times.push(since(start));
       }
-      const emptyLimit = Math.max(2_000, 2 * promptly(ctx.timing));
       expect(
         Math.max(...times),
         say(`receive(waitMs 0) on empty queue ${queue}`, `returns within ${emptyLimit} ms`, `${show(times)} ms`),
@@ -122,7 +145,7 @@ export const deliveryCases: readonly ConformanceCase[] = [
         ),
       ).toBeLessThan(fastLimit);
       expect(
-        await adapter.receive(queue, { max: 1, leaseMs: lease, waitMs: ctx.timing.pollMs, signal: idle.signal }),
+        await withSignal(ctx.timing.pollMs, `receive(waitMs ${ctx.timing.pollMs}) on empty queue ${queue}`),
         say(`receive(waitMs ${ctx.timing.pollMs}) on empty queue ${queue}`, 'returns nothing'),
       ).toEqual([]);
       const listeners = getEventListeners(idle.signal, 'abort').length;

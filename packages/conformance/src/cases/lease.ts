@@ -130,7 +130,8 @@ export const leaseCases: readonly ConformanceCase[] = [
   {
     id: 'lease.stale-handle-after-expiry',
     group: 'Lease',
-    title: 'acking with a stale handle after another consumer received the job is LEASE_LOST; the other delivery stays intact',
+    title:
+      'acking with a stale handle after another consumer received the job is LEASE_LOST, also once that consumer acked it; the other delivery stays intact',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const other = await ctx.newAdapter();
@@ -185,6 +186,16 @@ export const leaseCases: readonly ConformanceCase[] = [
       expect(await ctx.inspector.liveCount(queue), 'the stale ack removed the other delivery').toBe(1);
       await other.ack(queue, second.handle);
       expect(await ctx.inspector.liveCount(queue)).toBe(0);
+      // The job is gone now, acked by its owner: the stale handle never acked it, so this is no
+      // harmless second ack (a delete that matched nothing is not "acked already").
+      await expectBgError(
+        ctx,
+        `ack(handle from receive #1) on queue ${queue} after the other consumer acked the job`,
+        adapter.ack(queue, first.handle),
+        'LEASE_LOST',
+        false,
+        'this handle lost the job to another consumer, which finished it: only an ack of the same handle again is harmless',
+      );
     },
   },
   {

@@ -34,7 +34,7 @@ export const receiveCases: readonly ConformanceCase[] = [
   {
     id: 'receive.max-honoured',
     group: 'Receive',
-    title: 'receive returns at most max messages (random sizes), every job once',
+    title: 'receive returns at most max messages (random sizes), a long poll woken by a larger batch too, every job once',
     async run(ctx) {
       const { adapter, queue, expect, timing } = ctx;
       const lease = longLease(timing, adapter.capabilities);
@@ -79,6 +79,25 @@ export const receiveCases: readonly ConformanceCase[] = [
             show(batch.map((m) => m.id)),
           ),
         ).toEqual([last.id]);
+      }
+      // A long poll woken by a batch: max still bounds what it returns (not the batch limit, not
+      // the batch that woke it). Every job sent so far is leased: the queue shows none.
+      if (cap >= 3) {
+        const max = 2;
+        const wake = Array.from({ length: Math.min(cap, 5) }, (_, i) => message(`wake-${i}`));
+        const wait = pollWait(timing.pollMs) * 2;
+        const polling = adapter.receive(queue, { max, leaseMs: lease, waitMs: wait });
+        await new Promise((r) => setTimeout(r, Math.min(300, wait / 4)));
+        await (await ctx.newAdapter()).send(queue, wake);
+        const woken = await polling;
+        expect(
+          woken.length,
+          say(
+            `receive(max ${max}, waitMs ${wait}) on queue ${queue}, woken by a batch of ${wake.length} sent by another adapter`,
+            `returns at most max=${max}`,
+            show(woken.map((m) => m.body)),
+          ),
+        ).toBeLessThanOrEqual(max);
       }
     },
   },

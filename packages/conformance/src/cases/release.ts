@@ -1,7 +1,14 @@
+import type { ReceivedMessage } from '@bg/core';
 import type { ConformanceCase } from '../case.js';
-import { eventually, message, receiveOne, say, show, since, watchNotBefore } from '../helpers.js';
+import { eventually, message, receiveCount, receiveOne, say, show, since, watchNotBefore } from '../helpers.js';
 import { randomInt } from '../random.js';
 import { longLease, promptly, shortLease } from '../timing.js';
+
+/**
+ * Deliveries of one job in `release.many-deliveries` when the manifest declares no
+ * `maxDeliveries`: past the receive counts a redrive policy is usually set to (3 to 5).
+ */
+const MANY_DELIVERIES = 8;
 
 /** Release cases. */
 export const releaseCases: readonly ConformanceCase[] = [
@@ -78,6 +85,38 @@ export const releaseCases: readonly ConformanceCase[] = [
           show(again.enqueuedAt),
         ),
       ).toBe(first.enqueuedAt);
+    },
+  },
+  {
+    id: 'release.many-deliveries',
+    group: 'Release',
+    title: `a job released again and again comes back every time, counting each delivery, up to ${MANY_DELIVERIES} deliveries (below maxDeliveries when declared): no cap the manifest does not declare`,
+    async run(ctx) {
+      const { adapter, queue, expect, timing } = ctx;
+      const lease = longLease(timing, adapter.capabilities);
+      const declared = adapter.capabilities.maxDeliveries;
+      const rounds = declared === undefined ? MANY_DELIVERIES : Math.min(MANY_DELIVERIES, declared - 1);
+      const m = message('released again and again');
+      await adapter.send(queue, [m]);
+      for (let n = 1; n <= rounds; n++) {
+        const call = `receive #${n} on queue ${queue}, after ${n - 1} × release(handle, 0)`;
+        const got = await receiveCount(ctx, 1, { leaseMs: lease });
+        expect(
+          got.map((x) => [x.id, x.deliveryCount]),
+          say(
+            call,
+            `delivers the job again, counted ${n} (the manifest declares ${declared === undefined ? 'no maxDeliveries' : `maxDeliveries ${declared}`}: no hidden redrive policy moves or drops it)`,
+            show(got.map((x) => [x.id, x.deliveryCount])),
+          ),
+        ).toEqual([[m.id, n]]);
+        const [delivery] = got as [ReceivedMessage];
+        if (n < rounds) await adapter.release(queue, delivery.handle, 0);
+        else await adapter.ack(queue, delivery.handle);
+      }
+      expect(
+        await ctx.inspector.deadCount(queue),
+        say(`${rounds} deliveries of ${m.id} on queue ${queue}`, 'dead-letter nothing by themselves'),
+      ).toBe(0);
     },
   },
 ];

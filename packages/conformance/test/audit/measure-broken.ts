@@ -1,6 +1,6 @@
 /**
  * Measures which cases of the whole suite catch each broken variant of `test/broken-*.ts` (by
- * default the second round's, `[r2-…]`; `--only r3-` the third round's, `--only r4-` the fourth's): one child
+ * default the second round's, `[r2-…]`; `--only r3-` the third round's, `--only r4-` the fourth's, `--only r5-` the fifth's): one child
  * process per variant runs every case (`runCase`, five at a time, as `it.concurrent` does) with the
  * options `test/broken.test.ts` gives it; a failing case is rerun alone on the variant and must
  * fail again, and a case that fails on either healthy control run counts for no variant.
@@ -21,6 +21,7 @@ import {
   skipReason,
 } from '../../src/index.js';
 import type { BrokenVariant } from '../broken-adapters.js';
+import { ROUND_FIVE_KNOWN_MISSES, ROUND_FIVE_VARIANTS } from '../broken-round-five.js';
 import { ROUND_FOUR_AUTHOR_VARIANTS, ROUND_FOUR_KNOWN_MISSES, ROUND_FOUR_VARIANTS } from '../broken-round-four.js';
 import { ROUND_THREE_VARIANTS } from '../broken-round-three.js';
 import { ROUND_TWO_VARIANTS } from '../broken-round-two.js';
@@ -36,6 +37,8 @@ const TARGETS: readonly Target[] = [
   ...ROUND_FOUR_VARIANTS,
   ...ROUND_FOUR_AUTHOR_VARIANTS,
   ...ROUND_FOUR_KNOWN_MISSES,
+  ...ROUND_FIVE_VARIANTS,
+  ...ROUND_FIVE_KNOWN_MISSES,
 ];
 
 interface Outcome {
