@@ -1,35 +1,15 @@
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { type Adapter, BgError, defineJob } from '@bg/core';
+import { type Adapter, BgError } from '@bg/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, postgresAdapter } from '../src/index.js';
 import { createOutbox, type Relay, type RelayOptions, startRelay } from '../src/outbox/index.js';
+import { anyObjectJob, fresh, waitFor } from './support.js';
 
 const url = inject('pgUrl') as string;
 
-const blob = defineJob({
-  type: 'r6.blob',
-  schema: {
-    '~standard': {
-      version: 1,
-      vendor: 'test',
-      types: undefined as unknown as { input: Record<string, unknown>; output: Record<string, unknown> },
-      validate: (value: unknown) => ({ value: value as Record<string, unknown> }),
-    },
-  },
-});
-
-const fresh = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
-
-async function waitFor(what: string, check: () => Promise<boolean>, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const blob = anyObjectJob('r6.blob');
 
 describe.skipIf(!url)('audit round six: the outbox relay and its target queues (private PostgreSQL)', () => {
   const db = new pg.Pool({ connectionString: url, max: 6 });

@@ -4,7 +4,6 @@ import {
   type BgError,
   createQueue,
   createWorker,
-  defineJob,
   isBgError,
   type JobContext,
   type OutgoingMessage,
@@ -13,21 +12,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { effectivelyOnce, type PostgresAdapter, postgresAdapter } from '../src/index.js';
 import { createOutbox, outboxStats, startRelay } from '../src/outbox/index.js';
+import { anyObjectJob, waitFor } from './support.js';
 
 const url = inject('pgUrl') as string;
 const passwordUrl = inject('pgPasswordUrl') as string;
 
-const anyJob = defineJob({
-  type: 'audit3.any',
-  schema: {
-    '~standard': {
-      version: 1,
-      vendor: 'test',
-      types: undefined as unknown as { input: Record<string, unknown>; output: Record<string, unknown> },
-      validate: (value: unknown) => ({ value: value as Record<string, unknown> }),
-    },
-  },
-});
+const anyJob = anyObjectJob('audit3.any');
 
 /** The error `fn` throws (or `undefined`). */
 function thrown(fn: () => unknown): unknown {
@@ -46,14 +36,6 @@ const described = (error: unknown): string =>
 /** Resolves with `p`'s outcome, or `'pending'` after `ms`. */
 function within<T>(p: Promise<T>, ms: number): Promise<T | 'pending'> {
   return Promise.race([p, new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms).unref())]);
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe.skipIf(!url)('audit round three (private PostgreSQL)', () => {

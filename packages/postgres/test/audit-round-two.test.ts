@@ -1,23 +1,14 @@
 import { waitUntil } from '@bg/backends';
-import { type Adapter, BgError, defineJob, isBgError, type JobContext, type OutgoingMessage } from '@bg/core';
+import { type Adapter, BgError, isBgError, type JobContext, type OutgoingMessage } from '@bg/core';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { effectivelyOnce, POSTGRES_CAPABILITIES, type PostgresAdapter, postgresAdapter } from '../src/index.js';
 import { createOutbox, startRelay } from '../src/outbox/index.js';
+import { anyObjectJob } from './support.js';
 
 const url = inject('pgUrl') as string;
 
-const anyJob = defineJob({
-  type: 'audit.any',
-  schema: {
-    '~standard': {
-      version: 1,
-      vendor: 'test',
-      types: undefined as unknown as { input: Record<string, unknown>; output: Record<string, unknown> },
-      validate: (value: unknown) => ({ value: value as Record<string, unknown> }),
-    },
-  },
-});
+const anyJob = anyObjectJob('audit.any');
 
 /** The first `n` code units of `text`: cutting an emoji in half leaves a lone surrogate, as `slice` does. */
 const cut = (text: string, n: number): string => text.slice(0, n);

@@ -1,34 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { type Adapter, type BgError, defineJob, isBgError, type OutgoingMessage } from '@bg/core';
+import { type Adapter, type BgError, isBgError, type OutgoingMessage } from '@bg/core';
 import { partialSendError } from '@bg/core/adapter';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type PostgresAdapter, postgresAdapter } from '../src/index.js';
 import { createOutbox, outboxStats, type Relay, type RelayOptions, startRelay } from '../src/outbox/index.js';
+import { anyObjectJob, fresh, waitFor } from './support.js';
 
 const url = inject('pgUrl') as string;
 
-const blob = defineJob({
-  type: 'relay.blob',
-  schema: {
-    '~standard': {
-      version: 1,
-      vendor: 'test',
-      types: undefined as unknown as { input: Record<string, unknown>; output: Record<string, unknown> },
-      validate: (value: unknown) => ({ value: value as Record<string, unknown> }),
-    },
-  },
-});
-
-const fresh = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
-
-async function waitFor(what: string, check: () => Promise<boolean>, deadlineMs = 10_000): Promise<void> {
-  const end = Date.now() + deadlineMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out after ${deadlineMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const blob = anyObjectJob('relay.blob');
 
 describe.skipIf(!url)('outbox relay: refused rows, partial sends, pools, ordering, delays (private PostgreSQL)', () => {
   const db = new pg.Pool({ connectionString: url, max: 6 });
