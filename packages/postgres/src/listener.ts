@@ -142,10 +142,16 @@ export class Wakeups {
     const client = this.#client;
     if (client === undefined || this.#closed || Date.now() - this.#lastPing < PING_EVERY_MS) return;
     this.#lastPing = Date.now();
-    client.query({ text: 'select 1', query_timeout: PING_TIMEOUT_MS } as pg.QueryConfig).then(
-      () => {},
-      () => this.#drop(client),
-    );
+    // A timer of its own, not node-postgres's per-query `query_timeout` (older 8.x releases
+    // within the supported range do not apply it to a query given that way).
+    const giveUp = (): void => {
+      clearTimeout(late);
+      // Dropped already (a timeout, an error, close()): nothing more to do.
+      if (this.#client === client) this.#drop(client);
+    };
+    const late = setTimeout(giveUp, PING_TIMEOUT_MS);
+    late.unref();
+    client.query('select 1').then(() => clearTimeout(late), giveUp);
   }
 
   /**
