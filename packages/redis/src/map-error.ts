@@ -49,6 +49,24 @@ export function mapRedisError(error: unknown, during: string): BgError {
   ) {
     return new BgError('UNREACHABLE', `${during}: Redis is unreachable: ${message}`, { cause: error });
   }
+  // A key of the queue holds another type of value (another application shares the prefix):
+  // every retry would meet the same key.
+  if (/^WRONGTYPE/.test(message)) {
+    return new BgError(
+      'BACKEND_ERROR',
+      `${during}: a key of the queue holds another type of value (is the prefix shared with other data? give the adapter a prefix of its own): ${message}`,
+      { cause: error, retryable: false },
+    );
+  }
+  // A server without a command or argument the adapter needs (Redis older than 7.0: XAUTOCLAIM,
+  // XPENDING … IDLE, XINFO CONSUMERS in scripts …), or one that renamed it away.
+  if (/^ERR (unknown command|unknown subcommand|syntax error|Unknown argument)/i.test(message)) {
+    return new BgError(
+      'BACKEND_ERROR',
+      `${during}: the server does not take a command the adapter needs (bg needs Redis 7.0 or newer, with the stream and sorted-set commands enabled): ${message}`,
+      { cause: error, retryable: false },
+    );
+  }
   if (/^OOM/.test(message)) {
     return new BgError('BACKEND_ERROR', `${during}: Redis is out of memory (maxmemory reached): ${message}`, {
       cause: error,

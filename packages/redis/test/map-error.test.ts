@@ -24,4 +24,33 @@ describe('mapRedisError', () => {
       'an EXECABORT caused by a missing group',
     ).toMatchObject({ code: 'QUEUE_NOT_FOUND' });
   });
+
+  it('says a key holding another type, and a server too old for a command, are not worth retrying', () => {
+    const wrongType = mapRedisError(
+      reply('WRONGTYPE Operation against a key holding the wrong kind of value'),
+      'send to queue q',
+    );
+    expect(wrongType, 'WRONGTYPE (the prefix is shared with other data)').toMatchObject({
+      code: 'BACKEND_ERROR',
+      retryable: false,
+    });
+    expect(wrongType.message, 'the message says what to do').toMatch(/prefix of its own/);
+    for (const text of [
+      "ERR unknown command 'XAUTOCLAIM', with args beginning with: 'bg:{q}:s'",
+      "ERR Unknown argument 'IDLE'",
+      'ERR syntax error',
+      "ERR unknown subcommand 'CREATECONSUMER'. Try XGROUP HELP.",
+    ]) {
+      const mapped = mapRedisError(reply(text), 'receive from queue q');
+      expect(mapped, `${text}: a server without the command`).toMatchObject({ code: 'BACKEND_ERROR', retryable: false });
+      expect(mapped.message, `${text}: names the version needed`).toMatch(/Redis 7\.0 or newer/);
+    }
+    expect(
+      mapRedisError(reply('ERR Error running script (call to f_1): @user_script:1: oops'), 'x'),
+      'other errors stay retryable',
+    ).toMatchObject({
+      code: 'BACKEND_ERROR',
+      retryable: true,
+    });
+  });
 });

@@ -170,4 +170,29 @@ describe.skipIf(!url)('@bg/redis send', () => {
       await admin.quit();
     }
   });
+
+  it('a queue key holding another type of value (a prefix shared with other data) fails sends and receives as BACKEND_ERROR, not retryable', async () => {
+    const prefix = `wt${Date.now().toString(36)}`;
+    const adapter = redisAdapter({ url: url as string, prefix, onWarning: () => {} });
+    const client = new Redis(url as string);
+    try {
+      await adapter.ensureQueue('wrong-type');
+      const keys = queueKeys(prefix, 'wrong-type');
+      await client.del(keys.stream);
+      await client.set(keys.stream, 'another application was here');
+      for (const [call, attempt] of [
+        ['send', () => adapter.send('wrong-type', [{ id: 'wt-1', body: '{}' }])],
+        ['receive', () => adapter.receive('wrong-type', { max: 1, leaseMs: 5_000 })],
+      ] as const) {
+        const error = await rejection(attempt());
+        expect(isBgError(error), `${call} on a stream key holding a string: a BgError (got ${String(error)})`).toBe(true);
+        expect(error, `${call} on a stream key holding a string`).toMatchObject({ code: 'BACKEND_ERROR', retryable: false });
+      }
+    } finally {
+      const left = await client.keys(`{${prefix}:*`);
+      if (left.length > 0) await client.del(...left);
+      client.disconnect();
+      await adapter.close();
+    }
+  });
 });
