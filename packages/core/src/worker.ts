@@ -162,14 +162,16 @@ export const STOP_SETTLE_WAIT_MS = 2_000;
 /**
  * Waits for a handler's `result` for at most `limitMs`: past it, the handler's signal is
  * aborted, `overdue` is told of the handler still running (it keeps its slot until it ends) and
- * the wait rejects with `TIMEOUT` (the handler itself cannot be stopped).
+ * the wait rejects with `TIMEOUT` (the handler itself cannot be stopped). `overdue` takes the
+ * delivery as an argument: the caller, the worker's hot path, then makes no closure over it (and
+ * no heap context per job).
  */
 async function withTimeout(
   result: unknown,
   limitMs: number,
   item: HeldDelivery,
   jobType: string,
-  overdue: (pending: Promise<unknown>) => void,
+  overdue: (item: HeldDelivery, pending: Promise<unknown>) => void,
 ): Promise<void> {
   const pending = Promise.resolve(result);
   let timeout: ReturnType<typeof setTimeout> | undefined;
@@ -177,7 +179,7 @@ async function withTimeout(
     timeout = setTimeout(() => {
       const error = new BgError('TIMEOUT', `job ${item.message.id} ("${jobType}") exceeded its ${limitMs} ms timeout`);
       item.controller.abort(error);
-      overdue(pending);
+      overdue(item, pending);
       reject(error);
     }, limitMs);
     // A handler that never returns keeps it past a stop: it must not keep the process alive.
@@ -547,7 +549,7 @@ export function createWorker(options: WorkerOptions): Worker {
       try {
         const result = callHandler(hooks, (handlers.get(job.type) as Registered).handler, payload, context, reportHook);
         if (job.timeoutMs !== undefined) {
-          await withTimeout(result, job.timeoutMs, item, job.type, (pending) => holdSlotUntilEnd(item, pending));
+          await withTimeout(result, job.timeoutMs, item, job.type, holdSlotUntilEnd);
         } else if (result !== undefined) await result;
       } catch (error) {
         failed = true;

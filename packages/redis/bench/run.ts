@@ -137,8 +137,10 @@ function costLine(at: string, s: readonly ContestantSummary[], api: string, raw:
   const node = worker.drainClientCpuUsPerJob;
   const redis = worker.drainServerCpuUsPerJob;
   const gc = worker.drainGcShare;
-  const rawNode = s.find((x) => x.name === raw)?.drainClientCpuUsPerJob;
-  return `${at}: ${api}: drain CPU/job Node ${fixed(node, 1)} µs (≤ 9: ${met(node, (v) => v <= 9)}), redis-server ${fixed(redis, 1)} µs (≤ 4: ${met(redis, (v) => v <= 4)}), GC ${gc === undefined ? 'n/a' : `${fixed(gc * 100, 0)}%`} of the drain (≤ 5%: ${met(gc, (v) => v <= 0.05)}); its raw loop's Node ${fixed(rawNode, 1)} µs`;
+  const rawRow = s.find((x) => x.name === raw);
+  const rawNode = rawRow?.drainClientCpuUsPerJob;
+  const bytes = (n: number | undefined): string => (n === undefined ? 'n/a' : `${Math.round(n).toLocaleString('en-US')} B`);
+  return `${at}: ${api}: drain CPU/job Node ${fixed(node, 1)} µs (≤ 9: ${met(node, (v) => v <= 9)}), redis-server ${fixed(redis, 1)} µs (≤ 4: ${met(redis, (v) => v <= 4)}), GC ${gc === undefined ? 'n/a' : `${fixed(gc * 100, 0)}%`} of the drain (≤ 5%: ${met(gc, (v) => v <= 0.05)}; it allocated ${bytes(worker.drainAllocBytesPerJob)} per job); its raw loop's Node ${fixed(rawNode, 1)} µs, ${bytes(rawRow?.drainAllocBytesPerJob)} per job`;
 }
 
 /** The #17 target lines of one concurrency and one table (`at`: e.g. `c=50 cold`). */

@@ -356,21 +356,44 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     readonly acks: string[];
     /** How to settle each ack's promise: resolve, reject, in the order of {@link Tick.acks}. */
     readonly ackSettlers: ((value?: unknown) => void)[];
+    /**
+     * Handles this process surely held when they were acked ({@link OwnedLeases}): the owned
+     * path, one promise for all of them ({@link ownedAcks}), settled by one `MULTI`.
+     */
+    readonly owned: string[];
+    /** The owned acks' shared promise and its settlers, once the turn has one. */
+    ownedDone: OwnedAcks | undefined;
+    /** The leases this process holds on the queue ({@link OwnedLeases.of}). */
+    readonly held: Map<string, number>;
     /** Receives waiting for this tick, by lease length. */
     readonly receives: Map<number, PendingReceive[]>;
+  }
+  /** The shared promise of a turn's owned acks and its settlers. */
+  interface OwnedAcks {
+    readonly promise: Promise<void>;
+    readonly resolve: () => void;
+    readonly reject: (reason: unknown) => void;
   }
   interface PendingReceive {
     readonly max: number;
     readonly result: Deferred<ReceivedMessage[]>;
   }
   const ticks = new Map<string, Tick>();
-  const NO_RECEIVES: Tick['receives'] = new Map();
   let flushScheduled = false;
 
   function tickOf(queue: string, keys: QueueKeys): Tick {
     let tick = ticks.get(queue);
     if (tick === undefined) {
-      tick = { queue, keys, acks: [], ackSettlers: [], receives: new Map() };
+      tick = {
+        queue,
+        keys,
+        acks: [],
+        ackSettlers: [],
+        owned: [],
+        ownedDone: undefined,
+        held: leases.of(queue),
+        receives: new Map(),
+      };
       ticks.set(queue, tick);
       if (!flushScheduled) {
         flushScheduled = true;
@@ -423,7 +446,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   };
 
   function flushTick(tick: Tick): void {
-    if (tick.acks.length > 0) ackOwned(tick);
+    if (tick.owned.length > 0) ackOwned(tick);
     const { queue, keys: k, acks, receives } = tick;
     let acksSent = acks.length === 0;
     // In stream order, as the ack scripts read them with XPENDING (their quick path).
@@ -471,45 +494,40 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   }
 
   /**
-   * Takes out of `tick` the acks of leases this process surely still holds ({@link OwnedLeases}:
-   * nobody else can have claimed those entries) and acks them with a plain `XACK` + `XDEL` in
-   * one `MULTI`, with no ownership check in Redis (a script's per-entry glue is most of an ack's
-   * server time). The others stay in `tick` for the checked path (the ack script). The `EXISTS`
-   * tells a deleted queue (`QUEUE_NOT_FOUND`, as the script would say) from entries removed
-   * under the lease (by `deleteQueue` and re-creation elsewhere): the job is done either way,
-   * so those acks succeed.
+   * Acks `tick`'s owned handles (leases this process surely held when they were acked, see
+   * {@link OwnedLeases}: nobody else can have claimed those entries) with a plain `XACK` + `XDEL`
+   * in one `MULTI`, with no ownership check in Redis (a script's per-entry glue is most of an
+   * ack's server time), and settles their one shared promise. The `EXISTS` tells a deleted queue
+   * (`QUEUE_NOT_FOUND`, as the script would say) from entries removed under the lease (by
+   * `deleteQueue` and re-creation elsewhere): the job is done either way, so those acks succeed.
+   *
+   * Ownership is looked at again here, at the flush: should one of them have come within the
+   * margin of its lease's end meanwhile (the event loop stalled for longer than the margin), the
+   * whole group goes the checked path (the ack script, which acks each handle that still owns its
+   * delivery) and its promise resolves once every one of them is acked. One that was lost then
+   * fails the group with `LEASE_LOST`: the others' jobs are acked all the same (done, not lost),
+   * only their report says the lease was lost.
    */
   function ackOwned(tick: Tick): void {
-    const { queue, keys: k, acks, ackSettlers } = tick;
-    const held = leases.of(queue);
+    const { keys: k, owned, ownedDone, held } = tick;
+    if (ownedDone === undefined || owned.length === 0) return;
     const now = performance.now();
-    const fast: string[] = [];
-    const fastSettlers: ((value?: unknown) => void)[] = [];
-    let kept = 0;
-    for (let n = 0; n < acks.length; n++) {
-      const handle = acks[n] as string;
-      if (leases.ownsNow(held, handle, now)) {
-        held.delete(handle);
-        fast.push(handle);
-        fastSettlers.push(ackSettlers[2 * n] as () => void, ackSettlers[2 * n + 1] as () => void);
-      } else {
-        acks[kept] = handle;
-        ackSettlers[2 * kept] = ackSettlers[2 * n] as () => void;
-        ackSettlers[2 * kept + 1] = ackSettlers[2 * n + 1] as () => void;
-        kept++;
-      }
+    let still = true;
+    for (let n = 0; n < owned.length; n++) {
+      const handle = owned[n] as string;
+      if (still && !leases.ownsNow(held, handle, now)) still = false;
+      held.delete(handle);
     }
-    if (fast.length === 0) return;
-    acks.length = kept;
-    ackSettlers.length = 2 * kept;
-    const ids = fast.map(entryIdOf);
-    const done: Tick = {
-      queue,
-      keys: k,
-      acks: fast,
-      ackSettlers: fastSettlers as ((value?: unknown) => void)[],
-      receives: NO_RECEIVES,
-    };
+    if (!still) {
+      let pending = owned.length;
+      const ackedOne = (): void => {
+        if (--pending === 0) ownedDone.resolve();
+      };
+      for (const handle of owned) tick.acks.push(handle);
+      for (let n = 0; n < owned.length; n++) tick.ackSettlers.push(ackedOne, ownedDone.reject as (reason?: unknown) => void);
+      return;
+    }
+    const ids = owned.map(entryIdOf);
     (
       client
         .multi()
@@ -520,11 +538,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     ).then(
       (replies) => {
         const failed = replies?.find(([error]) => error !== null)?.[0];
-        if (replies === null || failed) return settleAcks(done, undefined, failed ?? new Error('the MULTI was discarded'));
-        if (replies[0]?.[1] === 0) return settleAcks(done, undefined, new Error('NOGROUP queue stream does not exist'));
-        settleAcks(done, [], undefined);
+        if (replies === null || failed) return ownedDone.reject(failure(failed ?? new Error('the MULTI was discarded'), 'ack'));
+        if (replies[0]?.[1] === 0) return ownedDone.reject(failure(new Error('NOGROUP queue stream does not exist'), 'ack'));
+        for (let n = 0; n < owned.length; n++) acked.remember(owned[n] as string, true);
+        ownedDone.resolve();
       },
-      (error: unknown) => settleAcks(done, undefined, error),
+      (error: unknown) => ownedDone.reject(failure(error, 'ack')),
     );
   }
 
@@ -682,9 +701,31 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     }
   }
 
-  /** Queues an ack for the end of this turn of the event loop. */
+  /**
+   * The promise `tick`'s owned acks share ({@link ackOwned}), made by the first of them: one
+   * promise per turn of the event loop instead of one per ack.
+   */
+  function ownedAcks(tick: Tick): Promise<void> {
+    let done = tick.ownedDone;
+    if (done === undefined) {
+      const promise = new Promise<void>(captureSettlers);
+      done = { promise, resolve: captured.resolve, reject: captured.reject };
+      tick.ownedDone = done;
+    }
+    return done.promise;
+  }
+
+  /**
+   * Queues an ack for the end of this turn of the event loop: on the owned path (a lease this
+   * process surely holds) with the turn's other owned acks, under their shared promise; else on
+   * the checked path, under a promise of its own.
+   */
   function batchAck(queue: string, keys: QueueKeys, handle: string): Promise<void> {
     const tick = tickOf(queue, keys);
+    if (leases.ownsNow(tick.held, handle, performance.now())) {
+      tick.owned.push(handle);
+      return ownedAcks(tick);
+    }
     tick.acks.push(handle);
     // The executor is one module function: no closure (and no context holding the tick) per ack.
     const promise = new Promise<void>(captureSettlers);

@@ -164,6 +164,49 @@ describe.skipIf(!enabled)('@bg/redis: acks inside a lease this process holds ski
     expect(isBgError(error, 'QUEUE_NOT_FOUND'), `ack on a queue deleted meanwhile: ${String(error)}`).toBe(true);
   });
 
+  it("the owned acks of one turn share one promise (not one per ack); a checked ack keeps its own", async () => {
+    const adapter = make();
+    await adapter.ensureQueue('jobs');
+    await adapter.send('jobs', [
+      { id: 'a', body: 'x' },
+      { id: 'b', body: 'y' },
+      { id: 'c', body: 'z' },
+    ]);
+    const [a, b, c] = await receiveN(adapter, 'jobs', 3, 30_000);
+    await adapter.ack('jobs', (c as ReceivedMessage).handle);
+    const first = adapter.ack('jobs', (a as ReceivedMessage).handle);
+    const second = adapter.ack('jobs', (b as ReceivedMessage).handle);
+    // c was acked already: a second ack of it is checked in Redis (harmless), under a promise of its own.
+    const again = adapter.ack('jobs', (c as ReceivedMessage).handle);
+    expect(first, 'ack() of two leases this process holds, in one turn: the same promise').toBe(second);
+    expect(again, 'ack() of a handle acked already (the checked path): a promise of its own').not.toBe(first);
+    await Promise.all([first, second, again]);
+    expect(await admin.xlen(queueKeys(`oa${process.pid}x${n}`, 'jobs').stream), 'every acked entry is deleted').toBe(0);
+  });
+
+  it('owned acks whose lease comes within the margin before the turn ends (a stalled event loop) go the checked path together and resolve', async () => {
+    // Owned for the first second of the 5 s lease (margin 4 s), then checked in Redis.
+    const adapter = make({ ownershipMarginMs: 4_000 });
+    await adapter.ensureQueue('jobs');
+    await adapter.send('jobs', [
+      { id: 'a', body: 'x' },
+      { id: 'b', body: 'y' },
+    ]);
+    const got = await receiveN(adapter, 'jobs', 2, 5_000);
+    const receivedAt = performance.now();
+    const before = await calls();
+    const acks = got.map((m) => adapter.ack('jobs', m.handle));
+    expect(acks[0], 'both acks were owned when made (one shared promise)').toBe(acks[1]);
+    // The rest of this turn outlasts the owned part of the lease: the flush finds them past it.
+    while (performance.now() < receivedAt + 1_100) {
+      // a stalled event loop
+    }
+    await Promise.all(acks);
+    const after = await calls();
+    expect(after.script - before.script, 'acks past the owned part of the lease at the flush: one ack script').toBe(1);
+    expect(await admin.xlen(queueKeys(`oa${process.pid}x${n}`, 'jobs').stream), 'both entries are deleted').toBe(0);
+  });
+
   it.each([-1, Number.NaN, '250'])('ownershipMarginMs %s is INVALID_ARGUMENT naming the option', (bad) => {
     let error: unknown;
     try {

@@ -30,7 +30,7 @@ export {
   isolatedRound,
 } from './bench/isolated-round.js';
 export { type JobMessage, jobMessage, type RoundStamp, roundStamp } from './bench/job-message.js';
-export { measure, type Sample, type ServerCpu } from './bench/meter.js';
+export { allocatedBytes, type HeapCollection, measure, type Sample, type ServerCpu } from './bench/meter.js';
 export { pool } from './bench/pool.js';
 export { processTreeCpuUs } from './bench/process-cpu.js';
 export { RequestCounter, type RequestCounts } from './bench/request-counter.js';

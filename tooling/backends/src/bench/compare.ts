@@ -75,6 +75,8 @@ export interface ContestantSummary {
   readonly drainServerCpuUsPerJob?: number;
   /** Share of the drain's wall time the client spent in GC (0–1), when measured. */
   readonly drainGcShare?: number;
+  /** Median bytes the drain allocated on the client's heap per job (see `allocatedBytes`). */
+  readonly drainAllocBytesPerJob?: number;
   /** Medians of the rounds' {@link RoundResult.extra} figures. */
   readonly extra: Readonly<Record<string, number>>;
   /** The rounds themselves, in round order (for ratios of other figures, per round). */
@@ -150,6 +152,7 @@ export function summarise(
     const gc = medianOf(rs, (r) =>
       r.drain.gcMs === undefined || r.drain.wallMs <= 0 ? undefined : r.drain.gcMs / r.drain.wallMs,
     );
+    const alloc = medianOf(rs, (r) => (r.drain.allocatedBytes === undefined ? undefined : r.drain.allocatedBytes / r.jobs));
     return {
       name,
       role,
@@ -165,6 +168,7 @@ export function summarise(
       drainClientCpuUsPerJob: median(rs.map((r) => r.drain.clientCpuUs / r.jobs)),
       ...(drainServer !== undefined ? { drainServerCpuUsPerJob: drainServer } : {}),
       ...(gc !== undefined ? { drainGcShare: gc } : {}),
+      ...(alloc !== undefined ? { drainAllocBytesPerJob: alloc } : {}),
       extra: extras(rs),
       rounds: rs,
       ...(steadySummary ? { steady: steadySummary } : {}),
@@ -202,6 +206,7 @@ export function benchTable(summaries: readonly ContestantSummary[], options: Ben
         'drain cli µs/job',
         'drain srv µs/job',
         'GC %',
+        'drain B/job alloc',
         'total jobs/s',
         '× base jobs/s',
         '× base CPU',
@@ -216,6 +221,7 @@ export function benchTable(summaries: readonly ContestantSummary[], options: Ben
         us(s.drainClientCpuUsPerJob),
         us(s.drainServerCpuUsPerJob),
         s.drainGcShare === undefined ? 'n/a' : (s.drainGcShare * 100).toFixed(0),
+        s.drainAllocBytesPerJob === undefined ? 'n/a' : int(s.drainAllocBytesPerJob),
         int(s.totalPerSecond),
         s.ratio.toFixed(2),
         s.cpuRatio.toFixed(2),
