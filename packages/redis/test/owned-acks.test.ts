@@ -164,7 +164,7 @@ describe.skipIf(!enabled)('@bg/redis: acks inside a lease this process holds ski
     expect(isBgError(error, 'QUEUE_NOT_FOUND'), `ack on a queue deleted meanwhile: ${String(error)}`).toBe(true);
   });
 
-  it("the owned acks of one turn share one promise (not one per ack); a checked ack keeps its own", async () => {
+  it('the owned acks of one turn share one promise (not one per ack); a checked ack keeps its own', async () => {
     const adapter = make();
     await adapter.ensureQueue('jobs');
     await adapter.send('jobs', [
