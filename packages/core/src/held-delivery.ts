@@ -65,22 +65,35 @@ export interface HeldDelivery {
 /** The `done` of a delivery not started yet (shared: one less promise per job). */
 const NOT_STARTED: Promise<void> = Promise.resolve();
 
+/**
+ * A delivery as the worker holds it: its fields, and its handler's {@link LazyAbort} in the same
+ * object (`controller` is the delivery itself), so that holding a delivery makes one object.
+ */
+class Held extends LazyAbort implements HeldDelivery {
+  handle: LeaseHandle;
+  abandoned = false;
+  leaseLost = false;
+  jobType: string | undefined = undefined;
+  renewAt = Number.POSITIVE_INFINITY;
+  leaseEndsAt = Number.POSITIVE_INFINITY;
+  renewing = false;
+  renewal: Promise<void> | undefined = undefined;
+  beating = false;
+  slot = false;
+  settling = false;
+  done: Promise<void> = NOT_STARTED;
+
+  constructor(readonly message: ReceivedMessage) {
+    super();
+    this.handle = message.handle;
+  }
+
+  get controller(): LazyAbort {
+    return this;
+  }
+}
+
 /** A fresh {@link HeldDelivery} for a received message (no slot, no heartbeat yet). */
 export function holdDelivery(message: ReceivedMessage): HeldDelivery {
-  return {
-    message,
-    handle: message.handle,
-    controller: new LazyAbort(),
-    abandoned: false,
-    leaseLost: false,
-    jobType: undefined,
-    renewAt: Number.POSITIVE_INFINITY,
-    leaseEndsAt: Number.POSITIVE_INFINITY,
-    renewing: false,
-    renewal: undefined,
-    beating: false,
-    slot: false,
-    settling: false,
-    done: NOT_STARTED,
-  };
+  return new Held(message);
 }
