@@ -1,6 +1,7 @@
 import {
   ADAPTER_CONTRACT_VERSION,
   type Adapter,
+  assertOptionsObject,
   assertQueueName,
   assertSendable,
   BgError,
@@ -12,7 +13,6 @@ import {
   type DeadLetter,
   DeadLetterStore,
   deadLetterRecord,
-  describeValue,
   integerOption,
   invalidOption,
   type KnownQueueStats,
@@ -59,11 +59,7 @@ export const FAKE_CLOCK_RECHECK_MS = 10;
  */
 function checkOptions(options: MemoryAdapterOptions | undefined): MemoryAdapterOptions {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new BgError('INVALID_ARGUMENT', `${OWNER} options must be an object, got ${describeValue(options)}`, {
-      retryable: false,
-    });
-  }
+  assertOptionsObject(OWNER, options);
   for (const [name, value] of Object.entries(options)) {
     if (value !== undefined && !OPTION_NAMES.includes(name)) {
       throw new BgError('INVALID_ARGUMENT', `${OWNER} has no option ${JSON.stringify(name)} (${OPTION_NAMES.join(', ')})`, {

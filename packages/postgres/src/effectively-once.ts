@@ -1,5 +1,5 @@
 import { BgError, type JobContext } from '@bg/core';
-import { describeValue, invalidOption, objectOption } from '@bg/core/adapter';
+import { assertOptionsObject, invalidOption, objectOption } from '@bg/core/adapter';
 import type pg from 'pg';
 import { checkOut } from './checked-out-client.js';
 import { mapPgError } from './map-error.js';
@@ -54,11 +54,7 @@ export function effectivelyOnce<P>(
   handler: (payload: P, context: TransactionalContext) => Promise<void> | void,
 ): (payload: P, context: JobContext) => Promise<void> {
   const owner = 'effectivelyOnce';
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new BgError('INVALID_ARGUMENT', `effectivelyOnce options must be an object, got ${describeValue(options)}`, {
-      retryable: false,
-    });
-  }
+  assertOptionsObject('effectivelyOnce', options);
   objectOption(owner, 'db', options.db, 'a pg.Pool', ['connect', 'query']);
   if (typeof handler !== 'function') throw invalidOption(owner, 'handler', 'a function', handler);
   const s = ident(options.schema ?? 'bg');

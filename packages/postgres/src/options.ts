@@ -1,7 +1,7 @@
 import {
+  assertOptionsObject,
   BgError,
   checkOptionNames,
-  describeValue,
   durationOption,
   integerOption,
   invalidOption,
@@ -145,11 +145,7 @@ const MAX_PAYLOAD_LIMIT = 1_000_000_000;
  */
 export function checkAdapterOptions(options: PostgresAdapterOptions): CheckedAdapterOptions {
   const owner = 'postgresAdapter';
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new BgError('INVALID_ARGUMENT', `postgresAdapter options must be an object, got ${describeValue(options)}`, {
-      retryable: false,
-    });
-  }
+  assertOptionsObject(owner, options);
   checkOptionNames(owner, options, OPTION_NAMES);
   if (options.pool === undefined && options.url === undefined) {
     throw new BgError('INVALID_ARGUMENT', 'postgresAdapter needs a url or a pool', { retryable: false });

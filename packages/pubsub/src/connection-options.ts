@@ -1,4 +1,4 @@
-import { BgError, booleanOption, checkOptionNames, describeValue, invalidOption } from '@bg/core/adapter';
+import { assertOptionsObject, BgError, booleanOption, checkOptionNames, describeValue, invalidOption } from '@bg/core/adapter';
 import type { ClientConfig } from '@google-cloud/pubsub';
 import type { PubSubAdapterOptions } from './pubsub-adapter.js';
 import { PROJECT_ID_PATTERN } from './resource-names.js';
@@ -46,11 +46,7 @@ export interface ConnectionOptions {
  * `INVALID_ARGUMENT` (not retryable) naming the option.
  */
 export function connectionOptions(options: unknown): ConnectionOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new BgError('INVALID_ARGUMENT', `${OWNER} options must be an object, got ${describeValue(options)}`, {
-      retryable: false,
-    });
-  }
+  assertOptionsObject(OWNER, options);
   const given = options as Record<string, unknown>;
   checkOptionNames(OWNER, given, OPTION_NAMES);
   const { projectId, apiEndpoint, emulator, clientConfig } = given;

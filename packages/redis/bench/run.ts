@@ -129,6 +129,8 @@ function ratio(summaries: readonly ContestantSummary[], a: string, b: string, f:
   return median(x.map((r, i) => f(r) / f(y[i] ?? r)));
 }
 const fixed = (n: number | undefined, digits = 2): string => (n === undefined ? 'n/a' : n.toFixed(digits));
+/** Bytes, whole, with thousands separators. */
+const bytes = (n: number | undefined): string => (n === undefined ? 'n/a' : `${Math.round(n).toLocaleString('en-US')} B`);
 
 /** The #17 line of one public API row's drain cost (Node, redis-server, GC), beside its raw loop's Node. */
 function costLine(at: string, s: readonly ContestantSummary[], api: string, raw: string): string | undefined {
@@ -139,7 +141,6 @@ function costLine(at: string, s: readonly ContestantSummary[], api: string, raw:
   const gc = worker.drainGcShare;
   const rawRow = s.find((x) => x.name === raw);
   const rawNode = rawRow?.drainClientCpuUsPerJob;
-  const bytes = (n: number | undefined): string => (n === undefined ? 'n/a' : `${Math.round(n).toLocaleString('en-US')} B`);
   return `${at}: ${api}: drain CPU/job Node ${fixed(node, 1)} µs (≤ 9: ${met(node, (v) => v <= 9)}), redis-server ${fixed(redis, 1)} µs (≤ 4: ${met(redis, (v) => v <= 4)}), GC ${gc === undefined ? 'n/a' : `${fixed(gc * 100, 0)}%`} of the drain (≤ 5%: ${met(gc, (v) => v <= 0.05)}; it allocated ${bytes(worker.drainAllocBytesPerJob)} per job); its raw loop's Node ${fixed(rawNode, 1)} µs, ${bytes(rawRow?.drainAllocBytesPerJob)} per job`;
 }
 

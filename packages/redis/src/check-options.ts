@@ -1,7 +1,7 @@
 import {
+  assertOptionsObject,
   BgError,
   checkOptionNames,
-  describeValue,
   durationOption,
   integerOption,
   invalidOption,
@@ -67,12 +67,7 @@ export interface CheckedOptions {
 export function checkOptions(options: RedisAdapterOptions): CheckedOptions {
   // A URL string given as the options, or ioredis's own options ({ host, port, password }), were
   // ignored: the adapter connected to 127.0.0.1:6379, another server than the one meant.
-  if (typeof options !== 'object' || options === null || Array.isArray(options))
-    throw new BgError(
-      'INVALID_ARGUMENT',
-      `redis options must be an object such as { url }, got ${typeof options === 'string' ? 'a string (pass it as { url })' : describeValue(options)}`,
-      { retryable: false },
-    );
+  assertOptionsObject('redis', options, '{ url }');
   checkOptionNames('redisAdapter options', options, OPTION_NAMES);
   if (options.client !== undefined) {
     objectOption('redis', 'client', options.client, 'an ioredis Redis or Cluster', [

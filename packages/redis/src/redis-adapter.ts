@@ -523,8 +523,10 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       const ackedOne = (): void => {
         if (--pending === 0) ownedDone.resolve();
       };
-      for (const handle of owned) tick.acks.push(handle);
-      for (let n = 0; n < owned.length; n++) tick.ackSettlers.push(ackedOne, ownedDone.reject as (reason?: unknown) => void);
+      for (const handle of owned) {
+        tick.acks.push(handle);
+        tick.ackSettlers.push(ackedOne, ownedDone.reject as (reason?: unknown) => void);
+      }
       return;
     }
     const ids = owned.map(entryIdOf);

@@ -15,6 +15,18 @@ export function invalidOption(owner: string, name: string, what: string, value: 
   });
 }
 
+/**
+ * Throws `INVALID_ARGUMENT` (not retryable), "`<owner>` options must be an object, got …", unless
+ * `options` is an object (not null, not an array). With `example` (such as `{ url }`) the message
+ * shows it, and a string given as the options is told to be passed that way.
+ */
+export function assertOptionsObject(owner: string, options: unknown, example?: string): asserts options is object {
+  if (typeof options === 'object' && options !== null && !Array.isArray(options)) return;
+  const got = example !== undefined && typeof options === 'string' ? `a string (pass it as ${example})` : describeValue(options);
+  const shape = example === undefined ? '' : ` such as ${example}`;
+  throw new BgError('INVALID_ARGUMENT', `${owner} options must be an object${shape}, got ${got}`, { retryable: false });
+}
+
 /** `value` (or `fallback` when undefined) when it is an integer in `[min, max]`; else `INVALID_ARGUMENT`. */
 export function integerOption(owner: string, name: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;

@@ -40,6 +40,7 @@ export {
 } from './abortable.js';
 export { AdapterCalls, type MapError } from './adapter-calls.js';
 export {
+  assertOptionsObject,
   booleanOption,
   durationOption,
   integerOption,

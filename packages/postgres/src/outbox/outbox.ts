@@ -11,7 +11,7 @@ import {
   type JobInput,
   type OutgoingMessage,
 } from '@bg/core';
-import { describeValue, invalidOption } from '@bg/core/adapter';
+import { assertOptionsObject, invalidOption } from '@bg/core/adapter';
 import { POSTGRES_CAPABILITIES } from '../capabilities.js';
 import { mapPgError } from '../map-error.js';
 import { storedBody } from '../postgres-adapter.js';
@@ -76,11 +76,7 @@ export interface Outbox {
  * ```
  */
 export function createOutbox(options: OutboxOptions = {}): Outbox {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new BgError('INVALID_ARGUMENT', `createOutbox options must be an object, got ${describeValue(options)}`, {
-      retryable: false,
-    });
-  }
+  assertOptionsObject('createOutbox', options);
   const schema = options.schema ?? 'bg';
   const table = `${ident(schema)}.outbox`;
   if (options.queue !== undefined) assertQueueName(options.queue);

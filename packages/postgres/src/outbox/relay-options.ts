@@ -1,5 +1,12 @@
 import { type Adapter, BgError } from '@bg/core';
-import { checkOptionNames, describeValue, durationOption, integerOption, invalidOption, objectOption } from '@bg/core/adapter';
+import {
+  assertOptionsObject,
+  checkOptionNames,
+  durationOption,
+  integerOption,
+  invalidOption,
+  objectOption,
+} from '@bg/core/adapter';
 import type pg from 'pg';
 import { assertSchemaName } from '../schema-sql.js';
 
@@ -70,11 +77,7 @@ export const DEFAULT_RELAY_GRACE_MS = 10_000;
  * `INVALID_ARGUMENT` (never retryable) naming the option, before anything runs.
  */
 export function checkRelayOptions(options: RelayOptions): CheckedRelayOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new BgError('INVALID_ARGUMENT', `startRelay options must be an object, got ${describeValue(options)}`, {
-      retryable: false,
-    });
-  }
+  assertOptionsObject('startRelay', options);
   checkOptionNames(OWNER, options, OPTION_NAMES);
   const { db, target } = options;
   objectOption(OWNER, 'db', db, 'a pg.Pool', ['connect', 'query', 'on']);

@@ -41,8 +41,8 @@ export function allocatedBytes(startUsed: number, collections: readonly HeapColl
 }
 
 /** The collections of a `GCProfiler` result, as {@link allocatedBytes} takes them. */
-function collectionsOf(result: GCProfilerResult | undefined): HeapCollection[] {
-  return (result?.statistics ?? []).map((s) => ({
+function collectionsOf(result: GCProfilerResult): HeapCollection[] {
+  return result.statistics.map((s) => ({
     before: s.beforeGC.heapStatistics.usedHeapSize,
     after: s.afterGC.heapStatistics.usedHeapSize,
   }));
@@ -56,8 +56,8 @@ export type ServerCpu = () => number | undefined | Promise<number | undefined>;
 
 /**
  * Runs `phase` and measures its wall time, this process's CPU (`process.cpuUsage`), its GC
- * time (`v8.GCProfiler`), the bytes it allocated on the heap ({@link allocatedBytes}) and, with `serverCpu`, the server's CPU over the same span. The
- * phase's own promise marks its end: a phase must resolve at the event it measures (e.g. the
+ * time (`v8.GCProfiler`), the bytes it allocated on the heap ({@link allocatedBytes}) and, with
+ * `serverCpu`, the server's CPU over the same span. The phase's own promise marks its end: a phase must resolve at the event it measures (e.g. the
  * last job's ack confirmed), not after any tail (a long poll still open). Where the process
  * exposes `gc` (the isolated rounds' children run with `--expose-gc`), the heap is collected
  * first, so that a phase does not pay for the garbage of the one before it.
