@@ -58,6 +58,11 @@ export interface HeldDelivery {
    * for it and never hands it back (that would run a finished job again).
    */
   settling: boolean;
+  /**
+   * Its handler was called. A stop hands a delivery back `not-started` until then (its payload
+   * may still be being checked): that hand-back spends no attempt.
+   */
+  ran: boolean;
   /** Resolves once the delivery is settled. */
   done: Promise<void>;
 }
@@ -81,6 +86,7 @@ class Held extends LazyAbort implements HeldDelivery {
   beating = false;
   slot = false;
   settling = false;
+  ran = false;
   done: Promise<void> = NOT_STARTED;
 
   constructor(readonly message: ReceivedMessage) {

@@ -10,8 +10,6 @@ export interface SlotCounts {
   readonly waiting: { readonly length: number };
   /** Deliveries holding a slot: their handler has not returned yet. */
   handling: number;
-  /** Slots promised to receives in flight (the loop adds and removes them). */
-  reserved: number;
   /** How long a job typically takes here (a moving average of handler durations), once known. */
   typicalMs: number | undefined;
 }
@@ -51,6 +49,24 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
+ * What one run of a {@link ReceiveLoop} counts. Each run has its own: a receive of an earlier
+ * run that never answered (a stop does not wait for it for ever) must not hold up a restarted
+ * worker, nor its late answer change the new run's counts.
+ */
+interface RunState {
+  /** Receives in flight. */
+  readonly receiving: Set<Promise<void>>;
+  /** Slots promised to receives in flight. */
+  reserved: number;
+  /** Failed receives in a row. */
+  failures: number;
+  /** The last receive came back full. */
+  lastFull: boolean;
+}
+
+const newRunState = (): RunState => ({ receiving: new Set(), reserved: 0, failures: 0, lastFull: false });
+
+/**
  * The worker's receive loop, the I/O side of {@link planReceive}: it receives what the plan
  * allows, hands each delivery to `admit`, sleeps until {@link ReceiveLoop.wake} when the plan
  * says wait, and paces itself. Never starving the event loop: after an empty receive the next
@@ -64,12 +80,8 @@ export class ReceiveLoop {
   /** The backend's largest receive (its capabilities do not change). */
   readonly #maxBatchSize: number;
   #wake: (() => void) | undefined;
-  /** Receives in flight. */
-  readonly #receiving = new Set<Promise<void>>();
-  /** Failed receives in a row. */
-  #failures = 0;
-  /** The last receive came back full. */
-  #lastFull = false;
+  /** The current run's counts. */
+  #run: RunState = newRunState();
 
   constructor(options: ReceiveLoopOptions) {
     this.#o = options;
@@ -80,17 +92,18 @@ export class ReceiveLoop {
   #plan(): ReceivePlan {
     const o = this.#o;
     const { slots } = o;
+    const run = this.#run;
     return planReceive({
       concurrency: o.concurrency,
       leaseMs: o.leaseMs,
       maxBatchSize: this.#maxBatchSize,
       handling: slots.handling,
       waiting: slots.waiting.length,
-      reserved: slots.reserved,
+      reserved: run.reserved,
       held: slots.held.size,
-      receiving: this.#receiving.size,
-      lastFull: this.#lastFull,
-      failures: this.#failures,
+      receiving: run.receiving.size,
+      lastFull: run.lastFull,
+      failures: run.failures,
       typicalMs: slots.typicalMs,
     });
   }
@@ -113,10 +126,9 @@ export class ReceiveLoop {
    */
   async run(signal: AbortSignal): Promise<void> {
     const o = this.#o;
-    const { slots } = o;
-    const receiving = this.#receiving;
-    this.#failures = 0;
-    this.#lastFull = false;
+    const state = newRunState();
+    this.#run = state;
+    const { receiving } = state;
     /** Empty receives in a row that came back at once. */
     let emptyStreak = 0;
     /** When the loop last let the event loop turn (receives answered from memory never do). */
@@ -128,19 +140,19 @@ export class ReceiveLoop {
       const askedAt = performance.now();
       try {
         messages = await o.adapter.receive(o.queue, { max, leaseMs: o.leaseMs, waitMs: o.pollMs, signal });
-        slots.reserved -= max;
-        this.#failures = 0;
+        state.reserved -= max;
+        state.failures = 0;
       } catch (error) {
-        slots.reserved -= max;
-        this.#lastFull = false;
+        state.reserved -= max;
+        state.lastFull = false;
         if (!live()) return;
-        this.#failures++;
+        state.failures++;
         o.reportError('receive', error);
-        await pause(receiveFailurePause(this.#failures, o.random()), signal);
+        await pause(receiveFailurePause(state.failures, o.random()), signal);
         return;
       }
       if (messages.length === 0) {
-        this.#lastFull = false;
+        state.lastFull = false;
         if (!live()) return;
         // Never poll again in the same turn of the event loop (timers, heartbeats and stop()
         // must run), and back off while the backend answers empty at once.
@@ -149,7 +161,7 @@ export class ReceiveLoop {
         return;
       }
       emptyStreak = 0;
-      this.#lastFull = messages.length >= max;
+      state.lastFull = messages.length >= max;
       if (!live()) {
         // Stopped while polling: give anything that arrived back at once.
         await o.handBackUnheld(messages);
@@ -167,7 +179,7 @@ export class ReceiveLoop {
         this.#wake = undefined;
         continue;
       }
-      slots.reserved += plan.max;
+      state.reserved += plan.max;
       const done: Promise<void> = pull(plan.max)
         .catch((error: unknown) => o.reportError('receive', error))
         .finally(() => {

@@ -99,8 +99,9 @@ export interface Worker {
    * Graceful stop in two phases: stop receiving and abort every handler's signal; wait up
    * to `graceMs` for handlers to finish (finished ones are acked); then release the
    * unfinished leases so the jobs are redelivered at once, and resolve. Calling it again
-   * while stopping skips the rest of the grace period. Deliveries whose handler has returned
-   * are acked, retried or dead-lettered first, never handed back. Those releases, acks, retries
+   * while stopping (from a handler's abort listener too) skips the rest of the grace period.
+   * Deliveries whose handler has returned are acked, retried or dead-lettered first, never
+   * handed back. Those releases, acks, retries
    * and dead letters get {@link STOP_SETTLE_WAIT_MS} (2 s) more after the grace period (a call
    * of `stop` after the grace period ends that wait too); any still pending then is reported as
    * an `error` event with its `jobId`, and the job stays in storage until its lease runs out.
@@ -299,7 +300,7 @@ export function createWorker(options: WorkerOptions): Worker {
   const active = new Set<HeldDelivery>();
   /** Deliveries received ahead, waiting for a slot (only while jobs are short and a backlog waits). */
   const waiting: HeldDelivery[] = [];
-  const slots: SlotCounts = { held: active, waiting, handling: 0, reserved: 0, typicalMs: undefined };
+  const slots: SlotCounts = { held: active, waiting, handling: 0, typicalMs: undefined };
   /**
    * Deliveries whose handler outlived its timeout: settled (retried, dead-lettered) already, but
    * their handler still runs, so they keep their slot until it ends (`concurrency` handlers at
@@ -307,6 +308,8 @@ export function createWorker(options: WorkerOptions): Worker {
    * slot after a restart).
    */
   const overdue = new Set<HeldDelivery>();
+  /** Deliveries that arrived while the worker stopped, being handed back ({@link handBackUnheld}). */
+  const unheld = new Map<HeldDelivery, Promise<void>>();
   const holdSlotUntilEnd = (item: HeldDelivery, pending: Promise<unknown>): void => {
     if (!item.slot) return;
     overdue.add(item);
@@ -374,11 +377,24 @@ export function createWorker(options: WorkerOptions): Worker {
     slots,
     isRunning: () => running,
     admit,
-    // Never held (no slot, no heartbeat): handed back like deliveries that waited for a slot.
-    handBackUnheld: (messages) =>
-      Promise.all(messages.map((message) => executor.handBackAtStop(holdDelivery(message), 'not-started'))).then(() => {}),
+    // Never held (no slot, no heartbeat): handed back like deliveries that waited for a slot,
+    // and tracked, so that a stop waits for them and reports those it could not hand back.
+    handBackUnheld: (messages) => Promise.all(messages.map(handBackUnheld)).then(() => {}),
     reportError,
   });
+
+  /**
+   * Hands back a delivery that a receive brought after the worker began to stop (never held):
+   * tracked in {@link unheld} until it is handed back. Never rejects.
+   */
+  function handBackUnheld(message: ReceivedMessage): Promise<void> {
+    const item = holdDelivery(message);
+    const handing = executor.handBackAtStop(item, 'not-started').then(() => {
+      unheld.delete(item);
+    });
+    unheld.set(item, handing);
+    return handing;
+  }
 
   /** Takes a delivery in: it starts at once when a slot is free, else it waits its turn (prefetched). */
   function admit(message: ReceivedMessage): void {
@@ -509,7 +525,11 @@ export function createWorker(options: WorkerOptions): Worker {
     try {
       // A delivery that waited for a slot may have an extension in flight (its lease was kept
       // meanwhile): settle with the handle it returns, whatever the outcome.
-      if (item.renewal !== undefined) await leases.quiesce(item);
+      if (item.renewal !== undefined) {
+        await leases.quiesce(item);
+        // A stop may have handed it back meanwhile: it is no longer this worker's to settle.
+        if (item.abandoned || !active.has(item)) return;
+      }
       const decision = decide(item.message);
       if (decision.kind !== 'run') {
         item.settling = true;
@@ -546,6 +566,7 @@ export function createWorker(options: WorkerOptions): Worker {
       if (observed) emit({ type: 'started', jobId: item.message.id, jobType: job.type, attempt });
       const started = now();
       leases.keep(item, job.type);
+      item.ran = true;
       try {
         const result = callHandler(hooks, (handlers.get(job.type) as Registered).handler, payload, context, reportHook);
         if (job.timeoutMs !== undefined) {
@@ -663,6 +684,9 @@ export function createWorker(options: WorkerOptions): Worker {
     }
     // An extension in flight may rotate the handle (Azure): hand back with the one it returns.
     await leases.quiesce(item);
+    // Its handler returned meanwhile: the outcome is being carried out (acked, retried); handing
+    // it back now would run a finished job again. Wait for that instead.
+    if (item.settling) return item.done;
     const lost = item.abandoned;
     item.abandoned = true;
     if (lost) return;
@@ -790,7 +814,17 @@ export function createWorker(options: WorkerOptions): Worker {
       let graceEnded = false;
       // A second stop ends the grace period; one after it ends the wait for the hand-backs.
       const force = (): void => (graceEnded ? forceSettling() : forceGrace());
-      const done = (async (): Promise<void> => {
+      // Set before anything is aborted: a stop() called from an abort listener (a handler asking
+      // the worker to stop at once) joins this stop, as a second call does, instead of starting
+      // another one.
+      let finishStop: () => void = () => {};
+      let failStop: (error: unknown) => void = () => {};
+      const done = new Promise<void>((resolve, reject) => {
+        finishStop = resolve;
+        failStop = reject;
+      });
+      stopping = { force, done };
+      (async (): Promise<void> => {
         const current = new StopLedger();
         ledger = current;
         running = false;
@@ -812,6 +846,10 @@ export function createWorker(options: WorkerOptions): Worker {
         await Promise.race([Promise.all([...active].map((item) => item.done)), graceOver]);
         if (timer) clearTimeout(timer);
         graceEnded = true;
+        // A handler that returned in this very turn (a second stop() ended the grace period as
+        // it finished) is marked settling a few microtasks later: let them run before telling
+        // finished deliveries from unfinished ones.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         // Handlers still running past their timeout (their jobs settled already) give up their slots.
         for (const item of [...overdue]) {
           overdue.delete(item);
@@ -821,11 +859,15 @@ export function createWorker(options: WorkerOptions): Worker {
         // acked, retried or dead-lettered: handing it back would run a finished job again. One
         // whose lease was lost is only let go (nothing to release), its slot freed all the same:
         // a handler that never returns must not hold a slot after a restart.
+        // A delivery whose handler never started (its payload still being checked) goes back
+        // `not-started`: that spends no attempt.
         const unfinished = [...active].filter((item) => !item.abandoned && !item.settling);
         const lost = [...active].filter((item) => item.abandoned && !item.settling);
         const settling = [...active].filter((item) => item.settling);
-        for (const item of unfinished) handingBack.set(item, handBack(item, 'unfinished'));
+        for (const item of unfinished) handingBack.set(item, handBack(item, item.ran ? 'unfinished' : 'not-started'));
         for (const item of lost) handingBack.set(item, handBack(item, 'unfinished'));
+        // Deliveries that arrived during the stop and are still being handed back.
+        for (const [item, handing] of unheld) handingBack.set(item, handing);
         await settleWithin(handingBack, settling, settlingForced);
         leases.end();
         loop = undefined;
@@ -839,8 +881,7 @@ export function createWorker(options: WorkerOptions): Worker {
           handedBack: report.handedBack.length,
           leftToLease: report.leftToLease.length,
         });
-      })();
-      stopping = { force, done };
+      })().then(finishStop, failStop);
       return done;
     },
     get running() {

@@ -251,8 +251,8 @@ import { wrapped } from './support/wrapped-adapter.js';
       await worker.stop({ graceMs: 0 });
       expect(
         worker.lastStop?.handedBack.map((h) => h.why),
-        'the stop handed the delivery back',
-      ).toEqual(['unfinished']);
+        'the stop handed the delivery back, not-started (its handler never ran: no attempt spent)',
+      ).toEqual(['not-started']);
       verdict.open();
       await until('the worker to let the delivery go', () => worker.active === 0);
       await new Promise((r) => setTimeout(r, 20));
