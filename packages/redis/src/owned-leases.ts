@@ -10,6 +10,8 @@
  */
 export class OwnedLeases {
   readonly #byQueue = new Map<string, Map<string, number>>();
+  /** The size at which each queue's table is next swept of ended leases ({@link OwnedLeases.sweep}). */
+  readonly #sweepAt = new WeakMap<Map<string, number>, number>();
 
   /**
    * @param marginMs - how close to its recorded end a lease no longer counts as surely held
@@ -31,8 +33,19 @@ export class OwnedLeases {
   hold(queue: string, handle: string, until: number): void {
     const held = this.of(queue);
     held.set(handle, until);
-    // Amortised: a sweep at most every 1 024 new holds past the threshold.
-    if (held.size > PRUNE_AT && (held.size & 1023) === 0) prune(held, performance.now());
+    this.sweep(held);
+  }
+
+  /**
+   * Sweeps `held` of ended leases (lost, or never acked here: their process stopped) once it has
+   * grown past its threshold: {@link PRUNE_AT}, then twice what a sweep left, so that sweeping
+   * stays amortised however many leases are live. Receives record leases straight into the
+   * table and call this once per batch.
+   */
+  sweep(held: Map<string, number>): void {
+    if (held.size < (this.#sweepAt.get(held) ?? PRUNE_AT)) return;
+    prune(held, performance.now());
+    this.#sweepAt.set(held, Math.max(PRUNE_AT, 2 * held.size));
   }
 
   /** Brings a held lease's end forward to `until` if it is later (a shorter extension on its way). */
@@ -59,7 +72,7 @@ export class OwnedLeases {
   }
 }
 
-/** A queue's table is swept of ended leases (handles never acked: lost, or their process stopped) past this size. */
+/** A queue's table is first swept of ended leases (handles never acked: lost, or their process stopped) at this size. */
 const PRUNE_AT = 50_000;
 
 function prune(held: Map<string, number>, now: number): void {

@@ -121,6 +121,13 @@ type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 /** Longest `close()` waits for Redis to answer its `QUIT` before it drops the connection. */
 const QUIT_WAIT_MS = 1_000;
 
+/**
+ * Acks one call carries at most (one ack script call, or one `MULTI` of the owned path): a turn
+ * of the event loop with more (tens of thousands) sends several calls, so that no call's
+ * arguments outgrow the call stack and no one call holds the server for long.
+ */
+const ACKS_PER_CALL = 2_000;
+
 /** The settlers of the promise {@link captureSettlers} last ran for (read at once by its caller). */
 const captured: { resolve: () => void; reject: (reason: unknown) => void } = { resolve: () => {}, reject: () => {} };
 
@@ -206,8 +213,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     });
   const consumer = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   const guard = new CloseGuard('redis');
-  /** Recently acked handles: a second ack of one (gone by then) is harmless. */
-  const acked = new RecentHandles<true>(10_000);
+  /**
+   * Recently acked handles, each with its queue (two queues' streams can hold entries of the same
+   * id): a second ack of one (gone by then) is harmless. Should a same-id handle of another queue
+   * be acked in between, a second ack of the first reports `LEASE_LOST`: the cautious answer.
+   */
+  const acked = new RecentHandles<string>(10_000);
 
   const script = (name: string, keys: number, lua: string): ScriptRunner => {
     const command = `bg_${name}`;
@@ -407,7 +418,22 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     flushScheduled = false;
     const due = [...ticks.values()];
     ticks.clear();
-    for (const tick of due) flushTick(tick);
+    for (const tick of due) {
+      try {
+        flushTick(tick);
+      } catch (error) {
+        // A tick that could not be sent fails its own calls, never another queue's.
+        failTick(tick, error);
+      }
+    }
+  }
+
+  /** Fails every call of `tick` still waiting (a flush that threw before sending it). */
+  function failTick(tick: Tick, error: unknown): void {
+    const reason = failure(error, 'ack');
+    for (let n = 1; n < tick.ackSettlers.length; n += 2) (tick.ackSettlers[n] as (reason: unknown) => void)(reason);
+    tick.ownedDone?.reject(reason);
+    for (const waiting of tick.receives.values()) for (const pending of waiting) pending.result.reject(failure(error, 'receive'));
   }
 
   /**
@@ -451,6 +477,11 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     let acksSent = acks.length === 0;
     // In stream order, as the ack scripts read them with XPENDING (their quick path).
     if (acks.length > 1) sortHandles(acks, tick.ackSettlers);
+    if (acks.length > ACKS_PER_CALL) {
+      // Too many for one call (and for one ride-along): in calls of their own.
+      sendAcks(tick, k, queue);
+      acksSent = true;
+    }
     for (const [leaseMs, waiting] of receives) {
       const name = consumerFor(leaseMs);
       lastConsumer.set(queue, name);
@@ -485,10 +516,19 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         );
       }
     }
-    if (!acksSent) {
-      (ackManyScript(k.stream, GROUP, lastConsumer.get(queue) ?? consumer, ...ackArguments(acks)) as Promise<number[]>).then(
-        (results) => settleAcks(tick, results, undefined),
-        (error: unknown) => settleAcks(tick, undefined, error),
+    if (!acksSent) sendAcks(tick, k, queue);
+  }
+
+  /** Sends `tick`'s checked acks with the ack script, {@link ACKS_PER_CALL} at most per call. */
+  function sendAcks(tick: Tick, k: QueueKeys, queue: string): void {
+    const { acks } = tick;
+    const name = lastConsumer.get(queue) ?? consumer;
+    for (let from = 0; from < acks.length; from += ACKS_PER_CALL) {
+      const to = Math.min(acks.length, from + ACKS_PER_CALL);
+      const part = from === 0 && to === acks.length ? acks : acks.slice(from, to);
+      (ackManyScript(k.stream, GROUP, name, ...ackArguments(part)) as Promise<number[]>).then(
+        (results) => settleAcks(tick, results, undefined, from, to),
+        (error: unknown) => settleAcks(tick, undefined, error, from, to),
       );
     }
   }
@@ -509,7 +549,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
    * only their report says the lease was lost.
    */
   function ackOwned(tick: Tick): void {
-    const { keys: k, owned, ownedDone, held } = tick;
+    const { queue, keys: k, owned, ownedDone, held } = tick;
     if (ownedDone === undefined || owned.length === 0) return;
     const now = performance.now();
     let still = true;
@@ -529,24 +569,29 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       }
       return;
     }
-    const ids = owned.map(entryIdOf);
-    (
-      client
-        .multi()
-        .exists(k.stream)
-        .xack(k.stream, GROUP, ...ids)
-        .xdel(k.stream, ...ids)
-        .exec() as Promise<[Error | null, unknown][] | null>
-    ).then(
-      (replies) => {
-        const failed = replies?.find(([error]) => error !== null)?.[0];
-        if (replies === null || failed) return ownedDone.reject(failure(failed ?? new Error('the MULTI was discarded'), 'ack'));
-        if (replies[0]?.[1] === 0) return ownedDone.reject(failure(new Error('NOGROUP queue stream does not exist'), 'ack'));
-        for (let n = 0; n < owned.length; n++) acked.remember(owned[n] as string, true);
-        ownedDone.resolve();
-      },
-      (error: unknown) => ownedDone.reject(failure(error, 'ack')),
-    );
+    // One MULTI, or (a very large turn) one per ACKS_PER_CALL: all must succeed.
+    let pending = Math.ceil(owned.length / ACKS_PER_CALL);
+    for (let from = 0; from < owned.length; from += ACKS_PER_CALL) {
+      const to = Math.min(owned.length, from + ACKS_PER_CALL);
+      const ids = (from === 0 && to === owned.length ? owned : owned.slice(from, to)).map(entryIdOf);
+      (
+        client
+          .multi()
+          .exists(k.stream)
+          .xack(k.stream, GROUP, ...ids)
+          .xdel(k.stream, ...ids)
+          .exec() as Promise<[Error | null, unknown][] | null>
+      ).then(
+        (replies) => {
+          const failed = replies?.find(([error]) => error !== null)?.[0];
+          if (replies === null || failed) return ownedDone.reject(failure(failed ?? new Error('the MULTI was discarded'), 'ack'));
+          if (replies[0]?.[1] === 0) return ownedDone.reject(failure(new Error('NOGROUP queue stream does not exist'), 'ack'));
+          for (let n = from; n < to; n++) acked.remember(owned[n] as string, queue);
+          if (--pending === 0) ownedDone.resolve();
+        },
+        (error: unknown) => ownedDone.reject(failure(error, 'ack')),
+      );
+    }
   }
 
   /**
@@ -662,6 +707,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       held.set(message.handle, heldUntil);
       out[n] = message;
     }
+    leases.sweep(held);
     return out;
   }
 
@@ -682,20 +728,28 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
    * are remembered, so that a second ack of one (gone by then) is harmless; any other gone or
    * stale handle is `LEASE_LOST`.
    */
-  function settleAcks({ acks, ackSettlers }: Tick, results: number[] | undefined, error: unknown): void {
-    for (let n = 0; n < acks.length; n++) {
+  function settleAcks(
+    { queue, acks, ackSettlers, held }: Tick,
+    results: number[] | undefined,
+    error: unknown,
+    from = 0,
+    to = acks.length,
+  ): void {
+    for (let n = from; n < to; n++) {
       const handle = acks[n] as string;
       const resolve = ackSettlers[2 * n] as () => void;
       const reject = ackSettlers[2 * n + 1] as (reason: unknown) => void;
+      // Acked, gone or owned by another delivery: this process holds the lease no more.
+      held.delete(handle);
       if (results === undefined) {
         reject(failure(error, 'ack'));
         continue;
       }
-      const result = results.length === 0 ? 1 : results[n];
+      const result = results.length === 0 ? 1 : results[n - from];
       if (result === 1) {
-        acked.remember(handle, true);
+        acked.remember(handle, queue);
         resolve();
-      } else if (result === 0 && acked.has(handle)) {
+      } else if (result === 0 && acked.get(handle) === queue) {
         resolve();
       } else {
         reject(leaseLost('redis', result === 0 ? 'the entry is gone' : 'a later delivery owns it'));
