@@ -11,30 +11,44 @@ interface PendingAck extends LeaseRef {
 /** Deletes the rows of acked leases: `(queue, seqs, tokens)` → the `seq:token` handles deleted. */
 export type DeleteAcked = (queue: string, seqs: readonly string[], tokens: readonly string[]) => Promise<readonly string[]>;
 
+/** `QUEUE_NOT_FOUND` when `queue` is gone (deleted, maybe by another process), else undefined. */
+export type QueueGone = (queue: string) => Promise<BgError | undefined>;
+
 /**
  * Acks made in one turn of the event loop go to PostgreSQL as one `DELETE` per queue. A
- * handle deleted by this adapter is remembered (the kit's {@link RecentHandles}), so a second
- * ack of it is harmless; any other handle whose row was not deleted is `LEASE_LOST`.
+ * handle deleted by this adapter is remembered with its queue (the kit's {@link RecentHandles}),
+ * so a second ack of it on that queue is harmless, also while the first is still on its way;
+ * any other handle whose row was not deleted is `LEASE_LOST`.
  */
 export class AckBatcher {
   readonly #delete: DeleteAcked;
   readonly #failure: (error: unknown) => BgError;
-  readonly #acked = new RecentHandles(10_000);
+  readonly #queueGone: QueueGone | undefined;
+  /** Handles deleted by this adapter, each with its queue. */
+  readonly #acked = new RecentHandles<string>(10_000);
   #pending: PendingAck[] = [];
   /** Deletes sent and not answered yet: close() waits for them before it ends the pool. */
   readonly #inFlight = new Set<Promise<void>>();
+  /** The delete each handle sent and not answered yet is in: a second ack of it waits for that answer. */
+  readonly #sending = new Map<string, Promise<void>>();
 
   /**
    * @param deleteAcked The statement.
    * @param failure Maps its error (for every ack of the batch).
+   * @param queueGone Looked at once for a batch with acks whose row was not deleted: their
+   *   queue may be gone (then they fail with its error, not `LEASE_LOST`).
    */
-  constructor(deleteAcked: DeleteAcked, failure: (error: unknown) => BgError) {
+  constructor(deleteAcked: DeleteAcked, failure: (error: unknown) => BgError, queueGone?: QueueGone) {
     this.#delete = deleteAcked;
     this.#failure = failure;
+    this.#queueGone = queueGone;
   }
 
   /** Queues an ack of `lease` (the handle `handle`) for the end of this turn. */
   ack(queue: string, handle: string, lease: LeaseRef): Promise<void> {
+    // Its first ack is on its way: once answered, this one finds the handle remembered (or not).
+    const sending = this.#sending.get(handle);
+    if (sending !== undefined) return sending.then(() => this.ack(queue, handle, lease));
     return new Promise<void>((resolve, reject) => {
       if (this.#pending.length === 0) setImmediate(() => this.#sendPending());
       this.#pending.push({ queue, handle, seq: lease.seq, token: lease.token, resolve, reject });
@@ -71,14 +85,16 @@ export class AckBatcher {
     ).then(
       (deleted) => {
         const done = new Set(deleted);
+        const lost: PendingAck[] = [];
         for (const a of batch) {
           // Handles are canonical (lease-handle.ts): the same lease has one spelling.
           if (done.has(formatHandle(a.seq, a.token))) {
-            this.#acked.remember(a.handle, true);
+            this.#acked.remember(a.handle, queue);
             a.resolve();
-          } else if (this.#acked.has(a.handle)) a.resolve();
-          else a.reject(leaseLost('postgres', 'the row is gone or a later delivery owns it'));
+          } else if (this.#acked.get(a.handle) === queue) a.resolve();
+          else lost.push(a);
         }
+        if (lost.length > 0) this.#rejectLost(queue, lost);
       },
       (error: unknown) => {
         const failure = this.#failure(error);
@@ -86,7 +102,28 @@ export class AckBatcher {
       },
     );
     this.#inFlight.add(sent);
-    void sent.finally(() => this.#inFlight.delete(sent));
+    for (const a of batch) this.#sending.set(a.handle, sent);
+    void sent.finally(() => {
+      this.#inFlight.delete(sent);
+      for (const a of batch) if (this.#sending.get(a.handle) === sent) this.#sending.delete(a.handle);
+    });
+  }
+
+  /** Fails acks whose row was not deleted: `LEASE_LOST`, or the queue's error when it is gone. */
+  #rejectLost(queue: string, lost: readonly PendingAck[]): void {
+    const lease = leaseLost('postgres', 'the row is gone or a later delivery owns it');
+    if (this.#queueGone === undefined) {
+      for (const a of lost) a.reject(lease);
+      return;
+    }
+    this.#queueGone(queue).then(
+      (gone) => {
+        for (const a of lost) a.reject(gone ?? lease);
+      },
+      () => {
+        for (const a of lost) a.reject(lease);
+      },
+    );
   }
 }
 

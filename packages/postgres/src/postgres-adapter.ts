@@ -177,6 +177,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     async (queue, seqs, tokens) =>
       (await query<{ seq: string; lease_token: string }>(`bg_ack_${schema}`, sql.ack, [seqs, tokens, queue])).map(deletedHandle),
     (error) => calls.failure(error, 'ack'),
+    (queue) => goneError(queue),
   );
 
   async function receiveOnce(queue: string, max: number, leaseMs: number): Promise<ReceivedMessage[]> {
@@ -193,9 +194,13 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     return row?.released;
   }
 
-  /** Ms until the queue's next row becomes visible (a delay or a lease ends); infinite when none. */
+  /**
+   * Ms until the queue's next row becomes visible (a delay or a lease ends); infinite when none.
+   * `QUEUE_NOT_FOUND` when the queue is gone (deleted by another process since this one checked).
+   */
   async function nextDueIn(queue: string): Promise<number> {
-    const [row] = await query<{ due_in: string | null }>(`bg_next_${schema}`, sql.nextVisible, [queue]);
+    const [row] = await query<{ due_in: string | null; present: boolean }>(`bg_next_${schema}`, sql.nextVisible, [queue]);
+    if (row?.present === false) throw queueGone(queue);
     return row?.due_in === null || row?.due_in === undefined ? Number.POSITIVE_INFINITY : Number(row.due_in);
   }
 
@@ -378,9 +383,19 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     });
   }
 
-  /** Throws `LEASE_LOST` unless the statement touched the leased row. */
-  function owned(count: number | string | undefined): void {
-    if (Number(count ?? 0) === 0) throw leaseLost('postgres', 'the row is gone or a later delivery owns it');
+  /** `QUEUE_NOT_FOUND` when `queue` is gone (deleted since this adapter checked it, maybe by another process). */
+  async function goneError(queue: string): Promise<BgError | undefined> {
+    const rows = await query(undefined, sql.queueExists, [queue]);
+    return rows.length === 0 ? queueGone(queue) : undefined;
+  }
+
+  /**
+   * Throws unless the statement touched the leased row: `LEASE_LOST`, or `QUEUE_NOT_FOUND` when
+   * the queue itself is gone (looked at only then).
+   */
+  async function owned(queue: string, count: number | string | undefined): Promise<void> {
+    if (Number(count ?? 0) !== 0) return;
+    throw (await goneError(queue)) ?? leaseLost('postgres', 'the row is gone or a later delivery owns it');
   }
 
   const adapter: PostgresAdapter = {
@@ -444,7 +459,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         const { seq, token } = parseHandle(handle);
         const ms = checkLeaseMs(capabilities, leaseMs);
         const rows = await query<{ visible_at: string }>(`bg_extend_${schema}`, sql.extend, [seq, token, ms, queue]);
-        owned(rows.length);
+        await owned(queue, rows.length);
         return { handle, leaseExpiresAt: Number(rows[0]?.visible_at) };
       }),
 
@@ -453,7 +468,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     release: (queue, handle, delayMs) =>
       call(queue, 'release', async () => {
         const delay = Math.round(checkReleaseDelayMs(capabilities, delayMs));
-        owned(await releaseRow(queue, handle, delay));
+        await owned(queue, await releaseRow(queue, handle, delay));
       }),
 
     deadLetter: (queue, message, info) =>
@@ -461,7 +476,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         checkDeadLetterArgs(message, info);
         const { seq, token } = parseHandle(message.handle);
         const { values, bodyJson } = deadLetterValues(deadLetterRecord(message, info));
-        owned((await query(undefined, sql.deadLetter, [queue, ...values, seq, token, bodyJson])).length);
+        await owned(queue, (await query(undefined, sql.deadLetter, [queue, ...values, seq, token, bodyJson])).length);
       }),
 
     listDeadLetters: (queue, opts) =>

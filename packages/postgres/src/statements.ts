@@ -122,8 +122,11 @@ export function statements(schema: string): Statements {
       ) picked
       where j.seq = picked.seq
       returning j.seq, j.id, j.body, j.body_json, j.attributes, j.deliveries, j.lease_token, j.visible_at, j.enqueued_at`,
-    // $1 queue: ms until the next row becomes visible (a delay or a lease ends)
-    nextVisible: `select min(visible_at) - ${NOW_MS} as due_in from ${s}.jobs where queue = $1`,
+    // $1 queue: ms until the next row becomes visible (a delay or a lease ends), and whether the
+    // queue still exists (deleted by another process: this one's receives must say so)
+    nextVisible: `select min(visible_at) - ${NOW_MS} as due_in,
+      exists (select 1 from ${s}.queues where name = $1) as present
+      from ${s}.jobs where queue = $1`,
     // $1 seq, $2 token, $3 lease ms, $4 queue
     extend: `update ${s}.jobs set visible_at = ${NOW_MS} + $3::bigint
       where seq = $1 and lease_token = $2 and queue = $4 returning visible_at`,

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { isBgError } from '@bg/core';
+import pg from 'pg';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { type PostgresAdapter, postgresAdapter } from '../src/index.js';
+
+/**
+ * The lease and ack path, after a review of 2026-12-03: each test failed on the code before its
+ * fix (lease calls and receives on a queue another process deleted said LEASE_LOST or idled for
+ * ever, a second ack sent while the first was unanswered said LEASE_LOST, an ack on the wrong
+ * queue of a handle acked elsewhere resolved).
+ */
+
+const url = inject('pgUrl') as string;
+const fresh = (p: string) => `${p}-${randomBytes(4).toString('hex')}`;
+const codeOf = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => String((e as { code?: string }).code),
+  );
+
+/**
+ * A pool whose first `bg_ack` answer is held back until `release()` (as a slow network would);
+ * `laterAcks` counts the `bg_ack` statements sent after it, `laterAnswered` resolves once the
+ * first of those is answered.
+ */
+function holdingPool() {
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => {});
+  let acks = 0;
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let sent: () => void = () => {};
+  const firstSent = new Promise<void>((resolve) => {
+    sent = resolve;
+  });
+  let answered: () => void = () => {};
+  const laterAnswered = new Promise<void>((resolve) => {
+    answered = resolve;
+  });
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  (pool as unknown as { query: unknown }).query = (...args: unknown[]) => {
+    const name = (args[0] as { name?: unknown } | undefined)?.name;
+    const result = query(...args);
+    if (typeof name !== 'string' || !name.startsWith('bg_ack')) return result;
+    if (++acks > 1) return result.finally(answered);
+    // The first ack's DELETE has committed once its answer is here: then hold it.
+    return result.then(async (r) => {
+      sent();
+      await gate;
+      return r;
+    });
+  };
+  return { pool, release, firstSent, laterAnswered, laterAcks: () => acks - 1 };
+}
+
+describe.skipIf(!url)('@bg/postgres: the lease and ack path under review', () => {
+  const opened: PostgresAdapter[] = [];
+  const pools: pg.Pool[] = [];
+  const open = (): PostgresAdapter => {
+    const adapter = postgresAdapter({ url, schema: 'bgreview' });
+    opened.push(adapter);
+    return adapter;
+  };
+  afterAll(async () => {
+    await Promise.all(opened.map((a) => a.close()));
+    await Promise.all(pools.map((p) => p.end().catch(() => {})));
+  });
+
+  it('lease calls and a waiting receive on a queue another process deleted are QUEUE_NOT_FOUND', async () => {
+    const a = open();
+    const b = open();
+    const queue = fresh('gone');
+    await a.ensureQueue(queue);
+    await a.send(queue, [{ id: 'j1', body: '{}' }]);
+    const [m1] = await a.receive(queue, { max: 1, leaseMs: 60_000 });
+    expect(m1, 'the job leased before the delete').toBeDefined();
+    expect(await b.deleteQueue(queue), 'deleteQueue() by the other adapter').toBe(true);
+    const handle = m1?.handle as string;
+    const outcomes = {
+      ack: await codeOf(a.ack(queue, handle)),
+      extend: await codeOf(a.extend(queue, handle, 10_000)),
+      release: await codeOf(a.release(queue, handle, 0)),
+      deadLetter: await codeOf(
+        a.deadLetter(queue, m1 as NonNullable<typeof m1>, { reason: 'permanent-error', attempts: 1, deadLetteredAt: Date.now() }),
+      ),
+      receive: await codeOf(a.receive(queue, { max: 1, leaseMs: 1_000, waitMs: 200 })),
+    };
+    expect(outcomes, 'calls of the adapter that did not delete the queue').toEqual({
+      ack: 'QUEUE_NOT_FOUND',
+      extend: 'QUEUE_NOT_FOUND',
+      release: 'QUEUE_NOT_FOUND',
+      deadLetter: 'QUEUE_NOT_FOUND',
+      receive: 'QUEUE_NOT_FOUND',
+    });
+    expect(
+      isBgError(await b.receive(queue, { max: 1, leaseMs: 1_000 }).catch((e) => e), 'QUEUE_NOT_FOUND'),
+      'receive() of the adapter that deleted it',
+    ).toBe(true);
+  });
+
+  it('a second ack sent while the first is unanswered resolves, as the first removed the job', async () => {
+    const { pool, release, firstSent, laterAnswered, laterAcks } = holdingPool();
+    pools.push(pool);
+    const a = postgresAdapter({ pool, schema: 'bgreview' });
+    opened.push(a);
+    const queue = fresh('dbl');
+    await a.ensureQueue(queue);
+    await a.send(queue, [{ id: 'j1', body: '{}' }]);
+    const [m] = await a.receive(queue, { max: 1, leaseMs: 60_000 });
+    const handle = m?.handle as string;
+    const first = codeOf(a.ack(queue, handle));
+    await firstSent; // the row is deleted and committed; the answer is not read yet
+    const second = codeOf(a.ack(queue, handle));
+    // Its turn's flush: a second ack that goes to the database on its own is answered before the
+    // first answer is read (one that waits for the first sends nothing).
+    await new Promise((resolve) => setImmediate(resolve));
+    if (laterAcks() > 0) await laterAnswered;
+    release();
+    expect(
+      { first: await first, second: await second },
+      'ack() twice of one handle, the second while the first is on its way',
+    ).toEqual({
+      first: 'ok',
+      second: 'ok',
+    });
+  });
+
+  it('an ack on another queue of a handle acked on its own queue is LEASE_LOST', async () => {
+    const a = open();
+    const qa = fresh('qa');
+    const qb = fresh('qb');
+    await a.ensureQueue(qa);
+    await a.ensureQueue(qb);
+    await a.send(qa, [{ id: 'a1', body: '{}' }]);
+    await a.send(qb, [{ id: 'b1', body: '{}' }]);
+    const [ma] = await a.receive(qa, { max: 1, leaseMs: 60_000 });
+    await a.receive(qb, { max: 1, leaseMs: 60_000 });
+    const handle = ma?.handle as string;
+    const wrongFirst = await codeOf(a.ack(qb, handle));
+    await a.ack(qa, handle);
+    const wrongAfter = await codeOf(a.ack(qb, handle));
+    expect({ wrongFirst, wrongAfter }, "ack(queue B, a handle of queue A), before and after A's own ack").toEqual({
+      wrongFirst: 'LEASE_LOST',
+      wrongAfter: 'LEASE_LOST',
+    });
+    expect(await a.stats(qb), 'queue B still holds its leased job').toMatchObject({ inFlight: 1 });
+  });
+});
