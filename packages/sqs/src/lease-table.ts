@@ -10,9 +10,10 @@ const VERIFY_VISIBILITY_SECONDS = 30;
 export type Finished = 'acked' | 'released';
 
 /**
- * What this adapter knows about its own SQS receipts: until when it holds each lease (local
- * clock) and which ones it acked or released (a second ack is harmless; any other call is
- * `LEASE_LOST`).
+ * What this adapter knows about its own SQS receipts: until when it holds each lease (on the
+ * process's monotonic clock, `performance.now()`: a wall clock set back must not make a lease
+ * that ended look held) and which ones it acked or released (a second ack is harmless; any other
+ * call is `LEASE_LOST`).
  */
 export class LeaseTable {
   readonly #leases = new Map<string, number>();
@@ -23,11 +24,11 @@ export class LeaseTable {
     private readonly marginMs: number,
   ) {}
 
-  /** Records (or renews) a lease we hold until `expiresAt`. */
-  remember(receipt: string, expiresAt: number): void {
-    this.#leases.set(receipt, expiresAt);
+  /** Records (or renews) a lease we hold until `until` (monotonic ms, `performance.now()`). */
+  remember(receipt: string, until: number): void {
+    this.#leases.set(receipt, until);
     if (this.#leases.size > 4 * FINISHED_MEMORY) {
-      const now = Date.now();
+      const now = performance.now();
       for (const [key, until] of this.#leases) if (until < now) this.#leases.delete(key);
     }
   }
@@ -65,7 +66,7 @@ export class LeaseTable {
    */
   ownsNow(receipt: string): boolean {
     const until = this.#leases.get(receipt);
-    return until !== undefined && Date.now() < until - this.marginMs;
+    return until !== undefined && performance.now() < until - this.marginMs;
   }
 
   /**
@@ -79,7 +80,7 @@ export class LeaseTable {
   async assertOwned(receipt: string, changeVisibility: (seconds: number) => Promise<void>): Promise<void> {
     this.assertNotFinished(receipt);
     const until = this.#leases.get(receipt);
-    const start = Date.now();
+    const start = performance.now();
     if (until !== undefined && start < until - this.marginMs) return;
     const secs =
       until !== undefined && until > start ? Math.max(1, Math.ceil((until - start) / 1000)) : VERIFY_VISIBILITY_SECONDS;

@@ -324,6 +324,8 @@ async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<
   const { name, max, leaseSeconds, waitSeconds, signal } = asked;
   const url = await calls.resolveUrl(name);
   const start = Date.now();
+  // The lease as this process records it, on its monotonic clock, from before the request.
+  const heldFrom = performance.now();
   const request = calls.call(
     'ReceiveMessage',
     (abortSignal) =>
@@ -350,7 +352,6 @@ async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<
     calls.background,
   );
   if (!outcome.done) return [];
-  const expiresAt = start + leaseSeconds * 1000;
   const deliveredAt = Math.max(start, Date.now() - ctx.marginMs);
   const out: ReceivedMessage[] = [];
   const { keep, handBack } = ctx.fifo
@@ -363,7 +364,7 @@ async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<
   }
   for (const message of keep) {
     if (!message.ReceiptHandle) continue;
-    ctx.leases.remember(message.ReceiptHandle, expiresAt);
+    ctx.leases.remember(message.ReceiptHandle, heldFrom + leaseSeconds * 1000);
     out.push(toReceived(message, message.ReceiptHandle, deliveredAt + leaseSeconds * 1000, start));
   }
   return out;
@@ -711,9 +712,10 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       }
       const secs = Math.min(seconds(ms), cap);
       const start = Date.now();
+      const heldFrom = performance.now();
       await leases.changeGuarded(h.receipt, () => calls.changeVisibility(sqsName(queue), h.receipt, secs));
       const leaseExpiresAt = start + secs * 1000;
-      leases.remember(h.receipt, leaseExpiresAt);
+      leases.remember(h.receipt, heldFrom + secs * 1000);
       return { handle, leaseExpiresAt };
     },
 
