@@ -10,14 +10,24 @@ interface Pending<E, R> {
 }
 
 /**
+ * Batch calls of one {@link Batcher} in flight at most; the others wait their turn. The SDK holds
+ * 50 sockets per client: thousands of calls sent at once wait for one, and its connection
+ * timeout counts that wait, so they failed `UNREACHABLE` (20 000 extends in one turn).
+ */
+export const BATCH_CALLS_IN_FLIGHT = 32;
+
+/**
  * Coalesces single calls made in the same turn of the event loop into SQS batch calls of
- * up to 10 entries per key (queue URL). Each caller gets its own entry's outcome: a failed
- * entry rejects only its caller and is never reported as done.
+ * up to 10 entries per key (queue URL), {@link BATCH_CALLS_IN_FLIGHT} in flight at most. Each
+ * caller gets its own entry's outcome: a failed entry rejects only its caller and is never
+ * reported as done.
  */
 export class Batcher<E, R> {
   readonly #run: (key: string, entries: readonly E[]) => Promise<readonly EntryResult<R>[]>;
   readonly #pending = new Map<string, Pending<E, R>[]>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Batches waiting for a call in flight to end. */
+  readonly #queued: [string, Pending<E, R>[]][] = [];
   #timer: ReturnType<typeof setImmediate> | undefined;
 
   /** `run` sends one batch and returns one result per entry, in order; if it throws, every entry fails. */
@@ -52,13 +62,17 @@ export class Batcher<E, R> {
     for (const [key, list] of all) this.#send(key, list);
   }
 
-  /** Sends what is pending and waits until every batch call has settled. */
+  /** Sends what is pending and waits until every batch call has settled (those waiting their turn too). */
   async drain(): Promise<void> {
     this.flush();
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
   #send(key: string, list: Pending<E, R>[]): void {
+    if (this.#inFlight.size >= BATCH_CALLS_IN_FLIGHT) {
+      this.#queued.push([key, list]);
+      return;
+    }
     const call = (async () => {
       let results: readonly EntryResult<R>[];
       try {
@@ -78,6 +92,10 @@ export class Batcher<E, R> {
       });
     })();
     this.#inFlight.add(call);
-    void call.finally(() => this.#inFlight.delete(call));
+    void call.finally(() => {
+      this.#inFlight.delete(call);
+      const next = this.#queued.shift();
+      if (next !== undefined) this.#send(next[0], next[1]);
+    });
   }
 }

@@ -364,7 +364,7 @@ async function receiveOnce(ctx: ReceiveContext, asked: ReceiveRequest): Promise<
   }
   for (const message of keep) {
     if (!message.ReceiptHandle) continue;
-    ctx.leases.remember(message.ReceiptHandle, heldFrom + leaseSeconds * 1000);
+    ctx.leases.remember(name, message.ReceiptHandle, heldFrom + leaseSeconds * 1000);
     out.push(toReceived(message, message.ReceiptHandle, deliveredAt + leaseSeconds * 1000, start));
   }
   return out;
@@ -698,7 +698,8 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       open(queue);
       const h = decodeHandle(handle);
       const ms = checkLeaseMs(capabilities, leaseMs);
-      leases.assertNotFinished(h.receipt);
+      const name = sqsName(queue);
+      leases.assertNotFinished(name, h.receipt);
       const cap = remainingCap(h.receivedAt);
       if (cap < 1) {
         throw new BgError(
@@ -713,29 +714,31 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
       const secs = Math.min(seconds(ms), cap);
       const start = Date.now();
       const heldFrom = performance.now();
-      await leases.changeGuarded(h.receipt, () => calls.changeVisibility(sqsName(queue), h.receipt, secs));
+      await leases.changeGuarded(name, h.receipt, () => calls.changeVisibility(name, h.receipt, secs));
       const leaseExpiresAt = start + secs * 1000;
-      leases.remember(h.receipt, heldFrom + secs * 1000);
+      leases.remember(name, h.receipt, heldFrom + secs * 1000);
       return { handle, leaseExpiresAt };
     },
 
     async ack(queue, handle) {
       open(queue);
       const { receipt } = decodeHandle(handle);
+      const name = sqsName(queue);
       // The hot path (a worker acks every job): inside the lease nothing is awaited but the delete.
-      if (!leases.ownsNow(receipt)) {
-        if (leases.finished(receipt) === 'acked') return;
-        await leases.assertOwned(receipt, (secs) => calls.changeVisibility(sqsName(queue), receipt, secs));
+      if (!leases.ownsNow(name, receipt)) {
+        if (leases.finished(name, receipt) === 'acked') return;
+        await leases.assertOwned(name, receipt, (secs) => calls.changeVisibility(name, receipt, secs));
       }
-      await calls.deleteReceipt(sqsName(queue), receipt);
-      leases.finish(receipt, 'acked');
+      await calls.deleteReceipt(name, receipt);
+      leases.finish(name, receipt, 'acked');
     },
 
     async release(queue, handle, delayMs) {
       open(queue);
       const h = decodeHandle(handle);
       const delay = checkReleaseDelayMs(capabilities, delayMs);
-      leases.assertNotFinished(h.receipt);
+      const name = sqsName(queue);
+      leases.assertNotFinished(name, h.receipt);
       const cap = Math.max(0, remainingCap(h.receivedAt));
       if (seconds(delay) - cap > releaseSlackSeconds(delay)) {
         // SQS caps visibility at 12 h after the receive: the delay would be cut short.
@@ -746,15 +749,16 @@ export function sqsAdapter(options: SqsAdapterOptions = {}): SqsAdapter {
         );
       }
       const secs = Math.min(seconds(delay), cap);
-      await leases.changeGuarded(h.receipt, () => calls.changeVisibility(sqsName(queue), h.receipt, secs));
-      leases.finish(h.receipt, 'released');
+      await leases.changeGuarded(name, h.receipt, () => calls.changeVisibility(name, h.receipt, secs));
+      leases.finish(name, h.receipt, 'released');
     },
 
     async deadLetter(queue, message, info) {
       open(queue);
       checkDeadLetterArgs(message, info);
       const { receipt } = decodeHandle(message.handle);
-      await leases.assertOwned(receipt, (secs) => calls.changeVisibility(sqsName(queue), receipt, secs));
+      const name = sqsName(queue);
+      await leases.assertOwned(name, receipt, (secs) => calls.changeVisibility(name, receipt, secs));
       const { id, body, attributes, ...dead } = deadLetterRecord(message, info);
       const encoded = encodeDeadLetter({ id, body, attributes }, dead satisfies DeadMeta, maxMessageBytes, astral);
       if (encoded.bytes > maxMessageBytes) {
