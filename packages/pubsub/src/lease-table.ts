@@ -4,8 +4,9 @@ const ACKED_MEMORY = 10_000;
 
 /**
  * What this adapter instance knows about its own leases on one queue: when each handle's
- * lease ends (for `stats().inFlight`, and for staleness checks on subscriptions without
- * exactly-once delivery) and which handles it already acked (a second ack is harmless).
+ * lease ends, on the process's monotonic clock (`performance.now()`; for staleness checks on
+ * subscriptions without exactly-once delivery: a wall clock set back or forward must not change
+ * whether a lease is held) and which handles it already acked (a second ack is harmless).
  */
 export class LeaseTable {
   readonly #expiry = new Map<string, number>();
@@ -15,7 +16,7 @@ export class LeaseTable {
   /** Records (or renews) a lease. */
   set(handle: string, expiresAt: number): void {
     this.#expiry.set(handle, expiresAt);
-    if (this.#expiry.size > 4 * ACKED_MEMORY) this.prune(Date.now());
+    if (this.#expiry.size > 4 * ACKED_MEMORY) this.prune(performance.now());
   }
 
   /** When the handle's lease ends, if this instance leased it. */
@@ -29,7 +30,7 @@ export class LeaseTable {
    */
   end(handle: string): void {
     this.#expiry.set(handle, 0);
-    if (this.#expiry.size > 4 * ACKED_MEMORY) this.prune(Date.now());
+    if (this.#expiry.size > 4 * ACKED_MEMORY) this.prune(performance.now());
   }
 
   /** True when {@link LeaseTable.end} ended the handle's lease (it was released through this instance). */
@@ -52,7 +53,7 @@ export class LeaseTable {
     return !this.#expiry.has(handle) && this.#acked.has(handle);
   }
 
-  /** Leases of this instance still running at `now`. */
+  /** Leases of this instance still running at `now` (monotonic ms, `performance.now()`). */
   active(now: number): number {
     let n = 0;
     for (const expiresAt of this.#expiry.values()) if (expiresAt > now) n++;

@@ -415,7 +415,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     if (state.leases.ended(handle)) throw leaseLost(handle, 'it was released (its lease ended)');
     if (!info.exactlyOnce) {
       const expiresAt = state.leases.expiresAt(handle);
-      if (expiresAt !== undefined && expiresAt <= Date.now()) {
+      if (expiresAt !== undefined && expiresAt <= performance.now()) {
         throw leaseLost(handle, 'its ack deadline passed (another worker may have it now)');
       }
     }
@@ -465,6 +465,9 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     signal: AbortSignal,
   ): Promise<ReceivedMessage[] | undefined> {
     const startedAt = Date.now();
+    // The lease as this process records it, on its monotonic clock (a wall clock set back must not
+    // make an ended lease look held), from before the pull.
+    const heldFrom = performance.now();
     const asked = state.pulls.plan(max);
     let received: protos.google.pubsub.v1.IReceivedMessage[];
     if (asked.length === 1) {
@@ -509,7 +512,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     }
     const leaseExpiresAt = startedAt + seconds * 1_000;
     return received.map((m) => {
-      state.leases.set(m.ackId as string, leaseExpiresAt);
+      state.leases.set(m.ackId as string, heldFrom + seconds * 1_000);
       return decodeReceived(m, leaseExpiresAt);
     });
   }
@@ -895,9 +898,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     if (state.leases.wasAcked(handle)) throw leaseLost(handle, 'it was acked');
     await assertLocallyOwned(state, handle);
     const startedAt = Date.now();
+    const heldFrom = performance.now();
     await settleOne(state, handle, seconds, 'modifyAckDeadline');
     const leaseExpiresAt = startedAt + seconds * 1_000;
-    state.leases.set(handle, leaseExpiresAt);
+    state.leases.set(handle, heldFrom + seconds * 1_000);
     return { handle, leaseExpiresAt };
   }
 
@@ -935,10 +939,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     // Prove the lease is still ours (exactly-once rejects a stale ack id) without shortening it.
     const expiresAt = state.leases.expiresAt(message.handle);
     const seconds =
-      expiresAt === undefined ? 60 : leaseSeconds(Math.max(expiresAt - Date.now(), MIN_ACK_DEADLINE_SECONDS * 1_000));
-    const startedAt = Date.now();
+      expiresAt === undefined ? 60 : leaseSeconds(Math.max(expiresAt - performance.now(), MIN_ACK_DEADLINE_SECONDS * 1_000));
+    const heldFrom = performance.now();
     await settleOne(state, message.handle, seconds, 'modifyAckDeadline');
-    state.leases.set(message.handle, Math.max(expiresAt ?? 0, startedAt + seconds * 1_000));
+    state.leases.set(message.handle, Math.max(expiresAt ?? 0, heldFrom + seconds * 1_000));
     try {
       await publisher.publish(
         { topic: state.resources.deadTopic, messages: [encodeDeadLetter(deadLetterRecord(message, info))] },

@@ -239,4 +239,27 @@ describe.skipIf(!endpoint)('pubsub adapter: Pub/Sub specifics against the emulat
     await adapter.ack(queue, second[0]?.handle as string);
     await adapter.ack(queue, second[0]?.handle as string);
   }, 40_000);
+
+  it('without exactly-once delivery, a held lease stays held when the wall clock jumps: leases run on the monotonic clock', async () => {
+    const adapter = make({ exactlyOnceDelivery: false, prefix: 'loose-' });
+    const queue = name('loose-clock');
+    await adapter.ensureQueue(queue);
+    await adapter.send(queue, [{ id: 'loose-clock-1', body: 'x' }]);
+    const [held] = await adapter.receive(queue, { max: 1, leaseMs: 60_000, waitMs: 5_000 });
+    expect(held?.id, 'the job received').toBe('loose-clock-1');
+    // The host's wall clock jumps two minutes ahead (an NTP correction, a resumed VM) while ack()
+    // checks the lease (synchronously: the queue's settings are known), and only then (the client's
+    // own deadlines use the wall clock too). With leases on the wall clock this one looked ended,
+    // and its ack was refused LEASE_LOST.
+    const realNow = Date.now;
+    Date.now = () => realNow() + 120_000;
+    let acking: Promise<string | undefined>;
+    try {
+      acking = codeOf(adapter.ack(queue, held?.handle as string));
+    } finally {
+      Date.now = realNow;
+    }
+    const outcome = await acking;
+    expect(outcome, 'ack() of a lease held for 60 s, right after a 2-minute jump of the wall clock').toBeUndefined();
+  });
 });
