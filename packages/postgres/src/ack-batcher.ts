@@ -14,6 +14,11 @@ export type DeleteAcked = (queue: string, seqs: readonly string[], tokens: reado
 /** `QUEUE_NOT_FOUND` when `queue` is gone (deleted, maybe by another process), else undefined. */
 export type QueueGone = (queue: string) => Promise<BgError | undefined>;
 
+/** The `LEASE_LOST` of a lease statement (ack, extend, release, dead letter) that touched no row. */
+export function rowNotOwned(): BgError {
+  return leaseLost('postgres', 'the row is gone or a later delivery owns it');
+}
+
 /**
  * Acks made in one turn of the event loop go to PostgreSQL as one `DELETE` per queue. A
  * handle deleted by this adapter is remembered with its queue (the kit's {@link RecentHandles}),
@@ -23,7 +28,7 @@ export type QueueGone = (queue: string) => Promise<BgError | undefined>;
 export class AckBatcher {
   readonly #delete: DeleteAcked;
   readonly #failure: (error: unknown) => BgError;
-  readonly #queueGone: QueueGone | undefined;
+  readonly #queueGone: QueueGone;
   /** Handles deleted by this adapter, each with its queue. */
   readonly #acked = new RecentHandles<string>(10_000);
   #pending: PendingAck[] = [];
@@ -38,7 +43,7 @@ export class AckBatcher {
    * @param queueGone Looked at once for a batch with acks whose row was not deleted: their
    *   queue may be gone (then they fail with its error, not `LEASE_LOST`).
    */
-  constructor(deleteAcked: DeleteAcked, failure: (error: unknown) => BgError, queueGone?: QueueGone) {
+  constructor(deleteAcked: DeleteAcked, failure: (error: unknown) => BgError, queueGone: QueueGone) {
     this.#delete = deleteAcked;
     this.#failure = failure;
     this.#queueGone = queueGone;
@@ -111,11 +116,7 @@ export class AckBatcher {
 
   /** Fails acks whose row was not deleted: `LEASE_LOST`, or the queue's error when it is gone. */
   #rejectLost(queue: string, lost: readonly PendingAck[]): void {
-    const lease = leaseLost('postgres', 'the row is gone or a later delivery owns it');
-    if (this.#queueGone === undefined) {
-      for (const a of lost) a.reject(lease);
-      return;
-    }
+    const lease = rowNotOwned();
     this.#queueGone(queue).then(
       (gone) => {
         for (const a of lost) a.reject(gone ?? lease);

@@ -17,7 +17,6 @@ import {
   deadLetterRecord,
   isBgError,
   type KnownQueueStats,
-  leaseLost,
   type OutgoingMessage,
   type ReceivedMessage,
   raceAbort,
@@ -26,7 +25,7 @@ import {
   type SendResult,
 } from '@bg/core/adapter';
 import pg from 'pg';
-import { AckBatcher, deletedHandle } from './ack-batcher.js';
+import { AckBatcher, deletedHandle, rowNotOwned } from './ack-batcher.js';
 import { POSTGRES_CAPABILITIES } from './capabilities.js';
 import { deleteQueueRows } from './delete-queue.js';
 import { assertStorableIds, assertStoredPosition, storableId } from './job-id.js';
@@ -395,7 +394,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
    */
   async function owned(queue: string, count: number | string | undefined): Promise<void> {
     if (Number(count ?? 0) !== 0) return;
-    throw (await goneError(queue)) ?? leaseLost('postgres', 'the row is gone or a later delivery owns it');
+    throw (await goneError(queue)) ?? rowNotOwned();
   }
 
   const adapter: PostgresAdapter = {
