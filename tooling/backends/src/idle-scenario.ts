@@ -106,19 +106,26 @@ type IdleExpect = (
  * Prints and checks what {@link idleScenario} measured: at most `perQueuePerSecond` calls per
  * second per idle queue (a window of s seconds may hold s + 1 of a call made once a second, so
  * the bound allows one more per queue when `fencepost`), and a median start of a job sent into an
- * idle queue below `startMs`.
+ * idle queue below `startMs`. `detail` (what the calls were, say) is added to the message of a
+ * cost over the bound.
  */
 export function expectIdleCost(
   expect: IdleExpect,
   label: string,
   { used, seconds, latencies }: IdleMeasure,
-  { queues, unit, startMs, fencepost = false }: { queues: number; unit: string; startMs: number; fencepost?: boolean },
+  {
+    queues,
+    unit,
+    startMs,
+    fencepost = false,
+    detail,
+  }: { queues: number; unit: string; startMs: number; fencepost?: boolean; detail?: string },
 ): void {
   const bound = queues * (seconds + (fencepost ? 1 : 0));
   console.log(`${label} idle: ${queues} queues, ${used} ${unit}s in ${seconds} s`);
   expect(
     used,
-    `${queues} idle queues over ${seconds} s must cost ≤ 1 ${unit}/s/queue (≤ ${bound}); they cost ${used}`,
+    `${queues} idle queues over ${seconds} s must cost ≤ 1 ${unit}/s/queue (≤ ${bound}); they cost ${used}${detail ? ` (${detail})` : ''}`,
   ).toBeLessThanOrEqual(bound);
   const p50 = median(latencies);
   console.log(

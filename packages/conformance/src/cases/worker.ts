@@ -462,7 +462,8 @@ export const workerCases: readonly ConformanceCase[] = [
       await eventually(ctx, 'both handlers to start', async () => (started === 2 ? true : undefined));
       const stopAt = Date.now();
       await worker.stop({ graceMs: 600 });
-      ctx.expect(since(stopAt)).toBeGreaterThanOrEqual(550);
+      const stopTook = since(stopAt);
+      ctx.expect(stopTook).toBeGreaterThanOrEqual(550);
       ctx.expect(worker.running).toBe(false);
       const back = await receiveOne(ctx, { leaseMs: lease, deadlineMs: ctx.timing.deadlineMs });
       ctx.expect(back.id).toBe(stuckJob.id);
@@ -473,7 +474,7 @@ export const workerCases: readonly ConformanceCase[] = [
           say(
             `receive after worker.stop({ graceMs: 600 }) on queue ${ctx.queue}`,
             `the unfinished job is released at the end of the grace period and comes back within 600 + promptMs + pollMs + toleranceMs = ${600 + promptly(ctx.timing) + ctx.timing.toleranceMs} ms, not after its ${lease} ms lease`,
-            `${backAfter} ms`,
+            `${backAfter} ms (stop() returned after ${stopTook} ms)`,
           ),
         )
         .toBeLessThanOrEqual(600 + promptly(ctx.timing) + ctx.timing.toleranceMs);
