@@ -35,19 +35,30 @@ export interface StopReport {
   readonly leftToLease: readonly LeftToLease[];
 }
 
-/** Collects a {@link StopReport} while a stop runs. */
+/**
+ * Collects a {@link StopReport} while a stop runs. It lists only the jobs of deliveries the stop
+ * took charge of ({@link StopLedger.cover}): a hand-back of an earlier stop that ends during this
+ * one belongs to that stop's report (it was left to its lease there), not to this one.
+ */
 export class StopLedger {
   readonly #handedBack: HandedBack[] = [];
   readonly #left: LeftToLease[] = [];
+  /** Job ids of the deliveries this stop hands back or settles. */
+  readonly #covered = new Set<string>();
 
-  /** Notes a delivery handed back. */
-  handedBack(jobId: string, deliveryCount: number, why: HandBackWhy, via: HandBackVia): void {
-    this.#handedBack.push({ jobId, deliveryCount, why, via });
+  /** Takes charge of a delivery's job: what becomes of it is this stop's to report. */
+  cover(jobId: string): void {
+    this.#covered.add(jobId);
   }
 
-  /** Notes a delivery left in storage to its lease. */
+  /** Notes a delivery handed back (one this stop covers). */
+  handedBack(jobId: string, deliveryCount: number, why: HandBackWhy, via: HandBackVia): void {
+    if (this.#covered.has(jobId)) this.#handedBack.push({ jobId, deliveryCount, why, via });
+  }
+
+  /** Notes a delivery left in storage to its lease (one this stop covers). */
   left(jobId: string, during: string): void {
-    this.#left.push({ jobId, during });
+    if (this.#covered.has(jobId)) this.#left.push({ jobId, during });
   }
 
   /** The report so far (a frozen copy). */

@@ -101,10 +101,10 @@ export interface Worker {
    * unfinished leases so the jobs are redelivered at once, and resolve. Calling it again
    * while stopping (from a handler's abort listener too) skips the rest of the grace period.
    * Deliveries whose handler has returned are acked, retried or dead-lettered first, never
-   * handed back. Those releases, acks, retries
-   * and dead letters get {@link STOP_SETTLE_WAIT_MS} (2 s) more after the grace period (a call
-   * of `stop` after the grace period ends that wait too); any still pending then is reported as
-   * an `error` event with its `jobId`, and the job stays in storage until its lease runs out.
+   * handed back. Those releases, acks, retries and dead letters get {@link STOP_SETTLE_WAIT_MS}
+   * (2 s) more after the grace period (a call of `stop` after the grace period ends that wait
+   * too); any still pending then is reported as an `error` event with its `jobId`, and the job
+   * stays in storage until its lease runs out.
    * A stop during a `start` still checking the queue cancels that start at once. A handler that
    * stops its own worker must not await the stop (the stop waits for that handler): call
    * `void worker.stop()`.
@@ -389,6 +389,7 @@ export function createWorker(options: WorkerOptions): Worker {
    */
   function handBackUnheld(message: ReceivedMessage): Promise<void> {
     const item = holdDelivery(message);
+    ledger?.cover(message.id);
     const handing = executor.handBackAtStop(item, 'not-started').then(() => {
       unheld.delete(item);
     });
@@ -826,6 +827,9 @@ export function createWorker(options: WorkerOptions): Worker {
       stopping = { force, done };
       (async (): Promise<void> => {
         const current = new StopLedger();
+        // This stop reports on the deliveries held now (and those a receive brings during it).
+        for (const item of active) current.cover(item.message.id);
+        for (const item of waiting) current.cover(item.message.id);
         ledger = current;
         running = false;
         stopController.abort(new BgError('CLOSED', 'the worker is stopping'));

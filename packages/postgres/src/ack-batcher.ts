@@ -8,8 +8,16 @@ interface PendingAck extends LeaseRef {
   reject(error: unknown): void;
 }
 
-/** Deletes the rows of acked leases: `(queue, seqs, tokens)` → the `seq:token` handles deleted. */
-export type DeleteAcked = (queue: string, seqs: readonly string[], tokens: readonly string[]) => Promise<readonly string[]>;
+/**
+ * Deletes the rows of acked leases: `(queue, seqs, tokens, waitForLocks)` → the `seq:token`
+ * handles deleted. Without `waitForLocks` it skips rows another transaction has locked.
+ */
+export type DeleteAcked = (
+  queue: string,
+  seqs: readonly string[],
+  tokens: readonly string[],
+  waitForLocks: boolean,
+) => Promise<readonly string[]>;
 
 /** `QUEUE_NOT_FOUND` when `queue` is gone (deleted, maybe by another process), else undefined. */
 export type QueueGone = (queue: string) => Promise<BgError | undefined>;
@@ -20,10 +28,13 @@ export function rowNotOwned(): BgError {
 }
 
 /**
- * Acks made in one turn of the event loop go to PostgreSQL as one `DELETE` per queue. A
- * handle deleted by this adapter is remembered with its queue (the kit's {@link RecentHandles}),
- * so a second ack of it on that queue is harmless, also while the first is still on its way;
- * any other handle whose row was not deleted is `LEASE_LOST`.
+ * Acks made in one turn of the event loop go to PostgreSQL as one `DELETE` per queue, which
+ * skips rows another transaction holds locked (an application's `select … for update`, a
+ * `deleteQueue` under way): those, and rows not found, are sent once more in a `DELETE` that
+ * waits for the locks, so one locked row delays its own ack, not the whole batch. A handle
+ * deleted by this adapter is remembered with its queue (the kit's {@link RecentHandles}), so a
+ * second ack of it on that queue is harmless, also while the first is still on its way; any
+ * other handle whose row was not deleted is `LEASE_LOST`.
  */
 export class AckBatcher {
   readonly #delete: DeleteAcked;
@@ -83,35 +94,49 @@ export class AckBatcher {
   }
 
   #send(queue: string, batch: PendingAck[]): void {
-    const sent = this.#delete(
-      queue,
-      batch.map((a) => a.seq),
-      batch.map((a) => a.token),
-    ).then(
-      (deleted) => {
-        const done = new Set(deleted);
-        const lost: PendingAck[] = [];
-        for (const a of batch) {
-          // Handles are canonical (lease-handle.ts): the same lease has one spelling.
-          if (done.has(formatHandle(a.seq, a.token))) {
-            this.#acked.remember(a.handle, queue);
-            a.resolve();
-          } else if (this.#acked.get(a.handle) === queue) a.resolve();
-          else lost.push(a);
-        }
-        if (lost.length > 0) this.#rejectLost(queue, lost);
-      },
-      (error: unknown) => {
-        const failure = this.#failure(error);
-        for (const a of batch) a.reject(failure);
-      },
-    );
+    const sent = (async (): Promise<void> => {
+      const missed = await this.#deleteRows(queue, batch, false);
+      // Rows locked by another transaction (or not found): once more, waiting for the locks.
+      const lost = missed.length > 0 ? await this.#deleteRows(queue, missed, true) : missed;
+      if (lost.length > 0) this.#rejectLost(queue, lost);
+    })();
     this.#inFlight.add(sent);
     for (const a of batch) this.#sending.set(a.handle, sent);
     void sent.finally(() => {
       this.#inFlight.delete(sent);
       for (const a of batch) if (this.#sending.get(a.handle) === sent) this.#sending.delete(a.handle);
     });
+  }
+
+  /**
+   * One `DELETE` of `batch`'s rows: resolves the acks whose row it deleted (or that this adapter
+   * acked before) and returns the others. A failed statement fails every ack of `batch`.
+   */
+  async #deleteRows(queue: string, batch: readonly PendingAck[], waitForLocks: boolean): Promise<PendingAck[]> {
+    let deleted: readonly string[];
+    try {
+      deleted = await this.#delete(
+        queue,
+        batch.map((a) => a.seq),
+        batch.map((a) => a.token),
+        waitForLocks,
+      );
+    } catch (error) {
+      const failure = this.#failure(error);
+      for (const a of batch) a.reject(failure);
+      return [];
+    }
+    const done = new Set(deleted);
+    const missed: PendingAck[] = [];
+    for (const a of batch) {
+      // Handles are canonical (lease-handle.ts): the same lease has one spelling.
+      if (done.has(formatHandle(a.seq, a.token))) {
+        this.#acked.remember(a.handle, queue);
+        a.resolve();
+      } else if (this.#acked.get(a.handle) === queue) a.resolve();
+      else missed.push(a);
+    }
+    return missed;
   }
 
   /** Fails acks whose row was not deleted: `LEASE_LOST`, or the queue's error when it is gone. */

@@ -173,8 +173,14 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   }
 
   const acks = new AckBatcher(
-    async (queue, seqs, tokens) =>
-      (await query<{ seq: string; lease_token: string }>(`bg_ack_${schema}`, sql.ack, [seqs, tokens, queue])).map(deletedHandle),
+    async (queue, seqs, tokens, waitForLocks) =>
+      (
+        await query<{ seq: string; lease_token: string }>(
+          waitForLocks ? `bg_ack_waiting_${schema}` : `bg_ack_${schema}`,
+          waitForLocks ? sql.ackWaiting : sql.ack,
+          [seqs, tokens, queue],
+        )
+      ).map(deletedHandle),
     (error) => calls.failure(error, 'ack'),
     (queue) => goneError(queue),
   );
@@ -217,6 +223,8 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   ): Promise<ReceivedMessage[]> {
     const deadline = Date.now() + waitMs;
     if (waitMs > 0) void wakeups.listen();
+    /** {@link nextDueIn} ran (it tells a deleted queue). */
+    let askedPresence = false;
     for (;;) {
       // Aborted before the statement: lease nothing (a lease handed back still counts a delivery).
       if (signal.aborted) return [];
@@ -231,7 +239,14 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       if (!received.done) return [];
       if (received.value.length > 0) return received.value;
       const left = deadline - Date.now();
-      if (left <= 0 || signal.aborted || guard.closed) return [];
+      if (signal.aborted || guard.closed) return [];
+      if (left <= 0) {
+        // A receive that did not wait never asked whether the queue still exists: an empty
+        // answer on a queue another process deleted is QUEUE_NOT_FOUND, not "nothing yet".
+        if (!askedPresence) await nextDueIn(queue);
+        return [];
+      }
+      askedPresence = true;
       const due = await raceAbort(nextDueIn(queue), signal);
       if (!due.done) return [];
       // Not listening (yet, or the connection dropped): poll briskly until it is.

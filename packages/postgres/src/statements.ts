@@ -20,6 +20,7 @@ export interface Statements {
   readonly nextVisible: string;
   readonly extend: string;
   readonly ack: string;
+  readonly ackWaiting: string;
   readonly release: string;
   readonly deadLetter: string;
   readonly listDead: string;
@@ -130,8 +131,16 @@ export function statements(schema: string): Statements {
     // $1 seq, $2 token, $3 lease ms, $4 queue
     extend: `update ${s}.jobs set visible_at = ${NOW_MS} + $3::bigint
       where seq = $1 and lease_token = $2 and queue = $4 returning visible_at`,
-    // $1 seqs, $2 tokens, $3 queue
-    ack: `delete from ${s}.jobs j using unnest($1::bigint[], $2::bigint[]) as a(seq, token)
+    // $1 seqs, $2 tokens, $3 queue: skips rows another transaction holds locked
+    ack: `delete from ${s}.jobs j using (
+        select x.seq from ${s}.jobs x join unnest($1::bigint[], $2::bigint[]) as a(seq, token)
+          on x.seq = a.seq and x.lease_token = a.token
+        where x.queue = $3
+        for update of x skip locked
+      ) k
+      where j.seq = k.seq returning j.seq, j.lease_token`,
+    // $1 seqs, $2 tokens, $3 queue: waits for locked rows
+    ackWaiting: `delete from ${s}.jobs j using unnest($1::bigint[], $2::bigint[]) as a(seq, token)
       where j.seq = a.seq and j.lease_token = a.token and j.queue = $3 returning j.seq, j.lease_token`,
     // $1 seq, $2 token, $3 delay ms, $4 queue, $5 channel: notifies waiting receivers, with a delay
     // too (they look again and learn the new due time, which may be sooner than what they wait for)

@@ -69,7 +69,7 @@ describe.skipIf(!url)('@bg/postgres: the lease and ack path under review', () =>
     await Promise.all(pools.map((p) => p.end().catch(() => {})));
   });
 
-  it('lease calls and a waiting receive on a queue another process deleted are QUEUE_NOT_FOUND', async () => {
+  it('lease calls and receives (waiting or not) on a queue another process deleted are QUEUE_NOT_FOUND', async () => {
     const a = open();
     const b = open();
     const queue = fresh('gone');
@@ -77,6 +77,8 @@ describe.skipIf(!url)('@bg/postgres: the lease and ack path under review', () =>
     await a.send(queue, [{ id: 'j1', body: '{}' }]);
     const [m1] = await a.receive(queue, { max: 1, leaseMs: 60_000 });
     expect(m1, 'the job leased before the delete').toBeDefined();
+    const c = open();
+    expect(await c.receive(queue, { max: 1, leaseMs: 1_000, waitMs: 0 }), 'receive (not waiting) before the delete').toEqual([]);
     expect(await b.deleteQueue(queue), 'deleteQueue() by the other adapter').toBe(true);
     const handle = m1?.handle as string;
     const outcomes = {
@@ -86,6 +88,9 @@ describe.skipIf(!url)('@bg/postgres: the lease and ack path under review', () =>
       deadLetter: await codeOf(
         a.deadLetter(queue, m1 as NonNullable<typeof m1>, { reason: 'permanent-error', attempts: 1, deadLetteredAt: Date.now() }),
       ),
+      // By a third adapter, whose only call on the queue is a receive: after a QUEUE_NOT_FOUND
+      // an adapter forgets the queue (and checks it on every call).
+      receiveNoWait: await codeOf(c.receive(queue, { max: 1, leaseMs: 1_000, waitMs: 0 })),
       receive: await codeOf(a.receive(queue, { max: 1, leaseMs: 1_000, waitMs: 200 })),
     };
     expect(outcomes, 'calls of the adapter that did not delete the queue').toEqual({
@@ -93,6 +98,7 @@ describe.skipIf(!url)('@bg/postgres: the lease and ack path under review', () =>
       extend: 'QUEUE_NOT_FOUND',
       release: 'QUEUE_NOT_FOUND',
       deadLetter: 'QUEUE_NOT_FOUND',
+      receiveNoWait: 'QUEUE_NOT_FOUND',
       receive: 'QUEUE_NOT_FOUND',
     });
     expect(
@@ -147,5 +153,46 @@ describe.skipIf(!url)('@bg/postgres: the lease and ack path under review', () =>
       wrongAfter: 'LEASE_LOST',
     });
     expect(await a.stats(qb), 'queue B still holds its leased job').toMatchObject({ inFlight: 1 });
+  });
+
+  it('a row another transaction holds locked delays its own ack only, not the others of the batch', async () => {
+    const a = open();
+    const queue = fresh('locked');
+    await a.ensureQueue(queue);
+    await a.send(queue, [
+      { id: 'free', body: '{}' },
+      { id: 'held', body: '{}' },
+    ]);
+    const got = await a.receive(queue, { max: 2, leaseMs: 60_000 });
+    const free = got.find((m) => m.id === 'free');
+    const held = got.find((m) => m.id === 'held');
+    expect([free?.id, held?.id], 'both jobs leased').toEqual(['free', 'held']);
+    // An application's transaction locks the row of job "held" (select … for update).
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    try {
+      await locker.query('begin');
+      await locker.query('select 1 from bgreview.jobs where queue = $1 and id = $2 for update', [queue, 'held']);
+      let heldAcked = false;
+      const heldAck = a.ack(queue, held?.handle as string).then(() => {
+        heldAcked = true;
+      });
+      // Same turn: both acks go in one batch.
+      const freeAck = codeOf(a.ack(queue, free?.handle as string));
+      const freeOutcome = await Promise.race([
+        freeAck,
+        new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3_000)),
+      ]);
+      expect(
+        { free: freeOutcome, heldAcked },
+        "ack() of two jobs in one turn while another transaction locks job 'held': 'free' is acked at once, 'held' waits",
+      ).toEqual({ free: 'ok', heldAcked: false });
+      await locker.query('commit');
+      await heldAck;
+      expect(await a.stats(queue), 'both rows deleted once the lock is gone').toMatchObject({ ready: 0, inFlight: 0 });
+    } finally {
+      await locker.query('rollback').catch(() => {});
+      await locker.end();
+    }
   });
 });

@@ -34,7 +34,6 @@ import {
   type SendResult,
 } from '@bg/core/adapter';
 import type { ClientConfig, protos } from '@google-cloud/pubsub';
-import { AckBatcher } from './ack-batcher.js';
 import {
   MAX_ACK_DEADLINE_SECONDS,
   MAX_DELIVERY_ATTEMPTS,
@@ -54,6 +53,7 @@ import { ackIdFailures, isAlreadyExists, isInvalidAckId, isNotFound, mapError } 
 import { decodeReceived, type EncodedMessage, encodeDeadLetter, encodeOutgoing } from './message-codec.js';
 import { PullPlanner } from './pull-planner.js';
 import { PREFIX_PATTERN, QUEUE_LABEL, type QueueResources, queueResources } from './resource-names.js';
+import { SettleBatcher } from './settle-batcher.js';
 
 /** Options of {@link pubsubAdapter}. */
 export interface PubSubAdapterOptions {
@@ -113,7 +113,8 @@ interface QueueState {
   readonly queue: string;
   readonly resources: QueueResources;
   readonly leases: LeaseTable;
-  readonly acks: AckBatcher;
+  /** Acks, extends and releases of this turn, one request per kind (see {@link SettleBatcher}). */
+  readonly settles: SettleBatcher;
   info?: Promise<SubscriptionInfo>;
   /** The settings once read (lets the per-message calls skip awaiting `info`). */
   infoValue?: SubscriptionInfo;
@@ -273,12 +274,14 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
       leases: new LeaseTable(),
       pulls: new PullPlanner(),
       idle: new IdlePacer({ firstMs: FIRST_IDLE_PAUSE_MS, maxMs: pollIntervalMs }),
-      acks: new AckBatcher(
-        async (ackIds) => {
-          await subscriber.acknowledge({ subscription: resources.subscription, ackIds }, call());
+      settles: new SettleBatcher({
+        async many(kind, ackIds) {
+          const subscription = resources.subscription;
+          if (kind === 'ack') await subscriber.acknowledge({ subscription, ackIds }, call());
+          else await subscriber.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: kind }, call());
         },
-        (ackId) => settleOne(state, ackId, 'ack', 'acknowledge'),
-      ),
+        single: (kind, ackId) => settleOne(state, ackId, kind, kind === 'ack' ? 'acknowledge' : 'modifyAckDeadline'),
+      }),
     };
     queues.set(queue, state);
     return state;
@@ -848,9 +851,9 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
 
     async close() {
       if (!guard.close()) return;
-      // Acks waiting for the end of this turn go out now; acks, sends and the other settling
+      // Acks, extends and releases waiting for the end of this turn go out now; acks, sends and the other settling
       // calls in flight finish (bounded) before the clients close, or they would be lost.
-      for (const state of queues.values()) state.acks.flush();
+      for (const state of queues.values()) state.settles.flush();
       // A pull in flight brings its messages back after the abort: hand them back while the
       // clients are open, or they wait out the subscription's ack deadline leased by nobody.
       await Promise.all([background.settle(CLOSE_HAND_BACK_WAIT_MS), settling.settle(Math.min(timeoutMs, CLOSE_SETTLE_WAIT_MS))]);
@@ -899,7 +902,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     await assertLocallyOwned(state, handle);
     const startedAt = Date.now();
     const heldFrom = performance.now();
-    await settleOne(state, handle, seconds, 'modifyAckDeadline');
+    await state.settles.settle(seconds, handle);
     const leaseExpiresAt = startedAt + seconds * 1_000;
     state.leases.set(handle, heldFrom + seconds * 1_000);
     return { handle, leaseExpiresAt };
@@ -914,7 +917,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     if (state.leases.wasAcked(handle)) return;
     if (state.infoValue) checkLocallyOwned(state, state.infoValue, handle);
     else await assertLocallyOwned(state, handle);
-    await state.acks.ack(handle);
+    await state.settles.settle('ack', handle);
     state.leases.acked(handle);
   }
 
@@ -925,7 +928,7 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
     if (state.leases.wasAcked(handle)) throw leaseLost(handle, 'it was acked');
     await assertLocallyOwned(state, handle);
     // The message stays leased to nobody until the deadline passes, then is redelivered.
-    await settleOne(state, handle, Math.ceil(delay / 1_000), 'modifyAckDeadline');
+    await state.settles.settle(Math.ceil(delay / 1_000), handle);
     state.leases.end(handle);
     if (delay === 0) state.idle.wake();
   }
