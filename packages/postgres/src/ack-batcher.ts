@@ -62,9 +62,21 @@ export class AckBatcher {
 
   /** Queues an ack of `lease` (the handle `handle`) for the end of this turn. */
   ack(queue: string, handle: string, lease: LeaseRef): Promise<void> {
+    // Deleted by this adapter already: nothing to send.
+    if (this.#acked.get(handle) === queue) return Promise.resolve();
     // Its first ack is on its way: once answered, this one finds the handle remembered (or not).
     const sending = this.#sending.get(handle);
-    if (sending !== undefined) return sending.then(() => this.ack(queue, handle, lease));
+    if (sending !== undefined) {
+      const after = sending.then(() => this.ack(queue, handle, lease));
+      // close() waits for it too (it may send once more after the answer).
+      const tracked = after.then(
+        () => {},
+        () => {},
+      );
+      this.#inFlight.add(tracked);
+      void tracked.finally(() => this.#inFlight.delete(tracked));
+      return after;
+    }
     return new Promise<void>((resolve, reject) => {
       if (this.#pending.length === 0) setImmediate(() => this.#sendPending());
       this.#pending.push({ queue, handle, seq: lease.seq, token: lease.token, resolve, reject });
@@ -75,9 +87,13 @@ export class AckBatcher {
    * Sends the queued acks now and resolves when every ack sent so far is answered (close()
    * calls it, so no ack waits for a turn that never comes and none is cut off by the pool's end).
    */
-  flush(): Promise<void> {
-    this.#sendPending();
-    return Promise.all([...this.#inFlight]).then(() => {});
+  async flush(): Promise<void> {
+    // Until nothing is left: an answer may queue a waiting second ack, sent at once here.
+    for (;;) {
+      this.#sendPending();
+      if (this.#inFlight.size === 0) return;
+      await Promise.all([...this.#inFlight]);
+    }
   }
 
   #sendPending(): void {

@@ -477,7 +477,9 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         return { handle, leaseExpiresAt: Number(rows[0]?.visible_at) };
       }),
 
-    ack: (queue, handle) => call(queue, 'ack', () => acks.ack(queue, handle, parseHandle(handle))),
+    // Queued at once, without the queue check: an ack made just before close() is sent by its
+    // flush (an ack that finds no row learns a deleted queue from the batcher).
+    ack: (queue, handle) => calls.onQueue(queue, 'ack', () => acks.ack(queue, handle, parseHandle(handle))),
 
     release: (queue, handle, delayMs) =>
       call(queue, 'release', async () => {

@@ -56,6 +56,32 @@ function holdingPool() {
   return { pool, release, firstSent, laterAnswered, laterAcks: () => acks - 1 };
 }
 
+/** Holds the answer of the first `bg_ack` statement of `adapter`'s own pool until `release()`. */
+function holdFirstAck(adapter: PostgresAdapter) {
+  const pool = adapter.pool;
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let sent: () => void = () => {};
+  const firstSent = new Promise<void>((resolve) => {
+    sent = resolve;
+  });
+  let acks = 0;
+  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
+  (pool as unknown as { query: unknown }).query = (...args: unknown[]) => {
+    const name = (args[0] as { name?: unknown } | undefined)?.name;
+    const result = query(...args);
+    if (typeof name !== 'string' || !name.startsWith('bg_ack') || ++acks > 1) return result;
+    return result.then(async (r) => {
+      sent();
+      await gate;
+      return r;
+    });
+  };
+  return { release, firstSent };
+}
+
 describe.skipIf(!url)('@bg/postgres: the lease and ack path under review', () => {
   const opened: PostgresAdapter[] = [];
   const pools: pg.Pool[] = [];
@@ -194,5 +220,42 @@ describe.skipIf(!url)('@bg/postgres: the lease and ack path under review', () =>
       await locker.query('rollback').catch(() => {});
       await locker.end();
     }
+  });
+
+  it('close() right after a second ack of a handle whose first ack is unanswered: both acks resolve', async () => {
+    const a = open();
+    const queue = fresh('closeack');
+    await a.ensureQueue(queue);
+    await a.send(queue, [{ id: 'j1', body: '{}' }]);
+    const [m] = await a.receive(queue, { max: 1, leaseMs: 60_000 });
+    const handle = m?.handle as string;
+    const held = holdFirstAck(a);
+    const first = codeOf(a.ack(queue, handle));
+    await held.firstSent; // the row is deleted and committed; the answer is held
+    const second = codeOf(a.ack(queue, handle)); // made before close()
+    const closed = a.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    held.release();
+    await closed;
+    expect({ first: await first, second: await second }, 'ack() twice of one handle, then close()').toEqual({
+      first: 'ok',
+      second: 'ok',
+    });
+  });
+
+  it('an ack made just before close() on a queue this adapter never checked is sent before the pool ends', async () => {
+    const a = open();
+    const queue = fresh('closeack2');
+    await a.ensureQueue(queue);
+    await a.send(queue, [{ id: 'j1', body: '{}' }]);
+    const [m] = await a.receive(queue, { max: 1, leaseMs: 60_000 });
+    // Another process's adapter (or this one's after a restart): it never looked at the queue.
+    const b = postgresAdapter({ url, schema: 'bgreview' });
+    const acked = codeOf(b.ack(queue, m?.handle as string));
+    await b.close();
+    expect(
+      { outcome: await acked, stats: await a.stats(queue) },
+      'ack() by a fresh adapter, then close() at once: the job is deleted',
+    ).toEqual({ outcome: 'ok', stats: { ready: 0, inFlight: 0, delayed: 0, dead: 0 } });
   });
 });

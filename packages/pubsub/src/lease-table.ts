@@ -19,7 +19,7 @@ export class LeaseTable {
     if (this.#expiry.size > 4 * ACKED_MEMORY) this.prune(performance.now());
   }
 
-  /** When the handle's lease ends, if this instance leased it. */
+  /** When the handle's lease ends, if this instance leased it (negative once ended: in the past). */
   expiresAt(handle: string): number | undefined {
     return this.#expiry.get(handle);
   }
@@ -29,13 +29,15 @@ export class LeaseTable {
    * handle another instance received (an extend here would otherwise cancel the release).
    */
   end(handle: string): void {
-    this.#expiry.set(handle, 0);
-    if (this.#expiry.size > 4 * ACKED_MEMORY) this.prune(performance.now());
+    const now = performance.now();
+    // Negative: ended, and when (pruned ten minutes after that, like an expired lease).
+    this.#expiry.set(handle, -(now + 1));
+    if (this.#expiry.size > 4 * ACKED_MEMORY) this.prune(now);
   }
 
   /** True when {@link LeaseTable.end} ended the handle's lease (it was released through this instance). */
   ended(handle: string): boolean {
-    return this.#expiry.get(handle) === 0;
+    return (this.#expiry.get(handle) ?? 0) < 0;
   }
 
   /** Marks the handle acked. */
@@ -60,8 +62,11 @@ export class LeaseTable {
     return n;
   }
 
-  /** Forgets leases that ended more than ten minutes ago. */
+  /** Forgets leases that ran out or were ended more than ten minutes ago. */
   prune(now: number): void {
-    for (const [handle, expiresAt] of this.#expiry) if (expiresAt < now - 600_000) this.#expiry.delete(handle);
+    for (const [handle, expiresAt] of this.#expiry) {
+      const endedAt = expiresAt < 0 ? -expiresAt - 1 : expiresAt;
+      if (endedAt < now - 600_000) this.#expiry.delete(handle);
+    }
   }
 }

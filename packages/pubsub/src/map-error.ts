@@ -26,6 +26,14 @@ export function isAlreadyExists(error: unknown): boolean {
   return grpcCode(error) === GRPC.ALREADY_EXISTS;
 }
 
+/**
+ * True for `INVALID_ARGUMENT`: for an acknowledge or modifyAckDeadline of several ack ids, one
+ * invalid id fails the whole request without saying which.
+ */
+export function isInvalidArgument(error: unknown): boolean {
+  return grpcCode(error) === GRPC.INVALID_ARGUMENT;
+}
+
 /** True when the resource is missing. */
 export function isNotFound(error: unknown): boolean {
   return grpcCode(error) === GRPC.NOT_FOUND;
@@ -37,14 +45,22 @@ export function isNotFound(error: unknown): boolean {
  * `TRANSIENT_FAILURE_…`). Undefined when the error is not such a per-ack-id failure.
  */
 export function ackIdFailures(error: unknown): ReadonlyMap<string, string> | undefined {
-  const metadata = (error as { errorInfoMetadata?: unknown } | null)?.errorInfoMetadata;
+  const { errorInfoMetadata: metadata, reason } = (error ?? {}) as { errorInfoMetadata?: unknown; reason?: unknown };
   if (typeof metadata !== 'object' || metadata === null) return undefined;
+  // google-gax copies the metadata of any ErrorInfo here (a denied permission's, say): only the
+  // exactly-once answer lists ack ids.
+  if (reason !== undefined && reason !== EXACTLY_ONCE_REASON) return undefined;
   const out = new Map<string, string>();
   for (const [ackId, status] of Object.entries(metadata as Record<string, unknown>)) {
-    if (typeof status === 'string') out.set(ackId, status);
+    if (typeof status === 'string' && ACK_ID_STATUS.test(status)) out.set(ackId, status);
   }
   return out.size > 0 ? out : undefined;
 }
+
+/** The `reason` of Pub/Sub's per-ack-id failure on an exactly-once subscription. */
+const EXACTLY_ONCE_REASON = 'EXACTLY_ONCE_ACKID_FAILURE';
+/** How Pub/Sub spells a per-ack-id outcome (`PERMANENT_FAILURE_INVALID_ACK_ID`, `TRANSIENT_FAILURE_…`). */
+const ACK_ID_STATUS = /^(PERMANENT|TRANSIENT)_FAILURE/;
 
 /** True for the emulator's / service's "this is not a valid ack id at all" answer. */
 export function isInvalidAckId(error: unknown): boolean {

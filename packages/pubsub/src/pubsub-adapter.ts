@@ -49,11 +49,11 @@ import { pubsubDeadLetterBackend } from './dead-letter-store.js';
 import { detachedSubscriptionError } from './detached-subscription.js';
 import { LeaseTable } from './lease-table.js';
 import { trackManagementCalls } from './management-calls.js';
-import { ackIdFailures, isAlreadyExists, isInvalidAckId, isNotFound, mapError } from './map-error.js';
+import { ackIdFailures, isAlreadyExists, isInvalidAckId, isInvalidArgument, isNotFound, mapError } from './map-error.js';
 import { decodeReceived, type EncodedMessage, encodeDeadLetter, encodeOutgoing } from './message-codec.js';
 import { PullPlanner } from './pull-planner.js';
 import { PREFIX_PATTERN, QUEUE_LABEL, type QueueResources, queueResources } from './resource-names.js';
-import { SettleBatcher } from './settle-batcher.js';
+import { SettleBatcher, type SettleKind } from './settle-batcher.js';
 
 /** Options of {@link pubsubAdapter}. */
 export interface PubSubAdapterOptions {
@@ -138,6 +138,9 @@ const DEAD_SUBSCRIPTION_ACK_DEADLINE_SECONDS = 60;
 /** Bytes of request framing counted per message when splitting a publish into requests. */
 const PER_MESSAGE_OVERHEAD_BYTES = 64;
 const TRANSIENT_ACK_RETRIES = 3;
+
+/** The RPC a settle of `kind` is. */
+const settleCall = (kind: SettleKind): string => (kind === 'ack' ? 'acknowledge' : 'modifyAckDeadline');
 
 function leaseSeconds(ms: number): number {
   return Math.min(MAX_ACK_DEADLINE_SECONDS, Math.max(MIN_ACK_DEADLINE_SECONDS, Math.ceil(ms / 1_000)));
@@ -280,7 +283,10 @@ export function pubsubAdapter(options: PubSubAdapterOptions = {}): Adapter {
           if (kind === 'ack') await subscriber.acknowledge({ subscription, ackIds }, call());
           else await subscriber.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: kind }, call());
         },
-        single: (kind, ackId) => settleOne(state, ackId, kind, kind === 'ack' ? 'acknowledge' : 'modifyAckDeadline'),
+        single: (kind, ackId) => settleOne(state, ackId, kind, settleCall(kind)),
+        // An invalid ack id among valid ones fails the request without naming it.
+        someIds: isInvalidArgument,
+        failure: (kind, error) => mapError(error, settleCall(kind)),
       }),
     };
     queues.set(queue, state);

@@ -20,6 +20,13 @@ export interface SettleBatcherOptions {
   readonly many: (kind: SettleKind, ackIds: string[]) => Promise<void>;
   /** One request for one id, with its own outcome (its error says what became of that id). */
   readonly single: (kind: SettleKind, ackId: string) => Promise<void>;
+  /**
+   * Whether the error of a failed `many` may concern only some of its ids without naming them
+   * (an invalid ack id among valid ones): then each id is settled alone for its own outcome.
+   */
+  readonly someIds: (error: unknown) => boolean;
+  /** What every caller of a `many` that failed as a whole (unreachable, denied, …) is rejected with. */
+  readonly failure: (kind: SettleKind, error: unknown) => unknown;
 }
 
 /**
@@ -27,15 +34,19 @@ export interface SettleBatcherOptions {
  * the same turn of the event loop into one request per kind — an `acknowledge`, or a
  * `modifyAckDeadline` per deadline — as Google's own client does, while every caller still gets
  * its own outcome: on an exactly-once subscription a failed request lists the failing ack ids
- * (`errorInfoMetadata`) and the others succeeded; any other failure settles each id on its own
- * (at most {@link MAX_SINGLES_IN_FLIGHT} at once) so each caller sees its own error. Without
- * it, a worker extending thousands of leases in one turn sent thousands of requests at once and
- * they failed `DEADLINE_EXCEEDED` behind one another.
+ * (`errorInfoMetadata`) and the others succeeded; a failure that may concern some ids without
+ * naming them settles each id on its own (at most {@link MAX_SINGLES_IN_FLIGHT} at once); a
+ * failure of the request as a whole fails every caller with it. Without batching, a worker
+ * extending thousands of leases in one turn sent thousands of requests at once and they failed
+ * `DEADLINE_EXCEEDED` behind one another. Settles of one id go out in the order they were made:
+ * one whose id waits under another kind sends what waits first.
  */
 export class SettleBatcher {
   readonly #o: SettleBatcherOptions;
   /** Ids waiting for the end of this turn, per kind. */
   #pending = new Map<SettleKind, Waiting[]>();
+  /** The kind each waiting id waits under. */
+  readonly #kindOf = new Map<string, SettleKind>();
   #scheduled = false;
   /** One-id requests in flight, and the ones waiting for room. */
   #singles = 0;
@@ -47,6 +58,10 @@ export class SettleBatcher {
 
   /** Settles one id as `kind` says; resolves when Pub/Sub confirmed it. */
   settle(kind: SettleKind, ackId: string): Promise<void> {
+    // The same id waits under another kind (an extend, then a release): that one goes first.
+    const earlier = this.#kindOf.get(ackId);
+    if (earlier !== undefined && earlier !== kind) this.flush();
+    this.#kindOf.set(ackId, kind);
     return new Promise<void>((resolve, reject) => {
       let list = this.#pending.get(kind);
       if (!list) {
@@ -72,13 +87,15 @@ export class SettleBatcher {
 
   #flushKind(kind: SettleKind, list: Waiting[]): void {
     this.#pending.delete(kind);
+    for (const w of list) this.#kindOf.delete(w.ackId);
     for (let i = 0; i < list.length; i += MAX_SETTLE_BATCH) void this.#send(kind, list.slice(i, i + MAX_SETTLE_BATCH));
   }
 
   async #send(kind: SettleKind, batch: readonly Waiting[]): Promise<void> {
     if (batch.length === 1) {
+      // Alone in its turn: its own request, never behind a fallback's queue.
       const [only] = batch as [Waiting];
-      await this.#single(kind, only);
+      await this.#settleAlone(kind, only);
       return;
     }
     try {
@@ -90,24 +107,36 @@ export class SettleBatcher {
       return;
     } catch (error) {
       const failures = ackIdFailures(error);
+      if (failures === undefined && !this.#o.someIds(error)) {
+        const failure = this.#o.failure(kind, error);
+        for (const w of batch) w.reject(failure);
+        return;
+      }
       await Promise.all(
         batch.map((w) =>
           failures && !failures.has(w.ackId)
             ? w.resolve()
-            : // Listed (or an error without per-id detail): settle this id alone for its own outcome.
-              this.#single(kind, w),
+            : // Listed (or possibly concerned): settle this id alone for its own outcome.
+              this.#fallback(kind, w),
         ),
       );
     }
   }
 
-  /** One id on its own, when fewer than {@link MAX_SINGLES_IN_FLIGHT} are in flight. */
-  async #single(kind: SettleKind, w: Waiting): Promise<void> {
+  /** One request for one id; its outcome is the caller's (a synchronous throw too). */
+  #settleAlone(kind: SettleKind, w: Waiting): Promise<void> {
+    return Promise.resolve()
+      .then(() => this.#o.single(kind, w.ackId))
+      .then(w.resolve, w.reject);
+  }
+
+  /** One id of a failed batch on its own, when fewer than {@link MAX_SINGLES_IN_FLIGHT} are in flight. */
+  async #fallback(kind: SettleKind, w: Waiting): Promise<void> {
     // A finished one hands its room straight to the next waiting (the count stays).
     if (this.#singles >= MAX_SINGLES_IN_FLIGHT) await new Promise<void>((go) => this.#queued.push(go));
     else this.#singles++;
     try {
-      await this.#o.single(kind, w.ackId).then(w.resolve, w.reject);
+      await this.#settleAlone(kind, w);
     } finally {
       const next = this.#queued.shift();
       if (next) next();

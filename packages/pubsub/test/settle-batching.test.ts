@@ -2,7 +2,7 @@ import { type BgError, isBgError, type ReceivedMessage } from '@bg/core';
 import { describe, expect, inject, it } from 'vitest';
 import { countRequests } from '../bench/request-count.js';
 import { pubsubAdapter } from '../src/index.js';
-import { MAX_SINGLES_IN_FLIGHT, SettleBatcher } from '../src/settle-batcher.js';
+import { MAX_SINGLES_IN_FLIGHT, SettleBatcher, type SettleKind } from '../src/settle-batcher.js';
 
 const endpoint = inject('pubsubEndpoint');
 const projectId = inject('pubsubProjectId');
@@ -84,14 +84,24 @@ describe.skipIf(!endpoint)('pubsub: extends and releases of one turn share a req
   }, 60_000);
 });
 
+/** An error of the whole request (not about some ids). */
+const unavailable = (): Error => Object.assign(new Error('14 UNAVAILABLE: no connection'), { code: 14 });
+/** What the adapter gives: INVALID_ARGUMENT may concern some ids only. */
+const someIds = (error: unknown): boolean => (error as { code?: number }).code === 3;
+const failure = (kind: SettleKind, error: unknown): Error => new Error(`${String(kind)} failed: ${(error as Error).message}`);
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** `outcome`, or 'no answer in 2 s' (the broken variant never answers). */
+const within = (outcome: Promise<string>): Promise<string> =>
+  Promise.race([outcome, new Promise<string>((resolve) => setTimeout(() => resolve('no answer in 2 s'), 2_000))]);
+
 describe('SettleBatcher', () => {
-  it(`falls back to one request per id when a batch fails without naming ids, at most ${MAX_SINGLES_IN_FLIGHT} at once`, async () => {
+  it(`a batch failing with INVALID_ARGUMENT (an id it does not name) settles each id alone, at most ${MAX_SINGLES_IN_FLIGHT} at once`, async () => {
     let inFlight = 0;
     let most = 0;
     const singles: string[] = [];
     const batcher = new SettleBatcher({
       many: async () => {
-        throw new Error('the whole request failed');
+        throw Object.assign(new Error('3 INVALID_ARGUMENT: invalid ack id'), { code: 3 });
       },
       single: async (_kind, ackId) => {
         inFlight++;
@@ -101,6 +111,8 @@ describe('SettleBatcher', () => {
         singles.push(ackId);
         if (ackId === 'id-7') throw new Error('id-7 is gone');
       },
+      someIds,
+      failure,
     });
     const ids = Array.from({ length: 200 }, (_, i) => `id-${i}`);
     const outcomes = await Promise.allSettled(ids.map((id) => batcher.settle(30, id)));
@@ -109,6 +121,129 @@ describe('SettleBatcher', () => {
     expect(most, 'the fallback still runs in parallel').toBeGreaterThan(1);
     expect(outcomes.filter((o) => o.status === 'rejected').length, 'only id-7 fails').toBe(1);
     expect((outcomes[7] as PromiseRejectedResult).reason).toEqual(new Error('id-7 is gone'));
+  });
+
+  it('a batch failing as a whole (UNAVAILABLE) fails every caller with its error and sends no request per id', async () => {
+    let singles = 0;
+    const batcher = new SettleBatcher({
+      many: async () => {
+        throw unavailable();
+      },
+      single: async () => {
+        singles++;
+      },
+      someIds,
+      failure,
+    });
+    const outcomes = await Promise.allSettled(Array.from({ length: 300 }, (_, i) => batcher.settle(60, `id-${i}`)));
+    expect(
+      { singles, reasons: [...new Set(outcomes.map((o) => (o.status === 'rejected' ? String(o.reason) : 'resolved')))] },
+      'settle() ×300 in one turn, the batch request UNAVAILABLE',
+    ).toEqual({ singles: 0, reasons: ['Error: 60 failed: 14 UNAVAILABLE: no connection'] });
+  });
+
+  it('a batch failing with an ErrorInfo that names no ack id (a denied permission) fails every caller, none resolves', async () => {
+    const denied = Object.assign(new Error('7 PERMISSION_DENIED: not authorized'), {
+      code: 7,
+      reason: 'IAM_PERMISSION_DENIED',
+      errorInfoMetadata: { permission: 'pubsub.subscriptions.consume' },
+    });
+    const batcher = new SettleBatcher({
+      many: async () => {
+        throw denied;
+      },
+      single: async () => {},
+      someIds,
+      failure,
+    });
+    const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((id) => batcher.settle(60, id)));
+    expect(
+      outcomes.map((o) => o.status),
+      'settle() ×3 in one turn, the batch PERMISSION_DENIED',
+    ).toEqual(['rejected', 'rejected', 'rejected']);
+  });
+
+  it('on an exactly-once answer only the listed ids are settled again alone; the others succeeded', async () => {
+    const singles: string[] = [];
+    const batcher = new SettleBatcher({
+      many: async () => {
+        throw Object.assign(new Error('3 INVALID_ARGUMENT: some ack ids failed'), {
+          code: 3,
+          reason: 'EXACTLY_ONCE_ACKID_FAILURE',
+          errorInfoMetadata: { b: 'PERMANENT_FAILURE_INVALID_ACK_ID' },
+        });
+      },
+      single: async (_kind, ackId) => {
+        singles.push(ackId);
+        throw new Error(`${ackId} lost`);
+      },
+      someIds,
+      failure,
+    });
+    const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((id) => batcher.settle('ack', id)));
+    expect({ singles, statuses: outcomes.map((o) => o.status) }).toEqual({
+      singles: ['b'],
+      statuses: ['fulfilled', 'rejected', 'fulfilled'],
+    });
+  });
+
+  it('a settle alone in a later turn does not wait behind a failed batch’s one-id requests', async () => {
+    let releaseSingles: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      releaseSingles = resolve;
+    });
+    const batcher = new SettleBatcher({
+      many: async () => {
+        throw Object.assign(new Error('3 INVALID_ARGUMENT'), { code: 3 });
+      },
+      single: async (_kind, ackId) => {
+        if (ackId !== 'lone') await gate;
+      },
+      someIds,
+      failure,
+    });
+    const storm = Promise.allSettled(Array.from({ length: 100 }, (_, i) => batcher.settle(60, `id-${i}`)));
+    await nextTurn();
+    await nextTurn();
+    const lone = await within(batcher.settle('ack', 'lone').then(() => 'done'));
+    expect(lone, 'settle(ack, lone) while 100 one-id requests of a failed batch wait').toBe('done');
+    releaseSingles();
+    await storm;
+  });
+
+  it('a settle whose request throws synchronously rejects its caller (no unhandled rejection)', async () => {
+    const batcher = new SettleBatcher({
+      many: async () => {},
+      single: () => {
+        throw new Error('thrown synchronously');
+      },
+      someIds,
+      failure,
+    });
+    const outcome = await within(
+      batcher.settle('ack', 'a').then(
+        () => 'resolved',
+        (error: unknown) => `rejected: ${(error as Error).message}`,
+      ),
+    );
+    expect(outcome, "settle('ack', 'a') whose request throws at once").toBe('rejected: thrown synchronously');
+  });
+
+  it('settles of one id under two kinds in one turn go out in the order they were made', async () => {
+    const requests: string[] = [];
+    const batcher = new SettleBatcher({
+      many: async (kind, ackIds) => {
+        requests.push(`${kind}:${ackIds.join(',')}`);
+      },
+      single: async (kind, ackId) => {
+        requests.push(`${kind}:${ackId}`);
+      },
+      someIds,
+      failure,
+    });
+    // release(a, 0); extend(b, 120 s); release(b, 0)
+    await Promise.all([batcher.settle(0, 'a'), batcher.settle(120, 'b'), batcher.settle(0, 'b')]);
+    expect(requests, 'b is extended before it is released').toEqual(['0:a', '120:b', '0:b']);
   });
 
   it('keeps kinds apart: acks and each deadline go in their own request', async () => {
@@ -120,6 +255,8 @@ describe('SettleBatcher', () => {
       single: async (kind, ackId) => {
         requests.push(`${kind}:${ackId}`);
       },
+      someIds,
+      failure,
     });
     await Promise.all([
       batcher.settle('ack', 'a'),
