@@ -19,7 +19,7 @@ export interface OutcomeExecutorOptions {
   readonly observed: boolean;
   readonly log: Logger;
   /** Reports a failure that ended the worker's hold on a job's delivery (an `error` event with its `jobId`). */
-  readonly reportError: (during: string, error: unknown, jobId: string) => void;
+  readonly reportError: (during: string, error: unknown, ended: ReceivedMessage) => void;
   /** Told of every delivery handed back because the worker stops (for the stop's report). */
   readonly handedBack: (message: ReceivedMessage, why: HandBackWhy, via: HandBackVia) => void;
 }
@@ -204,7 +204,7 @@ export class OutcomeExecutor {
         } catch (error) {
           // The copy is stored: the job is handed back. This delivery stays too (a duplicate).
           this.#handedBack(item, why, 're-send', undefined);
-          reportError(`re-send of ${message.id} on stop`, error, message.id);
+          reportError(`re-send of ${message.id} on stop`, error, message);
           return;
         }
         this.#handedBack(item, why, 're-send', undefined);
@@ -214,7 +214,7 @@ export class OutcomeExecutor {
     try {
       await adapter.release(queue, item.handle, 0);
     } catch (error) {
-      reportError(`release of ${message.id} on stop`, error, message.id);
+      reportError(`release of ${message.id} on stop`, error, message);
       return;
     }
     this.#handedBack(item, why, 'release', undefined);

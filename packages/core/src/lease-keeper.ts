@@ -13,8 +13,8 @@ export interface LeaseKeeperOptions {
   readonly now: () => number;
   readonly emit: (event: WorkerEvent) => void;
   readonly log: Logger;
-  /** Reports a failure; `jobId` when it ended the hold on that job's delivery. */
-  readonly reportError: (during: string, error: unknown, jobId?: string) => void;
+  /** Reports a failure (an `error` event and a log line). */
+  readonly reportError: (during: string, error: unknown) => void;
 }
 
 /**

@@ -35,30 +35,39 @@ export interface StopReport {
   readonly leftToLease: readonly LeftToLease[];
 }
 
+/** The delivery a ledger entry is about: its job id and delivery count (a `ReceivedMessage`). */
+interface Delivery {
+  readonly id: string;
+  readonly deliveryCount: number;
+}
+
 /**
- * Collects a {@link StopReport} while a stop runs. It lists only the jobs of deliveries the stop
- * took charge of ({@link StopLedger.cover}): a hand-back of an earlier stop that ends during this
- * one belongs to that stop's report (it was left to its lease there), not to this one.
+ * Collects a {@link StopReport} while a stop runs. It lists only the deliveries the stop took
+ * charge of ({@link StopLedger.cover}), told apart by identity, not job id: a hand-back of an
+ * earlier stop that ends during this one belongs to that stop's report (it was left to its lease
+ * there), also when this stop holds a later delivery of the same job.
  */
 export class StopLedger {
   readonly #handedBack: HandedBack[] = [];
   readonly #left: LeftToLease[] = [];
-  /** Job ids of the deliveries this stop hands back or settles. */
-  readonly #covered = new Set<string>();
+  /** The deliveries this stop hands back or settles. */
+  readonly #covered = new Set<Delivery>();
 
-  /** Takes charge of a delivery's job: what becomes of it is this stop's to report. */
-  cover(jobId: string): void {
-    this.#covered.add(jobId);
+  /** Takes charge of a delivery: what becomes of it is this stop's to report. */
+  cover(delivery: Delivery): void {
+    this.#covered.add(delivery);
   }
 
   /** Notes a delivery handed back (one this stop covers). */
-  handedBack(jobId: string, deliveryCount: number, why: HandBackWhy, via: HandBackVia): void {
-    if (this.#covered.has(jobId)) this.#handedBack.push({ jobId, deliveryCount, why, via });
+  handedBack(delivery: Delivery, why: HandBackWhy, via: HandBackVia): void {
+    if (this.#covered.has(delivery)) {
+      this.#handedBack.push({ jobId: delivery.id, deliveryCount: delivery.deliveryCount, why, via });
+    }
   }
 
   /** Notes a delivery left in storage to its lease (one this stop covers). */
-  left(jobId: string, during: string): void {
-    if (this.#covered.has(jobId)) this.#left.push({ jobId, during });
+  left(delivery: Delivery, during: string): void {
+    if (this.#covered.has(delivery)) this.#left.push({ jobId: delivery.id, during });
   }
 
   /** The report so far (a frozen copy). */

@@ -341,11 +341,12 @@ export function createWorker(options: WorkerOptions): Worker {
     hookEvent(hooks, event);
     if (onEvent !== undefined) quietlyNotify(onEvent, undefined, event);
   };
-  /** Reports a failure as an `error` event and a log line; `jobId` when it ended the hold on that job's delivery. */
-  const reportError = (during: string, error: unknown, jobId?: string): void => {
+  /** Reports a failure as an `error` event and a log line; `ended` when it ended the hold on that delivery. */
+  const reportError = (during: string, error: unknown, ended?: ReceivedMessage): void => {
     const info = toErrorInfo(error);
+    const jobId = ended?.id;
     // A failure that ends a hold while stopping leaves that job to its lease: the stop reports it.
-    if (jobId !== undefined) ledger?.left(jobId, during);
+    if (ended !== undefined) ledger?.left(ended, during);
     emit(jobId === undefined ? { type: 'error', error: info, during } : { type: 'error', error: info, during, jobId });
     log.warn?.(
       `bg worker: ${during} failed: ${info.message}`,
@@ -365,7 +366,7 @@ export function createWorker(options: WorkerOptions): Worker {
     observed,
     log,
     reportError,
-    handedBack: (message, why, via) => ledger?.handedBack(message.id, message.deliveryCount, why, via),
+    handedBack: (message, why, via) => ledger?.handedBack(message, why, via),
   });
   const receiver = new ReceiveLoop({
     adapter,
@@ -389,7 +390,7 @@ export function createWorker(options: WorkerOptions): Worker {
    */
   function handBackUnheld(message: ReceivedMessage): Promise<void> {
     const item = holdDelivery(message);
-    ledger?.cover(message.id);
+    ledger?.cover(message);
     const handing = executor.handBackAtStop(item, 'not-started').then(() => {
       unheld.delete(item);
     });
@@ -619,7 +620,7 @@ export function createWorker(options: WorkerOptions): Worker {
         if (ranMs >= 0) finished(item, jobType, attempt, ranMs, failed, failure, 'lease-lost');
       } else {
         // The job stays in storage: its lease runs out and it is delivered again.
-        reportError(`handling job ${item.message.id}`, error, item.message.id);
+        reportError(`handling job ${item.message.id}`, error, item.message);
         if (ranMs >= 0) finished(item, jobType, attempt, ranMs, failed, failure, 'not-settled');
       }
     } finally {
@@ -735,7 +736,7 @@ export function createWorker(options: WorkerOptions): Worker {
       reportError(
         during,
         new BgError('TIMEOUT', `${why}: the job stays in storage and is delivered again once its lease runs out`),
-        item.message.id,
+        item.message,
       );
     }
   }
@@ -827,9 +828,12 @@ export function createWorker(options: WorkerOptions): Worker {
       stopping = { force, done };
       (async (): Promise<void> => {
         const current = new StopLedger();
-        // This stop reports on the deliveries held now (and those a receive brings during it).
-        for (const item of active) current.cover(item.message.id);
-        for (const item of waiting) current.cover(item.message.id);
+        // This stop reports on the deliveries held now, those still being handed back after a
+        // receive brought them between two runs (it waits for them too), and those a receive
+        // brings during it.
+        for (const item of active) current.cover(item.message);
+        for (const item of waiting) current.cover(item.message);
+        for (const item of unheld.keys()) current.cover(item.message);
         ledger = current;
         running = false;
         stopController.abort(new BgError('CLOSED', 'the worker is stopping'));

@@ -20,13 +20,11 @@ const codeOf = (p: Promise<unknown>) =>
   );
 
 /**
- * A pool whose first `bg_ack` answer is held back until `release()` (as a slow network would);
- * `laterAcks` counts the `bg_ack` statements sent after it, `laterAnswered` resolves once the
- * first of those is answered.
+ * Holds back the answer of `pool`'s first `bg_ack` statement until `release()` (as a slow
+ * network would); `laterAcks` counts the `bg_ack` statements sent after it, `laterAnswered`
+ * resolves once the first of those is answered.
  */
-function holdingPool() {
-  const pool = new pg.Pool({ connectionString: url, max: 4 });
-  pool.on('error', () => {});
+function holdFirstAck(pool: pg.Pool) {
   let acks = 0;
   let release: () => void = () => {};
   const gate = new Promise<void>((resolve) => {
@@ -53,33 +51,14 @@ function holdingPool() {
       return r;
     });
   };
-  return { pool, release, firstSent, laterAnswered, laterAcks: () => acks - 1 };
+  return { release, firstSent, laterAnswered, laterAcks: () => acks - 1 };
 }
 
-/** Holds the answer of the first `bg_ack` statement of `adapter`'s own pool until `release()`. */
-function holdFirstAck(adapter: PostgresAdapter) {
-  const pool = adapter.pool;
-  let release: () => void = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let sent: () => void = () => {};
-  const firstSent = new Promise<void>((resolve) => {
-    sent = resolve;
-  });
-  let acks = 0;
-  const query = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
-  (pool as unknown as { query: unknown }).query = (...args: unknown[]) => {
-    const name = (args[0] as { name?: unknown } | undefined)?.name;
-    const result = query(...args);
-    if (typeof name !== 'string' || !name.startsWith('bg_ack') || ++acks > 1) return result;
-    return result.then(async (r) => {
-      sent();
-      await gate;
-      return r;
-    });
-  };
-  return { release, firstSent };
+/** A pool of its own with {@link holdFirstAck}. */
+function holdingPool() {
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  pool.on('error', () => {});
+  return { pool, ...holdFirstAck(pool) };
 }
 
 describe.skipIf(!url)('@bg/postgres: the lease and ack path under review', () => {
@@ -229,7 +208,7 @@ describe.skipIf(!url)('@bg/postgres: the lease and ack path under review', () =>
     await a.send(queue, [{ id: 'j1', body: '{}' }]);
     const [m] = await a.receive(queue, { max: 1, leaseMs: 60_000 });
     const handle = m?.handle as string;
-    const held = holdFirstAck(a);
+    const held = holdFirstAck(a.pool);
     const first = codeOf(a.ack(queue, handle));
     await held.firstSent; // the row is deleted and committed; the answer is held
     const second = codeOf(a.ack(queue, handle)); // made before close()

@@ -94,6 +94,22 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 const within = (outcome: Promise<string>): Promise<string> =>
   Promise.race([outcome, new Promise<string>((resolve) => setTimeout(() => resolve('no answer in 2 s'), 2_000))]);
 
+/** A batcher whose requests all succeed, recorded as `kind:id,id…`. */
+function recording(): { batcher: SettleBatcher; requests: string[] } {
+  const requests: string[] = [];
+  const batcher = new SettleBatcher({
+    many: async (kind, ackIds) => {
+      requests.push(`${kind}:${ackIds.join(',')}`);
+    },
+    single: async (kind, ackId) => {
+      requests.push(`${kind}:${ackId}`);
+    },
+    someIds,
+    failure,
+  });
+  return { batcher, requests };
+}
+
 describe('SettleBatcher', () => {
   it(`a batch failing with INVALID_ARGUMENT (an id it does not name) settles each id alone, at most ${MAX_SINGLES_IN_FLIGHT} at once`, async () => {
     let inFlight = 0;
@@ -230,34 +246,14 @@ describe('SettleBatcher', () => {
   });
 
   it('settles of one id under two kinds in one turn go out in the order they were made', async () => {
-    const requests: string[] = [];
-    const batcher = new SettleBatcher({
-      many: async (kind, ackIds) => {
-        requests.push(`${kind}:${ackIds.join(',')}`);
-      },
-      single: async (kind, ackId) => {
-        requests.push(`${kind}:${ackId}`);
-      },
-      someIds,
-      failure,
-    });
+    const { batcher, requests } = recording();
     // release(a, 0); extend(b, 120 s); release(b, 0)
     await Promise.all([batcher.settle(0, 'a'), batcher.settle(120, 'b'), batcher.settle(0, 'b')]);
     expect(requests, 'b is extended before it is released').toEqual(['0:a', '120:b', '0:b']);
   });
 
   it('keeps kinds apart: acks and each deadline go in their own request', async () => {
-    const requests: string[] = [];
-    const batcher = new SettleBatcher({
-      many: async (kind, ackIds) => {
-        requests.push(`${kind}:${ackIds.join(',')}`);
-      },
-      single: async (kind, ackId) => {
-        requests.push(`${kind}:${ackId}`);
-      },
-      someIds,
-      failure,
-    });
+    const { batcher, requests } = recording();
     await Promise.all([
       batcher.settle('ack', 'a'),
       batcher.settle(0, 'b'),
