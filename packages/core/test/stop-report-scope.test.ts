@@ -1,29 +1,34 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createQueue, createWorker, defineJob, type WorkerEvent } from '../src/index.js';
-import { inTestAdapter } from './support/in-test-adapter.js';
+import { type InTestAdapter, inTestAdapter } from './support/in-test-adapter.js';
 import { until } from './support/until.js';
 import { wrapped } from './support/wrapped-adapter.js';
 
 const job = defineJob({ type: 'scope.job', schema: z.object({ n: z.number() }) });
+
+/** `inner` whose first release (the first stop's hand-back) hangs until `failRelease`. */
+function firstReleaseHangs(inner: InTestAdapter) {
+  let fail: (error: Error) => void = () => {};
+  let releases = 0;
+  const adapter = wrapped(inner, {
+    release: (q, handle, delayMs) => {
+      releases++;
+      if (releases > 1) return inner.release(q, handle, delayMs);
+      return new Promise<void>((_, reject) => {
+        fail = reject;
+      });
+    },
+  });
+  return { adapter, releases: () => releases, failRelease: (error: Error) => fail(error) };
+}
 
 describe('a stop reports only its own hand-backs', () => {
   it('a hand-back of an earlier stop that fails during a later stop stays out of the later stop’s report', async () => {
     const inner = inTestAdapter();
     const queue = 'stop-report-scope';
     const { id: first } = await createQueue({ adapter: inner, queue }).enqueue(job, { n: 1 });
-    let failRelease: (error: Error) => void = () => {};
-    let releases = 0;
-    const adapter = wrapped(inner, {
-      // The first release (the first stop's hand-back) hangs until the test fails it.
-      release: (q, handle, delayMs) => {
-        releases++;
-        if (releases > 1) return inner.release(q, handle, delayMs);
-        return new Promise<void>((_, reject) => {
-          failRelease = reject;
-        });
-      },
-    });
+    const { adapter, releases, failRelease } = firstReleaseHangs(inner);
     const worker = createWorker({ adapter, queue, pollMs: 20 });
     let started = 0;
     worker.handle(job, () => {
@@ -33,7 +38,7 @@ describe('a stop reports only its own hand-backs', () => {
     await worker.start();
     await until('the first job to start', () => started === 1);
     const stopping = worker.stop({ graceMs: 10 });
-    await until('the first stop to hand the job back', () => releases === 1);
+    await until('the first stop to hand the job back', () => releases() === 1);
     void worker.stop(); // ends the wait for the hung hand-back
     await stopping;
     const firstStop = worker.lastStop;
@@ -105,17 +110,7 @@ describe('a stop reports only its own hand-backs', () => {
     const inner = inTestAdapter();
     const queue = 'stop-report-same-job';
     const { id } = await createQueue({ adapter: inner, queue }).enqueue(job, { n: 1 });
-    let failRelease: (error: Error) => void = () => {};
-    let releases = 0;
-    const adapter = wrapped(inner, {
-      release: (q, handle, delayMs) => {
-        releases++;
-        if (releases > 1) return inner.release(q, handle, delayMs);
-        return new Promise<void>((_, reject) => {
-          failRelease = reject;
-        });
-      },
-    });
+    const { adapter, releases, failRelease } = firstReleaseHangs(inner);
     const worker = createWorker({ adapter, queue, pollMs: 20, leaseMs: 200 });
     let started = 0;
     worker.handle(job, () => {
@@ -125,7 +120,7 @@ describe('a stop reports only its own hand-backs', () => {
     await worker.start();
     await until('the first run to start', () => started === 1);
     const first = worker.stop({ graceMs: 10 });
-    await until('the first stop to hand the job back', () => releases === 1);
+    await until('the first stop to hand the job back', () => releases() === 1);
     void worker.stop();
     await first;
     // The first delivery's lease runs out (its release hangs): the job comes back in run 2.
